@@ -1,0 +1,58 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# raftblk top-level Makefile.
+#
+#   make            build kernel/raftblk.ko and userspace/raftctl/raftctl
+#   make demo       build, boot VMs, show /dev/raftblk0 in use
+#   make check      every test; last line "N passed, N failed"
+#   make sim-long SECONDS=3600   long randomized simulator run
+#   make bench      fio benchmarks against plain disk and DRBD
+#   make install    module (via kbuild), raftctl, man page, completion
+#
+# Both demo and check install their Debian dependencies first (as root).
+
+# Kernel to build against: running kernel's headers if present, else the
+# newest installed Debian linux-headers-*-amd64.
+KVER ?= $(shell scripts/kver)
+KDIR ?= /lib/modules/$(KVER)/build
+export KVER KDIR
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+
+.PHONY: all module raftctl deps check demo sim-long bench install clean \
+	dkms-build
+
+all: module raftctl
+
+module:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+raftctl:
+	$(MAKE) -C userspace/raftctl
+
+deps:
+	@scripts/install-deps
+
+check: deps
+	@tools/testing/check
+
+demo: deps
+	$(MAKE) all
+	tools/testing/vm/demo
+
+sim-long:
+	$(MAKE) -C tools/testing/raft sim-long SECONDS=$(or $(SECONDS),3600)
+
+bench: deps all
+	tools/testing/bench/run
+
+install: all
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
+	$(MAKE) -C userspace/raftctl install PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)
+
+clean:
+	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	-$(MAKE) -C userspace/raftctl clean
+	-$(MAKE) -C tools/testing/raft clean
+	rm -rf tools/testing/results

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * env.h - the consensus core's only window onto its platform.
+ *
+ * The core (kernel/raft/*.c) includes nothing but this header and its own
+ * headers. The platform header provides:
+ *
+ *   types       u8 u16 u32 u64 s64 bool size_t NULL true false
+ *   memory      raft_malloc(size) raft_calloc(n, size) raft_free(p)
+ *               (may fail: return NULL; never sleep-forbidden context
+ *               assumptions beyond the caller's)
+ *   strings     memcpy memset memcmp
+ *   checks      raft_assert(cond): a broken internal invariant; in the
+ *               kernel a one-time WARN, in tests an abort with a message
+ *   logging     raft_logf(level, fmt, ...) with RAFT_LOG_{DEBUG,INFO,WARN}
+ *   payloads    struct raft_payload; raft_payload_len(p) (bytes),
+ *               raft_payload_get(p), raft_payload_put(p)
+ *
+ * Randomness is not taken from the platform: the core runs its own PRNG
+ * seeded from raft_options.rand_seed so runs are reproducible.
+ */
+#ifndef RAFT_ENV_H
+#define RAFT_ENV_H
+
+#ifdef __KERNEL__
+#include "../raft_kenv.h"
+#else
+#include "raft_uenv.h"	/* tools/testing/raft/ */
+#endif
+
+#endif /* RAFT_ENV_H */

@@ -1,0 +1,411 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * raft.h - public interface of the raftblk consensus core.
+ *
+ * The core is a deterministic state machine in the style of etcd's raft
+ * package: it performs no I/O, owns no thread and no clock. The caller
+ * (the kernel module, or the userspace simulator) drives it:
+ *
+ *   raft_tick()        one logical clock tick
+ *   raft_step()        a message received from a peer
+ *   raft_propose()     new entries (leader only)
+ *   raft_read_index()  request a linearizable read point
+ *   raft_change_conf() add a learner, promote it, remove a node
+ *   raft_transfer_leader()
+ *
+ * and then collects the work to do with raft_ready(): hard state and
+ * entries to persist, messages to send, committed entries to apply, a
+ * snapshot to install, read states. The caller carries it out and calls
+ * raft_advance() with what it completed. Messages in a ready batch that
+ * depend on durable state (vote grants, append acknowledgements) are
+ * released only after the state they depend on is reported durable, so a
+ * caller that sends exactly what raft_ready() gives it cannot break the
+ * persistence rule.
+ *
+ * The same files build into raftblk.ko and into userspace tests; the only
+ * platform dependency is env.h.
+ */
+#ifndef RAFT_RAFT_H
+#define RAFT_RAFT_H
+
+#include "env.h"
+
+typedef u64 raft_id;	/* node id, never 0 (0 means "none") */
+typedef u64 raft_term;
+typedef u64 raft_index;
+
+#define RAFT_NONE 0
+
+/* Most nodes a configuration may name (voters + learners, both halves of
+ * a joint configuration together).
+ */
+#define RAFT_MAX_NODES 16
+
+/* Opaque per-node address carried in the replicated configuration so any
+ * leader can reach every member. The core never interprets it.
+ */
+#define RAFT_ADDR_LEN 64
+
+/* ------------------------------------------------------------------ */
+/* Errors (negative errno-like values returned by the API)             */
+
+enum raft_err {
+	RAFT_OK = 0,
+	RAFT_ENOMEM = 1,	/* allocation failed; nothing changed */
+	RAFT_ENOTLEADER,	/* operation needs the leader */
+	RAFT_EBUSY,		/* a config change / transfer is in progress */
+	RAFT_EINVAL,		/* bad argument */
+	RAFT_ETOOBIG,		/* proposal over the uncommitted-bytes limit */
+	RAFT_ECOMPACTED,	/* requested index no longer in the log */
+	RAFT_ESHUTDOWN,		/* node was removed / stopped */
+};
+
+/* ------------------------------------------------------------------ */
+/* Payloads                                                           */
+
+/*
+ * Entry payloads are reference-counted buffers defined by the environment
+ * (env.h declares struct raft_payload and raft_payload_{len,get,put}).
+ * The core takes a reference for every place it keeps one (log, message)
+ * and drops it when done; the caller gets references in ready batches that
+ * are valid until raft_advance().
+ */
+struct raft_payload;
+
+/* ------------------------------------------------------------------ */
+/* Log entries                                                        */
+
+enum raft_entry_type {
+	RAFT_ENTRY_NORMAL = 1,	/* caller data (payload) */
+	RAFT_ENTRY_NOOP = 2,	/* appended by a new leader; no payload */
+	RAFT_ENTRY_CONF = 3,	/* membership change; payload-less, see conf */
+	RAFT_ENTRY_BARRIER = 4,	/* caller marker with no data (e.g. snapshot
+				 * point); delivered on apply like NORMAL
+				 */
+};
+
+enum raft_conf_op {
+	RAFT_CONF_ADD_LEARNER = 1,	/* new node, non-voting */
+	RAFT_CONF_PROMOTE = 2,		/* learner becomes voter */
+	RAFT_CONF_REMOVE = 3,		/* voter or learner leaves */
+	RAFT_CONF_DEMOTE = 4,		/* voter becomes learner */
+};
+
+struct raft_conf_change {
+	u8 op;			/* enum raft_conf_op */
+	raft_id id;
+	u8 addr[RAFT_ADDR_LEN];	/* for ADD_LEARNER */
+};
+
+struct raft_entry {
+	raft_term term;
+	raft_index index;
+	u8 type;		/* enum raft_entry_type */
+	struct raft_conf_change cc;	/* valid for RAFT_ENTRY_CONF */
+	struct raft_payload *payload;	/* NORMAL only, else NULL */
+};
+
+/* ------------------------------------------------------------------ */
+/* Membership                                                         */
+
+enum raft_node_role {
+	RAFT_VOTER = 1,
+	RAFT_LEARNER = 2,
+};
+
+struct raft_node {
+	raft_id id;
+	u8 role;		/* enum raft_node_role */
+	u8 addr[RAFT_ADDR_LEN];
+};
+
+/*
+ * A configuration. Changes are made one server at a time (Raft
+ * dissertation 4.1 with the fix that a leader must first commit an entry
+ * of its own term); a configuration takes effect on every node as soon as
+ * its entry is appended to the log, and reverts if that entry is
+ * truncated.
+ */
+struct raft_conf {
+	u32 n;
+	struct raft_node nodes[RAFT_MAX_NODES];
+};
+
+/* ------------------------------------------------------------------ */
+/* Persistent state                                                   */
+
+struct raft_hard_state {
+	raft_term term;
+	raft_id vote;
+	raft_index commit;
+};
+
+/* What a snapshot stands for. The content (for raftblk: the data area at
+ * that index) is the caller's business.
+ */
+struct raft_snapshot_meta {
+	raft_index index;
+	raft_term term;
+	struct raft_conf conf;
+};
+
+/* ------------------------------------------------------------------ */
+/* Messages                                                           */
+
+enum raft_msg_type {
+	RAFT_MSG_APPEND = 1,		/* AppendEntries (also probes) */
+	RAFT_MSG_APPEND_RESP,
+	RAFT_MSG_VOTE,
+	RAFT_MSG_VOTE_RESP,
+	RAFT_MSG_PREVOTE,
+	RAFT_MSG_PREVOTE_RESP,
+	RAFT_MSG_HEARTBEAT,
+	RAFT_MSG_HEARTBEAT_RESP,
+	RAFT_MSG_SNAPSHOT,		/* InstallSnapshot (meta only) */
+	RAFT_MSG_TIMEOUT_NOW,		/* leadership transfer */
+	RAFT_MSG_TYPE_MAX = RAFT_MSG_TIMEOUT_NOW,
+};
+
+/*
+ * One message. Field use by type:
+ *
+ * APPEND:          index/log_term = entry preceding entries[],
+ *                  commit, entries[0..n_entries)
+ * APPEND_RESP:     reject=0: index = last index now matching the leader
+ *                  reject=1: index = rejected prev index,
+ *                            hint_index/hint_term = follower's suggestion
+ *                            (fast backtracking by term)
+ * VOTE/PREVOTE:    index/log_term = candidate's last entry;
+ *                  flags RAFT_MSGF_TRANSFER when campaigning by TimeoutNow
+ * *_RESP (votes):  reject = vote refused
+ * HEARTBEAT:       commit (min(leader commit, follower match)), context
+ * HEARTBEAT_RESP:  context echoed (ReadIndex confirmation)
+ * SNAPSHOT:        snap = metadata of the snapshot the caller must ship
+ *                  (the caller attaches its content out of band)
+ * TIMEOUT_NOW:     -
+ *
+ * PREVOTE carries term = the term the candidate would use (current + 1);
+ * a PREVOTE_RESP granting carries that same term.
+ */
+#define RAFT_MSGF_TRANSFER 0x1
+
+struct raft_msg {
+	u8 type;		/* enum raft_msg_type */
+	u8 reject;
+	u8 flags;
+	raft_id from;
+	raft_id to;
+	raft_term term;
+	raft_index index;
+	raft_term log_term;
+	raft_index commit;
+	raft_index hint_index;
+	raft_term hint_term;
+	u64 context;
+	u32 n_entries;
+	struct raft_entry *entries;	/* owned by the message */
+	struct raft_snapshot_meta snap;	/* SNAPSHOT only */
+};
+
+/* ------------------------------------------------------------------ */
+/* Configuration of a node                                            */
+
+struct raft_options {
+	raft_id id;
+	/* In ticks. The election timeout is randomized in
+	 * [election_ticks, 2 * election_ticks).
+	 */
+	u32 election_ticks;
+	u32 heartbeat_ticks;
+	bool pre_vote;
+	bool check_quorum;
+	/* Flow control per follower. */
+	u32 max_inflight_msgs;		/* APPENDs in flight (pipeline) */
+	u64 max_inflight_bytes;		/* payload bytes in flight, 0 = no limit */
+	u64 max_msg_bytes;		/* payload bytes per APPEND (>= 1 entry) */
+	u64 max_uncommitted_bytes;	/* leader refuses proposals beyond, 0 = no limit */
+	/* Lease reads (needs check_quorum): serve reads without a round trip
+	 * while the leader has heard from a quorum within the election
+	 * timeout.
+	 */
+	bool lease_read;
+	/* Seed for the randomized election timeout. */
+	u64 rand_seed;
+};
+
+/* Sensible defaults for opts (id and seed left to the caller). */
+void raft_options_default(struct raft_options *opts);
+
+/* ------------------------------------------------------------------ */
+/* Restoring a node                                                   */
+
+/*
+ * Everything a node has on stable storage, given to raft_create() at
+ * start (all zero for a brand-new empty node; a one-node bootstrap is a
+ * snapshot at index 0 whose conf names the node as the single voter,
+ * see raft_bootstrap_conf()).
+ */
+struct raft_restore {
+	struct raft_hard_state hs;
+	struct raft_snapshot_meta snap;	/* compaction point */
+	u32 n_entries;			/* log after snap.index, in order */
+	const struct raft_entry *entries; /* core takes payload refs */
+};
+
+/* ------------------------------------------------------------------ */
+/* Ready / Advance                                                    */
+
+struct raft_read_state {
+	u64 context;		/* as passed to raft_read_index() */
+	raft_index index;	/* read is linearizable once applied >= index */
+};
+
+/*
+ * Work for the caller. All pointers stay valid until raft_advance().
+ * Order the caller must respect:
+ *   1. if snap_to_install: install the snapshot content, then persist;
+ *   2. persist hs (if hs_changed) and entries[] (which may first truncate
+ *      the stored log after entries[0].index - 1) - durably;
+ *   3. send msgs[] (the core only puts here messages that are safe to send
+ *      before step 2 completes: it holds back the rest until the
+ *      persisted index/term are reported through raft_advance());
+ *   4. apply committed[] in order;
+ *   5. call raft_advance().
+ * Steps 2 and 3 may run in parallel on a leader: its own log write and the
+ * APPENDs to followers overlap, and the leader counts itself toward commit
+ * only once raft_advance() reports the write durable.
+ */
+struct raft_ready {
+	bool hs_changed;
+	struct raft_hard_state hs;
+
+	u32 n_entries;			/* to append to stable log */
+	struct raft_entry *entries;
+
+	bool snap_to_install;
+	struct raft_snapshot_meta snap;
+
+	u32 n_msgs;
+	struct raft_msg *msgs;
+
+	u32 n_committed;		/* to apply */
+	struct raft_entry *committed;
+
+	u32 n_read_states;
+	struct raft_read_state *read_states;
+
+	/* soft state, informational */
+	raft_id leader;
+	u8 role;			/* enum raft_role */
+};
+
+/* What the caller reports back. */
+struct raft_advance {
+	/* Last index/term of the log that is now durable; must cover the
+	 * ready's entries to acknowledge them. persisted_term tells which
+	 * write this was: an index persisted under an older term than the
+	 * entry now at that index acknowledges nothing.
+	 */
+	raft_index persisted_index;
+	raft_term persisted_term;
+	bool hs_persisted;		/* ready's hs is durable */
+	bool snap_installed;		/* ready's snapshot is installed */
+	raft_index applied;		/* last index applied */
+	/* A local log write failed: the core refuses to reuse the index;
+	 * a leader steps down.
+	 */
+	bool persist_failed;
+};
+
+/* ------------------------------------------------------------------ */
+/* The node                                                           */
+
+enum raft_role {
+	RAFT_FOLLOWER = 1,
+	RAFT_PRE_CANDIDATE,
+	RAFT_CANDIDATE,
+	RAFT_LEADER,
+};
+
+struct raft;	/* opaque */
+
+int raft_create(const struct raft_options *opts,
+		const struct raft_restore *restore, struct raft **out);
+void raft_destroy(struct raft *r);
+
+/* Conf for a brand-new one-node cluster whose only voter is id. */
+void raft_bootstrap_conf(struct raft_conf *conf, raft_id id,
+			 const u8 addr[RAFT_ADDR_LEN]);
+
+void raft_tick(struct raft *r);
+/* msg is consumed (its entries' payload refs are taken over or dropped). */
+int raft_step(struct raft *r, struct raft_msg *msg);
+/* n entries of type NORMAL or BARRIER; payload refs taken on success. */
+int raft_propose(struct raft *r, u32 n, struct raft_entry *entries);
+int raft_read_index(struct raft *r, u64 context);
+int raft_change_conf(struct raft *r, const struct raft_conf_change *cc);
+int raft_transfer_leader(struct raft *r, raft_id to);
+/* Campaign now (tests, and an administrator's forced election). */
+int raft_campaign(struct raft *r);
+/* The caller has snapshot content up to index (its applied data); log
+ * entries up to index may be dropped from memory. Index must be applied.
+ */
+int raft_compact(struct raft *r, raft_index index);
+/* A follower's snapshot transfer finished (ok) or failed. */
+void raft_report_snapshot(struct raft *r, raft_id to, bool ok);
+/* The transport lost its connection to a peer: probe again. */
+void raft_report_unreachable(struct raft *r, raft_id to);
+
+bool raft_has_ready(const struct raft *r);
+/* Fills rd; returns RAFT_OK or RAFT_ENOMEM. */
+int raft_ready(struct raft *r, struct raft_ready *rd);
+void raft_advance(struct raft *r, const struct raft_advance *adv);
+
+/* ------------------------------------------------------------------ */
+/* Introspection                                                      */
+
+struct raft_progress_info {
+	raft_id id;
+	u8 role;		/* enum raft_node_role */
+	u8 state;		/* enum raft_progress_state */
+	bool recent_active;
+	raft_index match;
+	raft_index next;
+};
+
+enum raft_progress_state {
+	RAFT_PROGRESS_PROBE = 1,
+	RAFT_PROGRESS_PIPELINE,
+	RAFT_PROGRESS_SNAPSHOT,
+};
+
+struct raft_status {
+	raft_id id;
+	u8 role;		/* enum raft_role */
+	raft_term term;
+	raft_id vote;
+	raft_id leader;
+	raft_index commit;
+	raft_index applied;
+	raft_index first_index;	/* first entry kept in memory */
+	raft_index last_index;
+	raft_index persisted_index;
+	struct raft_conf conf;
+	u32 n_progress;		/* leader only */
+	struct raft_progress_info progress[RAFT_MAX_NODES];
+	raft_id transferee;
+};
+
+void raft_get_status(const struct raft *r, struct raft_status *st);
+
+/* Messages and entries from raft_ready() are owned by the core; a caller
+ * that must keep a message beyond raft_advance() (e.g. a queued send)
+ * copies it with raft_msg_clone() and frees it with raft_msg_free().
+ */
+int raft_msg_clone(const struct raft_msg *src, struct raft_msg *dst);
+void raft_msg_free(struct raft_msg *m);
+
+const char *raft_role_name(u8 role);
+const char *raft_msg_type_name(u8 type);
+
+#endif /* RAFT_RAFT_H */

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * raft_kenv.h - kernel platform for the consensus core (see raft/env.h).
+ */
+#ifndef RAFTBLK_RAFT_KENV_H
+#define RAFTBLK_RAFT_KENV_H
+
+#include <linux/types.h>
+#include <linux/string.h>
+#include <linux/slab.h>
+#include <linux/bug.h>
+#include <linux/printk.h>
+
+/* The core runs in process context on the device's raft worker, which may
+ * be in the block I/O path: never recurse into I/O to reclaim memory.
+ */
+#define raft_malloc(size)	kmalloc((size), GFP_NOIO)
+#define raft_calloc(n, size)	kcalloc((n), (size), GFP_NOIO)
+#define raft_free(p)		kfree(p)
+
+#define raft_assert(cond)	WARN_ON_ONCE(!(cond))
+
+#define RAFT_LOG_DEBUG	0
+#define RAFT_LOG_INFO	1
+#define RAFT_LOG_WARN	2
+
+#define raft_logf(level, fmt, ...)					\
+	do {								\
+		if ((level) >= RAFT_LOG_WARN)				\
+			pr_warn("raftblk: " fmt "\n", ##__VA_ARGS__);	\
+		else if ((level) == RAFT_LOG_INFO)			\
+			pr_info("raftblk: " fmt "\n", ##__VA_ARGS__);	\
+		else							\
+			pr_debug("raftblk: " fmt "\n", ##__VA_ARGS__);	\
+	} while (0)
+
+/* Payload: defined by the data path (kernel/payload.c). */
+struct raft_payload;
+size_t raft_payload_len(const struct raft_payload *p);
+void raft_payload_get(struct raft_payload *p);
+void raft_payload_put(struct raft_payload *p);
+
+#endif /* RAFTBLK_RAFT_KENV_H */
