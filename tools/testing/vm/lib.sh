@@ -1,0 +1,175 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Helpers for VM scenarios (busybox sh). Source with ". /lib.sh".
+#
+# Environment set by /init: NODE (1..NODES), NODES, BOOT (1 on the first
+# boot, 2 after the host restarted the VM, ...), ADDR (10.0.0.NODE), ADDRS
+# (all addresses), PEERS (the other addresses), SHARED (/shared, the 9p
+# folder every VM and the host see), RESULTS (/shared/nodeNODE, per-node
+# artifacts kept in the results folder), RAFTBLK_KO, KVER.
+#
+# TAP: every helper prints "ok N - name" / "not ok N - name" on stdout;
+# the host renumbers the lines of all nodes into one stream.
+
+_tap_n=0
+_tap_failed=0
+LIB_WAIT_STEP=${LIB_WAIT_STEP:-0.2}
+BARRIER_TIMEOUT=${BARRIER_TIMEOUT:-300}
+HOST_REQUEST_TIMEOUT=${HOST_REQUEST_TIMEOUT:-60}
+
+# diag TEXT... : print TAP diagnostics ("# " before every line)
+diag() {
+	printf '%s\n' "$*" | sed 's/^/# /'
+}
+
+tap_ok() { # name
+	_tap_n=$((_tap_n + 1))
+	echo "ok $_tap_n - $1"
+}
+
+tap_fail() { # name [diagnostic...]
+	_tap_n=$((_tap_n + 1))
+	_tap_failed=$((_tap_failed + 1))
+	echo "not ok $_tap_n - $1"
+	shift
+	[ $# -gt 0 ] && diag "$*"
+	return 0
+}
+
+tap_skip() { # name reason
+	_tap_n=$((_tap_n + 1))
+	echo "ok $_tap_n - $1 # SKIP $2"
+}
+
+# check NAME CMD... : ok when CMD exits 0; on failure its output and exit
+# code become diagnostics. Returns CMD's success.
+check() {
+	local name=$1 o rc
+	shift
+	o=$("$@" 2>&1)
+	rc=$?
+	if [ $rc -eq 0 ]; then
+		tap_ok "$name"
+		return 0
+	fi
+	tap_fail "$name" "command: $*" "exit code: $rc" "$(printf '%s\n' "$o" | tail -n 20)"
+	return 1
+}
+
+# expect_fail CODE MSG CMD... : ok when CMD exits with exactly CODE and one
+# line of its stderr is exactly MSG. The test is named after CMD and MSG.
+expect_fail() {
+	local code=$1 msg=$2 rc name
+	shift 2
+	name="'$*' fails with $code: $msg"
+	"$@" >/tmp/expect_fail.out 2>/tmp/expect_fail.err
+	rc=$?
+	if [ "$rc" -eq "$code" ] && grep -qxF -- "$msg" /tmp/expect_fail.err; then
+		tap_ok "$name"
+		return 0
+	fi
+	tap_fail "$name" "exit code: $rc (want $code)" \
+		"stderr: $(cat /tmp/expect_fail.err)" \
+		"stdout: $(head -c 2000 /tmp/expect_fail.out)"
+	return 1
+}
+
+# wait_for TIMEOUT_SECS CMD... : run CMD until it succeeds; 1 on timeout.
+wait_for() {
+	local t=$1 end
+	shift
+	end=$(($(date +%s) + t))
+	while ! "$@" >/dev/null 2>&1; do
+		[ "$(date +%s)" -ge "$end" ] && return 1
+		sleep "$LIB_WAIT_STEP"
+	done
+	return 0
+}
+
+# run_timeout SECS CMD... : CMD killed after SECS (exit code 124 then, or
+# 143 from busybox timeout); put this around every guest workload.
+run_timeout() {
+	local t=$1
+	shift
+	timeout "$t" "$@"
+}
+
+# finish : the scenario's exit: 0 only when no test failed.
+finish() {
+	echo "# node$NODE: $_tap_n tests, $_tap_failed failed"
+	[ "$_tap_failed" -eq 0 ] && exit 0
+	exit 1
+}
+
+addr_of() { # node id -> address
+	echo "10.0.0.$1"
+}
+
+all_nodes() { # 1 2 ... NODES
+	local i=1 l=""
+	while [ "$i" -le "$NODES" ]; do
+		l="$l${l:+ }$i"
+		i=$((i + 1))
+	done
+	echo "$l"
+}
+
+# barrier NAME [NODE...] : wait until every listed node (default: all)
+# reached the barrier of that NAME. Names must be unique within a run
+# (add "$BOOT" to the name in scenarios that survive restarts).
+barrier() {
+	local name=$1 dir n missing end
+	shift
+	[ $# -gt 0 ] || set -- $(all_nodes)
+	dir=$SHARED/barriers/$name
+	mkdir -p "$dir" && touch "$dir/node$NODE" || return 1
+	end=$(($(date +%s) + BARRIER_TIMEOUT))
+	while :; do
+		missing=""
+		for n in "$@"; do
+			[ -e "$dir/node$n" ] || missing="$missing node$n"
+		done
+		[ -z "$missing" ] && return 0
+		if [ "$(date +%s)" -ge "$end" ]; then
+			echo "# barrier $name: timed out waiting for$missing" >&2
+			return 1
+		fi
+		sleep "$LIB_WAIT_STEP"
+	done
+}
+
+# Values shared between nodes through the 9p folder.
+put() { # key value
+	mkdir -p "$SHARED/kv" && echo "$2" >"$SHARED/kv/$1.tmp.$NODE" &&
+		mv "$SHARED/kv/$1.tmp.$NODE" "$SHARED/kv/$1"
+}
+get() { # key -> value (waits up to BARRIER_TIMEOUT for it)
+	wait_for "$BARRIER_TIMEOUT" test -e "$SHARED/kv/$1" && cat "$SHARED/kv/$1"
+}
+
+# host_request ACTION NODE : ask the host harness to act on a VM and wait
+# until it did. ACTION is one of
+#   kill      power-cut: the VM's QEMU is killed with SIGKILL
+#   boot      start a killed or powered-off VM again on the same disks
+#             (BOOT increments there; the scenario runs again from the top)
+#   link-off  cut the VM's network link (QEMU monitor set_link off)
+#   link-on   restore it
+# Prints the host's answer; returns 0 when it starts with "ok".
+host_request() {
+	local req=$SHARED/host/$1-node$2 ans
+	mkdir -p "$SHARED/host"
+	rm -f "$req.done"
+	touch "$req" || return 1
+	wait_for "$HOST_REQUEST_TIMEOUT" test -e "$req.done" || {
+		echo "host_request $1 node$2: no answer from the host" >&2
+		return 1
+	}
+	ans=$(cat "$req.done")
+	echo "$ans"
+	case $ans in ok*) return 0 ;; esac
+	return 1
+}
+
+load_raftblk() {
+	insmod "$RAFTBLK_KO"
+}

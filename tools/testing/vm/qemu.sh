@@ -1,0 +1,178 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# QEMU VM lifecycle for tools/testing/vm/run (sourced, bash): the network
+# namespace with its bridge and taps, starting/killing VMs, the monitor
+# (link up/down) and the host requests scenarios drop in /shared/host/.
+#
+# Uses from the caller: results, kernel, accel, mem, nodes, scenario,
+# VM_NETNS. Per node i: pid in VM_PID[i], boot count in VM_BOOT[i], boot
+# start offsets of the console log in results/nodeI.boots.
+
+declare -a VM_PID VM_BOOT VM_MONCAT
+VM_NETNS=${VM_NETNS:-}
+
+vm_log() { echo "$(date +%H:%M:%S) $*" >>"$results/host.log"; }
+
+# Bridge br0 and tap1..tapN inside a fresh namespace; QEMU runs there too,
+# so nothing touches the host's own network.
+vm_net_setup() { # nodes
+	local i ns=$VM_NETNS
+	ip netns add "$ns" || return 1
+	ip -n "$ns" link set lo up &&
+	ip -n "$ns" link add br0 type bridge &&
+	ip -n "$ns" link set br0 up || return 1
+	for i in $(seq 1 "$1"); do
+		ip -n "$ns" tuntap add dev "tap$i" mode tap &&
+		ip -n "$ns" link set "tap$i" master br0 &&
+		ip -n "$ns" link set "tap$i" up || return 1
+	done
+}
+
+vm_mac() { printf '52:54:00:00:%02x:%02x' $(($1 / 256)) $(($1 % 256)); }
+
+vm_start() { # node
+	local i=$1 con=$results/node$1.console.log boot mon=$results/node$1.mon
+	boot=$(( ${VM_BOOT[$i]:-0} + 1 ))
+	VM_BOOT[$i]=$boot
+	# Each boot appends to the same console log; remember where it starts.
+	[ -e "$con" ] || : >"$con"
+	echo "$boot $(stat -c %s "$con")" >>"$results/node$i.boots"
+	[ "$boot" -gt 1 ] && echo "==== raftblk-vm: node$i boot $boot ====" >>"$con"
+	[ -p "$mon.in" ] || mkfifo "$mon.in" "$mon.out" || return 1
+	local cmdline="console=ttyS0,115200 quiet panic=-1 oops=panic"
+	cmdline="$cmdline rbvm.node=$i rbvm.nodes=$nodes rbvm.boot=$boot"
+	cmdline="$cmdline rbvm.scenario=$scenario"
+	local cpu=max
+	[ "$accel" = kvm ] && cpu=host
+	ip netns exec "$VM_NETNS" qemu-system-x86_64 \
+		-name "node$i" -nodefaults -no-user-config -no-reboot \
+		-display none -vga none \
+		-accel "$accel" -cpu "$cpu" -smp 1 -m "$mem" \
+		-kernel "$kernel" -initrd "$results/initramfs.cpio" \
+		-append "$cmdline" \
+		-chardev "file,id=con,path=$con,append=on" -serial chardev:con \
+		-chardev "pipe,id=mon,path=$mon" -mon chardev=mon,mode=readline \
+		-drive "file=$results/node$i.scratch.img,if=virtio,format=raw,cache=unsafe" \
+		-drive "file=$results/node$i.disk.img,if=virtio,format=raw,cache=${VM_DISK_CACHE:-none},aio=threads" \
+		-netdev "tap,id=n0,ifname=tap$i,script=no,downscript=no" \
+		-device "virtio-net-pci,netdev=n0,mac=$(vm_mac "$i")" \
+		-virtfs "local,path=$results/shared,mount_tag=shared,security_model=none,id=shared" \
+		</dev/null >>"$results/node$i.qemu.log" 2>&1 &
+	VM_PID[$i]=$!
+	cat "$mon.out" >>"$results/node$i.monitor.log" 2>/dev/null &
+	VM_MONCAT[$i]=$!
+	vm_log "node$i boot $boot started (pid ${VM_PID[$i]})"
+}
+
+vm_running() { # node
+	local p=${VM_PID[$1]:-}
+	[ -n "$p" ] || return 1
+	if kill -0 "$p" 2>/dev/null; then
+		return 0
+	fi
+	wait "$p" 2>/dev/null
+	vm_log "node$1 boot ${VM_BOOT[$1]} exited (rc $?)"
+	VM_PID[$1]=""
+	return 1
+}
+
+# Record (once) the seconds from the start of the run until the node's
+# first boot printed RAFTBLK-INIT: the boot-time figure in run.info.
+declare -a VM_INIT_AT
+vm_note_init() { # node t_start
+	[ -n "${VM_INIT_AT[$1]:-}" ] && return 0
+	grep -q '^RAFTBLK-INIT' "$results/node$1.console.log" 2>/dev/null ||
+		return 0
+	VM_INIT_AT[$1]=$(awk -v a="$2" -v b="$(date +%s.%N)" \
+		'BEGIN { printf "%.1f", b - a }')
+}
+
+vm_kill() { # node reason
+	local p=${VM_PID[$1]:-}
+	[ -n "$p" ] || return 1
+	kill -KILL "$p" 2>/dev/null
+	wait "$p" 2>/dev/null
+	VM_PID[$1]=""
+	echo "$2" >"$results/shared/node$1/boot${VM_BOOT[$1]}.killed" 2>/dev/null ||
+		{ mkdir -p "$results/shared/node$1" &&
+		  echo "$2" >"$results/shared/node$1/boot${VM_BOOT[$1]}.killed"; }
+	vm_log "node$1 boot ${VM_BOOT[$1]} killed ($2)"
+}
+
+vm_monitor() { # node command
+	vm_running "$1" || return 1
+	timeout 5 sh -c 'printf "%s\n" "$1" >"$2"' sh "$2" "$results/node$1.mon.in"
+}
+
+# Execute request files /shared/host/ACTION-nodeN, answer in ...done.
+vm_serve_requests() {
+	local f name act n ans
+	for f in "$results"/shared/host/*-node*; do
+		[ -e "$f" ] || continue
+		name=${f##*/}
+		case $name in *.done|*.tmp*) continue ;; esac
+		act=${name%-node*}
+		n=${name##*-node}
+		if ! [[ $n =~ ^[0-9]+$ ]] || [ "$n" -lt 1 ] || [ "$n" -gt "$nodes" ]; then
+			ans="error: no such node '$n'"
+		else
+			case $act in
+			kill)
+				if vm_running "$n"; then
+					vm_kill "$n" "power-cut requested by a scenario"
+					ans="ok killed node$n"
+				else
+					ans="error: node$n is not running"
+				fi ;;
+			boot)
+				if vm_running "$n"; then
+					ans="error: node$n is running"
+				elif vm_start "$n"; then
+					ans="ok node$n boot ${VM_BOOT[$n]}"
+				else
+					ans="error: starting node$n failed"
+				fi ;;
+			link-off|link-on)
+				if vm_monitor "$n" "set_link n0 ${act#link-}"; then
+					ans="ok node$n link ${act#link-}"
+				else
+					ans="error: monitor of node$n unavailable"
+				fi ;;
+			*) ans="error: unknown action '$act'" ;;
+			esac
+		fi
+		vm_log "request $name: $ans"
+		echo "$ans" >"$f.done.tmp" && mv "$f.done.tmp" "$f.done"
+		rm -f "$f"
+	done
+}
+
+vm_cleanup() {
+	local i
+	for i in "${!VM_PID[@]}"; do
+		[ -n "${VM_PID[$i]}" ] && kill -KILL "${VM_PID[$i]}" 2>/dev/null
+	done
+	for i in "${!VM_MONCAT[@]}"; do
+		kill "${VM_MONCAT[$i]}" 2>/dev/null
+	done
+	wait 2>/dev/null
+	[ -n "$VM_NETNS" ] && ip netns del "$VM_NETNS" 2>/dev/null
+	VM_NETNS=""
+	return 0
+}
+
+# Print "kvm" when a KVM guest reaches /init within 20 s, else "tcg".
+vm_probe_kvm() { # results kernel
+	local log=$1/kvm-probe.log
+	[ -w /dev/kvm ] || { echo tcg; return; }
+	timeout 20 qemu-system-x86_64 -nodefaults -no-user-config -no-reboot \
+		-display none -vga none -accel kvm -cpu host -smp 1 -m 256 \
+		-kernel "$2" -initrd "$1/initramfs.cpio" \
+		-append "console=ttyS0 quiet panic=-1" \
+		-serial "file:$log" </dev/null >/dev/null 2>&1
+	if grep -q 'RAFTBLK-SCENARIO-END rc=0' "$log" 2>/dev/null; then
+		echo kvm
+	else
+		echo tcg
+	fi
+}
