@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * payload.h - the data of one replicated write: struct raft_payload.
+ *
+ * The consensus core treats payloads as opaque reference-counted buffers
+ * (raft/env.h): it only asks their size (raft_payload_len()) and takes and
+ * drops references (raft_payload_get()/raft_payload_put()). This file is
+ * the kernel's definition.
+ *
+ * A payload describes one block-device write in device-relative terms:
+ *
+ *   sector     first 512-byte sector of the write on the replicated device
+ *              (0 = first sector of the data area, not of the backing disk)
+ *   len        bytes covered on the device (a multiple of 512)
+ *   flags      RAFTBLK_PL_FUA         the request was REQ_FUA
+ *              RAFTBLK_PL_DISCARD     discard [sector, sector + len)
+ *              RAFTBLK_PL_WRITE_ZEROES  zero   [sector, sector + len)
+ *   nr_pages   data pages; len bytes packed from pages[0] offset 0 on,
+ *              every page full except possibly the last. Discard and
+ *              write-zeroes carry no data: nr_pages == 0.
+ *
+ * raft_payload_len() is the number of data bytes the payload carries
+ * (len for a write, 0 for discard/write-zeroes): it is what flow control
+ * (in-flight bytes, uncommitted bytes) counts, and what goes on the wire
+ * and into a log record.
+ *
+ * Lifetime: a payload is created with one reference (the creator's) and
+ * freed, pages included, when the last reference is dropped. Its content
+ * is immutable once it has been handed to raft_propose() or published to
+ * any other user; only the creator fills it (copy from a request, from a
+ * socket, from a log record) before that. All helpers may be called from
+ * process context; raftblk_payload_put() may also be called from any
+ * context that may free pages (softirq included).
+ *
+ * Allocation uses GFP_NOIO: payloads are created in the block I/O path.
+ */
+#ifndef RAFTBLK_PAYLOAD_H
+#define RAFTBLK_PAYLOAD_H
+
+#include <linux/types.h>
+#include <linux/refcount.h>
+#include <linux/bvec.h>
+#include <linux/uio.h>
+
+struct request;
+
+#define RAFTBLK_PL_FUA		(1U << 0)
+#define RAFTBLK_PL_DISCARD	(1U << 1)
+#define RAFTBLK_PL_WRITE_ZEROES	(1U << 2)
+#define RAFTBLK_PL_NODATA	(RAFTBLK_PL_DISCARD | RAFTBLK_PL_WRITE_ZEROES)
+#define RAFTBLK_PL_ALL		(RAFTBLK_PL_FUA | RAFTBLK_PL_NODATA)
+
+/* Largest payload (bytes covered) one entry may describe. */
+#define RAFTBLK_PL_MAX_LEN	(1U << 30)
+/* Largest data payload (bytes carried) one entry may hold: 1 MiB. */
+#define RAFTBLK_PL_MAX_DATA	(1U << 20)
+
+struct raft_payload {
+	refcount_t ref;
+	u64 sector;
+	u32 len;
+	u32 flags;
+	u32 nr_pages;
+	/*
+	 * One bvec per page, covering exactly len bytes, built at allocation
+	 * and never changed: ready for iov_iter_bvec() (sockets) and bios.
+	 * Points into the same allocation, after pages[].
+	 */
+	struct bio_vec *bvec;
+	struct page *pages[];
+};
+
+/*
+ * Allocate a data payload of len bytes (1..RAFTBLK_PL_MAX_DATA, a multiple
+ * of 512) with uninitialised pages; sector and flags are set by the
+ * caller. Returns NULL on failure (bad len or no memory).
+ */
+struct raft_payload *raftblk_payload_alloc(u32 len);
+
+/*
+ * A payload without data: discard or write-zeroes of len bytes at sector.
+ * flags must contain exactly one of RAFTBLK_PL_DISCARD and
+ * RAFTBLK_PL_WRITE_ZEROES (FUA allowed besides).
+ */
+struct raft_payload *raftblk_payload_alloc_nodata(u64 sector, u32 len,
+						  u32 flags);
+
+/*
+ * Build a payload from a blk-mq request (REQ_OP_WRITE with data copied
+ * from its bios, or REQ_OP_DISCARD / REQ_OP_WRITE_ZEROES). sector is the
+ * request's position. Returns an ERR_PTR: -EOPNOTSUPP for other
+ * operations, -EINVAL for a bad size, -ENOMEM.
+ */
+struct raft_payload *raftblk_payload_from_rq(struct request *rq);
+
+/* Bytes of data carried (0 for discard/write-zeroes). */
+static inline u32 raftblk_payload_data_len(const struct raft_payload *p)
+{
+	return p->nr_pages ? p->len : 0;
+}
+
+static inline bool raftblk_payload_has_data(const struct raft_payload *p)
+{
+	return p->nr_pages != 0;
+}
+
+/*
+ * Copy len bytes between a linear buffer and the payload's data at byte
+ * offset off. Return 0 or -EINVAL when [off, off + len) is not inside the
+ * data.
+ */
+int raftblk_payload_copy_in(struct raft_payload *p, u32 off,
+			    const void *buf, u32 len);
+int raftblk_payload_copy_out(const struct raft_payload *p, u32 off,
+			     void *buf, u32 len);
+
+/*
+ * Copy the payload's data into the data pages of a request (a read served
+ * from a payload), starting at payload offset off. Returns 0 or -EINVAL
+ * when the request is longer than the data left.
+ */
+int raftblk_payload_copy_to_rq(const struct raft_payload *p, u32 off,
+			       struct request *rq);
+
+/*
+ * Initialise iter over data bytes [off, off + len) of the payload, for
+ * direction ITER_SOURCE (send from it) or ITER_DEST (receive into it).
+ * The iterator uses the payload's own bvec array: it stays valid while
+ * the caller holds a reference. Returns 0 or -EINVAL for a bad range.
+ */
+int raftblk_payload_iter(struct raft_payload *p, unsigned int direction,
+			 u32 off, u32 len, struct iov_iter *iter);
+
+/* Reference counting (also exported to the core as raft_payload_*). */
+static inline struct raft_payload *raftblk_payload_get(struct raft_payload *p)
+{
+	refcount_inc(&p->ref);
+	return p;
+}
+
+void raftblk_payload_put(struct raft_payload *p);
+
+#endif /* RAFTBLK_PAYLOAD_H */
