@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * raftblk generic netlink interface, shared by the kernel module and raftctl.
+ *
+ * Documented in Documentation/netlink/specs/raftblk.yaml; keep the two in
+ * step. Numbers are ABI: only ever append, never renumber or reuse.
+ *
+ * Errors are plain negative errno values in the netlink ack, with an
+ * extended-ack message (NLMSGERR_ATTR_MSG) naming the cause and, where one
+ * attribute is at fault, its offset (NLMSGERR_ATTR_OFFS).
+ */
+#ifndef _UAPI_LINUX_RAFTBLK_H
+#define _UAPI_LINUX_RAFTBLK_H
+
+#define RAFTBLK_GENL_NAME	"raftblk"
+#define RAFTBLK_GENL_VERSION	1
+
+/* Longest device name ("raftblk" followed by digits), without the NUL. */
+#define RAFTBLK_NAME_MAXLEN	31
+/* Longest backing disk path, without the NUL. */
+#define RAFTBLK_PATH_MAXLEN	255
+
+enum raftblk_cmd {
+	RAFTBLK_CMD_UNSPEC,
+	/* NAME, DISK_PATH -> creates /dev/NAME over the disk. Admin. */
+	RAFTBLK_CMD_DEVICE_CREATE,
+	/* NAME -> destroys the device; EBUSY while it is open. Admin. */
+	RAFTBLK_CMD_DEVICE_DESTROY,
+	/* do: NAME -> one device; dump: every device of the caller's netns. */
+	RAFTBLK_CMD_DEVICE_GET,
+
+	__RAFTBLK_CMD_MAX,
+};
+#define RAFTBLK_CMD_MAX (__RAFTBLK_CMD_MAX - 1)
+
+/* Role of this node for a device (RAFTBLK_ATTR_ROLE). */
+enum raftblk_role {
+	RAFTBLK_ROLE_STANDALONE,	/* not replicated: I/O passes through */
+	RAFTBLK_ROLE_FOLLOWER,
+	RAFTBLK_ROLE_PRE_CANDIDATE,
+	RAFTBLK_ROLE_CANDIDATE,
+	RAFTBLK_ROLE_LEADER,
+	RAFTBLK_ROLE_LEARNER,
+};
+
+/* Membership of a peer (RAFTBLK_PEER_ATTR_ROLE). */
+enum raftblk_peer_role {
+	RAFTBLK_PEER_ROLE_VOTER,
+	RAFTBLK_PEER_ROLE_LEARNER,
+};
+
+/* Connection state of a peer (RAFTBLK_PEER_ATTR_STATE). */
+enum raftblk_peer_state {
+	RAFTBLK_PEER_STATE_DISCONNECTED,
+	RAFTBLK_PEER_STATE_CONNECTING,
+	RAFTBLK_PEER_STATE_CONNECTED,
+};
+
+/* Top-level attributes of every command. */
+enum raftblk_attr {
+	RAFTBLK_ATTR_UNSPEC,
+	RAFTBLK_ATTR_PAD,		/* padding for 64-bit attributes */
+	RAFTBLK_ATTR_NAME,		/* string: device name, raftblkN */
+	RAFTBLK_ATTR_DISK_PATH,		/* string: backing block device */
+	RAFTBLK_ATTR_CAPACITY,		/* u64: size in bytes */
+	RAFTBLK_ATTR_ROLE,		/* u32: enum raftblk_role */
+	RAFTBLK_ATTR_OPEN_COUNT,	/* u32: current openers of the disk */
+	RAFTBLK_ATTR_LOGICAL_BLOCK_SIZE, /* u32: bytes */
+	/* Reserved for replication; not accepted by any command yet. */
+	RAFTBLK_ATTR_NODE_ID,		/* u32: this node's id, non-zero */
+	RAFTBLK_ATTR_LISTEN,		/* nest: RAFTBLK_ADDR_ATTR_* */
+	RAFTBLK_ATTR_BOOTSTRAP,		/* flag: start a new cluster */
+	RAFTBLK_ATTR_PEER,		/* nest: RAFTBLK_PEER_ATTR_*, repeated */
+	RAFTBLK_ATTR_TERM,		/* u64 */
+	RAFTBLK_ATTR_LEADER_ID,		/* u32: 0 when unknown */
+	RAFTBLK_ATTR_COMMIT_INDEX,	/* u64 */
+	RAFTBLK_ATTR_APPLIED_INDEX,	/* u64 */
+	RAFTBLK_ATTR_HEARTBEAT_MS,	/* u32 */
+	RAFTBLK_ATTR_ELECTION_TIMEOUT_MS, /* u32 */
+	RAFTBLK_ATTR_COUNTERS,		/* nest: RAFTBLK_COUNTER_ATTR_* */
+
+	__RAFTBLK_ATTR_MAX,
+};
+#define RAFTBLK_ATTR_MAX (__RAFTBLK_ATTR_MAX - 1)
+
+/* A network address (RAFTBLK_ATTR_LISTEN, RAFTBLK_PEER_ATTR_ADDR). */
+enum raftblk_addr_attr {
+	RAFTBLK_ADDR_ATTR_UNSPEC,
+	RAFTBLK_ADDR_ATTR_IPV4,		/* u32, network byte order */
+	RAFTBLK_ADDR_ATTR_IPV6,		/* binary: 16 bytes */
+	RAFTBLK_ADDR_ATTR_PORT,		/* u16, network byte order */
+
+	__RAFTBLK_ADDR_ATTR_MAX,
+};
+#define RAFTBLK_ADDR_ATTR_MAX (__RAFTBLK_ADDR_ATTR_MAX - 1)
+
+/* One peer (RAFTBLK_ATTR_PEER). */
+enum raftblk_peer_attr {
+	RAFTBLK_PEER_ATTR_UNSPEC,
+	RAFTBLK_PEER_ATTR_PAD,
+	RAFTBLK_PEER_ATTR_ID,		/* u32: node id, non-zero */
+	RAFTBLK_PEER_ATTR_ADDR,		/* nest: RAFTBLK_ADDR_ATTR_* */
+	RAFTBLK_PEER_ATTR_ROLE,		/* u32: enum raftblk_peer_role */
+	RAFTBLK_PEER_ATTR_MATCH_INDEX,	/* u64 */
+	RAFTBLK_PEER_ATTR_STATE,	/* u32: enum raftblk_peer_state */
+
+	__RAFTBLK_PEER_ATTR_MAX,
+};
+#define RAFTBLK_PEER_ATTR_MAX (__RAFTBLK_PEER_ATTR_MAX - 1)
+
+/* Counters of a device (RAFTBLK_ATTR_COUNTERS), all u64. */
+enum raftblk_counter_attr {
+	RAFTBLK_COUNTER_ATTR_UNSPEC,
+	RAFTBLK_COUNTER_ATTR_PAD,
+	RAFTBLK_COUNTER_ATTR_PROPOSALS,
+	RAFTBLK_COUNTER_ATTR_COMMITS,
+	RAFTBLK_COUNTER_ATTR_ELECTIONS,
+	RAFTBLK_COUNTER_ATTR_BYTES_SENT,
+	RAFTBLK_COUNTER_ATTR_BYTES_RECEIVED,
+	RAFTBLK_COUNTER_ATTR_BAD_FRAMES,
+	RAFTBLK_COUNTER_ATTR_RECONNECTS,
+
+	__RAFTBLK_COUNTER_ATTR_MAX,
+};
+#define RAFTBLK_COUNTER_ATTR_MAX (__RAFTBLK_COUNTER_ATTR_MAX - 1)
+
+#endif /* _UAPI_LINUX_RAFTBLK_H */

@@ -1,0 +1,151 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * raftblk: the blk-mq disk /dev/raftblkN.
+ *
+ * queue_rq hands each request to the device's io_ops; they complete it
+ * through raftblk_complete_request(). The queue is BLK_MQ_F_BLOCKING
+ * because submitting to the backing disk (and, later, to the Raft log)
+ * may sleep. Limits are those of the backing disk.
+ */
+#include <linux/blkdev.h>
+#include <linux/blk-mq.h>
+#include "raftblk.h"
+
+#define RAFTBLK_QUEUE_DEPTH	128
+
+static blk_status_t raftblk_queue_rq(struct blk_mq_hw_ctx *hctx,
+				     const struct blk_mq_queue_data *bd)
+{
+	struct raftblk_dev *dev = hctx->queue->queuedata;
+	struct request *rq = bd->rq;
+
+	blk_mq_start_request(rq);
+	return dev->io_ops->submit(dev, rq);
+}
+
+void raftblk_complete_request(struct request *rq, blk_status_t status)
+{
+	blk_mq_end_request(rq, status);
+}
+
+static const struct blk_mq_ops raftblk_mq_ops = {
+	.queue_rq = raftblk_queue_rq,
+};
+
+static int raftblk_open(struct block_device *bdev, fmode_t mode)
+{
+	struct raftblk_dev *dev = bdev->bd_disk->private_data;
+
+	/* Called under disk->open_mutex, like raftblk_blkdev_mark_dying(). */
+	if (dev->dying)
+		return -ENXIO;
+	return 0;
+}
+
+static const struct block_device_operations raftblk_fops = {
+	.owner = THIS_MODULE,
+	.open = raftblk_open,
+};
+
+static void raftblk_blkdev_set_limits(struct raftblk_dev *dev,
+				      struct request_queue *q)
+{
+	struct block_device *b = dev->backing;
+	struct request_queue *bq = bdev_get_queue(b);
+
+	blk_queue_logical_block_size(q, bdev_logical_block_size(b));
+	blk_queue_physical_block_size(q, bdev_physical_block_size(b));
+	blk_queue_io_min(q, bdev_io_min(b));
+	blk_queue_io_opt(q, bdev_io_opt(b));
+	blk_queue_max_hw_sectors(q, queue_max_hw_sectors(bq));
+	blk_queue_update_dma_alignment(q, queue_dma_alignment(bq));
+
+	/* Discard and write-zeroes only when the backing disk has them. */
+	blk_queue_max_discard_sectors(q, bdev_max_discard_sectors(b));
+	q->limits.discard_granularity = bdev_discard_granularity(b);
+	blk_queue_max_write_zeroes_sectors(q, bdev_write_zeroes_sectors(b));
+
+	/* Flush and FUA as the backing disk: clones pass them on. */
+	blk_queue_write_cache(q, bdev_write_cache(b), bdev_fua(b));
+
+	if (bdev_nonrot(b))
+		blk_queue_flag_set(QUEUE_FLAG_NONROT, q);
+	else
+		blk_queue_flag_clear(QUEUE_FLAG_NONROT, q);
+}
+
+/* Create and register the disk; on success I/O can arrive at once. */
+int raftblk_blkdev_add(struct raftblk_dev *dev)
+{
+	struct blk_mq_tag_set *set = &dev->tag_set;
+	struct gendisk *disk;
+	int ret;
+
+	set->ops = &raftblk_mq_ops;
+	set->nr_hw_queues = 1;
+	set->queue_depth = RAFTBLK_QUEUE_DEPTH;
+	set->numa_node = NUMA_NO_NODE;
+	set->cmd_size = sizeof(struct raftblk_rq);
+	set->flags = BLK_MQ_F_SHOULD_MERGE | BLK_MQ_F_BLOCKING;
+	set->driver_data = dev;
+	ret = blk_mq_alloc_tag_set(set);
+	if (ret)
+		return ret;
+
+	disk = blk_mq_alloc_disk(set, dev);
+	if (IS_ERR(disk)) {
+		ret = PTR_ERR(disk);
+		goto free_tag_set;
+	}
+	disk->fops = &raftblk_fops;
+	disk->private_data = dev;
+	disk->flags |= GENHD_FL_NO_PART;
+	strscpy(disk->disk_name, dev->name, DISK_NAME_LEN);
+	raftblk_blkdev_set_limits(dev, disk->queue);
+	set_capacity(disk, bdev_nr_sectors(dev->backing));
+
+	dev->disk = disk;
+	ret = add_disk(disk);
+	if (ret)
+		goto put_disk;
+	return 0;
+
+put_disk:
+	dev->disk = NULL;
+	put_disk(disk);
+free_tag_set:
+	blk_mq_free_tag_set(set);
+	return ret;
+}
+
+/*
+ * Make sure nobody has the disk open and nobody can open it from now on.
+ * -EBUSY if it is open.
+ */
+int raftblk_blkdev_mark_dying(struct raftblk_dev *dev)
+{
+	struct gendisk *disk = dev->disk;
+	int ret = 0;
+
+	mutex_lock(&disk->open_mutex);
+	if (disk_openers(disk))
+		ret = -EBUSY;
+	else
+		dev->dying = true;
+	mutex_unlock(&disk->open_mutex);
+	return ret;
+}
+
+/* Remove the disk; waits for every request still in flight. */
+void raftblk_blkdev_remove(struct raftblk_dev *dev)
+{
+	del_gendisk(dev->disk);
+	put_disk(dev->disk);
+	dev->disk = NULL;
+	blk_mq_free_tag_set(&dev->tag_set);
+}
+
+unsigned int raftblk_blkdev_openers(struct raftblk_dev *dev)
+{
+	return disk_openers(dev->disk);
+}

@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * raftblk: the registry of devices, and their creation and destruction.
+ *
+ * A device belongs to the network namespace that created it: only callers
+ * in that namespace see it. Disk names are global, so a name is unique
+ * across all namespaces.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/ctype.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include "raftblk.h"
+
+#define RAFTBLK_NAME_PREFIX	"raftblk"
+
+DEFINE_MUTEX(raftblk_devices_lock);
+LIST_HEAD(raftblk_devices);
+
+/* Under raftblk_devices_lock. */
+unsigned int raftblk_devices_gen;
+
+/* "raftblk" followed by one or more decimal digits, at most 31 bytes. */
+bool raftblk_name_valid(const char *name)
+{
+	size_t len = strnlen(name, RAFTBLK_NAME_MAXLEN + 1);
+	size_t plen = strlen(RAFTBLK_NAME_PREFIX);
+	size_t i;
+
+	if (len > RAFTBLK_NAME_MAXLEN || len <= plen)
+		return false;
+	if (strncmp(name, RAFTBLK_NAME_PREFIX, plen))
+		return false;
+	for (i = plen; i < len; i++)
+		if (!isdigit(name[i]))
+			return false;
+	return true;
+}
+
+static struct raftblk_dev *raftblk_device_find_any(const char *name)
+{
+	struct raftblk_dev *dev;
+
+	lockdep_assert_held(&raftblk_devices_lock);
+	list_for_each_entry(dev, &raftblk_devices, list)
+		if (!strcmp(dev->name, name))
+			return dev;
+	return NULL;
+}
+
+/* The device called @name in @net, or NULL. Under raftblk_devices_lock. */
+struct raftblk_dev *raftblk_device_find(struct net *net, const char *name)
+{
+	struct raftblk_dev *dev = raftblk_device_find_any(name);
+
+	if (dev && net_eq(dev->net, net))
+		return dev;
+	return NULL;
+}
+
+int raftblk_device_create(struct net *net, const char *name,
+			  const char *disk_path, struct raftblk_err *err)
+{
+	struct raftblk_dev *dev, *other;
+	int ret;
+
+	err->attr = RAFTBLK_ATTR_NAME;
+	if (!raftblk_name_valid(name)) {
+		err->msg = "device name must be raftblk followed by digits";
+		return -EINVAL;
+	}
+	if (strlen(disk_path) > RAFTBLK_PATH_MAXLEN) {
+		err->attr = RAFTBLK_ATTR_DISK_PATH;
+		err->msg = "disk path too long";
+		return -ENAMETOOLONG;
+	}
+
+	dev = kzalloc(sizeof(*dev), GFP_KERNEL);
+	if (!dev) {
+		err->attr = 0;
+		err->msg = "out of memory";
+		return -ENOMEM;
+	}
+	INIT_LIST_HEAD(&dev->list);
+	strscpy(dev->name, name, sizeof(dev->name));
+	strscpy(dev->disk_path, disk_path, sizeof(dev->disk_path));
+	dev->io_ops = &raftblk_passthrough_ops;
+
+	mutex_lock(&raftblk_devices_lock);
+	other = raftblk_device_find_any(name);
+	if (other) {
+		err->msg = net_eq(other->net, net) ? "device already exists" :
+			"device already exists in another network namespace";
+		ret = -EEXIST;
+		goto unlock;
+	}
+
+	ret = raftblk_backing_open(dev, err);
+	if (ret)
+		goto unlock;
+
+	dev->net = get_net(net);
+	ret = raftblk_blkdev_add(dev);
+	if (ret) {
+		err->attr = 0;
+		err->msg = "cannot add the block device";
+		goto put_net;
+	}
+
+	list_add_tail(&dev->list, &raftblk_devices);
+	raftblk_devices_gen++;
+	mutex_unlock(&raftblk_devices_lock);
+	pr_info("%s: created over %s (%llu sectors)\n", dev->name,
+		dev->disk_path, (unsigned long long)get_capacity(dev->disk));
+	return 0;
+
+put_net:
+	put_net(dev->net);
+	raftblk_backing_close(dev);
+unlock:
+	mutex_unlock(&raftblk_devices_lock);
+	kfree(dev);
+	return ret;
+}
+
+/* Tear down a device that is off the list and marked dying. */
+static void raftblk_device_free(struct raftblk_dev *dev)
+{
+	raftblk_blkdev_remove(dev);
+	raftblk_backing_close(dev);
+	put_net(dev->net);
+	pr_info("%s: destroyed\n", dev->name);
+	kfree(dev);
+}
+
+int raftblk_device_destroy(struct net *net, const char *name,
+			   struct raftblk_err *err)
+{
+	struct raftblk_dev *dev;
+
+	err->attr = RAFTBLK_ATTR_NAME;
+	mutex_lock(&raftblk_devices_lock);
+	dev = raftblk_device_find(net, name);
+	if (!dev) {
+		mutex_unlock(&raftblk_devices_lock);
+		err->msg = "device does not exist";
+		return -ENODEV;
+	}
+	if (raftblk_blkdev_mark_dying(dev)) {
+		mutex_unlock(&raftblk_devices_lock);
+		err->msg = "device is open";
+		return -EBUSY;
+	}
+	list_del(&dev->list);
+	raftblk_devices_gen++;
+	raftblk_device_free(dev);
+	mutex_unlock(&raftblk_devices_lock);
+	return 0;
+}
+
+/*
+ * Module exit: the netlink family is gone, and no disk is open (an opener
+ * holds a reference on the module), so every device can go.
+ */
+void raftblk_devices_destroy_all(void)
+{
+	struct raftblk_dev *dev, *next;
+
+	mutex_lock(&raftblk_devices_lock);
+	list_for_each_entry_safe(dev, next, &raftblk_devices, list) {
+		if (raftblk_blkdev_mark_dying(dev))
+			pr_err("%s: still open at module exit\n", dev->name);
+		list_del(&dev->list);
+		raftblk_devices_gen++;
+		raftblk_device_free(dev);
+	}
+	mutex_unlock(&raftblk_devices_lock);
+}

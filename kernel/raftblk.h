@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * raftblk: internal structures shared by the files of the module.
+ *
+ * A device (struct raftblk_dev) is a blk-mq disk /dev/raftblkN over one
+ * exclusively opened backing disk. A request goes
+ *
+ *   queue_rq (blkdev.c) -> dev->io_ops->submit() -> ... ->
+ *   raftblk_complete_request() (blkdev.c)
+ *
+ * The io_ops decide what a request means: passthrough.c sends it straight
+ * to the backing disk (role "standalone"); the replication layer provides
+ * its own io_ops that turns writes into Raft log entries.
+ */
+#ifndef _RAFTBLK_H
+#define _RAFTBLK_H
+
+#include <linux/bio.h>
+#include <linux/blk-mq.h>
+#include <linux/blkdev.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <net/net_namespace.h>
+#include <linux/raftblk.h>
+
+struct raftblk_dev;
+
+/* How a device turns block requests into I/O. */
+struct raftblk_io_ops {
+	/* Reported as RAFTBLK_ATTR_ROLE while these ops are in use. */
+	enum raftblk_role role;
+	/*
+	 * Take a started request. Return BLK_STS_OK once the request is
+	 * owned (it is then completed exactly once, later or already, with
+	 * raftblk_complete_request()), or an error status to have queue_rq
+	 * fail it. May sleep (the queue is BLK_MQ_F_BLOCKING).
+	 */
+	blk_status_t (*submit)(struct raftblk_dev *dev, struct request *rq);
+};
+
+/* Per-request state, in the blk-mq pdu (tag_set.cmd_size). */
+struct raftblk_rq {
+	/* Backing bios in flight, plus one while they are being issued. */
+	atomic_t pending;
+	/* First error seen by a backing bio, BLK_STS_OK if none. */
+	blk_status_t status;
+};
+
+struct raftblk_dev {
+	/* Entry in raftblk_devices, under raftblk_devices_lock. */
+	struct list_head list;
+	char name[RAFTBLK_NAME_MAXLEN + 1];
+	char disk_path[RAFTBLK_PATH_MAXLEN + 1];
+	/* Network namespace that created the device (a counted reference). */
+	struct net *net;
+
+	/* Backing disk, opened exclusively with this device as holder. */
+	struct block_device *backing;
+	/* Clones of request bios sent to the backing disk, and flushes. */
+	struct bio_set bio_set;
+
+	struct blk_mq_tag_set tag_set;
+	struct gendisk *disk;
+	/* Fixed for the life of the device until replication can switch. */
+	const struct raftblk_io_ops *io_ops;
+
+	/*
+	 * Set under disk->open_mutex once destroy has checked that nobody
+	 * has the disk open: from then on .open fails, so the device can be
+	 * torn down without an opener sneaking in.
+	 */
+	bool dying;
+};
+
+/* device.c: registry of devices. */
+
+/*
+ * raftblk_devices_lock protects raftblk_devices (the list and each
+ * device's membership in it) and serializes create and destroy, so a
+ * device found under the lock stays fully set up until the lock is
+ * released. Never taken from the I/O path or from .open/.release.
+ */
+extern struct mutex raftblk_devices_lock;
+extern struct list_head raftblk_devices;
+/* Bumped on every change of raftblk_devices, for dump consistency. */
+extern unsigned int raftblk_devices_gen;
+
+/* Why a create or destroy failed: a static message and the attribute. */
+struct raftblk_err {
+	const char *msg;	/* a string literal (extended ack) */
+	int attr;	/* RAFTBLK_ATTR_* at fault, or 0 */
+};
+
+bool raftblk_name_valid(const char *name);
+struct raftblk_dev *raftblk_device_find(struct net *net, const char *name);
+int raftblk_device_create(struct net *net, const char *name,
+			  const char *disk_path, struct raftblk_err *err);
+int raftblk_device_destroy(struct net *net, const char *name,
+			   struct raftblk_err *err);
+void raftblk_devices_destroy_all(void);
+
+/* backing.c: the backing disk. */
+int raftblk_backing_open(struct raftblk_dev *dev, struct raftblk_err *err);
+void raftblk_backing_close(struct raftblk_dev *dev);
+blk_status_t raftblk_backing_submit(struct raftblk_dev *dev,
+				    struct request *rq);
+
+/* blkdev.c: the blk-mq disk. */
+int raftblk_blkdev_add(struct raftblk_dev *dev);
+int raftblk_blkdev_mark_dying(struct raftblk_dev *dev);
+void raftblk_blkdev_remove(struct raftblk_dev *dev);
+unsigned int raftblk_blkdev_openers(struct raftblk_dev *dev);
+void raftblk_complete_request(struct request *rq, blk_status_t status);
+
+/* passthrough.c: requests go straight to the backing disk. */
+extern const struct raftblk_io_ops raftblk_passthrough_ops;
+
+/* netlink.c: the generic netlink family. */
+int __init raftblk_netlink_init(void);
+void raftblk_netlink_exit(void);
+
+#endif /* _RAFTBLK_H */
