@@ -1,0 +1,174 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# One node, no replication: the standalone raftblk device end to end.
+# Load the module, create raftblk0 over /dev/vdb, check raw I/O passes
+# through, mkfs.ext4, mount, write files of known checksums, fsck, remount
+# and verify; every kind of bad input with its exact exit code and message;
+# destroy; rmmod with a device present.
+. /lib.sh
+
+MNT=/mnt
+DEV=raftblk0
+LONG_NAME=raftblk0000000000000000000000001	# 32 characters
+MAX_NAME=raftblk000000000000000000000001	# 31 characters
+
+fs_files() { # write files of known content, record their checksums
+	dd if=/dev/urandom of=$MNT/small bs=1 count=1000 2>/dev/null &&
+	dd if=/dev/urandom of=$MNT/block bs=4096 count=1 2>/dev/null &&
+	dd if=/dev/urandom of=$MNT/big bs=1M count=24 2>/dev/null &&
+	mkdir -p $MNT/dir/sub &&
+	echo "raftblk node$NODE" >$MNT/dir/sub/hello &&
+	sync &&
+	(cd $MNT && sha256sum small block big dir/sub/hello) >/tmp/sums
+}
+
+no_device() { # NAME: no trace of the device left
+	! test -e "/dev/$1" && ! test -e "/sys/block/$1" &&
+		! raftctl status 2>/dev/null | grep -q "^$1 "
+}
+
+# ---- module ----
+expect_fail 1 "raftctl: raftblk module not loaded" raftctl status
+check "insmod raftblk.ko" insmod "$RAFTBLK_KO" || finish
+check "status with no device prints nothing" \
+	sh -c 'test -z "$(raftctl status)"'
+check "status --json with no device: empty list" \
+	sh -c 'raftctl status --json | tr -d " \n" |
+		grep -qx "{\"version\":1,\"devices\":\[\]}"'
+
+# ---- create ----
+check "create $DEV over /dev/vdb" raftctl create $DEV --disk /dev/vdb ||
+	finish
+check "/dev/$DEV is a block device" test -b /dev/$DEV
+check "size is the backing disk's" \
+	test "$(cat /sys/block/$DEV/size)" = "$(cat /sys/block/vdb/size)"
+check "logical block size is the backing disk's" test \
+	"$(cat /sys/block/$DEV/queue/logical_block_size)" = \
+	"$(cat /sys/block/vdb/queue/logical_block_size)"
+check "status lists $DEV as standalone on /dev/vdb" sh -c \
+	"raftctl status | grep -Eq '^$DEV +standalone +/dev/vdb +1.0G +0\$'"
+json_has() { # FILE KEY VALUE: a line "KEY": VALUE in the JSON
+	grep -q "^ *\"$2\": $3,\{0,1\}\$" "$1"
+}
+cap=$(($(cat /sys/block/vdb/size) * 512))
+check "status $DEV --json" sh -c "raftctl status $DEV --json >/tmp/st.json"
+check "json: name" json_has /tmp/st.json name "\"$DEV\""
+check "json: disk" json_has /tmp/st.json disk '"/dev/vdb"'
+check "json: role" json_has /tmp/st.json role '"standalone"'
+check "json: capacity_bytes" json_has /tmp/st.json capacity_bytes $cap
+check "json: logical_block_size" json_has /tmp/st.json logical_block_size \
+	"$(cat /sys/block/vdb/queue/logical_block_size)"
+check "json: open_count" json_has /tmp/st.json open_count 0
+
+# ---- raw I/O passes straight through to the same sectors ----
+dd if=/dev/urandom of=/tmp/pattern bs=64k count=16 2>/dev/null
+check "O_DIRECT write of 1 MiB at 6400 KiB" dd if=/tmp/pattern \
+	of=/dev/$DEV bs=64k seek=100 oflag=direct conv=fsync
+check "O_DIRECT read back through $DEV" sh -c \
+	"dd if=/dev/$DEV bs=64k skip=100 count=16 iflag=direct 2>/dev/null |
+		cmp - /tmp/pattern"
+check "same data on /dev/vdb at the same offset" sh -c \
+	"dd if=/dev/vdb bs=64k skip=100 count=16 iflag=direct 2>/dev/null |
+		cmp - /tmp/pattern"
+check "buffered write and read of the last 4 KiB" sh -c \
+	"n=\$((\$(cat /sys/block/$DEV/size) / 8 - 1)) &&
+	 dd if=/tmp/pattern of=/dev/$DEV bs=4k count=1 seek=\$n conv=fsync 2>/dev/null &&
+	 echo 3 >/proc/sys/vm/drop_caches &&
+	 dd if=/dev/$DEV bs=4k count=1 skip=\$n 2>/dev/null >/tmp/last &&
+	 dd if=/tmp/pattern bs=4k count=1 2>/dev/null | cmp - /tmp/last"
+
+# ---- filesystem ----
+check "mkfs.ext4 /dev/$DEV" run_timeout 300 mkfs.ext4 -q -F /dev/$DEV ||
+	finish
+check "mount /dev/$DEV" mount -t ext4 /dev/$DEV $MNT || finish
+check "write files of known checksums" fs_files
+check "status shows the device open" sh -c \
+	"raftctl status --json >/tmp/st.json"
+check "json: open_count 1 while mounted" json_has /tmp/st.json open_count 1
+expect_fail 1 "raftctl: destroy $DEV: device is open (Device or resource busy)" \
+	raftctl destroy $DEV
+check "still mounted and readable after the refused destroy" sh -c \
+	"cd $MNT && sha256sum -c /tmp/sums"
+check "umount" umount $MNT
+check "fsck.ext4 -n is clean" fsck.ext4 -n -f /dev/$DEV
+check "mount again" mount -t ext4 /dev/$DEV $MNT
+check "checksums verify after remount" sh -c \
+	"echo 3 >/proc/sys/vm/drop_caches && cd $MNT && sha256sum -c /tmp/sums"
+check "umount again" umount $MNT
+
+# ---- bad input: exact exit code and message, nothing half-made ----
+expect_fail 1 "raftctl: destroy raftblk9: device does not exist (No such device)" \
+	raftctl destroy raftblk9
+expect_fail 1 "raftctl: status raftblk9: device does not exist (No such device)" \
+	raftctl status raftblk9
+expect_fail 1 "raftctl: create raftblk1: disk not found: /dev/vdz (No such file or directory)" \
+	raftctl create raftblk1 --disk /dev/vdz
+expect_fail 1 "raftctl: create raftblk1: disk is in use: /dev/vdb (Device or resource busy)" \
+	raftctl create raftblk1 --disk /dev/vdb
+expect_fail 1 "raftctl: create $DEV: device already exists (File exists)" \
+	raftctl create $DEV --disk /dev/vda
+expect_fail 1 "raftctl: create $LONG_NAME: invalid device name (at most 31 bytes): Attribute failed policy validation (Invalid argument)" \
+	raftctl create $LONG_NAME --disk /dev/vda
+for bad in foo raftblk raftblk1a Raftblk1 raftblk-1; do
+	expect_fail 1 "raftctl: create $bad: device name must be raftblk followed by digits (Invalid argument)" \
+		raftctl create $bad --disk /dev/vda
+done
+expect_fail 1 "raftctl: create raftblk1: disk path must be absolute: vda (Invalid argument)" \
+	raftctl create raftblk1 --disk vda
+expect_fail 1 "raftctl: create raftblk1: disk is not a block device: /dev/null (Block device required)" \
+	raftctl create raftblk1 --disk /dev/null
+expect_fail 2 "raftctl: create: --disk PATH is required (see 'raftctl create --help')" \
+	raftctl create raftblk1
+expect_fail 2 "raftctl: unknown verb 'frobnicate' (see 'raftctl --help')" \
+	raftctl frobnicate
+check "no raftblk1 was left behind" no_device raftblk1
+check "/dev/vda is still free (opened exclusively and closed)" sh -c \
+	'mkfs.ext4 -q -F /dev/vda'
+
+# An unprivileged caller: mutating commands need CAP_NET_ADMIN.
+grep -q '^nobody:' /etc/passwd ||
+	echo "nobody:x:65534:65534:nobody:/:/bin/sh" >>/etc/passwd
+grep -q '^nogroup:' /etc/group || echo "nogroup:x:65534:" >>/etc/group
+as_nobody() {
+	su -s /bin/sh nobody -c "PATH=$PATH LD_LIBRARY_PATH=$LD_LIBRARY_PATH $*"
+}
+check "su nobody works" sh -c "test \"\$(su -s /bin/sh nobody -c 'id -u')\" = 65534"
+expect_fail 1 "raftctl: create raftblk1: permission denied, CAP_NET_ADMIN required (Operation not permitted)" \
+	as_nobody raftctl create raftblk1 --disk /dev/vda
+expect_fail 1 "raftctl: destroy $DEV: permission denied, CAP_NET_ADMIN required (Operation not permitted)" \
+	as_nobody raftctl destroy $DEV
+check "an unprivileged caller may read the status" sh -c \
+	"$(command -v su) -s /bin/sh nobody -c 'PATH=$PATH LD_LIBRARY_PATH=$LD_LIBRARY_PATH raftctl status' | grep -q '^$DEV '"
+
+# A name of exactly 31 characters is valid.
+check "create $MAX_NAME (31 characters)" \
+	raftctl create $MAX_NAME --disk /dev/vda
+check "/dev/$MAX_NAME exists" test -b /dev/$MAX_NAME
+check "status lists both devices" sh -c \
+	"test \$(raftctl status | wc -l) = 3"
+check "destroy $MAX_NAME" raftctl destroy $MAX_NAME
+check "$MAX_NAME is gone" no_device $MAX_NAME
+
+# ---- destroy ----
+check "destroy $DEV" raftctl destroy $DEV
+check "$DEV is gone" no_device $DEV
+check "the filesystem is intact on /dev/vdb itself" fsck.ext4 -n -f /dev/vdb
+check "/dev/vdb can be used again" \
+	raftctl create $DEV --disk /dev/vdb
+check "the filesystem is there through the new device" sh -c \
+	"mount -t ext4 -o ro /dev/$DEV $MNT && cd $MNT &&
+	 sha256sum -c /tmp/sums; rc=\$?; cd /; umount $MNT; exit \$rc"
+
+# ---- rmmod with a device present ----
+check "rmmod with $DEV present" rmmod raftblk
+check "no /dev/$DEV after rmmod" sh -c "! test -e /dev/$DEV"
+check "no /sys/block/$DEV after rmmod" sh -c "! test -e /sys/block/$DEV"
+check "/dev/vdb released by rmmod" sh -c \
+	"mount -t ext4 -o ro /dev/vdb $MNT && umount $MNT"
+expect_fail 1 "raftctl: raftblk module not loaded" raftctl status
+check "insmod again" insmod "$RAFTBLK_KO"
+check "create after reload" raftctl create $DEV --disk /dev/vdb
+check "destroy after reload" raftctl destroy $DEV
+check "rmmod with no device" rmmod raftblk
+finish
