@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * raftctl: output helpers. Aligned tables for people, JSON for scripts.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "raftctl.h"
+
+struct table {
+	int ncols;
+	int nrows;		/* including the header row */
+	char **cells;		/* nrows * ncols */
+};
+
+static void *xrealloc(void *p, size_t n)
+{
+	p = realloc(p, n);
+	if (!p) {
+		fprintf(stderr, "%s: out of memory\n", prog);
+		exit(EXIT_ERROR);
+	}
+	return p;
+}
+
+static char *xstrdup(const char *s)
+{
+	char *d = strdup(s ? s : "");
+
+	if (!d) {
+		fprintf(stderr, "%s: out of memory\n", prog);
+		exit(EXIT_ERROR);
+	}
+	return d;
+}
+
+struct table *table_new(int ncols, const char *const *headers)
+{
+	struct table *t = xrealloc(NULL, sizeof(*t));
+
+	t->ncols = ncols;
+	t->nrows = 0;
+	t->cells = NULL;
+	table_add_row(t, headers);
+	return t;
+}
+
+void table_add_row(struct table *t, const char *const *cells)
+{
+	int i;
+
+	t->cells = xrealloc(t->cells,
+			    sizeof(char *) * t->ncols * (t->nrows + 1));
+	for (i = 0; i < t->ncols; i++)
+		t->cells[t->nrows * t->ncols + i] = xstrdup(cells[i]);
+	t->nrows++;
+}
+
+/* Columns separated by two spaces; the last one is not padded. */
+void table_print(struct table *t, FILE *f)
+{
+	size_t *w = calloc(t->ncols, sizeof(*w));
+	int r, c;
+
+	if (!w) {
+		fprintf(stderr, "%s: out of memory\n", prog);
+		exit(EXIT_ERROR);
+	}
+	for (r = 0; r < t->nrows; r++)
+		for (c = 0; c < t->ncols; c++) {
+			size_t l = strlen(t->cells[r * t->ncols + c]);
+
+			if (l > w[c])
+				w[c] = l;
+		}
+	for (r = 0; r < t->nrows; r++) {
+		for (c = 0; c < t->ncols; c++) {
+			const char *s = t->cells[r * t->ncols + c];
+
+			if (c == t->ncols - 1)
+				fprintf(f, "%s\n", s);
+			else
+				fprintf(f, "%-*s  ", (int)w[c], s);
+		}
+	}
+	free(w);
+}
+
+void table_free(struct table *t)
+{
+	int i;
+
+	if (!t)
+		return;
+	for (i = 0; i < t->nrows * t->ncols; i++)
+		free(t->cells[i]);
+	free(t->cells);
+	free(t);
+}
+
+/* A JSON string literal, quotes included. */
+void json_string(FILE *f, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	fputc('"', f);
+	for (; *p; p++) {
+		switch (*p) {
+		case '"':
+			fputs("\\\"", f);
+			break;
+		case '\\':
+			fputs("\\\\", f);
+			break;
+		case '\n':
+			fputs("\\n", f);
+			break;
+		case '\t':
+			fputs("\\t", f);
+			break;
+		default:
+			if (*p < 0x20)
+				fprintf(f, "\\u%04x", *p);
+			else
+				fputc(*p, f);
+		}
+	}
+	fputc('"', f);
+}
+
+/* 1073741824 -> "1.0G", 4096 -> "4.0K", 512 -> "512B" (binary units). */
+void format_size(char *buf, size_t len, uint64_t bytes)
+{
+	static const char units[] = "KMGTPE";
+	double v = (double)bytes;
+	int u = -1;
+
+	while (v >= 1024.0 && u < (int)sizeof(units) - 2) {
+		v /= 1024.0;
+		u++;
+	}
+	if (u < 0)
+		snprintf(buf, len, "%lluB", (unsigned long long)bytes);
+	else
+		snprintf(buf, len, "%.1f%c", v, units[u]);
+}
