@@ -17,9 +17,10 @@ LIB_WAIT_STEP=${LIB_WAIT_STEP:-0.2}
 BARRIER_TIMEOUT=${BARRIER_TIMEOUT:-300}
 HOST_REQUEST_TIMEOUT=${HOST_REQUEST_TIMEOUT:-60}
 
-# diag TEXT... : print TAP diagnostics ("# " before every line)
+# diag TEXT... : print TAP diagnostics, one argument per line, "# " before
+# every line
 diag() {
-	printf '%s\n' "$*" | sed 's/^/# /'
+	printf '%s\n' "$@" | sed 's/^/# /'
 }
 
 tap_ok() { # name
@@ -32,7 +33,7 @@ tap_fail() { # name [diagnostic...]
 	_tap_failed=$((_tap_failed + 1))
 	echo "not ok $_tap_n - $1"
 	shift
-	[ $# -gt 0 ] && diag "$*"
+	[ $# -gt 0 ] && diag "$@"
 	return 0
 }
 

@@ -93,9 +93,8 @@ vm_kill() { # node reason
 	kill -KILL "$p" 2>/dev/null
 	wait "$p" 2>/dev/null
 	VM_PID[$1]=""
-	echo "$2" >"$results/shared/node$1/boot${VM_BOOT[$1]}.killed" 2>/dev/null ||
-		{ mkdir -p "$results/shared/node$1" &&
-		  echo "$2" >"$results/shared/node$1/boot${VM_BOOT[$1]}.killed"; }
+	mkdir -p "$results/shared/node$1"
+	echo "$2" >"$results/shared/node$1/boot${VM_BOOT[$1]}.killed"
 	vm_log "node$1 boot ${VM_BOOT[$1]} killed ($2)"
 }
 
