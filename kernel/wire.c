@@ -1,0 +1,932 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * wire.c - raftblk's wire protocol: frame encoder and validating decoder.
+ *
+ * Portable: no kernel header, no libc header; see wire.h for the API and
+ * Documentation/wire-protocol.rst for the format. Every multi-byte field
+ * is read and written byte by byte in little-endian order, so neither
+ * host byte order nor alignment nor struct layout matters.
+ */
+#include "raft/raft.h"
+#include "crc32c.h"
+#include "wire.h"
+
+/* Header field offsets. */
+#define H_MAGIC		0
+#define H_VERSION	4
+#define H_TYPE		6
+#define H_FLAGS		7
+#define H_META_LEN	8
+#define H_DATA_LEN	12
+#define H_CLUSTER	16
+#define H_SENDER	32
+#define H_RECEIVER	40
+#define H_META_CRC	48
+#define H_RESERVED	52	/* 8 bytes, zero */
+#define H_HDR_CRC	60
+
+/* Entry record flags. */
+#define E_HAS_PAYLOAD	0x01
+
+#define SECTOR_BYTES	512U
+#define U64_MAX_VAL	(~(u64)0)
+
+/* ------------------------------------------------------------------ */
+/* Little-endian byte access                                          */
+
+static void put8(u8 *p, u8 v)
+{
+	p[0] = v;
+}
+
+static void put16(u8 *p, u16 v)
+{
+	p[0] = (u8)v;
+	p[1] = (u8)(v >> 8);
+}
+
+static void put32(u8 *p, u32 v)
+{
+	put16(p, (u16)v);
+	put16(p + 2, (u16)(v >> 16));
+}
+
+static void put64(u8 *p, u64 v)
+{
+	put32(p, (u32)v);
+	put32(p + 4, (u32)(v >> 32));
+}
+
+static u16 get16(const u8 *p)
+{
+	return (u16)(p[0] | (p[1] << 8));
+}
+
+static u32 get32(const u8 *p)
+{
+	return (u32)get16(p) | ((u32)get16(p + 2) << 16);
+}
+
+static u64 get64(const u8 *p)
+{
+	return (u64)get32(p) | ((u64)get32(p + 4) << 32);
+}
+
+static bool all_zero(const u8 *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
+/* A bounds-checked reader over the meta part. */
+struct cursor {
+	const u8 *p;
+	size_t left;
+};
+
+static const u8 *take(struct cursor *c, size_t n)
+{
+	const u8 *p = c->p;
+
+	if (c->left < n)
+		return NULL;
+	c->p += n;
+	c->left -= n;
+	return p;
+}
+
+/* ------------------------------------------------------------------ */
+/* Names and limits                                                   */
+
+void rb_wire_limits_default(struct rb_wire_limits *lim)
+{
+	lim->max_meta_len = 1U << 20;
+	lim->max_data_len = 32U << 20;
+	lim->max_entries = 4096;
+	lim->max_payload_data = 1U << 20;
+	lim->max_payload_len = 1U << 30;
+}
+
+const char *rb_wire_type_name(u8 type)
+{
+	switch (type) {
+	case RB_WIRE_HELLO:
+		return "HELLO";
+	case RB_WIRE_HELLO_ACK:
+		return "HELLO_ACK";
+	case RB_WIRE_REFUSE:
+		return "REFUSE";
+	case RB_WIRE_RAFT_MSG:
+		return "RAFT_MSG";
+	case RB_WIRE_PING:
+		return "PING";
+	case RB_WIRE_PONG:
+		return "PONG";
+	}
+	return "unknown";
+}
+
+const char *rb_wire_refuse_name(u16 reason)
+{
+	switch (reason) {
+	case RB_WIRE_REFUSE_CLUSTER:
+		return "wrong cluster";
+	case RB_WIRE_REFUSE_NODE:
+		return "wrong node id";
+	case RB_WIRE_REFUSE_VERSION:
+		return "version mismatch";
+	case RB_WIRE_REFUSE_CLASS:
+		return "unknown connection class";
+	case RB_WIRE_REFUSE_SHUTDOWN:
+		return "shutting down";
+	}
+	return "unknown reason";
+}
+
+const char *rb_wire_err_name(int err)
+{
+	switch (-err) {
+	case 0:
+		return "ok";
+	case RB_WIRE_EBADFRAME:
+		return "bad frame";
+	case RB_WIRE_EVERSION:
+		return "unsupported version";
+	case RB_WIRE_ECLUSTER:
+		return "wrong cluster";
+	case RB_WIRE_ENODE:
+		return "wrong node id";
+	case RB_WIRE_ETOOBIG:
+		return "over limit";
+	case RB_WIRE_ESHORT:
+		return "incomplete frame";
+	case RB_WIRE_ENOSPC:
+		return "buffer too small";
+	case RB_WIRE_EINVAL:
+		return "message not encodable";
+	case RB_WIRE_ENOMEM:
+		return "out of memory";
+	}
+	return "unknown error";
+}
+
+u32 rb_wire_crc_update(u32 state, const void *buf, size_t len)
+{
+	return crc32c(state, buf, len);
+}
+
+static int fail(const char **why, const char *reason, int err)
+{
+	if (why)
+		*why = reason;
+	return -err;
+}
+
+#define BAD(reason)	fail(why, reason, RB_WIRE_EBADFRAME)
+
+/* ------------------------------------------------------------------ */
+/* Header                                                             */
+
+static void put_header(u8 *b, const struct rb_wire_ids *ids, u8 type,
+		       u32 meta_len, u32 data_len)
+{
+	u8 *meta = b + RB_WIRE_HDR_LEN;
+
+	put32(b + H_MAGIC, RB_WIRE_MAGIC);
+	put16(b + H_VERSION, RB_WIRE_VERSION);
+	put8(b + H_TYPE, type);
+	put8(b + H_FLAGS, 0);
+	put32(b + H_META_LEN, meta_len);
+	put32(b + H_DATA_LEN, data_len);
+	memcpy(b + H_CLUSTER, ids->cluster, RB_WIRE_UUID_LEN);
+	put64(b + H_SENDER, ids->local);
+	put64(b + H_RECEIVER, ids->peer);
+	put32(b + H_META_CRC, raftblk_crc32c(meta, meta_len));
+	memset(b + H_RESERVED, 0, 8);
+	put32(b + H_HDR_CRC, raftblk_crc32c(b, H_HDR_CRC));
+}
+
+int rb_wire_decode_header(const void *buf, const struct rb_wire_limits *lim,
+			  const struct rb_wire_ids *ids,
+			  struct rb_wire_hdr *h, const char **why)
+{
+	const u8 *b = buf;
+	bool ctl_len_ok;
+
+	memset(h, 0, sizeof(*h));
+	if (get32(b + H_MAGIC) != RB_WIRE_MAGIC)
+		return BAD("bad magic");
+	/* Magic and version keep their place in every version. */
+	h->version = get16(b + H_VERSION);
+	if (get32(b + H_HDR_CRC) != raftblk_crc32c(b, H_HDR_CRC))
+		return BAD("header crc mismatch");
+	h->type = b[H_TYPE];
+	h->flags = b[H_FLAGS];
+	h->meta_len = get32(b + H_META_LEN);
+	h->data_len = get32(b + H_DATA_LEN);
+	memcpy(h->cluster, b + H_CLUSTER, RB_WIRE_UUID_LEN);
+	h->sender = get64(b + H_SENDER);
+	h->receiver = get64(b + H_RECEIVER);
+	h->meta_crc = get32(b + H_META_CRC);
+
+	if (h->version < RB_WIRE_VERSION_MIN ||
+	    h->version > RB_WIRE_VERSION_MAX)
+		return fail(why, "unsupported protocol version",
+			    RB_WIRE_EVERSION);
+	if (h->flags)
+		return BAD("unknown header flags");
+	if (!all_zero(b + H_RESERVED, 8))
+		return BAD("reserved header bytes not zero");
+
+	switch (h->type) {
+	case RB_WIRE_HELLO:
+	case RB_WIRE_HELLO_ACK:
+		ctl_len_ok = h->meta_len == RB_WIRE_HELLO_LEN;
+		break;
+	case RB_WIRE_REFUSE:
+		ctl_len_ok = h->meta_len == RB_WIRE_REFUSE_LEN;
+		break;
+	case RB_WIRE_PING:
+	case RB_WIRE_PONG:
+		ctl_len_ok = h->meta_len == RB_WIRE_PING_LEN;
+		break;
+	case RB_WIRE_RAFT_MSG:
+		if (h->meta_len < RB_WIRE_MSG_LEN)
+			return BAD("meta part shorter than a message");
+		if (h->meta_len > lim->max_meta_len)
+			return fail(why, "meta part over the limit",
+				    RB_WIRE_ETOOBIG);
+		if (h->data_len > lim->max_data_len)
+			return fail(why, "data part over the limit",
+				    RB_WIRE_ETOOBIG);
+		ctl_len_ok = true;
+		break;
+	default:
+		return BAD("unknown frame type");
+	}
+	if (!ctl_len_ok)
+		return BAD("meta length wrong for the frame type");
+	if (h->type != RB_WIRE_RAFT_MSG && h->data_len)
+		return BAD("data part in a control frame");
+
+	if (!h->sender || !h->receiver)
+		return fail(why, "node id 0", RB_WIRE_ENODE);
+	if (h->sender == h->receiver)
+		return fail(why, "sender is the receiver", RB_WIRE_ENODE);
+	/* A refusal may come from anywhere: the dialer only logs it. */
+	if (h->type == RB_WIRE_REFUSE)
+		return 0;
+	if (memcmp(h->cluster, ids->cluster, RB_WIRE_UUID_LEN))
+		return fail(why, "frame from another cluster",
+			    RB_WIRE_ECLUSTER);
+	if (h->receiver != ids->local)
+		return fail(why, "frame for another node", RB_WIRE_ENODE);
+	if (ids->peer && h->sender != ids->peer)
+		return fail(why, "frame from an unexpected sender",
+			    RB_WIRE_ENODE);
+	return 0;
+}
+
+static int check_meta_crc(const struct rb_wire_hdr *h, const void *meta,
+			  const char **why)
+{
+	if (raftblk_crc32c(meta, h->meta_len) != h->meta_crc)
+		return BAD("meta crc mismatch");
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Control frames                                                     */
+
+int rb_wire_decode_ctl(const struct rb_wire_hdr *h, const void *meta,
+		       struct rb_wire_ctl *c, const char **why)
+{
+	const u8 *b = meta;
+	int ret;
+
+	memset(c, 0, sizeof(*c));
+	ret = check_meta_crc(h, meta, why);
+	if (ret)
+		return ret;
+	switch (h->type) {
+	case RB_WIRE_HELLO:
+	case RB_WIRE_HELLO_ACK:
+		c->min_version = get16(b);
+		c->max_version = get16(b + 2);
+		c->conn_class = b[4];
+		c->features = get64(b + 8);
+		if (!all_zero(b + 5, 3))
+			return BAD("reserved hello bytes not zero");
+		break;
+	case RB_WIRE_REFUSE:
+		c->reason = get16(b);
+		c->min_version = get16(b + 2);
+		c->max_version = get16(b + 4);
+		if (!c->reason)
+			return BAD("refusal without a reason");
+		if (get16(b + 6))
+			return BAD("reserved refuse bytes not zero");
+		break;
+	case RB_WIRE_PING:
+	case RB_WIRE_PONG:
+		c->cookie = get64(b);
+		return 0;
+	default:
+		return BAD("not a control frame");
+	}
+	if (!c->min_version || c->min_version > c->max_version)
+		return BAD("bad version range");
+	return 0;
+}
+
+u16 rb_wire_hello_refusal(const struct rb_wire_ctl *hello)
+{
+	if (hello->min_version > RB_WIRE_VERSION ||
+	    hello->max_version < RB_WIRE_VERSION)
+		return RB_WIRE_REFUSE_VERSION;
+	if (hello->conn_class != RB_WIRE_CLASS_CONTROL &&
+	    hello->conn_class != RB_WIRE_CLASS_BULK)
+		return RB_WIRE_REFUSE_CLASS;
+	return 0;
+}
+
+int rb_wire_encode_hello(const struct rb_wire_ids *ids, u8 type,
+			 u8 conn_class, void *buf)
+{
+	u8 *b = buf;
+	u8 *m = b + RB_WIRE_HDR_LEN;
+
+	if (type != RB_WIRE_HELLO && type != RB_WIRE_HELLO_ACK)
+		return -RB_WIRE_EINVAL;
+	memset(m, 0, RB_WIRE_HELLO_LEN);
+	put16(m, RB_WIRE_VERSION_MIN);
+	put16(m + 2, RB_WIRE_VERSION_MAX);
+	put8(m + 4, conn_class);
+	put64(m + 8, 0);	/* features: none in version 1 */
+	put_header(b, ids, type, RB_WIRE_HELLO_LEN, 0);
+	return RB_WIRE_HDR_LEN + RB_WIRE_HELLO_LEN;
+}
+
+int rb_wire_encode_refuse(const struct rb_wire_ids *ids, u16 reason,
+			  void *buf)
+{
+	u8 *b = buf;
+	u8 *m = b + RB_WIRE_HDR_LEN;
+
+	if (!reason)
+		return -RB_WIRE_EINVAL;
+	put16(m, reason);
+	put16(m + 2, RB_WIRE_VERSION_MIN);
+	put16(m + 4, RB_WIRE_VERSION_MAX);
+	put16(m + 6, 0);
+	put_header(b, ids, RB_WIRE_REFUSE, RB_WIRE_REFUSE_LEN, 0);
+	return RB_WIRE_HDR_LEN + RB_WIRE_REFUSE_LEN;
+}
+
+int rb_wire_encode_ping(const struct rb_wire_ids *ids, u8 type, u64 cookie,
+			void *buf)
+{
+	u8 *b = buf;
+
+	if (type != RB_WIRE_PING && type != RB_WIRE_PONG)
+		return -RB_WIRE_EINVAL;
+	put64(b + RB_WIRE_HDR_LEN, cookie);
+	put_header(b, ids, type, RB_WIRE_PING_LEN, 0);
+	return RB_WIRE_HDR_LEN + RB_WIRE_PING_LEN;
+}
+
+/* ------------------------------------------------------------------ */
+/* Message validation (shared by the encoder and the decoder)         */
+
+static bool is_response(u8 type)
+{
+	return type == RAFT_MSG_APPEND_RESP || type == RAFT_MSG_VOTE_RESP ||
+	       type == RAFT_MSG_PREVOTE_RESP;
+}
+
+static int check_conf(const struct raft_conf *conf, const char **why)
+{
+	u32 i, j;
+
+	if (conf->n > RAFT_MAX_NODES)
+		return BAD("too many nodes in a configuration");
+	for (i = 0; i < conf->n; i++) {
+		const struct raft_node *nd = &conf->nodes[i];
+
+		if (!nd->id)
+			return BAD("node id 0 in a configuration");
+		if (nd->role != RAFT_VOTER && nd->role != RAFT_LEARNER)
+			return BAD("bad node role in a configuration");
+		for (j = 0; j < i; j++)
+			if (conf->nodes[j].id == nd->id)
+				return BAD("duplicate node in a configuration");
+	}
+	return 0;
+}
+
+/* Fields of the message itself, before its entries. */
+static int check_msg(const struct raft_msg *m,
+		     const struct rb_wire_limits *lim, const char **why)
+{
+	if (m->type < RAFT_MSG_APPEND || m->type > RAFT_MSG_TYPE_MAX)
+		return BAD("unknown raft message type");
+	if (m->reject > 1)
+		return BAD("reject is not 0 or 1");
+	if (m->reject && !is_response(m->type))
+		return BAD("reject set on a message that is no response");
+	if (m->flags & ~RAFT_MSGF_TRANSFER)
+		return BAD("unknown raft message flags");
+	if ((m->flags & RAFT_MSGF_TRANSFER) && m->type != RAFT_MSG_VOTE &&
+	    m->type != RAFT_MSG_PREVOTE)
+		return BAD("transfer flag on a message that is no vote");
+	if (!m->from || !m->to || m->from == m->to)
+		return fail(why, "bad from/to", RB_WIRE_ENODE);
+	if (m->n_entries) {
+		if (m->type != RAFT_MSG_APPEND)
+			return BAD("entries in a message that is no append");
+		if (m->n_entries > lim->max_entries)
+			return fail(why, "too many entries", RB_WIRE_ETOOBIG);
+		if (m->index > U64_MAX_VAL - m->n_entries)
+			return BAD("entry index overflows");
+	}
+	if (m->type == RAFT_MSG_SNAPSHOT)
+		return check_conf(&m->snap.conf, why);
+	return 0;
+}
+
+static int check_payload(const struct rb_wire_payload_desc *d,
+			 const struct rb_wire_limits *lim, const char **why)
+{
+	u32 kind = d->flags & RB_WIRE_PL_NODATA;
+
+	if (d->flags & ~RB_WIRE_PL_ALL)
+		return BAD("unknown payload flags");
+	if (!d->len || d->len % SECTOR_BYTES)
+		return BAD("payload length not a positive multiple of 512");
+	if (d->len > lim->max_payload_len)
+		return fail(why, "payload length over the limit",
+			    RB_WIRE_ETOOBIG);
+	if (kind == RB_WIRE_PL_NODATA)
+		return BAD("payload both discard and write-zeroes");
+	if (kind) {
+		if (d->data_len || d->crc)
+			return BAD("data in a discard/write-zeroes payload");
+		return 0;
+	}
+	if (d->data_len != d->len)
+		return BAD("payload data length differs from its length");
+	if (d->data_len > lim->max_payload_data)
+		return fail(why, "payload data over the limit",
+			    RB_WIRE_ETOOBIG);
+	return 0;
+}
+
+/* Entry i of m, whose payload is described by d (present or not). */
+static int check_entry(const struct raft_msg *m, u32 i,
+		       const struct rb_wire_payload_desc *d,
+		       const struct rb_wire_limits *lim, u64 *data_total,
+		       const char **why)
+{
+	const struct raft_entry *e = &m->entries[i];
+	raft_term prev_term = i ? m->entries[i - 1].term : m->log_term;
+	int ret;
+
+	if (e->type < RAFT_ENTRY_NORMAL || e->type > RAFT_ENTRY_BARRIER)
+		return BAD("unknown entry type");
+	if (e->index != m->index + 1 + i)
+		return BAD("entry indices not contiguous after the message index");
+	if (e->term < prev_term)
+		return BAD("entry terms decrease");
+	if (e->term > m->term)
+		return BAD("entry term above the message term");
+	if (e->type == RAFT_ENTRY_CONF) {
+		if (e->cc.op < RAFT_CONF_ADD_LEARNER ||
+		    e->cc.op > RAFT_CONF_DEMOTE)
+			return BAD("unknown conf change op");
+		if (!e->cc.id)
+			return BAD("conf change for node 0");
+	}
+	if (!d->present)
+		return 0;
+	if (e->type != RAFT_ENTRY_NORMAL)
+		return BAD("payload on an entry that is not NORMAL");
+	ret = check_payload(d, lim, why);
+	if (ret)
+		return ret;
+	*data_total += d->data_len;
+	if (*data_total > lim->max_data_len)
+		return fail(why, "data part over the limit", RB_WIRE_ETOOBIG);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* RAFT_MSG encoding                                                  */
+
+static size_t msg_meta_len(const struct raft_msg *m)
+{
+	size_t len = RB_WIRE_MSG_LEN;
+	u32 i;
+
+	if (m->type == RAFT_MSG_SNAPSHOT) {
+		if (m->snap.conf.n > RAFT_MAX_NODES)
+			return 0;
+		len += RB_WIRE_SNAP_LEN +
+		       (size_t)m->snap.conf.n * RB_WIRE_NODE_LEN;
+	}
+	if (m->n_entries && !m->entries)
+		return 0;
+	for (i = 0; i < m->n_entries; i++) {
+		len += RB_WIRE_ENTRY_LEN;
+		if (m->entries[i].type == RAFT_ENTRY_CONF)
+			len += RB_WIRE_CC_LEN;
+	}
+	return len;
+}
+
+size_t rb_wire_msg_size(const struct raft_msg *m)
+{
+	size_t meta = msg_meta_len(m);
+
+	return meta ? RB_WIRE_HDR_LEN + meta : 0;
+}
+
+static u8 *put_msg_fixed(u8 *p, const struct raft_msg *m)
+{
+	put8(p, m->type);
+	put8(p + 1, m->reject);
+	put8(p + 2, m->flags);
+	put8(p + 3, 0);
+	put32(p + 4, m->n_entries);
+	put64(p + 8, m->term);
+	put64(p + 16, m->index);
+	put64(p + 24, m->log_term);
+	put64(p + 32, m->commit);
+	put64(p + 40, m->hint_index);
+	put64(p + 48, m->hint_term);
+	put64(p + 56, m->context);
+	return p + RB_WIRE_MSG_LEN;
+}
+
+static u8 *put_snap(u8 *p, const struct raft_snapshot_meta *s)
+{
+	u32 i;
+
+	put64(p, s->index);
+	put64(p + 8, s->term);
+	put32(p + 16, s->conf.n);
+	put32(p + 20, 0);
+	p += RB_WIRE_SNAP_LEN;
+	for (i = 0; i < s->conf.n; i++) {
+		const struct raft_node *nd = &s->conf.nodes[i];
+
+		put64(p, nd->id);
+		put8(p + 8, nd->role);
+		memset(p + 9, 0, 7);
+		memcpy(p + 16, nd->addr, RAFT_ADDR_LEN);
+		p += RB_WIRE_NODE_LEN;
+	}
+	return p;
+}
+
+static u8 *put_entry(u8 *p, const struct raft_entry *e,
+		     const struct rb_wire_payload_desc *d)
+{
+	put64(p, e->term);
+	put64(p + 8, e->index);
+	put8(p + 16, e->type);
+	put8(p + 17, d->present ? E_HAS_PAYLOAD : 0);
+	put16(p + 18, 0);
+	put32(p + 20, d->flags);
+	put64(p + 24, d->sector);
+	put32(p + 32, d->len);
+	put32(p + 36, d->data_len);
+	put32(p + 40, d->crc);
+	put32(p + 44, 0);
+	p += RB_WIRE_ENTRY_LEN;
+	if (e->type == RAFT_ENTRY_CONF) {
+		put8(p, e->cc.op);
+		memset(p + 1, 0, 7);
+		put64(p + 8, e->cc.id);
+		memcpy(p + 16, e->cc.addr, RAFT_ADDR_LEN);
+		p += RB_WIRE_CC_LEN;
+	}
+	return p;
+}
+
+int rb_wire_encode_msg(const struct rb_wire_ids *ids,
+		       const struct raft_msg *m,
+		       const struct rb_wire_limits *lim,
+		       const struct rb_wire_payload_ops *ops, void *ctx,
+		       void *buf, size_t cap, size_t *frame_len,
+		       u32 *data_len, const char **why)
+{
+	u8 *b = buf;
+	u8 *p = b + RB_WIRE_HDR_LEN;
+	u64 data_total = 0;
+	size_t meta_len;
+	u32 i;
+	int ret;
+
+	if (!ids->peer || m->from != ids->local || m->to != ids->peer)
+		return fail(why, "from/to differ from the connection's ids",
+			    RB_WIRE_EINVAL);
+	ret = check_msg(m, lim, why);
+	if (ret)
+		return ret == -RB_WIRE_ETOOBIG ? ret : -RB_WIRE_EINVAL;
+	meta_len = msg_meta_len(m);
+	if (!meta_len)
+		return fail(why, "message not encodable", RB_WIRE_EINVAL);
+	if (meta_len > lim->max_meta_len)
+		return fail(why, "meta part over the limit", RB_WIRE_ETOOBIG);
+	if (cap < RB_WIRE_HDR_LEN + meta_len)
+		return fail(why, "buffer too small", RB_WIRE_ENOSPC);
+
+	p = put_msg_fixed(p, m);
+	if (m->type == RAFT_MSG_SNAPSHOT)
+		p = put_snap(p, &m->snap);
+	for (i = 0; i < m->n_entries; i++) {
+		const struct raft_entry *e = &m->entries[i];
+		struct rb_wire_payload_desc d;
+
+		memset(&d, 0, sizeof(d));
+		if (e->payload) {
+			ret = ops->describe(ctx, e->payload, &d);
+			if (ret)
+				return fail(why, "payload not describable",
+					    -ret);
+			d.present = true;
+		}
+		ret = check_entry(m, i, &d, lim, &data_total, why);
+		if (ret)
+			return ret == -RB_WIRE_ETOOBIG ? ret : -RB_WIRE_EINVAL;
+		p = put_entry(p, e, &d);
+	}
+	put_header(b, ids, RB_WIRE_RAFT_MSG, (u32)meta_len, (u32)data_total);
+	*frame_len = RB_WIRE_HDR_LEN + meta_len;
+	*data_len = (u32)data_total;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* RAFT_MSG decoding                                                  */
+
+static int get_msg_fixed(struct cursor *c, struct raft_msg *m,
+			 const char **why)
+{
+	const u8 *p = take(c, RB_WIRE_MSG_LEN);
+
+	if (!p)
+		return BAD("meta part shorter than a message");
+	m->type = p[0];
+	m->reject = p[1];
+	m->flags = p[2];
+	if (p[3])
+		return BAD("reserved message byte not zero");
+	m->n_entries = get32(p + 4);
+	m->term = get64(p + 8);
+	m->index = get64(p + 16);
+	m->log_term = get64(p + 24);
+	m->commit = get64(p + 32);
+	m->hint_index = get64(p + 40);
+	m->hint_term = get64(p + 48);
+	m->context = get64(p + 56);
+	return 0;
+}
+
+static int get_snap(struct cursor *c, struct raft_snapshot_meta *s,
+		    const char **why)
+{
+	const u8 *p = take(c, RB_WIRE_SNAP_LEN);
+	u32 i;
+
+	if (!p)
+		return BAD("snapshot meta truncated");
+	s->index = get64(p);
+	s->term = get64(p + 8);
+	s->conf.n = get32(p + 16);
+	if (get32(p + 20))
+		return BAD("reserved snapshot bytes not zero");
+	if (s->conf.n > RAFT_MAX_NODES)
+		return BAD("too many nodes in a configuration");
+	for (i = 0; i < s->conf.n; i++) {
+		struct raft_node *nd = &s->conf.nodes[i];
+
+		p = take(c, RB_WIRE_NODE_LEN);
+		if (!p)
+			return BAD("snapshot configuration truncated");
+		nd->id = get64(p);
+		nd->role = p[8];
+		if (!all_zero(p + 9, 7))
+			return BAD("reserved node bytes not zero");
+		memcpy(nd->addr, p + 16, RAFT_ADDR_LEN);
+	}
+	return 0;
+}
+
+static int get_entry(struct cursor *c, struct raft_entry *e,
+		     struct rb_wire_payload_desc *d, const char **why)
+{
+	const u8 *p = take(c, RB_WIRE_ENTRY_LEN);
+	u8 eflags;
+
+	if (!p)
+		return BAD("entry truncated");
+	e->term = get64(p);
+	e->index = get64(p + 8);
+	e->type = p[16];
+	eflags = p[17];
+	if (eflags & ~E_HAS_PAYLOAD)
+		return BAD("unknown entry flags");
+	if (get16(p + 18) || get32(p + 44))
+		return BAD("reserved entry bytes not zero");
+	d->present = eflags & E_HAS_PAYLOAD;
+	d->flags = get32(p + 20);
+	d->sector = get64(p + 24);
+	d->len = get32(p + 32);
+	d->data_len = get32(p + 36);
+	d->crc = get32(p + 40);
+	if (!d->present && !all_zero(p + 20, 24))
+		return BAD("payload fields in an entry without payload");
+	if (e->type != RAFT_ENTRY_CONF)
+		return 0;
+	p = take(c, RB_WIRE_CC_LEN);
+	if (!p)
+		return BAD("conf change truncated");
+	e->cc.op = p[0];
+	if (!all_zero(p + 1, 7))
+		return BAD("reserved conf change bytes not zero");
+	e->cc.id = get64(p + 8);
+	memcpy(e->cc.addr, p + 16, RAFT_ADDR_LEN);
+	return 0;
+}
+
+void rb_wire_msg_release(struct raft_msg *m)
+{
+	u32 i;
+
+	if (m->entries) {
+		for (i = 0; i < m->n_entries; i++)
+			if (m->entries[i].payload)
+				raft_payload_put(m->entries[i].payload);
+		raft_free(m->entries);
+	}
+	memset(m, 0, sizeof(*m));
+}
+
+int rb_wire_decode_msg(const struct rb_wire_hdr *h, const void *meta,
+		       const struct rb_wire_limits *lim, struct raft_msg *m,
+		       struct rb_wire_payload_desc **descs, const char **why)
+{
+	struct rb_wire_payload_desc *d = NULL;
+	struct cursor c = { .p = meta, .left = h->meta_len };
+	u64 data_total = 0;
+	u32 i, n;
+	int ret;
+
+	memset(m, 0, sizeof(*m));
+	*descs = NULL;
+	if (h->type != RB_WIRE_RAFT_MSG)
+		return BAD("not a raft message frame");
+	ret = check_meta_crc(h, meta, why);
+	if (ret)
+		return ret;
+	ret = get_msg_fixed(&c, m, why);
+	if (ret)
+		goto out_zero;
+	m->from = h->sender;
+	m->to = h->receiver;
+	n = m->n_entries;
+	if (m->type == RAFT_MSG_SNAPSHOT) {
+		ret = get_snap(&c, &m->snap, why);
+		if (ret)
+			goto out_zero;
+	}
+	ret = check_msg(m, lim, why);
+	if (ret)
+		goto out_zero;
+	if (!n)
+		goto done;
+	/* Bound the allocation by what the frame can really hold. */
+	if (n > c.left / RB_WIRE_ENTRY_LEN) {
+		ret = BAD("more entries than the meta part holds");
+		goto out_zero;
+	}
+	m->n_entries = 0;
+	m->entries = raft_calloc(n, sizeof(*m->entries));
+	d = raft_calloc(n, sizeof(*d));
+	if (!m->entries || !d) {
+		ret = fail(why, "no memory for entries", RB_WIRE_ENOMEM);
+		goto out_free;
+	}
+	m->n_entries = n;
+	for (i = 0; i < n; i++) {
+		ret = get_entry(&c, &m->entries[i], &d[i], why);
+		if (ret)
+			goto out_free;
+		ret = check_entry(m, i, &d[i], lim, &data_total, why);
+		if (ret)
+			goto out_free;
+	}
+done:
+	if (c.left) {
+		ret = BAD("trailing bytes in the meta part");
+		goto out_free;
+	}
+	if (data_total != h->data_len) {
+		ret = BAD("data length differs from the payloads' sum");
+		goto out_free;
+	}
+	*descs = d;
+	return 0;
+
+out_free:
+	raft_free(d);
+	if (m->entries)
+		raft_free(m->entries);
+out_zero:
+	memset(m, 0, sizeof(*m));
+	return ret;
+}
+
+int rb_wire_check_data(const struct rb_wire_payload_desc *d, u32 crc_state,
+		       const char **why)
+{
+	if (rb_wire_crc_end(crc_state) != d->crc)
+		return BAD("payload data crc mismatch");
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Whole frames                                                       */
+
+static int attach_payloads(const u8 *data,
+			   const struct rb_wire_payload_desc *d,
+			   const struct rb_wire_payload_ops *ops, void *ctx,
+			   struct raft_msg *m, const char **why)
+{
+	u32 i;
+	int ret;
+
+	for (i = 0; i < m->n_entries; i++) {
+		const u8 *bytes = d[i].data_len ? data : NULL;
+
+		if (!d[i].present)
+			continue;
+		if (d[i].data_len) {
+			u32 crc = rb_wire_crc_update(rb_wire_crc_begin(),
+						     bytes, d[i].data_len);
+
+			ret = rb_wire_check_data(&d[i], crc, why);
+			if (ret)
+				return ret;
+		}
+		ret = ops->build(ctx, &d[i], bytes, &m->entries[i].payload);
+		if (ret)
+			return fail(why, "cannot build a payload", -ret);
+		data += d[i].data_len;
+	}
+	return 0;
+}
+
+long rb_wire_decode_frame(const void *buf, size_t len,
+			  const struct rb_wire_limits *lim,
+			  const struct rb_wire_ids *ids,
+			  const struct rb_wire_payload_ops *ops, void *ctx,
+			  struct rb_wire_hdr *h, struct rb_wire_ctl *c,
+			  struct raft_msg *m, const char **why)
+{
+	const u8 *b = buf;
+	struct rb_wire_payload_desc *d;
+	u64 total;
+	int ret;
+
+	memset(c, 0, sizeof(*c));
+	memset(m, 0, sizeof(*m));
+	if (len < RB_WIRE_HDR_LEN)
+		return fail(why, "shorter than a header", RB_WIRE_ESHORT);
+	ret = rb_wire_decode_header(b, lim, ids, h, why);
+	if (ret)
+		return ret;
+	total = (u64)RB_WIRE_HDR_LEN + h->meta_len + h->data_len;
+	if (len < total)
+		return fail(why, "shorter than the frame", RB_WIRE_ESHORT);
+	if (h->type != RB_WIRE_RAFT_MSG) {
+		ret = rb_wire_decode_ctl(h, b + RB_WIRE_HDR_LEN, c, why);
+		return ret ? ret : (long)total;
+	}
+	ret = rb_wire_decode_msg(h, b + RB_WIRE_HDR_LEN, lim, m, &d, why);
+	if (ret)
+		return ret;
+	ret = attach_payloads(b + RB_WIRE_HDR_LEN + h->meta_len, d, ops,
+			      ctx, m, why);
+	raft_free(d);
+	if (ret) {
+		rb_wire_msg_release(m);
+		return ret;
+	}
+	return (long)total;
+}

@@ -1,0 +1,283 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * wire.h - raftblk's wire protocol: frame codec.
+ *
+ * Portable C: the same wire.c builds into raftblk.ko and into the
+ * userspace tests and fuzzer (tools/testing/wire/). It includes nothing but
+ * raft/raft.h (and through it raft/env.h) and crc32c.h. The protocol itself
+ * is specified in Documentation/wire-protocol.rst; this header is the API.
+ *
+ * A frame is a 64-byte header, a "meta" part (structured fields, meta_len
+ * bytes, covered by meta_crc) and a "data" part (data_len bytes of raw
+ * payload data, each entry's bytes covered by a crc in its descriptor in
+ * the meta part). Everything is little-endian with explicit sizes.
+ *
+ * Streaming receive (what the kernel transport does):
+ *
+ *   1. read RB_WIRE_HDR_LEN bytes, rb_wire_decode_header() -> hdr with
+ *      meta_len and data_len (both already checked against the limits);
+ *   2. read meta_len bytes; for RAFT_MSG frames rb_wire_decode_msg()
+ *      -> a struct raft_msg (entries allocated, payloads NULL) and one
+ *      payload descriptor per entry; for the other types
+ *      rb_wire_decode_ctl();
+ *   3. for each entry whose descriptor says data_len > 0, in entry order,
+ *      create a payload and read data_len bytes straight into it,
+ *      updating a crc with rb_wire_crc_update(); check the result with
+ *      rb_wire_check_data(). No intermediate copy of the data is needed.
+ *
+ * Sending: rb_wire_encode_msg() writes the header and meta part into a
+ * caller buffer; the caller then sends each payload's data bytes, in entry
+ * order, from the payload itself (zero copy where the platform allows).
+ *
+ * Errors are negative enum rb_wire_err values plus a static reason string.
+ */
+#ifndef RAFTBLK_WIRE_H
+#define RAFTBLK_WIRE_H
+
+#include "raft/raft.h"
+
+#define RB_WIRE_MAGIC		0x4B4C4252U	/* bytes "RBLK" */
+#define RB_WIRE_VERSION		1		/* only version so far */
+#define RB_WIRE_VERSION_MIN	1
+#define RB_WIRE_VERSION_MAX	1
+#define RB_WIRE_HDR_LEN		64
+#define RB_WIRE_UUID_LEN	16
+
+enum rb_wire_type {
+	RB_WIRE_HELLO = 1,	/* dialer -> acceptor: who I am, which class */
+	RB_WIRE_HELLO_ACK = 2,	/* acceptor -> dialer: accepted */
+	RB_WIRE_REFUSE = 3,	/* acceptor -> dialer: refused, then close */
+	RB_WIRE_RAFT_MSG = 4,	/* one struct raft_msg */
+	RB_WIRE_PING = 5,	/* keepalive, answered by PONG */
+	RB_WIRE_PONG = 6,
+	RB_WIRE_TYPE_MAX = RB_WIRE_PONG,
+};
+
+/* Connection classes (HELLO). */
+enum rb_wire_class {
+	RB_WIRE_CLASS_CONTROL = 1,	/* votes, heartbeats, responses */
+	RB_WIRE_CLASS_BULK = 2,		/* APPEND with entries, SNAPSHOT */
+};
+
+/* REFUSE reasons. */
+enum rb_wire_refuse {
+	RB_WIRE_REFUSE_CLUSTER = 1,	/* cluster UUID differs */
+	RB_WIRE_REFUSE_NODE = 2,	/* receiver id is not this node, or
+					 * sender id is 0 / this node's id
+					 */
+	RB_WIRE_REFUSE_VERSION = 3,	/* no common protocol version */
+	RB_WIRE_REFUSE_CLASS = 4,	/* unknown connection class */
+	RB_WIRE_REFUSE_SHUTDOWN = 5,	/* node is shutting down */
+	RB_WIRE_REFUSE_MAX = RB_WIRE_REFUSE_SHUTDOWN,
+};
+
+/* Errors, returned negated. */
+enum rb_wire_err {
+	RB_WIRE_EBADFRAME = 1,	/* malformed / corrupt frame */
+	RB_WIRE_EVERSION,	/* frame of an unsupported protocol version */
+	RB_WIRE_ECLUSTER,	/* frame from another cluster */
+	RB_WIRE_ENODE,		/* wrong sender or receiver node id */
+	RB_WIRE_ETOOBIG,	/* over a configured limit */
+	RB_WIRE_ESHORT,		/* buffer holds less than a whole frame */
+	RB_WIRE_ENOSPC,		/* encode buffer too small */
+	RB_WIRE_EINVAL,		/* message cannot be encoded (bad fields) */
+	RB_WIRE_ENOMEM,		/* allocation failed */
+};
+
+/* Payload flags on the wire (same values as RAFTBLK_PL_* in payload.h). */
+#define RB_WIRE_PL_FUA		(1U << 0)
+#define RB_WIRE_PL_DISCARD	(1U << 1)
+#define RB_WIRE_PL_WRITE_ZEROES	(1U << 2)
+#define RB_WIRE_PL_NODATA	(RB_WIRE_PL_DISCARD | RB_WIRE_PL_WRITE_ZEROES)
+#define RB_WIRE_PL_ALL		(RB_WIRE_PL_FUA | RB_WIRE_PL_NODATA)
+
+/* Fixed sizes of the meta part's records (see the documentation). */
+#define RB_WIRE_MSG_LEN		64	/* raft_msg fixed fields */
+#define RB_WIRE_SNAP_LEN	24	/* snapshot meta, before its nodes */
+#define RB_WIRE_NODE_LEN	80	/* one raft_node */
+#define RB_WIRE_ENTRY_LEN	48	/* one raft_entry with payload desc */
+#define RB_WIRE_CC_LEN		80	/* conf change after a CONF entry */
+#define RB_WIRE_HELLO_LEN	16	/* HELLO and HELLO_ACK meta */
+#define RB_WIRE_REFUSE_LEN	8
+#define RB_WIRE_PING_LEN	8
+
+/* What the receiver accepts (and what the sender promises not to exceed). */
+struct rb_wire_limits {
+	u32 max_meta_len;	/* bytes of meta per frame */
+	u32 max_data_len;	/* bytes of data per frame */
+	u32 max_entries;	/* entries per RAFT_MSG */
+	u32 max_payload_data;	/* data bytes per entry */
+	u32 max_payload_len;	/* bytes covered per entry (discard) */
+};
+
+/* Defaults: 1 MiB meta, 32 MiB data, 4096 entries, 1 MiB data and
+ * 1 GiB covered per entry.
+ */
+void rb_wire_limits_default(struct rb_wire_limits *lim);
+
+/* The identities a connection checks frames against / stamps them with. */
+struct rb_wire_ids {
+	u8 cluster[RB_WIRE_UUID_LEN];
+	raft_id local;		/* this node */
+	raft_id peer;		/* the other end, 0 = not known yet */
+};
+
+/* A decoded header. */
+struct rb_wire_hdr {
+	u16 version;
+	u8 type;		/* enum rb_wire_type */
+	u8 flags;		/* 0 in version 1 */
+	u32 meta_len;
+	u32 data_len;
+	u8 cluster[RB_WIRE_UUID_LEN];
+	raft_id sender;
+	raft_id receiver;
+	u32 meta_crc;
+};
+
+/* The content of a HELLO, HELLO_ACK, REFUSE, PING or PONG frame. */
+struct rb_wire_ctl {
+	u16 min_version;	/* HELLO/HELLO_ACK/REFUSE: supported range */
+	u16 max_version;
+	u8 conn_class;		/* HELLO/HELLO_ACK: enum rb_wire_class */
+	u64 features;		/* HELLO/HELLO_ACK: none defined in v1 */
+	u16 reason;		/* REFUSE: enum rb_wire_refuse */
+	u64 cookie;		/* PING/PONG */
+};
+
+/* How one entry's payload travels. */
+struct rb_wire_payload_desc {
+	bool present;		/* the entry has a payload */
+	u32 flags;		/* RB_WIRE_PL_* */
+	u64 sector;
+	u32 len;		/* bytes covered on the device */
+	u32 data_len;		/* bytes carried in the data part: len or 0 */
+	u32 crc;		/* rb_wire crc of the data bytes, 0 if none */
+};
+
+/*
+ * The platform's view of its payloads, given to the encoder and to the
+ * whole-frame decoder.
+ */
+struct rb_wire_payload_ops {
+	/* Fill d (present = true) for payload p, computing d->crc over its
+	 * data bytes with rb_wire_crc_*(). Return 0 or a negative
+	 * rb_wire_err.
+	 */
+	int (*describe)(void *ctx, const struct raft_payload *p,
+			struct rb_wire_payload_desc *d);
+	/* Whole-frame decoding only: make a payload from d and its
+	 * d->data_len data bytes (NULL when 0). Return 0 or a negative
+	 * rb_wire_err.
+	 */
+	int (*build)(void *ctx, const struct rb_wire_payload_desc *d,
+		     const u8 *data, struct raft_payload **out);
+};
+
+/* CRC of data bytes, computed incrementally (crc32c, as raftblk_crc32c). */
+static inline u32 rb_wire_crc_begin(void)
+{
+	return ~0U;
+}
+
+u32 rb_wire_crc_update(u32 state, const void *buf, size_t len);
+
+static inline u32 rb_wire_crc_end(u32 state)
+{
+	return ~state;
+}
+
+/*
+ * Decode and validate a header: magic, version, header crc, type, flags,
+ * reserved fields, meta_len/data_len for the type and within lim, cluster
+ * id, receiver == ids->local, sender != 0 and != local and == ids->peer
+ * when ids->peer is set. A REFUSE frame is not checked against ids
+ * (the refusing node may belong to another cluster) but is otherwise
+ * validated. On RB_WIRE_ECLUSTER / RB_WIRE_ENODE / RB_WIRE_EVERSION h is
+ * filled so that the caller can answer with a REFUSE.
+ */
+int rb_wire_decode_header(const void *buf, const struct rb_wire_limits *lim,
+			  const struct rb_wire_ids *ids,
+			  struct rb_wire_hdr *h, const char **why);
+
+/* Decode the meta part of a HELLO, HELLO_ACK, REFUSE, PING or PONG frame
+ * (h from rb_wire_decode_header(), meta of h->meta_len bytes).
+ */
+int rb_wire_decode_ctl(const struct rb_wire_hdr *h, const void *meta,
+		       struct rb_wire_ctl *c, const char **why);
+
+/* Acceptor side: 0 if a decoded HELLO can be accepted, else the
+ * enum rb_wire_refuse reason to answer with (version range without a
+ * common version, unknown connection class).
+ */
+u16 rb_wire_hello_refusal(const struct rb_wire_ctl *hello);
+
+/*
+ * Decode the meta part of a RAFT_MSG frame into m (from/to from the
+ * header). On success m->entries (if n_entries > 0) is allocated with
+ * raft_calloc() and every entry's payload is NULL; *descs (raft_calloc,
+ * one per entry, free with raft_free()) says which entries have a payload
+ * and how many data bytes follow for each, in entry order. On error
+ * nothing is left allocated and m is zeroed.
+ */
+int rb_wire_decode_msg(const struct rb_wire_hdr *h, const void *meta,
+		       const struct rb_wire_limits *lim, struct raft_msg *m,
+		       struct rb_wire_payload_desc **descs, const char **why);
+
+/* Check the crc state accumulated over a payload's data bytes. */
+int rb_wire_check_data(const struct rb_wire_payload_desc *d, u32 crc_state,
+		       const char **why);
+
+/* Put the payloads attached to m and free its entries (decode results). */
+void rb_wire_msg_release(struct raft_msg *m);
+
+/*
+ * Decode one whole frame held in buf (tests, fuzzer). Returns the frame's
+ * length, or a negative rb_wire_err (RB_WIRE_ESHORT when len is less than
+ * the frame announced in its header). For a RAFT_MSG, *m receives the
+ * message with payloads built by ops->build (release it with
+ * rb_wire_msg_release()); for the other types *c receives the content.
+ */
+long rb_wire_decode_frame(const void *buf, size_t len,
+			  const struct rb_wire_limits *lim,
+			  const struct rb_wire_ids *ids,
+			  const struct rb_wire_payload_ops *ops, void *ctx,
+			  struct rb_wire_hdr *h, struct rb_wire_ctl *c,
+			  struct raft_msg *m, const char **why);
+
+/*
+ * Encode the header and meta part of a RAFT_MSG carrying m from ids->local
+ * to ids->peer (m->from and m->to must match them) into buf of cap bytes.
+ * The message is validated exactly as the receiver will validate it.
+ * *frame_len gets the bytes written (header + meta), *data_len the data
+ * bytes the caller must send after them: each payload's data, in entry
+ * order. rb_wire_msg_size() tells the buffer size needed.
+ */
+int rb_wire_encode_msg(const struct rb_wire_ids *ids,
+		       const struct raft_msg *m,
+		       const struct rb_wire_limits *lim,
+		       const struct rb_wire_payload_ops *ops, void *ctx,
+		       void *buf, size_t cap, size_t *frame_len,
+		       u32 *data_len, const char **why);
+
+/* Header + meta bytes needed to encode m, or 0 if m is not encodable. */
+size_t rb_wire_msg_size(const struct raft_msg *m);
+
+/* Control frames; buf must hold RB_WIRE_HDR_LEN + RB_WIRE_HELLO_LEN bytes
+ * (the largest). Return the frame length, or a negative rb_wire_err.
+ * type is HELLO or HELLO_ACK for rb_wire_encode_hello(), PING or PONG
+ * for rb_wire_encode_ping().
+ */
+#define RB_WIRE_CTL_MAX		(RB_WIRE_HDR_LEN + RB_WIRE_HELLO_LEN)
+int rb_wire_encode_hello(const struct rb_wire_ids *ids, u8 type,
+			 u8 conn_class, void *buf);
+int rb_wire_encode_refuse(const struct rb_wire_ids *ids, u16 reason,
+			  void *buf);
+int rb_wire_encode_ping(const struct rb_wire_ids *ids, u8 type, u64 cookie,
+			void *buf);
+
+const char *rb_wire_type_name(u8 type);
+const char *rb_wire_refuse_name(u16 reason);
+const char *rb_wire_err_name(int err);
+
+#endif /* RAFTBLK_WIRE_H */

@@ -1,0 +1,1036 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * wire_test.c - unit tests of the wire codec (kernel/wire.c), TAP output.
+ *
+ * Round trips of every message and frame type and every field; the byte
+ * layout against Documentation/wire-protocol.rst; every single-bit flip
+ * and every truncation of valid frames rejected; each validation rule
+ * exercised behind re-sealed crcs; random garbage; encoder refusals;
+ * allocation failures; limits; the streaming receive API.
+ *
+ * Usage: wire_test [ITERATIONS] [SEED]
+ */
+#include "wire_testlib.h"
+#include "crc32c.h"
+
+static int n_tests, n_failed;
+static long iterations = 300;
+static u64 seed = 0x2545F4914F6CDD1DULL;
+
+static void ok(bool cond, const char *name, const char *detail)
+{
+	n_tests++;
+	if (!cond)
+		n_failed++;
+	printf("%sok %d - %s\n", cond ? "" : "not ", n_tests, name);
+	if (!cond && detail)
+		printf("# %s\n", detail);
+	fflush(stdout);
+}
+
+static char detail[512];
+
+#define FAILF(...) snprintf(detail, sizeof(detail), __VA_ARGS__)
+
+static struct rb_wire_limits lim;
+
+static const char *const msg_names[] = {
+	[RAFT_MSG_APPEND] = "APPEND",
+	[RAFT_MSG_APPEND_RESP] = "APPEND_RESP",
+	[RAFT_MSG_VOTE] = "VOTE",
+	[RAFT_MSG_VOTE_RESP] = "VOTE_RESP",
+	[RAFT_MSG_PREVOTE] = "PREVOTE",
+	[RAFT_MSG_PREVOTE_RESP] = "PREVOTE_RESP",
+	[RAFT_MSG_HEARTBEAT] = "HEARTBEAT",
+	[RAFT_MSG_HEARTBEAT_RESP] = "HEARTBEAT_RESP",
+	[RAFT_MSG_SNAPSHOT] = "SNAPSHOT",
+	[RAFT_MSG_TIMEOUT_NOW] = "TIMEOUT_NOW",
+};
+
+/* Decode a whole frame and release it; returns the result code. */
+static long decode_only(const u8 *buf, size_t len,
+			const struct rb_wire_limits *l,
+			const struct rb_wire_ids *ids, const char **why)
+{
+	struct rb_wire_hdr h;
+	struct rb_wire_ctl c;
+	struct raft_msg m;
+	long ret;
+
+	*why = "";
+	ret = rb_wire_decode_frame(buf, len, l, ids, &test_payload_ops, NULL,
+				   &h, &c, &m, why);
+	if (ret > 0 && h.type == RB_WIRE_RAFT_MSG)
+		rb_wire_msg_release(&m);
+	return ret;
+}
+
+static bool no_leaks(void)
+{
+	return uenv_live_allocs == 0 && uenv_live_payloads == 0;
+}
+
+/* ------------------------------------------------------------------ */
+
+static void test_roundtrip(void)
+{
+	u8 type;
+
+	for (type = RAFT_MSG_APPEND; type <= RAFT_MSG_TYPE_MAX; type++) {
+		u64 rng = seed + type;
+		bool good = true;
+		long it;
+		char name[80];
+
+		detail[0] = 0;
+		for (it = 0; it < iterations && good; it++) {
+			struct raft_msg m, d;
+			struct rb_wire_hdr h;
+			struct rb_wire_ctl c;
+			const char *why = "", *what = "";
+			u8 *buf, *buf2;
+			long len, len2, ret;
+
+			test_gen_msg(&rng, type, 24, 8192, &m);
+			len = test_encode_frame(&m, &lim, &buf);
+			if (len < 0) {
+				FAILF("encode failed: %s", rb_wire_err_name(len));
+				good = false;
+				test_free_msg(&m);
+				break;
+			}
+			ret = rb_wire_decode_frame(buf, len, &lim, &test_rx_ids,
+						   &test_payload_ops, NULL, &h,
+						   &c, &d, &why);
+			if (ret != len) {
+				FAILF("iteration %ld: decode %ld: %s", it, ret,
+				      why);
+				good = false;
+			} else if (!test_msg_equal(&m, &d, &what)) {
+				FAILF("iteration %ld: %s differs", it, what);
+				good = false;
+			} else {
+				/* The encoding is canonical. */
+				d.from = 1;
+				d.to = 2;
+				len2 = test_encode_frame(&d, &lim, &buf2);
+				if (len2 != len || memcmp(buf, buf2, len)) {
+					FAILF("iteration %ld: re-encoding differs",
+					      it);
+					good = false;
+				}
+				free(buf2);
+			}
+			if (ret == len)
+				rb_wire_msg_release(&d);
+			free(buf);
+			test_free_msg(&m);
+		}
+		snprintf(name, sizeof(name), "round trip of %s, %ld random messages",
+			 msg_names[type], iterations);
+		ok(good && no_leaks(), name, detail);
+	}
+}
+
+static void test_control_roundtrip(void)
+{
+	u8 buf[RB_WIRE_CTL_MAX];
+	struct rb_wire_hdr h;
+	struct rb_wire_ctl c;
+	struct raft_msg m;
+	const char *why = "";
+	bool good = true;
+	long ret;
+	int len;
+	u8 t;
+
+	detail[0] = 0;
+	for (t = RB_WIRE_HELLO; t <= RB_WIRE_HELLO_ACK; t++) {
+		u8 cls;
+
+		for (cls = RB_WIRE_CLASS_CONTROL; cls <= RB_WIRE_CLASS_BULK;
+		     cls++) {
+			len = rb_wire_encode_hello(&test_tx_ids, t, cls, buf);
+			ret = rb_wire_decode_frame(buf, len, &lim, &test_rx_ids,
+						   &test_payload_ops, NULL, &h,
+						   &c, &m, &why);
+			if (ret != len || h.type != t || c.conn_class != cls ||
+			    c.min_version != RB_WIRE_VERSION_MIN ||
+			    c.max_version != RB_WIRE_VERSION_MAX ||
+			    c.features || h.sender != 1 || h.receiver != 2 ||
+			    rb_wire_hello_refusal(&c)) {
+				FAILF("hello type %u class %u: %ld %s", t, cls,
+				      ret, why);
+				good = false;
+			}
+		}
+	}
+	for (t = RB_WIRE_REFUSE_CLUSTER; t <= RB_WIRE_REFUSE_MAX; t++) {
+		len = rb_wire_encode_refuse(&test_tx_ids, t, buf);
+		ret = rb_wire_decode_frame(buf, len, &lim, &test_rx_ids,
+					   &test_payload_ops, NULL, &h, &c, &m,
+					   &why);
+		if (ret != len || h.type != RB_WIRE_REFUSE || c.reason != t) {
+			FAILF("refuse %u: %ld %s", t, ret, why);
+			good = false;
+		}
+	}
+	for (t = RB_WIRE_PING; t <= RB_WIRE_PONG; t++) {
+		u64 cookie = 0x0123456789abcdefULL * t;
+
+		len = rb_wire_encode_ping(&test_tx_ids, t, cookie, buf);
+		ret = rb_wire_decode_frame(buf, len, &lim, &test_rx_ids,
+					   &test_payload_ops, NULL, &h, &c, &m,
+					   &why);
+		if (ret != len || h.type != t || c.cookie != cookie) {
+			FAILF("ping type %u: %ld %s", t, ret, why);
+			good = false;
+		}
+	}
+	ok(good, "round trip of HELLO, HELLO_ACK, REFUSE, PING, PONG", detail);
+	ok(rb_wire_encode_hello(&test_tx_ids, RB_WIRE_PING, 1, buf) ==
+	   -RB_WIRE_EINVAL &&
+	   rb_wire_encode_ping(&test_tx_ids, RB_WIRE_HELLO, 1, buf) ==
+	   -RB_WIRE_EINVAL &&
+	   rb_wire_encode_refuse(&test_tx_ids, 0, buf) == -RB_WIRE_EINVAL,
+	   "control encoders refuse wrong types and reason 0", NULL);
+}
+
+/* A fixed APPEND used by the layout, bit-flip and validation tests:
+ * prev index 100 term 5, msg term 7, commit 99, entries
+ * 101 NORMAL 1024 data bytes at sector 8 FUA (term 5),
+ * 102 CONF add learner 3 (term 6), 103 NORMAL discard 4096 at 64 (term 7),
+ * 104 NOOP (term 7).
+ */
+#define M0	RB_WIRE_HDR_LEN
+#define E0	(M0 + RB_WIRE_MSG_LEN)
+#define E1	(E0 + RB_WIRE_ENTRY_LEN)
+#define CC1	(E1 + RB_WIRE_ENTRY_LEN)
+#define E2	(CC1 + RB_WIRE_CC_LEN)
+#define E3	(E2 + RB_WIRE_ENTRY_LEN)
+#define FIXED_META_LEN	(E3 + RB_WIRE_ENTRY_LEN - M0)
+#define FIXED_DATA_LEN	1024
+
+static void fixed_append(struct raft_msg *m)
+{
+	static struct raft_entry e[4];
+	static u8 data[FIXED_DATA_LEN];
+	u32 i;
+
+	for (i = 0; i < sizeof(data); i++)
+		data[i] = (u8)(i * 7 + 3);
+	memset(m, 0, sizeof(*m));
+	memset(e, 0, sizeof(e));
+	m->type = RAFT_MSG_APPEND;
+	m->from = 1;
+	m->to = 2;
+	m->term = 7;
+	m->index = 100;
+	m->log_term = 5;
+	m->commit = 99;
+	m->n_entries = 4;
+	m->entries = e;
+	e[0] = (struct raft_entry){ .term = 5, .index = 101,
+				    .type = RAFT_ENTRY_NORMAL };
+	e[0].payload = uenv_payload_new(8, 1024, RB_WIRE_PL_FUA, 1024, data);
+	e[1] = (struct raft_entry){ .term = 6, .index = 102,
+				    .type = RAFT_ENTRY_CONF };
+	e[1].cc.op = RAFT_CONF_ADD_LEARNER;
+	e[1].cc.id = 3;
+	memcpy(e[1].cc.addr, "addr-of-3", 9);
+	e[2] = (struct raft_entry){ .term = 7, .index = 103,
+				    .type = RAFT_ENTRY_NORMAL };
+	e[2].payload = uenv_payload_new(64, 4096, RB_WIRE_PL_DISCARD, 0, NULL);
+	e[3] = (struct raft_entry){ .term = 7, .index = 104,
+				    .type = RAFT_ENTRY_NOOP };
+}
+
+static void fixed_free(struct raft_msg *m)
+{
+	raft_payload_put(m->entries[0].payload);
+	raft_payload_put(m->entries[2].payload);
+}
+
+static long fixed_frame(u8 **buf)
+{
+	struct raft_msg m;
+	long len;
+
+	fixed_append(&m);
+	len = test_encode_frame(&m, &lim, buf);
+	fixed_free(&m);
+	raft_assert(len == RB_WIRE_HDR_LEN + FIXED_META_LEN + FIXED_DATA_LEN);
+	return len;
+}
+
+static u64 get64le(const u8 *p)
+{
+	return test_get32(p) | (u64)test_get32(p + 4) << 32;
+}
+
+static void test_layout(void)
+{
+	u8 *b;
+	long len = fixed_frame(&b);
+	bool good;
+
+	/* Offsets as tabled in Documentation/wire-protocol.rst. */
+	good = !memcmp(b, "RBLK", 4) && b[4] == 1 && b[5] == 0 &&
+	       b[6] == RB_WIRE_RAFT_MSG && b[7] == 0 &&
+	       test_get32(b + 8) == FIXED_META_LEN &&
+	       test_get32(b + 12) == FIXED_DATA_LEN &&
+	       !memcmp(b + 16, test_tx_ids.cluster, 16) &&
+	       get64le(b + 32) == 1 && get64le(b + 40) == 2 &&
+	       test_get32(b + 48) ==
+	       raftblk_crc32c(b + 64, FIXED_META_LEN) &&
+	       get64le(b + 52) == 0 &&
+	       test_get32(b + 60) == raftblk_crc32c(b, 60);
+	ok(good, "header layout: magic RBLK, version, type, lengths, ids, crcs",
+	   NULL);
+	good = b[M0] == RAFT_MSG_APPEND && b[M0 + 1] == 0 &&
+	       b[M0 + 2] == 0 && b[M0 + 3] == 0 &&
+	       test_get32(b + M0 + 4) == 4 && get64le(b + M0 + 8) == 7 &&
+	       get64le(b + M0 + 16) == 100 && get64le(b + M0 + 24) == 5 &&
+	       get64le(b + M0 + 32) == 99 && get64le(b + M0 + 40) == 0 &&
+	       get64le(b + M0 + 48) == 0 && get64le(b + M0 + 56) == 0;
+	ok(good, "message record layout", NULL);
+	good = get64le(b + E0) == 5 && get64le(b + E0 + 8) == 101 &&
+	       b[E0 + 16] == RAFT_ENTRY_NORMAL && b[E0 + 17] == 1 &&
+	       test_get32(b + E0 + 20) == RB_WIRE_PL_FUA &&
+	       get64le(b + E0 + 24) == 8 && test_get32(b + E0 + 32) == 1024 &&
+	       test_get32(b + E0 + 36) == 1024 &&
+	       test_get32(b + E0 + 40) == raftblk_crc32c(b + M0 +
+							  FIXED_META_LEN,
+							  1024) &&
+	       b[E1 + 16] == RAFT_ENTRY_CONF && b[E1 + 17] == 0 &&
+	       b[CC1] == RAFT_CONF_ADD_LEARNER && get64le(b + CC1 + 8) == 3 &&
+	       !memcmp(b + CC1 + 16, "addr-of-3", 9) &&
+	       b[E2 + 17] == 1 &&
+	       test_get32(b + E2 + 20) == RB_WIRE_PL_DISCARD &&
+	       test_get32(b + E2 + 32) == 4096 &&
+	       test_get32(b + E2 + 36) == 0 && test_get32(b + E2 + 40) == 0 &&
+	       b[E3 + 16] == RAFT_ENTRY_NOOP &&
+	       b[M0 + FIXED_META_LEN] == 3 && len == M0 + FIXED_META_LEN + 1024;
+	ok(good, "entry, conf change and data layout", NULL);
+	free(b);
+}
+
+static void three_nodes(struct raft_conf *conf)
+{
+	int i;
+
+	conf->n = 3;
+	for (i = 0; i < 3; i++) {
+		conf->nodes[i].id = 100 + 7 * i;
+		conf->nodes[i].role = i == 2 ? RAFT_LEARNER : RAFT_VOTER;
+		memset(conf->nodes[i].addr, 'a' + i, RAFT_ADDR_LEN);
+	}
+}
+
+/* Every single-bit flip of a valid frame must be rejected. */
+static void flip_all(const char *name, const u8 *frame, long len)
+{
+	u8 *b = malloc(len);
+	bool good = true;
+	long bit;
+	char tname[120];
+
+	raft_assert(b);
+	detail[0] = 0;
+	for (bit = 0; bit < len * 8 && good; bit++) {
+		const char *why;
+		long ret;
+
+		memcpy(b, frame, len);
+		b[bit / 8] ^= (u8)(1U << (bit % 8));
+		ret = decode_only(b, len, &lim, &test_rx_ids, &why);
+		if (ret >= 0) {
+			FAILF("flip of bit %ld accepted", bit);
+			good = false;
+		} else if (ret != -RB_WIRE_EBADFRAME && bit < 64 * 8) {
+			FAILF("flip of header bit %ld: %s (%s), not a crc error",
+			      bit, rb_wire_err_name(ret), why);
+			good = false;
+		}
+	}
+	free(b);
+	snprintf(tname, sizeof(tname),
+		 "every single-bit flip of %s (%ld bits) is rejected", name,
+		 len * 8);
+	ok(good && no_leaks(), tname, detail);
+}
+
+static void truncate_all(const char *name, const u8 *frame, long len)
+{
+	bool good = true;
+	long n;
+	char tname[120];
+
+	detail[0] = 0;
+	for (n = 0; n < len && good; n++) {
+		u8 *b = malloc(n ? n : 1);
+		const char *why;
+		long ret;
+
+		raft_assert(b);
+		memcpy(b, frame, n);
+		ret = decode_only(b, n, &lim, &test_rx_ids, &why);
+		if (ret != -RB_WIRE_ESHORT) {
+			FAILF("prefix of %ld bytes: %ld (%s)", n, ret, why);
+			good = false;
+		}
+		free(b);
+	}
+	snprintf(tname, sizeof(tname),
+		 "every truncation of %s is reported incomplete", name);
+	ok(good && no_leaks(), tname, detail);
+}
+
+static void test_flips_and_truncations(void)
+{
+	u8 ctl[RB_WIRE_CTL_MAX];
+	u64 rng = seed ^ 0x77;
+	struct raft_msg m;
+	u8 *b;
+	long len;
+	int n;
+
+	len = fixed_frame(&b);
+	flip_all("an APPEND with data, conf, discard and noop", b, len);
+	truncate_all("an APPEND", b, len);
+	free(b);
+
+	test_gen_msg(&rng, RAFT_MSG_SNAPSHOT, 0, 0, &m);
+	three_nodes(&m.snap.conf);
+	len = test_encode_frame(&m, &lim, &b);
+	test_free_msg(&m);
+	flip_all("a SNAPSHOT", b, len);
+	truncate_all("a SNAPSHOT", b, len);
+	free(b);
+
+	test_gen_msg(&rng, RAFT_MSG_VOTE, 0, 0, &m);
+	len = test_encode_frame(&m, &lim, &b);
+	flip_all("a VOTE", b, len);
+	free(b);
+
+	n = rb_wire_encode_hello(&test_tx_ids, RB_WIRE_HELLO,
+				 RB_WIRE_CLASS_BULK, ctl);
+	flip_all("a HELLO", ctl, n);
+	truncate_all("a HELLO", ctl, n);
+	n = rb_wire_encode_refuse(&test_tx_ids, RB_WIRE_REFUSE_CLUSTER, ctl);
+	flip_all("a REFUSE", ctl, n);
+	n = rb_wire_encode_ping(&test_tx_ids, RB_WIRE_PING, 42, ctl);
+	flip_all("a PING", ctl, n);
+}
+
+/* ------------------------------------------------------------------ */
+/* Validation behind the crcs: edit a valid frame, re-seal, expect a
+ * specific error.
+ */
+
+struct edit {
+	const char *name;
+	u8 base;		/* which frame to start from */
+	int off;		/* byte offset to change, -1: none */
+	int width;		/* 1, 4 or 8 bytes */
+	u64 value;
+	int grow_meta;		/* zero bytes appended to the meta part */
+	int grow_data;		/* zero bytes appended to the data part */
+	int err;		/* expected (positive) rb_wire_err */
+	bool no_reseal;
+};
+
+/* value of a 1-byte edit that flips bits instead of setting them */
+#define XOR(v)	(0x100 | (v))
+
+enum { B_APPEND, B_SNAP, B_VOTE, B_HELLO, B_REFUSE, B_PING };
+
+#define MS	(E0)			/* snapshot record in a SNAPSHOT */
+#define N0	(MS + RB_WIRE_SNAP_LEN)	/* its first node */
+
+static const struct edit edits[] = {
+	{ "bad magic", B_APPEND, 0, 1, 'X', 0, 0, RB_WIRE_EBADFRAME, 0 },
+	{ "version 0", B_APPEND, 4, 1, 0, 0, 0, RB_WIRE_EVERSION, 0 },
+	{ "version 2", B_APPEND, 4, 1, 2, 0, 0, RB_WIRE_EVERSION, 0 },
+	{ "frame type 0", B_APPEND, 6, 1, 0, 0, 0, RB_WIRE_EBADFRAME, 0 },
+	{ "frame type 7", B_APPEND, 6, 1, 7, 0, 0, RB_WIRE_EBADFRAME, 0 },
+	{ "header flags", B_APPEND, 7, 1, 1, 0, 0, RB_WIRE_EBADFRAME, 0 },
+	{ "header reserved", B_APPEND, 55, 1, 1, 0, 0, RB_WIRE_EBADFRAME, 0 },
+	{ "meta crc", B_APPEND, 48, 1, XOR(0x55), 0, 0, RB_WIRE_EBADFRAME, 1 },
+	{ "another cluster", B_APPEND, 20, 1, 0, 0, 0, RB_WIRE_ECLUSTER, 0 },
+	{ "another receiver", B_APPEND, 40, 8, 3, 0, 0, RB_WIRE_ENODE, 0 },
+	{ "unexpected sender", B_APPEND, 32, 8, 3, 0, 0, RB_WIRE_ENODE, 0 },
+	{ "sender 0", B_APPEND, 32, 8, 0, 0, 0, RB_WIRE_ENODE, 0 },
+	{ "sender is receiver", B_APPEND, 32, 8, 2, 0, 0, RB_WIRE_ENODE, 0 },
+	{ "meta_len over limit", B_APPEND, 8, 4, (1U << 20) + 1, 0, 0,
+	  RB_WIRE_ETOOBIG, 0 },
+	{ "data_len over limit", B_APPEND, 12, 4, (32U << 20) + 1, 0, 0,
+	  RB_WIRE_ETOOBIG, 0 },
+	{ "meta_len below a message", B_APPEND, 8, 4, 63, 0, 0,
+	  RB_WIRE_EBADFRAME, 0 },
+	{ "data_len more than payloads", B_APPEND, -1, 0, 0, 0, 512,
+	  RB_WIRE_EBADFRAME, 0 },
+	{ "trailing meta bytes", B_APPEND, -1, 0, 0, 80, 0,
+	  RB_WIRE_EBADFRAME, 0 },
+	{ "raft type 0", B_APPEND, M0, 1, 0, 0, 0, RB_WIRE_EBADFRAME, 0 },
+	{ "raft type 11", B_APPEND, M0, 1, 11, 0, 0, RB_WIRE_EBADFRAME, 0 },
+	{ "reject on APPEND", B_APPEND, M0 + 1, 1, 1, 0, 0,
+	  RB_WIRE_EBADFRAME, 0 },
+	{ "reject 2", B_VOTE, M0 + 1, 1, 2, 0, 0, RB_WIRE_EBADFRAME, 0 },
+	{ "unknown msg flag", B_VOTE, M0 + 2, 1, 2, 0, 0,
+	  RB_WIRE_EBADFRAME, 0 },
+	{ "transfer flag on APPEND", B_APPEND, M0 + 2, 1, RAFT_MSGF_TRANSFER,
+	  0, 0, RB_WIRE_EBADFRAME, 0 },
+	{ "msg reserved", B_APPEND, M0 + 3, 1, 1, 0, 0, RB_WIRE_EBADFRAME, 0 },
+	{ "n_entries beyond meta", B_APPEND, M0 + 4, 4, 5, 0, 0,
+	  RB_WIRE_EBADFRAME, 0 },
+	{ "n_entries short of meta", B_APPEND, M0 + 4, 4, 3, 0, 0,
+	  RB_WIRE_EBADFRAME, 0 },
+	{ "n_entries over limit", B_APPEND, M0 + 4, 4, 0xffffffff, 0, 0,
+	  RB_WIRE_ETOOBIG, 0 },
+	{ "entries on a VOTE", B_VOTE, M0 + 4, 4, 1, RB_WIRE_ENTRY_LEN, 0,
+	  RB_WIRE_EBADFRAME, 0 },
+	{ "entry index overflow", B_APPEND, M0 + 16, 8, ~0ULL - 2, 0, 0,
+	  RB_WIRE_EBADFRAME, 0 },
+	{ "prev index mismatch", B_APPEND, M0 + 16, 8, 99, 0, 0,
+	  RB_WIRE_EBADFRAME, 0 },
+	{ "entry index gap", B_APPEND, E1 + 8, 8, 103, 0, 0,
+	  RB_WIRE_EBADFRAME, 0 },
+	{ "entry term below prev term", B_APPEND, E0, 8, 4, 0, 0,
+	  RB_WIRE_EBADFRAME, 0 },
+	{ "entry terms decrease", B_APPEND, E3, 8, 6, 0, 0,
+	  RB_WIRE_EBADFRAME, 0 },
+	{ "entry term above msg term", B_APPEND, E3, 8, 8, 0, 0,
+	  RB_WIRE_EBADFRAME, 0 },
+	{ "entry type 0", B_APPEND, E3 + 16, 1, 0, 0, 0, RB_WIRE_EBADFRAME,
+	  0 },
+	{ "entry type 5", B_APPEND, E3 + 16, 1, 5, 0, 0, RB_WIRE_EBADFRAME,
+	  0 },
+	{ "entry flags", B_APPEND, E3 + 17, 1, 2, 0, 0, RB_WIRE_EBADFRAME, 0 },
+	{ "entry reserved 18", B_APPEND, E3 + 18, 1, 1, 0, 0,
+	  RB_WIRE_EBADFRAME, 0 },
+	{ "entry reserved 44", B_APPEND, E0 + 44, 1, 1, 0, 0,
+	  RB_WIRE_EBADFRAME, 0 },
+	{ "payload fields without payload", B_APPEND, E3 + 24, 8, 1, 0, 0,
+	  RB_WIRE_EBADFRAME, 0 },
+	{ "payload on a NOOP", B_APPEND, E2 + 16, 1, RAFT_ENTRY_NOOP, 0, 0,
+	  RB_WIRE_EBADFRAME, 0 },
+	{ "payload on a CONF", B_APPEND, E1 + 17, 1, 1, 0, 0,
+	  RB_WIRE_EBADFRAME, 0 },
+	{ "unknown payload flag", B_APPEND, E0 + 20, 4, 8, 0, 0,
+	  RB_WIRE_EBADFRAME, 0 },
+	{ "payload len 0", B_APPEND, E2 + 32, 4, 0, 0, 0, RB_WIRE_EBADFRAME,
+	  0 },
+	{ "payload len not *512", B_APPEND, E2 + 32, 4, 4000, 0, 0,
+	  RB_WIRE_EBADFRAME, 0 },
+	{ "payload len over limit", B_APPEND, E2 + 32, 4, (1U << 30) + 512,
+	  0, 0, RB_WIRE_ETOOBIG, 0 },
+	{ "data_len differs from len", B_APPEND, E0 + 32, 4, 1536, 0, 0,
+	  RB_WIRE_EBADFRAME, 0 },
+	{ "discard with data", B_APPEND, E2 + 36, 4, 4096, 0, 4096,
+	  RB_WIRE_EBADFRAME, 0 },
+	{ "discard with crc", B_APPEND, E2 + 40, 4, 1, 0, 0,
+	  RB_WIRE_EBADFRAME, 0 },
+	{ "discard and write-zeroes", B_APPEND, E2 + 20, 4,
+	  RB_WIRE_PL_NODATA, 0, 0, RB_WIRE_EBADFRAME, 0 },
+	{ "payload data crc", B_APPEND, E0 + 40, 1, XOR(1), 0, 0,
+	  RB_WIRE_EBADFRAME, 0 },
+	{ "payload data byte", B_APPEND, M0 + FIXED_META_LEN + 1000, 1, XOR(0x80),
+	  0, 0, RB_WIRE_EBADFRAME, 0 },
+	{ "conf op 0", B_APPEND, CC1, 1, 0, 0, 0, RB_WIRE_EBADFRAME, 0 },
+	{ "conf op 5", B_APPEND, CC1, 1, 5, 0, 0, RB_WIRE_EBADFRAME, 0 },
+	{ "conf reserved", B_APPEND, CC1 + 3, 1, 1, 0, 0, RB_WIRE_EBADFRAME,
+	  0 },
+	{ "conf node 0", B_APPEND, CC1 + 8, 8, 0, 0, 0, RB_WIRE_EBADFRAME, 0 },
+	{ "snapshot reserved", B_SNAP, MS + 20, 1, 1, 0, 0,
+	  RB_WIRE_EBADFRAME, 0 },
+	{ "snapshot 17 nodes", B_SNAP, MS + 16, 4, 17, 0, 0,
+	  RB_WIRE_EBADFRAME, 0 },
+	{ "snapshot nodes beyond meta", B_SNAP, MS + 16, 4, 4, 0, 0,
+	  RB_WIRE_EBADFRAME, 0 },
+	{ "snapshot node id 0", B_SNAP, N0, 8, 0, 0, 0, RB_WIRE_EBADFRAME, 0 },
+	{ "snapshot duplicate node", B_SNAP, N0 + RB_WIRE_NODE_LEN, 8, 100,
+	  0, 0, RB_WIRE_EBADFRAME, 0 },
+	{ "snapshot node role 0", B_SNAP, N0 + 8, 1, 0, 0, 0,
+	  RB_WIRE_EBADFRAME, 0 },
+	{ "snapshot node role 3", B_SNAP, N0 + 8, 1, 3, 0, 0,
+	  RB_WIRE_EBADFRAME, 0 },
+	{ "snapshot node reserved", B_SNAP, N0 + 12, 1, 1, 0, 0,
+	  RB_WIRE_EBADFRAME, 0 },
+	{ "entries on a SNAPSHOT", B_SNAP, M0 + 4, 4, 1, RB_WIRE_ENTRY_LEN, 0,
+	  RB_WIRE_EBADFRAME, 0 },
+	{ "hello reserved", B_HELLO, M0 + 5, 1, 1, 0, 0, RB_WIRE_EBADFRAME,
+	  0 },
+	{ "hello min version 0", B_HELLO, M0, 1, 0, 0, 0, RB_WIRE_EBADFRAME,
+	  0 },
+	{ "hello min above max", B_HELLO, M0, 1, 2, 0, 0, RB_WIRE_EBADFRAME,
+	  0 },
+	{ "hello with data", B_HELLO, 12, 4, 1, 0, 1, RB_WIRE_EBADFRAME, 0 },
+	{ "hello meta length", B_HELLO, 8, 4, 8, 0, 0, RB_WIRE_EBADFRAME, 0 },
+	{ "hello from another cluster", B_HELLO, 31, 1, 0, 0, 0,
+	  RB_WIRE_ECLUSTER, 0 },
+	{ "refuse reason 0", B_REFUSE, M0, 1, 0, 0, 0, RB_WIRE_EBADFRAME, 0 },
+	{ "refuse reserved", B_REFUSE, M0 + 7, 1, 1, 0, 0, RB_WIRE_EBADFRAME,
+	  0 },
+	{ "ping meta length", B_PING, 8, 4, 16, 8, 0, RB_WIRE_EBADFRAME, 0 },
+};
+
+static long base_frame(u8 which, u8 **out)
+{
+	u8 *b = malloc(RB_WIRE_CTL_MAX);
+	struct raft_msg m;
+	u64 rng = 5;
+	long len;
+
+	raft_assert(b);
+	switch (which) {
+	case B_APPEND:
+		free(b);
+		return fixed_frame(out);
+	case B_SNAP:
+	case B_VOTE:
+		free(b);
+		test_gen_msg(&rng, which == B_SNAP ? RAFT_MSG_SNAPSHOT :
+						     RAFT_MSG_VOTE, 0, 0, &m);
+		if (which == B_SNAP)
+			three_nodes(&m.snap.conf);
+		m.reject = 0;
+		m.flags = 0;
+		len = test_encode_frame(&m, &lim, out);
+		raft_assert(len > 0);
+		return len;
+	case B_HELLO:
+		len = rb_wire_encode_hello(&test_tx_ids, RB_WIRE_HELLO,
+					   RB_WIRE_CLASS_CONTROL, b);
+		break;
+	case B_REFUSE:
+		len = rb_wire_encode_refuse(&test_tx_ids,
+					    RB_WIRE_REFUSE_VERSION, b);
+		break;
+	default:
+		len = rb_wire_encode_ping(&test_tx_ids, RB_WIRE_PING, 7, b);
+		break;
+	}
+	*out = b;
+	return len;
+}
+
+static void test_edits(void)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(edits) / sizeof(edits[0]); i++) {
+		const struct edit *e = &edits[i];
+		u8 *b, *nb;
+		long len = base_frame(e->base, &b);
+		u32 meta = test_get32(b + 8), data = test_get32(b + 12);
+		const char *why;
+		char name[120];
+		bool changed = false;
+		long ret;
+		int k;
+
+		/* Untouched, the base frame decodes. */
+		ret = decode_only(b, len, &lim, &test_rx_ids, &why);
+		raft_assert(ret == len);
+		if (e->grow_meta || e->grow_data) {
+			nb = calloc(1, len + e->grow_meta + e->grow_data);
+			raft_assert(nb);
+			memcpy(nb, b, M0 + meta);
+			memcpy(nb + M0 + meta + e->grow_meta, b + M0 + meta,
+			       data);
+			test_put32(nb + 8, meta + e->grow_meta);
+			test_put32(nb + 12, data + e->grow_data);
+			free(b);
+			b = nb;
+			len += e->grow_meta + e->grow_data;
+		}
+		if (e->off >= 0 && e->width == 1 && (e->value & 0x100)) {
+			b[e->off] ^= (u8)e->value;
+		} else {
+			for (k = 0; e->off >= 0 && k < e->width; k++) {
+				u8 v = (u8)(e->value >> (8 * k));
+
+				changed |= b[e->off + k] != v;
+				b[e->off + k] = v;
+			}
+			/* An edit that changes nothing tests nothing. */
+			raft_assert(changed || e->off < 0 || e->grow_meta ||
+				    e->grow_data);
+		}
+		if (!e->no_reseal)
+			test_reseal(b, len);
+		ret = decode_only(b, len, &lim, &test_rx_ids, &why);
+		snprintf(name, sizeof(name), "rejects %s: %s", e->name,
+			 rb_wire_err_name(-e->err));
+		FAILF("got %ld (%s): %s", ret, rb_wire_err_name((int)ret), why);
+		ok(ret == -e->err && no_leaks(), name, detail);
+		free(b);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+
+/*
+ * Random input never crashes the decoder; whatever it accepts re-encodes
+ * to the very same bytes (so nothing is accepted that a correct sender
+ * could not have produced). With sealing, random bytes get a valid
+ * header crc and meta crc, which takes them past the crcs into the
+ * structural checks.
+ */
+static void test_garbage(void)
+{
+	u64 rng = seed ^ 0xabcdef;
+	long it, accepted = 0, rounds = iterations * 100;
+	bool good = true;
+
+	detail[0] = 0;
+	for (it = 0; it < rounds && good; it++) {
+		size_t len = test_rand(&rng) % 1024;
+		u8 *b = malloc(len + RB_WIRE_HDR_LEN);
+		bool seal = it & 1;
+		struct rb_wire_hdr h;
+		struct rb_wire_ctl c;
+		struct raft_msg m;
+		const char *why;
+		size_t i;
+		long ret;
+
+		raft_assert(b);
+		for (i = 0; i < len + RB_WIRE_HDR_LEN; i++)
+			b[i] = (u8)test_rand(&rng);
+		if (seal) {
+			len += RB_WIRE_HDR_LEN;
+			memcpy(b, "RBLK\1\0", 6);
+			b[6] = 1 + test_rand(&rng) % RB_WIRE_TYPE_MAX;
+			b[7] = 0;
+			memset(b + 52, 0, 8);
+			memcpy(b + 16, test_rx_ids.cluster, 16);
+			test_put64(b + 32, 1);
+			test_put64(b + 40, 2);
+			test_put32(b + 8, (u32)(len - RB_WIRE_HDR_LEN));
+			test_put32(b + 12, 0);
+			if (len > RB_WIRE_HDR_LEN) {
+				b[RB_WIRE_HDR_LEN] = 1 + test_rand(&rng) % 10;
+				if (len > RB_WIRE_HDR_LEN + 7)
+					test_put32(b + RB_WIRE_HDR_LEN + 4,
+						   test_rand(&rng) % 3);
+			}
+			test_reseal(b, len);
+		}
+		ret = rb_wire_decode_frame(b, len, &lim, &test_rx_ids,
+					   &test_payload_ops, NULL, &h, &c, &m,
+					   &why);
+		if (ret > 0 && h.type == RB_WIRE_RAFT_MSG) {
+			u8 *again;
+			long len2;
+
+			accepted++;
+			m.from = 1;
+			m.to = 2;
+			len2 = test_encode_frame(&m, &lim, &again);
+			if (len2 != ret || memcmp(again, b, ret)) {
+				FAILF("accepted frame %ld re-encodes differently",
+				      it);
+				good = false;
+			}
+			free(again);
+			rb_wire_msg_release(&m);
+		} else if (ret > 0) {
+			accepted++;
+		}
+		free(b);
+	}
+	printf("# %ld of %ld random frames accepted\n", accepted, rounds);
+	ok(good && no_leaks(),
+	   "random and crc-sealed random frames: no crash, canonical if accepted",
+	   detail);
+}
+
+static void test_encoder_refusals(void)
+{
+	struct raft_msg m, bad;
+	struct rb_wire_ids ids = test_tx_ids;
+	u8 *buf = malloc(4096);
+	size_t flen;
+	const char *why;
+	u32 dlen;
+	bool good = true;
+	int ret;
+
+	raft_assert(buf);
+	fixed_append(&m);
+#define ENC(msg, idp, cap)						\
+	rb_wire_encode_msg(idp, msg, &lim, &test_payload_ops, NULL, buf, cap, \
+			   &flen, &dlen, &why)
+	ret = ENC(&m, &ids, 4096);
+	good &= ret == 0 && flen == M0 + FIXED_META_LEN && dlen == 1024;
+	good &= ENC(&m, &ids, flen - 1) == -RB_WIRE_ENOSPC;
+	ids.peer = 3;
+	good &= ENC(&m, &ids, 4096) == -RB_WIRE_EINVAL;
+	ids.peer = 0;
+	good &= ENC(&m, &ids, 4096) == -RB_WIRE_EINVAL;
+	ids = test_tx_ids;
+	bad = m;
+	bad.type = 0;
+	good &= ENC(&bad, &ids, 4096) == -RB_WIRE_EINVAL;
+	bad = m;
+	bad.reject = 1;
+	good &= ENC(&bad, &ids, 4096) == -RB_WIRE_EINVAL;
+	bad = m;
+	bad.index = 101;	/* entries no longer follow it */
+	good &= ENC(&bad, &ids, 4096) == -RB_WIRE_EINVAL;
+	bad = m;
+	bad.term = 6;		/* entries of term 7 above it */
+	good &= ENC(&bad, &ids, 4096) == -RB_WIRE_EINVAL;
+	m.entries[3].payload = m.entries[2].payload;	/* payload on NOOP */
+	good &= ENC(&m, &ids, 4096) == -RB_WIRE_EINVAL;
+	m.entries[3].payload = NULL;
+	m.entries[0].payload->len = 1000;
+	m.entries[0].payload->data_len = 1000;
+	good &= ENC(&m, &ids, 4096) == -RB_WIRE_EINVAL;
+	m.entries[0].payload->len = 1024;
+	m.entries[0].payload->data_len = 1024;
+	m.entries[1].cc.op = 9;
+	good &= ENC(&m, &ids, 4096) == -RB_WIRE_EINVAL;
+	m.entries[1].cc.op = RAFT_CONF_ADD_LEARNER;
+	bad = m;
+	bad.type = RAFT_MSG_SNAPSHOT;
+	bad.n_entries = 0;
+	bad.snap.conf.n = RAFT_MAX_NODES + 1;
+	good &= ENC(&bad, &ids, 4096) == -RB_WIRE_EINVAL &&
+		rb_wire_msg_size(&bad) == 0;
+	good &= ENC(&m, &ids, 4096) == 0;
+#undef ENC
+	fixed_free(&m);
+	free(buf);
+	ok(good && no_leaks(),
+	   "encoder refuses invalid messages, wrong ids, small buffers", NULL);
+}
+
+/* Every allocation the decoder makes may fail: clean error, no leak. */
+static void test_alloc_failures(void)
+{
+	u8 *b;
+	long len = fixed_frame(&b), ret = 0;
+	bool good = true;
+	long n;
+
+	detail[0] = 0;
+	for (n = 0; n < 16; n++) {
+		const char *why;
+
+		uenv_fail_alloc_after = n;
+		ret = decode_only(b, len, &lim, &test_rx_ids, &why);
+		uenv_fail_alloc_after = -1;
+		if (ret == len)
+			break;
+		if (ret != -RB_WIRE_ENOMEM || !no_leaks()) {
+			FAILF("failing allocation %ld: %ld %s", n, ret, why);
+			good = false;
+		}
+	}
+	free(b);
+	ok(good && ret == len && n >= 3 && no_leaks(),
+	   "each failed allocation while decoding: ENOMEM, nothing leaked",
+	   detail);
+}
+
+static void test_limits(void)
+{
+	struct rb_wire_limits l = lim;
+	struct raft_msg m;
+	const char *why;
+	u64 rng = 99;
+	u8 *b;
+	long len;
+	bool good = true;
+
+	/* Exactly at a limit passes, one over fails, both directions. */
+	fixed_append(&m);
+	len = test_encode_frame(&m, &lim, &b);
+	l.max_entries = 4;
+	good &= decode_only(b, len, &l, &test_rx_ids, &why) == len;
+	l.max_entries = 3;
+	good &= decode_only(b, len, &l, &test_rx_ids, &why) ==
+		-RB_WIRE_ETOOBIG;
+	{
+		u8 *none;
+
+		good &= test_encode_frame(&m, &l, &none) == -RB_WIRE_ETOOBIG;
+	}
+	l = lim;
+	l.max_data_len = 1024;
+	good &= decode_only(b, len, &l, &test_rx_ids, &why) == len;
+	l.max_data_len = 1023;
+	good &= decode_only(b, len, &l, &test_rx_ids, &why) ==
+		-RB_WIRE_ETOOBIG;
+	l = lim;
+	l.max_payload_data = 1024;
+	good &= decode_only(b, len, &l, &test_rx_ids, &why) == len;
+	l.max_payload_data = 512;
+	good &= decode_only(b, len, &l, &test_rx_ids, &why) ==
+		-RB_WIRE_ETOOBIG;
+	l = lim;
+	l.max_payload_len = 4096;
+	good &= decode_only(b, len, &l, &test_rx_ids, &why) == len;
+	l.max_payload_len = 3584;
+	good &= decode_only(b, len, &l, &test_rx_ids, &why) ==
+		-RB_WIRE_ETOOBIG;
+	l = lim;
+	l.max_meta_len = FIXED_META_LEN;
+	good &= decode_only(b, len, &l, &test_rx_ids, &why) == len;
+	l.max_meta_len = FIXED_META_LEN - 1;
+	good &= decode_only(b, len, &l, &test_rx_ids, &why) ==
+		-RB_WIRE_ETOOBIG;
+	free(b);
+	fixed_free(&m);
+	/* The default limits carry the largest message the defaults allow. */
+	test_gen_msg(&rng, RAFT_MSG_HEARTBEAT, 0, 0, &m);
+	len = test_encode_frame(&m, &lim, &b);
+	good &= len == RB_WIRE_HDR_LEN + RB_WIRE_MSG_LEN;
+	free(b);
+	ok(good && no_leaks(), "limits: at the limit accepted, over it refused",
+	   NULL);
+}
+
+/* The streaming path gives what the whole-frame path gives. */
+static void test_streaming(void)
+{
+	u64 rng = seed ^ 0x5151;
+	bool good = true;
+	long it;
+
+	detail[0] = 0;
+	for (it = 0; it < iterations && good; it++) {
+		struct rb_wire_payload_desc *d;
+		struct rb_wire_hdr h;
+		struct raft_msg m, r;
+		const char *why = "", *what = "";
+		u8 *b, *data;
+		long len;
+		u32 i;
+		int ret;
+
+		test_gen_msg(&rng, RAFT_MSG_APPEND, 16, 16384, &m);
+		len = test_encode_frame(&m, &lim, &b);
+		raft_assert(len > 0);
+		ret = rb_wire_decode_header(b, &lim, &test_rx_ids, &h, &why);
+		if (!ret)
+			ret = rb_wire_decode_msg(&h, b + RB_WIRE_HDR_LEN, &lim,
+						 &r, &d, &why);
+		if (ret) {
+			FAILF("iteration %ld: %s", it, why);
+			good = false;
+			free(b);
+			test_free_msg(&m);
+			break;
+		}
+		data = b + RB_WIRE_HDR_LEN + h.meta_len;
+		for (i = 0; i < r.n_entries && good; i++) {
+			u32 crc = rb_wire_crc_begin(), off = 0;
+
+			if (!d[i].present)
+				continue;
+			/* Receive in random chunks, as from a socket. */
+			while (off < d[i].data_len) {
+				u32 n = 1 + test_rand(&rng) % 3000;
+
+				if (n > d[i].data_len - off)
+					n = d[i].data_len - off;
+				crc = rb_wire_crc_update(crc, data + off, n);
+				off += n;
+			}
+			if (rb_wire_check_data(&d[i], crc, &why)) {
+				FAILF("entry %u: %s", i, why);
+				good = false;
+			}
+			r.entries[i].payload =
+				uenv_payload_new(d[i].sector, d[i].len,
+						 d[i].flags, d[i].data_len,
+						 d[i].data_len ? data : NULL);
+			data += d[i].data_len;
+		}
+		if (good && !test_msg_equal(&m, &r, &what)) {
+			FAILF("iteration %ld: %s differs", it, what);
+			good = false;
+		}
+		if (good && data != b + len) {
+			FAILF("iteration %ld: data not consumed exactly", it);
+			good = false;
+		}
+		raft_free(d);
+		rb_wire_msg_release(&r);
+		free(b);
+		test_free_msg(&m);
+	}
+	ok(good && no_leaks(),
+	   "streaming decode (header, meta, chunked data crc) matches", detail);
+}
+
+static void test_identities(void)
+{
+	struct rb_wire_ids any = test_rx_ids, other = test_rx_ids;
+	u8 buf[RB_WIRE_CTL_MAX];
+	struct rb_wire_hdr h;
+	const char *why;
+	bool good = true;
+	int n;
+
+	any.peer = 0;
+	other.cluster[0] ^= 1;
+	n = rb_wire_encode_hello(&test_tx_ids, RB_WIRE_HELLO,
+				 RB_WIRE_CLASS_CONTROL, buf);
+	good &= decode_only(buf, n, &lim, &any, &why) == n;
+	good &= rb_wire_decode_header(buf, &lim, &other, &h, &why) ==
+		-RB_WIRE_ECLUSTER && h.sender == 1 && h.type == RB_WIRE_HELLO;
+	/* A REFUSE is readable whatever the cluster. */
+	n = rb_wire_encode_refuse(&test_tx_ids, RB_WIRE_REFUSE_CLUSTER, buf);
+	good &= decode_only(buf, n, &lim, &other, &why) == n;
+	ok(good, "identity checks: any sender during handshake, cluster, REFUSE",
+	   NULL);
+}
+
+static void test_hello_refusal(void)
+{
+	struct rb_wire_ctl c = { .min_version = 1, .max_version = 1,
+				 .conn_class = RB_WIRE_CLASS_BULK };
+	bool good = rb_wire_hello_refusal(&c) == 0;
+
+	c.min_version = 2;
+	c.max_version = 5;
+	good &= rb_wire_hello_refusal(&c) == RB_WIRE_REFUSE_VERSION;
+	c.min_version = 1;
+	good &= rb_wire_hello_refusal(&c) == 0;
+	c.conn_class = 3;
+	good &= rb_wire_hello_refusal(&c) == RB_WIRE_REFUSE_CLASS;
+	c.conn_class = 0;
+	good &= rb_wire_hello_refusal(&c) == RB_WIRE_REFUSE_CLASS;
+	ok(good, "hello negotiation: common version, known class", NULL);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc > 1)
+		iterations = strtol(argv[1], NULL, 0);
+	if (argc > 2)
+		seed = strtoull(argv[2], NULL, 0);
+	printf("# wire codec tests, %ld iterations, seed 0x%llx\n", iterations,
+	       (unsigned long long)seed);
+	rb_wire_limits_default(&lim);
+	test_roundtrip();
+	test_control_roundtrip();
+	test_layout();
+	test_flips_and_truncations();
+	test_edits();
+	test_garbage();
+	test_encoder_refusals();
+	test_alloc_failures();
+	test_limits();
+	test_streaming();
+	test_identities();
+	test_hello_refusal();
+	printf("1..%d\n", n_tests);
+	printf("# %d passed, %d failed\n", n_tests - n_failed, n_failed);
+	return n_failed ? 1 : 0;
+}
