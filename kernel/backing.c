@@ -50,6 +50,11 @@ int raftblk_backing_open(struct raftblk_dev *dev, struct raftblk_err *err)
 		err->msg = raftblk_backing_open_error(ret);
 		return ret;
 	}
+	if (raftblk_blkdev_is_raftblk(bdev)) {
+		err->msg = "disk is itself a raftblk device";
+		ret = -EINVAL;
+		goto put;
+	}
 	if (!bdev_nr_sectors(bdev)) {
 		err->msg = "disk is empty";
 		ret = -EINVAL;

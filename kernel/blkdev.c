@@ -47,6 +47,12 @@ static const struct block_device_operations raftblk_fops = {
 	.open = raftblk_open,
 };
 
+/* Is @bdev a raftblk disk? Stacking one on another is refused. */
+bool raftblk_blkdev_is_raftblk(struct block_device *bdev)
+{
+	return bdev->bd_disk->fops == &raftblk_fops;
+}
+
 static void raftblk_blkdev_set_limits(struct raftblk_dev *dev,
 				      struct request_queue *q)
 {

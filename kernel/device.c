@@ -4,7 +4,10 @@
  *
  * A device belongs to the network namespace that created it: only callers
  * in that namespace see it. Disk names are global, so a name is unique
- * across all namespaces.
+ * across all namespaces. The device does not pin its namespace: when the
+ * namespace goes away, its devices move to the initial namespace, as
+ * physical network devices do, so they stay reachable and can be
+ * destroyed there.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -100,12 +103,12 @@ int raftblk_device_create(struct net *net, const char *name,
 	if (ret)
 		goto unlock;
 
-	dev->net = get_net(net);
+	dev->net = net;
 	ret = raftblk_blkdev_add(dev);
 	if (ret) {
 		err->attr = 0;
 		err->msg = "cannot add the block device";
-		goto put_net;
+		goto close;
 	}
 
 	list_add_tail(&dev->list, &raftblk_devices);
@@ -115,8 +118,7 @@ int raftblk_device_create(struct net *net, const char *name,
 		dev->disk_path, (unsigned long long)get_capacity(dev->disk));
 	return 0;
 
-put_net:
-	put_net(dev->net);
+close:
 	raftblk_backing_close(dev);
 unlock:
 	mutex_unlock(&raftblk_devices_lock);
@@ -129,7 +131,6 @@ static void raftblk_device_free(struct raftblk_dev *dev)
 {
 	raftblk_blkdev_remove(dev);
 	raftblk_backing_close(dev);
-	put_net(dev->net);
 	pr_info("%s: destroyed\n", dev->name);
 	kfree(dev);
 }
@@ -176,4 +177,36 @@ void raftblk_devices_destroy_all(void)
 		raftblk_device_free(dev);
 	}
 	mutex_unlock(&raftblk_devices_lock);
+}
+
+/* Devices of a namespace that is going away move to the initial one. */
+static void __net_exit raftblk_net_exit(struct net *net)
+{
+	struct raftblk_dev *dev;
+
+	mutex_lock(&raftblk_devices_lock);
+	list_for_each_entry(dev, &raftblk_devices, list) {
+		if (!net_eq(dev->net, net))
+			continue;
+		dev->net = &init_net;
+		raftblk_devices_gen++;
+		pr_info("%s: its network namespace is gone, moved to the initial one\n",
+			dev->name);
+	}
+	mutex_unlock(&raftblk_devices_lock);
+}
+
+static struct pernet_operations raftblk_net_ops = {
+	.exit = raftblk_net_exit,
+};
+
+int __init raftblk_devices_init(void)
+{
+	return register_pernet_subsys(&raftblk_net_ops);
+}
+
+/* After raftblk_devices_destroy_all(). */
+void raftblk_devices_exit(void)
+{
+	unregister_pernet_subsys(&raftblk_net_ops);
 }

@@ -12,9 +12,13 @@ static int __init raftblk_init(void)
 {
 	int ret;
 
+	ret = raftblk_devices_init();
+	if (ret)
+		return ret;
 	ret = raftblk_netlink_init();
 	if (ret) {
 		pr_err("cannot register the generic netlink family: %d\n", ret);
+		raftblk_devices_exit();
 		return ret;
 	}
 	pr_info("loaded\n");
@@ -26,6 +30,7 @@ static void __exit raftblk_exit(void)
 	/* No command can run after this, so the registry stays put. */
 	raftblk_netlink_exit();
 	raftblk_devices_destroy_all();
+	raftblk_devices_exit();
 	pr_info("unloaded\n");
 }
 

@@ -51,7 +51,11 @@ struct raftblk_dev {
 	struct list_head list;
 	char name[RAFTBLK_NAME_MAXLEN + 1];
 	char disk_path[RAFTBLK_PATH_MAXLEN + 1];
-	/* Network namespace that created the device (a counted reference). */
+	/*
+	 * Network namespace the device belongs to: the one that created it,
+	 * or init_net once that one is gone. Not a counted reference; read
+	 * and changed under raftblk_devices_lock.
+	 */
 	struct net *net;
 
 	/* Backing disk, opened exclusively with this device as holder. */
@@ -98,6 +102,8 @@ int raftblk_device_create(struct net *net, const char *name,
 int raftblk_device_destroy(struct net *net, const char *name,
 			   struct raftblk_err *err);
 void raftblk_devices_destroy_all(void);
+int __init raftblk_devices_init(void);
+void raftblk_devices_exit(void);
 
 /* backing.c: the backing disk. */
 int raftblk_backing_open(struct raftblk_dev *dev, struct raftblk_err *err);
@@ -107,6 +113,7 @@ blk_status_t raftblk_backing_submit(struct raftblk_dev *dev,
 
 /* blkdev.c: the blk-mq disk. */
 int raftblk_blkdev_add(struct raftblk_dev *dev);
+bool raftblk_blkdev_is_raftblk(struct block_device *bdev);
 int raftblk_blkdev_mark_dying(struct raftblk_dev *dev);
 void raftblk_blkdev_remove(struct raftblk_dev *dev);
 unsigned int raftblk_blkdev_openers(struct raftblk_dev *dev);

@@ -141,6 +141,31 @@ expect_fail 1 "raftctl: destroy $DEV: permission denied, CAP_NET_ADMIN required 
 check "an unprivileged caller may read the status" sh -c \
 	"$(command -v su) -s /bin/sh nobody -c 'PATH=$PATH LD_LIBRARY_PATH=$LD_LIBRARY_PATH raftctl status' | grep -q '^$DEV '"
 
+# Stacking a raftblk device on another one is refused.
+expect_fail 1 "raftctl: create raftblk1: disk is itself a raftblk device: /dev/$DEV (Invalid argument)" \
+	raftctl create raftblk1 --disk /dev/$DEV
+
+# Network namespaces: a device is visible only in the namespace that made
+# it; a device whose namespace dies moves to the initial namespace.
+check "another namespace sees no device" sh -c \
+	'test -z "$(unshare -n raftctl status)"'
+expect_fail 1 "raftctl: destroy $DEV: device does not exist (No such device)" \
+	unshare -n raftctl destroy $DEV
+expect_fail 1 "raftctl: status $DEV: device does not exist (No such device)" \
+	unshare -n raftctl status $DEV
+expect_fail 1 "raftctl: create $DEV: device already exists in another network namespace (File exists)" \
+	unshare -n raftctl create $DEV --disk /dev/vda
+check "create raftblk1 in a namespace of its own, visible only there" \
+	unshare -n sh -c 'raftctl create raftblk1 --disk /dev/vda &&
+		raftctl status | grep -q "^raftblk1 " &&
+		! raftctl status | grep -q "^'$DEV' "'
+check "raftblk1 moves to the initial namespace when its namespace dies" \
+	wait_for 30 sh -c 'raftctl status | grep -q "^raftblk1 "'
+check "destroy raftblk1 from the initial namespace" raftctl destroy raftblk1
+check "raftblk1 is gone" no_device raftblk1
+expect_fail 1 "raftctl: create raftblk1: permission denied, CAP_NET_ADMIN required (Operation not permitted)" \
+	unshare -r -n raftctl create raftblk1 --disk /dev/vda
+
 # A name of exactly 31 characters is valid.
 check "create $MAX_NAME (31 characters)" \
 	raftctl create $MAX_NAME --disk /dev/vda
