@@ -2,8 +2,8 @@
 /*
  * env.h - the consensus core's only window onto its platform.
  *
- * The core (kernel/raft/*.c) includes nothing but this header and its own
- * headers. The platform header provides:
+ * The core (the .c files in kernel/raft/) includes nothing but this
+ * header and its own headers. The platform header provides:
  *
  *   types       u8 u16 u32 u64 s64 bool size_t NULL true false
  *   memory      raft_malloc(size) raft_calloc(n, size) raft_free(p)

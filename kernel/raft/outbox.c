@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * outbox.c - outgoing messages: the queue handed out by raft_ready(), and
+ * the messages held back until the local state they promise is durable
+ * (vote grants, append acknowledgements).
+ */
+#include "raft_int.h"
+
+int vec_reserve(struct raft_vec *v, u32 n, size_t elem)
+{
+	u32 cap = v->cap ? v->cap : 8;
+	void *p;
+
+	if (v->n + n <= v->cap)
+		return 0;
+	while (cap < v->n + n)
+		cap *= 2;
+	p = raft_calloc(cap, elem);
+	if (!p)
+		return RAFT_ENOMEM;
+	if (v->n)
+		memcpy(p, v->v, (size_t)v->n * elem);
+	raft_free(v->v);
+	v->v = p;
+	v->cap = cap;
+	return 0;
+}
+
+/* Release what a message owns (entries and their payload refs). */
+void raft_msg_release(struct raft_msg *m)
+{
+	u32 i;
+
+	if (m->entries) {
+		for (i = 0; i < m->n_entries; i++)
+			if (m->entries[i].payload)
+				raft_payload_put(m->entries[i].payload);
+		raft_free(m->entries);
+	}
+	m->entries = NULL;
+	m->n_entries = 0;
+}
+
+/*
+ * A new message to send, in the outbox. Returns NULL when out of memory:
+ * the message is then lost, which Raft tolerates like a network drop.
+ */
+struct raft_msg *raft_msg_new(struct raft *r, u8 type, raft_id to)
+{
+	struct raft_msg *m;
+
+	if (vec_reserve(&r->out, 1, sizeof(struct raft_msg))) {
+		raft_logf(RAFT_LOG_WARN, "raft %llu: no memory for a message",
+			  (unsigned long long)r->id);
+		return NULL;
+	}
+	m = (struct raft_msg *)r->out.v + r->out.n++;
+	memset(m, 0, sizeof(*m));
+	m->type = type;
+	m->from = r->id;
+	m->to = to;
+	m->term = r->term;
+	return m;
+}
+
+/*
+ * A message that may be sent only once the current hard state and the log
+ * up to need_index are durable.
+ */
+struct raft_msg *raft_held_new(struct raft *r, u8 type, raft_id to,
+			       raft_index need_index)
+{
+	struct raft_held *h;
+
+	if (vec_reserve(&r->held, 1, sizeof(struct raft_held))) {
+		raft_logf(RAFT_LOG_WARN, "raft %llu: no memory for a message",
+			  (unsigned long long)r->id);
+		return NULL;
+	}
+	h = (struct raft_held *)r->held.v + r->held.n++;
+	memset(h, 0, sizeof(*h));
+	h->need_hs_seq = r->hs_seq;
+	h->need_index = need_index;
+	h->need_term = log_term(&r->log, need_index);
+	h->m.type = type;
+	h->m.from = r->id;
+	h->m.to = to;
+	h->m.term = r->term;
+	return &h->m;
+}
+
+static void held_remove(struct raft *r, u32 i)
+{
+	struct raft_held *hv = r->held.v;
+
+	memmove(&hv[i], &hv[i + 1], (r->held.n - i - 1) * sizeof(hv[0]));
+	r->held.n--;
+}
+
+/* The log from idx on was replaced: acknowledgements of it are void. */
+void raft_drop_held_from(struct raft *r, raft_index idx)
+{
+	struct raft_held *hv = r->held.v;
+	u32 i = 0;
+
+	while (i < r->held.n) {
+		if (hv[i].need_index >= idx && hv[i].need_index > 0)
+			held_remove(r, i);
+		else
+			i++;
+	}
+}
+
+static bool held_ready(const struct raft *r, const struct raft_held *h,
+		       bool *drop)
+{
+	const struct raft_log *l = &r->log;
+
+	*drop = false;
+	if (r->snap_pending || r->snap_installing)
+		return false;
+	if (h->need_hs_seq > r->hs_durable_seq)
+		return false;
+	if (h->need_index == 0)
+		return true;
+	if (h->need_index > log_last(l)) {
+		*drop = true;
+		return false;
+	}
+	if (h->need_index >= l->snap_index &&
+	    log_term(l, h->need_index) != h->need_term) {
+		*drop = true;
+		return false;
+	}
+	return l->persisted >= h->need_index;
+}
+
+/* Move held messages whose conditions now hold to the outbox, in order. */
+void raft_release_held(struct raft *r)
+{
+	struct raft_held *hv;
+	u32 i = 0;
+	bool drop;
+
+	while (i < r->held.n) {
+		hv = r->held.v;
+		if (held_ready(r, &hv[i], &drop)) {
+			if (vec_reserve(&r->out, 1, sizeof(struct raft_msg)))
+				return;	/* retried at the next advance */
+			((struct raft_msg *)r->out.v)[r->out.n++] = hv[i].m;
+			held_remove(r, i);
+		} else if (drop) {
+			held_remove(r, i);
+		} else {
+			i++;
+		}
+	}
+}

@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * read_index.c - linearizable reads without writing the log (Raft
+ * dissertation 6.4): ReadIndex confirms leadership with a heartbeat round;
+ * lease reads skip the round while a quorum acknowledged a heartbeat sent
+ * recently enough that no other leader can exist yet.
+ *
+ * Every heartbeat round has a sequence number carried in the message
+ * context; a follower's answer to round s confirms every read registered
+ * before round s was sent.
+ */
+#include "raft_int.h"
+
+static struct raft_read_req *reqs(struct raft *r)
+{
+	return r->reads.v;
+}
+
+static void emit(struct raft *r, u64 ctx, raft_index index)
+{
+	struct raft_read_state *rs;
+
+	if (vec_reserve(&r->read_states, 1, sizeof(*rs))) {
+		raft_logf(RAFT_LOG_WARN, "raft %llu: read state dropped (no memory)",
+			  (unsigned long long)r->id);
+		return;
+	}
+	rs = (struct raft_read_state *)r->read_states.v + r->read_states.n++;
+	rs->context = ctx;
+	rs->index = index;
+}
+
+void raft_reads_reset(struct raft *r)
+{
+	r->reads.n = 0;
+}
+
+static bool confirmed(struct raft *r, u64 seq)
+{
+	u32 i, acks = 0, nv = conf_n_voters(&r->conf);
+
+	for (i = 0; i < RAFT_MAX_NODES; i++) {
+		const struct raft_progress *pr = &r->prs[i];
+
+		if (!pr->used || !pr->voter)
+			continue;
+		if (pr->id == r->id || pr->hb_acked >= seq)
+			acks++;
+	}
+	return acks >= nv / 2 + 1;
+}
+
+/* Release, in order, the reads a quorum has confirmed. */
+void raft_reads_on_ack(struct raft *r)
+{
+	u32 done = 0;
+
+	while (done < r->reads.n && reqs(r)[done].index &&
+	       confirmed(r, reqs(r)[done].seq)) {
+		emit(r, reqs(r)[done].ctx, reqs(r)[done].index);
+		done++;
+	}
+	if (!done)
+		return;
+	memmove(reqs(r), reqs(r) + done,
+		(r->reads.n - done) * sizeof(struct raft_read_req));
+	r->reads.n -= done;
+}
+
+/* The leader committed an entry of its term: waiting reads can go. */
+void raft_reads_on_commit(struct raft *r)
+{
+	bool any = false;
+	u32 i;
+
+	if (r->commit < r->term_start)
+		return;
+	for (i = 0; i < r->reads.n; i++)
+		if (!reqs(r)[i].index)
+			any = true;
+	if (!any)
+		return;
+	raft_bcast_heartbeat(r);
+	for (i = 0; i < r->reads.n; i++)
+		if (!reqs(r)[i].index) {
+			reqs(r)[i].index = r->commit;
+			reqs(r)[i].seq = r->hb_seq;
+		}
+	raft_reads_on_ack(r);
+}
+
+bool raft_lease_valid(struct raft *r)
+{
+	u32 i, ok = 0, nv = conf_n_voters(&r->conf);
+
+	if (!r->opts.lease_read || !r->opts.check_quorum)
+		return false;
+	for (i = 0; i < RAFT_MAX_NODES; i++) {
+		const struct raft_progress *pr = &r->prs[i];
+
+		if (!pr->used || !pr->voter)
+			continue;
+		/* No other leader before lease_tick + election - 1 (a
+		 * follower that heard us waits a full election timeout);
+		 * keep one more tick of margin for clock skew.
+		 */
+		if (pr->id == r->id ||
+		    (pr->lease_valid &&
+		     r->ticks + 2 < pr->lease_tick + r->opts.election_ticks))
+			ok++;
+	}
+	return ok >= nv / 2 + 1;
+}
+
+int raft_read_index(struct raft *r, u64 context)
+{
+	struct raft_read_req *q;
+
+	if (!r)
+		return RAFT_EINVAL;
+	if (r->role != RAFT_LEADER)
+		return RAFT_ENOTLEADER;
+	if (r->commit >= r->term_start && raft_lease_valid(r)) {
+		emit(r, context, r->commit);
+		return 0;
+	}
+	if (vec_reserve(&r->reads, 1, sizeof(*q)))
+		return RAFT_ENOMEM;
+	q = reqs(r) + r->reads.n++;
+	q->ctx = context;
+	q->index = 0;
+	q->seq = 0;
+	if (r->commit >= r->term_start) {
+		q->index = r->commit;
+		if (conf_n_voters(&r->conf) > 1 || !raft_promotable(r))
+			raft_bcast_heartbeat(r);
+		q->seq = r->hb_seq;
+		raft_reads_on_ack(r);
+	}
+	return 0;
+}

@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * recv_append.c - a follower receives AppendEntries (Raft paper Figure 2,
+ * "AppendEntries RPC, receiver implementation").
+ */
+#include "raft_int.h"
+
+static void reject(struct raft *r, const struct raft_msg *m)
+{
+	raft_index hint = m->index < log_last(&r->log) ?
+		m->index : log_last(&r->log);
+	struct raft_msg *resp;
+	raft_term ht;
+
+	hint = log_find_conflict_by_term(&r->log, hint, m->log_term, &ht);
+	resp = raft_msg_new(r, RAFT_MSG_APPEND_RESP, m->from);
+	if (!resp)
+		return;
+	resp->reject = 1;
+	resp->index = m->index;
+	resp->hint_index = hint;
+	resp->hint_term = ht;
+}
+
+/* Acknowledge that our log matches the leader's up to idx, once durable. */
+static void ack(struct raft *r, raft_id to, raft_index idx)
+{
+	struct raft_msg *resp = raft_held_new(r, RAFT_MSG_APPEND_RESP, to, idx);
+
+	if (resp)
+		resp->index = idx;
+	raft_release_held(r);
+}
+
+int raft_recv_append(struct raft *r, struct raft_msg *m)
+{
+	struct raft_log *l = &r->log;
+	raft_index last_new = m->index + m->n_entries, ci = 0, i;
+	struct raft_conf c;
+	bool conf_changed = false;
+	u32 k, start;
+
+	if (r->snap_pending || r->snap_installing)
+		return 0;	/* busy installing; the leader will retry */
+	if (m->index < r->commit) {
+		ack(r, m->from, r->commit);
+		return 0;
+	}
+	/* A node without any configuration needs the base snapshot first. */
+	if (!log_match(l, m->index, m->log_term) ||
+	    (r->conf.n == 0 && m->index == 0)) {
+		reject(r, m);
+		return 0;
+	}
+	/* First entry that is new or conflicts with ours. */
+	for (k = 0; k < m->n_entries; k++) {
+		const struct raft_entry *e = &m->entries[k];
+
+		if (!log_match(l, e->index, e->term)) {
+			ci = e->index;
+			break;
+		}
+	}
+	start = k;
+	if (ci) {
+		if (ci <= r->commit) {
+			raft_logf(RAFT_LOG_WARN,
+				  "raft %llu: append from %llu conflicts with committed entry %llu",
+				  (unsigned long long)r->id,
+				  (unsigned long long)m->from,
+				  (unsigned long long)ci);
+			return RAFT_EINVAL;
+		}
+		/* The configuration after the change, checked first. */
+		if (raft_conf_at(r, ci - 1, &c))
+			return RAFT_EINVAL;
+		for (k = start; k < m->n_entries; k++)
+			if (m->entries[k].type == RAFT_ENTRY_CONF) {
+				if (conf_apply(&c, &m->entries[k].cc))
+					return RAFT_EINVAL;
+				conf_changed = true;
+			}
+		if (ci <= log_last(l))
+			conf_changed = true;
+		if (log_reserve(l, (u32)(m->n_entries - start)))
+			return RAFT_ENOMEM;
+		if (ci <= log_last(l)) {
+			raft_logf(RAFT_LOG_INFO,
+				  "raft %llu: truncating log from %llu",
+				  (unsigned long long)r->id,
+				  (unsigned long long)ci);
+			log_truncate(l, ci);
+			raft_drop_held_from(r, ci);
+		}
+		for (k = start; k < m->n_entries; k++) {
+			log_push(l, &m->entries[k]);
+			m->entries[k].payload = NULL;	/* taken over */
+		}
+		if (conf_changed) {
+			r->conf = c;
+			r->conf_index = l->snap_index;
+			for (i = log_first(l); i <= log_last(l); i++)
+				if (log_get(l, i)->type == RAFT_ENTRY_CONF)
+					r->conf_index = i;
+			raft_rebuild_progress(r);
+		}
+	}
+	raft_commit_to(r, m->commit < last_new ? m->commit : last_new);
+	ack(r, m->from, last_new);
+	return 0;
+}

@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * recv_append_resp.c - the leader learns how far a follower's log matches
+ * its own: advance match/next and commit, or back off using the
+ * follower's hint (one round trip per conflicting term, not per entry).
+ */
+#include "raft_int.h"
+
+static void on_reject(struct raft *r, struct raft_progress *pr,
+		      const struct raft_msg *m)
+{
+	raft_index probe = m->hint_index;
+
+	if (m->index == 0) {
+		/* Only a node with no state at all rejects index 0: it needs
+		 * a snapshot, if only for the base configuration.
+		 */
+		if (pr->state == RAFT_PROGRESS_SNAPSHOT)
+			return;
+		pr_become_probe(pr);
+		pr->next = 1;
+		if (r->log.snap_index)
+			raft_send_append(r, pr, true);	/* a snapshot */
+		else
+			raft_send_snapshot(r, pr);
+		return;
+	}
+	if (m->hint_term > 0)
+		probe = log_find_conflict_by_term(&r->log, m->hint_index,
+						  m->hint_term, NULL);
+	if (!pr_maybe_decr(pr, m->index, probe))
+		return;
+	if (pr->state == RAFT_PROGRESS_PIPELINE)
+		pr_become_probe(pr);
+	raft_send_append(r, pr, true);
+}
+
+int raft_recv_append_resp(struct raft *r, struct raft_msg *m)
+{
+	struct raft_progress *pr = raft_pr(r, m->from);
+	bool was_paused;
+
+	if (!pr)
+		return 0;	/* not (any more) in the configuration */
+	pr->recent_active = true;
+	if (m->reject) {
+		on_reject(r, pr, m);
+		return 0;
+	}
+	if (m->index > log_last(&r->log))
+		return RAFT_EINVAL;	/* acknowledges what we never sent */
+	was_paused = pr_is_paused(pr, r->opts.max_inflight_bytes);
+	if (pr->state == RAFT_PROGRESS_SNAPSHOT &&
+	    m->index >= pr->pending_snap) {
+		/* The follower installed the snapshot. */
+		pr_maybe_update(pr, m->index);
+		pr_become_probe(pr);
+		pr_become_pipeline(pr);
+	} else if (!pr_maybe_update(pr, m->index)) {
+		return 0;
+	} else if (pr->state == RAFT_PROGRESS_PROBE) {
+		pr_become_pipeline(pr);
+	} else if (pr->state == RAFT_PROGRESS_PIPELINE) {
+		ifl_free_le(&pr->ifl, m->index);
+	}
+	if (raft_maybe_commit(r)) {
+		if (r->role != RAFT_LEADER)
+			return 0;
+		raft_bcast_append(r);
+	} else if (was_paused) {
+		/* it may not know the commit index yet */
+		raft_send_append(r, pr, true);
+	}
+	while (raft_send_append(r, pr, false))
+		;
+	if (m->from == r->transferee && pr->match == log_last(&r->log)) {
+		raft_logf(RAFT_LOG_INFO, "raft %llu: %llu caught up, timeout now",
+			  (unsigned long long)r->id,
+			  (unsigned long long)m->from);
+		raft_send_timeout_now(r, m->from);
+	}
+	return 0;
+}

@@ -1,0 +1,227 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * replication.c - the leader side of log replication: appending to its own
+ * log, sending APPEND / SNAPSHOT / HEARTBEAT under flow control, and
+ * advancing the commit index by counting durable replicas.
+ */
+#include "raft_int.h"
+
+/* Leader: append entries (type/payload set, term/index assigned here). */
+int raft_leader_append(struct raft *r, u32 n, struct raft_entry *ents)
+{
+	raft_index last = log_last(&r->log);
+	struct raft_conf c = r->conf;
+	bool conf_changed = false;
+	u32 i;
+
+	for (i = 0; i < n; i++)
+		if (ents[i].type == RAFT_ENTRY_CONF) {
+			if (conf_apply(&c, &ents[i].cc))
+				return RAFT_EINVAL;
+			conf_changed = true;
+		}
+	if (log_reserve(&r->log, n))
+		return RAFT_ENOMEM;
+	for (i = 0; i < n; i++) {
+		ents[i].term = r->term;
+		ents[i].index = last + 1 + i;
+		if (ents[i].type == RAFT_ENTRY_CONF)
+			r->conf_index = ents[i].index;
+		r->uncommitted += entry_bytes(&ents[i]);
+		log_push(&r->log, &ents[i]);
+	}
+	if (conf_changed) {
+		r->conf = c;
+		raft_rebuild_progress(r);
+	}
+	/* A lone voter commits on its own once the write is durable. */
+	raft_bcast_append(r);
+	return 0;
+}
+
+void raft_send_snapshot(struct raft *r, struct raft_progress *pr)
+{
+	struct raft_msg *m;
+
+	if (!pr->recent_active) {
+		/* Do not ship a snapshot to a node that is not answering. */
+		return;
+	}
+	m = raft_msg_new(r, RAFT_MSG_SNAPSHOT, pr->id);
+	if (!m)
+		return;
+	m->snap.index = r->log.snap_index;
+	m->snap.term = r->log.snap_term;
+	m->snap.conf = r->snap_conf;
+	pr_become_snapshot(pr, r->log.snap_index);
+	raft_logf(RAFT_LOG_INFO, "raft %llu: snapshot %llu to %llu",
+		  (unsigned long long)r->id,
+		  (unsigned long long)r->log.snap_index,
+		  (unsigned long long)pr->id);
+}
+
+/*
+ * Send the entries from pr->next (or an empty probe when send_empty).
+ * Returns true when a message went out.
+ */
+bool raft_send_append(struct raft *r, struct raft_progress *pr,
+		      bool send_empty)
+{
+	raft_index prev, last = log_last(&r->log), i;
+	struct raft_msg *m;
+	u64 bytes = 0;
+	u32 n = 0;
+
+	if (pr->id == r->id || pr_is_paused(pr, r->opts.max_inflight_bytes))
+		return false;
+	prev = pr->next - 1;
+	if (prev < r->log.snap_index) {
+		raft_send_snapshot(r, pr);
+		return false;
+	}
+	for (i = pr->next; i <= last && n < RAFT_MSG_MAX_ENTRIES; i++) {
+		u64 b = entry_bytes(log_get(&r->log, i));
+
+		if (n && r->opts.max_msg_bytes &&
+		    bytes + b > r->opts.max_msg_bytes)
+			break;
+		bytes += b;
+		n++;
+	}
+	if (!n && !send_empty)
+		return false;
+	m = raft_msg_new(r, RAFT_MSG_APPEND, pr->id);
+	if (!m)
+		return false;
+	if (n) {
+		m->entries = raft_calloc(n, sizeof(*m->entries));
+		if (!m->entries) {
+			r->out.n--;	/* drop it: like a lost message */
+			return false;
+		}
+		for (i = 0; i < n; i++) {
+			struct raft_entry *e = log_get(&r->log, pr->next + i);
+
+			m->entries[i] = *e;
+			if (e->payload)
+				raft_payload_get(e->payload);
+		}
+		m->n_entries = n;
+	}
+	m->index = prev;
+	m->log_term = log_term(&r->log, prev);
+	m->commit = r->commit;
+	switch (pr->state) {
+	case RAFT_PROGRESS_PIPELINE:
+		if (n) {
+			pr->next += n;
+			ifl_add(&pr->ifl, pr->next - 1, bytes);
+		}
+		break;
+	case RAFT_PROGRESS_PROBE:
+		pr->probe_sent = true;
+		break;
+	default:
+		break;
+	}
+	return true;
+}
+
+void raft_bcast_append(struct raft *r)
+{
+	u32 i;
+
+	for (i = 0; i < RAFT_MAX_NODES; i++)
+		if (r->prs[i].used && r->prs[i].id != r->id)
+			raft_send_append(r, &r->prs[i], true);
+}
+
+void raft_bcast_heartbeat(struct raft *r)
+{
+	u32 i, slot;
+
+	r->hb_seq++;
+	slot = r->hb_seq % RAFT_HB_RING;
+	r->hb_ring_seq[slot] = r->hb_seq;
+	r->hb_ring_tick[slot] = r->ticks;
+	for (i = 0; i < RAFT_MAX_NODES; i++) {
+		struct raft_progress *pr = &r->prs[i];
+		struct raft_msg *m;
+
+		if (!pr->used || pr->id == r->id)
+			continue;
+		m = raft_msg_new(r, RAFT_MSG_HEARTBEAT, pr->id);
+		if (!m)
+			continue;
+		m->commit = pr->match < r->commit ? pr->match : r->commit;
+		m->context = r->hb_seq;
+	}
+}
+
+void raft_send_timeout_now(struct raft *r, raft_id to)
+{
+	raft_msg_new(r, RAFT_MSG_TIMEOUT_NOW, to);
+}
+
+/* Any node: move the commit index forward (never back). */
+void raft_commit_to(struct raft *r, raft_index idx)
+{
+	if (idx > log_last(&r->log))
+		idx = log_last(&r->log);
+	if (idx > r->commit)
+		r->commit = idx;
+}
+
+static void leader_committed(struct raft *r, raft_index old)
+{
+	raft_index i;
+
+	/* Release the uncommitted budget of what just committed. */
+	for (i = old + 1; i <= r->commit; i++) {
+		const struct raft_entry *e = log_get(&r->log, i);
+		u64 b = e ? entry_bytes(e) : 0;
+
+		if (i >= r->term_start)
+			r->uncommitted -= b < r->uncommitted ? b :
+				r->uncommitted;
+	}
+	raft_reads_on_commit(r);
+	/* A leader removed (or demoted) by a committed change steps down. */
+	if (r->conf_index <= r->commit && !raft_promotable(r)) {
+		raft_logf(RAFT_LOG_INFO,
+			  "raft %llu: removed from the voters, stepping down",
+			  (unsigned long long)r->id);
+		raft_become_follower(r, r->term, RAFT_NONE);
+	}
+}
+
+/*
+ * Leader: the highest index a quorum of voters holds durably; commit it if
+ * it belongs to the current term (Raft paper 5.4.2).
+ */
+bool raft_maybe_commit(struct raft *r)
+{
+	raft_index m[RAFT_MAX_NODES], v, old = r->commit;
+	u32 i, j, n = 0;
+
+	for (i = 0; i < RAFT_MAX_NODES; i++) {
+		const struct raft_progress *pr = &r->prs[i];
+
+		if (!pr->used || !pr->voter)
+			continue;
+		v = pr->id == r->id ? r->log.persisted : pr->match;
+		/* insertion sort, descending */
+		for (j = n; j > 0 && m[j - 1] < v; j--)
+			m[j] = m[j - 1];
+		m[j] = v;
+		n++;
+	}
+	if (!n)
+		return false;
+	v = m[n / 2];	/* the (n/2+1)-th largest */
+	if (v <= r->commit || log_term(&r->log, v) != r->term)
+		return false;
+	r->commit = v;
+	leader_committed(r, old);
+	return true;
+}
