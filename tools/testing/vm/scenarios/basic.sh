@@ -78,6 +78,36 @@ check "buffered write and read of the last 4 KiB" sh -c \
 	 dd if=/dev/$DEV bs=4k count=1 skip=\$n 2>/dev/null >/tmp/last &&
 	 dd if=/tmp/pattern bs=4k count=1 2>/dev/null | cmp - /tmp/last"
 
+parallel_io() { # 4 concurrent O_DIRECT writers, then read everything back
+	pids=""
+	for i in 1 2 3 4; do
+		dd if=/dev/urandom of=/tmp/par$i bs=64k count=32 2>/dev/null
+	done
+	for i in 1 2 3 4; do
+		dd if=/tmp/par$i of=/dev/$DEV bs=64k seek=$((i * 64)) \
+			oflag=direct 2>/dev/null &
+		pids="$pids $!"
+	done
+	for p in $pids; do
+		wait "$p" || return 1
+	done
+	for i in 1 2 3 4; do
+		dd if=/dev/$DEV bs=64k skip=$((i * 64)) count=32 iflag=direct \
+			2>/dev/null | cmp - /tmp/par$i || return 1
+	done
+}
+check "4 concurrent writers, data read back intact" parallel_io
+for q in discard_max_bytes discard_granularity write_zeroes_max_bytes \
+	write_cache fua physical_block_size rotational; do
+	check "queue/$q is the backing disk's" test \
+		"$(cat /sys/block/$DEV/queue/$q)" = "$(cat /sys/block/vdb/queue/$q)"
+done
+if [ "$(cat /sys/block/vdb/queue/discard_max_bytes)" -gt 0 ]; then
+	check "blkdiscard of 1 MiB" blkdiscard -o 1048576 -l 1048576 /dev/$DEV
+else
+	tap_skip "blkdiscard of 1 MiB" "/dev/vdb has no discard"
+fi
+
 # ---- filesystem ----
 check "mkfs.ext4 /dev/$DEV" run_timeout 300 mkfs.ext4 -q -F /dev/$DEV ||
 	finish
