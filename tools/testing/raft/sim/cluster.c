@@ -1,0 +1,1039 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cluster.c - simulated nodes around the consensus core: disk, ready
+ * handling, crash/restart, client operations.
+ *
+ * A node's disk holds exactly what completed writes made durable: the
+ * hard state, the last snapshot (metadata + block array content) and the
+ * log after it. A crash throws away the core and everything in memory,
+ * including a write still in flight; a restart is raft_create() from
+ * raft_restore() of the disk.
+ */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include "sim.h"
+
+/* ------------------------------------------------------------------ */
+/* Failure reporting                                                  */
+
+void sim_fail(struct sim_cluster *c, const char *what, const char *fmt, ...)
+{
+	va_list ap;
+	int k;
+
+	if (c->failed)
+		return;
+	c->failed = true;
+	k = snprintf(c->why, sizeof(c->why), "%s: ", what);
+	va_start(ap, fmt);
+	vsnprintf(c->why + k, sizeof(c->why) - k, fmt, ap);
+	va_end(ap);
+	sim_trace(c, TR_NOTE, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* Payloads                                                           */
+
+static void put_le64(u8 *b, u64 v)
+{
+	for (int i = 0; i < 8; i++)
+		b[i] = (u8)(v >> (8 * i));
+}
+
+static u64 get_le64(const u8 *b)
+{
+	u64 v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v |= (u64)b[i] << (8 * i);
+	return v;
+}
+
+struct raft_payload *sim_payload_make(u64 block, u64 wid)
+{
+	u8 buf[SIM_PAYLOAD_LEN];
+
+	put_le64(buf, block);
+	put_le64(buf + 8, wid);
+	return raft_payload_new(buf, sizeof(buf));
+}
+
+void sim_payload_decode(const struct raft_payload *p, u64 *block, u64 *wid)
+{
+	const u8 *b;
+
+	if (!p || raft_payload_len(p) != SIM_PAYLOAD_LEN) {
+		*block = ~0ULL;
+		*wid = p ? raft_payload_len(p) : 0;
+		return;
+	}
+	b = raft_payload_data(p);
+	*block = get_le64(b);
+	*wid = get_le64(b + 8);
+}
+
+void sim_node_addr(raft_id id, u8 addr[RAFT_ADDR_LEN])
+{
+	memset(addr, 0, RAFT_ADDR_LEN);
+	snprintf((char *)addr, RAFT_ADDR_LEN, "sim-node-%llu",
+		 (unsigned long long)id);
+}
+
+/* ------------------------------------------------------------------ */
+/* Logs                                                               */
+
+raft_index sim_log_last(const struct sim_log *l)
+{
+	return l->base + l->n;
+}
+
+const struct sim_ent *sim_log_at(const struct sim_log *l, raft_index i)
+{
+	if (i <= l->base || i > l->base + l->n)
+		return NULL;
+	return &l->e[i - l->base - 1];
+}
+
+raft_term sim_log_term(const struct sim_log *l, raft_index i, bool *ok)
+{
+	const struct sim_ent *e;
+
+	*ok = true;
+	if (i == l->base)
+		return l->base_term;
+	e = sim_log_at(l, i);
+	if (e)
+		return e->term;
+	*ok = false;
+	return 0;
+}
+
+bool sim_log_chain(const struct sim_log *l, raft_index i, u64 *chain)
+{
+	const struct sim_ent *e;
+
+	if (i == l->base) {
+		*chain = l->base_chain;
+		return true;
+	}
+	e = sim_log_at(l, i);
+	if (!e)
+		return false;
+	*chain = e->chain;
+	return true;
+}
+
+static void log_truncate(struct sim_log *l, raft_index last)
+{
+	while (l->n && l->base + l->n > last) {
+		struct sim_ent *e = &l->e[--l->n];
+
+		if (e->p)
+			raft_payload_put(e->p);
+		e->p = NULL;
+	}
+}
+
+static void log_reset(struct sim_log *l, raft_index base, raft_term term,
+		      u64 chain)
+{
+	log_truncate(l, 0);
+	l->n = 0;
+	l->base = base;
+	l->base_term = term;
+	l->base_chain = chain;
+}
+
+static void log_free(struct sim_log *l)
+{
+	log_truncate(l, 0);
+	free(l->e);
+	memset(l, 0, sizeof(*l));
+}
+
+static void log_append(struct sim_log *l, const struct sim_ent *e)
+{
+	if (l->n == l->cap) {
+		u32 cap = l->cap ? 2 * l->cap : 64;
+		struct sim_ent *ne = realloc(l->e, cap * sizeof(*ne));
+
+		if (!ne)
+			abort();
+		l->e = ne;
+		l->cap = cap;
+	}
+	l->e[l->n++] = *e;
+	if (e->p)
+		raft_payload_get(e->p);
+}
+
+/* Drop entries up to index (which must be in the log). */
+static void log_compact(struct sim_log *l, raft_index index)
+{
+	const struct sim_ent *e = sim_log_at(l, index);
+	u32 k;
+
+	if (!e)
+		return;
+	k = (u32)(index - l->base);
+	l->base_term = e->term;
+	l->base_chain = e->chain;
+	for (u32 i = 0; i < k; i++)
+		if (l->e[i].p)
+			raft_payload_put(l->e[i].p);
+	memmove(l->e, l->e + k, (l->n - k) * sizeof(*l->e));
+	l->n -= k;
+	l->base = index;
+}
+
+static void log_copy_nopayload(struct sim_log *dst, const struct sim_log *src)
+{
+	log_reset(dst, src->base, src->base_term, src->base_chain);
+	for (u32 i = 0; i < src->n; i++) {
+		struct sim_ent e = src->e[i];
+
+		e.p = NULL;
+		log_append(dst, &e);
+	}
+}
+
+static void ent_from_raft(struct sim_ent *se, const struct raft_entry *e)
+{
+	memset(se, 0, sizeof(*se));
+	se->term = e->term;
+	se->type = e->type;
+	if (e->type == RAFT_ENTRY_CONF) {
+		se->cc_op = e->cc.op;
+		se->cc_id = e->cc.id;
+	}
+	if (e->type == RAFT_ENTRY_NORMAL)
+		sim_payload_decode(e->payload, &se->block, &se->wid);
+}
+
+/* ------------------------------------------------------------------ */
+/* Cluster                                                            */
+
+void sim_config_default(struct sim_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->election_ticks = 10;
+	cfg->heartbeat_ticks = 1;
+	cfg->pre_vote = true;
+	cfg->check_quorum = true;
+	cfg->lease_read = false;
+	cfg->max_inflight_msgs = 256;
+	cfg->max_msg_bytes = 1 << 20;
+}
+
+void sim_cluster_init(struct sim_cluster *c, u64 seed,
+		      const struct sim_config *cfg,
+		      const struct sim_net_ops *net, void *net_priv)
+{
+	memset(c, 0, sizeof(*c));
+	c->seed = seed;
+	c->rng.s = seed;
+	c->cfg = *cfg;
+	c->net = net;
+	c->net_priv = net_priv;
+	c->next_wid = 1;
+	c->next_ctx = 1;
+	c->next_msg_id = 1;
+	sim_check_init(&c->ck);
+	for (raft_id id = 1; id <= SIM_MAX_NODES; id++)
+		c->nodes[id].id = id;
+}
+
+static void node_drop_memory(struct sim_cluster *c, struct sim_node *n)
+{
+	if (n->r) {
+		/* the ready in flight dies with the core */
+		raft_destroy(n->r);
+		n->r = NULL;
+	}
+	n->rd_active = false;
+	n->rd_disk = false;
+	n->rd_fail = false;
+	log_free(&n->shadow);
+	free(n->rx_snap);
+	n->rx_snap = NULL;
+	n->n_reads = 0;
+	n->n_snaps = 0;
+	n->up = false;
+}
+
+void sim_cluster_free(struct sim_cluster *c)
+{
+	for (raft_id id = 1; id <= SIM_MAX_NODES; id++) {
+		struct sim_node *n = &c->nodes[id];
+
+		node_drop_memory(c, n);
+		log_free(&n->dlog);
+	}
+	free(c->props);
+	sim_check_free(&c->ck);
+}
+
+static void node_options(struct sim_cluster *c, struct sim_node *n)
+{
+	struct raft_options *o = &n->opts;
+
+	raft_options_default(o);
+	o->id = n->id;
+	o->election_ticks = c->cfg.election_ticks;
+	o->heartbeat_ticks = c->cfg.heartbeat_ticks;
+	o->pre_vote = c->cfg.pre_vote;
+	o->check_quorum = c->cfg.check_quorum;
+	o->lease_read = c->cfg.lease_read;
+	if (c->cfg.max_inflight_msgs)
+		o->max_inflight_msgs = c->cfg.max_inflight_msgs;
+	if (c->cfg.max_msg_bytes)
+		o->max_msg_bytes = c->cfg.max_msg_bytes;
+	o->max_inflight_bytes = c->cfg.max_inflight_bytes;
+	o->max_uncommitted_bytes = c->cfg.max_uncommitted_bytes;
+	o->rand_seed = c->seed * 0x100000001b3ULL + n->id * 7919 + n->inc;
+}
+
+/* Start the core from the node's disk. */
+static int node_start(struct sim_cluster *c, struct sim_node *n)
+{
+	struct raft_restore rs;
+	struct raft_entry *ents = NULL;
+	int err;
+
+	memset(&rs, 0, sizeof(rs));
+	rs.hs = n->dhs;
+	rs.snap = n->dsnap.meta;
+	if (n->dlog.n) {
+		ents = calloc(n->dlog.n, sizeof(*ents));
+		if (!ents)
+			abort();
+		for (u32 i = 0; i < n->dlog.n; i++) {
+			const struct sim_ent *se = &n->dlog.e[i];
+			struct raft_entry *e = &ents[i];
+
+			e->term = se->term;
+			e->index = n->dlog.base + 1 + i;
+			e->type = se->type;
+			if (se->type == RAFT_ENTRY_CONF) {
+				e->cc.op = se->cc_op;
+				e->cc.id = se->cc_id;
+				sim_node_addr(se->cc_id, e->cc.addr);
+			}
+			e->payload = se->p;
+		}
+	}
+	rs.n_entries = n->dlog.n;
+	rs.entries = ents;
+	n->inc++;
+	node_options(c, n);
+	err = raft_create(&n->opts, &rs, &n->r);
+	free(ents);
+	if (err) {
+		sim_fail(c, "restart", "raft_create(node %llu) failed: %d",
+			 (unsigned long long)n->id, err);
+		n->r = NULL;
+		return err;
+	}
+	n->up = true;
+	n->exists = true;
+	log_copy_nopayload(&n->shadow, &n->dlog);
+	n->sm = n->dsnap.sm;
+	n->aconf = n->dsnap.meta.conf;
+	n->snaps[0] = n->dsnap;
+	n->n_snaps = 1;
+	n->obs_role = 0;
+	n->obs_term = n->dhs.term;
+	n->obs_commit = 0;
+	n->complete_checked = 0;
+	memset(n->vote_req_from, 0, sizeof(n->vote_req_from));
+	return 0;
+}
+
+#define BOOT_CHAIN 0x5eed5eed5eedULL
+
+int sim_bootstrap(struct sim_cluster *c, u32 n_voters, u32 n_learners)
+{
+	struct raft_conf conf;
+
+	if (n_voters + n_learners > SIM_MAX_NODES || n_voters == 0)
+		return RAFT_EINVAL;
+	memset(&conf, 0, sizeof(conf));
+	for (u32 i = 0; i < n_voters + n_learners; i++) {
+		struct raft_node *rn = &conf.nodes[conf.n++];
+
+		rn->id = i + 1;
+		rn->role = i < n_voters ? RAFT_VOTER : RAFT_LEARNER;
+		sim_node_addr(rn->id, rn->addr);
+	}
+	sim_check_seen(c, 0, 1, 1, BOOT_CHAIN);
+	for (u32 i = 0; i < n_voters + n_learners; i++) {
+		struct sim_node *n = &c->nodes[i + 1];
+
+		memset(&n->dhs, 0, sizeof(n->dhs));
+		n->dhs.term = 1;
+		n->dhs.commit = 1;
+		memset(&n->dsnap, 0, sizeof(n->dsnap));
+		n->dsnap.meta.index = 1;
+		n->dsnap.meta.term = 1;
+		n->dsnap.meta.conf = conf;
+		n->dsnap.sm.applied = 1;
+		n->dsnap.chain = BOOT_CHAIN;
+		log_reset(&n->dlog, 1, 1, BOOT_CHAIN);
+		if (node_start(c, n))
+			return RAFT_EINVAL;
+		if (n->id > c->max_id)
+			c->max_id = n->id;
+	}
+	return 0;
+}
+
+int sim_node_create_empty(struct sim_cluster *c, raft_id id)
+{
+	struct sim_node *n;
+
+	if (id < 1 || id > SIM_MAX_NODES)
+		return RAFT_EINVAL;
+	n = &c->nodes[id];
+	if (n->exists)
+		return RAFT_EBUSY;
+	memset(&n->dhs, 0, sizeof(n->dhs));
+	memset(&n->dsnap, 0, sizeof(n->dsnap));
+	log_reset(&n->dlog, 0, 0, 0);
+	if (id > c->max_id)
+		c->max_id = id;
+	return node_start(c, n);
+}
+
+void sim_node_crash(struct sim_cluster *c, raft_id id)
+{
+	struct sim_node *n = &c->nodes[id];
+
+	if (!n->up)
+		return;
+	if (n->obs_role == RAFT_LEADER)
+		sim_check_leader_gone(c, n, n->obs_term);
+	sim_trace(c, TR_CRASH, id, 0, 0, n->rd_disk, n->inc,
+		  sim_log_last(&n->dlog), sim_log_last(&n->shadow), 0, 0);
+	node_drop_memory(c, n);
+	n->inc++;
+}
+
+void sim_node_stop(struct sim_cluster *c, raft_id id)
+{
+	struct sim_node *n = &c->nodes[id];
+
+	sim_node_crash(c, id);
+	if (!n->stopped)
+		sim_trace(c, TR_STOP, id, 0, 0, 0, 0, 0, 0, 0, 0);
+	n->stopped = true;
+}
+
+int sim_node_restart(struct sim_cluster *c, raft_id id)
+{
+	struct sim_node *n = &c->nodes[id];
+	int err;
+
+	if (n->up || n->stopped || !n->exists)
+		return RAFT_EINVAL;
+	err = node_start(c, n);
+	sim_trace(c, TR_RESTART, id, 0, 0, 0, n->inc, n->dhs.term,
+		  sim_log_last(&n->dlog), n->dsnap.meta.index, 0);
+	return err;
+}
+
+/* ------------------------------------------------------------------ */
+/* Messages                                                           */
+
+void sim_msg_free(struct sim_msg *m)
+{
+	if (!m)
+		return;
+	raft_msg_free(&m->m);
+	free(m->snap);
+	free(m);
+}
+
+struct sim_msg *sim_msg_dup(struct sim_cluster *c, const struct sim_msg *src)
+{
+	struct sim_msg *m = calloc(1, sizeof(*m));
+
+	if (!m)
+		abort();
+	if (raft_msg_clone(&src->m, &m->m))
+		abort();
+	if (src->snap) {
+		m->snap = malloc(sizeof(*m->snap));
+		if (!m->snap)
+			abort();
+		*m->snap = *src->snap;
+	}
+	m->from_inc = src->from_inc;
+	m->at = src->at;
+	m->id = c->next_msg_id++;
+	return m;
+}
+
+static const struct sim_snap *node_find_snap(struct sim_node *n,
+					     raft_index index)
+{
+	for (u32 i = 0; i < n->n_snaps; i++)
+		if (n->snaps[i].meta.index == index)
+			return &n->snaps[i];
+	return NULL;
+}
+
+static void node_send(struct sim_cluster *c, struct sim_node *n,
+		      const struct raft_msg *rm)
+{
+	struct sim_msg *m = calloc(1, sizeof(*m));
+
+	if (!m)
+		abort();
+	if (raft_msg_clone(rm, &m->m))
+		abort();
+	m->from_inc = n->inc;
+	m->id = c->next_msg_id++;
+	if (rm->type == RAFT_MSG_SNAPSHOT) {
+		const struct sim_snap *s = node_find_snap(n, rm->snap.index);
+
+		if (!s) {
+			sim_fail(c, "Snapshot", "node %llu asked to send a snapshot at index %llu it never took",
+				 (unsigned long long)n->id,
+				 (unsigned long long)rm->snap.index);
+			sim_msg_free(m);
+			return;
+		}
+		if (s->meta.term != rm->snap.term) {
+			sim_fail(c, "Snapshot", "node %llu snapshot %llu: core says term %llu, caller took it at term %llu",
+				 (unsigned long long)n->id,
+				 (unsigned long long)rm->snap.index,
+				 (unsigned long long)rm->snap.term,
+				 (unsigned long long)s->meta.term);
+			sim_msg_free(m);
+			return;
+		}
+		m->snap = malloc(sizeof(*m->snap));
+		if (!m->snap)
+			abort();
+		*m->snap = *s;
+		m->snap->meta = rm->snap;
+	}
+	sim_trace_msg(c, TR_SEND, rm);
+	c->net->send(c, m);
+}
+
+/* ------------------------------------------------------------------ */
+/* Ready handling                                                     */
+
+static void conf_apply(struct raft_conf *conf, u8 op, raft_id id)
+{
+	u32 i;
+
+	for (i = 0; i < conf->n; i++)
+		if (conf->nodes[i].id == id)
+			break;
+	switch (op) {
+	case RAFT_CONF_ADD_LEARNER:
+		if (i == conf->n && conf->n < RAFT_MAX_NODES) {
+			conf->nodes[conf->n].id = id;
+			conf->nodes[conf->n].role = RAFT_LEARNER;
+			sim_node_addr(id, conf->nodes[conf->n].addr);
+			conf->n++;
+		}
+		break;
+	case RAFT_CONF_PROMOTE:
+		if (i < conf->n)
+			conf->nodes[i].role = RAFT_VOTER;
+		break;
+	case RAFT_CONF_DEMOTE:
+		if (i < conf->n)
+			conf->nodes[i].role = RAFT_LEARNER;
+		break;
+	case RAFT_CONF_REMOVE:
+		if (i < conf->n) {
+			memmove(&conf->nodes[i], &conf->nodes[i + 1],
+				(conf->n - i - 1) * sizeof(conf->nodes[0]));
+			conf->n--;
+		}
+		break;
+	}
+}
+
+static void node_apply(struct sim_cluster *c, struct sim_node *n,
+		       const struct raft_entry *e)
+{
+	const struct sim_ent *se;
+	struct sim_ent tmp;
+
+	if (e->index != n->sm.applied + 1) {
+		sim_fail(c, "Apply order", "node %llu applies index %llu after %llu",
+			 (unsigned long long)n->id,
+			 (unsigned long long)e->index,
+			 (unsigned long long)n->sm.applied);
+		return;
+	}
+	se = sim_log_at(&n->shadow, e->index);
+	if (!se) {
+		sim_fail(c, "Apply", "node %llu applies index %llu which is not in its log [%llu, %llu]",
+			 (unsigned long long)n->id,
+			 (unsigned long long)e->index,
+			 (unsigned long long)n->shadow.base,
+			 (unsigned long long)sim_log_last(&n->shadow));
+		return;
+	}
+	ent_from_raft(&tmp, e);
+	if (tmp.term != se->term || tmp.type != se->type ||
+	    tmp.wid != se->wid || tmp.block != se->block ||
+	    tmp.cc_op != se->cc_op || tmp.cc_id != se->cc_id) {
+		sim_fail(c, "Apply", "node %llu applies %llu/%llu which differs from the entry it persisted there (%llu)",
+			 (unsigned long long)n->id,
+			 (unsigned long long)e->index,
+			 (unsigned long long)e->term,
+			 (unsigned long long)se->term);
+		return;
+	}
+	sim_check_apply(c, n, e->index, se);
+	n->sm.applied = e->index;
+	if (se->type == RAFT_ENTRY_NORMAL && se->block < SIM_BLOCKS) {
+		n->sm.wid[se->block] = se->wid;
+		n->sm.widx[se->block] = e->index;
+		if (se->wid < c->props_cap) {
+			struct sim_prop *p = &c->props[se->wid];
+
+			if (p->node == n->id && p->inc == n->inc && !p->acked) {
+				p->acked = 1;
+				c->n_acked++;
+				sim_check_ack(c, n, se->wid, se->block,
+					      e->index);
+				sim_trace(c, TR_ACK, n->id, 0, 0, 0, se->wid,
+					  se->block, e->index, se->term, 0);
+			}
+		}
+	}
+	if (se->type == RAFT_ENTRY_CONF)
+		conf_apply(&n->aconf, se->cc_op, se->cc_id);
+}
+
+static void node_serve_reads(struct sim_cluster *c, struct sim_node *n)
+{
+	u32 k = 0;
+
+	for (u32 i = 0; i < n->n_reads; i++) {
+		struct sim_read *rd = &n->reads[i];
+
+		if (rd->at && rd->at <= n->sm.applied) {
+			sim_check_read(c, n, rd);
+			sim_trace(c, TR_READ_OK, n->id, 0, 0, 0, rd->ctx,
+				  rd->block, rd->at, n->sm.widx[rd->block],
+				  rd->need);
+			continue;
+		}
+		n->reads[k++] = *rd;
+	}
+	n->n_reads = k;
+}
+
+static void node_install_snapshot(struct sim_cluster *c, struct sim_node *n,
+				  const struct raft_snapshot_meta *meta)
+{
+	u64 chain;
+
+	if (!n->rx_snap || n->rx_snap->meta.index != meta->index ||
+	    n->rx_snap->meta.term != meta->term) {
+		sim_fail(c, "Snapshot", "node %llu told to install snapshot %llu/%llu it has not received",
+			 (unsigned long long)n->id,
+			 (unsigned long long)meta->index,
+			 (unsigned long long)meta->term);
+		return;
+	}
+	if (meta->index <= n->sm.applied) {
+		sim_fail(c, "Snapshot", "node %llu told to install snapshot %llu but applied %llu",
+			 (unsigned long long)n->id,
+			 (unsigned long long)meta->index,
+			 (unsigned long long)n->sm.applied);
+		return;
+	}
+	if (!sim_check_gmap(&c->ck, meta->index, meta->term, &chain)) {
+		sim_fail(c, "Snapshot", "node %llu installs snapshot %llu/%llu of an entry no log ever had",
+			 (unsigned long long)n->id,
+			 (unsigned long long)meta->index,
+			 (unsigned long long)meta->term);
+		return;
+	}
+	n->inst = *n->rx_snap;
+	n->inst.meta = *meta;
+	n->inst.chain = chain;
+	sim_check_snapshot_content(c, n, &n->inst);
+	n->sm = n->inst.sm;
+	n->sm.applied = meta->index;
+	n->aconf = meta->conf;
+	log_reset(&n->shadow, meta->index, meta->term, chain);
+	/* it may be asked to send it on as a leader later */
+	if (n->n_snaps == SIM_MAX_SNAPS)
+		memmove(&n->snaps[0], &n->snaps[1],
+			(SIM_MAX_SNAPS - 1) * sizeof(n->snaps[0]));
+	else
+		n->n_snaps++;
+	n->snaps[n->n_snaps - 1] = n->inst;
+	sim_trace(c, TR_APPLY_SNAP, n->id, 0, 0, 0, meta->index, meta->term,
+		  0, 0, 0);
+}
+
+static void node_advance(struct sim_cluster *c, struct sim_node *n,
+			 bool wrote, bool failed)
+{
+	struct raft_advance adv;
+	bool ok;
+
+	memset(&adv, 0, sizeof(adv));
+	adv.persisted_index = sim_log_last(&n->dlog);
+	adv.persisted_term = sim_log_term(&n->dlog, adv.persisted_index, &ok);
+	adv.hs_persisted = wrote && !failed && n->rd.hs_changed;
+	adv.snap_installed = wrote && !failed && n->rd.snap_to_install;
+	adv.applied = n->sm.applied;
+	adv.persist_failed = failed;
+	n->rd_active = false;
+	n->rd_disk = false;
+	n->rd_fail = false;
+	raft_advance(n->r, &adv);
+}
+
+/* Make the in-flight write durable (or fail it) and advance. */
+void sim_node_complete_write(struct sim_cluster *c, raft_id id)
+{
+	struct sim_node *n = &c->nodes[id];
+	struct raft_ready *rd = &n->rd;
+
+	if (!n->up || !n->rd_active)
+		return;
+	if (n->rd_fail) {
+		n->persist_failures++;
+		sim_trace(c, TR_PERSIST_FAIL, id, 0, 0, 0,
+			  rd->n_entries ? rd->entries[0].index : 0,
+			  rd->n_entries, rd->hs.term, 0, 0);
+		node_advance(c, n, true, true);
+		return;
+	}
+	if (rd->snap_to_install) {
+		n->dsnap = n->inst;
+		log_reset(&n->dlog, n->inst.meta.index, n->inst.meta.term,
+			  n->inst.chain);
+	}
+	if (rd->hs_changed)
+		n->dhs = rd->hs;
+	for (u32 i = 0; i < rd->n_entries; i++) {
+		const struct raft_entry *e = &rd->entries[i];
+		struct sim_ent se;
+		u64 prev;
+
+		if (e->index <= n->dlog.base)
+			continue;	/* covered by the snapshot */
+		log_truncate(&n->dlog, e->index - 1);
+		if (!sim_log_chain(&n->dlog, e->index - 1, &prev)) {
+			sim_fail(c, "Persist", "node %llu: entries to persist start at %llu but the stored log ends at %llu",
+				 (unsigned long long)id,
+				 (unsigned long long)e->index,
+				 (unsigned long long)sim_log_last(&n->dlog));
+			return;
+		}
+		ent_from_raft(&se, e);
+		se.chain = sim_ent_chain(prev, &se);
+		se.p = e->payload;
+		log_append(&n->dlog, &se);
+	}
+	sim_trace(c, TR_PERSIST, id, rd->hs_changed, 0, rd->snap_to_install,
+		  rd->n_entries ? rd->entries[0].index : 0, rd->n_entries,
+		  rd->hs.term, rd->hs.vote, sim_log_last(&n->dlog));
+	node_advance(c, n, true, false);
+}
+
+static void node_take_ready(struct sim_cluster *c, struct sim_node *n,
+			    bool sync)
+{
+	struct raft_ready *rd = &n->rd;
+	bool disk;
+
+	if (c->net->on_ready)
+		c->net->on_ready(c, n, rd);
+	if (rd->snap_to_install)
+		node_install_snapshot(c, n, &rd->snap);
+	/* entries into the shadow log, leader checks, message checks */
+	sim_check_ready(c, n, rd, NULL);
+	for (u32 i = 0; i < rd->n_msgs && !c->failed; i++) {
+		sim_check_msg_out(c, n, &rd->msgs[i]);
+		node_send(c, n, &rd->msgs[i]);
+	}
+	for (u32 i = 0; i < rd->n_committed && !c->failed; i++)
+		node_apply(c, n, &rd->committed[i]);
+	for (u32 i = 0; i < rd->n_read_states; i++) {
+		const struct raft_read_state *rs = &rd->read_states[i];
+
+		for (u32 k = 0; k < n->n_reads; k++)
+			if (n->reads[k].ctx == rs->context && !n->reads[k].at)
+				n->reads[k].at = rs->index ? rs->index : 1;
+	}
+	node_serve_reads(c, n);
+	disk = rd->hs_changed || rd->n_entries || rd->snap_to_install;
+	if (!disk) {
+		node_advance(c, n, false, false);
+		return;
+	}
+	n->rd_disk = true;
+	n->rd_fail = n->fail_next_write;
+	n->fail_next_write = false;
+	if (sync)
+		sim_node_complete_write(c, n->id);
+}
+
+int sim_node_process(struct sim_cluster *c, raft_id id, bool sync)
+{
+	struct sim_node *n = &c->nodes[id];
+	int taken = 0;
+
+	while (n->up && !n->rd_active && !c->failed && raft_has_ready(n->r)) {
+		int err = raft_ready(n->r, &n->rd);
+
+		if (err) {
+			sim_fail(c, "Ready", "raft_ready(node %llu) = %d",
+				 (unsigned long long)id, err);
+			break;
+		}
+		n->rd_active = true;
+		taken++;
+		node_take_ready(c, n, sync);
+		if (taken > 10000) {
+			sim_fail(c, "Ready", "node %llu keeps producing ready batches",
+				 (unsigned long long)id);
+			break;
+		}
+	}
+	return taken;
+}
+
+void sim_node_step(struct sim_cluster *c, struct sim_msg *m)
+{
+	raft_id to = m->m.to;
+	struct sim_node *n;
+
+	if (to < 1 || to > SIM_MAX_NODES || !c->nodes[to].up) {
+		sim_trace_msg(c, TR_DROP, &m->m);
+		sim_msg_free(m);
+		return;
+	}
+	n = &c->nodes[to];
+	sim_trace_msg(c, TR_DELIVER, &m->m);
+	if (m->snap) {
+		if (!n->rx_snap) {
+			n->rx_snap = malloc(sizeof(*n->rx_snap));
+			if (!n->rx_snap)
+				abort();
+		}
+		*n->rx_snap = *m->snap;
+	}
+	sim_check_msg_in(c, n, &m->m);
+	raft_step(n->r, &m->m);
+	/* raft_step consumed the message (entries and their payloads) */
+	memset(&m->m, 0, sizeof(m->m));
+	sim_msg_free(m);
+}
+
+void sim_node_tick(struct sim_cluster *c, raft_id id)
+{
+	struct sim_node *n = &c->nodes[id];
+
+	if (!n->up)
+		return;
+	raft_tick(n->r);
+}
+
+/* ------------------------------------------------------------------ */
+/* Client                                                             */
+
+static void props_reserve(struct sim_cluster *c, u64 wid)
+{
+	if (wid < c->props_cap)
+		return;
+	u64 cap = c->props_cap ? c->props_cap * 2 : 1024;
+
+	while (cap <= wid)
+		cap *= 2;
+	c->props = realloc(c->props, cap * sizeof(*c->props));
+	if (!c->props)
+		abort();
+	memset(c->props + c->props_cap, 0,
+	       (cap - c->props_cap) * sizeof(*c->props));
+	c->props_cap = cap;
+}
+
+int sim_propose(struct sim_cluster *c, raft_id id, u32 cnt, u32 block)
+{
+	struct sim_node *n = &c->nodes[id];
+	struct raft_entry ents[64];
+	u64 wid0 = c->next_wid;
+	int err;
+
+	if (!n->up)
+		return RAFT_ESHUTDOWN;
+	if (cnt > 64)
+		cnt = 64;
+	memset(ents, 0, sizeof(ents));
+	for (u32 i = 0; i < cnt; i++) {
+		ents[i].type = RAFT_ENTRY_NORMAL;
+		ents[i].payload = sim_payload_make((block + i) % SIM_BLOCKS,
+						   wid0 + i);
+		if (!ents[i].payload)
+			abort();
+	}
+	err = raft_propose(n->r, cnt, ents);
+	for (u32 i = 0; i < cnt; i++)
+		raft_payload_put(ents[i].payload);
+	sim_trace(c, TR_PROPOSE, id, 0, 0, (u8)err, wid0, cnt, block, 0, 0);
+	if (err)
+		return err;
+	props_reserve(c, wid0 + cnt);
+	for (u32 i = 0; i < cnt; i++) {
+		struct sim_prop *p = &c->props[wid0 + i];
+
+		p->node = (u8)id;
+		p->inc = n->inc;
+		p->block = (block + i) % SIM_BLOCKS;
+	}
+	c->next_wid += cnt;
+	c->n_proposed += cnt;
+	return 0;
+}
+
+int sim_propose_barrier(struct sim_cluster *c, raft_id id)
+{
+	struct sim_node *n = &c->nodes[id];
+	struct raft_entry e;
+
+	if (!n->up)
+		return RAFT_ESHUTDOWN;
+	memset(&e, 0, sizeof(e));
+	e.type = RAFT_ENTRY_BARRIER;
+	return raft_propose(n->r, 1, &e);
+}
+
+int sim_read(struct sim_cluster *c, raft_id id, u32 block)
+{
+	struct sim_node *n = &c->nodes[id];
+	struct sim_read *rd;
+	int err;
+
+	if (!n->up)
+		return RAFT_ESHUTDOWN;
+	if (n->n_reads == SIM_MAX_READS)
+		return RAFT_EBUSY;
+	rd = &n->reads[n->n_reads];
+	memset(rd, 0, sizeof(*rd));
+	rd->ctx = c->next_ctx++;
+	rd->block = block % SIM_BLOCKS;
+	rd->need = c->ck.acked_idx[rd->block];
+	err = raft_read_index(n->r, rd->ctx);
+	sim_trace(c, TR_READ, id, 0, 0, (u8)err, rd->ctx, rd->block, rd->need,
+		  0, 0);
+	if (err)
+		return err;
+	n->n_reads++;
+	c->n_reads++;
+	return 0;
+}
+
+int sim_change_conf(struct sim_cluster *c, raft_id leader, u8 op,
+		    raft_id target)
+{
+	struct sim_node *n = &c->nodes[leader];
+	struct raft_conf_change cc;
+	int err;
+
+	if (!n->up)
+		return RAFT_ESHUTDOWN;
+	if (target < 1 || target > SIM_MAX_NODES)
+		return RAFT_EINVAL;
+	memset(&cc, 0, sizeof(cc));
+	cc.op = op;
+	cc.id = target;
+	sim_node_addr(target, cc.addr);
+	err = raft_change_conf(n->r, &cc);
+	sim_trace(c, TR_CONF, leader, (u8)target, 0, (u8)err, op, 0, 0, 0, 0);
+	if (err)
+		return err;
+	if (op == RAFT_CONF_ADD_LEARNER && !c->nodes[target].exists)
+		return sim_node_create_empty(c, target);
+	return 0;
+}
+
+int sim_compact(struct sim_cluster *c, raft_id id)
+{
+	struct sim_node *n = &c->nodes[id];
+	raft_index idx = n->sm.applied;
+	const struct sim_ent *e;
+	int err;
+
+	if (!n->up || n->rd_active)
+		return RAFT_EBUSY;
+	if (idx <= n->dsnap.meta.index || idx > sim_log_last(&n->dlog))
+		return RAFT_EINVAL;
+	e = sim_log_at(&n->dlog, idx);
+	if (!e)
+		return RAFT_EINVAL;
+	err = raft_compact(n->r, idx);
+	sim_trace(c, TR_COMPACT, id, 0, 0, (u8)err, idx, e->term, 0, 0, 0);
+	if (err)
+		return err;
+	memset(&n->dsnap, 0, sizeof(n->dsnap));
+	n->dsnap.meta.index = idx;
+	n->dsnap.meta.term = e->term;
+	n->dsnap.meta.conf = n->aconf;
+	n->dsnap.sm = n->sm;
+	n->dsnap.chain = e->chain;
+	log_compact(&n->dlog, idx);
+	if (sim_log_at(&n->shadow, idx))
+		log_compact(&n->shadow, idx);
+	if (n->n_snaps == SIM_MAX_SNAPS)
+		memmove(&n->snaps[0], &n->snaps[1],
+			(SIM_MAX_SNAPS - 1) * sizeof(n->snaps[0]));
+	else
+		n->n_snaps++;
+	n->snaps[n->n_snaps - 1] = n->dsnap;
+	return 0;
+}
+
+raft_id sim_leader(struct sim_cluster *c)
+{
+	raft_id best = 0;
+	raft_term bt = 0;
+
+	for (raft_id id = 1; id <= c->max_id; id++) {
+		struct sim_node *n = &c->nodes[id];
+		struct raft_status st;
+
+		if (!n->up)
+			continue;
+		raft_get_status(n->r, &st);
+		if (st.role == RAFT_LEADER && st.term >= bt) {
+			best = id;
+			bt = st.term;
+		}
+	}
+	return best;
+}
+
+void sim_observe_node(struct sim_cluster *c, raft_id id)
+{
+	struct sim_node *n = &c->nodes[id];
+	struct raft_status st;
+
+	if (!n->up || c->failed)
+		return;
+	raft_get_status(n->r, &st);
+	sim_check_status(c, n, &st);
+}
+
+void sim_observe(struct sim_cluster *c)
+{
+	for (raft_id id = 1; id <= c->max_id; id++)
+		sim_observe_node(c, id);
+}

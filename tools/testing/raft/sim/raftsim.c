@@ -1,0 +1,219 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * raftsim - random schedules of simulated raftblk clusters.
+ *
+ *   raftsim --schedules N [--seed S] [--nodes 3|5|7] [--class NAME]
+ *           [--steps K] [--tap] [--seconds T] [--no-rule-checks] [-v]
+ *   raftsim --seed S            replay one schedule (prints its trace
+ *                               on failure; -v prints every event)
+ *
+ * A schedule is fully determined by its seed: the seed picks the cluster
+ * size (3, 5, 7) and the fault class unless --nodes / --class force them.
+ * With --schedules N the runs are split evenly over every (size, class)
+ * pair, one TAP line per pair; --seconds T keeps going round the pairs
+ * until T seconds of wall time have passed.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "sched.h"
+
+#define ULL(x) ((unsigned long long)(x))
+
+static const u32 sizes[3] = { 3, 5, 7 };
+
+static double wall(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: raftsim --schedules N [--seed S] [--nodes 3|5|7] [--class NAME]\n"
+		"               [--steps K] [--tap] [--seconds T] [--no-rule-checks] [-v]\n"
+		"       raftsim --seed S [--nodes N] [--class NAME] [-v]\n"
+		"classes:");
+	for (int i = 0; i < SC_N; i++)
+		fprintf(stderr, " %s", sched_class_names[i]);
+	fprintf(stderr, "\n");
+	exit(2);
+}
+
+static u64 parse_u64(const char *s)
+{
+	char *end;
+	unsigned long long v = strtoull(s, &end, 0);
+
+	if (!*s || *end)
+		usage();
+	return v;
+}
+
+/* Seed of the k-th schedule of pair (size index si, class cl). */
+static u64 pair_seed(u64 base, u64 k, u32 si, u32 cl)
+{
+	return (base / (3 * SC_N) + k) * (3 * SC_N) + cl * 3 + si;
+}
+
+struct totals {
+	u64 schedules, sim_us, events, acked, reads, leaders;
+};
+
+int main(int argc, char **argv)
+{
+	u64 schedules = 0, seed = 0, seconds = 0;
+	bool have_seed = false, tap = false;
+	int nodes = 0, cls = -1;
+	struct sched_opts o = { .rule_checks = true };
+	struct totals tot = { 0 };
+	int failures = 0, tap_n = 0;
+	double t0 = wall();
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (!strcmp(a, "--schedules") && i + 1 < argc) {
+			schedules = parse_u64(argv[++i]);
+		} else if (!strcmp(a, "--seed") && i + 1 < argc) {
+			seed = parse_u64(argv[++i]);
+			have_seed = true;
+		} else if (!strcmp(a, "--nodes") && i + 1 < argc) {
+			nodes = (int)parse_u64(argv[++i]);
+			if (nodes != 3 && nodes != 5 && nodes != 7)
+				usage();
+		} else if (!strcmp(a, "--class") && i + 1 < argc) {
+			const char *n = argv[++i];
+
+			for (cls = 0; cls < SC_N; cls++)
+				if (!strcmp(n, sched_class_names[cls]))
+					break;
+			if (cls == SC_N)
+				usage();
+		} else if (!strcmp(a, "--steps") && i + 1 < argc) {
+			o.max_steps = parse_u64(argv[++i]);
+		} else if (!strcmp(a, "--seconds") && i + 1 < argc) {
+			seconds = parse_u64(argv[++i]);
+		} else if (!strcmp(a, "--tap")) {
+			tap = true;
+		} else if (!strcmp(a, "--no-rule-checks")) {
+			o.rule_checks = false;
+		} else if (!strcmp(a, "-v")) {
+			o.log = stderr;
+		} else {
+			usage();
+		}
+	}
+	if (!schedules && !seconds) {
+		struct sched_result r;
+		u32 n = nodes ? (u32)nodes : sched_seed_nodes(seed);
+		u32 c = cls >= 0 ? (u32)cls : sched_seed_class(seed);
+
+		if (!have_seed)
+			usage();
+		sched_run(seed, n, c, &o, &r, stdout);
+		printf("seed %llu: %u nodes, %s: %s (%.3f simulated s, %llu events, %llu writes acknowledged, %llu reads, %llu leaders)\n",
+		       ULL(seed), n, sched_class_names[c],
+		       r.failed ? "FAILED" : "ok", r.sim_us / 1e6,
+		       ULL(r.events), ULL(r.acked), ULL(r.reads),
+		       ULL(r.leaders));
+		return r.failed ? 1 : 0;
+	}
+
+	/* pairs (size, class) to run */
+	u32 pairs[3 * SC_N][2], np = 0;
+
+	for (u32 si = 0; si < 3; si++) {
+		if (nodes && (int)sizes[si] != nodes)
+			continue;
+		for (u32 cl = 0; cl < SC_N; cl++) {
+			if (cls >= 0 && (int)cl != cls)
+				continue;
+			pairs[np][0] = si;
+			pairs[np][1] = cl;
+			np++;
+		}
+	}
+	if (!have_seed)
+		seed = seconds ? (u64)time(NULL) * 1000003ULL : 0;
+	if (tap && !seconds)
+		printf("1..%u\n", np);
+
+	u64 round = 0;
+	bool pair_failed[3 * SC_N] = { false };
+
+	do {
+		for (u32 p = 0; p < np; p++) {
+			u32 si = pairs[p][0], cl = pairs[p][1];
+			u64 per = schedules ? (schedules + np - 1) / np : 20;
+			struct totals pt = { 0 };
+			char why[1200] = "";
+			u64 bad = 0;
+			bool failed = false;
+
+			if (pair_failed[p])
+				continue;
+			for (u64 k = 0; k < per; k++) {
+				u64 s = pair_seed(seed, round * per + k, si, cl);
+				struct sched_result r;
+
+				sched_run(s, sizes[si], cl, &o, &r,
+					  failures < 3 ? stdout : NULL);
+				pt.schedules++;
+				pt.sim_us += r.sim_us;
+				pt.events += r.events;
+				pt.acked += r.acked;
+				pt.reads += r.reads;
+				pt.leaders += r.leaders;
+				if (r.failed) {
+					failed = true;
+					bad = s;
+					snprintf(why, sizeof(why), "%s", r.why);
+					break;
+				}
+			}
+			tot.schedules += pt.schedules;
+			tot.sim_us += pt.sim_us;
+			tot.events += pt.events;
+			tot.acked += pt.acked;
+			tot.reads += pt.reads;
+			tot.leaders += pt.leaders;
+			if (failed) {
+				failures++;
+				pair_failed[p] = true;
+				printf("not ok %d - %u nodes %s: seed %llu: %s\n",
+				       ++tap_n, sizes[si],
+				       sched_class_names[cl], ULL(bad), why);
+			} else if (tap && !seconds) {
+				printf("ok %d - %u nodes %s: %llu schedules, %.1f simulated s, %llu writes acked, %llu reads, %llu leaders\n",
+				       ++tap_n, sizes[si],
+				       sched_class_names[cl],
+				       ULL(pt.schedules), pt.sim_us / 1e6,
+				       ULL(pt.acked), ULL(pt.reads),
+				       ULL(pt.leaders));
+			}
+			fflush(stdout);
+			if (seconds && wall() - t0 >= seconds)
+				break;
+		}
+		round++;
+	} while (seconds && wall() - t0 < seconds);
+
+	if (seconds) {
+		if (tap) {
+			printf("%s 1 - random schedules for %llu s%s\n",
+			       failures ? "not ok" : "ok", ULL(seconds),
+			       failures ? " (see failures above)" : "");
+			printf("1..1\n");
+		}
+	}
+	printf("# %llu schedules, %.1f simulated s, %llu events, %llu writes acknowledged, %llu reads checked, %llu leaders, %d failing, %.1f s wall\n",
+	       ULL(tot.schedules), tot.sim_us / 1e6, ULL(tot.events),
+	       ULL(tot.acked), ULL(tot.reads), ULL(tot.leaders), failures,
+	       wall() - t0);
+	return failures ? 1 : 0;
+}

@@ -1,0 +1,920 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * sched.c - one random schedule on a discrete-event simulation.
+ *
+ * Time is simulated in microseconds. Every node ticks on its own clock
+ * (a per-node drift plus per-tick jitter); messages travel with a random
+ * delay (so they reorder), may be dropped or duplicated, and are lost
+ * when a link is cut at send or at delivery time; log writes take a
+ * random time, during which the node keeps stepping messages and the
+ * leader's APPENDs are already on the wire. A chaos process applies the
+ * faults of the schedule's class; a client process proposes writes and
+ * ReadIndex reads through the leader.
+ *
+ * After the chaos phase the network heals, every member restarts and
+ * faults stop: a leader must then be elected and a new write acknowledged
+ * within a bounded simulated time (liveness), and all members must
+ * converge on the same data.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "sched.h"
+
+#define ULL(x) ((unsigned long long)(x))
+#define MS 1000ULL
+#define SEC 1000000ULL
+
+const char *const sched_class_names[SC_N] = {
+	[SC_LOSSY] = "lossy-net",
+	[SC_PARTITION] = "partitions",
+	[SC_CRASH] = "crashes",
+	[SC_DISK] = "disk-faults",
+	[SC_MEMBERSHIP] = "membership",
+	[SC_SNAPSHOT] = "snapshots",
+	[SC_MIXED] = "mixed",
+};
+
+enum ev_kind {
+	EV_TICK = 1,
+	EV_DELIVER,
+	EV_DISK,
+	EV_CHAOS,
+	EV_CLIENT,
+	EV_RESTART,
+	EV_SNAP_REPORT,
+	EV_UNREACH,
+};
+
+struct ev {
+	u64 at;
+	u64 seq;
+	u8 kind;
+	u8 node;
+	u8 peer;
+	u8 ok;
+	u32 inc;
+	struct sim_msg *msg;
+};
+
+struct sched {
+	struct sim_cluster c;
+	struct sim_rng *g;
+	u32 cls;
+	u32 n_voters;
+	const struct sched_opts *o;
+
+	/* event queue: binary min-heap on (at, seq) */
+	struct ev *h;
+	u32 hn, hcap;
+	u64 seq;
+
+	/* network */
+	bool cut[SIM_MAX_NODES + 1][SIM_MAX_NODES + 1];
+	u32 drop_ppm, dup_ppm;
+	u64 dmin, dmax;
+	/* disk */
+	u64 disk_min, disk_max;
+	/* clocks */
+	u64 tick_us;
+	/* chaos */
+	u64 chaos_mean, client_mean;
+	bool healing;
+	bool client_off;
+	u64 events;
+};
+
+/* ------------------------------------------------------------------ */
+/* Event queue                                                        */
+
+static bool ev_less(const struct ev *a, const struct ev *b)
+{
+	return a->at < b->at || (a->at == b->at && a->seq < b->seq);
+}
+
+static void ev_push(struct sched *s, struct ev e)
+{
+	u32 i;
+
+	if (s->hn == s->hcap) {
+		s->hcap = s->hcap ? 2 * s->hcap : 1024;
+		s->h = realloc(s->h, s->hcap * sizeof(*s->h));
+		if (!s->h)
+			abort();
+	}
+	e.seq = s->seq++;
+	i = s->hn++;
+	while (i) {
+		u32 p = (i - 1) / 2;
+
+		if (!ev_less(&e, &s->h[p]))
+			break;
+		s->h[i] = s->h[p];
+		i = p;
+	}
+	s->h[i] = e;
+}
+
+static struct ev ev_pop(struct sched *s)
+{
+	struct ev top = s->h[0], last = s->h[--s->hn];
+	u32 i = 0;
+
+	for (;;) {
+		u32 l = 2 * i + 1, r = l + 1, m = i;
+		const struct ev *mv = &last;
+
+		if (l < s->hn && ev_less(&s->h[l], mv)) {
+			m = l;
+			mv = &s->h[l];
+		}
+		if (r < s->hn && ev_less(&s->h[r], mv))
+			m = r;
+		if (m == i)
+			break;
+		s->h[i] = s->h[m];
+		i = m;
+	}
+	if (s->hn)
+		s->h[i] = last;
+	return top;
+}
+
+static void at(struct sched *s, u64 delay, u8 kind, u8 node, u32 inc)
+{
+	struct ev e;
+
+	memset(&e, 0, sizeof(e));
+	e.at = s->c.now + delay;
+	e.kind = kind;
+	e.node = node;
+	e.inc = inc;
+	ev_push(s, e);
+}
+
+/* exponential-ish delay with the given mean */
+static u64 rexp(struct sched *s, u64 mean)
+{
+	u64 r = sim_rng_below(s->g, 1000) + 1;
+	u64 d = 0;
+
+	/* -ln(u) approximated by a piecewise sum: cheap and deterministic */
+	while (r < 500 && d < 8) {
+		r *= 2;
+		d++;
+	}
+	return mean * d / 2 + sim_rng_below(s->g, mean + 1) / 2 + 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Network                                                            */
+
+static void report_unreachable_later(struct sched *s, u8 from, u8 to)
+{
+	struct ev e;
+
+	memset(&e, 0, sizeof(e));
+	e.at = s->c.now + 1;
+	e.kind = EV_UNREACH;
+	e.node = from;
+	e.peer = to;
+	e.inc = s->c.nodes[from].inc;
+	ev_push(s, e);
+}
+
+static void snap_report_later(struct sched *s, const struct sim_msg *m,
+			      bool ok)
+{
+	struct ev e;
+
+	memset(&e, 0, sizeof(e));
+	e.at = s->c.now + 1;
+	e.kind = EV_SNAP_REPORT;
+	e.node = (u8)m->m.from;
+	e.peer = (u8)m->m.to;
+	e.inc = m->from_inc;
+	e.ok = ok;
+	ev_push(s, e);
+}
+
+static void net_send(struct sim_cluster *c, struct sim_msg *m)
+{
+	struct sched *s = c->net_priv;
+	u8 from = (u8)m->m.from, to = (u8)m->m.to;
+	struct ev e;
+
+	if (to < 1 || to > SIM_MAX_NODES || s->cut[from][to] ||
+	    sim_rng_ppm(s->g, s->drop_ppm)) {
+		sim_trace_msg(c, TR_DROP, &m->m);
+		if (m->m.type == RAFT_MSG_SNAPSHOT)
+			snap_report_later(s, m, false);
+		else if (to <= SIM_MAX_NODES && s->cut[from][to] &&
+			 sim_rng_ppm(s->g, 100000))
+			report_unreachable_later(s, from, to);
+		sim_msg_free(m);
+		return;
+	}
+	memset(&e, 0, sizeof(e));
+	e.kind = EV_DELIVER;
+	e.node = to;
+	if (sim_rng_ppm(s->g, s->dup_ppm)) {
+		struct sim_msg *d = sim_msg_dup(c, m);
+
+		sim_trace_msg(c, TR_DUP, &m->m);
+		e.at = c->now + sim_rng_range(s->g, s->dmin, s->dmax);
+		e.msg = d;
+		ev_push(s, e);
+	}
+	e.at = c->now + sim_rng_range(s->g, s->dmin, s->dmax);
+	e.msg = m;
+	ev_push(s, e);
+}
+
+static const struct sim_net_ops sched_net = {
+	.send = net_send,
+};
+
+static void net_heal(struct sched *s)
+{
+	memset(s->cut, 0, sizeof(s->cut));
+	sim_trace(&s->c, TR_HEAL, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+}
+
+static u64 member_mask(struct sched *s)
+{
+	u64 m = 0;
+
+	for (raft_id id = 1; id <= s->c.max_id; id++)
+		if (s->c.nodes[id].exists && !s->c.nodes[id].stopped)
+			m |= 1ULL << id;
+	return m;
+}
+
+static void net_partition(struct sched *s)
+{
+	u64 all = member_mask(s), a = 0, b;
+	u32 kind = (u32)sim_rng_below(s->g, 10);
+
+	memset(s->cut, 0, sizeof(s->cut));
+	for (raft_id id = 1; id <= s->c.max_id; id++)
+		if ((all >> id & 1) && sim_rng_below(s->g, 2))
+			a |= 1ULL << id;
+	if (!a || a == all) {
+		/* isolate one node */
+		raft_id id = 1 + sim_rng_below(s->g, s->c.max_id);
+
+		a = 1ULL << id;
+	}
+	b = all & ~a;
+	if (kind < 5) {
+		/* symmetric: A | B */
+		for (raft_id i = 1; i <= s->c.max_id; i++)
+			for (raft_id j = 1; j <= s->c.max_id; j++)
+				if ((a >> i & 1) != (a >> j & 1))
+					s->cut[i][j] = true;
+		sim_trace(&s->c, TR_PARTITION, 0, 0, 0, 1, a, b, 0, 0, 0);
+	} else if (kind < 8) {
+		/* asymmetric: A hears B, B does not hear A */
+		for (raft_id i = 1; i <= s->c.max_id; i++)
+			for (raft_id j = 1; j <= s->c.max_id; j++)
+				if ((a >> i & 1) && (b >> j & 1))
+					s->cut[i][j] = true;
+		sim_trace(&s->c, TR_PARTITION, 0, 0, 0, 2, a, b, 0, 0, 0);
+	} else {
+		/* partial: a few links cut both ways */
+		u32 k = 1 + (u32)sim_rng_below(s->g, 3);
+
+		a = b = 0;
+		while (k--) {
+			raft_id i = 1 + sim_rng_below(s->g, s->c.max_id);
+			raft_id j = 1 + sim_rng_below(s->g, s->c.max_id);
+
+			s->cut[i][j] = s->cut[j][i] = i != j;
+			a |= 1ULL << i;
+			b |= 1ULL << j;
+		}
+		sim_trace(&s->c, TR_PARTITION, 0, 0, 0, 3, a, b, 0, 0, 0);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Nodes                                                              */
+
+static void schedule_tick(struct sched *s, struct sim_node *n)
+{
+	/* own drift (tick_period) plus +-10% jitter per tick */
+	u64 p = n->tick_period;
+	u64 j = p / 10;
+
+	at(s, p - j + sim_rng_below(s->g, 2 * j + 1), EV_TICK, (u8)n->id,
+	   n->inc);
+}
+
+static void touch(struct sched *s, raft_id id)
+{
+	struct sim_cluster *c = &s->c;
+	struct sim_node *n = &c->nodes[id];
+
+	sim_node_process(c, id, s->disk_max == 0);
+	if (n->up && n->rd_active && n->rd_disk && !n->rd_done_at) {
+		n->rd_done_at = c->now + sim_rng_range(s->g, s->disk_min,
+						       s->disk_max);
+		at(s, n->rd_done_at - c->now, EV_DISK, (u8)id, n->inc);
+	}
+	sim_observe_node(c, id);
+}
+
+static void node_up(struct sched *s, raft_id id)
+{
+	struct sim_node *n = &s->c.nodes[id];
+
+	if (!n->tick_period) {
+		/* clock drift up to +-2% */
+		u64 d = s->tick_us / 50;
+
+		n->tick_period = s->tick_us - d + sim_rng_below(s->g, 2 * d + 1);
+	}
+	n->rd_done_at = 0;
+	schedule_tick(s, n);
+	touch(s, id);
+}
+
+static void crash(struct sched *s, raft_id id, u64 down_for)
+{
+	struct sim_node *n = &s->c.nodes[id];
+
+	if (!n->up)
+		return;
+	sim_node_crash(&s->c, id);
+	n->rd_done_at = 0;
+	if (down_for)
+		at(s, down_for, EV_RESTART, (u8)id, n->inc);
+}
+
+static void restart(struct sched *s, raft_id id)
+{
+	struct sim_node *n = &s->c.nodes[id];
+
+	if (n->up || n->stopped || !n->exists)
+		return;
+	if (sim_node_restart(&s->c, id) == 0)
+		node_up(s, id);
+}
+
+/* The configuration committed as far as anyone applied. */
+static const struct raft_conf *committed_conf(struct sched *s)
+{
+	const struct sim_node *best = NULL;
+
+	for (raft_id id = 1; id <= s->c.max_id; id++) {
+		const struct sim_node *n = &s->c.nodes[id];
+
+		if (n->exists && (!best || n->sm.applied > best->sm.applied))
+			best = n;
+	}
+	return best ? &best->aconf : NULL;
+}
+
+static bool in_conf(const struct raft_conf *conf, raft_id id, u8 *role)
+{
+	for (u32 i = 0; i < conf->n; i++)
+		if (conf->nodes[i].id == id) {
+			if (role)
+				*role = conf->nodes[i].role;
+			return true;
+		}
+	return false;
+}
+
+/* In neither the committed configuration nor any live node's latest. */
+static bool removed(struct sched *s, raft_id id)
+{
+	const struct raft_conf *cc = committed_conf(s);
+	struct sim_node *n = &s->c.nodes[id];
+
+	if (!n->exists || n->stopped || (cc && in_conf(cc, id, NULL)))
+		return false;
+	for (raft_id j = 1; j <= s->c.max_id; j++) {
+		struct sim_node *m = &s->c.nodes[j];
+		struct raft_status st;
+
+		if (!m->up)
+			continue;
+		raft_get_status(m->r, &st);
+		if (in_conf(&st.conf, id, NULL))
+			return false;
+	}
+	return true;
+}
+
+/* ------------------------------------------------------------------ */
+/* Chaos                                                              */
+
+static raft_id random_node(struct sched *s, bool up)
+{
+	for (int tries = 0; tries < 32; tries++) {
+		raft_id id = 1 + sim_rng_below(s->g, s->c.max_id);
+		struct sim_node *n = &s->c.nodes[id];
+
+		if (n->exists && !n->stopped && (!up || n->up))
+			return id;
+	}
+	return 0;
+}
+
+static void chaos_membership(struct sched *s)
+{
+	struct sim_cluster *c = &s->c;
+	raft_id l = sim_leader(c), t;
+	const struct raft_conf *cc;
+	u32 what = (u32)sim_rng_below(s->g, 10);
+	u8 role;
+	int err;
+
+	cc = committed_conf(s);
+	/* stop a node no configuration has any more */
+	if (what == 0) {
+		for (raft_id id = 1; id <= c->max_id; id++) {
+			if (removed(s, id)) {
+				sim_node_stop(c, id);
+				return;
+			}
+		}
+	}
+	if (!l)
+		return;
+	if (what <= 2) {
+		/* transfer leadership */
+		t = random_node(s, false);
+		if (!t || t == l)
+			return;
+		err = raft_transfer_leader(c->nodes[l].r, t);
+		sim_trace(c, TR_TRANSFER, (u8)l, (u8)t, 0, (u8)err, 0, 0, 0,
+			  0, 0);
+		touch(s, l);
+		return;
+	}
+	if (what <= 4) {
+		/* add a fresh learner */
+		for (t = 1; t <= SIM_MAX_NODES; t++)
+			if (!c->nodes[t].exists)
+				break;
+		if (t > SIM_MAX_NODES || t > s->n_voters + 3)
+			return;
+		err = sim_change_conf(c, l, RAFT_CONF_ADD_LEARNER, t);
+		touch(s, l);
+		if (!err && c->nodes[t].up)
+			node_up(s, t);
+		return;
+	}
+	t = random_node(s, false);
+	if (!t || !cc || !in_conf(cc, t, &role))
+		return;
+	if (what <= 6)
+		sim_change_conf(c, l, role == RAFT_LEARNER ?
+				RAFT_CONF_PROMOTE : RAFT_CONF_DEMOTE, t);
+	else
+		sim_change_conf(c, l, RAFT_CONF_REMOVE, t);
+	touch(s, l);
+}
+
+static void chaos_crash(struct sched *s)
+{
+	raft_id id = random_node(s, true);
+
+	if (id)
+		crash(s, id, sim_rng_range(s->g, 5 * MS, 800 * MS));
+}
+
+static void chaos_compact(struct sched *s)
+{
+	raft_id id = random_node(s, true);
+
+	if (id && sim_compact(&s->c, id) == 0)
+		touch(s, id);
+}
+
+static void chaos(struct sched *s)
+{
+	u32 r = (u32)sim_rng_below(s->g, 100);
+
+	switch (s->cls) {
+	case SC_LOSSY:
+		/* vary the loss over time */
+		s->drop_ppm = (u32)sim_rng_range(s->g, 0, 300000);
+		s->dup_ppm = (u32)sim_rng_range(s->g, 0, 100000);
+		break;
+	case SC_PARTITION:
+		if (r < 35)
+			net_heal(s);
+		else
+			net_partition(s);
+		break;
+	case SC_CRASH:
+		if (r < 70)
+			chaos_crash(s);
+		else if (r < 80)
+			chaos_compact(s);
+		break;
+	case SC_DISK:
+		if (r < 50) {
+			raft_id id = random_node(s, true);
+
+			if (id)
+				s->c.nodes[id].fail_next_write = true;
+		} else if (r < 75) {
+			chaos_crash(s);
+		} else if (r < 85) {
+			net_partition(s);
+		} else {
+			net_heal(s);
+		}
+		break;
+	case SC_MEMBERSHIP:
+		if (r < 60)
+			chaos_membership(s);
+		else if (r < 70)
+			chaos_crash(s);
+		else if (r < 80)
+			net_partition(s);
+		else if (r < 90)
+			net_heal(s);
+		else
+			chaos_compact(s);
+		break;
+	case SC_SNAPSHOT:
+		if (r < 50)
+			chaos_compact(s);
+		else if (r < 65)
+			chaos_crash(s);
+		else if (r < 80)
+			net_partition(s);
+		else
+			net_heal(s);
+		break;
+	default:
+		if (r < 15)
+			chaos_membership(s);
+		else if (r < 30)
+			chaos_crash(s);
+		else if (r < 45)
+			net_partition(s);
+		else if (r < 60)
+			net_heal(s);
+		else if (r < 75)
+			chaos_compact(s);
+		else if (r < 85) {
+			raft_id id = random_node(s, true);
+
+			if (id)
+				s->c.nodes[id].fail_next_write = true;
+		} else {
+			s->drop_ppm = (u32)sim_rng_range(s->g, 0, 200000);
+			s->dup_ppm = (u32)sim_rng_range(s->g, 0, 50000);
+		}
+		break;
+	}
+}
+
+static void client(struct sched *s)
+{
+	struct sim_cluster *c = &s->c;
+	raft_id l = sim_leader(c);
+	u32 r = (u32)sim_rng_below(s->g, 100);
+
+	if (!l || r < 5)
+		l = random_node(s, true);
+	if (!l)
+		return;
+	if (r < 70) {
+		u32 n = sim_rng_below(s->g, 4) == 0 ?
+			(u32)sim_rng_range(s->g, 2, 8) : 1;
+
+		sim_propose(c, l, n, (u32)sim_rng_below(s->g, SIM_BLOCKS));
+	} else if (r < 95) {
+		sim_read(c, l, (u32)sim_rng_below(s->g, SIM_BLOCKS));
+	} else {
+		sim_propose_barrier(c, l);
+	}
+	touch(s, l);
+}
+
+/* ------------------------------------------------------------------ */
+/* Events                                                             */
+
+static void handle(struct sched *s, struct ev *e)
+{
+	struct sim_cluster *c = &s->c;
+	struct sim_node *n = &c->nodes[e->node];
+	bool failed;
+
+	c->now = e->at;
+	s->events++;
+	c->n_events++;
+	switch (e->kind) {
+	case EV_TICK:
+		if (!n->up || e->inc != n->inc)
+			break;
+		sim_trace(c, TR_TICK, e->node, 0, 0, 0, 0, 0, 0, 0, 0);
+		sim_node_tick(c, e->node);
+		schedule_tick(s, n);
+		touch(s, e->node);
+		break;
+	case EV_DELIVER: {
+		struct sim_msg *m = e->msg;
+		u8 from = (u8)m->m.from;
+		bool snap = m->m.type == RAFT_MSG_SNAPSHOT;
+
+		if (s->cut[from][e->node]) {
+			sim_trace_msg(c, TR_DROP, &m->m);
+			if (snap)
+				snap_report_later(s, m, false);
+			sim_msg_free(m);
+			break;
+		}
+		if (snap)
+			snap_report_later(s, m, n->up);
+		sim_node_step(c, m);
+		touch(s, e->node);
+		break;
+	}
+	case EV_DISK:
+		if (!n->up || e->inc != n->inc || !n->rd_done_at)
+			break;
+		n->rd_done_at = 0;
+		failed = n->rd_fail;
+		sim_node_complete_write(c, e->node);
+		if (failed && !s->healing && sim_rng_below(s->g, 2))
+			/* a failed disk is sometimes replaced by a restart */
+			crash(s, e->node, 50 * MS);
+		else
+			touch(s, e->node);
+		break;
+	case EV_CHAOS:
+		if (s->healing)
+			break;
+		chaos(s);
+		at(s, rexp(s, s->chaos_mean), EV_CHAOS, 0, 0);
+		break;
+	case EV_CLIENT:
+		if (s->client_off)
+			break;
+		client(s);
+		at(s, rexp(s, s->client_mean), EV_CLIENT, 0, 0);
+		break;
+	case EV_RESTART:
+		if (e->inc == n->inc)
+			restart(s, e->node);
+		break;
+	case EV_SNAP_REPORT:
+		if (n->up && e->inc == n->inc) {
+			raft_report_snapshot(n->r, e->peer, e->ok);
+			touch(s, e->node);
+		}
+		break;
+	case EV_UNREACH:
+		if (n->up && e->inc == n->inc) {
+			raft_report_unreachable(n->r, e->peer);
+			touch(s, e->node);
+		}
+		break;
+	}
+}
+
+/* Run events until `until` or stop() says so. */
+static bool run_until(struct sched *s, u64 until, u64 max_events,
+		      bool (*stop)(struct sched *s, void *arg), void *arg)
+{
+	u64 n = 0;
+
+	while (s->hn && !s->c.failed) {
+		struct ev e;
+
+		if (s->h[0].at > until)
+			break;
+		e = ev_pop(s);
+		handle(s, &e);
+		if (stop && stop(s, arg))
+			return true;
+		if (max_events && ++n >= max_events)
+			break;
+	}
+	if (!s->c.failed)
+		s->c.now = until > s->c.now ? until : s->c.now;
+	return false;
+}
+
+/* ------------------------------------------------------------------ */
+/* Liveness and convergence                                           */
+
+struct live {
+	u64 first_wid;
+	bool acked;
+};
+
+static bool live_done(struct sched *s, void *arg)
+{
+	struct live *lv = arg;
+	struct sim_cluster *c = &s->c;
+
+	for (u64 w = lv->first_wid; w < c->next_wid && w < c->props_cap; w++)
+		if (c->props[w].acked)
+			return lv->acked = true;
+	return false;
+}
+
+static bool converged(struct sched *s, void *arg)
+{
+	struct sim_cluster *c = &s->c;
+	raft_id l = sim_leader(c);
+	struct raft_status st;
+
+	(void)arg;
+	if (!l)
+		return false;
+	raft_get_status(c->nodes[l].r, &st);
+	if (st.commit > c->nodes[l].sm.applied)
+		return false;
+	for (u32 i = 0; i < st.conf.n; i++) {
+		struct sim_node *n = &c->nodes[st.conf.nodes[i].id];
+
+		if (!n->up || n->sm.applied != st.commit)
+			return false;
+	}
+	return true;
+}
+
+static void heal(struct sched *s)
+{
+	struct sim_cluster *c = &s->c;
+
+	s->healing = true;
+	net_heal(s);
+	s->drop_ppm = 0;
+	s->dup_ppm = 0;
+	if (s->dmax > 5 * MS)
+		s->dmax = 5 * MS;
+	if (s->dmin > s->dmax)
+		s->dmin = s->dmax;
+	for (raft_id id = 1; id <= c->max_id; id++) {
+		struct sim_node *n = &c->nodes[id];
+
+		n->fail_next_write = false;
+		if (!n->exists || n->stopped)
+			continue;
+		/* nodes every configuration dropped go away */
+		if (removed(s, id)) {
+			sim_node_stop(c, id);
+			continue;
+		}
+		restart(s, id);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+
+u32 sched_seed_nodes(u64 seed)
+{
+	static const u32 sizes[3] = { 3, 5, 7 };
+
+	return sizes[seed % 3];
+}
+
+u32 sched_seed_class(u64 seed)
+{
+	return (u32)((seed / 3) % SC_N);
+}
+
+static void configure(struct sched *s, struct sim_config *cfg)
+{
+	struct sim_rng *g = s->g;
+
+	sim_config_default(cfg);
+	cfg->election_ticks = (u32)sim_rng_range(g, 5, 20);
+	cfg->heartbeat_ticks = (u32)sim_rng_range(g, 1, cfg->election_ticks / 4);
+	cfg->pre_vote = sim_rng_below(g, 10) < 8;
+	cfg->check_quorum = sim_rng_below(g, 10) < 8;
+	cfg->lease_read = cfg->check_quorum && sim_rng_below(g, 4) == 0;
+	cfg->max_inflight_msgs = (u32)sim_rng_range(g, 1, 32);
+	if (sim_rng_below(g, 3) == 0)
+		/* tiny messages: entries trickle one or two at a time */
+		cfg->max_msg_bytes = sim_rng_range(g, 1, 40);
+	if (sim_rng_below(g, 4) == 0)
+		cfg->max_inflight_bytes = sim_rng_range(g, 32, 512);
+	if (sim_rng_below(g, 4) == 0)
+		cfg->max_uncommitted_bytes = sim_rng_range(g, 64, 4096);
+}
+
+void sched_run(u64 seed, u32 nodes, u32 cls, const struct sched_opts *o,
+	       struct sched_result *res, FILE *trace_out)
+{
+	struct sched *s = calloc(1, sizeof(*s));
+	struct sim_cluster *c;
+	struct sim_config cfg;
+	struct sim_rng g0 = { .s = seed * 0x2545f4914f6cdd1dULL + 1 };
+	struct live lv;
+	u64 chaos_end, bound;
+
+	if (!s)
+		abort();
+	memset(res, 0, sizeof(*res));
+	s->g = &g0;
+	s->cls = cls;
+	s->n_voters = nodes;
+	s->o = o;
+	configure(s, &cfg);
+	c = &s->c;
+	sim_cluster_init(c, seed, &cfg, &sched_net, s);
+	c->ck.rule_checks = o->rule_checks;
+	c->log = o->log;
+	s->g = &c->rng;
+	c->rng = g0;
+
+	/* network, disk and clocks of this schedule */
+	s->tick_us = 10 * MS;
+	s->dmin = sim_rng_range(s->g, 50, 1000);
+	s->dmax = s->dmin + (sim_rng_below(s->g, 3) ?
+			     sim_rng_range(s->g, 0, 3 * MS) :
+			     sim_rng_range(s->g, 0, 40 * MS));
+	if (sim_rng_below(s->g, 4) == 0) {
+		s->disk_min = s->disk_max = 0;	/* instant disk */
+	} else {
+		s->disk_min = sim_rng_range(s->g, 20, 500);
+		s->disk_max = s->disk_min + sim_rng_range(s->g, 0, cls == SC_DISK ? 30 * MS : 5 * MS);
+	}
+	if (cls == SC_LOSSY || cls == SC_MIXED) {
+		s->drop_ppm = (u32)sim_rng_range(s->g, 0, 200000);
+		s->dup_ppm = (u32)sim_rng_range(s->g, 0, 50000);
+	}
+	s->chaos_mean = sim_rng_range(s->g, 20 * MS, 300 * MS);
+	s->client_mean = sim_rng_range(s->g, 1 * MS, 20 * MS);
+	chaos_end = sim_rng_range(s->g, 1 * SEC, 3 * SEC);
+
+	if (sim_bootstrap(c, nodes, 0)) {
+		sim_fail(c, "setup", "bootstrap failed");
+		goto out;
+	}
+	for (raft_id id = 1; id <= nodes; id++)
+		node_up(s, id);
+	at(s, rexp(s, s->chaos_mean), EV_CHAOS, 0, 0);
+	at(s, rexp(s, s->client_mean), EV_CLIENT, 0, 0);
+
+	/* chaos */
+	run_until(s, chaos_end, o->max_steps, NULL, NULL);
+	if (c->failed)
+		goto out;
+
+	/* heal, then liveness within a bound */
+	heal(s);
+	bound = 100ULL * cfg.election_ticks * s->tick_us;
+	lv.first_wid = c->next_wid;
+	lv.acked = false;
+	run_until(s, c->now + bound, 0, live_done, &lv);
+	if (!c->failed && !lv.acked) {
+		raft_id l = sim_leader(c);
+
+		sim_fail(c, "Liveness", "network healed and all members up, but %s within %llu ms",
+			 l ? "no write was acknowledged" : "no leader was elected",
+			 ULL(bound / MS));
+	}
+	if (c->failed)
+		goto out;
+	s->client_off = true;
+	if (!run_until(s, c->now + bound, 0, converged, NULL) && !c->failed)
+		sim_fail(c, "Liveness", "members did not converge on the leader's commit index within %llu ms",
+			 ULL(bound / MS));
+	if (!c->failed)
+		sim_check_final(c);
+out:
+	res->failed = c->failed;
+	snprintf(res->why, sizeof(res->why), "%s", c->why);
+	res->sim_us = c->now;
+	res->events = s->events;
+	res->acked = c->n_acked;
+	res->reads = c->ck.n_reads_ok;
+	for (u64 t = 0; t < c->ck.n_terms; t++)
+		res->leaders += c->ck.terms[t].leader != 0;
+	if (c->failed && trace_out) {
+		fprintf(trace_out, "# seed %llu (%u nodes, %s): %s\n",
+			ULL(seed), nodes, sched_class_names[cls], c->why);
+		fprintf(trace_out, "# config: election=%u heartbeat=%u prevote=%d checkquorum=%d lease=%d inflight=%u msgbytes=%llu disk=%llu-%lluus net=%llu-%lluus\n",
+			cfg.election_ticks, cfg.heartbeat_ticks, cfg.pre_vote,
+			cfg.check_quorum, cfg.lease_read,
+			cfg.max_inflight_msgs, ULL(cfg.max_msg_bytes),
+			ULL(s->disk_min), ULL(s->disk_max), ULL(s->dmin),
+			ULL(s->dmax));
+		fprintf(trace_out, "# nodes now:\n");
+		sim_dump_nodes(c, trace_out);
+		fprintf(trace_out, "# last events (time in s):\n");
+		sim_trace_dump(c, trace_out, 300);
+		fprintf(trace_out, "# reproduce: raftsim --seed %llu --nodes %u --class %s\n",
+			ULL(seed), nodes, sched_class_names[cls]);
+	}
+	while (s->hn) {
+		struct ev e = ev_pop(s);
+
+		sim_msg_free(e.msg);
+	}
+	free(s->h);
+	sim_cluster_free(c);
+	free(s);
+}

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * sched.h - random schedules: one seeded run of a simulated cluster with
+ * faults of one class, then a heal phase that checks liveness.
+ */
+#ifndef RAFTSIM_SCHED_H
+#define RAFTSIM_SCHED_H
+
+#include "sim.h"
+
+enum sched_class {
+	SC_LOSSY,		/* drop, duplicate, delay, reorder */
+	SC_PARTITION,		/* symmetric, asymmetric, partial cuts */
+	SC_CRASH,		/* crash / restart, slow disks */
+	SC_DISK,		/* slow and failing log writes, crashes */
+	SC_MEMBERSHIP,		/* learners, promote, remove, transfer */
+	SC_SNAPSHOT,		/* compaction, lagging followers */
+	SC_MIXED,		/* all of the above */
+	SC_N,
+};
+
+extern const char *const sched_class_names[SC_N];
+
+struct sched_opts {
+	u64 max_steps;		/* chaos-phase events, 0 = by time only */
+	bool rule_checks;
+	FILE *log;		/* verbose event log */
+};
+
+struct sched_result {
+	bool failed;
+	char why[1024];
+	u64 sim_us;		/* simulated time */
+	u64 events;
+	u64 acked;
+	u64 reads;
+	u64 leaders;		/* terms that had a leader */
+};
+
+/* Nodes and class of a seed (when not forced). */
+u32 sched_seed_nodes(u64 seed);
+u32 sched_seed_class(u64 seed);
+/* Run one schedule; on failure print the trace to trace_out. */
+void sched_run(u64 seed, u32 nodes, u32 cls, const struct sched_opts *o,
+	       struct sched_result *res, FILE *trace_out);
+
+#endif /* RAFTSIM_SCHED_H */
