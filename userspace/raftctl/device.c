@@ -90,7 +90,7 @@ static int parse_no_options(const struct verb *v, int argc, char **argv)
 	int c;
 
 	optind = 0;	/* glibc: full re-initialization */
-	while ((c = getopt_long(argc, argv, "+:h", help_only_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":h", help_only_opts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
 			verb_help(v, stdout);
