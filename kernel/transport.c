@@ -1,0 +1,1764 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * transport.c - kernel TCP transport between raftblk nodes (transport.h).
+ *
+ * Objects:
+ *   rb_transport  listener, peers, connections, one workqueue, counters.
+ *   rb_peer       a node id, maybe its address, its established
+ *                 connection per class, its reconnect timer.
+ *   rb_conn       one non-blocking TCP socket. Socket callbacks (softirq)
+ *                 only queue work: rx_work connects/handshakes/reads
+ *                 frames with a resumable state machine, tx_work drains
+ *                 the send queue, close_work tears the connection down.
+ *
+ * Contexts: everything but the socket callbacks runs in process context
+ * on t->wq, with memalloc_noio_save() around it: the transport carries
+ * block device writes, so reclaim must never recurse into block I/O.
+ *
+ * Locks:
+ *   t->lock (mutex)          see struct rb_transport
+ *   sk->sk_callback_lock     sk_user_data and the socket callbacks: a
+ *                            callback reads sk_user_data under it, and
+ *                            detaching sets it to NULL under it, so no
+ *                            callback touches a connection being freed.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/highmem.h>
+#include <linux/in.h>
+#include <linux/in6.h>
+#include <linux/jiffies.h>
+#include <linux/mm.h>
+#include <linux/net.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/tcp.h>
+#include <linux/uio.h>
+#include <linux/workqueue.h>
+#include <net/net_namespace.h>
+#include <net/sock.h>
+
+#include "payload.h"
+#include "transport.h"
+#include "wire.h"
+
+#define RB_CLASSES		2	/* control, bulk: index = class - 1 */
+#define RB_MAX_PENDING		64	/* accepted, not yet handshaken */
+#define RB_RX_BUDGET		64	/* frames per rx_work run */
+#define RB_TX_BUDGET		(4U << 20)	/* bytes per tx_work run */
+#define RB_SMALL_META		256	/* meta parts kept in the conn */
+#define RB_TICK_MS		500
+
+enum conn_state {
+	CS_CONNECTING,		/* dialed, TCP handshake in progress */
+	CS_HANDSHAKE,		/* waiting for HELLO (accepted) or ACK */
+	CS_UP,
+	CS_CLOSING,		/* close_work queued */
+};
+
+enum rx_phase {
+	RX_HDR,
+	RX_META,
+	RX_DATA,
+};
+
+/* A frame waiting to be sent. */
+struct rb_tx {
+	struct list_head node;
+	u8 *buf;		/* header + meta, kvmalloc'ed */
+	size_t len;
+	u32 n_pl;		/* payloads whose data follows, in order */
+	size_t bytes;		/* len + data bytes (queue accounting) */
+	struct raft_payload *pl[];
+};
+
+struct rb_transport {
+	struct net *net;
+	struct sockaddr_storage listen_addr;
+	struct rb_wire_ids ids;		/* ids.peer unused (0) */
+	struct rb_transport_config cfg;
+	const struct rb_transport_ops *ops;
+	void *ctx;
+
+	struct socket *listener;
+	void (*listen_orig_data_ready)(struct sock *sk);
+	struct workqueue_struct *wq;
+	struct work_struct accept_work;
+	struct work_struct event_work;
+	struct delayed_work tick_work;
+
+	/*
+	 * lock protects: peers (the list and every rb_peer field but
+	 * connect_work), conns (the list), each connection's state,
+	 * peer_id and send queue (txq, q_frames, q_bytes), n_pending,
+	 * conn_seq and stopping.
+	 */
+	struct mutex lock;
+	struct list_head peers;
+	struct list_head conns;
+	u32 n_pending;
+	u64 conn_seq;
+	bool stopping;
+
+	struct {
+		atomic64_t bytes_sent, bytes_received, frames_sent,
+			   frames_received, msgs_dropped, bad_frames,
+			   refused_peers, refused_by_peer, connects,
+			   reconnects, accepted, conns_up, conns_lost;
+	} st;
+};
+
+struct rb_peer {
+	struct list_head node;		/* in t->peers */
+	struct rb_transport *t;
+	u64 id;
+	bool has_addr;
+	struct sockaddr_storage addr;
+	struct rb_conn *conn[RB_CLASSES];	/* established */
+	struct rb_conn *dialing[RB_CLASSES];	/* ours, not yet up */
+	u32 failures;		/* consecutive failed attempts */
+	bool dialed_before;
+	bool up;		/* any conn[] set */
+	bool reported_up;	/* last state given to ops->peer_state */
+	struct delayed_work connect_work;
+};
+
+struct rb_conn {
+	struct list_head node;		/* in t->conns */
+	struct rb_transport *t;
+	struct socket *sock;
+	bool dialed;
+	u8 cls;				/* enum rb_wire_class, 0 = not yet */
+	enum conn_state state;		/* under t->lock */
+	bool was_up;
+	u64 peer_id;			/* 0 until known (accepted) */
+	u64 seq;			/* creation order (tie-break) */
+	struct sockaddr_storage addr;	/* dialed: where to */
+	bool connect_started;		/* dialed: rx_work called connect */
+	unsigned long deadline;		/* jiffies, handshake */
+	unsigned long last_rx, last_tx;	/* jiffies, READ/WRITE_ONCE */
+
+	void (*orig_data_ready)(struct sock *sk);
+	void (*orig_state_change)(struct sock *sk);
+	void (*orig_write_space)(struct sock *sk);
+
+	struct work_struct rx_work;
+	struct work_struct tx_work;
+	struct work_struct close_work;
+
+	/* Send queue (t->lock) and the frame in progress (tx_work only). */
+	struct list_head txq;
+	u32 q_frames;
+	size_t q_bytes;
+	struct rb_tx *tx_cur;
+	u32 tx_part;			/* 0: buf, i > 0: pl[i - 1] */
+	size_t tx_off;			/* bytes of that part sent */
+
+	/* Receive state machine (rx_work only). */
+	enum rx_phase rx_phase;
+	size_t rx_have;
+	u8 rx_hdr[RB_WIRE_HDR_LEN];
+	struct rb_wire_hdr rx_h;
+	u8 *rx_meta;			/* rx_small or kvmalloc'ed */
+	u8 rx_small[RB_SMALL_META];
+	struct raft_msg rx_msg;
+	struct rb_wire_payload_desc *rx_descs;
+	u32 rx_cur;			/* entry whose data is being read */
+	u32 rx_off;			/* its data bytes read */
+};
+
+static void conn_fail_locked(struct rb_conn *c, int err, const char *why);
+
+/* ------------------------------------------------------------------ */
+/* Payloads as the wire codec sees them                               */
+
+static u32 payload_crc(const struct raft_payload *p)
+{
+	u32 left = raftblk_payload_data_len(p), state = rb_wire_crc_begin();
+	u32 i;
+
+	for (i = 0; left; i++) {
+		u32 n = min_t(u32, left, PAGE_SIZE);
+		void *va = kmap_local_page(p->pages[i]);
+
+		state = rb_wire_crc_update(state, va, n);
+		kunmap_local(va);
+		left -= n;
+	}
+	return state;
+}
+
+static int payload_describe(void *ctx, const struct raft_payload *p,
+			    struct rb_wire_payload_desc *d)
+{
+	d->flags = p->flags;
+	d->sector = p->sector;
+	d->len = p->len;
+	d->data_len = raftblk_payload_data_len(p);
+	d->crc = d->data_len ? rb_wire_crc_end(payload_crc(p)) : 0;
+	return 0;
+}
+
+static const struct rb_wire_payload_ops payload_ops = {
+	.describe = payload_describe,
+};
+
+/* ------------------------------------------------------------------ */
+/* Helpers                                                            */
+
+static struct rb_peer *peer_find(struct rb_transport *t, u64 id)
+{
+	struct rb_peer *p;
+
+	lockdep_assert_held(&t->lock);
+	list_for_each_entry(p, &t->peers, node)
+		if (p->id == id)
+			return p;
+	return NULL;
+}
+
+static void peer_connect_work(struct work_struct *w);
+
+static struct rb_peer *peer_new(struct rb_transport *t, u64 id)
+{
+	struct rb_peer *p;
+
+	lockdep_assert_held(&t->lock);
+	p = kzalloc(sizeof(*p), GFP_NOIO);
+	if (!p)
+		return NULL;
+	p->t = t;
+	p->id = id;
+	INIT_DELAYED_WORK(&p->connect_work, peer_connect_work);
+	list_add_tail(&p->node, &t->peers);
+	return p;
+}
+
+/* Recompute p->up; have the change reported. */
+static void peer_update(struct rb_transport *t, struct rb_peer *p)
+{
+	p->up = p->conn[0] || p->conn[1];
+	if (p->up != p->reported_up || (!p->has_addr && !p->up))
+		queue_work(t->wq, &t->event_work);
+}
+
+static unsigned long backoff_delay(struct rb_transport *t, u32 failures)
+{
+	u64 ms = t->cfg.backoff_min_ms;
+
+	ms <<= min_t(u32, failures, 20);
+	return msecs_to_jiffies(min_t(u64, ms, t->cfg.backoff_max_ms));
+}
+
+static void peer_schedule_connect(struct rb_transport *t, struct rb_peer *p,
+				  unsigned long delay)
+{
+	lockdep_assert_held(&t->lock);
+	if (!t->stopping && p->has_addr)
+		queue_delayed_work(t->wq, &p->connect_work, delay);
+}
+
+static int addr_len(const struct sockaddr_storage *ss)
+{
+	return ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
+					   sizeof(struct sockaddr_in);
+}
+
+static void tx_free(struct rb_tx *tx)
+{
+	u32 i;
+
+	for (i = 0; i < tx->n_pl; i++)
+		raftblk_payload_put(tx->pl[i]);
+	kvfree(tx->buf);
+	kfree(tx);
+}
+
+static struct rb_tx *tx_alloc(size_t len, u32 n_pl)
+{
+	struct rb_tx *tx = kzalloc(struct_size(tx, pl, n_pl), GFP_NOIO);
+
+	if (!tx)
+		return NULL;
+	/* Under memalloc_noio_save(): GFP_KERNEL means NOIO here. */
+	tx->buf = kvmalloc(len, GFP_KERNEL);
+	if (!tx->buf) {
+		kfree(tx);
+		return NULL;
+	}
+	tx->len = len;
+	tx->bytes = len;
+	return tx;
+}
+
+/* Send a whole small frame on a connection nobody else sends on yet
+ * (handshake): a fresh socket's buffer always takes it.
+ */
+static int send_direct(struct rb_conn *c, void *buf, int len)
+{
+	struct msghdr msg = { .msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL };
+	struct kvec kv = { .iov_base = buf, .iov_len = len };
+	int ret;
+
+	ret = kernel_sendmsg(c->sock, &msg, &kv, 1, len);
+	if (ret == len) {
+		atomic64_add(len, &c->t->st.bytes_sent);
+		atomic64_inc(&c->t->st.frames_sent);
+		WRITE_ONCE(c->last_tx, jiffies);
+		return 0;
+	}
+	return ret < 0 ? ret : -EAGAIN;
+}
+
+static void conn_ids(const struct rb_conn *c, struct rb_wire_ids *ids)
+{
+	*ids = c->t->ids;
+	ids->peer = c->peer_id;
+}
+
+/* ------------------------------------------------------------------ */
+/* Socket callbacks: softirq context, they only queue work            */
+
+static void conn_data_ready(struct sock *sk)
+{
+	struct rb_conn *c;
+
+	read_lock_bh(&sk->sk_callback_lock);
+	c = sk->sk_user_data;
+	if (c)
+		queue_work(c->t->wq, &c->rx_work);
+	read_unlock_bh(&sk->sk_callback_lock);
+}
+
+static void conn_state_change(struct sock *sk)
+{
+	struct rb_conn *c;
+
+	read_lock_bh(&sk->sk_callback_lock);
+	c = sk->sk_user_data;
+	/* rx_work looks at the state: connected, closed, reset. */
+	if (c)
+		queue_work(c->t->wq, &c->rx_work);
+	read_unlock_bh(&sk->sk_callback_lock);
+}
+
+static void conn_write_space(struct sock *sk)
+{
+	struct rb_conn *c;
+
+	read_lock_bh(&sk->sk_callback_lock);
+	c = sk->sk_user_data;
+	if (c && sk_stream_is_writeable(sk)) {
+		clear_bit(SOCK_NOSPACE, &sk->sk_socket->flags);
+		queue_work(c->t->wq, &c->tx_work);
+	}
+	read_unlock_bh(&sk->sk_callback_lock);
+}
+
+static void listen_data_ready(struct sock *sk)
+{
+	struct rb_transport *t;
+
+	read_lock_bh(&sk->sk_callback_lock);
+	t = sk->sk_user_data;
+	/* Children inherit this callback until accepted: ignore them. */
+	if (t && sk->sk_state == TCP_LISTEN)
+		queue_work(t->wq, &t->accept_work);
+	read_unlock_bh(&sk->sk_callback_lock);
+}
+
+static void conn_attach(struct rb_conn *c)
+{
+	struct sock *sk = c->sock->sk;
+
+	write_lock_bh(&sk->sk_callback_lock);
+	c->orig_data_ready = sk->sk_data_ready;
+	/* An accepted socket inherited the listener's callback. */
+	if (c->orig_data_ready == listen_data_ready)
+		c->orig_data_ready = c->t->listen_orig_data_ready;
+	c->orig_state_change = sk->sk_state_change;
+	c->orig_write_space = sk->sk_write_space;
+	sk->sk_user_data = c;
+	sk->sk_data_ready = conn_data_ready;
+	sk->sk_state_change = conn_state_change;
+	sk->sk_write_space = conn_write_space;
+	write_unlock_bh(&sk->sk_callback_lock);
+}
+
+/* After this no callback refers to c (and none into this module). */
+static void conn_detach(struct rb_conn *c)
+{
+	struct sock *sk = c->sock->sk;
+
+	write_lock_bh(&sk->sk_callback_lock);
+	if (sk->sk_user_data == c) {
+		sk->sk_user_data = NULL;
+		sk->sk_data_ready = c->orig_data_ready;
+		sk->sk_state_change = c->orig_state_change;
+		sk->sk_write_space = c->orig_write_space;
+	}
+	write_unlock_bh(&sk->sk_callback_lock);
+}
+
+static void sock_setup(struct socket *sock)
+{
+	struct sock *sk = sock->sk;
+
+	tcp_sock_set_nodelay(sk);
+	/* Socket memory for a block device's traffic: no I/O recursion. */
+	sk->sk_allocation = GFP_NOIO;
+	sk->sk_use_task_frag = false;
+}
+
+/* ------------------------------------------------------------------ */
+/* Connection life cycle                                              */
+
+static void conn_rx_work(struct work_struct *w);
+static void conn_tx_work(struct work_struct *w);
+static void conn_close_work(struct work_struct *w);
+
+static struct rb_conn *conn_new(struct rb_transport *t, struct socket *sock,
+				bool dialed, u8 cls, u64 peer_id)
+{
+	struct rb_conn *c = kzalloc(sizeof(*c), GFP_NOIO);
+
+	if (!c)
+		return NULL;
+	c->t = t;
+	c->sock = sock;
+	c->dialed = dialed;
+	c->cls = cls;
+	c->peer_id = peer_id;
+	c->state = dialed ? CS_CONNECTING : CS_HANDSHAKE;
+	c->deadline = jiffies + msecs_to_jiffies(t->cfg.handshake_ms);
+	c->last_rx = jiffies;
+	c->last_tx = jiffies;
+	c->rx_meta = c->rx_small;
+	INIT_LIST_HEAD(&c->txq);
+	INIT_WORK(&c->rx_work, conn_rx_work);
+	INIT_WORK(&c->tx_work, conn_tx_work);
+	INIT_WORK(&c->close_work, conn_close_work);
+	return c;
+}
+
+static void conn_fail_locked(struct rb_conn *c, int err, const char *why)
+{
+	struct rb_transport *t = c->t;
+
+	lockdep_assert_held(&t->lock);
+	if (c->state == CS_CLOSING)
+		return;
+	if (c->state == CS_UP)
+		pr_info("node %llu: %s connection to node %llu lost: %s (%d)\n",
+			t->ids.local, c->cls == RB_WIRE_CLASS_BULK ? "bulk" :
+			"control", c->peer_id, why, err);
+	else
+		pr_debug("node %llu: connection with node %llu failed: %s (%d)\n",
+			 t->ids.local, c->peer_id, why, err);
+	if (c->state == CS_HANDSHAKE && !c->dialed)
+		t->n_pending--;
+	c->state = CS_CLOSING;
+	queue_work(t->wq, &c->close_work);
+}
+
+static void conn_fail(struct rb_conn *c, int err, const char *why)
+{
+	mutex_lock(&c->t->lock);
+	conn_fail_locked(c, err, why);
+	mutex_unlock(&c->t->lock);
+}
+
+/* Of two established connections of one class with one peer, the one
+ * both ends keep (see transport.h).
+ */
+static struct rb_conn *conn_keep(struct rb_transport *t, struct rb_conn *a,
+				 struct rb_conn *b)
+{
+	u64 da = a->dialed ? t->ids.local : a->peer_id;
+	u64 db = b->dialed ? t->ids.local : b->peer_id;
+
+	if (da != db)
+		return da < db ? a : b;
+	return a->seq > b->seq ? a : b;
+}
+
+/* Handshake done: c is established with peer_id for class c->cls. */
+static int conn_up(struct rb_conn *c, u64 peer_id)
+{
+	struct rb_transport *t = c->t;
+	int idx = c->cls - 1;
+	struct rb_conn *old, *keep;
+	struct rb_peer *p;
+
+	mutex_lock(&t->lock);
+	if (c->state == CS_CLOSING || t->stopping) {
+		mutex_unlock(&t->lock);
+		return -ESHUTDOWN;
+	}
+	p = peer_find(t, peer_id);
+	if (!p)
+		p = peer_new(t, peer_id);
+	if (!p) {
+		conn_fail_locked(c, -ENOMEM, "no memory for a peer");
+		mutex_unlock(&t->lock);
+		return -ENOMEM;
+	}
+	if (!c->dialed)
+		t->n_pending--;
+	c->peer_id = peer_id;
+	c->state = CS_UP;
+	c->was_up = true;
+	if (p->dialing[idx] == c)
+		p->dialing[idx] = NULL;
+	p->failures = 0;
+	atomic64_inc(&t->st.conns_up);
+	old = p->conn[idx];
+	keep = old ? conn_keep(t, old, c) : c;
+	p->conn[idx] = keep;
+	if (old && old != keep)
+		conn_fail_locked(old, 0, "replaced by a newer connection");
+	if (keep != c)
+		conn_fail_locked(c, 0, "duplicate connection");
+	peer_update(t, p);
+	mutex_unlock(&t->lock);
+	if (keep == c)
+		pr_info("node %llu: %s connection with node %llu up (%s)\n",
+			t->ids.local,
+			c->cls == RB_WIRE_CLASS_BULK ? "bulk" : "control",
+			peer_id, c->dialed ? "dialed" : "accepted");
+	/* Frames may have been queued while we were deciding. */
+	queue_work(t->wq, &c->tx_work);
+	return 0;
+}
+
+static void rx_reset(struct rb_conn *c)
+{
+	rb_wire_msg_release(&c->rx_msg);
+	kfree(c->rx_descs);
+	c->rx_descs = NULL;
+	if (c->rx_meta != c->rx_small)
+		kvfree(c->rx_meta);
+	c->rx_meta = c->rx_small;
+	c->rx_phase = RX_HDR;
+	c->rx_have = 0;
+	c->rx_cur = 0;
+	c->rx_off = 0;
+}
+
+static void conn_close_work(struct work_struct *w)
+{
+	struct rb_conn *c = container_of(w, struct rb_conn, close_work);
+	struct rb_transport *t = c->t;
+	struct rb_tx *tx, *tmp;
+	struct rb_peer *p;
+	LIST_HEAD(txq);
+	int idx;
+
+	/* No callback, then nobody else (they find conns under t->lock)
+	 * queues work for c; then wait for the work already queued.
+	 */
+	conn_detach(c);
+	mutex_lock(&t->lock);
+	list_del(&c->node);
+	list_splice_init(&c->txq, &txq);
+	if (c->was_up)
+		atomic64_inc(&t->st.conns_lost);
+	p = c->peer_id ? peer_find(t, c->peer_id) : NULL;
+	if (p && c->cls) {
+		idx = c->cls - 1;
+		if (p->conn[idx] == c)
+			p->conn[idx] = NULL;
+		if (p->dialing[idx] == c) {
+			p->dialing[idx] = NULL;
+			p->failures++;
+		}
+		peer_update(t, p);
+		if (!p->conn[idx] && !p->dialing[idx])
+			peer_schedule_connect(t, p,
+					      backoff_delay(t, p->failures));
+	}
+	mutex_unlock(&t->lock);
+
+	kernel_sock_shutdown(c->sock, SHUT_RDWR);
+	/* rx_work may queue tx_work (conn_up): rx_work first. */
+	cancel_work_sync(&c->rx_work);
+	cancel_work_sync(&c->tx_work);
+	list_for_each_entry_safe(tx, tmp, &txq, node)
+		tx_free(tx);
+	if (c->tx_cur)
+		tx_free(c->tx_cur);
+	rx_reset(c);
+	sock_release(c->sock);
+	kfree(c);
+}
+
+/* Dial peer p for class cls. */
+static void conn_dial(struct rb_transport *t, struct rb_peer *p, u8 cls,
+		      const struct sockaddr_storage *addr)
+{
+	struct socket *sock;
+	struct rb_conn *c;
+	int idx = cls - 1, ret;
+
+	ret = sock_create_kern(t->net, addr->ss_family, SOCK_STREAM,
+			       IPPROTO_TCP, &sock);
+	if (ret) {
+		pr_warn_ratelimited("node %llu: cannot create a socket: %d\n",
+				    t->ids.local, ret);
+		goto retry;
+	}
+	sock_setup(sock);
+	c = conn_new(t, sock, true, cls, p->id);
+	if (!c) {
+		sock_release(sock);
+		goto retry;
+	}
+	mutex_lock(&t->lock);
+	/* Still wanted? (stopping, peer removed, connection meanwhile) */
+	if (t->stopping || peer_find(t, p->id) != p || p->conn[idx] ||
+	    p->dialing[idx]) {
+		mutex_unlock(&t->lock);
+		sock_release(sock);
+		kfree(c);
+		return;
+	}
+	c->seq = ++t->conn_seq;
+	c->addr = *addr;
+	p->dialing[idx] = c;
+	list_add_tail(&c->node, &t->conns);
+	atomic64_inc(&t->st.connects);
+	if (p->dialed_before)
+		atomic64_inc(&t->st.reconnects);
+	p->dialed_before = true;
+	/*
+	 * Published: from now on only work items use the socket, so that
+	 * close_work (which waits for them) never frees it under a user.
+	 * rx_work starts the connect.
+	 */
+	conn_attach(c);
+	queue_work(t->wq, &c->rx_work);
+	mutex_unlock(&t->lock);
+	return;
+
+retry:
+	mutex_lock(&t->lock);
+	if (peer_find(t, p->id) == p) {
+		p->failures++;
+		peer_schedule_connect(t, p, backoff_delay(t, p->failures));
+	}
+	mutex_unlock(&t->lock);
+}
+
+static void peer_connect_work(struct work_struct *w)
+{
+	struct rb_peer *p = container_of(to_delayed_work(w), struct rb_peer,
+					 connect_work);
+	struct rb_transport *t = p->t;
+	struct sockaddr_storage addr;
+	bool need[RB_CLASSES];
+	unsigned int noio;
+	int i;
+
+	mutex_lock(&t->lock);
+	for (i = 0; i < RB_CLASSES; i++)
+		need[i] = !t->stopping && p->has_addr && !p->conn[i] &&
+			  !p->dialing[i];
+	addr = p->addr;
+	mutex_unlock(&t->lock);
+
+	noio = memalloc_noio_save();
+	for (i = 0; i < RB_CLASSES; i++)
+		if (need[i])
+			conn_dial(t, p, i + 1, &addr);
+	memalloc_noio_restore(noio);
+}
+
+static void accept_work(struct work_struct *w)
+{
+	struct rb_transport *t = container_of(w, struct rb_transport,
+					      accept_work);
+	unsigned int noio = memalloc_noio_save();
+	struct socket *sock;
+	struct rb_conn *c;
+	int ret;
+
+	for (;;) {
+		ret = kernel_accept(t->listener, &sock, O_NONBLOCK);
+		if (ret == -EAGAIN)
+			break;
+		if (ret) {
+			pr_warn_ratelimited("node %llu: accept failed: %d\n",
+					    t->ids.local, ret);
+			break;
+		}
+		sock_setup(sock);
+		c = conn_new(t, sock, false, 0, 0);
+		mutex_lock(&t->lock);
+		if (!c || t->stopping || t->n_pending >= RB_MAX_PENDING) {
+			mutex_unlock(&t->lock);
+			/* The child still has the listener's callback. */
+			write_lock_bh(&sock->sk->sk_callback_lock);
+			sock->sk->sk_user_data = NULL;
+			sock->sk->sk_data_ready = t->listen_orig_data_ready;
+			write_unlock_bh(&sock->sk->sk_callback_lock);
+			sock_release(sock);
+			kfree(c);
+			continue;
+		}
+		c->seq = ++t->conn_seq;
+		t->n_pending++;
+		list_add_tail(&c->node, &t->conns);
+		atomic64_inc(&t->st.accepted);
+		conn_attach(c);
+		queue_work(t->wq, &c->rx_work);
+		mutex_unlock(&t->lock);
+	}
+	memalloc_noio_restore(noio);
+}
+
+/* ------------------------------------------------------------------ */
+/* Receiving                                                          */
+
+/* > 0 bytes read, 0 nothing to read now, < 0 error (EOF: -ECONNRESET). */
+static int recv_some(struct rb_conn *c, void *buf, size_t len)
+{
+	struct msghdr msg = { .msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL };
+	struct kvec kv = { .iov_base = buf, .iov_len = len };
+	int ret;
+
+	ret = kernel_recvmsg(c->sock, &msg, &kv, 1, len, msg.msg_flags);
+	if (ret == -EAGAIN)
+		return 0;
+	if (ret == 0)
+		return -ECONNRESET;
+	if (ret > 0) {
+		atomic64_add(ret, &c->t->st.bytes_received);
+		WRITE_ONCE(c->last_rx, jiffies);
+	}
+	return ret;
+}
+
+static int recv_payload(struct rb_conn *c, struct raft_payload *p,
+			u32 data_len)
+{
+	struct msghdr msg = { .msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL };
+	int ret;
+
+	ret = raftblk_payload_iter(p, ITER_DEST, c->rx_off,
+				   data_len - c->rx_off, &msg.msg_iter);
+	if (ret)
+		return ret;
+	ret = sock_recvmsg(c->sock, &msg, msg.msg_flags);
+	if (ret == -EAGAIN)
+		return 0;
+	if (ret == 0)
+		return -ECONNRESET;
+	if (ret > 0) {
+		atomic64_add(ret, &c->t->st.bytes_received);
+		WRITE_ONCE(c->last_rx, jiffies);
+	}
+	return ret;
+}
+
+/* A frame this end cannot accept: count it, log it, drop the link. */
+static int bad_frame(struct rb_conn *c, int err, const char *why)
+{
+	atomic64_inc(&c->t->st.bad_frames);
+	pr_warn_ratelimited("node %llu: bad frame from node %llu: %s (%s)\n",
+			    c->t->ids.local, c->peer_id, why,
+			    rb_wire_err_name(err));
+	return -EPROTO;
+}
+
+/* Answer a HELLO we do not accept, then close. */
+static int refuse(struct rb_conn *c, const struct rb_wire_hdr *h,
+		  u16 reason)
+{
+	u8 buf[RB_WIRE_CTL_MAX];
+	struct rb_wire_ids ids = c->t->ids;
+	int len;
+
+	atomic64_inc(&c->t->st.refused_peers);
+	pr_warn_ratelimited("node %llu: refused node %llu: %s\n",
+			    c->t->ids.local, h->sender,
+			    rb_wire_refuse_name(reason));
+	ids.peer = h->sender;
+	if (h->sender && h->sender != ids.local) {
+		len = rb_wire_encode_refuse(&ids, reason, buf);
+		if (len > 0)
+			send_direct(c, buf, len);
+	}
+	return -ECONNREFUSED;
+}
+
+static int on_header_error(struct rb_conn *c, int err, const char *why)
+{
+	const struct rb_wire_hdr *h = &c->rx_h;
+	bool first_hello = c->state == CS_HANDSHAKE && !c->dialed &&
+			   h->type == RB_WIRE_HELLO;
+
+	if (first_hello && err == -RB_WIRE_ECLUSTER)
+		return refuse(c, h, RB_WIRE_REFUSE_CLUSTER);
+	if (first_hello && err == -RB_WIRE_ENODE)
+		return refuse(c, h, RB_WIRE_REFUSE_NODE);
+	/* Any future version starts with a version 1 HELLO (see the
+	 * documentation); a frame of another version cannot be parsed.
+	 */
+	if (c->state == CS_HANDSHAKE && !c->dialed &&
+	    err == -RB_WIRE_EVERSION)
+		return refuse(c, h, RB_WIRE_REFUSE_VERSION);
+	return bad_frame(c, err, why);
+}
+
+/* HELLO on an accepted connection. */
+static int on_hello(struct rb_conn *c, const struct rb_wire_ctl *ctl)
+{
+	const struct rb_wire_hdr *h = &c->rx_h;
+	struct rb_wire_ids ids = c->t->ids;
+	u8 buf[RB_WIRE_CTL_MAX];
+	u16 reason;
+	int len, ret;
+
+	reason = rb_wire_hello_refusal(ctl);
+	if (!reason && READ_ONCE(c->t->stopping))
+		reason = RB_WIRE_REFUSE_SHUTDOWN;
+	if (reason)
+		return refuse(c, h, reason);
+	c->cls = ctl->conn_class;
+	ids.peer = h->sender;
+	len = rb_wire_encode_hello(&ids, RB_WIRE_HELLO_ACK, c->cls, buf);
+	if (len < 0)
+		return -EINVAL;
+	ret = send_direct(c, buf, len);
+	if (ret)
+		return ret;
+	return conn_up(c, h->sender);
+}
+
+/* HELLO_ACK or REFUSE on a dialed connection. */
+static int on_hello_reply(struct rb_conn *c, const struct rb_wire_ctl *ctl)
+{
+	const struct rb_wire_hdr *h = &c->rx_h;
+
+	if (h->type == RB_WIRE_REFUSE) {
+		atomic64_inc(&c->t->st.refused_by_peer);
+		pr_warn_ratelimited("node %llu: node %llu refused the connection: %s\n",
+				    c->t->ids.local, c->peer_id,
+				    rb_wire_refuse_name(ctl->reason));
+		return -ECONNREFUSED;
+	}
+	if (h->type != RB_WIRE_HELLO_ACK)
+		return bad_frame(c, -RB_WIRE_EBADFRAME,
+				 "expected HELLO_ACK or REFUSE");
+	if (ctl->conn_class != c->cls || rb_wire_hello_refusal(ctl))
+		return bad_frame(c, -RB_WIRE_EBADFRAME,
+				 "HELLO_ACK does not match the HELLO");
+	return conn_up(c, c->peer_id);
+}
+
+static int queue_ctl_frame(struct rb_conn *c, u8 type, u64 cookie);
+
+/* A complete meta part of a frame other than RAFT_MSG. */
+static int on_control(struct rb_conn *c)
+{
+	const struct rb_wire_hdr *h = &c->rx_h;
+	struct rb_wire_ctl ctl;
+	const char *why = "";
+	int ret;
+
+	ret = rb_wire_decode_ctl(h, c->rx_meta, &ctl, &why);
+	if (ret)
+		return bad_frame(c, ret, why);
+	atomic64_inc(&c->t->st.frames_received);
+	if (c->state == CS_HANDSHAKE && !c->dialed) {
+		if (h->type != RB_WIRE_HELLO)
+			return bad_frame(c, -RB_WIRE_EBADFRAME,
+					 "expected HELLO");
+		return on_hello(c, &ctl);
+	}
+	if (c->state == CS_HANDSHAKE)
+		return on_hello_reply(c, &ctl);
+	switch (h->type) {
+	case RB_WIRE_PING:
+		return queue_ctl_frame(c, RB_WIRE_PONG, ctl.cookie);
+	case RB_WIRE_PONG:
+		return 0;
+	default:
+		return bad_frame(c, -RB_WIRE_EBADFRAME,
+				 "handshake frame on an established connection");
+	}
+}
+
+static void deliver(struct rb_conn *c)
+{
+	kfree(c->rx_descs);
+	c->rx_descs = NULL;
+	atomic64_inc(&c->t->st.frames_received);
+	/* The message's content now belongs to the callee. */
+	c->t->ops->deliver(c->t->ctx, &c->rx_msg);
+	memset(&c->rx_msg, 0, sizeof(c->rx_msg));
+	rx_reset(c);
+}
+
+/* Read the data of the RAFT_MSG being received; 1 when complete. */
+static int rx_data(struct rb_conn *c)
+{
+	const char *why = "";
+	int ret;
+
+	while (c->rx_cur < c->rx_msg.n_entries) {
+		const struct rb_wire_payload_desc *d = &c->rx_descs[c->rx_cur];
+		struct raft_entry *e = &c->rx_msg.entries[c->rx_cur];
+
+		if (!d->present) {
+			c->rx_cur++;
+			continue;
+		}
+		if (!e->payload) {
+			e->payload = d->data_len ?
+				raftblk_payload_alloc(d->data_len) :
+				raftblk_payload_alloc_nodata(d->sector, d->len,
+							     d->flags);
+			if (!e->payload)
+				return -ENOMEM;
+			e->payload->sector = d->sector;
+			e->payload->flags = d->flags;
+			c->rx_off = 0;
+		}
+		while (c->rx_off < d->data_len) {
+			ret = recv_payload(c, e->payload, d->data_len);
+			if (ret <= 0)
+				return ret;
+			c->rx_off += ret;
+		}
+		if (d->data_len) {
+			ret = rb_wire_check_data(d, payload_crc(e->payload),
+						 &why);
+			if (ret)
+				return bad_frame(c, ret, why);
+		}
+		c->rx_cur++;
+		c->rx_off = 0;
+	}
+	return 1;
+}
+
+/* A complete header: check it, prepare for the meta part. */
+static int on_header(struct rb_conn *c)
+{
+	struct rb_wire_ids ids;
+	const char *why = "";
+	int ret;
+
+	conn_ids(c, &ids);
+	ret = rb_wire_decode_header(c->rx_hdr, &c->t->cfg.limits, &ids,
+				    &c->rx_h, &why);
+	if (ret)
+		return on_header_error(c, ret, why);
+	if (c->rx_h.type == RB_WIRE_RAFT_MSG && c->state != CS_UP)
+		return bad_frame(c, -RB_WIRE_EBADFRAME,
+				 "message before the handshake");
+	if (c->rx_h.meta_len > RB_SMALL_META) {
+		/* NOIO scope: GFP_KERNEL does not recurse into I/O. */
+		c->rx_meta = kvmalloc(c->rx_h.meta_len, GFP_KERNEL);
+		if (!c->rx_meta) {
+			c->rx_meta = c->rx_small;
+			return -ENOMEM;
+		}
+	}
+	c->rx_phase = RX_META;
+	c->rx_have = 0;
+	return 0;
+}
+
+/* A complete meta part. */
+static int on_meta(struct rb_conn *c)
+{
+	const char *why = "";
+	int ret;
+
+	if (c->rx_h.type != RB_WIRE_RAFT_MSG) {
+		ret = on_control(c);
+		rx_reset(c);
+		return ret;
+	}
+	ret = rb_wire_decode_msg(&c->rx_h, c->rx_meta, &c->t->cfg.limits,
+				 &c->rx_msg, &c->rx_descs, &why);
+	if (ret == -RB_WIRE_ENOMEM)
+		return -ENOMEM;
+	if (ret)
+		return bad_frame(c, ret, why);
+	if (c->rx_meta != c->rx_small)
+		kvfree(c->rx_meta);
+	c->rx_meta = c->rx_small;
+	c->rx_phase = RX_DATA;
+	c->rx_cur = 0;
+	c->rx_off = 0;
+	return 0;
+}
+
+/* Read and handle frames: 0 wait for data, 1 budget used, < 0 error. */
+static int conn_receive(struct rb_conn *c)
+{
+	int frames = 0, ret;
+
+	while (frames < RB_RX_BUDGET) {
+		if (READ_ONCE(c->state) == CS_CLOSING)
+			return 0;
+		switch (c->rx_phase) {
+		case RX_HDR:
+			ret = recv_some(c, c->rx_hdr + c->rx_have,
+					RB_WIRE_HDR_LEN - c->rx_have);
+			if (ret <= 0)
+				return ret;
+			c->rx_have += ret;
+			if (c->rx_have == RB_WIRE_HDR_LEN) {
+				ret = on_header(c);
+				if (ret)
+					return ret;
+			}
+			break;
+		case RX_META:
+			if (c->rx_have < c->rx_h.meta_len) {
+				ret = recv_some(c, c->rx_meta + c->rx_have,
+						c->rx_h.meta_len - c->rx_have);
+				if (ret <= 0)
+					return ret;
+				c->rx_have += ret;
+			}
+			if (c->rx_have == c->rx_h.meta_len) {
+				ret = on_meta(c);
+				if (ret)
+					return ret;
+				if (c->rx_phase == RX_HDR)
+					frames++;
+			}
+			break;
+		case RX_DATA:
+			ret = rx_data(c);
+			if (ret <= 0)
+				return ret;
+			deliver(c);
+			frames++;
+			break;
+		}
+	}
+	return 1;
+}
+
+/* The dialed socket's TCP handshake: 1 still going, 0 done, < 0 error. */
+static int conn_connected(struct rb_conn *c)
+{
+	struct sock *sk = c->sock->sk;
+	struct rb_wire_ids ids;
+	u8 buf[RB_WIRE_CTL_MAX];
+	int len, ret;
+
+	if (!c->connect_started) {
+		c->connect_started = true;
+		ret = kernel_connect(c->sock, (struct sockaddr *)&c->addr,
+				     addr_len(&c->addr), O_NONBLOCK);
+		if (ret && ret != -EINPROGRESS)
+			return ret;
+	}
+	switch (READ_ONCE(sk->sk_state)) {
+	case TCP_SYN_SENT:
+		return 1;
+	case TCP_ESTABLISHED:
+		break;
+	default:
+		ret = sock_error(sk);
+		return ret ? ret : -ECONNREFUSED;
+	}
+	conn_ids(c, &ids);
+	len = rb_wire_encode_hello(&ids, RB_WIRE_HELLO, c->cls, buf);
+	if (len < 0)
+		return -EINVAL;
+	mutex_lock(&c->t->lock);
+	if (c->state == CS_CONNECTING)
+		c->state = CS_HANDSHAKE;
+	mutex_unlock(&c->t->lock);
+	ret = send_direct(c, buf, len);
+	return ret;
+}
+
+static void conn_rx_work(struct work_struct *w)
+{
+	struct rb_conn *c = container_of(w, struct rb_conn, rx_work);
+	unsigned int noio = memalloc_noio_save();
+	int ret = 0;
+
+	if (READ_ONCE(c->state) == CS_CLOSING)
+		goto out;
+	if (READ_ONCE(c->state) == CS_CONNECTING) {
+		ret = conn_connected(c);
+		if (ret > 0)
+			goto out;
+		if (ret < 0) {
+			conn_fail(c, ret, "connect failed");
+			goto out;
+		}
+	}
+	ret = conn_receive(c);
+	if (ret < 0)
+		conn_fail(c, ret, ret == -ECONNRESET ? "closed by the peer" :
+			  "receive failed");
+	else if (ret > 0)
+		queue_work(c->t->wq, &c->rx_work);
+out:
+	memalloc_noio_restore(noio);
+}
+
+/* ------------------------------------------------------------------ */
+/* Sending                                                            */
+
+static void txq_add_locked(struct rb_conn *c, struct rb_tx *tx)
+{
+	list_add_tail(&tx->node, &c->txq);
+	c->q_frames++;
+	c->q_bytes += tx->bytes;
+}
+
+static struct rb_tx *txq_pop(struct rb_conn *c)
+{
+	struct rb_tx *tx;
+
+	mutex_lock(&c->t->lock);
+	tx = list_first_entry_or_null(&c->txq, struct rb_tx, node);
+	if (tx) {
+		list_del(&tx->node);
+		c->q_frames--;
+		c->q_bytes -= tx->bytes;
+	}
+	mutex_unlock(&c->t->lock);
+	return tx;
+}
+
+static int queue_ctl_frame(struct rb_conn *c, u8 type, u64 cookie)
+{
+	struct rb_wire_ids ids;
+	struct rb_tx *tx;
+
+	conn_ids(c, &ids);
+	tx = tx_alloc(RB_WIRE_HDR_LEN + RB_WIRE_PING_LEN, 0);
+	if (!tx)
+		return -ENOMEM;
+	if (rb_wire_encode_ping(&ids, type, cookie, tx->buf) < 0) {
+		tx_free(tx);
+		return -EINVAL;
+	}
+	mutex_lock(&c->t->lock);
+	if (c->state != CS_UP) {
+		mutex_unlock(&c->t->lock);
+		tx_free(tx);
+		return 0;
+	}
+	txq_add_locked(c, tx);
+	mutex_unlock(&c->t->lock);
+	queue_work(c->t->wq, &c->tx_work);
+	return 0;
+}
+
+/* Send part of the current frame: bytes sent, 0 if the socket is full. */
+static int tx_some(struct rb_conn *c, bool last_frame)
+{
+	struct rb_tx *tx = c->tx_cur;
+	int flags = MSG_DONTWAIT | MSG_NOSIGNAL;
+	bool last_part = c->tx_part == tx->n_pl;
+	int ret;
+
+	if (c->tx_part == 0) {
+		struct msghdr msg = { .msg_flags = flags };
+		struct kvec kv = { .iov_base = tx->buf + c->tx_off,
+				   .iov_len = tx->len - c->tx_off };
+
+		if (!last_part || !last_frame)
+			msg.msg_flags |= MSG_MORE;
+		ret = kernel_sendmsg(c->sock, &msg, &kv, 1, kv.iov_len);
+	} else {
+		/*
+		 * Zero copy: TCP takes a reference on the page and sends
+		 * from it, also on retransmission. Payload pages are
+		 * immutable once proposed and freed with put_page, so the
+		 * bytes stay the ones the crc covers.
+		 */
+		struct raft_payload *p = tx->pl[c->tx_part - 1];
+		u32 dlen = raftblk_payload_data_len(p);
+		u32 pg = c->tx_off >> PAGE_SHIFT;
+		u32 po = offset_in_page(c->tx_off);
+		u32 n = min_t(u32, PAGE_SIZE - po, dlen - c->tx_off);
+
+		if (!last_part || !last_frame || c->tx_off + n < dlen)
+			flags |= MSG_MORE;
+		if (sendpage_ok(p->pages[pg])) {
+			ret = kernel_sendpage(c->sock, p->pages[pg], po, n,
+					      flags);
+		} else {
+			struct msghdr msg = { .msg_flags = flags };
+			struct bio_vec bv;
+
+			bvec_set_page(&bv, p->pages[pg], n, po);
+			iov_iter_bvec(&msg.msg_iter, ITER_SOURCE, &bv, 1, n);
+			ret = sock_sendmsg(c->sock, &msg);
+		}
+	}
+	if (ret == -EAGAIN)
+		return 0;
+	return ret;
+}
+
+static size_t tx_part_len(const struct rb_tx *tx, u32 part)
+{
+	return part ? raftblk_payload_data_len(tx->pl[part - 1]) : tx->len;
+}
+
+/* Send queued frames: 0 done or socket full, 1 budget used, < 0 error. */
+static int conn_send(struct rb_conn *c)
+{
+	size_t budget = RB_TX_BUDGET;
+	int ret;
+
+	while (budget) {
+		if (READ_ONCE(c->state) != CS_UP)
+			return 0;
+		if (!c->tx_cur) {
+			c->tx_cur = txq_pop(c);
+			if (!c->tx_cur)
+				return 0;
+			c->tx_part = 0;
+			c->tx_off = 0;
+		}
+		ret = tx_some(c, list_empty_careful(&c->txq));
+		if (ret <= 0)
+			return ret;
+		atomic64_add(ret, &c->t->st.bytes_sent);
+		budget -= min_t(size_t, budget, ret);
+		c->tx_off += ret;
+		while (c->tx_cur && c->tx_off == tx_part_len(c->tx_cur,
+							     c->tx_part)) {
+			c->tx_off = 0;
+			if (c->tx_part++ == c->tx_cur->n_pl) {
+				tx_free(c->tx_cur);
+				c->tx_cur = NULL;
+				atomic64_inc(&c->t->st.frames_sent);
+				WRITE_ONCE(c->last_tx, jiffies);
+			}
+		}
+	}
+	return 1;
+}
+
+static void conn_tx_work(struct work_struct *w)
+{
+	struct rb_conn *c = container_of(w, struct rb_conn, tx_work);
+	unsigned int noio = memalloc_noio_save();
+	int ret;
+
+	ret = conn_send(c);
+	if (ret < 0)
+		conn_fail(c, ret, "send failed");
+	else if (ret > 0)
+		queue_work(c->t->wq, &c->tx_work);
+	memalloc_noio_restore(noio);
+}
+
+static u8 msg_class(const struct raft_msg *m)
+{
+	if ((m->type == RAFT_MSG_APPEND && m->n_entries) ||
+	    m->type == RAFT_MSG_SNAPSHOT)
+		return RB_WIRE_CLASS_BULK;
+	return RB_WIRE_CLASS_CONTROL;
+}
+
+/* The connection to send a class on: its own, else the other one. */
+static struct rb_conn *peer_pick(struct rb_peer *p, u8 cls)
+{
+	if (p->conn[cls - 1])
+		return p->conn[cls - 1];
+	return p->conn[RB_CLASSES - cls];
+}
+
+static bool peer_reachable(struct rb_transport *t, u64 id)
+{
+	struct rb_peer *p;
+	bool ok;
+
+	mutex_lock(&t->lock);
+	p = peer_find(t, id);
+	ok = p && p->up;
+	mutex_unlock(&t->lock);
+	return ok;
+}
+
+static int do_send(struct rb_transport *t, const struct raft_msg *m)
+{
+	struct rb_wire_ids ids = t->ids;
+	size_t size, flen;
+	const char *why = "";
+	struct rb_conn *c;
+	struct rb_peer *p;
+	struct rb_tx *tx;
+	u32 dlen, i, n_pl = 0;
+	u8 cls = msg_class(m);
+	int ret;
+
+	if (m->from != t->ids.local || !m->to || m->to == t->ids.local)
+		return -EINVAL;
+	if (!peer_reachable(t, m->to))
+		return -ENOTCONN;
+	size = rb_wire_msg_size(m);
+	if (!size)
+		return -EINVAL;
+	for (i = 0; i < m->n_entries; i++)
+		if (m->entries[i].payload &&
+		    raftblk_payload_has_data(m->entries[i].payload))
+			n_pl++;
+	tx = tx_alloc(size, n_pl);
+	if (!tx)
+		return -ENOMEM;
+	ids.peer = m->to;
+	ret = rb_wire_encode_msg(&ids, m, &t->cfg.limits, &payload_ops, NULL,
+				 tx->buf, size, &flen, &dlen, &why);
+	if (ret) {
+		tx_free(tx);
+		pr_warn_ratelimited("node %llu: cannot encode message type %u for node %llu: %s\n",
+				    t->ids.local, m->type, m->to, why);
+		return ret == -RB_WIRE_ETOOBIG ? -E2BIG : -EINVAL;
+	}
+	for (i = 0; i < m->n_entries; i++) {
+		struct raft_payload *pl = m->entries[i].payload;
+
+		if (pl && raftblk_payload_has_data(pl))
+			tx->pl[tx->n_pl++] = raftblk_payload_get(pl);
+	}
+	tx->len = flen;
+	tx->bytes = flen + dlen;
+
+	mutex_lock(&t->lock);
+	p = peer_find(t, m->to);
+	c = p ? peer_pick(p, cls) : NULL;
+	if (!c) {
+		ret = -ENOTCONN;
+		goto drop;
+	}
+	if (c->q_frames + 1 > t->cfg.queue_frames ||
+	    c->q_bytes + tx->bytes > t->cfg.queue_bytes) {
+		if (cls != RB_WIRE_CLASS_CONTROL) {
+			ret = -ENOBUFS;
+			goto drop;
+		}
+		/* Control traffic: the newest matters, drop the oldest. */
+		while (!list_empty(&c->txq) &&
+		       (c->q_frames + 1 > t->cfg.queue_frames ||
+			c->q_bytes + tx->bytes > t->cfg.queue_bytes)) {
+			struct rb_tx *old = list_first_entry(&c->txq,
+							     struct rb_tx,
+							     node);
+
+			list_del(&old->node);
+			c->q_frames--;
+			c->q_bytes -= old->bytes;
+			atomic64_inc(&t->st.msgs_dropped);
+			tx_free(old);
+		}
+	}
+	txq_add_locked(c, tx);
+	queue_work(t->wq, &c->tx_work);
+	mutex_unlock(&t->lock);
+	return 0;
+
+drop:
+	mutex_unlock(&t->lock);
+	tx_free(tx);
+	return ret;
+}
+
+int rb_transport_send(struct rb_transport *t, const struct raft_msg *m)
+{
+	unsigned int noio = memalloc_noio_save();
+	int ret = do_send(t, m);
+
+	memalloc_noio_restore(noio);
+	if (ret)
+		atomic64_inc(&t->st.msgs_dropped);
+	return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* Timers and events                                                  */
+
+static void tick_work(struct work_struct *w)
+{
+	struct rb_transport *t = container_of(to_delayed_work(w),
+					      struct rb_transport, tick_work);
+	unsigned long now = jiffies;
+	unsigned long ka = msecs_to_jiffies(t->cfg.keepalive_ms);
+	unsigned long dead = msecs_to_jiffies(t->cfg.dead_ms);
+	struct rb_conn *c, *ping[16];
+	unsigned int noio = memalloc_noio_save();
+	int n = 0, i;
+
+	mutex_lock(&t->lock);
+	list_for_each_entry(c, &t->conns, node) {
+		switch (c->state) {
+		case CS_CONNECTING:
+		case CS_HANDSHAKE:
+			if (time_after(now, c->deadline))
+				conn_fail_locked(c, -ETIMEDOUT,
+						 "handshake timed out");
+			break;
+		case CS_UP:
+			if (t->cfg.dead_ms &&
+			    time_after(now, READ_ONCE(c->last_rx) + dead))
+				conn_fail_locked(c, -ETIMEDOUT,
+						 "peer silent");
+			else if (t->cfg.keepalive_ms &&
+				 n < (int)ARRAY_SIZE(ping) &&
+				 list_empty(&c->txq) && !c->tx_cur &&
+				 time_after(now, READ_ONCE(c->last_tx) + ka))
+				ping[n++] = c;
+			break;
+		default:
+			break;
+		}
+	}
+	/* Queue the PINGs with the lock held: the conns stay. */
+	for (i = 0; i < n; i++) {
+		struct rb_wire_ids ids = t->ids;
+		struct rb_tx *tx;
+
+		ids.peer = ping[i]->peer_id;
+		tx = tx_alloc(RB_WIRE_HDR_LEN + RB_WIRE_PING_LEN, 0);
+		if (!tx)
+			break;
+		rb_wire_encode_ping(&ids, RB_WIRE_PING, get_jiffies_64(),
+				    tx->buf);
+		txq_add_locked(ping[i], tx);
+		queue_work(t->wq, &ping[i]->tx_work);
+	}
+	if (!t->stopping)
+		queue_delayed_work(t->wq, &t->tick_work,
+				   msecs_to_jiffies(RB_TICK_MS));
+	mutex_unlock(&t->lock);
+	memalloc_noio_restore(noio);
+}
+
+/* Report peer state changes, in order; forget unaddressed idle peers. */
+static void event_work(struct work_struct *w)
+{
+	struct rb_transport *t = container_of(w, struct rb_transport,
+					      event_work);
+	struct { u64 id; bool up; } ev[8];
+	struct rb_peer *p, *tmp;
+	int n, i;
+
+	do {
+		n = 0;
+		mutex_lock(&t->lock);
+		if (t->stopping) {
+			mutex_unlock(&t->lock);
+			return;
+		}
+		list_for_each_entry_safe(p, tmp, &t->peers, node) {
+			if (p->up != p->reported_up &&
+			    n < (int)ARRAY_SIZE(ev)) {
+				p->reported_up = p->up;
+				ev[n].id = p->id;
+				ev[n++].up = p->up;
+			}
+			/* Seen only through its own dialing: forget it. */
+			if (!p->has_addr && !p->up && !p->reported_up &&
+			    !p->dialing[0] && !p->dialing[1]) {
+				list_del(&p->node);
+				kfree(p);
+			}
+		}
+		mutex_unlock(&t->lock);
+		for (i = 0; i < n; i++)
+			t->ops->peer_state(t->ctx, ev[i].id, ev[i].up);
+	} while (n == (int)ARRAY_SIZE(ev));
+}
+
+/* ------------------------------------------------------------------ */
+/* Peers                                                              */
+
+static bool addr_valid(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)ss)->sin_port != 0;
+	if (ss->ss_family == AF_INET6)
+		return ((const struct sockaddr_in6 *)ss)->sin6_port != 0;
+	return false;
+}
+
+int rb_transport_set_peer(struct rb_transport *t, u64 id,
+			  const struct sockaddr_storage *addr)
+{
+	struct rb_peer *p;
+	int ret = 0;
+
+	if (!id || id == t->ids.local || !addr_valid(addr))
+		return -EINVAL;
+	mutex_lock(&t->lock);
+	p = peer_find(t, id);
+	if (!p)
+		p = peer_new(t, id);
+	if (!p) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	if (!p->has_addr || memcmp(&p->addr, addr, sizeof(*addr))) {
+		p->addr = *addr;
+		p->has_addr = true;
+		p->failures = 0;
+		mod_delayed_work(t->wq, &p->connect_work, 0);
+	}
+out:
+	mutex_unlock(&t->lock);
+	return ret;
+}
+
+void rb_transport_remove_peer(struct rb_transport *t, u64 id)
+{
+	struct rb_conn *c;
+	struct rb_peer *p;
+
+	mutex_lock(&t->lock);
+	p = peer_find(t, id);
+	if (p)
+		list_del(&p->node);
+	list_for_each_entry(c, &t->conns, node)
+		if (c->peer_id == id)
+			conn_fail_locked(c, 0, "peer removed");
+	mutex_unlock(&t->lock);
+	if (p) {
+		cancel_delayed_work_sync(&p->connect_work);
+		kfree(p);
+	}
+}
+
+int rb_transport_peers(struct rb_transport *t,
+		       struct rb_transport_peer_info *info, int max)
+{
+	struct rb_peer *p;
+	struct rb_conn *c;
+	int n = 0, i;
+
+	mutex_lock(&t->lock);
+	list_for_each_entry(p, &t->peers, node) {
+		struct rb_transport_peer_info *pi;
+
+		if (n++ >= max)
+			continue;
+		pi = &info[n - 1];
+		memset(pi, 0, sizeof(*pi));
+		pi->id = p->id;
+		pi->has_addr = p->has_addr;
+		pi->addr = p->addr;
+		pi->failures = p->failures;
+		for (i = 0; i < RB_CLASSES; i++) {
+			if (p->conn[i])
+				pi->state[i] = RB_CONN_UP;
+			else if (p->dialing[i])
+				pi->state[i] = RB_CONN_CONNECTING;
+		}
+		list_for_each_entry(c, &t->conns, node)
+			if (c->peer_id == p->id)
+				pi->queued_frames += c->q_frames;
+	}
+	mutex_unlock(&t->lock);
+	return n;
+}
+
+void rb_transport_get_stats(struct rb_transport *t,
+			    struct rb_transport_stats *st)
+{
+	st->bytes_sent = atomic64_read(&t->st.bytes_sent);
+	st->bytes_received = atomic64_read(&t->st.bytes_received);
+	st->frames_sent = atomic64_read(&t->st.frames_sent);
+	st->frames_received = atomic64_read(&t->st.frames_received);
+	st->msgs_dropped = atomic64_read(&t->st.msgs_dropped);
+	st->bad_frames = atomic64_read(&t->st.bad_frames);
+	st->refused_peers = atomic64_read(&t->st.refused_peers);
+	st->refused_by_peer = atomic64_read(&t->st.refused_by_peer);
+	st->connects = atomic64_read(&t->st.connects);
+	st->reconnects = atomic64_read(&t->st.reconnects);
+	st->accepted = atomic64_read(&t->st.accepted);
+	st->conns_up = atomic64_read(&t->st.conns_up);
+	st->conns_lost = atomic64_read(&t->st.conns_lost);
+}
+
+/* ------------------------------------------------------------------ */
+/* Create / destroy                                                   */
+
+void rb_transport_config_default(struct rb_transport_config *cfg)
+{
+	cfg->backoff_min_ms = 100;
+	cfg->backoff_max_ms = 5000;
+	cfg->handshake_ms = 10000;
+	cfg->keepalive_ms = 2000;
+	cfg->dead_ms = 30000;
+	cfg->queue_frames = 1024;
+	cfg->queue_bytes = 64U << 20;
+	rb_wire_limits_default(&cfg->limits);
+}
+
+static int config_check(struct rb_transport_config *cfg)
+{
+	struct rb_wire_limits *l = &cfg->limits;
+
+	if (!cfg->backoff_min_ms || cfg->backoff_max_ms < cfg->backoff_min_ms ||
+	    !cfg->handshake_ms || !cfg->queue_frames || !cfg->queue_bytes)
+		return -EINVAL;
+	if (cfg->dead_ms && cfg->keepalive_ms >= cfg->dead_ms)
+		return -EINVAL;
+	if (l->max_meta_len < RB_WIRE_MSG_LEN || !l->max_entries ||
+	    l->max_payload_data > RAFTBLK_PL_MAX_DATA ||
+	    l->max_payload_len > RAFTBLK_PL_MAX_LEN)
+		return -EINVAL;
+	return 0;
+}
+
+static int listen_start(struct rb_transport *t)
+{
+	struct socket *sock;
+	struct sock *sk;
+	int ret;
+
+	ret = sock_create_kern(t->net, t->listen_addr.ss_family, SOCK_STREAM,
+			       IPPROTO_TCP, &sock);
+	if (ret)
+		return ret;
+	sk = sock->sk;
+	sock_set_reuseaddr(sk);
+	sk->sk_allocation = GFP_NOIO;
+	ret = kernel_bind(sock, (struct sockaddr *)&t->listen_addr,
+			  addr_len(&t->listen_addr));
+	if (!ret)
+		ret = kernel_listen(sock, RB_MAX_PENDING);
+	if (ret) {
+		sock_release(sock);
+		return ret;
+	}
+	write_lock_bh(&sk->sk_callback_lock);
+	t->listen_orig_data_ready = sk->sk_data_ready;
+	sk->sk_user_data = t;
+	sk->sk_data_ready = listen_data_ready;
+	write_unlock_bh(&sk->sk_callback_lock);
+	t->listener = sock;
+	return 0;
+}
+
+static void listen_stop(struct rb_transport *t)
+{
+	struct sock *sk = t->listener->sk;
+
+	write_lock_bh(&sk->sk_callback_lock);
+	sk->sk_user_data = NULL;
+	sk->sk_data_ready = t->listen_orig_data_ready;
+	write_unlock_bh(&sk->sk_callback_lock);
+	cancel_work_sync(&t->accept_work);
+	sock_release(t->listener);
+	t->listener = NULL;
+}
+
+int rb_transport_create(struct net *net, const struct sockaddr_storage *listen,
+			u64 node_id, const u8 cluster_uuid[RB_WIRE_UUID_LEN],
+			const struct rb_transport_config *cfg,
+			const struct rb_transport_ops *ops, void *ctx,
+			struct rb_transport **out)
+{
+	struct rb_transport *t;
+	int ret;
+
+	BUILD_BUG_ON(RB_WIRE_PL_FUA != RAFTBLK_PL_FUA);
+	BUILD_BUG_ON(RB_WIRE_PL_DISCARD != RAFTBLK_PL_DISCARD);
+	BUILD_BUG_ON(RB_WIRE_PL_WRITE_ZEROES != RAFTBLK_PL_WRITE_ZEROES);
+
+	*out = NULL;
+	if (!node_id || !addr_valid(listen) || !ops || !ops->deliver ||
+	    !ops->peer_state)
+		return -EINVAL;
+	t = kzalloc(sizeof(*t), GFP_KERNEL);
+	if (!t)
+		return -ENOMEM;
+	if (cfg)
+		t->cfg = *cfg;
+	else
+		rb_transport_config_default(&t->cfg);
+	ret = config_check(&t->cfg);
+	if (ret)
+		goto out_free;
+	t->net = get_net(net);
+	t->listen_addr = *listen;
+	memcpy(t->ids.cluster, cluster_uuid, RB_WIRE_UUID_LEN);
+	t->ids.local = node_id;
+	t->ops = ops;
+	t->ctx = ctx;
+	mutex_init(&t->lock);
+	INIT_LIST_HEAD(&t->peers);
+	INIT_LIST_HEAD(&t->conns);
+	INIT_WORK(&t->accept_work, accept_work);
+	INIT_WORK(&t->event_work, event_work);
+	INIT_DELAYED_WORK(&t->tick_work, tick_work);
+	/* Not ordered: close_work waits for the same conn's rx/tx work. */
+	t->wq = alloc_workqueue("raftblk_net%llu", WQ_UNBOUND | WQ_MEM_RECLAIM,
+				0, node_id);
+	if (!t->wq) {
+		ret = -ENOMEM;
+		goto out_net;
+	}
+	ret = listen_start(t);
+	if (ret)
+		goto out_wq;
+	queue_delayed_work(t->wq, &t->tick_work, msecs_to_jiffies(RB_TICK_MS));
+	*out = t;
+	return 0;
+
+out_wq:
+	destroy_workqueue(t->wq);
+out_net:
+	put_net(t->net);
+out_free:
+	kfree(t);
+	return ret;
+}
+
+void rb_transport_destroy(struct rb_transport *t)
+{
+	struct rb_peer *p, *tmp;
+	struct rb_conn *c;
+
+	if (!t)
+		return;
+	mutex_lock(&t->lock);
+	t->stopping = true;
+	mutex_unlock(&t->lock);
+	/* No new connection from outside, then no new work from timers. */
+	listen_stop(t);
+	cancel_delayed_work_sync(&t->tick_work);
+
+	mutex_lock(&t->lock);
+	list_for_each_entry(p, &t->peers, node)
+		cancel_delayed_work(&p->connect_work);
+	list_for_each_entry(c, &t->conns, node) {
+		/* From here on only our own work items queue work. */
+		conn_detach(c);
+		conn_fail_locked(c, -ESHUTDOWN, "shutting down");
+	}
+	mutex_unlock(&t->lock);
+
+	/* Close works, dials in progress, receives: all finish. */
+	drain_workqueue(t->wq);
+	WARN_ON_ONCE(!list_empty(&t->conns));
+
+	list_for_each_entry_safe(p, tmp, &t->peers, node) {
+		cancel_delayed_work_sync(&p->connect_work);
+		list_del(&p->node);
+		kfree(p);
+	}
+	destroy_workqueue(t->wq);
+	put_net(t->net);
+	mutex_destroy(&t->lock);
+	kfree(t);
+}

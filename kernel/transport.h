@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * transport.h - raftblk's kernel TCP transport between Raft nodes.
+ *
+ * One transport per device. It listens on the device's address in the
+ * network namespace that configured the device, keeps two TCP connections
+ * with every peer (control: votes, heartbeats, responses, TIMEOUT_NOW;
+ * bulk: APPEND with entries and SNAPSHOT, so small urgent messages never
+ * wait behind bulk data), frames messages with the wire codec (wire.h,
+ * Documentation/wire-protocol.rst), and hands received messages to the
+ * node driver. Message loss is normal (Raft retries): a full send queue or
+ * a missing connection drops the message and counts it.
+ *
+ * Connections are symmetric: whichever node knows the other's address
+ * dials; a connection accepted from a peer carries messages both ways. If
+ * both nodes dial at once, both keep the connection dialed by the node
+ * with the smaller id (two connections from the same dialer: the newer),
+ * so the two ends always agree.
+ *
+ * Contexts: every function here may sleep (process context) and none
+ * waits for the network. Callbacks (struct rb_transport_ops) run in
+ * process context from the transport's workqueue, without transport
+ * locks held; they may call rb_transport_send() but not
+ * rb_transport_destroy().
+ */
+#ifndef RAFTBLK_TRANSPORT_H
+#define RAFTBLK_TRANSPORT_H
+
+#include <linux/socket.h>
+#include <linux/types.h>
+
+#include "raft/raft.h"
+#include "wire.h"
+
+struct net;
+struct rb_transport;
+
+struct rb_transport_ops {
+	/*
+	 * A message from peer m->from (already validated by the wire
+	 * codec, m->to is this node). Ownership of m's content (the
+	 * entries array and the payload references) passes to the callee,
+	 * which must hand it to raft_step() (which consumes it) or release
+	 * it with raft_msg_free(); the struct itself belongs to the
+	 * transport and is reused after the call (copy it to keep it).
+	 * Called concurrently for different connections.
+	 */
+	void (*deliver)(void *ctx, struct raft_msg *m);
+	/*
+	 * Connectivity to a peer changed: up when a first connection to it
+	 * completed its handshake, down when none is left. Calls are
+	 * serialized and the last one tells the current state.
+	 */
+	void (*peer_state)(void *ctx, u64 peer_id, bool up);
+};
+
+struct rb_transport_config {
+	u32 backoff_min_ms;	/* first reconnect delay */
+	u32 backoff_max_ms;	/* reconnect delay doubles up to this */
+	u32 handshake_ms;	/* connect + HELLO must finish within */
+	u32 keepalive_ms;	/* PING on a connection idle that long */
+	u32 dead_ms;		/* drop a connection silent that long */
+	u32 queue_frames;	/* send queue bound per connection */
+	u32 queue_bytes;	/* ... and in bytes (frame + data) */
+	struct rb_wire_limits limits;
+};
+
+/* Defaults: backoff 100 ms .. 5 s, handshake 10 s, keepalive 2 s,
+ * dead 30 s (TCG is slow: generous), 1024 frames / 64 MiB per connection.
+ */
+void rb_transport_config_default(struct rb_transport_config *cfg);
+
+/*
+ * Create a transport listening on listen (AF_INET or AF_INET6) in net
+ * (a reference is taken) for node node_id of the cluster cluster_uuid.
+ * cfg NULL: defaults. Returns 0 or a negative errno (-EADDRINUSE, ...).
+ */
+int rb_transport_create(struct net *net, const struct sockaddr_storage *listen,
+			u64 node_id, const u8 cluster_uuid[RB_WIRE_UUID_LEN],
+			const struct rb_transport_config *cfg,
+			const struct rb_transport_ops *ops, void *ctx,
+			struct rb_transport **out);
+
+/* Clean shutdown: closes every socket, waits for every work item; no
+ * callback runs after it returns. No other call may run concurrently.
+ */
+void rb_transport_destroy(struct rb_transport *t);
+
+/* Add a peer or change its address; the transport keeps connections to
+ * it from then on. 0 or -EINVAL (bad id or address), -ENOMEM.
+ */
+int rb_transport_set_peer(struct rb_transport *t, u64 id,
+			  const struct sockaddr_storage *addr);
+
+/* Forget a peer: close its connections, stop dialing it. */
+void rb_transport_remove_peer(struct rb_transport *t, u64 id);
+
+/*
+ * Queue m (m->from must be this node) for m->to. Never waits for the
+ * network: the frame is encoded now (the payloads are referenced, not
+ * copied) and sent by the transport's workqueue. Returns 0 when queued,
+ * -ENOTCONN (no connection to m->to), -ENOBUFS (queue full), -EINVAL
+ * (not encodable), -ENOMEM; the message is then dropped and counted.
+ */
+int rb_transport_send(struct rb_transport *t, const struct raft_msg *m);
+
+struct rb_transport_stats {
+	u64 bytes_sent;
+	u64 bytes_received;
+	u64 frames_sent;
+	u64 frames_received;
+	u64 msgs_dropped;	/* send: no connection, queue full, ... */
+	u64 bad_frames;		/* malformed frames received (conn dropped) */
+	u64 refused_peers;	/* HELLOs this node refused */
+	u64 refused_by_peer;	/* REFUSEs received */
+	u64 connects;		/* outgoing connection attempts */
+	u64 reconnects;		/* attempts after a failure or a drop */
+	u64 accepted;		/* incoming connections accepted */
+	u64 conns_up;		/* handshakes completed */
+	u64 conns_lost;		/* established connections lost */
+};
+
+void rb_transport_get_stats(struct rb_transport *t,
+			    struct rb_transport_stats *st);
+
+enum rb_conn_state {
+	RB_CONN_NONE = 0,	/* no connection of that class */
+	RB_CONN_CONNECTING,	/* TCP connect or handshake in progress */
+	RB_CONN_UP,
+};
+
+struct rb_transport_peer_info {
+	u64 id;
+	bool has_addr;
+	struct sockaddr_storage addr;
+	u8 state[2];		/* enum rb_conn_state, [0] control [1] bulk */
+	u32 queued_frames;	/* waiting in both send queues */
+	u32 failures;		/* consecutive failed attempts (backoff) */
+};
+
+/*
+ * Fill up to max entries of info with the known peers (configured or
+ * seen connecting). Returns the number of peers known (may exceed max).
+ */
+int rb_transport_peers(struct rb_transport *t,
+		       struct rb_transport_peer_info *info, int max);
+
+/* ------------------------------------------------------------------ */
+/* Node addresses                                                     */
+
+/*
+ * In the Raft configuration a node's address is an opaque RAFT_ADDR_LEN
+ * (64) byte blob. raftblk stores a TCP endpoint in it as:
+ *
+ *   byte 0       format, 1
+ *   byte 1       family: 4 (IPv4) or 6 (IPv6)
+ *   bytes 2-3    port, big-endian (network order), not 0
+ *   bytes 4-7    IPv6 scope id, little-endian (0 for IPv4)
+ *   bytes 8-23   address: IPv4 in bytes 8-11 (network order, 12-23 zero),
+ *                or the 16 bytes of the IPv6 address
+ *   bytes 24-63  zero
+ *
+ * An all-zero blob means "no address".
+ */
+#define RB_ADDR_FORMAT		1
+#define RB_ADDR_STRLEN		64	/* "[ipv6%scope]:port" and NUL */
+
+int rb_addr_encode(const struct sockaddr_storage *ss, u8 blob[RAFT_ADDR_LEN]);
+/* 0, -ENOENT (all-zero blob) or -EINVAL (malformed). */
+int rb_addr_decode(const u8 blob[RAFT_ADDR_LEN], struct sockaddr_storage *ss);
+/* "10.0.0.1:7789" or "[fd00::1]:7789"; 0 or -EINVAL. */
+int rb_addr_parse(const char *str, struct sockaddr_storage *ss);
+/* The same notation, into buf of RB_ADDR_STRLEN bytes. */
+void rb_addr_format(const struct sockaddr_storage *ss, char *buf, size_t len);
+
+#endif /* RAFTBLK_TRANSPORT_H */
