@@ -205,6 +205,43 @@ check "status lists both devices" sh -c \
 check "destroy $MAX_NAME" raftctl destroy $MAX_NAME
 check "$MAX_NAME is gone" no_device $MAX_NAME
 
+# Errors of the backing disk reach the caller: raftblk1 over a
+# device-mapper device on /dev/vda whose table is swapped for "error".
+backing_errors() {
+	sz=$(cat /sys/block/vda/size)
+	check "dm device over /dev/vda" \
+		dmsetup create rbtest --table "0 $sz linear /dev/vda 0" || return
+	# No udev in the VM: the device-mapper node is devtmpfs's /dev/dm-N.
+	dm=/dev/dm-$(dmsetup info -c --noheadings -o minor rbtest)
+	check "create raftblk1 over the dm device" \
+		raftctl create raftblk1 --disk "$dm" || { dmsetup remove rbtest; return; }
+	dd if=/dev/urandom of=/tmp/errpat bs=64k count=4 2>/dev/null
+	check "write through raftblk1 while the disk works" dd if=/tmp/errpat \
+		of=/dev/raftblk1 bs=64k oflag=direct conv=fsync
+	check "switch the dm table to error" sh -c \
+		"dmsetup suspend rbtest && dmsetup load rbtest --table '0 $sz error' &&
+		 dmsetup resume rbtest"
+	check "an O_DIRECT write fails with the disk's error" sh -c \
+		"! dd if=/tmp/errpat of=/dev/raftblk1 bs=64k count=1 oflag=direct"
+	check "an O_DIRECT read fails with the disk's error" sh -c \
+		"! dd if=/dev/raftblk1 of=/dev/null bs=64k count=1 iflag=direct"
+	check "fsync (a flush) fails with the disk's error" sh -c \
+		"! dd if=/tmp/errpat of=/dev/raftblk1 bs=64k count=1 conv=fsync"
+	check "switch the dm table back to linear" sh -c \
+		"dmsetup suspend rbtest && dmsetup load rbtest --table '0 $sz linear /dev/vda 0' &&
+		 dmsetup resume rbtest"
+	check "I/O works again and the data is there" sh -c \
+		"dd if=/dev/raftblk1 bs=64k count=4 iflag=direct 2>/dev/null |
+			cmp - /tmp/errpat"
+	check "destroy raftblk1" raftctl destroy raftblk1
+	check "remove the dm device" dmsetup remove rbtest
+}
+if command -v dmsetup >/dev/null; then
+	backing_errors
+else
+	tap_skip "errors of the backing disk reach the caller" "no dmsetup in the image"
+fi
+
 # ---- destroy ----
 check "destroy $DEV" raftctl destroy $DEV
 check "$DEV is gone" no_device $DEV
