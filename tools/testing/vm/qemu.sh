@@ -13,6 +13,24 @@ VM_NETNS=${VM_NETNS:-}
 
 vm_log() { echo "$(date +%H:%M:%S) $*" >>"$results/host.log"; }
 
+# Namespaces of earlier runs whose harness died without cleaning up (e.g.
+# SIGKILL): kill what still runs in them and delete them.
+vm_reap_stale() {
+	local ns pid
+	for ns in $(ip netns list 2>/dev/null | awk '{print $1}'); do
+		case $ns in raftblk-vm-*) ;; *) continue ;; esac
+		pid=${ns#raftblk-vm-}
+		[[ $pid =~ ^[0-9]+$ ]] || continue
+		kill -0 "$pid" 2>/dev/null && continue
+		for p in $(ip netns pids "$ns" 2>/dev/null); do
+			kill -KILL "$p" 2>/dev/null
+		done
+		ip netns del "$ns" 2>/dev/null &&
+			echo "run: removed stale network namespace $ns" >&2
+	done
+	return 0
+}
+
 # Bridge br0 and tap1..tapN inside a fresh namespace; QEMU runs there too,
 # so nothing touches the host's own network.
 vm_net_setup() { # nodes
@@ -41,7 +59,7 @@ vm_start() { # node
 	[ -p "$mon.in" ] || mkfifo "$mon.in" "$mon.out" || return 1
 	local cmdline="console=ttyS0,115200 quiet panic=-1 oops=panic"
 	cmdline="$cmdline rbvm.node=$i rbvm.nodes=$nodes rbvm.boot=$boot"
-	cmdline="$cmdline rbvm.scenario=$scenario"
+	cmdline="$cmdline rbvm.scenario=$scenario ${VM_APPEND:-}"
 	local cpu=max
 	[ "$accel" = kvm ] && cpu=host
 	ip netns exec "$VM_NETNS" qemu-system-x86_64 \

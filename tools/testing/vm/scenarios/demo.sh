@@ -11,15 +11,24 @@ step() { # title
 	echo "=== $* ==="
 }
 # show CMD... : print "$ CMD", run it, print its output; a TAP test.
+# show_sh SCRIPT : the same for a shell command line.
+show_as=""
+show_sh() {
+	show_as=$1
+	show sh -c "$1"
+	rc=$?
+	show_as=""
+	return $rc
+}
 show() {
-	echo "\$ $*"
+	echo "\$ ${show_as:-$*}"
 	"$@" >/tmp/show.out 2>&1
 	rc=$?
 	sed 's/^/    /' /tmp/show.out
 	if [ $rc -eq 0 ]; then
-		tap_ok "$*"
+		tap_ok "${show_as:-$*}"
 	else
-		tap_fail "$*" "exit code $rc"
+		tap_fail "${show_as:-$*}" "exit code $rc"
 	fi
 	return $rc
 }
@@ -27,7 +36,7 @@ show() {
 echo "node$NODE of $NODES, address $ADDR, kernel $(uname -r)"
 step "load the module"
 show insmod "$RAFTBLK_KO" || finish
-show sh -c 'grep ^raftblk /proc/modules'
+show_sh 'grep ^raftblk /proc/modules'
 
 step "create /dev/raftblk0 over /dev/vdb"
 show raftctl create raftblk0 --disk /dev/vdb || finish
@@ -39,9 +48,9 @@ show mkfs.ext4 -q -L demo /dev/raftblk0 || finish
 show mount /dev/raftblk0 /mnt || finish
 
 step "write some files"
-show sh -c 'echo "hello from raftblk on node'"$NODE"'" >/mnt/hello.txt'
+show_sh "echo 'hello from raftblk on node$NODE' >/mnt/hello.txt"
 show dd if=/dev/urandom of=/mnt/random.bin bs=1M count=16 conv=fsync
-show sh -c 'cd /mnt && sha256sum hello.txt random.bin | tee /tmp/sums'
+show_sh 'cd /mnt && sha256sum hello.txt random.bin | tee /tmp/sums'
 show df -h /mnt
 show ls -l /mnt
 show raftctl status --json
@@ -50,7 +59,7 @@ step "unmount, check, remount, verify"
 show umount /mnt
 show fsck.ext4 -f -n /dev/raftblk0
 show mount /dev/raftblk0 /mnt
-show sh -c 'cd /mnt && sha256sum -c /tmp/sums'
+show_sh 'cd /mnt && sha256sum -c /tmp/sums'
 show umount /mnt
 
 step "tear down"
