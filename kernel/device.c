@@ -113,9 +113,9 @@ int raftblk_device_create(struct net *net, const char *name,
 
 	list_add_tail(&dev->list, &raftblk_devices);
 	raftblk_devices_gen++;
-	mutex_unlock(&raftblk_devices_lock);
 	pr_info("%s: created over %s (%llu sectors)\n", dev->name,
 		dev->disk_path, (unsigned long long)get_capacity(dev->disk));
+	mutex_unlock(&raftblk_devices_lock);
 	return 0;
 
 close:
