@@ -1,0 +1,687 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ondisk.c - encoder, decoder and recovery scan for raftblk's on-disk
+ * format (see ondisk.h and Documentation/on-disk-format.rst).
+ *
+ * Portable: builds in the kernel and in userspace. All integers are
+ * little-endian on disk and are (de)serialised byte by byte, so the code
+ * needs neither endian nor unaligned-access helpers.
+ */
+#include "ondisk.h"
+#include "crc32c.h"
+
+/* ------------------------------------------------------------------ */
+/* Byte order                                                         */
+
+static void put_le32(u8 *p, u32 v)
+{
+	p[0] = v;
+	p[1] = v >> 8;
+	p[2] = v >> 16;
+	p[3] = v >> 24;
+}
+
+static void put_le64(u8 *p, u64 v)
+{
+	put_le32(p, (u32)v);
+	put_le32(p + 4, (u32)(v >> 32));
+}
+
+static u32 get_le32(const u8 *p)
+{
+	return (u32)p[0] | (u32)p[1] << 8 | (u32)p[2] << 16 |
+		(u32)p[3] << 24;
+}
+
+static u64 get_le64(const u8 *p)
+{
+	return (u64)get_le32(p) | (u64)get_le32(p + 4) << 32;
+}
+
+static bool all_zero(const u8 *p, u32 len)
+{
+	while (len--)
+		if (*p++)
+			return false;
+	return true;
+}
+
+#define FAIL(code, reason)			\
+	do {					\
+		if (why)			\
+			*why = (reason);	\
+		return -(code);			\
+	} while (0)
+
+/* ------------------------------------------------------------------ */
+/* Membership                                                         */
+
+int raftblk_conf_check(const struct raft_conf *conf, const char **why)
+{
+	u32 i, j;
+
+	if (conf->n > RAFT_MAX_NODES)
+		FAIL(RAFTBLK_OD_EINVAL, "membership: too many nodes");
+	for (i = 0; i < conf->n; i++) {
+		const struct raft_node *nd = &conf->nodes[i];
+
+		if (nd->id == RAFT_NONE)
+			FAIL(RAFTBLK_OD_EINVAL, "membership: node id 0");
+		if (nd->role != RAFT_VOTER && nd->role != RAFT_LEARNER)
+			FAIL(RAFTBLK_OD_EINVAL, "membership: unknown role");
+		for (j = 0; j < i; j++)
+			if (conf->nodes[j].id == nd->id)
+				FAIL(RAFTBLK_OD_EINVAL,
+				     "membership: duplicate node id");
+	}
+	return 0;
+}
+
+/* On-disk membership: n (u32) at the given offset - 4, then
+ * RAFT_MAX_NODES slots of CONF_NODE_SIZE bytes.
+ */
+#define CONF_NODE_SIZE		80
+#define CONF_NODE_ID		0
+#define CONF_NODE_ROLE		8
+#define CONF_NODE_RSVD		9	/* 7 bytes, zero */
+#define CONF_NODE_ADDR		16
+#define CONF_SIZE		(RAFT_MAX_NODES * CONF_NODE_SIZE)
+
+static void conf_encode(u8 *p, const struct raft_conf *conf)
+{
+	u32 i;
+
+	memset(p, 0, CONF_SIZE);
+	for (i = 0; i < conf->n; i++) {
+		u8 *q = p + i * CONF_NODE_SIZE;
+
+		put_le64(q + CONF_NODE_ID, conf->nodes[i].id);
+		q[CONF_NODE_ROLE] = conf->nodes[i].role;
+		memcpy(q + CONF_NODE_ADDR, conf->nodes[i].addr, RAFT_ADDR_LEN);
+	}
+}
+
+static int conf_decode(const u8 *p, u32 n, struct raft_conf *conf,
+		       const char **why)
+{
+	u32 i;
+
+	memset(conf, 0, sizeof(*conf));
+	if (n > RAFT_MAX_NODES)
+		FAIL(RAFTBLK_OD_EBADMSG, "membership: too many nodes");
+	conf->n = n;
+	for (i = 0; i < RAFT_MAX_NODES; i++) {
+		const u8 *q = p + i * CONF_NODE_SIZE;
+
+		if (i >= n) {
+			if (!all_zero(q, CONF_NODE_SIZE))
+				FAIL(RAFTBLK_OD_EBADMSG,
+				     "membership: unused slot not zero");
+			continue;
+		}
+		if (!all_zero(q + CONF_NODE_RSVD, CONF_NODE_ADDR -
+			      CONF_NODE_RSVD))
+			FAIL(RAFTBLK_OD_EBADMSG,
+			     "membership: reserved bytes not zero");
+		conf->nodes[i].id = get_le64(q + CONF_NODE_ID);
+		conf->nodes[i].role = q[CONF_NODE_ROLE];
+		memcpy(conf->nodes[i].addr, q + CONF_NODE_ADDR, RAFT_ADDR_LEN);
+	}
+	return raftblk_conf_check(conf, why) ? -RAFTBLK_OD_EBADMSG : 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Layout                                                             */
+
+#define MIB (1024ULL * 1024)
+
+static bool aligned(u64 v)
+{
+	return !(v & (RAFTBLK_OD_BLOCK - 1));
+}
+
+int raftblk_layout_check(u64 log_off, u64 log_size, u64 data_off,
+			 u64 data_size, u64 dev_size, const char **why)
+{
+	if (log_off < RAFTBLK_SB_AREA || !aligned(log_off))
+		FAIL(RAFTBLK_OD_EINVAL, "layout: bad log area offset");
+	if (log_size < RAFTBLK_LOG_MIN_SIZE ||
+	    log_size > RAFTBLK_LOG_MAX_SIZE || !aligned(log_size))
+		FAIL(RAFTBLK_OD_EINVAL, "layout: bad log area size");
+	if (log_off > ~0ULL - log_size)
+		FAIL(RAFTBLK_OD_EINVAL, "layout: log area overflows");
+	if (data_off < log_off + log_size || !aligned(data_off))
+		FAIL(RAFTBLK_OD_EINVAL, "layout: bad data area offset");
+	if (!data_size || !aligned(data_size))
+		FAIL(RAFTBLK_OD_EINVAL, "layout: bad data area size");
+	if (data_off > ~0ULL - data_size)
+		FAIL(RAFTBLK_OD_EINVAL, "layout: data area overflows");
+	if (dev_size && data_off + data_size > dev_size)
+		FAIL(RAFTBLK_OD_EINVAL, "layout: data area beyond device end");
+	return 0;
+}
+
+int raftblk_layout_default(u64 dev_size, u64 log_size, u64 *log_off,
+			   u64 *log_size_out, u64 *data_off, u64 *data_size,
+			   const char **why)
+{
+	u64 doff;
+
+	if (!log_size) {
+		log_size = dev_size / 16;
+		if (log_size < 16 * MIB)
+			log_size = 16 * MIB;
+		if (log_size > 1024 * MIB)
+			log_size = 1024 * MIB;
+		log_size &= ~(MIB - 1);
+	}
+	if (log_size < RAFTBLK_LOG_MIN_SIZE ||
+	    log_size > RAFTBLK_LOG_MAX_SIZE || !aligned(log_size))
+		FAIL(RAFTBLK_OD_EINVAL, "layout: bad log area size");
+	/* data area starts on the MiB after the log area */
+	doff = (MIB + log_size + MIB - 1) & ~(MIB - 1);
+	if (dev_size < doff + MIB)
+		FAIL(RAFTBLK_OD_ENOSPC, "layout: device too small");
+	*log_off = MIB;
+	*log_size_out = log_size;
+	*data_off = doff;
+	*data_size = (dev_size - doff) & ~(u64)(RAFTBLK_OD_BLOCK - 1);
+	return raftblk_layout_check(*log_off, *log_size_out, *data_off,
+				    *data_size, dev_size, why);
+}
+
+/* ------------------------------------------------------------------ */
+/* Superblock                                                         */
+
+#define SB_MAGIC	0	/* 8 */
+#define SB_VERSION	8	/* 4 */
+#define SB_LEN		12	/* 4: bytes covered, RAFTBLK_SB_SIZE */
+#define SB_SEQ		16
+#define SB_UUID		24	/* 16 */
+#define SB_NODE_ID	40
+#define SB_TERM		48
+#define SB_VOTE		56
+#define SB_COMMIT	64
+#define SB_LOG_OFF	72
+#define SB_LOG_SIZE	80
+#define SB_DATA_OFF	88
+#define SB_DATA_SIZE	96
+#define SB_NONCE	104
+#define SB_EPOCH	112
+#define SB_EPOCH_INDEX	120
+#define SB_LOG_START	128
+#define SB_SNAP_INDEX	136
+#define SB_SNAP_TERM	144
+#define SB_FLAGS	152	/* 4, zero */
+#define SB_CONF_N	156	/* 4 */
+#define SB_CONF		160	/* CONF_SIZE */
+#define SB_RSVD		(SB_CONF + CONF_SIZE)	/* zero up to SB_CRC */
+#define SB_CRC		(RAFTBLK_SB_SIZE - 4)
+
+static int sb_check(const struct raftblk_sb *sb, u64 dev_size, int code,
+		    const char **why)
+{
+	int err;
+
+	if (!sb->seq)
+		FAIL(code, "superblock: sequence number 0");
+	if (sb->node_id == RAFT_NONE)
+		FAIL(code, "superblock: node id 0");
+	err = raftblk_layout_check(sb->log_off, sb->log_size, sb->data_off,
+				   sb->data_size, 0, why);
+	if (err)
+		return -code;
+	if (dev_size && sb->data_off + sb->data_size > dev_size)
+		FAIL(RAFTBLK_OD_EINVAL,
+		     "superblock: areas extend beyond the device");
+	if (sb->snap.index > sb->hs.commit)
+		FAIL(code, "superblock: compaction point beyond commit");
+	if (sb->snap.term > sb->hs.term)
+		FAIL(code, "superblock: compaction term beyond current term");
+	if ((sb->snap.index == 0) != (sb->snap.term == 0))
+		FAIL(code, "superblock: compaction index/term mismatch");
+	if (sb->snap.index == ~0ULL)
+		FAIL(code, "superblock: compaction index overflows");
+	/* Room for positions up to two laps past the start. */
+	if (sb->log_start > ~0ULL - 2 * sb->log_size)
+		FAIL(code, "superblock: log start position overflows");
+	if (raftblk_conf_check(&sb->snap.conf, why))
+		return -code;
+	return 0;
+}
+
+int raftblk_sb_encode(const struct raftblk_sb *sb, void *buf,
+		      const char **why)
+{
+	u8 *p = buf;
+	int err;
+
+	err = sb_check(sb, 0, RAFTBLK_OD_EINVAL, why);
+	if (err)
+		return err;
+	memset(p, 0, RAFTBLK_SB_SIZE);
+	memcpy(p + SB_MAGIC, RAFTBLK_SB_MAGIC, 8);
+	put_le32(p + SB_VERSION, RAFTBLK_OD_FORMAT_VERSION);
+	put_le32(p + SB_LEN, RAFTBLK_SB_SIZE);
+	put_le64(p + SB_SEQ, sb->seq);
+	memcpy(p + SB_UUID, sb->uuid, RAFTBLK_UUID_LEN);
+	put_le64(p + SB_NODE_ID, sb->node_id);
+	put_le64(p + SB_TERM, sb->hs.term);
+	put_le64(p + SB_VOTE, sb->hs.vote);
+	put_le64(p + SB_COMMIT, sb->hs.commit);
+	put_le64(p + SB_LOG_OFF, sb->log_off);
+	put_le64(p + SB_LOG_SIZE, sb->log_size);
+	put_le64(p + SB_DATA_OFF, sb->data_off);
+	put_le64(p + SB_DATA_SIZE, sb->data_size);
+	put_le64(p + SB_NONCE, sb->log_nonce);
+	put_le64(p + SB_EPOCH, sb->log_epoch);
+	put_le64(p + SB_EPOCH_INDEX, sb->epoch_index);
+	put_le64(p + SB_LOG_START, sb->log_start);
+	put_le64(p + SB_SNAP_INDEX, sb->snap.index);
+	put_le64(p + SB_SNAP_TERM, sb->snap.term);
+	put_le32(p + SB_CONF_N, sb->snap.conf.n);
+	conf_encode(p + SB_CONF, &sb->snap.conf);
+	put_le32(p + SB_CRC, raftblk_crc32c(p, SB_CRC));
+	return 0;
+}
+
+int raftblk_sb_decode(const void *buf, u32 len, u64 dev_size,
+		      struct raftblk_sb *sb, const char **why)
+{
+	const u8 *p = buf;
+	int err;
+
+	memset(sb, 0, sizeof(*sb));
+	if (len < RAFTBLK_SB_SIZE)
+		FAIL(RAFTBLK_OD_EBADMSG, "superblock: short buffer");
+	if (memcmp(p + SB_MAGIC, RAFTBLK_SB_MAGIC, 8))
+		FAIL(RAFTBLK_OD_EBADMSG, "superblock: bad magic");
+	if (get_le32(p + SB_CRC) != raftblk_crc32c(p, SB_CRC))
+		FAIL(RAFTBLK_OD_EBADMSG, "superblock: bad checksum");
+	if (get_le32(p + SB_VERSION) != RAFTBLK_OD_FORMAT_VERSION)
+		FAIL(RAFTBLK_OD_EBADMSG, "superblock: unknown format version");
+	if (get_le32(p + SB_LEN) != RAFTBLK_SB_SIZE)
+		FAIL(RAFTBLK_OD_EBADMSG, "superblock: bad length");
+	if (get_le32(p + SB_FLAGS))
+		FAIL(RAFTBLK_OD_EBADMSG, "superblock: unknown flags");
+	if (!all_zero(p + SB_RSVD, SB_CRC - SB_RSVD))
+		FAIL(RAFTBLK_OD_EBADMSG, "superblock: reserved bytes not zero");
+	sb->seq = get_le64(p + SB_SEQ);
+	memcpy(sb->uuid, p + SB_UUID, RAFTBLK_UUID_LEN);
+	sb->node_id = get_le64(p + SB_NODE_ID);
+	sb->hs.term = get_le64(p + SB_TERM);
+	sb->hs.vote = get_le64(p + SB_VOTE);
+	sb->hs.commit = get_le64(p + SB_COMMIT);
+	sb->log_off = get_le64(p + SB_LOG_OFF);
+	sb->log_size = get_le64(p + SB_LOG_SIZE);
+	sb->data_off = get_le64(p + SB_DATA_OFF);
+	sb->data_size = get_le64(p + SB_DATA_SIZE);
+	sb->log_nonce = get_le64(p + SB_NONCE);
+	sb->log_epoch = get_le64(p + SB_EPOCH);
+	sb->epoch_index = get_le64(p + SB_EPOCH_INDEX);
+	sb->log_start = get_le64(p + SB_LOG_START);
+	sb->snap.index = get_le64(p + SB_SNAP_INDEX);
+	sb->snap.term = get_le64(p + SB_SNAP_TERM);
+	err = conf_decode(p + SB_CONF, get_le32(p + SB_CONF_N),
+			  &sb->snap.conf, why);
+	if (err)
+		return err;
+	return sb_check(sb, dev_size, RAFTBLK_OD_EBADMSG, why);
+}
+
+int raftblk_sb_pick(const void *area, u32 len, u64 dev_size,
+		    struct raftblk_sb *sb, u32 *slot, const char **why)
+{
+	const u8 *p = area;
+	struct raftblk_sb s[RAFTBLK_SB_SLOTS];
+	const char *w[RAFTBLK_SB_SLOTS] = { NULL, NULL };
+	int err[RAFTBLK_SB_SLOTS];
+	u32 i, best;
+
+	if (len < RAFTBLK_SB_AREA)
+		FAIL(RAFTBLK_OD_EBADMSG, "superblock: short buffer");
+	for (i = 0; i < RAFTBLK_SB_SLOTS; i++)
+		err[i] = raftblk_sb_decode(p + i * RAFTBLK_SB_SIZE,
+					   RAFTBLK_SB_SIZE, dev_size, &s[i],
+					   &w[i]);
+	if (err[0] && err[1]) {
+		if (why)
+			*why = w[0];
+		return err[0];
+	}
+	if (!err[0] && !err[1]) {
+		if (s[0].seq == s[1].seq)
+			FAIL(RAFTBLK_OD_EBADMSG,
+			     "superblock: both slots have the same sequence");
+		if (memcmp(s[0].uuid, s[1].uuid, RAFTBLK_UUID_LEN) ||
+		    s[0].node_id != s[1].node_id)
+			FAIL(RAFTBLK_OD_EBADMSG,
+			     "superblock: slots belong to different nodes");
+		best = s[1].seq > s[0].seq;
+	} else {
+		best = err[0] ? 1 : 0;
+	}
+	*sb = s[best];
+	*slot = best;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Log records                                                        */
+
+#define REC_MAGIC	0	/* 8 */
+#define REC_LEN		8	/* 4 */
+#define REC_DATA_LEN	12	/* 4 */
+#define REC_NONCE	16
+#define REC_EPOCH	24
+#define REC_LAP		32
+#define REC_INDEX	40
+#define REC_TERM	48
+#define REC_PREV_TERM	56
+#define REC_TYPE	64	/* 1 */
+#define REC_CC_OP	65	/* 1 */
+#define REC_RSVD1	66	/* 2, zero */
+#define REC_DATA_CRC	68	/* 4 */
+#define REC_CC_ID	72
+#define REC_CC_ADDR	80	/* RAFT_ADDR_LEN */
+#define REC_SECTOR	144
+#define REC_PL_LEN	152	/* 4 */
+#define REC_PL_FLAGS	156	/* 4 */
+#define REC_RSVD2	160	/* zero up to REC_CRC */
+#define REC_CRC		(RAFTBLK_REC_HDR_SIZE - 4)
+
+static int rec_check(const struct raftblk_rec *r,
+		     const struct raftblk_rec_ctx *ctx, int code,
+		     const char **why)
+{
+	u32 nodata;
+
+	if (r->data_len > RAFTBLK_REC_MAX_DATA || (r->data_len & 511))
+		FAIL(code, "record: bad data length");
+	if (r->rec_len != raftblk_rec_len(r->data_len))
+		FAIL(code, "record: length does not match data length");
+	if (r->rec_len > ctx->log_size)
+		FAIL(code, "record: longer than the log area");
+	if (!r->data_len && r->data_crc)
+		FAIL(code, "record: data checksum without data");
+	if (r->nonce != ctx->nonce)
+		FAIL(code, "record: belongs to another log (nonce)");
+	if (r->lap > (~0ULL - 2 * ctx->log_size) / ctx->log_size)
+		FAIL(code, "record: lap number overflows");
+	if (!r->index || r->index == ~0ULL)
+		FAIL(code, "record: bad index");
+	if (!r->term)
+		FAIL(code, "record: term 0");
+	if (r->prev_term > r->term)
+		FAIL(code, "record: previous term above term");
+	if ((r->index == 1) != (r->prev_term == 0))
+		FAIL(code, "record: bad previous term");
+
+	if (r->type == RAFTBLK_REC_WRAP) {
+		if (r->cc.op || r->cc.id ||
+		    !all_zero(r->cc.addr, RAFT_ADDR_LEN) || r->sector ||
+		    r->len || r->flags || r->data_len)
+			FAIL(code, "record: wrap marker with entry fields");
+		return 0;
+	}
+	if (r->type == RAFT_ENTRY_CONF) {
+		if (r->cc.op < RAFT_CONF_ADD_LEARNER ||
+		    r->cc.op > RAFT_CONF_DEMOTE)
+			FAIL(code, "record: unknown membership change");
+		if (r->cc.id == RAFT_NONE)
+			FAIL(code, "record: membership change for node 0");
+	} else {
+		if (r->type != RAFT_ENTRY_NORMAL &&
+		    r->type != RAFT_ENTRY_NOOP &&
+		    r->type != RAFT_ENTRY_BARRIER)
+			FAIL(code, "record: unknown entry type");
+		if (r->cc.op || r->cc.id ||
+		    !all_zero(r->cc.addr, RAFT_ADDR_LEN))
+			FAIL(code, "record: membership fields in a non-conf entry");
+	}
+
+	if (r->type != RAFT_ENTRY_NORMAL || !r->len) {
+		if (r->sector || r->len || r->flags || r->data_len)
+			FAIL(code, "record: payload fields in an entry without payload");
+		return 0;
+	}
+	if (r->flags & ~RAFTBLK_REC_F_ALL)
+		FAIL(code, "record: unknown payload flags");
+	nodata = r->flags & (RAFTBLK_REC_F_DISCARD | RAFTBLK_REC_F_WRITE_ZEROES);
+	if (nodata == (RAFTBLK_REC_F_DISCARD | RAFTBLK_REC_F_WRITE_ZEROES))
+		FAIL(code, "record: both discard and write-zeroes");
+	if ((r->len & 511) || r->len > RAFTBLK_REC_MAX_LEN)
+		FAIL(code, "record: bad payload length");
+	if (nodata ? r->data_len != 0 : r->data_len != r->len)
+		FAIL(code, "record: payload length does not match data");
+	if (r->sector > (ctx->data_size >> 9) ||
+	    r->len > ctx->data_size - (r->sector << 9))
+		FAIL(code, "record: payload beyond the data area");
+	return 0;
+}
+
+int raftblk_rec_encode(const struct raftblk_rec *r,
+		       const struct raftblk_rec_ctx *ctx, void *buf,
+		       const char **why)
+{
+	struct raftblk_rec t = *r;
+	u8 *p = buf;
+	int err;
+
+	if (t.data_len > RAFTBLK_REC_MAX_DATA)
+		FAIL(RAFTBLK_OD_EINVAL, "record: bad data length");
+	t.rec_len = raftblk_rec_len(t.data_len);
+	err = rec_check(&t, ctx, RAFTBLK_OD_EINVAL, why);
+	if (err)
+		return err;
+	memset(p, 0, RAFTBLK_REC_HDR_SIZE);
+	memcpy(p + REC_MAGIC, RAFTBLK_REC_MAGIC, 8);
+	put_le32(p + REC_LEN, t.rec_len);
+	put_le32(p + REC_DATA_LEN, t.data_len);
+	put_le64(p + REC_NONCE, t.nonce);
+	put_le64(p + REC_EPOCH, t.epoch);
+	put_le64(p + REC_LAP, t.lap);
+	put_le64(p + REC_INDEX, t.index);
+	put_le64(p + REC_TERM, t.term);
+	put_le64(p + REC_PREV_TERM, t.prev_term);
+	p[REC_TYPE] = t.type;
+	p[REC_CC_OP] = t.cc.op;
+	put_le32(p + REC_DATA_CRC, t.data_crc);
+	put_le64(p + REC_CC_ID, t.cc.id);
+	memcpy(p + REC_CC_ADDR, t.cc.addr, RAFT_ADDR_LEN);
+	put_le64(p + REC_SECTOR, t.sector);
+	put_le32(p + REC_PL_LEN, t.len);
+	put_le32(p + REC_PL_FLAGS, t.flags);
+	put_le32(p + REC_CRC, raftblk_crc32c(p, REC_CRC));
+	return 0;
+}
+
+int raftblk_rec_decode(const void *buf, u32 len,
+		       const struct raftblk_rec_ctx *ctx,
+		       struct raftblk_rec *r, const char **why)
+{
+	const u8 *p = buf;
+
+	memset(r, 0, sizeof(*r));
+	if (len < RAFTBLK_REC_HDR_SIZE)
+		FAIL(RAFTBLK_OD_EBADMSG, "record: short buffer");
+	if (memcmp(p + REC_MAGIC, RAFTBLK_REC_MAGIC, 8))
+		FAIL(RAFTBLK_OD_EBADMSG, "record: bad magic");
+	if (get_le32(p + REC_CRC) != raftblk_crc32c(p, REC_CRC))
+		FAIL(RAFTBLK_OD_EBADMSG, "record: bad checksum");
+	if (p[REC_RSVD1] || p[REC_RSVD1 + 1] ||
+	    !all_zero(p + REC_RSVD2, REC_CRC - REC_RSVD2))
+		FAIL(RAFTBLK_OD_EBADMSG, "record: reserved bytes not zero");
+	r->rec_len = get_le32(p + REC_LEN);
+	r->data_len = get_le32(p + REC_DATA_LEN);
+	r->nonce = get_le64(p + REC_NONCE);
+	r->epoch = get_le64(p + REC_EPOCH);
+	r->lap = get_le64(p + REC_LAP);
+	r->index = get_le64(p + REC_INDEX);
+	r->term = get_le64(p + REC_TERM);
+	r->prev_term = get_le64(p + REC_PREV_TERM);
+	r->type = p[REC_TYPE];
+	r->cc.op = p[REC_CC_OP];
+	r->data_crc = get_le32(p + REC_DATA_CRC);
+	r->cc.id = get_le64(p + REC_CC_ID);
+	memcpy(r->cc.addr, p + REC_CC_ADDR, RAFT_ADDR_LEN);
+	r->sector = get_le64(p + REC_SECTOR);
+	r->len = get_le32(p + REC_PL_LEN);
+	r->flags = get_le32(p + REC_PL_FLAGS);
+	return rec_check(r, ctx, RAFTBLK_OD_EBADMSG, why);
+}
+
+/* ------------------------------------------------------------------ */
+/* The ring                                                           */
+
+u64 raftblk_ring_place(u64 log_size, u64 head, u32 rec_len)
+{
+	u64 off = raftblk_ring_off(log_size, head);
+
+	if (off + rec_len > log_size)
+		return head - off + log_size;
+	return head;
+}
+
+int raftblk_ring_reserve(u64 log_size, u64 tail, u64 head, u32 rec_len,
+			 u64 *end)
+{
+	u64 pos;
+
+	if (head < tail || rec_len > log_size)
+		return -RAFTBLK_OD_ENOSPC;
+	pos = raftblk_ring_place(log_size, head, rec_len);
+	if (pos + rec_len - tail > log_size)
+		return -RAFTBLK_OD_ENOSPC;
+	*end = pos + rec_len;
+	return 0;
+}
+
+/*
+ * Is the record r, read at absolute position pos, the next one of the log?
+ * want_index/prev_term/min_epoch describe what the log needs next.
+ */
+static int scan_match(const struct raftblk_sb *sb, const struct raftblk_rec *r,
+		      u64 pos, raft_index want_index, raft_term prev_term,
+		      u64 min_epoch, const char **why)
+{
+	u64 off = raftblk_ring_off(sb->log_size, pos);
+
+	if (r->lap != raftblk_ring_lap(sb->log_size, pos))
+		FAIL(RAFTBLK_OD_ESTALE, "record: from another lap");
+	if (r->index != want_index)
+		FAIL(RAFTBLK_OD_ESTALE, "record: not the next index");
+	if (r->epoch > sb->log_epoch || r->epoch < min_epoch)
+		FAIL(RAFTBLK_OD_ESTALE, "record: from a truncated suffix (epoch)");
+	if (r->index > sb->epoch_index && r->epoch != sb->log_epoch)
+		FAIL(RAFTBLK_OD_ESTALE,
+		     "record: written before the last truncation (epoch)");
+	if (r->prev_term != prev_term)
+		FAIL(RAFTBLK_OD_ESTALE,
+		     "record: does not follow the previous entry (term)");
+	if (off + r->rec_len > sb->log_size)
+		FAIL(RAFTBLK_OD_EBADMSG, "record: crosses the end of the ring");
+	if (pos + r->rec_len - sb->log_start > sb->log_size)
+		FAIL(RAFTBLK_OD_ESTALE, "record: log longer than the ring");
+	return 0;
+}
+
+/* Read and match the header at absolute position pos. */
+static int scan_read(const struct raftblk_sb *sb,
+		     const struct raftblk_scan_ops *ops, void *ctx, void *buf,
+		     u64 pos, raft_index want_index, raft_term prev_term,
+		     u64 min_epoch, struct raftblk_rec *r, const char **why,
+		     bool *io_err)
+{
+	const struct raftblk_rec_ctx rctx = {
+		.log_size = sb->log_size,
+		.data_size = sb->data_size,
+		.nonce = sb->log_nonce,
+	};
+	int err;
+
+	err = ops->read_hdr(ctx, raftblk_ring_off(sb->log_size, pos), buf);
+	if (err) {
+		*io_err = true;
+		return err;
+	}
+	err = raftblk_rec_decode(buf, RAFTBLK_REC_HDR_SIZE, &rctx, r, why);
+	if (err)
+		return err;
+	return scan_match(sb, r, pos, want_index, prev_term, min_epoch, why);
+}
+
+int raftblk_ring_scan(const struct raftblk_sb *sb,
+		      const struct raftblk_scan_ops *ops, void *ctx,
+		      void *buf, struct raftblk_scan_result *res)
+{
+	raft_term prev_term = sb->snap.term;
+	u64 head = sb->log_start;
+	u64 min_epoch = 0;
+	struct raftblk_rec r;
+	int err;
+
+	memset(res, 0, sizeof(*res));
+	res->last_index = sb->snap.index;
+	res->last_term = sb->snap.term;
+
+	for (;;) {
+		raft_index want = res->last_index + 1;
+		const char *why = NULL;
+		bool io_err = false;
+		u64 pos = head;
+
+		err = scan_read(sb, ops, ctx, buf, pos, want, prev_term,
+				min_epoch, &r, &why, &io_err);
+		if (io_err)
+			return err;
+		if (!err && r.type == RAFTBLK_REC_WRAP) {
+			u64 off = raftblk_ring_off(sb->log_size, head);
+			raft_term term = r.term;
+
+			if (!off) {
+				why = "record: wrap marker at the start of a lap";
+				err = -RAFTBLK_OD_EBADMSG;
+			} else {
+				pos = head - off + sb->log_size;
+				err = scan_read(sb, ops, ctx, buf, pos, want,
+						prev_term, min_epoch, &r, &why,
+						&io_err);
+				if (io_err)
+					return err;
+				if (!err && (r.type == RAFTBLK_REC_WRAP ||
+					     r.term != term)) {
+					why = "record: not the one its wrap marker announced";
+					err = -RAFTBLK_OD_ESTALE;
+				} else if (!err &&
+					   raftblk_ring_place(sb->log_size, head,
+							      r.rec_len) != pos) {
+					why = "record: wrapped but fits before the end";
+					err = -RAFTBLK_OD_ESTALE;
+				}
+			}
+		}
+		if (err) {
+			res->stop_pos = pos;
+			res->stop_why = why;
+			break;
+		}
+		err = ops->load(ctx, &r, raftblk_ring_off(sb->log_size, pos +
+							  RAFTBLK_REC_HDR_SIZE));
+		if (err == -RAFTBLK_OD_EBADMSG) {
+			res->stop_pos = pos;
+			res->stop_why = "record: data checksum mismatch (torn)";
+			break;
+		}
+		if (err)
+			return err;
+		res->n_records++;
+		res->last_index = r.index;
+		res->last_term = r.term;
+		prev_term = r.term;
+		min_epoch = r.epoch;
+		head = pos + r.rec_len;
+	}
+	res->head = head;
+	return 0;
+}
