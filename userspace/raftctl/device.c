@@ -299,8 +299,8 @@ int cmd_status(const struct verb *v, int argc, char **argv)
 	struct nl_msg *msg;
 	struct rb_nl *nl;
 	bool json = false;
+	int c, ret, attempt, failed = 0;
 	char ctx[128];
-	int c, ret;
 
 	optind = 0;	/* glibc: full re-initialization */
 	while ((c = getopt_long(argc, argv, ":jh", opts, NULL)) != -1) {
@@ -324,14 +324,24 @@ int cmd_status(const struct verb *v, int argc, char **argv)
 	nl = open_family();
 	if (!nl)
 		return EXIT_ERROR;
-	msg = rb_nl_msg(nl, RAFTBLK_CMD_DEVICE_GET, name ? 0 : NLM_F_DUMP);
-	if (!msg || (name && nla_put_string(msg, RAFTBLK_ATTR_NAME, name))) {
-		nlmsg_free(msg);
-		rb_nl_close(nl);
-		return oom();
+	/* A dump that raced with a create or destroy is simply redone. */
+	for (attempt = 0; attempt < 5; attempt++) {
+		free(list.v);
+		memset(&list, 0, sizeof(list));
+		msg = rb_nl_msg(nl, RAFTBLK_CMD_DEVICE_GET,
+				name ? 0 : NLM_F_DUMP);
+		if (!msg ||
+		    (name && nla_put_string(msg, RAFTBLK_ATTR_NAME, name))) {
+			nlmsg_free(msg);
+			rb_nl_close(nl);
+			return oom();
+		}
+		failed = rb_nl_request(nl, msg, on_device, &list, &err);
+		if (!failed || err.err != EAGAIN)
+			break;
 	}
 	ret = EXIT_OK;
-	if (rb_nl_request(nl, msg, on_device, &list, &err)) {
+	if (failed) {
 		snprintf(ctx, sizeof(ctx), "status%s%s", name ? " " : "",
 			 name ? name : "");
 		ret = rb_error_print(ctx, &err);

@@ -35,6 +35,7 @@ struct rb_req {
 	void *arg;
 	bool done;
 	bool failed;
+	bool interrupted;	/* the dump saw the list change (DUMP_INTR) */
 };
 
 static void rb_error_set(struct rb_error *err, int errnum, const char *msg)
@@ -213,6 +214,16 @@ static int rb_on_finish(struct nl_msg *msg, void *arg)
 	return NL_STOP;
 }
 
+/* Read the dump to its end anyway, so the socket is left clean. */
+static int rb_on_dump_intr(struct nl_msg *msg, void *arg)
+{
+	struct rb_req *req = arg;
+
+	(void)msg;
+	req->interrupted = true;
+	return NL_OK;
+}
+
 static int rb_on_valid(struct nl_msg *msg, void *arg)
 {
 	struct rb_req *req = arg;
@@ -243,6 +254,7 @@ int rb_nl_request(struct rb_nl *nl, struct nl_msg *msg,
 	nl_cb_set(nlcb, NL_CB_ACK, NL_CB_CUSTOM, rb_on_ack, &req);
 	nl_cb_set(nlcb, NL_CB_FINISH, NL_CB_CUSTOM, rb_on_finish, &req);
 	nl_cb_set(nlcb, NL_CB_VALID, NL_CB_CUSTOM, rb_on_valid, &req);
+	nl_cb_set(nlcb, NL_CB_DUMP_INTR, NL_CB_CUSTOM, rb_on_dump_intr, &req);
 
 	ret = nl_send_auto(nl->sk, msg);
 	if (ret < 0) {
@@ -257,6 +269,10 @@ int rb_nl_request(struct rb_nl *nl, struct nl_msg *msg,
 			req.failed = true;
 			break;
 		}
+	}
+	if (req.interrupted && !req.failed) {
+		rb_error_set(err, EAGAIN, "the device list changed while it was read");
+		req.failed = true;
 	}
 	nl_cb_put(nlcb);
 	nlmsg_free(msg);

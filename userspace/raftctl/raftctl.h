@@ -56,7 +56,8 @@ void rb_nl_close(struct rb_nl *nl);
 struct nl_msg *rb_nl_msg(struct rb_nl *nl, uint8_t cmd, int flags);
 /*
  * Sends MSG, calls CB for every reply message, waits for the ack or the end
- * of the dump. 0, or -1 with *err filled. Frees MSG.
+ * of the dump. 0, or -1 with *err filled. Frees MSG. A dump during which
+ * the kernel's list changed fails with EAGAIN: the caller may retry.
  */
 int rb_nl_request(struct rb_nl *nl, struct nl_msg *msg,
 		  int (*cb)(struct nl_msg *reply, void *arg), void *arg,

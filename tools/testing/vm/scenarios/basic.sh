@@ -205,6 +205,30 @@ check "status lists both devices" sh -c \
 check "destroy $MAX_NAME" raftctl destroy $MAX_NAME
 check "$MAX_NAME is gone" no_device $MAX_NAME
 
+# Create/destroy in a loop while other callers read the status: every
+# command succeeds and nothing is left behind.
+churn() {
+	(
+		i=0
+		while [ $i -lt 25 ]; do
+			raftctl create raftblk7 --disk /dev/vda || exit 1
+			raftctl destroy raftblk7 || exit 1
+			i=$((i + 1))
+		done
+	) &
+	churner=$!
+	bad=0
+	i=0
+	while [ $i -lt 50 ]; do
+		raftctl status >/dev/null || bad=1
+		raftctl status --json >/dev/null || bad=1
+		i=$((i + 1))
+	done
+	wait $churner || return 1
+	[ $bad = 0 ] && no_device raftblk7
+}
+check "create/destroy churn with concurrent status dumps" churn
+
 # Errors of the backing disk reach the caller: raftblk1 over a
 # device-mapper device on /dev/vda whose table is swapped for "error".
 backing_errors() {
