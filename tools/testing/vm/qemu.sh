@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
 #
 # QEMU VM lifecycle for tools/testing/vm/run (sourced, bash): the network
 # namespace with its bridge and taps, starting/killing VMs, the monitor

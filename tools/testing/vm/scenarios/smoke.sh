@@ -44,7 +44,7 @@ for n in $(all_nodes); do
 	check "node$n's file visible through 9p" \
 		wait_for 30 test -f "$SHARED/node$n/hello"
 done
-check "barrier: all $NODES nodes done" barrier done
+check "barrier: all $NODES nodes finished the basics" barrier basics
 
 [ "$NODES" -ge 3 ] || finish
 
