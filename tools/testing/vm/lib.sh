@@ -155,6 +155,8 @@ get() { # key -> value (waits up to BARRIER_TIMEOUT for it)
 #             (BOOT increments there; the scenario runs again from the top)
 #   link-off  cut the VM's network link (QEMU monitor set_link off)
 #   link-on   restore it
+#   pause     freeze the VM (QEMU monitor "stop"): a hung node, not a dead one
+#   resume    let it run again ("cont")
 # Prints the host's answer; returns 0 when it starts with "ok".
 host_request() {
 	local req=$SHARED/host/$1-node$2 ans

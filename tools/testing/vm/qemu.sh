@@ -156,6 +156,14 @@ vm_serve_requests() {
 				else
 					ans="error: monitor of node$n unavailable"
 				fi ;;
+			pause|resume)
+				local c=stop
+				[ "$act" = resume ] && c=cont
+				if vm_monitor "$n" "$c"; then
+					ans="ok node$n ${act}d"
+				else
+					ans="error: monitor of node$n unavailable"
+				fi ;;
 			*) ans="error: unknown action '$act'" ;;
 			esac
 		fi

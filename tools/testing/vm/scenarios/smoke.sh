@@ -4,8 +4,8 @@
 # Smoke test of the VM platform itself (no raftblk): kernel modules,
 # disks, the network between every pair of nodes, the 9p share and the
 # barrier helper. With 3 or more nodes it also exercises the host
-# requests on node3: link-off/link-on, a power-cut (kill) and a restart
-# (boot) that must find the data node3 wrote before the cut.
+# requests on node3: link-off/link-on, pause/resume, a power-cut (kill)
+# and a restart (boot) that must find the data node3 wrote before the cut.
 . /lib.sh
 
 if [ "$BOOT" -gt 1 ]; then
@@ -56,6 +56,11 @@ case $NODE in
 		wait_for 20 sh -c '! ping -c 1 -W 1 10.0.0.3'
 	check "host restores node3's link" host_request link-on 3
 	check "node3 reachable again" wait_for 30 ping -c 1 -W 2 10.0.0.3
+	check "host pauses node3" host_request pause 3
+	check "paused node3 does not answer" \
+		wait_for 20 sh -c '! ping -c 1 -W 1 10.0.0.3'
+	check "host resumes node3" host_request resume 3
+	check "node3 answers again after resume" wait_for 30 ping -c 1 -W 2 10.0.0.3
 	check "barrier: node3 wrote its data" barrier "synced" 1 3
 	check "host power-cuts node3" host_request kill 3
 	check "node3 unreachable after the power-cut" \
