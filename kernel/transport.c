@@ -131,6 +131,7 @@ struct rb_conn {
 	u8 cls;				/* enum rb_wire_class, 0 = not yet */
 	enum conn_state state;		/* under t->lock */
 	bool was_up;
+	bool replaced;			/* closed for a duplicate */
 	u64 peer_id;			/* 0 until known (accepted) */
 	u64 seq;			/* creation order (tie-break) */
 	struct sockaddr_storage addr;	/* dialed: where to */
@@ -448,7 +449,7 @@ static void conn_fail_locked(struct rb_conn *c, int err, const char *why)
 	lockdep_assert_held(&t->lock);
 	if (c->state == CS_CLOSING)
 		return;
-	if (c->state == CS_UP)
+	if (c->state == CS_UP && !c->replaced)
 		pr_info("node %llu: %s connection to node %llu lost: %s (%d)\n",
 			t->ids.local, c->cls == RB_WIRE_CLASS_BULK ? "bulk" :
 			"control", c->peer_id, why, err);
@@ -515,13 +516,17 @@ static int conn_up(struct rb_conn *c, u64 peer_id)
 	old = p->conn[idx];
 	keep = old ? conn_keep(t, old, c) : c;
 	p->conn[idx] = keep;
-	if (old && old != keep)
-		conn_fail_locked(old, 0, "replaced by a newer connection");
-	if (keep != c)
+	if (old && old != keep) {
+		old->replaced = true;
+		conn_fail_locked(old, 0, "replaced by a duplicate");
+	}
+	if (keep != c) {
+		c->replaced = true;
 		conn_fail_locked(c, 0, "duplicate connection");
+	}
 	peer_update(t, p);
 	mutex_unlock(&t->lock);
-	if (keep == c)
+	if (keep == c && !old)
 		pr_info("node %llu: %s connection with node %llu up (%s)\n",
 			t->ids.local,
 			c->cls == RB_WIRE_CLASS_BULK ? "bulk" : "control",
@@ -561,7 +566,7 @@ static void conn_close_work(struct work_struct *w)
 	mutex_lock(&t->lock);
 	list_del(&c->node);
 	list_splice_init(&c->txq, &txq);
-	if (c->was_up)
+	if (c->was_up && !c->replaced)
 		atomic64_inc(&t->st.conns_lost);
 	p = c->peer_id ? peer_find(t, c->peer_id) : NULL;
 	if (p && c->cls) {

@@ -1,0 +1,707 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * transport_test.c - in-kernel test of raftblk's TCP transport
+ * (kernel/transport.c, linked into this test module with the wire codec
+ * and the payloads). Runs at module load, inside a VM (scenario
+ * "transport"): several transports in the initial network namespace talk
+ * over loopback; raw kernel sockets play misbehaving peers. Results are
+ * TAP lines in the kernel log, prefixed "rbtt: ".
+ *
+ * Parameters: timeout_ms (per wait, default 30000: TCG is slow),
+ * base_port (default 17700).
+ */
+#define pr_fmt(fmt) "rbtt: " fmt
+
+#include <linux/delay.h>
+#include <linux/in.h>
+#include <linux/module.h>
+#include <linux/net.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/wait.h>
+#include <net/net_namespace.h>
+#include <net/sock.h>
+
+#include "payload.h"
+#include "transport.h"
+#include "wire.h"
+
+static unsigned int timeout_ms = 30000;
+module_param(timeout_ms, uint, 0444);
+MODULE_PARM_DESC(timeout_ms, "longest wait for one expected event");
+static unsigned int base_port = 17700;
+module_param(base_port, uint, 0444);
+MODULE_PARM_DESC(base_port, "first loopback TCP port used");
+
+#define MAX_ID 8
+
+static int n_tests, n_failed;
+
+static void tap(bool ok, const char *name)
+{
+	n_tests++;
+	if (!ok)
+		n_failed++;
+	pr_info("%sok %d - %s\n", ok ? "" : "not ", n_tests, name);
+}
+
+/* One node under test and what its callbacks saw. */
+struct node {
+	struct rb_transport *t;
+	u64 id;
+	struct sockaddr_storage addr;
+	spinlock_t lock;	/* protects msgs, n_msgs, up, up_changes */
+	struct list_head msgs;
+	u32 n_msgs;
+	bool up[MAX_ID];
+	u32 up_changes[MAX_ID];
+	wait_queue_head_t wq;
+};
+
+struct rx_item {
+	struct list_head node;
+	struct raft_msg m;
+};
+
+static const u8 cluster[RB_WIRE_UUID_LEN] = "raftblk-test-cl";
+static const u8 other_cluster[RB_WIRE_UUID_LEN] = "another-cluster";
+
+static void t_deliver(void *ctx, struct raft_msg *m)
+{
+	struct node *n = ctx;
+	struct rx_item *it = kmalloc(sizeof(*it), GFP_NOIO);
+
+	if (!it) {
+		rb_wire_msg_release(m);
+		return;
+	}
+	it->m = *m;	/* takes the content over */
+	spin_lock(&n->lock);
+	list_add_tail(&it->node, &n->msgs);
+	n->n_msgs++;
+	spin_unlock(&n->lock);
+	wake_up(&n->wq);
+}
+
+static void t_peer_state(void *ctx, u64 id, bool up)
+{
+	struct node *n = ctx;
+
+	spin_lock(&n->lock);
+	if (id < MAX_ID) {
+		n->up[id] = up;
+		n->up_changes[id]++;
+	}
+	spin_unlock(&n->lock);
+	wake_up(&n->wq);
+}
+
+static const struct rb_transport_ops t_ops = {
+	.deliver = t_deliver,
+	.peer_state = t_peer_state,
+};
+
+static void loopback(struct sockaddr_storage *ss, unsigned int port)
+{
+	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	s4->sin_family = AF_INET;
+	s4->sin_port = htons(port);
+	s4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+}
+
+static int node_start(struct node *n, u64 id, const u8 *uuid)
+{
+	struct rb_transport_config cfg;
+
+	rb_transport_config_default(&cfg);
+	cfg.backoff_min_ms = 50;
+	cfg.backoff_max_ms = 400;
+	cfg.keepalive_ms = 1000;
+	cfg.dead_ms = 20000;
+	n->id = id;
+	spin_lock_init(&n->lock);
+	INIT_LIST_HEAD(&n->msgs);
+	init_waitqueue_head(&n->wq);
+	loopback(&n->addr, base_port + id);
+	return rb_transport_create(&init_net, &n->addr, id, uuid, &cfg,
+				   &t_ops, n, &n->t);
+}
+
+static void node_drain(struct node *n)
+{
+	struct rx_item *it, *tmp;
+	LIST_HEAD(l);
+
+	spin_lock(&n->lock);
+	list_splice_init(&n->msgs, &l);
+	n->n_msgs = 0;
+	spin_unlock(&n->lock);
+	list_for_each_entry_safe(it, tmp, &l, node) {
+		rb_wire_msg_release(&it->m);
+		kfree(it);
+	}
+}
+
+static void node_stop(struct node *n)
+{
+	rb_transport_destroy(n->t);
+	n->t = NULL;
+	node_drain(n);
+}
+
+static long wait_ms(void)
+{
+	return msecs_to_jiffies(timeout_ms);
+}
+
+static bool node_is_up(struct node *n, u64 peer)
+{
+	bool up;
+
+	spin_lock(&n->lock);
+	up = n->up[peer];
+	spin_unlock(&n->lock);
+	return up;
+}
+
+static bool wait_up(struct node *n, u64 peer, bool want)
+{
+	return wait_event_timeout(n->wq, node_is_up(n, peer) == want,
+				  wait_ms()) > 0;
+}
+
+static u32 node_count(struct node *n)
+{
+	u32 c;
+
+	spin_lock(&n->lock);
+	c = n->n_msgs;
+	spin_unlock(&n->lock);
+	return c;
+}
+
+static bool wait_msgs(struct node *n, u32 count)
+{
+	return wait_event_timeout(n->wq, node_count(n) >= count,
+				  wait_ms()) > 0;
+}
+
+/* Take the oldest received message (caller frees with rx_free()). */
+static struct rx_item *node_pop(struct node *n)
+{
+	struct rx_item *it;
+
+	spin_lock(&n->lock);
+	it = list_first_entry_or_null(&n->msgs, struct rx_item, node);
+	if (it) {
+		list_del(&it->node);
+		n->n_msgs--;
+	}
+	spin_unlock(&n->lock);
+	return it;
+}
+
+static void rx_free(struct rx_item *it)
+{
+	if (it) {
+		rb_wire_msg_release(&it->m);
+		kfree(it);
+	}
+}
+
+/* Poll a counter until cond holds (counters have no wait queue). */
+#define WAIT_STAT(n, field, cond)					\
+	({								\
+		struct rb_transport_stats __st;				\
+		unsigned long __end = jiffies + wait_ms();		\
+		bool __ok;						\
+		for (;;) {						\
+			rb_transport_get_stats((n)->t, &__st);		\
+			__ok = (__st.field cond);			\
+			if (__ok || time_after(jiffies, __end))		\
+				break;					\
+			msleep(20);					\
+		}							\
+		__ok;							\
+	})
+
+/* ------------------------------------------------------------------ */
+
+static void test_addresses(void)
+{
+	struct sockaddr_storage ss, back;
+	u8 blob[RAFT_ADDR_LEN];
+	char buf[RB_ADDR_STRLEN];
+	static const char * const bad[] = {
+		"", "10.0.0.1", "10.0.0.1:", "10.0.0.1:0", "10.0.0.1:65536",
+		"10.0.0.256:1", "10.0.0.1:12x", "[fd00::1]7789", "fd00::1:7789",
+		"[fd00::1:7789", "[fd00::g]:1", "host:7789", " 10.0.0.1:1",
+	};
+	bool ok = true;
+	size_t i;
+
+	ok &= !rb_addr_parse("10.0.0.1:7789", &ss);
+	rb_addr_format(&ss, buf, sizeof(buf));
+	ok &= !strcmp(buf, "10.0.0.1:7789");
+	ok &= !rb_addr_encode(&ss, blob) && blob[0] == 1 && blob[1] == 4 &&
+	      blob[2] == 7789 >> 8 && blob[3] == (7789 & 0xff) &&
+	      blob[8] == 10 && blob[11] == 1;
+	ok &= !rb_addr_decode(blob, &back) && !memcmp(&ss, &back, sizeof(ss));
+	ok &= !rb_addr_parse("[fd00::1]:7789", &ss);
+	rb_addr_format(&ss, buf, sizeof(buf));
+	ok &= !strcmp(buf, "[fd00::1]:7789");
+	ok &= !rb_addr_encode(&ss, blob) && blob[1] == 6 &&
+	      blob[8] == 0xfd && blob[23] == 1;
+	ok &= !rb_addr_decode(blob, &back) && !memcmp(&ss, &back, sizeof(ss));
+	tap(ok, "addresses: parse, format, blob round trip (IPv4, IPv6)");
+
+	ok = true;
+	for (i = 0; i < ARRAY_SIZE(bad); i++)
+		if (rb_addr_parse(bad[i], &ss) != -EINVAL) {
+			pr_info("# accepted bad address '%s'\n", bad[i]);
+			ok = false;
+		}
+	tap(ok, "addresses: malformed notations refused");
+
+	ok = true;
+	memset(blob, 0, sizeof(blob));
+	ok &= rb_addr_decode(blob, &ss) == -ENOENT;
+	rb_addr_parse("10.0.0.1:7789", &ss);
+	rb_addr_encode(&ss, blob);
+	blob[40] = 1;
+	ok &= rb_addr_decode(blob, &ss) == -EINVAL;
+	blob[40] = 0;
+	blob[1] = 5;
+	ok &= rb_addr_decode(blob, &ss) == -EINVAL;
+	blob[1] = 4;
+	blob[0] = 2;
+	ok &= rb_addr_decode(blob, &ss) == -EINVAL;
+	blob[0] = 1;
+	blob[2] = 0;
+	blob[3] = 0;
+	ok &= rb_addr_decode(blob, &ss) == -EINVAL;
+	tap(ok, "addresses: empty and malformed blobs refused");
+}
+
+/* Messages are big (a snapshot's configuration): not on the stack. */
+static struct raft_msg msg_buf;
+
+static struct raft_msg *simple_msg(u8 type, u64 from, u64 to, u64 context)
+{
+	struct raft_msg *m = &msg_buf;
+
+	memset(m, 0, sizeof(*m));
+	m->type = type;
+	m->from = from;
+	m->to = to;
+	m->term = 42;
+	m->index = 1000;
+	m->log_term = 41;
+	m->commit = 999;
+	m->hint_index = 7;
+	m->hint_term = 6;
+	m->context = context;
+	return m;
+}
+
+static bool same_fields(const struct raft_msg *a, const struct raft_msg *b)
+{
+	return a->type == b->type && a->reject == b->reject &&
+	       a->flags == b->flags && a->from == b->from && a->to == b->to &&
+	       a->term == b->term && a->index == b->index &&
+	       a->log_term == b->log_term && a->commit == b->commit &&
+	       a->hint_index == b->hint_index &&
+	       a->hint_term == b->hint_term && a->context == b->context &&
+	       a->n_entries == b->n_entries;
+}
+
+static bool send_one(struct node *from, struct node *to,
+		     const struct raft_msg *m)
+{
+	struct rx_item *it;
+	bool ok;
+
+	if (rb_transport_send(from->t, m))
+		return false;
+	if (!wait_msgs(to, 1))
+		return false;
+	it = node_pop(to);
+	ok = it && same_fields(m, &it->m);
+	rx_free(it);
+	return ok;
+}
+
+static struct raft_payload *data_payload(u32 len, u64 sector, u8 seed)
+{
+	struct raft_payload *p = raftblk_payload_alloc(len);
+	u8 *buf;
+	u32 i;
+
+	if (!p)
+		return NULL;
+	buf = kvmalloc(len, GFP_KERNEL);
+	if (!buf) {
+		raftblk_payload_put(p);
+		return NULL;
+	}
+	for (i = 0; i < len; i++)
+		buf[i] = (u8)(i * 31 + seed + (i >> 12));
+	raftblk_payload_copy_in(p, 0, buf, len);
+	kvfree(buf);
+	p->sector = sector;
+	p->flags = RAFTBLK_PL_FUA;
+	return p;
+}
+
+static bool same_payload(const struct raft_payload *a,
+			 const struct raft_payload *b)
+{
+	u8 *x, *y;
+	bool ok;
+	u32 len;
+
+	if (!a || !b)
+		return a == b;
+	len = raftblk_payload_data_len(a);
+	if (a->sector != b->sector || a->len != b->len ||
+	    a->flags != b->flags || len != raftblk_payload_data_len(b))
+		return false;
+	if (!len)
+		return true;
+	x = kvmalloc(len, GFP_KERNEL);
+	y = kvmalloc(len, GFP_KERNEL);
+	ok = x && y && !raftblk_payload_copy_out(a, 0, x, len) &&
+	     !raftblk_payload_copy_out(b, 0, y, len) && !memcmp(x, y, len);
+	kvfree(x);
+	kvfree(y);
+	return ok;
+}
+
+static void test_append(struct node *a, struct node *b)
+{
+	static struct raft_entry e[5];
+	struct raft_msg *m = simple_msg(RAFT_MSG_APPEND, a->id, b->id, 0);
+	struct rb_transport_stats st0, st1;
+	struct rx_item *it;
+	bool ok;
+	int i;
+
+	m->n_entries = 5;
+	m->entries = e;
+	for (i = 0; i < 5; i++) {
+		e[i].index = 1001 + i;
+		e[i].term = 42;
+		e[i].type = RAFT_ENTRY_NORMAL;
+	}
+	e[0].payload = data_payload(4096, 8, 1);
+	e[1].payload = data_payload(RAFTBLK_PL_MAX_DATA, 1 << 20, 2);
+	e[2].payload = raftblk_payload_alloc_nodata(4096, RAFTBLK_PL_MAX_LEN,
+						    RAFTBLK_PL_DISCARD);
+	e[3].type = RAFT_ENTRY_CONF;
+	e[3].cc.op = RAFT_CONF_ADD_LEARNER;
+	e[3].cc.id = 3;
+	memcpy(e[3].cc.addr, "some address", 12);
+	e[4].type = RAFT_ENTRY_NOOP;
+	if (!e[0].payload || !e[1].payload || !e[2].payload) {
+		tap(false, "APPEND with 4 KiB, 1 MiB, discard, conf, noop");
+		goto out;
+	}
+	rb_transport_get_stats(a->t, &st0);
+	ok = !rb_transport_send(a->t, m) && wait_msgs(b, 1);
+	it = ok ? node_pop(b) : NULL;
+	ok = it && same_fields(m, &it->m);
+	for (i = 0; ok && i < 5; i++) {
+		const struct raft_entry *r = &it->m.entries[i];
+
+		ok = r->index == e[i].index && r->term == e[i].term &&
+		     r->type == e[i].type && same_payload(e[i].payload,
+							  r->payload);
+	}
+	ok = ok && it->m.entries[3].cc.op == RAFT_CONF_ADD_LEARNER &&
+	     it->m.entries[3].cc.id == 3 &&
+	     !memcmp(it->m.entries[3].cc.addr, e[3].cc.addr, RAFT_ADDR_LEN);
+	rx_free(it);
+	rb_transport_get_stats(a->t, &st1);
+	ok = ok && st1.bytes_sent - st0.bytes_sent >=
+		   4096 + RAFTBLK_PL_MAX_DATA;
+	tap(ok, "APPEND with 4 KiB, 1 MiB, discard, conf, noop arrives intact");
+out:
+	for (i = 0; i < 3; i++)
+		if (e[i].payload)
+			raftblk_payload_put(e[i].payload);
+}
+
+/* Many messages: all arrive, in order. */
+static void test_burst(struct node *a, struct node *b)
+{
+	const u32 count = 500;
+	struct raft_msg *m;
+	u64 next = 0;
+	bool ok = true;
+	u32 i;
+
+	for (i = 0; i < count && ok; i++) {
+		m = simple_msg(RAFT_MSG_APPEND_RESP, a->id, b->id, i);
+		ok = !rb_transport_send(a->t, m);
+	}
+	ok = ok && wait_msgs(b, count);
+	for (i = 0; ok && i < count; i++) {
+		struct rx_item *it = node_pop(b);
+
+		ok = it && it->m.context == next++;
+		rx_free(it);
+	}
+	tap(ok, "500 messages in a row arrive, in order");
+	node_drain(b);
+}
+
+/* A raw client socket to a node's port. */
+static struct socket *raw_connect(struct node *n)
+{
+	struct socket *s;
+
+	if (sock_create_kern(&init_net, AF_INET, SOCK_STREAM, IPPROTO_TCP,
+			     &s))
+		return NULL;
+	s->sk->sk_rcvtimeo = msecs_to_jiffies(timeout_ms);
+	s->sk->sk_sndtimeo = msecs_to_jiffies(timeout_ms);
+	if (kernel_connect(s, (struct sockaddr *)&n->addr,
+			   sizeof(struct sockaddr_in), 0)) {
+		sock_release(s);
+		return NULL;
+	}
+	return s;
+}
+
+static int raw_send(struct socket *s, const void *buf, size_t len)
+{
+	struct kvec kv = { .iov_base = (void *)buf, .iov_len = len };
+	struct msghdr msg = {};
+
+	return kernel_sendmsg(s, &msg, &kv, 1, len);
+}
+
+static int raw_recv(struct socket *s, void *buf, size_t len)
+{
+	struct kvec kv = { .iov_base = buf, .iov_len = len };
+	struct msghdr msg = {};
+
+	return kernel_recvmsg(s, &msg, &kv, 1, len, MSG_WAITALL);
+}
+
+static void test_garbage(struct node *a)
+{
+	struct rb_transport_stats st;
+	struct socket *s;
+	u8 junk[64];
+	bool ok;
+
+	rb_transport_get_stats(a->t, &st);
+	memset(junk, 0xab, sizeof(junk));
+	s = raw_connect(a);
+	ok = s && raw_send(s, junk, sizeof(junk)) == sizeof(junk) &&
+	     WAIT_STAT(a, bad_frames, >= st.bad_frames + 1) &&
+	     raw_recv(s, junk, 1) <= 0;
+	if (s)
+		sock_release(s);
+	tap(ok, "garbage instead of a HELLO: counted, connection dropped");
+}
+
+/* A peer that says HELLO properly, then sends a corrupt message. */
+static void test_bad_frame_after_hello(struct node *a)
+{
+	struct rb_wire_ids ids = { .local = 5, .peer = a->id };
+	struct rb_wire_limits lim;
+	struct rb_transport_stats st;
+	struct raft_msg *m = simple_msg(RAFT_MSG_HEARTBEAT, 5, a->id, 1);
+	u8 buf[RB_WIRE_CTL_MAX + 128];
+	struct rb_wire_hdr h;
+	struct rb_wire_ctl c;
+	struct socket *s;
+	const char *why;
+	size_t flen;
+	u32 dlen;
+	bool ok;
+	int n;
+
+	memcpy(ids.cluster, cluster, sizeof(cluster));
+	rb_wire_limits_default(&lim);
+	rb_transport_get_stats(a->t, &st);
+	s = raw_connect(a);
+	n = rb_wire_encode_hello(&ids, RB_WIRE_HELLO, RB_WIRE_CLASS_CONTROL,
+				 buf);
+	ok = s && raw_send(s, buf, n) == n &&
+	     raw_recv(s, buf, RB_WIRE_HDR_LEN + RB_WIRE_HELLO_LEN) ==
+	     RB_WIRE_HDR_LEN + RB_WIRE_HELLO_LEN &&
+	     !rb_wire_decode_header(buf, &lim, &ids, &h, &why) &&
+	     h.type == RB_WIRE_HELLO_ACK &&
+	     !rb_wire_decode_ctl(&h, buf + RB_WIRE_HDR_LEN, &c, &why) &&
+	     c.conn_class == RB_WIRE_CLASS_CONTROL;
+	tap(ok, "raw HELLO from an unknown node answered by HELLO_ACK");
+	ok = ok && wait_up(a, 5, true);
+	tap(ok, "node reports the unknown node up after its HELLO");
+	ok = ok && !rb_wire_encode_msg(&ids, m, &lim, NULL, NULL, buf,
+				       sizeof(buf), &flen, &dlen, &why);
+	if (ok) {
+		buf[RB_WIRE_HDR_LEN + 9] ^= 0x10;	/* term, under crc */
+		ok = raw_send(s, buf, flen) == flen &&
+		     WAIT_STAT(a, bad_frames, >= st.bad_frames + 1) &&
+		     raw_recv(s, buf, 1) <= 0 && wait_up(a, 5, false);
+	}
+	if (s)
+		sock_release(s);
+	tap(ok, "corrupt message after the handshake: counted, dropped, down");
+}
+
+static void test_wrong_cluster(struct node *a)
+{
+	struct node *d = kzalloc(sizeof(*d), GFP_KERNEL);
+	struct rb_transport_stats st;
+	bool ok;
+
+	if (!d || node_start(d, 4, other_cluster)) {
+		kfree(d);
+		tap(false, "node of another cluster refused");
+		return;
+	}
+	rb_transport_get_stats(a->t, &st);
+	ok = !rb_transport_set_peer(d->t, a->id, &a->addr) &&
+	     WAIT_STAT(d, refused_by_peer, >= 1) &&
+	     WAIT_STAT(a, refused_peers, >= st.refused_peers + 1) &&
+	     !node_is_up(d, a->id) && !node_is_up(a, 4);
+	tap(ok, "node of another cluster refused (counted on both ends)");
+	node_stop(d);
+	kfree(d);
+}
+
+static void test_peers_info(struct node *a, u64 peer)
+{
+	struct rb_transport_peer_info pi[MAX_ID];
+	unsigned long end = jiffies + wait_ms();
+	bool ok = false;
+	int n, i;
+
+	while (!ok && !time_after(jiffies, end)) {
+		n = rb_transport_peers(a->t, pi, MAX_ID);
+		for (i = 0; i < n && i < MAX_ID; i++)
+			if (pi[i].id == peer && pi[i].has_addr &&
+			    pi[i].state[0] == RB_CONN_UP &&
+			    pi[i].state[1] == RB_CONN_UP)
+				ok = true;
+		if (!ok)
+			msleep(20);
+	}
+	tap(ok, "peer list shows control and bulk connections up");
+}
+
+static struct node nodes[4];
+
+static void run_tests(void)
+{
+	struct node *a = &nodes[1], *b = &nodes[2], *c = &nodes[3];
+	struct rb_transport_stats st;
+	struct raft_msg *m;
+	bool ok;
+
+	test_addresses();
+
+	ok = !node_start(a, 1, cluster) && !node_start(b, 2, cluster);
+	tap(ok, "two transports listen on loopback");
+	if (!ok)
+		goto out;
+	tap(node_start(c, 2, cluster) == -EADDRINUSE,
+	    "a third on the same port: -EADDRINUSE");
+	c->t = NULL;
+	tap(rb_transport_set_peer(a->t, 1, &b->addr) == -EINVAL,
+	    "set_peer refuses this node's own id");
+
+	ok = !rb_transport_set_peer(a->t, 2, &b->addr) &&
+	     !rb_transport_set_peer(b->t, 1, &a->addr) &&
+	     wait_up(a, 2, true) && wait_up(b, 1, true);
+	tap(ok, "both know each other: connected, peer up on both ends");
+	test_peers_info(a, 2);
+	test_peers_info(b, 1);
+
+	m = simple_msg(RAFT_MSG_HEARTBEAT, 1, 2, 77);
+	tap(send_one(a, b, m), "HEARTBEAT arrives with every field");
+	m = simple_msg(RAFT_MSG_VOTE, 2, 1, 0);
+	m->flags = RAFT_MSGF_TRANSFER;
+	tap(send_one(b, a, m), "VOTE with the transfer flag, the other way");
+	m = simple_msg(RAFT_MSG_APPEND_RESP, 2, 1, 0);
+	m->reject = 1;
+	tap(send_one(b, a, m), "rejecting APPEND_RESP");
+	test_append(a, b);
+	test_burst(a, b);
+
+	rb_transport_get_stats(a->t, &st);
+	m = simple_msg(RAFT_MSG_HEARTBEAT, 1, 6, 0);
+	ok = rb_transport_send(a->t, m) == -ENOTCONN;
+	m = simple_msg(RAFT_MSG_HEARTBEAT, 3, 2, 0);
+	ok &= rb_transport_send(a->t, m) == -EINVAL;
+	rb_transport_get_stats(a->t, &st);
+	tap(ok && st.msgs_dropped >= 2,
+	    "send to an unknown node or with a foreign sender: refused, counted");
+
+	test_garbage(a);
+	test_bad_frame_after_hello(a);
+	test_wrong_cluster(a);
+
+	/* A node only A's peer knows: it dials, A answers over that. */
+	ok = !node_start(c, 3, cluster) &&
+	     !rb_transport_set_peer(c->t, 1, &a->addr) &&
+	     wait_up(c, 1, true) && wait_up(a, 3, true);
+	tap(ok, "node dialing a node that does not know it: up on both ends");
+	m = simple_msg(RAFT_MSG_HEARTBEAT, 1, 3, 5);
+	tap(ok && send_one(a, c, m),
+	    "reply to it over the connection it dialed");
+	if (c->t) {
+		rb_transport_remove_peer(c->t, 1);
+		tap(wait_up(a, 3, false), "peer removed: the other end sees it down");
+		node_stop(c);
+	}
+
+	/* Restart B: A sees it go and come back. */
+	rb_transport_get_stats(a->t, &st);
+	node_stop(b);
+	ok = wait_up(a, 2, false);
+	tap(ok, "peer destroyed: reported down");
+	ok = !node_start(b, 2, cluster) &&
+	     !rb_transport_set_peer(b->t, 1, &a->addr) &&
+	     wait_up(a, 2, true) && wait_up(b, 1, true);
+	tap(ok, "peer restarted: reconnected");
+	m = simple_msg(RAFT_MSG_HEARTBEAT, 1, 2, 9);
+	tap(ok && send_one(a, b, m), "messages flow again after reconnecting");
+	rb_transport_get_stats(a->t, &st);
+	tap(st.conns_lost >= 2 && st.connects >= 2,
+	    "counters: connections lost and made again");
+	pr_info("# A: sent %llu B %llu frames, received %llu B %llu frames, bad %llu, refused %llu, connects %llu, reconnects %llu, accepted %llu, up %llu, lost %llu, dropped %llu\n",
+		st.bytes_sent, st.frames_sent, st.bytes_received,
+		st.frames_received, st.bad_frames, st.refused_peers,
+		st.connects, st.reconnects, st.accepted, st.conns_up,
+		st.conns_lost, st.msgs_dropped);
+out:
+	if (b->t)
+		node_stop(b);
+	if (a->t)
+		node_stop(a);
+	tap(true, "all transports destroyed");
+}
+
+static int __init rbtt_init(void)
+{
+	run_tests();
+	pr_info("1..%d\n", n_tests);
+	pr_info("done: %d passed, %d failed\n", n_tests - n_failed, n_failed);
+	return 0;
+}
+
+static void __exit rbtt_exit(void)
+{
+}
+
+module_init(rbtt_init);
+module_exit(rbtt_exit);
+MODULE_DESCRIPTION("raftblk transport test");
+MODULE_LICENSE("GPL");
