@@ -756,6 +756,11 @@ static void node_take_ready(struct sim_cluster *c, struct sim_node *n,
 
 	if (c->net->on_ready)
 		c->net->on_ready(c, n, rd);
+	/* a leader that stepped down without a ready: freeze its log view
+	 * before a new leader's entries change it
+	 */
+	if (n->obs_role == RAFT_LEADER && rd->role != RAFT_LEADER)
+		sim_observe_node(c, n->id);
 	if (rd->snap_to_install)
 		node_install_snapshot(c, n, &rd->snap);
 	/* entries into the shadow log, leader checks, message checks */
@@ -956,6 +961,8 @@ int sim_change_conf(struct sim_cluster *c, raft_id leader, u8 op,
 	cc.op = op;
 	cc.id = target;
 	sim_node_addr(target, cc.addr);
+	/* commits so far were made under the current configuration */
+	sim_observe_node(c, leader);
 	err = raft_change_conf(n->r, &cc);
 	sim_trace(c, TR_CONF, leader, (u8)target, 0, (u8)err, op, 0, 0, 0, 0);
 	if (err)
@@ -1006,16 +1013,13 @@ raft_id sim_leader(struct sim_cluster *c)
 	raft_id best = 0;
 	raft_term bt = 0;
 
+	/* as last observed (sim_observe_node) */
 	for (raft_id id = 1; id <= c->max_id; id++) {
 		struct sim_node *n = &c->nodes[id];
-		struct raft_status st;
 
-		if (!n->up)
-			continue;
-		raft_get_status(n->r, &st);
-		if (st.role == RAFT_LEADER && st.term >= bt) {
+		if (n->up && n->obs_role == RAFT_LEADER && n->obs_term >= bt) {
 			best = id;
-			bt = st.term;
+			bt = n->obs_term;
 		}
 	}
 	return best;
