@@ -74,7 +74,7 @@ vm_start() { # node
 		-drive "file=$results/node$i.scratch.img,if=virtio,format=raw,cache=unsafe" \
 		-drive "file=$results/node$i.disk.img,if=virtio,format=raw,cache=${VM_DISK_CACHE:-none},aio=threads" \
 		-netdev "tap,id=n0,ifname=tap$i,script=no,downscript=no" \
-		-device "virtio-net-pci,netdev=n0,mac=$(vm_mac "$i")" \
+		-device "virtio-net-pci,netdev=n0,mac=$(vm_mac "$i"),romfile=" \
 		-virtfs "local,path=$results/shared,mount_tag=shared,security_model=none,id=shared" \
 		</dev/null >>"$results/node$i.qemu.log" 2>&1 &
 	VM_PID[$i]=$!
