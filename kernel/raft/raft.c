@@ -73,10 +73,18 @@ void raft_rebuild_progress(struct raft *r)
 		if (!pr->used)
 			continue;
 		k = conf_find(&r->conf, pr->id);
-		if (k < 0)
-			pr->used = false;
-		else
+		if (k >= 0) {
 			pr->voter = r->conf.nodes[k].role == RAFT_VOTER;
+			pr->removed = false;
+		} else if (r->role == RAFT_LEADER && pr->id != r->id) {
+			/* keep sending it the log until its removal commits,
+			 * so that it learns about it
+			 */
+			pr->voter = false;
+			pr->removed = true;
+		} else {
+			pr->used = false;
+		}
 	}
 	for (i = 0; i < r->conf.n; i++) {
 		const struct raft_node *n = &r->conf.nodes[i];
@@ -87,10 +95,17 @@ void raft_rebuild_progress(struct raft *r)
 			continue;
 		for (s = 0; s < RAFT_MAX_NODES && r->prs[s].used; s++)
 			;
-		if (s == RAFT_MAX_NODES)
-			break;	/* cannot happen: conf.n <= RAFT_MAX_NODES */
+		if (s == RAFT_MAX_NODES) {
+			/* reuse the slot of a removed node */
+			for (s = 0; s < RAFT_MAX_NODES &&
+			     !r->prs[s].removed; s++)
+				;
+			if (s == RAFT_MAX_NODES)
+				break;	/* cannot happen: conf.n <= MAX */
+		}
 		pr = &r->prs[s];
 		pr->used = true;
+		pr->removed = false;
 		pr->id = n->id;
 		pr->voter = n->role == RAFT_VOTER;
 		pr_reset(pr, log_last(&r->log));
@@ -99,6 +114,16 @@ void raft_rebuild_progress(struct raft *r)
 			pr->recent_active = true;
 		}
 	}
+}
+
+/* The removal of the nodes still tracked committed: forget them. */
+void raft_drop_removed_progress(struct raft *r)
+{
+	u32 i;
+
+	for (i = 0; i < RAFT_MAX_NODES; i++)
+		if (r->prs[i].used && r->prs[i].removed)
+			r->prs[i].used = false;
 }
 
 /* The configuration in force at index idx (from the snapshot conf and the
@@ -402,6 +427,7 @@ void raft_become_leader(struct raft *r)
 	reset_common(r, r->term);
 	r->role = RAFT_LEADER;
 	r->lead = r->id;
+	raft_drop_removed_progress(r);
 	for (i = 0; i < RAFT_MAX_NODES; i++) {
 		struct raft_progress *pr = &r->prs[i];
 

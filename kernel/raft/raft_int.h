@@ -92,6 +92,7 @@ struct raft_progress {
 	bool used;
 	raft_id id;
 	bool voter;
+	bool removed;		/* leader: kept until the removal commits */
 	u8 state;		/* enum raft_progress_state */
 	bool probe_sent;	/* probe: paused until a response */
 	bool recent_active;	/* heard from since the last quorum check */
@@ -215,6 +216,7 @@ void raft_reset_timeout(struct raft *r);
 bool raft_promotable(const struct raft *r);
 struct raft_progress *raft_pr(struct raft *r, raft_id id);
 void raft_rebuild_progress(struct raft *r);
+void raft_drop_removed_progress(struct raft *r);
 int raft_conf_at(const struct raft *r, raft_index idx, struct raft_conf *c);
 int raft_recompute_conf(struct raft *r);
 void raft_poll(struct raft *r);

@@ -166,8 +166,7 @@ static void on_persisted(struct raft *r, raft_index idx, raft_term term)
 
 		if (self)
 			self->match = idx;
-		if (raft_maybe_commit(r) && r->role == RAFT_LEADER)
-			raft_bcast_append(r);
+		raft_maybe_commit(r);
 	}
 }
 

@@ -66,7 +66,6 @@ int raft_recv_append_resp(struct raft *r, struct raft_msg *m)
 	if (raft_maybe_commit(r)) {
 		if (r->role != RAFT_LEADER)
 			return 0;
-		raft_bcast_append(r);
 	} else if (was_paused) {
 		/* it may not know the commit index yet */
 		raft_send_append(r, pr, true);

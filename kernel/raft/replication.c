@@ -185,6 +185,10 @@ static void leader_committed(struct raft *r, raft_index old)
 			r->uncommitted -= b < r->uncommitted ? b :
 				r->uncommitted;
 	}
+	/* tell the followers (and a node being removed) */
+	raft_bcast_append(r);
+	if (r->conf_index <= r->commit)
+		raft_drop_removed_progress(r);
 	raft_reads_on_commit(r);
 	/* A leader removed (or demoted) by a committed change steps down. */
 	if (r->conf_index <= r->commit && !raft_promotable(r)) {

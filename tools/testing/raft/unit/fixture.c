@@ -218,10 +218,10 @@ bool fx_ready(struct fx *f, raft_id id)
 	} else {
 		if (rd.hs_changed) {
 			nd->hs = rd.hs;
-			adv.hs_persisted = true;
+			adv.hs_persisted = !nd->defer_persist;
 		}
 		persist(nd, &rd);
-		if (rd.n_entries) {
+		if (rd.n_entries && !nd->defer_persist) {
 			adv.persisted_index =
 				rd.entries[rd.n_entries - 1].index;
 			adv.persisted_term = rd.entries[rd.n_entries - 1].term;
@@ -236,6 +236,20 @@ bool fx_ready(struct fx *f, raft_id id)
 	adv.applied = nd->applied_index;
 	raft_advance(nd->r, &adv);
 	return true;
+}
+
+void fx_report_persisted(struct fx *f, raft_id id)
+{
+	struct fx_node *nd = fx_node(f, id);
+	struct raft_advance adv;
+
+	memset(&adv, 0, sizeof(adv));
+	adv.applied = nd->applied_index;
+	if (nd->n_log) {
+		adv.persisted_index = nd->log[nd->n_log - 1].index;
+		adv.persisted_term = nd->log[nd->n_log - 1].term;
+	}
+	raft_advance(nd->r, &adv);
 }
 
 void fx_ready_all(struct fx *f)

@@ -33,8 +33,12 @@ struct fx_node {
 	struct fx_applied *applied;
 	u32 n_applied;
 	raft_index applied_index;
-	/* do not persist the log (the ready's entries are dropped) */
+	/* every write fails (persist_failed) */
 	bool disk_broken;
+	/* writes land on the disk but completion is not reported to the
+	 * core until fx_report_persisted()
+	 */
+	bool defer_persist;
 	/* gather read states */
 	struct raft_read_state reads[64];
 	u32 n_reads;
@@ -63,6 +67,8 @@ struct raft *fx_raft(struct fx *f, raft_id id);
 bool fx_ready(struct fx *f, raft_id id);
 /* Ready cycles on every node until none has work. */
 void fx_ready_all(struct fx *f);
+/* Report the stored log as durable (index/term of its last entry). */
+void fx_report_persisted(struct fx *f, raft_id id);
 /* Deliver every queued message once (new ones stay queued). */
 u32 fx_deliver(struct fx *f);
 /* Deliver only queued messages to / from one node (0 = any). */
