@@ -46,12 +46,13 @@ static bool all_zero(const u8 *p, u32 len)
 	return true;
 }
 
-#define FAIL(code, reason)			\
-	do {					\
-		if (why)			\
-			*why = (reason);	\
-		return -(code);			\
-	} while (0)
+/* Set the reason (when asked for) and return the negative code. */
+static int od_fail(const char **why, int code, const char *reason)
+{
+	if (why)
+		*why = reason;
+	return -code;
+}
 
 /* ------------------------------------------------------------------ */
 /* Membership                                                         */
@@ -61,17 +62,17 @@ int raftblk_conf_check(const struct raft_conf *conf, const char **why)
 	u32 i, j;
 
 	if (conf->n > RAFT_MAX_NODES)
-		FAIL(RAFTBLK_OD_EINVAL, "membership: too many nodes");
+		return od_fail(why, RAFTBLK_OD_EINVAL, "membership: too many nodes");
 	for (i = 0; i < conf->n; i++) {
 		const struct raft_node *nd = &conf->nodes[i];
 
 		if (nd->id == RAFT_NONE)
-			FAIL(RAFTBLK_OD_EINVAL, "membership: node id 0");
+			return od_fail(why, RAFTBLK_OD_EINVAL, "membership: node id 0");
 		if (nd->role != RAFT_VOTER && nd->role != RAFT_LEARNER)
-			FAIL(RAFTBLK_OD_EINVAL, "membership: unknown role");
+			return od_fail(why, RAFTBLK_OD_EINVAL, "membership: unknown role");
 		for (j = 0; j < i; j++)
 			if (conf->nodes[j].id == nd->id)
-				FAIL(RAFTBLK_OD_EINVAL,
+				return od_fail(why, RAFTBLK_OD_EINVAL,
 				     "membership: duplicate node id");
 	}
 	return 0;
@@ -108,20 +109,20 @@ static int conf_decode(const u8 *p, u32 n, struct raft_conf *conf,
 
 	memset(conf, 0, sizeof(*conf));
 	if (n > RAFT_MAX_NODES)
-		FAIL(RAFTBLK_OD_EBADMSG, "membership: too many nodes");
+		return od_fail(why, RAFTBLK_OD_EBADMSG, "membership: too many nodes");
 	conf->n = n;
 	for (i = 0; i < RAFT_MAX_NODES; i++) {
 		const u8 *q = p + i * CONF_NODE_SIZE;
 
 		if (i >= n) {
 			if (!all_zero(q, CONF_NODE_SIZE))
-				FAIL(RAFTBLK_OD_EBADMSG,
+				return od_fail(why, RAFTBLK_OD_EBADMSG,
 				     "membership: unused slot not zero");
 			continue;
 		}
 		if (!all_zero(q + CONF_NODE_RSVD, CONF_NODE_ADDR -
 			      CONF_NODE_RSVD))
-			FAIL(RAFTBLK_OD_EBADMSG,
+			return od_fail(why, RAFTBLK_OD_EBADMSG,
 			     "membership: reserved bytes not zero");
 		conf->nodes[i].id = get_le64(q + CONF_NODE_ID);
 		conf->nodes[i].role = q[CONF_NODE_ROLE];
@@ -144,20 +145,20 @@ int raftblk_layout_check(u64 log_off, u64 log_size, u64 data_off,
 			 u64 data_size, u64 dev_size, const char **why)
 {
 	if (log_off < RAFTBLK_SB_AREA || !aligned(log_off))
-		FAIL(RAFTBLK_OD_EINVAL, "layout: bad log area offset");
+		return od_fail(why, RAFTBLK_OD_EINVAL, "layout: bad log area offset");
 	if (log_size < RAFTBLK_LOG_MIN_SIZE ||
 	    log_size > RAFTBLK_LOG_MAX_SIZE || !aligned(log_size))
-		FAIL(RAFTBLK_OD_EINVAL, "layout: bad log area size");
+		return od_fail(why, RAFTBLK_OD_EINVAL, "layout: bad log area size");
 	if (log_off > ~0ULL - log_size)
-		FAIL(RAFTBLK_OD_EINVAL, "layout: log area overflows");
+		return od_fail(why, RAFTBLK_OD_EINVAL, "layout: log area overflows");
 	if (data_off < log_off + log_size || !aligned(data_off))
-		FAIL(RAFTBLK_OD_EINVAL, "layout: bad data area offset");
+		return od_fail(why, RAFTBLK_OD_EINVAL, "layout: bad data area offset");
 	if (!data_size || !aligned(data_size))
-		FAIL(RAFTBLK_OD_EINVAL, "layout: bad data area size");
+		return od_fail(why, RAFTBLK_OD_EINVAL, "layout: bad data area size");
 	if (data_off > ~0ULL - data_size)
-		FAIL(RAFTBLK_OD_EINVAL, "layout: data area overflows");
+		return od_fail(why, RAFTBLK_OD_EINVAL, "layout: data area overflows");
 	if (dev_size && data_off + data_size > dev_size)
-		FAIL(RAFTBLK_OD_EINVAL, "layout: data area beyond device end");
+		return od_fail(why, RAFTBLK_OD_EINVAL, "layout: data area beyond device end");
 	return 0;
 }
 
@@ -177,11 +178,11 @@ int raftblk_layout_default(u64 dev_size, u64 log_size, u64 *log_off,
 	}
 	if (log_size < RAFTBLK_LOG_MIN_SIZE ||
 	    log_size > RAFTBLK_LOG_MAX_SIZE || !aligned(log_size))
-		FAIL(RAFTBLK_OD_EINVAL, "layout: bad log area size");
+		return od_fail(why, RAFTBLK_OD_EINVAL, "layout: bad log area size");
 	/* data area starts on the MiB after the log area */
 	doff = (MIB + log_size + MIB - 1) & ~(MIB - 1);
 	if (dev_size < doff + MIB)
-		FAIL(RAFTBLK_OD_ENOSPC, "layout: device too small");
+		return od_fail(why, RAFTBLK_OD_ENOSPC, "layout: device too small");
 	*log_off = MIB;
 	*log_size_out = log_size;
 	*data_off = doff;
@@ -224,27 +225,27 @@ static int sb_check(const struct raftblk_sb *sb, u64 dev_size, int code,
 	int err;
 
 	if (!sb->seq)
-		FAIL(code, "superblock: sequence number 0");
+		return od_fail(why, code, "superblock: sequence number 0");
 	if (sb->node_id == RAFT_NONE)
-		FAIL(code, "superblock: node id 0");
+		return od_fail(why, code, "superblock: node id 0");
 	err = raftblk_layout_check(sb->log_off, sb->log_size, sb->data_off,
 				   sb->data_size, 0, why);
 	if (err)
 		return -code;
 	if (dev_size && sb->data_off + sb->data_size > dev_size)
-		FAIL(RAFTBLK_OD_EINVAL,
+		return od_fail(why, RAFTBLK_OD_EINVAL,
 		     "superblock: areas extend beyond the device");
 	if (sb->snap.index > sb->hs.commit)
-		FAIL(code, "superblock: compaction point beyond commit");
+		return od_fail(why, code, "superblock: compaction point beyond commit");
 	if (sb->snap.term > sb->hs.term)
-		FAIL(code, "superblock: compaction term beyond current term");
+		return od_fail(why, code, "superblock: compaction term beyond current term");
 	if ((sb->snap.index == 0) != (sb->snap.term == 0))
-		FAIL(code, "superblock: compaction index/term mismatch");
+		return od_fail(why, code, "superblock: compaction index/term mismatch");
 	if (sb->snap.index == ~0ULL)
-		FAIL(code, "superblock: compaction index overflows");
+		return od_fail(why, code, "superblock: compaction index overflows");
 	/* Room for positions up to two laps past the start. */
 	if (sb->log_start > ~0ULL - 2 * sb->log_size)
-		FAIL(code, "superblock: log start position overflows");
+		return od_fail(why, code, "superblock: log start position overflows");
 	if (raftblk_conf_check(&sb->snap.conf, why))
 		return -code;
 	return 0;
@@ -293,19 +294,19 @@ int raftblk_sb_decode(const void *buf, u32 len, u64 dev_size,
 
 	memset(sb, 0, sizeof(*sb));
 	if (len < RAFTBLK_SB_SIZE)
-		FAIL(RAFTBLK_OD_EBADMSG, "superblock: short buffer");
+		return od_fail(why, RAFTBLK_OD_EBADMSG, "superblock: short buffer");
 	if (memcmp(p + SB_MAGIC, RAFTBLK_SB_MAGIC, 8))
-		FAIL(RAFTBLK_OD_EBADMSG, "superblock: bad magic");
+		return od_fail(why, RAFTBLK_OD_EBADMSG, "superblock: bad magic");
 	if (get_le32(p + SB_CRC) != raftblk_crc32c(p, SB_CRC))
-		FAIL(RAFTBLK_OD_EBADMSG, "superblock: bad checksum");
+		return od_fail(why, RAFTBLK_OD_EBADMSG, "superblock: bad checksum");
 	if (get_le32(p + SB_VERSION) != RAFTBLK_OD_FORMAT_VERSION)
-		FAIL(RAFTBLK_OD_EBADMSG, "superblock: unknown format version");
+		return od_fail(why, RAFTBLK_OD_EBADMSG, "superblock: unknown format version");
 	if (get_le32(p + SB_LEN) != RAFTBLK_SB_SIZE)
-		FAIL(RAFTBLK_OD_EBADMSG, "superblock: bad length");
+		return od_fail(why, RAFTBLK_OD_EBADMSG, "superblock: bad length");
 	if (get_le32(p + SB_FLAGS))
-		FAIL(RAFTBLK_OD_EBADMSG, "superblock: unknown flags");
+		return od_fail(why, RAFTBLK_OD_EBADMSG, "superblock: unknown flags");
 	if (!all_zero(p + SB_RSVD, SB_CRC - SB_RSVD))
-		FAIL(RAFTBLK_OD_EBADMSG, "superblock: reserved bytes not zero");
+		return od_fail(why, RAFTBLK_OD_EBADMSG, "superblock: reserved bytes not zero");
 	sb->seq = get_le64(p + SB_SEQ);
 	memcpy(sb->uuid, p + SB_UUID, RAFTBLK_UUID_LEN);
 	sb->node_id = get_le64(p + SB_NODE_ID);
@@ -333,37 +334,47 @@ int raftblk_sb_pick(const void *area, u32 len, u64 dev_size,
 		    struct raftblk_sb *sb, u32 *slot, const char **why)
 {
 	const u8 *p = area;
-	struct raftblk_sb s[RAFTBLK_SB_SLOTS];
 	const char *w[RAFTBLK_SB_SLOTS] = { NULL, NULL };
 	int err[RAFTBLK_SB_SLOTS];
+	u64 seq[RAFTBLK_SB_SLOTS], node[RAFTBLK_SB_SLOTS];
+	u8 uuid[RAFTBLK_UUID_LEN];
 	u32 i, best;
 
 	if (len < RAFTBLK_SB_AREA)
-		FAIL(RAFTBLK_OD_EBADMSG, "superblock: short buffer");
-	for (i = 0; i < RAFTBLK_SB_SLOTS; i++)
+		return od_fail(why, RAFTBLK_OD_EBADMSG, "superblock: short buffer");
+	/* Decoded one at a time into *sb: a superblock is too big to keep
+	 * two on a kernel stack.
+	 */
+	for (i = 0; i < RAFTBLK_SB_SLOTS; i++) {
 		err[i] = raftblk_sb_decode(p + i * RAFTBLK_SB_SIZE,
-					   RAFTBLK_SB_SIZE, dev_size, &s[i],
+					   RAFTBLK_SB_SIZE, dev_size, sb,
 					   &w[i]);
+		seq[i] = sb->seq;
+		node[i] = sb->node_id;
+		if (i == 0)
+			memcpy(uuid, sb->uuid, RAFTBLK_UUID_LEN);
+	}
 	if (err[0] && err[1]) {
+		memset(sb, 0, sizeof(*sb));
 		if (why)
 			*why = w[0];
 		return err[0];
 	}
 	if (!err[0] && !err[1]) {
-		if (s[0].seq == s[1].seq)
-			FAIL(RAFTBLK_OD_EBADMSG,
+		if (seq[0] == seq[1])
+			return od_fail(why, RAFTBLK_OD_EBADMSG,
 			     "superblock: both slots have the same sequence");
-		if (memcmp(s[0].uuid, s[1].uuid, RAFTBLK_UUID_LEN) ||
-		    s[0].node_id != s[1].node_id)
-			FAIL(RAFTBLK_OD_EBADMSG,
+		if (memcmp(uuid, sb->uuid, RAFTBLK_UUID_LEN) ||
+		    node[0] != node[1])
+			return od_fail(why, RAFTBLK_OD_EBADMSG,
 			     "superblock: slots belong to different nodes");
-		best = s[1].seq > s[0].seq;
+		best = seq[1] > seq[0];
 	} else {
 		best = err[0] ? 1 : 0;
 	}
-	*sb = s[best];
 	*slot = best;
-	return 0;
+	return raftblk_sb_decode(p + best * RAFTBLK_SB_SIZE, RAFTBLK_SB_SIZE,
+				 dev_size, sb, why);
 }
 
 /* ------------------------------------------------------------------ */
@@ -397,66 +408,66 @@ static int rec_check(const struct raftblk_rec *r,
 	u32 nodata;
 
 	if (r->data_len > RAFTBLK_REC_MAX_DATA || (r->data_len & 511))
-		FAIL(code, "record: bad data length");
+		return od_fail(why, code, "record: bad data length");
 	if (r->rec_len != raftblk_rec_len(r->data_len))
-		FAIL(code, "record: length does not match data length");
+		return od_fail(why, code, "record: length does not match data length");
 	if (r->rec_len > ctx->log_size)
-		FAIL(code, "record: longer than the log area");
+		return od_fail(why, code, "record: longer than the log area");
 	if (!r->data_len && r->data_crc)
-		FAIL(code, "record: data checksum without data");
+		return od_fail(why, code, "record: data checksum without data");
 	if (r->nonce != ctx->nonce)
-		FAIL(code, "record: belongs to another log (nonce)");
+		return od_fail(why, code, "record: belongs to another log (nonce)");
 	if (r->lap > (~0ULL - 2 * ctx->log_size) / ctx->log_size)
-		FAIL(code, "record: lap number overflows");
+		return od_fail(why, code, "record: lap number overflows");
 	if (!r->index || r->index == ~0ULL)
-		FAIL(code, "record: bad index");
+		return od_fail(why, code, "record: bad index");
 	if (!r->term)
-		FAIL(code, "record: term 0");
+		return od_fail(why, code, "record: term 0");
 	if (r->prev_term > r->term)
-		FAIL(code, "record: previous term above term");
+		return od_fail(why, code, "record: previous term above term");
 	if ((r->index == 1) != (r->prev_term == 0))
-		FAIL(code, "record: bad previous term");
+		return od_fail(why, code, "record: bad previous term");
 
 	if (r->type == RAFTBLK_REC_WRAP) {
 		if (r->cc.op || r->cc.id ||
 		    !all_zero(r->cc.addr, RAFT_ADDR_LEN) || r->sector ||
 		    r->len || r->flags || r->data_len)
-			FAIL(code, "record: wrap marker with entry fields");
+			return od_fail(why, code, "record: wrap marker with entry fields");
 		return 0;
 	}
 	if (r->type == RAFT_ENTRY_CONF) {
 		if (r->cc.op < RAFT_CONF_ADD_LEARNER ||
 		    r->cc.op > RAFT_CONF_DEMOTE)
-			FAIL(code, "record: unknown membership change");
+			return od_fail(why, code, "record: unknown membership change");
 		if (r->cc.id == RAFT_NONE)
-			FAIL(code, "record: membership change for node 0");
+			return od_fail(why, code, "record: membership change for node 0");
 	} else {
 		if (r->type != RAFT_ENTRY_NORMAL &&
 		    r->type != RAFT_ENTRY_NOOP &&
 		    r->type != RAFT_ENTRY_BARRIER)
-			FAIL(code, "record: unknown entry type");
+			return od_fail(why, code, "record: unknown entry type");
 		if (r->cc.op || r->cc.id ||
 		    !all_zero(r->cc.addr, RAFT_ADDR_LEN))
-			FAIL(code, "record: membership fields in a non-conf entry");
+			return od_fail(why, code, "record: membership fields in a non-conf entry");
 	}
 
 	if (r->type != RAFT_ENTRY_NORMAL || !r->len) {
 		if (r->sector || r->len || r->flags || r->data_len)
-			FAIL(code, "record: payload fields in an entry without payload");
+			return od_fail(why, code, "record: payload fields in an entry without payload");
 		return 0;
 	}
 	if (r->flags & ~RAFTBLK_REC_F_ALL)
-		FAIL(code, "record: unknown payload flags");
+		return od_fail(why, code, "record: unknown payload flags");
 	nodata = r->flags & (RAFTBLK_REC_F_DISCARD | RAFTBLK_REC_F_WRITE_ZEROES);
 	if (nodata == (RAFTBLK_REC_F_DISCARD | RAFTBLK_REC_F_WRITE_ZEROES))
-		FAIL(code, "record: both discard and write-zeroes");
+		return od_fail(why, code, "record: both discard and write-zeroes");
 	if ((r->len & 511) || r->len > RAFTBLK_REC_MAX_LEN)
-		FAIL(code, "record: bad payload length");
+		return od_fail(why, code, "record: bad payload length");
 	if (nodata ? r->data_len != 0 : r->data_len != r->len)
-		FAIL(code, "record: payload length does not match data");
+		return od_fail(why, code, "record: payload length does not match data");
 	if (r->sector > (ctx->data_size >> 9) ||
 	    r->len > ctx->data_size - (r->sector << 9))
-		FAIL(code, "record: payload beyond the data area");
+		return od_fail(why, code, "record: payload beyond the data area");
 	return 0;
 }
 
@@ -469,7 +480,7 @@ int raftblk_rec_encode(const struct raftblk_rec *r,
 	int err;
 
 	if (t.data_len > RAFTBLK_REC_MAX_DATA)
-		FAIL(RAFTBLK_OD_EINVAL, "record: bad data length");
+		return od_fail(why, RAFTBLK_OD_EINVAL, "record: bad data length");
 	t.rec_len = raftblk_rec_len(t.data_len);
 	err = rec_check(&t, ctx, RAFTBLK_OD_EINVAL, why);
 	if (err)
@@ -504,14 +515,14 @@ int raftblk_rec_decode(const void *buf, u32 len,
 
 	memset(r, 0, sizeof(*r));
 	if (len < RAFTBLK_REC_HDR_SIZE)
-		FAIL(RAFTBLK_OD_EBADMSG, "record: short buffer");
+		return od_fail(why, RAFTBLK_OD_EBADMSG, "record: short buffer");
 	if (memcmp(p + REC_MAGIC, RAFTBLK_REC_MAGIC, 8))
-		FAIL(RAFTBLK_OD_EBADMSG, "record: bad magic");
+		return od_fail(why, RAFTBLK_OD_EBADMSG, "record: bad magic");
 	if (get_le32(p + REC_CRC) != raftblk_crc32c(p, REC_CRC))
-		FAIL(RAFTBLK_OD_EBADMSG, "record: bad checksum");
+		return od_fail(why, RAFTBLK_OD_EBADMSG, "record: bad checksum");
 	if (p[REC_RSVD1] || p[REC_RSVD1 + 1] ||
 	    !all_zero(p + REC_RSVD2, REC_CRC - REC_RSVD2))
-		FAIL(RAFTBLK_OD_EBADMSG, "record: reserved bytes not zero");
+		return od_fail(why, RAFTBLK_OD_EBADMSG, "record: reserved bytes not zero");
 	r->rec_len = get_le32(p + REC_LEN);
 	r->data_len = get_le32(p + REC_DATA_LEN);
 	r->nonce = get_le64(p + REC_NONCE);
@@ -568,21 +579,21 @@ static int scan_match(const struct raftblk_sb *sb, const struct raftblk_rec *r,
 	u64 off = raftblk_ring_off(sb->log_size, pos);
 
 	if (r->lap != raftblk_ring_lap(sb->log_size, pos))
-		FAIL(RAFTBLK_OD_ESTALE, "record: from another lap");
+		return od_fail(why, RAFTBLK_OD_ESTALE, "record: from another lap");
 	if (r->index != want_index)
-		FAIL(RAFTBLK_OD_ESTALE, "record: not the next index");
+		return od_fail(why, RAFTBLK_OD_ESTALE, "record: not the next index");
 	if (r->epoch > sb->log_epoch || r->epoch < min_epoch)
-		FAIL(RAFTBLK_OD_ESTALE, "record: from a truncated suffix (epoch)");
+		return od_fail(why, RAFTBLK_OD_ESTALE, "record: from a truncated suffix (epoch)");
 	if (r->index > sb->epoch_index && r->epoch != sb->log_epoch)
-		FAIL(RAFTBLK_OD_ESTALE,
+		return od_fail(why, RAFTBLK_OD_ESTALE,
 		     "record: written before the last truncation (epoch)");
 	if (r->prev_term != prev_term)
-		FAIL(RAFTBLK_OD_ESTALE,
+		return od_fail(why, RAFTBLK_OD_ESTALE,
 		     "record: does not follow the previous entry (term)");
 	if (off + r->rec_len > sb->log_size)
-		FAIL(RAFTBLK_OD_EBADMSG, "record: crosses the end of the ring");
+		return od_fail(why, RAFTBLK_OD_EBADMSG, "record: crosses the end of the ring");
 	if (pos + r->rec_len - sb->log_start > sb->log_size)
-		FAIL(RAFTBLK_OD_ESTALE, "record: log longer than the ring");
+		return od_fail(why, RAFTBLK_OD_ESTALE, "record: log longer than the ring");
 	return 0;
 }
 
@@ -666,8 +677,7 @@ int raftblk_ring_scan(const struct raftblk_sb *sb,
 			res->stop_why = why;
 			break;
 		}
-		err = ops->load(ctx, &r, raftblk_ring_off(sb->log_size, pos +
-							  RAFTBLK_REC_HDR_SIZE));
+		err = ops->load(ctx, &r, pos);
 		if (err == -RAFTBLK_OD_EBADMSG) {
 			res->stop_pos = pos;
 			res->stop_why = "record: data checksum mismatch (torn)";

@@ -228,14 +228,15 @@ static inline u64 raftblk_ring_lap(u64 log_size, u64 pos)
  *
  * ops->read_hdr reads the header block at ring offset off into buf.
  * ops->load is called for each record whose header is the next one, with
- * the data's ring offset: it reads and checks the data (crc) and keeps
- * the entry; it returns 0 to accept it, -EBADMSG when the data does not
- * match (the record is torn: end of log), or another negative code to
- * abort the scan (I/O error).
+ * the record's absolute position pos (its data is at ring offset
+ * raftblk_ring_off(log_size, pos) + RAFTBLK_REC_HDR_SIZE): it reads and
+ * checks the data (crc) and keeps the entry; it returns 0 to accept it,
+ * -EBADMSG when the data does not match (the record is torn: end of
+ * log), or another negative code to abort the scan (I/O error).
  */
 struct raftblk_scan_ops {
 	int (*read_hdr)(void *ctx, u64 off, void *buf);
-	int (*load)(void *ctx, const struct raftblk_rec *r, u64 data_off);
+	int (*load)(void *ctx, const struct raftblk_rec *r, u64 pos);
 };
 
 struct raftblk_scan_result {

@@ -42,18 +42,23 @@
 #include <linux/bvec.h>
 #include <linux/uio.h>
 
+#include "ondisk.h"
+
 struct request;
 
-#define RAFTBLK_PL_FUA		(1U << 0)
-#define RAFTBLK_PL_DISCARD	(1U << 1)
-#define RAFTBLK_PL_WRITE_ZEROES	(1U << 2)
+/* Flags and limits are those of the on-disk log record (ondisk.h). */
+#define RAFTBLK_PL_FUA		RAFTBLK_REC_F_FUA
+#define RAFTBLK_PL_DISCARD	RAFTBLK_REC_F_DISCARD
+#define RAFTBLK_PL_WRITE_ZEROES	RAFTBLK_REC_F_WRITE_ZEROES
 #define RAFTBLK_PL_NODATA	(RAFTBLK_PL_DISCARD | RAFTBLK_PL_WRITE_ZEROES)
 #define RAFTBLK_PL_ALL		(RAFTBLK_PL_FUA | RAFTBLK_PL_NODATA)
 
-/* Largest payload (bytes covered) one entry may describe. */
-#define RAFTBLK_PL_MAX_LEN	(1U << 30)
-/* Largest data payload (bytes carried) one entry may hold: 1 MiB. */
-#define RAFTBLK_PL_MAX_DATA	(1U << 20)
+/* Largest payload (bytes covered) one entry may describe: 1 GiB. */
+#define RAFTBLK_PL_MAX_LEN	RAFTBLK_REC_MAX_LEN
+/* Largest data payload (bytes carried) one entry may hold: 1 MiB. The
+ * block device must not build larger write requests (max_hw_sectors).
+ */
+#define RAFTBLK_PL_MAX_DATA	RAFTBLK_REC_MAX_DATA
 
 struct raft_payload {
 	refcount_t ref;

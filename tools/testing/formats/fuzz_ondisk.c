@@ -125,9 +125,13 @@ static int rd_hdr(void *ctx, u64 off, void *buf)
 	return 0;
 }
 
-static int ld(void *ctx, const struct raftblk_rec *r, u64 off)
+static int ld(void *ctx, const struct raftblk_rec *r, u64 pos)
 {
 	struct scan_ctx *s = ctx;
+	u64 off = raftblk_ring_off(RING, pos) + RAFTBLK_REC_HDR_SIZE;
+
+	CHECK(pos >= s->sb->log_start);
+	CHECK(pos + r->rec_len - s->sb->log_start <= RING);
 
 	CHECK(r->index == s->next);
 	CHECK(r->type != RAFTBLK_REC_WRAP);

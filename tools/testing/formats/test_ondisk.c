@@ -894,9 +894,10 @@ static int mread_hdr(void *ctx, u64 off, void *buf)
 	return 0;
 }
 
-static int mload(void *ctx, const struct raftblk_rec *r, u64 off)
+static int mload(void *ctx, const struct raftblk_rec *r, u64 pos)
 {
 	struct scanned *s = ctx;
+	u64 off = raftblk_ring_off(MLOG_SIZE, pos) + RAFTBLK_REC_HDR_SIZE;
 
 	if (off + r->data_len > MLOG_SIZE || s->n == MAX_ENTS)
 		return -RAFTBLK_OD_EIO;

@@ -1,0 +1,1000 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * log_store.c - the node's durable state on its backing disk (see
+ * log_store.h; the format is ondisk.h's, described in
+ * Documentation/on-disk-format.rst).
+ *
+ * Synchronous block I/O on the backing device: superblock updates are
+ * REQ_PREFLUSH | REQ_FUA writes to the slot not holding the current
+ * superblock; log appends are one chain of bios per contiguous stretch of
+ * the ring, made durable by REQ_FUA (one bio) or a flush after the chain.
+ */
+#include <linux/bio.h>
+#include <linux/blkdev.h>
+#include <linux/errno.h>
+#include <linux/gfp.h>
+#include <linux/highmem.h>
+#include <linux/mm.h>
+#include <linux/mutex.h>
+#include <linux/random.h>
+#include <linux/slab.h>
+
+#include "raftblk.h"
+#include "payload.h"
+#include "ondisk.h"
+#include "crc32c.h"
+#include "log_store.h"
+#include "raft/raft_int.h"	/* conf_apply(): the core's membership rules */
+
+static_assert(RAFTBLK_OD_EIO == EIO && RAFTBLK_OD_EINVAL == EINVAL &&
+	      RAFTBLK_OD_ENOSPC == ENOSPC && RAFTBLK_OD_ERANGE == ERANGE &&
+	      RAFTBLK_OD_EBADMSG == EBADMSG && RAFTBLK_OD_ESTALE == ESTALE);
+static_assert(RAFTBLK_PL_ALL == RAFTBLK_REC_F_ALL);
+static_assert(RAFTBLK_PL_MAX_DATA / PAGE_SIZE <= BIO_MAX_VECS);
+static_assert(RAFTBLK_REC_HDR_SIZE == PAGE_SIZE);
+
+/* Where a stored entry's record is. */
+struct rb_store_ent {
+	u64 pos;		/* absolute ring position */
+	raft_term term;
+	u32 rec_len;
+	u8 type;
+};
+
+struct rb_store {
+	struct block_device *bdev;
+	u64 dev_size;
+	/*
+	 * lock serialises every call that reads or changes the fields
+	 * below (all but the layout, which never changes once open).
+	 */
+	struct mutex lock;
+	struct raftblk_sb sb;	/* as last written: on stable storage */
+	struct raftblk_sb nsb;	/* the next one, being written */
+	u32 slot;		/* slot holding sb */
+	u64 head;		/* absolute position after the last record */
+	/* A write failed half-way: records after the log's end may be
+	 * valid-looking; the next append starts a new epoch first.
+	 */
+	bool bump_epoch;
+	/* Entries snap.index + 1 .. : ents[(first + i) % cap], i < n. */
+	struct rb_store_ent *ents;
+	u32 cap, first, n;
+	void *buf;		/* RAFTBLK_SB_AREA bytes of I/O scratch */
+	/* Recovered entries, until rb_store_restore() takes them. */
+	struct raft_entry *rec_ents;
+	u32 rec_n, rec_cap;
+};
+
+static struct rb_store_ent *ent(struct rb_store *s, u32 i)
+{
+	return &s->ents[(s->first + i) % s->cap];
+}
+
+static raft_index last_index(const struct rb_store *s)
+{
+	return s->sb.snap.index + s->n;
+}
+
+/* ------------------------------------------------------------------ */
+/* I/O helpers                                                        */
+
+/* One synchronous I/O of len bytes of s->buf at byte offset off. */
+static int store_io(struct rb_store *s, u64 off, u32 len, blk_opf_t opf)
+{
+	struct bio *bio;
+	int ret;
+
+	bio = bio_alloc(s->bdev, 1, opf, GFP_NOIO);
+	if (!bio)
+		return -ENOMEM;
+	bio->bi_iter.bi_sector = off >> SECTOR_SHIFT;
+	if (bio_add_page(bio, virt_to_page(s->buf), len,
+			 offset_in_page(s->buf)) != len) {
+		bio_put(bio);
+		return -EIO;
+	}
+	ret = submit_bio_wait(bio);
+	bio_put(bio);
+	return ret;
+}
+
+/* Start the next superblock: a copy of the current one to modify. */
+static struct raftblk_sb *next_sb(struct rb_store *s)
+{
+	s->nsb = s->sb;
+	return &s->nsb;
+}
+
+/* Write s->nsb (seq set here) to the slot not holding the current one. */
+static int store_write_sb(struct rb_store *s)
+{
+	const char *why = NULL;
+	u32 slot = s->slot ^ 1;
+	int ret;
+
+	s->nsb.seq = s->sb.seq + 1;
+	ret = raftblk_sb_encode(&s->nsb, s->buf, &why);
+	if (ret) {
+		pr_err("raftblk: %pg: refusing to write an invalid superblock: %s\n",
+		       s->bdev, why);
+		return -EINVAL;
+	}
+	ret = store_io(s, (u64)slot * RAFTBLK_SB_SIZE, RAFTBLK_SB_SIZE,
+		       REQ_OP_WRITE | REQ_SYNC | REQ_PREFLUSH | REQ_FUA);
+	if (ret) {
+		pr_err_ratelimited("raftblk: %pg: superblock write failed: %d\n",
+				   s->bdev, ret);
+		return ret;
+	}
+	s->sb = s->nsb;
+	s->slot = slot;
+	return 0;
+}
+
+/*
+ * A chain of write bios over one contiguous stretch of the disk: pages are
+ * added in order; full bios are chained and submitted, the last one is
+ * submitted and waited for by wchain_finish().
+ */
+struct wchain {
+	struct block_device *bdev;
+	struct bio *bio;
+	bool chained;
+	u64 off;		/* byte offset of the next page */
+};
+
+static void wchain_start(struct wchain *c, struct block_device *bdev,
+			 u64 off)
+{
+	c->bdev = bdev;
+	c->bio = NULL;
+	c->chained = false;
+	c->off = off;
+}
+
+static int wchain_add(struct wchain *c, struct page *page, u32 len, u32 off)
+{
+	if (!c->bio) {
+		c->bio = bio_alloc(c->bdev, BIO_MAX_VECS,
+				   REQ_OP_WRITE | REQ_SYNC, GFP_NOIO);
+		if (!c->bio)
+			return -ENOMEM;
+		c->bio->bi_iter.bi_sector = c->off >> SECTOR_SHIFT;
+	}
+	if (bio_add_page(c->bio, page, len, off) != len) {
+		struct bio *next;
+
+		next = blk_next_bio(c->bio, c->bdev, BIO_MAX_VECS,
+				    REQ_OP_WRITE | REQ_SYNC, GFP_NOIO);
+		c->bio = next;
+		c->chained = true;
+		next->bi_iter.bi_sector = c->off >> SECTOR_SHIFT;
+		if (bio_add_page(next, page, len, off) != len)
+			return -EIO;
+	}
+	c->off += len;
+	return 0;
+}
+
+/* Submit what is left and wait for the whole chain; durable: FUA for a
+ * single bio, else a flush once all completed.
+ */
+static int wchain_finish(struct wchain *c, bool durable)
+{
+	int ret;
+
+	if (!c->bio)
+		return 0;
+	if (durable && !c->chained)
+		c->bio->bi_opf |= REQ_FUA;
+	ret = submit_bio_wait(c->bio);
+	bio_put(c->bio);
+	c->bio = NULL;
+	if (!ret && durable && c->chained)
+		ret = blkdev_issue_flush(c->bdev);
+	c->chained = false;
+	return ret;
+}
+
+/* On error the chain's bios are still submitted (chained ones already
+ * are): wait for them rather than leak them.
+ */
+static void wchain_abort(struct wchain *c)
+{
+	if (c->bio)
+		wchain_finish(c, false);
+}
+
+/* crc32c of the first len bytes of a payload's pages. */
+static u32 payload_crc(const struct raft_payload *p, u32 len)
+{
+	u32 crc = ~0U, i;
+
+	for (i = 0; i < p->nr_pages && len; i++) {
+		u32 n = min_t(u32, len, p->bvec[i].bv_len);
+		void *a = kmap_local_page(p->pages[i]);
+
+		crc = crc32c(crc, a, n);
+		kunmap_local(a);
+		len -= n;
+	}
+	return ~crc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Setup                                                              */
+
+static struct rb_store *store_alloc(struct block_device *bdev)
+{
+	struct rb_store *s;
+
+	s = kzalloc(sizeof(*s), GFP_KERNEL);
+	if (!s)
+		return NULL;
+	s->buf = (void *)__get_free_pages(GFP_KERNEL | __GFP_ZERO,
+					  get_order(RAFTBLK_SB_AREA));
+	if (!s->buf) {
+		kfree(s);
+		return NULL;
+	}
+	s->bdev = bdev;
+	s->dev_size = bdev_nr_bytes(bdev);
+	mutex_init(&s->lock);
+	return s;
+}
+
+/* The entry index: at most one record per block of the ring is live. */
+static int store_alloc_ents(struct rb_store *s)
+{
+	s->cap = s->sb.log_size / RAFTBLK_OD_BLOCK;
+	s->ents = kvcalloc(s->cap, sizeof(*s->ents), GFP_KERNEL);
+	return s->ents ? 0 : -ENOMEM;
+}
+
+static void free_entries(struct raft_entry *e, u32 n)
+{
+	u32 i;
+
+	for (i = 0; i < n; i++)
+		raftblk_payload_put(e[i].payload);
+	kvfree(e);
+}
+
+void rb_store_close(struct rb_store *s)
+{
+	if (!s)
+		return;
+	free_entries(s->rec_ents, s->rec_n);
+	kvfree(s->ents);
+	free_pages((unsigned long)s->buf, get_order(RAFTBLK_SB_AREA));
+	kfree(s);
+}
+
+int rb_store_format(struct block_device *bdev,
+		    const u8 uuid[RAFTBLK_UUID_LEN], raft_id id,
+		    const struct raft_conf *conf, struct rb_store **out,
+		    struct raftblk_err *err)
+{
+	struct raftblk_sb *nsb;
+	const char *why = NULL;
+	struct rb_store *s;
+	int ret;
+
+	if (id == RAFT_NONE || raftblk_conf_check(conf, &why)) {
+		err->msg = "invalid node id or membership";
+		return -EINVAL;
+	}
+	s = store_alloc(bdev);
+	if (!s) {
+		err->msg = "out of memory";
+		return -ENOMEM;
+	}
+	nsb = &s->nsb;
+	ret = raftblk_layout_default(s->dev_size, 0, &nsb->log_off,
+				     &nsb->log_size, &nsb->data_off,
+				     &nsb->data_size, &why);
+	if (ret) {
+		pr_err("raftblk: %pg: cannot format: %s\n", bdev, why);
+		err->msg = "disk too small for raftblk (needs 18 MiB)";
+		ret = -ENOSPC;
+		goto fail;
+	}
+	memcpy(nsb->uuid, uuid, RAFTBLK_UUID_LEN);
+	nsb->node_id = id;
+	nsb->log_nonce = get_random_u64();
+	nsb->snap.conf = *conf;
+	s->sb.log_size = nsb->log_size;
+	ret = store_alloc_ents(s);
+	if (ret) {
+		err->msg = "out of memory";
+		goto fail;
+	}
+	/* Both slots, so no superblock of an earlier format survives:
+	 * slot 1 gets sequence 1, slot 0 sequence 2.
+	 */
+	s->slot = 0;
+	ret = store_write_sb(s);
+	if (!ret) {
+		next_sb(s);
+		ret = store_write_sb(s);
+	}
+	if (ret) {
+		err->msg = "cannot write the superblock";
+		goto fail;
+	}
+	s->head = 0;
+	pr_info("raftblk: %pg: formatted for node %llu: log %llu MiB at %llu MiB, data %llu MiB at %llu MiB\n",
+		bdev, (unsigned long long)id,
+		(unsigned long long)(s->sb.log_size >> 20),
+		(unsigned long long)(s->sb.log_off >> 20),
+		(unsigned long long)(s->sb.data_size >> 20),
+		(unsigned long long)(s->sb.data_off >> 20));
+	*out = s;
+	return 0;
+fail:
+	rb_store_close(s);
+	return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* Recovery                                                           */
+
+static int scan_read_hdr(void *ctx, u64 off, void *buf)
+{
+	struct rb_store *s = ctx;
+	int ret;
+
+	ret = store_io(s, s->sb.log_off + off, RAFTBLK_REC_HDR_SIZE,
+		       REQ_OP_READ);
+	if (ret)
+		return ret;
+	if (buf != s->buf)
+		memcpy(buf, s->buf, RAFTBLK_REC_HDR_SIZE);
+	return 0;
+}
+
+/* Read the data of the record at absolute position pos into p. */
+static int read_payload(struct rb_store *s, struct raft_payload *p, u64 pos)
+{
+	u64 off = s->sb.log_off + raftblk_ring_off(s->sb.log_size, pos) +
+		RAFTBLK_REC_HDR_SIZE;
+	struct bio *bio;
+	u32 i;
+	int ret;
+
+	bio = bio_alloc(s->bdev, p->nr_pages, REQ_OP_READ, GFP_KERNEL);
+	if (!bio)
+		return -ENOMEM;
+	bio->bi_iter.bi_sector = off >> SECTOR_SHIFT;
+	for (i = 0; i < p->nr_pages; i++) {
+		if (bio_add_page(bio, p->bvec[i].bv_page, p->bvec[i].bv_len,
+				 0) != p->bvec[i].bv_len) {
+			bio_put(bio);
+			return -EIO;
+		}
+	}
+	ret = submit_bio_wait(bio);
+	bio_put(bio);
+	return ret;
+}
+
+static int scan_load(void *ctx, const struct raftblk_rec *r, u64 pos)
+{
+	struct rb_store *s = ctx;
+	struct raft_payload *p = NULL;
+	struct raft_entry *e;
+	int ret;
+
+	if (s->n == s->cap)		/* cannot happen: the scan bounds it */
+		return -EUCLEAN;
+	if (r->type == RAFT_ENTRY_NORMAL && r->len && !r->data_len) {
+		p = raftblk_payload_alloc_nodata(r->sector, r->len, r->flags);
+		if (!p)
+			return -ENOMEM;
+	} else if (r->type == RAFT_ENTRY_NORMAL && r->len) {
+		p = raftblk_payload_alloc(r->data_len);
+		if (!p)
+			return -ENOMEM;
+		ret = read_payload(s, p, pos);
+		if (!ret && payload_crc(p, r->data_len) != r->data_crc)
+			ret = -EBADMSG;	/* torn: the end of the log */
+		if (ret) {
+			raftblk_payload_put(p);
+			return ret;
+		}
+		p->sector = r->sector;
+		p->flags = r->flags;
+	}
+	if (s->rec_n == s->rec_cap) {
+		u32 cap = max(64U, s->rec_cap * 2);
+		struct raft_entry *ne;
+
+		ne = kvrealloc(s->rec_ents, s->rec_cap * sizeof(*ne),
+			       cap * sizeof(*ne), GFP_KERNEL);
+		if (!ne) {
+			raftblk_payload_put(p);
+			return -ENOMEM;
+		}
+		s->rec_ents = ne;
+		s->rec_cap = cap;
+	}
+	e = &s->rec_ents[s->rec_n++];
+	memset(e, 0, sizeof(*e));
+	e->term = r->term;
+	e->index = r->index;
+	e->type = r->type;
+	if (r->type == RAFT_ENTRY_CONF)
+		e->cc = r->cc;
+	e->payload = p;
+	*ent(s, s->n++) = (struct rb_store_ent){
+		.pos = pos, .term = r->term, .rec_len = r->rec_len,
+		.type = r->type,
+	};
+	return 0;
+}
+
+static const struct raftblk_scan_ops scan_ops = {
+	.read_hdr = scan_read_hdr,
+	.load = scan_load,
+};
+
+static bool has_magic(const u8 *slot)
+{
+	return !memcmp(slot, RAFTBLK_SB_MAGIC, 8);
+}
+
+int rb_store_open(struct block_device *bdev, raft_id id,
+		  struct rb_store **out, struct raftblk_err *err)
+{
+	struct raftblk_scan_result res;
+	struct raftblk_sb *nsb;
+	const char *why = NULL;
+	struct rb_store *s;
+	u32 slot;
+	int ret;
+
+	s = store_alloc(bdev);
+	if (!s) {
+		err->msg = "out of memory";
+		return -ENOMEM;
+	}
+	ret = store_io(s, 0, RAFTBLK_SB_AREA, REQ_OP_READ);
+	if (ret) {
+		err->msg = "cannot read the superblock";
+		goto fail;
+	}
+	ret = raftblk_sb_pick(s->buf, RAFTBLK_SB_AREA, s->dev_size, &s->sb,
+			      &slot, &why);
+	if (ret) {
+		if (!has_magic(s->buf) &&
+		    !has_magic((u8 *)s->buf + RAFTBLK_SB_SIZE)) {
+			err->msg = "no raftblk superblock on the disk";
+			ret = -ENODATA;
+		} else {
+			pr_err("raftblk: %pg: no valid superblock: %s\n", bdev,
+			       why);
+			err->msg = "raftblk superblock corrupt or does not fit the disk";
+			ret = -EUCLEAN;
+		}
+		goto fail;
+	}
+	if (s->sb.node_id != id) {
+		pr_err("raftblk: %pg: the disk belongs to node %llu, not %llu\n",
+		       bdev, (unsigned long long)s->sb.node_id,
+		       (unsigned long long)id);
+		err->msg = "the disk belongs to another node id";
+		ret = -EINVAL;
+		goto fail;
+	}
+	s->slot = slot;
+	ret = store_alloc_ents(s);
+	if (ret) {
+		err->msg = "out of memory";
+		goto fail;
+	}
+
+	ret = raftblk_ring_scan(&s->sb, &scan_ops, s, s->buf, &res);
+	if (ret) {
+		pr_err("raftblk: %pg: log scan failed: %d\n", bdev, ret);
+		err->msg = "cannot read the log";
+		goto fail;
+	}
+	s->head = res.head;
+	pr_info("raftblk: %pg: node %llu: term %llu, commit %llu, log %llu..%llu (%llu records), ends: %s\n",
+		bdev, (unsigned long long)id,
+		(unsigned long long)s->sb.hs.term,
+		(unsigned long long)s->sb.hs.commit,
+		(unsigned long long)s->sb.snap.index + 1,
+		(unsigned long long)res.last_index,
+		(unsigned long long)res.n_records,
+		res.stop_why ? res.stop_why : "-");
+	if (res.last_index < s->sb.hs.commit) {
+		pr_err("raftblk: %pg: log ends at %llu, before the commit index %llu\n",
+		       bdev, (unsigned long long)res.last_index,
+		       (unsigned long long)s->sb.hs.commit);
+		err->msg = "committed log entries are missing from the disk";
+		ret = -EUCLEAN;
+		goto fail;
+	}
+
+	/*
+	 * Start a new epoch after what was recovered: records a crash left
+	 * beyond the end are never read back. Entries of a term the hard
+	 * state does not have yet (crash between the append and the hard
+	 * state) raise the term; no vote was cast in it, or it would have
+	 * been on disk before it was sent.
+	 */
+	nsb = next_sb(s);
+	nsb->log_epoch++;
+	nsb->epoch_index = res.last_index;
+	if (res.last_term > nsb->hs.term) {
+		nsb->hs.term = res.last_term;
+		nsb->hs.vote = RAFT_NONE;
+	}
+	ret = store_write_sb(s);
+	if (ret) {
+		err->msg = "cannot write the superblock";
+		goto fail;
+	}
+	*out = s;
+	return 0;
+fail:
+	rb_store_close(s);
+	return ret;
+}
+
+int rb_store_restore(struct rb_store *s, struct raft_restore *r)
+{
+	mutex_lock(&s->lock);
+	memset(r, 0, sizeof(*r));
+	r->hs = s->sb.hs;
+	r->snap = s->sb.snap;
+	r->n_entries = s->rec_n;
+	r->entries = s->rec_ents;
+	s->rec_ents = NULL;
+	s->rec_n = 0;
+	s->rec_cap = 0;
+	mutex_unlock(&s->lock);
+	return 0;
+}
+
+void rb_store_restore_free(struct raft_restore *r)
+{
+	free_entries((struct raft_entry *)r->entries, r->n_entries);
+	r->entries = NULL;
+	r->n_entries = 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Hard state, membership                                             */
+
+int rb_store_save_hard_state(struct rb_store *s,
+			     const struct raft_hard_state *hs)
+{
+	int ret = 0;
+
+	mutex_lock(&s->lock);
+	if (hs->term != s->sb.hs.term || hs->vote != s->sb.hs.vote ||
+	    hs->commit != s->sb.hs.commit) {
+		next_sb(s)->hs = *hs;
+		ret = store_write_sb(s);
+	}
+	mutex_unlock(&s->lock);
+	return ret;
+}
+
+int rb_store_set_uuid(struct rb_store *s, const u8 uuid[RAFTBLK_UUID_LEN])
+{
+	int ret;
+
+	mutex_lock(&s->lock);
+	memcpy(next_sb(s)->uuid, uuid, RAFTBLK_UUID_LEN);
+	ret = store_write_sb(s);
+	mutex_unlock(&s->lock);
+	return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* Append                                                             */
+
+static u32 entry_data_len(const struct raft_entry *e)
+{
+	if (e->type != RAFT_ENTRY_NORMAL || !e->payload)
+		return 0;
+	return raftblk_payload_data_len(e->payload);
+}
+
+static void entry_to_rec(const struct rb_store *s, const struct raft_entry *e,
+			 raft_term prev_term, u64 pos, struct raftblk_rec *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->nonce = s->sb.log_nonce;
+	r->epoch = s->sb.log_epoch;
+	r->lap = raftblk_ring_lap(s->sb.log_size, pos);
+	r->index = e->index;
+	r->term = e->term;
+	r->prev_term = prev_term;
+	r->type = e->type;
+	if (e->type == RAFT_ENTRY_CONF)
+		r->cc = e->cc;
+	if (e->type == RAFT_ENTRY_NORMAL && e->payload) {
+		r->sector = e->payload->sector;
+		r->len = e->payload->len;
+		r->flags = e->payload->flags;
+		r->data_len = entry_data_len(e);
+		if (r->data_len)
+			r->data_crc = payload_crc(e->payload, r->data_len);
+	}
+}
+
+/* Encode a header block into a new page. */
+static struct page *encode_hdr(const struct rb_store *s,
+			       const struct raftblk_rec *r)
+{
+	const struct raftblk_rec_ctx ctx = {
+		.log_size = s->sb.log_size,
+		.data_size = s->sb.data_size,
+		.nonce = s->sb.log_nonce,
+	};
+	const char *why = NULL;
+	struct page *page;
+	void *a;
+	int ret;
+
+	page = alloc_page(GFP_NOIO);
+	if (!page)
+		return ERR_PTR(-ENOMEM);
+	a = kmap_local_page(page);
+	ret = raftblk_rec_encode(r, &ctx, a, &why);
+	kunmap_local(a);
+	if (ret) {
+		pr_err_ratelimited("raftblk: %pg: cannot store entry %llu: %s\n",
+				   s->bdev, (unsigned long long)r->index, why);
+		__free_page(page);
+		return ERR_PTR(-EINVAL);
+	}
+	return page;
+}
+
+/*
+ * Plan: check the entries follow the kept log and find the ring position
+ * of each record; -ENOSPC when the ring is full. Returns the head after
+ * the last record in *end.
+ */
+static int append_plan(struct rb_store *s, const struct raft_entry *e, u32 n,
+		       u64 head, raft_term prev_term, u64 *end)
+{
+	u32 i;
+	int ret;
+
+	for (i = 0; i < n; i++) {
+		u32 dlen;
+
+		if (e[i].index != e[0].index + i || !e[i].term ||
+		    e[i].term < prev_term)
+			return -EINVAL;
+		if (e[i].type == RAFT_ENTRY_NORMAL && e[i].payload &&
+		    e[i].payload->len == 0)
+			return -EINVAL;
+		dlen = entry_data_len(&e[i]);
+		if (dlen > RAFTBLK_REC_MAX_DATA)
+			return -EINVAL;
+		ret = raftblk_ring_reserve(s->sb.log_size, s->sb.log_start,
+					   head, raftblk_rec_len(dlen), &head);
+		if (ret)
+			return -ENOSPC;
+		prev_term = e[i].term;
+	}
+	*end = head;
+	return 0;
+}
+
+int rb_store_append(struct rb_store *s, const struct raft_entry *e, u32 n)
+{
+	struct page **hdrs = NULL;
+	raft_term prev_term;
+	struct wchain c;
+	u32 keep, i, nh = 0;
+	u64 head, end;
+	int ret;
+
+	if (!n)
+		return 0;
+	mutex_lock(&s->lock);
+	if (e[0].index <= s->sb.snap.index || e[0].index > last_index(s) + 1) {
+		ret = -EINVAL;
+		goto out;
+	}
+	keep = e[0].index - 1 - s->sb.snap.index;
+	head = keep ? ent(s, keep - 1)->pos + ent(s, keep - 1)->rec_len :
+		s->sb.log_start;
+	prev_term = keep ? ent(s, keep - 1)->term : s->sb.snap.term;
+	ret = append_plan(s, e, n, head, prev_term, &end);
+	if (ret)
+		goto out;
+	/* one header per record, plus at most one wrap marker each */
+	hdrs = kcalloc(2 * n, sizeof(*hdrs), GFP_NOIO);
+	if (!hdrs) {
+		ret = -ENOMEM;
+		goto out;
+	}
+
+	/* Replacing a suffix: make the truncation durable first. */
+	if (keep < s->n || s->bump_epoch) {
+		struct raftblk_sb *nsb = next_sb(s);
+
+		nsb->log_epoch++;
+		nsb->epoch_index = e[0].index - 1;
+		ret = store_write_sb(s);
+		if (ret)
+			goto out;
+		s->bump_epoch = false;
+		s->n = keep;
+		s->head = head;
+	}
+
+	wchain_start(&c, s->bdev, s->sb.log_off +
+		     raftblk_ring_off(s->sb.log_size, head));
+	for (i = 0; i < n && !ret; i++) {
+		u32 dlen = entry_data_len(&e[i]);
+		u32 rec_len = raftblk_rec_len(dlen);
+		u64 pos = raftblk_ring_place(s->sb.log_size, head, rec_len);
+		struct raftblk_rec r;
+		struct page *pg;
+		u32 k;
+
+		if (pos != head) {
+			/* wrap marker, durable before the record */
+			entry_to_rec(s, &e[i], prev_term, head, &r);
+			memset(&r.cc, 0, sizeof(r.cc));
+			r.type = RAFTBLK_REC_WRAP;
+			r.sector = 0;
+			r.len = 0;
+			r.flags = 0;
+			r.data_len = 0;
+			r.data_crc = 0;
+			pg = encode_hdr(s, &r);
+			if (IS_ERR(pg)) {
+				ret = PTR_ERR(pg);
+				break;
+			}
+			hdrs[nh++] = pg;
+			ret = wchain_add(&c, pg, RAFTBLK_REC_HDR_SIZE, 0);
+			if (!ret)
+				ret = wchain_finish(&c, true);
+			if (ret)
+				break;
+			wchain_start(&c, s->bdev, s->sb.log_off +
+				     raftblk_ring_off(s->sb.log_size, pos));
+		}
+		entry_to_rec(s, &e[i], prev_term, pos, &r);
+		pg = encode_hdr(s, &r);
+		if (IS_ERR(pg)) {
+			ret = PTR_ERR(pg);
+			break;
+		}
+		hdrs[nh++] = pg;
+		ret = wchain_add(&c, pg, RAFTBLK_REC_HDR_SIZE, 0);
+		for (k = 0; !ret && dlen && k < e[i].payload->nr_pages; k++)
+			ret = wchain_add(&c, e[i].payload->bvec[k].bv_page,
+					 e[i].payload->bvec[k].bv_len, 0);
+		if (!ret && rec_len - RAFTBLK_REC_HDR_SIZE > dlen)
+			ret = wchain_add(&c, ZERO_PAGE(0), rec_len -
+					 RAFTBLK_REC_HDR_SIZE - dlen, 0);
+		prev_term = e[i].term;
+		head = pos + rec_len;
+	}
+	if (!ret)
+		ret = wchain_finish(&c, true);
+	else
+		wchain_abort(&c);
+	if (ret) {
+		/* Whatever reached the disk must never be read back. */
+		s->bump_epoch = true;
+		pr_err_ratelimited("raftblk: %pg: log append of %llu..%llu failed: %d\n",
+				   s->bdev, (unsigned long long)e[0].index,
+				   (unsigned long long)e[n - 1].index, ret);
+		goto out;
+	}
+
+	/* Durable: now it is the log. */
+	s->n = keep;
+	head = keep ? ent(s, keep - 1)->pos + ent(s, keep - 1)->rec_len :
+		s->sb.log_start;
+	for (i = 0; i < n; i++) {
+		u32 rec_len = raftblk_rec_len(entry_data_len(&e[i]));
+		u64 pos = raftblk_ring_place(s->sb.log_size, head, rec_len);
+
+		*ent(s, s->n++) = (struct rb_store_ent){
+			.pos = pos, .term = e[i].term, .rec_len = rec_len,
+			.type = e[i].type,
+		};
+		head = pos + rec_len;
+	}
+	s->head = head;
+out:
+	for (i = 0; i < nh; i++)
+		__free_page(hdrs[i]);
+	kfree(hdrs);
+	mutex_unlock(&s->lock);
+	return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* Data area                                                          */
+
+int rb_store_apply(struct rb_store *s, const struct raft_entry *e)
+{
+	const struct raft_payload *p = e->payload;
+	u64 nr = s->sb.data_size >> SECTOR_SHIFT;
+	sector_t sector;
+	struct bio *bio;
+	u32 i;
+	int ret;
+
+	if (e->type != RAFT_ENTRY_NORMAL || !p)
+		return 0;
+	if (p->sector > nr || (p->len >> SECTOR_SHIFT) > nr - p->sector)
+		return -EINVAL;
+	sector = (s->sb.data_off >> SECTOR_SHIFT) + p->sector;
+	/* FUA needs nothing here: the entry is in a majority's log. */
+	if (p->flags & RAFTBLK_PL_NODATA)
+		return blkdev_issue_zeroout(s->bdev, sector,
+					    p->len >> SECTOR_SHIFT, GFP_NOIO,
+					    0);
+	bio = bio_alloc(s->bdev, p->nr_pages, REQ_OP_WRITE, GFP_NOIO);
+	if (!bio)
+		return -ENOMEM;
+	bio->bi_iter.bi_sector = sector;
+	for (i = 0; i < p->nr_pages; i++) {
+		if (bio_add_page(bio, p->bvec[i].bv_page, p->bvec[i].bv_len,
+				 0) != p->bvec[i].bv_len) {
+			bio_put(bio);
+			return -EIO;
+		}
+	}
+	ret = submit_bio_wait(bio);
+	bio_put(bio);
+	return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* Compaction                                                         */
+
+/* The membership in force at index (snapshot conf + stored CONF
+ * entries up to index), reading the CONF records back from the ring.
+ */
+static int conf_at(struct rb_store *s, u32 k, struct raft_conf *conf)
+{
+	const struct raftblk_rec_ctx ctx = {
+		.log_size = s->sb.log_size,
+		.data_size = s->sb.data_size,
+		.nonce = s->sb.log_nonce,
+	};
+	struct raftblk_rec r;
+	const char *why = NULL;
+	u32 i;
+	int ret;
+
+	*conf = s->sb.snap.conf;
+	for (i = 0; i < k; i++) {
+		const struct rb_store_ent *en = ent(s, i);
+
+		if (en->type != RAFT_ENTRY_CONF)
+			continue;
+		ret = scan_read_hdr(s, raftblk_ring_off(s->sb.log_size,
+							en->pos), s->buf);
+		if (ret)
+			return ret;
+		ret = raftblk_rec_decode(s->buf, RAFTBLK_REC_HDR_SIZE, &ctx,
+					 &r, &why);
+		if (ret || r.index != s->sb.snap.index + 1 + i ||
+		    r.type != RAFT_ENTRY_CONF) {
+			pr_err("raftblk: %pg: membership entry %llu unreadable: %s\n",
+			       s->bdev,
+			       (unsigned long long)s->sb.snap.index + 1 + i,
+			       why ? why : "not the stored entry");
+			return -EIO;
+		}
+		if (conf_apply(conf, &r.cc))
+			return -EINVAL;
+	}
+	return 0;
+}
+
+int rb_store_compact(struct rb_store *s, raft_index index)
+{
+	struct raftblk_sb *nsb;
+	u32 k;
+	int ret;
+
+	mutex_lock(&s->lock);
+	ret = 0;
+	if (index <= s->sb.snap.index)
+		goto out;
+	ret = -EINVAL;
+	if (index > last_index(s))
+		goto out;
+	k = index - s->sb.snap.index;
+	nsb = next_sb(s);
+	ret = conf_at(s, k, &nsb->snap.conf);
+	if (ret)
+		goto out;
+	nsb->snap.index = index;
+	nsb->snap.term = ent(s, k - 1)->term;
+	nsb->log_start = k < s->n ? ent(s, k)->pos : s->head;
+	if (nsb->hs.commit < index)	/* applied, hence committed */
+		nsb->hs.commit = index;
+	/* REQ_PREFLUSH: the data area writes of every applied entry (all
+	 * completed) are on stable storage before the entries leave the log.
+	 */
+	ret = store_write_sb(s);
+	if (ret)
+		goto out;
+	s->first = (s->first + k) % s->cap;
+	s->n -= k;
+out:
+	mutex_unlock(&s->lock);
+	return ret;
+}
+
+int rb_store_install_snapshot(struct rb_store *s,
+			      const struct raft_snapshot_meta *meta)
+{
+	struct raftblk_sb *nsb;
+	int ret;
+
+	mutex_lock(&s->lock);
+	nsb = next_sb(s);
+	nsb->snap = *meta;
+	/* The log restarts empty at head; whatever follows is stale. */
+	nsb->log_start = s->head;
+	nsb->log_epoch++;
+	nsb->epoch_index = meta->index;
+	if (nsb->hs.commit < meta->index)
+		nsb->hs.commit = meta->index;
+	ret = store_write_sb(s);
+	if (!ret) {
+		s->first = 0;
+		s->n = 0;
+	}
+	mutex_unlock(&s->lock);
+	return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* Accessors                                                          */
+
+void rb_store_usage(struct rb_store *s, u64 *used, u64 *size)
+{
+	mutex_lock(&s->lock);
+	*used = s->head - s->sb.log_start;
+	*size = s->sb.log_size;
+	mutex_unlock(&s->lock);
+}
+
+void rb_store_uuid(struct rb_store *s, u8 uuid[RAFTBLK_UUID_LEN])
+{
+	mutex_lock(&s->lock);
+	memcpy(uuid, s->sb.uuid, RAFTBLK_UUID_LEN);
+	mutex_unlock(&s->lock);
+}
+
+sector_t rb_store_data_sector(struct rb_store *s)
+{
+	return s->sb.data_off >> SECTOR_SHIFT;
+}
+
+sector_t rb_store_data_sectors(struct rb_store *s)
+{
+	return s->sb.data_size >> SECTOR_SHIFT;
+}
+
+void rb_store_last(struct rb_store *s, raft_index *index, raft_term *term)
+{
+	mutex_lock(&s->lock);
+	*index = last_index(s);
+	*term = s->n ? ent(s, s->n - 1)->term : s->sb.snap.term;
+	mutex_unlock(&s->lock);
+}

@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * log_store.h - a node's durable state on its backing disk: superblock
+ * (hard state, membership at the compaction point), the log ring and the
+ * data area. Format: ondisk.h and Documentation/on-disk-format.rst.
+ *
+ * All calls do synchronous block I/O (submit_bio_wait) and may sleep:
+ * call them in process context, e.g. from the node's worker thread. Calls
+ * on one store are serialised by its mutex. Every I/O error is returned
+ * as a negative errno; a call that fails leaves the in-memory state as it
+ * was before the call, and what it may have written on disk is never
+ * taken for valid later (the next append starts a new truncation epoch).
+ *
+ * Durability, when a call returns 0:
+ *   rb_store_save_hard_state()  the superblock is on stable storage
+ *                               (REQ_PREFLUSH | REQ_FUA)
+ *   rb_store_append()           the entries are on stable storage
+ *                               (FUA, or a flush after the writes)
+ *   rb_store_apply()            written to the data area, NOT flushed: the
+ *                               log still holds the entry; the data area is
+ *                               flushed before the entry leaves the log
+ *   rb_store_compact()          data area flushed, then the new compaction
+ *                               point on stable storage
+ */
+#ifndef RAFTBLK_LOG_STORE_H
+#define RAFTBLK_LOG_STORE_H
+
+#include <linux/blkdev.h>
+#include <linux/types.h>
+
+#include "raft/raft.h"
+#include "ondisk.h"
+
+struct raftblk_err;
+struct rb_store;
+
+/*
+ * Format bdev for node id: both superblock slots, an empty log whose
+ * compaction point is index 0 with membership conf (the bootstrap conf
+ * for a one-node cluster, or an empty conf for a node that waits to be
+ * added), and the default layout (log area 1/16 of the disk, 16 MiB to
+ * 1 GiB). Anything on the disk before is lost. Opens the store on
+ * success.
+ */
+int rb_store_format(struct block_device *bdev,
+		    const u8 uuid[RAFTBLK_UUID_LEN], raft_id id,
+		    const struct raft_conf *conf, struct rb_store **out,
+		    struct raftblk_err *err);
+
+/*
+ * Open a formatted disk: pick the current superblock, check that it is
+ * node id's and fits the disk, and recover the log (scan from the
+ * compaction point to the first record that is not the next valid one:
+ * a torn tail is dropped). Errors: -ENODATA no raftblk superblock (the
+ * disk was never formatted), -EINVAL superblock of another node or that
+ * does not fit the disk, -EUCLEAN log shorter than the commit index
+ * (committed entries are missing), -ENOMEM, -EIO.
+ */
+int rb_store_open(struct block_device *bdev, raft_id id,
+		  struct rb_store **out, struct raftblk_err *err);
+
+/* Release the store (does not write anything). */
+void rb_store_close(struct rb_store *s);
+
+/*
+ * What was recovered, for raft_create(): hard state, compaction point and
+ * the entries after it (with payload references). May be called once
+ * after open/format; the caller frees it with rb_store_restore_free()
+ * after raft_create() took its own payload references.
+ */
+int rb_store_restore(struct rb_store *s, struct raft_restore *r);
+void rb_store_restore_free(struct raft_restore *r);
+
+/* Persist hard state (term, vote, commit). */
+int rb_store_save_hard_state(struct rb_store *s,
+			     const struct raft_hard_state *hs);
+
+/*
+ * Append n entries (consecutive indices). When e[0].index is not the next
+ * index, the stored log after e[0].index - 1 is truncated first (durably)
+ * - Raft replacing a conflicting suffix. -ENOSPC when the ring would have
+ * to overwrite entries not yet compacted (nothing is written: compact
+ * and retry); -EINVAL for entries that do not follow the log or cannot
+ * be stored (payload outside the data area, compacted index).
+ */
+int rb_store_append(struct rb_store *s, const struct raft_entry *e, u32 n);
+
+/*
+ * Apply a committed NORMAL entry to the data area: write its payload at
+ * data area + sector; discard and write-zeroes both zero the range (so
+ * that every replica reads the same bytes). Entries without payload and
+ * other types are a no-op.
+ */
+int rb_store_apply(struct rb_store *s, const struct raft_entry *e);
+
+/*
+ * Move the compaction point to index (<= last stored index; the caller
+ * has applied it): the data area is flushed, then the superblock records
+ * index, its term and the membership in force there, and the ring space
+ * of entries up to index is free.
+ */
+int rb_store_compact(struct rb_store *s, raft_index index);
+
+/*
+ * Install a snapshot received from the leader: the log is emptied and the
+ * compaction point becomes meta (index, term, membership), durably. The
+ * data area must already hold the snapshot's content (nothing for the
+ * index-0 snapshot a blank node joins with).
+ */
+int rb_store_install_snapshot(struct rb_store *s,
+			      const struct raft_snapshot_meta *meta);
+
+/*
+ * Adopt the cluster UUID (a node formatted empty, before it first hears
+ * from its cluster). Durable when it returns 0.
+ */
+int rb_store_set_uuid(struct rb_store *s, const u8 uuid[RAFTBLK_UUID_LEN]);
+
+/* Ring usage in bytes: used (live records, wasted lap ends included)
+ * and the ring size.
+ */
+void rb_store_usage(struct rb_store *s, u64 *used, u64 *size);
+
+void rb_store_uuid(struct rb_store *s, u8 uuid[RAFTBLK_UUID_LEN]);
+/* Data area on the backing disk, in 512-byte sectors. */
+sector_t rb_store_data_sector(struct rb_store *s);
+sector_t rb_store_data_sectors(struct rb_store *s);
+/* Last stored index and its term. */
+void rb_store_last(struct rb_store *s, raft_index *index, raft_term *term);
+
+#endif /* RAFTBLK_LOG_STORE_H */
