@@ -1,0 +1,1026 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * raftblk: the node driver.
+ *
+ * One kernel thread per replicated device ("raftblkN") owns the Raft
+ * core. Everything else only queues work for it:
+ *
+ *   blk-mq queue_rq      -> writes / reads / flushes lists (in_lock)
+ *   transport deliver    -> msgs list (in_lock)
+ *   netlink (peer add..) -> calls into the core under the node mutex
+ *
+ * The thread loops: tick the core when a tick is due, step received
+ * messages, propose queued writes as one batch, start a read barrier for
+ * queued reads, then carry out every ready batch: send its messages
+ * (before the local write, so followers write in parallel with the
+ * leader), make its hard state and entries durable in the log store,
+ * apply committed entries to the data area, and advance. Writes complete
+ * once their entry is applied on this (leader) node; reads are submitted
+ * to the data area once a read state covers them and it is applied.
+ */
+#include <linux/blk-mq.h>
+#include <linux/delay.h>
+#include <linux/kthread.h>
+#include <linux/random.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/wait.h>
+
+#include "raftblk.h"
+#include "node.h"
+#include "payload.h"
+#include "log_store.h"
+#include "transport.h"
+
+/* Most writes proposed in one batch. */
+#define RAFTBLK_NODE_MAX_BATCH	64
+
+struct raftblk_node_msg {
+	struct list_head list;
+	struct raft_msg m;
+};
+
+/* A read barrier: the reads queued when it was requested. */
+struct raftblk_node_read {
+	struct list_head list;
+	u64 ctx;
+	bool have_index;
+	raft_index index;
+	struct list_head rqs;
+};
+
+struct raftblk_node {
+	struct raftblk_dev *dev;
+	u32 id;
+	struct rb_store *store;
+	struct rb_transport *tp;
+	struct task_struct *thread;
+	wait_queue_head_t wait;
+
+	/*
+	 * lock serializes every call into the core (raft) and protects the
+	 * lists below it; held only by the node thread and by netlink
+	 * handlers, in process context.
+	 */
+	struct mutex lock;
+	struct raft *raft;
+	/* Writes proposed, in index order, waiting to be applied. */
+	struct list_head proposed;
+	/* Read barriers waiting for their read state / apply. */
+	struct list_head reads_waiting;
+	u64 next_read_ctx;
+	raft_index applied;
+	u8 role;			/* enum raft_role, also read locklessly */
+	u32 leader;			/* read locklessly */
+	bool learner;			/* this node is a learner */
+	/* Peers the transport knows, to diff against the configuration. */
+	u32 n_tp_peers;
+	u32 tp_peers[RAFT_MAX_NODES];
+
+	/*
+	 * in_lock protects the intake lists, filled from queue_rq and the
+	 * transport and drained by the node thread. Never held while
+	 * sleeping.
+	 */
+	spinlock_t in_lock;
+	struct list_head in_writes;
+	struct list_head in_reads;
+	struct list_head in_msgs;
+	bool stopping;
+
+	unsigned long next_tick;	/* jiffies */
+	u32 tick_ms;
+	u32 heartbeat_ms;
+	u32 election_ms;
+
+	/* Proposal batch being built (node thread only). */
+	struct raft_entry batch_ents[RAFTBLK_NODE_MAX_BATCH];
+	struct raftblk_rq *batch_rqs[RAFTBLK_NODE_MAX_BATCH];
+
+	/* Counters (node thread writes, readers tolerate tearing). */
+	u64 proposals;
+	u64 commits;
+	u64 elections;
+	bool warned_follower;
+};
+
+/* The pdu of a request owned by the node driver. */
+static inline struct raftblk_rq *rb_pdu(struct request *rq)
+{
+	return blk_mq_rq_to_pdu(rq);
+}
+
+static inline struct request *rb_pdu_rq(struct raftblk_rq *pdu)
+{
+	return blk_mq_rq_from_pdu(pdu);
+}
+
+static enum raftblk_role raftblk_node_role_uapi(u8 role, bool learner)
+{
+	switch (role) {
+	case RAFT_LEADER:
+		return RAFTBLK_ROLE_LEADER;
+	case RAFT_CANDIDATE:
+		return RAFTBLK_ROLE_CANDIDATE;
+	case RAFT_PRE_CANDIDATE:
+		return RAFTBLK_ROLE_PRE_CANDIDATE;
+	default:
+		return learner ? RAFTBLK_ROLE_LEARNER : RAFTBLK_ROLE_FOLLOWER;
+	}
+}
+
+static u32 raftblk_node_leader(struct raftblk_node *n)
+{
+	return READ_ONCE(n->leader);
+}
+
+static void raftblk_node_fail_list(struct list_head *head, blk_status_t status)
+{
+	struct raftblk_rq *pdu, *tmp;
+
+	list_for_each_entry_safe(pdu, tmp, head, node_list) {
+		list_del_init(&pdu->node_list);
+		raftblk_complete_request(rb_pdu_rq(pdu), status);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Intake (any context that may take a spinlock)                      */
+
+static void raftblk_node_kick(struct raftblk_node *n)
+{
+	wake_up(&n->wait);
+}
+
+static blk_status_t raftblk_node_submit(struct raftblk_dev *dev,
+				   struct request *rq)
+{
+	struct raftblk_node *n = dev->node;
+	struct raftblk_rq *pdu = rb_pdu(rq);
+	struct list_head *to;
+
+	switch (req_op(rq)) {
+	case REQ_OP_READ:
+		to = &n->in_reads;
+		break;
+	case REQ_OP_WRITE:
+	case REQ_OP_DISCARD:
+	case REQ_OP_WRITE_ZEROES:
+		to = &n->in_writes;
+		break;
+	case REQ_OP_FLUSH:
+		/*
+		 * Every write completed so far is durable on a majority
+		 * (completion waits for commit, and commit counts only
+		 * durable copies): a flush has nothing left to do.
+		 */
+		raftblk_complete_request(rq, BLK_STS_OK);
+		return BLK_STS_OK;
+	default:
+		return BLK_STS_NOTSUPP;
+	}
+	if (READ_ONCE(n->role) != RAFT_LEADER) {
+		if (!xchg(&n->warned_follower, true))
+			pr_warn("%s: not the leader (leader is node %u): I/O refused\n",
+				dev->name, raftblk_node_leader(n));
+		return BLK_STS_IOERR;
+	}
+	INIT_LIST_HEAD(&pdu->node_list);
+	spin_lock(&n->in_lock);
+	if (n->stopping) {
+		spin_unlock(&n->in_lock);
+		return BLK_STS_IOERR;
+	}
+	list_add_tail(&pdu->node_list, to);
+	spin_unlock(&n->in_lock);
+	raftblk_node_kick(n);
+	return BLK_STS_OK;
+}
+
+static void raftblk_node_deliver(void *ctx, struct raft_msg *m)
+{
+	struct raftblk_node *n = ctx;
+	struct raftblk_node_msg *nm;
+
+	nm = kmalloc(sizeof(*nm), GFP_NOIO);
+	if (!nm) {
+		raft_msg_free(m);	/* Raft tolerates a lost message */
+		return;
+	}
+	nm->m = *m;
+	spin_lock(&n->in_lock);
+	if (n->stopping) {
+		spin_unlock(&n->in_lock);
+		raft_msg_free(&nm->m);
+		kfree(nm);
+		return;
+	}
+	list_add_tail(&nm->list, &n->in_msgs);
+	spin_unlock(&n->in_lock);
+	raftblk_node_kick(n);
+}
+
+static void raftblk_node_peer_state(void *ctx, u64 peer_id, bool up)
+{
+	struct raftblk_node *n = ctx;
+
+	pr_info("%s: peer %llu %s\n", n->dev->name,
+		(unsigned long long)peer_id, up ? "connected" : "disconnected");
+	if (!up) {
+		mutex_lock(&n->lock);
+		raft_report_unreachable(n->raft, peer_id);
+		mutex_unlock(&n->lock);
+		raftblk_node_kick(n);
+	}
+}
+
+static const struct rb_transport_ops raftblk_node_tp_ops = {
+	.deliver = raftblk_node_deliver,
+	.peer_state = raftblk_node_peer_state,
+};
+
+/* ------------------------------------------------------------------ */
+/* Node thread: work under n->lock                                    */
+
+static void raftblk_node_step_msgs(struct raftblk_node *n, struct list_head *msgs)
+{
+	struct raftblk_node_msg *nm, *tmp;
+
+	list_for_each_entry_safe(nm, tmp, msgs, list) {
+		list_del(&nm->list);
+		/* raft_step consumes the message, valid or not. */
+		raft_step(n->raft, &nm->m);
+		kfree(nm);
+	}
+}
+
+static void raftblk_node_propose(struct raftblk_node *n, struct list_head *writes)
+{
+	struct raft_entry *ents = n->batch_ents;
+	struct raftblk_rq **batch = n->batch_rqs;
+	struct raftblk_rq *pdu, *tmp;
+	u32 i, cnt;
+	int ret;
+
+	while (!list_empty(writes)) {
+		cnt = 0;
+		list_for_each_entry_safe(pdu, tmp, writes, node_list) {
+			struct raft_payload *p;
+
+			if (cnt == RAFTBLK_NODE_MAX_BATCH)
+				break;
+			list_del_init(&pdu->node_list);
+			p = raftblk_payload_from_rq(rb_pdu_rq(pdu));
+			if (IS_ERR_OR_NULL(p)) {
+				raftblk_complete_request(rb_pdu_rq(pdu),
+							 BLK_STS_RESOURCE);
+				continue;
+			}
+			memset(&ents[cnt], 0, sizeof(ents[cnt]));
+			ents[cnt].type = RAFT_ENTRY_NORMAL;
+			ents[cnt].payload = p;
+			batch[cnt++] = pdu;
+		}
+		if (!cnt)
+			continue;
+		ret = raft_propose(n->raft, cnt, ents);
+		for (i = 0; i < cnt; i++) {
+			/* the core took its own references on success */
+			raftblk_payload_put(ents[i].payload);
+			if (ret) {
+				raftblk_complete_request(rb_pdu_rq(batch[i]),
+							 ret == RAFT_ENOMEM ?
+							 BLK_STS_RESOURCE :
+							 BLK_STS_IOERR);
+				continue;
+			}
+			batch[i]->index = ents[i].index;
+			batch[i]->term = ents[i].term;
+			list_add_tail(&batch[i]->node_list, &n->proposed);
+		}
+		if (!ret)
+			n->proposals += cnt;
+	}
+}
+
+static void raftblk_node_start_reads(struct raftblk_node *n, struct list_head *reads)
+{
+	struct raftblk_node_read *rd;
+
+	if (list_empty(reads))
+		return;
+	rd = kmalloc(sizeof(*rd), GFP_NOIO);
+	if (!rd) {
+		raftblk_node_fail_list(reads, BLK_STS_RESOURCE);
+		return;
+	}
+	rd->ctx = ++n->next_read_ctx;
+	rd->have_index = false;
+	INIT_LIST_HEAD(&rd->rqs);
+	list_splice_init(reads, &rd->rqs);
+	if (raft_read_index(n->raft, rd->ctx)) {
+		raftblk_node_fail_list(&rd->rqs, BLK_STS_IOERR);
+		kfree(rd);
+		return;
+	}
+	list_add_tail(&rd->list, &n->reads_waiting);
+}
+
+/* Reads whose barrier index is applied go to the data area. */
+static void raftblk_node_serve_reads(struct raftblk_node *n)
+{
+	struct raftblk_node_read *rd, *tmp;
+	struct raftblk_rq *pdu, *ptmp;
+
+	list_for_each_entry_safe(rd, tmp, &n->reads_waiting, list) {
+		if (!rd->have_index || rd->index > n->applied)
+			continue;
+		list_del(&rd->list);
+		list_for_each_entry_safe(pdu, ptmp, &rd->rqs, node_list) {
+			struct request *rq = rb_pdu_rq(pdu);
+			blk_status_t st;
+
+			list_del_init(&pdu->node_list);
+			st = raftblk_backing_submit_at(n->dev, rq,
+						       raftblk_node_data_sector(n));
+			if (st != BLK_STS_OK)
+				raftblk_complete_request(rq, st);
+		}
+		kfree(rd);
+	}
+}
+
+static void raftblk_node_read_states(struct raftblk_node *n, const struct raft_ready *rd)
+{
+	struct raftblk_node_read *r;
+	u32 i;
+
+	for (i = 0; i < rd->n_read_states; i++)
+		list_for_each_entry(r, &n->reads_waiting, list)
+			if (r->ctx == rd->read_states[i].context) {
+				r->have_index = true;
+				r->index = rd->read_states[i].index;
+			}
+}
+
+/* Complete proposed writes up to applied; fail those that lost. */
+static void raftblk_node_complete_writes(struct raftblk_node *n,
+				    const struct raft_ready *rd)
+{
+	struct raftblk_rq *pdu, *tmp;
+	u32 i;
+
+	/* An entry committed at our index but of another term: ours lost. */
+	for (i = 0; i < rd->n_committed; i++) {
+		const struct raft_entry *e = &rd->committed[i];
+
+		list_for_each_entry_safe(pdu, tmp, &n->proposed, node_list) {
+			if (pdu->index > e->index)
+				break;
+			if (pdu->index == e->index && pdu->term != e->term) {
+				list_del_init(&pdu->node_list);
+				raftblk_complete_request(rb_pdu_rq(pdu),
+							 BLK_STS_IOERR);
+			}
+		}
+	}
+	list_for_each_entry_safe(pdu, tmp, &n->proposed, node_list) {
+		if (pdu->index > n->applied)
+			break;
+		list_del_init(&pdu->node_list);
+		raftblk_complete_request(rb_pdu_rq(pdu), BLK_STS_OK);
+	}
+}
+
+/* Keep the transport's peer list equal to the configuration. */
+static void raftblk_node_sync_peers(struct raftblk_node *n, const struct raft_conf *c)
+{
+	u32 i, j, keep = 0;
+	u32 now[RAFT_MAX_NODES];
+
+	for (i = 0; i < c->n; i++) {
+		struct sockaddr_storage ss;
+
+		if (c->nodes[i].id == n->id)
+			continue;
+		if (rb_addr_decode(c->nodes[i].addr, &ss))
+			continue;
+		if (rb_transport_set_peer(n->tp, c->nodes[i].id, &ss))
+			continue;
+		now[keep++] = c->nodes[i].id;
+	}
+	for (i = 0; i < n->n_tp_peers; i++) {
+		for (j = 0; j < keep; j++)
+			if (now[j] == n->tp_peers[i])
+				break;
+		if (j == keep)
+			rb_transport_remove_peer(n->tp, n->tp_peers[i]);
+	}
+	memcpy(n->tp_peers, now, sizeof(now[0]) * keep);
+	n->n_tp_peers = keep;
+}
+
+static bool raftblk_node_conf_has(const struct raft_conf *c, u32 id, u8 role)
+{
+	u32 i;
+
+	for (i = 0; i < c->n; i++)
+		if (c->nodes[i].id == id)
+			return !role || c->nodes[i].role == role;
+	return false;
+}
+
+static void raftblk_node_role_changed(struct raftblk_node *n, u8 role)
+{
+	if (role == n->role)
+		return;
+	if (role == RAFT_LEADER)
+		n->elections++;
+	pr_info("%s: node %u is now %s\n", n->dev->name, n->id,
+		raft_role_name(role));
+	WRITE_ONCE(n->role, role);
+	WRITE_ONCE(n->warned_follower, false);
+	if (role != RAFT_LEADER) {
+		struct raftblk_node_read *rd, *tmp;
+
+		/* Their outcome is unknown to us now: report an error. */
+		raftblk_node_fail_list(&n->proposed, BLK_STS_IOERR);
+		list_for_each_entry_safe(rd, tmp, &n->reads_waiting, list) {
+			list_del(&rd->list);
+			raftblk_node_fail_list(&rd->rqs, BLK_STS_IOERR);
+			kfree(rd);
+		}
+	}
+}
+
+/*
+ * Free log space. The leader keeps every entry a member still needs (no
+ * snapshot transfer yet) until the ring is nearly full; then, like every
+ * follower, it compacts up to what it has applied.
+ */
+static void raftblk_node_compact(struct raftblk_node *n, const struct raft_status *st)
+{
+	u64 used, size;
+	raft_index to = n->applied;
+	u32 i;
+
+	rb_store_usage(n->store, &used, &size);
+	if (!size || used < size / 2)
+		return;
+	if (st->role == RAFT_LEADER && used < size / 8 * 7)
+		for (i = 0; i < st->n_progress; i++)
+			if (st->progress[i].id != n->id)
+				to = min_t(raft_index, to,
+					   st->progress[i].match);
+	if (to <= st->first_index)
+		return;
+	if (raft_compact(n->raft, to))
+		return;
+	if (rb_store_compact(n->store, to))
+		pr_warn_ratelimited("%s: log compaction to %llu failed\n",
+				    n->dev->name, (unsigned long long)to);
+}
+
+/* Promote learners that have caught up (leader only). */
+static void raftblk_node_promote_learners(struct raftblk_node *n)
+{
+	struct raft_conf_change cc = {};
+	struct raft_status *st;
+	u32 i;
+
+	if (n->role != RAFT_LEADER)
+		return;
+	st = kmalloc(sizeof(*st), GFP_NOIO);
+	if (!st)
+		return;
+	raft_get_status(n->raft, st);
+	for (i = 0; i < st->n_progress; i++) {
+		const struct raft_progress_info *pi = &st->progress[i];
+
+		if (pi->role != RAFT_LEARNER || pi->match < st->commit)
+			continue;
+		cc.op = RAFT_CONF_PROMOTE;
+		cc.id = pi->id;
+		if (!raft_change_conf(n->raft, &cc))
+			pr_info("%s: node %llu caught up: promoting it to voter\n",
+				n->dev->name, (unsigned long long)pi->id);
+		break;	/* one change at a time */
+	}
+	kfree(st);
+}
+
+/* Carry out one ready batch. Returns false when there was none. */
+static bool raftblk_node_handle_ready(struct raftblk_node *n)
+{
+	struct raft_advance adv = {};
+	struct raft_ready rd;
+	struct raft_status *st;
+	raft_id snap_to[RAFT_MAX_NODES];
+	bool snap_ok[RAFT_MAX_NODES];
+	bool conf_changed = false;
+	u32 i, n_snap = 0;
+	int ret;
+
+	if (!raft_has_ready(n->raft))
+		return false;
+	if (raft_ready(n->raft, &rd))
+		return false;	/* out of memory: retry on the next tick */
+
+	/* 1. messages first: followers write while we write */
+	for (i = 0; i < rd.n_msgs; i++)
+		rb_transport_send(n->tp, &rd.msgs[i]);
+	for (i = 0; i < rd.n_msgs && n_snap < RAFT_MAX_NODES; i++)
+		if (rd.msgs[i].type == RAFT_MSG_SNAPSHOT) {
+			snap_to[n_snap] = rd.msgs[i].to;
+			snap_ok[n_snap++] = rd.msgs[i].snap.index == 0;
+		}
+
+	/*
+	 * 2. a snapshot: only the empty one (index 0, the configuration a
+	 * blank node joins with) carries no data; catching up a follower
+	 * behind the leader's compaction point needs a data-area copy,
+	 * which is not implemented yet.
+	 */
+	if (rd.snap_to_install) {
+		if (rd.snap.index == 0) {
+			ret = rb_store_install_snapshot(n->store, &rd.snap);
+			adv.snap_installed = !ret;
+		} else {
+			pr_warn_ratelimited("%s: behind the leader's compaction point (index %llu): a full resync is needed and not supported yet\n",
+					    n->dev->name,
+					    (unsigned long long)rd.snap.index);
+		}
+	}
+
+	/* 3. durable log and hard state */
+	ret = 0;
+	if (rd.n_entries) {
+		ret = rb_store_append(n->store, rd.entries, rd.n_entries);
+		if (!ret) {
+			adv.persisted_index = rd.entries[rd.n_entries - 1].index;
+			adv.persisted_term = rd.entries[rd.n_entries - 1].term;
+		}
+		for (i = 0; i < rd.n_entries; i++)
+			if (rd.entries[i].type == RAFT_ENTRY_CONF)
+				conf_changed = true;
+	}
+	if (!ret && rd.hs_changed) {
+		ret = rb_store_save_hard_state(n->store, &rd.hs);
+		adv.hs_persisted = !ret;
+	}
+	if (ret) {
+		pr_err_ratelimited("%s: log write failed: %d\n", n->dev->name,
+				   ret);
+		adv.persist_failed = true;
+	}
+
+	/* 4. apply committed entries to the data area */
+	adv.applied = n->applied;
+	for (i = 0; i < rd.n_committed && !ret; i++) {
+		const struct raft_entry *e = &rd.committed[i];
+
+		if (e->type == RAFT_ENTRY_NORMAL && e->payload) {
+			ret = rb_store_apply(n->store, e);
+			if (ret) {
+				pr_err_ratelimited("%s: apply of index %llu failed: %d\n",
+						   n->dev->name,
+						   (unsigned long long)e->index,
+						   ret);
+				break;
+			}
+		}
+		if (e->type == RAFT_ENTRY_CONF)
+			conf_changed = true;
+		adv.applied = e->index;
+		n->commits++;
+	}
+	n->applied = adv.applied;
+	raftblk_node_read_states(n, &rd);
+	raftblk_node_complete_writes(n, &rd);
+	raft_advance(n->raft, &adv);
+	/* The empty snapshot is all in the message; others cannot ship. */
+	for (i = 0; i < n_snap; i++)
+		raft_report_snapshot(n->raft, snap_to[i], snap_ok[i]);
+
+	st = kmalloc(sizeof(*st), GFP_NOIO);
+	if (st) {
+		raft_get_status(n->raft, st);
+		raftblk_node_role_changed(n, st->role);
+		WRITE_ONCE(n->leader, st->leader);
+		WRITE_ONCE(n->learner,
+			    raftblk_node_conf_has(&st->conf, n->id, RAFT_LEARNER));
+		if (conf_changed || rd.snap_to_install)
+			raftblk_node_sync_peers(n, &st->conf);
+		raftblk_node_compact(n, st);
+		kfree(st);
+	}
+	raftblk_node_serve_reads(n);
+	return true;
+}
+
+static void raftblk_node_take(struct raftblk_node *n, struct list_head *msgs,
+			 struct list_head *writes, struct list_head *reads)
+{
+	spin_lock(&n->in_lock);
+	list_splice_init(&n->in_msgs, msgs);
+	list_splice_init(&n->in_writes, writes);
+	list_splice_init(&n->in_reads, reads);
+	spin_unlock(&n->in_lock);
+}
+
+static bool raftblk_node_has_input(struct raftblk_node *n)
+{
+	bool ret;
+
+	spin_lock(&n->in_lock);
+	ret = !list_empty(&n->in_msgs) || !list_empty(&n->in_writes) ||
+	      !list_empty(&n->in_reads);
+	spin_unlock(&n->in_lock);
+	return ret;
+}
+
+static int raftblk_node_thread(void *arg)
+{
+	struct raftblk_node *n = arg;
+	unsigned long tick = msecs_to_jiffies(n->tick_ms);
+	LIST_HEAD(msgs);
+	LIST_HEAD(writes);
+	LIST_HEAD(reads);
+
+	n->next_tick = jiffies + tick;
+	while (!kthread_should_stop()) {
+		long left = (long)(n->next_tick - jiffies);
+
+		if (left > 0)
+			wait_event_interruptible_timeout(n->wait,
+				raftblk_node_has_input(n) || kthread_should_stop(),
+				left);
+		raftblk_node_take(n, &msgs, &writes, &reads);
+
+		mutex_lock(&n->lock);
+		if (time_after_eq(jiffies, n->next_tick)) {
+			raft_tick(n->raft);
+			raftblk_node_promote_learners(n);
+			n->next_tick += tick;
+			/* after a long stall, do not tick in a burst */
+			if (time_after(jiffies, n->next_tick))
+				n->next_tick = jiffies + tick;
+		}
+		raftblk_node_step_msgs(n, &msgs);
+		if (!list_empty(&writes)) {
+			if (n->role == RAFT_LEADER)
+				raftblk_node_propose(n, &writes);
+			else
+				raftblk_node_fail_list(&writes, BLK_STS_IOERR);
+		}
+		if (!list_empty(&reads)) {
+			if (n->role == RAFT_LEADER)
+				raftblk_node_start_reads(n, &reads);
+			else
+				raftblk_node_fail_list(&reads, BLK_STS_IOERR);
+		}
+		while (raftblk_node_handle_ready(n))
+			;
+		mutex_unlock(&n->lock);
+		cond_resched();
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Lifecycle                                                          */
+
+static void raftblk_node_options(struct raftblk_node *n, struct raft_options *o)
+{
+	raft_options_default(o);
+	o->id = n->id;
+	o->heartbeat_ticks = max(1U, n->heartbeat_ms / n->tick_ms);
+	o->election_ticks = max(o->heartbeat_ticks * 3,
+				n->election_ms / n->tick_ms);
+	o->pre_vote = true;
+	o->check_quorum = true;
+	o->rand_seed = get_random_u64();
+}
+
+int raftblk_node_start(struct raftblk_dev *dev, const struct raftblk_node_params *p,
+		  struct raftblk_err *err)
+{
+	struct raft_restore *restore;
+	struct raft_options opts;
+	u8 uuid[RAFTBLK_UUID_LEN];
+	struct raftblk_node *n;
+	int ret;
+
+	n = kzalloc(sizeof(*n), GFP_KERNEL);
+	restore = kzalloc(sizeof(*restore), GFP_KERNEL);
+	if (!n || !restore) {
+		kfree(n);
+		kfree(restore);
+		err->msg = "out of memory";
+		return -ENOMEM;
+	}
+	n->dev = dev;
+	n->id = p->node_id;
+	n->tick_ms = RAFTBLK_NODE_TICK_MS_DEFAULT;
+	n->heartbeat_ms = p->heartbeat_ms ?: RAFTBLK_NODE_HEARTBEAT_MS_DEFAULT;
+	n->election_ms = p->election_ms ?: RAFTBLK_NODE_ELECTION_MS_DEFAULT;
+	n->role = RAFT_FOLLOWER;
+	mutex_init(&n->lock);
+	spin_lock_init(&n->in_lock);
+	init_waitqueue_head(&n->wait);
+	INIT_LIST_HEAD(&n->proposed);
+	INIT_LIST_HEAD(&n->reads_waiting);
+	INIT_LIST_HEAD(&n->in_writes);
+	INIT_LIST_HEAD(&n->in_reads);
+	INIT_LIST_HEAD(&n->in_msgs);
+
+	ret = rb_store_open(dev->backing, n->id, &n->store, err);
+	if (p->bootstrap && ret != -ENODATA) {
+		if (!ret) {
+			rb_store_close(n->store);
+			ret = -EEXIST;
+		}
+		err->msg = "the disk already holds a raftblk log: create without --bootstrap to restart this node";
+		err->attr = RAFTBLK_ATTR_BOOTSTRAP;
+		goto free;
+	}
+	if (ret == -ENODATA) {
+		u8 addr[RAFT_ADDR_LEN];
+		struct raft_conf *conf = &restore->snap.conf;
+
+		/* A blank disk: a new cluster, or a node waiting to join. */
+		memset(uuid, 0, sizeof(uuid));
+		if (p->bootstrap) {
+			ret = rb_addr_encode(&p->listen, addr);
+			if (ret) {
+				err->msg = "bad listen address";
+				err->attr = RAFTBLK_ATTR_LISTEN;
+				goto free;
+			}
+			raft_bootstrap_conf(conf, n->id, addr);
+			generate_random_uuid(uuid);
+		}
+		ret = rb_store_format(dev->backing, uuid, n->id, conf,
+				      &n->store, err);
+	}
+	if (ret)
+		goto free;
+	memset(restore, 0, sizeof(*restore));
+	ret = rb_store_restore(n->store, restore);
+	if (ret) {
+		err->msg = "cannot read the log from the disk";
+		goto close;
+	}
+	rb_store_uuid(n->store, uuid);
+
+	raftblk_node_options(n, &opts);
+	ret = raft_create(&opts, restore, &n->raft);
+	rb_store_restore_free(restore);
+	if (ret) {
+		err->msg = "cannot start the Raft node";
+		ret = -ENOMEM;
+		goto close;
+	}
+	n->applied = restore->snap.index;
+	kfree(restore);
+	restore = NULL;
+
+	ret = rb_transport_create(dev->net, &p->listen, n->id, uuid, NULL,
+				  &raftblk_node_tp_ops, n, &n->tp);
+	if (ret) {
+		err->msg = ret == -EADDRINUSE ? "listen address in use" :
+			   "cannot listen on the address";
+		err->attr = RAFTBLK_ATTR_LISTEN;
+		goto raft;
+	}
+	{
+		struct raft_status *st = kmalloc(sizeof(*st), GFP_KERNEL);
+
+		if (!st) {
+			ret = -ENOMEM;
+			err->msg = "out of memory";
+			goto tp;
+		}
+		raft_get_status(n->raft, st);
+		raftblk_node_sync_peers(n, &st->conf);
+		kfree(st);
+	}
+
+	dev->node = n;
+	n->thread = kthread_run(raftblk_node_thread, n, "%s", dev->name);
+	if (IS_ERR(n->thread)) {
+		ret = PTR_ERR(n->thread);
+		dev->node = NULL;
+		err->msg = "cannot start the node thread";
+		goto tp;
+	}
+	return 0;
+
+tp:
+	rb_transport_destroy(n->tp);
+raft:
+	raft_destroy(n->raft);
+close:
+	rb_store_close(n->store);
+free:
+	kfree(restore);
+	kfree(n);
+	return ret;
+}
+
+void raftblk_node_stop(struct raftblk_node *n)
+{
+	LIST_HEAD(msgs);
+	LIST_HEAD(writes);
+	LIST_HEAD(reads);
+	struct raftblk_node_read *rd, *tmp;
+
+	spin_lock(&n->in_lock);
+	n->stopping = true;
+	spin_unlock(&n->in_lock);
+	kthread_stop(n->thread);
+	rb_transport_destroy(n->tp);
+
+	raftblk_node_take(n, &msgs, &writes, &reads);
+	mutex_lock(&n->lock);
+	raftblk_node_step_msgs(n, &msgs);
+	raftblk_node_fail_list(&writes, BLK_STS_IOERR);
+	raftblk_node_fail_list(&reads, BLK_STS_IOERR);
+	raftblk_node_fail_list(&n->proposed, BLK_STS_IOERR);
+	list_for_each_entry_safe(rd, tmp, &n->reads_waiting, list) {
+		list_del(&rd->list);
+		raftblk_node_fail_list(&rd->rqs, BLK_STS_IOERR);
+		kfree(rd);
+	}
+	raft_destroy(n->raft);
+	mutex_unlock(&n->lock);
+	rb_store_close(n->store);
+	kfree(n);
+}
+
+/* ------------------------------------------------------------------ */
+/* Administration (netlink), process context                          */
+
+static int raftblk_node_conf_change(struct raftblk_node *n, struct raft_conf_change *cc,
+			       struct raftblk_err *err)
+{
+	int ret;
+
+	mutex_lock(&n->lock);
+	ret = raft_change_conf(n->raft, cc);
+	mutex_unlock(&n->lock);
+	raftblk_node_kick(n);
+	switch (ret) {
+	case 0:
+		return 0;
+	case RAFT_ENOTLEADER:
+		err->msg = "this node is not the leader";
+		return -EREMOTEIO;
+	case RAFT_EBUSY:
+		err->msg = "a membership change or leader transfer is in progress";
+		return -EBUSY;
+	case RAFT_EINVAL:
+		err->msg = "invalid membership change";
+		return -EINVAL;
+	case RAFT_ENOMEM:
+		err->msg = "out of memory";
+		return -ENOMEM;
+	default:
+		err->msg = "membership change refused";
+		return -EINVAL;
+	}
+}
+
+/*
+ * Add a peer: as a learner first; the node thread promotes it to voter
+ * once it has caught up (see raftblk_node_promote_learners()).
+ */
+int raftblk_node_peer_add(struct raftblk_node *n, u32 id,
+		     const struct sockaddr_storage *addr,
+		     struct raftblk_err *err)
+{
+	struct raft_conf_change cc = {};
+
+	if (id == 0) {
+		err->msg = "node id must not be 0";
+		return -EINVAL;
+	}
+	cc.op = RAFT_CONF_ADD_LEARNER;
+	cc.id = id;
+	if (rb_addr_encode(addr, cc.addr)) {
+		err->msg = "bad peer address";
+		return -EINVAL;
+	}
+	return raftblk_node_conf_change(n, &cc, err);
+}
+
+int raftblk_node_peer_remove(struct raftblk_node *n, u32 id, struct raftblk_err *err)
+{
+	struct raft_conf_change cc = {};
+
+	cc.op = RAFT_CONF_REMOVE;
+	cc.id = id;
+	return raftblk_node_conf_change(n, &cc, err);
+}
+
+int raftblk_node_transfer_leader(struct raftblk_node *n, u32 id,
+			    struct raftblk_err *err)
+{
+	int ret;
+
+	mutex_lock(&n->lock);
+	ret = raft_transfer_leader(n->raft, id);
+	mutex_unlock(&n->lock);
+	raftblk_node_kick(n);
+	if (ret == RAFT_ENOTLEADER) {
+		err->msg = "this node is not the leader";
+		return -EREMOTEIO;
+	}
+	if (ret) {
+		err->msg = "leader transfer refused";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+void raftblk_node_get_status(struct raftblk_node *n, struct raftblk_node_status *out)
+{
+	struct rb_transport_peer_info *pi;
+	struct rb_transport_stats ts;
+	struct raft_status *st;
+	int np = 0;
+	u32 i, j;
+
+	memset(out, 0, sizeof(*out));
+	st = kmalloc(sizeof(*st), GFP_KERNEL);
+	pi = kcalloc(RAFT_MAX_NODES, sizeof(*pi), GFP_KERNEL);
+	out->id = n->id;
+	out->heartbeat_ms = n->heartbeat_ms;
+	out->election_ms = n->election_ms;
+	if (pi)
+		np = min(rb_transport_peers(n->tp, pi, RAFT_MAX_NODES),
+			 RAFT_MAX_NODES);
+	rb_transport_get_stats(n->tp, &ts);
+	mutex_lock(&n->lock);
+	if (st)
+		raft_get_status(n->raft, st);
+	out->proposals = n->proposals;
+	out->commits = n->commits;
+	out->elections = n->elections;
+	mutex_unlock(&n->lock);
+	out->bytes_sent = ts.bytes_sent;
+	out->bytes_received = ts.bytes_received;
+	out->bad_frames = ts.bad_frames;
+	out->reconnects = ts.reconnects;
+	if (!st)
+		goto out;
+	out->role = raftblk_node_role_uapi(st->role,
+				      raftblk_node_conf_has(&st->conf, n->id,
+						       RAFT_LEARNER));
+	out->term = st->term;
+	out->leader = st->leader;
+	out->commit = st->commit;
+	out->applied = st->applied;
+	for (i = 0; i < st->conf.n; i++) {
+		const struct raft_node *cn = &st->conf.nodes[i];
+		struct raftblk_node_peer *p = &out->peers[out->n_peers];
+
+		if (cn->id == n->id)
+			continue;
+		p->id = cn->id;
+		p->role = cn->role;
+		rb_addr_decode(cn->addr, &p->addr);
+		for (j = 0; j < st->n_progress; j++)
+			if (st->progress[j].id == cn->id)
+				p->match = st->progress[j].match;
+		p->conn = RAFTBLK_PEER_STATE_DISCONNECTED;
+		for (j = 0; j < np; j++) {
+			if (pi[j].id != cn->id)
+				continue;
+			if (pi[j].state[0] == RB_CONN_UP)
+				p->conn = RAFTBLK_PEER_STATE_CONNECTED;
+			else if (pi[j].state[0] == RB_CONN_CONNECTING)
+				p->conn = RAFTBLK_PEER_STATE_CONNECTING;
+		}
+		out->n_peers++;
+	}
+out:
+	kfree(pi);
+	kfree(st);
+}
+
+sector_t raftblk_node_data_sector(struct raftblk_node *n)
+{
+	return rb_store_data_sector(n->store);
+}
+
+static bool raftblk_node_may_open_write(struct raftblk_dev *dev)
+{
+	return READ_ONCE(dev->node->role) == RAFT_LEADER;
+}
+
+const struct raftblk_io_ops raftblk_replicated_ops = {
+	.role = RAFTBLK_ROLE_FOLLOWER,	/* the live role: raftblk_node_get_status */
+	.submit = raftblk_node_submit,
+	.may_open_write = raftblk_node_may_open_write,
+};

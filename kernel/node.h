@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * node.h - the node driver: one replicated device's Raft node.
+ *
+ * The node driver owns the consensus core of a device and runs its
+ * ready/advance loop on a dedicated kernel thread: block requests become
+ * proposals and read barriers, received messages are stepped into the
+ * core, ready batches are carried out (transport sends, log store writes,
+ * data-area applies) and requests complete when their entries are applied.
+ */
+#ifndef RAFTBLK_NODE_H
+#define RAFTBLK_NODE_H
+
+#include <linux/socket.h>
+#include <linux/types.h>
+
+#include "raft/raft.h"
+
+struct raftblk_dev;
+struct raftblk_err;
+struct raftblk_node;
+
+/* Timer defaults: a 50 ms tick, heartbeat every 100 ms, election timeout
+ * randomized in [1 s, 2 s). Failover on a real network: about 1-2 s;
+ * stable under TCG emulation (a heartbeat may be late by a few hundred
+ * milliseconds without an election).
+ */
+#define RAFTBLK_NODE_TICK_MS_DEFAULT		50
+#define RAFTBLK_NODE_HEARTBEAT_MS_DEFAULT	100
+#define RAFTBLK_NODE_ELECTION_MS_DEFAULT	1000
+
+struct raftblk_node_params {
+	u32 node_id;
+	struct sockaddr_storage listen;
+	bool bootstrap;			/* format and start a one-node cluster */
+	u32 heartbeat_ms;		/* 0: default */
+	u32 election_ms;		/* 0: default */
+};
+
+/* Start replication on dev (whose backing disk is open). */
+int raftblk_node_start(struct raftblk_dev *dev, const struct raftblk_node_params *p,
+		  struct raftblk_err *err);
+/* Stop: fail queued requests, stop the thread and transport, close. */
+void raftblk_node_stop(struct raftblk_node *n);
+
+int raftblk_node_peer_add(struct raftblk_node *n, u32 id,
+		     const struct sockaddr_storage *addr,
+		     struct raftblk_err *err);
+int raftblk_node_peer_remove(struct raftblk_node *n, u32 id, struct raftblk_err *err);
+int raftblk_node_transfer_leader(struct raftblk_node *n, u32 id,
+			    struct raftblk_err *err);
+
+struct raftblk_node_peer {
+	u32 id;
+	u8 role;			/* enum raft_node_role */
+	u8 conn;			/* enum raftblk_peer_state */
+	struct sockaddr_storage addr;
+	u64 match;
+};
+
+struct raftblk_node_status {
+	u32 id;
+	u8 role;			/* enum raftblk_role */
+	u64 term;
+	u32 leader;
+	u64 commit;
+	u64 applied;
+	u32 heartbeat_ms;
+	u32 election_ms;
+	u32 n_peers;
+	struct raftblk_node_peer peers[RAFT_MAX_NODES];
+	u64 proposals;
+	u64 commits;
+	u64 elections;
+	u64 bytes_sent;
+	u64 bytes_received;
+	u64 bad_frames;
+	u64 reconnects;
+};
+
+void raftblk_node_get_status(struct raftblk_node *n, struct raftblk_node_status *st);
+
+/* Data offset of the data area on the backing disk, in sectors. */
+sector_t raftblk_node_data_sector(struct raftblk_node *n);
+
+extern const struct raftblk_io_ops raftblk_replicated_ops;
+
+#endif /* RAFTBLK_NODE_H */
