@@ -135,7 +135,8 @@ static void raftblk_backing_flush(struct raftblk_dev *dev, struct request *rq)
  * request only when we advertise FUA (then the backing disk has it), so
  * the clones carry exactly the request's REQ_FUA.
  */
-static void raftblk_backing_clone(struct raftblk_dev *dev, struct request *rq)
+static void raftblk_backing_clone(struct raftblk_dev *dev, struct request *rq,
+				  sector_t offset)
 {
 	struct raftblk_rq *pdu = blk_mq_rq_to_pdu(rq);
 	struct bio *src, *clone;
@@ -149,13 +150,19 @@ static void raftblk_backing_clone(struct raftblk_dev *dev, struct request *rq)
 		}
 		clone->bi_opf &= ~(REQ_PREFLUSH | REQ_FUA | REQ_NOWAIT);
 		clone->bi_opf |= rq->cmd_flags & REQ_FUA;
+		clone->bi_iter.bi_sector += offset;
 		raftblk_backing_issue(rq, clone);
 	}
 }
 
-/* Send a started request to the backing disk; it completes on its own. */
-blk_status_t raftblk_backing_submit(struct raftblk_dev *dev,
-				    struct request *rq)
+/*
+ * Send a started request to the backing disk, its sector @offset sectors
+ * further on (where the data area starts): BLK_STS_OK once the request is
+ * owned (it then completes through raftblk_complete_request()), or an
+ * error status before anything was sent (the caller completes it).
+ */
+blk_status_t raftblk_backing_submit_at(struct raftblk_dev *dev,
+				       struct request *rq, sector_t offset)
 {
 	struct raftblk_rq *pdu = blk_mq_rq_to_pdu(rq);
 
@@ -176,7 +183,14 @@ blk_status_t raftblk_backing_submit(struct raftblk_dev *dev,
 	if (req_op(rq) == REQ_OP_FLUSH)
 		raftblk_backing_flush(dev, rq);
 	else
-		raftblk_backing_clone(dev, rq);
+		raftblk_backing_clone(dev, rq, offset);
 	raftblk_backing_put_cmd(rq);
 	return BLK_STS_OK;
+}
+
+/* The same, at the same sectors: the whole backing disk is the data. */
+blk_status_t raftblk_backing_submit(struct raftblk_dev *dev,
+				    struct request *rq)
+{
+	return raftblk_backing_submit_at(dev, rq, 0);
 }

@@ -39,6 +39,9 @@ static int raftblk_open(struct block_device *bdev, fmode_t mode)
 	/* Called under disk->open_mutex, like raftblk_blkdev_mark_dying(). */
 	if (dev->dying)
 		return -ENXIO;
+	if ((mode & FMODE_WRITE) && dev->io_ops->may_open_write &&
+	    !dev->io_ops->may_open_write(dev))
+		return -EROFS;
 	return 0;
 }
 

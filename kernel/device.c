@@ -179,8 +179,11 @@ void raftblk_devices_destroy_all(void)
 	mutex_unlock(&raftblk_devices_lock);
 }
 
-/* Devices of a namespace that is going away move to the initial one. */
-static void __net_exit raftblk_net_exit(struct net *net)
+/*
+ * Devices of a namespace that is going away move to the initial one,
+ * after their io_ops closed what they had in the old one.
+ */
+static void __net_exit raftblk_net_pre_exit(struct net *net)
 {
 	struct raftblk_dev *dev;
 
@@ -188,6 +191,8 @@ static void __net_exit raftblk_net_exit(struct net *net)
 	list_for_each_entry(dev, &raftblk_devices, list) {
 		if (!net_eq(dev->net, net))
 			continue;
+		if (dev->io_ops->net_exit)
+			dev->io_ops->net_exit(dev);
 		dev->net = &init_net;
 		raftblk_devices_gen++;
 		pr_info("%s: its network namespace is gone, moved to the initial one\n",
@@ -197,7 +202,7 @@ static void __net_exit raftblk_net_exit(struct net *net)
 }
 
 static struct pernet_operations raftblk_net_ops = {
-	.exit = raftblk_net_exit,
+	.pre_exit = raftblk_net_pre_exit,
 };
 
 int __init raftblk_devices_init(void)

@@ -24,6 +24,7 @@
 #include <linux/raftblk.h>
 
 struct raftblk_dev;
+struct raftblk_node;
 
 /* How a device turns block requests into I/O. */
 struct raftblk_io_ops {
@@ -36,14 +37,33 @@ struct raftblk_io_ops {
 	 * fail it. May sleep (the queue is BLK_MQ_F_BLOCKING).
 	 */
 	blk_status_t (*submit)(struct raftblk_dev *dev, struct request *rq);
+	/*
+	 * Optional: may the disk be opened for writing now? Called from
+	 * .open under disk->open_mutex; false fails the open with -EROFS
+	 * (a follower refuses writers). NULL: always.
+	 */
+	bool (*may_open_write)(struct raftblk_dev *dev);
+	/*
+	 * Optional: the device's network namespace is going away. Close
+	 * every socket in it; afterwards the device belongs to init_net.
+	 * Called under raftblk_devices_lock from the namespace's pre_exit,
+	 * so it must not wait for anything that takes that lock.
+	 */
+	void (*net_exit)(struct raftblk_dev *dev);
 };
 
 /* Per-request state, in the blk-mq pdu (tag_set.cmd_size). */
 struct raftblk_rq {
+	/* backing.c, while the request is sent to the backing disk: */
 	/* Backing bios in flight, plus one while they are being issued. */
 	atomic_t pending;
 	/* First error seen by a backing bio, BLK_STS_OK if none. */
 	blk_status_t status;
+
+	/* The replication layer (node.c), while it holds the request: */
+	struct list_head node_list;
+	u64 index;		/* log index of the request's entry */
+	u64 term;		/* and its term */
 };
 
 struct raftblk_dev {
@@ -65,8 +85,10 @@ struct raftblk_dev {
 
 	struct blk_mq_tag_set tag_set;
 	struct gendisk *disk;
-	/* Fixed for the life of the device until replication can switch. */
+	/* Set before the disk is added, fixed for the device's life. */
 	const struct raftblk_io_ops *io_ops;
+	/* Replication state (node.c); NULL for a standalone device. */
+	struct raftblk_node *node;
 
 	/*
 	 * Set under disk->open_mutex once destroy has checked that nobody
@@ -110,6 +132,8 @@ int raftblk_backing_open(struct raftblk_dev *dev, struct raftblk_err *err);
 void raftblk_backing_close(struct raftblk_dev *dev);
 blk_status_t raftblk_backing_submit(struct raftblk_dev *dev,
 				    struct request *rq);
+blk_status_t raftblk_backing_submit_at(struct raftblk_dev *dev,
+				       struct request *rq, sector_t offset);
 
 /* blkdev.c: the blk-mq disk. */
 int raftblk_blkdev_add(struct raftblk_dev *dev);
