@@ -659,7 +659,7 @@ static void test_backpressure(void)
 		else
 			ok = false;
 		if (!n && !(i % 32))
-			msleep(1);	/* let the socket fill */
+			usleep_range(500, 1000);	/* let the socket fill */
 	}
 	m = simple_msg(RAFT_MSG_HEARTBEAT, 7, 6, 100000);
 	ok = ok && refused == 1 && !rb_transport_send(e->t, m);
