@@ -554,8 +554,8 @@ bool sim_check_expected_sm(struct sim_cluster *c, raft_index i,
 
 	memset(sm, 0, sizeof(*sm));
 	sm->applied = i;
-	/* index 1 is the bootstrap snapshot (no data) */
-	for (raft_index k = 2; k <= i; k++) {
+	/* up to the bootstrap snapshot there is no data */
+	for (raft_index k = ck->boot_index + 1; k <= i; k++) {
 		const struct sim_committed *e;
 
 		if (k >= ck->com_cap || !ck->com[k].term)

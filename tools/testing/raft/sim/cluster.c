@@ -354,7 +354,14 @@ static int node_start(struct sim_cluster *c, struct sim_node *n)
 
 int sim_bootstrap(struct sim_cluster *c, u32 n_voters, u32 n_learners)
 {
+	return sim_bootstrap_at(c, n_voters, n_learners, 1);
+}
+
+int sim_bootstrap_at(struct sim_cluster *c, u32 n_voters, u32 n_learners,
+		     raft_index index)
+{
 	struct raft_conf conf;
+	u64 chain = index ? BOOT_CHAIN : 0;
 
 	if (n_voters + n_learners > SIM_MAX_NODES || n_voters == 0)
 		return RAFT_EINVAL;
@@ -366,20 +373,24 @@ int sim_bootstrap(struct sim_cluster *c, u32 n_voters, u32 n_learners)
 		rn->role = i < n_voters ? RAFT_VOTER : RAFT_LEARNER;
 		sim_node_addr(rn->id, rn->addr);
 	}
-	sim_check_seen(c, 0, 1, 1, BOOT_CHAIN);
+	if (index > 1)
+		return RAFT_EINVAL;
+	c->ck.boot_index = index;
+	if (index)
+		sim_check_seen(c, 0, 1, 1, BOOT_CHAIN);
 	for (u32 i = 0; i < n_voters + n_learners; i++) {
 		struct sim_node *n = &c->nodes[i + 1];
 
 		memset(&n->dhs, 0, sizeof(n->dhs));
-		n->dhs.term = 1;
-		n->dhs.commit = 1;
+		n->dhs.term = index;
+		n->dhs.commit = index;
 		memset(&n->dsnap, 0, sizeof(n->dsnap));
-		n->dsnap.meta.index = 1;
-		n->dsnap.meta.term = 1;
+		n->dsnap.meta.index = index;
+		n->dsnap.meta.term = index;
 		n->dsnap.meta.conf = conf;
-		n->dsnap.sm.applied = 1;
-		n->dsnap.chain = BOOT_CHAIN;
-		log_reset(&n->dlog, 1, 1, BOOT_CHAIN);
+		n->dsnap.sm.applied = index;
+		n->dsnap.chain = chain;
+		log_reset(&n->dlog, index, index, chain);
 		if (node_start(c, n))
 			return RAFT_EINVAL;
 		if (n->id > c->max_id)
@@ -647,7 +658,7 @@ static void node_install_snapshot(struct sim_cluster *c, struct sim_node *n,
 			 (unsigned long long)meta->term);
 		return;
 	}
-	if (meta->index <= n->sm.applied) {
+	if (meta->index < n->sm.applied) {
 		sim_fail(c, "Snapshot", "node %llu told to install snapshot %llu but applied %llu",
 			 (unsigned long long)n->id,
 			 (unsigned long long)meta->index,

@@ -510,7 +510,7 @@ static void cmd_add_nodes(struct obuf *o, const struct args *a)
 	}
 	sim_cluster_init(&E.c, kv_u64(a, "seed", 1), &cfg, &net_ops, &E.mb);
 	E.have_cluster = true;
-	if (sim_bootstrap(&E.c, nv, nl)) {
+	if (sim_bootstrap_at(&E.c, nv, nl, kv_u64(a, "index", 1))) {
 		out(o, "error: bootstrap failed\n");
 		return;
 	}
@@ -659,7 +659,11 @@ static bool dispatch(struct obuf *o, struct args *a)
 	} else if (!strcmp(c, "persist-fail")) {
 		if (!need_node(o, a, 1, &id))
 			return true;
-		E.c.nodes[id].fail_next_write = true;
+		/* the write in flight, else the next one */
+		if (E.c.nodes[id].rd_active && E.c.nodes[id].rd_disk)
+			E.c.nodes[id].rd_fail = true;
+		else
+			E.c.nodes[id].fail_next_write = true;
 		out(o, "ok\n");
 	} else if (!strcmp(c, "disk")) {
 		if (!need_node(o, a, 1, &id) || a->n < 3) {
@@ -675,10 +679,15 @@ static bool dispatch(struct obuf *o, struct args *a)
 			out(o, "(no write in flight)\n");
 			return true;
 		}
-		sim_node_complete_write(&E.c, id);
-		out(o, "%s: durable to %llu\n",
-		    E.c.nodes[id].persist_failures && !E.c.nodes[id].rd_active ?
-		    "done" : "done", ULL(sim_log_last(&E.c.nodes[id].dlog)));
+		{
+			u32 before = E.c.nodes[id].persist_failures;
+
+			sim_node_complete_write(&E.c, id);
+			out(o, "%s: durable to %llu\n",
+			    E.c.nodes[id].persist_failures != before ?
+			    "FAILED" : "done",
+			    ULL(sim_log_last(&E.c.nodes[id].dlog)));
+		}
 		sim_observe_node(&E.c, id);
 	} else if (!strcmp(c, "partition")) {
 		u64 g[8];

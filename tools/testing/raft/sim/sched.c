@@ -831,6 +831,8 @@ void sched_run(u64 seed, u32 nodes, u32 cls, const struct sched_opts *o,
 	struct live lv;
 	u64 chaos_end, bound;
 
+	long live0 = raft_payload_live();
+
 	if (!s)
 		abort();
 	memset(res, 0, sizeof(*res));
@@ -934,4 +936,14 @@ out:
 	free(s->h);
 	sim_cluster_free(c);
 	free(s);
+	/* everything the core and the simulator held is released now */
+	if (!res->failed && raft_payload_live() != live0) {
+		res->failed = true;
+		snprintf(res->why, sizeof(res->why),
+			 "Leak: %ld payload references not released at the end of the schedule",
+			 raft_payload_live() - live0);
+		if (trace_out)
+			fprintf(trace_out, "# seed %llu: %s\n", ULL(seed),
+				res->why);
+	}
 }

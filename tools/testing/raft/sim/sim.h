@@ -195,7 +195,8 @@ struct sim_checker {
 	u64 g_cap, g_used;
 	struct sim_committed *com;	/* by index, term 0 = unknown */
 	u64 com_cap;
-	raft_index com_max;		/* all indexes <= com_max known */
+	raft_index com_max;		/* highest index known committed */
+	raft_index boot_index;		/* the cluster's bootstrap snapshot */
 	raft_index acked_idx[SIM_BLOCKS];
 	u64 n_acked, n_reads_ok, n_commits_seen;
 	bool rule_checks;		/* direct Figure 2 / durability checks */
@@ -295,6 +296,9 @@ void sim_cluster_free(struct sim_cluster *c);
 void sim_config_default(struct sim_config *cfg);
 /* Bootstrap voters 1..n (snapshot at index 1, term 1). */
 int sim_bootstrap(struct sim_cluster *c, u32 n_voters, u32 n_learners);
+/* Same at index 0 / term 0 (raft_bootstrap_conf style) or index 1. */
+int sim_bootstrap_at(struct sim_cluster *c, u32 n_voters, u32 n_learners,
+		     raft_index index);
 /* A brand-new empty node (to be added as a learner). */
 int sim_node_create_empty(struct sim_cluster *c, raft_id id);
 void sim_node_crash(struct sim_cluster *c, raft_id id);
