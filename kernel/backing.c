@@ -83,7 +83,7 @@ void raftblk_backing_close(struct raftblk_dev *dev)
 	dev->backing = NULL;
 }
 
-static void raftblk_backing_put_cmd(struct request *rq)
+static void raftblk_backing_put_rq(struct request *rq)
 {
 	struct raftblk_rq *pdu = blk_mq_rq_to_pdu(rq);
 
@@ -99,7 +99,7 @@ static void raftblk_backing_endio(struct bio *bio)
 	if (bio->bi_status)
 		WRITE_ONCE(pdu->status, bio->bi_status);
 	bio_put(bio);
-	raftblk_backing_put_cmd(rq);
+	raftblk_backing_put_rq(rq);
 }
 
 static void raftblk_backing_issue(struct request *rq, struct bio *bio)
@@ -184,7 +184,7 @@ blk_status_t raftblk_backing_submit_at(struct raftblk_dev *dev,
 		raftblk_backing_flush(dev, rq);
 	else
 		raftblk_backing_clone(dev, rq, offset);
-	raftblk_backing_put_cmd(rq);
+	raftblk_backing_put_rq(rq);
 	return BLK_STS_OK;
 }
 
