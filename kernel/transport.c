@@ -523,6 +523,13 @@ static int conn_up(struct rb_conn *c, u64 peer_id)
 	if (keep != c) {
 		c->replaced = true;
 		conn_fail_locked(c, 0, "duplicate connection");
+		/*
+		 * The peer dialed although we have a connection: ours may be
+		 * stale (the peer restarted). Probe it at the next tick; a
+		 * stale one gets a reset and goes.
+		 */
+		WRITE_ONCE(keep->last_tx, jiffies -
+			   msecs_to_jiffies(t->cfg.keepalive_ms) - 1);
 	}
 	peer_update(t, p);
 	mutex_unlock(&t->lock);

@@ -82,7 +82,9 @@ int rb_transport_create(struct net *net, const struct sockaddr_storage *listen,
 			struct rb_transport **out);
 
 /* Clean shutdown: closes every socket, waits for every work item; no
- * callback runs after it returns. No other call may run concurrently.
+ * callback runs after it returns. No other call may run concurrently,
+ * and the caller must not hold a lock its callbacks take (it waits for
+ * callbacks in progress).
  */
 void rb_transport_destroy(struct rb_transport *t);
 
