@@ -52,6 +52,18 @@ int raft_msg_validate(const struct raft *r, const struct raft_msg *m)
 		}
 		if (m->index == 0 && m->log_term != 0)
 			return RAFT_EINVAL;
+		/* Committed entries never change (Leader Completeness): a
+		 * leader that says otherwise is broken or forged.
+		 */
+		for (i = 0; i < m->n_entries; i++) {
+			const struct raft_entry *e = &m->entries[i];
+
+			if (e->index > r->commit)
+				break;
+			if (log_get(&r->log, e->index) &&
+			    log_term(&r->log, e->index) != e->term)
+				return RAFT_EINVAL;
+		}
 		break;
 	case RAFT_MSG_VOTE:
 	case RAFT_MSG_PREVOTE:

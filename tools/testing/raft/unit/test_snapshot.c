@@ -1,6 +1,162 @@
 // SPDX-License-Identifier: GPL-2.0
+/*
+ * test_snapshot.c - log compaction and InstallSnapshot (Raft paper 7).
+ */
 #include "unit.h"
 
+static void fill(struct fx *f, raft_id leader, const char *pfx, u32 n)
+{
+	char buf[16];
+	u32 i;
+
+	for (i = 0; i < n; i++) {
+		snprintf(buf, sizeof(buf), "%s%u", pfx, i);
+		CHECK_EQ(fx_propose(f, leader, buf), RAFT_OK);
+		if (i % 8 == 0)
+			fx_stabilize(f);
+	}
+	fx_stabilize(f);
+}
+
+/* Compaction drops applied entries only. */
+static void test_compact(void)
+{
+	struct fx f;
+	struct raft_status st;
+
+	fx_init(&f, 1, 1, NULL);
+	fx_elect(&f, 1);
+	fill(&f, 1, "e", 10);
+	st = unit_status(&f, 1);
+	CHECK_EQ(st.applied, 11);
+	CHECK_EQ(raft_compact(fx_raft(&f, 1), 12), RAFT_EINVAL);
+	CHECK_EQ(raft_compact(fx_raft(&f, 1), 6), RAFT_OK);
+	st = unit_status(&f, 1);
+	CHECK_EQ(st.first_index, 7);
+	CHECK_EQ(st.last_index, 11);
+	CHECK_EQ(raft_compact(fx_raft(&f, 1), 3), RAFT_OK);	/* no-op */
+	CHECK_EQ(unit_status(&f, 1).first_index, 7);
+	CHECK_EQ(fx_propose(&f, 1, "more"), RAFT_OK);
+	fx_stabilize(&f);
+	CHECK(fx_has_applied(&f, 1, "more"));
+	fx_fini(&f);
+}
+
+/* A follower whose next entry was compacted away gets a snapshot, then
+ * the rest of the log; it restarts from the snapshot.
+ */
+static void test_snapshot_to_lagging_follower(void)
+{
+	struct fx f;
+	struct raft_status st;
+	u32 i;
+
+	fx_init(&f, 3, 3, NULL);
+	fx_elect(&f, 1);
+	fill(&f, 1, "a", 5);
+	fx_isolate(&f, 3, true);
+	fill(&f, 1, "b", 20);
+	CHECK_EQ(raft_compact(fx_raft(&f, 1), 20), RAFT_OK);
+	fx_heal(&f);
+	fx_reset_counts(&f);
+	for (i = 0; i < 3; i++) {
+		fx_tick(&f, 1, 1);
+		fx_stabilize(&f);
+	}
+	CHECK_EQ(f.sent[RAFT_MSG_SNAPSHOT], 1);
+	st = unit_status(&f, 3);
+	CHECK_EQ(st.first_index, 21);
+	CHECK_EQ(st.commit, unit_status(&f, 1).commit);
+	CHECK_EQ(fx_node(&f, 3)->snap.index, 20);
+	CHECK_EQ(fx_node(&f, 3)->snap.conf.n, 3);
+	CHECK(fx_has_applied(&f, 3, "b19"));
+	CHECK(!fx_has_applied(&f, 3, "b0"));
+	raft_report_snapshot(fx_raft(&f, 1), 3, true);
+	fill(&f, 1, "c", 3);
+	CHECK(fx_has_applied(&f, 3, "c2"));
+	CHECK_EQ(unit_status(&f, 1).progress[2].state,
+		 RAFT_PROGRESS_PIPELINE);
+	/* restart from snapshot + log */
+	fx_restart(&f, 3);
+	st = unit_status(&f, 3);
+	CHECK_EQ(st.first_index, 21);
+	CHECK_EQ(st.last_index, unit_status(&f, 1).last_index);
+	CHECK_EQ(st.conf.n, 3);
+	fx_tick(&f, 1, 1);
+	fx_stabilize(&f);
+	CHECK(fx_has_applied(&f, 3, "c2"));
+	CHECK(fx_applied_agree(&f));
+	fx_fini(&f);
+}
+
+/* A failed snapshot transfer is retried. */
+static void test_snapshot_failure_retried(void)
+{
+	struct fx f;
+	u32 i;
+
+	fx_init(&f, 3, 3, NULL);
+	fx_elect(&f, 1);
+	fx_isolate(&f, 3, true);
+	fill(&f, 1, "b", 10);
+	CHECK_EQ(raft_compact(fx_raft(&f, 1), 8), RAFT_OK);
+	fx_heal(&f);
+	fx_tick(&f, 1, 1);
+	fx_ready_all(&f);
+	for (i = 0; i < 10 && !fx_count_queued(&f, RAFT_MSG_SNAPSHOT); i++) {
+		fx_deliver(&f);
+		fx_ready_all(&f);
+	}
+	/* the transfer is lost */
+	CHECK(fx_drop(&f, 1, 3, RAFT_MSG_SNAPSHOT) == 1);
+	CHECK_EQ(unit_status(&f, 1).progress[2].state,
+		 RAFT_PROGRESS_SNAPSHOT);
+	raft_report_snapshot(fx_raft(&f, 1), 3, false);
+	CHECK_EQ(unit_status(&f, 1).progress[2].state, RAFT_PROGRESS_PROBE);
+	for (i = 0; i < 3; i++) {
+		fx_tick(&f, 1, 1);
+		fx_stabilize(&f);
+	}
+	CHECK(fx_has_applied(&f, 3, "b9"));
+	fx_fini(&f);
+}
+
+/* A learner added after compaction starts from the snapshot. */
+static void test_learner_from_snapshot(void)
+{
+	struct raft_conf_change cc;
+	struct fx f;
+	u32 i;
+
+	fx_init(&f, 2, 1, NULL);
+	fx_elect(&f, 1);
+	fill(&f, 1, "a", 10);
+	CHECK_EQ(raft_compact(fx_raft(&f, 1), 11), RAFT_OK);
+	memset(&cc, 0, sizeof(cc));
+	cc.op = RAFT_CONF_ADD_LEARNER;
+	cc.id = 2;
+	CHECK_EQ(raft_change_conf(fx_raft(&f, 1), &cc), RAFT_OK);
+	for (i = 0; i < 3; i++) {
+		fx_tick(&f, 1, 1);
+		fx_stabilize(&f);
+	}
+	CHECK_EQ(fx_node(&f, 2)->snap.index, 11);
+	CHECK_EQ(unit_status(&f, 2).commit, 12);
+	CHECK_EQ(unit_status(&f, 2).conf.n, 2);
+	cc.op = RAFT_CONF_PROMOTE;
+	CHECK_EQ(raft_change_conf(fx_raft(&f, 1), &cc), RAFT_OK);
+	fx_stabilize(&f);
+	CHECK_EQ(unit_status(&f, 1).commit, 13);
+	fx_fini(&f);
+}
+
 const struct unit_test snapshot_tests[] = {
+	{ "snapshot: compaction bounds", test_compact },
+	{ "snapshot: lagging follower installs, restarts",
+	  test_snapshot_to_lagging_follower },
+	{ "snapshot: failed transfer retried",
+	  test_snapshot_failure_retried },
+	{ "snapshot: learner added after compaction",
+	  test_learner_from_snapshot },
 	{ NULL, NULL },
 };

@@ -1,6 +1,200 @@
 // SPDX-License-Identifier: GPL-2.0
+/*
+ * test_transfer_read.c - leadership transfer (TimeoutNow), ReadIndex and
+ * lease reads.
+ */
 #include "unit.h"
 
+static void lease(struct raft_options *o)
+{
+	o->lease_read = true;
+}
+
+/* Transfer to an up-to-date follower. */
+static void test_transfer(void)
+{
+	struct fx f;
+	raft_term t;
+
+	fx_init(&f, 3, 3, NULL);
+	fx_elect(&f, 1);
+	t = unit_status(&f, 1).term;
+	CHECK_EQ(raft_transfer_leader(fx_raft(&f, 1), 2), RAFT_OK);
+	fx_stabilize(&f);
+	CHECK_EQ(fx_leader(&f), 2);
+	CHECK_EQ(unit_status(&f, 2).term, t + 1);
+	CHECK_EQ(unit_status(&f, 1).leader, 2);
+	CHECK_EQ(fx_propose(&f, 2, "x"), RAFT_OK);
+	fx_stabilize(&f);
+	CHECK(fx_has_applied(&f, 1, "x"));
+	/* bad targets */
+	CHECK_EQ(raft_transfer_leader(fx_raft(&f, 2), 2), RAFT_EINVAL);
+	CHECK_EQ(raft_transfer_leader(fx_raft(&f, 2), 9), RAFT_EINVAL);
+	CHECK_EQ(raft_transfer_leader(fx_raft(&f, 1), 3),
+		 RAFT_ENOTLEADER);
+	fx_fini(&f);
+}
+
+/* Transfer to a node that lags far behind: the leader catches it up
+ * first and refuses proposals meanwhile.
+ */
+static void test_transfer_to_lagging(void)
+{
+	char buf[16];
+	struct fx f;
+	u32 i;
+
+	fx_init(&f, 3, 3, NULL);
+	fx_elect(&f, 1);
+	fx_isolate(&f, 3, true);
+	for (i = 0; i < 100; i++) {
+		snprintf(buf, sizeof(buf), "e%u", i);
+		CHECK_EQ(fx_propose(&f, 1, buf), RAFT_OK);
+		if (i % 10 == 0)
+			fx_stabilize(&f);
+	}
+	fx_stabilize(&f);
+	fx_heal(&f);
+	CHECK_EQ(unit_status(&f, 3).last_index, 1);
+	CHECK_EQ(raft_transfer_leader(fx_raft(&f, 1), 3), RAFT_OK);
+	CHECK_EQ(fx_propose(&f, 1, "refused"), RAFT_EBUSY);
+	for (i = 0; i < 5 && fx_leader(&f) != 3; i++) {
+		fx_tick(&f, 1, 1);
+		fx_stabilize(&f);
+	}
+	CHECK_EQ(fx_leader(&f), 3);
+	CHECK(fx_has_applied(&f, 3, "e99"));
+	CHECK_EQ(fx_propose(&f, 3, "after"), RAFT_OK);
+	fx_stabilize(&f);
+	CHECK(fx_has_applied(&f, 1, "after"));
+	CHECK(fx_applied_agree(&f));
+	fx_fini(&f);
+}
+
+/* A transfer to an unreachable node is aborted after an election
+ * timeout and the leader accepts proposals again.
+ */
+static void test_transfer_aborted(void)
+{
+	struct fx f;
+
+	fx_init(&f, 3, 3, NULL);
+	fx_elect(&f, 1);
+	fx_isolate(&f, 3, true);
+	CHECK_EQ(fx_propose(&f, 1, "a"), RAFT_OK);
+	fx_stabilize(&f);
+	CHECK_EQ(raft_transfer_leader(fx_raft(&f, 1), 3), RAFT_OK);
+	CHECK_EQ(unit_status(&f, 1).transferee, 3);
+	CHECK_EQ(fx_propose(&f, 1, "b"), RAFT_EBUSY);
+	fx_tick(&f, 1, 9);
+	fx_stabilize(&f);
+	CHECK_EQ(fx_propose(&f, 1, "b"), RAFT_EBUSY);
+	fx_tick(&f, 1, 1);
+	fx_stabilize(&f);
+	CHECK_EQ(unit_status(&f, 1).transferee, RAFT_NONE);
+	CHECK_EQ(fx_leader(&f), 1);
+	CHECK_EQ(fx_propose(&f, 1, "b"), RAFT_OK);
+	fx_stabilize(&f);
+	CHECK(fx_has_applied(&f, 2, "b"));
+	fx_fini(&f);
+}
+
+/* ReadIndex: the read point is the commit index, released once a quorum
+ * confirmed the leadership; nothing is released by a cut-off leader.
+ */
+static void test_read_index(void)
+{
+	struct fx f;
+
+	fx_init(&f, 3, 3, NULL);
+	fx_elect(&f, 1);
+	CHECK_EQ(fx_propose(&f, 1, "a"), RAFT_OK);
+	fx_stabilize(&f);
+	CHECK_EQ(raft_read_index(fx_raft(&f, 1), 42), RAFT_OK);
+	fx_ready(&f, 1);
+	CHECK_EQ(fx_node(&f, 1)->n_reads, 0);
+	fx_stabilize(&f);
+	CHECK_EQ(fx_node(&f, 1)->n_reads, 1);
+	CHECK_EQ(fx_node(&f, 1)->reads[0].context, 42);
+	CHECK_EQ(fx_node(&f, 1)->reads[0].index, 2);
+	CHECK_EQ(raft_read_index(fx_raft(&f, 2), 1), RAFT_ENOTLEADER);
+	/* cut off: never confirmed */
+	fx_isolate(&f, 1, true);
+	CHECK_EQ(raft_read_index(fx_raft(&f, 1), 43), RAFT_OK);
+	fx_tick(&f, 1, 3);
+	fx_stabilize(&f);
+	CHECK_EQ(fx_node(&f, 1)->n_reads, 1);
+	/* one follower answering is enough (2 of 3) */
+	fx_heal(&f);
+	fx_isolate(&f, 3, true);
+	fx_tick(&f, 1, 1);
+	fx_stabilize(&f);
+	CHECK_EQ(fx_node(&f, 1)->n_reads, 2);
+	CHECK_EQ(fx_node(&f, 1)->reads[1].context, 43);
+	fx_fini(&f);
+}
+
+/* A new leader serves reads only after committing an entry of its term. */
+static void test_read_index_new_leader(void)
+{
+	struct fx f;
+
+	fx_init(&f, 3, 3, NULL);
+	fx_elect(&f, 1);
+	CHECK_EQ(raft_transfer_leader(fx_raft(&f, 1), 2), RAFT_OK);
+	fx_ready_all(&f);
+	fx_deliver(&f);		/* TIMEOUT_NOW */
+	fx_ready_all(&f);
+	fx_deliver(&f);		/* VOTE */
+	fx_ready_all(&f);
+	fx_deliver(&f);		/* VOTE_RESP */
+	CHECK_EQ(unit_status(&f, 2).role, RAFT_LEADER);
+	CHECK_EQ(raft_read_index(fx_raft(&f, 2), 7), RAFT_OK);
+	fx_ready(&f, 2);
+	CHECK_EQ(fx_node(&f, 2)->n_reads, 0);
+	fx_stabilize(&f);
+	CHECK_EQ(fx_node(&f, 2)->n_reads, 1);
+	CHECK_EQ(fx_node(&f, 2)->reads[0].index, 2);	/* its no-op */
+	fx_fini(&f);
+}
+
+/* Lease reads: answered at once while the lease holds, by a round trip
+ * once it expired.
+ */
+static void test_lease_read(void)
+{
+	struct fx f;
+	u32 sent;
+
+	fx_init(&f, 3, 3, lease);
+	fx_elect(&f, 1);
+	fx_tick(&f, 1, 1);	/* heartbeat round acknowledged */
+	fx_stabilize(&f);
+	fx_reset_counts(&f);
+	CHECK_EQ(raft_read_index(fx_raft(&f, 1), 5), RAFT_OK);
+	fx_ready(&f, 1);
+	CHECK_EQ(fx_node(&f, 1)->n_reads, 1);
+	CHECK_EQ(f.sent[RAFT_MSG_HEARTBEAT], 0);
+	/* the leader is cut off: the lease runs out, no more answers */
+	fx_isolate(&f, 1, true);
+	fx_tick(&f, 1, 8);
+	fx_stabilize(&f);
+	sent = f.sent[RAFT_MSG_HEARTBEAT];
+	CHECK_EQ(raft_read_index(fx_raft(&f, 1), 6), RAFT_OK);
+	fx_stabilize(&f);
+	CHECK_EQ(fx_node(&f, 1)->n_reads, 1);
+	CHECK(f.sent[RAFT_MSG_HEARTBEAT] > sent);
+	fx_fini(&f);
+}
+
 const struct unit_test transfer_read_tests[] = {
+	{ "transfer: to an up-to-date follower", test_transfer },
+	{ "transfer: to a lagging node", test_transfer_to_lagging },
+	{ "transfer: aborted after an election timeout",
+	  test_transfer_aborted },
+	{ "read: ReadIndex confirmed by a quorum", test_read_index },
+	{ "read: new leader waits for its term's commit",
+	  test_read_index_new_leader },
+	{ "read: lease read", test_lease_read },
 	{ NULL, NULL },
 };
