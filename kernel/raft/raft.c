@@ -51,6 +51,32 @@ bool raft_promotable(const struct raft *r)
 	return conf_is_voter(&r->conf, r->id);
 }
 
+/*
+ * May this node start an election? A voter of its latest configuration
+ * may; so may a voter of the configuration in force before an
+ * uncommitted change (the conf at the commit index): a leader that
+ * removed or demoted itself and then lost its quorum must be able to
+ * come back and finish the change, or the cluster can be left with no
+ * electable node. Votes are always counted in the latest configuration,
+ * so this is a liveness rule only.
+ */
+bool raft_may_campaign(const struct raft *r)
+{
+	struct raft_conf *c;
+	bool ok;
+
+	if (raft_promotable(r))
+		return true;
+	if (r->conf_index <= r->commit)
+		return false;
+	c = raft_malloc(sizeof(*c));
+	if (!c)
+		return false;
+	ok = !raft_conf_at(r, r->commit, c) && conf_is_voter(c, r->id);
+	raft_free(c);
+	return ok;
+}
+
 struct raft_progress *raft_pr(struct raft *r, raft_id id)
 {
 	u32 i;
@@ -367,7 +393,7 @@ void raft_campaign_now(struct raft *r, bool pre, bool transfer)
 	raft_term vterm;
 	u32 i;
 
-	if (!raft_promotable(r) || r->snap_pending || r->snap_installing)
+	if (!raft_may_campaign(r) || r->snap_pending || r->snap_installing)
 		return;
 	if (pre) {
 		reset_common(r, r->term);
@@ -510,7 +536,7 @@ void raft_tick(struct raft *r)
 	r->election_elapsed++;
 	if (r->election_elapsed >= r->rand_timeout) {
 		r->election_elapsed = 0;
-		if (raft_promotable(r))
+		if (raft_may_campaign(r))
 			raft_campaign_now(r, r->opts.pre_vote, false);
 		else
 			raft_reset_timeout(r);
@@ -521,7 +547,7 @@ int raft_campaign(struct raft *r)
 {
 	if (r->role == RAFT_LEADER)
 		return 0;
-	if (!raft_promotable(r))
+	if (!raft_may_campaign(r))
 		return RAFT_EINVAL;
 	raft_campaign_now(r, r->opts.pre_vote, false);
 	return 0;

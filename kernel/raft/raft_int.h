@@ -214,6 +214,7 @@ void raft_campaign_now(struct raft *r, bool pre, bool transfer);
 void raft_set_term_vote(struct raft *r, raft_term term, raft_id vote);
 void raft_reset_timeout(struct raft *r);
 bool raft_promotable(const struct raft *r);
+bool raft_may_campaign(const struct raft *r);
 struct raft_progress *raft_pr(struct raft *r, raft_id id);
 void raft_rebuild_progress(struct raft *r);
 void raft_drop_removed_progress(struct raft *r);

@@ -8,7 +8,7 @@
 
 int raft_recv_timeout_now(struct raft *r, struct raft_msg *m)
 {
-	if (!raft_promotable(r))
+	if (!raft_may_campaign(r))
 		return 0;
 	raft_logf(RAFT_LOG_INFO, "raft %llu: timeout-now from %llu",
 		  (unsigned long long)r->id, (unsigned long long)m->from);

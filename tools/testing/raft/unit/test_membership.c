@@ -272,7 +272,43 @@ static void test_conf_reverted_on_truncation(void)
 	fx_fini(&f);
 }
 
+/* A leader removes itself, then loses its quorum before the removal
+ * commits: it must still be able to campaign (it is a voter of the
+ * committed configuration) to finish the change, or nobody can lead
+ * (simulator finding F1).
+ */
+static void test_removed_leader_loses_quorum(void)
+{
+	struct fx f;
+	u32 i;
+
+	fx_init(&f, 2, 2, NULL);
+	fx_elect(&f, 1);
+	fx_isolate(&f, 1, true);
+	CHECK_EQ(change(&f, 1, RAFT_CONF_REMOVE, 1), RAFT_OK);
+	for (i = 0; i < 25; i++) {
+		fx_tick(&f, 1, 1);
+		fx_stabilize(&f);
+	}
+	CHECK_EQ(unit_status(&f, 1).role, RAFT_FOLLOWER);
+	CHECK_EQ(unit_status(&f, 1).commit, 1);
+	fx_heal(&f);
+	for (i = 0; i < 200 && !(fx_leader(&f) == 2 &&
+				 unit_status(&f, 2).conf.n == 1); i++) {
+		fx_tick_all(&f, 1);
+		fx_stabilize(&f);
+	}
+	CHECK_EQ(fx_leader(&f), 2);
+	CHECK_EQ(unit_status(&f, 2).conf.n, 1);
+	CHECK_EQ(fx_propose(&f, 2, "x"), RAFT_OK);
+	fx_stabilize(&f);
+	CHECK(fx_has_applied(&f, 2, "x"));
+	fx_fini(&f);
+}
+
 const struct unit_test membership_tests[] = {
+	{ "membership: removed leader that lost quorum recovers",
+	  test_removed_leader_loses_quorum },
 	{ "membership: add learner (blank node joins)", test_add_learner },
 	{ "membership: promote learner", test_promote },
 	{ "membership: one change at a time, own-term commit first",
