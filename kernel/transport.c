@@ -44,6 +44,7 @@
 
 #define RB_CLASSES		2	/* control, bulk: index = class - 1 */
 #define RB_MAX_PENDING		64	/* accepted, not yet handshaken */
+#define RB_MAX_PEERS		(4 * RAFT_MAX_NODES)	/* known nodes */
 #define RB_RX_BUDGET		64	/* frames per rx_work run */
 #define RB_TX_BUDGET		(4U << 20)	/* bytes per tx_work run */
 #define RB_SMALL_META		256	/* meta parts kept in the conn */
@@ -225,6 +226,9 @@ static struct rb_peer *peer_new(struct rb_transport *t, u64 id)
 	struct rb_peer *p;
 
 	lockdep_assert_held(&t->lock);
+	/* Anyone with the cluster id may connect: bound what they cost. */
+	if (list_count_nodes(&t->peers) >= RB_MAX_PEERS)
+		return NULL;
 	p = kzalloc(sizeof(*p), GFP_NOIO);
 	if (!p)
 		return NULL;
@@ -500,7 +504,7 @@ static int conn_up(struct rb_conn *c, u64 peer_id)
 	if (!p)
 		p = peer_new(t, peer_id);
 	if (!p) {
-		conn_fail_locked(c, -ENOMEM, "no memory for a peer");
+		conn_fail_locked(c, -ENOMEM, "no memory or too many peers");
 		mutex_unlock(&t->lock);
 		return -ENOMEM;
 	}

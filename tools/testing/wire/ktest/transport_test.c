@@ -14,6 +14,7 @@
 
 #include <linux/delay.h>
 #include <linux/in.h>
+#include <linux/in6.h>
 #include <linux/module.h>
 #include <linux/net.h>
 #include <linux/slab.h>
@@ -111,8 +112,18 @@ static void loopback(struct sockaddr_storage *ss, unsigned int port)
 	s4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 }
 
+static void loopback6(struct sockaddr_storage *ss, unsigned int port)
+{
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	s6->sin6_family = AF_INET6;
+	s6->sin6_port = htons(port);
+	s6->sin6_addr = in6addr_loopback;
+}
+
 static int node_start_cfg(struct node *n, u64 id, const u8 *uuid,
-			  u32 queue_frames)
+			  u32 queue_frames, bool v6)
 {
 	struct rb_transport_config cfg;
 
@@ -126,14 +137,17 @@ static int node_start_cfg(struct node *n, u64 id, const u8 *uuid,
 	spin_lock_init(&n->lock);
 	INIT_LIST_HEAD(&n->msgs);
 	init_waitqueue_head(&n->wq);
-	loopback(&n->addr, base_port + id);
+	if (v6)
+		loopback6(&n->addr, base_port + id);
+	else
+		loopback(&n->addr, base_port + id);
 	return rb_transport_create(&init_net, &n->addr, id, uuid, &cfg,
 				   &t_ops, n, &n->t);
 }
 
 static int node_start(struct node *n, u64 id, const u8 *uuid)
 {
-	return node_start_cfg(n, id, uuid, 1024);
+	return node_start_cfg(n, id, uuid, 1024, false);
 }
 
 static void node_drain(struct node *n)
@@ -628,7 +642,7 @@ static void test_backpressure(void)
 
 	memcpy(ids.cluster, cluster, sizeof(cluster));
 	ent = kcalloc(1, sizeof(*ent), GFP_KERNEL);
-	ok = e && pl && ent && !node_start_cfg(e, 7, cluster, 16);
+	ok = e && pl && ent && !node_start_cfg(e, 7, cluster, 16, false);
 	if (ok) {
 		s = raw_connect(e);
 		ok = s != NULL;
@@ -735,6 +749,34 @@ static void test_peers_info(struct node *a, u64 peer)
 	tap(ok, "peer list shows control and bulk connections up");
 }
 
+/* Two nodes over IPv6 loopback. */
+static void test_ipv6(void)
+{
+	struct node *x = kzalloc(2 * sizeof(*x), GFP_KERNEL);
+	struct raft_msg *m;
+	bool ok;
+
+	ok = x && !node_start_cfg(&x[0], 1, cluster, 1024, true);
+	/* Same ports as the IPv4 nodes, other addresses. */
+	if (ok) {
+		ok = !node_start_cfg(&x[1], 2, cluster, 1024, true);
+		if (!ok)
+			node_stop(&x[0]);
+	}
+	tap(ok, "two transports listen on [::1]");
+	if (!ok)
+		goto out;
+	ok = !rb_transport_set_peer(x[0].t, 2, &x[1].addr) &&
+	     wait_up(&x[0], 2, true) && wait_up(&x[1], 1, true);
+	m = simple_msg(RAFT_MSG_PREVOTE, 1, 2, 0);
+	tap(ok && send_one(&x[0], &x[1], m),
+	    "IPv6: connected, PREVOTE arrives");
+	node_stop(&x[1]);
+	node_stop(&x[0]);
+out:
+	kfree(x);
+}
+
 static struct node nodes[4];
 
 static void run_tests(void)
@@ -787,6 +829,7 @@ static void run_tests(void)
 	test_bad_frame_after_hello(a);
 	test_wrong_cluster(a);
 	test_backpressure();
+	test_ipv6();
 
 	/* A node only A's peer knows: it dials, A answers over that. */
 	ok = !node_start(c, 3, cluster) &&
