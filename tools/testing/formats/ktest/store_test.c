@@ -1,0 +1,508 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * store_test.c - in-kernel test of raftblk's log store (kernel/log_store.c,
+ * linked into this module with the on-disk codec, the payloads and the
+ * core's membership rules). Runs at module load inside a VM (scenario
+ * "store") on a scratch disk it formats: format/open/recover, appends
+ * with data, truncation of a suffix, a torn tail made by corrupting the
+ * last record on the disk, a torn superblock update, a full ring, wrap
+ * and compaction, apply to the data area. Results are TAP lines in the
+ * kernel log, prefixed "rbst: ".
+ *
+ * Parameter: disk (default /dev/vda) - everything on it is lost.
+ */
+#define pr_fmt(fmt) "rbst: " fmt
+
+#include <linux/bio.h>
+#include <linux/blkdev.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+
+#include "raftblk.h"
+#include "payload.h"
+#include "ondisk.h"
+#include "log_store.h"
+
+static char *disk = "/dev/vda";
+module_param(disk, charp, 0444);
+MODULE_PARM_DESC(disk, "scratch block device (overwritten)");
+
+#define MODE (FMODE_READ | FMODE_WRITE | FMODE_EXCL)
+
+static int n_tests, n_failed;
+static struct block_device *bdev;
+static void *blk;	/* 8 KiB of scratch for raw I/O */
+
+static __printf(2, 3) bool tap(bool ok, const char *fmt, ...)
+{
+	struct va_format vaf;
+	va_list args;
+
+	n_tests++;
+	if (!ok)
+		n_failed++;
+	va_start(args, fmt);
+	vaf.fmt = fmt;
+	vaf.va = &args;
+	pr_info("%sok %d - %pV\n", ok ? "" : "not ", n_tests, &vaf);
+	va_end(args);
+	return ok;
+}
+
+/* Raw I/O on the scratch disk, bypassing the store. */
+static int raw_io(u64 off, void *buf, u32 len, blk_opf_t opf)
+{
+	struct bio *bio = bio_alloc(bdev, 1, opf, GFP_KERNEL);
+	int ret;
+
+	bio->bi_iter.bi_sector = off >> SECTOR_SHIFT;
+	if (bio_add_page(bio, virt_to_page(buf), len, offset_in_page(buf)) !=
+	    len) {
+		bio_put(bio);
+		return -EIO;
+	}
+	ret = submit_bio_wait(bio);
+	bio_put(bio);
+	return ret;
+}
+
+static u8 pattern(raft_index index, u32 i)
+{
+	return (u8)(index * 131 + i * 7 + (i >> 9));
+}
+
+static struct raft_payload *data_payload(raft_index index, u64 sector,
+					 u32 len)
+{
+	struct raft_payload *p = raftblk_payload_alloc(len);
+	u8 *tmp;
+	u32 i;
+
+	if (!p)
+		return NULL;
+	tmp = kvmalloc(len, GFP_KERNEL);
+	if (!tmp) {
+		raftblk_payload_put(p);
+		return NULL;
+	}
+	for (i = 0; i < len; i++)
+		tmp[i] = pattern(index, i);
+	raftblk_payload_copy_in(p, 0, tmp, len);
+	kvfree(tmp);
+	p->sector = sector;
+	return p;
+}
+
+static bool payload_ok(const struct raft_payload *p, raft_index index)
+{
+	u8 *tmp = kvmalloc(p->len, GFP_KERNEL);
+	bool ok = true;
+	u32 i;
+
+	if (!tmp || raftblk_payload_copy_out(p, 0, tmp, p->len))
+		ok = false;
+	for (i = 0; ok && i < p->len; i++)
+		if (tmp[i] != pattern(index, i))
+			ok = false;
+	kvfree(tmp);
+	return ok;
+}
+
+/* The model: what the store must hold (entries by index). */
+#define MAX_ENTS 512
+struct ment {
+	raft_term term;
+	u8 type;
+	u32 len;	/* data bytes (0: none) */
+	u64 sector;
+	u32 flags;
+};
+
+static struct ment model[MAX_ENTS + 1];
+static raft_index m_last, m_snap;
+
+/* Append entries [from, from + n) of the given shape. */
+static int do_append(struct rb_store *s, raft_index from, u32 n,
+		     raft_term term, u32 len, u8 type)
+{
+	struct raft_entry *e;
+	u32 i;
+	int ret = 0;
+
+	if (from + n > MAX_ENTS)
+		return -E2BIG;
+	e = kcalloc(n, sizeof(*e), GFP_KERNEL);
+	if (!e)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		raft_index idx = from + i;
+
+		e[i].index = idx;
+		e[i].term = term;
+		e[i].type = type;
+		if (type == RAFT_ENTRY_CONF) {
+			e[i].cc.op = RAFT_CONF_ADD_LEARNER;
+			e[i].cc.id = 100 + idx;
+			snprintf((char *)e[i].cc.addr, RAFT_ADDR_LEN, "10.0.0.%llu:7789",
+				 (unsigned long long)idx % 250);
+		}
+		if (type == RAFT_ENTRY_NORMAL && len) {
+			e[i].payload = data_payload(idx, idx * 8, len);
+			if (!e[i].payload)
+				ret = -ENOMEM;
+		}
+	}
+	if (!ret)
+		ret = rb_store_append(s, e, n);
+	if (!ret) {
+		for (i = 0; i < n; i++) {
+			model[from + i] = (struct ment){ term, type,
+				(type == RAFT_ENTRY_NORMAL) ? len : 0,
+				(from + i) * 8, 0 };
+		}
+		m_last = from + n - 1;
+	}
+	for (i = 0; i < n; i++)
+		raftblk_payload_put(e[i].payload);
+	kfree(e);
+	return ret;
+}
+
+/* Reopen and compare what is recovered with the model. */
+static bool reopen_check(struct rb_store **s, const char *what,
+			 struct raft_restore *out_r)
+{
+	struct raftblk_err err = {};
+	struct raft_restore r;
+	bool ok = true;
+	u32 i;
+	int ret;
+
+	rb_store_close(*s);
+	*s = NULL;
+	ret = rb_store_open(bdev, 1, s, &err);
+	if (ret) {
+		pr_info("# %s: open failed %d (%s)\n", what, ret,
+			err.msg ? err.msg : "-");
+		return false;
+	}
+	rb_store_restore(*s, &r);
+	if (r.snap.index != m_snap || r.n_entries != m_last - m_snap) {
+		pr_info("# %s: recovered snap %llu + %u entries, want %llu + %llu\n",
+			what, (unsigned long long)r.snap.index, r.n_entries,
+			(unsigned long long)m_snap,
+			(unsigned long long)(m_last - m_snap));
+		ok = false;
+	}
+	for (i = 0; ok && i < r.n_entries; i++) {
+		const struct raft_entry *e = &r.entries[i];
+		const struct ment *m = &model[m_snap + 1 + i];
+
+		if (e->index != m_snap + 1 + i || e->term != m->term ||
+		    e->type != m->type ||
+		    (m->len && (!e->payload || e->payload->len != m->len ||
+				e->payload->sector != m->sector ||
+				!payload_ok(e->payload, e->index))) ||
+		    (!m->len && e->payload)) {
+			pr_info("# %s: entry %llu differs\n", what,
+				(unsigned long long)e->index);
+			ok = false;
+		}
+	}
+	if (out_r)
+		*out_r = r;
+	else
+		rb_store_restore_free(&r);
+	return ok;
+}
+
+/* Find the record of index on the disk (raw scan of the log area). */
+static int find_record(const struct raftblk_sb *sb, raft_index index,
+		       u64 *off)
+{
+	const struct raftblk_rec_ctx ctx = {
+		.log_size = sb->log_size, .data_size = sb->data_size,
+		.nonce = sb->log_nonce,
+	};
+	struct raftblk_rec r;
+	u64 o, best = 0;
+	int ret = -ENOENT;
+
+	/* The live record of an index is the one written last: the highest
+	 * epoch among the records of that index.
+	 */
+	for (o = 0; o < sb->log_size; o += RAFTBLK_OD_BLOCK) {
+		if (raw_io(sb->log_off + o, blk, RAFTBLK_REC_HDR_SIZE,
+			   REQ_OP_READ))
+			return -EIO;
+		if (!raftblk_rec_decode(blk, RAFTBLK_REC_HDR_SIZE, &ctx, &r,
+					NULL) && r.index == index &&
+		    r.type != RAFTBLK_REC_WRAP && (ret || r.epoch > best)) {
+			best = r.epoch;
+			*off = sb->log_off + o;
+			ret = 0;
+		}
+	}
+	return ret;
+}
+
+static int current_sb(struct raftblk_sb *sb, u32 *slot)
+{
+	int ret = raw_io(0, blk, RAFTBLK_SB_AREA, REQ_OP_READ);
+
+	if (ret)
+		return ret;
+	return raftblk_sb_pick(blk, RAFTBLK_SB_AREA, 0, sb, slot, NULL);
+}
+
+static void run(void)
+{
+	/* static: too big for the kernel stack together */
+	static struct raftblk_sb sb;
+	static struct raft_restore r;
+	static struct raft_conf conf;
+	struct raftblk_err err = {};
+	struct rb_store *s = NULL;
+	struct raft_hard_state hs;
+	u8 uuid[RAFTBLK_UUID_LEN] = "store-test-uuid";
+	u8 addr[RAFT_ADDR_LEN] = "10.0.0.1:7789";
+	u64 used, size, off;
+	u32 slot, i, n;
+	bool ok;
+	int ret;
+
+	/* A disk that was never formatted. */
+	memset(blk, 0, RAFTBLK_SB_AREA);
+	raw_io(0, blk, RAFTBLK_SB_AREA, REQ_OP_WRITE);
+	ret = rb_store_open(bdev, 1, &s, &err);
+	tap(ret == -ENODATA, "open of an unformatted disk: -ENODATA (%d, %s)",
+	    ret, err.msg ? err.msg : "-");
+
+	raft_bootstrap_conf(&conf, 1, addr);
+	ret = rb_store_format(bdev, uuid, 1, &conf, &s, &err);
+	if (!tap(!ret, "format (%d)", ret))
+		return;
+	rb_store_restore(s, &r);
+	tap(r.hs.term == 0 && r.snap.index == 0 && r.n_entries == 0 &&
+	    r.snap.conf.n == 1 && r.snap.conf.nodes[0].id == 1 &&
+	    r.snap.conf.nodes[0].role == RAFT_VOTER,
+	    "formatted store restores the bootstrap state");
+	rb_store_restore_free(&r);
+
+	rb_store_close(s);
+	s = NULL;
+	ret = rb_store_open(bdev, 2, &s, &err);
+	tap(ret == -EINVAL && !s, "open as another node id refused (%d, %s)",
+	    ret, err.msg ? err.msg : "-");
+	m_last = 0;
+	m_snap = 0;
+	if (!tap(reopen_check(&s, "fresh", NULL), "reopen of a fresh format"))
+		return;
+
+	/* Entries of every kind, data up to 1 MiB. */
+	ret = do_append(s, 1, 1, 1, 0, RAFT_ENTRY_NOOP);
+	if (!ret)
+		ret = do_append(s, 2, 4, 1, 4096, RAFT_ENTRY_NORMAL);
+	if (!ret)
+		ret = do_append(s, 6, 1, 1, 0, RAFT_ENTRY_CONF);
+	if (!ret)
+		ret = do_append(s, 7, 3, 1, 512, RAFT_ENTRY_NORMAL);
+	if (!ret)
+		ret = do_append(s, 10, 1, 1, RAFTBLK_PL_MAX_DATA,
+				RAFT_ENTRY_NORMAL);
+	if (!ret)
+		ret = do_append(s, 11, 2, 1, 0, RAFT_ENTRY_BARRIER);
+	tap(!ret, "append 12 entries of every type (%d)", ret);
+	hs = (struct raft_hard_state){ .term = 1, .vote = 1, .commit = 8 };
+	ret = rb_store_save_hard_state(s, &hs);
+	tap(!ret, "save hard state (%d)", ret);
+	tap(reopen_check(&s, "append", &r) && r.hs.term == 1 &&
+	    r.hs.vote == 1 && r.hs.commit == 8,
+	    "reopen recovers every entry, payload and the hard state");
+	rb_store_restore_free(&r);
+
+	/* A conflicting suffix replaced by a new leader's entries. */
+	ret = do_append(s, 9, 2, 2, 8192, RAFT_ENTRY_NORMAL);
+	tap(!ret && m_last == 10, "truncate after 8 and append 2 (%d)", ret);
+	tap(reopen_check(&s, "truncate", NULL),
+	    "reopen: the replaced suffix is gone (old 11, 12 not read back)");
+
+	/* Torn tail: the data of the last record damaged on the disk. */
+	ret = do_append(s, 11, 1, 2, 16384, RAFT_ENTRY_NORMAL);
+	if (!ret)
+		ret = current_sb(&sb, &slot);
+	if (!ret)
+		ret = find_record(&sb, 11, &off);
+	if (!ret)
+		ret = raw_io(off + RAFTBLK_REC_HDR_SIZE + 8192, blk, 4096,
+			     REQ_OP_READ);
+	if (!ret) {
+		((u8 *)blk)[100] ^= 0x01;
+		ret = raw_io(off + RAFTBLK_REC_HDR_SIZE + 8192, blk, 4096,
+			     REQ_OP_WRITE);
+	}
+	tap(!ret, "corrupt one bit of the last record's data (%d)", ret);
+	m_last = 10;
+	tap(reopen_check(&s, "torn", NULL),
+	    "reopen: torn last record dropped, log ends at 10");
+	ret = do_append(s, 11, 2, 2, 4096, RAFT_ENTRY_NORMAL);
+	tap(!ret && reopen_check(&s, "after-torn", NULL),
+	    "append after the torn tail and reopen");
+
+	/* Torn header of the last record. */
+	ret = current_sb(&sb, &slot);
+	if (!ret)
+		ret = find_record(&sb, 12, &off);
+	if (!ret)
+		ret = raw_io(off, blk, 4096, REQ_OP_READ);
+	if (!ret) {
+		memset((u8 *)blk + 2048, 0x5a, 512);	/* one torn sector */
+		ret = raw_io(off, blk, 4096, REQ_OP_WRITE);
+	}
+	m_last = 11;
+	tap(!ret && reopen_check(&s, "torn-hdr", NULL),
+	    "reopen: record with a torn header dropped");
+
+	/* Torn superblock update: the current slot damaged. */
+	hs = (struct raft_hard_state){ .term = 3, .vote = 2, .commit = 9 };
+	ret = rb_store_save_hard_state(s, &hs);
+	hs.term = 4;
+	hs.vote = 0;
+	if (!ret)
+		ret = rb_store_save_hard_state(s, &hs);
+	if (!ret)
+		ret = current_sb(&sb, &slot);
+	if (!ret) {
+		raw_io((u64)slot * RAFTBLK_SB_SIZE, blk, 4096, REQ_OP_READ);
+		/* the sector holding term and vote half-written */
+		memset((u8 *)blk + 40, 0xa5, 512 - 40);
+		ret = raw_io((u64)slot * RAFTBLK_SB_SIZE, blk, 4096,
+			     REQ_OP_WRITE);
+	}
+	memset(&r, 0, sizeof(r));
+	ok = !ret && reopen_check(&s, "torn-sb", &r) && r.hs.term == 3 &&
+		r.hs.vote == 2;
+	tap(ok, "torn superblock: the previous one is in force (term %llu vote %llu)",
+	    (unsigned long long)r.hs.term, (unsigned long long)r.hs.vote);
+	rb_store_restore_free(&r);
+
+	/* Apply to the data area and read it back raw. */
+	{
+		struct raft_entry e = { .index = 50, .term = 4,
+					.type = RAFT_ENTRY_NORMAL };
+		sector_t ds = rb_store_data_sector(s);
+		bool same = true;
+
+		e.payload = data_payload(50, 64, 8192);
+		ret = e.payload ? rb_store_apply(s, &e) : -ENOMEM;
+		raftblk_payload_put(e.payload);
+		if (!ret)
+			ret = raw_io((u64)(ds + 64) << SECTOR_SHIFT, blk, 8192,
+				     REQ_OP_READ);
+		for (i = 0; !ret && i < 8192; i++)
+			if (((u8 *)blk)[i] != pattern(50, i))
+				same = false;
+		tap(!ret && same, "apply writes the payload at data area + sector");
+		e.payload = raftblk_payload_alloc_nodata(64, 4096,
+							 RAFTBLK_PL_DISCARD);
+		ret = e.payload ? rb_store_apply(s, &e) : -ENOMEM;
+		raftblk_payload_put(e.payload);
+		if (!ret)
+			ret = raw_io((u64)(ds + 64) << SECTOR_SHIFT, blk, 8192,
+				     REQ_OP_READ);
+		same = !ret && !memchr_inv(blk, 0, 4096) &&
+			((u8 *)blk)[4096] == pattern(50, 4096);
+		tap(same, "apply of a discard zeroes exactly its range");
+		e.payload = raftblk_payload_alloc_nodata(
+			rb_store_data_sectors(s) - 7, 4096, RAFTBLK_PL_WRITE_ZEROES);
+		ret = e.payload ? rb_store_apply(s, &e) : -ENOMEM;
+		raftblk_payload_put(e.payload);
+		tap(ret == -EINVAL, "apply beyond the data area refused (%d)", ret);
+	}
+
+	/* Fill the ring: -ENOSPC, nothing lost. */
+	n = 0;
+	do {
+		ret = do_append(s, m_last + 1, 1, 4, RAFTBLK_PL_MAX_DATA,
+				RAFT_ENTRY_NORMAL);
+		if (!ret)
+			n++;
+	} while (!ret && n < 1000);
+	rb_store_usage(s, &used, &size);
+	tap(ret == -ENOSPC && n > 4 && used <= size,
+	    "full ring refuses the append: -ENOSPC after %u x 1 MiB (%llu of %llu bytes used)",
+	    n, (unsigned long long)used, (unsigned long long)size);
+	tap(reopen_check(&s, "full", NULL), "reopen of a full ring recovers every entry");
+
+	/* Compact and go round the ring a few times (wrap markers). */
+	for (i = 0; i < 3 * n; i++) {
+		ret = do_append(s, m_last + 1, 1, 4, RAFTBLK_PL_MAX_DATA - 4096 * (i % 3),
+				RAFT_ENTRY_NORMAL);
+		if (ret == -ENOSPC) {
+			ret = rb_store_compact(s, m_last - 2);
+			if (ret)
+				break;
+			m_snap = m_last - 2;
+			ret = do_append(s, m_last + 1, 1, 4,
+					RAFTBLK_PL_MAX_DATA - 4096 * (i % 3),
+					RAFT_ENTRY_NORMAL);
+		}
+		if (ret)
+			break;
+	}
+	tap(!ret, "%u appends with compaction around the ring (%d)", i, ret);
+	tap(reopen_check(&s, "wrapped", &r) && r.snap.index == m_snap &&
+	    r.snap.term == model[m_snap].term && r.snap.conf.n == 2 &&
+	    r.snap.conf.nodes[1].id == 106 &&
+	    r.snap.conf.nodes[1].role == RAFT_LEARNER,
+	    "reopen after wrapping: compaction point %llu with the membership of entry 6",
+	    (unsigned long long)m_snap);
+	rb_store_restore_free(&r);
+
+	/* Appending below the compaction point is refused. */
+	ret = do_append(s, m_snap, 1, 5, 0, RAFT_ENTRY_NOOP);
+	tap(ret == -EINVAL, "append at a compacted index refused (%d)", ret);
+	ret = do_append(s, m_last + 2, 1, 5, 0, RAFT_ENTRY_NOOP);
+	tap(ret == -EINVAL, "append with a gap refused (%d)", ret);
+
+	/* Bad superblocks refused with a reason. */
+	rb_store_close(s);
+	s = NULL;
+	raw_io(0, blk, RAFTBLK_SB_AREA, REQ_OP_READ);
+	memset((u8 *)blk + 100, 0xff, 8);
+	memset((u8 *)blk + RAFTBLK_SB_SIZE + 100, 0xff, 8);
+	raw_io(0, blk, RAFTBLK_SB_AREA, REQ_OP_WRITE);
+	ret = rb_store_open(bdev, 1, &s, &err);
+	tap(ret == -EUCLEAN && !s, "both superblocks corrupt: refused (%d, %s)",
+	    ret, err.msg ? err.msg : "-");
+	rb_store_close(s);
+}
+
+static int __init store_test_init(void)
+{
+	bdev = blkdev_get_by_path(disk, MODE, &n_tests);
+	if (IS_ERR(bdev)) {
+		pr_err("cannot open %s: %ld\n", disk, PTR_ERR(bdev));
+		return PTR_ERR(bdev);
+	}
+	blk = (void *)__get_free_pages(GFP_KERNEL, 1);
+	if (blk) {
+		run();
+		free_pages((unsigned long)blk, 1);
+	} else {
+		tap(false, "scratch memory");
+	}
+	blkdev_put(bdev, MODE);
+	pr_info("done: %d tests, %d failed\n", n_tests, n_failed);
+	return 0;
+}
+
+static void __exit store_test_exit(void)
+{
+}
+
+module_init(store_test_init);
+module_exit(store_test_exit);
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("raftblk log store test");
