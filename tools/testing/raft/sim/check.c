@@ -178,11 +178,14 @@ static struct sim_committed *com_at(struct sim_checker *ck, raft_index i)
 
 /* Entry i (from some node's log) is known committed. */
 static void committed(struct sim_cluster *c, raft_id id, raft_index i,
-		      const struct sim_ent *e, const char *how)
+		      const struct sim_ent *e, raft_term in_term,
+		      const char *how)
 {
 	struct sim_committed *k = com_at(&c->ck, i);
 
 	if (k->term) {
+		if (in_term < k->in_term)
+			k->in_term = in_term;
 		if (k->chain != e->chain)
 			sim_fail(c, "State Machine Safety", "node %llu %s %llu/%llu but %llu/%llu was committed there",
 				 ULL(id), how, ULL(i), ULL(e->term), ULL(i),
@@ -190,6 +193,7 @@ static void committed(struct sim_cluster *c, raft_id id, raft_index i,
 		return;
 	}
 	k->term = e->term;
+	k->in_term = in_term;
 	k->chain = e->chain;
 	k->type = e->type;
 	k->block = e->block;
@@ -238,7 +242,16 @@ static void leader_completeness(struct sim_cluster *c, struct sim_node *n,
 	raft_index m = ck->com_max;
 	u64 chain;
 
-	if (n->complete_checked == st->term || !m)
+	if (n->complete_checked == st->term)
+		return;
+	/* entries committed in earlier terms (Figure 3: "committed in a
+	 * given term ... present in the logs of the leaders for all
+	 * higher-numbered terms"); a stale leader of an older term may lack
+	 * entries committed later
+	 */
+	while (m && (!ck->com[m].term || ck->com[m].in_term >= st->term))
+		m--;
+	if (!m)
 		return;
 	if (st->last_index < m) {
 		n->complete_checked = st->term;
@@ -410,7 +423,8 @@ void sim_check_msg_in(struct sim_cluster *c, struct sim_node *n,
 void sim_check_apply(struct sim_cluster *c, struct sim_node *n,
 		     raft_index i, const struct sim_ent *e)
 {
-	committed(c, n->id, i, e, "applies");
+	/* committed by a leader of a term <= the node's current one */
+	committed(c, n->id, i, e, n->apply_term, "applies");
 }
 
 void sim_check_leader_gone(struct sim_cluster *c, struct sim_node *n,
@@ -487,7 +501,7 @@ static void commit_checks(struct sim_cluster *c, struct sim_node *n,
 		const struct sim_ent *x = sim_log_at(&n->shadow, i);
 
 		if (x)
-			committed(c, n->id, i, x, "commits");
+			committed(c, n->id, i, x, st->term, "commits");
 	}
 }
 

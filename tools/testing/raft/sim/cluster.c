@@ -780,6 +780,12 @@ static void node_take_ready(struct sim_cluster *c, struct sim_node *n,
 		sim_check_msg_out(c, n, &rd->msgs[i]);
 		node_send(c, n, &rd->msgs[i]);
 	}
+	if (rd->n_committed) {
+		struct raft_status st;
+
+		raft_get_status(n->r, &st);
+		n->apply_term = st.term;
+	}
 	for (u32 i = 0; i < rd->n_committed && !c->failed; i++)
 		node_apply(c, n, &rd->committed[i]);
 	for (u32 i = 0; i < rd->n_read_states; i++) {

@@ -156,6 +156,7 @@ struct sim_node {
 	raft_term obs_term;
 	raft_index obs_commit;
 	raft_term complete_checked;	/* term whose leader log was checked */
+	raft_term apply_term;		/* current term while applying */
 	raft_id vote_req_from[SIM_MAX_NODES + 1];
 
 	/* Driver data. */
@@ -177,6 +178,7 @@ struct sim_term_rec {
 
 struct sim_committed {
 	raft_term term;
+	raft_term in_term;	/* term it was committed in (upper bound) */
 	u64 chain;
 	u8 type;
 	u64 block, wid;
