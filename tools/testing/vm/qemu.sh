@@ -63,21 +63,31 @@ vm_start() { # node
 	cmdline="$cmdline rbvm.scenario=$scenario ${VM_APPEND:-}"
 	local cpu=max
 	[ "$accel" = kvm ] && cpu=host
+	# Interactive (scenario shell): node1's console is this terminal,
+	# still logged to the console file.
+	local serial="file,id=con,path=$con,append=on"
+	if [ "${interactive:-0}" = 1 ] && [ "$i" = 1 ]; then
+		serial="stdio,id=con,logfile=$con,logappend=on,signal=off"
+		exec 3<&0 4>&1
+	else
+		exec 3</dev/null 4>>"$results/node$i.qemu.log"
+	fi
 	ip netns exec "$VM_NETNS" qemu-system-x86_64 \
 		-name "node$i" -nodefaults -no-user-config -no-reboot \
 		-display none -vga none \
 		-accel "$accel" -cpu "$cpu" -smp 1 -m "$mem" \
 		-kernel "$kernel" -initrd "$results/initramfs.cpio" \
 		-append "$cmdline" \
-		-chardev "file,id=con,path=$con,append=on" -serial chardev:con \
+		-chardev "$serial" -serial chardev:con \
 		-chardev "pipe,id=mon,path=$mon" -mon chardev=mon,mode=readline \
 		-drive "file=$results/node$i.scratch.img,if=virtio,format=raw,cache=unsafe" \
 		-drive "file=$results/node$i.disk.img,if=virtio,format=raw,cache=${VM_DISK_CACHE:-none},aio=threads" \
 		-netdev "tap,id=n0,ifname=tap$i,script=no,downscript=no" \
 		-device "virtio-net-pci,netdev=n0,mac=$(vm_mac "$i"),romfile=" \
 		-virtfs "local,path=$results/shared,mount_tag=shared,security_model=none,id=shared" \
-		</dev/null >>"$results/node$i.qemu.log" 2>&1 &
+		<&3 >&4 2>>"$results/node$i.qemu.log" &
 	VM_PID[$i]=$!
+	exec 3<&- 4>&-
 	cat "$mon.out" >>"$results/node$i.monitor.log" 2>/dev/null &
 	VM_MONCAT[$i]=$!
 	vm_log "node$i boot $boot started (pid ${VM_PID[$i]})"
@@ -184,6 +194,8 @@ vm_cleanup() {
 	wait 2>/dev/null
 	[ -n "$VM_NETNS" ] && ip netns del "$VM_NETNS" 2>/dev/null
 	VM_NETNS=""
+	# A killed interactive QEMU leaves the terminal raw.
+	[ "${interactive:-0}" = 1 ] && [ -t 0 ] && stty sane 2>/dev/null
 	return 0
 }
 
