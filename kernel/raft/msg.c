@@ -5,7 +5,7 @@
  */
 #include "raft_int.h"
 
-static bool entry_valid(const struct raft_entry *e)
+bool entry_valid(const struct raft_entry *e)
 {
 	switch (e->type) {
 	case RAFT_ENTRY_NORMAL:

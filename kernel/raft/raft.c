@@ -198,17 +198,15 @@ int raft_create(const struct raft_options *opts,
 		return RAFT_EINVAL;
 	if (rs) {
 		if (!conf_valid(&rs->snap.conf) ||
-		    (rs->n_entries && !rs->entries) ||
-		    rs->hs.commit < rs->snap.index ||
-		    rs->hs.commit > rs->snap.index + rs->n_entries)
+		    (rs->n_entries && !rs->entries))
 			return RAFT_EINVAL;
 		for (i = 0; i < rs->n_entries; i++) {
 			const struct raft_entry *e = &rs->entries[i];
 
 			if (e->index != rs->snap.index + 1 + i ||
 			    e->term < (i ? rs->entries[i - 1].term :
-				       rs->snap.term) ||
-			    e->term > rs->hs.term)
+				       rs->snap.term) || !e->term ||
+			    !entry_valid(e))
 				return RAFT_EINVAL;
 		}
 	}
@@ -249,7 +247,21 @@ int raft_create(const struct raft_options *opts,
 		r->log.persisted = log_last(&r->log);
 		r->term = rs->hs.term;
 		r->vote = rs->hs.vote;
+		/* The log or snapshot may be newer than the hard state
+		 * written next to it: we never voted durably in that term.
+		 */
+		if (log_last_term(&r->log) > r->term) {
+			r->term = log_last_term(&r->log);
+			r->vote = RAFT_NONE;
+		}
+		/* The commit index is a hint: the hard state and the log may
+		 * have been written separately (and one lost in a crash).
+		 */
 		r->commit = rs->hs.commit;
+		if (r->commit < rs->snap.index)
+			r->commit = rs->snap.index;
+		if (r->commit > log_last(&r->log))
+			r->commit = log_last(&r->log);
 		r->hs_handed = rs->hs;
 		r->hs_handed_valid = true;
 		if (raft_recompute_conf(r)) {

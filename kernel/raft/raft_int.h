@@ -264,5 +264,6 @@ bool raft_lease_valid(struct raft *r);
 
 /* msg.c */
 int raft_msg_validate(const struct raft *r, const struct raft_msg *m);
+bool entry_valid(const struct raft_entry *e);
 
 #endif /* RAFT_INT_H */

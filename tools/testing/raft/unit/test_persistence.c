@@ -266,7 +266,55 @@ static void test_restart_from_restore(void)
 	fx_fini(&f);
 }
 
+/* raft_create tolerates a hard state older than the log written next to
+ * it (separate writes, one lost in a crash): the commit index is clamped
+ * and the term raised without a vote.
+ */
+static void test_restore_hard_state_behind_log(void)
+{
+	struct raft_options o;
+	struct raft_restore rs;
+	struct raft_entry e[2];
+	struct raft_status st;
+	struct raft *r;
+
+	raft_options_default(&o);
+	o.id = 1;
+	memset(&rs, 0, sizeof(rs));
+	memset(e, 0, sizeof(e));
+	raft_bootstrap_conf(&rs.snap.conf, 1, NULL);
+	rs.snap.index = 5;
+	rs.snap.term = 2;
+	rs.hs.term = 1;
+	rs.hs.vote = 1;
+	rs.hs.commit = 9;
+	e[0].index = 6;
+	e[0].term = 3;
+	e[0].type = RAFT_ENTRY_NOOP;
+	e[1].index = 7;
+	e[1].term = 3;
+	e[1].type = RAFT_ENTRY_NORMAL;
+	e[1].payload = raft_payload_new("z", 1);
+	rs.n_entries = 2;
+	rs.entries = e;
+	CHECK_EQ(raft_create(&o, &rs, &r), RAFT_OK);
+	raft_payload_put(e[1].payload);
+	raft_get_status(r, &st);
+	CHECK_EQ(st.term, 3);
+	CHECK_EQ(st.vote, RAFT_NONE);
+	CHECK_EQ(st.commit, 7);
+	CHECK_EQ(st.first_index, 6);
+	CHECK_EQ(st.last_index, 7);
+	raft_destroy(r);
+	/* a gap is refused */
+	e[1].payload = NULL;
+	e[1].index = 9;
+	CHECK_EQ(raft_create(&o, &rs, &r), RAFT_EINVAL);
+}
+
 const struct unit_test persistence_tests[] = {
+	{ "persist: restore with hard state behind the log",
+	  test_restore_hard_state_behind_log },
 	{ "persist: follower acks only durable entries",
 	  test_follower_ack_after_durable },
 	{ "persist: leader counts itself only when durable",
