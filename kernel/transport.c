@@ -777,11 +777,22 @@ static int recv_payload(struct rb_conn *c, struct raft_payload *p,
 }
 
 /* A frame this end cannot accept: count it, log it, drop the link. */
+/* The remote end's address, for messages to the administrator. */
+static void conn_remote(struct rb_conn *c, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (kernel_getpeername(c->sock, (struct sockaddr *)ss) < 0)
+		ss->ss_family = AF_UNSPEC;
+}
+
 static int bad_frame(struct rb_conn *c, int err, const char *why)
 {
+	struct sockaddr_storage ss;
+
 	atomic64_inc(&c->t->st.bad_frames);
-	pr_warn_ratelimited("node %llu: bad frame from node %llu: %s (%s)\n",
-			    c->t->ids.local, c->peer_id, why,
+	conn_remote(c, &ss);
+	pr_warn_ratelimited("node %llu: bad frame from node %llu at %pISpc: %s (%s)\n",
+			    c->t->ids.local, c->peer_id, &ss, why,
 			    rb_wire_err_name(err));
 	return -EPROTO;
 }
@@ -792,11 +803,13 @@ static int refuse(struct rb_conn *c, const struct rb_wire_hdr *h,
 {
 	u8 buf[RB_WIRE_CTL_MAX];
 	struct rb_wire_ids ids = c->t->ids;
+	struct sockaddr_storage ss;
 	int len;
 
 	atomic64_inc(&c->t->st.refused_peers);
-	pr_warn_ratelimited("node %llu: refused node %llu: %s\n",
-			    c->t->ids.local, h->sender,
+	conn_remote(c, &ss);
+	pr_warn_ratelimited("node %llu: refused node %llu at %pISpc: %s\n",
+			    c->t->ids.local, h->sender, &ss,
 			    rb_wire_refuse_name(reason));
 	ids.peer = h->sender;
 	if (h->sender && h->sender != ids.local) {
