@@ -53,6 +53,9 @@ struct rb_store {
 	struct raftblk_sb nsb;	/* the next one, being written */
 	u32 slot;		/* slot holding sb */
 	u64 head;		/* absolute position after the last record */
+	raft_index commit;	/* latest commit index reported, maybe not
+				 * written yet (see rb_store_save_hard_state)
+				 */
 	/* A write failed half-way: records after the log's end may be
 	 * valid-looking; the next append starts a new epoch first.
 	 */
@@ -99,10 +102,16 @@ static int store_io(struct rb_store *s, u64 off, u32 len, blk_opf_t opf)
 	return ret;
 }
 
-/* Start the next superblock: a copy of the current one to modify. */
+/*
+ * Start the next superblock: a copy of the current one to modify, with
+ * the latest commit index the store knows, never beyond its durable log.
+ */
 static struct raftblk_sb *next_sb(struct rb_store *s)
 {
+	raft_index c = min(max(s->sb.hs.commit, s->commit), last_index(s));
+
 	s->nsb = s->sb;
+	s->nsb.hs.commit = max(c, s->sb.hs.commit);
 	return &s->nsb;
 }
 
@@ -572,12 +581,21 @@ void rb_store_restore_free(struct raft_restore *r)
 int rb_store_save_hard_state(struct rb_store *s,
 			     const struct raft_hard_state *hs)
 {
+	struct raftblk_sb *nsb;
 	int ret = 0;
 
 	mutex_lock(&s->lock);
-	if (hs->term != s->sb.hs.term || hs->vote != s->sb.hs.vote ||
-	    hs->commit != s->sb.hs.commit) {
-		next_sb(s)->hs = *hs;
+	/*
+	 * The commit index alone is not written: Raft needs only term and
+	 * vote to be durable, a restarted node learns the commit index
+	 * again, and this saves a flush per batch. It goes to disk with the
+	 * next superblock update.
+	 */
+	s->commit = max(s->commit, hs->commit);
+	if (hs->term != s->sb.hs.term || hs->vote != s->sb.hs.vote) {
+		nsb = next_sb(s);
+		nsb->hs.term = hs->term;
+		nsb->hs.vote = hs->vote;
 		ret = store_write_sb(s);
 	}
 	mutex_unlock(&s->lock);

@@ -12,7 +12,7 @@
  * taken for valid later (the next append starts a new truncation epoch).
  *
  * Durability, when a call returns 0:
- *   rb_store_save_hard_state()  the superblock is on stable storage
+ *   rb_store_save_hard_state()  term and vote on stable storage
  *                               (REQ_PREFLUSH | REQ_FUA)
  *   rb_store_append()           the entries are on stable storage
  *                               (FUA, or a flush after the writes)
@@ -71,7 +71,12 @@ void rb_store_close(struct rb_store *s);
 int rb_store_restore(struct rb_store *s, struct raft_restore *r);
 void rb_store_restore_free(struct raft_restore *r);
 
-/* Persist hard state (term, vote, commit). */
+/*
+ * Persist hard state: term and vote are durable when it returns 0. The
+ * commit index is kept and written with the next superblock update
+ * (Raft does not need it durable; a restarted node re-learns it and
+ * replays from the compaction point), capped at the stored log's end.
+ */
 int rb_store_save_hard_state(struct rb_store *s,
 			     const struct raft_hard_state *hs);
 

@@ -466,6 +466,50 @@ static void run(void)
 	ret = do_append(s, m_last + 2, 1, 5, 0, RAFT_ENTRY_NOOP);
 	tap(ret == -EINVAL, "append with a gap refused (%d)", ret);
 
+	/* Commit-only hard state changes cost no superblock write. */
+	{
+		struct raftblk_sb before;
+		u32 bslot;
+
+		ret = current_sb(&before, &bslot);
+		hs = (struct raft_hard_state){ .term = 4, .vote = 0,
+					       .commit = m_last };
+		if (!ret)
+			ret = rb_store_save_hard_state(s, &hs);
+		if (!ret)
+			ret = current_sb(&sb, &slot);
+		tap(!ret && sb.seq == before.seq,
+		    "commit-only hard state change: no superblock write (%d)", ret);
+		hs.term = 5;
+		ret = rb_store_save_hard_state(s, &hs);
+		if (!ret)
+			ret = current_sb(&sb, &slot);
+		tap(!ret && sb.seq == before.seq + 1 && sb.hs.term == 5 &&
+		    sb.hs.commit == m_last,
+		    "term change writes the superblock, with the latest commit");
+	}
+
+	/* A snapshot from the leader replaces the whole log. */
+	{
+		static struct raft_snapshot_meta meta;
+
+		meta.index = m_last + 100;
+		meta.term = 5;
+		raft_bootstrap_conf(&meta.conf, 1, addr);
+		ret = rb_store_install_snapshot(s, &meta);
+		m_snap = meta.index;
+		m_last = meta.index;
+		model[m_last].term = 5;
+		tap(!ret, "install a snapshot at %llu (%d)",
+		    (unsigned long long)meta.index, ret);
+		ret = do_append(s, m_last + 1, 2, 5, 4096, RAFT_ENTRY_NORMAL);
+		ok = !ret && reopen_check(&s, "snapshot", &r) &&
+			r.snap.index == meta.index && r.snap.term == 5 &&
+			r.snap.conf.n == 1;
+		tap(ok, "reopen after the snapshot: log restarts after it");
+		rb_store_restore_free(&r);
+	}
+
 	/* Bad superblocks refused with a reason. */
 	rb_store_close(s);
 	s = NULL;
