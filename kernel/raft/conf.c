@@ -50,7 +50,7 @@ bool conf_valid(const struct raft_conf *c)
 	return true;
 }
 
-int conf_apply(struct raft_conf *c, const struct raft_conf_change *cc)
+int conf_check(const struct raft_conf *c, const struct raft_conf_change *cc)
 {
 	int i = cc->id == RAFT_NONE ? -1 : conf_find(c, cc->id);
 
@@ -58,29 +58,42 @@ int conf_apply(struct raft_conf *c, const struct raft_conf_change *cc)
 		return RAFT_EINVAL;
 	switch (cc->op) {
 	case RAFT_CONF_ADD_LEARNER:
-		if (i >= 0 || c->n >= RAFT_MAX_NODES)
-			return RAFT_EINVAL;
+		return i >= 0 || c->n >= RAFT_MAX_NODES ? RAFT_EINVAL : 0;
+	case RAFT_CONF_PROMOTE:
+		return i < 0 || c->nodes[i].role != RAFT_LEARNER ?
+			RAFT_EINVAL : 0;
+	case RAFT_CONF_DEMOTE:
+		return i < 0 || c->nodes[i].role != RAFT_VOTER ||
+			conf_n_voters(c) <= 1 ? RAFT_EINVAL : 0;
+	case RAFT_CONF_REMOVE:
+		return i < 0 || (c->nodes[i].role == RAFT_VOTER &&
+				 conf_n_voters(c) <= 1) ? RAFT_EINVAL : 0;
+	default:
+		return RAFT_EINVAL;
+	}
+}
+
+int conf_apply(struct raft_conf *c, const struct raft_conf_change *cc)
+{
+	int i;
+
+	if (conf_check(c, cc))
+		return RAFT_EINVAL;
+	i = conf_find(c, cc->id);
+	switch (cc->op) {
+	case RAFT_CONF_ADD_LEARNER:
 		c->nodes[c->n].id = cc->id;
 		c->nodes[c->n].role = RAFT_LEARNER;
 		memcpy(c->nodes[c->n].addr, cc->addr, RAFT_ADDR_LEN);
 		c->n++;
 		return 0;
 	case RAFT_CONF_PROMOTE:
-		if (i < 0 || c->nodes[i].role != RAFT_LEARNER)
-			return RAFT_EINVAL;
 		c->nodes[i].role = RAFT_VOTER;
 		return 0;
 	case RAFT_CONF_DEMOTE:
-		if (i < 0 || c->nodes[i].role != RAFT_VOTER ||
-		    conf_n_voters(c) <= 1)
-			return RAFT_EINVAL;
 		c->nodes[i].role = RAFT_LEARNER;
 		return 0;
 	case RAFT_CONF_REMOVE:
-		if (i < 0)
-			return RAFT_EINVAL;
-		if (c->nodes[i].role == RAFT_VOTER && conf_n_voters(c) <= 1)
-			return RAFT_EINVAL;
 		c->nodes[i] = c->nodes[c->n - 1];
 		memset(&c->nodes[c->n - 1], 0, sizeof(c->nodes[0]));
 		c->n--;

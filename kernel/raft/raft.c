@@ -713,7 +713,6 @@ int raft_propose(struct raft *r, u32 n, struct raft_entry *entries)
 
 int raft_change_conf(struct raft *r, const struct raft_conf_change *cc)
 {
-	struct raft_conf c;
 	struct raft_entry e;
 	int rc;
 
@@ -721,8 +720,7 @@ int raft_change_conf(struct raft *r, const struct raft_conf_change *cc)
 		return RAFT_EINVAL;
 	if (r->role != RAFT_LEADER)
 		return RAFT_ENOTLEADER;
-	c = r->conf;
-	if (conf_apply(&c, cc))
+	if (conf_check(&r->conf, cc))
 		return RAFT_EINVAL;
 	if (r->transferee != RAFT_NONE || r->conf_index > r->commit ||
 	    r->commit < r->term_start)
@@ -764,7 +762,7 @@ int raft_transfer_leader(struct raft *r, raft_id to)
 
 int raft_compact(struct raft *r, raft_index index)
 {
-	struct raft_conf c;
+	struct raft_conf *c;
 
 	if (!r)
 		return RAFT_EINVAL;
@@ -772,9 +770,15 @@ int raft_compact(struct raft *r, raft_index index)
 		return RAFT_EINVAL;
 	if (index <= r->log.snap_index)
 		return 0;
-	if (raft_conf_at(r, index, &c))
+	c = raft_malloc(sizeof(*c));
+	if (!c)
+		return RAFT_ENOMEM;
+	if (raft_conf_at(r, index, c)) {
+		raft_free(c);
 		return RAFT_EINVAL;
-	r->snap_conf = c;
+	}
+	r->snap_conf = *c;
+	raft_free(c);
 	log_compact(&r->log, index);
 	return 0;
 }

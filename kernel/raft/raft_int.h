@@ -72,6 +72,8 @@ u64 entry_bytes(const struct raft_entry *e);
 int conf_find(const struct raft_conf *c, raft_id id);
 bool conf_is_voter(const struct raft_conf *c, raft_id id);
 u32 conf_n_voters(const struct raft_conf *c);
+/* Would the change apply? 0 or RAFT_EINVAL. */
+int conf_check(const struct raft_conf *c, const struct raft_conf_change *cc);
 /* Apply one change; RAFT_EINVAL (conf untouched) when it does not fit. */
 int conf_apply(struct raft_conf *c, const struct raft_conf_change *cc);
 bool conf_valid(const struct raft_conf *c);

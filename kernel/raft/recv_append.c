@@ -32,13 +32,73 @@ static void ack(struct raft *r, raft_id to, raft_index idx)
 	raft_release_held(r);
 }
 
+/* Store m's entries from k on (index ci), truncating ours from ci. */
+static int append_from(struct raft *r, struct raft_msg *m, u32 k,
+		       raft_index ci)
+{
+	struct raft_log *l = &r->log;
+	bool conf_changed = ci <= log_last(l);
+	struct raft_conf *c;
+	raft_index i;
+	u32 j;
+
+	if (ci <= r->commit) {
+		raft_logf(RAFT_LOG_WARN,
+			  "raft %llu: append from %llu conflicts with committed entry %llu",
+			  (unsigned long long)r->id,
+			  (unsigned long long)m->from,
+			  (unsigned long long)ci);
+		return RAFT_EINVAL;
+	}
+	for (j = k; j < m->n_entries; j++)
+		if (m->entries[j].type == RAFT_ENTRY_CONF)
+			conf_changed = true;
+	c = conf_changed ? raft_malloc(sizeof(*c)) : NULL;
+	if (conf_changed && !c)
+		return RAFT_ENOMEM;
+	if (c) {
+		/* The configuration after the change, checked first. */
+		if (raft_conf_at(r, ci - 1, c))
+			goto inval;
+		for (j = k; j < m->n_entries; j++)
+			if (m->entries[j].type == RAFT_ENTRY_CONF &&
+			    conf_apply(c, &m->entries[j].cc))
+				goto inval;
+	}
+	if (log_reserve(l, m->n_entries - k)) {
+		raft_free(c);
+		return RAFT_ENOMEM;
+	}
+	if (ci <= log_last(l)) {
+		raft_logf(RAFT_LOG_INFO, "raft %llu: truncating log from %llu",
+			  (unsigned long long)r->id, (unsigned long long)ci);
+		log_truncate(l, ci);
+		raft_drop_held_from(r, ci);
+	}
+	for (j = k; j < m->n_entries; j++) {
+		log_push(l, &m->entries[j]);
+		m->entries[j].payload = NULL;	/* taken over */
+	}
+	if (c) {
+		r->conf = *c;
+		r->conf_index = l->snap_index;
+		for (i = log_first(l); i <= log_last(l); i++)
+			if (log_get(l, i)->type == RAFT_ENTRY_CONF)
+				r->conf_index = i;
+		raft_rebuild_progress(r);
+		raft_free(c);
+	}
+	return 0;
+inval:
+	raft_free(c);
+	return RAFT_EINVAL;
+}
+
 int raft_recv_append(struct raft *r, struct raft_msg *m)
 {
 	struct raft_log *l = &r->log;
-	raft_index last_new = m->index + m->n_entries, ci = 0, i;
-	struct raft_conf c;
-	bool conf_changed = false;
-	u32 k, start;
+	raft_index last_new = m->index + m->n_entries, ci = 0;
+	u32 k;
 
 	if (r->snap_pending || r->snap_installing)
 		return 0;	/* busy installing; the leader will retry */
@@ -61,49 +121,11 @@ int raft_recv_append(struct raft *r, struct raft_msg *m)
 			break;
 		}
 	}
-	start = k;
 	if (ci) {
-		if (ci <= r->commit) {
-			raft_logf(RAFT_LOG_WARN,
-				  "raft %llu: append from %llu conflicts with committed entry %llu",
-				  (unsigned long long)r->id,
-				  (unsigned long long)m->from,
-				  (unsigned long long)ci);
-			return RAFT_EINVAL;
-		}
-		/* The configuration after the change, checked first. */
-		if (raft_conf_at(r, ci - 1, &c))
-			return RAFT_EINVAL;
-		for (k = start; k < m->n_entries; k++)
-			if (m->entries[k].type == RAFT_ENTRY_CONF) {
-				if (conf_apply(&c, &m->entries[k].cc))
-					return RAFT_EINVAL;
-				conf_changed = true;
-			}
-		if (ci <= log_last(l))
-			conf_changed = true;
-		if (log_reserve(l, (u32)(m->n_entries - start)))
-			return RAFT_ENOMEM;
-		if (ci <= log_last(l)) {
-			raft_logf(RAFT_LOG_INFO,
-				  "raft %llu: truncating log from %llu",
-				  (unsigned long long)r->id,
-				  (unsigned long long)ci);
-			log_truncate(l, ci);
-			raft_drop_held_from(r, ci);
-		}
-		for (k = start; k < m->n_entries; k++) {
-			log_push(l, &m->entries[k]);
-			m->entries[k].payload = NULL;	/* taken over */
-		}
-		if (conf_changed) {
-			r->conf = c;
-			r->conf_index = l->snap_index;
-			for (i = log_first(l); i <= log_last(l); i++)
-				if (log_get(l, i)->type == RAFT_ENTRY_CONF)
-					r->conf_index = i;
-			raft_rebuild_progress(r);
-		}
+		int rc = append_from(r, m, k, ci);
+
+		if (rc)
+			return rc;
 	}
 	raft_commit_to(r, m->commit < last_new ? m->commit : last_new);
 	ack(r, m->from, last_new);

@@ -10,30 +10,31 @@
 int raft_leader_append(struct raft *r, u32 n, struct raft_entry *ents)
 {
 	raft_index last = log_last(&r->log);
-	struct raft_conf c = r->conf;
 	bool conf_changed = false;
 	u32 i;
 
+	/* Conf changes come one at a time from raft_change_conf(), which
+	 * checked that it applies.
+	 */
 	for (i = 0; i < n; i++)
-		if (ents[i].type == RAFT_ENTRY_CONF) {
-			if (conf_apply(&c, &ents[i].cc))
-				return RAFT_EINVAL;
-			conf_changed = true;
-		}
+		if (ents[i].type == RAFT_ENTRY_CONF &&
+		    (n != 1 || conf_check(&r->conf, &ents[i].cc)))
+			return RAFT_EINVAL;
 	if (log_reserve(&r->log, n))
 		return RAFT_ENOMEM;
 	for (i = 0; i < n; i++) {
 		ents[i].term = r->term;
 		ents[i].index = last + 1 + i;
-		if (ents[i].type == RAFT_ENTRY_CONF)
+		if (ents[i].type == RAFT_ENTRY_CONF) {
 			r->conf_index = ents[i].index;
+			conf_apply(&r->conf, &ents[i].cc);
+			conf_changed = true;
+		}
 		r->uncommitted += entry_bytes(&ents[i]);
 		log_push(&r->log, &ents[i]);
 	}
-	if (conf_changed) {
-		r->conf = c;
+	if (conf_changed)
 		raft_rebuild_progress(r);
-	}
 	/* A lone voter commits on its own once the write is durable. */
 	raft_bcast_append(r);
 	return 0;
