@@ -465,6 +465,7 @@ void raft_become_leader(struct raft *r)
 	reset_common(r, r->term);
 	r->role = RAFT_LEADER;
 	r->lead = r->id;
+	r->lease_off = false;
 	raft_drop_removed_progress(r);
 	for (i = 0; i < RAFT_MAX_NODES; i++) {
 		struct raft_progress *pr = &r->prs[i];

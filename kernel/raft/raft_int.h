@@ -180,6 +180,7 @@ struct raft {
 	u64 rng;
 
 	raft_id transferee;
+	bool lease_off;			/* leader: sent TIMEOUT_NOW this term */
 	raft_index term_start;		/* leader: index of its NOOP */
 	u64 uncommitted;		/* leader: bytes appended, uncommitted */
 

@@ -93,7 +93,7 @@ bool raft_lease_valid(struct raft *r)
 {
 	u32 i, ok = 0, nv = conf_n_voters(&r->conf);
 
-	if (!r->opts.lease_read || !r->opts.check_quorum)
+	if (!r->opts.lease_read || !r->opts.check_quorum || r->lease_off)
 		return false;
 	for (i = 0; i < RAFT_MAX_NODES; i++) {
 		const struct raft_progress *pr = &r->prs[i];

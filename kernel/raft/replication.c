@@ -161,6 +161,10 @@ void raft_bcast_heartbeat(struct raft *r)
 
 void raft_send_timeout_now(struct raft *r, raft_id to)
 {
+	/* The target's votes bypass the voters' lease check: from now on
+	 * in this term a lease proves nothing.
+	 */
+	r->lease_off = true;
 	raft_msg_new(r, RAFT_MSG_TIMEOUT_NOW, to);
 }
 

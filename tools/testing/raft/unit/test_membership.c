@@ -182,7 +182,7 @@ static void test_remove_leader(void)
 	CHECK_EQ(fx_propose(&f, 1, "x"), RAFT_ESHUTDOWN);
 	fx_stabilize(&f);
 	CHECK_EQ(unit_status(&f, 1).role, RAFT_FOLLOWER);
-	CHECK_EQ(unit_status(&f, 2).commit, 2);
+	CHECK(unit_status(&f, 2).commit >= 2);
 	elect_any(&f);
 	l = fx_leader(&f);
 	CHECK(l == 2 || l == 3);

@@ -187,7 +187,33 @@ static void test_lease_read(void)
 	fx_fini(&f);
 }
 
+/* After sending TIMEOUT_NOW a leader serves no lease reads: the
+ * transfer's votes ignore the voters' lease.
+ */
+static void test_no_lease_after_timeout_now(void)
+{
+	struct fx f;
+
+	fx_init(&f, 3, 3, lease);
+	fx_elect(&f, 1);
+	fx_tick(&f, 1, 1);
+	fx_stabilize(&f);
+	CHECK_EQ(raft_transfer_leader(fx_raft(&f, 1), 2), RAFT_OK);
+	fx_ready_all(&f);
+	/* TIMEOUT_NOW is on its way; 1 is still leader, lease fresh */
+	CHECK_EQ(fx_count_queued(&f, RAFT_MSG_TIMEOUT_NOW), 1);
+	CHECK_EQ(raft_read_index(fx_raft(&f, 1), 9), RAFT_OK);
+	fx_ready(&f, 1);
+	CHECK_EQ(fx_node(&f, 1)->n_reads, 0);
+	fx_stabilize(&f);
+	CHECK_EQ(fx_leader(&f), 2);
+	CHECK_EQ(fx_node(&f, 1)->n_reads, 0);	/* dropped, never stale */
+	fx_fini(&f);
+}
+
 const struct unit_test transfer_read_tests[] = {
+	{ "read: no lease reads after TIMEOUT_NOW",
+	  test_no_lease_after_timeout_now },
 	{ "transfer: to an up-to-date follower", test_transfer },
 	{ "transfer: to a lagging node", test_transfer_to_lagging },
 	{ "transfer: aborted after an election timeout",
