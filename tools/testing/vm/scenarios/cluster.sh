@@ -1,0 +1,214 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# A three-node raftblk cluster across three VMs, with an abrupt failover
+# (make check suite vm-cluster: run --nodes 3 --timeout 900 cluster):
+#
+#  1. node1 bootstraps a one-node cluster and becomes leader; nodes 2 and
+#     3 start empty; node1 adds both, they become voters;
+#  2. the followers refuse I/O (EIO) and opening for write (EROFS);
+#  3. node1: mkfs.ext4, mount, files with known checksums, sync (the list
+#     of checksums goes to /shared only after the sync), then keeps
+#     writing more files until node2 has the host power-cut it;
+#  4. nodes 2 and 3: one of them becomes leader; the failover time is
+#     the host's clock from "node1 killed" to "first write completed on
+#     the new leader" (an O_DIRECT write of the device's first block that
+#     changes only its first 512 bytes, which ext4 leaves unused); it is
+#     printed as a diagnostic and written to /shared/failover.txt;
+#  5. the new leader: mount (journal replay), umount, fsck.ext4 -n clean,
+#     mount, every file of the list intact, more files written while node1
+#     is down, umount; its commit index is the final one;
+#  6. node1 boots again (BOOT=2), `raftctl create` on the same disk
+#     without --bootstrap, rejoins as a follower and catches up;
+#  7. all three nodes reach the final commit index as their applied index
+#     and their data areas (sha256 over the data area of /dev/vdb, found
+#     from the superblock) are identical.
+#
+# Environment: CLUSTER_FILES (files before the sync, default 16),
+# RB_FAILOVER_WAIT (seconds for a new leader's first write, default 60),
+# RB_CATCHUP_WAIT (seconds for node1 to catch up, default 240).
+. /lib.sh
+. /scenarios/lib-cluster.sh
+
+CL=$SHARED/cluster
+CLUSTER_FILES=${CLUSTER_FILES:-16}
+RB_FAILOVER_WAIT=${RB_FAILOVER_WAIT:-60}
+RB_CATCHUP_WAIT=${RB_CATCHUP_WAIT:-240}
+mkdir -p "$CL"
+
+if [ "$NODES" -ne 3 ]; then
+	tap_fail "cluster needs exactly 3 nodes (--nodes 3)"
+	finish
+fi
+
+start_node() { # [--bootstrap]
+	check "insmod raftblk.ko" load_raftblk || finish
+	if ! check "raftctl create $RB_DEV as node $NODE $*" rb_create "$@"; then
+		diag "$(dmesg | tail -n 20)"
+		finish
+	fi
+}
+
+both_voters() { rb_is_voter 2 && rb_is_voter 3; }
+
+# The first O_DIRECT write that completes on a new leader: read the first
+# block, put a marker into its first 512 bytes, write it back. Fails (and
+# is retried) until this node is a leader that can commit.
+failover_write() {
+	[ -e "$SHARED/kv/newleader" ] && return 0
+	rb_is leader || return 1
+	bs=$(rb_block_size)
+	dd if="/dev/$RB_DEV" of=/tmp/blk0 bs="$bs" count=1 iflag=direct \
+		2>/dev/null || return 1
+	{
+		printf '%-511s\n' "raftblk failover write by node$NODE"
+		dd if=/tmp/blk0 bs=512 skip=1 2>/dev/null
+	} >/tmp/blk0.new
+	dd if=/tmp/blk0.new of="/dev/$RB_DEV" bs="$bs" count=1 oflag=direct \
+		2>/dev/null || return 1
+	rm -f "$CL/t1"
+	: >"$CL/t1"	# the host's clock: first write completed
+	put newleader "$NODE"
+}
+
+# Wait for the final commit index, check this node applied exactly that
+# far, and publish "applied sha256" of its data area.
+publish_hash() {
+	fc=$(get final-commit)
+	check "node$NODE applied index reaches the final commit $fc" \
+		wait_for "$RB_CATCHUP_WAIT" rb_applied_is "$fc" ||
+		rb_status_diag
+	a=$(rb_applied)
+	h=$(rb_data_sha)
+	check "node$NODE data area hashed at a stable applied index ($a)" \
+		sh -c "[ -n '$h' ] && [ '$a' = '$(rb_applied)' ]"
+	put "hash-node$NODE" "$a $h"
+}
+
+teardown() {
+	check "barrier: replicas compared" barrier "compared" 1 2 3
+	check "raftctl destroy $RB_DEV" raftctl destroy "$RB_DEV"
+	check "rmmod raftblk" rmmod raftblk
+}
+
+# ---- node1 again after the power-cut: rejoin and catch up ----
+if [ "$BOOT" -gt 1 ]; then
+	start_node
+	check "node1 rejoins as a follower" \
+		wait_for "$RB_CATCHUP_WAIT" rb_is follower || rb_status_diag
+	diag "recovery: $(dmesg | grep -m1 'raftblk: .*: node 1: term')"
+	check "rejoined node1 refuses reads (EIO)" rb_refuses_read
+	publish_hash
+	teardown
+	finish
+fi
+
+start_node $([ "$NODE" = 1 ] && echo --bootstrap)
+check "barrier: all three nodes created" barrier created || finish
+
+case $NODE in
+1)
+	check "node1 leads its one-node cluster" \
+		wait_for "$RB_ELECTION_WAIT" rb_is leader || finish
+	for p in 2 3; do
+		check "peer add $p" rb_peer_add "$p"
+	done
+	check "nodes 2 and 3 caught up and are voters" \
+		wait_for 120 both_voters
+	rb_status_diag
+	put voters 1
+	check "mkfs.ext4 on the leader" mkfs.ext4 -q -F \
+		-E nodiscard,lazy_itable_init=1 "/dev/$RB_DEV" || finish
+	check "mount" mount "/dev/$RB_DEV" /mnt || finish
+	i=1
+	while [ $i -le "$CLUSTER_FILES" ]; do
+		dd if=/dev/urandom of="/mnt/f$i" bs=4k count=$((i * 8)) \
+			2>/dev/null || break
+		i=$((i + 1))
+	done
+	check "$CLUSTER_FILES files written" test $i -gt "$CLUSTER_FILES"
+	(cd /mnt && sha256sum f*) >/tmp/files.sha256
+	check "sync" sync
+	# Recorded only once the sync returned: these must survive.
+	cp /tmp/files.sha256 "$CL/files.sha256.tmp" &&
+		mv "$CL/files.sha256.tmp" "$CL/files.sha256"
+	rb_status_diag
+	# Writes in flight when the power goes.
+	(
+		j=0
+		while :; do
+			dd if=/dev/urandom of="/mnt/late$j" bs=64k count=4 \
+				2>/dev/null
+			j=$((j + 1))
+		done
+	) &
+	put leader-ready 1
+	sleep 600
+	tap_fail "node1 was power-cut by the host"
+	finish
+	;;
+esac
+
+# ---- nodes 2 and 3 ----
+get voters >/dev/null
+check "node$NODE is a follower" wait_for 30 rb_is follower || rb_status_diag
+check "follower refuses reads (EIO)" rb_refuses_read
+check "follower refuses opening for write (EROFS)" rb_refuses_write_open
+get leader-ready >/dev/null
+if [ "$NODE" = 2 ]; then
+	sleep 2	# let the writer on node1 get going
+	check "host power-cuts the leader (node1)" host_request kill 1
+	rm -f "$CL/t0"
+	: >"$CL/t0"	# the host's clock: node1 is gone
+	put killed 1
+else
+	get killed >/dev/null
+fi
+if ! check "a new leader among nodes 2 and 3 completes a write" \
+	wait_for "$RB_FAILOVER_WAIT" failover_write; then
+	rb_status_diag
+	put newleader none
+fi
+nl=$(get newleader)
+if [ "$nl" != "$NODE" ]; then
+	# ---- the remaining follower ----
+	check "node$NODE follows the new leader node$nl" rb_is follower
+	check "node$NODE refuses opening for write (EROFS)" rb_refuses_write_open
+	publish_hash
+	teardown
+	finish
+fi
+
+# ---- the new leader ----
+ft=$(rb_elapsed "$(rb_mtime "$CL/t0")" "$(rb_mtime "$CL/t1")")
+echo "failover: node1 power-cut -> first write completed on node$NODE: $ft s" |
+	tee "$SHARED/failover.txt" | sed 's/^/# /'
+tap_ok "failover time measured: ${ft}s (new leader node$NODE, term $(rb_term))"
+check "host boots node1 again" host_request boot 1
+check "mount on the new leader (journal replay)" mount "/dev/$RB_DEV" /mnt
+check "umount" umount /mnt
+check "fsck.ext4 -n is clean" fsck.ext4 -n -f "/dev/$RB_DEV"
+check "mount again" mount "/dev/$RB_DEV" /mnt
+check "every file written before the sync is intact" \
+	sh -c "cd /mnt && sha256sum -c $CL/files.sha256"
+i=1
+while [ $i -le 8 ]; do
+	dd if=/dev/urandom of="/mnt/post$i" bs=4k count=16 2>/dev/null || break
+	i=$((i + 1))
+done
+check "8 files written while node1 is down" test $i -gt 8
+(cd /mnt && sha256sum post*) >/tmp/post.sha256
+check "umount" umount /mnt
+check "post-failover files read back after a remount" sh -c \
+	"mount /dev/$RB_DEV /mnt && cd /mnt && sha256sum -c /tmp/post.sha256 >/dev/null && cd / && umount /mnt"
+put final-commit "$(rb_commit)"
+rb_status_diag
+publish_hash
+h1=$(get hash-node1)
+h2=$(get hash-node2)
+h3=$(get hash-node3)
+diag "node1: $h1" "node2: $h2" "node3: $h3"
+check "all three data areas identical at the same applied index" \
+	sh -c "[ '$h1' = '$h2' ] && [ '$h2' = '$h3' ]"
+teardown
+finish

@@ -1,0 +1,155 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Helpers for the scenarios that run a raftblk cluster (cluster, crash,
+# bench_raftblk): not a scenario itself. Source after /lib.sh:
+#   . /lib.sh; . /scenarios/lib-cluster.sh
+#
+# Everything that depends on raftctl's command line or its JSON lives
+# here, so a change of either is fixed in one place.
+
+if [ "${0##*/}" = lib-cluster.sh ]; then
+	echo "not ok 1 - lib-cluster.sh is a helper, not a scenario"
+	exit 1
+fi
+
+RB_DEV=${RB_DEV:-raftblk0}
+RB_DISK=${RB_DISK:-/dev/vdb}
+RB_PORT=${RB_PORT:-7789}
+# Generous bound for an election (default timeout 1-2 s) under TCG.
+RB_ELECTION_WAIT=${RB_ELECTION_WAIT:-60}
+
+rb_listen() { # node id -> ip:port
+	echo "$(addr_of "$1"):$RB_PORT"
+}
+
+# rb_create [--bootstrap] : the device over RB_DISK as node NODE
+rb_create() {
+	raftctl create "$RB_DEV" --disk "$RB_DISK" --node-id "$NODE" \
+		--listen "$(rb_listen "$NODE")" "$@"
+}
+
+rb_peer_add() { # id
+	raftctl peer add "$RB_DEV" "$1" "$(rb_listen "$1")"
+}
+
+rb_json() {
+	raftctl status "$RB_DEV" --json 2>/dev/null
+}
+
+# rb_get KEY... : a scalar of the device's object in `status --json`, the
+# first of the KEYs present (the pretty-printed output has one key per
+# line: depth 3 is the device, depth 5 a peer). Quotes and the trailing
+# comma are stripped.
+rb_get() {
+	rb_json | awk -v keys="$*" '
+		BEGIN { nk = split(keys, k, " ") }
+		{ d0 = depth; line = $0
+		  n = gsub(/[{[]/, "&", line); m = gsub(/[]}]/, "&", line)
+		  depth += n - m }
+		d0 == 3 {
+			for (i = 1; i <= nk; i++)
+				if ($1 == "\"" k[i] "\":" && !(i in val)) {
+					v = $0; sub(/^[^:]*:[ \t]*/, "", v)
+					sub(/,[ \t]*$/, "", v); gsub(/"/, "", v)
+					val[i] = v } }
+		END { for (i = 1; i <= nk; i++) if (i in val) { print val[i]; exit } }'
+}
+
+# rb_peers : one line per peer object of `status --json`: "key=value ..."
+rb_peers() {
+	rb_json | awk '
+		{ d0 = depth; line = $0
+		  n = gsub(/[{[]/, "&", line); m = gsub(/[]}]/, "&", line)
+		  depth += n - m }
+		d0 == 5 && /^[ \t]*"[a-z_]+":/ {
+			k = $1; gsub(/[":]/, "", k)
+			v = $0; sub(/^[^:]*:[ \t]*/, "", v); sub(/,[ \t]*$/, "", v)
+			gsub(/"/, "", v); rec = rec (rec == "" ? "" : " ") k "=" v }
+		d0 >= 5 && depth < 5 && rec != "" { print rec; rec = "" }'
+}
+
+# rb_peer_field ID KEY : KEY of the peer with that id
+rb_peer_field() {
+	rb_peers | awk -v id="$1" -v key="$2" '
+		{ f = ""; hit = 0
+		  for (i = 1; i <= NF; i++) {
+			split($i, kv, "=")
+			if (kv[1] == "id" && kv[2] == id) hit = 1
+			if (kv[1] == key) f = kv[2] } }
+		hit { print f; exit }'
+}
+
+rb_role() { rb_get role; }
+rb_is() { [ "$(rb_role)" = "$1" ]; }
+rb_applied() { rb_get applied_index applied; }
+rb_commit() { rb_get commit_index commit; }
+rb_term() { rb_get term; }
+rb_leader() { rb_get leader_id leader; }
+
+# rb_is_voter ID : the leader lists node ID as a voter
+rb_is_voter() { [ "$(rb_peer_field "$1" role)" = voter ]; }
+
+# rb_applied_is N : this node applied exactly up to N
+rb_applied_is() { [ "$(rb_applied)" = "$1" ]; }
+rb_applied_at_least() { a=$(rb_applied); [ -n "$a" ] && [ "$a" -ge "$1" ]; }
+
+# rb_status_diag : the status as TAP diagnostics
+rb_status_diag() {
+	diag "$(raftctl status "$RB_DEV" 2>&1)"
+}
+
+# rb_sb_u64 OFFSET : a little-endian u64 field of superblock slot 0 of
+# RB_DISK (see Documentation/on-disk-format.rst; the layout fields are
+# the same in both slots)
+rb_sb_u64() {
+	dd if="$RB_DISK" bs=4096 count=1 iflag=direct 2>/dev/null |
+		od -A n -t u8 -j "$1" -N 8 | tr -d ' '
+}
+
+# rb_data_sha : sha256 of the data area of RB_DISK (read with O_DIRECT:
+# raftblk writes the disk behind the page cache of RB_DISK)
+rb_data_sha() {
+	local off size
+	off=$(rb_sb_u64 88)
+	size=$(rb_sb_u64 96)
+	[ -n "$off" ] && [ -n "$size" ] && [ "$size" -gt 0 ] || return 1
+	dd if="$RB_DISK" bs=1M iflag=direct,skip_bytes,count_bytes \
+		skip="$off" count="$size" 2>/dev/null | sha256sum | cut -d' ' -f1
+}
+
+# rb_block_size : logical block size of the device
+rb_block_size() {
+	cat "/sys/block/$RB_DEV/queue/logical_block_size"
+}
+
+# rb_refuses_io : the device refuses reads (EIO) and opening for write
+# (EROFS): what a follower and a deposed leader must do
+rb_refuses_read() {
+	local e
+	e=$(dd if="/dev/$RB_DEV" of=/dev/null bs=4096 count=1 iflag=direct 2>&1) &&
+		return 1
+	case $e in *"I/O error"*|*"Input/output error"*) return 0 ;; esac
+	echo "$e"
+	return 1
+}
+rb_refuses_write_open() {
+	local e
+	e=$(sh -c "exec 3>>/dev/$RB_DEV" 2>&1) && return 1
+	case $e in *"Read-only file system"*) return 0 ;; esac
+	echo "$e"
+	return 1
+}
+
+# rb_mtime PATH : the host's modification time of a file in /shared in
+# seconds with fractions (files created there get the host's clock, the
+# one clock all VMs share)
+rb_mtime() {
+	stat -c %y "$1" | awk '{ split($2, t, ":")
+		printf "%.3f\n", t[1] * 3600 + t[2] * 60 + t[3] }'
+}
+
+# rb_elapsed T0 T1 : T1 - T0 in seconds (times of day from rb_mtime)
+rb_elapsed() {
+	awk -v a="$1" -v b="$2" 'BEGIN { d = b - a; if (d < 0) d += 86400
+		printf "%.2f\n", d }'
+}
