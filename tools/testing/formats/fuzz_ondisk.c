@@ -106,9 +106,15 @@ static void fuzz_rec(const u8 *data, size_t size, bool fix)
 
 /* ---- ring ---------------------------------------------------------- */
 
-#define RING (1U << 20)
+#define RING (64U << 10)	/* small: many laps, cheap to reset */
 
 static u8 ring[RING];
+
+static const struct raftblk_rec_ctx RCTX = {
+	.log_size = RING,
+	.data_size = 1ULL << 30,
+	.nonce = 0x0807060504030201ULL,
+};
 
 struct scan_ctx {
 	const struct raftblk_sb *sb;
@@ -183,8 +189,10 @@ static void fuzz_ring(const u8 *data, size_t size)
 	head = sb.log_start;
 	index = sb.snap.index + 1;
 	prev_term = sb.snap.term;
-	/* 8-byte record descriptors */
-	while (size >= 8) {
+	/* 8-byte record descriptors; the ring holds 16 blocks, so a few
+	 * laps' worth is enough
+	 */
+	for (u32 k = 0; size >= 8 && k < 64; k++) {
 		const u8 *d = data;
 		struct raftblk_rec r;
 		u64 pos;
@@ -224,19 +232,20 @@ static void fuzz_ring(const u8 *data, size_t size)
 			memset(&w.cc, 0, sizeof(w.cc));
 			w.sector = w.len = w.flags = w.data_len = 0;
 			w.lap = raftblk_ring_lap(RING, head);
-			raftblk_rec_encode(&w, &CTX, ring +
+			raftblk_rec_encode(&w, &RCTX, ring +
 					   raftblk_ring_off(RING, head), NULL);
 		}
-		if (!raftblk_rec_encode(&r, &CTX, ring + raftblk_ring_off(RING, pos),
-					NULL)) {
+		if (raftblk_ring_off(RING, pos) + raftblk_rec_len(r.data_len) <=
+		    RING) {
 			u8 *dd = ring + raftblk_ring_off(RING, pos) +
 				RAFTBLK_REC_HDR_SIZE;
 
 			for (u32 i = 0; i < r.data_len; i++)
 				dd[i] = (u8)(i * 31 + d[6]);
 			r.data_crc = raftblk_crc32c(dd, r.data_len);
-			raftblk_rec_encode(&r, &CTX, ring +
-					   raftblk_ring_off(RING, pos), NULL);
+		}
+		if (!raftblk_rec_encode(&r, &RCTX, ring + raftblk_ring_off(RING, pos),
+					NULL)) {
 			if (d[4] & 0x80)	/* corrupt one byte */
 				ring[raftblk_ring_off(RING, pos) +
 				     (d[6] * 97) % raftblk_rec_len(r.data_len)]
