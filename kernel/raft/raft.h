@@ -249,7 +249,9 @@ struct raft_restore {
 	struct raft_hard_state hs;
 	struct raft_snapshot_meta snap;	/* compaction point */
 	u32 n_entries;			/* log after snap.index, in order */
-	const struct raft_entry *entries; /* core takes payload refs */
+	const struct raft_entry *entries; /* core takes its own payload
+					   * refs; the caller keeps its own
+					   */
 };
 
 /* ------------------------------------------------------------------ */
@@ -263,7 +265,9 @@ struct raft_read_state {
 /*
  * Work for the caller. All pointers stay valid until raft_advance().
  * Order the caller must respect:
- *   1. if snap_to_install: install the snapshot content, then persist;
+ *   1. if snap_to_install: install the snapshot content, persist its
+ *      meta and drop the whole stored log (the log restarts after
+ *      snap.index), then persist;
  *   2. persist hs (if hs_changed) and entries[] (which may first truncate
  *      the stored log after entries[0].index - 1) - durably;
  *   3. send msgs[] (the core only puts here messages that are safe to send
@@ -338,9 +342,18 @@ void raft_bootstrap_conf(struct raft_conf *conf, raft_id id,
 			 const u8 addr[RAFT_ADDR_LEN]);
 
 void raft_tick(struct raft *r);
-/* msg is consumed (its entries' payload refs are taken over or dropped). */
+/*
+ * msg is consumed whatever the result: its entries' payload refs are taken
+ * over or dropped and its entries array is released with raft_free() (so
+ * it must come from raft_malloc/raft_calloc, as raft_msg_clone() makes
+ * it); msg->entries is left NULL. The struct itself stays the caller's.
+ * RAFT_EINVAL: malformed or impossible message, nothing changed.
+ */
 int raft_step(struct raft *r, struct raft_msg *msg);
-/* n entries of type NORMAL or BARRIER; payload refs taken on success. */
+/* n entries of type NORMAL or BARRIER; the core takes its own payload
+ * refs on success and writes each entry's assigned term and index back
+ * into entries[].
+ */
 int raft_propose(struct raft *r, u32 n, struct raft_entry *entries);
 int raft_read_index(struct raft *r, u64 context);
 int raft_change_conf(struct raft *r, const struct raft_conf_change *cc);
@@ -357,8 +370,13 @@ void raft_report_snapshot(struct raft *r, raft_id to, bool ok);
 void raft_report_unreachable(struct raft *r, raft_id to);
 
 bool raft_has_ready(const struct raft *r);
-/* Fills rd; returns RAFT_OK or RAFT_ENOMEM. */
+/* Fills rd; returns RAFT_OK or RAFT_ENOMEM (nothing handed out). Call
+ * raft_advance() after each successful raft_ready().
+ */
 int raft_ready(struct raft *r, struct raft_ready *rd);
+/* adv may be NULL (nothing done); it may also be called without a ready
+ * batch to report a later persisted_index/term or applied index.
+ */
 void raft_advance(struct raft *r, const struct raft_advance *adv);
 
 /* ------------------------------------------------------------------ */
