@@ -11,6 +11,7 @@
  */
 #include <stdarg.h>
 #include <inttypes.h>
+#include <unistd.h>
 
 #include "ondisk.h"
 #include "crc32c.h"
@@ -1286,9 +1287,49 @@ static void test_crash_model(u32 rounds)
 	ok(bad == 0, "crash model: torn truncation superblock leaves the old log");
 }
 
+/*
+ * A small log for rbdump's test (test_rbdump.sh): every entry type, a
+ * truncated suffix, and a last record with torn data. The image is the
+ * model's disk: superblocks at 0, ring at 1 MiB, sparse up to the end of
+ * the data area.
+ */
+static int write_image(const char *path)
+{
+	FILE *f;
+	u8 *d;
+
+	mlog_format(&ml, 0x1234, 0);
+	mlog_append(&ml, 1, RAFT_ENTRY_NOOP, 0, 1);
+	mlog_append(&ml, 1, RAFT_ENTRY_CONF, 0, 1);	/* add node 3 */
+	for (u32 i = 0; i < 4; i++)
+		mlog_append(&ml, 1, RAFT_ENTRY_NORMAL, 4096, 10 + i);
+	mlog_truncate(&ml, 4);
+	mlog_append(&ml, 2, RAFT_ENTRY_NORMAL, 8192, 20);
+	mlog_append(&ml, 2, RAFT_ENTRY_BARRIER, 0, 0);
+	mlog_append(&ml, 2, RAFT_ENTRY_NORMAL, 512, 21);
+	/* tear the data of the last record (index 7) */
+	d = ml.ring + raftblk_ring_off(MLOG_SIZE, ml.ents[ml.n - 1].pos) +
+		RAFTBLK_REC_HDR_SIZE;
+	d[10] ^= 0x80;
+	f = fopen(path, "w");
+	if (!f)
+		return -1;
+	if (fwrite(ml.sbarea, 1, sizeof(ml.sbarea), f) != sizeof(ml.sbarea) ||
+	    fseek(f, ml.sb.log_off, SEEK_SET) ||
+	    fwrite(ml.ring, 1, sizeof(ml.ring), f) != sizeof(ml.ring) ||
+	    ftruncate(fileno(f), ml.sb.data_off + ml.sb.data_size)) {
+		fclose(f);
+		return -1;
+	}
+	return fclose(f);
+}
+
 int main(int argc, char **argv)
 {
 	u32 rounds = 1500;
+
+	if (argc == 3 && !strcmp(argv[1], "--image"))
+		return write_image(argv[2]) ? 2 : 0;
 
 	if (argc > 1)
 		rng_state = strtoull(argv[1], NULL, 0) | 1;
