@@ -244,8 +244,24 @@ void sim_cluster_init(struct sim_cluster *c, u64 seed,
 		c->nodes[id].id = id;
 }
 
+static void wq_free(struct sim_node *n)
+{
+	for (u32 i = 0; i < n->wq_n; i++) {
+		struct sim_write *w = &n->wq[i];
+
+		for (u32 k = 0; k < w->n; k++)
+			if (w->e[k].p)
+				raft_payload_put(w->e[k].p);
+		free(w->e);
+	}
+	n->wq_n = 0;
+	n->wq_fail_pending = false;
+}
+
 static void node_drop_memory(struct sim_cluster *c, struct sim_node *n)
 {
+	/* queued writes die with the memory (a crash loses them) */
+	wq_free(n);
 	if (n->r) {
 		/* the ready in flight dies with the core */
 		raft_destroy(n->r);
@@ -268,6 +284,9 @@ void sim_cluster_free(struct sim_cluster *c)
 		struct sim_node *n = &c->nodes[id];
 
 		node_drop_memory(c, n);
+		free(n->wq);
+		n->wq = NULL;
+		n->wq_cap = 0;
 		log_free(&n->dlog);
 	}
 	free(c->props);
@@ -703,11 +722,111 @@ static void node_advance(struct sim_cluster *c, struct sim_node *n,
 	adv.hs_persisted = wrote && !failed && n->rd.hs_changed;
 	adv.snap_installed = wrote && !failed && n->rd.snap_to_install;
 	adv.applied = n->sm.applied;
-	adv.persist_failed = failed;
+	adv.persist_failed = failed || n->wq_fail_pending;
+	n->wq_fail_pending = false;
 	n->rd_active = false;
 	n->rd_disk = false;
 	n->rd_fail = false;
 	raft_advance(n->r, &adv);
+}
+
+/* Store one entry at index i of the disk log (truncating after i - 1). */
+static bool disk_put(struct sim_cluster *c, struct sim_node *n, raft_index i,
+		     struct sim_ent *se)
+{
+	u64 prev;
+
+	if (i <= n->dlog.base)
+		return true;	/* covered by the snapshot */
+	log_truncate(&n->dlog, i - 1);
+	if (!sim_log_chain(&n->dlog, i - 1, &prev)) {
+		sim_fail(c, "Persist", "node %llu: entries to persist start at %llu but the stored log ends at %llu",
+			 (unsigned long long)n->id, (unsigned long long)i,
+			 (unsigned long long)sim_log_last(&n->dlog));
+		return false;
+	}
+	se->chain = sim_ent_chain(prev, se);
+	log_append(&n->dlog, se);
+	return true;
+}
+
+static void wq_push(struct sim_node *n, const struct raft_ready *rd)
+{
+	struct sim_write *w;
+
+	if (n->wq_n == n->wq_cap) {
+		n->wq_cap = n->wq_cap ? 2 * n->wq_cap : 8;
+		n->wq = realloc(n->wq, n->wq_cap * sizeof(*n->wq));
+		if (!n->wq)
+			abort();
+	}
+	w = &n->wq[n->wq_n++];
+	memset(w, 0, sizeof(*w));
+	w->first = rd->entries[0].index;
+	w->n = rd->n_entries;
+	w->e = calloc(w->n, sizeof(*w->e));
+	if (!w->e)
+		abort();
+	for (u32 i = 0; i < w->n; i++) {
+		ent_from_raft(&w->e[i], &rd->entries[i]);
+		w->e[i].p = rd->entries[i].payload;
+		if (w->e[i].p)
+			raft_payload_get(w->e[i].p);
+	}
+	w->fail = n->fail_next_write;
+	n->fail_next_write = false;
+}
+
+void sim_node_complete_queued(struct sim_cluster *c, raft_id id, u64 now,
+			      bool flush)
+{
+	struct sim_node *n = &c->nodes[id];
+	u32 done = 0;
+	bool failed = false;
+
+	if (!n->up)
+		return;
+	while (done < n->wq_n && !c->failed) {
+		struct sim_write *w = &n->wq[done];
+
+		if (!flush && (!w->done_at || w->done_at > now))
+			break;
+		if (w->fail) {
+			/* this write and everything queued behind it fail */
+			failed = true;
+			n->persist_failures++;
+			sim_trace(c, TR_PERSIST_FAIL, (u8)id, 0, 0, 0,
+				  w->first, w->n, 0, 0, 0);
+			done = n->wq_n;
+			break;
+		}
+		for (u32 k = 0; k < w->n; k++) {
+			struct sim_ent se = w->e[k];
+
+			if (!disk_put(c, n, w->first + k, &se))
+				break;
+		}
+		sim_trace(c, TR_PERSIST, (u8)id, 0, 0, 0, w->first, w->n, 0,
+			  0, sim_log_last(&n->dlog));
+		done++;
+	}
+	if (!done)
+		return;
+	for (u32 i = 0; i < done; i++) {
+		struct sim_write *w = &n->wq[i];
+
+		for (u32 k = 0; k < w->n; k++)
+			if (w->e[k].p)
+				raft_payload_put(w->e[k].p);
+		free(w->e);
+	}
+	memmove(n->wq, n->wq + done, (n->wq_n - done) * sizeof(*n->wq));
+	n->wq_n -= done;
+	if (failed)
+		n->wq_fail_pending = true;
+	/* report now, or with the ready in flight when it completes */
+	if (!n->rd_active)
+		node_advance(c, n, false, false);
 }
 
 /* Make the in-flight write durable (or fail it) and advance. */
@@ -718,7 +837,13 @@ void sim_node_complete_write(struct sim_cluster *c, raft_id id)
 
 	if (!n->up || !n->rd_active)
 		return;
-	if (n->rd_fail) {
+	/* queued writes were issued before this one */
+	if (n->wq_n) {
+		sim_node_complete_queued(c, id, c->now, true);
+		if (!n->up || !n->rd_active || c->failed)
+			return;
+	}
+	if (n->rd_fail || n->wq_fail_pending) {
 		n->persist_failures++;
 		sim_trace(c, TR_PERSIST_FAIL, id, 0, 0, 0,
 			  rd->n_entries ? rd->entries[0].index : 0,
@@ -736,22 +861,11 @@ void sim_node_complete_write(struct sim_cluster *c, raft_id id)
 	for (u32 i = 0; i < rd->n_entries; i++) {
 		const struct raft_entry *e = &rd->entries[i];
 		struct sim_ent se;
-		u64 prev;
 
-		if (e->index <= n->dlog.base)
-			continue;	/* covered by the snapshot */
-		log_truncate(&n->dlog, e->index - 1);
-		if (!sim_log_chain(&n->dlog, e->index - 1, &prev)) {
-			sim_fail(c, "Persist", "node %llu: entries to persist start at %llu but the stored log ends at %llu",
-				 (unsigned long long)id,
-				 (unsigned long long)e->index,
-				 (unsigned long long)sim_log_last(&n->dlog));
-			return;
-		}
 		ent_from_raft(&se, e);
-		se.chain = sim_ent_chain(prev, &se);
 		se.p = e->payload;
-		log_append(&n->dlog, &se);
+		if (!disk_put(c, n, e->index, &se))
+			return;
 	}
 	sim_trace(c, TR_PERSIST, id, rd->hs_changed, 0, rd->snap_to_install,
 		  rd->n_entries ? rd->entries[0].index : 0, rd->n_entries,
@@ -797,6 +911,12 @@ static void node_take_ready(struct sim_cluster *c, struct sim_node *n,
 	}
 	node_serve_reads(c, n);
 	disk = rd->hs_changed || rd->n_entries || rd->snap_to_install;
+	if (disk && n->async_log && !rd->hs_changed && !rd->snap_to_install &&
+	    !sync) {
+		/* queue the log write, acknowledge the batch now */
+		wq_push(n, rd);
+		disk = false;
+	}
 	if (!disk) {
 		node_advance(c, n, false, false);
 		return;

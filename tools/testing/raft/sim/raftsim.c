@@ -35,7 +35,8 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: raftsim --schedules N [--seed S] [--nodes 3|5|7] [--class NAME]\n"
-		"               [--steps K] [--tap] [--seconds T] [--no-rule-checks] [-v]\n"
+		"               [--steps K] [--tap] [--seconds T] [--no-rule-checks]\n"
+		"               [--first-failure] [-v]\n"
 		"       raftsim --seed S [--nodes N] [--class NAME] [-v]\n"
 		"classes:");
 	for (int i = 0; i < SC_N; i++)
@@ -67,7 +68,7 @@ struct totals {
 int main(int argc, char **argv)
 {
 	u64 schedules = 0, seed = 0, seconds = 0;
-	bool have_seed = false, tap = false;
+	bool have_seed = false, tap = false, first_failure = false;
 	int nodes = 0, cls = -1;
 	struct sched_opts o = { .rule_checks = true };
 	struct totals tot = { 0 };
@@ -100,6 +101,8 @@ int main(int argc, char **argv)
 			seconds = parse_u64(argv[++i]);
 		} else if (!strcmp(a, "--tap")) {
 			tap = true;
+		} else if (!strcmp(a, "--first-failure")) {
+			first_failure = true;
 		} else if (!strcmp(a, "--no-rule-checks")) {
 			o.rule_checks = false;
 		} else if (!strcmp(a, "-v")) {
@@ -182,6 +185,13 @@ int main(int argc, char **argv)
 			tot.acked += pt.acked;
 			tot.reads += pt.reads;
 			tot.leaders += pt.leaders;
+			if (failed && first_failure) {
+				printf("# first failure: %u nodes %s seed %llu after %llu schedules (%llu in this pair), %.1f s: %s\n",
+				       sizes[si], sched_class_names[cl],
+				       ULL(bad), ULL(tot.schedules),
+				       ULL(pt.schedules), wall() - t0, why);
+				return 1;
+			}
 			if (failed) {
 				failures++;
 				/* a timed run keeps exploring the pair */

@@ -43,6 +43,7 @@ enum ev_kind {
 	EV_RESTART,
 	EV_SNAP_REPORT,
 	EV_UNREACH,
+	EV_WQ,			/* a queued async log write completes */
 };
 
 struct ev {
@@ -74,6 +75,7 @@ struct sched {
 	u64 dmin, dmax;
 	/* disk */
 	u64 disk_min, disk_max;
+	bool async_log;
 	/* clocks */
 	u64 tick_us;
 	/* chaos */
@@ -322,9 +324,26 @@ static void touch_obs(struct sched *s, raft_id id, bool force_observe)
 	if (sim_node_process(c, id, s->disk_max == 0) || force_observe ||
 	    n->obs_role == RAFT_LEADER)
 		sim_observe_node(c, id);
+	/* writes complete in the order they were issued */
+	u64 tail = c->now;
+
+	for (u32 i = 0; n->up && i < n->wq_n; i++) {
+		struct sim_write *w = &n->wq[i];
+
+		if (!w->done_at) {
+			w->done_at = c->now + sim_rng_range(s->g, s->disk_min,
+							    s->disk_max);
+			if (w->done_at < tail)
+				w->done_at = tail;
+			at(s, w->done_at - c->now, EV_WQ, (u8)id, n->inc);
+		}
+		tail = w->done_at;
+	}
 	if (n->up && n->rd_active && n->rd_disk && !n->rd_done_at) {
 		n->rd_done_at = c->now + sim_rng_range(s->g, s->disk_min,
 						       s->disk_max);
+		if (n->rd_done_at < tail)
+			n->rd_done_at = tail;
 		at(s, n->rd_done_at - c->now, EV_DISK, (u8)id, n->inc);
 	}
 }
@@ -345,6 +364,7 @@ static void node_up(struct sched *s, raft_id id)
 		n->tick_period = s->tick_us - d + sim_rng_below(s->g, 2 * d + 1);
 	}
 	n->rd_done_at = 0;
+	n->async_log = s->async_log;
 	schedule_tick(s, n);
 	touch(s, id);
 }
@@ -666,6 +686,12 @@ static void handle(struct sched *s, struct ev *e)
 		else
 			touch_obs(s, e->node, true);
 		break;
+	case EV_WQ:
+		if (!n->up || e->inc != n->inc)
+			break;
+		sim_node_complete_queued(c, e->node, c->now, false);
+		touch_obs(s, e->node, true);
+		break;
 	case EV_CHAOS:
 		if (s->healing)
 			break;
@@ -860,13 +886,14 @@ void sched_run(u64 seed, u32 nodes, u32 cls, const struct sched_opts *o,
 		s->disk_min = sim_rng_range(s->g, 20, 500);
 		s->disk_max = s->disk_min + sim_rng_range(s->g, 0, cls == SC_DISK ? 30 * MS : 5 * MS);
 	}
+	s->async_log = s->disk_max && sim_rng_below(s->g, 2);
 	if (cls == SC_LOSSY || cls == SC_MIXED) {
 		s->drop_ppm = (u32)sim_rng_range(s->g, 0, 200000);
 		s->dup_ppm = (u32)sim_rng_range(s->g, 0, 50000);
 	}
 	s->chaos_mean = sim_rng_range(s->g, 20 * MS, 300 * MS);
 	s->client_mean = sim_rng_range(s->g, 1 * MS, 20 * MS);
-	chaos_end = sim_rng_range(s->g, SEC / 2, 2 * SEC);
+	chaos_end = sim_rng_range(s->g, 400 * MS, 1500 * MS);
 
 	if (sim_bootstrap(c, nodes, 0)) {
 		sim_fail(c, "setup", "bootstrap failed");
@@ -915,11 +942,12 @@ out:
 	if (c->failed && trace_out) {
 		fprintf(trace_out, "# seed %llu (%u nodes, %s): %s\n",
 			ULL(seed), nodes, sched_class_names[cls], c->why);
-		fprintf(trace_out, "# config: election=%u heartbeat=%u prevote=%d checkquorum=%d lease=%d inflight=%u msgbytes=%llu disk=%llu-%lluus net=%llu-%lluus\n",
+		fprintf(trace_out, "# config: election=%u heartbeat=%u prevote=%d checkquorum=%d lease=%d inflight=%u msgbytes=%llu disk=%llu-%lluus%s net=%llu-%lluus\n",
 			cfg.election_ticks, cfg.heartbeat_ticks, cfg.pre_vote,
 			cfg.check_quorum, cfg.lease_read,
 			cfg.max_inflight_msgs, ULL(cfg.max_msg_bytes),
-			ULL(s->disk_min), ULL(s->disk_max), ULL(s->dmin),
+			ULL(s->disk_min), ULL(s->disk_max),
+			s->async_log ? " async-log" : "", ULL(s->dmin),
 			ULL(s->dmax));
 		fprintf(trace_out, "# nodes now:\n");
 		sim_dump_nodes(c, trace_out);

@@ -78,6 +78,15 @@ struct sim_ent {
 	struct raft_payload *p;	/* disk copy only: payload ref */
 };
 
+/* A queued asynchronous log write. */
+struct sim_write {
+	u64 done_at;			/* 0 = not scheduled yet */
+	bool fail;
+	raft_index first;
+	u32 n;
+	struct sim_ent *e;		/* payload refs held */
+};
+
 /* Entries base+1 .. base+n; base is the snapshot point. */
 struct sim_log {
 	raft_index base;
@@ -138,6 +147,14 @@ struct sim_node {
 	u64 rd_done_at;
 	struct raft_ready rd;
 	bool fail_next_write;		/* fault injection */
+	/* Asynchronous log writes: a ready with only entries is advanced at
+	 * once and its write queued; durability is reported by later
+	 * advances (persisted_index/term), in write order.
+	 */
+	bool async_log;
+	struct sim_write *wq;
+	u32 wq_n, wq_cap;
+	bool wq_fail_pending;		/* a queued write failed, not reported */
 	u32 persist_failures;
 
 	/* Memory. */
@@ -315,6 +332,9 @@ void sim_node_stop(struct sim_cluster *c, raft_id id);
  */
 int sim_node_process(struct sim_cluster *c, raft_id id, bool sync);
 void sim_node_complete_write(struct sim_cluster *c, raft_id id);
+/* Complete queued async writes due by `now` (all if flush); report. */
+void sim_node_complete_queued(struct sim_cluster *c, raft_id id, u64 now,
+			      bool flush);
 void sim_node_step(struct sim_cluster *c, struct sim_msg *m);
 void sim_node_tick(struct sim_cluster *c, raft_id id);
 /* Client operations; return the raft error (0 = accepted). */
