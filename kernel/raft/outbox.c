@@ -89,26 +89,19 @@ struct raft_msg *raft_held_new(struct raft *r, u8 type, raft_id to,
 	return &h->m;
 }
 
-static void held_remove(struct raft *r, u32 i)
-{
-	struct raft_held *hv = r->held.v;
-
-	memmove(&hv[i], &hv[i + 1], (r->held.n - i - 1) * sizeof(hv[0]));
-	r->held.n--;
-}
-
 /* The log from idx on was replaced: acknowledgements of it are void. */
 void raft_drop_held_from(struct raft *r, raft_index idx)
 {
 	struct raft_held *hv = r->held.v;
-	u32 i = 0;
+	u32 i, w = 0;
 
-	while (i < r->held.n) {
-		if (hv[i].need_index >= idx && hv[i].need_index > 0)
-			held_remove(r, i);
-		else
-			i++;
-	}
+	for (i = 0; i < r->held.n; i++)
+		if (!hv[i].need_index || hv[i].need_index < idx) {
+			if (w != i)
+				hv[w] = hv[i];
+			w++;
+		}
+	r->held.n = w;
 }
 
 static bool held_ready(const struct raft *r, const struct raft_held *h,
@@ -138,21 +131,24 @@ static bool held_ready(const struct raft *r, const struct raft_held *h,
 /* Move held messages whose conditions now hold to the outbox, in order. */
 void raft_release_held(struct raft *r)
 {
-	struct raft_held *hv;
-	u32 i = 0;
+	struct raft_held *hv = r->held.v;
+	u32 i, w = 0;
 	bool drop;
 
-	while (i < r->held.n) {
-		hv = r->held.v;
+	for (i = 0; i < r->held.n; i++) {
 		if (held_ready(r, &hv[i], &drop)) {
-			if (vec_reserve(&r->out, 1, sizeof(struct raft_msg)))
-				return;	/* retried at the next advance */
-			((struct raft_msg *)r->out.v)[r->out.n++] = hv[i].m;
-			held_remove(r, i);
+			if (!vec_reserve(&r->out, 1, sizeof(struct raft_msg))) {
+				((struct raft_msg *)r->out.v)[r->out.n++] =
+					hv[i].m;
+				continue;
+			}
+			/* no memory: keep it for the next advance */
 		} else if (drop) {
-			held_remove(r, i);
-		} else {
-			i++;
+			continue;
 		}
+		if (w != i)
+			hv[w] = hv[i];
+		w++;
 	}
+	r->held.n = w;
 }

@@ -207,6 +207,7 @@ struct raft {
 	/* The batch handed out by raft_ready(), freed by raft_advance(). */
 	bool rd_active;
 	struct raft_ready rd;
+	u32 rd_msgs_cap;
 	u64 rd_hs_seq;
 };
 

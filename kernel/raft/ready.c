@@ -66,7 +66,14 @@ void raft_ready_free(struct raft *r)
 	put_entries(rd->committed, rd->n_committed);
 	for (i = 0; i < rd->n_msgs; i++)
 		raft_msg_release(&rd->msgs[i]);
-	raft_free(rd->msgs);
+	if (!r->out.v && rd->msgs) {
+		/* reuse the array for the next outbox */
+		r->out.v = rd->msgs;
+		r->out.cap = r->rd_msgs_cap;
+		r->out.n = 0;
+	} else {
+		raft_free(rd->msgs);
+	}
 	raft_free(rd->read_states);
 	memset(rd, 0, sizeof(*rd));
 	r->rd_active = false;
@@ -137,6 +144,7 @@ int raft_ready(struct raft *r, struct raft_ready *out)
 	}
 	rd->msgs = r->out.v;
 	rd->n_msgs = r->out.n;
+	r->rd_msgs_cap = r->out.cap;
 	memset(&r->out, 0, sizeof(r->out));
 	rd->committed = comm;
 	rd->n_committed = n_comm;
