@@ -850,6 +850,15 @@ int rb_store_append(struct rb_store *s, const struct raft_entry *e, u32 n)
 		goto out;
 	}
 	keep = e[0].index - 1 - s->sb.snap.index;
+	if (keep < s->n && e[0].index <= max(s->sb.hs.commit, s->commit)) {
+		/* Raft never replaces a committed entry: refuse to. */
+		pr_err_ratelimited("raftblk: %pg: refusing to truncate committed entry %llu (commit %llu)\n",
+				   s->bdev, (unsigned long long)e[0].index,
+				   (unsigned long long)max(s->sb.hs.commit,
+							   s->commit));
+		ret = -EINVAL;
+		goto out;
+	}
 	head = keep ? ent(s, keep - 1)->pos + ent(s, keep - 1)->rec_len :
 		s->sb.log_start;
 	prev_term = keep ? ent(s, keep - 1)->term : s->sb.snap.term;

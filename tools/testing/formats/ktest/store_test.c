@@ -387,6 +387,12 @@ static void run(void)
 	    (unsigned long long)r.hs.term, (unsigned long long)r.hs.vote);
 	rb_store_restore_free(&r);
 
+	/* A committed entry is never replaced. */
+	ret = do_append(s, 5, 1, 9, 0, RAFT_ENTRY_NOOP);
+	tap(ret == -EINVAL, "truncating a committed entry refused (%d)", ret);
+	tap(reopen_check(&s, "no-truncate", NULL),
+	    "the log is unchanged after the refusal");
+
 	/* Apply to the data area and read it back raw. */
 	{
 		struct raft_entry e = { .index = 50, .term = 4,
