@@ -113,3 +113,10 @@ void raft_bootstrap_conf(struct raft_conf *conf, raft_id id,
 	if (addr)
 		memcpy(conf->nodes[0].addr, addr, RAFT_ADDR_LEN);
 }
+
+int raft_conf_apply(struct raft_conf *conf, const struct raft_conf_change *cc)
+{
+	if (!conf || !cc || conf->n > RAFT_MAX_NODES)
+		return RAFT_EINVAL;
+	return conf_apply(conf, cc);
+}

@@ -340,6 +340,11 @@ void raft_destroy(struct raft *r);
 /* Conf for a brand-new one-node cluster whose only voter is id. */
 void raft_bootstrap_conf(struct raft_conf *conf, raft_id id,
 			 const u8 addr[RAFT_ADDR_LEN]);
+/* Apply one change with the core's rules (what a CONF entry does):
+ * RAFT_OK, or RAFT_EINVAL with conf untouched. For callers that rebuild a
+ * configuration from stored CONF entries.
+ */
+int raft_conf_apply(struct raft_conf *conf, const struct raft_conf_change *cc);
 
 void raft_tick(struct raft *r);
 /*
