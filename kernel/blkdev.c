@@ -114,7 +114,7 @@ int raftblk_blkdev_add(struct raftblk_dev *dev)
 	set_capacity(disk, bdev_nr_sectors(dev->backing));
 
 	dev->disk = disk;
-	ret = add_disk(disk);
+	ret = device_add_disk(NULL, disk, raftblk_disk_groups);
 	if (ret)
 		goto put_disk;
 	return 0;

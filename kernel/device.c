@@ -41,6 +41,36 @@ bool raftblk_name_valid(const char *name)
 	return true;
 }
 
+/* Role names as sysfs and raftctl show them. */
+const char *raftblk_role_name(enum raftblk_role role)
+{
+	switch (role) {
+	case RAFTBLK_ROLE_STANDALONE:
+		return "standalone";
+	case RAFTBLK_ROLE_FOLLOWER:
+		return "follower";
+	case RAFTBLK_ROLE_PRE_CANDIDATE:
+		return "pre-candidate";
+	case RAFTBLK_ROLE_CANDIDATE:
+		return "candidate";
+	case RAFTBLK_ROLE_LEADER:
+		return "leader";
+	case RAFTBLK_ROLE_LEARNER:
+		return "learner";
+	}
+	return "unknown";
+}
+
+/* The replication state of a device, as its io_ops report it. */
+void raftblk_device_info(struct raftblk_dev *dev,
+			 struct raftblk_repl_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->role = dev->io_ops->role;
+	if (dev->io_ops->get_info)
+		dev->io_ops->get_info(dev, info);
+}
+
 static struct raftblk_dev *raftblk_device_find_any(const char *name)
 {
 	struct raftblk_dev *dev;

@@ -76,11 +76,27 @@ static int raftblk_nl_device_destroy(struct sk_buff *skb,
 	return ret;
 }
 
+/* Replication state: only for a device whose io_ops report one. */
+static int raftblk_nl_put_repl(struct sk_buff *skb,
+			       const struct raftblk_repl_info *info)
+{
+	if (nla_put_u64_64bit(skb, RAFTBLK_ATTR_TERM, info->term,
+			      RAFTBLK_ATTR_PAD) ||
+	    nla_put_u32(skb, RAFTBLK_ATTR_LEADER_ID, info->leader_id) ||
+	    nla_put_u64_64bit(skb, RAFTBLK_ATTR_COMMIT_INDEX,
+			      info->commit_index, RAFTBLK_ATTR_PAD) ||
+	    nla_put_u64_64bit(skb, RAFTBLK_ATTR_APPLIED_INDEX,
+			      info->applied_index, RAFTBLK_ATTR_PAD))
+		return -EMSGSIZE;
+	return 0;
+}
+
 /* One RAFTBLK_CMD_DEVICE_GET message. Under raftblk_devices_lock. */
 static int raftblk_nl_fill_device(struct sk_buff *skb, struct raftblk_dev *dev,
 				  u32 portid, u32 seq, int flags,
 				  struct netlink_callback *cb)
 {
+	struct raftblk_repl_info info;
 	void *hdr;
 
 	hdr = genlmsg_put(skb, portid, seq, &raftblk_genl_family, flags,
@@ -90,16 +106,18 @@ static int raftblk_nl_fill_device(struct sk_buff *skb, struct raftblk_dev *dev,
 	if (cb)
 		genl_dump_check_consistent(cb, hdr);
 
+	raftblk_device_info(dev, &info);
 	if (nla_put_string(skb, RAFTBLK_ATTR_NAME, dev->name) ||
 	    nla_put_string(skb, RAFTBLK_ATTR_DISK_PATH, dev->disk_path) ||
 	    nla_put_u64_64bit(skb, RAFTBLK_ATTR_CAPACITY,
 			      (u64)get_capacity(dev->disk) << SECTOR_SHIFT,
 			      RAFTBLK_ATTR_PAD) ||
-	    nla_put_u32(skb, RAFTBLK_ATTR_ROLE, dev->io_ops->role) ||
+	    nla_put_u32(skb, RAFTBLK_ATTR_ROLE, info.role) ||
 	    nla_put_u32(skb, RAFTBLK_ATTR_OPEN_COUNT,
 			raftblk_blkdev_openers(dev)) ||
 	    nla_put_u32(skb, RAFTBLK_ATTR_LOGICAL_BLOCK_SIZE,
-			queue_logical_block_size(dev->disk->queue))) {
+			queue_logical_block_size(dev->disk->queue)) ||
+	    (dev->io_ops->get_info && raftblk_nl_put_repl(skb, &info))) {
 		genlmsg_cancel(skb, hdr);
 		return -EMSGSIZE;
 	}

@@ -26,6 +26,15 @@
 struct raftblk_dev;
 struct raftblk_node;
 
+/* What a device reports about its replication (sysfs and netlink). */
+struct raftblk_repl_info {
+	enum raftblk_role role;
+	u64 term;
+	u32 leader_id;		/* 0: no known leader */
+	u64 commit_index;
+	u64 applied_index;
+};
+
 /* How a device turns block requests into I/O. */
 struct raftblk_io_ops {
 	/* Reported as RAFTBLK_ATTR_ROLE while these ops are in use. */
@@ -50,6 +59,13 @@ struct raftblk_io_ops {
 	 * so it must not wait for anything that takes that lock.
 	 */
 	void (*net_exit)(struct raftblk_dev *dev);
+	/*
+	 * Optional: fill @info (zeroed, role preset to @role) with the live
+	 * replication state. May be called concurrently with I/O, from
+	 * sysfs and netlink, in process context. NULL: not replicated.
+	 */
+	void (*get_info)(struct raftblk_dev *dev,
+			 struct raftblk_repl_info *info);
 };
 
 /* Per-request state, in the blk-mq pdu (tag_set.cmd_size). */
@@ -124,6 +140,9 @@ int raftblk_device_create(struct net *net, const char *name,
 int raftblk_device_destroy(struct net *net, const char *name,
 			   struct raftblk_err *err);
 void raftblk_devices_destroy_all(void);
+void raftblk_device_info(struct raftblk_dev *dev,
+			 struct raftblk_repl_info *info);
+const char *raftblk_role_name(enum raftblk_role role);
 int __init raftblk_devices_init(void);
 void raftblk_devices_exit(void);
 
@@ -142,6 +161,9 @@ int raftblk_blkdev_mark_dying(struct raftblk_dev *dev);
 void raftblk_blkdev_remove(struct raftblk_dev *dev);
 unsigned int raftblk_blkdev_openers(struct raftblk_dev *dev);
 void raftblk_complete_request(struct request *rq, blk_status_t status);
+
+/* sysfs.c: /sys/block/raftblkN/raftblk/. */
+extern const struct attribute_group *raftblk_disk_groups[];
 
 /* passthrough.c: requests go straight to the backing disk. */
 extern const struct raftblk_io_ops raftblk_passthrough_ops;

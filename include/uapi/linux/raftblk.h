@@ -66,15 +66,17 @@ enum raftblk_attr {
 	RAFTBLK_ATTR_ROLE,		/* u32: enum raftblk_role */
 	RAFTBLK_ATTR_OPEN_COUNT,	/* u32: current openers of the disk */
 	RAFTBLK_ATTR_LOGICAL_BLOCK_SIZE, /* u32: bytes */
-	/* Reserved for replication; not accepted by any command yet. */
+	/* Replication; not accepted by any command yet. */
 	RAFTBLK_ATTR_NODE_ID,		/* u32: this node's id, non-zero */
 	RAFTBLK_ATTR_LISTEN,		/* nest: RAFTBLK_ADDR_ATTR_* */
 	RAFTBLK_ATTR_BOOTSTRAP,		/* flag: start a new cluster */
 	RAFTBLK_ATTR_PEER,		/* nest: RAFTBLK_PEER_ATTR_*, repeated */
+	/* In DEVICE_GET replies of replicated devices only: */
 	RAFTBLK_ATTR_TERM,		/* u64 */
 	RAFTBLK_ATTR_LEADER_ID,		/* u32: 0 when unknown */
 	RAFTBLK_ATTR_COMMIT_INDEX,	/* u64 */
 	RAFTBLK_ATTR_APPLIED_INDEX,	/* u64 */
+	/* Replication; not accepted by any command yet. */
 	RAFTBLK_ATTR_HEARTBEAT_MS,	/* u32 */
 	RAFTBLK_ATTR_ELECTION_TIMEOUT_MS, /* u32 */
 	RAFTBLK_ATTR_COUNTERS,		/* nest: RAFTBLK_COUNTER_ATTR_* */

@@ -48,6 +48,13 @@ check "logical block size is the backing disk's" test \
 	"$(cat /sys/block/vdb/queue/logical_block_size)"
 check "status lists $DEV as standalone on /dev/vdb" sh -c \
 	"raftctl status | grep -Eq '^$DEV +standalone +/dev/vdb +1.0G +0\$'"
+check "sysfs role is standalone" \
+	test "$(cat /sys/block/$DEV/raftblk/role)" = standalone
+for a in term leader commit_index applied_index; do
+	check "sysfs $a is 0" test "$(cat /sys/block/$DEV/raftblk/$a)" = 0
+done
+check "sysfs attributes are read-only" sh -c \
+	"! echo 1 >/sys/block/$DEV/raftblk/term"
 json_has() { # FILE KEY VALUE: a line "KEY": VALUE in the JSON
 	grep -q "^ *\"$2\": $3,\{0,1\}\$" "$1"
 }
