@@ -76,7 +76,13 @@ struct rb_tx {
 struct rb_transport {
 	struct net *net;
 	struct sockaddr_storage listen_addr;
-	struct rb_wire_ids ids;		/* ids.peer unused (0) */
+	/*
+	 * ids.peer unused (0). ids.cluster is all zero on a blank node
+	 * until it adopts its cluster's (under lock and adopt_lock); read
+	 * it with t_ids().
+	 */
+	struct rb_wire_ids ids;
+	struct mutex adopt_lock;	/* serializes cluster adoption */
 	struct rb_transport_config cfg;
 	const struct rb_transport_ops *ops;
 	void *ctx;
@@ -315,9 +321,16 @@ static int send_direct(struct rb_conn *c, void *buf, int len)
 	return ret < 0 ? ret : -EAGAIN;
 }
 
+static void t_ids(struct rb_transport *t, struct rb_wire_ids *ids)
+{
+	mutex_lock(&t->lock);
+	*ids = t->ids;
+	mutex_unlock(&t->lock);
+}
+
 static void conn_ids(const struct rb_conn *c, struct rb_wire_ids *ids)
 {
-	*ids = c->t->ids;
+	t_ids(c->t, ids);
 	ids->peer = c->peer_id;
 }
 
@@ -802,10 +815,11 @@ static int refuse(struct rb_conn *c, const struct rb_wire_hdr *h,
 		  u16 reason)
 {
 	u8 buf[RB_WIRE_CTL_MAX];
-	struct rb_wire_ids ids = c->t->ids;
 	struct sockaddr_storage ss;
+	struct rb_wire_ids ids;
 	int len;
 
+	t_ids(c->t, &ids);
 	atomic64_inc(&c->t->st.refused_peers);
 	conn_remote(c, &ss);
 	pr_warn_ratelimited("node %llu: refused node %llu at %pISpc: %s\n",
@@ -820,14 +834,56 @@ static int refuse(struct rb_conn *c, const struct rb_wire_hdr *h,
 	return -ECONNREFUSED;
 }
 
+static bool cluster_unassigned(const u8 *uuid)
+{
+	return !memchr_inv(uuid, 0, RB_WIRE_UUID_LEN);
+}
+
+/*
+ * A blank node (no cluster id yet) takes the id of the first cluster
+ * that says HELLO, once its owner has made it durable.
+ */
+static int adopt_cluster(struct rb_transport *t, const u8 *uuid)
+{
+	bool blank;
+	int ret = 0;
+
+	mutex_lock(&t->adopt_lock);
+	mutex_lock(&t->lock);
+	blank = cluster_unassigned(t->ids.cluster);
+	mutex_unlock(&t->lock);
+	if (!blank) {
+		ret = -EEXIST;
+		goto out;
+	}
+	if (t->ops->adopt_cluster)
+		ret = t->ops->adopt_cluster(t->ctx, uuid);
+	if (ret)
+		goto out;
+	mutex_lock(&t->lock);
+	memcpy(t->ids.cluster, uuid, RB_WIRE_UUID_LEN);
+	mutex_unlock(&t->lock);
+	pr_info("node %llu: joined cluster %pU\n", t->ids.local, uuid);
+out:
+	mutex_unlock(&t->adopt_lock);
+	return ret;
+}
+
+static int on_header(struct rb_conn *c);
+
 static int on_header_error(struct rb_conn *c, int err, const char *why)
 {
 	const struct rb_wire_hdr *h = &c->rx_h;
 	bool first_hello = c->state == CS_HANDSHAKE && !c->dialed &&
 			   h->type == RB_WIRE_HELLO;
 
-	if (first_hello && err == -RB_WIRE_ECLUSTER)
+	if (first_hello && err == -RB_WIRE_ECLUSTER) {
+		/* Decode again with the adopted id (which now matches). */
+		if (!cluster_unassigned(h->cluster) &&
+		    !adopt_cluster(c->t, h->cluster))
+			return on_header(c);
 		return refuse(c, h, RB_WIRE_REFUSE_CLUSTER);
+	}
 	if (first_hello && err == -RB_WIRE_ENODE)
 		return refuse(c, h, RB_WIRE_REFUSE_NODE);
 	/* Any future version starts with a version 1 HELLO (see the
@@ -843,11 +899,12 @@ static int on_header_error(struct rb_conn *c, int err, const char *why)
 static int on_hello(struct rb_conn *c, const struct rb_wire_ctl *ctl)
 {
 	const struct rb_wire_hdr *h = &c->rx_h;
-	struct rb_wire_ids ids = c->t->ids;
+	struct rb_wire_ids ids;
 	u8 buf[RB_WIRE_CTL_MAX];
 	u16 reason;
 	int len, ret;
 
+	t_ids(c->t, &ids);
 	reason = rb_wire_hello_refusal(ctl);
 	if (!reason && READ_ONCE(c->t->stopping))
 		reason = RB_WIRE_REFUSE_SHUTDOWN;
@@ -1321,7 +1378,7 @@ static bool peer_reachable(struct rb_transport *t, u64 id)
 
 static int do_send(struct rb_transport *t, const struct raft_msg *m)
 {
-	struct rb_wire_ids ids = t->ids;
+	struct rb_wire_ids ids;
 	size_t size, flen;
 	const char *why = "";
 	struct rb_conn *c;
@@ -1345,6 +1402,7 @@ static int do_send(struct rb_transport *t, const struct raft_msg *m)
 	tx = tx_alloc(size, n_pl);
 	if (!tx)
 		return -ENOMEM;
+	t_ids(t, &ids);
 	ids.peer = m->to;
 	ret = rb_wire_encode_msg(&ids, m, &t->cfg.limits, &payload_ops, NULL,
 				 tx->buf, size, &flen, &dlen, &why);
@@ -1453,7 +1511,7 @@ static void tick_work(struct work_struct *w)
 	}
 	/* Queue the PINGs with the lock held: the conns stay. */
 	for (i = 0; i < n; i++) {
-		struct rb_wire_ids ids = t->ids;
+		struct rb_wire_ids ids = t->ids;	/* t->lock held */
 		struct rb_tx *tx;
 
 		ids.peer = ping[i]->peer_id;
@@ -1725,6 +1783,7 @@ int rb_transport_create(struct net *net, const struct sockaddr_storage *listen,
 	t->ops = ops;
 	t->ctx = ctx;
 	mutex_init(&t->lock);
+	mutex_init(&t->adopt_lock);
 	INIT_LIST_HEAD(&t->peers);
 	INIT_LIST_HEAD(&t->conns);
 	INIT_WORK(&t->accept_work, accept_work);
@@ -1789,5 +1848,6 @@ void rb_transport_destroy(struct rb_transport *t)
 	destroy_workqueue(t->wq);
 	put_net(t->net);
 	mutex_destroy(&t->lock);
+	mutex_destroy(&t->adopt_lock);
 	kfree(t);
 }

@@ -52,6 +52,15 @@ struct rb_transport_ops {
 	 * serialized and the last one tells the current state.
 	 */
 	void (*peer_state)(void *ctx, u64 peer_id, bool up);
+	/*
+	 * Optional. A transport created with an all-zero cluster id (a
+	 * blank node waiting to join) adopts the cluster id of the first
+	 * node that connects to it. Before that, this is called with the
+	 * id: make it durable and return 0, or refuse it (non-zero: the
+	 * connecting node is refused as from another cluster). Called once
+	 * at a time; may sleep.
+	 */
+	int (*adopt_cluster)(void *ctx, const u8 cluster[RB_WIRE_UUID_LEN]);
 };
 
 struct rb_transport_config {
@@ -72,7 +81,8 @@ void rb_transport_config_default(struct rb_transport_config *cfg);
 
 /*
  * Create a transport listening on listen (AF_INET or AF_INET6) in net
- * (a reference is taken) for node node_id of the cluster cluster_uuid.
+ * (a reference is taken) for node node_id of the cluster cluster_uuid
+ * (all zero: not known yet, see ops->adopt_cluster).
  * cfg NULL: defaults. Returns 0 or a negative errno (-EADDRINUSE, ...).
  */
 int rb_transport_create(struct net *net, const struct sockaddr_storage *listen,

@@ -280,6 +280,9 @@ int rb_wire_decode_header(const void *buf, const struct rb_wire_limits *lim,
 	/* A refusal may come from anywhere: the dialer only logs it. */
 	if (h->type == RB_WIRE_REFUSE)
 		return 0;
+	/* All zero is a blank node's "no cluster yet", never a cluster. */
+	if (all_zero(h->cluster, RB_WIRE_UUID_LEN))
+		return fail(why, "frame without a cluster id", RB_WIRE_ECLUSTER);
 	if (memcmp(h->cluster, ids->cluster, RB_WIRE_UUID_LEN))
 		return fail(why, "frame from another cluster",
 			    RB_WIRE_ECLUSTER);

@@ -190,7 +190,7 @@ static inline u32 rb_wire_crc_end(u32 state)
 /*
  * Decode and validate a header: magic, version, header crc, type, flags,
  * reserved fields, meta_len/data_len for the type and within lim, cluster
- * id, receiver == ids->local, sender != 0 and != local and == ids->peer
+ * id (not all zero, equal to ids->cluster), receiver == ids->local, sender != 0 and != local and == ids->peer
  * when ids->peer is set. A REFUSE frame is not checked against ids
  * (the refusing node may belong to another cluster) but is otherwise
  * validated. On RB_WIRE_ECLUSTER / RB_WIRE_ENODE / RB_WIRE_EVERSION h is

@@ -1016,10 +1016,25 @@ static void test_identities(void)
 	good &= decode_only(buf, n, &lim, &any, &why) == n;
 	good &= rb_wire_decode_header(buf, &lim, &other, &h, &why) ==
 		-RB_WIRE_ECLUSTER && h.sender == 1 && h.type == RB_WIRE_HELLO;
+	/* All zero is no cluster id, even for a blank receiver. */
+	{
+		struct rb_wire_ids blank_tx = test_tx_ids, blank_rx = any;
+
+		memset(blank_tx.cluster, 0, RB_WIRE_UUID_LEN);
+		memset(blank_rx.cluster, 0, RB_WIRE_UUID_LEN);
+		n = rb_wire_encode_hello(&blank_tx, RB_WIRE_HELLO,
+					 RB_WIRE_CLASS_CONTROL, buf);
+		good &= rb_wire_decode_header(buf, &lim, &blank_rx, &h,
+					      &why) == -RB_WIRE_ECLUSTER;
+		/* ... but a blank node may refuse. */
+		n = rb_wire_encode_refuse(&blank_tx, RB_WIRE_REFUSE_CLUSTER,
+					  buf);
+		good &= decode_only(buf, n, &lim, &test_rx_ids, &why) == n;
+	}
 	/* A REFUSE is readable whatever the cluster. */
 	n = rb_wire_encode_refuse(&test_tx_ids, RB_WIRE_REFUSE_CLUSTER, buf);
 	good &= decode_only(buf, n, &lim, &other, &why) == n;
-	ok(good, "identity checks: any sender during handshake, cluster, REFUSE",
+	ok(good, "identity checks: any sender during handshake, cluster, zero cluster, REFUSE",
 	   NULL);
 }
 

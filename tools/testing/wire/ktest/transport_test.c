@@ -60,6 +60,10 @@ struct node {
 	bool up[MAX_ID];
 	u32 up_changes[MAX_ID];
 	wait_queue_head_t wq;
+	/* adopt_cluster: refuse or record */
+	bool refuse_adopt;
+	u32 adopt_calls;
+	u8 adopted[RB_WIRE_UUID_LEN];
 };
 
 struct rx_item {
@@ -100,9 +104,22 @@ static void t_peer_state(void *ctx, u64 id, bool up)
 	wake_up(&n->wq);
 }
 
+static int t_adopt(void *ctx, const u8 uuid[RB_WIRE_UUID_LEN])
+{
+	struct node *n = ctx;
+
+	spin_lock(&n->lock);
+	n->adopt_calls++;
+	if (!n->refuse_adopt)
+		memcpy(n->adopted, uuid, RB_WIRE_UUID_LEN);
+	spin_unlock(&n->lock);
+	return n->refuse_adopt ? -EPERM : 0;
+}
+
 static const struct rb_transport_ops t_ops = {
 	.deliver = t_deliver,
 	.peer_state = t_peer_state,
+	.adopt_cluster = t_adopt,
 };
 
 static void loopback(struct sockaddr_storage *ss, unsigned int port)
@@ -994,6 +1011,48 @@ static void test_peers_info(struct node *a, u64 peer)
 	tap(ok, "peer list shows control and bulk connections up");
 }
 
+/*
+ * A blank node (cluster id all zero) takes its cluster's id from the
+ * first node that connects, once its owner agreed; then it is in that
+ * cluster: another cluster is refused.
+ */
+static void test_blank_node(struct node *a)
+{
+	static const u8 zero[RB_WIRE_UUID_LEN];
+	struct node *j = kzalloc(sizeof(*j), GFP_KERNEL);
+	struct node *d = kzalloc(sizeof(*d), GFP_KERNEL);
+	struct rb_transport_stats st;
+	bool ok;
+
+	ok = j && d && !node_start(j, 6, zero);
+	if (!ok)
+		goto out;
+	j->refuse_adopt = true;
+	rb_transport_get_stats(a->t, &st);
+	ok = !rb_transport_set_peer(a->t, 6, &j->addr) &&
+	     WAIT_STAT(a, refused_by_peer, >= st.refused_by_peer + 1) &&
+	     !node_is_up(j, a->id);
+	tap(ok, "blank node whose owner declines the cluster refuses it");
+	spin_lock(&j->lock);
+	j->refuse_adopt = false;
+	spin_unlock(&j->lock);
+	ok = ok && wait_up(j, a->id, true) && wait_up(a, 6, true) &&
+	     !memcmp(j->adopted, cluster, RB_WIRE_UUID_LEN);
+	tap(ok, "blank node adopts the cluster of the node that connects");
+	ok = ok && !node_start(d, 4, other_cluster) &&
+	     !rb_transport_set_peer(d->t, 6, &j->addr) &&
+	     WAIT_STAT(d, refused_by_peer, >= 1) && !node_is_up(j, 4);
+	tap(ok, "then another cluster is refused");
+	rb_transport_remove_peer(a->t, 6);
+out:
+	if (d && d->t)
+		node_stop(d);
+	if (j && j->t)
+		node_stop(j);
+	kfree(d);
+	kfree(j);
+}
+
 /* Two nodes over IPv6 loopback. */
 static void test_ipv6(void)
 {
@@ -1076,6 +1135,7 @@ static void run_tests(void)
 	test_wrong_cluster(a);
 	test_backpressure();
 	test_pieces_and_flips(a);
+	test_blank_node(a);
 	test_ipv6();
 
 	/* A node only A's peer knows: it dials, A answers over that. */
