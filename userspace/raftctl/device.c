@@ -20,6 +20,11 @@ struct dev_info {
 	uint32_t role;
 	uint32_t open_count;
 	uint32_t block_size;
+	bool replicated;	/* the kernel reported the fields below */
+	uint64_t term;
+	uint32_t leader_id;
+	uint64_t commit_index;
+	uint64_t applied_index;
 };
 
 struct dev_list {
@@ -198,6 +203,10 @@ static int on_device(struct nl_msg *reply, void *arg)
 		[RAFTBLK_ATTR_ROLE] = { .type = NLA_U32 },
 		[RAFTBLK_ATTR_OPEN_COUNT] = { .type = NLA_U32 },
 		[RAFTBLK_ATTR_LOGICAL_BLOCK_SIZE] = { .type = NLA_U32 },
+		[RAFTBLK_ATTR_TERM] = { .type = NLA_U64 },
+		[RAFTBLK_ATTR_LEADER_ID] = { .type = NLA_U32 },
+		[RAFTBLK_ATTR_COMMIT_INDEX] = { .type = NLA_U64 },
+		[RAFTBLK_ATTR_APPLIED_INDEX] = { .type = NLA_U64 },
 	};
 	struct nlattr *tb[RAFTBLK_ATTR_MAX + 1];
 	struct dev_list *l = arg;
@@ -230,6 +239,14 @@ static int on_device(struct nl_msg *reply, void *arg)
 	if (tb[RAFTBLK_ATTR_LOGICAL_BLOCK_SIZE])
 		d->block_size =
 			nla_get_u32(tb[RAFTBLK_ATTR_LOGICAL_BLOCK_SIZE]);
+	if (tb[RAFTBLK_ATTR_TERM] && tb[RAFTBLK_ATTR_LEADER_ID] &&
+	    tb[RAFTBLK_ATTR_COMMIT_INDEX] && tb[RAFTBLK_ATTR_APPLIED_INDEX]) {
+		d->replicated = true;
+		d->term = nla_get_u64(tb[RAFTBLK_ATTR_TERM]);
+		d->leader_id = nla_get_u32(tb[RAFTBLK_ATTR_LEADER_ID]);
+		d->commit_index = nla_get_u64(tb[RAFTBLK_ATTR_COMMIT_INDEX]);
+		d->applied_index = nla_get_u64(tb[RAFTBLK_ATTR_APPLIED_INDEX]);
+	}
 	return NL_OK;
 }
 
@@ -280,8 +297,16 @@ static void print_json(const struct dev_list *l)
 		printf(",\n      \"capacity_bytes\": %" PRIu64, d->capacity);
 		printf(",\n      \"logical_block_size\": %" PRIu32,
 		       d->block_size);
-		printf(",\n      \"open_count\": %" PRIu32 "\n    }",
-		       d->open_count);
+		printf(",\n      \"open_count\": %" PRIu32, d->open_count);
+		if (d->replicated) {
+			printf(",\n      \"term\": %" PRIu64, d->term);
+			printf(",\n      \"leader_id\": %" PRIu32, d->leader_id);
+			printf(",\n      \"commit_index\": %" PRIu64,
+			       d->commit_index);
+			printf(",\n      \"applied_index\": %" PRIu64,
+			       d->applied_index);
+		}
+		printf("\n    }");
 	}
 	printf("%s]\n}\n", l->n ? "\n  " : "");
 }
