@@ -217,32 +217,6 @@ static long long node_commit(const struct node *n)
 	return node_num(n, "commit_index", "commit");
 }
 
-/* The role of peer id in the leader's status ("voter", "learner"). */
-static bool peer_is(const struct node *leader, int id, const char *role)
-{
-	char out[OUT_MAX], pat[32], want[64], *p, *obj_end;
-
-	if (node_status(leader, out, sizeof(out)))
-		return false;
-	p = strstr(out, "\"peers\"");
-	if (!p)
-		return false;
-	snprintf(pat, sizeof(pat), "\"id\": %d", id);
-	snprintf(want, sizeof(want), "\"role\": \"%s\"", role);
-	for (p = strstr(p, pat); p; p = strstr(p + 1, pat)) {
-		if (p[strlen(pat)] >= '0' && p[strlen(pat)] <= '9')
-			continue;	/* "id": 23 */
-		obj_end = strchr(p, '}');
-		if (obj_end)
-			*obj_end = 0;
-		/* the object may list "role" before or after "id" */
-		while (p > out && p[-1] != '{')
-			p--;
-		return strstr(p, want) != NULL;
-	}
-	return false;
-}
-
 /* Poll cond until true or secs pass; returns the seconds it took or -1. */
 #define wait_until(secs, cond) ({					\
 	double __t0 = now(), __r = -1;					\
@@ -440,9 +414,19 @@ static int cluster_up(struct node *nodes)
 	return 0;
 }
 
-static bool voters(const struct node *leader)
+/*
+ * Nodes 2 and 3 were added and promoted: followers (a learner reports
+ * "learner") that have seen committed entries (a node nobody added has
+ * commit 0).
+ */
+static bool voters(const struct node *nodes)
 {
-	return peer_is(leader, 2, "voter") && peer_is(leader, 3, "voter");
+	int i;
+
+	for (i = 1; i < NODES; i++)
+		if (!node_is(&nodes[i], "follower") || node_commit(&nodes[i]) <= 0)
+			return false;
+	return true;
 }
 
 /* index of the leader among nodes, or -1 */
@@ -488,7 +472,7 @@ FIXTURE_SETUP(cluster)
 	for (i = 2; i <= NODES; i++)
 		ASSERT_EQ(0, run_ok(IP " netns exec rbst1 %s peer add %s %d 10.77.%d.2:%d",
 				    raftctl(), self->n[0].dev, i, i, PORT));
-	t = wait_until(120, voters(&self->n[0]));
+	t = wait_until(180, voters(self->n));
 	ASSERT_GE(t, 0) TH_LOG("nodes 2 and 3 did not become voters");
 	TH_LOG("cluster up: nodes 2 and 3 voters after %.1f s", t);
 }

@@ -16,8 +16,6 @@ check "bench jobs present in /shared/bench" test -f /shared/bench/fio-jobs.sh ||
 [ "$NODES" -ge 3 ] || { tap_fail "bench_raftblk needs 3 nodes (--nodes 3)"; finish; }
 [ "$NODE" -le 3 ] || finish
 
-both_voters() { rb_is_voter 2 && rb_is_voter 3; }
-
 check "insmod raftblk.ko" load_raftblk || finish
 check "raftctl create as node $NODE" \
 	rb_create $([ "$NODE" = 1 ] && echo --bootstrap) || finish
@@ -26,11 +24,13 @@ if [ "$NODE" = 1 ]; then
 	check "node1 leads" wait_for "$RB_ELECTION_WAIT" rb_is leader || finish
 	check "peer add 2" rb_peer_add 2
 	check "peer add 3" rb_peer_add 3
-	check "nodes 2 and 3 are voters" wait_for 120 both_voters || finish
+	check "nodes 2 and 3 are voters" rb_wait_joined 180 || finish
 	rb_status_diag
 	bench_fio_all "/dev/$RB_DEV"
 	check "node1 still the leader after the jobs" rb_is leader
 	rb_status_diag
+else
+	check "node$NODE was added and promoted to voter" rb_wait_joined 180
 fi
 check "barrier: benchmark done" barrier bench-done 1 2 3
 check "raftctl destroy" raftctl destroy "$RB_DEV"

@@ -89,6 +89,31 @@ rb_leader() { rb_get leader_id leader; }
 # rb_is_voter ID : the leader lists node ID as a voter
 rb_is_voter() { [ "$(rb_peer_field "$1" role)" = voter ]; }
 
+# rb_self_voter : this node was added and promoted: a follower (a learner
+# reports "learner") that has seen committed entries (an empty node that
+# nobody added has commit 0)
+rb_self_voter() {
+	local c
+	rb_is follower || return 1
+	c=$(rb_commit)
+	[ -n "$c" ] && [ "$c" -gt 0 ]
+}
+
+# rb_wait_joined SECS : nodes other than 1 wait until they are voters and
+# say so ("voter-N" in /shared/kv); node 1 waits for both others' word
+rb_wait_joined() {
+	local n
+	if [ "$NODE" != 1 ]; then
+		wait_for "$1" rb_self_voter || return 1
+		put "voter-$NODE" 1
+		return 0
+	fi
+	for n in $(all_nodes); do
+		[ "$n" = 1 ] && continue
+		wait_for "$1" test -e "$SHARED/kv/voter-$n" || return 1
+	done
+}
+
 # rb_applied_is N : this node applied exactly up to N
 rb_applied_is() { [ "$(rb_applied)" = "$1" ]; }
 rb_applied_at_least() { a=$(rb_applied); [ -n "$a" ] && [ "$a" -ge "$1" ]; }
