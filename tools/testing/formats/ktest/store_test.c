@@ -17,6 +17,7 @@
 #include <linux/blkdev.h>
 #include <linux/module.h>
 #include <linux/slab.h>
+#include <linux/uio.h>
 #include <linux/vmalloc.h>
 
 #include "raftblk.h"
@@ -254,6 +255,63 @@ static int current_sb(struct raftblk_sb *sb, u32 *slot)
 	if (ret)
 		return ret;
 	return raftblk_sb_pick(blk, RAFTBLK_SB_AREA, 0, sb, slot, NULL);
+}
+
+/* The payload helpers the store and the transport rely on. */
+static void test_payloads(void)
+{
+	const u32 len = 3 * PAGE_SIZE + 1024;
+	struct raft_payload *p, *q;
+	struct iov_iter it;
+	u8 *a, *b;
+	bool same = true;
+	u32 i;
+
+	tap(!raftblk_payload_alloc(0) && !raftblk_payload_alloc(511) &&
+	    !raftblk_payload_alloc(RAFTBLK_PL_MAX_DATA + 512) &&
+	    !raftblk_payload_alloc_nodata(0, 4096, RAFTBLK_PL_FUA) &&
+	    !raftblk_payload_alloc_nodata(0, 4096, RAFTBLK_PL_NODATA),
+	    "payload: bad sizes and flags refused");
+	a = kmalloc(len, GFP_KERNEL);
+	b = kzalloc(len, GFP_KERNEL);
+	p = raftblk_payload_alloc(len);
+	if (!a || !b || !p) {
+		tap(false, "payload: allocation");
+		goto out;
+	}
+	for (i = 0; i < len; i++)
+		a[i] = pattern(7, i);
+	tap(p->nr_pages == 4 && raftblk_payload_data_len(p) == len &&
+	    raft_payload_len(p) == len, "payload: %u bytes in 4 pages", len);
+	/* in and out in pieces that straddle page boundaries */
+	raftblk_payload_copy_in(p, 0, a, 4000);
+	raftblk_payload_copy_in(p, 4000, a + 4000, len - 4000);
+	raftblk_payload_copy_out(p, 5000, b + 5000, len - 5000);
+	raftblk_payload_copy_out(p, 0, b, 5000);
+	tap(!memcmp(a, b, len), "payload: copy in/out across pages");
+	tap(raftblk_payload_copy_in(p, len - 10, a, 11) == -EINVAL &&
+	    raftblk_payload_copy_out(p, len + 1, b, 0) == -EINVAL,
+	    "payload: copies outside the data refused");
+	memset(b, 0, len);
+	if (!raftblk_payload_iter(p, ITER_SOURCE, 4090, 9000, &it) &&
+	    iov_iter_count(&it) == 9000)
+		same = copy_from_iter(b, 9000, &it) == 9000 &&
+			!memcmp(b, a + 4090, 9000);
+	else
+		same = false;
+	tap(same && raftblk_payload_iter(p, ITER_SOURCE, 100, len, &it) ==
+	    -EINVAL, "payload: iov_iter over a sub-range");
+	q = raftblk_payload_alloc_nodata(8, 1 << 20, RAFTBLK_PL_DISCARD);
+	tap(q && raft_payload_len(q) == 0 && !raftblk_payload_has_data(q) &&
+	    q->len == 1 << 20, "payload: discard carries no data");
+	raft_payload_get(p);
+	raft_payload_put(p);
+	tap(refcount_read(&p->ref) == 1, "payload: get/put balance");
+	raftblk_payload_put(q);
+out:
+	raftblk_payload_put(p);
+	kfree(a);
+	kfree(b);
 }
 
 static void run(void)
@@ -538,6 +596,7 @@ static int __init store_test_init(void)
 	}
 	blk = (void *)__get_free_pages(GFP_KERNEL, 1);
 	if (blk) {
+		test_payloads();
 		run();
 		free_pages((unsigned long)blk, 1);
 	} else {
