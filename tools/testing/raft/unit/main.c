@@ -11,6 +11,7 @@
 int unit_failed;
 
 static const struct unit_test *const suites[] = {
+	figure2_tests,
 	election_tests,
 	replication_tests,
 	persistence_tests,

@@ -37,6 +37,7 @@ struct unit_test {
 };
 
 /* Each test file defines a table ending with { NULL, NULL }. */
+extern const struct unit_test figure2_tests[];
 extern const struct unit_test election_tests[];
 extern const struct unit_test replication_tests[];
 extern const struct unit_test persistence_tests[];
