@@ -196,6 +196,38 @@ static u32 payload_crc(const struct raft_payload *p)
 	return state;
 }
 
+/*
+ * CRCs already computed during one rb_transport_send_batch(): a leader
+ * sends the same payloads to every follower. Valid only within the call
+ * (the caller's messages keep the payloads, so a pointer cannot be
+ * reused meanwhile).
+ */
+#define RB_CRC_MEMO	128
+struct crc_memo {
+	u32 n;
+	struct {
+		const struct raft_payload *p;
+		u32 crc;
+	} e[RB_CRC_MEMO];
+};
+
+static u32 payload_crc_memo(struct crc_memo *memo,
+			    const struct raft_payload *p)
+{
+	u32 i, crc;
+
+	for (i = 0; memo && i < memo->n; i++)
+		if (memo->e[i].p == p)
+			return memo->e[i].crc;
+	crc = rb_wire_crc_end(payload_crc(p));
+	if (memo && memo->n < RB_CRC_MEMO) {
+		memo->e[memo->n].p = p;
+		memo->e[memo->n++].crc = crc;
+	}
+	return crc;
+}
+
+/* ctx: a struct crc_memo, or NULL. */
 static int payload_describe(void *ctx, const struct raft_payload *p,
 			    struct rb_wire_payload_desc *d)
 {
@@ -203,7 +235,7 @@ static int payload_describe(void *ctx, const struct raft_payload *p,
 	d->sector = p->sector;
 	d->len = p->len;
 	d->data_len = raftblk_payload_data_len(p);
-	d->crc = d->data_len ? rb_wire_crc_end(payload_crc(p)) : 0;
+	d->crc = d->data_len ? payload_crc_memo(ctx, p) : 0;
 	return 0;
 }
 
@@ -1376,7 +1408,8 @@ static bool peer_reachable(struct rb_transport *t, u64 id)
 	return ok;
 }
 
-static int do_send(struct rb_transport *t, const struct raft_msg *m)
+static int do_send(struct rb_transport *t, const struct raft_msg *m,
+		   struct crc_memo *memo)
 {
 	struct rb_wire_ids ids;
 	size_t size, flen;
@@ -1404,7 +1437,7 @@ static int do_send(struct rb_transport *t, const struct raft_msg *m)
 		return -ENOMEM;
 	t_ids(t, &ids);
 	ids.peer = m->to;
-	ret = rb_wire_encode_msg(&ids, m, &t->cfg.limits, &payload_ops, NULL,
+	ret = rb_wire_encode_msg(&ids, m, &t->cfg.limits, &payload_ops, memo,
 				 tx->buf, size, &flen, &dlen, &why);
 	if (ret) {
 		tx_free(tx);
@@ -1463,12 +1496,32 @@ drop:
 int rb_transport_send(struct rb_transport *t, const struct raft_msg *m)
 {
 	unsigned int noio = memalloc_noio_save();
-	int ret = do_send(t, m);
+	int ret = do_send(t, m, NULL);
 
 	memalloc_noio_restore(noio);
 	if (ret)
 		atomic64_inc(&t->st.msgs_dropped);
 	return ret;
+}
+
+u32 rb_transport_send_batch(struct rb_transport *t,
+			    const struct raft_msg *msgs, u32 n)
+{
+	unsigned int noio = memalloc_noio_save();
+	struct crc_memo *memo = kmalloc(sizeof(*memo), GFP_KERNEL);
+	u32 i, queued = 0;
+
+	if (memo)
+		memo->n = 0;
+	for (i = 0; i < n; i++) {
+		if (!do_send(t, &msgs[i], memo))
+			queued++;
+		else
+			atomic64_inc(&t->st.msgs_dropped);
+	}
+	kfree(memo);
+	memalloc_noio_restore(noio);
+	return queued;
 }
 
 /* ------------------------------------------------------------------ */

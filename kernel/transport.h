@@ -116,6 +116,15 @@ void rb_transport_remove_peer(struct rb_transport *t, u64 id);
  */
 int rb_transport_send(struct rb_transport *t, const struct raft_msg *m);
 
+/*
+ * rb_transport_send() for each of msgs[0..n) (e.g. a ready batch), with
+ * each payload's data crc computed once for all the messages that carry
+ * it (a leader sends the same entries to every follower). Returns the
+ * number of messages queued; the others are dropped and counted.
+ */
+u32 rb_transport_send_batch(struct rb_transport *t,
+			    const struct raft_msg *msgs, u32 n);
+
 struct rb_transport_stats {
 	u64 bytes_sent;
 	u64 bytes_received;
