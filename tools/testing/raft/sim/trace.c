@@ -329,11 +329,11 @@ void sim_trace_dump(struct sim_cluster *c, FILE *f, u32 last)
 			continue;
 		}
 		if (quiet)
-			fprintf(f, "  %*s(%llu ticks/heartbeats)\n", 15, "",
+			fprintf(f, "#  %*s(%llu ticks/heartbeats)\n", 15, "",
 				ULL(quiet));
 		quiet = 0;
 		format_ev(buf, sizeof(buf), e);
-		fprintf(f, "  %s\n", buf);
+		fprintf(f, "#  %s\n", buf);
 	}
 }
 
