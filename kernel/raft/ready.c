@@ -186,10 +186,15 @@ void raft_advance(struct raft *r, const struct raft_advance *adv)
 	raft_ready_free(r);
 	if (!adv)
 		return;
-	if (adv->snap_installed && r->snap_installing && had_snap) {
+	if (r->snap_installing && adv->snap_installed) {
+		/* (possibly reported after the batch, by an async caller) */
 		r->snap_installing = false;
 		r->log.persisted = r->log.snap_index;
 		r->applied = r->log.snap_index;
+	} else if (r->snap_installing && had_snap && adv->persist_failed) {
+		/* the install failed: hand the snapshot out again */
+		r->snap_installing = false;
+		r->snap_pending = true;
 	}
 	if (adv->persist_failed) {
 		struct raft_log *l = &r->log;

@@ -206,16 +206,17 @@ bool fx_ready(struct fx *f, raft_id id)
 	if (raft_ready(nd->r, &rd))
 		die("raft_ready");
 	memset(&adv, 0, sizeof(adv));
-	if (rd.snap_to_install) {
-		free_log(nd, 0);
-		nd->snap = rd.snap;
-		nd->applied_index = rd.snap.index;
-		nd->n_applied = 0;
-		adv.snap_installed = true;
-	}
-	if (nd->disk_broken && (rd.n_entries || rd.hs_changed)) {
+	if (nd->disk_broken &&
+	    (rd.n_entries || rd.hs_changed || rd.snap_to_install)) {
 		adv.persist_failed = true;
 	} else {
+		if (rd.snap_to_install) {
+			free_log(nd, 0);
+			nd->snap = rd.snap;
+			nd->applied_index = rd.snap.index;
+			nd->n_applied = 0;
+			adv.snap_installed = true;
+		}
 		if (rd.hs_changed) {
 			nd->hs = rd.hs;
 			adv.hs_persisted = !nd->defer_persist;

@@ -150,7 +150,39 @@ static void test_learner_from_snapshot(void)
 	fx_fini(&f);
 }
 
+/* The follower fails to install the snapshot: it is handed out again,
+ * and the follower ignores appends meanwhile.
+ */
+static void test_snapshot_install_failure(void)
+{
+	struct fx f;
+	u32 i;
+
+	fx_init(&f, 3, 3, NULL);
+	fx_elect(&f, 1);
+	fx_isolate(&f, 3, true);
+	fill(&f, 1, "b", 10);
+	CHECK_EQ(raft_compact(fx_raft(&f, 1), 8), RAFT_OK);
+	fx_heal(&f);
+	fx_node(&f, 3)->disk_broken = true;
+	for (i = 0; i < 3; i++) {
+		fx_tick(&f, 1, 1);
+		fx_stabilize(&f);
+	}
+	CHECK(!fx_has_applied(&f, 3, "b9"));
+	CHECK(fx_node(&f, 3)->snap.index == 0);
+	fx_node(&f, 3)->disk_broken = false;
+	for (i = 0; i < 3; i++) {
+		fx_tick(&f, 1, 1);
+		fx_stabilize(&f);
+	}
+	CHECK_EQ(fx_node(&f, 3)->snap.index, 8);
+	CHECK(fx_has_applied(&f, 3, "b9"));
+	fx_fini(&f);
+}
+
 const struct unit_test snapshot_tests[] = {
+	{ "snapshot: failed install retried", test_snapshot_install_failure },
 	{ "snapshot: compaction bounds", test_compact },
 	{ "snapshot: lagging follower installs, restarts",
 	  test_snapshot_to_lagging_follower },
