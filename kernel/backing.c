@@ -68,6 +68,7 @@ int raftblk_backing_open(struct raftblk_dev *dev, struct raftblk_err *err)
 		goto put;
 	}
 	dev->backing = bdev;
+	dev->capacity = bdev_nr_sectors(bdev);
 	return 0;
 
 put:

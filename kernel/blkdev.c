@@ -111,7 +111,7 @@ int raftblk_blkdev_add(struct raftblk_dev *dev)
 	disk->flags |= GENHD_FL_NO_PART;
 	strscpy(disk->disk_name, dev->name, DISK_NAME_LEN);
 	raftblk_blkdev_set_limits(dev, disk->queue);
-	set_capacity(disk, bdev_nr_sectors(dev->backing));
+	set_capacity(disk, dev->capacity);
 
 	dev->disk = disk;
 	ret = device_add_disk(NULL, disk, raftblk_disk_groups);

@@ -96,6 +96,12 @@ struct raftblk_dev {
 
 	/* Backing disk, opened exclusively with this device as holder. */
 	struct block_device *backing;
+	/*
+	 * Size of the device in sectors: the whole backing disk, or what
+	 * the io_ops leave of it (a replicated device's data area). Set
+	 * before the disk is added; fixed afterwards.
+	 */
+	sector_t capacity;
 	/* Clones of request bios sent to the backing disk, and flushes. */
 	struct bio_set bio_set;
 
