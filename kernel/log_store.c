@@ -976,39 +976,115 @@ out:
 /* ------------------------------------------------------------------ */
 /* Data area                                                          */
 
-int rb_store_apply(struct rb_store *s, const struct raft_entry *e)
+/* Do the data writes of entries a and b overlap? */
+static bool writes_overlap(const struct raft_entry *a,
+			   const struct raft_entry *b)
 {
-	const struct raft_payload *p = e->payload;
-	u64 nr = s->data_size >> SECTOR_SHIFT;
-	sector_t sector;
-	struct bio *bio;
-	u32 i;
+	const struct raft_payload *p = a->payload, *q = b->payload;
+
+	if (a->type != RAFT_ENTRY_NORMAL || !p ||
+	    b->type != RAFT_ENTRY_NORMAL || !q)
+		return false;
+	return p->sector < q->sector + (q->len >> SECTOR_SHIFT) &&
+		q->sector < p->sector + (p->len >> SECTOR_SHIFT);
+}
+
+/* Wait for the in-flight chain of data writes, if any. */
+static int apply_wait(struct bio **chain)
+{
 	int ret;
 
-	if (e->type != RAFT_ENTRY_NORMAL || !p)
+	if (!*chain)
 		return 0;
-	if (p->sector > nr || (p->len >> SECTOR_SHIFT) > nr - p->sector)
-		return -EINVAL;
-	sector = (s->data_off >> SECTOR_SHIFT) + p->sector;
-	/* FUA needs nothing here: the entry is in a majority's log. */
-	if (p->flags & RAFTBLK_PL_NODATA)
-		return blkdev_issue_zeroout(s->bdev, sector,
-					    p->len >> SECTOR_SHIFT, GFP_NOIO,
-					    0);
-	bio = bio_alloc(s->bdev, p->nr_pages, REQ_OP_WRITE, GFP_NOIO);
-	if (!bio)
-		return -ENOMEM;
-	bio->bi_iter.bi_sector = sector;
-	for (i = 0; i < p->nr_pages; i++) {
-		if (bio_add_page(bio, p->bvec[i].bv_page, p->bvec[i].bv_len,
-				 0) != p->bvec[i].bv_len) {
-			bio_put(bio);
-			return -EIO;
-		}
-	}
-	ret = submit_bio_wait(bio);
-	bio_put(bio);
+	ret = submit_bio_wait(*chain);
+	bio_put(*chain);
+	*chain = NULL;
 	return ret;
+}
+
+int rb_store_apply_many(struct rb_store *s, const struct raft_entry *e,
+			u32 n, u32 *done)
+{
+	u64 nr = s->data_size >> SECTOR_SHIFT;
+	struct bio *chain = NULL, *bio;
+	u32 i, j, k, seg = 0;
+	int ret = 0;
+
+	*done = 0;
+	for (i = 0; i < n && !ret; i++) {
+		const struct raft_payload *p = e[i].payload;
+		sector_t sector;
+		bool barrier;
+
+		if (e[i].type != RAFT_ENTRY_NORMAL || !p)
+			continue;
+		if (p->sector > nr || (p->len >> SECTOR_SHIFT) > nr - p->sector) {
+			ret = -EINVAL;
+			break;
+		}
+		sector = (s->data_off >> SECTOR_SHIFT) + p->sector;
+		/* In order: a write overlapping one in flight waits for it;
+		 * zeroing is synchronous and waits for everything before.
+		 */
+		barrier = p->flags & RAFTBLK_PL_NODATA;
+		for (j = seg; j < i && !barrier; j++)
+			barrier = writes_overlap(&e[j], &e[i]);
+		if (barrier) {
+			ret = apply_wait(&chain);
+			if (ret)
+				break;
+			*done = i;
+			seg = i;
+		}
+		/* FUA needs nothing here: the entry is in a majority's log. */
+		if (p->flags & RAFTBLK_PL_NODATA) {
+			ret = blkdev_issue_zeroout(s->bdev, sector,
+						   p->len >> SECTOR_SHIFT,
+						   GFP_NOIO, 0);
+			if (!ret) {
+				*done = i + 1;
+				seg = i + 1;
+			}
+			continue;
+		}
+		bio = bio_alloc(s->bdev, p->nr_pages, REQ_OP_WRITE, GFP_NOIO);
+		if (!bio) {
+			ret = -ENOMEM;
+			break;
+		}
+		bio->bi_iter.bi_sector = sector;
+		for (k = 0; k < p->nr_pages; k++) {
+			if (bio_add_page(bio, p->bvec[k].bv_page,
+					 p->bvec[k].bv_len, 0) !=
+			    p->bvec[k].bv_len) {
+				bio_put(bio);
+				ret = -EIO;
+				break;
+			}
+		}
+		if (ret)
+			break;
+		if (chain) {
+			bio_chain(chain, bio);
+			submit_bio(chain);
+		}
+		chain = bio;
+	}
+	if (ret) {
+		apply_wait(&chain);
+		return ret;
+	}
+	ret = apply_wait(&chain);
+	if (!ret)
+		*done = n;
+	return ret;
+}
+
+int rb_store_apply(struct rb_store *s, const struct raft_entry *e)
+{
+	u32 done;
+
+	return rb_store_apply_many(s, e, 1, &done);
 }
 
 /* ------------------------------------------------------------------ */

@@ -99,6 +99,16 @@ int rb_store_append(struct rb_store *s, const struct raft_entry *e, u32 n);
 int rb_store_apply(struct rb_store *s, const struct raft_entry *e);
 
 /*
+ * Apply n committed entries in order, with their data writes in flight
+ * together (a write overlapping an earlier one of the batch waits for it;
+ * discard/write-zeroes wait for everything before them). *done is the
+ * number of entries from e[0] known applied: n on success, fewer on
+ * error.
+ */
+int rb_store_apply_many(struct rb_store *s, const struct raft_entry *e,
+			u32 n, u32 *done);
+
+/*
  * Move the compaction point to index (<= last stored index; the caller
  * has applied it): the data area is flushed, then the superblock records
  * index, its term and the membership in force there, and the ring space

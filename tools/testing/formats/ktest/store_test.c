@@ -485,6 +485,62 @@ static void run(void)
 		tap(ret == -EINVAL, "apply beyond the data area refused (%d)", ret);
 	}
 
+	/* A batch applied with its writes in flight together, in order. */
+	{
+		static struct raft_entry e[6];
+		sector_t ds = rb_store_data_sector(s);
+		u32 done = 0;
+		bool same = true;
+
+		memset(e, 0, sizeof(e));
+		for (i = 0; i < 6; i++) {
+			e[i].index = 60 + i;
+			e[i].term = 4;
+			e[i].type = RAFT_ENTRY_NORMAL;
+		}
+		e[0].payload = data_payload(60, 200, 8192);
+		e[1].payload = data_payload(61, 208, 4096);	/* over e0 */
+		e[2].type = RAFT_ENTRY_NOOP;
+		e[3].payload = data_payload(63, 300, 4096);
+		e[4].payload = raftblk_payload_alloc_nodata(300, 4096,
+							    RAFTBLK_PL_DISCARD);
+		e[5].payload = data_payload(65, 400, 4096);
+		ret = -ENOMEM;
+		if (e[0].payload && e[1].payload && e[3].payload &&
+		    e[4].payload && e[5].payload)
+			ret = rb_store_apply_many(s, e, 6, &done);
+		if (!ret)
+			ret = raw_io((u64)(ds + 200) << SECTOR_SHIFT, blk, 8192,
+				     REQ_OP_READ);
+		for (i = 0; !ret && i < 4096; i++)
+			if (((u8 *)blk)[i] != pattern(60, i) ||
+			    ((u8 *)blk)[4096 + i] != pattern(61, i))
+				same = false;
+		if (!ret)
+			ret = raw_io((u64)(ds + 300) << SECTOR_SHIFT, blk, 4096,
+				     REQ_OP_READ);
+		if (!ret && memchr_inv(blk, 0, 4096))
+			same = false;
+		if (!ret)
+			ret = raw_io((u64)(ds + 400) << SECTOR_SHIFT, blk, 4096,
+				     REQ_OP_READ);
+		for (i = 0; !ret && i < 4096; i++)
+			if (((u8 *)blk)[i] != pattern(65, i))
+				same = false;
+		tap(!ret && same && done == 6,
+		    "apply_many: overlapping writes and a discard land in order (%d, %u done)",
+		    ret, done);
+		e[2].type = RAFT_ENTRY_NORMAL;
+		e[2].payload = raftblk_payload_alloc_nodata(
+			rb_store_data_sectors(s), 4096, RAFTBLK_PL_WRITE_ZEROES);
+		ret = rb_store_apply_many(s, e, 6, &done);
+		tap(ret == -EINVAL && done <= 2,
+		    "apply_many: stops at an entry beyond the data area (%d, %u done)",
+		    ret, done);
+		for (i = 0; i < 6; i++)
+			raftblk_payload_put(e[i].payload);
+	}
+
 	/* Fill the ring: -ENOSPC, nothing lost. */
 	n = 0;
 	do {
