@@ -21,16 +21,34 @@ SIM_DEPS := $(SIM_LIB_SRCS) $(SIM_HDRS) $(CORE_SRCS) $(CORE_HDRS) uenv.c
 SIM_SCHEDULES ?= 2100
 SIM_SEED ?= 0
 SECONDS ?= 60
-FUZZ_SECONDS ?= 25
+FUZZ_SECONDS ?= 20
 SCRIPTS ?= $(sort $(wildcard testdata/*.txt))
 
-$(BUILD)/raftsim: $(SIM_DIR)/raftsim.c $(SIM_DIR)/sched.c $(SIM_DEPS) | $(BUILD)
-	$(CC) $(CFLAGS) $(SAN) -o $@ $(SIM_DIR)/raftsim.c $(SIM_DIR)/sched.c \
-		$(SIM_LIB_SRCS) $(CORE_SRCS) uenv.c
+# Core, platform and simulator objects (sanitized) are compiled once and
+# shared by raftsim and raftscript.
+SOBJ := $(BUILD)/sobj
+SIM_OBJS := $(patsubst $(CORE_DIR)/%.c,$(SOBJ)/core/%.o,$(CORE_SRCS)) \
+	    $(patsubst $(SIM_DIR)/%.c,$(SOBJ)/sim/%.o,$(SIM_LIB_SRCS)) \
+	    $(SOBJ)/uenv.o
 
-$(BUILD)/raftscript: $(SIM_DIR)/raftscript.c $(SIM_DEPS) | $(BUILD)
-	$(CC) $(CFLAGS) $(SAN) -o $@ $(SIM_DIR)/raftscript.c \
-		$(SIM_LIB_SRCS) $(CORE_SRCS) uenv.c
+$(SOBJ)/core/%.o: $(CORE_DIR)/%.c $(CORE_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(SAN) -c -o $@ $<
+
+$(SOBJ)/sim/%.o: $(SIM_DIR)/%.c $(SIM_HDRS) $(CORE_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(SAN) -c -o $@ $<
+
+$(SOBJ)/uenv.o: uenv.c raft_uenv.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(SAN) -c -o $@ $<
+
+$(BUILD)/raftsim: $(SIM_DIR)/raftsim.c $(SIM_DIR)/sched.c $(SIM_OBJS) $(SIM_HDRS) | $(BUILD)
+	$(CC) $(CFLAGS) $(SAN) -o $@ $(SIM_DIR)/raftsim.c $(SIM_DIR)/sched.c \
+		$(SIM_OBJS)
+
+$(BUILD)/raftscript: $(SIM_DIR)/raftscript.c $(SIM_OBJS) $(SIM_HDRS) | $(BUILD)
+	$(CC) $(CFLAGS) $(SAN) -o $@ $(SIM_DIR)/raftscript.c $(SIM_OBJS)
 
 # The benchmark is built without sanitizers.
 $(BUILD)/raftbench: $(SIM_DIR)/bench.c $(SIM_DEPS) | $(BUILD)
