@@ -72,6 +72,8 @@ struct raftblk_node {
 	raft_index applied;
 	u8 role;			/* enum raft_role, also read locklessly */
 	u32 leader;			/* read locklessly */
+	u64 term;			/* read locklessly */
+	u64 commit;			/* read locklessly */
 	bool learner;			/* this node is a learner */
 	/* Peers the transport knows, to diff against the configuration. */
 	u32 n_tp_peers;
@@ -86,6 +88,8 @@ struct raftblk_node {
 	struct list_head in_writes;
 	struct list_head in_reads;
 	struct list_head in_msgs;
+	u32 n_unreachable;		/* peers whose connection dropped */
+	raft_id unreachable[RAFT_MAX_NODES];
 	bool stopping;
 
 	unsigned long next_tick;	/* jiffies */
@@ -223,20 +227,43 @@ static void raftblk_node_deliver(void *ctx, struct raft_msg *m)
 static void raftblk_node_peer_state(void *ctx, u64 peer_id, bool up)
 {
 	struct raftblk_node *n = ctx;
+	u32 i;
 
 	pr_info("%s: peer %llu %s\n", n->dev->name,
 		(unsigned long long)peer_id, up ? "connected" : "disconnected");
-	if (!up) {
-		mutex_lock(&n->lock);
-		raft_report_unreachable(n->raft, peer_id);
-		mutex_unlock(&n->lock);
-		raftblk_node_kick(n);
-	}
+	if (up)
+		return;
+	/* Tell the core on the node thread (never take n->lock here). */
+	spin_lock(&n->in_lock);
+	for (i = 0; i < n->n_unreachable; i++)
+		if (n->unreachable[i] == peer_id)
+			break;
+	if (i == n->n_unreachable && i < RAFT_MAX_NODES)
+		n->unreachable[n->n_unreachable++] = peer_id;
+	spin_unlock(&n->in_lock);
+	raftblk_node_kick(n);
+}
+
+/* A blank node heard from its cluster for the first time: remember it. */
+static int raftblk_node_adopt_cluster(void *ctx,
+				      const u8 cluster[RB_WIRE_UUID_LEN])
+{
+	struct raftblk_node *n = ctx;
+	int ret;
+
+	ret = rb_store_set_uuid(n->store, cluster);
+	if (ret)
+		pr_err("%s: cannot record the cluster id: %d\n", n->dev->name,
+		       ret);
+	else
+		pr_info("%s: joined cluster %pU\n", n->dev->name, cluster);
+	return ret;
 }
 
 static const struct rb_transport_ops raftblk_node_tp_ops = {
 	.deliver = raftblk_node_deliver,
 	.peer_state = raftblk_node_peer_state,
+	.adopt_cluster = raftblk_node_adopt_cluster,
 };
 
 /* ------------------------------------------------------------------ */
@@ -398,6 +425,9 @@ static void raftblk_node_sync_peers(struct raftblk_node *n, const struct raft_co
 	u32 i, j, keep = 0;
 	u32 now[RAFT_MAX_NODES];
 
+	if (!n->tp)
+		return;
+
 	for (i = 0; i < c->n; i++) {
 		struct sockaddr_storage ss;
 
@@ -527,8 +557,8 @@ static bool raftblk_node_handle_ready(struct raftblk_node *n)
 		return false;	/* out of memory: retry on the next tick */
 
 	/* 1. messages first: followers write while we write */
-	for (i = 0; i < rd.n_msgs; i++)
-		rb_transport_send(n->tp, &rd.msgs[i]);
+	if (n->tp && rd.n_msgs)
+		rb_transport_send_batch(n->tp, rd.msgs, rd.n_msgs);
 	for (i = 0; i < rd.n_msgs && n_snap < RAFT_MAX_NODES; i++)
 		if (rd.msgs[i].type == RAFT_MSG_SNAPSHOT) {
 			snap_to[n_snap] = rd.msgs[i].to;
@@ -576,25 +606,24 @@ static bool raftblk_node_handle_ready(struct raftblk_node *n)
 
 	/* 4. apply committed entries to the data area */
 	adv.applied = n->applied;
-	for (i = 0; i < rd.n_committed && !ret; i++) {
-		const struct raft_entry *e = &rd.committed[i];
+	if (!ret && rd.n_committed) {
+		u32 done = 0;
 
-		if (e->type == RAFT_ENTRY_NORMAL && e->payload) {
-			ret = rb_store_apply(n->store, e);
-			if (ret) {
-				pr_err_ratelimited("%s: apply of index %llu failed: %d\n",
-						   n->dev->name,
-						   (unsigned long long)e->index,
-						   ret);
-				break;
-			}
-		}
-		if (e->type == RAFT_ENTRY_CONF)
-			conf_changed = true;
-		adv.applied = e->index;
-		n->commits++;
+		ret = rb_store_apply_many(n->store, rd.committed,
+					  rd.n_committed, &done);
+		if (ret)
+			pr_err_ratelimited("%s: apply of index %llu failed: %d\n",
+					   n->dev->name,
+					   (unsigned long long)rd.committed[done].index,
+					   ret);
+		for (i = 0; i < done; i++)
+			if (rd.committed[i].type == RAFT_ENTRY_CONF)
+				conf_changed = true;
+		if (done)
+			adv.applied = rd.committed[done - 1].index;
+		n->commits += done;
 	}
-	n->applied = adv.applied;
+	WRITE_ONCE(n->applied, adv.applied);
 	raftblk_node_read_states(n, &rd);
 	raftblk_node_complete_writes(n, &rd);
 	raft_advance(n->raft, &adv);
@@ -607,6 +636,8 @@ static bool raftblk_node_handle_ready(struct raftblk_node *n)
 		raft_get_status(n->raft, st);
 		raftblk_node_role_changed(n, st->role);
 		WRITE_ONCE(n->leader, st->leader);
+		WRITE_ONCE(n->term, st->term);
+		WRITE_ONCE(n->commit, st->commit);
 		WRITE_ONCE(n->learner,
 			    raftblk_node_conf_has(&st->conf, n->id, RAFT_LEARNER));
 		if (conf_changed || rd.snap_to_install)
@@ -619,13 +650,26 @@ static bool raftblk_node_handle_ready(struct raftblk_node *n)
 }
 
 static void raftblk_node_take(struct raftblk_node *n, struct list_head *msgs,
-			 struct list_head *writes, struct list_head *reads)
+			      struct list_head *writes,
+			      struct list_head *reads)
 {
+	raft_id lost[RAFT_MAX_NODES];
+	u32 i, n_lost;
+
 	spin_lock(&n->in_lock);
 	list_splice_init(&n->in_msgs, msgs);
 	list_splice_init(&n->in_writes, writes);
 	list_splice_init(&n->in_reads, reads);
+	n_lost = n->n_unreachable;
+	memcpy(lost, n->unreachable, sizeof(lost[0]) * n_lost);
+	n->n_unreachable = 0;
 	spin_unlock(&n->in_lock);
+	if (!n_lost)
+		return;
+	mutex_lock(&n->lock);
+	for (i = 0; i < n_lost; i++)
+		raft_report_unreachable(n->raft, lost[i]);
+	mutex_unlock(&n->lock);
 }
 
 static bool raftblk_node_has_input(struct raftblk_node *n)
@@ -634,7 +678,7 @@ static bool raftblk_node_has_input(struct raftblk_node *n)
 
 	spin_lock(&n->in_lock);
 	ret = !list_empty(&n->in_msgs) || !list_empty(&n->in_writes) ||
-	      !list_empty(&n->in_reads);
+	      !list_empty(&n->in_reads) || n->n_unreachable;
 	spin_unlock(&n->in_lock);
 	return ret;
 }
@@ -807,10 +851,13 @@ int raftblk_node_start(struct raftblk_dev *dev, const struct raftblk_node_params
 	}
 
 	dev->node = n;
+	dev->capacity = rb_store_data_sectors(n->store);
+	dev->io_ops = &raftblk_replicated_ops;
 	n->thread = kthread_run(raftblk_node_thread, n, "%s", dev->name);
 	if (IS_ERR(n->thread)) {
 		ret = PTR_ERR(n->thread);
 		dev->node = NULL;
+		dev->io_ops = &raftblk_passthrough_ops;
 		err->msg = "cannot start the node thread";
 		goto tp;
 	}
@@ -839,7 +886,8 @@ void raftblk_node_stop(struct raftblk_node *n)
 	n->stopping = true;
 	spin_unlock(&n->in_lock);
 	kthread_stop(n->thread);
-	rb_transport_destroy(n->tp);
+	if (n->tp)
+		rb_transport_destroy(n->tp);
 
 	raftblk_node_take(n, &msgs, &writes, &reads);
 	mutex_lock(&n->lock);
@@ -957,11 +1005,13 @@ void raftblk_node_get_status(struct raftblk_node *n, struct raftblk_node_status 
 	out->id = n->id;
 	out->heartbeat_ms = n->heartbeat_ms;
 	out->election_ms = n->election_ms;
-	if (pi)
+	memset(&ts, 0, sizeof(ts));
+	mutex_lock(&n->lock);
+	if (pi && n->tp)
 		np = min(rb_transport_peers(n->tp, pi, RAFT_MAX_NODES),
 			 RAFT_MAX_NODES);
-	rb_transport_get_stats(n->tp, &ts);
-	mutex_lock(&n->lock);
+	if (n->tp)
+		rb_transport_get_stats(n->tp, &ts);
 	if (st)
 		raft_get_status(n->raft, st);
 	out->proposals = n->proposals;
@@ -1019,8 +1069,41 @@ static bool raftblk_node_may_open_write(struct raftblk_dev *dev)
 	return READ_ONCE(dev->node->role) == RAFT_LEADER;
 }
 
+static void raftblk_node_get_info(struct raftblk_dev *dev,
+				  struct raftblk_repl_info *info)
+{
+	struct raftblk_node *n = dev->node;
+
+	info->role = raftblk_node_role_uapi(READ_ONCE(n->role),
+					    READ_ONCE(n->learner));
+	info->term = READ_ONCE(n->term);
+	info->leader_id = READ_ONCE(n->leader);
+	info->commit_index = READ_ONCE(n->commit);
+	info->applied_index = READ_ONCE(n->applied);
+}
+
+/*
+ * The namespace the sockets live in is going away: close them all. The
+ * node goes on without a network (it cannot be elected or replicate)
+ * until it is destroyed.
+ */
+static void raftblk_node_net_exit(struct raftblk_dev *dev)
+{
+	struct raftblk_node *n = dev->node;
+	struct rb_transport *tp;
+
+	mutex_lock(&n->lock);
+	tp = n->tp;
+	n->tp = NULL;
+	mutex_unlock(&n->lock);
+	if (tp)
+		rb_transport_destroy(tp);
+}
+
 const struct raftblk_io_ops raftblk_replicated_ops = {
-	.role = RAFTBLK_ROLE_FOLLOWER,	/* the live role: raftblk_node_get_status */
+	.role = RAFTBLK_ROLE_FOLLOWER,
 	.submit = raftblk_node_submit,
 	.may_open_write = raftblk_node_may_open_write,
+	.net_exit = raftblk_node_net_exit,
+	.get_info = raftblk_node_get_info,
 };

@@ -37,9 +37,16 @@ struct raftblk_node_params {
 	u32 election_ms;		/* 0: default */
 };
 
-/* Start replication on dev (whose backing disk is open). */
-int raftblk_node_start(struct raftblk_dev *dev, const struct raftblk_node_params *p,
-		  struct raftblk_err *err);
+/*
+ * Start replication on dev, whose backing disk is open and whose gendisk
+ * is not added yet: opens (or formats) the log store, starts the core,
+ * the transport and the node thread, and sets dev->node, dev->io_ops =
+ * &raftblk_replicated_ops and dev->capacity (the data area). On error
+ * nothing is left running and dev is unchanged.
+ */
+int raftblk_node_start(struct raftblk_dev *dev,
+		       const struct raftblk_node_params *p,
+		       struct raftblk_err *err);
 /* Stop: fail queued requests, stop the thread and transport, close. */
 void raftblk_node_stop(struct raftblk_node *n);
 
