@@ -72,7 +72,7 @@ int raft_msg_validate(const struct raft *r, const struct raft_msg *m)
 		break;
 	case RAFT_MSG_SNAPSHOT:
 		if (m->term == 0 || m->snap.term > m->term || !conf_valid(&m->snap.conf) ||
-		    !m->snap.conf.n || (m->snap.index && !m->snap.term))
+		    !m->snap.conf.n || !m->snap.index != !m->snap.term)
 			return RAFT_EINVAL;
 		break;
 	case RAFT_MSG_HEARTBEAT:

@@ -164,6 +164,11 @@ static void test_bad_messages(void)
 	EXPECT_REFUSED(&f, 2, &m);
 	m.snap.conf.n = RAFT_MAX_NODES + 1;
 	EXPECT_REFUSED(&f, 2, &m);
+	/* snapshot at index 0 with a term */
+	m.snap.conf.n = 1;
+	m.snap.index = 0;
+	m.snap.term = 1;
+	EXPECT_REFUSED(&f, 2, &m);
 	/* leader: acknowledgement of what was never sent */
 	base(&m, RAFT_MSG_APPEND_RESP, 2, 1, t);
 	m.index = 1000;
