@@ -609,9 +609,18 @@ static void chaos(struct sched *s)
 static void client(struct sched *s)
 {
 	struct sim_cluster *c = &s->c;
-	raft_id l = sim_leader(c);
-	u32 r = (u32)sim_rng_below(s->g, 100);
+	raft_id l = sim_leader(c), any[SIM_MAX_NODES];
+	u32 r = (u32)sim_rng_below(s->g, 100), na = 0;
 
+	/* Clients are attached to nodes: some keep talking to a node that
+	 * still believes it leads (a deposed leader in a minority), which is
+	 * where stale reads and lost writes would show.
+	 */
+	for (raft_id id = 1; id <= c->max_id; id++)
+		if (c->nodes[id].up && c->nodes[id].obs_role == RAFT_LEADER)
+			any[na++] = id;
+	if (na > 1 && sim_rng_below(s->g, 2))
+		l = any[sim_rng_below(s->g, na)];
 	if (!l || r < 5)
 		l = random_node(s, true);
 	if (!l)
