@@ -57,6 +57,14 @@ int raft_recv_append_resp(struct raft *r, struct raft_msg *m)
 		pr_become_probe(pr);
 		pr_become_pipeline(pr);
 	} else if (!pr_maybe_update(pr, m->index)) {
+		/* Nothing new (e.g. the ack of a snapshot at index 0 after
+		 * raft_report_snapshot()), but it answers a probe: go on.
+		 */
+		if (pr->state == RAFT_PROGRESS_PROBE && pr->probe_sent &&
+		    m->index == pr->match) {
+			pr->probe_sent = false;
+			raft_send_append(r, pr, false);
+		}
 		return 0;
 	} else if (pr->state == RAFT_PROGRESS_PROBE) {
 		pr_become_pipeline(pr);
