@@ -58,7 +58,9 @@ static int append_from(struct raft *r, struct raft_msg *m, u32 k,
 		return RAFT_ENOMEM;
 	if (c) {
 		/* The configuration after the change, checked first. */
-		if (raft_conf_at(r, ci - 1, c))
+		if (ci > log_last(l))
+			*c = r->conf;
+		else if (raft_conf_at(r, ci - 1, c))
 			goto inval;
 		for (j = k; j < m->n_entries; j++)
 			if (m->entries[j].type == RAFT_ENTRY_CONF &&
@@ -81,10 +83,13 @@ static int append_from(struct raft *r, struct raft_msg *m, u32 k,
 	}
 	if (c) {
 		r->conf = *c;
+		/* latest CONF entry, searched backwards */
 		r->conf_index = l->snap_index;
-		for (i = log_first(l); i <= log_last(l); i++)
-			if (log_get(l, i)->type == RAFT_ENTRY_CONF)
+		for (i = log_last(l); i >= log_first(l); i--)
+			if (log_get(l, i)->type == RAFT_ENTRY_CONF) {
 				r->conf_index = i;
+				break;
+			}
 		raft_rebuild_progress(r);
 		raft_free(c);
 	}
