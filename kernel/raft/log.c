@@ -106,6 +106,8 @@ void log_push(struct raft_log *l, const struct raft_entry *e)
 {
 	raft_assert(l->n < l->cap);
 	raft_assert(e->index == log_last(l) + 1);
+	if (l->n >= l->cap)
+		return;	/* (kernel: warned once; never write past) */
 	*slot(l, l->n) = *e;
 	l->n++;
 }
