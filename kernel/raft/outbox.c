@@ -89,6 +89,24 @@ struct raft_msg *raft_held_new(struct raft *r, u8 type, raft_id to,
 	return &h->m;
 }
 
+/*
+ * Is the same acknowledgement already waiting? (A leader probing a node
+ * whose disk fails resends the same APPEND: do not pile up answers.)
+ */
+bool raft_held_has_ack(const struct raft *r, raft_id to, raft_index idx)
+{
+	const struct raft_held *hv = r->held.v;
+	u32 i;
+
+	for (i = 0; i < r->held.n; i++)
+		if (hv[i].m.type == RAFT_MSG_APPEND_RESP &&
+		    hv[i].m.to == to && hv[i].m.index == idx &&
+		    hv[i].m.term == r->term && hv[i].need_index == idx &&
+		    hv[i].need_term == log_term(&r->log, idx))
+			return true;
+	return false;
+}
+
 /* The log from idx on was replaced: acknowledgements of it are void. */
 void raft_drop_held_from(struct raft *r, raft_index idx)
 {

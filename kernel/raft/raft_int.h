@@ -235,6 +235,7 @@ struct raft_msg *raft_msg_new(struct raft *r, u8 type, raft_id to);
 struct raft_msg *raft_held_new(struct raft *r, u8 type, raft_id to,
 			       raft_index need_index);
 void raft_release_held(struct raft *r);
+bool raft_held_has_ack(const struct raft *r, raft_id to, raft_index idx);
 void raft_drop_held_from(struct raft *r, raft_index idx);
 int vec_reserve(struct raft_vec *v, u32 n, size_t elem);
 void raft_msg_release(struct raft_msg *m);

@@ -25,8 +25,11 @@ static void reject(struct raft *r, const struct raft_msg *m)
 /* Acknowledge that our log matches the leader's up to idx, once durable. */
 static void ack(struct raft *r, raft_id to, raft_index idx)
 {
-	struct raft_msg *resp = raft_held_new(r, RAFT_MSG_APPEND_RESP, to, idx);
+	struct raft_msg *resp;
 
+	if (raft_held_has_ack(r, to, idx))
+		return;
+	resp = raft_held_new(r, RAFT_MSG_APPEND_RESP, to, idx);
 	if (resp)
 		resp->index = idx;
 	raft_release_held(r);
