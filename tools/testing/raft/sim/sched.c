@@ -31,6 +31,7 @@ const char *const sched_class_names[SC_N] = {
 	[SC_DISK] = "disk-faults",
 	[SC_MEMBERSHIP] = "membership",
 	[SC_SNAPSHOT] = "snapshots",
+	[SC_CHURN] = "churn",
 	[SC_MIXED] = "mixed",
 };
 
@@ -572,6 +573,18 @@ static void chaos(struct sched *s)
 		else
 			chaos_compact(s);
 		break;
+	case SC_CHURN: {
+		raft_id l = sim_leader(&s->c);
+
+		if (r < 35 && l)
+			/* the leader dies soon after it started replicating */
+			crash(s, l, sim_rng_range(s->g, 5 * MS, 150 * MS));
+		else if (r < 75)
+			net_partition(s);
+		else
+			net_heal(s);
+		break;
+	}
 	case SC_SNAPSHOT:
 		if (r < 50)
 			chaos_compact(s);
@@ -901,6 +914,12 @@ void sched_run(u64 seed, u32 nodes, u32 cls, const struct sched_opts *o,
 		s->dup_ppm = (u32)sim_rng_range(s->g, 0, 50000);
 	}
 	s->chaos_mean = sim_rng_range(s->g, 20 * MS, 300 * MS);
+	if (cls == SC_CHURN) {
+		/* about one change per election timeout, tiny messages */
+		s->chaos_mean = sim_rng_range(s->g, 30 * MS, 120 * MS);
+		if (sim_rng_below(s->g, 2))
+			c->cfg.max_msg_bytes = cfg.max_msg_bytes = 16;
+	}
 	s->client_mean = sim_rng_range(s->g, 1 * MS, 20 * MS);
 	chaos_end = sim_rng_range(s->g, 400 * MS, 1500 * MS);
 

@@ -15,6 +15,8 @@ enum sched_class {
 	SC_DISK,		/* slow and failing log writes, crashes */
 	SC_MEMBERSHIP,		/* learners, promote, remove, transfer */
 	SC_SNAPSHOT,		/* compaction, lagging followers */
+	SC_CHURN,		/* leaders crash or get cut off right after
+				 * election, entries trickle: Figure 8 land */
 	SC_MIXED,		/* all of the above */
 	SC_N,
 };
