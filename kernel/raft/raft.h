@@ -314,7 +314,11 @@ struct raft_advance {
 	raft_term persisted_term;
 	bool hs_persisted;		/* ready's hs is durable */
 	bool snap_installed;		/* ready's snapshot is installed */
-	raft_index applied;		/* last index applied */
+	raft_index applied;		/* last index applied; if below the
+					 * last of the ready's committed[]
+					 * (an apply failed), the rest is
+					 * handed out again
+					 */
 	/* A local log write failed: the core refuses to reuse the index;
 	 * a leader steps down.
 	 */

@@ -182,7 +182,12 @@ void raft_advance(struct raft *r, const struct raft_advance *adv)
 {
 	bool had_hs = r->rd_active && r->rd.hs_changed;
 	bool had_snap = r->rd_active && r->rd.snap_to_install;
+	raft_index c_first = 0, c_last = 0;
 
+	if (r->rd_active && r->rd.n_committed) {
+		c_first = r->rd.committed[0].index;
+		c_last = r->rd.committed[r->rd.n_committed - 1].index;
+	}
 	raft_ready_free(r);
 	if (!adv)
 		return;
@@ -220,6 +225,12 @@ void raft_advance(struct raft *r, const struct raft_advance *adv)
 	}
 	if (adv->applied > r->applied && adv->applied < r->apply_next)
 		r->applied = adv->applied;
+	/* Entries of this batch reported not applied (the apply failed
+	 * part way) are handed out again.
+	 */
+	if (c_last && adv->applied + 1 >= c_first && adv->applied < c_last &&
+	    r->apply_next == c_last + 1)
+		r->apply_next = adv->applied + 1;
 	raft_self_vote_durable(r);
 	raft_release_held(r);
 }

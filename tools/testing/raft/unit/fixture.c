@@ -230,8 +230,13 @@ bool fx_ready(struct fx *f, raft_id id)
 	}
 	for (i = 0; i < rd.n_msgs; i++)
 		queue(f, &rd.msgs[i]);
-	for (i = 0; i < rd.n_committed; i++)
+	for (i = 0; i < rd.n_committed; i++) {
+		if (rd.committed[i].index == nd->apply_fail_at) {
+			nd->apply_fail_at = 0;
+			break;
+		}
 		apply(nd, &rd.committed[i]);
+	}
 	for (i = 0; i < rd.n_read_states && nd->n_reads < 64; i++)
 		nd->reads[nd->n_reads++] = rd.read_states[i];
 	adv.applied = nd->applied_index;

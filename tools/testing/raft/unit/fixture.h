@@ -39,6 +39,8 @@ struct fx_node {
 	 * core until fx_report_persisted()
 	 */
 	bool defer_persist;
+	/* applying this index fails once (the rest of the batch too) */
+	raft_index apply_fail_at;
 	/* gather read states */
 	struct raft_read_state reads[64];
 	u32 n_reads;

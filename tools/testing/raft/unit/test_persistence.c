@@ -312,7 +312,36 @@ static void test_restore_hard_state_behind_log(void)
 	CHECK_EQ(raft_create(&o, &rs, &r), RAFT_EINVAL);
 }
 
+/* An apply that fails part way: the rest is handed out again. */
+static void test_apply_failure_redelivered(void)
+{
+	struct raft_entry e[4];
+	struct fx f;
+	u32 i;
+
+	fx_init(&f, 1, 1, NULL);
+	fx_elect(&f, 1);
+	memset(e, 0, sizeof(e));
+	for (i = 0; i < 4; i++) {
+		char buf[4] = { 'q', (char)('0' + i), 0, 0 };
+
+		e[i].type = RAFT_ENTRY_NORMAL;
+		e[i].payload = raft_payload_new(buf, 2);
+	}
+	CHECK_EQ(raft_propose(fx_raft(&f, 1), 4, e), RAFT_OK);
+	for (i = 0; i < 4; i++)
+		raft_payload_put(e[i].payload);
+	fx_node(&f, 1)->apply_fail_at = 4;	/* q2 */
+	fx_stabilize(&f);
+	CHECK_EQ(fx_node(&f, 1)->applied_index, 5);
+	CHECK(fx_has_applied(&f, 1, "q3"));
+	CHECK_EQ(unit_status(&f, 1).applied, 5);
+	fx_fini(&f);
+}
+
 const struct unit_test persistence_tests[] = {
+	{ "persist: failed apply handed out again",
+	  test_apply_failure_redelivered },
 	{ "persist: restore with hard state behind the log",
 	  test_restore_hard_state_behind_log },
 	{ "persist: follower acks only durable entries",
