@@ -111,6 +111,7 @@ int main(int argc, char **argv)
 			usage();
 		}
 	}
+	sched_install_crash_report();
 	if (!schedules && !seconds) {
 		struct sched_result r;
 		u32 n = nodes ? (u32)nodes : sched_seed_nodes(seed);

@@ -16,9 +16,15 @@
  * within a bounded simulated time (liveness), and all members must
  * converge on the same data.
  */
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "sched.h"
+
+#ifdef __SANITIZE_ADDRESS__
+#include <sanitizer/common_interface_defs.h>
+#endif
 
 #define ULL(x) ((unsigned long long)(x))
 #define MS 1000ULL
@@ -837,6 +843,48 @@ static void heal(struct sched *s)
 
 /* ------------------------------------------------------------------ */
 
+/* The schedule running now, for a crash report (core assertion, sanitizer
+ * report, signal): the seed must never be lost.
+ */
+static struct {
+	u64 seed;
+	u32 nodes, cls;
+	struct sim_cluster *c;
+} current;
+
+static void crash_report(void)
+{
+	static int once;
+
+	if (once++ || !current.c)
+		return;
+	printf("not ok - %u nodes %s: seed %llu: CRASHED (core assertion, sanitizer report or signal)\n",
+	       current.nodes, sched_class_names[current.cls], ULL(current.seed));
+	sim_dump_nodes(current.c, stdout);
+	sim_trace_dump(current.c, stdout, 100);
+	printf("# reproduce: raftsim --seed %llu --nodes %u --class %s\n",
+	       ULL(current.seed), current.nodes, sched_class_names[current.cls]);
+	fflush(stdout);
+}
+
+static void on_signal(int sig)
+{
+	crash_report();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+void sched_install_crash_report(void)
+{
+	signal(SIGABRT, on_signal);
+	signal(SIGSEGV, on_signal);
+	signal(SIGBUS, on_signal);
+	signal(SIGFPE, on_signal);
+#ifdef __SANITIZE_ADDRESS__
+	__sanitizer_set_death_callback(crash_report);
+#endif
+}
+
 u32 sched_seed_nodes(u64 seed)
 {
 	static const u32 sizes[3] = { 3, 5, 7 };
@@ -923,6 +971,10 @@ void sched_run(u64 seed, u32 nodes, u32 cls, const struct sched_opts *o,
 	s->client_mean = sim_rng_range(s->g, 1 * MS, 20 * MS);
 	chaos_end = sim_rng_range(s->g, 400 * MS, 1500 * MS);
 
+	current.seed = seed;
+	current.nodes = nodes;
+	current.cls = cls;
+	current.c = c;
 	if (sim_bootstrap(c, nodes, 0)) {
 		sim_fail(c, "setup", "bootstrap failed");
 		goto out;
@@ -990,6 +1042,7 @@ out:
 		sim_msg_free(e.msg);
 	}
 	free(s->h);
+	current.c = NULL;
 	sim_cluster_free(c);
 	free(s);
 	/* everything the core and the simulator held is released now */

@@ -42,6 +42,8 @@ struct sched_result {
 /* Nodes and class of a seed (when not forced). */
 u32 sched_seed_nodes(u64 seed);
 u32 sched_seed_class(u64 seed);
+/* Print the running schedule's seed and trace if the process dies. */
+void sched_install_crash_report(void);
 /* Run one schedule; on failure print the trace to trace_out. */
 void sched_run(u64 seed, u32 nodes, u32 cls, const struct sched_opts *o,
 	       struct sched_result *res, FILE *trace_out);
