@@ -15,6 +15,7 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 #include "raftblk.h"
+#include "node.h"
 
 #define RAFTBLK_NAME_PREFIX	"raftblk"
 
@@ -92,8 +93,16 @@ struct raftblk_dev *raftblk_device_find(struct net *net, const char *name)
 	return NULL;
 }
 
+/*
+ * Create the device @name over @disk_path: standalone (passthrough) when
+ * @repl is NULL, else a replicated device whose node is started (from
+ * the log on the disk, or on a freshly formatted one) before the disk is
+ * added, so the first request already finds it. On error nothing is left.
+ */
 int raftblk_device_create(struct net *net, const char *name,
-			  const char *disk_path, struct raftblk_err *err)
+			  const char *disk_path,
+			  const struct raftblk_node_params *repl,
+			  struct raftblk_err *err)
 {
 	struct raftblk_dev *dev, *other;
 	int ret;
@@ -134,20 +143,41 @@ int raftblk_device_create(struct net *net, const char *name,
 		goto unlock;
 
 	dev->net = net;
+	if (repl) {
+		err->attr = 0;
+		err->msg = NULL;
+		ret = raftblk_node_start(dev, repl, err);
+		if (ret) {
+			if (!err->msg)
+				err->msg = "cannot start replication";
+			goto close;
+		}
+		dev->listen = repl->listen;
+	}
+
 	ret = raftblk_blkdev_add(dev);
 	if (ret) {
 		err->attr = 0;
 		err->msg = "cannot add the block device";
-		goto close;
+		goto stop;
 	}
 
 	list_add_tail(&dev->list, &raftblk_devices);
 	raftblk_devices_gen++;
-	pr_info("%s: created over %s (%llu sectors)\n", dev->name,
-		dev->disk_path, (unsigned long long)get_capacity(dev->disk));
+	if (dev->node)
+		pr_info("%s: created over %s as node %u (%llu sectors)\n",
+			dev->name, dev->disk_path, repl->node_id,
+			(unsigned long long)get_capacity(dev->disk));
+	else
+		pr_info("%s: created over %s (%llu sectors)\n", dev->name,
+			dev->disk_path,
+			(unsigned long long)get_capacity(dev->disk));
 	mutex_unlock(&raftblk_devices_lock);
 	return 0;
 
+stop:
+	if (dev->node)
+		raftblk_node_stop(dev->node);
 close:
 	raftblk_backing_close(dev);
 unlock:
@@ -159,7 +189,13 @@ unlock:
 /* Tear down a device that is off the list and marked dying. */
 static void raftblk_device_free(struct raftblk_dev *dev)
 {
+	/* No request can arrive once the disk is gone: stop the node. */
 	raftblk_blkdev_remove(dev);
+	if (dev->node) {
+		raftblk_node_stop(dev->node);
+		dev->node = NULL;
+		dev->io_ops = &raftblk_passthrough_ops;
+	}
 	raftblk_backing_close(dev);
 	pr_info("%s: destroyed\n", dev->name);
 	kfree(dev);

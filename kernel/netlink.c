@@ -9,18 +9,80 @@
  * is visible only in the one that created it. Errors are errno values with
  * an extended-ack message and, where one attribute is at fault, its offset.
  */
+#include <linux/in.h>
+#include <linux/in6.h>
+#include <linux/slab.h>
 #include <net/genetlink.h>
+#include <net/ipv6.h>
 #include <net/netlink.h>
 #include <net/sock.h>
 #include "raftblk.h"
+#include "node.h"
 
 static struct genl_family raftblk_genl_family;
 
-static const struct nla_policy raftblk_create_policy[RAFTBLK_ATTR_DISK_PATH + 1] = {
+/*
+ * Timer ranges: a heartbeat at least every tick, at most once a minute.
+ * Not const: 6.1's struct nla_policy points to them without const.
+ */
+static struct netlink_range_validation raftblk_heartbeat_range = {
+	.min = RAFTBLK_NODE_TICK_MS_DEFAULT,
+	.max = 60000,
+};
+
+static struct netlink_range_validation raftblk_election_range = {
+	.min = 3 * RAFTBLK_NODE_TICK_MS_DEFAULT,
+	.max = 600000,
+};
+
+/* A network address: IPv4 or IPv6, and a port. */
+static const struct nla_policy raftblk_addr_policy[RAFTBLK_ADDR_ATTR_MAX + 1] = {
+	[RAFTBLK_ADDR_ATTR_IPV4] = { .type = NLA_BE32 },
+	[RAFTBLK_ADDR_ATTR_IPV6] = NLA_POLICY_EXACT_LEN(sizeof(struct in6_addr)),
+	[RAFTBLK_ADDR_ATTR_PORT] = { .type = NLA_BE16 },
+};
+
+static const struct nla_policy raftblk_create_policy[RAFTBLK_ATTR_ELECTION_TIMEOUT_MS + 1] = {
 	[RAFTBLK_ATTR_NAME] = { .type = NLA_NUL_STRING,
 				.len = RAFTBLK_NAME_MAXLEN },
 	[RAFTBLK_ATTR_DISK_PATH] = { .type = NLA_NUL_STRING,
 				     .len = RAFTBLK_PATH_MAXLEN },
+	[RAFTBLK_ATTR_NODE_ID] = NLA_POLICY_MIN(NLA_U32, 1),
+	[RAFTBLK_ATTR_LISTEN] = NLA_POLICY_NESTED(raftblk_addr_policy),
+	[RAFTBLK_ATTR_BOOTSTRAP] = { .type = NLA_FLAG },
+	[RAFTBLK_ATTR_HEARTBEAT_MS] =
+		NLA_POLICY_FULL_RANGE(NLA_U32, &raftblk_heartbeat_range),
+	[RAFTBLK_ATTR_ELECTION_TIMEOUT_MS] =
+		NLA_POLICY_FULL_RANGE(NLA_U32, &raftblk_election_range),
+};
+
+/* The peer of PEER_ADD: its id and address. */
+static const struct nla_policy raftblk_peer_add_nest_policy[RAFTBLK_PEER_ATTR_ADDR + 1] = {
+	[RAFTBLK_PEER_ATTR_ID] = NLA_POLICY_MIN(NLA_U32, 1),
+	[RAFTBLK_PEER_ATTR_ADDR] = NLA_POLICY_NESTED(raftblk_addr_policy),
+};
+
+/* The peer of PEER_REMOVE: its id only. */
+static const struct nla_policy raftblk_peer_id_nest_policy[RAFTBLK_PEER_ATTR_ID + 1] = {
+	[RAFTBLK_PEER_ATTR_ID] = NLA_POLICY_MIN(NLA_U32, 1),
+};
+
+static const struct nla_policy raftblk_peer_add_policy[RAFTBLK_ATTR_PEER + 1] = {
+	[RAFTBLK_ATTR_NAME] = { .type = NLA_NUL_STRING,
+				.len = RAFTBLK_NAME_MAXLEN },
+	[RAFTBLK_ATTR_PEER] = NLA_POLICY_NESTED(raftblk_peer_add_nest_policy),
+};
+
+static const struct nla_policy raftblk_peer_remove_policy[RAFTBLK_ATTR_PEER + 1] = {
+	[RAFTBLK_ATTR_NAME] = { .type = NLA_NUL_STRING,
+				.len = RAFTBLK_NAME_MAXLEN },
+	[RAFTBLK_ATTR_PEER] = NLA_POLICY_NESTED(raftblk_peer_id_nest_policy),
+};
+
+static const struct nla_policy raftblk_leader_transfer_policy[RAFTBLK_ATTR_NODE_ID + 1] = {
+	[RAFTBLK_ATTR_NAME] = { .type = NLA_NUL_STRING,
+				.len = RAFTBLK_NAME_MAXLEN },
+	[RAFTBLK_ATTR_NODE_ID] = NLA_POLICY_MIN(NLA_U32, 1),
 };
 
 /* Operations that take only a device name. */
@@ -40,20 +102,165 @@ static void raftblk_nl_set_err(struct genl_info *info,
 	info->extack->_msg = err->msg;
 }
 
+/*
+ * An address nest (already validated against raftblk_addr_policy) into a
+ * sockaddr: exactly one of IPv4 and IPv6, a non-zero port, and a
+ * specified address (peers must be able to reach it).
+ */
+static int raftblk_nl_get_addr(struct nlattr *nest, struct sockaddr_storage *ss,
+			       struct netlink_ext_ack *extack)
+{
+	struct nlattr *tb[RAFTBLK_ADDR_ATTR_MAX + 1];
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+	int ret;
+
+	ret = nla_parse_nested(tb, RAFTBLK_ADDR_ATTR_MAX, nest,
+			       raftblk_addr_policy, extack);
+	if (ret)
+		return ret;
+	if (!tb[RAFTBLK_ADDR_ATTR_IPV4] == !tb[RAFTBLK_ADDR_ATTR_IPV6]) {
+		NL_SET_ERR_MSG_ATTR(extack, nest,
+				    "address needs exactly one of IPv4 and IPv6");
+		return -EINVAL;
+	}
+	if (!tb[RAFTBLK_ADDR_ATTR_PORT] ||
+	    !nla_get_be16(tb[RAFTBLK_ADDR_ATTR_PORT])) {
+		NL_SET_ERR_MSG_ATTR(extack, nest, "address needs a non-zero port");
+		return -EINVAL;
+	}
+	memset(ss, 0, sizeof(*ss));
+	if (tb[RAFTBLK_ADDR_ATTR_IPV4]) {
+		s4->sin_family = AF_INET;
+		s4->sin_addr.s_addr = nla_get_in_addr(tb[RAFTBLK_ADDR_ATTR_IPV4]);
+		s4->sin_port = nla_get_be16(tb[RAFTBLK_ADDR_ATTR_PORT]);
+		if (ipv4_is_zeronet(s4->sin_addr.s_addr) ||
+		    ipv4_is_multicast(s4->sin_addr.s_addr) ||
+		    ipv4_is_lbcast(s4->sin_addr.s_addr)) {
+			NL_SET_ERR_MSG_ATTR(extack, nest,
+					    "not a unicast IPv4 address");
+			return -EINVAL;
+		}
+		return 0;
+	}
+	s6->sin6_family = AF_INET6;
+	s6->sin6_addr = nla_get_in6_addr(tb[RAFTBLK_ADDR_ATTR_IPV6]);
+	s6->sin6_port = nla_get_be16(tb[RAFTBLK_ADDR_ATTR_PORT]);
+	if (ipv6_addr_any(&s6->sin6_addr) ||
+	    ipv6_addr_is_multicast(&s6->sin6_addr) ||
+	    ipv6_addr_v4mapped(&s6->sin6_addr)) {
+		NL_SET_ERR_MSG_ATTR(extack, nest, "not a unicast IPv6 address");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int raftblk_nl_put_addr(struct sk_buff *skb, int type,
+			       const struct sockaddr_storage *ss)
+{
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+	const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
+	struct nlattr *nest;
+
+	nest = nla_nest_start(skb, type);
+	if (!nest)
+		return -EMSGSIZE;
+	switch (ss->ss_family) {
+	case AF_INET:
+		if (nla_put_in_addr(skb, RAFTBLK_ADDR_ATTR_IPV4,
+				    s4->sin_addr.s_addr) ||
+		    nla_put_be16(skb, RAFTBLK_ADDR_ATTR_PORT, s4->sin_port))
+			goto cancel;
+		break;
+	case AF_INET6:
+		if (nla_put_in6_addr(skb, RAFTBLK_ADDR_ATTR_IPV6,
+				     &s6->sin6_addr) ||
+		    nla_put_be16(skb, RAFTBLK_ADDR_ATTR_PORT, s6->sin6_port))
+			goto cancel;
+		break;
+	default:
+		break;	/* unknown: an empty nest */
+	}
+	nla_nest_end(skb, nest);
+	return 0;
+cancel:
+	nla_nest_cancel(skb, nest);
+	return -EMSGSIZE;
+}
+
+/* Attributes only a replicated device takes, each needing NODE_ID. */
+static const int raftblk_repl_only_attrs[] = {
+	RAFTBLK_ATTR_LISTEN, RAFTBLK_ATTR_BOOTSTRAP, RAFTBLK_ATTR_HEARTBEAT_MS,
+	RAFTBLK_ATTR_ELECTION_TIMEOUT_MS,
+};
+
+/*
+ * The replication parameters of a DEVICE_CREATE: 1 when NODE_ID is
+ * absent (a standalone device), 0 when @p is filled, or an error.
+ */
+static int raftblk_nl_node_params(struct genl_info *info,
+				  struct raftblk_node_params *p)
+{
+	struct nlattr **attrs = info->attrs;
+	struct nlattr *hb = attrs[RAFTBLK_ATTR_HEARTBEAT_MS];
+	struct nlattr *el = attrs[RAFTBLK_ATTR_ELECTION_TIMEOUT_MS];
+	u32 hb_ms, el_ms;
+	size_t i;
+	int ret;
+
+	if (!attrs[RAFTBLK_ATTR_NODE_ID]) {
+		for (i = 0; i < ARRAY_SIZE(raftblk_repl_only_attrs); i++) {
+			struct nlattr *a = attrs[raftblk_repl_only_attrs[i]];
+
+			if (a) {
+				NL_SET_ERR_MSG_ATTR(info->extack, a,
+						    "replication options need a node id");
+				return -EINVAL;
+			}
+		}
+		return 1;
+	}
+	if (GENL_REQ_ATTR_CHECK(info, RAFTBLK_ATTR_LISTEN))
+		return -EINVAL;
+
+	memset(p, 0, sizeof(*p));
+	p->node_id = nla_get_u32(attrs[RAFTBLK_ATTR_NODE_ID]);
+	ret = raftblk_nl_get_addr(attrs[RAFTBLK_ATTR_LISTEN], &p->listen,
+				  info->extack);
+	if (ret)
+		return ret;
+	p->bootstrap = nla_get_flag(attrs[RAFTBLK_ATTR_BOOTSTRAP]);
+	p->heartbeat_ms = hb ? nla_get_u32(hb) : 0;
+	p->election_ms = el ? nla_get_u32(el) : 0;
+
+	hb_ms = p->heartbeat_ms ?: RAFTBLK_NODE_HEARTBEAT_MS_DEFAULT;
+	el_ms = p->election_ms ?: RAFTBLK_NODE_ELECTION_MS_DEFAULT;
+	if (el_ms < 3 * hb_ms) {
+		NL_SET_ERR_MSG_ATTR(info->extack, el ? el : hb,
+				    "election timeout must be at least 3 heartbeats");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int raftblk_nl_device_create(struct sk_buff *skb,
 				    struct genl_info *info)
 {
+	struct raftblk_node_params params;
 	struct raftblk_err err = {};
 	int ret;
 
 	if (GENL_REQ_ATTR_CHECK(info, RAFTBLK_ATTR_NAME) ||
 	    GENL_REQ_ATTR_CHECK(info, RAFTBLK_ATTR_DISK_PATH))
 		return -EINVAL;
+	ret = raftblk_nl_node_params(info, &params);
+	if (ret < 0)
+		return ret;
 
 	ret = raftblk_device_create(genl_info_net(info),
 				    nla_data(info->attrs[RAFTBLK_ATTR_NAME]),
 				    nla_data(info->attrs[RAFTBLK_ATTR_DISK_PATH]),
-				    &err);
+				    ret ? NULL : &params, &err);
 	if (ret)
 		raftblk_nl_set_err(info, &err);
 	return ret;
@@ -73,6 +280,217 @@ static int raftblk_nl_device_destroy(struct sk_buff *skb,
 				     &err);
 	if (ret)
 		raftblk_nl_set_err(info, &err);
+	return ret;
+}
+
+/*
+ * Run @op on the node of the replicated device NAME of the caller's
+ * namespace, under raftblk_devices_lock so the device cannot go away.
+ */
+static int raftblk_nl_node_op(struct genl_info *info,
+			      int (*op)(struct raftblk_node *n,
+					struct genl_info *info,
+					struct raftblk_err *err))
+{
+	struct nlattr *name = info->attrs[RAFTBLK_ATTR_NAME];
+	struct raftblk_err err = {};
+	struct raftblk_dev *dev;
+	int ret;
+
+	if (GENL_REQ_ATTR_CHECK(info, RAFTBLK_ATTR_NAME))
+		return -EINVAL;
+
+	mutex_lock(&raftblk_devices_lock);
+	dev = raftblk_device_find(genl_info_net(info), nla_data(name));
+	if (!dev) {
+		err.attr = RAFTBLK_ATTR_NAME;
+		err.msg = "device does not exist";
+		ret = -ENODEV;
+	} else if (!dev->node) {
+		err.attr = RAFTBLK_ATTR_NAME;
+		err.msg = "device is not replicated";
+		ret = -EOPNOTSUPP;
+	} else {
+		ret = op(dev->node, info, &err);
+	}
+	mutex_unlock(&raftblk_devices_lock);
+	if (ret)
+		raftblk_nl_set_err(info, &err);
+	return ret;
+}
+
+/* The PEER nest of a request, parsed with @policy into @tb. */
+static int raftblk_nl_get_peer(struct genl_info *info,
+			       const struct nla_policy *policy, int maxtype,
+			       struct nlattr **tb)
+{
+	int ret;
+
+	if (GENL_REQ_ATTR_CHECK(info, RAFTBLK_ATTR_PEER))
+		return -EINVAL;
+	ret = nla_parse_nested(tb, maxtype, info->attrs[RAFTBLK_ATTR_PEER],
+			       policy, info->extack);
+	if (ret)
+		return ret;
+	if (!tb[RAFTBLK_PEER_ATTR_ID]) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[RAFTBLK_ATTR_PEER],
+				    "peer needs an id");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int raftblk_nl_peer_add_op(struct raftblk_node *n,
+				  struct genl_info *info,
+				  struct raftblk_err *err)
+{
+	struct nlattr *tb[RAFTBLK_PEER_ATTR_ADDR + 1];
+	struct sockaddr_storage addr;
+	int ret;
+
+	ret = raftblk_nl_get_peer(info, raftblk_peer_add_nest_policy,
+				  RAFTBLK_PEER_ATTR_ADDR, tb);
+	if (ret)
+		return ret;
+	if (!tb[RAFTBLK_PEER_ATTR_ADDR]) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[RAFTBLK_ATTR_PEER],
+				    "peer needs an address");
+		return -EINVAL;
+	}
+	ret = raftblk_nl_get_addr(tb[RAFTBLK_PEER_ATTR_ADDR], &addr,
+				  info->extack);
+	if (ret)
+		return ret;
+	err->attr = RAFTBLK_ATTR_PEER;
+	return raftblk_node_peer_add(n, nla_get_u32(tb[RAFTBLK_PEER_ATTR_ID]),
+				     &addr, err);
+}
+
+static int raftblk_nl_peer_remove_op(struct raftblk_node *n,
+				     struct genl_info *info,
+				     struct raftblk_err *err)
+{
+	struct nlattr *tb[RAFTBLK_PEER_ATTR_ID + 1];
+	int ret;
+
+	ret = raftblk_nl_get_peer(info, raftblk_peer_id_nest_policy,
+				  RAFTBLK_PEER_ATTR_ID, tb);
+	if (ret)
+		return ret;
+	err->attr = RAFTBLK_ATTR_PEER;
+	return raftblk_node_peer_remove(n, nla_get_u32(tb[RAFTBLK_PEER_ATTR_ID]),
+					err);
+}
+
+static int raftblk_nl_leader_transfer_op(struct raftblk_node *n,
+					 struct genl_info *info,
+					 struct raftblk_err *err)
+{
+	if (GENL_REQ_ATTR_CHECK(info, RAFTBLK_ATTR_NODE_ID))
+		return -EINVAL;
+	err->attr = RAFTBLK_ATTR_NODE_ID;
+	return raftblk_node_transfer_leader(n,
+			nla_get_u32(info->attrs[RAFTBLK_ATTR_NODE_ID]), err);
+}
+
+static int raftblk_nl_peer_add(struct sk_buff *skb, struct genl_info *info)
+{
+	return raftblk_nl_node_op(info, raftblk_nl_peer_add_op);
+}
+
+static int raftblk_nl_peer_remove(struct sk_buff *skb, struct genl_info *info)
+{
+	return raftblk_nl_node_op(info, raftblk_nl_peer_remove_op);
+}
+
+static int raftblk_nl_leader_transfer(struct sk_buff *skb,
+				      struct genl_info *info)
+{
+	return raftblk_nl_node_op(info, raftblk_nl_leader_transfer_op);
+}
+
+static u32 raftblk_nl_peer_role(u8 role)
+{
+	return role == RAFT_LEARNER ? RAFTBLK_PEER_ROLE_LEARNER :
+	       RAFTBLK_PEER_ROLE_VOTER;
+}
+
+static int raftblk_nl_put_peer(struct sk_buff *skb,
+			       const struct raftblk_node_peer *p)
+{
+	struct nlattr *nest = nla_nest_start(skb, RAFTBLK_ATTR_PEER);
+
+	if (!nest)
+		return -EMSGSIZE;
+	if (nla_put_u32(skb, RAFTBLK_PEER_ATTR_ID, p->id) ||
+	    raftblk_nl_put_addr(skb, RAFTBLK_PEER_ATTR_ADDR, &p->addr) ||
+	    nla_put_u32(skb, RAFTBLK_PEER_ATTR_ROLE,
+			raftblk_nl_peer_role(p->role)) ||
+	    nla_put_u64_64bit(skb, RAFTBLK_PEER_ATTR_MATCH_INDEX, p->match,
+			      RAFTBLK_PEER_ATTR_PAD) ||
+	    nla_put_u32(skb, RAFTBLK_PEER_ATTR_STATE, p->conn)) {
+		nla_nest_cancel(skb, nest);
+		return -EMSGSIZE;
+	}
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+static int raftblk_nl_put_counters(struct sk_buff *skb,
+				   const struct raftblk_node_status *st)
+{
+	const struct {
+		int type;
+		u64 val;
+	} c[] = {
+		{ RAFTBLK_COUNTER_ATTR_PROPOSALS, st->proposals },
+		{ RAFTBLK_COUNTER_ATTR_COMMITS, st->commits },
+		{ RAFTBLK_COUNTER_ATTR_ELECTIONS, st->elections },
+		{ RAFTBLK_COUNTER_ATTR_BYTES_SENT, st->bytes_sent },
+		{ RAFTBLK_COUNTER_ATTR_BYTES_RECEIVED, st->bytes_received },
+		{ RAFTBLK_COUNTER_ATTR_BAD_FRAMES, st->bad_frames },
+		{ RAFTBLK_COUNTER_ATTR_RECONNECTS, st->reconnects },
+	};
+	struct nlattr *nest = nla_nest_start(skb, RAFTBLK_ATTR_COUNTERS);
+	size_t i;
+
+	if (!nest)
+		return -EMSGSIZE;
+	for (i = 0; i < ARRAY_SIZE(c); i++) {
+		if (nla_put_u64_64bit(skb, c[i].type, c[i].val,
+				      RAFTBLK_COUNTER_ATTR_PAD)) {
+			nla_nest_cancel(skb, nest);
+			return -EMSGSIZE;
+		}
+	}
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+/* Node id, listen address, timers, peers and counters of a node. */
+static int raftblk_nl_put_node(struct sk_buff *skb, struct raftblk_dev *dev)
+{
+	struct raftblk_node_status *st;
+	int ret = -EMSGSIZE;
+	u32 i;
+
+	st = kmalloc(sizeof(*st), GFP_KERNEL);
+	if (!st)
+		return -ENOMEM;
+	raftblk_node_get_status(dev->node, st);
+	if (nla_put_u32(skb, RAFTBLK_ATTR_NODE_ID, st->id) ||
+	    raftblk_nl_put_addr(skb, RAFTBLK_ATTR_LISTEN, &dev->listen) ||
+	    nla_put_u32(skb, RAFTBLK_ATTR_HEARTBEAT_MS, st->heartbeat_ms) ||
+	    nla_put_u32(skb, RAFTBLK_ATTR_ELECTION_TIMEOUT_MS,
+			st->election_ms) ||
+	    raftblk_nl_put_counters(skb, st))
+		goto out;
+	for (i = 0; i < st->n_peers; i++)
+		if (raftblk_nl_put_peer(skb, &st->peers[i]))
+			goto out;
+	ret = 0;
+out:
+	kfree(st);
 	return ret;
 }
 
@@ -98,6 +516,7 @@ static int raftblk_nl_fill_device(struct sk_buff *skb, struct raftblk_dev *dev,
 {
 	struct raftblk_repl_info info;
 	void *hdr;
+	int ret;
 
 	hdr = genlmsg_put(skb, portid, seq, &raftblk_genl_family, flags,
 			  RAFTBLK_CMD_DEVICE_GET);
@@ -107,6 +526,7 @@ static int raftblk_nl_fill_device(struct sk_buff *skb, struct raftblk_dev *dev,
 		genl_dump_check_consistent(cb, hdr);
 
 	raftblk_device_info(dev, &info);
+	ret = -EMSGSIZE;
 	if (nla_put_string(skb, RAFTBLK_ATTR_NAME, dev->name) ||
 	    nla_put_string(skb, RAFTBLK_ATTR_DISK_PATH, dev->disk_path) ||
 	    nla_put_u64_64bit(skb, RAFTBLK_ATTR_CAPACITY,
@@ -117,12 +537,19 @@ static int raftblk_nl_fill_device(struct sk_buff *skb, struct raftblk_dev *dev,
 			raftblk_blkdev_openers(dev)) ||
 	    nla_put_u32(skb, RAFTBLK_ATTR_LOGICAL_BLOCK_SIZE,
 			queue_logical_block_size(dev->disk->queue)) ||
-	    (dev->io_ops->get_info && raftblk_nl_put_repl(skb, &info))) {
-		genlmsg_cancel(skb, hdr);
-		return -EMSGSIZE;
+	    (dev->io_ops->get_info && raftblk_nl_put_repl(skb, &info)))
+		goto cancel;
+	if (dev->node) {
+		ret = raftblk_nl_put_node(skb, dev);
+		if (ret)
+			goto cancel;
 	}
 	genlmsg_end(skb, hdr);
 	return 0;
+
+cancel:
+	genlmsg_cancel(skb, hdr);
+	return ret;
 }
 
 static int raftblk_nl_device_get_doit(struct sk_buff *skb,
@@ -170,6 +597,7 @@ static int raftblk_nl_device_get_dumpit(struct sk_buff *skb,
 	struct net *net = sock_net(skb->sk);
 	struct raftblk_dev *dev;
 	long idx = 0;
+	int ret = 0;
 
 	mutex_lock(&raftblk_devices_lock);
 	cb->seq = raftblk_devices_gen;
@@ -180,17 +608,21 @@ static int raftblk_nl_device_get_dumpit(struct sk_buff *skb,
 			continue;
 		if (idx++ < cb->args[0])
 			continue;
-		if (raftblk_nl_fill_device(skb, dev,
-					   NETLINK_CB(cb->skb).portid,
-					   cb->nlh->nlmsg_seq, NLM_F_MULTI,
-					   cb)) {
+		ret = raftblk_nl_fill_device(skb, dev,
+					     NETLINK_CB(cb->skb).portid,
+					     cb->nlh->nlmsg_seq, NLM_F_MULTI,
+					     cb);
+		if (ret) {
 			idx--;
 			break;
 		}
 	}
 	mutex_unlock(&raftblk_devices_lock);
 	cb->args[0] = idx;
-	return skb->len;
+	/* Full: the rest comes in the next message (unless none fit). */
+	if (ret == -EMSGSIZE && skb->len)
+		return skb->len;
+	return ret ?: skb->len;
 }
 
 static const struct genl_ops raftblk_genl_ops[] = {
@@ -214,6 +646,27 @@ static const struct genl_ops raftblk_genl_ops[] = {
 		.dumpit = raftblk_nl_device_get_dumpit,
 		.policy = raftblk_name_policy,
 		.maxattr = ARRAY_SIZE(raftblk_name_policy) - 1,
+	},
+	{
+		.cmd = RAFTBLK_CMD_PEER_ADD,
+		.doit = raftblk_nl_peer_add,
+		.policy = raftblk_peer_add_policy,
+		.maxattr = ARRAY_SIZE(raftblk_peer_add_policy) - 1,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = RAFTBLK_CMD_PEER_REMOVE,
+		.doit = raftblk_nl_peer_remove,
+		.policy = raftblk_peer_remove_policy,
+		.maxattr = ARRAY_SIZE(raftblk_peer_remove_policy) - 1,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = RAFTBLK_CMD_LEADER_TRANSFER,
+		.doit = raftblk_nl_leader_transfer,
+		.policy = raftblk_leader_transfer_policy,
+		.maxattr = ARRAY_SIZE(raftblk_leader_transfer_policy) - 1,
+		.flags = GENL_ADMIN_PERM,
 	},
 };
 

@@ -25,6 +25,7 @@
 
 struct raftblk_dev;
 struct raftblk_node;
+struct raftblk_node_params;
 
 /* What a device reports about its replication (sysfs and netlink). */
 struct raftblk_repl_info {
@@ -111,6 +112,8 @@ struct raftblk_dev {
 	const struct raftblk_io_ops *io_ops;
 	/* Replication state (node.c); NULL for a standalone device. */
 	struct raftblk_node *node;
+	/* A replicated device's listen address, as it was configured. */
+	struct sockaddr_storage listen;
 
 	/*
 	 * Set under disk->open_mutex once destroy has checked that nobody
@@ -142,7 +145,9 @@ struct raftblk_err {
 bool raftblk_name_valid(const char *name);
 struct raftblk_dev *raftblk_device_find(struct net *net, const char *name);
 int raftblk_device_create(struct net *net, const char *name,
-			  const char *disk_path, struct raftblk_err *err);
+			  const char *disk_path,
+			  const struct raftblk_node_params *repl,
+			  struct raftblk_err *err);
 int raftblk_device_destroy(struct net *net, const char *name,
 			   struct raftblk_err *err);
 void raftblk_devices_destroy_all(void);

@@ -12,28 +12,7 @@
 #include <linux/raftblk.h>
 #include "raftctl.h"
 
-/* One device as the kernel reports it (RAFTBLK_CMD_DEVICE_GET). */
-struct dev_info {
-	char name[RAFTBLK_NAME_MAXLEN + 1];
-	char disk[RAFTBLK_PATH_MAXLEN + 1];
-	uint64_t capacity;
-	uint32_t role;
-	uint32_t open_count;
-	uint32_t block_size;
-	bool replicated;	/* the kernel reported the fields below */
-	uint64_t term;
-	uint32_t leader_id;
-	uint64_t commit_index;
-	uint64_t applied_index;
-};
-
-struct dev_list {
-	struct dev_info *v;
-	size_t n;
-	int parse_errors;
-};
-
-static const char *role_name(uint32_t role)
+const char *role_name(uint32_t role)
 {
 	switch (role) {
 	case RAFTBLK_ROLE_STANDALONE:
@@ -53,8 +32,49 @@ static const char *role_name(uint32_t role)
 	}
 }
 
+const char *peer_role_name(uint32_t role)
+{
+	switch (role) {
+	case RAFTBLK_PEER_ROLE_VOTER:
+		return "voter";
+	case RAFTBLK_PEER_ROLE_LEARNER:
+		return "learner";
+	default:
+		return "unknown";
+	}
+}
+
+const char *peer_state_name(uint32_t state)
+{
+	switch (state) {
+	case RAFTBLK_PEER_STATE_DISCONNECTED:
+		return "disconnected";
+	case RAFTBLK_PEER_STATE_CONNECTING:
+		return "connecting";
+	case RAFTBLK_PEER_STATE_CONNECTED:
+		return "connected";
+	default:
+		return "unknown";
+	}
+}
+
+int parse_u32(const char *str, uint32_t min, uint32_t max, uint32_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	if (!*str || strspn(str, "0123456789") != strlen(str))
+		return -1;
+	errno = 0;
+	v = strtoull(str, &end, 10);
+	if (errno || v < min || v > max)
+		return -1;
+	*out = (uint32_t)v;
+	return 0;
+}
+
 /* Open the family; on failure print why and return NULL. */
-static struct rb_nl *open_family(void)
+struct rb_nl *open_family(void)
 {
 	struct rb_error err;
 	struct rb_nl *nl = rb_nl_open(&err);
@@ -65,7 +85,7 @@ static struct rb_nl *open_family(void)
 	return nl;
 }
 
-static int oom(void)
+int oom(void)
 {
 	fprintf(stderr, "%s: out of memory\n", prog);
 	return EXIT_ERROR;
@@ -107,14 +127,29 @@ static int parse_no_options(const struct verb *v, int argc, char **argv)
 	return EXIT_OK;
 }
 
+/* Timer ranges, as the kernel's policy (raftblk.yaml). */
+#define HEARTBEAT_MS_MIN	50
+#define HEARTBEAT_MS_MAX	60000
+#define ELECTION_MS_MIN		150
+#define ELECTION_MS_MAX		600000
+
 int cmd_create(const struct verb *v, int argc, char **argv)
 {
+	enum { OPT_HEARTBEAT = 256, OPT_ELECTION };
 	static const struct option opts[] = {
 		{ "disk", required_argument, NULL, 'd' },
+		{ "node-id", required_argument, NULL, 'n' },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "bootstrap", no_argument, NULL, 'b' },
+		{ "heartbeat-ms", required_argument, NULL, OPT_HEARTBEAT },
+		{ "election-timeout-ms", required_argument, NULL, OPT_ELECTION },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *name = NULL, *disk = NULL;
+	const char *name = NULL, *disk = NULL, *listen_str = NULL, *why;
+	uint32_t node_id = 0, heartbeat = 0, election = 0;
+	bool bootstrap = false;
+	struct rb_addr listen;
 	struct rb_error err;
 	struct nl_msg *msg;
 	struct rb_nl *nl;
@@ -122,10 +157,39 @@ int cmd_create(const struct verb *v, int argc, char **argv)
 	int c, ret;
 
 	optind = 0;	/* glibc: full re-initialization */
-	while ((c = getopt_long(argc, argv, ":d:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":d:n:l:bh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			disk = optarg;
+			break;
+		case 'n':
+			if (parse_u32(optarg, 1, UINT32_MAX, &node_id))
+				return usage_error(v, "--node-id must be a number 1..%u, not '%s'",
+						   UINT32_MAX, optarg);
+			break;
+		case 'l':
+			listen_str = optarg;
+			why = addr_parse(optarg, &listen);
+			if (why)
+				return usage_error(v, "bad --listen address '%s': %s (ADDR:PORT or [ADDR6]:PORT)",
+						   optarg, why);
+			break;
+		case 'b':
+			bootstrap = true;
+			break;
+		case OPT_HEARTBEAT:
+			if (parse_u32(optarg, HEARTBEAT_MS_MIN,
+				      HEARTBEAT_MS_MAX, &heartbeat))
+				return usage_error(v, "--heartbeat-ms must be %u..%u, not '%s'",
+						   HEARTBEAT_MS_MIN,
+						   HEARTBEAT_MS_MAX, optarg);
+			break;
+		case OPT_ELECTION:
+			if (parse_u32(optarg, ELECTION_MS_MIN, ELECTION_MS_MAX,
+				      &election))
+				return usage_error(v, "--election-timeout-ms must be %u..%u, not '%s'",
+						   ELECTION_MS_MIN,
+						   ELECTION_MS_MAX, optarg);
 			break;
 		case 'h':
 			verb_help(v, stdout);
@@ -139,13 +203,27 @@ int cmd_create(const struct verb *v, int argc, char **argv)
 		return ret;
 	if (!disk)
 		return usage_error(v, "--disk PATH is required");
+	if (!node_id && (listen_str || bootstrap || heartbeat || election))
+		return usage_error(v, "--listen, --bootstrap and the timers need --node-id");
+	if (node_id && !listen_str)
+		return usage_error(v, "--node-id needs --listen ADDR:PORT");
+	if (heartbeat && election && election < 3 * heartbeat)
+		return usage_error(v, "--election-timeout-ms must be at least 3 times --heartbeat-ms");
 
 	nl = open_family();
 	if (!nl)
 		return EXIT_ERROR;
 	msg = rb_nl_msg(nl, RAFTBLK_CMD_DEVICE_CREATE, 0);
 	if (!msg || nla_put_string(msg, RAFTBLK_ATTR_NAME, name) ||
-	    nla_put_string(msg, RAFTBLK_ATTR_DISK_PATH, disk)) {
+	    nla_put_string(msg, RAFTBLK_ATTR_DISK_PATH, disk) ||
+	    (node_id &&
+	     (nla_put_u32(msg, RAFTBLK_ATTR_NODE_ID, node_id) ||
+	      addr_put(msg, RAFTBLK_ATTR_LISTEN, &listen))) ||
+	    (bootstrap && nla_put_flag(msg, RAFTBLK_ATTR_BOOTSTRAP)) ||
+	    (heartbeat &&
+	     nla_put_u32(msg, RAFTBLK_ATTR_HEARTBEAT_MS, heartbeat)) ||
+	    (election &&
+	     nla_put_u32(msg, RAFTBLK_ATTR_ELECTION_TIMEOUT_MS, election))) {
 		nlmsg_free(msg);
 		rb_nl_close(nl);
 		return oom();
@@ -193,6 +271,109 @@ int cmd_destroy(const struct verb *v, int argc, char **argv)
 	return ret;
 }
 
+static int parse_peer(struct nlattr *nest, struct peer_info *p)
+{
+	static struct nla_policy pol[RAFTBLK_PEER_ATTR_MAX + 1] = {
+		[RAFTBLK_PEER_ATTR_ID] = { .type = NLA_U32 },
+		[RAFTBLK_PEER_ATTR_ADDR] = { .type = NLA_NESTED },
+		[RAFTBLK_PEER_ATTR_ROLE] = { .type = NLA_U32 },
+		[RAFTBLK_PEER_ATTR_MATCH_INDEX] = { .type = NLA_U64 },
+		[RAFTBLK_PEER_ATTR_STATE] = { .type = NLA_U32 },
+	};
+	struct nlattr *tb[RAFTBLK_PEER_ATTR_MAX + 1];
+
+	memset(p, 0, sizeof(*p));
+	if (nla_parse_nested(tb, RAFTBLK_PEER_ATTR_MAX, nest, pol) ||
+	    !tb[RAFTBLK_PEER_ATTR_ID])
+		return -1;
+	p->id = nla_get_u32(tb[RAFTBLK_PEER_ATTR_ID]);
+	if (tb[RAFTBLK_PEER_ATTR_ADDR] &&
+	    addr_get(tb[RAFTBLK_PEER_ATTR_ADDR], &p->addr))
+		return -1;
+	if (tb[RAFTBLK_PEER_ATTR_ROLE])
+		p->role = nla_get_u32(tb[RAFTBLK_PEER_ATTR_ROLE]);
+	if (tb[RAFTBLK_PEER_ATTR_MATCH_INDEX])
+		p->match_index = nla_get_u64(tb[RAFTBLK_PEER_ATTR_MATCH_INDEX]);
+	if (tb[RAFTBLK_PEER_ATTR_STATE])
+		p->state = nla_get_u32(tb[RAFTBLK_PEER_ATTR_STATE]);
+	return 0;
+}
+
+static int parse_counters(struct nlattr *nest, struct dev_counters *c)
+{
+	struct nlattr *tb[RAFTBLK_COUNTER_ATTR_MAX + 1];
+	static const struct {
+		int type;
+		size_t off;
+	} map[] = {
+		{ RAFTBLK_COUNTER_ATTR_PROPOSALS,
+		  offsetof(struct dev_counters, proposals) },
+		{ RAFTBLK_COUNTER_ATTR_COMMITS,
+		  offsetof(struct dev_counters, commits) },
+		{ RAFTBLK_COUNTER_ATTR_ELECTIONS,
+		  offsetof(struct dev_counters, elections) },
+		{ RAFTBLK_COUNTER_ATTR_BYTES_SENT,
+		  offsetof(struct dev_counters, bytes_sent) },
+		{ RAFTBLK_COUNTER_ATTR_BYTES_RECEIVED,
+		  offsetof(struct dev_counters, bytes_received) },
+		{ RAFTBLK_COUNTER_ATTR_BAD_FRAMES,
+		  offsetof(struct dev_counters, bad_frames) },
+		{ RAFTBLK_COUNTER_ATTR_RECONNECTS,
+		  offsetof(struct dev_counters, reconnects) },
+	};
+	size_t i;
+
+	memset(c, 0, sizeof(*c));
+	if (nla_parse_nested(tb, RAFTBLK_COUNTER_ATTR_MAX, nest, NULL))
+		return -1;
+	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+		struct nlattr *a = tb[map[i].type];
+
+		if (!a)
+			continue;
+		if (nla_len(a) != sizeof(uint64_t))
+			return -1;
+		*(uint64_t *)((char *)c + map[i].off) = nla_get_u64(a);
+	}
+	return 0;
+}
+
+/* Node id, listen address, timers, peers and counters of a reply. */
+static int parse_node(struct nl_msg *reply, struct nlattr **tb,
+		      struct dev_info *d)
+{
+	struct nlmsghdr *nlh = nlmsg_hdr(reply);
+	struct nlattr *a;
+	int rem;
+
+	if (!tb[RAFTBLK_ATTR_NODE_ID])
+		return 0;
+	d->has_node = true;
+	d->node_id = nla_get_u32(tb[RAFTBLK_ATTR_NODE_ID]);
+	if (tb[RAFTBLK_ATTR_LISTEN] &&
+	    addr_get(tb[RAFTBLK_ATTR_LISTEN], &d->listen))
+		return -1;
+	if (tb[RAFTBLK_ATTR_HEARTBEAT_MS])
+		d->heartbeat_ms = nla_get_u32(tb[RAFTBLK_ATTR_HEARTBEAT_MS]);
+	if (tb[RAFTBLK_ATTR_ELECTION_TIMEOUT_MS])
+		d->election_ms =
+			nla_get_u32(tb[RAFTBLK_ATTR_ELECTION_TIMEOUT_MS]);
+	if (tb[RAFTBLK_ATTR_COUNTERS] &&
+	    parse_counters(tb[RAFTBLK_ATTR_COUNTERS], &d->counters))
+		return -1;
+	/* PEER is repeated: walk the attributes, not the parsed table. */
+	nla_for_each_attr(a, genlmsg_attrdata(nlmsg_data(nlh), 0),
+			  genlmsg_attrlen(nlmsg_data(nlh), 0), rem) {
+		if (nla_type(a) != RAFTBLK_ATTR_PEER)
+			continue;
+		if (d->n_peers == MAX_PEERS ||
+		    parse_peer(a, &d->peers[d->n_peers]))
+			return -1;
+		d->n_peers++;
+	}
+	return 0;
+}
+
 /* One RAFTBLK_CMD_DEVICE_GET reply into the list. */
 static int on_device(struct nl_msg *reply, void *arg)
 {
@@ -203,10 +384,16 @@ static int on_device(struct nl_msg *reply, void *arg)
 		[RAFTBLK_ATTR_ROLE] = { .type = NLA_U32 },
 		[RAFTBLK_ATTR_OPEN_COUNT] = { .type = NLA_U32 },
 		[RAFTBLK_ATTR_LOGICAL_BLOCK_SIZE] = { .type = NLA_U32 },
+		[RAFTBLK_ATTR_NODE_ID] = { .type = NLA_U32 },
+		[RAFTBLK_ATTR_LISTEN] = { .type = NLA_NESTED },
+		[RAFTBLK_ATTR_PEER] = { .type = NLA_NESTED },
 		[RAFTBLK_ATTR_TERM] = { .type = NLA_U64 },
 		[RAFTBLK_ATTR_LEADER_ID] = { .type = NLA_U32 },
 		[RAFTBLK_ATTR_COMMIT_INDEX] = { .type = NLA_U64 },
 		[RAFTBLK_ATTR_APPLIED_INDEX] = { .type = NLA_U64 },
+		[RAFTBLK_ATTR_HEARTBEAT_MS] = { .type = NLA_U32 },
+		[RAFTBLK_ATTR_ELECTION_TIMEOUT_MS] = { .type = NLA_U32 },
+		[RAFTBLK_ATTR_COUNTERS] = { .type = NLA_NESTED },
 	};
 	struct nlattr *tb[RAFTBLK_ATTR_MAX + 1];
 	struct dev_list *l = arg;
@@ -247,7 +434,110 @@ static int on_device(struct nl_msg *reply, void *arg)
 		d->commit_index = nla_get_u64(tb[RAFTBLK_ATTR_COMMIT_INDEX]);
 		d->applied_index = nla_get_u64(tb[RAFTBLK_ATTR_APPLIED_INDEX]);
 	}
+	if (parse_node(reply, tb, d))
+		l->parse_errors++;
 	return NL_OK;
+}
+
+/* Lag of a peer: only the leader knows the peers' match indexes. */
+static bool peer_lag(const struct dev_info *d, const struct peer_info *p,
+		     uint64_t *lag)
+{
+	if (d->role != RAFTBLK_ROLE_LEADER)
+		return false;
+	*lag = d->commit_index > p->match_index ?
+	       d->commit_index - p->match_index : 0;
+	return true;
+}
+
+void print_peers_table(const struct dev_info *d, const char *indent)
+{
+	static const char *const hdr[] = {
+		"ID", "ADDRESS", "ROLE", "STATE", "MATCH", "LAG",
+	};
+	struct table *t;
+	size_t i;
+
+	if (!d->n_peers) {
+		printf("%sno peers\n", indent);
+		return;
+	}
+	t = table_new(6, hdr);
+	for (i = 0; i < d->n_peers; i++) {
+		const struct peer_info *p = &d->peers[i];
+		char id[16], addr[ADDR_STRLEN], match[24], lag[24];
+		const char *row[6];
+		uint64_t l;
+
+		snprintf(id, sizeof(id), "%" PRIu32, p->id);
+		addr_format(&p->addr, addr, sizeof(addr));
+		snprintf(match, sizeof(match), "%" PRIu64, p->match_index);
+		if (peer_lag(d, p, &l))
+			snprintf(lag, sizeof(lag), "%" PRIu64, l);
+		else
+			snprintf(lag, sizeof(lag), "-");
+		row[0] = id;
+		row[1] = addr;
+		row[2] = peer_role_name(p->role);
+		row[3] = peer_state_name(p->state);
+		row[4] = match;
+		row[5] = lag;
+		table_add_row(t, row);
+	}
+	table_print_indented(t, stdout, indent);
+	table_free(t);
+}
+
+void print_peers_json(const struct dev_info *d, int indent)
+{
+	size_t i;
+
+	printf("[");
+	for (i = 0; i < d->n_peers; i++) {
+		const struct peer_info *p = &d->peers[i];
+		char addr[ADDR_STRLEN];
+		uint64_t l;
+
+		addr_format(&p->addr, addr, sizeof(addr));
+		printf("%s\n%*s{\n", i ? "," : "", indent + 2, "");
+		printf("%*s\"id\": %" PRIu32 ",\n", indent + 4, "", p->id);
+		printf("%*s\"address\": ", indent + 4, "");
+		json_string(stdout, addr);
+		printf(",\n%*s\"role\": ", indent + 4, "");
+		json_string(stdout, peer_role_name(p->role));
+		printf(",\n%*s\"state\": ", indent + 4, "");
+		json_string(stdout, peer_state_name(p->state));
+		printf(",\n%*s\"match_index\": %" PRIu64, indent + 4, "",
+		       p->match_index);
+		printf(",\n%*s\"lag\": ", indent + 4, "");
+		if (peer_lag(d, p, &l))
+			printf("%" PRIu64, l);
+		else
+			printf("null");
+		printf("\n%*s}", indent + 2, "");
+	}
+	if (d->n_peers)
+		printf("\n%*s", indent, "");
+	printf("]");
+}
+
+/* The node part of `status` for a replicated device. */
+static void print_node(const struct dev_info *d)
+{
+	char listen[ADDR_STRLEN], leader[16];
+
+	addr_format(&d->listen, listen, sizeof(listen));
+	if (d->leader_id)
+		snprintf(leader, sizeof(leader), "%" PRIu32, d->leader_id);
+	else
+		snprintf(leader, sizeof(leader), "none");
+	printf("\n%s: node %" PRIu32 ", %s, term %" PRIu64 ", leader %s, commit %"
+	       PRIu64 ", applied %" PRIu64 "\n", d->name, d->node_id,
+	       role_name(d->role), d->term, leader, d->commit_index,
+	       d->applied_index);
+	printf("  listen %s, heartbeat %" PRIu32 " ms, election timeout %"
+	       PRIu32 " ms\n", listen, d->heartbeat_ms, d->election_ms);
+	print_peers_table(d, "  ");
 }
 
 static void print_table(const struct dev_list *l)
@@ -277,6 +567,21 @@ static void print_table(const struct dev_list *l)
 	}
 	table_print(t, stdout);
 	table_free(t);
+	for (i = 0; i < l->n; i++)
+		if (l->v[i].has_node)
+			print_node(&l->v[i]);
+}
+
+static void print_counters_json(const struct dev_counters *c)
+{
+	printf("{\n        \"proposals\": %" PRIu64, c->proposals);
+	printf(",\n        \"commits\": %" PRIu64, c->commits);
+	printf(",\n        \"elections\": %" PRIu64, c->elections);
+	printf(",\n        \"bytes_sent\": %" PRIu64, c->bytes_sent);
+	printf(",\n        \"bytes_received\": %" PRIu64, c->bytes_received);
+	printf(",\n        \"bad_frames\": %" PRIu64, c->bad_frames);
+	printf(",\n        \"reconnects\": %" PRIu64, c->reconnects);
+	printf("\n      }");
 }
 
 /* The schema is documented in raftctl.8; only ever add keys. */
@@ -306,9 +611,68 @@ static void print_json(const struct dev_list *l)
 			printf(",\n      \"applied_index\": %" PRIu64,
 			       d->applied_index);
 		}
+		if (d->has_node) {
+			char listen[ADDR_STRLEN];
+
+			addr_format(&d->listen, listen, sizeof(listen));
+			printf(",\n      \"node_id\": %" PRIu32, d->node_id);
+			printf(",\n      \"listen\": ");
+			json_string(stdout, listen);
+			printf(",\n      \"heartbeat_ms\": %" PRIu32,
+			       d->heartbeat_ms);
+			printf(",\n      \"election_timeout_ms\": %" PRIu32,
+			       d->election_ms);
+			printf(",\n      \"counters\": ");
+			print_counters_json(&d->counters);
+			printf(",\n      \"peers\": ");
+			print_peers_json(d, 6);
+		}
 		printf("\n    }");
 	}
 	printf("%s]\n}\n", l->n ? "\n  " : "");
+}
+
+int dev_list_get(const char *name, const char *ctx, struct dev_list *l)
+{
+	struct rb_error err;
+	struct nl_msg *msg;
+	struct rb_nl *nl;
+	int attempt, failed = 0;
+
+	memset(l, 0, sizeof(*l));
+	nl = open_family();
+	if (!nl)
+		return EXIT_ERROR;
+	/* A dump that raced with a create or destroy is simply redone. */
+	for (attempt = 0; attempt < 5; attempt++) {
+		free(l->v);
+		memset(l, 0, sizeof(*l));
+		msg = rb_nl_msg(nl, RAFTBLK_CMD_DEVICE_GET,
+				name ? 0 : NLM_F_DUMP);
+		if (!msg ||
+		    (name && nla_put_string(msg, RAFTBLK_ATTR_NAME, name))) {
+			nlmsg_free(msg);
+			rb_nl_close(nl);
+			return oom();
+		}
+		failed = rb_nl_request(nl, msg, on_device, l, &err);
+		if (!failed || err.err != EAGAIN)
+			break;
+	}
+	rb_nl_close(nl);
+	if (failed) {
+		free(l->v);
+		memset(l, 0, sizeof(*l));
+		return rb_error_print(ctx, &err);
+	}
+	if (l->parse_errors) {
+		fprintf(stderr, "%s: %s: malformed reply from the kernel\n",
+			prog, ctx);
+		free(l->v);
+		memset(l, 0, sizeof(*l));
+		return EXIT_ERROR;
+	}
+	return EXIT_OK;
 }
 
 int cmd_status(const struct verb *v, int argc, char **argv)
@@ -320,12 +684,9 @@ int cmd_status(const struct verb *v, int argc, char **argv)
 	};
 	struct dev_list list = { 0 };
 	const char *name = NULL;
-	struct rb_error err;
-	struct nl_msg *msg;
-	struct rb_nl *nl;
 	bool json = false;
-	int c, ret, attempt, failed = 0;
 	char ctx[128];
+	int c, ret;
 
 	optind = 0;	/* glibc: full re-initialization */
 	while ((c = getopt_long(argc, argv, ":jh", opts, NULL)) != -1) {
@@ -346,40 +707,15 @@ int cmd_status(const struct verb *v, int argc, char **argv)
 		return usage_error(v, "unexpected argument '%s'",
 				   argv[optind + 1]);
 
-	nl = open_family();
-	if (!nl)
-		return EXIT_ERROR;
-	/* A dump that raced with a create or destroy is simply redone. */
-	for (attempt = 0; attempt < 5; attempt++) {
-		free(list.v);
-		memset(&list, 0, sizeof(list));
-		msg = rb_nl_msg(nl, RAFTBLK_CMD_DEVICE_GET,
-				name ? 0 : NLM_F_DUMP);
-		if (!msg ||
-		    (name && nla_put_string(msg, RAFTBLK_ATTR_NAME, name))) {
-			nlmsg_free(msg);
-			rb_nl_close(nl);
-			return oom();
-		}
-		failed = rb_nl_request(nl, msg, on_device, &list, &err);
-		if (!failed || err.err != EAGAIN)
-			break;
-	}
-	ret = EXIT_OK;
-	if (failed) {
-		snprintf(ctx, sizeof(ctx), "status%s%s", name ? " " : "",
-			 name ? name : "");
-		ret = rb_error_print(ctx, &err);
-	} else if (list.parse_errors) {
-		fprintf(stderr, "%s: status: malformed reply from the kernel\n",
-			prog);
-		ret = EXIT_ERROR;
-	} else if (json) {
+	snprintf(ctx, sizeof(ctx), "status%s%s", name ? " " : "",
+		 name ? name : "");
+	ret = dev_list_get(name, ctx, &list);
+	if (ret)
+		return ret;
+	if (json)
 		print_json(&list);
-	} else {
+	else
 		print_table(&list);
-	}
 	free(list.v);
-	rb_nl_close(nl);
-	return ret;
+	return EXIT_OK;
 }

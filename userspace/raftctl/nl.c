@@ -127,7 +127,10 @@ static void rb_blame_attr(struct nl_msg *sent, uint32_t off,
 		if ((uint32_t)((char *)nla - (char *)nlh) != off)
 			continue;
 		err->bad_attr = nla_type(nla);
-		if (nla_len(nla) > 0 &&
+		/* Only string attributes have a value worth quoting. */
+		if ((err->bad_attr == RAFTBLK_ATTR_NAME ||
+		     err->bad_attr == RAFTBLK_ATTR_DISK_PATH) &&
+		    nla_len(nla) > 0 &&
 		    memchr(nla_data(nla), '\0', nla_len(nla)))
 			snprintf(err->bad_value, sizeof(err->bad_value), "%s",
 				 (char *)nla_data(nla));
@@ -286,6 +289,18 @@ static const char *rb_attr_label(int attr)
 		return "device name";
 	case RAFTBLK_ATTR_DISK_PATH:
 		return "disk";
+	case RAFTBLK_ATTR_NODE_ID:
+		return "node id";
+	case RAFTBLK_ATTR_LISTEN:
+		return "listen address";
+	case RAFTBLK_ATTR_BOOTSTRAP:
+		return "--bootstrap";
+	case RAFTBLK_ATTR_PEER:
+		return "peer";
+	case RAFTBLK_ATTR_HEARTBEAT_MS:
+		return "heartbeat";
+	case RAFTBLK_ATTR_ELECTION_TIMEOUT_MS:
+		return "election timeout";
 	default:
 		return NULL;
 	}

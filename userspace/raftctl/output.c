@@ -56,8 +56,13 @@ void table_add_row(struct table *t, const char *const *cells)
 	t->nrows++;
 }
 
-/* Columns separated by two spaces; the last one is not padded. */
 void table_print(struct table *t, FILE *f)
+{
+	table_print_indented(t, f, "");
+}
+
+/* Columns separated by two spaces; the last one is not padded. */
+void table_print_indented(struct table *t, FILE *f, const char *indent)
 {
 	size_t *w = calloc(t->ncols, sizeof(*w));
 	int r, c;
@@ -74,6 +79,7 @@ void table_print(struct table *t, FILE *f)
 				w[c] = l;
 		}
 	for (r = 0; r < t->nrows; r++) {
+		fputs(indent, f);
 		for (c = 0; c < t->ncols; c++) {
 			const char *s = t->cells[r * t->ncols + c];
 

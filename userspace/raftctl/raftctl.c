@@ -21,18 +21,32 @@ static const struct verb verbs[] = {
 	{
 		.name = "create",
 		.run = cmd_create,
-		.args = "NAME --disk PATH",
+		.args = "NAME --disk PATH [--node-id N --listen ADDR:PORT ...]",
 		.summary = "create the device /dev/NAME over a backing disk",
 		.help =
 "Create the replicated block device /dev/NAME over the block device PATH.\n"
 "NAME is \"raftblk\" followed by digits, at most 31 characters. PATH is\n"
 "opened exclusively: it must not be mounted or in use by anything else.\n"
-"Without replication configured the device is standalone: all I/O passes\n"
-"straight through to PATH.\n"
+"Without --node-id the device is standalone: all I/O passes straight\n"
+"through to PATH.\n"
+"\n"
+"With --node-id the device is replicated with Raft, listening for its\n"
+"peers on --listen. A disk that already holds a raftblk log restarts the\n"
+"node from it (term, vote, log and membership). A blank disk either\n"
+"starts a new one-node cluster (--bootstrap), or waits until the leader\n"
+"of a cluster adds this node ('raftctl peer add' there).\n"
 "\n"
 "Options:\n"
-"  -d, --disk PATH   the backing block device (required)\n"
-"  -h, --help        show this help\n",
+"  -d, --disk PATH              the backing block device (required)\n"
+"  -n, --node-id N              this node's id, 1..4294967295\n"
+"  -l, --listen ADDR:PORT       address for the peers, e.g. 10.0.0.1:7789\n"
+"                               or [fd00::1]:7789 (required with --node-id)\n"
+"  -b, --bootstrap              format the blank disk, start a new cluster\n"
+"      --heartbeat-ms N         leader heartbeat interval, 50..60000\n"
+"                               (default 100)\n"
+"      --election-timeout-ms N  election timeout, 150..600000, at least 3\n"
+"                               heartbeats (default 1000)\n"
+"  -h, --help                   show this help\n",
 	},
 	{
 		.name = "destroy",
@@ -55,9 +69,46 @@ static const struct verb verbs[] = {
 "Show the device NAME, or every device of the current network namespace,\n"
 "as a table (NAME, ROLE, DISK, SIZE, OPEN), or as JSON with --json (the\n"
 "schema is in raftctl(8)). Prints nothing when there is no device.\n"
+"For a replicated device it adds the node id, role, term, leader, commit\n"
+"and applied index, and a table of its peers (ID, ADDRESS, ROLE, STATE,\n"
+"MATCH, and on the leader LAG = commit index - match index).\n"
 "\n"
 "Options:\n"
 "  -j, --json        print JSON\n"
+"  -h, --help        show this help\n",
+	},
+	{
+		.name = "peer",
+		.run = cmd_peer,
+		.args = "add|remove|list NAME ...",
+		.summary = "change or list the members of a replicated device's cluster",
+		.help =
+"  peer add NAME ID ADDR:PORT\n"
+"  peer remove NAME ID\n"
+"  peer list NAME [--json]\n"
+"\n"
+"add: on the leader, add node ID listening on ADDR:PORT (10.0.0.2:7789 or\n"
+"[fd00::2]:7789). It joins as a learner, catches up, and is promoted to\n"
+"voter automatically. Create the device on that node first (without\n"
+"--bootstrap). remove: on the leader, remove node ID from the cluster.\n"
+"One membership change at a time. list: the peers as 'status' shows\n"
+"them, or as JSON (schema in raftctl(8)).\n"
+"\n"
+"Options:\n"
+"  -j, --json        print JSON (list only)\n"
+"  -h, --help        show this help\n",
+	},
+	{
+		.name = "transfer-leader",
+		.run = cmd_transfer_leader,
+		.args = "NAME ID",
+		.summary = "on the leader, hand leadership to voter ID",
+		.help =
+"On the leader of the device NAME, hand leadership over to the voter ID\n"
+"(it is brought up to date, then starts an election at once). Check the\n"
+"result with 'raftctl status'.\n"
+"\n"
+"Options:\n"
 "  -h, --help        show this help\n",
 	},
 };
@@ -108,8 +159,8 @@ static void main_help(FILE *f)
 		"Control raftblk replicated block devices.\n\nVerbs:\n",
 		prog, prog, prog);
 	for (i = 0; i < NVERBS; i++)
-		fprintf(f, "  %-8s %-20s %s\n", verbs[i].name, verbs[i].args,
-			verbs[i].summary);
+		fprintf(f, "  %s %s\n      %s\n", verbs[i].name,
+			verbs[i].args, verbs[i].summary);
 	fprintf(f,
 		"\nExit status: 0 ok, 1 error (the kernel refused, or a system\n"
 		"error), 2 usage error. See raftctl(8).\n");

@@ -8,7 +8,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <netinet/in.h>
 #include <netlink/msg.h>
+#include <linux/raftblk.h>
 
 #define RAFTCTL_VERSION "0.1"
 
@@ -70,13 +72,99 @@ struct table;
 struct table *table_new(int ncols, const char *const *headers);
 void table_add_row(struct table *t, const char *const *cells);
 void table_print(struct table *t, FILE *f);
+/* The same with INDENT before every line. */
+void table_print_indented(struct table *t, FILE *f, const char *indent);
 void table_free(struct table *t);
 void json_string(FILE *f, const char *s);
 void format_size(char *buf, size_t len, uint64_t bytes);
 
-/* device.c: device verbs. */
+/* addr.c: node addresses, "10.0.0.1:7789" or "[fd00::1]:7789". */
+struct rb_addr {
+	int family;		/* AF_INET, AF_INET6, or 0: none */
+	struct in_addr in4;
+	struct in6_addr in6;
+	uint16_t port;		/* host byte order */
+};
+
+#define ADDR_STRLEN	64
+
+/* NULL, or why STR is not an address (for a usage error). */
+const char *addr_parse(const char *str, struct rb_addr *a);
+void addr_format(const struct rb_addr *a, char *buf, size_t len);
+/* A RAFTBLK_ADDR_ATTR_* nest of type TYPE; -1 when the message is full. */
+int addr_put(struct nl_msg *msg, int type, const struct rb_addr *a);
+int addr_get(struct nlattr *nest, struct rb_addr *a);
+
+/* device.c: device verbs, and what the kernel reports about devices. */
+
+/* Most peers a device reports (the kernel's RAFT_MAX_NODES). */
+#define MAX_PEERS	16
+
+struct peer_info {
+	uint32_t id;
+	struct rb_addr addr;
+	uint32_t role;		/* enum raftblk_peer_role */
+	uint32_t state;		/* enum raftblk_peer_state */
+	uint64_t match_index;
+};
+
+struct dev_counters {
+	uint64_t proposals, commits, elections;
+	uint64_t bytes_sent, bytes_received, bad_frames, reconnects;
+};
+
+/* One device as the kernel reports it (RAFTBLK_CMD_DEVICE_GET). */
+struct dev_info {
+	char name[RAFTBLK_NAME_MAXLEN + 1];
+	char disk[RAFTBLK_PATH_MAXLEN + 1];
+	uint64_t capacity;
+	uint32_t role;
+	uint32_t open_count;
+	uint32_t block_size;
+	bool replicated;	/* the kernel reported the fields below */
+	uint64_t term;
+	uint32_t leader_id;
+	uint64_t commit_index;
+	uint64_t applied_index;
+	bool has_node;		/* node id, listen, timers, peers, counters */
+	uint32_t node_id;
+	struct rb_addr listen;
+	uint32_t heartbeat_ms;
+	uint32_t election_ms;
+	struct dev_counters counters;
+	size_t n_peers;
+	struct peer_info peers[MAX_PEERS];
+};
+
+struct dev_list {
+	struct dev_info *v;
+	size_t n;
+	int parse_errors;
+};
+
+/*
+ * Every device of this namespace, or only NAME. EXIT_OK, or an exit code
+ * after printing why (CTX names the verb in messages).
+ */
+int dev_list_get(const char *name, const char *ctx, struct dev_list *l);
+const char *role_name(uint32_t role);
+const char *peer_role_name(uint32_t role);
+const char *peer_state_name(uint32_t state);
+/* Peers of a device: a table, or a JSON array at INDENT spaces. */
+void print_peers_table(const struct dev_info *d, const char *indent);
+void print_peers_json(const struct dev_info *d, int indent);
+/* A decimal u32 in [MIN, MAX]; -1 if STR is not one. */
+int parse_u32(const char *str, uint32_t min, uint32_t max, uint32_t *out);
+/* The family, opened; NULL after printing why. */
+struct rb_nl *open_family(void);
+int oom(void);
+
 int cmd_create(const struct verb *v, int argc, char **argv);
 int cmd_destroy(const struct verb *v, int argc, char **argv);
 int cmd_status(const struct verb *v, int argc, char **argv);
+
+/* peer.c: cluster membership verbs. */
+int cmd_peer(const struct verb *v, int argc, char **argv);
+int cmd_transfer_leader(const struct verb *v, int argc, char **argv);
 
 #endif /* RAFTCTL_H */

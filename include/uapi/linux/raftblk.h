@@ -28,6 +28,12 @@ enum raftblk_cmd {
 	RAFTBLK_CMD_DEVICE_DESTROY,
 	/* do: NAME -> one device; dump: every device of the caller's netns. */
 	RAFTBLK_CMD_DEVICE_GET,
+	/* NAME, PEER (ID, ADDR) -> adds the peer as a learner. Admin. */
+	RAFTBLK_CMD_PEER_ADD,
+	/* NAME, PEER (ID) -> removes the peer from the cluster. Admin. */
+	RAFTBLK_CMD_PEER_REMOVE,
+	/* NAME, NODE_ID -> hands leadership to that voter. Admin. */
+	RAFTBLK_CMD_LEADER_TRANSFER,
 
 	__RAFTBLK_CMD_MAX,
 };
@@ -66,7 +72,7 @@ enum raftblk_attr {
 	RAFTBLK_ATTR_ROLE,		/* u32: enum raftblk_role */
 	RAFTBLK_ATTR_OPEN_COUNT,	/* u32: current openers of the disk */
 	RAFTBLK_ATTR_LOGICAL_BLOCK_SIZE, /* u32: bytes */
-	/* Replication; not accepted by any command yet. */
+	/* Replication (DEVICE_CREATE; DEVICE_GET of a replicated device): */
 	RAFTBLK_ATTR_NODE_ID,		/* u32: this node's id, non-zero */
 	RAFTBLK_ATTR_LISTEN,		/* nest: RAFTBLK_ADDR_ATTR_* */
 	RAFTBLK_ATTR_BOOTSTRAP,		/* flag: start a new cluster */
@@ -76,9 +82,9 @@ enum raftblk_attr {
 	RAFTBLK_ATTR_LEADER_ID,		/* u32: 0 when unknown */
 	RAFTBLK_ATTR_COMMIT_INDEX,	/* u64 */
 	RAFTBLK_ATTR_APPLIED_INDEX,	/* u64 */
-	/* Replication; not accepted by any command yet. */
-	RAFTBLK_ATTR_HEARTBEAT_MS,	/* u32 */
-	RAFTBLK_ATTR_ELECTION_TIMEOUT_MS, /* u32 */
+	/* Replication timers (DEVICE_CREATE, DEVICE_GET): */
+	RAFTBLK_ATTR_HEARTBEAT_MS,	/* u32: 50..60000 */
+	RAFTBLK_ATTR_ELECTION_TIMEOUT_MS, /* u32: 150..600000, >= 3 heartbeats */
 	RAFTBLK_ATTR_COUNTERS,		/* nest: RAFTBLK_COUNTER_ATTR_* */
 
 	__RAFTBLK_ATTR_MAX,

@@ -536,7 +536,7 @@ TEST_F(nl, attributes_an_operation_does_not_take_are_rejected)
 	struct rb_ack ack;
 	int off;
 
-	/* Above the operation's highest attribute. */
+	/* A reply attribute create does not take. */
 	msg_init(&m, &self->s, RAFTBLK_CMD_DEVICE_CREATE, 0);
 	msg_put_str(&m, RAFTBLK_ATTR_NAME, "raftblk50");
 	msg_put_str(&m, RAFTBLK_ATTR_DISK_PATH, disk1());
@@ -544,11 +544,11 @@ TEST_F(nl, attributes_an_operation_does_not_take_are_rejected)
 	EXPECT_EQ(-EINVAL, rb_transact(&self->s, &m, &ack, NULL, NULL));
 	EXPECT_EQ(off, ack.offs);
 
-	/* A reserved attribute. */
+	/* A reply-only attribute, above create's highest one. */
 	msg_init(&m, &self->s, RAFTBLK_CMD_DEVICE_CREATE, 0);
 	msg_put_str(&m, RAFTBLK_ATTR_NAME, "raftblk50");
 	msg_put_str(&m, RAFTBLK_ATTR_DISK_PATH, disk1());
-	off = msg_put(&m, RAFTBLK_ATTR_NODE_ID, &id, sizeof(id));
+	off = msg_put(&m, RAFTBLK_ATTR_COUNTERS, &id, sizeof(id));
 	EXPECT_EQ(-EINVAL, rb_transact(&self->s, &m, &ack, NULL, NULL));
 	EXPECT_EQ(off, ack.offs);
 
