@@ -63,14 +63,18 @@ $(BUILD)/fuzz_cluster: fuzz/fuzz_cluster.c $(SIM_DEPS) | $(BUILD)
 	$(FUZZ_CC) $(filter-out -O2 -g,$(CFLAGS)) $(FUZZ_FLAGS) -o $@ \
 		fuzz/fuzz_cluster.c $(SIM_LIB_SRCS) $(CORE_SRCS) uenv.c
 
+# UBSan reports fail the run, LeakSanitizer runs at exit.
+SAN_ENV := UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	   ASAN_OPTIONS=detect_leaks=1
+
 sim: $(BUILD)/raftsim
-	$(BUILD)/raftsim --tap --schedules $(SIM_SCHEDULES) --seed $(SIM_SEED)
+	$(SAN_ENV) $(BUILD)/raftsim --tap --schedules $(SIM_SCHEDULES) --seed $(SIM_SEED)
 
 sim-long: $(BUILD)/raftsim
-	$(BUILD)/raftsim --tap --seconds $(SECONDS)
+	$(SAN_ENV) $(BUILD)/raftsim --tap --seconds $(SECONDS)
 
 scripts: $(BUILD)/raftscript
-	$(BUILD)/raftscript --tap $(SCRIPTS)
+	$(SAN_ENV) $(BUILD)/raftscript --tap $(SCRIPTS)
 
 scripts-rewrite: $(BUILD)/raftscript
 	$(BUILD)/raftscript --rewrite $(SCRIPTS)
