@@ -9,7 +9,9 @@
  * and compaction, apply to the data area. Results are TAP lines in the
  * kernel log, prefixed "rbst: ".
  *
- * Parameter: disk (default /dev/vda) - everything on it is lost.
+ * Parameters: disk (default /dev/vda) - everything on it is lost;
+ * mode: "unit" (default) these tests, "write" / "verify" the power-cut
+ * test of store_crash.c (with min_index, min_term for verify).
  */
 #define pr_fmt(fmt) "rbst: " fmt
 
@@ -24,10 +26,20 @@
 #include "payload.h"
 #include "ondisk.h"
 #include "log_store.h"
+#include "store_test.h"
 
 static char *disk = "/dev/vda";
 module_param(disk, charp, 0444);
 MODULE_PARM_DESC(disk, "scratch block device (overwritten)");
+static char *mode = "unit";
+module_param(mode, charp, 0444);
+MODULE_PARM_DESC(mode, "unit, write (power-cut test) or verify (after it)");
+static unsigned long long min_index;
+module_param(min_index, ullong, 0444);
+MODULE_PARM_DESC(min_index, "verify: last index acknowledged before the cut");
+static unsigned long long min_term;
+module_param(min_term, ullong, 0444);
+MODULE_PARM_DESC(min_term, "verify: its term");
 
 #define MODE (FMODE_READ | FMODE_WRITE | FMODE_EXCL)
 
@@ -35,7 +47,7 @@ static int n_tests, n_failed;
 static struct block_device *bdev;
 static void *blk;	/* 8 KiB of scratch for raw I/O */
 
-static __printf(2, 3) bool tap(bool ok, const char *fmt, ...)
+bool rbst_tap(bool ok, const char *fmt, ...)
 {
 	struct va_format vaf;
 	va_list args;
@@ -267,7 +279,7 @@ static void test_payloads(void)
 	bool same = true;
 	u32 i;
 
-	tap(!raftblk_payload_alloc(0) && !raftblk_payload_alloc(511) &&
+	rbst_tap(!raftblk_payload_alloc(0) && !raftblk_payload_alloc(511) &&
 	    !raftblk_payload_alloc(RAFTBLK_PL_MAX_DATA + 512) &&
 	    !raftblk_payload_alloc_nodata(0, 4096, RAFTBLK_PL_FUA) &&
 	    !raftblk_payload_alloc_nodata(0, 4096, RAFTBLK_PL_NODATA),
@@ -276,20 +288,20 @@ static void test_payloads(void)
 	b = kzalloc(len, GFP_KERNEL);
 	p = raftblk_payload_alloc(len);
 	if (!a || !b || !p) {
-		tap(false, "payload: allocation");
+		rbst_tap(false, "payload: allocation");
 		goto out;
 	}
 	for (i = 0; i < len; i++)
 		a[i] = pattern(7, i);
-	tap(p->nr_pages == 4 && raftblk_payload_data_len(p) == len &&
+	rbst_tap(p->nr_pages == 4 && raftblk_payload_data_len(p) == len &&
 	    raft_payload_len(p) == len, "payload: %u bytes in 4 pages", len);
 	/* in and out in pieces that straddle page boundaries */
 	raftblk_payload_copy_in(p, 0, a, 4000);
 	raftblk_payload_copy_in(p, 4000, a + 4000, len - 4000);
 	raftblk_payload_copy_out(p, 5000, b + 5000, len - 5000);
 	raftblk_payload_copy_out(p, 0, b, 5000);
-	tap(!memcmp(a, b, len), "payload: copy in/out across pages");
-	tap(raftblk_payload_copy_in(p, len - 10, a, 11) == -EINVAL &&
+	rbst_tap(!memcmp(a, b, len), "payload: copy in/out across pages");
+	rbst_tap(raftblk_payload_copy_in(p, len - 10, a, 11) == -EINVAL &&
 	    raftblk_payload_copy_out(p, len + 1, b, 0) == -EINVAL,
 	    "payload: copies outside the data refused");
 	memset(b, 0, len);
@@ -299,14 +311,14 @@ static void test_payloads(void)
 			!memcmp(b, a + 4090, 9000);
 	else
 		same = false;
-	tap(same && raftblk_payload_iter(p, ITER_SOURCE, 100, len, &it) ==
+	rbst_tap(same && raftblk_payload_iter(p, ITER_SOURCE, 100, len, &it) ==
 	    -EINVAL, "payload: iov_iter over a sub-range");
 	q = raftblk_payload_alloc_nodata(8, 1 << 20, RAFTBLK_PL_DISCARD);
-	tap(q && raft_payload_len(q) == 0 && !raftblk_payload_has_data(q) &&
+	rbst_tap(q && raft_payload_len(q) == 0 && !raftblk_payload_has_data(q) &&
 	    q->len == 1 << 20, "payload: discard carries no data");
 	raft_payload_get(p);
 	raft_payload_put(p);
-	tap(refcount_read(&p->ref) == 1, "payload: get/put balance");
+	rbst_tap(refcount_read(&p->ref) == 1, "payload: get/put balance");
 	raftblk_payload_put(q);
 out:
 	raftblk_payload_put(p);
@@ -334,15 +346,15 @@ static void run(void)
 	memset(blk, 0, RAFTBLK_SB_AREA);
 	raw_io(0, blk, RAFTBLK_SB_AREA, REQ_OP_WRITE);
 	ret = rb_store_open(bdev, 1, &s, &err);
-	tap(ret == -ENODATA, "open of an unformatted disk: -ENODATA (%d, %s)",
+	rbst_tap(ret == -ENODATA, "open of an unformatted disk: -ENODATA (%d, %s)",
 	    ret, err.msg ? err.msg : "-");
 
 	raft_bootstrap_conf(&conf, 1, addr);
 	ret = rb_store_format(bdev, uuid, 1, &conf, &s, &err);
-	if (!tap(!ret, "format (%d)", ret))
+	if (!rbst_tap(!ret, "format (%d)", ret))
 		return;
 	rb_store_restore(s, &r);
-	tap(r.hs.term == 0 && r.snap.index == 0 && r.n_entries == 0 &&
+	rbst_tap(r.hs.term == 0 && r.snap.index == 0 && r.n_entries == 0 &&
 	    r.snap.conf.n == 1 && r.snap.conf.nodes[0].id == 1 &&
 	    r.snap.conf.nodes[0].role == RAFT_VOTER,
 	    "formatted store restores the bootstrap state");
@@ -351,11 +363,11 @@ static void run(void)
 	rb_store_close(s);
 	s = NULL;
 	ret = rb_store_open(bdev, 2, &s, &err);
-	tap(ret == -EINVAL && !s, "open as another node id refused (%d, %s)",
+	rbst_tap(ret == -EINVAL && !s, "open as another node id refused (%d, %s)",
 	    ret, err.msg ? err.msg : "-");
 	m_last = 0;
 	m_snap = 0;
-	if (!tap(reopen_check(&s, "fresh", NULL), "reopen of a fresh format"))
+	if (!rbst_tap(reopen_check(&s, "fresh", NULL), "reopen of a fresh format"))
 		return;
 
 	/* Entries of every kind, data up to 1 MiB. */
@@ -371,19 +383,19 @@ static void run(void)
 				RAFT_ENTRY_NORMAL);
 	if (!ret)
 		ret = do_append(s, 11, 2, 1, 0, RAFT_ENTRY_BARRIER);
-	tap(!ret, "append 12 entries of every type (%d)", ret);
+	rbst_tap(!ret, "append 12 entries of every type (%d)", ret);
 	hs = (struct raft_hard_state){ .term = 1, .vote = 1, .commit = 8 };
 	ret = rb_store_save_hard_state(s, &hs);
-	tap(!ret, "save hard state (%d)", ret);
-	tap(reopen_check(&s, "append", &r) && r.hs.term == 1 &&
+	rbst_tap(!ret, "save hard state (%d)", ret);
+	rbst_tap(reopen_check(&s, "append", &r) && r.hs.term == 1 &&
 	    r.hs.vote == 1 && r.hs.commit == 8,
 	    "reopen recovers every entry, payload and the hard state");
 	rb_store_restore_free(&r);
 
 	/* A conflicting suffix replaced by a new leader's entries. */
 	ret = do_append(s, 9, 2, 2, 8192, RAFT_ENTRY_NORMAL);
-	tap(!ret && m_last == 10, "truncate after 8 and append 2 (%d)", ret);
-	tap(reopen_check(&s, "truncate", NULL),
+	rbst_tap(!ret && m_last == 10, "truncate after 8 and append 2 (%d)", ret);
+	rbst_tap(reopen_check(&s, "truncate", NULL),
 	    "reopen: the replaced suffix is gone (old 11, 12 not read back)");
 
 	/* Torn tail: the data of the last record damaged on the disk. */
@@ -400,12 +412,12 @@ static void run(void)
 		ret = raw_io(off + RAFTBLK_REC_HDR_SIZE + 8192, blk, 4096,
 			     REQ_OP_WRITE);
 	}
-	tap(!ret, "corrupt one bit of the last record's data (%d)", ret);
+	rbst_tap(!ret, "corrupt one bit of the last record's data (%d)", ret);
 	m_last = 10;
-	tap(reopen_check(&s, "torn", NULL),
+	rbst_tap(reopen_check(&s, "torn", NULL),
 	    "reopen: torn last record dropped, log ends at 10");
 	ret = do_append(s, 11, 2, 2, 4096, RAFT_ENTRY_NORMAL);
-	tap(!ret && reopen_check(&s, "after-torn", NULL),
+	rbst_tap(!ret && reopen_check(&s, "after-torn", NULL),
 	    "append after the torn tail and reopen");
 
 	/* Torn header of the last record. */
@@ -419,7 +431,7 @@ static void run(void)
 		ret = raw_io(off, blk, 4096, REQ_OP_WRITE);
 	}
 	m_last = 11;
-	tap(!ret && reopen_check(&s, "torn-hdr", NULL),
+	rbst_tap(!ret && reopen_check(&s, "torn-hdr", NULL),
 	    "reopen: record with a torn header dropped");
 
 	/* Torn superblock update: the current slot damaged. */
@@ -441,14 +453,14 @@ static void run(void)
 	memset(&r, 0, sizeof(r));
 	ok = !ret && reopen_check(&s, "torn-sb", &r) && r.hs.term == 3 &&
 		r.hs.vote == 2;
-	tap(ok, "torn superblock: the previous one is in force (term %llu vote %llu)",
+	rbst_tap(ok, "torn superblock: the previous one is in force (term %llu vote %llu)",
 	    (unsigned long long)r.hs.term, (unsigned long long)r.hs.vote);
 	rb_store_restore_free(&r);
 
 	/* A committed entry is never replaced. */
 	ret = do_append(s, 5, 1, 9, 0, RAFT_ENTRY_NOOP);
-	tap(ret == -EINVAL, "truncating a committed entry refused (%d)", ret);
-	tap(reopen_check(&s, "no-truncate", NULL),
+	rbst_tap(ret == -EINVAL, "truncating a committed entry refused (%d)", ret);
+	rbst_tap(reopen_check(&s, "no-truncate", NULL),
 	    "the log is unchanged after the refusal");
 
 	/* Apply to the data area and read it back raw. */
@@ -467,7 +479,7 @@ static void run(void)
 		for (i = 0; !ret && i < 8192; i++)
 			if (((u8 *)blk)[i] != pattern(50, i))
 				same = false;
-		tap(!ret && same, "apply writes the payload at data area + sector");
+		rbst_tap(!ret && same, "apply writes the payload at data area + sector");
 		e.payload = raftblk_payload_alloc_nodata(64, 4096,
 							 RAFTBLK_PL_DISCARD);
 		ret = e.payload ? rb_store_apply(s, &e) : -ENOMEM;
@@ -477,12 +489,12 @@ static void run(void)
 				     REQ_OP_READ);
 		same = !ret && !memchr_inv(blk, 0, 4096) &&
 			((u8 *)blk)[4096] == pattern(50, 4096);
-		tap(same, "apply of a discard zeroes exactly its range");
+		rbst_tap(same, "apply of a discard zeroes exactly its range");
 		e.payload = raftblk_payload_alloc_nodata(
 			rb_store_data_sectors(s) - 7, 4096, RAFTBLK_PL_WRITE_ZEROES);
 		ret = e.payload ? rb_store_apply(s, &e) : -ENOMEM;
 		raftblk_payload_put(e.payload);
-		tap(ret == -EINVAL, "apply beyond the data area refused (%d)", ret);
+		rbst_tap(ret == -EINVAL, "apply beyond the data area refused (%d)", ret);
 	}
 
 	/* A batch applied with its writes in flight together, in order. */
@@ -527,14 +539,14 @@ static void run(void)
 		for (i = 0; !ret && i < 4096; i++)
 			if (((u8 *)blk)[i] != pattern(65, i))
 				same = false;
-		tap(!ret && same && done == 6,
+		rbst_tap(!ret && same && done == 6,
 		    "apply_many: overlapping writes and a discard land in order (%d, %u done)",
 		    ret, done);
 		e[2].type = RAFT_ENTRY_NORMAL;
 		e[2].payload = raftblk_payload_alloc_nodata(
 			rb_store_data_sectors(s), 4096, RAFTBLK_PL_WRITE_ZEROES);
 		ret = rb_store_apply_many(s, e, 6, &done);
-		tap(ret == -EINVAL && done <= 2,
+		rbst_tap(ret == -EINVAL && done <= 2,
 		    "apply_many: stops at an entry beyond the data area (%d, %u done)",
 		    ret, done);
 		for (i = 0; i < 6; i++)
@@ -550,10 +562,10 @@ static void run(void)
 			n++;
 	} while (!ret && n < 1000);
 	rb_store_usage(s, &used, &size);
-	tap(ret == -ENOSPC && n > 4 && used <= size,
+	rbst_tap(ret == -ENOSPC && n > 4 && used <= size,
 	    "full ring refuses the append: -ENOSPC after %u x 1 MiB (%llu of %llu bytes used)",
 	    n, (unsigned long long)used, (unsigned long long)size);
-	tap(reopen_check(&s, "full", NULL), "reopen of a full ring recovers every entry");
+	rbst_tap(reopen_check(&s, "full", NULL), "reopen of a full ring recovers every entry");
 
 	/* Compact and go round the ring a few times (wrap markers). */
 	for (i = 0; i < 3 * n; i++) {
@@ -571,8 +583,8 @@ static void run(void)
 		if (ret)
 			break;
 	}
-	tap(!ret, "%u appends with compaction around the ring (%d)", i, ret);
-	tap(reopen_check(&s, "wrapped", &r) && r.snap.index == m_snap &&
+	rbst_tap(!ret, "%u appends with compaction around the ring (%d)", i, ret);
+	rbst_tap(reopen_check(&s, "wrapped", &r) && r.snap.index == m_snap &&
 	    r.snap.term == model[m_snap].term && r.snap.conf.n == 2 &&
 	    r.snap.conf.nodes[1].id == 106 &&
 	    r.snap.conf.nodes[1].role == RAFT_LEARNER,
@@ -582,9 +594,9 @@ static void run(void)
 
 	/* Appending below the compaction point is refused. */
 	ret = do_append(s, m_snap, 1, 5, 0, RAFT_ENTRY_NOOP);
-	tap(ret == -EINVAL, "append at a compacted index refused (%d)", ret);
+	rbst_tap(ret == -EINVAL, "append at a compacted index refused (%d)", ret);
 	ret = do_append(s, m_last + 2, 1, 5, 0, RAFT_ENTRY_NOOP);
-	tap(ret == -EINVAL, "append with a gap refused (%d)", ret);
+	rbst_tap(ret == -EINVAL, "append with a gap refused (%d)", ret);
 
 	/* Commit-only hard state changes cost no superblock write. */
 	{
@@ -598,13 +610,13 @@ static void run(void)
 			ret = rb_store_save_hard_state(s, &hs);
 		if (!ret)
 			ret = current_sb(&sb, &slot);
-		tap(!ret && sb.seq == before.seq,
+		rbst_tap(!ret && sb.seq == before.seq,
 		    "commit-only hard state change: no superblock write (%d)", ret);
 		hs.term = 5;
 		ret = rb_store_save_hard_state(s, &hs);
 		if (!ret)
 			ret = current_sb(&sb, &slot);
-		tap(!ret && sb.seq == before.seq + 1 && sb.hs.term == 5 &&
+		rbst_tap(!ret && sb.seq == before.seq + 1 && sb.hs.term == 5 &&
 		    sb.hs.commit == m_last,
 		    "term change writes the superblock, with the latest commit");
 	}
@@ -620,13 +632,13 @@ static void run(void)
 		m_snap = meta.index;
 		m_last = meta.index;
 		model[m_last].term = 5;
-		tap(!ret, "install a snapshot at %llu (%d)",
+		rbst_tap(!ret, "install a snapshot at %llu (%d)",
 		    (unsigned long long)meta.index, ret);
 		ret = do_append(s, m_last + 1, 2, 5, 4096, RAFT_ENTRY_NORMAL);
 		ok = !ret && reopen_check(&s, "snapshot", &r) &&
 			r.snap.index == meta.index && r.snap.term == 5 &&
 			r.snap.conf.n == 1;
-		tap(ok, "reopen after the snapshot: log restarts after it");
+		rbst_tap(ok, "reopen after the snapshot: log restarts after it");
 		rb_store_restore_free(&r);
 	}
 
@@ -638,17 +650,31 @@ static void run(void)
 	memset((u8 *)blk + RAFTBLK_SB_SIZE + 100, 0xff, 8);
 	raw_io(0, blk, RAFTBLK_SB_AREA, REQ_OP_WRITE);
 	ret = rb_store_open(bdev, 1, &s, &err);
-	tap(ret == -EUCLEAN && !s, "both superblocks corrupt: refused (%d, %s)",
+	rbst_tap(ret == -EUCLEAN && !s, "both superblocks corrupt: refused (%d, %s)",
 	    ret, err.msg ? err.msg : "-");
 	rb_store_close(s);
 }
 
 static int __init store_test_init(void)
 {
+	int ret;
+
 	bdev = blkdev_get_by_path(disk, MODE, &n_tests);
 	if (IS_ERR(bdev)) {
 		pr_err("cannot open %s: %ld\n", disk, PTR_ERR(bdev));
 		return PTR_ERR(bdev);
+	}
+	if (!strcmp(mode, "write")) {
+		ret = rbst_crash_write_start(bdev);
+		if (ret)
+			blkdev_put(bdev, MODE);
+		return ret;
+	}
+	if (!strcmp(mode, "verify")) {
+		rbst_crash_verify(bdev, min_index, min_term);
+		blkdev_put(bdev, MODE);
+		pr_info("done: %d tests, %d failed\n", n_tests, n_failed);
+		return 0;
 	}
 	blk = (void *)__get_free_pages(GFP_KERNEL, 1);
 	if (blk) {
@@ -656,7 +682,7 @@ static int __init store_test_init(void)
 		run();
 		free_pages((unsigned long)blk, 1);
 	} else {
-		tap(false, "scratch memory");
+		rbst_tap(false, "scratch memory");
 	}
 	blkdev_put(bdev, MODE);
 	pr_info("done: %d tests, %d failed\n", n_tests, n_failed);
@@ -665,6 +691,10 @@ static int __init store_test_init(void)
 
 static void __exit store_test_exit(void)
 {
+	if (!strcmp(mode, "write")) {
+		rbst_crash_write_stop();
+		blkdev_put(bdev, MODE);
+	}
 }
 
 module_init(store_test_init);
