@@ -275,6 +275,11 @@ int raft_create(const struct raft_options *opts,
 	r->applied = r->log.snap_index;
 	r->apply_next = r->log.snap_index + 1;
 	r->role = RAFT_FOLLOWER;
+	/* With lease reads, a voter that acknowledged a leader just before
+	 * a crash must not help elect another one before that leader's
+	 * lease ran out: refuse votes for an election timeout after start.
+	 */
+	r->boot_lease = opts->lease_read && r->term > 0;
 	raft_reset_timeout(r);
 	raft_rebuild_progress(r);
 	*out = r;
@@ -582,8 +587,10 @@ static int step_term(struct raft *r, struct raft_msg *m)
 	if (m->term > r->term) {
 		if (m->type == RAFT_MSG_VOTE || m->type == RAFT_MSG_PREVOTE) {
 			bool force = m->flags & RAFT_MSGF_TRANSFER;
+			bool boot = r->boot_lease &&
+				r->ticks < r->opts.election_ticks;
 			bool lease = r->opts.check_quorum &&
-				r->lead != RAFT_NONE &&
+				(r->lead != RAFT_NONE || boot) &&
 				r->election_elapsed < r->opts.election_ticks;
 
 			if (!force && lease)

@@ -181,6 +181,9 @@ struct raft {
 
 	raft_id transferee;
 	bool lease_off;			/* leader: sent TIMEOUT_NOW this term */
+	bool boot_lease;		/* restarted: honour a leader lease we
+					 * may have granted before the crash
+					 */
 	raft_index term_start;		/* leader: index of its NOOP */
 	u64 uncommitted;		/* leader: bytes appended, uncommitted */
 

@@ -211,7 +211,58 @@ static void test_no_lease_after_timeout_now(void)
 	fx_fini(&f);
 }
 
+/* A voter that restarts right after acknowledging the leader keeps
+ * honouring its lease: no other leader while lease reads may be served.
+ */
+static void test_lease_survives_voter_restart(void)
+{
+	struct fx f;
+	u32 i;
+
+	fx_init(&f, 3, 3, lease);
+	fx_elect(&f, 1);
+	fx_tick(&f, 1, 1);
+	fx_stabilize(&f);
+	fx_restart(&f, 2);
+	/* 1 is cut off from 3; 3 tries to take over with 2's vote */
+	fx_isolate(&f, 1, true);
+	for (i = 0; i < 3; i++) {
+		raft_campaign(fx_raft(&f, 3));
+		fx_stabilize(&f);
+		fx_tick(&f, 1, 1);
+		fx_tick(&f, 2, 1);
+		fx_stabilize(&f);
+		CHECK(unit_status(&f, 3).role != RAFT_LEADER);
+		CHECK_EQ(raft_read_index(fx_raft(&f, 1), 100 + i), RAFT_OK);
+		fx_stabilize(&f);
+	}
+	/* once the lease is over the others may elect; meanwhile the old
+	 * leader never answers a read on its own
+	 */
+	for (i = 0; i < 40; i++) {
+		bool other = false;
+		u32 k;
+
+		fx_tick_all(&f, 1);
+		fx_stabilize(&f);
+		for (k = 2; k <= 3; k++)
+			other |= unit_status(&f, k).role == RAFT_LEADER;
+		if (other && unit_status(&f, 1).role == RAFT_LEADER) {
+			u32 n = fx_node(&f, 1)->n_reads;
+
+			CHECK_EQ(raft_read_index(fx_raft(&f, 1), 7), RAFT_OK);
+			fx_ready(&f, 1);
+			CHECK_EQ(fx_node(&f, 1)->n_reads, n);
+		}
+	}
+	CHECK(unit_status(&f, 2).role == RAFT_LEADER ||
+	      unit_status(&f, 3).role == RAFT_LEADER);
+	fx_fini(&f);
+}
+
 const struct unit_test transfer_read_tests[] = {
+	{ "read: lease survives a voter restart",
+	  test_lease_survives_voter_restart },
 	{ "read: no lease reads after TIMEOUT_NOW",
 	  test_no_lease_after_timeout_now },
 	{ "transfer: to an up-to-date follower", test_transfer },
