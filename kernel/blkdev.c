@@ -66,7 +66,11 @@ static void raftblk_blkdev_set_limits(struct raftblk_dev *dev,
 	blk_queue_physical_block_size(q, bdev_physical_block_size(b));
 	blk_queue_io_min(q, bdev_io_min(b));
 	blk_queue_io_opt(q, bdev_io_opt(b));
-	blk_queue_max_hw_sectors(q, queue_max_hw_sectors(bq));
+	if (dev->io_ops->max_sectors)
+		blk_queue_max_hw_sectors(q, min(queue_max_hw_sectors(bq),
+						dev->io_ops->max_sectors));
+	else
+		blk_queue_max_hw_sectors(q, queue_max_hw_sectors(bq));
 	blk_queue_update_dma_alignment(q, queue_dma_alignment(bq));
 
 	/* Discard and write-zeroes only when the backing disk has them. */

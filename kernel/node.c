@@ -1102,6 +1102,8 @@ static void raftblk_node_net_exit(struct raftblk_dev *dev)
 
 const struct raftblk_io_ops raftblk_replicated_ops = {
 	.role = RAFTBLK_ROLE_FOLLOWER,
+	/* A write is one log record: at most RAFTBLK_PL_MAX_DATA bytes. */
+	.max_sectors = RAFTBLK_PL_MAX_DATA >> SECTOR_SHIFT,
 	.submit = raftblk_node_submit,
 	.may_open_write = raftblk_node_may_open_write,
 	.net_exit = raftblk_node_net_exit,

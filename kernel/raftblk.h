@@ -41,6 +41,11 @@ struct raftblk_io_ops {
 	/* Reported as RAFTBLK_ATTR_ROLE while these ops are in use. */
 	enum raftblk_role role;
 	/*
+	 * Largest request in sectors the ops can take (a replicated write
+	 * becomes one log record), or 0: whatever the backing disk takes.
+	 */
+	unsigned int max_sectors;
+	/*
 	 * Take a started request. Return BLK_STS_OK once the request is
 	 * owned (it is then completed exactly once, later or already, with
 	 * raftblk_complete_request()), or an error status to have queue_rq
