@@ -50,7 +50,7 @@ help_ok() {
 
 help_ok --help
 help_ok -h
-for v in create destroy status; do
+for v in create destroy status peer transfer-leader; do
 	help_ok $v --help
 	help_ok $v -h
 	if "$rc_bin" --help | grep -q "^  $v "; then
@@ -91,6 +91,84 @@ expect 2 "raftctl: status: unexpected argument 'raftblk1' (see 'raftctl status -
 	status raftblk0 raftblk1
 expect 2 "raftctl: status: unknown option '-x' (see 'raftctl status --help')" \
 	status -jx
+
+# Replication options of create.
+expect 2 "raftctl: create: --node-id needs --listen ADDR:PORT (see 'raftctl create --help')" \
+	create raftblk0 --disk /dev/vdb --node-id 1
+expect 2 "raftctl: create: --listen, --bootstrap and the timers need --node-id (see 'raftctl create --help')" \
+	create raftblk0 --disk /dev/vdb --listen 10.0.0.1:7789
+expect 2 "raftctl: create: --listen, --bootstrap and the timers need --node-id (see 'raftctl create --help')" \
+	create raftblk0 --disk /dev/vdb --bootstrap
+expect 2 "raftctl: create: --listen, --bootstrap and the timers need --node-id (see 'raftctl create --help')" \
+	create raftblk0 --disk /dev/vdb --heartbeat-ms 100
+for bad in 0 -1 x 1x 4294967296; do
+	expect 2 "raftctl: create: --node-id must be a number 1..4294967295, not '$bad' (see 'raftctl create --help')" \
+		create raftblk0 --disk /dev/vdb --node-id "$bad" --listen 10.0.0.1:7789
+done
+bad_listen() { # ADDR CAUSE
+	expect 2 "raftctl: create: bad --listen address '$1': $2 (ADDR:PORT or [ADDR6]:PORT) (see 'raftctl create --help')" \
+		create raftblk0 --disk /dev/vdb --node-id 1 --listen "$1"
+}
+bad_listen 10.0.0.1 "missing ':PORT'"
+bad_listen 10.0.0.1: "missing port after ':'"
+bad_listen 10.0.0.1:0 "port must be 1..65535"
+bad_listen 10.0.0.1:65536 "port must be 1..65535"
+bad_listen 10.0.0.1:77x9 "port is not a number"
+bad_listen 10.0.0.256:7789 "not an IPv4 address"
+bad_listen host:7789 "not an IPv4 address"
+bad_listen :7789 "not an IPv4 address"
+bad_listen 0.0.0.0:7789 "not a unicast IPv4 address"
+bad_listen 224.0.0.1:7789 "not a unicast IPv4 address"
+bad_listen fd00::1:7789 "an IPv6 address needs brackets: [ADDR]:PORT"
+bad_listen "[fd00::1]" "missing ':PORT' after the IPv6 address"
+bad_listen "[fd00::1" "missing ']' after the IPv6 address"
+bad_listen "[fd00::g]:7789" "not an IPv6 address"
+bad_listen "[::]:7789" "not a unicast IPv6 address"
+bad_listen "[ff02::1]:7789" "not a unicast IPv6 address"
+expect 2 "raftctl: create: --heartbeat-ms must be 50..60000, not '10' (see 'raftctl create --help')" \
+	create raftblk0 --disk /dev/vdb --node-id 1 --listen 10.0.0.1:7789 --heartbeat-ms 10
+expect 2 "raftctl: create: --election-timeout-ms must be 150..600000, not '100' (see 'raftctl create --help')" \
+	create raftblk0 --disk /dev/vdb --node-id 1 --listen 10.0.0.1:7789 --election-timeout-ms 100
+expect 2 "raftctl: create: --election-timeout-ms must be at least 3 times --heartbeat-ms (see 'raftctl create --help')" \
+	create raftblk0 --disk /dev/vdb --node-id 1 --listen "[fd00::1]:7789" --heartbeat-ms 500 --election-timeout-ms 1000
+expect 2 "raftctl: create: option '--listen' needs an argument (see 'raftctl create --help')" \
+	create raftblk0 --disk /dev/vdb --node-id 1 --listen
+
+# peer and transfer-leader.
+expect 2 "raftctl: peer: missing subcommand: add, remove or list (see 'raftctl peer --help')" \
+	peer
+expect 2 "raftctl: peer: unknown subcommand 'frob': add, remove or list (see 'raftctl peer --help')" \
+	peer frob raftblk0
+expect 2 "raftctl: peer: missing device name (see 'raftctl peer --help')" \
+	peer add
+expect 2 "raftctl: peer: missing node id (see 'raftctl peer --help')" \
+	peer add raftblk0
+expect 2 "raftctl: peer: missing peer address ADDR:PORT (see 'raftctl peer --help')" \
+	peer add raftblk0 2
+expect 2 "raftctl: peer: unexpected argument 'x' (see 'raftctl peer --help')" \
+	peer add raftblk0 2 10.0.0.2:7789 x
+expect 2 "raftctl: peer: node id must be a number 1..4294967295, not '0' (see 'raftctl peer --help')" \
+	peer add raftblk0 0 10.0.0.2:7789
+expect 2 "raftctl: peer: bad peer address '10.0.0.2': missing ':PORT' (ADDR:PORT or [ADDR6]:PORT) (see 'raftctl peer --help')" \
+	peer add raftblk0 2 10.0.0.2
+expect 2 "raftctl: peer: missing node id (see 'raftctl peer --help')" \
+	peer remove raftblk0
+expect 2 "raftctl: peer: node id must be a number 1..4294967295, not 'two' (see 'raftctl peer --help')" \
+	peer remove raftblk0 two
+expect 2 "raftctl: peer: missing device name (see 'raftctl peer --help')" \
+	peer list
+expect 2 "raftctl: peer: --json is only for 'peer list' (see 'raftctl peer --help')" \
+	peer add raftblk0 2 10.0.0.2:7789 --json
+expect 2 "raftctl: peer: unknown option '--force' (see 'raftctl peer --help')" \
+	peer remove raftblk0 2 --force
+expect 2 "raftctl: transfer-leader: missing device name (see 'raftctl transfer-leader --help')" \
+	transfer-leader
+expect 2 "raftctl: transfer-leader: missing node id (see 'raftctl transfer-leader --help')" \
+	transfer-leader raftblk0
+expect 2 "raftctl: transfer-leader: node id must be a number 1..4294967295, not '2x' (see 'raftctl transfer-leader --help')" \
+	transfer-leader raftblk0 2x
+expect 2 "raftctl: transfer-leader: unexpected argument '3' (see 'raftctl transfer-leader --help')" \
+	transfer-leader raftblk0 2 3
 
 echo "1..$n"
 [ "$failed" = 0 ]
