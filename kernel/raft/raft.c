@@ -279,7 +279,8 @@ int raft_create(const struct raft_options *opts,
 	 * a crash must not help elect another one before that leader's
 	 * lease ran out: refuse votes for an election timeout after start.
 	 */
-	r->boot_lease = opts->lease_read && r->term > 0;
+	r->boot_lease = opts->lease_read && opts->lease_restart_wait &&
+		r->term > 0;
 	raft_reset_timeout(r);
 	raft_rebuild_progress(r);
 	*out = r;

@@ -231,6 +231,14 @@ struct raft_options {
 	bool lease_read;
 	/* Seed for the randomized election timeout. */
 	u64 rand_seed;
+	/* With lease_read: a node started with a non-zero term refuses votes
+	 * during its first election_ticks ticks, because it may have
+	 * acknowledged a leader's heartbeat (lent it a lease) just before a
+	 * crash. Without it a quick restart of a follower can let a new
+	 * leader be elected while the old one still serves lease reads.
+	 * Off by default (elections right after a restart wait a timeout).
+	 */
+	bool lease_restart_wait;
 };
 
 /* Sensible defaults for opts (id and seed left to the caller). */

@@ -8,6 +8,7 @@
 static void lease(struct raft_options *o)
 {
 	o->lease_read = true;
+	o->lease_restart_wait = true;
 }
 
 /* Transfer to an up-to-date follower. */
