@@ -349,7 +349,59 @@ static void test_uncommitted_bytes_limit(void)
 	fx_fini(&f);
 }
 
+/* APPENDs lost with a full window: heartbeat answers free a slot, the
+ * follower's rejection of the gap sends the leader back to probing, and
+ * replication resumes.
+ */
+static void test_lost_appends_recovered(void)
+{
+	char buf[8];
+	struct fx f;
+	u32 i;
+
+	fx_init(&f, 3, 3, small_window);
+	fx_elect(&f, 1);
+	for (i = 0; i < 6; i++) {
+		snprintf(buf, sizeof(buf), "l%u", i);
+		CHECK_EQ(fx_propose(&f, 1, buf), RAFT_OK);
+		fx_ready_all(&f);
+	}
+	CHECK_EQ(fx_drop(&f, 1, 2, RAFT_MSG_APPEND), 2);
+	fx_stabilize(&f);
+	CHECK(!fx_has_applied(&f, 2, "l5"));
+	for (i = 0; i < 4 && !fx_has_applied(&f, 2, "l5"); i++) {
+		fx_tick(&f, 1, 1);
+		fx_stabilize(&f);
+	}
+	CHECK(fx_has_applied(&f, 2, "l5"));
+	fx_fini(&f);
+}
+
+/* The transport reports a peer unreachable: pipeline falls back to
+ * probe.
+ */
+static void test_report_unreachable(void)
+{
+	struct fx f;
+
+	fx_init(&f, 3, 3, NULL);
+	fx_elect(&f, 1);
+	CHECK_EQ(unit_status(&f, 1).progress[1].state,
+		 RAFT_PROGRESS_PIPELINE);
+	raft_report_unreachable(fx_raft(&f, 1), 2);
+	CHECK_EQ(unit_status(&f, 1).progress[1].state, RAFT_PROGRESS_PROBE);
+	CHECK_EQ(fx_propose(&f, 1, "u"), RAFT_OK);
+	fx_stabilize(&f);
+	CHECK(fx_has_applied(&f, 2, "u"));
+	CHECK_EQ(unit_status(&f, 1).progress[1].state,
+		 RAFT_PROGRESS_PIPELINE);
+	fx_fini(&f);
+}
+
 const struct unit_test replication_tests[] = {
+	{ "flow: lost appends with a full window recovered",
+	  test_lost_appends_recovered },
+	{ "flow: unreachable peer probed again", test_report_unreachable },
 	{ "replication: propose, replicate, commit, apply",
 	  test_replicate_and_commit },
 	{ "replication: conflicting entries truncated",
