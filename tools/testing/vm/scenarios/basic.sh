@@ -5,7 +5,9 @@
 # Load the module, create raftblk0 over /dev/vdb, check raw I/O passes
 # through, mkfs.ext4, mount, write files of known checksums, fsck, remount
 # and verify; every kind of bad input with its exact exit code and message;
-# destroy; rmmod with a device present.
+# destroy; rmmod with a device present. Then a replicated device on the
+# same node: a one-node cluster bootstrapped, used, restarted from its disk
+# with its data intact, and every refusal of the replication commands.
 . /lib.sh
 
 MNT=/mnt
@@ -294,4 +296,119 @@ check "insmod again" insmod "$RAFTBLK_KO"
 check "create after reload" raftctl create $DEV --disk /dev/vdb
 check "destroy after reload" raftctl destroy $DEV
 check "rmmod with no device" rmmod raftblk
+
+# ---- replication on one node: a one-node cluster ----
+# Bootstrap a one-node cluster on /dev/vdb, use it, restart it from the
+# disk, and every refusal of the replication commands.
+LISTEN=$(addr_of "$NODE"):7789
+RB_WAIT=${RB_ELECTION_WAIT:-60}
+check "insmod for replication" insmod "$RAFTBLK_KO" || finish
+check "wipe /dev/vdb's first MiB (a blank disk)" \
+	dd if=/dev/zero of=/dev/vdb bs=1M count=1 oflag=direct
+repl_json() { raftctl status $DEV --json >/tmp/repl.json; }
+repl_is_leader() {
+	repl_json && json_has /tmp/repl.json role '"leader"'
+}
+check "create $DEV --node-id 1 --listen $LISTEN --bootstrap" \
+	raftctl create $DEV --disk /dev/vdb --node-id 1 --listen "$LISTEN" \
+	--bootstrap || finish
+check "the one-node cluster elects itself leader" \
+	wait_for "$RB_WAIT" repl_is_leader
+raftctl status $DEV | sed 's/^/# /'
+check "status --json: node_id 1" json_has /tmp/repl.json node_id 1
+check "status --json: listen" json_has /tmp/repl.json listen "\"$LISTEN\""
+check "status --json: leader_id 1" json_has /tmp/repl.json leader_id 1
+check "status --json: no peers" grep -q '"peers": \[\]' /tmp/repl.json
+check "status --json: heartbeat_ms 100" json_has /tmp/repl.json heartbeat_ms 100
+check "status --json: election_timeout_ms 1000" \
+	json_has /tmp/repl.json election_timeout_ms 1000
+check "status shows node, role and term" sh -c \
+	"raftctl status $DEV | grep -q '^$DEV: node 1, leader, term [1-9]'"
+check "the device is smaller than the disk (log area)" test \
+	"$(cat /sys/block/$DEV/size)" -lt "$(cat /sys/block/vdb/size)"
+check "sysfs role is leader" \
+	test "$(cat /sys/block/$DEV/raftblk/role)" = leader
+check "peer list: no peers" sh -c \
+	"raftctl peer list $DEV | grep -qx 'no peers'"
+dd if=/dev/urandom of=/tmp/rpat bs=64k count=16 2>/dev/null
+check "replicated O_DIRECT write of 1 MiB" dd if=/tmp/rpat \
+	of=/dev/$DEV bs=64k seek=10 oflag=direct conv=fsync
+check "read back through $DEV" sh -c \
+	"dd if=/dev/$DEV bs=64k skip=10 count=16 iflag=direct 2>/dev/null |
+		cmp - /tmp/rpat"
+check "mkfs.ext4 on the replicated device" \
+	run_timeout 600 mkfs.ext4 -q -F /dev/$DEV || finish
+check "mount it" mount -t ext4 /dev/$DEV $MNT || finish
+check "write files of known checksums" fs_files
+check "umount" umount $MNT
+check "fsck.ext4 -n is clean" fsck.ext4 -n -f /dev/$DEV
+check "the files read back from the disk after a remount" sh -c \
+	"mount -t ext4 /dev/$DEV $MNT && echo 3 >/proc/sys/vm/drop_caches &&
+	 cd $MNT && sha256sum -c /tmp/sums; rc=\$?; cd /; umount $MNT; exit \$rc"
+repl_index() { # KEY: a number of the device's status --json
+	repl_json && sed -n "s/^ *\"$1\": \([0-9]*\),*\$/\1/p" /tmp/repl.json
+}
+check "commit index advanced with the writes" \
+	test "$(repl_index commit_index)" -gt 10
+check "applied index is the commit index (one node)" \
+	test "$(repl_index applied_index)" = "$(repl_index commit_index)"
+check "destroy the replicated device" raftctl destroy $DEV
+check "$DEV is gone" no_device $DEV
+
+# Restart from the disk: the same node id, no --bootstrap.
+check "create again without --bootstrap (a restart)" \
+	raftctl create $DEV --disk /dev/vdb --node-id 1 --listen "$LISTEN" \
+	--heartbeat-ms 200 --election-timeout-ms 1500 || finish
+check "the restarted node is leader again" wait_for "$RB_WAIT" repl_is_leader
+check "status --json: heartbeat_ms 200" json_has /tmp/repl.json heartbeat_ms 200
+check "status --json: election_timeout_ms 1500" \
+	json_has /tmp/repl.json election_timeout_ms 1500
+check "the files are intact after the restart" sh -c \
+	"mount -t ext4 /dev/$DEV $MNT && cd $MNT &&
+	 sha256sum -c /tmp/sums; rc=\$?; cd /; umount $MNT; exit \$rc"
+
+# Refusals of the replication commands.
+expect_fail 1 "raftctl: peer add $DEV 1: invalid membership change (Invalid argument)" \
+	raftctl peer add $DEV 1 "$LISTEN"
+expect_fail 1 "raftctl: transfer-leader $DEV 9: leader transfer refused (Invalid argument)" \
+	raftctl transfer-leader $DEV 9
+check "destroy before the bootstrap test" raftctl destroy $DEV
+expect_fail 1 "raftctl: create $DEV: the disk already holds a raftblk log: create without --bootstrap to restart this node (File exists)" \
+	raftctl create $DEV --disk /dev/vdb --node-id 1 --listen "$LISTEN" \
+	--bootstrap
+check "nothing left after the refused bootstrap" no_device $DEV
+expect_fail 1 "raftctl: create $DEV: the disk belongs to another node id (Invalid argument)" \
+	raftctl create $DEV --disk /dev/vdb --node-id 2 --listen "$LISTEN"
+check "nothing left after the refused node id" no_device $DEV
+check "/dev/vdb is free after the refusals" sh -c \
+	"exec 3</dev/vdb && dd if=/dev/vdb of=/dev/null bs=4k count=1 2>/dev/null"
+check "a standalone device" raftctl create raftblk1 --disk /dev/vda
+expect_fail 1 "raftctl: peer add raftblk1 2: device is not replicated (Operation not supported)" \
+	raftctl peer add raftblk1 2 10.0.0.2:7789
+expect_fail 1 "raftctl: peer remove raftblk1 2: device is not replicated (Operation not supported)" \
+	raftctl peer remove raftblk1 2
+expect_fail 1 "raftctl: transfer-leader raftblk1 2: device is not replicated (Operation not supported)" \
+	raftctl transfer-leader raftblk1 2
+expect_fail 1 "raftctl: peer list raftblk1: device is not replicated" \
+	raftctl peer list raftblk1
+expect_fail 1 "raftctl: peer add raftblk9 2: device does not exist (No such device)" \
+	raftctl peer add raftblk9 2 10.0.0.2:7789
+check "destroy the standalone device" raftctl destroy raftblk1
+for bad in 10.0.0.1 10.0.0.1:0 10.0.0.1:70000 10.0.0.256:7789 fd00::1:7789 \
+	'[fd00::1]' '[fd00::1]7789' host:7789 0.0.0.0:7789 '[::]:7789'; do
+	check "bad address '$bad' refused with exit 2" sh -c \
+		"raftctl create $DEV --disk /dev/vdb --node-id 1 --listen '$bad' 2>/tmp/bad.err; test \$? = 2 && grep -q 'bad --listen address' /tmp/bad.err"
+done
+expect_fail 2 "raftctl: create: --node-id needs --listen ADDR:PORT (see 'raftctl create --help')" \
+	raftctl create $DEV --disk /dev/vdb --node-id 1
+expect_fail 2 "raftctl: create: --listen, --bootstrap and the timers need --node-id (see 'raftctl create --help')" \
+	raftctl create $DEV --disk /dev/vdb --bootstrap
+check "nothing was created by the bad commands" no_device $DEV
+
+# A replicated device present at rmmod is stopped cleanly.
+check "create the replicated device once more" \
+	raftctl create $DEV --disk /dev/vdb --node-id 1 --listen "$LISTEN"
+check "leader again" wait_for "$RB_WAIT" repl_is_leader
+check "rmmod with the replicated device present" rmmod raftblk
+check "no /dev/$DEV after rmmod" sh -c "! test -e /dev/$DEV"
 finish
