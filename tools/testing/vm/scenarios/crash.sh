@@ -2,18 +2,18 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Crash consistency of one raftblk node (make check suite vm-crash:
-# run --nodes 1 crash): a one-node cluster (bootstrapped, so a write
-# completes once it is durable in the local log and applied) is
+# run --nodes 2 crash): a one-node cluster on node1 (bootstrapped, so a
+# write completes once it is durable in the local log and applied) is
 # power-cut by the host in the middle of heavy O_DIRECT writes, then
-# restarts on the same disk:
+# restarts on the same disk. node2 only asks the host for the power-cut
+# and the restart (a node that asks for its own power-cut is gone).
 #
 #  boot 1: a writer puts numbered 4 KiB blocks (block N holds
 #          "raftblk crash block N", padded) at block N of the device, one
 #          O_DIRECT write at a time, and records N in /shared/crash/last
 #          after each write completed; two more writers keep the log
 #          busy with 256 KiB O_DIRECT writes elsewhere; after
-#          CRASH_WRITE_SECS (default 8) the node asks for its own
-#          power-cut;
+#          CRASH_WRITE_SECS (default 8) node2 has the host cut it;
 #  boot 2: `raftctl create` without --bootstrap recovers (the kernel log
 #          says where the log ends and why, e.g. a torn record), the node
 #          leads again, every block 1..last is intact, block last+1 (the
@@ -31,6 +31,17 @@ mkdir -p "$CR"
 block() { # N -> the 4096 bytes of numbered block N on stdout
 	printf '%-4095s\n' "raftblk crash block $1"
 }
+
+[ "$NODES" -ge 2 ] || { tap_fail "crash needs 2 nodes (--nodes 2)"; finish; }
+if [ "$NODE" = 2 ]; then
+	get crash-cut-now >/dev/null
+	check "host power-cuts node1 during the writes" host_request kill 1
+	check "host boots node1 again" host_request boot 1
+	check "barrier: node1 checked its disk after the restart" \
+		barrier crash-checked 1 2
+	finish
+fi
+[ "$NODE" = 1 ] || finish
 
 if [ "$BOOT" = 1 ]; then
 	check "insmod raftblk.ko" load_raftblk || finish
@@ -66,8 +77,8 @@ if [ "$BOOT" = 1 ]; then
 		test "$(cat "$CR/last")" -gt 0
 	check "writer still running at the cut" test ! -e "$CR/writer-stopped"
 	rb_status_diag
-	diag "power-cut with block $(cat "$CR/last") as the last completed write"
-	host_request kill "$NODE"
+	diag "block $(cat "$CR/last") completed when asking for the power-cut"
+	put crash-cut-now 1
 	sleep 120
 	tap_fail "node$NODE was power-cut by the host"
 	finish
@@ -123,4 +134,5 @@ check "a new write after recovery reads back" sh -c \
 	 dd if=/dev/$RB_DEV bs=4096 skip=$((CRASH_MAX_BLOCKS + 1)) count=1 iflag=direct 2>/dev/null | cmp - /tmp/want"
 check "raftctl destroy" raftctl destroy "$RB_DEV"
 check "rmmod raftblk" rmmod raftblk
+check "barrier: checked" barrier crash-checked 1 2
 finish
