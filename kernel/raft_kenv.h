@@ -8,15 +8,20 @@
 #include <linux/types.h>
 #include <linux/string.h>
 #include <linux/slab.h>
+#include <linux/mm.h>
 #include <linux/bug.h>
 #include <linux/printk.h>
 
 /* The core runs in process context on the device's raft worker, which may
  * be in the block I/O path: never recurse into I/O to reclaim memory.
+ * Some arrays grow with the log (the in-memory log ring, the committed
+ * entries of a ready batch after a restart: 10^5 entries are MBs), so
+ * fall back to vmalloc when contiguous pages are short (6.1's kvmalloc
+ * accepts GFP_NOIO).
  */
-#define raft_malloc(size)	kmalloc((size), GFP_NOIO)
-#define raft_calloc(n, size)	kcalloc((n), (size), GFP_NOIO)
-#define raft_free(p)		kfree(p)
+#define raft_malloc(size)	kvmalloc((size), GFP_NOIO)
+#define raft_calloc(n, size)	kvcalloc((n), (size), GFP_NOIO)
+#define raft_free(p)		kvfree(p)
 
 #define raft_assert(cond)	WARN_ON_ONCE(!(cond))
 
