@@ -12,6 +12,8 @@
 
 /* Most entries carried by one APPEND (bounds the allocation per message). */
 #define RAFT_MSG_MAX_ENTRIES	64
+/* Most entries to persist / to apply handed out in one ready batch. */
+#define RAFT_READY_MAX_ENTRIES	4096
 /* Heartbeat rounds remembered for lease reads (send tick per round). */
 #define RAFT_HB_RING		16
 

@@ -110,7 +110,16 @@ int raft_ready(struct raft *r, struct raft_ready *out)
 	u32 n_ents = 0, n_comm = 0;
 
 	raft_ready_free(r);
+	/* Bounded batches: the rest comes in the next one. */
+	if (last >= r->log.unstable &&
+	    last - r->log.unstable >= RAFT_READY_MAX_ENTRIES)
+		last = r->log.unstable + RAFT_READY_MAX_ENTRIES - 1;
 	alim = apply_limit(r);
+	if (alim > last)
+		alim = last;	/* only entries handed out to persist */
+	if (alim >= r->apply_next &&
+	    alim - r->apply_next >= RAFT_READY_MAX_ENTRIES)
+		alim = r->apply_next + RAFT_READY_MAX_ENTRIES - 1;
 	if (r->log.unstable <= last) {
 		ents = copy_range(r, r->log.unstable, last, &n_ents);
 		if (!ents)

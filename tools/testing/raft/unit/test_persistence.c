@@ -339,7 +339,47 @@ static void test_apply_failure_redelivered(void)
 	fx_fini(&f);
 }
 
+/* Ready batches are bounded; the rest follows in the next ones. */
+static void test_bounded_ready(void)
+{
+	struct raft_entry e[100];
+	struct raft_advance adv;
+	struct raft_ready rd;
+	struct fx f;
+	u32 i, k;
+
+	fx_init(&f, 1, 1, NULL);
+	fx_elect(&f, 1);
+	memset(e, 0, sizeof(e));
+	for (k = 0; k < 50; k++) {
+		for (i = 0; i < 100; i++) {
+			e[i].type = RAFT_ENTRY_NORMAL;
+			e[i].payload = raft_payload_new("b", 1);
+		}
+		CHECK_EQ(raft_propose(fx_raft(&f, 1), 100, e), RAFT_OK);
+		for (i = 0; i < 100; i++)
+			raft_payload_put(e[i].payload);
+	}
+	CHECK_EQ(raft_ready(fx_raft(&f, 1), &rd), RAFT_OK);
+	CHECK_EQ(rd.n_entries, 4096);
+	CHECK_EQ(rd.entries[0].index, 2);
+	memset(&adv, 0, sizeof(adv));
+	adv.persisted_index = rd.entries[4095].index;
+	adv.persisted_term = rd.entries[4095].term;
+	adv.hs_persisted = true;
+	adv.applied = 1;
+	raft_advance(fx_raft(&f, 1), &adv);
+	CHECK_EQ(unit_status(&f, 1).commit, 4097);
+	CHECK_EQ(raft_ready(fx_raft(&f, 1), &rd), RAFT_OK);
+	CHECK_EQ(rd.n_entries, 5001 - 4097);
+	CHECK_EQ(rd.n_committed, 4096);
+	CHECK_EQ(rd.committed[0].index, 2);
+	raft_advance(fx_raft(&f, 1), NULL);
+	fx_fini(&f);
+}
+
 const struct unit_test persistence_tests[] = {
+	{ "persist: ready batches are bounded", test_bounded_ready },
 	{ "persist: failed apply handed out again",
 	  test_apply_failure_redelivered },
 	{ "persist: restore with hard state behind the log",
