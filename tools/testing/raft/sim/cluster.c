@@ -211,6 +211,9 @@ static void ent_from_raft(struct sim_ent *se, const struct raft_entry *e)
 		sim_payload_decode(e->payload, &se->block, &se->wid);
 }
 
+static bool disk_put(struct sim_cluster *c, struct sim_node *n, raft_index i,
+		     struct sim_ent *se);
+
 /* ------------------------------------------------------------------ */
 /* Cluster                                                            */
 
@@ -435,6 +438,46 @@ int sim_node_create_empty(struct sim_cluster *c, raft_id id)
 	return node_start(c, n);
 }
 
+/*
+ * The crash interrupted the oldest write in flight: like a log of
+ * checksummed records, a prefix of its entries may have reached the disk
+ * (never reported to the core), and its hard state may or may not have.
+ */
+static void torn_write(struct sim_cluster *c, struct sim_node *n)
+{
+	u32 k;
+
+	if (n->wq_n) {
+		struct sim_write *w = &n->wq[0];
+
+		k = (u32)sim_rng_below(&c->rng, w->n);
+		for (u32 i = 0; i < k; i++) {
+			struct sim_ent se = w->e[i];
+
+			if (!disk_put(c, n, w->first + i, &se))
+				return;
+		}
+	} else if (n->rd_active && n->rd_disk && !n->rd.snap_to_install) {
+		const struct raft_ready *rd = &n->rd;
+
+		if (rd->hs_changed && sim_rng_below(&c->rng, 2))
+			n->dhs = rd->hs;
+		k = rd->n_entries ? (u32)sim_rng_below(&c->rng, rd->n_entries) : 0;
+		for (u32 i = 0; i < k; i++) {
+			struct sim_ent se;
+
+			ent_from_raft(&se, &rd->entries[i]);
+			se.p = rd->entries[i].payload;
+			if (!disk_put(c, n, rd->entries[i].index, &se))
+				return;
+		}
+	} else {
+		return;
+	}
+	sim_trace(c, TR_PERSIST, (u8)n->id, 0, 0, 2, k, 0, 0, 0,
+		  sim_log_last(&n->dlog));
+}
+
 void sim_node_crash(struct sim_cluster *c, raft_id id)
 {
 	struct sim_node *n = &c->nodes[id];
@@ -445,6 +488,8 @@ void sim_node_crash(struct sim_cluster *c, raft_id id)
 		sim_check_leader_gone(c, n, n->obs_term);
 	sim_trace(c, TR_CRASH, id, 0, 0, n->rd_disk, n->inc,
 		  sim_log_last(&n->dlog), sim_log_last(&n->shadow), 0, 0);
+	if (c->torn_writes && sim_rng_below(&c->rng, 2))
+		torn_write(c, n);
 	node_drop_memory(c, n);
 	n->inc++;
 }

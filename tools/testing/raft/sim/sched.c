@@ -957,6 +957,7 @@ void sched_run(u64 seed, u32 nodes, u32 cls, const struct sched_opts *o,
 		s->disk_max = s->disk_min + sim_rng_range(s->g, 0, cls == SC_DISK ? 30 * MS : 5 * MS);
 	}
 	s->async_log = s->disk_max && sim_rng_below(s->g, 2);
+	c->torn_writes = sim_rng_below(s->g, 2);
 	if (cls == SC_LOSSY || cls == SC_MIXED) {
 		s->drop_ppm = (u32)sim_rng_range(s->g, 0, 200000);
 		s->dup_ppm = (u32)sim_rng_range(s->g, 0, 50000);

@@ -295,6 +295,7 @@ struct sim_cluster {
 	bool failed;
 	char why[1024];
 	FILE *log;			/* verbose event log, or NULL */
+	bool torn_writes;		/* a crash may leave part of a write */
 	FILE *out;			/* script output (ready dumps), or NULL */
 
 	/* client */

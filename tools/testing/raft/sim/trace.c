@@ -217,6 +217,11 @@ static void format_ev(char *buf, size_t len, const struct sim_tr_ev *e)
 		ADD("stop    %u (removed)", e->node);
 		break;
 	case TR_PERSIST:
+		if (e->flag == 2) {
+			ADD("torn    %u: %llu entries of the interrupted write reached the disk (log to %llu)",
+			    e->node, ULL(e->a), ULL(e->e));
+			break;
+		}
 		ADD("persist %u", e->node);
 		if (e->b)
 			ADD(" entries %llu..%llu", ULL(e->a),
