@@ -276,12 +276,11 @@ static void leader_completeness(struct sim_cluster *c, struct sim_node *n,
 }
 
 void sim_check_ready(struct sim_cluster *c, struct sim_node *n,
-		     const struct raft_ready *rd, const struct sim_log *before)
+		     const struct raft_ready *rd)
 {
 	struct sim_log *l = &n->shadow;
 	struct raft_status st;
 
-	(void)before;
 	for (u32 k = 0; k < rd->n_entries && !c->failed; k++) {
 		const struct raft_entry *e = &rd->entries[k];
 		struct sim_ent se;
@@ -410,14 +409,6 @@ void sim_check_msg_out(struct sim_cluster *c, struct sim_node *n,
 	default:
 		break;
 	}
-}
-
-void sim_check_msg_in(struct sim_cluster *c, struct sim_node *n,
-		      const struct raft_msg *m)
-{
-	(void)c;
-	if (m->type == RAFT_MSG_VOTE && m->from <= SIM_MAX_NODES)
-		n->vote_req_from[m->from] = m->term;
 }
 
 void sim_check_apply(struct sim_cluster *c, struct sim_node *n,

@@ -368,7 +368,6 @@ static int node_start(struct sim_cluster *c, struct sim_node *n)
 	n->obs_term = n->dhs.term;
 	n->obs_commit = 0;
 	n->complete_checked = 0;
-	memset(n->vote_req_from, 0, sizeof(n->vote_req_from));
 	return 0;
 }
 
@@ -544,7 +543,6 @@ struct sim_msg *sim_msg_dup(struct sim_cluster *c, const struct sim_msg *src)
 		*m->snap = *src->snap;
 	}
 	m->from_inc = src->from_inc;
-	m->at = src->at;
 	m->id = c->next_msg_id++;
 	return m;
 }
@@ -934,7 +932,7 @@ static void node_take_ready(struct sim_cluster *c, struct sim_node *n,
 	if (rd->snap_to_install)
 		node_install_snapshot(c, n, &rd->snap);
 	/* entries into the shadow log, leader checks, message checks */
-	sim_check_ready(c, n, rd, NULL);
+	sim_check_ready(c, n, rd);
 	for (u32 i = 0; i < rd->n_msgs && !c->failed; i++) {
 		sim_check_msg_out(c, n, &rd->msgs[i]);
 		node_send(c, n, &rd->msgs[i]);
@@ -1018,7 +1016,6 @@ void sim_node_step(struct sim_cluster *c, struct sim_msg *m)
 		}
 		*n->rx_snap = *m->snap;
 	}
-	sim_check_msg_in(c, n, &m->m);
 	raft_step(n->r, &m->m);
 	/* raft_step consumed the message (entries and their payloads) */
 	memset(&m->m, 0, sizeof(m->m));

@@ -109,7 +109,6 @@ struct sim_msg {
 	struct raft_msg m;	/* clone owned by the simulator */
 	struct sim_snap *snap;	/* SNAPSHOT: content shipped with it */
 	u32 from_inc;		/* sender incarnation */
-	u64 at;			/* delivery time (event driver) */
 	u64 id;			/* unique, for traces */
 	struct sim_msg *next;	/* mailbox link (script driver) */
 };
@@ -174,7 +173,6 @@ struct sim_node {
 	raft_index obs_commit;
 	raft_term complete_checked;	/* term whose leader log was checked */
 	raft_term apply_term;		/* current term while applying */
-	raft_id vote_req_from[SIM_MAX_NODES + 1];
 
 	/* Driver data. */
 	u64 tick_period;		/* simulated us per tick */
@@ -374,11 +372,9 @@ void sim_check_seen(struct sim_cluster *c, raft_id id, raft_index i,
 bool sim_check_gmap(struct sim_checker *ck, raft_index i, raft_term t,
 		    u64 *chain);
 void sim_check_ready(struct sim_cluster *c, struct sim_node *n,
-		     const struct raft_ready *rd, const struct sim_log *before);
+		     const struct raft_ready *rd);
 void sim_check_msg_out(struct sim_cluster *c, struct sim_node *n,
 		       const struct raft_msg *m);
-void sim_check_msg_in(struct sim_cluster *c, struct sim_node *n,
-		      const struct raft_msg *m);
 void sim_check_apply(struct sim_cluster *c, struct sim_node *n,
 		     raft_index i, const struct sim_ent *e);
 void sim_check_status(struct sim_cluster *c, struct sim_node *n,
