@@ -548,6 +548,7 @@ static void tick_leader(struct raft *r)
 void raft_tick(struct raft *r)
 {
 	r->ticks++;
+	r->persist_backoff = false;
 	if (r->role == RAFT_LEADER) {
 		tick_leader(r);
 		return;

@@ -189,6 +189,12 @@ struct raft {
 	raft_index term_start;		/* leader: index of its NOOP */
 	u64 uncommitted;		/* leader: bytes appended, uncommitted */
 
+	/* Consecutive failed persists; from the second one on, nothing is
+	 * handed out to persist again before the next tick.
+	 */
+	u32 persist_fail_streak;
+	bool persist_backoff;
+
 	/* Hard state durability: hs_seq counts term/vote changes. */
 	u64 hs_seq;
 	u64 hs_durable_seq;

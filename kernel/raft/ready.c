@@ -38,11 +38,21 @@ static raft_index apply_limit(const struct raft *r)
 
 bool raft_has_ready(const struct raft *r)
 {
+	raft_index lim;
+
 	if (!r)
 		return false;
-	return r->out.n || r->read_states.n || r->snap_pending ||
-		hs_differs(r) || r->log.unstable <= log_last(&r->log) ||
-		r->apply_next <= apply_limit(r);
+	if (r->out.n || r->read_states.n || r->snap_pending)
+		return true;
+	lim = apply_limit(r);
+	if (r->persist_backoff) {
+		/* a failing disk: no rewrite before the next tick */
+		if (lim >= r->log.unstable)
+			lim = r->log.unstable - 1;
+		return r->apply_next <= lim;
+	}
+	return hs_differs(r) || r->log.unstable <= log_last(&r->log) ||
+		r->apply_next <= lim;
 }
 
 static void put_entries(struct raft_entry *v, u32 n)
@@ -110,6 +120,8 @@ int raft_ready(struct raft *r, struct raft_ready *out)
 	u32 n_ents = 0, n_comm = 0;
 
 	raft_ready_free(r);
+	if (r->persist_backoff)
+		last = r->log.unstable - 1;	/* nothing to persist now */
 	/* Bounded batches: the rest comes in the next one. */
 	if (last >= r->log.unstable &&
 	    last - r->log.unstable >= RAFT_READY_MAX_ENTRIES)
@@ -135,7 +147,7 @@ int raft_ready(struct raft *r, struct raft_ready *out)
 	/* Nothing can fail from here on. */
 	memset(rd, 0, sizeof(*rd));
 	r->rd_active = true;
-	if (hs_differs(r)) {
+	if (!r->persist_backoff && hs_differs(r)) {
 		rd->hs_changed = true;
 		current_hs(r, &rd->hs);
 		r->hs_handed = rd->hs;
@@ -217,13 +229,20 @@ void raft_advance(struct raft *r, const struct raft_advance *adv)
 			  "raft %llu: log write failed at term %llu",
 			  (unsigned long long)r->id,
 			  (unsigned long long)r->term);
-		/* Write it again (same entries at the same indexes). */
+		/* Write it again (same entries at the same indexes), at once
+		 * the first time, after the next tick if it keeps failing.
+		 */
 		if (l->unstable > l->persisted + 1)
 			l->unstable = l->persisted + 1;
 		r->hs_handed_valid = false;
+		if (++r->persist_fail_streak >= 2)
+			r->persist_backoff = true;
 		if (r->role == RAFT_LEADER)
 			raft_become_follower(r, r->term, RAFT_NONE);
 	} else {
+		if ((had_hs && adv->hs_persisted) ||
+		    (adv->persisted_index && !r->snap_installing))
+			r->persist_fail_streak = 0;
 		if (had_hs && adv->hs_persisted)
 			r->hs_durable_seq = r->rd_hs_seq;
 		else if (had_hs)

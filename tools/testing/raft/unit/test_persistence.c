@@ -223,11 +223,13 @@ static void test_persist_failure_follower(void)
 	fx_stabilize(&f);
 	CHECK_EQ(unit_status(&f, 1).commit, 1);
 	fx_node(&f, 2)->disk_broken = false;
+	fx_tick(&f, 2, 1);	/* (retries wait for a tick) */
 	fx_ready_all(&f);	/* the entries are written again */
 	CHECK_EQ(queued(&f, 2, RAFT_MSG_APPEND_RESP, 2), 1);
 	fx_stabilize(&f);
 	CHECK_EQ(unit_status(&f, 1).commit, 2);
 	fx_node(&f, 3)->disk_broken = false;
+	fx_tick(&f, 3, 1);
 	fx_ready_all(&f);
 	fx_stabilize(&f);
 	CHECK(fx_has_applied(&f, 3, "a"));
@@ -378,7 +380,37 @@ static void test_bounded_ready(void)
 	fx_fini(&f);
 }
 
+/* A disk that keeps failing: one immediate retry, then one per tick
+ * (no busy loop in a caller that drains ready batches).
+ */
+static void test_persist_failure_backoff(void)
+{
+	struct fx f;
+
+	fx_init(&f, 3, 3, NULL);
+	fx_elect(&f, 1);
+	fx_node(&f, 2)->disk_broken = true;
+	CHECK_EQ(fx_propose(&f, 1, "a"), RAFT_OK);
+	fx_ready_all(&f);
+	fx_deliver_filter(&f, 1, 2, RAFT_MSG_APPEND);
+	CHECK(fx_ready(&f, 2));		/* fails */
+	CHECK(fx_ready(&f, 2));		/* retried at once, fails again */
+	CHECK(!raft_has_ready(fx_raft(&f, 2)));
+	fx_tick(&f, 2, 1);
+	CHECK(raft_has_ready(fx_raft(&f, 2)));
+	CHECK(fx_ready(&f, 2));		/* fails again */
+	CHECK(!raft_has_ready(fx_raft(&f, 2)));
+	fx_node(&f, 2)->disk_broken = false;
+	fx_tick(&f, 2, 1);
+	CHECK(fx_ready(&f, 2));		/* written */
+	fx_stabilize(&f);
+	CHECK(fx_has_applied(&f, 2, "a"));
+	fx_fini(&f);
+}
+
 const struct unit_test persistence_tests[] = {
+	{ "persist: failing disk retried once per tick",
+	  test_persist_failure_backoff },
 	{ "persist: ready batches are bounded", test_bounded_ready },
 	{ "persist: failed apply handed out again",
 	  test_apply_failure_redelivered },

@@ -173,7 +173,7 @@ static void test_snapshot_install_failure(void)
 	CHECK(fx_node(&f, 3)->snap.index == 0);
 	fx_node(&f, 3)->disk_broken = false;
 	for (i = 0; i < 3; i++) {
-		fx_tick(&f, 1, 1);
+		fx_tick_all(&f, 1);
 		fx_stabilize(&f);
 	}
 	CHECK_EQ(fx_node(&f, 3)->snap.index, 8);
