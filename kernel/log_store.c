@@ -1131,6 +1131,19 @@ static int conf_at(struct rb_store *s, u32 k, struct raft_conf *conf)
 	return 0;
 }
 
+/*
+ * The term of the compaction point may be above the stored term (entries
+ * are appended before the hard state of their term is saved): raise it,
+ * without a vote - any vote in that term would already be on disk.
+ */
+static void raise_term(struct raftblk_sb *nsb)
+{
+	if (nsb->hs.term < nsb->snap.term) {
+		nsb->hs.term = nsb->snap.term;
+		nsb->hs.vote = RAFT_NONE;
+	}
+}
+
 int rb_store_compact(struct rb_store *s, raft_index index)
 {
 	struct raftblk_sb *nsb;
@@ -1154,6 +1167,7 @@ int rb_store_compact(struct rb_store *s, raft_index index)
 	nsb->log_start = k < s->n ? ent(s, k)->pos : s->head;
 	if (nsb->hs.commit < index)	/* applied, hence committed */
 		nsb->hs.commit = index;
+	raise_term(nsb);
 	/* REQ_PREFLUSH: the data area writes of every applied entry (all
 	 * completed) are on stable storage before the entries leave the log.
 	 */
@@ -1182,6 +1196,7 @@ int rb_store_install_snapshot(struct rb_store *s,
 	nsb->epoch_index = meta->index;
 	if (nsb->hs.commit < meta->index)
 		nsb->hs.commit = meta->index;
+	raise_term(nsb);
 	ret = store_write_sb(s);
 	if (!ret) {
 		s->first = 0;

@@ -7,6 +7,9 @@
  * term as Raft does, compacting when the ring is full) until the VM is
  * killed. After each append returns, "rbst: acked INDEX TERM" is logged:
  * the log up to INDEX, whose entry INDEX has term TERM, is durable.
+ * Before an append that replaces a suffix, "rbst: truncate INDEX TERM"
+ * is logged: from then on, only the log up to INDEX (entry INDEX of term
+ * TERM) is promised; the entries after it may be gone.
  *
  * mode=verify min_index=I min_term=T (next boot, same disk): open the
  * store and check the recovered log holds entry I with term T (log
@@ -71,7 +74,7 @@ static int writer_fn(void *arg)
 	struct rb_store *s = arg;
 	sector_t limit = rb_store_data_sectors(s);
 	raft_index last = 0, snap = 0;
-	raft_term term = 1;
+	raft_term term = 1, terms[16] = { 0 };	/* of the last indexes */
 	struct raft_entry *e;
 	u32 round = 0, i, n;
 	int ret = 0;
@@ -87,6 +90,9 @@ static int writer_fn(void *arg)
 		if (round % 10 == 9 && last > snap + 4) {
 			from = last - rnd() % 3;
 			term++;
+			pr_info("truncate %llu %llu\n",
+				(unsigned long long)from - 1,
+				(unsigned long long)terms[(from - 1) % 16]);
 		}
 		for (i = 0; i < n; i++) {
 			memset(&e[i], 0, sizeof(e[i]));
@@ -114,6 +120,8 @@ static int writer_fn(void *arg)
 		if (ret)
 			break;
 		last = from + n - 1;
+		for (i = 0; i < n; i++)
+			terms[(from + i) % 16] = term;
 		pr_info("acked %llu %llu\n", (unsigned long long)last,
 			(unsigned long long)term);
 		round++;

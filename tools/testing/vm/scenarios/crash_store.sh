@@ -4,7 +4,8 @@
 # Power-cut test of raftblk's log store (tools/testing/formats/ktest,
 # store_crash.c), 2 VMs: node 1 appends to its log on /dev/vdb from the
 # test module (mode=write), logging "rbst: acked INDEX TERM" after each
-# durable append, copied to /shared as it happens; node 2 waits for some
+# durable append (and "rbst: truncate INDEX TERM" before replacing a
+# suffix), copied to /shared as it happens; node 2 waits for some
 # progress, has the host SIGKILL node 1 at a random moment and boot it
 # again. On its second boot node 1 checks (mode=verify) that the log it
 # recovers holds everything acknowledged before the cut, with the right
@@ -40,8 +41,10 @@ if [ "$BOOT" = 1 ]; then
 	finish
 fi
 
-last=$(grep -o 'rbst: acked [0-9]* [0-9]*' "$ACKS" | tail -n 1)
-diag "last acknowledged before the cut: ${last#rbst: }"
+# The last promise: "acked I T" after an append, or "truncate I T" before
+# one that replaces a suffix (then only the log up to I is promised).
+last=$(grep -oE 'rbst: (acked|truncate) [0-9]+ [0-9]+' "$ACKS" | tail -n 1)
+diag "last promise before the cut: ${last#rbst: }"
 diag "$(grep -c 'rbst: acked' "$ACKS") appends acknowledged"
 idx=$(echo "$last" | cut -d' ' -f3)
 term=$(echo "$last" | cut -d' ' -f4)
