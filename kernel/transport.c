@@ -74,6 +74,11 @@ struct rb_tx {
 };
 
 struct rb_transport {
+	/*
+	 * Not a counted reference: a device must not keep its namespace
+	 * alive (device.c). The namespace's pre_exit destroys the transport
+	 * (io_ops->net_exit) before the namespace goes away.
+	 */
 	struct net *net;
 	struct sockaddr_storage listen_addr;
 	/*
@@ -1829,7 +1834,7 @@ int rb_transport_create(struct net *net, const struct sockaddr_storage *listen,
 	ret = config_check(&t->cfg);
 	if (ret)
 		goto out_free;
-	t->net = get_net(net);
+	t->net = net;
 	t->listen_addr = *listen;
 	memcpy(t->ids.cluster, cluster_uuid, RB_WIRE_UUID_LEN);
 	t->ids.local = node_id;
@@ -1847,7 +1852,7 @@ int rb_transport_create(struct net *net, const struct sockaddr_storage *listen,
 				0, node_id);
 	if (!t->wq) {
 		ret = -ENOMEM;
-		goto out_net;
+		goto out_free;
 	}
 	ret = listen_start(t);
 	if (ret)
@@ -1858,8 +1863,6 @@ int rb_transport_create(struct net *net, const struct sockaddr_storage *listen,
 
 out_wq:
 	destroy_workqueue(t->wq);
-out_net:
-	put_net(t->net);
 out_free:
 	kfree(t);
 	return ret;
@@ -1899,7 +1902,6 @@ void rb_transport_destroy(struct rb_transport *t)
 		kfree(p);
 	}
 	destroy_workqueue(t->wq);
-	put_net(t->net);
 	mutex_destroy(&t->lock);
 	mutex_destroy(&t->adopt_lock);
 	kfree(t);

@@ -81,7 +81,8 @@ void rb_transport_config_default(struct rb_transport_config *cfg);
 
 /*
  * Create a transport listening on listen (AF_INET or AF_INET6) in net
- * (a reference is taken) for node node_id of the cluster cluster_uuid
+ * (no reference is taken: destroy the transport before net goes away,
+ * e.g. from its pernet pre_exit) for node node_id of the cluster cluster_uuid
  * (all zero: not known yet, see ops->adopt_cluster).
  * cfg NULL: defaults. Returns 0 or a negative errno (-EADDRINUSE, ...).
  */

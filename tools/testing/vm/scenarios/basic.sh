@@ -405,6 +405,29 @@ expect_fail 2 "raftctl: create: --listen, --bootstrap and the timers need --node
 	raftctl create $DEV --disk /dev/vdb --bootstrap
 check "nothing was created by the bad commands" no_device $DEV
 
+# A replicated device whose network namespace dies loses its sockets and
+# moves to the initial namespace, where it can be destroyed.
+check "replicated raftblk1 in a namespace of its own" \
+	unshare -n sh -c 'ip link set lo up &&
+		raftctl create raftblk1 --disk /dev/vda --node-id 5 \
+			--listen 127.0.0.1:7790 --bootstrap &&
+		raftctl status raftblk1 | grep -q "^raftblk1: node 5"'
+check "it moves to the initial namespace when its namespace dies" \
+	wait_for 30 sh -c 'raftctl status | grep -q "^raftblk1 "'
+check "destroy it from the initial namespace" raftctl destroy raftblk1
+check "raftblk1 is gone" no_device raftblk1
+
+# Only CAP_NET_ADMIN may change the membership.
+check "create $DEV for the permission checks" \
+	raftctl create $DEV --disk /dev/vdb --node-id 1 --listen "$LISTEN"
+expect_fail 1 "raftctl: peer add $DEV 2: permission denied, CAP_NET_ADMIN required (Operation not permitted)" \
+	as_nobody raftctl peer add $DEV 2 10.0.0.2:7789
+expect_fail 1 "raftctl: transfer-leader $DEV 2: permission denied, CAP_NET_ADMIN required (Operation not permitted)" \
+	as_nobody raftctl transfer-leader $DEV 2
+check "an unprivileged caller may list the peers" \
+	as_nobody raftctl peer list $DEV
+check "destroy $DEV" raftctl destroy $DEV
+
 # A replicated device present at rmmod is stopped cleanly.
 check "create the replicated device once more" \
 	raftctl create $DEV --disk /dev/vdb --node-id 1 --listen "$LISTEN"
