@@ -3,8 +3,9 @@
  * fuzz_cluster.c - libFuzzer target: arbitrary bytes drive a small
  * simulated cluster (FIFO mailboxes) one operation per byte group: tick,
  * deliver, drop, duplicate, reorder, propose, campaign, crash, restart,
- * read, compact, transfer, membership change, persist failure, and raw
- * messages stepped straight into a node.
+ * read, compact, transfer, membership change, persist failure, queued
+ * (asynchronous) log writes completing, crashes tearing the write in
+ * flight, and raw messages stepped straight into a node.
  *
  * Checks:
  *   - every invariant of the simulator (sim/check.c) after every op;
@@ -55,7 +56,8 @@ static void die(struct sim_cluster *c, const char *what)
 
 static void process(struct sim_cluster *c, raft_id id)
 {
-	sim_node_process(c, id, true);
+	/* async-log nodes queue their log writes (completed by op 17) */
+	sim_node_process(c, id, !c->nodes[id].async_log);
 	sim_observe_node(c, id);
 	if (c->failed)
 		die(c, "invariant");
@@ -289,10 +291,16 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	/* RAFT_FUZZ_VERBOSE=1: print every event (replaying an artifact) */
 	if (getenv("RAFT_FUZZ_VERBOSE"))
 		c.log = stderr;
+	/* second header byte: asynchronous log writes, torn writes */
+	u8 hdr2 = byte(&r);
+
+	c.torn_writes = hdr2 & 2;
 	if (sim_bootstrap(&c, nodes, 0))
 		die(&c, "bootstrap");
+	for (raft_id id = 1; id <= nodes; id++)
+		c.nodes[id].async_log = hdr2 & 1;
 	for (int ops = 0; r.n && ops < 4096; ops++) {
-		u8 op = byte(&r) % 18;
+		u8 op = byte(&r) % 19;
 		raft_id id = pick(&r, &c);
 		struct sim_node *n = &c.nodes[id];
 		struct sim_msg *m;
@@ -370,6 +378,17 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 				sim_change_conf(&c, id, cop, t);
 			break;
 		}
+		case 17:
+			/* queued log writes complete (all, or the oldest) */
+			if (n->up && n->wq_n) {
+				if (byte(&r) & 1) {
+					sim_node_complete_queued(&c, id, 0, true);
+				} else {
+					n->wq[0].done_at = 1;
+					sim_node_complete_queued(&c, id, 1, false);
+				}
+			}
+			break;
 		case 16:
 			if (n->rd_active && n->rd_disk)
 				n->rd_fail = true;
