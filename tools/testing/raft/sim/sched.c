@@ -1015,6 +1015,7 @@ out:
 	res->failed = c->failed;
 	snprintf(res->why, sizeof(res->why), "%s", c->why);
 	res->sim_us = c->now;
+	res->digest = c->digest;
 	res->events = s->events;
 	res->acked = c->n_acked;
 	res->reads = c->ck.n_reads_ok;

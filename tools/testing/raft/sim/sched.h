@@ -37,6 +37,7 @@ struct sched_result {
 	u64 acked;
 	u64 reads;
 	u64 leaders;		/* terms that had a leader */
+	u64 digest;		/* fingerprint of the whole event history */
 };
 
 /* Nodes and class of a seed (when not forced). */

@@ -294,6 +294,7 @@ struct sim_cluster {
 	char why[1024];
 	FILE *log;			/* verbose event log, or NULL */
 	bool torn_writes;		/* a crash may leave part of a write */
+	u64 digest;			/* hash of every traced event */
 	FILE *out;			/* script output (ready dumps), or NULL */
 
 	/* client */

@@ -23,6 +23,12 @@ void sim_trace(struct sim_cluster *c, u8 kind, u8 node, u8 peer, u8 mtype,
 	ev->c = c2;
 	ev->d = d;
 	ev->e = e;
+	/* a run's fingerprint: same seed, same events, same digest */
+	c->digest = (c->digest ^ (ev->t * 31 + kind * 7 + node * 3 + peer +
+				  ((u64)mtype << 8) + ((u64)flag << 16))) *
+		    0x100000001b3ULL;
+	c->digest = (c->digest ^ (a + 3 * b + 5 * c2 + 7 * d + 11 * e)) *
+		    0x100000001b3ULL;
 	if (c->log)
 		sim_trace_dump(c, NULL, 0);
 }
