@@ -25,6 +25,7 @@
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <arpa/inet.h>
 #include <linux/fs.h>
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
@@ -70,6 +71,13 @@ struct rb_dev {
 	uint64_t capacity;
 	uint32_t role, open_count, block_size;
 	int nattrs;
+	/* Replicated devices: */
+	uint32_t node_id, heartbeat_ms, election_ms;
+	uint32_t listen_ip4;	/* network order */
+	uint16_t listen_port;	/* network order */
+	bool has_counters;
+	int npeers;
+	uint32_t peer_id, peer_role;	/* of the first PEER */
 };
 
 static const char *disk1(void)
@@ -144,6 +152,40 @@ static int msg_put(struct rb_msg *m, uint16_t type, const void *data,
 static int msg_put_str(struct rb_msg *m, uint16_t type, const char *s)
 {
 	return msg_put(m, type, s, strlen(s) + 1);
+}
+
+static int msg_put_u32(struct rb_msg *m, uint16_t type, uint32_t v)
+{
+	return msg_put(m, type, &v, sizeof(v));
+}
+
+/* Start a nest; its length is fixed by msg_nest_end(m, off). */
+static int msg_nest_start(struct rb_msg *m, uint16_t type)
+{
+	return msg_put(m, type | NLA_F_NESTED, NULL, 0);
+}
+
+static void msg_nest_end(struct rb_msg *m, int off)
+{
+	struct nlattr *a = (struct nlattr *)((char *)m + off);
+
+	a->nla_len = m->n.nlmsg_len - off;
+}
+
+/* An address nest: IPv4 a.b.c.d (host order) and port, either optional. */
+static int msg_put_addr4(struct rb_msg *m, uint16_t type, uint32_t ip,
+			 uint16_t port, bool with_ip, bool with_port)
+{
+	uint32_t ip_be = htonl(ip);
+	uint16_t port_be = htons(port);
+	int off = msg_nest_start(m, type);
+
+	if (with_ip)
+		msg_put(m, RAFTBLK_ADDR_ATTR_IPV4, &ip_be, sizeof(ip_be));
+	if (with_port)
+		msg_put(m, RAFTBLK_ADDR_ATTR_PORT, &port_be, sizeof(port_be));
+	msg_nest_end(m, off);
+	return off;
 }
 
 static int sock_send_recv_family(int fd, const char *name)
@@ -283,6 +325,44 @@ static void parse_dev(struct nlmsghdr *h, struct rb_dev *d)
 		case RAFTBLK_ATTR_LOGICAL_BLOCK_SIZE:
 			d->block_size = *(uint32_t *)attr_data(a);
 			break;
+		case RAFTBLK_ATTR_NODE_ID:
+			d->node_id = *(uint32_t *)attr_data(a);
+			break;
+		case RAFTBLK_ATTR_HEARTBEAT_MS:
+			d->heartbeat_ms = *(uint32_t *)attr_data(a);
+			break;
+		case RAFTBLK_ATTR_ELECTION_TIMEOUT_MS:
+			d->election_ms = *(uint32_t *)attr_data(a);
+			break;
+		case RAFTBLK_ATTR_COUNTERS:
+			d->has_counters = true;
+			break;
+		case RAFTBLK_ATTR_LISTEN: {
+			int nrem = attr_len(a);
+			struct nlattr *n = attr_data(a);
+
+			for (; attr_ok(n, nrem); n = attr_next(n, &nrem)) {
+				if (n->nla_type == RAFTBLK_ADDR_ATTR_IPV4)
+					memcpy(&d->listen_ip4, attr_data(n), 4);
+				if (n->nla_type == RAFTBLK_ADDR_ATTR_PORT)
+					memcpy(&d->listen_port, attr_data(n), 2);
+			}
+			break;
+		}
+		case RAFTBLK_ATTR_PEER: {
+			int nrem = attr_len(a);
+			struct nlattr *n = attr_data(a);
+
+			if (d->npeers++)
+				break;
+			for (; attr_ok(n, nrem); n = attr_next(n, &nrem)) {
+				if (n->nla_type == RAFTBLK_PEER_ATTR_ID)
+					d->peer_id = *(uint32_t *)attr_data(n);
+				if (n->nla_type == RAFTBLK_PEER_ATTR_ROLE)
+					d->peer_role = *(uint32_t *)attr_data(n);
+			}
+			break;
+		}
 		}
 	}
 }
@@ -979,6 +1059,355 @@ TEST_F_TIMEOUT(nl, create_destroy_race_same_disk, 300)
 	}
 	EXPECT_LT(0, created);
 	EXPECT_TRUE(disk_free(disk1()));
+}
+
+/* ---- replication: create options and membership commands ---- */
+
+#define LOOPBACK	0x7f000001	/* 127.0.0.1 */
+#define TEST_PORT	7801
+
+/* A create of raftblk50 over disk1 as node 7, listening on 127.0.0.1. */
+static void msg_create_node(struct rb_msg *m, struct rb_sock *s)
+{
+	msg_init(m, s, RAFTBLK_CMD_DEVICE_CREATE, 0);
+	msg_put_str(m, RAFTBLK_ATTR_NAME, "raftblk50");
+	msg_put_str(m, RAFTBLK_ATTR_DISK_PATH, disk1());
+	msg_put_u32(m, RAFTBLK_ATTR_NODE_ID, 7);
+}
+
+/* Zero the first MiB of @path: no raftblk superblock (a blank disk). */
+static int wipe(const char *path)
+{
+	static char zero[1 << 20];
+	int fd = open(path, O_WRONLY | O_EXCL | O_CLOEXEC);
+	ssize_t w;
+
+	if (fd < 0)
+		return -errno;
+	w = pwrite(fd, zero, sizeof(zero), 0);
+	if (w != (ssize_t)sizeof(zero) || fsync(fd)) {
+		close(fd);
+		return -EIO;
+	}
+	return close(fd) ? -errno : 0;
+}
+
+TEST_F(nl, replication_options_are_validated)
+{
+	struct rb_msg m;
+	struct rb_ack ack;
+	int off;
+
+	/* NODE_ID needs LISTEN. */
+	msg_create_node(&m, &self->s);
+	EXPECT_EQ(-EINVAL, rb_transact(&self->s, &m, &ack, NULL, NULL));
+	EXPECT_EQ(RAFTBLK_ATTR_LISTEN, ack.miss_type);
+
+	/* Node id 0. */
+	msg_init(&m, &self->s, RAFTBLK_CMD_DEVICE_CREATE, 0);
+	msg_put_str(&m, RAFTBLK_ATTR_NAME, "raftblk50");
+	msg_put_str(&m, RAFTBLK_ATTR_DISK_PATH, disk1());
+	off = msg_put_u32(&m, RAFTBLK_ATTR_NODE_ID, 0);
+	msg_put_addr4(&m, RAFTBLK_ATTR_LISTEN, LOOPBACK, TEST_PORT, true, true);
+	EXPECT_EQ(-ERANGE, rb_transact(&self->s, &m, &ack, NULL, NULL));
+	EXPECT_EQ(off, ack.offs);
+
+	/* A replication option without NODE_ID. */
+	msg_init(&m, &self->s, RAFTBLK_CMD_DEVICE_CREATE, 0);
+	msg_put_str(&m, RAFTBLK_ATTR_NAME, "raftblk50");
+	msg_put_str(&m, RAFTBLK_ATTR_DISK_PATH, disk1());
+	off = msg_put(&m, RAFTBLK_ATTR_BOOTSTRAP, NULL, 0);
+	EXPECT_EQ(-EINVAL, rb_transact(&self->s, &m, &ack, NULL, NULL));
+	EXPECT_EQ(off, ack.offs);
+	EXPECT_STREQ("replication options need a node id", ack.msg);
+
+	/* Timers out of range, and an election shorter than 3 heartbeats. */
+	msg_create_node(&m, &self->s);
+	msg_put_addr4(&m, RAFTBLK_ATTR_LISTEN, LOOPBACK, TEST_PORT, true, true);
+	off = msg_put_u32(&m, RAFTBLK_ATTR_HEARTBEAT_MS, 10);
+	EXPECT_EQ(-ERANGE, rb_transact(&self->s, &m, &ack, NULL, NULL));
+	EXPECT_EQ(off, ack.offs);
+
+	msg_create_node(&m, &self->s);
+	msg_put_addr4(&m, RAFTBLK_ATTR_LISTEN, LOOPBACK, TEST_PORT, true, true);
+	off = msg_put_u32(&m, RAFTBLK_ATTR_ELECTION_TIMEOUT_MS, 700000);
+	EXPECT_EQ(-ERANGE, rb_transact(&self->s, &m, &ack, NULL, NULL));
+	EXPECT_EQ(off, ack.offs);
+
+	msg_create_node(&m, &self->s);
+	msg_put_addr4(&m, RAFTBLK_ATTR_LISTEN, LOOPBACK, TEST_PORT, true, true);
+	msg_put_u32(&m, RAFTBLK_ATTR_HEARTBEAT_MS, 100);
+	off = msg_put_u32(&m, RAFTBLK_ATTR_ELECTION_TIMEOUT_MS, 200);
+	EXPECT_EQ(-EINVAL, rb_transact(&self->s, &m, &ack, NULL, NULL));
+	EXPECT_EQ(off, ack.offs);
+	EXPECT_STREQ("election timeout must be at least 3 heartbeats", ack.msg);
+
+	/* Addresses: no port, no address, both families, unspecified. */
+	msg_create_node(&m, &self->s);
+	off = msg_put_addr4(&m, RAFTBLK_ATTR_LISTEN, LOOPBACK, 0, true, false);
+	EXPECT_EQ(-EINVAL, rb_transact(&self->s, &m, &ack, NULL, NULL));
+	EXPECT_EQ(off, ack.offs);
+	EXPECT_STREQ("address needs a non-zero port", ack.msg);
+
+	msg_create_node(&m, &self->s);
+	off = msg_put_addr4(&m, RAFTBLK_ATTR_LISTEN, 0, TEST_PORT, false, true);
+	EXPECT_EQ(-EINVAL, rb_transact(&self->s, &m, &ack, NULL, NULL));
+	EXPECT_EQ(off, ack.offs);
+	EXPECT_STREQ("address needs exactly one of IPv4 and IPv6", ack.msg);
+
+	msg_create_node(&m, &self->s);
+	{
+		uint8_t ip6[16] = { 0xfd, [15] = 1 };
+		uint32_t ip4 = htonl(LOOPBACK);
+		uint16_t port = htons(TEST_PORT);
+
+		off = msg_nest_start(&m, RAFTBLK_ATTR_LISTEN);
+		msg_put(&m, RAFTBLK_ADDR_ATTR_IPV4, &ip4, sizeof(ip4));
+		msg_put(&m, RAFTBLK_ADDR_ATTR_IPV6, ip6, sizeof(ip6));
+		msg_put(&m, RAFTBLK_ADDR_ATTR_PORT, &port, sizeof(port));
+		msg_nest_end(&m, off);
+	}
+	EXPECT_EQ(-EINVAL, rb_transact(&self->s, &m, &ack, NULL, NULL));
+	EXPECT_STREQ("address needs exactly one of IPv4 and IPv6", ack.msg);
+
+	msg_create_node(&m, &self->s);
+	off = msg_put_addr4(&m, RAFTBLK_ATTR_LISTEN, 0, TEST_PORT, true, true);
+	EXPECT_EQ(-EINVAL, rb_transact(&self->s, &m, &ack, NULL, NULL));
+	EXPECT_EQ(off, ack.offs);
+	EXPECT_STREQ("not a unicast IPv4 address", ack.msg);
+
+	/* An IPv6 address of 15 bytes, and an unknown nested attribute. */
+	msg_create_node(&m, &self->s);
+	{
+		uint8_t ip6[15] = { 0xfd };
+		uint16_t port = htons(TEST_PORT);
+		int in;
+
+		off = msg_nest_start(&m, RAFTBLK_ATTR_LISTEN);
+		in = msg_put(&m, RAFTBLK_ADDR_ATTR_IPV6, ip6, sizeof(ip6));
+		msg_put(&m, RAFTBLK_ADDR_ATTR_PORT, &port, sizeof(port));
+		msg_nest_end(&m, off);
+		EXPECT_EQ(-ERANGE, rb_transact(&self->s, &m, &ack, NULL, NULL));
+		EXPECT_EQ(in, ack.offs);
+	}
+	msg_create_node(&m, &self->s);
+	{
+		uint32_t x = 1;
+		int in;
+
+		off = msg_nest_start(&m, RAFTBLK_ATTR_LISTEN);
+		msg_put_u32(&m, RAFTBLK_ADDR_ATTR_IPV4, htonl(LOOPBACK));
+		in = msg_put(&m, RAFTBLK_ADDR_ATTR_MAX + 1, &x, sizeof(x));
+		msg_nest_end(&m, off);
+		EXPECT_EQ(-EINVAL, rb_transact(&self->s, &m, &ack, NULL, NULL));
+		EXPECT_EQ(in, ack.offs);
+	}
+
+	EXPECT_FALSE(dump_has(&self->s, "raftblk50"));
+	EXPECT_TRUE(disk_free(disk1()));
+}
+
+/* PEER_ADD of node @id at 127.0.0.1:@port (@with_addr: with its ADDR). */
+static int peer_add(struct rb_sock *s, const char *name, uint32_t id,
+		    uint16_t port, bool with_addr, struct rb_ack *ack)
+{
+	struct rb_msg m;
+	int off;
+
+	msg_init(&m, s, RAFTBLK_CMD_PEER_ADD, 0);
+	msg_put_str(&m, RAFTBLK_ATTR_NAME, name);
+	off = msg_nest_start(&m, RAFTBLK_ATTR_PEER);
+	msg_put_u32(&m, RAFTBLK_PEER_ATTR_ID, id);
+	if (with_addr)
+		msg_put_addr4(&m, RAFTBLK_PEER_ATTR_ADDR, LOOPBACK, port,
+			      true, true);
+	msg_nest_end(&m, off);
+	return rb_transact(s, &m, ack, NULL, NULL);
+}
+
+static int peer_remove(struct rb_sock *s, const char *name, uint32_t id,
+		       struct rb_ack *ack)
+{
+	struct rb_msg m;
+	int off;
+
+	msg_init(&m, s, RAFTBLK_CMD_PEER_REMOVE, 0);
+	msg_put_str(&m, RAFTBLK_ATTR_NAME, name);
+	off = msg_nest_start(&m, RAFTBLK_ATTR_PEER);
+	msg_put_u32(&m, RAFTBLK_PEER_ATTR_ID, id);
+	msg_nest_end(&m, off);
+	return rb_transact(s, &m, ack, NULL, NULL);
+}
+
+static int leader_transfer(struct rb_sock *s, const char *name, uint32_t id,
+			   struct rb_ack *ack)
+{
+	struct rb_msg m;
+
+	msg_init(&m, s, RAFTBLK_CMD_LEADER_TRANSFER, 0);
+	msg_put_str(&m, RAFTBLK_ATTR_NAME, name);
+	msg_put_u32(&m, RAFTBLK_ATTR_NODE_ID, id);
+	return rb_transact(s, &m, ack, NULL, NULL);
+}
+
+TEST_F(nl, membership_commands_need_a_replicated_device)
+{
+	struct rb_msg m;
+	struct rb_ack ack;
+	int off;
+
+	EXPECT_EQ(-ENODEV, peer_add(&self->s, "raftblk59", 2, TEST_PORT, true,
+				    &ack));
+	EXPECT_STREQ("device does not exist", ack.msg);
+
+	ASSERT_EQ(0, rb_create(&self->s, "raftblk50", disk1(), &ack));
+	EXPECT_EQ(-EOPNOTSUPP, peer_add(&self->s, "raftblk50", 2, TEST_PORT,
+					true, &ack));
+	EXPECT_STREQ("device is not replicated", ack.msg);
+	EXPECT_EQ(-EOPNOTSUPP, peer_remove(&self->s, "raftblk50", 2, &ack));
+	EXPECT_STREQ("device is not replicated", ack.msg);
+	EXPECT_EQ(-EOPNOTSUPP, leader_transfer(&self->s, "raftblk50", 2, &ack));
+	EXPECT_STREQ("device is not replicated", ack.msg);
+
+	/* Strict policies: what a command does not take is refused. */
+	msg_init(&m, &self->s, RAFTBLK_CMD_LEADER_TRANSFER, 0);
+	msg_put_str(&m, RAFTBLK_ATTR_NAME, "raftblk50");
+	msg_put_u32(&m, RAFTBLK_ATTR_NODE_ID, 2);
+	off = msg_put_str(&m, RAFTBLK_ATTR_DISK_PATH, disk1());
+	EXPECT_EQ(-EINVAL, rb_transact(&self->s, &m, &ack, NULL, NULL));
+	EXPECT_EQ(off, ack.offs);
+
+	msg_init(&m, &self->s, RAFTBLK_CMD_PEER_REMOVE, 0);
+	msg_put_str(&m, RAFTBLK_ATTR_NAME, "raftblk50");
+	off = msg_nest_start(&m, RAFTBLK_ATTR_PEER);
+	msg_put_u32(&m, RAFTBLK_PEER_ATTR_ID, 2);
+	{
+		int in = msg_put_addr4(&m, RAFTBLK_PEER_ATTR_ADDR, LOOPBACK,
+				       TEST_PORT, true, true);
+
+		msg_nest_end(&m, off);
+		EXPECT_EQ(-EINVAL, rb_transact(&self->s, &m, &ack, NULL, NULL));
+		EXPECT_EQ(in, ack.offs);
+	}
+
+	msg_init(&m, &self->s, RAFTBLK_CMD_PEER_ADD, 0);
+	msg_put_str(&m, RAFTBLK_ATTR_NAME, "raftblk50");
+	off = msg_nest_start(&m, RAFTBLK_ATTR_PEER);
+	{
+		int in = msg_put_u32(&m, RAFTBLK_PEER_ATTR_ID, 0);
+
+		msg_nest_end(&m, off);
+		EXPECT_EQ(-ERANGE, rb_transact(&self->s, &m, &ack, NULL, NULL));
+		EXPECT_EQ(in, ack.offs);
+	}
+	EXPECT_EQ(0, rb_destroy(&self->s, "raftblk50", &ack));
+}
+
+/* Poll DEVICE_GET until @ok(d) or about @secs seconds passed. */
+static bool get_until(struct rb_sock *s, struct rb_dev *d, int secs,
+		      bool (*ok)(const struct rb_dev *d))
+{
+	struct rb_ack ack;
+	int i;
+
+	for (i = 0; i < secs * 5; i++) {
+		if (!rb_get(s, "raftblk50", d, &ack) && ok(d))
+			return true;
+		usleep(200000);
+	}
+	return false;
+}
+
+static bool is_leader(const struct rb_dev *d)
+{
+	return d->role == RAFTBLK_ROLE_LEADER;
+}
+
+static bool no_peers(const struct rb_dev *d)
+{
+	return d->npeers == 0;
+}
+
+static bool one_peer(const struct rb_dev *d)
+{
+	return d->npeers == 1;
+}
+
+static int election_wait(void)
+{
+	const char *e = getenv("RAFTBLK_TEST_ELECTION_WAIT");
+
+	return e ? atoi(e) : 60;
+}
+
+TEST_F_TIMEOUT(nl, replicated_device, 300)
+{
+	struct rb_msg m;
+	struct rb_ack ack;
+	struct rb_dev d;
+	int off, i;
+
+	ASSERT_EQ(0, wipe(disk1()));
+	msg_create_node(&m, &self->s);
+	msg_put_addr4(&m, RAFTBLK_ATTR_LISTEN, LOOPBACK, TEST_PORT, true, true);
+	msg_put(&m, RAFTBLK_ATTR_BOOTSTRAP, NULL, 0);
+	ASSERT_EQ(0, rb_transact(&self->s, &m, &ack, NULL, NULL))
+		TH_LOG("create: %s", ack.msg);
+
+	ASSERT_TRUE(get_until(&self->s, &d, election_wait(), is_leader));
+	EXPECT_EQ(7, d.node_id);
+	EXPECT_EQ(htonl(LOOPBACK), d.listen_ip4);
+	EXPECT_EQ(htons(TEST_PORT), d.listen_port);
+	EXPECT_EQ(100, d.heartbeat_ms);
+	EXPECT_EQ(1000, d.election_ms);
+	EXPECT_TRUE(d.has_counters);
+	EXPECT_EQ(0, d.npeers);
+	EXPECT_GT(disk_bytes(disk1()), d.capacity);
+
+	/* PEER_ADD needs a PEER with an address; not this node itself. */
+	msg_init(&m, &self->s, RAFTBLK_CMD_PEER_ADD, 0);
+	msg_put_str(&m, RAFTBLK_ATTR_NAME, "raftblk50");
+	EXPECT_EQ(-EINVAL, rb_transact(&self->s, &m, &ack, NULL, NULL));
+	EXPECT_EQ(RAFTBLK_ATTR_PEER, ack.miss_type);
+	EXPECT_EQ(-EINVAL, peer_add(&self->s, "raftblk50", 8, 0, false, &ack));
+	EXPECT_STREQ("peer needs an address", ack.msg);
+	EXPECT_EQ(-EINVAL, peer_add(&self->s, "raftblk50", 7, TEST_PORT, true,
+				    &ack));
+	EXPECT_STREQ("invalid membership change", ack.msg);
+
+	/* Node 8 (nobody listens there) joins as a learner; remove it. */
+	EXPECT_EQ(0, peer_add(&self->s, "raftblk50", 8, TEST_PORT + 1, true,
+			      &ack)) TH_LOG("peer add: %s", ack.msg);
+	EXPECT_TRUE(get_until(&self->s, &d, election_wait(), one_peer));
+	EXPECT_EQ(8, d.peer_id);
+	EXPECT_EQ(RAFTBLK_PEER_ROLE_LEARNER, d.peer_role);
+	EXPECT_EQ(-EINVAL, leader_transfer(&self->s, "raftblk50", 9, &ack));
+	EXPECT_STREQ("leader transfer refused", ack.msg);
+	/* A change right after another may find it still uncommitted. */
+	for (i = 0; i < 50; i++) {
+		if (peer_remove(&self->s, "raftblk50", 8, &ack) != -EBUSY)
+			break;
+		usleep(100000);
+	}
+	EXPECT_EQ(0, ack.error) TH_LOG("peer remove: %s", ack.msg);
+	EXPECT_TRUE(get_until(&self->s, &d, election_wait(), no_peers));
+
+	/* Restart from the disk; bootstrap again is refused. */
+	ASSERT_EQ(0, rb_destroy(&self->s, "raftblk50", &ack));
+	msg_create_node(&m, &self->s);
+	msg_put_addr4(&m, RAFTBLK_ATTR_LISTEN, LOOPBACK, TEST_PORT, true, true);
+	off = msg_put(&m, RAFTBLK_ATTR_BOOTSTRAP, NULL, 0);
+	EXPECT_EQ(-EEXIST, rb_transact(&self->s, &m, &ack, NULL, NULL));
+	EXPECT_EQ(off, ack.offs);
+	EXPECT_TRUE(disk_free(disk1()));
+	msg_create_node(&m, &self->s);
+	msg_put_addr4(&m, RAFTBLK_ATTR_LISTEN, LOOPBACK, TEST_PORT, true, true);
+	ASSERT_EQ(0, rb_transact(&self->s, &m, &ack, NULL, NULL))
+		TH_LOG("restart: %s", ack.msg);
+	EXPECT_TRUE(get_until(&self->s, &d, election_wait(), is_leader));
+	EXPECT_EQ(0, d.npeers);
+	EXPECT_EQ(0, rb_destroy(&self->s, "raftblk50", &ack));
+	EXPECT_EQ(0, wipe(disk1()));
 }
 
 TEST_HARNESS_MAIN
