@@ -70,6 +70,7 @@ struct raftblk_node {
 	struct list_head reads_waiting;
 	u64 next_read_ctx;
 	raft_index applied;
+	raft_index compacted;		/* log compacted up to here */
 	u8 role;			/* enum raft_role, also read locklessly */
 	u32 leader;			/* read locklessly */
 	u64 term;			/* read locklessly */
@@ -506,9 +507,30 @@ static void raftblk_node_compact(struct raftblk_node *n, const struct raft_statu
 		return;
 	if (raft_compact(n->raft, to))
 		return;
-	if (rb_store_compact(n->store, to))
+	if (!rb_store_compact(n->store, to))
+		n->compacted = to;
+	else
 		pr_warn_ratelimited("%s: log compaction to %llu failed\n",
 				    n->dev->name, (unsigned long long)to);
+}
+
+/*
+ * The log ring is full: compact up to what this node has applied, even if
+ * a lagging member still needs those entries (it will need a full resync),
+ * rather than fail the write. Returns true if space was freed.
+ */
+static bool raftblk_node_make_room(struct raftblk_node *n)
+{
+	raft_index to = n->applied;
+
+	if (to <= n->compacted)
+		return false;
+	if (raft_compact(n->raft, to) || rb_store_compact(n->store, to))
+		return false;
+	n->compacted = to;
+	pr_warn_ratelimited("%s: log full: compacted to index %llu\n",
+			    n->dev->name, (unsigned long long)to);
+	return true;
 }
 
 /* Promote learners that have caught up (leader only). */
@@ -586,6 +608,9 @@ static bool raftblk_node_handle_ready(struct raftblk_node *n)
 	ret = 0;
 	if (rd.n_entries) {
 		ret = rb_store_append(n->store, rd.entries, rd.n_entries);
+		if (ret == -ENOSPC && raftblk_node_make_room(n))
+			ret = rb_store_append(n->store, rd.entries,
+					      rd.n_entries);
 		if (!ret) {
 			adv.persisted_index = rd.entries[rd.n_entries - 1].index;
 			adv.persisted_term = rd.entries[rd.n_entries - 1].term;
@@ -826,6 +851,7 @@ int raftblk_node_start(struct raftblk_dev *dev, const struct raftblk_node_params
 		goto close;
 	}
 	n->applied = restore->snap.index;
+	n->compacted = restore->snap.index;
 	kfree(restore);
 	restore = NULL;
 
