@@ -12,7 +12,7 @@
 #          "raftblk crash block N", padded) at block N of the device, one
 #          O_DIRECT write at a time, and records N in /shared/crash/last
 #          after each write completed; two more writers keep the log
-#          busy with 256 KiB O_DIRECT writes elsewhere; after
+#          busy with 1 MiB O_DIRECT writes elsewhere (a record in several bios); after
 #          CRASH_WRITE_SECS (default 8) node2 has the host cut it;
 #  boot 2: `raftctl create` without --bootstrap recovers (the kernel log
 #          says where the log ends and why, e.g. a torn record), the node
@@ -49,13 +49,13 @@ if [ "$BOOT" = 1 ]; then
 	check "node$NODE leads its one-node cluster" \
 		wait_for "$RB_ELECTION_WAIT" rb_is leader || finish
 	echo 0 >"$CR/last"
-	dd if=/dev/urandom of=/tmp/rnd bs=256k count=1 2>/dev/null
+	dd if=/dev/urandom of=/tmp/rnd bs=1M count=1 2>/dev/null
 	for w in 1 2; do
 		(
 			j=0
 			while :; do
-				dd if=/tmp/rnd of="/dev/$RB_DEV" bs=256k \
-					seek=$((256 + w * 1024 + j % 1024)) \
+				dd if=/tmp/rnd of="/dev/$RB_DEV" bs=1M \
+					seek=$((64 + w * 256 + j % 256)) \
 					oflag=direct 2>/dev/null
 				j=$((j + 1))
 			done
