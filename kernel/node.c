@@ -312,6 +312,17 @@ static void raftblk_node_propose(struct raftblk_node *n, struct list_head *write
 		if (!cnt)
 			continue;
 		ret = raft_propose(n->raft, cnt, ents);
+		if (ret == RAFT_ETOOBIG || ret == RAFT_EBUSY) {
+			/*
+			 * Back-pressure (too much uncommitted) or a leader
+			 * transfer: keep the requests, in order, for later.
+			 */
+			for (i = cnt; i-- > 0;) {
+				raftblk_payload_put(ents[i].payload);
+				list_add(&batch[i]->node_list, writes);
+			}
+			return;
+		}
 		for (i = 0; i < cnt; i++) {
 			/* the core took its own references on success */
 			raftblk_payload_put(ents[i].payload);
@@ -761,6 +772,8 @@ static int raftblk_node_thread(void *arg)
 
 static void raftblk_node_options(struct raftblk_node *n, struct raft_options *o)
 {
+	u64 used, size;
+
 	raft_options_default(o);
 	o->id = n->id;
 	o->heartbeat_ticks = max(1U, n->heartbeat_ms / n->tick_ms);
@@ -769,6 +782,10 @@ static void raftblk_node_options(struct raftblk_node *n, struct raft_options *o)
 	o->pre_vote = true;
 	o->check_quorum = true;
 	o->rand_seed = get_random_u64();
+	/* Keep what may wait for commit well inside the log ring. */
+	rb_store_usage(n->store, &used, &size);
+	o->max_uncommitted_bytes = size / 4;
+	o->max_inflight_bytes = size / 4;
 }
 
 int raftblk_node_start(struct raftblk_dev *dev, const struct raftblk_node_params *p,
