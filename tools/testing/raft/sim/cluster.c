@@ -633,6 +633,15 @@ static void conf_apply(struct raft_conf *conf, u8 op, raft_id id)
 	}
 }
 
+void sim_disk_conf(const struct sim_node *n, struct raft_conf *conf)
+{
+	*conf = n->dsnap.meta.conf;
+	for (u32 i = 0; i < n->dlog.n; i++)
+		if (n->dlog.e[i].type == RAFT_ENTRY_CONF)
+			conf_apply(conf, n->dlog.e[i].cc_op,
+				   n->dlog.e[i].cc_id);
+}
+
 static void node_apply(struct sim_cluster *c, struct sim_node *n,
 		       const struct raft_entry *e)
 {

@@ -435,9 +435,14 @@ static bool removed(struct sched *s, raft_id id)
 		struct sim_node *m = &s->c.nodes[j];
 		struct raft_status st;
 
-		if (!m->up)
+		if (!m->exists || m->stopped)
 			continue;
-		raft_get_status(m->r, &st);
+		if (m->up) {
+			raft_get_status(m->r, &st);
+		} else {
+			/* a crashed node comes back with its disk's conf */
+			sim_disk_conf(m, &st.conf);
+		}
 		if (in_conf(&st.conf, id, NULL))
 			return false;
 	}
@@ -806,8 +811,18 @@ static bool converged(struct sched *s, void *arg)
 	if (st.commit > c->nodes[l].sm.applied)
 		return false;
 	for (u32 i = 0; i < st.conf.n; i++) {
-		struct sim_node *n = &c->nodes[st.conf.nodes[i].id];
+		raft_id id = st.conf.nodes[i].id;
+		struct sim_node *n = &c->nodes[id];
 
+		if (n->stopped && n->exists) {
+			/* stopped as removed, but a log that still had it
+			 * won (e.g. an APPEND in flight carried the change):
+			 * the administrator brings it back
+			 */
+			sim_trace(c, TR_NOTE, (u8)id, 1, 0, 0, 0, 0, 0, 0, 0);
+			n->stopped = false;
+			restart(s, id);
+		}
 		if (!n->up || n->sm.applied != st.commit)
 			return false;
 	}

@@ -323,6 +323,8 @@ int sim_node_create_empty(struct sim_cluster *c, raft_id id);
 void sim_node_crash(struct sim_cluster *c, raft_id id);
 int sim_node_restart(struct sim_cluster *c, raft_id id);
 void sim_node_stop(struct sim_cluster *c, raft_id id);
+/* The latest configuration in a node's durable log. */
+void sim_disk_conf(const struct sim_node *n, struct raft_conf *conf);
 /*
  * Carry out ready batches of a node: take one, send, apply, and either
  * complete the disk write now (when sync is true or nothing to write)

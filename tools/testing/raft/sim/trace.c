@@ -294,7 +294,11 @@ static void format_ev(char *buf, size_t len, const struct sim_tr_ev *e)
 		    ULL(e->b));
 		break;
 	case TR_NOTE:
-		ADD("INVARIANT BROKEN");
+		if (e->peer == 1)
+			ADD("revive  %u (stopped, but still in the leader's configuration)",
+			    e->node);
+		else
+			ADD("INVARIANT BROKEN");
 		break;
 	default:
 		ADD("event %u", e->kind);
