@@ -107,6 +107,12 @@ struct raftblk_node {
 	u64 commits;
 	u64 elections;
 	bool warned_follower;
+	/*
+	 * Set once the store is open, the core created and the thread
+	 * running (release/acquire): the transport listens before that, and
+	 * its callbacks drop what arrives until then.
+	 */
+	bool started;
 };
 
 /* The pdu of a request owned by the node driver. */
@@ -207,6 +213,11 @@ static void raftblk_node_deliver(void *ctx, struct raft_msg *m)
 	struct raftblk_node *n = ctx;
 	struct raftblk_node_msg *nm;
 
+	/* Pairs with smp_store_release() in raftblk_node_start(). */
+	if (!smp_load_acquire(&n->started)) {
+		raft_msg_free(m);	/* Raft tolerates a lost message */
+		return;
+	}
 	nm = kmalloc(sizeof(*nm), GFP_NOIO);
 	if (!nm) {
 		raft_msg_free(m);	/* Raft tolerates a lost message */
@@ -252,6 +263,12 @@ static int raftblk_node_adopt_cluster(void *ctx,
 	struct raftblk_node *n = ctx;
 	int ret;
 
+	/*
+	 * Not started (maybe not formatted yet): refuse, the peer connects
+	 * again later. Pairs with smp_store_release() in node start.
+	 */
+	if (!smp_load_acquire(&n->started))
+		return -EAGAIN;
 	ret = rb_store_set_uuid(n->store, cluster);
 	if (ret)
 		pr_err("%s: cannot record the cluster id: %d\n", n->dev->name,
@@ -795,6 +812,7 @@ int raftblk_node_start(struct raftblk_dev *dev, const struct raftblk_node_params
 	struct raft_options opts;
 	u8 uuid[RAFTBLK_UUID_LEN];
 	struct raftblk_node *n;
+	bool blank;
 	int ret;
 
 	n = kzalloc(sizeof(*n), GFP_KERNEL);
@@ -830,34 +848,55 @@ int raftblk_node_start(struct raftblk_dev *dev, const struct raftblk_node_params
 		err->attr = RAFTBLK_ATTR_BOOTSTRAP;
 		goto free;
 	}
-	if (ret == -ENODATA) {
+	blank = ret == -ENODATA;
+	if (ret && !blank)
+		goto free;
+	n->store = blank ? NULL : n->store;
+	/* A blank disk: a new cluster, or a node waiting to join. */
+	memset(uuid, 0, sizeof(uuid));
+	if (blank && p->bootstrap)
+		generate_random_uuid(uuid);
+	else if (!blank)
+		rb_store_uuid(n->store, uuid);
+
+	/*
+	 * Listen before a blank disk is formatted, so that a taken address
+	 * leaves the disk as it was. Until the node is started the
+	 * transport's callbacks drop what they receive.
+	 */
+	ret = rb_transport_create(dev->net, &p->listen, n->id, uuid, NULL,
+				  &raftblk_node_tp_ops, n, &n->tp);
+	if (ret) {
+		err->msg = ret == -EADDRINUSE ? "listen address in use" :
+			   "cannot listen on the address";
+		err->attr = RAFTBLK_ATTR_LISTEN;
+		goto close;
+	}
+
+	if (blank) {
 		u8 addr[RAFT_ADDR_LEN];
 		struct raft_conf *conf = &restore->snap.conf;
 
-		/* A blank disk: a new cluster, or a node waiting to join. */
-		memset(uuid, 0, sizeof(uuid));
 		if (p->bootstrap) {
 			ret = rb_addr_encode(&p->listen, addr);
 			if (ret) {
 				err->msg = "bad listen address";
 				err->attr = RAFTBLK_ATTR_LISTEN;
-				goto free;
+				goto tp;
 			}
 			raft_bootstrap_conf(conf, n->id, addr);
-			generate_random_uuid(uuid);
 		}
 		ret = rb_store_format(dev->backing, uuid, n->id, conf,
 				      &n->store, err);
+		if (ret)
+			goto tp;
 	}
-	if (ret)
-		goto free;
 	memset(restore, 0, sizeof(*restore));
 	ret = rb_store_restore(n->store, restore);
 	if (ret) {
 		err->msg = "cannot read the log from the disk";
-		goto close;
+		goto tp;
 	}
-	rb_store_uuid(n->store, uuid);
 
 	raftblk_node_options(n, &opts);
 	ret = raft_create(&opts, restore, &n->raft);
@@ -865,28 +904,19 @@ int raftblk_node_start(struct raftblk_dev *dev, const struct raftblk_node_params
 	if (ret) {
 		err->msg = "cannot start the Raft node";
 		ret = -ENOMEM;
-		goto close;
+		goto tp;
 	}
 	n->applied = restore->snap.index;
-	n->compacted = restore->snap.index;
 	kfree(restore);
 	restore = NULL;
 
-	ret = rb_transport_create(dev->net, &p->listen, n->id, uuid, NULL,
-				  &raftblk_node_tp_ops, n, &n->tp);
-	if (ret) {
-		err->msg = ret == -EADDRINUSE ? "listen address in use" :
-			   "cannot listen on the address";
-		err->attr = RAFTBLK_ATTR_LISTEN;
-		goto raft;
-	}
 	{
 		struct raft_status *st = kmalloc(sizeof(*st), GFP_KERNEL);
 
 		if (!st) {
 			ret = -ENOMEM;
 			err->msg = "out of memory";
-			goto tp;
+			goto raft;
 		}
 		raft_get_status(n->raft, st);
 		raftblk_node_sync_peers(n, &st->conf);
@@ -902,16 +932,19 @@ int raftblk_node_start(struct raftblk_dev *dev, const struct raftblk_node_params
 		dev->node = NULL;
 		dev->io_ops = &raftblk_passthrough_ops;
 		err->msg = "cannot start the node thread";
-		goto tp;
+		goto raft;
 	}
+	/* Pairs with smp_load_acquire() in the transport callbacks. */
+	smp_store_release(&n->started, true);
 	return 0;
 
-tp:
-	rb_transport_destroy(n->tp);
 raft:
 	raft_destroy(n->raft);
+tp:
+	rb_transport_destroy(n->tp);
 close:
-	rb_store_close(n->store);
+	if (n->store)
+		rb_store_close(n->store);
 free:
 	kfree(restore);
 	kfree(n);

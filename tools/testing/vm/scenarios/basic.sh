@@ -426,6 +426,17 @@ expect_fail 1 "raftctl: transfer-leader $DEV 2: permission denied, CAP_NET_ADMIN
 	as_nobody raftctl transfer-leader $DEV 2
 check "an unprivileged caller may list the peers" \
 	as_nobody raftctl peer list $DEV
+
+# A listen address in use is refused before a blank disk is formatted.
+check "wipe /dev/vda" dd if=/dev/zero of=/dev/vda bs=1M count=1 oflag=direct
+expect_fail 1 "raftctl: create raftblk1: listen address in use (Address already in use)" \
+	raftctl create raftblk1 --disk /dev/vda --node-id 2 --listen "$LISTEN" \
+	--bootstrap
+check "nothing left after the refused listen address" no_device raftblk1
+check "the disk was left blank: bootstrap on another port works" \
+	raftctl create raftblk1 --disk /dev/vda --node-id 2 \
+	--listen 127.0.0.1:7791 --bootstrap
+check "destroy raftblk1" raftctl destroy raftblk1
 check "destroy $DEV" raftctl destroy $DEV
 
 # A replicated device present at rmmod is stopped cleanly.
