@@ -104,29 +104,6 @@ static int one_name(const struct verb *v, int argc, char **argv,
 	return EXIT_OK;
 }
 
-static const struct option help_only_opts[] = {
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
-};
-
-/* Options of a verb that has none but --help; -1 when help was shown. */
-static int parse_no_options(const struct verb *v, int argc, char **argv)
-{
-	int c;
-
-	optind = 0;	/* glibc: full re-initialization */
-	while ((c = getopt_long(argc, argv, ":h", help_only_opts, NULL)) != -1) {
-		switch (c) {
-		case 'h':
-			verb_help(v, stdout);
-			return -1;
-		default:
-			return option_error(v, c, argv);
-		}
-	}
-	return EXIT_OK;
-}
-
 /* Timer ranges, as the kernel's policy (raftblk.yaml). */
 #define HEARTBEAT_MS_MIN	50
 #define HEARTBEAT_MS_MAX	60000

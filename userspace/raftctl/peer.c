@@ -19,29 +19,6 @@
 #include <linux/raftblk.h>
 #include "raftctl.h"
 
-static const struct option help_opts[] = {
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
-};
-
-/* Options of a verb that has none but --help; -1 when help was shown. */
-static int only_help(const struct verb *v, int argc, char **argv)
-{
-	int c;
-
-	optind = 0;	/* glibc: full re-initialization */
-	while ((c = getopt_long(argc, argv, ":h", help_opts, NULL)) != -1) {
-		switch (c) {
-		case 'h':
-			verb_help(v, stdout);
-			return -1;
-		default:
-			return option_error(v, c, argv);
-		}
-	}
-	return EXIT_OK;
-}
-
 /* Exactly N operands after the options, into ops[]. */
 static int operands(const struct verb *v, int argc, char **argv, int n,
 		    const char *const *what, const char **ops)
@@ -226,7 +203,7 @@ int cmd_peer(const struct verb *v, int argc, char **argv)
 	/* The subcommand's operands follow it; re-parse them from there. */
 	argc -= optind;
 	argv += optind;
-	ret = only_help(v, argc, argv);
+	ret = parse_no_options(v, argc, argv);
 	if (ret)
 		return ret < 0 ? EXIT_OK : ret;
 	if (!strcmp(sub, "add"))
@@ -249,7 +226,7 @@ int cmd_transfer_leader(const struct verb *v, int argc, char **argv)
 	uint32_t id;
 	int ret;
 
-	ret = only_help(v, argc, argv);
+	ret = parse_no_options(v, argc, argv);
 	if (ret)
 		return ret < 0 ? EXIT_OK : ret;
 	ret = operands(v, argc, argv, 2, what, ops);

@@ -137,6 +137,28 @@ int usage_error(const struct verb *v, const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
+static const struct option help_only_opts[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+int parse_no_options(const struct verb *v, int argc, char **argv)
+{
+	int c;
+
+	optind = 0;	/* glibc: full re-initialization */
+	while ((c = getopt_long(argc, argv, ":h", help_only_opts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			verb_help(v, stdout);
+			return -1;
+		default:
+			return option_error(v, c, argv);
+		}
+	}
+	return EXIT_OK;
+}
+
 int option_error(const struct verb *v, int c, char **argv)
 {
 	const char *arg = argv[optind - 1];

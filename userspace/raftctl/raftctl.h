@@ -36,6 +36,8 @@ int usage_error(const struct verb *v, const char *fmt, ...)
 void verb_help(const struct verb *v, FILE *f);
 /* After getopt_long() with opterr = 0 returned '?' or ':'. */
 int option_error(const struct verb *v, int c, char **argv);
+/* Options of a verb that has none but --help; -1 when help was shown. */
+int parse_no_options(const struct verb *v, int argc, char **argv);
 
 /* nl.c: talking to the raftblk generic netlink family. */
 
