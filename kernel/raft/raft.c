@@ -563,6 +563,25 @@ void raft_tick(struct raft *r)
 	}
 }
 
+int raft_set_timing(struct raft *r, u32 heartbeat_ticks, u32 election_ticks,
+		    bool lease_read)
+{
+	u32 i;
+
+	if (!r || !heartbeat_ticks || heartbeat_ticks >= election_ticks ||
+	    (lease_read && !r->opts.check_quorum))
+		return RAFT_EINVAL;
+	if (election_ticks < r->opts.election_ticks ||
+	    lease_read != r->opts.lease_read)
+		for (i = 0; i < RAFT_MAX_NODES; i++)
+			r->prs[i].lease_valid = false;
+	r->opts.heartbeat_ticks = heartbeat_ticks;
+	r->opts.election_ticks = election_ticks;
+	r->opts.lease_read = lease_read;
+	r->rand_timeout = election_ticks + (u32)(raft_rand(r) % election_ticks);
+	return 0;
+}
+
 int raft_campaign(struct raft *r)
 {
 	if (r->role == RAFT_LEADER)

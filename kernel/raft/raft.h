@@ -349,6 +349,22 @@ int raft_create(const struct raft_options *opts,
 		const struct raft_restore *restore, struct raft **out);
 void raft_destroy(struct raft *r);
 
+/*
+ * Change the timers and the read mode of a running node (the options an
+ * administrator tunes online; the others are fixed at raft_create()).
+ * heartbeat_ticks >= 1, election_ticks > heartbeat_ticks, and lease_read
+ * needs check_quorum; else RAFT_EINVAL and nothing changes. The elapsed
+ * time of the running timers is kept; the randomized election timeout is
+ * drawn again from the new range. A shorter election timeout or a change
+ * of read mode drops the leases this node holds as a leader (they were
+ * counted with the old timeout): reads take the ReadIndex round trip
+ * until the next heartbeat round renews them. Lease reads assume every
+ * voter waits at least this node's election timeout before it votes for
+ * another leader: give every node the same timeout.
+ */
+int raft_set_timing(struct raft *r, u32 heartbeat_ticks, u32 election_ticks,
+		    bool lease_read);
+
 /* Conf for a brand-new one-node cluster whose only voter is id. */
 void raft_bootstrap_conf(struct raft_conf *conf, raft_id id,
 			 const u8 addr[RAFT_ADDR_LEN]);

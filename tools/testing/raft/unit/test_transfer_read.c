@@ -261,7 +261,65 @@ static void test_lease_survives_voter_restart(void)
 	fx_fini(&f);
 }
 
+/* Timers and read mode changed on a running node. */
+static void test_set_timing(void)
+{
+	struct raft *r;
+	struct fx f;
+	u32 sent;
+
+	fx_init(&f, 3, 3, NULL);
+	fx_elect(&f, 1);
+	r = fx_raft(&f, 1);
+	CHECK_EQ(raft_set_timing(r, 0, 10, false), RAFT_EINVAL);
+	CHECK_EQ(raft_set_timing(r, 10, 10, false), RAFT_EINVAL);
+	CHECK_EQ(raft_set_timing(NULL, 1, 10, false), RAFT_EINVAL);
+
+	/* a heartbeat every 3 ticks instead of every tick */
+	CHECK_EQ(raft_set_timing(r, 3, 30, false), RAFT_OK);
+	fx_stabilize(&f);
+	fx_reset_counts(&f);
+	fx_tick(&f, 1, 6);
+	fx_stabilize(&f);
+	CHECK_EQ(f.sent[RAFT_MSG_HEARTBEAT], 2 * 2);
+
+	/* ReadIndex: a read waits for a round trip */
+	CHECK_EQ(raft_read_index(r, 1), RAFT_OK);
+	fx_ready(&f, 1);
+	CHECK_EQ(fx_node(&f, 1)->n_reads, 0);
+	fx_stabilize(&f);
+	CHECK_EQ(fx_node(&f, 1)->n_reads, 1);
+
+	/* lease reads switched on: answered at once after a round */
+	CHECK_EQ(raft_set_timing(r, 3, 30, true), RAFT_OK);
+	fx_tick(&f, 1, 3);
+	fx_stabilize(&f);
+	CHECK_EQ(raft_read_index(r, 2), RAFT_OK);
+	fx_ready(&f, 1);
+	CHECK_EQ(fx_node(&f, 1)->n_reads, 2);
+
+	/* a shorter election timeout drops the lease held */
+	CHECK_EQ(raft_set_timing(r, 3, 20, true), RAFT_OK);
+	sent = fx_node(&f, 1)->n_reads;
+	CHECK_EQ(raft_read_index(r, 3), RAFT_OK);
+	fx_ready(&f, 1);
+	CHECK_EQ(fx_node(&f, 1)->n_reads, sent);
+	fx_stabilize(&f);
+	CHECK_EQ(fx_node(&f, 1)->n_reads, sent + 1);
+
+	/* a follower with a longer timeout stays a follower longer */
+	CHECK_EQ(raft_set_timing(fx_raft(&f, 2), 1, 50, false), RAFT_OK);
+	fx_isolate(&f, 1, true);
+	fx_tick(&f, 2, 49);
+	fx_stabilize(&f);
+	CHECK(unit_status(&f, 2).role == RAFT_FOLLOWER);
+	CHECK(unit_status(&f, 2).term == unit_status(&f, 1).term);
+	fx_fini(&f);
+}
+
 const struct unit_test transfer_read_tests[] = {
+	{ "options: timers and read mode changed online",
+	  test_set_timing },
 	{ "read: lease survives a voter restart",
 	  test_lease_survives_voter_restart },
 	{ "read: no lease reads after TIMEOUT_NOW",
