@@ -128,6 +128,7 @@ int raftblk_device_create(struct net *net, const char *name,
 	strscpy(dev->name, name, sizeof(dev->name));
 	strscpy(dev->disk_path, disk_path, sizeof(dev->disk_path));
 	dev->io_ops = &raftblk_passthrough_ops;
+	raftblk_events_init(dev);
 
 	mutex_lock(&raftblk_devices_lock);
 	other = raftblk_device_find_any(name);
@@ -164,6 +165,7 @@ int raftblk_device_create(struct net *net, const char *name,
 
 	list_add_tail(&dev->list, &raftblk_devices);
 	raftblk_devices_gen++;
+	raftblk_events_device_created(dev);
 	if (dev->node)
 		pr_info("%s: created over %s as node %u (%llu sectors)\n",
 			dev->name, dev->disk_path, repl->node_id,
@@ -197,6 +199,7 @@ static void raftblk_device_free(struct raftblk_dev *dev)
 		dev->io_ops = &raftblk_passthrough_ops;
 	}
 	raftblk_backing_close(dev);
+	raftblk_events_device_destroyed(dev);
 	pr_info("%s: destroyed\n", dev->name);
 	kfree(dev);
 }
@@ -259,7 +262,8 @@ static void __net_exit raftblk_net_pre_exit(struct net *net)
 			continue;
 		if (dev->io_ops->net_exit)
 			dev->io_ops->net_exit(dev);
-		dev->net = &init_net;
+		/* Read locklessly (under RCU) by the events. */
+		WRITE_ONCE(dev->net, &init_net);
 		raftblk_devices_gen++;
 		pr_info("%s: its network namespace is gone, moved to the initial one\n",
 			dev->name);

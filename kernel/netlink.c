@@ -19,7 +19,6 @@
 #include "raftblk.h"
 #include "node.h"
 
-static struct genl_family raftblk_genl_family;
 
 /*
  * Timer ranges: a heartbeat at least every tick, at most once a minute.
@@ -83,6 +82,19 @@ static const struct nla_policy raftblk_leader_transfer_policy[RAFTBLK_ATTR_NODE_
 	[RAFTBLK_ATTR_NAME] = { .type = NLA_NUL_STRING,
 				.len = RAFTBLK_NAME_MAXLEN },
 	[RAFTBLK_ATTR_NODE_ID] = NLA_POLICY_MIN(NLA_U32, 1),
+};
+
+static const struct nla_policy raftblk_set_policy[RAFTBLK_ATTR_READ_MODE + 1] = {
+	[RAFTBLK_ATTR_NAME] = { .type = NLA_NUL_STRING,
+				.len = RAFTBLK_NAME_MAXLEN },
+	[RAFTBLK_ATTR_HEARTBEAT_MS] =
+		NLA_POLICY_FULL_RANGE(NLA_U32, &raftblk_heartbeat_range),
+	[RAFTBLK_ATTR_ELECTION_TIMEOUT_MS] =
+		NLA_POLICY_FULL_RANGE(NLA_U32, &raftblk_election_range),
+	[RAFTBLK_ATTR_MAX_BATCH] =
+		NLA_POLICY_RANGE(NLA_U32, 1, RAFTBLK_NODE_MAX_BATCH),
+	[RAFTBLK_ATTR_READ_MODE] =
+		NLA_POLICY_MAX(NLA_U32, RAFTBLK_READ_MODE_LEASE),
 };
 
 /* Operations that take only a device name. */
@@ -155,8 +167,8 @@ static int raftblk_nl_get_addr(struct nlattr *nest, struct sockaddr_storage *ss,
 	return 0;
 }
 
-static int raftblk_nl_put_addr(struct sk_buff *skb, int type,
-			       const struct sockaddr_storage *ss)
+int raftblk_nl_put_addr(struct sk_buff *skb, int type,
+			const struct sockaddr_storage *ss)
 {
 	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
 	const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
@@ -409,6 +421,96 @@ static int raftblk_nl_leader_transfer(struct sk_buff *skb,
 	return raftblk_nl_node_op(info, raftblk_nl_leader_transfer_op);
 }
 
+/* The attributes DEVICE_SET changes; at least one is needed. */
+static const int raftblk_set_attrs[] = {
+	RAFTBLK_ATTR_HEARTBEAT_MS, RAFTBLK_ATTR_ELECTION_TIMEOUT_MS,
+	RAFTBLK_ATTR_MAX_BATCH, RAFTBLK_ATTR_READ_MODE,
+};
+
+/*
+ * The options of @st with those given in @info applied, into @o; the
+ * election timeout must stay at least 3 heartbeats.
+ */
+static int raftblk_nl_set_merge(struct genl_info *info,
+				const struct raftblk_node_status *st,
+				struct raftblk_node_opts *o)
+{
+	struct nlattr **attrs = info->attrs;
+	struct nlattr *hb = attrs[RAFTBLK_ATTR_HEARTBEAT_MS];
+	struct nlattr *el = attrs[RAFTBLK_ATTR_ELECTION_TIMEOUT_MS];
+	struct nlattr *batch = attrs[RAFTBLK_ATTR_MAX_BATCH];
+	struct nlattr *mode = attrs[RAFTBLK_ATTR_READ_MODE];
+
+	o->heartbeat_ms = hb ? nla_get_u32(hb) : st->heartbeat_ms;
+	o->election_ms = el ? nla_get_u32(el) : st->election_ms;
+	o->max_batch = batch ? nla_get_u32(batch) : st->max_batch;
+	o->lease_read = mode ? nla_get_u32(mode) == RAFTBLK_READ_MODE_LEASE :
+		st->read_mode == RAFTBLK_READ_MODE_LEASE;
+	if (o->election_ms < 3 * o->heartbeat_ms) {
+		if (el)
+			NL_SET_ERR_MSG_ATTR(info->extack, el,
+					    "election timeout must be at least 3 heartbeats");
+		else
+			NL_SET_ERR_MSG_ATTR(info->extack, hb,
+					    "heartbeat must be at most a third of the election timeout");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int raftblk_nl_device_set(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *name = info->attrs[RAFTBLK_ATTR_NAME];
+	struct raftblk_node_status *st;
+	struct raftblk_node_opts o;
+	struct raftblk_err err = {};
+	struct raftblk_dev *dev;
+	bool any = false;
+	size_t i;
+	int ret;
+
+	if (GENL_REQ_ATTR_CHECK(info, RAFTBLK_ATTR_NAME))
+		return -EINVAL;
+	for (i = 0; i < ARRAY_SIZE(raftblk_set_attrs); i++)
+		any |= !!info->attrs[raftblk_set_attrs[i]];
+	if (!any) {
+		NL_SET_ERR_MSG(info->extack,
+			       "nothing to set: give at least one option");
+		return -EINVAL;
+	}
+	st = kmalloc(sizeof(*st), GFP_KERNEL);
+	if (!st)
+		return -ENOMEM;
+
+	mutex_lock(&raftblk_devices_lock);
+	dev = raftblk_device_find(genl_info_net(info), nla_data(name));
+	if (!dev) {
+		NL_SET_ERR_MSG_ATTR(info->extack, name, "device does not exist");
+		ret = -ENODEV;
+		goto unlock;
+	}
+	if (!dev->node) {
+		NL_SET_ERR_MSG_ATTR(info->extack, name,
+				    "device is not replicated");
+		ret = -EOPNOTSUPP;
+		goto unlock;
+	}
+	/* Operations are serialized (no parallel_ops): no lost update. */
+	raftblk_node_get_status(dev->node, st);
+	ret = raftblk_nl_set_merge(info, st, &o);
+	if (ret)
+		goto unlock;
+	ret = raftblk_node_set_options(dev->node, &o, &err);
+	if (ret)
+		raftblk_nl_set_err(info, &err);
+	else
+		raftblk_events_options_changed(dev);
+unlock:
+	mutex_unlock(&raftblk_devices_lock);
+	kfree(st);
+	return ret;
+}
+
 static u32 raftblk_nl_peer_role(u8 role)
 {
 	return role == RAFT_LEARNER ? RAFTBLK_PEER_ROLE_LEARNER :
@@ -483,6 +585,8 @@ static int raftblk_nl_put_node(struct sk_buff *skb, struct raftblk_dev *dev)
 	    nla_put_u32(skb, RAFTBLK_ATTR_HEARTBEAT_MS, st->heartbeat_ms) ||
 	    nla_put_u32(skb, RAFTBLK_ATTR_ELECTION_TIMEOUT_MS,
 			st->election_ms) ||
+	    nla_put_u32(skb, RAFTBLK_ATTR_MAX_BATCH, st->max_batch) ||
+	    nla_put_u32(skb, RAFTBLK_ATTR_READ_MODE, st->read_mode) ||
 	    raftblk_nl_put_counters(skb, st))
 		goto out;
 	for (i = 0; i < st->n_peers; i++)
@@ -515,6 +619,7 @@ static int raftblk_nl_fill_device(struct sk_buff *skb, struct raftblk_dev *dev,
 				  struct netlink_callback *cb)
 {
 	struct raftblk_repl_info info;
+	u64 ev_id, ev_seq;
 	void *hdr;
 	int ret;
 
@@ -525,9 +630,18 @@ static int raftblk_nl_fill_device(struct sk_buff *skb, struct raftblk_dev *dev,
 	if (cb)
 		genl_dump_check_consistent(cb, hdr);
 
+	/*
+	 * The event position first, then the state: every change after
+	 * the position's event is in the state or in a later event.
+	 */
+	raftblk_events_position(dev, &ev_id, &ev_seq);
 	raftblk_device_info(dev, &info);
 	ret = -EMSGSIZE;
 	if (nla_put_string(skb, RAFTBLK_ATTR_NAME, dev->name) ||
+	    nla_put_u64_64bit(skb, RAFTBLK_ATTR_DEVICE_ID, ev_id,
+			      RAFTBLK_ATTR_PAD) ||
+	    nla_put_u64_64bit(skb, RAFTBLK_ATTR_EVENT_SEQ, ev_seq,
+			      RAFTBLK_ATTR_PAD) ||
 	    nla_put_string(skb, RAFTBLK_ATTR_DISK_PATH, dev->disk_path) ||
 	    nla_put_u64_64bit(skb, RAFTBLK_ATTR_CAPACITY,
 			      (u64)get_capacity(dev->disk) << SECTOR_SHIFT,
@@ -668,14 +782,31 @@ static const struct genl_ops raftblk_genl_ops[] = {
 		.maxattr = ARRAY_SIZE(raftblk_leader_transfer_policy) - 1,
 		.flags = GENL_ADMIN_PERM,
 	},
+	{
+		.cmd = RAFTBLK_CMD_DEVICE_SET,
+		.doit = raftblk_nl_device_set,
+		.policy = raftblk_set_policy,
+		.maxattr = ARRAY_SIZE(raftblk_set_policy) - 1,
+		.flags = GENL_ADMIN_PERM,
+	},
 };
 
-static struct genl_family raftblk_genl_family __ro_after_init = {
+/*
+ * Events go to every listener of the device's namespace; joining needs no
+ * privilege (what they carry, DEVICE_GET shows to anyone).
+ */
+static const struct genl_multicast_group raftblk_mcgrps[] = {
+	[RAFTBLK_MCGRP_EVENTS] = { .name = RAFTBLK_MCGRP_EVENTS_NAME },
+};
+
+struct genl_family raftblk_genl_family __ro_after_init = {
 	.name = RAFTBLK_GENL_NAME,
 	.version = RAFTBLK_GENL_VERSION,
 	.module = THIS_MODULE,
 	.ops = raftblk_genl_ops,
 	.n_ops = ARRAY_SIZE(raftblk_genl_ops),
+	.mcgrps = raftblk_mcgrps,
+	.n_mcgrps = ARRAY_SIZE(raftblk_mcgrps),
 	.resv_start_op = RAFTBLK_CMD_DEVICE_CREATE,
 	.netnsok = true,
 };
@@ -687,5 +818,6 @@ int __init raftblk_netlink_init(void)
 
 void raftblk_netlink_exit(void)
 {
+	raftblk_events_disable();
 	genl_unregister_family(&raftblk_genl_family);
 }

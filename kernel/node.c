@@ -31,9 +31,7 @@
 #include "payload.h"
 #include "log_store.h"
 #include "transport.h"
-
-/* Most writes proposed in one batch. */
-#define RAFTBLK_NODE_MAX_BATCH	64
+#include "events.h"
 
 struct raftblk_node_msg {
 	struct list_head list;
@@ -97,6 +95,8 @@ struct raftblk_node {
 	u32 tick_ms;
 	u32 heartbeat_ms;
 	u32 election_ms;
+	u32 max_batch;			/* writes per proposal, under lock */
+	bool lease_read;		/* read mode, under lock */
 
 	/* Proposal batch being built (node thread only). */
 	struct raft_entry batch_ents[RAFTBLK_NODE_MAX_BATCH];
@@ -243,6 +243,7 @@ static void raftblk_node_peer_state(void *ctx, u64 peer_id, bool up)
 
 	pr_info("%s: peer %llu %s\n", n->dev->name,
 		(unsigned long long)peer_id, up ? "connected" : "disconnected");
+	raftblk_events_peer_conn(n->dev, peer_id, up);
 	if (up)
 		return;
 	/* Tell the core on the node thread (never take n->lock here). */
@@ -312,7 +313,7 @@ static void raftblk_node_propose(struct raftblk_node *n, struct list_head *write
 		list_for_each_entry_safe(pdu, tmp, writes, node_list) {
 			struct raft_payload *p;
 
-			if (cnt == RAFTBLK_NODE_MAX_BATCH)
+			if (cnt == n->max_batch)
 				break;
 			list_del_init(&pdu->node_list);
 			p = raftblk_payload_from_rq(rb_pdu_rq(pdu));
@@ -696,6 +697,7 @@ static bool raftblk_node_handle_ready(struct raftblk_node *n)
 		if (conf_changed || rd.snap_to_install)
 			raftblk_node_sync_peers(n, &st->conf);
 		raftblk_node_compact(n, st);
+		raftblk_events_node_changed(n->dev, st);
 		kfree(st);
 	}
 	raftblk_node_serve_reads(n);
@@ -828,6 +830,7 @@ int raftblk_node_start(struct raftblk_dev *dev, const struct raftblk_node_params
 	n->tick_ms = RAFTBLK_NODE_TICK_MS_DEFAULT;
 	n->heartbeat_ms = p->heartbeat_ms ?: RAFTBLK_NODE_HEARTBEAT_MS_DEFAULT;
 	n->election_ms = p->election_ms ?: RAFTBLK_NODE_ELECTION_MS_DEFAULT;
+	n->max_batch = RAFTBLK_NODE_MAX_BATCH;
 	n->role = RAFT_FOLLOWER;
 	mutex_init(&n->lock);
 	spin_lock_init(&n->in_lock);
@@ -1067,6 +1070,31 @@ int raftblk_node_transfer_leader(struct raftblk_node *n, u32 id,
 	return 0;
 }
 
+/* Options changed online (DEVICE_SET), checked by the caller. */
+int raftblk_node_set_options(struct raftblk_node *n,
+			     const struct raftblk_node_opts *o,
+			     struct raftblk_err *err)
+{
+	u32 hb = max(1U, o->heartbeat_ms / n->tick_ms);
+	u32 el = max(hb * 3, o->election_ms / n->tick_ms);
+	int ret;
+
+	mutex_lock(&n->lock);
+	ret = raft_set_timing(n->raft, hb, el, o->lease_read);
+	if (!ret) {
+		n->heartbeat_ms = o->heartbeat_ms;
+		n->election_ms = o->election_ms;
+		n->max_batch = o->max_batch;
+		n->lease_read = o->lease_read;
+	}
+	mutex_unlock(&n->lock);
+	if (ret) {
+		err->msg = "the Raft core refused the timers";
+		return -EINVAL;
+	}
+	return 0;
+}
+
 void raftblk_node_get_status(struct raftblk_node *n, struct raftblk_node_status *out)
 {
 	struct rb_transport_peer_info *pi;
@@ -1093,6 +1121,9 @@ void raftblk_node_get_status(struct raftblk_node *n, struct raftblk_node_status 
 	out->proposals = n->proposals;
 	out->commits = n->commits;
 	out->elections = n->elections;
+	out->max_batch = n->max_batch;
+	out->read_mode = n->lease_read ? RAFTBLK_READ_MODE_LEASE :
+		RAFTBLK_READ_MODE_READINDEX;
 	mutex_unlock(&n->lock);
 	out->bytes_sent = ts.bytes_sent;
 	out->bytes_received = ts.bytes_received;

@@ -28,6 +28,8 @@ struct raftblk_node;
 #define RAFTBLK_NODE_TICK_MS_DEFAULT		50
 #define RAFTBLK_NODE_HEARTBEAT_MS_DEFAULT	100
 #define RAFTBLK_NODE_ELECTION_MS_DEFAULT	1000
+/* Most writes proposed in one batch (the default and the upper bound). */
+#define RAFTBLK_NODE_MAX_BATCH			64
 
 struct raftblk_node_params {
 	u32 node_id;
@@ -57,6 +59,18 @@ int raftblk_node_peer_remove(struct raftblk_node *n, u32 id, struct raftblk_err 
 int raftblk_node_transfer_leader(struct raftblk_node *n, u32 id,
 			    struct raftblk_err *err);
 
+/* Options that can change while the node runs. */
+struct raftblk_node_opts {
+	u32 heartbeat_ms;
+	u32 election_ms;		/* at least 3 heartbeats */
+	u32 max_batch;			/* 1..RAFTBLK_NODE_MAX_BATCH */
+	bool lease_read;		/* else ReadIndex */
+};
+
+int raftblk_node_set_options(struct raftblk_node *n,
+			     const struct raftblk_node_opts *o,
+			     struct raftblk_err *err);
+
 struct raftblk_node_peer {
 	u32 id;
 	u8 role;			/* enum raft_node_role */
@@ -74,6 +88,8 @@ struct raftblk_node_status {
 	u64 applied;
 	u32 heartbeat_ms;
 	u32 election_ms;
+	u32 max_batch;
+	u8 read_mode;			/* enum raftblk_read_mode */
 	u32 n_peers;
 	struct raftblk_node_peer peers[RAFT_MAX_NODES];
 	u64 proposals;

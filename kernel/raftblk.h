@@ -22,6 +22,7 @@
 #include <linux/mutex.h>
 #include <net/net_namespace.h>
 #include <linux/raftblk.h>
+#include "events.h"
 
 struct raftblk_dev;
 struct raftblk_node;
@@ -126,6 +127,9 @@ struct raftblk_dev {
 	 * torn down without an opener sneaking in.
 	 */
 	bool dying;
+
+	/* What the events group was last told about the device. */
+	struct raftblk_events events;
 };
 
 /* device.c: registry of devices. */
@@ -185,6 +189,13 @@ extern const struct attribute_group *raftblk_disk_groups[];
 extern const struct raftblk_io_ops raftblk_passthrough_ops;
 
 /* netlink.c: the generic netlink family. */
+extern struct genl_family raftblk_genl_family;
+/* Multicast groups of the family, in the order of its mcgrps. */
+enum raftblk_mcgrp {
+	RAFTBLK_MCGRP_EVENTS,
+};
+int raftblk_nl_put_addr(struct sk_buff *skb, int type,
+			const struct sockaddr_storage *ss);
 int __init raftblk_netlink_init(void);
 void raftblk_netlink_exit(void);
 

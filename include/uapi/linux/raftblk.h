@@ -34,6 +34,18 @@ enum raftblk_cmd {
 	RAFTBLK_CMD_PEER_REMOVE,
 	/* NAME, NODE_ID -> hands leadership to that voter. Admin. */
 	RAFTBLK_CMD_LEADER_TRANSFER,
+	/*
+	 * NAME and at least one of HEARTBEAT_MS, ELECTION_TIMEOUT_MS,
+	 * MAX_BATCH, READ_MODE -> changes those options of a running
+	 * replicated device. Admin.
+	 */
+	RAFTBLK_CMD_DEVICE_SET,
+	/*
+	 * Notification only (never a request): one event, sent to the
+	 * "events" multicast group of the device's network namespace.
+	 * EVENT says what changed; see the spec for the attributes.
+	 */
+	RAFTBLK_CMD_EVENT,
 
 	__RAFTBLK_CMD_MAX,
 };
@@ -62,6 +74,26 @@ enum raftblk_peer_state {
 	RAFTBLK_PEER_STATE_CONNECTED,
 };
 
+/* How the leader serves reads (RAFTBLK_ATTR_READ_MODE). */
+enum raftblk_read_mode {
+	RAFTBLK_READ_MODE_READINDEX,	/* a heartbeat round per read barrier */
+	RAFTBLK_READ_MODE_LEASE,	/* no round trip while the lease holds */
+};
+
+/* What an event reports (RAFTBLK_ATTR_EVENT). */
+enum raftblk_event {
+	RAFTBLK_EVENT_UNSPEC,
+	RAFTBLK_EVENT_DEVICE_CREATE,	/* a device appeared, with its state */
+	RAFTBLK_EVENT_DEVICE_CHANGE,	/* role/term/leader, or options */
+	RAFTBLK_EVENT_DEVICE_DESTROY,	/* the device is gone */
+	RAFTBLK_EVENT_PEER_CREATE,	/* a node joined the configuration */
+	RAFTBLK_EVENT_PEER_CHANGE,	/* role, connection or progress */
+	RAFTBLK_EVENT_PEER_DESTROY,	/* a node left the configuration */
+};
+
+/* Multicast group of the family: every event of the namespace. */
+#define RAFTBLK_MCGRP_EVENTS_NAME	"events"
+
 /* Top-level attributes of every command. */
 enum raftblk_attr {
 	RAFTBLK_ATTR_UNSPEC,
@@ -86,6 +118,13 @@ enum raftblk_attr {
 	RAFTBLK_ATTR_HEARTBEAT_MS,	/* u32: 50..60000 */
 	RAFTBLK_ATTR_ELECTION_TIMEOUT_MS, /* u32: 150..600000, >= 3 heartbeats */
 	RAFTBLK_ATTR_COUNTERS,		/* nest: RAFTBLK_COUNTER_ATTR_* */
+	/* Online options (DEVICE_SET, DEVICE_GET, events): */
+	RAFTBLK_ATTR_MAX_BATCH,		/* u32: 1..64 writes per proposal */
+	RAFTBLK_ATTR_READ_MODE,		/* u32: enum raftblk_read_mode */
+	/* Events (EVENT; DEVICE_GET gives the position of the stream): */
+	RAFTBLK_ATTR_EVENT,		/* u32: enum raftblk_event */
+	RAFTBLK_ATTR_EVENT_SEQ,		/* u64: per-device event number */
+	RAFTBLK_ATTR_DEVICE_ID,		/* u64: unique per device created */
 
 	__RAFTBLK_ATTR_MAX,
 };

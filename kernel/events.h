@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * events.h - the "events" multicast group of the raftblk family.
+ *
+ * Every change of a device that an administrator watches is sent as one
+ * RAFTBLK_CMD_EVENT message to the listeners of the device's network
+ * namespace: device created/destroyed, role, term, leader, options,
+ * membership (peer added, promoted/demoted, removed), peer connection
+ * state and catch-up progress (a peer's match index on the leader, at
+ * most every RAFTBLK_EVENTS_PROGRESS_MS, and at once when the peer has
+ * caught up).
+ *
+ * Each event carries the device's id (unique per device created) and a
+ * sequence number counting that device's events from 1 without gaps (an
+ * event that could not be allocated still uses its number, so a listener
+ * sees the gap). DEVICE_GET reports the device's id and the number of its
+ * last event, read before the rest of the state: a listener that joins
+ * the group, then dumps the devices, and then drops the events of each
+ * device numbered at or below what the dump gave, misses no change
+ * (a change may be reported twice, never lost or out of order).
+ *
+ * The node driver reports changes from its thread, after each ready
+ * batch (raftblk_events_node_changed(): a few comparisons with the last
+ * published values unless something changed); the transport reports
+ * connection changes from its event work. Both run in process context;
+ * messages are allocated with GFP_NOIO and never wait for listeners.
+ */
+#ifndef RAFTBLK_EVENTS_H
+#define RAFTBLK_EVENTS_H
+
+#include <linux/mutex.h>
+#include <linux/types.h>
+
+struct raftblk_dev;
+struct raft_status;
+struct net;
+
+/* Progress events of a lagging peer: at most one per this period. */
+#define RAFTBLK_EVENTS_PROGRESS_MS	500
+/* Peers whose last published state is kept (members and others). */
+#define RAFTBLK_EVENTS_MAX_PEERS	16
+
+/* What was last published about one peer. */
+struct raftblk_events_peer {
+	u32 id;
+	bool member;		/* in the configuration (PEER_CREATE sent) */
+	u8 role;		/* enum raftblk_peer_role */
+	u8 conn;		/* enum raftblk_peer_state */
+	u64 match;		/* match index last reported */
+	unsigned long match_at;	/* jiffies of that report */
+	bool lagging;		/* that report was below the commit index */
+};
+
+/* Per-device event state, embedded in struct raftblk_dev. */
+struct raftblk_events {
+	/*
+	 * lock protects every field below and orders the events of the
+	 * device: a number is taken and its message sent under it. Taken
+	 * inside raftblk_devices_lock and inside the node's lock, never the
+	 * other way round.
+	 */
+	struct mutex lock;
+	u64 id;			/* unique per device created */
+	u64 seq;		/* number of the last event */
+	/* Set once DEVICE_CREATE is out, cleared by DEVICE_DESTROY. */
+	bool armed;
+	/* Bumped by every node report, armed or not (see arming). */
+	u64 node_gen;
+	u8 role;		/* enum raftblk_role */
+	u64 term;
+	u32 leader;
+	u32 n_peers;
+	struct raftblk_events_peer peers[RAFTBLK_EVENTS_MAX_PEERS];
+};
+
+/* Device lifecycle (device.c), under raftblk_devices_lock. */
+void raftblk_events_init(struct raftblk_dev *dev);
+void raftblk_events_device_created(struct raftblk_dev *dev);
+void raftblk_events_device_destroyed(struct raftblk_dev *dev);
+
+/* Node thread, under the node's lock, after each ready batch. */
+void raftblk_events_node_changed(struct raftblk_dev *dev,
+				 const struct raft_status *st);
+/* Transport event work: a peer connected (up) or disconnected. */
+void raftblk_events_peer_conn(struct raftblk_dev *dev, u64 peer_id, bool up);
+/* DEVICE_SET succeeded: announce the device's options. */
+void raftblk_events_options_changed(struct raftblk_dev *dev);
+
+/* The device's id and the number of its last event (DEVICE_GET). */
+void raftblk_events_position(struct raftblk_dev *dev, u64 *id, u64 *seq);
+
+/* Module exit, before the family goes: no event is sent afterwards. */
+void raftblk_events_disable(void);
+
+#endif /* RAFTBLK_EVENTS_H */
