@@ -58,6 +58,18 @@ const char *peer_state_name(uint32_t state)
 	}
 }
 
+const char *read_mode_name(uint32_t mode)
+{
+	switch (mode) {
+	case RAFTBLK_READ_MODE_READINDEX:
+		return "readindex";
+	case RAFTBLK_READ_MODE_LEASE:
+		return "lease";
+	default:
+		return "unknown";
+	}
+}
+
 int parse_u32(const char *str, uint32_t min, uint32_t max, uint32_t *out)
 {
 	unsigned long long v;
@@ -103,12 +115,6 @@ static int one_name(const struct verb *v, int argc, char **argv,
 	*name = argv[optind];
 	return EXIT_OK;
 }
-
-/* Timer ranges, as the kernel's policy (raftblk.yaml). */
-#define HEARTBEAT_MS_MIN	50
-#define HEARTBEAT_MS_MAX	60000
-#define ELECTION_MS_MIN		150
-#define ELECTION_MS_MAX		600000
 
 int cmd_create(const struct verb *v, int argc, char **argv)
 {
@@ -335,6 +341,10 @@ static int parse_node(struct nl_msg *reply, struct nlattr **tb,
 	if (tb[RAFTBLK_ATTR_ELECTION_TIMEOUT_MS])
 		d->election_ms =
 			nla_get_u32(tb[RAFTBLK_ATTR_ELECTION_TIMEOUT_MS]);
+	if (tb[RAFTBLK_ATTR_MAX_BATCH])
+		d->max_batch = nla_get_u32(tb[RAFTBLK_ATTR_MAX_BATCH]);
+	if (tb[RAFTBLK_ATTR_READ_MODE])
+		d->read_mode = nla_get_u32(tb[RAFTBLK_ATTR_READ_MODE]);
 	if (tb[RAFTBLK_ATTR_COUNTERS] &&
 	    parse_counters(tb[RAFTBLK_ATTR_COUNTERS], &d->counters))
 		return -1;
@@ -371,6 +381,10 @@ static int on_device(struct nl_msg *reply, void *arg)
 		[RAFTBLK_ATTR_HEARTBEAT_MS] = { .type = NLA_U32 },
 		[RAFTBLK_ATTR_ELECTION_TIMEOUT_MS] = { .type = NLA_U32 },
 		[RAFTBLK_ATTR_COUNTERS] = { .type = NLA_NESTED },
+		[RAFTBLK_ATTR_MAX_BATCH] = { .type = NLA_U32 },
+		[RAFTBLK_ATTR_READ_MODE] = { .type = NLA_U32 },
+		[RAFTBLK_ATTR_DEVICE_ID] = { .type = NLA_U64 },
+		[RAFTBLK_ATTR_EVENT_SEQ] = { .type = NLA_U64 },
 	};
 	struct nlattr *tb[RAFTBLK_ATTR_MAX + 1];
 	struct dev_list *l = arg;
@@ -403,6 +417,10 @@ static int on_device(struct nl_msg *reply, void *arg)
 	if (tb[RAFTBLK_ATTR_LOGICAL_BLOCK_SIZE])
 		d->block_size =
 			nla_get_u32(tb[RAFTBLK_ATTR_LOGICAL_BLOCK_SIZE]);
+	if (tb[RAFTBLK_ATTR_DEVICE_ID])
+		d->device_id = nla_get_u64(tb[RAFTBLK_ATTR_DEVICE_ID]);
+	if (tb[RAFTBLK_ATTR_EVENT_SEQ])
+		d->event_seq = nla_get_u64(tb[RAFTBLK_ATTR_EVENT_SEQ]);
 	if (tb[RAFTBLK_ATTR_TERM] && tb[RAFTBLK_ATTR_LEADER_ID] &&
 	    tb[RAFTBLK_ATTR_COMMIT_INDEX] && tb[RAFTBLK_ATTR_APPLIED_INDEX]) {
 		d->replicated = true;
@@ -417,8 +435,8 @@ static int on_device(struct nl_msg *reply, void *arg)
 }
 
 /* Lag of a peer: only the leader knows the peers' match indexes. */
-static bool peer_lag(const struct dev_info *d, const struct peer_info *p,
-		     uint64_t *lag)
+bool peer_lag(const struct dev_info *d, const struct peer_info *p,
+	      uint64_t *lag)
 {
 	if (d->role != RAFTBLK_ROLE_LEADER)
 		return false;
@@ -513,7 +531,9 @@ static void print_node(const struct dev_info *d)
 	       role_name(d->role), d->term, leader, d->commit_index,
 	       d->applied_index);
 	printf("  listen %s, heartbeat %" PRIu32 " ms, election timeout %"
-	       PRIu32 " ms\n", listen, d->heartbeat_ms, d->election_ms);
+	       PRIu32 " ms, max batch %" PRIu32 ", read mode %s\n", listen,
+	       d->heartbeat_ms, d->election_ms, d->max_batch,
+	       read_mode_name(d->read_mode));
 	print_peers_table(d, "  ");
 }
 
@@ -599,6 +619,10 @@ static void print_json(const struct dev_list *l)
 			       d->heartbeat_ms);
 			printf(",\n      \"election_timeout_ms\": %" PRIu32,
 			       d->election_ms);
+			printf(",\n      \"max_batch\": %" PRIu32,
+			       d->max_batch);
+			printf(",\n      \"read_mode\": ");
+			json_string(stdout, read_mode_name(d->read_mode));
 			printf(",\n      \"counters\": ");
 			print_counters_json(&d->counters);
 			printf(",\n      \"peers\": ");

@@ -301,6 +301,10 @@ static const char *rb_attr_label(int attr)
 		return "heartbeat";
 	case RAFTBLK_ATTR_ELECTION_TIMEOUT_MS:
 		return "election timeout";
+	case RAFTBLK_ATTR_MAX_BATCH:
+		return "max batch";
+	case RAFTBLK_ATTR_READ_MODE:
+		return "read mode";
 	default:
 		return NULL;
 	}

@@ -111,6 +111,97 @@ static const struct verb verbs[] = {
 "Options:\n"
 "  -h, --help        show this help\n",
 	},
+	{
+		.name = "set",
+		.run = cmd_set,
+		.args = "NAME [--heartbeat-ms N] [--election-timeout-ms N] [--max-batch N] [--read-mode MODE]",
+		.summary = "change options of a running replicated device",
+		.help =
+"Change options of the replicated device NAME while it runs; the others\n"
+"keep their values. They apply to this node only and last until the\n"
+"device is destroyed (put them in the resource file to keep them).\n"
+"'status' shows them; 'events' announces the change.\n"
+"\n"
+"Options:\n"
+"      --heartbeat-ms N         leader heartbeat interval, 50..60000\n"
+"      --election-timeout-ms N  election timeout, 150..600000, at least 3\n"
+"                               heartbeats\n"
+"      --max-batch N            most writes proposed as one batch, 1..64\n"
+"      --read-mode MODE         readindex (a heartbeat round per read\n"
+"                               barrier, the default) or lease (no round\n"
+"                               trip while the leader's lease holds; give\n"
+"                               every node the same election timeout)\n"
+"  -h, --help                   show this help\n",
+	},
+	{
+		.name = "events",
+		.run = cmd_events,
+		.args = "[NAME] [--json] [--now]",
+		.summary = "print the current state, then every change as it happens",
+		.help =
+"Print one line per device and peer as it is now ('exists ...'), then\n"
+"'exists -', then one line per change as it happens, until interrupted:\n"
+"\n"
+"  exists device raftblk0 role:leader term:7 leader:1 disk:/dev/vdb ...\n"
+"  exists peer raftblk0 peer:2 role:voter connection:connected ...\n"
+"  exists -\n"
+"  change device raftblk0 role:follower term:8 leader:2\n"
+"  change peer raftblk0 peer:2 connection:disconnected\n"
+"  create peer raftblk0 peer:3 role:learner connection:disconnected ...\n"
+"  change peer raftblk0 peer:3 match:1500 lag:12\n"
+"  destroy device raftblk0\n"
+"\n"
+"Nothing is missed between the initial state and the stream. If events\n"
+"were lost (the reader was too slow), 'resync -' is printed and the\n"
+"initial state again. With NAME only that device's lines are printed.\n"
+"\n"
+"Options:\n"
+"  -j, --json        one JSON object per line (schema in raftctl(8))\n"
+"  -n, --now         print the initial state and 'exists -', then exit\n"
+"  -h, --help        show this help\n",
+	},
+	{
+		.name = "up",
+		.run = cmd_up,
+		.args = "RESOURCE [--config-dir DIR] [--node-id N] [--timeout S] [--dry-run]",
+		.summary = "bring up this node of a resource from DIR/RESOURCE.conf",
+		.help =
+"Read the resource file /etc/raftblk/RESOURCE.conf (the same file on\n"
+"every node; format in raftctl(8)), find this node by its host name\n"
+"(uname -n) or --node-id, and create its device over its disk, listening\n"
+"on its address. The node named by bootstrap-node starts the cluster if\n"
+"its disk is blank; a disk that holds a raftblk log is never formatted\n"
+"again, the node restarts from it. Then the options of the file are set\n"
+"and, if this node is the leader (waiting up to --timeout seconds for an\n"
+"election), every node of the file that is not a member yet is added.\n"
+"Running it again does only what is left to do.\n"
+"\n"
+"Options:\n"
+"      --config-dir DIR  where the resource files are (default\n"
+"                        /etc/raftblk)\n"
+"  -n, --node-id N       this node's id, instead of the host name\n"
+"      --timeout S       wait at most S seconds for a leader (default 30)\n"
+"      --dry-run         check the file and print what would be done\n"
+"  -h, --help            show this help\n",
+	},
+	{
+		.name = "down",
+		.run = cmd_down,
+		.args = "RESOURCE [--config-dir DIR] [--node-id N] [--dry-run]",
+		.summary = "destroy this node's device of a resource",
+		.help =
+"Destroy this node's device of the resource (it must not be open). The\n"
+"node stays a member of the cluster: 'raftctl up' brings it back from its\n"
+"log; 'raftctl peer remove' on the leader removes it for good. Succeeds\n"
+"when the device is already down.\n"
+"\n"
+"Options:\n"
+"      --config-dir DIR  where the resource files are (default\n"
+"                        /etc/raftblk)\n"
+"  -n, --node-id N       this node's id, instead of the host name\n"
+"      --dry-run         check the file and print what would be done\n"
+"  -h, --help            show this help\n",
+	},
 };
 
 #define NVERBS (sizeof(verbs) / sizeof(verbs[0]))

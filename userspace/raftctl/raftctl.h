@@ -133,9 +133,14 @@ struct dev_info {
 	struct rb_addr listen;
 	uint32_t heartbeat_ms;
 	uint32_t election_ms;
+	uint32_t max_batch;
+	uint32_t read_mode;	/* enum raftblk_read_mode */
 	struct dev_counters counters;
 	size_t n_peers;
 	struct peer_info peers[MAX_PEERS];
+	/* Position in the device's event stream (events.c). */
+	uint64_t device_id;
+	uint64_t event_seq;
 };
 
 struct dev_list {
@@ -152,6 +157,10 @@ int dev_list_get(const char *name, const char *ctx, struct dev_list *l);
 const char *role_name(uint32_t role);
 const char *peer_role_name(uint32_t role);
 const char *peer_state_name(uint32_t state);
+const char *read_mode_name(uint32_t mode);
+/* Lag of peer P of D (commit - match), known on the leader only. */
+bool peer_lag(const struct dev_info *d, const struct peer_info *p,
+	      uint64_t *lag);
 /* Peers of a device: a table, or a JSON array at INDENT spaces. */
 void print_peers_table(const struct dev_info *d, const char *indent);
 void print_peers_json(const struct dev_info *d, int indent);
@@ -164,6 +173,35 @@ int oom(void);
 int cmd_create(const struct verb *v, int argc, char **argv);
 int cmd_destroy(const struct verb *v, int argc, char **argv);
 int cmd_status(const struct verb *v, int argc, char **argv);
+
+/* Timer ranges and the batch limit, as the kernel's policy (raftblk.yaml). */
+#define HEARTBEAT_MS_MIN	50
+#define HEARTBEAT_MS_MAX	60000
+#define ELECTION_MS_MIN		150
+#define ELECTION_MS_MAX		600000
+#define MAX_BATCH_MIN		1
+#define MAX_BATCH_MAX		64
+
+/* set.c: options of a running device. */
+struct dev_options {
+	uint32_t heartbeat_ms;		/* 0: unchanged */
+	uint32_t election_ms;		/* 0: unchanged */
+	uint32_t max_batch;		/* 0: unchanged */
+	int read_mode;			/* -1: unchanged */
+};
+
+/* "readindex" or "lease" into *mode; -1 if neither. */
+int parse_read_mode(const char *str, int *mode);
+/* DEVICE_SET on NAME; EXIT_OK or an exit code after printing why. */
+int dev_set_options(const char *name, const struct dev_options *o);
+int cmd_set(const struct verb *v, int argc, char **argv);
+
+/* events.c: the event stream. */
+int cmd_events(const struct verb *v, int argc, char **argv);
+
+/* resource.c, updown.c: resource files and the up/down verbs. */
+int cmd_up(const struct verb *v, int argc, char **argv);
+int cmd_down(const struct verb *v, int argc, char **argv);
 
 /* peer.c: cluster membership verbs. */
 int cmd_peer(const struct verb *v, int argc, char **argv);

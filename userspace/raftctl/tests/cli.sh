@@ -50,7 +50,7 @@ help_ok() {
 
 help_ok --help
 help_ok -h
-for v in create destroy status peer transfer-leader; do
+for v in create destroy status peer transfer-leader set events up down; do
 	help_ok $v --help
 	help_ok $v -h
 	if "$rc_bin" --help | grep -q "^  $v "; then
@@ -170,5 +170,240 @@ expect 2 "raftctl: transfer-leader: node id must be a number 1..4294967295, not 
 expect 2 "raftctl: transfer-leader: unexpected argument '3' (see 'raftctl transfer-leader --help')" \
 	transfer-leader raftblk0 2 3
 
+
+# ---- set ----
+expect 2 "raftctl: set: missing device name (see 'raftctl set --help')" set
+expect 2 "raftctl: set: nothing to set: give at least one option (see 'raftctl set --help')" \
+	set raftblk0
+expect 2 "raftctl: set: --heartbeat-ms must be 50..60000, not '49' (see 'raftctl set --help')" \
+	set raftblk0 --heartbeat-ms 49
+expect 2 "raftctl: set: --election-timeout-ms must be 150..600000, not '600001' (see 'raftctl set --help')" \
+	set raftblk0 --election-timeout-ms 600001
+expect 2 "raftctl: set: --max-batch must be 1..64, not '0' (see 'raftctl set --help')" \
+	set raftblk0 --max-batch 0
+expect 2 "raftctl: set: --max-batch must be 1..64, not '65' (see 'raftctl set --help')" \
+	set raftblk0 --max-batch 65
+expect 2 "raftctl: set: --read-mode must be readindex or lease, not 'fast' (see 'raftctl set --help')" \
+	set raftblk0 --read-mode fast
+expect 2 "raftctl: set: --election-timeout-ms must be at least 3 times --heartbeat-ms (see 'raftctl set --help')" \
+	set raftblk0 --heartbeat-ms 100 --election-timeout-ms 299
+expect 2 "raftctl: set: unexpected argument 'raftblk1' (see 'raftctl set --help')" \
+	set raftblk0 raftblk1 --max-batch 3
+expect 2 "raftctl: set: option '--max-batch' needs an argument (see 'raftctl set --help')" \
+	set raftblk0 --max-batch
+expect 2 "raftctl: set: unknown option '--bootstrap' (see 'raftctl set --help')" \
+	set raftblk0 --bootstrap
+
+# ---- events ----
+expect 2 "raftctl: events: unexpected argument 'raftblk1' (see 'raftctl events --help')" \
+	events raftblk0 raftblk1
+expect 2 "raftctl: events: unknown option '--follow' (see 'raftctl events --help')" \
+	events --follow
+
+# ---- up / down: arguments ----
+expect 2 "raftctl: up: missing resource name (see 'raftctl up --help')" up
+expect 2 "raftctl: down: missing resource name (see 'raftctl down --help')" down
+expect 2 "raftctl: up: unexpected argument 'r1' (see 'raftctl up --help')" up r0 r1
+expect 2 "raftctl: up: --node-id must be a number 1..4294967295, not '0' (see 'raftctl up --help')" \
+	up r0 --node-id 0
+expect 2 "raftctl: up: --timeout must be 0..86400 seconds, not 'x' (see 'raftctl up --help')" \
+	up r0 --timeout x
+expect 2 "raftctl: down: unknown option '--timeout' (see 'raftctl down --help')" \
+	down r0 --timeout 3
+expect 2 "raftctl: up: option '--config-dir' needs an argument (see 'raftctl up --help')" \
+	up r0 --config-dir
+expect 1 "raftctl: bad resource name '../r0' (letters, digits, '_', '.', '-')" \
+	up ../r0 --config-dir "$tmp"
+expect 1 "raftctl: $tmp/none.conf: No such file or directory" \
+	up none --config-dir "$tmp"
+
+# ---- resource files: the parser ----
+# conf NAME: stdin becomes $tmp/NAME.conf
+conf() { cat >"$tmp/$1.conf"; }
+
+good_nodes='[node 1]
+host = alpha
+address = 10.0.0.1:7789
+disk = /dev/vdb
+
+[node 2]
+host = beta.example.com   # a comment after a value
+address = 10.0.0.2:7789
+disk = /dev/vdb
+
+[node 3]
+host = gamma
+address = [fd00::3]:7789
+disk = /dev/disk/by-id/virtio-data'
+
+conf good <<EOF
+# three nodes
+[resource]
+device = raftblk0
+bootstrap-node = 1
+heartbeat-ms = 100
+election-timeout-ms = 1000
+max-batch = 32
+read-mode = lease
+
+$good_nodes
+EOF
+"$rc_bin" up good --config-dir "$tmp" --node-id 1 --dry-run >"$tmp/out" 2>"$tmp/err"
+if [ $? = 0 ] && [ ! -s "$tmp/err" ] &&
+	grep -q "create raftblk0 over /dev/vdb as node 1 listening on 10.0.0.1:7789, bootstrap if the disk is blank" "$tmp/out" &&
+	grep -q "if leader: add node 3 (gamma) at \[fd00::3\]:7789" "$tmp/out" &&
+	grep -q "set the options of the file" "$tmp/out"; then
+	ok "up --dry-run of a good file, node 1"
+else
+	not_ok "up --dry-run of a good file, node 1" "$(cat "$tmp/out" "$tmp/err")"
+fi
+"$rc_bin" up good --config-dir "$tmp" --node-id 2 --dry-run >"$tmp/out" 2>&1
+if [ $? = 0 ] && grep -q "this is node 2 (beta.example.com)" "$tmp/out" &&
+	! grep -q bootstrap "$tmp/out"; then
+	ok "up --dry-run: node 2 does not bootstrap"
+else
+	not_ok "up --dry-run: node 2 does not bootstrap" "$(cat "$tmp/out")"
+fi
+"$rc_bin" down good --config-dir "$tmp" --node-id 3 --dry-run >"$tmp/out" 2>&1
+if [ $? = 0 ] && grep -q "destroy raftblk0" "$tmp/out"; then
+	ok "down --dry-run of a good file"
+else
+	not_ok "down --dry-run of a good file" "$(cat "$tmp/out")"
+fi
+expect 1 "raftctl: $tmp/good.conf: no [node 9]" \
+	up good --config-dir "$tmp" --node-id 9 --dry-run
+expect 1 "raftctl: $tmp/good.conf: no [node 9]" \
+	down good --config-dir "$tmp" --node-id 9 --dry-run
+# By host name: this machine's name.
+me=$(uname -n)
+conf byhost <<EOF
+[resource]
+device = raftblk0
+[node 5]
+host = $me
+address = 10.0.0.5:7789
+disk = /dev/vdb
+EOF
+"$rc_bin" up byhost --config-dir "$tmp" --dry-run >"$tmp/out" 2>&1
+if [ $? = 0 ] && grep -q "this is node 5 ($me)" "$tmp/out"; then
+	ok "up finds this node by its host name"
+else
+	not_ok "up finds this node by its host name" "$(cat "$tmp/out")"
+fi
+sed "s/host = $me/host = not-$me/" "$tmp/byhost.conf" >"$tmp/nothere.conf"
+expect 1 "raftctl: $tmp/nothere.conf: this host ($me) is not a node of resource nothere (give --node-id N)" \
+	up nothere --config-dir "$tmp" --dry-run
+
+# bad CONTENT "LINE: MESSAGE": up (and down) refuse the file with exit 1.
+bad() {
+	printf '%s\n' "$1" >"$tmp/bad.conf"
+	expect 1 "raftctl: $tmp/bad.conf:$2" up bad --config-dir "$tmp" \
+		--node-id 1 --dry-run
+}
+bad "[resource]
+device = raftblk0
+color = blue" "3: unknown key 'color' in [resource] (device, bootstrap-node, heartbeat-ms, election-timeout-ms, max-batch, read-mode)"
+expect 1 "raftctl: $tmp/bad.conf:3: unknown key 'color' in [resource] (device, bootstrap-node, heartbeat-ms, election-timeout-ms, max-batch, read-mode)" \
+	down bad --config-dir "$tmp" --node-id 1
+bad "[resource]
+device = raftblk0
+[node 1]
+host = a
+address = 10.0.0.1:7789
+disk = /dev/vdb
+colour = red" "7: unknown key 'colour' in [node 1] (host, address, disk)"
+bad "[resource]
+device = raftblk0
+$good_nodes
+[node 2]
+host = delta" "17: duplicate node 2 (first at line 8)"
+bad "[resource]
+device = raftblk0
+[node 1]
+host = a
+disk = /dev/vdb" "3: [node 1] needs address = ADDR:PORT"
+bad "[resource]
+device = raftblk0
+[node 1]
+host = a
+address = 10.0.0.1:70000
+disk = /dev/vdb" "5: bad address '10.0.0.1:70000': port must be 1..65535 (ADDR:PORT or [ADDR6]:PORT)"
+bad "[resource]
+device = raftblk0
+[node 1]
+host = a
+address = 10.0.0.1
+disk = /dev/vdb" "5: bad address '10.0.0.1': missing ':PORT' (ADDR:PORT or [ADDR6]:PORT)"
+bad "[resource]
+device = raftblk0
+[node 1]
+host = a
+host = b" "5: duplicate key 'host'"
+bad "device = raftblk0" "1: 'device' outside a section (start with [resource])"
+bad "[resource]
+device = sda" "2: device must be raftblk followed by digits, not 'sda'"
+bad "[resource]
+device = raftblk0
+[nodes 1]" "3: unknown section [nodes 1] (expected [resource] or [node N])"
+bad "[resource]
+device = raftblk0
+[node 0]" "3: node id must be a number 1..4294967295, not '0'"
+bad "[resource]
+device = raftblk0
+[node 1" "3: bad section header (expected [resource] or [node N])"
+bad "[resource]
+device raftblk0" "2: expected 'key = value' or a [section]"
+bad "[resource]
+device =" "2: missing value for 'device'"
+bad "[resource]
+device = raftblk0
+bootstrap-node = 4
+$good_nodes" "3: bootstrap-node 4 is not a [node N]"
+bad "[resource]
+device = raftblk0
+heartbeat-ms = 500
+election-timeout-ms = 1000
+[node 1]
+host = a
+address = 10.0.0.1:7789
+disk = /dev/vdb" "4: election-timeout-ms must be at least 3 times heartbeat-ms"
+bad "[resource]
+device = raftblk0
+read-mode = fast" "3: read-mode must be readindex or lease, not 'fast'"
+bad "[resource]
+device = raftblk0
+[node 1]
+host = a
+address = 10.0.0.1:7789
+disk = vdb" "6: disk must be an absolute path of at most 255 bytes, not 'vdb'"
+bad "[resource]
+device = raftblk0
+[node 1]
+host = a
+address = 10.0.0.1:7789
+disk = /dev/vdb
+[node 2]
+host = b
+address = 10.0.0.1:7789
+disk = /dev/vdb" "7: [node 2] has the address of node 1"
+bad "[resource]
+device = raftblk0
+[node 1]
+host = a
+address = 10.0.0.1:7789
+disk = /dev/vdb
+[node 2]
+host = a
+address = 10.0.0.2:7789
+disk = /dev/vdb" "7: [node 2] has the host of node 1"
+bad "[node 1]
+host = a" "2: no [resource] section"
+bad "[resource]
+[node 1]
+host = a
+address = 10.0.0.1:7789
+disk = /dev/vdb" "1: [resource] needs device = raftblkN"
+bad "[resource]
+device = raftblk0" "2: no [node N] section"
 echo "1..$n"
 [ "$failed" = 0 ]

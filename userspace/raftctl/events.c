@@ -1,0 +1,479 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * raftctl: the events verb, a live stream of device changes in the style
+ * of drbdsetup events2.
+ *
+ * No change is missed between reading the state and listening: the socket
+ * joins the "events" group first, then the devices are dumped and printed
+ * as "exists" lines, then "exists -" ends the initial state. Every event
+ * carries its device's id and a per-device number (counted from 1 without
+ * gaps); the dump gives, per device, the number of its last event, so the
+ * events already queued that the dump covers are dropped and the rest are
+ * printed in order. When events were lost (the socket overflowed, or a
+ * number is missing) a "resync" line is printed and the initial state is
+ * printed again.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <netlink/netlink.h>
+#include <netlink/genl/genl.h>
+#include <netlink/genl/ctrl.h>
+#include <linux/raftblk.h>
+#include "raftctl.h"
+
+/* Receive buffer of the event socket: room for bursts of events. */
+#define EVENTS_RCVBUF	(4 << 20)
+
+/* Where each known device is in its stream. */
+struct ev_dev {
+	uint64_t id;
+	uint64_t seq;
+};
+
+struct ev_state {
+	const char *only;	/* device name filter, or NULL */
+	bool json;
+	bool resync;		/* events were lost: dump again */
+	struct ev_dev *devs;
+	size_t n_devs;
+	int parse_errors;
+};
+
+/* ---- one output line: "KIND OBJECT NAME key:value ..." or JSON ---- */
+
+static bool line_json;
+
+static void line_begin(const char *kind, const char *object, const char *name,
+		       uint64_t id, uint64_t seq)
+{
+	if (line_json) {
+		printf("{\"event\": ");
+		json_string(stdout, kind);
+		printf(", \"object\": ");
+		json_string(stdout, object);
+		printf(", \"device\": ");
+		json_string(stdout, name);
+		printf(", \"device_id\": %" PRIu64 ", \"seq\": %" PRIu64,
+		       id, seq);
+	} else {
+		printf("%s %s %s", kind, object, name);
+	}
+}
+
+/* KEY is the JSON key; the human one has '-' for '_'. */
+static void line_key(const char *key)
+{
+	const char *k;
+
+	if (line_json) {
+		printf(", \"%s\": ", key);
+		return;
+	}
+	putchar(' ');
+	for (k = key; *k; k++)
+		putchar(*k == '_' ? '-' : *k);
+	putchar(':');
+}
+
+static void line_str(const char *key, const char *val)
+{
+	line_key(key);
+	if (line_json)
+		json_string(stdout, val);
+	else
+		fputs(val, stdout);
+}
+
+static void line_u64(const char *key, uint64_t val)
+{
+	line_key(key);
+	printf("%" PRIu64, val);
+}
+
+static void line_end(void)
+{
+	printf(line_json ? "}\n" : "\n");
+	fflush(stdout);
+}
+
+/* A marker line: "exists -" / "resync -", or {"event": ...}. */
+static void line_marker(const char *human, const char *json)
+{
+	if (line_json)
+		printf("{\"event\": \"%s\"}\n", json);
+	else
+		printf("%s -\n", human);
+	fflush(stdout);
+}
+
+/* ---- the initial state ---- */
+
+static void print_options(const struct dev_info *d)
+{
+	line_u64("heartbeat_ms", d->heartbeat_ms);
+	line_u64("election_timeout_ms", d->election_ms);
+	line_u64("max_batch", d->max_batch);
+	line_str("read_mode", read_mode_name(d->read_mode));
+}
+
+static void print_exists(const struct dev_info *d)
+{
+	char addr[ADDR_STRLEN];
+	size_t i;
+
+	line_begin("exists", "device", d->name, d->device_id, d->event_seq);
+	line_str("role", role_name(d->role));
+	if (d->replicated) {
+		line_u64("term", d->term);
+		line_u64("leader", d->leader_id);
+	}
+	line_str("disk", d->disk);
+	if (d->has_node) {
+		line_u64("node_id", d->node_id);
+		addr_format(&d->listen, addr, sizeof(addr));
+		line_str("listen", addr);
+		print_options(d);
+	}
+	line_end();
+	for (i = 0; i < d->n_peers; i++) {
+		const struct peer_info *p = &d->peers[i];
+		uint64_t lag;
+
+		line_begin("exists", "peer", d->name, d->device_id,
+			   d->event_seq);
+		line_u64("peer", p->id);
+		line_str("role", peer_role_name(p->role));
+		line_str("connection", peer_state_name(p->state));
+		addr_format(&p->addr, addr, sizeof(addr));
+		line_str("address", addr);
+		line_u64("match", p->match_index);
+		if (peer_lag(d, p, &lag))
+			line_u64("lag", lag);
+		line_end();
+	}
+}
+
+/* Dump, print the exists lines and the marker, remember the positions. */
+static int initial_state(struct ev_state *st)
+{
+	struct dev_list l;
+	size_t i;
+	int ret;
+
+	ret = dev_list_get(NULL, "events", &l);
+	if (ret)
+		return ret;
+	free(st->devs);
+	st->devs = calloc(l.n ? l.n : 1, sizeof(*st->devs));
+	if (!st->devs) {
+		free(l.v);
+		return oom();
+	}
+	st->n_devs = l.n;
+	for (i = 0; i < l.n; i++) {
+		st->devs[i].id = l.v[i].device_id;
+		st->devs[i].seq = l.v[i].event_seq;
+		if (!st->only || !strcmp(st->only, l.v[i].name))
+			print_exists(&l.v[i]);
+	}
+	line_marker("exists", "initial-state-done");
+	free(l.v);
+	return EXIT_OK;
+}
+
+/* ---- live events ---- */
+
+static struct ev_dev *ev_find(struct ev_state *st, uint64_t id)
+{
+	size_t i;
+
+	for (i = 0; i < st->n_devs; i++)
+		if (st->devs[i].id == id)
+			return &st->devs[i];
+	return NULL;
+}
+
+/* Is event SEQ of device ID new? Tracks positions, detects gaps. */
+static bool ev_is_new(struct ev_state *st, uint64_t id, uint64_t seq)
+{
+	struct ev_dev *d = ev_find(st, id), *nv;
+
+	if (d) {
+		if (seq <= d->seq)
+			return false;	/* the dump had it already */
+		if (seq != d->seq + 1)
+			st->resync = true;	/* lost some */
+		d->seq = seq;
+		return !st->resync;
+	}
+	nv = realloc(st->devs, (st->n_devs + 1) * sizeof(*nv));
+	if (!nv) {
+		st->resync = true;
+		return false;
+	}
+	st->devs = nv;
+	st->devs[st->n_devs].id = id;
+	st->devs[st->n_devs++].seq = seq;
+	return true;
+}
+
+static void print_peer_event(const char *kind, struct nlattr **tb)
+{
+	static struct nla_policy pol[RAFTBLK_PEER_ATTR_MAX + 1] = {
+		[RAFTBLK_PEER_ATTR_ID] = { .type = NLA_U32 },
+		[RAFTBLK_PEER_ATTR_ADDR] = { .type = NLA_NESTED },
+		[RAFTBLK_PEER_ATTR_ROLE] = { .type = NLA_U32 },
+		[RAFTBLK_PEER_ATTR_MATCH_INDEX] = { .type = NLA_U64 },
+		[RAFTBLK_PEER_ATTR_STATE] = { .type = NLA_U32 },
+	};
+	struct nlattr *pt[RAFTBLK_PEER_ATTR_MAX + 1];
+	char addr[ADDR_STRLEN];
+	struct rb_addr a;
+
+	(void)kind;
+	if (!tb[RAFTBLK_ATTR_PEER] ||
+	    nla_parse_nested(pt, RAFTBLK_PEER_ATTR_MAX, tb[RAFTBLK_ATTR_PEER],
+			     pol) || !pt[RAFTBLK_PEER_ATTR_ID])
+		return;
+	line_u64("peer", nla_get_u32(pt[RAFTBLK_PEER_ATTR_ID]));
+	if (pt[RAFTBLK_PEER_ATTR_ROLE])
+		line_str("role",
+			 peer_role_name(nla_get_u32(pt[RAFTBLK_PEER_ATTR_ROLE])));
+	if (pt[RAFTBLK_PEER_ATTR_STATE])
+		line_str("connection",
+			 peer_state_name(nla_get_u32(pt[RAFTBLK_PEER_ATTR_STATE])));
+	if (pt[RAFTBLK_PEER_ATTR_ADDR] &&
+	    !addr_get(pt[RAFTBLK_PEER_ATTR_ADDR], &a) && a.family) {
+		addr_format(&a, addr, sizeof(addr));
+		line_str("address", addr);
+	}
+	if (pt[RAFTBLK_PEER_ATTR_MATCH_INDEX]) {
+		uint64_t m = nla_get_u64(pt[RAFTBLK_PEER_ATTR_MATCH_INDEX]);
+
+		line_u64("match", m);
+		if (tb[RAFTBLK_ATTR_COMMIT_INDEX]) {
+			uint64_t c = nla_get_u64(tb[RAFTBLK_ATTR_COMMIT_INDEX]);
+
+			line_u64("lag", c > m ? c - m : 0);
+		}
+	}
+}
+
+static void print_device_event(struct nlattr **tb)
+{
+	char addr[ADDR_STRLEN];
+	struct rb_addr a;
+
+	if (tb[RAFTBLK_ATTR_ROLE])
+		line_str("role", role_name(nla_get_u32(tb[RAFTBLK_ATTR_ROLE])));
+	if (tb[RAFTBLK_ATTR_TERM])
+		line_u64("term", nla_get_u64(tb[RAFTBLK_ATTR_TERM]));
+	if (tb[RAFTBLK_ATTR_LEADER_ID])
+		line_u64("leader", nla_get_u32(tb[RAFTBLK_ATTR_LEADER_ID]));
+	if (tb[RAFTBLK_ATTR_DISK_PATH])
+		line_str("disk", nla_get_string(tb[RAFTBLK_ATTR_DISK_PATH]));
+	if (tb[RAFTBLK_ATTR_NODE_ID])
+		line_u64("node_id", nla_get_u32(tb[RAFTBLK_ATTR_NODE_ID]));
+	if (tb[RAFTBLK_ATTR_LISTEN] &&
+	    !addr_get(tb[RAFTBLK_ATTR_LISTEN], &a)) {
+		addr_format(&a, addr, sizeof(addr));
+		line_str("listen", addr);
+	}
+	if (tb[RAFTBLK_ATTR_HEARTBEAT_MS])
+		line_u64("heartbeat_ms",
+			 nla_get_u32(tb[RAFTBLK_ATTR_HEARTBEAT_MS]));
+	if (tb[RAFTBLK_ATTR_ELECTION_TIMEOUT_MS])
+		line_u64("election_timeout_ms",
+			 nla_get_u32(tb[RAFTBLK_ATTR_ELECTION_TIMEOUT_MS]));
+	if (tb[RAFTBLK_ATTR_MAX_BATCH])
+		line_u64("max_batch", nla_get_u32(tb[RAFTBLK_ATTR_MAX_BATCH]));
+	if (tb[RAFTBLK_ATTR_READ_MODE])
+		line_str("read_mode",
+			 read_mode_name(nla_get_u32(tb[RAFTBLK_ATTR_READ_MODE])));
+}
+
+static int on_event(struct nl_msg *msg, void *arg)
+{
+	static struct nla_policy pol[RAFTBLK_ATTR_MAX + 1] = {
+		[RAFTBLK_ATTR_NAME] = { .type = NLA_STRING },
+		[RAFTBLK_ATTR_DISK_PATH] = { .type = NLA_STRING },
+		[RAFTBLK_ATTR_ROLE] = { .type = NLA_U32 },
+		[RAFTBLK_ATTR_NODE_ID] = { .type = NLA_U32 },
+		[RAFTBLK_ATTR_LISTEN] = { .type = NLA_NESTED },
+		[RAFTBLK_ATTR_PEER] = { .type = NLA_NESTED },
+		[RAFTBLK_ATTR_TERM] = { .type = NLA_U64 },
+		[RAFTBLK_ATTR_LEADER_ID] = { .type = NLA_U32 },
+		[RAFTBLK_ATTR_COMMIT_INDEX] = { .type = NLA_U64 },
+		[RAFTBLK_ATTR_HEARTBEAT_MS] = { .type = NLA_U32 },
+		[RAFTBLK_ATTR_ELECTION_TIMEOUT_MS] = { .type = NLA_U32 },
+		[RAFTBLK_ATTR_MAX_BATCH] = { .type = NLA_U32 },
+		[RAFTBLK_ATTR_READ_MODE] = { .type = NLA_U32 },
+		[RAFTBLK_ATTR_EVENT] = { .type = NLA_U32 },
+		[RAFTBLK_ATTR_EVENT_SEQ] = { .type = NLA_U64 },
+		[RAFTBLK_ATTR_DEVICE_ID] = { .type = NLA_U64 },
+	};
+	struct genlmsghdr *g = nlmsg_data(nlmsg_hdr(msg));
+	struct nlattr *tb[RAFTBLK_ATTR_MAX + 1];
+	struct ev_state *st = arg;
+	const char *name, *kind, *object;
+	uint64_t id, seq;
+	uint32_t event;
+
+	if (g->cmd != RAFTBLK_CMD_EVENT || st->resync)
+		return NL_OK;
+	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, RAFTBLK_ATTR_MAX, pol) ||
+	    !tb[RAFTBLK_ATTR_NAME] || !tb[RAFTBLK_ATTR_EVENT] ||
+	    !tb[RAFTBLK_ATTR_EVENT_SEQ] || !tb[RAFTBLK_ATTR_DEVICE_ID]) {
+		st->parse_errors++;
+		return NL_OK;
+	}
+	name = nla_get_string(tb[RAFTBLK_ATTR_NAME]);
+	event = nla_get_u32(tb[RAFTBLK_ATTR_EVENT]);
+	id = nla_get_u64(tb[RAFTBLK_ATTR_DEVICE_ID]);
+	seq = nla_get_u64(tb[RAFTBLK_ATTR_EVENT_SEQ]);
+	if (!ev_is_new(st, id, seq))
+		return NL_OK;
+	if (st->only && strcmp(st->only, name))
+		return NL_OK;
+	switch (event) {
+	case RAFTBLK_EVENT_DEVICE_CREATE:
+		kind = "create", object = "device";
+		break;
+	case RAFTBLK_EVENT_DEVICE_CHANGE:
+		kind = "change", object = "device";
+		break;
+	case RAFTBLK_EVENT_DEVICE_DESTROY:
+		kind = "destroy", object = "device";
+		break;
+	case RAFTBLK_EVENT_PEER_CREATE:
+		kind = "create", object = "peer";
+		break;
+	case RAFTBLK_EVENT_PEER_CHANGE:
+		kind = "change", object = "peer";
+		break;
+	case RAFTBLK_EVENT_PEER_DESTROY:
+		kind = "destroy", object = "peer";
+		break;
+	default:
+		return NL_OK;	/* a newer kernel's event: skip it */
+	}
+	line_begin(kind, object, name, id, seq);
+	if (!strcmp(object, "peer"))
+		print_peer_event(kind, tb);
+	else
+		print_device_event(tb);
+	line_end();
+	return NL_OK;
+}
+
+/* A socket in the events group; NULL after printing why. */
+static struct nl_sock *events_socket(struct ev_state *st)
+{
+	struct nl_sock *sk = nl_socket_alloc();
+	const char *why = NULL;
+	int grp, ret;
+
+	if (!sk) {
+		oom();
+		return NULL;
+	}
+	ret = genl_connect(sk);
+	if (ret < 0) {
+		why = nl_geterror(ret);
+		goto fail;
+	}
+	grp = genl_ctrl_resolve_grp(sk, RAFTBLK_GENL_NAME,
+				    RAFTBLK_MCGRP_EVENTS_NAME);
+	if (grp < 0) {
+		why = grp == -NLE_OBJ_NOTFOUND ?
+			"raftblk module not loaded, or too old for events" :
+			nl_geterror(grp);
+		goto fail;
+	}
+	nl_socket_disable_seq_check(sk);
+	nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_CUSTOM, on_event, st);
+	ret = nl_socket_set_buffer_size(sk, EVENTS_RCVBUF, 0);
+	if (!ret)
+		ret = nl_socket_add_membership(sk, grp);
+	if (ret < 0) {
+		why = nl_geterror(ret);
+		goto fail;
+	}
+	return sk;
+fail:
+	fprintf(stderr, "%s: events: %s\n", prog, why);
+	nl_socket_free(sk);
+	return NULL;
+}
+
+int cmd_events(const struct verb *v, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "now", no_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct ev_state st = { 0 };
+	struct nl_sock *sk;
+	bool now = false;
+	int c, ret;
+
+	optind = 0;	/* glibc: full re-initialization */
+	while ((c = getopt_long(argc, argv, ":jnh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			st.json = true;
+			break;
+		case 'n':
+			now = true;
+			break;
+		case 'h':
+			verb_help(v, stdout);
+			return EXIT_OK;
+		default:
+			return option_error(v, c, argv);
+		}
+	}
+	if (optind < argc)
+		st.only = argv[optind];
+	if (optind + 1 < argc)
+		return usage_error(v, "unexpected argument '%s'",
+				   argv[optind + 1]);
+	line_json = st.json;
+
+	/* Listen first, then read: nothing falls in between. */
+	sk = events_socket(&st);
+	if (!sk)
+		return EXIT_ERROR;
+	ret = initial_state(&st);
+	while (!ret && !now) {
+		ret = nl_recvmsgs_default(sk);
+		if (ret == -NLE_NOMEM)	/* ENOBUFS: the socket overflowed */
+			st.resync = true;
+		else if (ret < 0 && ret != -NLE_INTR && ret != -NLE_AGAIN) {
+			fprintf(stderr, "%s: events: %s\n", prog,
+				nl_geterror(ret));
+			ret = EXIT_ERROR;
+			break;
+		}
+		ret = EXIT_OK;
+		if (st.parse_errors) {
+			fprintf(stderr, "%s: events: malformed event from the kernel\n",
+				prog);
+			st.parse_errors = 0;
+		}
+		if (st.resync) {
+			line_marker("resync", "resync");
+			st.resync = false;
+			ret = initial_state(&st);
+		}
+	}
+	free(st.devs);
+	nl_socket_free(sk);
+	return ret;
+}

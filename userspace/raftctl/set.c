@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * raftctl: the set verb, options of a running replicated device.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <netlink/genl/genl.h>
+#include <linux/raftblk.h>
+#include "raftctl.h"
+
+int parse_read_mode(const char *str, int *mode)
+{
+	if (!strcmp(str, "readindex"))
+		*mode = RAFTBLK_READ_MODE_READINDEX;
+	else if (!strcmp(str, "lease"))
+		*mode = RAFTBLK_READ_MODE_LEASE;
+	else
+		return -1;
+	return 0;
+}
+
+int dev_set_options(const char *name, const struct dev_options *o)
+{
+	struct rb_error err;
+	struct nl_msg *msg;
+	struct rb_nl *nl;
+	char ctx[128];
+	int ret = EXIT_OK;
+
+	nl = open_family();
+	if (!nl)
+		return EXIT_ERROR;
+	msg = rb_nl_msg(nl, RAFTBLK_CMD_DEVICE_SET, 0);
+	if (!msg || nla_put_string(msg, RAFTBLK_ATTR_NAME, name) ||
+	    (o->heartbeat_ms &&
+	     nla_put_u32(msg, RAFTBLK_ATTR_HEARTBEAT_MS, o->heartbeat_ms)) ||
+	    (o->election_ms &&
+	     nla_put_u32(msg, RAFTBLK_ATTR_ELECTION_TIMEOUT_MS,
+			 o->election_ms)) ||
+	    (o->max_batch &&
+	     nla_put_u32(msg, RAFTBLK_ATTR_MAX_BATCH, o->max_batch)) ||
+	    (o->read_mode >= 0 &&
+	     nla_put_u32(msg, RAFTBLK_ATTR_READ_MODE, o->read_mode))) {
+		nlmsg_free(msg);
+		rb_nl_close(nl);
+		return oom();
+	}
+	if (rb_nl_request(nl, msg, NULL, NULL, &err)) {
+		snprintf(ctx, sizeof(ctx), "set %s", name);
+		ret = rb_error_print(ctx, &err);
+	}
+	rb_nl_close(nl);
+	return ret;
+}
+
+int cmd_set(const struct verb *v, int argc, char **argv)
+{
+	enum { OPT_HEARTBEAT = 256, OPT_ELECTION, OPT_BATCH, OPT_READ };
+	static const struct option opts[] = {
+		{ "heartbeat-ms", required_argument, NULL, OPT_HEARTBEAT },
+		{ "election-timeout-ms", required_argument, NULL, OPT_ELECTION },
+		{ "max-batch", required_argument, NULL, OPT_BATCH },
+		{ "read-mode", required_argument, NULL, OPT_READ },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct dev_options o = { .read_mode = -1 };
+	const char *name;
+	int c;
+
+	optind = 0;	/* glibc: full re-initialization */
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_HEARTBEAT:
+			if (parse_u32(optarg, HEARTBEAT_MS_MIN,
+				      HEARTBEAT_MS_MAX, &o.heartbeat_ms))
+				return usage_error(v, "--heartbeat-ms must be %u..%u, not '%s'",
+						   HEARTBEAT_MS_MIN,
+						   HEARTBEAT_MS_MAX, optarg);
+			break;
+		case OPT_ELECTION:
+			if (parse_u32(optarg, ELECTION_MS_MIN, ELECTION_MS_MAX,
+				      &o.election_ms))
+				return usage_error(v, "--election-timeout-ms must be %u..%u, not '%s'",
+						   ELECTION_MS_MIN,
+						   ELECTION_MS_MAX, optarg);
+			break;
+		case OPT_BATCH:
+			if (parse_u32(optarg, MAX_BATCH_MIN, MAX_BATCH_MAX,
+				      &o.max_batch))
+				return usage_error(v, "--max-batch must be %u..%u, not '%s'",
+						   MAX_BATCH_MIN, MAX_BATCH_MAX,
+						   optarg);
+			break;
+		case OPT_READ:
+			if (parse_read_mode(optarg, &o.read_mode))
+				return usage_error(v, "--read-mode must be readindex or lease, not '%s'",
+						   optarg);
+			break;
+		case 'h':
+			verb_help(v, stdout);
+			return EXIT_OK;
+		default:
+			return option_error(v, c, argv);
+		}
+	}
+	if (optind >= argc)
+		return usage_error(v, "missing device name");
+	if (optind + 1 < argc)
+		return usage_error(v, "unexpected argument '%s'",
+				   argv[optind + 1]);
+	name = argv[optind];
+	if (!o.heartbeat_ms && !o.election_ms && !o.max_batch &&
+	    o.read_mode < 0)
+		return usage_error(v, "nothing to set: give at least one option");
+	if (o.heartbeat_ms && o.election_ms &&
+	    o.election_ms < 3 * o.heartbeat_ms)
+		return usage_error(v, "--election-timeout-ms must be at least 3 times --heartbeat-ms");
+	return dev_set_options(name, &o);
+}
