@@ -10,7 +10,9 @@
 #  3. node1: mkfs.ext4, mount, files with known checksums, sync (the list
 #     of checksums goes to /shared only after the sync), then keeps
 #     writing more files until node2 has the host power-cut it;
-#  4. nodes 2 and 3: one of them becomes leader; the failover time is
+#  4. nodes 2 and 3: one of them becomes leader (each runs `raftctl events
+#     --json` from before the power-cut and its stream must report the
+#     new leader); the failover time is
 #     the host's clock from "node1 killed" to "first write completed on
 #     the new leader" (an O_DIRECT write of the device's first block that
 #     changes only its first 512 bytes, which ext4 leaves unused); it is
@@ -152,6 +154,15 @@ if ! check "node$NODE was added and promoted to voter (follower)" \
 fi
 check "follower refuses reads (EIO)" rb_refuses_read
 check "follower refuses opening for write (EROFS)" rb_refuses_write_open
+# This follower's event stream, from before the failover to after it.
+raftctl events --json >/tmp/ev.cluster 2>/tmp/ev.cluster.err &
+ev_pid=$!
+ev_initial() {
+	grep -q '"event": "exists", "object": "device", .*"leader": 1,' \
+		/tmp/ev.cluster && grep -q initial-state-done /tmp/ev.cluster
+}
+check "events: the initial state names node1 as the leader" \
+	wait_for 60 ev_initial
 get leader-ready >/dev/null
 if [ "$NODE" = 2 ]; then
 	sleep 2	# let the writer on node1 get going
@@ -168,6 +179,18 @@ if ! check "a new leader among nodes 2 and 3 completes a write" \
 	put newleader none
 fi
 nl=$(get newleader)
+ev_new_leader() {
+	grep -Eq "\"event\": \"change\", \"object\": \"device\", \"device\": \"$RB_DEV\", .*\"leader\": $nl\}\$" \
+		/tmp/ev.cluster
+}
+if [ "$nl" != none ]; then
+	check "events: the stream of node$NODE reports node$nl as the new leader" \
+		wait_for 60 ev_new_leader
+fi
+kill "$ev_pid" 2>/dev/null
+wait "$ev_pid" 2>/dev/null
+check "events: nothing on stderr" test ! -s /tmp/ev.cluster.err
+grep -E '"(change|destroy|create)"' /tmp/ev.cluster | head -n 20 | sed 's/^/# /'
 if [ "$nl" != "$NODE" ]; then
 	# ---- the remaining follower ----
 	check "node$NODE follows the new leader node$nl" rb_is follower
