@@ -66,10 +66,17 @@ static void raftblk_blkdev_set_limits(struct raftblk_dev *dev,
 	blk_queue_physical_block_size(q, bdev_physical_block_size(b));
 	blk_queue_io_min(q, bdev_io_min(b));
 	blk_queue_io_opt(q, bdev_io_opt(b));
-	if (dev->io_ops->max_sectors)
+	if (dev->io_ops->max_sectors) {
+		/*
+		 * The data is copied out of the request: any page layout
+		 * will do, so one request may fill the whole limit (the
+		 * default of 128 segments cut 1 MiB writes in two entries).
+		 */
 		blk_queue_max_hw_sectors(q, min(queue_max_hw_sectors(bq),
 						dev->io_ops->max_sectors));
-	else
+		blk_queue_max_segments(q, max_t(unsigned int, BLK_MAX_SEGMENTS,
+			dev->io_ops->max_sectors >> (PAGE_SHIFT - SECTOR_SHIFT)));
+	} else
 		blk_queue_max_hw_sectors(q, queue_max_hw_sectors(bq));
 	blk_queue_update_dma_alignment(q, queue_dma_alignment(bq));
 

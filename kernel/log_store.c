@@ -219,22 +219,6 @@ static void wchain_abort(struct wchain *c)
 		wchain_finish(c, false);
 }
 
-/* crc32c of the first len bytes of a payload's pages. */
-static u32 payload_crc(const struct raft_payload *p, u32 len)
-{
-	u32 crc = ~0U, i;
-
-	for (i = 0; i < p->nr_pages && len; i++) {
-		u32 n = min_t(u32, len, p->bvec[i].bv_len);
-		void *a = kmap_local_page(p->pages[i]);
-
-		crc = crc32c(crc, a, n);
-		kunmap_local(a);
-		len -= n;
-	}
-	return ~crc;
-}
-
 /* ------------------------------------------------------------------ */
 /* Setup                                                              */
 
@@ -526,7 +510,7 @@ static int scan_load(void *ctx, const struct raftblk_rec *r, u64 pos)
 		if (!p)
 			return -ENOMEM;
 		ret = read_payload(s, p, pos);
-		if (!ret && payload_crc(p, r->data_len) != r->data_crc)
+		if (!ret && raftblk_payload_crc(p) != r->data_crc)
 			ret = -EBADMSG;	/* torn: the end of the log */
 		if (ret) {
 			raftblk_payload_put(p);
@@ -635,8 +619,9 @@ int rb_store_open(struct block_device *bdev, raft_id id,
 		goto fail;
 	}
 	s->head = res.head;
-	pr_info("raftblk: %pg: node %llu: term %llu, commit %llu, log %llu..%llu (%llu records), ends: %s\n",
+	pr_info("raftblk: %pg: node %llu: superblock %llu (slot %u), term %llu, commit %llu, log %llu..%llu (%llu records), ends: %s\n",
 		bdev, (unsigned long long)id,
+		(unsigned long long)s->sb.seq, slot,
 		(unsigned long long)s->sb.hs.term,
 		(unsigned long long)s->sb.hs.commit,
 		(unsigned long long)s->sb.snap.index + 1,
@@ -767,7 +752,7 @@ static void entry_to_rec(const struct rb_store *s, const struct raft_entry *e,
 		r->flags = e->payload->flags;
 		r->data_len = entry_data_len(e);
 		if (r->data_len)
-			r->data_crc = payload_crc(e->payload, r->data_len);
+			r->data_crc = raftblk_payload_crc(e->payload);
 	}
 }
 

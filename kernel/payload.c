@@ -11,6 +11,7 @@
 #include <linux/slab.h>
 
 #include "payload.h"
+#include "crc32c.h"
 #include "raft_kenv.h"
 
 static struct raft_payload *payload_alloc_struct(u32 nr_pages)
@@ -113,6 +114,27 @@ static bool payload_range_ok(const struct raft_payload *p, u32 off, u32 len)
 	u32 dlen = raftblk_payload_data_len(p);
 
 	return off <= dlen && len <= dlen - off;
+}
+
+u32 raftblk_payload_crc(struct raft_payload *p)
+{
+	u32 left = raftblk_payload_data_len(p), crc = ~0U, i;
+
+	/* Pairs with the smp_store_release() below. */
+	if (smp_load_acquire(&p->data_crc_known))
+		return p->data_crc;
+	for (i = 0; left; i++) {
+		u32 n = min_t(u32, left, p->bvec[i].bv_len);
+		void *va = kmap_local_page(p->pages[i]);
+
+		crc = crc32c(crc, va, n);
+		kunmap_local(va);
+		left -= n;
+	}
+	WRITE_ONCE(p->data_crc, ~crc);
+	/* data_crc before the flag: pairs with smp_load_acquire() above. */
+	smp_store_release(&p->data_crc_known, true);
+	return ~crc;
 }
 
 int raftblk_payload_copy_in(struct raft_payload *p, u32 off,

@@ -67,6 +67,13 @@ struct raft_payload {
 	u32 flags;
 	u32 nr_pages;
 	/*
+	 * crc32c of the data bytes (raftblk_crc32c()), computed once by
+	 * raftblk_payload_crc() and kept: the log record, the wire frame to
+	 * every follower and the receiver's check all use the same value.
+	 */
+	u32 data_crc;
+	bool data_crc_known;	/* data_crc is set (smp_store_release) */
+	/*
 	 * One bvec per page, covering exactly len bytes, built at allocation
 	 * and never changed: ready for iov_iter_bvec() (sockets) and bios.
 	 * Points into the same allocation, after pages[].
@@ -108,6 +115,16 @@ static inline bool raftblk_payload_has_data(const struct raft_payload *p)
 {
 	return p->nr_pages != 0;
 }
+
+/*
+ * crc32c of the data bytes, as raftblk_crc32c() computes it (0 without
+ * data): computed on the first call, then remembered. Call it only once
+ * the data is filled in (the creator's copy is complete): a payload's
+ * data never changes afterwards, so the remembered value stays true.
+ * Callers of the same payload from two threads at once compute the same
+ * value twice, harmlessly.
+ */
+u32 raftblk_payload_crc(struct raft_payload *p);
 
 /*
  * Copy len bytes between a linear buffer and the payload's data at byte

@@ -185,54 +185,11 @@ static void conn_fail_locked(struct rb_conn *c, int err, const char *why);
 /* ------------------------------------------------------------------ */
 /* Payloads as the wire codec sees them                               */
 
-static u32 payload_crc(const struct raft_payload *p)
-{
-	u32 left = raftblk_payload_data_len(p), state = rb_wire_crc_begin();
-	u32 i;
-
-	for (i = 0; left; i++) {
-		u32 n = min_t(u32, left, PAGE_SIZE);
-		void *va = kmap_local_page(p->pages[i]);
-
-		state = rb_wire_crc_update(state, va, n);
-		kunmap_local(va);
-		left -= n;
-	}
-	return state;
-}
-
 /*
- * CRCs already computed during one rb_transport_send_batch(): a leader
- * sends the same payloads to every follower. Valid only within the call
- * (the caller's messages keep the payloads, so a pointer cannot be
- * reused meanwhile).
+ * The payload's crc is computed once and remembered in it (the log
+ * record and every follower's frame use the same value): only that
+ * remembered value is written here, never the data.
  */
-#define RB_CRC_MEMO	128
-struct crc_memo {
-	u32 n;
-	struct {
-		const struct raft_payload *p;
-		u32 crc;
-	} e[RB_CRC_MEMO];
-};
-
-static u32 payload_crc_memo(struct crc_memo *memo,
-			    const struct raft_payload *p)
-{
-	u32 i, crc;
-
-	for (i = 0; memo && i < memo->n; i++)
-		if (memo->e[i].p == p)
-			return memo->e[i].crc;
-	crc = rb_wire_crc_end(payload_crc(p));
-	if (memo && memo->n < RB_CRC_MEMO) {
-		memo->e[memo->n].p = p;
-		memo->e[memo->n++].crc = crc;
-	}
-	return crc;
-}
-
-/* ctx: a struct crc_memo, or NULL. */
 static int payload_describe(void *ctx, const struct raft_payload *p,
 			    struct rb_wire_payload_desc *d)
 {
@@ -240,7 +197,8 @@ static int payload_describe(void *ctx, const struct raft_payload *p,
 	d->sector = p->sector;
 	d->len = p->len;
 	d->data_len = raftblk_payload_data_len(p);
-	d->crc = d->data_len ? payload_crc_memo(ctx, p) : 0;
+	d->crc = d->data_len ?
+		raftblk_payload_crc((struct raft_payload *)p) : 0;
 	return 0;
 }
 
@@ -1055,7 +1013,9 @@ static int rx_data(struct rb_conn *c)
 			c->rx_off += ret;
 		}
 		if (d->data_len) {
-			ret = rb_wire_check_data(d, payload_crc(e->payload),
+			/* a crc state: the inverse of the final crc */
+			ret = rb_wire_check_data(d,
+						 ~raftblk_payload_crc(e->payload),
 						 &why);
 			if (ret)
 				return bad_frame(c, ret, why);
@@ -1385,10 +1345,16 @@ static void conn_tx_work(struct work_struct *w)
 	memalloc_noio_restore(noio);
 }
 
+/*
+ * Every APPEND goes over the bulk connection, with or without entries:
+ * an empty APPEND (a probe, or the new commit index) names the leader's
+ * next index as its previous one, so overtaking the entries still on
+ * their way it would be rejected and send the leader back to the
+ * follower's match index, resending everything in flight.
+ */
 static u8 msg_class(const struct raft_msg *m)
 {
-	if ((m->type == RAFT_MSG_APPEND && m->n_entries) ||
-	    m->type == RAFT_MSG_SNAPSHOT)
+	if (m->type == RAFT_MSG_APPEND || m->type == RAFT_MSG_SNAPSHOT)
 		return RB_WIRE_CLASS_BULK;
 	return RB_WIRE_CLASS_CONTROL;
 }
@@ -1413,8 +1379,7 @@ static bool peer_reachable(struct rb_transport *t, u64 id)
 	return ok;
 }
 
-static int do_send(struct rb_transport *t, const struct raft_msg *m,
-		   struct crc_memo *memo)
+static int do_send(struct rb_transport *t, const struct raft_msg *m)
 {
 	struct rb_wire_ids ids;
 	size_t size, flen;
@@ -1442,7 +1407,7 @@ static int do_send(struct rb_transport *t, const struct raft_msg *m,
 		return -ENOMEM;
 	t_ids(t, &ids);
 	ids.peer = m->to;
-	ret = rb_wire_encode_msg(&ids, m, &t->cfg.limits, &payload_ops, memo,
+	ret = rb_wire_encode_msg(&ids, m, &t->cfg.limits, &payload_ops, NULL,
 				 tx->buf, size, &flen, &dlen, &why);
 	if (ret) {
 		tx_free(tx);
@@ -1501,7 +1466,7 @@ drop:
 int rb_transport_send(struct rb_transport *t, const struct raft_msg *m)
 {
 	unsigned int noio = memalloc_noio_save();
-	int ret = do_send(t, m, NULL);
+	int ret = do_send(t, m);
 
 	memalloc_noio_restore(noio);
 	if (ret)
@@ -1513,18 +1478,14 @@ u32 rb_transport_send_batch(struct rb_transport *t,
 			    const struct raft_msg *msgs, u32 n)
 {
 	unsigned int noio = memalloc_noio_save();
-	struct crc_memo *memo = kmalloc(sizeof(*memo), GFP_KERNEL);
 	u32 i, queued = 0;
 
-	if (memo)
-		memo->n = 0;
 	for (i = 0; i < n; i++) {
-		if (!do_send(t, &msgs[i], memo))
+		if (!do_send(t, &msgs[i]))
 			queued++;
 		else
 			atomic64_inc(&t->st.msgs_dropped);
 	}
-	kfree(memo);
 	memalloc_noio_restore(noio);
 	return queued;
 }

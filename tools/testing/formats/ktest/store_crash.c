@@ -109,6 +109,7 @@ static int writer_fn(void *arg)
 			ret = rb_store_append(s, e, n);
 		if (ret == -ENOSPC && last > snap + 8) {
 			/* compaction stays below any later truncation */
+			pr_info("compact %llu\n", (unsigned long long)last - 5);
 			ret = rb_store_compact(s, last - 5);
 			if (!ret) {
 				snap = last - 5;
