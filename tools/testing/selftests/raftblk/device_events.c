@@ -709,4 +709,109 @@ TEST_F_TIMEOUT(ev, other_namespace_gets_no_events, 120)
 	close(to_parent[1]);
 }
 
+/* Create and destroy raftblk63 @arg times (a child process). */
+static int churn(void *arg)
+{
+	int i, n = *(int *)arg;
+	struct rb_sock s;
+	struct rb_ack ack;
+
+	if (rb_open(&s))
+		return 10;
+	for (i = 0; i < n; i++) {
+		if (rb_create(&s, "raftblk63", disk2(), &ack))
+			return 11;
+		if (rb_destroy(&s, "raftblk63", &ack))
+			return 12;
+	}
+	return 0;
+}
+
+/* What the listener learned about one device id. */
+struct seen {
+	uint64_t id, last_seq;
+	bool exists;
+};
+
+/*
+ * The listener's rule, with a device created and destroyed many times
+ * while it joins, dumps and reads: numbers of every device id run from 1
+ * without a gap; the dump's device and position agree with the events
+ * (created, not destroyed, up to the position); at the end the device is
+ * gone, as it is.
+ */
+TEST_F_TIMEOUT(ev, dump_position_and_stream_agree_under_churn, 300)
+{
+	static struct rb_dev devs[MAX_DEVS];
+	static struct seen seen[512];
+	int rounds = 100, nseen = 0, ndevs, i, status, buf = 8 << 20;
+	uint64_t dump_id = 0, dump_seq = 0;
+	bool dumped = false, done = false;
+	struct rb_event e;
+	struct rb_ack ack;
+	pid_t pid;
+
+	ASSERT_EQ(0, setsockopt(self->fd, SOL_SOCKET, SO_RCVBUFFORCE, &buf,
+				sizeof(buf)));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		_exit(churn(&rounds));
+	while (!done) {
+		int ret = event_next(self->fd, "raftblk63", &e, 2000);
+
+		if (ret == -ETIMEDOUT) {
+			done = waitpid(pid, &status, WNOHANG) == pid;
+			continue;
+		}
+		ASSERT_EQ(0, ret) TH_LOG("events lost: %s", strerror(-ret));
+		for (i = 0; i < nseen && seen[i].id != e.device_id; i++)
+			;
+		if (i == nseen) {
+			ASSERT_LT(nseen, 512);
+			seen[nseen].id = e.device_id;
+			seen[nseen].last_seq = 0;
+			seen[nseen++].exists = false;
+		}
+		/* From 1, without gaps: the group was joined before. */
+		ASSERT_EQ(seen[i].last_seq + 1, e.seq);
+		seen[i].last_seq = e.seq;
+		if (e.event == RAFTBLK_EVENT_DEVICE_CREATE) {
+			EXPECT_EQ(1, e.seq);
+			seen[i].exists = true;
+		} else if (e.event == RAFTBLK_EVENT_DEVICE_DESTROY) {
+			seen[i].exists = false;
+		}
+		/* The dump's device: created, not destroyed, up to its seq. */
+		if (dumped && dump_id == e.device_id && e.seq == dump_seq)
+			EXPECT_TRUE(seen[i].exists);
+		if (!dumped && nseen >= rounds / 2) {
+			ASSERT_EQ(0, rb_dump(&self->s, "raftblk63", devs, &ndevs,
+					     &ack));
+			dumped = true;
+			if (ndevs == 1) {
+				dump_id = devs[0].device_id;
+				dump_seq = devs[0].event_seq;
+				/*
+				 * Listed, so not destroyed yet (destroy
+				 * unlists it before its event): only its
+				 * create is behind the position.
+				 */
+				EXPECT_EQ(1, dump_seq);
+			}
+		}
+	}
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	EXPECT_TRUE(dumped);
+	EXPECT_EQ(rounds, nseen);
+	for (i = 0; i < nseen; i++) {
+		EXPECT_EQ(2, seen[i].last_seq);
+		EXPECT_FALSE(seen[i].exists);
+		if (seen[i].id == dump_id)
+			EXPECT_GE(seen[i].last_seq, dump_seq);
+	}
+	EXPECT_EQ(-ENODEV, rb_get(&self->s, "raftblk63", &devs[0], &ack));
+}
+
 TEST_HARNESS_MAIN
