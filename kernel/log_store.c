@@ -904,6 +904,20 @@ int rb_store_append(struct rb_store *s, const struct raft_entry *e, u32 n)
 				break;
 			wchain_start(&c, s->bdev, s->sb.log_off +
 				     raftblk_ring_off(s->sb.log_size, pos));
+		} else if (c.off != s->sb.log_off +
+			   raftblk_ring_off(s->sb.log_size, pos)) {
+			/*
+			 * The previous record ended exactly at the end of the
+			 * ring: this one starts the next lap at offset 0, not
+			 * where the chain goes on (past the log area, in the
+			 * data area). What the chain holds is durable first,
+			 * as before a wrap marker.
+			 */
+			ret = wchain_finish(&c, true);
+			if (ret)
+				break;
+			wchain_start(&c, s->bdev, s->sb.log_off +
+				     raftblk_ring_off(s->sb.log_size, pos));
 		}
 		entry_to_rec(s, &e[i], prev_term, pos, &r);
 		pg = encode_hdr(s, &r);

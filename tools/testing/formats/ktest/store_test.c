@@ -269,6 +269,84 @@ static int current_sb(struct raftblk_sb *sb, u32 *slot)
 	return raftblk_sb_pick(blk, RAFTBLK_SB_AREA, 0, sb, slot, NULL);
 }
 
+/*
+ * One append whose first record ends exactly at the end of the ring and
+ * whose second one therefore starts the next lap at ring offset 0: the
+ * second must land there, not past the log area (where the data area
+ * begins). Found by the power-cut test: records written beyond the ring
+ * were missing from the log and overwrote the first blocks of the data.
+ */
+static void test_append_across_ring_end(struct rb_store **sp)
+{
+	static struct raftblk_sb sb;
+	struct raft_entry e[2] = {};
+	u64 off, end, left;
+	u32 slot, i;
+	u8 *before;
+	bool same;
+	int ret;
+
+	before = kmalloc(2 * RAFTBLK_OD_BLOCK, GFP_KERNEL);
+	if (!rbst_tap(before, "ring end: scratch buffer"))
+		return;
+	/* An empty ring starting where the last record ended. */
+	ret = rb_store_compact(*sp, m_last);
+	if (!ret)
+		m_snap = m_last;
+	if (!ret)
+		ret = current_sb(&sb, &slot);
+	if (!ret)
+		ret = find_record(&sb, m_last, &off);
+	if (!rbst_tap(!ret, "ring end: compacted and found the last record (%d)", ret))
+		goto out;
+	end = (off - sb.log_off + raftblk_rec_len(model[m_last].len)) %
+		sb.log_size;
+	left = sb.log_size - end;
+	/* 1 MiB records until what is left fits one record. */
+	while (!ret && left > RAFTBLK_PL_MAX_DATA + RAFTBLK_REC_HDR_SIZE) {
+		ret = do_append(*sp, m_last + 1, 1, 4, RAFTBLK_PL_MAX_DATA,
+				RAFT_ENTRY_NORMAL);
+		left -= raftblk_rec_len(RAFTBLK_PL_MAX_DATA);
+	}
+	if (!ret)
+		ret = raw_io(sb.data_off, blk, 2 * RAFTBLK_OD_BLOCK, REQ_OP_READ);
+	if (!rbst_tap(!ret, "ring end: filled up to %llu bytes before the end (%d)",
+		      (unsigned long long)left, ret))
+		goto out;
+	memcpy(before, blk, 2 * RAFTBLK_OD_BLOCK);
+
+	for (i = 0; i < 2; i++) {
+		/* the first exactly fills the ring, the second wraps */
+		u32 len = i ? 2 * RAFTBLK_OD_BLOCK : left - RAFTBLK_REC_HDR_SIZE;
+		raft_index idx = m_last + 1 + i;
+
+		e[i].index = idx;
+		e[i].term = 4;
+		e[i].type = len ? RAFT_ENTRY_NORMAL : RAFT_ENTRY_NOOP;
+		if (len) {
+			e[i].payload = data_payload(idx, idx * 8, len);
+			if (!e[i].payload)
+				ret = -ENOMEM;
+		}
+		model[idx] = (struct ment){ 4, e[i].type, len, idx * 8, 0 };
+	}
+	if (!ret)
+		ret = rb_store_append(*sp, e, 2);
+	for (i = 0; i < 2; i++)
+		raftblk_payload_put(e[i].payload);
+	if (!ret)
+		m_last += 2;
+	rbst_tap(!ret, "ring end: one append of a record ending at the end of the ring and one after it (%d)",
+		 ret);
+	ret = raw_io(sb.data_off, blk, 2 * RAFTBLK_OD_BLOCK, REQ_OP_READ);
+	same = !ret && !memcmp(before, blk, 2 * RAFTBLK_OD_BLOCK);
+	rbst_tap(same, "ring end: the data area is untouched by the log append");
+	rbst_tap(reopen_check(sp, "ring-end", NULL),
+		 "ring end: reopen recovers both records (the second at the start of the ring)");
+out:
+	kfree(before);
+}
+
 /* The payload helpers the store and the transport rely on. */
 static void test_payloads(void)
 {
@@ -591,6 +669,7 @@ static void run(void)
 	    "reopen after wrapping: compaction point %llu with the membership of entry 6",
 	    (unsigned long long)m_snap);
 	rb_store_restore_free(&r);
+	test_append_across_ring_end(&s);
 
 	/* Appending below the compaction point is refused. */
 	ret = do_append(s, m_snap, 1, 5, 0, RAFT_ENTRY_NOOP);
