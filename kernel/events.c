@@ -29,6 +29,13 @@ static atomic64_t raftblk_events_last_id = ATOMIC64_INIT(0);
  */
 static bool raftblk_events_enabled = true;
 
+/*
+ * Room for the largest event (DEVICE_CREATE: a 255-byte disk path, an
+ * IPv6 listen address, a dozen numbers), not a page per event: a slow
+ * listener's receive buffer holds more events before it overflows.
+ */
+#define RAFTBLK_EVENTS_MSG_SIZE	1024
+
 /* What an event says about a peer (bits of @what). */
 #define RB_EV_ROLE	0x1
 #define RB_EV_CONN	0x2
@@ -96,7 +103,7 @@ static struct sk_buff *raftblk_events_new(struct raftblk_dev *dev, u8 event,
 	ev->seq++;
 	if (!raftblk_events_listened(dev))
 		return NULL;
-	skb = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_NOIO);
+	skb = genlmsg_new(RAFTBLK_EVENTS_MSG_SIZE, GFP_NOIO);
 	if (!skb)
 		return NULL;
 	*hdr = genlmsg_put(skb, 0, 0, &raftblk_genl_family, 0,

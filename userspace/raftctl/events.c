@@ -10,10 +10,11 @@
  * gaps); the dump gives, per device, the number of its last event, so the
  * events already queued that the dump covers are dropped and the rest are
  * printed in order. When events were lost (the socket overflowed, or a
- * number is missing) a "resync" line is printed and the initial state is
- * printed again.
+ * number is missing) a "resync" line is printed, what is still queued is
+ * dropped, and the initial state is read and printed again.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -32,12 +33,14 @@
 struct ev_dev {
 	uint64_t id;
 	uint64_t seq;
+	bool ghost;		/* gone before the dump: drop its events */
 };
 
 struct ev_state {
 	const char *only;	/* device name filter, or NULL */
 	bool json;
 	bool resync;		/* events were lost: dump again */
+	bool draining;		/* before that: drop what is queued */
 	struct ev_dev *devs;
 	size_t n_devs;
 	int parse_errors;
@@ -177,6 +180,7 @@ static int initial_state(struct ev_state *st)
 	for (i = 0; i < l.n; i++) {
 		st->devs[i].id = l.v[i].device_id;
 		st->devs[i].seq = l.v[i].event_seq;
+		st->devs[i].ghost = false;
 		if (!st->only || !strcmp(st->only, l.v[i].name))
 			print_exists(&l.v[i]);
 	}
@@ -197,7 +201,28 @@ static struct ev_dev *ev_find(struct ev_state *st, uint64_t id)
 	return NULL;
 }
 
-/* Is event SEQ of device ID new? Tracks positions, detects gaps. */
+/* Does the kernel list a device with this id now? */
+static bool ev_listed(uint64_t id)
+{
+	struct dev_list l;
+	bool ret = false;
+	size_t i;
+
+	if (dev_list_get(NULL, "events", &l))
+		return true;	/* cannot tell: resync to be sure */
+	for (i = 0; i < l.n; i++)
+		ret |= l.v[i].device_id == id;
+	free(l.v);
+	return ret;
+}
+
+/*
+ * Is event SEQ of device ID new? Tracks positions, detects gaps. A device
+ * first seen with a number above 1 was created before the dump and not
+ * listed by it: it was destroyed in between (its queued events are
+ * history, dropped), or the kernel could not send its creation (then it
+ * is listed now, and the state is read again).
+ */
 static bool ev_is_new(struct ev_state *st, uint64_t id, uint64_t seq)
 {
 	struct ev_dev *d = ev_find(st, id), *nv;
@@ -208,7 +233,7 @@ static bool ev_is_new(struct ev_state *st, uint64_t id, uint64_t seq)
 		if (seq != d->seq + 1)
 			st->resync = true;	/* lost some */
 		d->seq = seq;
-		return !st->resync;
+		return !st->resync && !d->ghost;
 	}
 	nv = realloc(st->devs, (st->n_devs + 1) * sizeof(*nv));
 	if (!nv) {
@@ -216,9 +241,13 @@ static bool ev_is_new(struct ev_state *st, uint64_t id, uint64_t seq)
 		return false;
 	}
 	st->devs = nv;
-	st->devs[st->n_devs].id = id;
-	st->devs[st->n_devs++].seq = seq;
-	return true;
+	d = &st->devs[st->n_devs++];
+	d->id = id;
+	d->seq = seq;
+	d->ghost = seq != 1;
+	if (d->ghost && ev_listed(id))
+		st->resync = true;
+	return !d->ghost;
 }
 
 static void print_peer_event(const char *kind, struct nlattr **tb)
@@ -323,7 +352,7 @@ static int on_event(struct nl_msg *msg, void *arg)
 	uint64_t id, seq;
 	uint32_t event;
 
-	if (g->cmd != RAFTBLK_CMD_EVENT || st->resync)
+	if (g->cmd != RAFTBLK_CMD_EVENT || st->resync || st->draining)
 		return NL_OK;
 	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, RAFTBLK_ATTR_MAX, pol) ||
 	    !tb[RAFTBLK_ATTR_NAME] || !tb[RAFTBLK_ATTR_EVENT] ||
@@ -368,6 +397,29 @@ static int on_event(struct nl_msg *msg, void *arg)
 		print_device_event(tb);
 	line_end();
 	return NL_OK;
+}
+
+/*
+ * Drop every event queued on the socket: after a loss, the state is read
+ * again, and what was queued before is older than it (a creation whose
+ * destruction was lost would otherwise look like a live device).
+ */
+static int drain(struct nl_sock *sk, struct ev_state *st)
+{
+	int ret;
+
+	if (nl_socket_set_nonblocking(sk) < 0)
+		return -1;
+	st->draining = true;
+	do {
+		ret = nl_recvmsgs_default(sk);
+	} while (ret >= 0 || ret == -NLE_NOMEM || ret == -NLE_INTR);
+	st->draining = false;
+	/* libnl has no call to clear O_NONBLOCK again. */
+	if (fcntl(nl_socket_get_fd(sk), F_SETFL,
+		  fcntl(nl_socket_get_fd(sk), F_GETFL) & ~O_NONBLOCK))
+		return -1;
+	return ret == -NLE_AGAIN ? 0 : -1;
 }
 
 /* A socket in the events group; NULL after printing why. */
@@ -470,6 +522,12 @@ int cmd_events(const struct verb *v, int argc, char **argv)
 		if (st.resync) {
 			line_marker("resync", "resync");
 			st.resync = false;
+			if (drain(sk, &st)) {
+				fprintf(stderr, "%s: events: cannot drain the socket\n",
+					prog);
+				ret = EXIT_ERROR;
+				break;
+			}
 			ret = initial_state(&st);
 		}
 	}

@@ -490,6 +490,44 @@ check "down r1 once more" raftctl down r1 --config-dir /tmp/rbconf --node-id 2
 check "wipe /dev/vda after r1" \
 	dd if=/dev/zero of=/dev/vda bs=1M count=1 oflag=direct
 
+# A reader too slow for the kernel loses events: it says so ('resync -')
+# and prints the state again, then goes on. Its socket gets a small
+# receive buffer (rmem_max caps what raftctl asks for) so that a hundred
+# events overflow it.
+rmem_max=$(cat /proc/sys/net/core/rmem_max)
+echo 16384 >/proc/sys/net/core/rmem_max
+raftctl events >/tmp/ev.slow 2>/tmp/ev.slow.err &
+slow_pid=$!
+check "events: a reader that will be stopped is up" \
+	wait_for 30 grep -qx 'exists -' /tmp/ev.slow
+echo "$rmem_max" >/proc/sys/net/core/rmem_max
+kill -STOP "$slow_pid"
+churn() { # N: create and destroy raftblk2 N times
+	local i=0
+	while [ $i -lt "$1" ]; do
+		raftctl create raftblk2 --disk /dev/vda && raftctl destroy raftblk2 ||
+			return 1
+		i=$((i + 1))
+	done
+}
+check "100 creates and destroys while the reader is stopped" churn 100
+kill -CONT "$slow_pid"
+check "events: the stopped reader says it resyncs" \
+	wait_for 60 grep -qx 'resync -' /tmp/ev.slow
+check "events: after the resync, the state again and 'exists -'" \
+	wait_for 30 sh -c "awk '/^resync -\$/ { r = 1 }
+		r && /^exists device $DEV / { d = 1 }
+		r && d && /^exists -\$/ { ok = 1 } END { exit !ok }' /tmp/ev.slow"
+check "events: the stream goes on after the resync" sh -c \
+	"raftctl create raftblk2 --disk /dev/vda && raftctl destroy raftblk2"
+check "events: the reader sees the new device after the resync" \
+	wait_for 30 sh -c "awk '/^resync -\$/ { r = 1 }
+		r && /^destroy device raftblk2\$/ { ok = 1 } END { exit !ok }' /tmp/ev.slow"
+kill "$slow_pid" 2>/dev/null
+wait "$slow_pid" 2>/dev/null
+check "events: the slow reader printed no error" test ! -s /tmp/ev.slow.err
+grep -n -m 3 -A 2 '^resync -' /tmp/ev.slow | sed 's/^/# /'
+
 # Refusals of the replication commands.
 expect_fail 1 "raftctl: peer add $DEV 1: invalid membership change (Invalid argument)" \
 	raftctl peer add $DEV 1 "$LISTEN"
