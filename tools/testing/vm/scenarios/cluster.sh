@@ -5,7 +5,8 @@
 # (make check suite vm-cluster: run --nodes 3 --timeout 900 cluster):
 #
 #  1. node1 bootstraps a one-node cluster and becomes leader; nodes 2 and
-#     3 start empty; node1 adds both, they become voters;
+#     3 start empty; node1 adds both, they become voters (node1's
+#     `raftctl events` stream shows each join, connect, catch up, promotion);
 #  2. the followers refuse I/O (EIO) and opening for write (EROFS);
 #  3. node1: mkfs.ext4, mount, files with known checksums, sync (the list
 #     of checksums goes to /shared only after the sync), then keeps
@@ -110,10 +111,30 @@ case $NODE in
 1)
 	check "node1 leads its one-node cluster" \
 		wait_for "$RB_ELECTION_WAIT" rb_is leader || finish
+	# The leader's event stream while the nodes join.
+	raftctl events --json >/tmp/ev.join 2>/tmp/ev.join.err &
+	ev_pid=$!
+	check "events: node1's initial state is out" \
+		wait_for 60 grep -q initial-state-done /tmp/ev.join
 	for p in 2 3; do
 		check "peer add $p" rb_peer_add "$p"
 	done
 	check "nodes 2 and 3 caught up and are voters" rb_wait_joined 180
+	ev_has() { grep -Eq "$1" /tmp/ev.join; }
+	for p in 2 3; do
+		check "events: node$p joined as a learner" wait_for 60 ev_has \
+			"\"create\", \"object\": \"peer\", .*\"peer\": $p, \"role\": \"learner\""
+		check "events: node$p connected" wait_for 60 ev_has \
+			"\"object\": \"peer\", .*\"peer\": $p, .*\"connection\": \"connected\""
+		check "events: node$p caught up (lag 0)" wait_for 60 ev_has \
+			"\"change\", \"object\": \"peer\", .*\"peer\": $p, \"match\": [0-9]+, \"lag\": 0\}"
+		check "events: node$p promoted to voter" wait_for 60 ev_has \
+			"\"change\", \"object\": \"peer\", .*\"peer\": $p, \"role\": \"voter\"\}"
+	done
+	kill "$ev_pid" 2>/dev/null
+	wait "$ev_pid" 2>/dev/null
+	check "events: nothing on stderr" test ! -s /tmp/ev.join.err
+	sed 's/^/# /' /tmp/ev.join | head -n 30
 	rb_status_diag
 	check "mkfs.ext4 on the leader" mkfs.ext4 -q -F \
 		-E nodiscard,lazy_itable_init=1 "/dev/$RB_DEV" || finish
