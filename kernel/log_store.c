@@ -1001,15 +1001,17 @@ static int apply_wait(struct bio **chain)
 	return ret;
 }
 
-int rb_store_apply_many(struct rb_store *s, const struct raft_entry *e,
-			u32 n, u32 *done)
+int rb_store_apply_begin(struct rb_store *s, const struct raft_entry *e,
+			 u32 n, struct rb_apply *a)
 {
 	u64 nr = s->data_size >> SECTOR_SHIFT;
-	struct bio *chain = NULL, *bio;
+	struct bio *bio;
 	u32 i, j, k, seg = 0;
 	int ret = 0;
 
-	*done = 0;
+	a->chain = NULL;
+	a->n = n;
+	a->done = 0;
 	for (i = 0; i < n && !ret; i++) {
 		const struct raft_payload *p = e[i].payload;
 		sector_t sector;
@@ -1029,10 +1031,10 @@ int rb_store_apply_many(struct rb_store *s, const struct raft_entry *e,
 		for (j = seg; j < i && !barrier; j++)
 			barrier = writes_overlap(&e[j], &e[i]);
 		if (barrier) {
-			ret = apply_wait(&chain);
+			ret = apply_wait(&a->chain);
 			if (ret)
 				break;
-			*done = i;
+			a->done = i;
 			seg = i;
 		}
 		/* FUA needs nothing here: the entry is in a majority's log. */
@@ -1041,7 +1043,7 @@ int rb_store_apply_many(struct rb_store *s, const struct raft_entry *e,
 						   p->len >> SECTOR_SHIFT,
 						   GFP_NOIO, 0);
 			if (!ret) {
-				*done = i + 1;
+				a->done = i + 1;
 				seg = i + 1;
 			}
 			continue;
@@ -1063,20 +1065,40 @@ int rb_store_apply_many(struct rb_store *s, const struct raft_entry *e,
 		}
 		if (ret)
 			break;
-		if (chain) {
-			bio_chain(chain, bio);
-			submit_bio(chain);
+		if (a->chain) {
+			bio_chain(a->chain, bio);
+			submit_bio(a->chain);
 		}
-		chain = bio;
+		a->chain = bio;
 	}
 	if (ret) {
-		apply_wait(&chain);
+		apply_wait(&a->chain);
+		a->n = a->done;		/* rb_store_apply_end() reports done */
+	}
+	return ret;
+}
+
+int rb_store_apply_end(struct rb_apply *a, u32 *done)
+{
+	int ret = apply_wait(&a->chain);
+
+	if (!ret)
+		a->done = a->n;
+	*done = a->done;
+	return ret;
+}
+
+int rb_store_apply_many(struct rb_store *s, const struct raft_entry *e,
+			u32 n, u32 *done)
+{
+	struct rb_apply a;
+	int ret = rb_store_apply_begin(s, e, n, &a);
+
+	if (ret) {
+		*done = a.done;
 		return ret;
 	}
-	ret = apply_wait(&chain);
-	if (!ret)
-		*done = n;
-	return ret;
+	return rb_store_apply_end(&a, done);
 }
 
 int rb_store_apply(struct rb_store *s, const struct raft_entry *e)

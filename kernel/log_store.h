@@ -109,6 +109,24 @@ int rb_store_apply_many(struct rb_store *s, const struct raft_entry *e,
 			u32 n, u32 *done);
 
 /*
+ * The same in two steps, so other I/O (the log append) can run while the
+ * data writes are in flight: rb_store_apply_begin() submits (waiting only
+ * where order requires it) and rb_store_apply_end() waits for the rest
+ * and reports *done as rb_store_apply_many() does. After an error of
+ * begin(), end() must still be called (it reports what was done). a is
+ * the caller's and holds nothing once end() returned.
+ */
+struct rb_apply {
+	struct bio *chain;	/* the writes in flight, chained */
+	u32 n;			/* entries done once the chain completes */
+	u32 done;		/* entries known applied */
+};
+
+int rb_store_apply_begin(struct rb_store *s, const struct raft_entry *e,
+			 u32 n, struct rb_apply *a);
+int rb_store_apply_end(struct rb_apply *a, u32 *done);
+
+/*
  * Move the compaction point to index (<= last stored index; the caller
  * has applied it): the data area is flushed, then the superblock records
  * index, its term and the membership in force there, and the ring space

@@ -101,6 +101,8 @@ struct raftblk_node {
 	/* Proposal batch being built (node thread only). */
 	struct raft_entry batch_ents[RAFTBLK_NODE_MAX_BATCH];
 	struct raftblk_rq *batch_rqs[RAFTBLK_NODE_MAX_BATCH];
+	/* The core's status after each ready (node thread, under lock). */
+	struct raft_status ready_st;
 
 	/* Counters (node thread writes, readers tolerate tearing). */
 	u64 proposals;
@@ -151,6 +153,10 @@ static void raftblk_node_fail_list(struct list_head *head, blk_status_t status)
 
 	list_for_each_entry_safe(pdu, tmp, head, node_list) {
 		list_del_init(&pdu->node_list);
+		if (pdu->payload) {
+			raftblk_payload_put(pdu->payload);
+			pdu->payload = NULL;
+		}
 		raftblk_complete_request(rb_pdu_rq(pdu), status);
 	}
 }
@@ -197,9 +203,28 @@ static blk_status_t raftblk_node_submit(struct raftblk_dev *dev,
 		return BLK_STS_IOERR;
 	}
 	INIT_LIST_HEAD(&pdu->node_list);
+	pdu->payload = NULL;
+	if (to == &n->in_writes) {
+		/*
+		 * Copy the data and compute its crc here, in the submitter's
+		 * context (the queue is BLK_MQ_F_BLOCKING): this CPU work
+		 * then overlaps the node thread's waits for the disk.
+		 */
+		struct raft_payload *p = raftblk_payload_from_rq(rq);
+
+		if (IS_ERR_OR_NULL(p))
+			return PTR_ERR(p) == -ENOMEM ? BLK_STS_RESOURCE :
+				BLK_STS_IOERR;
+		raftblk_payload_crc(p);
+		pdu->payload = p;
+	}
 	spin_lock(&n->in_lock);
 	if (n->stopping) {
 		spin_unlock(&n->in_lock);
+		if (pdu->payload) {
+			raftblk_payload_put(pdu->payload);
+			pdu->payload = NULL;
+		}
 		return BLK_STS_IOERR;
 	}
 	list_add_tail(&pdu->node_list, to);
@@ -316,10 +341,11 @@ static void raftblk_node_propose(struct raftblk_node *n, struct list_head *write
 			if (cnt == n->max_batch)
 				break;
 			list_del_init(&pdu->node_list);
-			p = raftblk_payload_from_rq(rb_pdu_rq(pdu));
-			if (IS_ERR_OR_NULL(p)) {
+			p = pdu->payload;	/* taken over */
+			pdu->payload = NULL;
+			if (!p) {
 				raftblk_complete_request(rb_pdu_rq(pdu),
-							 BLK_STS_RESOURCE);
+							 BLK_STS_IOERR);
 				continue;
 			}
 			memset(&ents[cnt], 0, sizeof(ents[cnt]));
@@ -336,7 +362,7 @@ static void raftblk_node_propose(struct raftblk_node *n, struct list_head *write
 			 * transfer: keep the requests, in order, for later.
 			 */
 			for (i = cnt; i-- > 0;) {
-				raftblk_payload_put(ents[i].payload);
+				batch[i]->payload = ents[i].payload;
 				list_add(&batch[i]->node_list, writes);
 			}
 			return;
@@ -599,8 +625,9 @@ static bool raftblk_node_handle_ready(struct raftblk_node *n)
 	raft_id snap_to[RAFT_MAX_NODES];
 	bool snap_ok[RAFT_MAX_NODES];
 	bool conf_changed = false;
-	u32 i, n_snap = 0;
-	int ret;
+	u32 i, n_snap = 0, n_early, done;
+	struct rb_apply ap;
+	int ret, aret;
 
 	if (!raft_has_ready(n->raft))
 		return false;
@@ -633,7 +660,18 @@ static bool raftblk_node_handle_ready(struct raftblk_node *n)
 		}
 	}
 
-	/* 3. durable log and hard state */
+	/*
+	 * 3. apply the committed entries already in the log (not those of
+	 * this batch): their data writes are in flight during the log write
+	 */
+	n_early = rd.n_committed;
+	if (rd.n_entries)
+		while (n_early &&
+		       rd.committed[n_early - 1].index >= rd.entries[0].index)
+			n_early--;
+	aret = rb_store_apply_begin(n->store, rd.committed, n_early, &ap);
+
+	/* 4. durable log and hard state */
 	ret = 0;
 	if (rd.n_entries) {
 		ret = rb_store_append(n->store, rd.entries, rd.n_entries);
@@ -658,25 +696,28 @@ static bool raftblk_node_handle_ready(struct raftblk_node *n)
 		adv.persist_failed = true;
 	}
 
-	/* 4. apply committed entries to the data area */
+	/* 5. the rest of the committed entries, once in the log */
 	adv.applied = n->applied;
-	if (!ret && rd.n_committed) {
-		u32 done = 0;
+	done = 0;
+	if (!rb_store_apply_end(&ap, &done) && !aret && !ret &&
+	    n_early < rd.n_committed) {
+		u32 more = 0;
 
-		ret = rb_store_apply_many(n->store, rd.committed,
-					  rd.n_committed, &done);
-		if (ret)
-			pr_err_ratelimited("%s: apply of index %llu failed: %d\n",
-					   n->dev->name,
-					   (unsigned long long)rd.committed[done].index,
-					   ret);
-		for (i = 0; i < done; i++)
-			if (rd.committed[i].type == RAFT_ENTRY_CONF)
-				conf_changed = true;
-		if (done)
-			adv.applied = rd.committed[done - 1].index;
-		n->commits += done;
+		aret = rb_store_apply_many(n->store, rd.committed + n_early,
+					   rd.n_committed - n_early, &more);
+		done += more;
 	}
+	if (aret)
+		pr_err_ratelimited("%s: apply of index %llu failed: %d\n",
+				   n->dev->name,
+				   (unsigned long long)rd.committed[done].index,
+				   aret);
+	for (i = 0; i < done; i++)
+		if (rd.committed[i].type == RAFT_ENTRY_CONF)
+			conf_changed = true;
+	if (done)
+		adv.applied = rd.committed[done - 1].index;
+	n->commits += done;
 	WRITE_ONCE(n->applied, adv.applied);
 	raftblk_node_read_states(n, &rd);
 	raftblk_node_complete_writes(n, &rd);
@@ -685,21 +726,18 @@ static bool raftblk_node_handle_ready(struct raftblk_node *n)
 	for (i = 0; i < n_snap; i++)
 		raft_report_snapshot(n->raft, snap_to[i], snap_ok[i]);
 
-	st = kmalloc(sizeof(*st), GFP_NOIO);
-	if (st) {
-		raft_get_status(n->raft, st);
-		raftblk_node_role_changed(n, st->role);
-		WRITE_ONCE(n->leader, st->leader);
-		WRITE_ONCE(n->term, st->term);
-		WRITE_ONCE(n->commit, st->commit);
-		WRITE_ONCE(n->learner,
-			    raftblk_node_conf_has(&st->conf, n->id, RAFT_LEARNER));
-		if (conf_changed || rd.snap_to_install)
-			raftblk_node_sync_peers(n, &st->conf);
-		raftblk_node_compact(n, st);
-		raftblk_events_node_changed(n->dev, st);
-		kfree(st);
-	}
+	st = &n->ready_st;
+	raft_get_status(n->raft, st);
+	raftblk_node_role_changed(n, st->role);
+	WRITE_ONCE(n->leader, st->leader);
+	WRITE_ONCE(n->term, st->term);
+	WRITE_ONCE(n->commit, st->commit);
+	WRITE_ONCE(n->learner,
+		    raftblk_node_conf_has(&st->conf, n->id, RAFT_LEARNER));
+	if (conf_changed || rd.snap_to_install)
+		raftblk_node_sync_peers(n, &st->conf);
+	raftblk_node_compact(n, st);
+	raftblk_events_node_changed(n->dev, st);
 	raftblk_node_serve_reads(n);
 	return true;
 }

@@ -87,6 +87,10 @@ struct raftblk_rq {
 	struct list_head node_list;
 	u64 index;		/* log index of the request's entry */
 	u64 term;		/* and its term */
+	/* A write's data, copied (and its crc computed) at submission, in
+	 * the submitter's context; the node thread takes it to propose.
+	 */
+	struct raft_payload *payload;
 };
 
 struct raftblk_dev {

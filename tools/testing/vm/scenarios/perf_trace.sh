@@ -16,6 +16,26 @@ prof_start() {
 		echo "$(cat $t/comm 2>/dev/null) $(cut -d' ' -f14,15 $t/stat 2>/dev/null)"
 	done > /tmp/thr0
 }
+T=/sys/kernel/tracing
+graph_start() { # function
+	mount -t tracefs nodev $T 2>/dev/null
+	echo 0 > $T/tracing_on
+	echo function_graph > $T/current_tracer || diag "no function_graph"
+	echo "$1" > $T/set_graph_function || diag "cannot graph $1"
+	echo 2 > $T/max_graph_depth
+	echo 8192 > $T/buffer_size_kb
+	echo > $T/trace
+	echo 1 > $T/tracing_on
+}
+graph_stop() {
+	echo 0 > $T/tracing_on
+	# lines: " 0) + 12.345 us | name();" or "} /* name */"
+	awk -F'|' '{ d = $1; gsub(/[^0-9.]/, "", d); f = $2; gsub(/[ ;{}\/*()]/, "", f);
+		if (d != "" && f != "") { t[f] += d; c[f]++ } }
+		END { for (f in t) printf "%10.0f us %6d calls  %s\n", t[f], c[f], f }' $T/trace |
+		sort -rn | head -25 | sed 's/^/# G /'
+	echo nop > $T/current_tracer
+}
 prof_stop() {
 	read -r _ u1 n1 s1 i1 w1 q1 sq1 _ < /proc/stat
 	diag "cpu ticks: user $((u1-u0)) sys $((s1-s0)) idle $((i1-i0)) iowait $((w1-w0)) irq $((q1-q0)) softirq $((sq1-sq0))"
@@ -34,6 +54,7 @@ if [ "$NODE" = 1 ]; then
 	check "peer add 2" rb_peer_add 2
 	check "peer add 3" wait_for 120 rb_peer_add 3
 	check "nodes 2 and 3 are voters" rb_wait_joined 180 || finish
+	diag "crc32c: $(grep -A2 '^name *: crc32c$' /proc/crypto | grep driver | tr -s ' ' | tr '\n' ' ')"
 	for i in 1 2 3 4 5 6 7 8 9 10; do
 		s=$(cat /proc/uptime | cut -d' ' -f1)
 		dd if=/dev/urandom of=/dev/raftblk0 bs=1M count=1 seek=$i oflag=direct 2>/dev/null
@@ -49,6 +70,11 @@ if [ "$NODE" = 1 ]; then
 	diag "dd 32x1M: $s -> $e"
 	put prof-stop 1
 	prof_stop
+	put graph-start 1
+	graph_start raftblk_node_handle_ready
+	dd if=/dev/zero of=/dev/raftblk0 bs=1M count=8 oflag=direct 2>&1 | tail -1 | sed 's/^/# /'
+	graph_stop
+	put graph-stop 1
 	rb_status_diag
 	( for i in $(seq 1 40); do
 		diag "t=$(cut -d' ' -f1 /proc/uptime) $(raftctl status raftblk0 | grep -E '^ *[0-9]+ ' | tr -s ' ' | tr '\n' '|')"
@@ -65,6 +91,10 @@ else
 	prof_start
 	get prof-stop >/dev/null
 	prof_stop
+	get graph-start >/dev/null
+	graph_start raftblk_node_handle_ready
+	get graph-stop >/dev/null
+	graph_stop
 	get perf-done >/dev/null
 fi
 diag "$(dmesg | grep -i raftblk | tail -20)"
