@@ -14,6 +14,9 @@
 #include "crc32c.h"
 #include "raft_kenv.h"
 
+/* Largest block of pages taken from the allocator at once (64 KiB). */
+#define PAYLOAD_MAX_ORDER	4
+
 static struct raft_payload *payload_alloc_struct(u32 nr_pages)
 {
 	struct raft_payload *p;
@@ -53,15 +56,37 @@ struct raft_payload *raftblk_payload_alloc(u32 len)
 		return NULL;
 	p->len = len;
 	p->nr_pages = nr;
+	for (i = 0; i < nr;) {
+		/*
+		 * Pages come in blocks of up to 2^PAYLOAD_MAX_ORDER, split
+		 * into single pages (each freed on its own): one call to the
+		 * page allocator per block instead of per page, which under
+		 * emulation cost more than copying the data. A block that is
+		 * not there at once is not waited for: smaller ones then.
+		 */
+		u32 order = min_t(u32, ilog2(nr - i), PAYLOAD_MAX_ORDER), j;
+		struct page *page;
+
+		for (;;) {
+			page = alloc_pages(order ? GFP_NOIO | __GFP_NOWARN |
+					   __GFP_NORETRY : GFP_NOIO, order);
+			if (page || !order)
+				break;
+			order--;
+		}
+		if (!page) {
+			payload_free(p);
+			return NULL;
+		}
+		if (order)
+			split_page(page, order);
+		for (j = 0; j < (1U << order); j++)
+			p->pages[i++] = page + j;
+	}
 	left = len;
 	for (i = 0; i < nr; i++) {
 		u32 n = min_t(u32, left, PAGE_SIZE);
 
-		p->pages[i] = alloc_page(GFP_NOIO);
-		if (!p->pages[i]) {
-			payload_free(p);
-			return NULL;
-		}
 		bvec_set_page(&p->bvec[i], p->pages[i], n, 0);
 		left -= n;
 	}

@@ -62,39 +62,26 @@ if [ "$NODE" = 1 ]; then
 		diag "dd 1M #$i: $s -> $e"
 	done
 	rb_status_diag
-	put prof-start 1
-	prof_start
 	s=$(cat /proc/uptime | cut -d' ' -f1)
 	dd if=/dev/zero of=/dev/raftblk0 bs=1M count=32 oflag=direct 2>&1 | tail -1 | sed 's/^/# /'
 	e=$(cat /proc/uptime | cut -d' ' -f1)
 	diag "dd 32x1M: $s -> $e"
-	put prof-stop 1
-	prof_stop
-	put graph-start 1
-	graph_start raftblk_node_handle_ready
-	dd if=/dev/zero of=/dev/raftblk0 bs=1M count=8 oflag=direct 2>&1 | tail -1 | sed 's/^/# /'
-	graph_stop
-	put graph-stop 1
 	rb_status_diag
-	( for i in $(seq 1 40); do
-		diag "t=$(cut -d' ' -f1 /proc/uptime) $(raftctl status raftblk0 | grep -E '^ *[0-9]+ ' | tr -s ' ' | tr '\n' '|')"
-		sleep 0.5; done ) &
-	timeout 25 fio --name=seq --filename=/dev/raftblk0 --rw=write --bs=1M --iodepth=8 \
+	put prof-start 1
+	prof_start
+	timeout 40 fio --name=seq --filename=/dev/raftblk0 --rw=write --bs=1M --iodepth=8 \
 		--ioengine=libaio --direct=1 --runtime=15 --time_based --size=256M 2>&1 |
 		grep -E 'WRITE|lat.*avg|clat' | sed 's/^/# /'
-	wait
+	prof_stop
+	put prof-stop 1
 	rb_status_diag
 	put perf-done 1
 else
 	check "node$NODE was added and promoted to voter" rb_wait_joined 180
-	get prof-start >/dev/null
+	LIB_WAIT_STEP=1 get prof-start >/dev/null
 	prof_start
-	get prof-stop >/dev/null
+	LIB_WAIT_STEP=2 get prof-stop >/dev/null
 	prof_stop
-	get graph-start >/dev/null
-	graph_start raftblk_node_handle_ready
-	get graph-stop >/dev/null
-	graph_stop
 	get perf-done >/dev/null
 fi
 diag "$(dmesg | grep -i raftblk | tail -20)"
