@@ -10,11 +10,14 @@
  * add, remove and transfer-leader run on the leader (the kernel says
  * "this node is not the leader" otherwise).
  */
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 #include <netlink/genl/genl.h>
 #include <linux/raftblk.h>
 #include "raftctl.h"
@@ -56,16 +59,57 @@ static int send_request(struct rb_nl *nl, struct nl_msg *msg, const char *ctx)
 	return ret;
 }
 
+/* Longest wait for a membership change already in progress. */
+#define MEMBERSHIP_WAIT_S	60
+
+int membership_request(int cmd, const char *name, uint32_t id,
+		       const struct rb_addr *addr, time_t deadline,
+		       struct rb_error *err)
+{
+	bool told = false;
+	struct nlattr *peer;
+	struct nl_msg *msg;
+	struct rb_nl *nl;
+	int ret;
+
+	nl = open_family();
+	if (!nl)
+		return -2;	/* open_family() said why */
+	for (;;) {
+		msg = rb_nl_msg(nl, cmd, 0);
+		peer = NULL;
+		if (msg && !nla_put_string(msg, RAFTBLK_ATTR_NAME, name))
+			peer = nla_nest_start(msg, RAFTBLK_ATTR_PEER);
+		if (!peer || nla_put_u32(msg, RAFTBLK_PEER_ATTR_ID, id) ||
+		    (addr && addr_put(msg, RAFTBLK_PEER_ATTR_ADDR, addr))) {
+			nlmsg_free(msg);
+			rb_nl_close(nl);
+			oom();
+			return -2;
+		}
+		nla_nest_end(msg, peer);
+		ret = rb_nl_request(nl, msg, NULL, NULL, err);
+		/* EBUSY: one change at a time; the one before is finishing. */
+		if (!ret || err->err != EBUSY || time(NULL) >= deadline)
+			break;
+		if (!told && isatty(STDERR_FILENO))
+			fprintf(stderr, "%s: %s: waiting for the membership change in progress...\n",
+				prog, name);
+		told = true;
+		usleep(200 * 1000);
+	}
+	rb_nl_close(nl);
+	return ret;
+}
+
 static int peer_add(const struct verb *v, int argc, char **argv)
 {
 	static const char *const what[] = {
 		"device name", "node id", "peer address ADDR:PORT",
 	};
 	const char *ops[3] = { NULL, NULL, NULL }, *why;
-	struct nlattr *peer;
+	struct rb_error err;
 	struct rb_addr addr;
-	struct nl_msg *msg;
-	struct rb_nl *nl;
 	char ctx[160];
 	uint32_t id;
 	int ret;
@@ -80,33 +124,19 @@ static int peer_add(const struct verb *v, int argc, char **argv)
 	if (why)
 		return usage_error(v, "bad peer address '%s': %s (ADDR:PORT or [ADDR6]:PORT)",
 				   ops[2], why);
-
-	nl = open_family();
-	if (!nl)
-		return EXIT_ERROR;
-	msg = rb_nl_msg(nl, RAFTBLK_CMD_PEER_ADD, 0);
-	if (!msg || nla_put_string(msg, RAFTBLK_ATTR_NAME, ops[0]))
-		goto oom;
-	peer = nla_nest_start(msg, RAFTBLK_ATTR_PEER);
-	if (!peer || nla_put_u32(msg, RAFTBLK_PEER_ATTR_ID, id) ||
-	    addr_put(msg, RAFTBLK_PEER_ATTR_ADDR, &addr))
-		goto oom;
-	nla_nest_end(msg, peer);
 	snprintf(ctx, sizeof(ctx), "peer add %s %" PRIu32, ops[0], id);
-	return send_request(nl, msg, ctx);
-oom:
-	nlmsg_free(msg);
-	rb_nl_close(nl);
-	return oom();
+	ret = membership_request(RAFTBLK_CMD_PEER_ADD, ops[0], id, &addr,
+				 time(NULL) + MEMBERSHIP_WAIT_S, &err);
+	if (ret)
+		return ret == -1 ? rb_error_print(ctx, &err) : EXIT_ERROR;
+	return EXIT_OK;
 }
 
 static int peer_remove(const struct verb *v, int argc, char **argv)
 {
 	static const char *const what[] = { "device name", "node id" };
-	struct nlattr *peer;
-	struct nl_msg *msg;
-	struct rb_nl *nl;
 	const char *ops[2] = { NULL, NULL };
+	struct rb_error err;
 	char ctx[160];
 	uint32_t id;
 	int ret;
@@ -117,23 +147,12 @@ static int peer_remove(const struct verb *v, int argc, char **argv)
 	ret = node_id_arg(v, ops[1], &id);
 	if (ret)
 		return ret;
-
-	nl = open_family();
-	if (!nl)
-		return EXIT_ERROR;
-	msg = rb_nl_msg(nl, RAFTBLK_CMD_PEER_REMOVE, 0);
-	if (!msg || nla_put_string(msg, RAFTBLK_ATTR_NAME, ops[0]))
-		goto oom;
-	peer = nla_nest_start(msg, RAFTBLK_ATTR_PEER);
-	if (!peer || nla_put_u32(msg, RAFTBLK_PEER_ATTR_ID, id))
-		goto oom;
-	nla_nest_end(msg, peer);
 	snprintf(ctx, sizeof(ctx), "peer remove %s %" PRIu32, ops[0], id);
-	return send_request(nl, msg, ctx);
-oom:
-	nlmsg_free(msg);
-	rb_nl_close(nl);
-	return oom();
+	ret = membership_request(RAFTBLK_CMD_PEER_REMOVE, ops[0], id, NULL,
+				 time(NULL) + MEMBERSHIP_WAIT_S, &err);
+	if (ret)
+		return ret == -1 ? rb_error_print(ctx, &err) : EXIT_ERROR;
+	return EXIT_OK;
 }
 
 static int peer_list(const struct verb *v, int argc, char **argv,

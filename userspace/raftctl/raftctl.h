@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 #include <netinet/in.h>
 #include <netlink/msg.h>
 #include <linux/raftblk.h>
@@ -96,6 +97,16 @@ void addr_format(const struct rb_addr *a, char *buf, size_t len);
 /* A RAFTBLK_ADDR_ATTR_* nest of type TYPE; -1 when the message is full. */
 int addr_put(struct nl_msg *msg, int type, const struct rb_addr *a);
 int addr_get(struct nlattr *nest, struct rb_addr *a);
+
+/*
+ * PEER_ADD (addr set) or PEER_REMOVE (addr NULL) of node id on device
+ * name, sent again every 200 ms while the kernel answers EBUSY (another
+ * membership change still in progress) until deadline. 0; -1 with err
+ * set; -2 after saying why on stderr (no module, out of memory).
+ */
+int membership_request(int cmd, const char *name, uint32_t id,
+		       const struct rb_addr *addr, time_t deadline,
+		       struct rb_error *err);
 
 /* device.c: device verbs, and what the kernel reports about devices. */
 

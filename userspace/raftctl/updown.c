@@ -148,36 +148,14 @@ static int add_peer(const struct resource *r, const struct resource_node *n,
 		    time_t deadline)
 {
 	struct rb_error err;
-	struct nl_msg *msg;
-	struct nlattr *nest;
-	struct rb_nl *nl;
 	char ctx[300];
 	int ret;
 
 	snprintf(ctx, sizeof(ctx), "up %s: peer add %u", r->name, n->id);
-	nl = open_family();
-	if (!nl)
-		return EXIT_ERROR;
-	for (;;) {
-		msg = rb_nl_msg(nl, RAFTBLK_CMD_PEER_ADD, 0);
-		nest = NULL;
-		if (msg && !nla_put_string(msg, RAFTBLK_ATTR_NAME, r->device))
-			nest = nla_nest_start(msg, RAFTBLK_ATTR_PEER);
-		if (!nest || nla_put_u32(msg, RAFTBLK_PEER_ATTR_ID, n->id) ||
-		    addr_put(msg, RAFTBLK_PEER_ATTR_ADDR, &n->addr)) {
-			nlmsg_free(msg);
-			rb_nl_close(nl);
-			return oom();
-		}
-		nla_nest_end(msg, nest);
-		ret = rb_nl_request(nl, msg, NULL, NULL, &err);
-		if (!ret || err.err != EBUSY || time(NULL) >= deadline)
-			break;
-		usleep(200 * 1000);
-	}
-	rb_nl_close(nl);
+	ret = membership_request(RAFTBLK_CMD_PEER_ADD, r->device, n->id,
+				 &n->addr, deadline, &err);
 	if (ret)
-		return rb_error_print(ctx, &err);
+		return ret == -1 ? rb_error_print(ctx, &err) : EXIT_ERROR;
 	printf("%s: added node %u (%s) as a learner; it becomes a voter once it has caught up\n",
 	       r->device, n->id, n->host);
 	return EXIT_OK;
