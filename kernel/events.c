@@ -42,26 +42,6 @@ static bool raftblk_events_enabled = true;
 #define RB_EV_MATCH	0x4
 #define RB_EV_ADDR	0x8
 
-/* The device's role as netlink reports it, from the core's view. */
-static u8 raftblk_events_role(const struct raft_status *st)
-{
-	u32 i;
-
-	switch (st->role) {
-	case RAFT_LEADER:
-		return RAFTBLK_ROLE_LEADER;
-	case RAFT_CANDIDATE:
-		return RAFTBLK_ROLE_CANDIDATE;
-	case RAFT_PRE_CANDIDATE:
-		return RAFTBLK_ROLE_PRE_CANDIDATE;
-	}
-	for (i = 0; i < st->conf.n; i++)
-		if (st->conf.nodes[i].id == st->id &&
-		    st->conf.nodes[i].role == RAFT_LEARNER)
-			return RAFTBLK_ROLE_LEARNER;
-	return RAFTBLK_ROLE_FOLLOWER;
-}
-
 static u8 raftblk_events_peer_role(u8 conf_role)
 {
 	return conf_role == RAFT_LEARNER ? RAFTBLK_PEER_ROLE_LEARNER :
@@ -363,7 +343,7 @@ void raftblk_events_node_changed(struct raftblk_dev *dev,
 				 const struct raft_status *st)
 {
 	struct raftblk_events *ev = &dev->events;
-	u8 role = raftblk_events_role(st);
+	u8 role = raftblk_node_status_role(st);
 
 	mutex_lock(&ev->lock);
 	ev->node_gen++;

@@ -516,6 +516,13 @@ static bool raftblk_node_conf_has(const struct raft_conf *c, u32 id, u8 role)
 	return false;
 }
 
+enum raftblk_role raftblk_node_status_role(const struct raft_status *st)
+{
+	return raftblk_node_role_uapi(st->role,
+				      raftblk_node_conf_has(&st->conf, st->id,
+							    RAFT_LEARNER));
+}
+
 static void raftblk_node_role_changed(struct raftblk_node *n, u8 role)
 {
 	if (role == n->role)
@@ -1169,9 +1176,7 @@ void raftblk_node_get_status(struct raftblk_node *n, struct raftblk_node_status 
 	out->reconnects = ts.reconnects;
 	if (!st)
 		goto out;
-	out->role = raftblk_node_role_uapi(st->role,
-				      raftblk_node_conf_has(&st->conf, n->id,
-						       RAFT_LEARNER));
+	out->role = raftblk_node_status_role(st);
 	out->term = st->term;
 	out->leader = st->leader;
 	out->commit = st->commit;

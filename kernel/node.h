@@ -13,6 +13,7 @@
 
 #include <linux/socket.h>
 #include <linux/types.h>
+#include <linux/raftblk.h>
 
 #include "raft/raft.h"
 
@@ -51,6 +52,11 @@ int raftblk_node_start(struct raftblk_dev *dev,
 		       struct raftblk_err *err);
 /* Stop: fail queued requests, stop the thread and transport, close. */
 void raftblk_node_stop(struct raftblk_node *n);
+
+/* The node's role as netlink reports it (learner included), from the
+ * core's status.
+ */
+enum raftblk_role raftblk_node_status_role(const struct raft_status *st);
 
 int raftblk_node_peer_add(struct raftblk_node *n, u32 id,
 		     const struct sockaddr_storage *addr,
