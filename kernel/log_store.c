@@ -619,15 +619,15 @@ int rb_store_open(struct block_device *bdev, raft_id id,
 		goto fail;
 	}
 	s->head = res.head;
-	pr_info("raftblk: %pg: node %llu: superblock %llu (slot %u), term %llu, commit %llu, log %llu..%llu (%llu records), ends: %s\n",
+	pr_info("raftblk: %pg: node %llu: term %llu, commit %llu, log %llu..%llu (%llu records), ends: %s; superblock %llu (slot %u)\n",
 		bdev, (unsigned long long)id,
-		(unsigned long long)s->sb.seq, slot,
 		(unsigned long long)s->sb.hs.term,
 		(unsigned long long)s->sb.hs.commit,
 		(unsigned long long)s->sb.snap.index + 1,
 		(unsigned long long)res.last_index,
 		(unsigned long long)res.n_records,
-		res.stop_why ? res.stop_why : "-");
+		res.stop_why ? res.stop_why : "-",
+		(unsigned long long)s->sb.seq, slot);
 	if (res.last_index < s->sb.hs.commit) {
 		pr_err("raftblk: %pg: log ends at %llu, before the commit index %llu\n",
 		       bdev, (unsigned long long)res.last_index,
