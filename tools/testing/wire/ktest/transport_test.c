@@ -953,6 +953,84 @@ out:
  * frames with one random byte changed: each is counted bad and closes
  * its connection; the node keeps working.
  */
+/*
+ * Which connection each message takes: every APPEND, with entries or
+ * without (a probe, or only the new commit index), goes over the bulk
+ * connection, so an empty one can never overtake the entries sent
+ * before it (the follower would reject it and the leader would send
+ * everything in flight again); a HEARTBEAT takes the control one.
+ */
+static void test_message_classes(void)
+{
+	struct node *e = kzalloc(sizeof(*e), GFP_KERNEL);
+	struct rb_wire_ids ids = { .local = 6, .peer = 5 };
+	struct raft_payload *pl = data_payload(64 << 10, 0, 3);
+	struct raft_entry *ent = kcalloc(1, sizeof(*ent), GFP_KERNEL);
+	struct socket *ctl = NULL, *bulk = NULL;
+	struct rb_transport_config cfg;
+	struct raft_msg *m;
+	bool ok = e && pl && ent;
+
+	memcpy(ids.cluster, cluster, sizeof(cluster));
+	if (ok) {
+		/* no keepalive PING on the raw sockets during the test */
+		rb_transport_config_default(&cfg);
+		cfg.keepalive_ms = 60000;
+		cfg.dead_ms = 120000;
+		e->id = 5;
+		spin_lock_init(&e->lock);
+		INIT_LIST_HEAD(&e->msgs);
+		init_waitqueue_head(&e->wq);
+		loopback(&e->addr, base_port + 5);
+		ok = !rb_transport_create(&init_net, &e->addr, 5, cluster, &cfg,
+					  &t_ops, e, &e->t);
+	}
+	if (ok) {
+		ctl = raw_peer(e, 6, RB_WIRE_CLASS_CONTROL);
+		bulk = raw_peer(e, 6, RB_WIRE_CLASS_BULK);
+		ok = ctl && bulk && wait_up(e, 6, true);
+		if (!ok)
+			pr_info("# classes: raw peers %d %d\n", !!ctl, !!bulk);
+	}
+	if (ok) {
+		ent->type = RAFT_ENTRY_NORMAL;
+		ent->term = 42;
+		ent->index = 1001;
+		ent->payload = pl;
+		m = simple_msg(RAFT_MSG_APPEND, 5, 6, 1);
+		m->n_entries = 1;
+		m->entries = ent;
+		ok = !rb_transport_send(e->t, m);
+		m = simple_msg(RAFT_MSG_APPEND, 5, 6, 2);	/* no entries */
+		ok = ok && !rb_transport_send(e->t, m);
+		m = simple_msg(RAFT_MSG_HEARTBEAT, 5, 6, 3);
+		ok = ok && !rb_transport_send(e->t, m);
+	}
+	if (ok) {
+		s64 c1 = raw_read_frame(bulk, &ids), c2 = -9, c3 = -9;
+
+		if (c1 == 1)
+			c2 = raw_read_frame(bulk, &ids);
+		if (c2 == 2)
+			c3 = raw_read_frame(ctl, &ids);
+		ok = c3 == 3;
+		if (!ok)
+			pr_info("# classes: read %lld, %lld, %lld (want 1, 2, 3)\n",
+				c1, c2, c3);
+	}
+	tap(ok, "APPENDs with and without entries take the bulk connection, in order; HEARTBEAT the control one");
+	if (ctl)
+		sock_release(ctl);
+	if (bulk)
+		sock_release(bulk);
+	if (e && e->t)
+		node_stop(e);
+	kfree(e);
+	kfree(ent);
+	if (pl)
+		raftblk_payload_put(pl);
+}
+
 static void test_pieces_and_flips(struct node *a)
 {
 	struct rb_transport_stats st;
@@ -1197,6 +1275,7 @@ static void run_tests(void)
 	test_bad_frame_after_hello(a);
 	test_wrong_cluster(a);
 	test_backpressure();
+	test_message_classes();
 	test_pieces_and_flips(a);
 	test_blank_node(a);
 	test_ipv6();
