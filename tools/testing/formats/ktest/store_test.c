@@ -26,6 +26,7 @@
 #include "payload.h"
 #include "ondisk.h"
 #include "log_store.h"
+#include "crc32c.h"
 #include "store_test.h"
 
 static char *disk = "/dev/vda";
@@ -391,6 +392,18 @@ static void test_payloads(void)
 		same = false;
 	rbst_tap(same && raftblk_payload_iter(p, ITER_SOURCE, 100, len, &it) ==
 	    -EINVAL, "payload: iov_iter over a sub-range");
+	rbst_tap(!p->data_crc_known &&
+	    raftblk_payload_crc(p) == raftblk_crc32c(a, len) &&
+	    p->data_crc_known && raftblk_payload_crc(p) == raftblk_crc32c(a, len),
+	    "payload: crc32c of the data, computed once and kept");
+	q = raftblk_payload_alloc(RAFTBLK_PL_MAX_DATA);
+	same = q && q->nr_pages == RAFTBLK_PL_MAX_DATA / PAGE_SIZE;
+	for (i = 0; same && i < q->nr_pages; i++)
+		same = q->pages[i] && q->bvec[i].bv_page == q->pages[i] &&
+			q->bvec[i].bv_len == PAGE_SIZE && !q->bvec[i].bv_offset;
+	rbst_tap(same, "payload: 1 MiB in 256 single pages (taken in blocks, split)");
+	if (q)
+		raftblk_payload_put(q);	/* every page freed on its own */
 	q = raftblk_payload_alloc_nodata(8, 1 << 20, RAFTBLK_PL_DISCARD);
 	rbst_tap(q && raft_payload_len(q) == 0 && !raftblk_payload_has_data(q) &&
 	    q->len == 1 << 20, "payload: discard carries no data");
