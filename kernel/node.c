@@ -101,8 +101,8 @@ struct raftblk_node {
 	/* Proposal batch being built (node thread only). */
 	struct raft_entry batch_ents[RAFTBLK_NODE_MAX_BATCH];
 	struct raftblk_rq *batch_rqs[RAFTBLK_NODE_MAX_BATCH];
-	/* The core's status after each ready (node thread, under lock). */
-	struct raft_status ready_st;
+	/* Scratch for the core's status (node thread, under lock). */
+	struct raft_status st_buf;
 
 	/* Counters (node thread writes, readers tolerate tearing). */
 	u64 proposals;
@@ -599,13 +599,10 @@ static bool raftblk_node_make_room(struct raftblk_node *n)
 static void raftblk_node_promote_learners(struct raftblk_node *n)
 {
 	struct raft_conf_change cc = {};
-	struct raft_status *st;
+	struct raft_status *st = &n->st_buf;
 	u32 i;
 
 	if (n->role != RAFT_LEADER)
-		return;
-	st = kmalloc(sizeof(*st), GFP_NOIO);
-	if (!st)
 		return;
 	raft_get_status(n->raft, st);
 	for (i = 0; i < st->n_progress; i++) {
@@ -620,7 +617,6 @@ static void raftblk_node_promote_learners(struct raftblk_node *n)
 				n->dev->name, (unsigned long long)pi->id);
 		break;	/* one change at a time */
 	}
-	kfree(st);
 }
 
 /* Carry out one ready batch. Returns false when there was none. */
@@ -733,7 +729,7 @@ static bool raftblk_node_handle_ready(struct raftblk_node *n)
 	for (i = 0; i < n_snap; i++)
 		raft_report_snapshot(n->raft, snap_to[i], snap_ok[i]);
 
-	st = &n->ready_st;
+	st = &n->st_buf;
 	raft_get_status(n->raft, st);
 	raftblk_node_role_changed(n, st->role);
 	WRITE_ONCE(n->leader, st->leader);

@@ -85,6 +85,15 @@ int parse_u32(const char *str, uint32_t min, uint32_t max, uint32_t *out)
 	return 0;
 }
 
+int option_u32(const struct verb *v, const char *option, const char *arg,
+	       uint32_t min, uint32_t max, uint32_t *out)
+{
+	if (parse_u32(arg, min, max, out))
+		return usage_error(v, "%s must be %u..%u, not '%s'", option,
+				   min, max, arg);
+	return EXIT_OK;
+}
+
 /* Open the family; on failure print why and return NULL. */
 struct rb_nl *open_family(void)
 {
@@ -161,18 +170,18 @@ int cmd_create(const struct verb *v, int argc, char **argv)
 			bootstrap = true;
 			break;
 		case OPT_HEARTBEAT:
-			if (parse_u32(optarg, HEARTBEAT_MS_MIN,
-				      HEARTBEAT_MS_MAX, &heartbeat))
-				return usage_error(v, "--heartbeat-ms must be %u..%u, not '%s'",
-						   HEARTBEAT_MS_MIN,
-						   HEARTBEAT_MS_MAX, optarg);
+			ret = option_u32(v, "--heartbeat-ms", optarg,
+					 HEARTBEAT_MS_MIN, HEARTBEAT_MS_MAX,
+					 &heartbeat);
+			if (ret)
+				return ret;
 			break;
 		case OPT_ELECTION:
-			if (parse_u32(optarg, ELECTION_MS_MIN, ELECTION_MS_MAX,
-				      &election))
-				return usage_error(v, "--election-timeout-ms must be %u..%u, not '%s'",
-						   ELECTION_MS_MIN,
-						   ELECTION_MS_MAX, optarg);
+			ret = option_u32(v, "--election-timeout-ms", optarg,
+					 ELECTION_MS_MIN, ELECTION_MS_MAX,
+					 &election);
+			if (ret)
+				return ret;
 			break;
 		case 'h':
 			verb_help(v, stdout);

@@ -64,8 +64,9 @@ static int send_request(struct rb_nl *nl, struct nl_msg *msg, const char *ctx)
 
 int membership_request(int cmd, const char *name, uint32_t id,
 		       const struct rb_addr *addr, time_t deadline,
-		       struct rb_error *err)
+		       const char *ctx)
 {
+	struct rb_error err;
 	bool told = false;
 	struct nlattr *peer;
 	struct nl_msg *msg;
@@ -74,7 +75,7 @@ int membership_request(int cmd, const char *name, uint32_t id,
 
 	nl = open_family();
 	if (!nl)
-		return -2;	/* open_family() said why */
+		return EXIT_ERROR;	/* open_family() said why */
 	for (;;) {
 		msg = rb_nl_msg(nl, cmd, 0);
 		peer = NULL;
@@ -84,13 +85,12 @@ int membership_request(int cmd, const char *name, uint32_t id,
 		    (addr && addr_put(msg, RAFTBLK_PEER_ATTR_ADDR, addr))) {
 			nlmsg_free(msg);
 			rb_nl_close(nl);
-			oom();
-			return -2;
+			return oom();
 		}
 		nla_nest_end(msg, peer);
-		ret = rb_nl_request(nl, msg, NULL, NULL, err);
+		ret = rb_nl_request(nl, msg, NULL, NULL, &err);
 		/* EBUSY: one change at a time; the one before is finishing. */
-		if (!ret || err->err != EBUSY || time(NULL) >= deadline)
+		if (!ret || err.err != EBUSY || time(NULL) >= deadline)
 			break;
 		if (!told && isatty(STDERR_FILENO))
 			fprintf(stderr, "%s: %s: waiting for the membership change in progress...\n",
@@ -99,7 +99,7 @@ int membership_request(int cmd, const char *name, uint32_t id,
 		usleep(200 * 1000);
 	}
 	rb_nl_close(nl);
-	return ret;
+	return ret ? rb_error_print(ctx, &err) : EXIT_OK;
 }
 
 static int peer_add(const struct verb *v, int argc, char **argv)
@@ -108,7 +108,6 @@ static int peer_add(const struct verb *v, int argc, char **argv)
 		"device name", "node id", "peer address ADDR:PORT",
 	};
 	const char *ops[3] = { NULL, NULL, NULL }, *why;
-	struct rb_error err;
 	struct rb_addr addr;
 	char ctx[160];
 	uint32_t id;
@@ -125,18 +124,14 @@ static int peer_add(const struct verb *v, int argc, char **argv)
 		return usage_error(v, "bad peer address '%s': %s (ADDR:PORT or [ADDR6]:PORT)",
 				   ops[2], why);
 	snprintf(ctx, sizeof(ctx), "peer add %s %" PRIu32, ops[0], id);
-	ret = membership_request(RAFTBLK_CMD_PEER_ADD, ops[0], id, &addr,
-				 time(NULL) + MEMBERSHIP_WAIT_S, &err);
-	if (ret)
-		return ret == -1 ? rb_error_print(ctx, &err) : EXIT_ERROR;
-	return EXIT_OK;
+	return membership_request(RAFTBLK_CMD_PEER_ADD, ops[0], id, &addr,
+				  time(NULL) + MEMBERSHIP_WAIT_S, ctx);
 }
 
 static int peer_remove(const struct verb *v, int argc, char **argv)
 {
 	static const char *const what[] = { "device name", "node id" };
 	const char *ops[2] = { NULL, NULL };
-	struct rb_error err;
 	char ctx[160];
 	uint32_t id;
 	int ret;
@@ -148,11 +143,8 @@ static int peer_remove(const struct verb *v, int argc, char **argv)
 	if (ret)
 		return ret;
 	snprintf(ctx, sizeof(ctx), "peer remove %s %" PRIu32, ops[0], id);
-	ret = membership_request(RAFTBLK_CMD_PEER_REMOVE, ops[0], id, NULL,
-				 time(NULL) + MEMBERSHIP_WAIT_S, &err);
-	if (ret)
-		return ret == -1 ? rb_error_print(ctx, &err) : EXIT_ERROR;
-	return EXIT_OK;
+	return membership_request(RAFTBLK_CMD_PEER_REMOVE, ops[0], id, NULL,
+				  time(NULL) + MEMBERSHIP_WAIT_S, ctx);
 }
 
 static int peer_list(const struct verb *v, int argc, char **argv,

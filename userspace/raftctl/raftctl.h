@@ -101,12 +101,12 @@ int addr_get(struct nlattr *nest, struct rb_addr *a);
 /*
  * PEER_ADD (addr set) or PEER_REMOVE (addr NULL) of node id on device
  * name, sent again every 200 ms while the kernel answers EBUSY (another
- * membership change still in progress) until deadline. 0; -1 with err
- * set; -2 after saying why on stderr (no module, out of memory).
+ * membership change still in progress) until deadline. Returns an exit
+ * status; a refusal is printed as "ctx: why".
  */
 int membership_request(int cmd, const char *name, uint32_t id,
 		       const struct rb_addr *addr, time_t deadline,
-		       struct rb_error *err);
+		       const char *ctx);
 
 /* device.c: device verbs, and what the kernel reports about devices. */
 
@@ -177,6 +177,11 @@ void print_peers_table(const struct dev_info *d, const char *indent);
 void print_peers_json(const struct dev_info *d, int indent);
 /* A decimal u32 in [MIN, MAX]; -1 if STR is not one. */
 int parse_u32(const char *str, uint32_t min, uint32_t max, uint32_t *out);
+/* The value of OPTION, ARG, as a number min..max into *out, else a usage
+ * error "OPTION must be MIN..MAX, not 'ARG'" (its exit status).
+ */
+int option_u32(const struct verb *v, const char *option, const char *arg,
+	       uint32_t min, uint32_t max, uint32_t *out);
 /* The family, opened; NULL after printing why. */
 struct rb_nl *open_family(void);
 int oom(void);

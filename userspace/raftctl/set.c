@@ -67,31 +67,30 @@ int cmd_set(const struct verb *v, int argc, char **argv)
 	};
 	struct dev_options o = { .read_mode = -1 };
 	const char *name;
-	int c;
+	int c, ret;
 
 	optind = 0;	/* glibc: full re-initialization */
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_HEARTBEAT:
-			if (parse_u32(optarg, HEARTBEAT_MS_MIN,
-				      HEARTBEAT_MS_MAX, &o.heartbeat_ms))
-				return usage_error(v, "--heartbeat-ms must be %u..%u, not '%s'",
-						   HEARTBEAT_MS_MIN,
-						   HEARTBEAT_MS_MAX, optarg);
+			ret = option_u32(v, "--heartbeat-ms", optarg,
+					 HEARTBEAT_MS_MIN, HEARTBEAT_MS_MAX,
+					 &o.heartbeat_ms);
+			if (ret)
+				return ret;
 			break;
 		case OPT_ELECTION:
-			if (parse_u32(optarg, ELECTION_MS_MIN, ELECTION_MS_MAX,
-				      &o.election_ms))
-				return usage_error(v, "--election-timeout-ms must be %u..%u, not '%s'",
-						   ELECTION_MS_MIN,
-						   ELECTION_MS_MAX, optarg);
+			ret = option_u32(v, "--election-timeout-ms", optarg,
+					 ELECTION_MS_MIN, ELECTION_MS_MAX,
+					 &o.election_ms);
+			if (ret)
+				return ret;
 			break;
 		case OPT_BATCH:
-			if (parse_u32(optarg, MAX_BATCH_MIN, MAX_BATCH_MAX,
-				      &o.max_batch))
-				return usage_error(v, "--max-batch must be %u..%u, not '%s'",
-						   MAX_BATCH_MIN, MAX_BATCH_MAX,
-						   optarg);
+			ret = option_u32(v, "--max-batch", optarg, MAX_BATCH_MIN,
+					 MAX_BATCH_MAX, &o.max_batch);
+			if (ret)
+				return ret;
 			break;
 		case OPT_READ:
 			if (parse_read_mode(optarg, &o.read_mode))

@@ -147,15 +147,14 @@ static int create_node(const struct resource *r,
 static int add_peer(const struct resource *r, const struct resource_node *n,
 		    time_t deadline)
 {
-	struct rb_error err;
 	char ctx[300];
 	int ret;
 
 	snprintf(ctx, sizeof(ctx), "up %s: peer add %u", r->name, n->id);
 	ret = membership_request(RAFTBLK_CMD_PEER_ADD, r->device, n->id,
-				 &n->addr, deadline, &err);
+				 &n->addr, deadline, ctx);
 	if (ret)
-		return ret == -1 ? rb_error_print(ctx, &err) : EXIT_ERROR;
+		return ret;
 	printf("%s: added node %u (%s) as a learner; it becomes a voter once it has caught up\n",
 	       r->device, n->id, n->host);
 	return EXIT_OK;

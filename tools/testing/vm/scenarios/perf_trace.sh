@@ -10,38 +10,19 @@
 . /scenarios/lib-cluster.sh
 
 [ "$NODE" -le 3 ] || finish
-prof_start() {
-	read -r _ u0 n0 s0 i0 w0 q0 sq0 _ < /proc/stat
+thread_ticks() { # "comm utime stime" of every thread
 	for t in /proc/[0-9]*; do
 		echo "$(cat $t/comm 2>/dev/null) $(cut -d' ' -f14,15 $t/stat 2>/dev/null)"
-	done > /tmp/thr0
+	done
 }
-T=/sys/kernel/tracing
-graph_start() { # function
-	mount -t tracefs nodev $T 2>/dev/null
-	echo 0 > $T/tracing_on
-	echo function_graph > $T/current_tracer || diag "no function_graph"
-	echo "$1" > $T/set_graph_function || diag "cannot graph $1"
-	echo 2 > $T/max_graph_depth
-	echo 8192 > $T/buffer_size_kb
-	echo > $T/trace
-	echo 1 > $T/tracing_on
-}
-graph_stop() {
-	echo 0 > $T/tracing_on
-	# lines: " 0) + 12.345 us | name();" or "} /* name */"
-	awk -F'|' '{ d = $1; gsub(/[^0-9.]/, "", d); f = $2; gsub(/[ ;{}\/*()]/, "", f);
-		if (d != "" && f != "") { t[f] += d; c[f]++ } }
-		END { for (f in t) printf "%10.0f us %6d calls  %s\n", t[f], c[f], f }' $T/trace |
-		sort -rn | head -25 | sed 's/^/# G /'
-	echo nop > $T/current_tracer
+prof_start() {
+	read -r _ u0 n0 s0 i0 w0 q0 sq0 _ < /proc/stat
+	thread_ticks >/tmp/thr0
 }
 prof_stop() {
 	read -r _ u1 n1 s1 i1 w1 q1 sq1 _ < /proc/stat
 	diag "cpu ticks: user $((u1-u0)) sys $((s1-s0)) idle $((i1-i0)) iowait $((w1-w0)) irq $((q1-q0)) softirq $((sq1-sq0))"
-	for t in /proc/[0-9]*; do
-		echo "$(cat $t/comm 2>/dev/null) $(cut -d' ' -f14,15 $t/stat 2>/dev/null)"
-	done > /tmp/thr1
+	thread_ticks >/tmp/thr1
 	awk 'NR==FNR { a[$1] += $2 + $3; next } { b[$1] += $2 + $3 } END { for (k in b) if (b[k] - a[k] > 0) print b[k] - a[k], k }' /tmp/thr0 /tmp/thr1 | sort -rn | head -8 | sed 's/^/# thread ticks: /'
 	raftctl status raftblk0 --json | grep -E 'dropped|bad_frames|reconnect|bytes_|frames' | tr -d ' \n' | sed 's/^/# counters: /'; echo
 }
@@ -52,7 +33,7 @@ check "barrier: all three nodes created" barrier perf-created 1 2 3 || finish
 if [ "$NODE" = 1 ]; then
 	check "node1 leads" wait_for "$RB_ELECTION_WAIT" rb_is leader || finish
 	check "peer add 2" rb_peer_add 2
-	check "peer add 3" wait_for 120 rb_peer_add 3
+	check "peer add 3" rb_peer_add 3
 	check "nodes 2 and 3 are voters" rb_wait_joined 180 || finish
 	diag "crc32c: $(grep -A2 '^name *: crc32c$' /proc/crypto | grep driver | tr -s ' ' | tr '\n' ' ')"
 	for i in 1 2 3 4 5 6 7 8 9 10; do

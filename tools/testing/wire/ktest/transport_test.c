@@ -142,6 +142,22 @@ static void loopback6(struct sockaddr_storage *ss, unsigned int port)
 	s6->sin6_addr = in6addr_loopback;
 }
 
+/* Node id listening on loopback port base_port + id, with cfg. */
+static int node_create(struct node *n, u64 id, const u8 *uuid,
+		       const struct rb_transport_config *cfg, bool v6)
+{
+	n->id = id;
+	spin_lock_init(&n->lock);
+	INIT_LIST_HEAD(&n->msgs);
+	init_waitqueue_head(&n->wq);
+	if (v6)
+		loopback6(&n->addr, base_port + id);
+	else
+		loopback(&n->addr, base_port + id);
+	return rb_transport_create(&init_net, &n->addr, id, uuid, cfg,
+				   &t_ops, n, &n->t);
+}
+
 static int node_start_cfg(struct node *n, u64 id, const u8 *uuid,
 			  u32 queue_frames, bool v6)
 {
@@ -153,16 +169,7 @@ static int node_start_cfg(struct node *n, u64 id, const u8 *uuid,
 	cfg.backoff_max_ms = 400;
 	cfg.keepalive_ms = 1000;
 	cfg.dead_ms = 20000;
-	n->id = id;
-	spin_lock_init(&n->lock);
-	INIT_LIST_HEAD(&n->msgs);
-	init_waitqueue_head(&n->wq);
-	if (v6)
-		loopback6(&n->addr, base_port + id);
-	else
-		loopback(&n->addr, base_port + id);
-	return rb_transport_create(&init_net, &n->addr, id, uuid, &cfg,
-				   &t_ops, n, &n->t);
+	return node_create(n, id, uuid, &cfg, v6);
 }
 
 static int node_start(struct node *n, u64 id, const u8 *uuid)
@@ -977,13 +984,7 @@ static void test_message_classes(void)
 		rb_transport_config_default(&cfg);
 		cfg.keepalive_ms = 60000;
 		cfg.dead_ms = 120000;
-		e->id = 5;
-		spin_lock_init(&e->lock);
-		INIT_LIST_HEAD(&e->msgs);
-		init_waitqueue_head(&e->wq);
-		loopback(&e->addr, base_port + 5);
-		ok = !rb_transport_create(&init_net, &e->addr, 5, cluster, &cfg,
-					  &t_ops, e, &e->t);
+		ok = !node_create(e, 5, cluster, &cfg, false);
 	}
 	if (ok) {
 		ctl = raw_peer(e, 6, RB_WIRE_CLASS_CONTROL);
