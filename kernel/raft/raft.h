@@ -36,6 +36,12 @@ typedef u64 raft_index;
 
 #define RAFT_NONE 0
 
+/* Highest term accepted from a message or a restored state (2^48: a new
+ * term every millisecond lasts 8900 years); a term past it is refused,
+ * never adopted, so no campaign can wrap the term to 0.
+ */
+#define RAFT_TERM_MAX ((raft_term)1 << 48)
+
 /* Most nodes a configuration may name (voters + learners, both halves of
  * a joint configuration together).
  */
