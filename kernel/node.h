@@ -96,6 +96,8 @@ struct raftblk_node_status {
 	u32 election_ms;
 	u32 max_batch;
 	u8 read_mode;			/* enum raftblk_read_mode */
+	u8 disk_state;			/* enum raftblk_disk_state */
+	int disk_error;			/* last errno of the disk, 0 if none */
 	u32 n_peers;
 	struct raftblk_node_peer peers[RAFT_MAX_NODES];
 	u64 proposals;

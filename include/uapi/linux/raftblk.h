@@ -80,6 +80,13 @@ enum raftblk_read_mode {
 	RAFTBLK_READ_MODE_LEASE,	/* no round trip while the lease holds */
 };
 
+/* State of a replicated node's backing disk (RAFTBLK_ATTR_DISK_STATE). */
+enum raftblk_disk_state {
+	RAFTBLK_DISK_STATE_OK,		/* every write succeeds */
+	RAFTBLK_DISK_STATE_FAILING,	/* writes fail and are being retried */
+	RAFTBLK_DISK_STATE_FAILED,	/* gave up: the node stopped serving */
+};
+
 /* What an event reports (RAFTBLK_ATTR_EVENT). */
 enum raftblk_event {
 	RAFTBLK_EVENT_UNSPEC,
@@ -125,6 +132,8 @@ enum raftblk_attr {
 	RAFTBLK_ATTR_EVENT,		/* u32: enum raftblk_event */
 	RAFTBLK_ATTR_EVENT_SEQ,		/* u64: per-device event number */
 	RAFTBLK_ATTR_DEVICE_ID,		/* u64: unique per device created */
+	/* Replicated devices (DEVICE_GET, events): */
+	RAFTBLK_ATTR_DISK_STATE,	/* u32: enum raftblk_disk_state */
 
 	__RAFTBLK_ATTR_MAX,
 };
