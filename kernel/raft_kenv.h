@@ -19,8 +19,19 @@
  * fall back to vmalloc when contiguous pages are short (6.1's kvmalloc
  * accepts GFP_NOIO).
  */
+#ifndef RAFTBLK_TEST_VMALLOC
 #define raft_malloc(size)	kvmalloc((size), GFP_NOIO)
 #define raft_calloc(n, size)	kvcalloc((n), (size), GFP_NOIO)
+#else
+/*
+ * Test builds (tools/testing/wire ktest) take every array from vmalloc,
+ * the fallback kvmalloc uses when pages are fragmented: freeing one with
+ * kfree() then breaks at once instead of once in a while in production.
+ */
+#include <linux/vmalloc.h>
+#define raft_malloc(size)	__vmalloc((size), GFP_NOIO)
+#define raft_calloc(n, size)	__vcalloc((n), (size), GFP_NOIO)
+#endif
 #define raft_free(p)		kvfree(p)
 
 #define raft_assert(cond)	WARN_ON_ONCE(!(cond))

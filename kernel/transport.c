@@ -558,7 +558,7 @@ static int conn_up(struct rb_conn *c, u64 peer_id)
 static void rx_reset(struct rb_conn *c)
 {
 	rb_wire_msg_release(&c->rx_msg);
-	kfree(c->rx_descs);
+	raft_free(c->rx_descs);
 	c->rx_descs = NULL;
 	if (c->rx_meta != c->rx_small)
 		kvfree(c->rx_meta);
@@ -972,7 +972,7 @@ static int on_control(struct rb_conn *c)
 
 static void deliver(struct rb_conn *c)
 {
-	kfree(c->rx_descs);
+	raft_free(c->rx_descs);
 	c->rx_descs = NULL;
 	atomic64_inc(&c->t->st.frames_received);
 	/* The message's content now belongs to the callee. */

@@ -765,7 +765,7 @@ static s64 raw_read_frame(struct socket *s, const struct rb_wire_ids *ids)
 			ret = -1;
 	}
 	rb_wire_msg_release(&m);
-	kfree(d);
+	raft_free(d);
 out:
 	kvfree(meta);
 	kvfree(data);
@@ -1111,6 +1111,71 @@ static void test_pieces_and_flips(struct node *a)
 	kvfree(f);
 }
 
+/*
+ * An APPEND with as many entries as the limit allows (4096, each with a
+ * 512-byte payload), from a raw peer. Its entry and descriptor arrays
+ * are bigger than a page: the codec takes them from raft_calloc() (here
+ * always vmalloc, RAFTBLK_TEST_VMALLOC), and whoever frees them must use
+ * the matching call (a kfree() of one crashed the receiver).
+ */
+static void test_many_entries(struct node *a)
+{
+	const u32 n = 4096, plen = 512;
+	struct rb_wire_ids ids = { .local = 5, .peer = a->id };
+	struct raft_payload *pl = data_payload(plen, 64, 8);
+	struct raft_entry *e = kvcalloc(n, sizeof(*e), GFP_KERNEL);
+	struct rb_wire_limits lim;
+	struct rx_item *it = NULL;
+	struct socket *s = NULL;
+	struct raft_msg *m;
+	size_t size, flen, off;
+	const char *why = "";
+	u8 *buf = NULL;
+	u32 dlen, i;
+	bool ok;
+
+	node_drain(a);
+	memcpy(ids.cluster, cluster, sizeof(cluster));
+	rb_wire_limits_default(&lim);
+	ok = pl && e && lim.max_entries == n;
+	m = simple_msg(RAFT_MSG_APPEND, 5, a->id, 4096);
+	for (i = 0; ok && i < n; i++) {
+		e[i].term = 42;
+		e[i].index = m->index + 1 + i;
+		e[i].type = RAFT_ENTRY_NORMAL;
+		e[i].payload = pl;
+	}
+	m->n_entries = n;
+	m->entries = e;
+	size = ok ? rb_wire_msg_size(m) : 0;
+	buf = size ? kvmalloc(size + (size_t)n * plen, GFP_KERNEL) : NULL;
+	ok = buf && !rb_wire_encode_msg(&ids, m, &lim, &test_payload_ops,
+					NULL, buf, size, &flen, &dlen, &why) &&
+	     dlen == n * plen;
+	if (!ok)
+		pr_info("# many entries: cannot build the frame: %s\n", why);
+	for (i = 0, off = flen; ok && i < n; i++, off += plen)
+		raftblk_payload_copy_out(pl, 0, buf + off, plen);
+	if (ok) {
+		s = raw_peer(a, 5, RB_WIRE_CLASS_BULK);
+		ok = s && raw_send(s, buf, off) == off && wait_msgs(a, 1);
+	}
+	it = ok ? node_pop(a) : NULL;
+	ok = it && it->m.context == 4096 && it->m.n_entries == n &&
+	     it->m.entries[n - 1].index == m->index + n &&
+	     same_payload(pl, it->m.entries[0].payload) &&
+	     same_payload(pl, it->m.entries[n - 1].payload);
+	/* The arrays go back with the matching free (and the payloads). */
+	rx_free(it);
+	tap(ok, "4096-entry APPEND from a raw peer arrives whole; its arrays are freed with the matching call");
+	if (s)
+		sock_release(s);
+	kvfree(buf);
+	kvfree(e);
+	if (pl)
+		raftblk_payload_put(pl);
+}
+
 static void test_wrong_cluster(struct node *a)
 {
 	struct node *d = kzalloc(sizeof(*d), GFP_KERNEL);
@@ -1278,6 +1343,7 @@ static void run_tests(void)
 	test_backpressure();
 	test_message_classes();
 	test_pieces_and_flips(a);
+	test_many_entries(a);
 	test_blank_node(a);
 	test_ipv6();
 
