@@ -700,13 +700,24 @@ int rb_store_save_hard_state(struct rb_store *s,
 	 * vote to be durable, a restarted node learns the commit index
 	 * again, and this saves a flush per batch. It goes to disk with the
 	 * next superblock update.
+	 *
+	 * It is recorded only once this call succeeds: the append refuses
+	 * to rewrite entries at or below it, and when the superblock write
+	 * fails the caller hands the same entries (and this commit index)
+	 * out again - they must still be accepted then.
 	 */
-	s->commit = max(s->commit, hs->commit);
 	if (hs->term != s->sb.hs.term || hs->vote != s->sb.hs.vote) {
+		raft_index prev = s->commit;
+
+		s->commit = max(s->commit, hs->commit);
 		nsb = next_sb(s);
 		nsb->hs.term = hs->term;
 		nsb->hs.vote = hs->vote;
 		ret = store_write_sb(s);
+		if (ret)
+			s->commit = prev;
+	} else {
+		s->commit = max(s->commit, hs->commit);
 	}
 	mutex_unlock(&s->lock);
 	return ret;

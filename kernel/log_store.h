@@ -76,6 +76,9 @@ void rb_store_restore_free(struct raft_restore *r);
  * commit index is kept and written with the next superblock update
  * (Raft does not need it durable; a restarted node re-learns it and
  * replays from the compaction point), capped at the stored log's end.
+ * It is recorded only when the call succeeds: after a failure the same
+ * entries and hard state can be written again (an append refuses to
+ * rewrite entries at or below the recorded commit index).
  */
 int rb_store_save_hard_state(struct rb_store *s,
 			     const struct raft_hard_state *hs);

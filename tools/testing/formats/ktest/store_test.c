@@ -10,6 +10,9 @@
  * kernel log, prefixed "rbst: ".
  *
  * Parameters: disk (default /dev/vda) - everything on it is lost;
+ * dm, dm_under: disk is the device-mapper device dm, linear over
+ * dm_under; the tests of a failing disk swap its table (through dmsetup,
+ * run as a usermode helper) to make a region fail, then recover;
  * mode: "unit" (default) these tests, "write" / "verify" the power-cut
  * test of store_crash.c (with min_index, min_term for verify).
  */
@@ -17,6 +20,7 @@
 
 #include <linux/bio.h>
 #include <linux/blkdev.h>
+#include <linux/kmod.h>
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/uio.h>
@@ -35,6 +39,12 @@ MODULE_PARM_DESC(disk, "scratch block device (overwritten)");
 static char *mode = "unit";
 module_param(mode, charp, 0444);
 MODULE_PARM_DESC(mode, "unit, write (power-cut test) or verify (after it)");
+static char *dm;
+module_param(dm, charp, 0444);
+MODULE_PARM_DESC(dm, "name of the device-mapper device that disk is (its table is swapped to inject errors)");
+static char *dm_under = "/dev/vda";
+module_param(dm_under, charp, 0444);
+MODULE_PARM_DESC(dm_under, "the disk under the dm device");
 static unsigned long long min_index;
 module_param(min_index, ullong, 0444);
 MODULE_PARM_DESC(min_index, "verify: last index acknowledged before the cut");
@@ -747,6 +757,116 @@ static void run(void)
 	rb_store_close(s);
 }
 
+/*
+ * Swap the table of the dm device: sectors [0, err_sectors) fail with
+ * dm's "error" target (none if 0), the rest maps linearly to dm_under.
+ * dmsetup runs as a usermode helper, in the VM's environment.
+ */
+static int dm_fail_head(u64 err_sectors)
+{
+	static char *envp[] = { "HOME=/", "PATH=/sbin:/bin:/usr/sbin:/usr/bin",
+		"LD_LIBRARY_PATH=/lib/x86_64-linux-gnu:/usr/lib/x86_64-linux-gnu",
+		NULL };
+	u64 total = bdev_nr_sectors(bdev);
+	char *argv[] = { "/bin/sh", "-c", NULL, NULL };
+	char *table, *cmd;
+	int ret;
+
+	if (err_sectors)
+		table = kasprintf(GFP_KERNEL, "0 %llu error\\n%llu %llu linear %s %llu\\n",
+				  err_sectors, err_sectors, total - err_sectors,
+				  dm_under, err_sectors);
+	else
+		table = kasprintf(GFP_KERNEL, "0 %llu linear %s 0\\n", total,
+				  dm_under);
+	cmd = table ? kasprintf(GFP_KERNEL,
+				"dmsetup suspend %s && printf '%s' | dmsetup load %s && dmsetup resume %s",
+				dm, table, dm, dm) : NULL;
+	kfree(table);
+	if (!cmd)
+		return -ENOMEM;
+	argv[2] = cmd;
+	ret = call_usermodehelper(argv[0], argv, envp, UMH_WAIT_PROC);
+	if (ret)
+		pr_info("# dmsetup failed (%d): %s\n", ret, cmd);
+	kfree(cmd);
+	return ret;
+}
+
+/*
+ * A follower's batch: its entries are appended (the log area works),
+ * then the superblock write with the new term, vote and commit index
+ * fails. The node reports the failure and the core hands the same
+ * entries and hard state out again: once the disk works again the retry
+ * must be accepted (it was refused as "conflicts with committed" when
+ * the commit index was recorded before the superblock write).
+ */
+static void test_superblock_write_failure(void)
+{
+	static struct raftblk_sb sb;
+	static struct raft_restore r;
+	static struct raft_conf conf;
+	u8 uuid[RAFTBLK_UUID_LEN] = "store-test-dm";
+	u8 addr[RAFT_ADDR_LEN] = "10.0.0.1:7789";
+	struct raftblk_err err = {};
+	struct rb_store *s = NULL;
+	struct raft_hard_state hs;
+	u32 slot;
+	bool ok;
+	int ret;
+
+	if (!rbst_tap(dm && *dm, "failing superblock: the disk is a dm device (dm=%s)",
+		      dm ? dm : "(not given)"))
+		return;
+	raft_bootstrap_conf(&conf, 1, addr);
+	ret = rb_store_format(bdev, uuid, 1, &conf, &s, &err);
+	m_last = 0;
+	m_snap = 0;
+	if (!ret)
+		ret = do_append(s, 1, 3, 1, 4096, RAFT_ENTRY_NORMAL);
+	hs = (struct raft_hard_state){ .term = 1, .vote = 1, .commit = 0 };
+	if (!ret)
+		ret = rb_store_save_hard_state(s, &hs);
+	if (!ret)
+		ret = current_sb(&sb, &slot);
+	if (!rbst_tap(!ret, "failing superblock: format, 3 entries, hard state (%d)", ret))
+		goto out;
+
+	ret = dm_fail_head(sb.log_off >> SECTOR_SHIFT);
+	if (!rbst_tap(!ret, "failing superblock: superblock area switched to dm error (%d)",
+		      ret))
+		goto out;
+	ret = do_append(s, 4, 2, 2, 4096, RAFT_ENTRY_NORMAL);
+	rbst_tap(!ret, "failing superblock: append of 4..5 succeeds (log area works) (%d)",
+		 ret);
+	hs = (struct raft_hard_state){ .term = 2, .vote = 2, .commit = 5 };
+	ret = rb_store_save_hard_state(s, &hs);
+	rbst_tap(ret < 0, "failing superblock: hard state term 2 commit 5 fails (%d)",
+		 ret);
+	ret = do_append(s, 4, 2, 2, 4096, RAFT_ENTRY_NORMAL);
+	rbst_tap(ret < 0, "failing superblock: the retry fails while the disk fails (%d)",
+		 ret);
+
+	ret = dm_fail_head(0);
+	if (!rbst_tap(!ret, "failing superblock: disk recovered (dm linear again) (%d)",
+		      ret))
+		goto out;
+	ret = do_append(s, 4, 2, 2, 4096, RAFT_ENTRY_NORMAL);
+	rbst_tap(!ret, "failing superblock: the retried append of 4..5 is accepted (%d)",
+		 ret);
+	ret = rb_store_save_hard_state(s, &hs);
+	rbst_tap(!ret, "failing superblock: the retried hard state is saved (%d)", ret);
+	memset(&r, 0, sizeof(r));
+	ok = reopen_check(&s, "sb-retry", &r) && r.hs.term == 2 &&
+		r.hs.vote == 2 && r.n_entries == 5;
+	rbst_tap(ok, "failing superblock: reopen recovers 1..5 and term 2 (term %llu, %u entries)",
+		 (unsigned long long)r.hs.term, r.n_entries);
+	rb_store_restore_free(&r);
+out:
+	dm_fail_head(0);
+	rb_store_close(s);
+}
+
 static int __init store_test_init(void)
 {
 	int ret;
@@ -772,6 +892,7 @@ static int __init store_test_init(void)
 	if (blk) {
 		test_payloads();
 		run();
+		test_superblock_write_failure();
 		free_pages((unsigned long)blk, 1);
 	} else {
 		rbst_tap(false, "scratch memory");
