@@ -36,6 +36,13 @@ int raft_msg_validate(const struct raft *r, const struct raft_msg *m)
 		return RAFT_EINVAL;
 	if (m->reject > 1)
 		return RAFT_EINVAL;
+	/* Never adopt a term that could wrap (see RAFT_TERM_MAX); entry
+	 * terms are checked against m->term below.
+	 */
+	if (m->term > RAFT_TERM_MAX || m->log_term > RAFT_TERM_MAX ||
+	    m->hint_term > RAFT_TERM_MAX ||
+	    (m->type == RAFT_MSG_SNAPSHOT && m->snap.term > RAFT_TERM_MAX))
+		return RAFT_EINVAL;
 	switch (m->type) {
 	case RAFT_MSG_APPEND:
 		if (m->term == 0 || m->log_term > m->term || m->index > ~0ULL - m->n_entries)

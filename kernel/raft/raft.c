@@ -197,8 +197,11 @@ int raft_create(const struct raft_options *opts,
 	    (opts->lease_read && !opts->check_quorum))
 		return RAFT_EINVAL;
 	if (rs) {
+		/* A term beyond the cap was forged (see RAFT_TERM_MAX). */
 		if (!conf_valid(&rs->snap.conf) ||
-		    (rs->n_entries && !rs->entries))
+		    (rs->n_entries && !rs->entries) ||
+		    rs->hs.term > RAFT_TERM_MAX ||
+		    rs->snap.term > RAFT_TERM_MAX)
 			return RAFT_EINVAL;
 		for (i = 0; i < rs->n_entries; i++) {
 			const struct raft_entry *e = &rs->entries[i];
@@ -206,7 +209,7 @@ int raft_create(const struct raft_options *opts,
 			if (e->index != rs->snap.index + 1 + i ||
 			    e->term < (i ? rs->entries[i - 1].term :
 				       rs->snap.term) || !e->term ||
-			    !entry_valid(e))
+			    e->term > RAFT_TERM_MAX || !entry_valid(e))
 				return RAFT_EINVAL;
 		}
 	}
@@ -413,6 +416,16 @@ void raft_campaign_now(struct raft *r, bool pre, bool transfer)
 
 	if (!raft_may_campaign(r) || r->snap_pending || r->snap_installing)
 		return;
+	if (r->term >= RAFT_TERM_MAX) {
+		/* never wrap the term (see RAFT_TERM_MAX) */
+		if (!r->term_cap_warned)
+			raft_logf(RAFT_LOG_WARN,
+				  "raft %llu: term %llu at the cap, not campaigning",
+				  (unsigned long long)r->id,
+				  (unsigned long long)r->term);
+		r->term_cap_warned = true;
+		return;
+	}
 	if (pre) {
 		reset_common(r, r->term);
 		r->role = RAFT_PRE_CANDIDATE;
@@ -586,7 +599,7 @@ int raft_campaign(struct raft *r)
 {
 	if (r->role == RAFT_LEADER)
 		return 0;
-	if (!raft_may_campaign(r))
+	if (!raft_may_campaign(r) || r->term >= RAFT_TERM_MAX)
 		return RAFT_EINVAL;
 	raft_campaign_now(r, r->opts.pre_vote, false);
 	return 0;

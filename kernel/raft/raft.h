@@ -36,9 +36,14 @@ typedef u64 raft_index;
 
 #define RAFT_NONE 0
 
-/* Highest term accepted from a message or a restored state (2^48: a new
- * term every millisecond lasts 8900 years); a term past it is refused,
- * never adopted, so no campaign can wrap the term to 0.
+/*
+ * Highest term a node adopts, stores or campaigns for. A message naming a
+ * term above it (in term, log_term, hint_term, an entry or a snapshot) is
+ * refused by raft_step() as malformed: a forged HEARTBEAT at term 2^64 - 1
+ * would otherwise be adopted and saved, and the next campaign would wrap
+ * the term to 0. A node whose term reached the cap refuses to campaign
+ * instead of wrapping. At one election per millisecond the cap lasts
+ * 8900 years. raft_create() refuses a restored state beyond it.
  */
 #define RAFT_TERM_MAX ((raft_term)1 << 48)
 
@@ -397,7 +402,10 @@ int raft_propose(struct raft *r, u32 n, struct raft_entry *entries);
 int raft_read_index(struct raft *r, u64 context);
 int raft_change_conf(struct raft *r, const struct raft_conf_change *cc);
 int raft_transfer_leader(struct raft *r, raft_id to);
-/* Campaign now (tests, and an administrator's forced election). */
+/* Campaign now (tests, and an administrator's forced election).
+ * RAFT_EINVAL when this node may not campaign (not a voter, or its term
+ * reached RAFT_TERM_MAX).
+ */
 int raft_campaign(struct raft *r);
 /* The caller has snapshot content up to index (its applied data); log
  * entries up to index may be dropped from memory. Index must be applied.

@@ -187,6 +187,7 @@ struct raft {
 					 * may have granted before the crash
 					 */
 	raft_index term_start;		/* leader: index of its NOOP */
+	bool term_cap_warned;		/* said once: no campaign at the cap */
 	u64 uncommitted;		/* leader: bytes appended, uncommitted */
 
 	/* Consecutive failed persists; from the second one on, nothing is

@@ -207,6 +207,90 @@ static void test_vote_resp_from_stranger(void)
 	fx_fini(&f);
 }
 
+/*
+ * Term bomb: one HEARTBEAT at term 2^64 - 1 from anyone who can reach the
+ * port was adopted and saved, and the next campaign wrapped the term to 0,
+ * which every receiver refuses: no election ever again. Terms above
+ * RAFT_TERM_MAX are refused in every field; a node at the cap does not
+ * campaign; a stored state beyond it does not start.
+ */
+static void test_term_bomb(void)
+{
+	u8 addr[RAFT_ADDR_LEN] = { 0 };
+	struct raft_restore rs;
+	struct raft_options o;
+	struct raft_entry e;
+	struct raft_msg m;
+	struct raft *r;
+	struct fx f;
+	raft_term t;
+	u32 i;
+
+	fx_init(&f, 3, 3, NULL);
+	fx_elect(&f, 1);
+	fx_stabilize(&f);
+	t = unit_status(&f, 1).term;
+
+	base(&m, RAFT_MSG_HEARTBEAT, 3, 2, ~0ULL);
+	EXPECT_REFUSED(&f, 2, &m);
+	base(&m, RAFT_MSG_HEARTBEAT, 3, 2, RAFT_TERM_MAX + 1);
+	EXPECT_REFUSED(&f, 2, &m);
+	base(&m, RAFT_MSG_VOTE, 3, 2, ~0ULL);
+	EXPECT_REFUSED(&f, 2, &m);
+	base(&m, RAFT_MSG_PREVOTE, 3, 2, RAFT_TERM_MAX + 1);
+	EXPECT_REFUSED(&f, 2, &m);
+	base(&m, RAFT_MSG_APPEND_RESP, 2, 1, ~0ULL);
+	EXPECT_REFUSED(&f, 1, &m);
+	base(&m, RAFT_MSG_APPEND_RESP, 2, 1, t);
+	m.reject = 1;
+	m.index = 2;
+	m.hint_index = 2;
+	m.hint_term = ~0ULL;
+	EXPECT_REFUSED(&f, 1, &m);
+	base(&m, RAFT_MSG_TIMEOUT_NOW, 1, 2, ~0ULL);
+	EXPECT_REFUSED(&f, 2, &m);
+	base(&m, RAFT_MSG_SNAPSHOT, 1, 2, ~0ULL);
+	m.snap.index = 5;
+	m.snap.term = ~0ULL;
+	m.snap.conf = unit_status(&f, 1).conf;
+	EXPECT_REFUSED(&f, 2, &m);
+	CHECK_EQ(unit_status(&f, 2).term, t);
+	CHECK_EQ(fx_node(&f, 2)->hs.term, t);
+
+	/* the cap itself is a term like any other, but the last one */
+	base(&m, RAFT_MSG_HEARTBEAT, 3, 2, RAFT_TERM_MAX);
+	CHECK_EQ(raft_step(fx_raft(&f, 2), &m), RAFT_OK);
+	fx_stabilize(&f);
+	CHECK_EQ(unit_status(&f, 2).term, RAFT_TERM_MAX);
+	CHECK_EQ(raft_campaign(fx_raft(&f, 2)), RAFT_EINVAL);
+	for (i = 0; i < 40; i++) {
+		fx_tick(&f, 2, 1);
+		fx_stabilize(&f);
+		CHECK_EQ(unit_status(&f, 2).term, RAFT_TERM_MAX);
+		CHECK(unit_status(&f, 2).role == RAFT_FOLLOWER);
+	}
+	fx_fini(&f);
+
+	/* a state saved beyond the cap (by a version without it) */
+	raft_options_default(&o);
+	o.id = 1;
+	memset(&rs, 0, sizeof(rs));
+	raft_bootstrap_conf(&rs.snap.conf, 1, addr);
+	rs.hs.term = ~0ULL;
+	CHECK_EQ(raft_create(&o, &rs, &r), RAFT_EINVAL);
+	rs.hs.term = 2;
+	memset(&e, 0, sizeof(e));
+	e.index = 1;
+	e.term = RAFT_TERM_MAX + 1;
+	e.type = RAFT_ENTRY_NOOP;
+	rs.n_entries = 1;
+	rs.entries = &e;
+	CHECK_EQ(raft_create(&o, &rs, &r), RAFT_EINVAL);
+	e.term = 2;
+	CHECK_EQ(raft_create(&o, &rs, &r), RAFT_OK);
+	raft_destroy(r);
+}
+
 /* Bad arguments to the API. */
 static void test_bad_api_args(void)
 {
@@ -300,6 +384,7 @@ const struct unit_test input_tests[] = {
 	{ "input: vote response from a stranger refused",
 	  test_vote_resp_from_stranger },
 	{ "input: bad API arguments", test_bad_api_args },
+	{ "input: term bomb refused, no wrap at the cap", test_term_bomb },
 	{ "input: allocation failures survived", test_allocation_failures },
 	{ NULL, NULL },
 };
