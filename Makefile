@@ -4,7 +4,7 @@
 #
 #   make            build kernel/raftblk.ko and userspace/raftctl/raftctl
 #   make demo       build, boot VMs, show /dev/raftblk0 in use
-#   make check      every test; last line "N passed, N failed"
+#   make check      every test; last line "N passed, N failed, N skipped"
 #   make sim-long SECONDS=3600   long randomized simulator run
 #   make bench      fio benchmarks against plain disk and DRBD
 #   make install    module (via kbuild), raftctl, man page, completion
