@@ -811,21 +811,17 @@ static int refuse(struct rb_conn *c, const struct rb_wire_hdr *h,
 {
 	u8 buf[RB_WIRE_CTL_MAX];
 	struct sockaddr_storage ss;
-	struct rb_wire_ids ids;
 	int len;
 
-	t_ids(c->t, &ids);
 	atomic64_inc(&c->t->st.refused_peers);
 	conn_remote(c, &ss);
 	pr_warn_ratelimited("node %llu: refused node %llu at %pISpc: %s\n",
 			    c->t->ids.local, h->sender, &ss,
 			    rb_wire_refuse_name(reason));
-	ids.peer = h->sender;
-	if (h->sender && h->sender != ids.local) {
-		len = rb_wire_encode_refuse(&ids, reason, buf);
-		if (len > 0)
-			send_direct(c, buf, len);
-	}
+	/* Only what the HELLO said: nothing of this node (cluster, id). */
+	len = rb_wire_encode_refusal(h, reason, buf);
+	if (len > 0)
+		send_direct(c, buf, len);
 	return -ECONNREFUSED;
 }
 

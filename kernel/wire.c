@@ -377,17 +377,33 @@ int rb_wire_encode_hello(const struct rb_wire_ids *ids, u8 type,
 int rb_wire_encode_refuse(const struct rb_wire_ids *ids, u16 reason,
 			  void *buf)
 {
+	struct rb_wire_ids anon = *ids;
 	u8 *b = buf;
 	u8 *m = b + RB_WIRE_HDR_LEN;
 
 	if (!reason)
 		return -RB_WIRE_EINVAL;
+	/* A refusal never names the refusing node's cluster. */
+	memset(anon.cluster, 0, RB_WIRE_UUID_LEN);
 	put16(m, reason);
 	put16(m + 2, RB_WIRE_VERSION_MIN);
 	put16(m + 4, RB_WIRE_VERSION_MAX);
 	put16(m + 6, 0);
-	put_header(b, ids, RB_WIRE_REFUSE, RB_WIRE_REFUSE_LEN, 0);
+	put_header(b, &anon, RB_WIRE_REFUSE, RB_WIRE_REFUSE_LEN, 0);
 	return RB_WIRE_HDR_LEN + RB_WIRE_REFUSE_LEN;
+}
+
+int rb_wire_encode_refusal(const struct rb_wire_hdr *refused, u16 reason,
+			   void *buf)
+{
+	struct rb_wire_ids echo = {
+		.local = refused->receiver,
+		.peer = refused->sender,
+	};
+
+	if (!echo.local || !echo.peer || echo.local == echo.peer)
+		return -RB_WIRE_EINVAL;
+	return rb_wire_encode_refuse(&echo, reason, buf);
 }
 
 int rb_wire_encode_ping(const struct rb_wire_ids *ids, u8 type, u64 cookie,
@@ -448,6 +464,15 @@ static int check_msg(const struct raft_msg *m,
 		return BAD("transfer flag on a message that is no vote");
 	if (!m->from || !m->to || m->from == m->to)
 		return fail(why, "bad from/to", RB_WIRE_ENODE);
+	/*
+	 * A term past the cap is never adopted: one such message would
+	 * make the next campaign wrap the term (entry terms are bounded by
+	 * the message term, checked with each entry).
+	 */
+	if (m->term > RAFT_TERM_MAX || m->log_term > RAFT_TERM_MAX ||
+	    m->hint_term > RAFT_TERM_MAX ||
+	    (m->type == RAFT_MSG_SNAPSHOT && m->snap.term > RAFT_TERM_MAX))
+		return BAD("term above the cap (RAFT_TERM_MAX)");
 	if (m->n_entries) {
 		if (m->type != RAFT_MSG_APPEND)
 			return BAD("entries in a message that is no append");

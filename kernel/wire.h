@@ -271,8 +271,20 @@ size_t rb_wire_msg_size(const struct raft_msg *m);
 #define RB_WIRE_CTL_MAX		(RB_WIRE_HDR_LEN + RB_WIRE_HELLO_LEN)
 int rb_wire_encode_hello(const struct rb_wire_ids *ids, u8 type,
 			 u8 conn_class, void *buf);
+/*
+ * A REFUSE from ids->local to ids->peer. Its cluster id is always all
+ * zero: a refusal names nothing of the refusing node.
+ */
 int rb_wire_encode_refuse(const struct rb_wire_ids *ids, u16 reason,
 			  void *buf);
+/*
+ * The REFUSE answering a frame whose (decoded or partly decoded) header
+ * is refused: it only echoes that frame's ids (sender = the receiver it
+ * named, receiver = its sender), so the dialer learns nothing it did not
+ * send. -RB_WIRE_EINVAL if those ids are 0 or equal (then do not answer).
+ */
+int rb_wire_encode_refusal(const struct rb_wire_hdr *refused, u16 reason,
+			   void *buf);
 int rb_wire_encode_ping(const struct rb_wire_ids *ids, u8 type, u64 cookie,
 			void *buf);
 

@@ -534,6 +534,18 @@ static const struct edit edits[] = {
 	  RB_WIRE_EBADFRAME, 0 },
 	{ "entry term above msg term", B_APPEND, E3, 8, 8, 0, 0,
 	  RB_WIRE_EBADFRAME, 0 },
+	{ "term 2^64-1", B_VOTE, M0 + 8, 8, ~0ULL, 0, 0, RB_WIRE_EBADFRAME,
+	  0 },
+	{ "term RAFT_TERM_MAX + 1", B_VOTE, M0 + 8, 8, RAFT_TERM_MAX + 1, 0,
+	  0, RB_WIRE_EBADFRAME, 0 },
+	{ "APPEND term above the cap", B_APPEND, M0 + 8, 8,
+	  RAFT_TERM_MAX + 1, 0, 0, RB_WIRE_EBADFRAME, 0 },
+	{ "log term above the cap", B_VOTE, M0 + 24, 8, ~0ULL, 0, 0,
+	  RB_WIRE_EBADFRAME, 0 },
+	{ "hint term above the cap", B_VOTE, M0 + 48, 8, RAFT_TERM_MAX + 1,
+	  0, 0, RB_WIRE_EBADFRAME, 0 },
+	{ "snapshot term above the cap", B_SNAP, MS + 8, 8, ~0ULL, 0, 0,
+	  RB_WIRE_EBADFRAME, 0 },
 	{ "entry type 0", B_APPEND, E3 + 16, 1, 0, 0, 0, RB_WIRE_EBADFRAME,
 	  0 },
 	{ "entry type 5", B_APPEND, E3 + 16, 1, 5, 0, 0, RB_WIRE_EBADFRAME,
@@ -1038,6 +1050,103 @@ static void test_identities(void)
 	   NULL);
 }
 
+/*
+ * Terms: RAFT_TERM_MAX is a term like any other; one above it is refused
+ * by the encoder (the core must never produce it) and by the decoder
+ * (the edits above), so a HEARTBEAT with term 2^64-1 is never adopted.
+ */
+static void test_term_cap(void)
+{
+	struct raft_msg m;
+	const char *why;
+	bool good = true;
+	u64 rng = seed;
+	u8 *b = NULL;
+	long len;
+
+	test_gen_msg(&rng, RAFT_MSG_HEARTBEAT, 0, 0, &m);
+	m.term = RAFT_TERM_MAX;
+	m.log_term = RAFT_TERM_MAX;
+	m.hint_term = RAFT_TERM_MAX;
+	len = test_encode_frame(&m, &lim, &b);
+	good &= len > 0 && b &&
+		decode_only(b, len, &lim, &test_rx_ids, &why) == len;
+	free(b);
+	b = NULL;
+	m.term = ~0ULL;
+	good &= test_encode_frame(&m, &lim, &b) == -RB_WIRE_EINVAL;
+	free(b);
+	b = NULL;
+	m.term = RAFT_TERM_MAX + 1;
+	good &= test_encode_frame(&m, &lim, &b) == -RB_WIRE_EINVAL;
+	free(b);
+	ok(good && no_leaks() && RAFT_TERM_MAX == 1ULL << 48,
+	   "terms up to RAFT_TERM_MAX (2^48) pass, above it the encoder refuses",
+	   NULL);
+}
+
+static bool has_bytes(const u8 *buf, size_t len, const u8 *pat, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i + n <= len; i++)
+		if (!memcmp(buf + i, pat, n))
+			return true;
+	return false;
+}
+
+/*
+ * The REFUSE a node answers a HELLO with names nothing of that node: its
+ * cluster id is all zero and its ids are the ones the HELLO named (the
+ * dialer learns nothing it did not send), whatever the reason.
+ */
+static void test_refusal_contents(void)
+{
+	struct rb_wire_ids dialer = test_tx_ids, node = test_rx_ids;
+	u8 hello[RB_WIRE_CTL_MAX], buf[RB_WIRE_CTL_MAX], id[8];
+	struct rb_wire_hdr h, r;
+	struct rb_wire_ctl c;
+	const char *why;
+	bool good = true;
+	int n, k;
+
+	/* The node is 77 of a cluster the dialer does not know; the
+	 * dialer believes it is calling node 2 of another cluster.
+	 */
+	node.local = 77;
+	node.peer = 0;
+	memset(node.cluster, 0xc5, RB_WIRE_UUID_LEN);
+	for (k = 0; k < 8; k++)
+		id[k] = (u8)(node.local >> (8 * k));
+	n = rb_wire_encode_hello(&dialer, RB_WIRE_HELLO,
+				 RB_WIRE_CLASS_CONTROL, hello);
+	good &= rb_wire_decode_header(hello, &lim, &node, &h, &why) ==
+		-RB_WIRE_ECLUSTER;
+	n = rb_wire_encode_refusal(&h, RB_WIRE_REFUSE_CLUSTER, buf);
+	good &= n == RB_WIRE_HDR_LEN + RB_WIRE_REFUSE_LEN;
+	good &= !rb_wire_decode_header(buf, &lim, &dialer, &r, &why) &&
+		r.type == RB_WIRE_REFUSE && r.sender == dialer.peer &&
+		r.receiver == dialer.local &&
+		!rb_wire_decode_ctl(&r, buf + RB_WIRE_HDR_LEN, &c, &why) &&
+		c.reason == RB_WIRE_REFUSE_CLUSTER;
+	for (k = 0; k < RB_WIRE_UUID_LEN; k++)
+		good &= r.cluster[k] == 0;
+	good &= !has_bytes(buf, n, node.cluster, RB_WIRE_UUID_LEN) &&
+		!has_bytes(buf, n, id, sizeof(id));
+	/* Even with the node's own ids, a REFUSE has no cluster id. */
+	n = rb_wire_encode_refuse(&node, RB_WIRE_REFUSE_SHUTDOWN, buf);
+	good &= n > 0 && !has_bytes(buf, n, node.cluster, RB_WIRE_UUID_LEN);
+	/* Nothing to echo: no refusal. */
+	h.sender = 0;
+	good &= rb_wire_encode_refusal(&h, RB_WIRE_REFUSE_NODE, buf) ==
+		-RB_WIRE_EINVAL;
+	h.sender = h.receiver;
+	good &= rb_wire_encode_refusal(&h, RB_WIRE_REFUSE_NODE, buf) ==
+		-RB_WIRE_EINVAL;
+	ok(good, "a REFUSE names nothing of the refusing node (zero cluster, the HELLO's ids echoed)",
+	   NULL);
+}
+
 static void test_hello_refusal(void)
 {
 	struct rb_wire_ctl c = { .min_version = 1, .max_version = 1,
@@ -1078,6 +1187,8 @@ int main(int argc, char **argv)
 	test_streaming();
 	test_identities();
 	test_hello_refusal();
+	test_term_cap();
+	test_refusal_contents();
 	printf("1..%d\n", n_tests);
 	printf("# %d passed, %d failed\n", n_tests - n_failed, n_failed);
 	return n_failed ? 1 : 0;

@@ -93,6 +93,19 @@ static void gen_conf(u64 *rng, struct raft_conf *conf)
 	}
 }
 
+/* A term as a valid message carries it: at most RAFT_TERM_MAX. */
+static u64 r_term(u64 *rng)
+{
+	switch (test_rand(rng) % 4) {
+	case 0:
+		return test_rand(rng) % 4;
+	case 1:
+		return RAFT_TERM_MAX - test_rand(rng) % 4;
+	default:
+		return test_rand(rng) % (RAFT_TERM_MAX + 1);
+	}
+}
+
 static struct raft_payload *gen_payload(u64 *rng, u32 max_data)
 {
 	u32 kind = test_rand(rng) % 4;
@@ -128,12 +141,12 @@ void test_gen_msg(u64 *rng, u8 type, u32 max_entries, u32 max_data,
 	m->type = type;
 	m->from = test_tx_ids.local;
 	m->to = test_tx_ids.peer;
-	m->term = r64(rng);
+	m->term = r_term(rng);
 	m->index = r64(rng);
-	m->log_term = r64(rng);
+	m->log_term = r_term(rng);
 	m->commit = r64(rng);
 	m->hint_index = r64(rng);
-	m->hint_term = r64(rng);
+	m->hint_term = r_term(rng);
 	m->context = r64(rng);
 	if (type == RAFT_MSG_APPEND_RESP || type == RAFT_MSG_VOTE_RESP ||
 	    type == RAFT_MSG_PREVOTE_RESP)
@@ -142,7 +155,7 @@ void test_gen_msg(u64 *rng, u8 type, u32 max_entries, u32 max_data,
 		m->flags = test_rand(rng) % 2 ? RAFT_MSGF_TRANSFER : 0;
 	if (type == RAFT_MSG_SNAPSHOT) {
 		m->snap.index = r64(rng);
-		m->snap.term = r64(rng);
+		m->snap.term = r_term(rng);
 		gen_conf(rng, &m->snap.conf);
 	}
 	if (type != RAFT_MSG_APPEND || !max_entries)

@@ -26,6 +26,7 @@
 #include <net/net_namespace.h>
 #include <net/sock.h>
 
+#include "crc32c.h"
 #include "payload.h"
 #include "transport.h"
 #include "wire.h"
@@ -886,6 +887,33 @@ static const struct rb_wire_payload_ops test_payload_ops = {
 	.describe = t_describe,
 };
 
+/* Both connections with peer up (has_addr: the peer is configured). */
+static bool wait_both_up(struct node *a, u64 peer, bool has_addr)
+{
+	struct rb_transport_peer_info pi[MAX_ID];
+	unsigned long end = jiffies + wait_ms();
+	bool ok = false;
+	int n, i;
+
+	while (!ok && !time_after(jiffies, end)) {
+		n = rb_transport_peers(a->t, pi, MAX_ID);
+		for (i = 0; i < n && i < MAX_ID; i++)
+			if (pi[i].id == peer && pi[i].has_addr == has_addr &&
+			    pi[i].state[0] == RB_CONN_UP &&
+			    pi[i].state[1] == RB_CONN_UP)
+				ok = true;
+		if (!ok)
+			msleep(20);
+	}
+	return ok;
+}
+
+static void test_peers_info(struct node *a, u64 peer)
+{
+	tap(wait_both_up(a, peer, true),
+	    "peer list shows control and bulk connections up");
+}
+
 /* A raw peer (node id) that completed its HELLO with node a. */
 static struct socket *raw_peer(struct node *a, u64 id, u8 cls)
 {
@@ -989,7 +1017,12 @@ static void test_message_classes(void)
 	if (ok) {
 		ctl = raw_peer(e, 6, RB_WIRE_CLASS_CONTROL);
 		bulk = raw_peer(e, 6, RB_WIRE_CLASS_BULK);
-		ok = ctl && bulk && wait_up(e, 6, true);
+		/* The HELLO_ACK goes out just before the node registers
+		 * the connection: wait for both, or the HEARTBEAT may take
+		 * the bulk one (the only one up yet).
+		 */
+		ok = ctl && bulk && wait_up(e, 6, true) &&
+		     wait_both_up(e, 6, false);
 		if (!ok)
 			pr_info("# classes: raw peers %d %d\n", !!ctl, !!bulk);
 	}
@@ -1197,25 +1230,114 @@ static void test_wrong_cluster(struct node *a)
 	kfree(d);
 }
 
-static void test_peers_info(struct node *a, u64 peer)
+static void put_le(u8 *p, u64 v, int n)
 {
-	struct rb_transport_peer_info pi[MAX_ID];
-	unsigned long end = jiffies + wait_ms();
-	bool ok = false;
-	int n, i;
+	int i;
 
-	while (!ok && !time_after(jiffies, end)) {
-		n = rb_transport_peers(a->t, pi, MAX_ID);
-		for (i = 0; i < n && i < MAX_ID; i++)
-			if (pi[i].id == peer && pi[i].has_addr &&
-			    pi[i].state[0] == RB_CONN_UP &&
-			    pi[i].state[1] == RB_CONN_UP)
-				ok = true;
-		if (!ok)
-			msleep(20);
-	}
-	tap(ok, "peer list shows control and bulk connections up");
+	for (i = 0; i < n; i++)
+		p[i] = (u8)(v >> (8 * i));
 }
+
+static u64 get_le(const u8 *p, int n)
+{
+	u64 v = 0;
+	int i;
+
+	for (i = n - 1; i >= 0; i--)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+/*
+ * A stranger (another cluster, naming a node id that is not this node's)
+ * says HELLO: the REFUSE it gets names nothing of the node, neither its
+ * cluster id nor its node id; it only echoes the HELLO's ids.
+ */
+static void test_refuse_contents(struct node *a)
+{
+	struct rb_wire_ids ids = { .local = 5, .peer = 9 };
+	struct rb_transport_stats st;
+	u8 buf[RB_WIRE_CTL_MAX];
+	struct socket *s;
+	bool ok;
+	int n, len = RB_WIRE_HDR_LEN + RB_WIRE_REFUSE_LEN;
+
+	memcpy(ids.cluster, other_cluster, sizeof(other_cluster));
+	rb_transport_get_stats(a->t, &st);
+	s = raw_connect(a);
+	n = rb_wire_encode_hello(&ids, RB_WIRE_HELLO, RB_WIRE_CLASS_CONTROL,
+				 buf);
+	ok = s && raw_send(s, buf, n) == n && raw_recv(s, buf, len) == len &&
+	     WAIT_STAT(a, refused_peers, >= st.refused_peers + 1);
+	ok = ok && get_le(buf, 4) == RB_WIRE_MAGIC &&
+	     buf[6] == RB_WIRE_REFUSE &&
+	     get_le(buf + RB_WIRE_HDR_LEN, 2) == RB_WIRE_REFUSE_CLUSTER;
+	if (ok && (memchr_inv(buf + 16, 0, RB_WIRE_UUID_LEN) ||
+		   get_le(buf + 32, 8) != 9 || get_le(buf + 40, 8) != 5)) {
+		pr_info("# REFUSE says cluster %*phN sender %llu receiver %llu\n",
+			RB_WIRE_UUID_LEN, buf + 16, get_le(buf + 32, 8),
+			get_le(buf + 40, 8));
+		ok = false;
+	}
+	if (s)
+		sock_release(s);
+	tap(ok, "wrong-cluster HELLO: the REFUSE carries no cluster id and no node id of the node");
+}
+
+/*
+ * A peer with the cluster id sends a HEARTBEAT with term 2^64-1 (sealed
+ * with valid crcs): refused as a bad frame, counted, never delivered
+ * (so never adopted), and its connection is closed.
+ */
+static void test_term_bomb(struct node *a)
+{
+	struct rb_wire_ids ids = { .local = 5, .peer = a->id };
+	struct raft_msg *m = simple_msg(RAFT_MSG_HEARTBEAT, 5, a->id, 66);
+	struct rb_transport_stats st;
+	struct rb_wire_limits lim;
+	u8 buf[RB_WIRE_HDR_LEN + RB_WIRE_MSG_LEN], junk;
+	struct socket *s;
+	const char *why = "";
+	size_t flen;
+	u32 dlen;
+	bool ok;
+
+	node_drain(a);
+	memcpy(ids.cluster, cluster, sizeof(cluster));
+	rb_wire_limits_default(&lim);
+	ok = !rb_wire_encode_msg(&ids, m, &lim, NULL, NULL, buf, sizeof(buf),
+				 &flen, &dlen, &why) && flen == sizeof(buf);
+	/* term := 2^64-1, then re-seal: the crcs do not stop it. */
+	put_le(buf + RB_WIRE_HDR_LEN + 8, ~0ULL, 8);
+	put_le(buf + 48, raftblk_crc32c(buf + RB_WIRE_HDR_LEN,
+					RB_WIRE_MSG_LEN), 4);
+	put_le(buf + 60, raftblk_crc32c(buf, 60), 4);
+	rb_transport_get_stats(a->t, &st);
+	s = ok ? raw_peer(a, 5, RB_WIRE_CLASS_CONTROL) : NULL;
+	ok = s && wait_up(a, 5, true) && raw_send(s, buf, flen) == flen &&
+	     WAIT_STAT(a, bad_frames, >= st.bad_frames + 1) &&
+	     raw_recv(s, &junk, 1) <= 0 && wait_up(a, 5, false);
+	/* Then a sane HEARTBEAT from the same peer is delivered. */
+	if (s)
+		sock_release(s);
+	s = ok ? raw_peer(a, 5, RB_WIRE_CLASS_CONTROL) : NULL;
+	m = simple_msg(RAFT_MSG_HEARTBEAT, 5, a->id, 67);
+	ok = ok && s && node_count(a) == 0 &&
+	     !rb_wire_encode_msg(&ids, m, &lim, NULL, NULL, buf, sizeof(buf),
+				 &flen, &dlen, &why) &&
+	     raw_send(s, buf, flen) == flen && wait_msgs(a, 1);
+	if (ok) {
+		struct rx_item *it = node_pop(a);
+
+		ok = it && it->m.context == 67 && it->m.term == 42;
+		rx_free(it);
+	}
+	if (s)
+		sock_release(s);
+	wait_up(a, 5, false);
+	tap(ok, "HEARTBEAT with term 2^64-1: counted bad, connection closed, never delivered; a sane one then is");
+}
+
 
 /*
  * A blank node (cluster id all zero) takes its cluster's id from the
@@ -1340,6 +1462,8 @@ static void run_tests(void)
 	test_garbage(a);
 	test_bad_frame_after_hello(a);
 	test_wrong_cluster(a);
+	test_refuse_contents(a);
+	test_term_bomb(a);
 	test_backpressure();
 	test_message_classes();
 	test_pieces_and_flips(a);
