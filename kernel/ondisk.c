@@ -213,7 +213,7 @@ int raftblk_layout_default(u64 dev_size, u64 log_size, u64 *log_off,
 #define SB_LOG_START	128
 #define SB_SNAP_INDEX	136
 #define SB_SNAP_TERM	144
-#define SB_FLAGS	152	/* 4, zero */
+#define SB_FLAGS	152	/* 4, RAFTBLK_SB_F_* */
 #define SB_CONF_N	156	/* 4 */
 #define SB_CONF		160	/* CONF_SIZE */
 #define SB_RSVD		(SB_CONF + CONF_SIZE)	/* zero up to SB_CRC */
@@ -243,6 +243,8 @@ static int sb_check(const struct raftblk_sb *sb, u64 dev_size, int code,
 		return od_fail(why, code, "superblock: compaction index/term mismatch");
 	if (sb->snap.index == ~0ULL)
 		return od_fail(why, code, "superblock: compaction index overflows");
+	if (sb->flags & ~RAFTBLK_SB_F_ALL)
+		return od_fail(why, code, "superblock: unknown flags");
 	/* Room for positions up to two laps past the start. */
 	if (sb->log_start > ~0ULL - 2 * sb->log_size)
 		return od_fail(why, code, "superblock: log start position overflows");
@@ -280,6 +282,7 @@ int raftblk_sb_encode(const struct raftblk_sb *sb, void *buf,
 	put_le64(p + SB_LOG_START, sb->log_start);
 	put_le64(p + SB_SNAP_INDEX, sb->snap.index);
 	put_le64(p + SB_SNAP_TERM, sb->snap.term);
+	put_le32(p + SB_FLAGS, sb->flags);
 	put_le32(p + SB_CONF_N, sb->snap.conf.n);
 	conf_encode(p + SB_CONF, &sb->snap.conf);
 	put_le32(p + SB_CRC, raftblk_crc32c(p, SB_CRC));
@@ -303,7 +306,7 @@ int raftblk_sb_decode(const void *buf, u32 len, u64 dev_size,
 		return od_fail(why, RAFTBLK_OD_EBADMSG, "superblock: unknown format version");
 	if (get_le32(p + SB_LEN) != RAFTBLK_SB_SIZE)
 		return od_fail(why, RAFTBLK_OD_EBADMSG, "superblock: bad length");
-	if (get_le32(p + SB_FLAGS))
+	if (get_le32(p + SB_FLAGS) & ~RAFTBLK_SB_F_ALL)
 		return od_fail(why, RAFTBLK_OD_EBADMSG, "superblock: unknown flags");
 	if (!all_zero(p + SB_RSVD, SB_CRC - SB_RSVD))
 		return od_fail(why, RAFTBLK_OD_EBADMSG, "superblock: reserved bytes not zero");
@@ -323,6 +326,7 @@ int raftblk_sb_decode(const void *buf, u32 len, u64 dev_size,
 	sb->log_start = get_le64(p + SB_LOG_START);
 	sb->snap.index = get_le64(p + SB_SNAP_INDEX);
 	sb->snap.term = get_le64(p + SB_SNAP_TERM);
+	sb->flags = get_le32(p + SB_FLAGS);
 	err = conf_decode(p + SB_CONF, get_le32(p + SB_CONF_N),
 			  &sb->snap.conf, why);
 	if (err)
@@ -693,5 +697,132 @@ int raftblk_ring_scan(const struct raftblk_sb *sb,
 		head = pos + r.rec_len;
 	}
 	res->head = head;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Extent map                                                         */
+
+#define EM_MAGIC	0	/* 8 */
+#define EM_VERSION	8	/* 4 */
+#define EM_SHIFT	12	/* 4 */
+#define EM_SEQ		16
+#define EM_DATA_SIZE	24
+#define EM_N		32	/* 4 */
+#define EM_ARRAY_CRC	36	/* 4 */
+#define EM_INDEX	40
+#define EM_RSVD		48	/* zero up to EM_CRC */
+#define EM_CRC		(RAFTBLK_EMAP_HDR_SIZE - 4)
+
+int raftblk_emap_geometry(u64 log_off, u64 data_size,
+			  struct raftblk_emap_geo *geo)
+{
+	u64 room, slot, n;
+	u32 shift;
+
+	memset(geo, 0, sizeof(*geo));
+	if (log_off <= RAFTBLK_EMAP_OFF || !data_size)
+		return -RAFTBLK_OD_ENOSPC;
+	room = log_off - RAFTBLK_EMAP_OFF;
+	slot = (room / 2) & ~(u64)(RAFTBLK_OD_BLOCK - 1);
+	if (slot < RAFTBLK_EMAP_HDR_SIZE + RAFTBLK_OD_BLOCK)
+		return -RAFTBLK_OD_ENOSPC;
+	for (shift = RAFTBLK_EMAP_MIN_SHIFT; shift <= RAFTBLK_EMAP_MAX_SHIFT;
+	     shift++) {
+		u64 alen;
+
+		n = (data_size + (1ULL << shift) - 1) >> shift;
+		alen = (n * 8 + RAFTBLK_OD_BLOCK - 1) &
+			~(u64)(RAFTBLK_OD_BLOCK - 1);
+		if (RAFTBLK_EMAP_HDR_SIZE + alen <= slot) {
+			geo->shift = shift;
+			geo->n = (u32)n;
+			geo->array_len = (u32)alen;
+			geo->slot_size = RAFTBLK_EMAP_HDR_SIZE + alen;
+			geo->slot_off[0] = RAFTBLK_EMAP_OFF;
+			geo->slot_off[1] = RAFTBLK_EMAP_OFF + slot;
+			return 0;
+		}
+	}
+	return -RAFTBLK_OD_ENOSPC;
+}
+
+int raftblk_emap_hdr_encode(const struct raftblk_emap_hdr *h, void *buf,
+			    const char **why)
+{
+	u8 *p = buf;
+
+	if (!h->seq || !h->n || h->shift < RAFTBLK_EMAP_MIN_SHIFT ||
+	    h->shift > RAFTBLK_EMAP_MAX_SHIFT)
+		return od_fail(why, RAFTBLK_OD_EINVAL, "extent map: bad header");
+	memset(p, 0, RAFTBLK_EMAP_HDR_SIZE);
+	memcpy(p + EM_MAGIC, RAFTBLK_EMAP_MAGIC, 8);
+	put_le32(p + EM_VERSION, RAFTBLK_OD_FORMAT_VERSION);
+	put_le32(p + EM_SHIFT, h->shift);
+	put_le64(p + EM_SEQ, h->seq);
+	put_le64(p + EM_DATA_SIZE, h->data_size);
+	put_le32(p + EM_N, h->n);
+	put_le32(p + EM_ARRAY_CRC, h->array_crc);
+	put_le64(p + EM_INDEX, h->index);
+	put_le32(p + EM_CRC, raftblk_crc32c(p, EM_CRC));
+	return 0;
+}
+
+int raftblk_emap_hdr_decode(const void *buf, u32 len,
+			    const struct raftblk_emap_geo *geo, u64 data_size,
+			    struct raftblk_emap_hdr *h, const char **why)
+{
+	const u8 *p = buf;
+
+	memset(h, 0, sizeof(*h));
+	if (len < RAFTBLK_EMAP_HDR_SIZE)
+		return od_fail(why, RAFTBLK_OD_EBADMSG, "extent map: short buffer");
+	if (memcmp(p + EM_MAGIC, RAFTBLK_EMAP_MAGIC, 8))
+		return od_fail(why, RAFTBLK_OD_EBADMSG, "extent map: bad magic");
+	if (get_le32(p + EM_CRC) != raftblk_crc32c(p, EM_CRC))
+		return od_fail(why, RAFTBLK_OD_EBADMSG, "extent map: bad checksum");
+	if (get_le32(p + EM_VERSION) != RAFTBLK_OD_FORMAT_VERSION)
+		return od_fail(why, RAFTBLK_OD_EBADMSG, "extent map: unknown version");
+	if (!all_zero(p + EM_RSVD, EM_CRC - EM_RSVD))
+		return od_fail(why, RAFTBLK_OD_EBADMSG, "extent map: reserved bytes not zero");
+	h->seq = get_le64(p + EM_SEQ);
+	h->data_size = get_le64(p + EM_DATA_SIZE);
+	h->shift = get_le32(p + EM_SHIFT);
+	h->n = get_le32(p + EM_N);
+	h->array_crc = get_le32(p + EM_ARRAY_CRC);
+	h->index = get_le64(p + EM_INDEX);
+	if (!h->seq)
+		return od_fail(why, RAFTBLK_OD_EBADMSG, "extent map: sequence number 0");
+	if (h->data_size != data_size || h->shift != geo->shift ||
+	    h->n != geo->n)
+		return od_fail(why, RAFTBLK_OD_EBADMSG,
+			       "extent map: geometry differs from the device's");
+	return 0;
+}
+
+void raftblk_emap_array_encode(const u64 *v, u32 n, void *buf, u32 len)
+{
+	u8 *p = buf;
+	u32 i;
+
+	memset(p, 0, len);
+	for (i = 0; i < n && (u64)i * 8 + 8 <= len; i++)
+		put_le64(p + (u64)i * 8, v[i]);
+}
+
+int raftblk_emap_array_decode(const void *buf, u32 len, u32 n, u32 crc,
+			      u64 *v, const char **why)
+{
+	const u8 *p = buf;
+	u32 i;
+
+	if ((u64)n * 8 > len)
+		return od_fail(why, RAFTBLK_OD_EBADMSG, "extent map: array too short");
+	if (raftblk_crc32c(p, len) != crc)
+		return od_fail(why, RAFTBLK_OD_EBADMSG, "extent map: bad array checksum");
+	if (!all_zero(p + (u64)n * 8, len - n * 8))
+		return od_fail(why, RAFTBLK_OD_EBADMSG, "extent map: padding not zero");
+	for (i = 0; i < n; i++)
+		v[i] = get_le64(p + (u64)i * 8);
 	return 0;
 }

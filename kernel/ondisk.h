@@ -75,7 +75,18 @@ struct raftblk_sb {
 	u64 epoch_index;		/* records after it carry log_epoch */
 	u64 log_start;			/* abs. position of record snap.index+1 */
 	struct raft_snapshot_meta snap;	/* compaction point */
+	u32 flags;			/* RAFTBLK_SB_F_* */
 };
+
+/*
+ * The data area is being overwritten by a copy from the leader (resync):
+ * it is not the state at snap.index, nor at any index. Set durably before
+ * the first copied block is written, cleared by the superblock that
+ * installs the copy. A node that finds it on open drops its log back to
+ * index 0 (it cannot be elected, the leader copies everything again).
+ */
+#define RAFTBLK_SB_F_RESYNCING	(1U << 0)
+#define RAFTBLK_SB_F_ALL	RAFTBLK_SB_F_RESYNCING
 
 /* Encode into a RAFTBLK_SB_SIZE buffer (whole slot, crc included).
  * Returns 0 or -EINVAL (with *why) when sb itself is invalid: the encoder
@@ -254,6 +265,67 @@ struct raftblk_scan_result {
 int raftblk_ring_scan(const struct raftblk_sb *sb,
 		      const struct raftblk_scan_ops *ops, void *ctx,
 		      void *buf, struct raftblk_scan_result *res);
+
+/* ------------------------------------------------------------------ */
+/* Extent map                                                         */
+
+/*
+ * Per extent of the data area (1 MiB, or a larger power of two on big
+ * disks), the log index of the last write applied to it (or a larger
+ * index: it is an upper bound). The leader of a resync copies only the
+ * extents whose index is above the follower's base. Kept in two slots
+ * between the superblocks and the log area, written alternately (a torn
+ * write leaves the other); each slot is a 4 KiB header then the array of
+ * little-endian u64, padded to 4 KiB. See on-disk-format.rst.
+ */
+#define RAFTBLK_EMAP_MAGIC	"RAFTMAP\x01"
+#define RAFTBLK_EMAP_OFF	RAFTBLK_SB_AREA	/* first slot */
+#define RAFTBLK_EMAP_HDR_SIZE	4096U
+#define RAFTBLK_EMAP_MIN_SHIFT	20U		/* 1 MiB extents */
+#define RAFTBLK_EMAP_MAX_SHIFT	40U
+
+struct raftblk_emap_geo {
+	u32 shift;		/* extent = 1 << shift bytes */
+	u32 n;			/* extents covering the data area */
+	u64 slot_size;		/* bytes per slot (header + array) */
+	u64 slot_off[2];	/* byte offsets of the two slots */
+	u32 array_len;		/* bytes of the array, padded to 4 KiB */
+};
+
+/*
+ * Geometry of the map for a layout: the smallest extent size >= 1 MiB
+ * whose array fits in half of [RAFTBLK_EMAP_OFF, log_off). Returns 0, or
+ * -ENOSPC when the layout leaves no room (log_off too small): such a
+ * device has no map (every extent counts as written at the compaction
+ * point).
+ */
+int raftblk_emap_geometry(u64 log_off, u64 data_size,
+			  struct raftblk_emap_geo *geo);
+
+struct raftblk_emap_hdr {
+	u64 seq;		/* higher wins; >= 1 */
+	u64 data_size;		/* the data area it describes */
+	u32 shift;
+	u32 n;
+	u64 index;		/* writes up to this index are all covered */
+	u32 array_crc;		/* crc32c of the array_len array bytes */
+};
+
+/* Encode a header into RAFTBLK_EMAP_HDR_SIZE bytes; 0 or -EINVAL. */
+int raftblk_emap_hdr_encode(const struct raftblk_emap_hdr *h, void *buf,
+			    const char **why);
+/*
+ * Decode a header and check it against geo and data_size (a map of
+ * another geometry is not this device's: -EBADMSG, like a bad crc).
+ */
+int raftblk_emap_hdr_decode(const void *buf, u32 len,
+			    const struct raftblk_emap_geo *geo, u64 data_size,
+			    struct raftblk_emap_hdr *h, const char **why);
+
+/* Array (de)serialisation: n u64 into/from geo->array_len bytes. */
+void raftblk_emap_array_encode(const u64 *v, u32 n, void *buf, u32 len);
+int raftblk_emap_array_decode(const void *buf, u32 len, u32 n, u32 crc,
+			      u64 *v, const char **why);
 
 /* ------------------------------------------------------------------ */
 /* Membership helpers                                                 */

@@ -248,6 +248,102 @@ struct sb_mut {
 	int want;	/* expected error */
 };
 
+/* The resyncing mark survives a round trip at its documented offset. */
+static void test_sb_resyncing(void)
+{
+	struct raftblk_sb sb, out;
+	u8 buf[RAFTBLK_SB_SIZE];
+	const char *why = NULL;
+
+	sample_sb(&sb);
+	sb.flags = RAFTBLK_SB_F_RESYNCING;
+	ok(!raftblk_sb_encode(&sb, buf, &why) && le32_at(buf + 152) == 1,
+	   "superblock: resyncing mark is bit 0 of flags at 152");
+	ok(!raftblk_sb_decode(buf, sizeof(buf), DEV_SIZE, &out, &why) &&
+	   out.flags == RAFTBLK_SB_F_RESYNCING,
+	   "superblock: resyncing mark decoded");
+	sb.flags = 4;
+	OK_AFTER(raftblk_sb_encode(&sb, buf, &why) == -RAFTBLK_OD_EINVAL,
+	   "superblock: encoder refuses an unknown flag (%s)", why);
+}
+
+/* Extent map: geometry, round trip, corruption, foreign geometry. */
+static void test_emap(void)
+{
+	struct raftblk_emap_geo geo, g2;
+	struct raftblk_emap_hdr h, out;
+	static u8 arr[1 << 16];
+	static u64 v[8192], w[8192];
+	u8 hb[RAFTBLK_EMAP_HDR_SIZE];
+	const char *why = NULL;
+	u32 i, missed;
+
+	ok(!raftblk_emap_geometry(1 << 20, 512ULL << 20, &geo) &&
+	   geo.shift == 20 && geo.n == 512 && geo.array_len == 4096 &&
+	   geo.slot_off[0] == 8192 && geo.slot_off[1] == 8192 + 520192 &&
+	   geo.slot_off[1] + geo.slot_size <= (1 << 20),
+	   "extent map: 512 MiB data area, 1 MiB log offset: 512 extents of 1 MiB, two slots before the log");
+	ok(!raftblk_emap_geometry(1 << 20, 1ULL << 40, &g2) && g2.shift == 25 &&
+	   g2.n == 32768 && g2.slot_off[1] + g2.slot_size <= (1 << 20),
+	   "extent map: 1 TiB data area uses 32 MiB extents (%u)", g2.shift);
+	ok(!raftblk_emap_geometry(1 << 20, 5000, &g2) && g2.n == 1,
+	   "extent map: a data area smaller than an extent has one");
+	ok(raftblk_emap_geometry(8192 + 4096, 1 << 20, &g2) ==
+	   -RAFTBLK_OD_ENOSPC, "extent map: no room before the log: no map");
+
+	for (i = 0; i < geo.n; i++)
+		v[i] = rnd_below(1000000);
+	raftblk_emap_array_encode(v, geo.n, arr, geo.array_len);
+	memset(&h, 0, sizeof(h));
+	h.seq = 7;
+	h.data_size = 512ULL << 20;
+	h.shift = geo.shift;
+	h.n = geo.n;
+	h.index = 4242;
+	h.array_crc = raftblk_crc32c(arr, geo.array_len);
+	ok(!raftblk_emap_hdr_encode(&h, hb, &why) && !memcmp(hb, "RAFTMAP\x01", 8) &&
+	   le32_at(hb + 8) == 1 && le32_at(hb + 12) == 20 &&
+	   le64_at(hb + 16) == 7 && le64_at(hb + 24) == h.data_size &&
+	   le32_at(hb + 32) == 512 && le32_at(hb + 36) == h.array_crc &&
+	   le64_at(hb + 40) == 4242 &&
+	   le32_at(hb + 4092) == raftblk_crc32c(hb, 4092),
+	   "extent map: header fields at their documented offsets");
+	ok(!raftblk_emap_hdr_decode(hb, sizeof(hb), &geo, h.data_size, &out,
+				    &why) && out.seq == 7 && out.index == 4242 &&
+	   out.array_crc == h.array_crc,
+	   "extent map: header round trip");
+	ok(!raftblk_emap_array_decode(arr, geo.array_len, geo.n, h.array_crc,
+				      w, &why) &&
+	   !memcmp(v, w, geo.n * sizeof(v[0])),
+	   "extent map: array round trip");
+	missed = 0;
+	for (u32 bit = 0; bit < RAFTBLK_EMAP_HDR_SIZE * 8; bit++) {
+		hb[bit / 8] ^= 1 << (bit % 8);
+		if (!raftblk_emap_hdr_decode(hb, sizeof(hb), &geo, h.data_size,
+					     &out, &why))
+			missed++;
+		hb[bit / 8] ^= 1 << (bit % 8);
+	}
+	ok(missed == 0, "extent map: every single-bit flip of the header detected");
+	missed = 0;
+	for (u32 bit = 0; bit < geo.array_len * 8; bit += 7) {
+		arr[bit / 8] ^= 1 << (bit % 8);
+		if (!raftblk_emap_array_decode(arr, geo.array_len, geo.n,
+					       h.array_crc, w, &why))
+			missed++;
+		arr[bit / 8] ^= 1 << (bit % 8);
+	}
+	ok(missed == 0, "extent map: array bit flips detected");
+	OK_AFTER(raftblk_emap_hdr_decode(hb, sizeof(hb), &geo, 256ULL << 20,
+					 &out, &why) == -RAFTBLK_OD_EBADMSG,
+	   "extent map: map of another data size refused (%s)", why);
+	memset(hb, 0, sizeof(hb));
+	OK_AFTER(raftblk_emap_hdr_decode(hb, sizeof(hb), &geo, h.data_size,
+					 &out, &why) == -RAFTBLK_OD_EBADMSG,
+	   "extent map: zeroed slot (a device formatted before the map) refused (%s)",
+	   why);
+}
+
 static void test_sb_fields(void)
 {
 	static const struct sb_mut muts[] = {
@@ -268,7 +364,7 @@ static void test_sb_fields(void)
 		{ "data size wraps", 96, 8, ~0ULL & ~4095ULL, -RAFTBLK_OD_EBADMSG },
 		{ "log start overflows", 128, 8, ~0ULL - 4096, -RAFTBLK_OD_EBADMSG },
 		{ "compaction index without term", 144, 8, 0, -RAFTBLK_OD_EBADMSG },
-		{ "flags", 152, 4, 1, -RAFTBLK_OD_EBADMSG },
+		{ "unknown flag", 152, 4, 2, -RAFTBLK_OD_EBADMSG },
 		{ "17 nodes", 156, 4, 17, -RAFTBLK_OD_EBADMSG },
 		{ "n below used slots", 156, 4, 2, -RAFTBLK_OD_EBADMSG },
 		{ "node id 0 in conf", 160, 8, 0, -RAFTBLK_OD_EBADMSG },
@@ -1339,6 +1435,8 @@ int main(int argc, char **argv)
 
 	test_sb_roundtrip();
 	test_sb_fields();
+	test_sb_resyncing();
+	test_emap();
 	test_sb_pick();
 	test_layout();
 	test_rec_roundtrip();
