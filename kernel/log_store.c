@@ -22,6 +22,7 @@
 #include "raftblk.h"
 #include "payload.h"
 #include "ondisk.h"
+#include "extent_map.h"
 #include "crc32c.h"
 #include "log_store.h"
 #include "raft/raft_int.h"	/* conf_apply(): the core's membership rules */
@@ -71,6 +72,10 @@ struct rb_store {
 	/* Recovered entries, until rb_store_restore() takes them. */
 	struct raft_entry *rec_ents;
 	u32 rec_n, rec_cap;
+	/* Last-write index per data-area extent (its own lock). */
+	struct rb_emap *emap;
+	/* The resyncing mark was found at open: the log was reset. */
+	bool resync_found;
 };
 
 static struct rb_store_ent *ent(struct rb_store *s, u32 i)
@@ -263,6 +268,7 @@ void rb_store_close(struct rb_store *s)
 	if (!s)
 		return;
 	free_entries(s->rec_ents, s->rec_n);
+	rb_emap_free(s->emap);
 	kvfree(s->ents);
 	free_pages((unsigned long)s->buf, get_order(RAFTBLK_SB_AREA));
 	kfree(s);
@@ -323,6 +329,21 @@ int rb_store_format(struct block_device *bdev,
 	s->head = 0;
 	s->data_off = s->sb.data_off;
 	s->data_size = s->sb.data_size;
+	/*
+	 * A fresh map (nothing written yet) in both slots, so that no map
+	 * of an earlier format of the disk is ever read back.
+	 */
+	ret = rb_emap_open(bdev, s->sb.log_off, s->data_size, 0, &s->emap);
+	if (!ret) {
+		rb_emap_reset(s->emap);
+		ret = rb_emap_save(s->emap, 0);
+		if (!ret)
+			ret = rb_emap_save(s->emap, 0);
+	}
+	if (ret) {
+		err->msg = "cannot write the extent map";
+		goto fail;
+	}
 	pr_info("raftblk: %pg: formatted for node %llu: log %llu MiB at %llu MiB, data %llu MiB at %llu MiB\n",
 		bdev, (unsigned long long)id,
 		(unsigned long long)(s->sb.log_size >> 20),
@@ -557,6 +578,33 @@ static bool has_magic(const u8 *slot)
 	return !memcmp(slot, RAFTBLK_SB_MAGIC, 8);
 }
 
+/*
+ * The resyncing mark was found: a copy of the data area stopped half way,
+ * so the data area is no state at all. Drop the log back to index 0
+ * (term and vote kept, the membership kept to know the peers, commit 0):
+ * this node's log is behind every other, it cannot be elected, and the
+ * leader copies the whole data area again. The mark stays until a copy
+ * is installed.
+ */
+static void store_reset_resyncing(struct rb_store *s, struct raftblk_sb *nsb)
+{
+	pr_warn("raftblk: %pg: node %llu: the data area was being copied from the leader when the node stopped (resyncing mark): log dropped back to index 0, a full copy follows\n",
+		s->bdev, (unsigned long long)s->sb.node_id);
+	free_entries(s->rec_ents, s->rec_n);
+	s->rec_ents = NULL;
+	s->rec_n = 0;
+	s->rec_cap = 0;
+	s->first = 0;
+	s->n = 0;
+	s->commit = 0;
+	nsb->hs.commit = 0;
+	nsb->snap.index = 0;
+	nsb->snap.term = 0;
+	nsb->log_start = s->head;
+	nsb->epoch_index = 0;
+	s->resync_found = true;
+}
+
 int rb_store_open(struct block_device *bdev, raft_id id,
 		  struct rb_store **out, struct raftblk_err *err)
 {
@@ -603,6 +651,12 @@ int rb_store_open(struct block_device *bdev, raft_id id,
 	s->slot = slot;
 	s->data_off = s->sb.data_off;
 	s->data_size = s->sb.data_size;
+	ret = rb_emap_open(bdev, s->sb.log_off, s->data_size, s->sb.snap.index,
+			   &s->emap);
+	if (ret) {
+		err->msg = "out of memory";
+		goto fail;
+	}
 	ret = store_alloc_ents(s);
 	if (ret) {
 		err->msg = "out of memory";
@@ -651,6 +705,8 @@ int rb_store_open(struct block_device *bdev, raft_id id,
 		nsb->hs.term = res.last_term;
 		nsb->hs.vote = RAFT_NONE;
 	}
+	if (s->sb.flags & RAFTBLK_SB_F_RESYNCING)
+		store_reset_resyncing(s, nsb);
 	ret = store_write_sb(s);
 	if (ret) {
 		err->msg = "cannot write the superblock";
@@ -1035,6 +1091,8 @@ int rb_store_apply_begin(struct rb_store *s, const struct raft_entry *e,
 			break;
 		}
 		sector = (s->data_off >> SECTOR_SHIFT) + p->sector;
+		rb_emap_note(s->emap, (u64)p->sector << SECTOR_SHIFT, p->len,
+			     e[i].index);
 		/* In order: a write overlapping one in flight waits for it;
 		 * zeroing is synchronous and waits for everything before.
 		 */
@@ -1200,6 +1258,12 @@ int rb_store_compact(struct rb_store *s, raft_index index)
 	if (nsb->hs.commit < index)	/* applied, hence committed */
 		nsb->hs.commit = index;
 	raise_term(nsb);
+	/* The map covers every write up to index before the entries leave
+	 * the log (its write is flushed by the superblock's PREFLUSH).
+	 */
+	ret = rb_emap_save(s->emap, index);
+	if (ret)
+		goto out;
 	/* REQ_PREFLUSH: the data area writes of every applied entry (all
 	 * completed) are on stable storage before the entries leave the log.
 	 */
@@ -1220,8 +1284,15 @@ int rb_store_install_snapshot(struct rb_store *s,
 	int ret;
 
 	mutex_lock(&s->lock);
+	/* The caller noted the copied extents: the map first, flushed by
+	 * the superblock write.
+	 */
+	ret = rb_emap_save(s->emap, meta->index);
+	if (ret)
+		goto out;
 	nsb = next_sb(s);
 	nsb->snap = *meta;
+	nsb->flags &= ~RAFTBLK_SB_F_RESYNCING;
 	/* The log restarts empty at head; whatever follows is stale. */
 	nsb->log_start = s->head;
 	nsb->log_epoch++;
@@ -1233,9 +1304,40 @@ int rb_store_install_snapshot(struct rb_store *s,
 	if (!ret) {
 		s->first = 0;
 		s->n = 0;
+		s->resync_found = false;
+	}
+out:
+	mutex_unlock(&s->lock);
+	return ret;
+}
+
+int rb_store_set_resyncing(struct rb_store *s)
+{
+	int ret = 0;
+
+	mutex_lock(&s->lock);
+	if (!(s->sb.flags & RAFTBLK_SB_F_RESYNCING)) {
+		next_sb(s)->flags |= RAFTBLK_SB_F_RESYNCING;
+		/* PREFLUSH|FUA: the mark and every earlier data write */
+		ret = store_write_sb(s);
 	}
 	mutex_unlock(&s->lock);
 	return ret;
+}
+
+bool rb_store_resyncing(struct rb_store *s)
+{
+	bool ret;
+
+	mutex_lock(&s->lock);
+	ret = s->sb.flags & RAFTBLK_SB_F_RESYNCING;
+	mutex_unlock(&s->lock);
+	return ret;
+}
+
+struct rb_emap *rb_store_emap(struct rb_store *s)
+{
+	return s->emap;
 }
 
 /* ------------------------------------------------------------------ */

@@ -139,12 +139,29 @@ int rb_store_compact(struct rb_store *s, raft_index index);
 
 /*
  * Install a snapshot received from the leader: the log is emptied and the
- * compaction point becomes meta (index, term, membership), durably. The
- * data area must already hold the snapshot's content (nothing for the
- * index-0 snapshot a blank node joins with).
+ * compaction point becomes meta (index, term, membership), durably, and
+ * the resyncing mark is cleared. The data area must already hold the
+ * snapshot's content (nothing for the index-0 snapshot a blank node joins
+ * with) and the extent map must note what was copied: it is written
+ * before the superblock.
  */
 int rb_store_install_snapshot(struct rb_store *s,
 			      const struct raft_snapshot_meta *meta);
+
+/*
+ * Mark the superblock "resyncing" (durably, after a flush of every
+ * earlier write): the data area is about to be overwritten by a copy
+ * from the leader. rb_store_install_snapshot() clears it; a store opened
+ * with the mark has dropped its log back to index 0 (see on-disk-format
+ * rst). 0 or a negative errno.
+ */
+int rb_store_set_resyncing(struct rb_store *s);
+bool rb_store_resyncing(struct rb_store *s);
+
+/* The store's extent map (extent_map.h): every apply notes its write,
+ * compaction and install save it before the superblock.
+ */
+struct rb_emap *rb_store_emap(struct rb_store *s);
 
 /*
  * Adopt the cluster UUID (a node formatted empty, before it first hears

@@ -30,6 +30,7 @@
 #include "payload.h"
 #include "ondisk.h"
 #include "log_store.h"
+#include "extent_map.h"
 #include "crc32c.h"
 #include "store_test.h"
 
@@ -427,6 +428,111 @@ out:
 	kfree(b);
 }
 
+/* Close and open again: what a power cut leaves (close writes nothing). */
+static int reopen(struct rb_store **s, struct raft_restore *r)
+{
+	struct raftblk_err err = {};
+	int ret;
+
+	rb_store_close(*s);
+	*s = NULL;
+	ret = rb_store_open(bdev, 1, s, &err);
+	if (ret) {
+		pr_info("# reopen failed %d (%s)\n", ret, err.msg ? err.msg : "-");
+		return ret;
+	}
+	rb_store_restore(*s, r);
+	return 0;
+}
+
+/*
+ * Resync support in the store: the extent map is durable once a
+ * compaction passed the writes it notes, and the resyncing mark found on
+ * open drops the log back to index 0 until a copy is installed.
+ */
+static void test_resync_store(struct rb_store **sp, const u8 *addr)
+{
+	static struct raft_snapshot_meta meta;
+	static struct raft_restore r;
+	struct raft_entry e[2] = {};
+	struct rb_emap *m;
+	raft_index i1 = m_last + 1, i2 = m_last + 2;
+	u64 xb;
+	u32 last, done;
+	int ret;
+
+	m = rb_store_emap(*sp);
+	xb = rb_emap_extent_bytes(m);
+	last = rb_emap_count(m) - 1;
+	/* Two writes (extents 3 and 5), in the log and applied. */
+	ret = do_append(*sp, i1, 2, 5, 0, RAFT_ENTRY_NOOP);
+	e[0].index = i1;
+	e[0].term = 5;
+	e[0].type = RAFT_ENTRY_NORMAL;
+	e[0].payload = data_payload(i1, 3 * xb >> SECTOR_SHIFT, 8192);
+	e[1] = e[0];
+	e[1].index = i2;
+	e[1].payload = data_payload(i2, (5 * xb + 4096) >> SECTOR_SHIFT, 4096);
+	if (!ret && e[0].payload && e[1].payload)
+		ret = rb_store_apply_many(*sp, e, 2, &done);
+	rbst_tap(!ret && rb_emap_get(m, 3) == i1 && rb_emap_get(m, 5) == i2,
+	    "extent map: applies note their index (%d)", ret);
+	raftblk_payload_put(e[0].payload);
+	raftblk_payload_put(e[1].payload);
+	ret = rb_store_compact(*sp, i2);
+	m_snap = i2;
+	if (!ret)
+		ret = reopen(sp, &r);
+	if (!rbst_tap(!ret, "compact past the writes, reopen (%d)", ret))
+		return;
+	rb_store_restore_free(&r);
+	m = rb_store_emap(*sp);
+	rbst_tap(rb_emap_loaded(m) && rb_emap_get(m, 3) == i1 &&
+	    rb_emap_get(m, 5) == i2 && rb_emap_get(m, last) == 0,
+	    "extent map durable across a power cut: extent 3 at %llu, 5 at %llu, last at 0 (got %llu %llu %llu)",
+	    (unsigned long long)i1, (unsigned long long)i2,
+	    (unsigned long long)rb_emap_get(m, 3),
+	    (unsigned long long)rb_emap_get(m, 5),
+	    (unsigned long long)rb_emap_get(m, last));
+	rbst_tap(rb_emap_bytes_above(m, i1) == xb &&
+	    rb_emap_next_above(m, 0, i1) == 5 &&
+	    rb_emap_next_above(m, 6, i1) == rb_emap_count(m),
+	    "extent map: extents above a base index");
+
+	/* The resyncing mark. */
+	ret = rb_store_set_resyncing(*sp);
+	rbst_tap(!ret && rb_store_resyncing(*sp), "resyncing mark set (%d)", ret);
+	ret = reopen(sp, &r);
+	rbst_tap(!ret && rb_store_resyncing(*sp) && r.snap.index == 0 &&
+	    r.snap.term == 0 && r.n_entries == 0 && r.hs.commit == 0 &&
+	    r.hs.term == 5 && r.snap.conf.n == 1,
+	    "mark found on open: log dropped back to index 0, term kept (snap %llu, %u entries, commit %llu, term %llu)",
+	    (unsigned long long)r.snap.index, r.n_entries,
+	    (unsigned long long)r.hs.commit, (unsigned long long)r.hs.term);
+	rb_store_restore_free(&r);
+	ret = reopen(sp, &r);
+	rbst_tap(!ret && rb_store_resyncing(*sp) && r.snap.index == 0 &&
+	    r.n_entries == 0, "mark still there on the next open");
+	rb_store_restore_free(&r);
+
+	/* A copy installed: the mark is cleared with the new point. */
+	meta.index = i2 + 50;
+	meta.term = 5;
+	raft_bootstrap_conf(&meta.conf, 1, addr);
+	rb_emap_note_all(rb_store_emap(*sp), meta.index);
+	ret = rb_store_install_snapshot(*sp, &meta);
+	if (!ret)
+		ret = reopen(sp, &r);
+	rbst_tap(!ret && !rb_store_resyncing(*sp) &&
+	    r.snap.index == meta.index && r.n_entries == 0 &&
+	    rb_emap_get(rb_store_emap(*sp), last) == meta.index,
+	    "install clears the mark; the map says every extent copied at %llu",
+	    (unsigned long long)meta.index);
+	rb_store_restore_free(&r);
+	m_snap = meta.index;
+	m_last = meta.index;
+}
+
 static void run(void)
 {
 	/* static: too big for the kernel stack together */
@@ -743,6 +849,8 @@ static void run(void)
 		rbst_tap(ok, "reopen after the snapshot: log restarts after it");
 		rb_store_restore_free(&r);
 	}
+
+	test_resync_store(&s, addr);
 
 	/* Bad superblocks refused with a reason. */
 	rb_store_close(s);
