@@ -14,6 +14,7 @@
 #include <linux/ctype.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/wait_bit.h>
 #include "raftblk.h"
 #include "node.h"
 
@@ -62,14 +63,28 @@ const char *raftblk_role_name(enum raftblk_role role)
 	return "unknown";
 }
 
-/* The replication state of a device, as its io_ops report it. */
-void raftblk_device_info(struct raftblk_dev *dev,
-			 struct raftblk_repl_info *info)
+/*
+ * The status of a device as its io_ops report it: the role alone for a
+ * standalone device, the node's snapshot for a replicated one.
+ */
+void raftblk_device_status(struct raftblk_dev *dev,
+			   struct raftblk_node_status *st)
 {
-	memset(info, 0, sizeof(*info));
-	info->role = dev->io_ops->role;
-	if (dev->io_ops->get_info)
-		dev->io_ops->get_info(dev, info);
+	memset(st, 0, sizeof(*st));
+	st->role = dev->io_ops->role;
+	if (dev->io_ops->get_status)
+		dev->io_ops->get_status(dev, st);
+}
+
+void raftblk_device_info(struct raftblk_dev *dev,
+			 struct raftblk_dev_info *info)
+{
+	info->name = dev->name;
+	info->disk_path = dev->disk_path;
+	info->capacity = (u64)get_capacity(dev->disk) << SECTOR_SHIFT;
+	info->open_count = raftblk_blkdev_openers(dev);
+	info->logical_block_size = queue_logical_block_size(dev->disk->queue);
+	info->replicated = dev->io_ops->get_status;
 }
 
 static struct raftblk_dev *raftblk_device_find_any(const char *name)
@@ -83,21 +98,76 @@ static struct raftblk_dev *raftblk_device_find_any(const char *name)
 	return NULL;
 }
 
-/* The device called @name in @net, or NULL. Under raftblk_devices_lock. */
-struct raftblk_dev *raftblk_device_find(struct net *net, const char *name)
+/*
+ * The live device called @name in @net with a reference taken (drop it
+ * with raftblk_device_put()), or NULL.
+ */
+struct raftblk_dev *raftblk_device_get(struct net *net, const char *name)
 {
-	struct raftblk_dev *dev = raftblk_device_find_any(name);
+	struct raftblk_dev *dev;
 
-	if (dev && net_eq(dev->net, net))
-		return dev;
-	return NULL;
+	mutex_lock(&raftblk_devices_lock);
+	dev = raftblk_device_find_any(name);
+	if (dev && (dev->state != RAFTBLK_DEV_LIVE || !net_eq(dev->net, net)))
+		dev = NULL;
+	if (dev)
+		dev->users++;
+	mutex_unlock(&raftblk_devices_lock);
+	return dev;
+}
+
+/* Under raftblk_devices_lock. */
+static void raftblk_device_put_locked(struct raftblk_dev *dev)
+{
+	lockdep_assert_held(&raftblk_devices_lock);
+	if (!--dev->users)
+		wake_up_var(&dev->users);
+}
+
+void raftblk_device_put(struct raftblk_dev *dev)
+{
+	mutex_lock(&raftblk_devices_lock);
+	raftblk_device_put_locked(dev);
+	mutex_unlock(&raftblk_devices_lock);
+}
+
+/*
+ * Walk the live devices of @net: the one after @prev (whose reference is
+ * dropped), or the first one when @prev is NULL, with a reference taken;
+ * NULL at the end. A device holding a reference stays on the list, so
+ * the walk can go on from it. *@gen is the registry's generation.
+ */
+struct raftblk_dev *raftblk_device_next(struct net *net,
+					struct raftblk_dev *prev,
+					unsigned int *gen)
+{
+	struct raftblk_dev *dev;
+
+	mutex_lock(&raftblk_devices_lock);
+	*gen = raftblk_devices_gen;
+	dev = list_prepare_entry(prev, &raftblk_devices, list);
+	list_for_each_entry_continue(dev, &raftblk_devices, list) {
+		if (dev->state == RAFTBLK_DEV_LIVE && net_eq(dev->net, net)) {
+			dev->users++;
+			goto out;
+		}
+	}
+	dev = NULL;
+out:
+	if (prev)
+		raftblk_device_put_locked(prev);
+	mutex_unlock(&raftblk_devices_lock);
+	return dev;
 }
 
 /*
  * Create the device @name over @disk_path: standalone (passthrough) when
  * @repl is NULL, else a replicated device whose node is started (from
  * the log on the disk, or on a freshly formatted one) before the disk is
- * added, so the first request already finds it. On error nothing is left.
+ * added, so the first request already finds it. The name is taken first
+ * (CREATING), then the device is set up without the registry lock (the
+ * log scan and the disk's registration may take long) and made LIVE. On
+ * error nothing is left.
  */
 int raftblk_device_create(struct net *net, const char *name,
 			  const char *disk_path,
@@ -125,35 +195,43 @@ int raftblk_device_create(struct net *net, const char *name,
 		return -ENOMEM;
 	}
 	INIT_LIST_HEAD(&dev->list);
+	INIT_LIST_HEAD(&dev->exit_list);
 	strscpy(dev->name, name, sizeof(dev->name));
 	strscpy(dev->disk_path, disk_path, sizeof(dev->disk_path));
 	dev->io_ops = &raftblk_passthrough_ops;
+	dev->net = net;
+	dev->state = RAFTBLK_DEV_CREATING;
 	raftblk_events_init(dev);
 
 	mutex_lock(&raftblk_devices_lock);
 	other = raftblk_device_find_any(name);
 	if (other) {
-		err->msg = net_eq(other->net, net) ? "device already exists" :
-			"device already exists in another network namespace";
+		err->msg = !net_eq(other->net, net) ?
+			"device already exists in another network namespace" :
+			other->state == RAFTBLK_DEV_LIVE ?
+			"device already exists" :
+			"a device of that name is being created or destroyed";
+		mutex_unlock(&raftblk_devices_lock);
 		ret = -EEXIST;
-		goto unlock;
+		goto free;
 	}
+	list_add_tail(&dev->list, &raftblk_devices);
+	mutex_unlock(&raftblk_devices_lock);
 
 	ret = raftblk_backing_open(dev, err);
 	if (ret)
-		goto unlock;
+		goto unlist;
 
-	dev->net = net;
 	if (repl) {
 		err->attr = 0;
 		err->msg = NULL;
-		ret = raftblk_node_start(dev, repl, err);
+		ret = raftblk_node_start(dev, repl, raftblk_events_node_changed,
+					 err);
 		if (ret) {
 			if (!err->msg)
 				err->msg = "cannot start replication";
 			goto close;
 		}
-		dev->listen = repl->listen;
 	}
 
 	ret = raftblk_blkdev_add(dev);
@@ -163,9 +241,12 @@ int raftblk_device_create(struct net *net, const char *name,
 		goto stop;
 	}
 
-	list_add_tail(&dev->list, &raftblk_devices);
-	raftblk_devices_gen++;
+	/* DEVICE_CREATE before the device shows in a dump. */
 	raftblk_events_device_created(dev);
+	mutex_lock(&raftblk_devices_lock);
+	dev->state = RAFTBLK_DEV_LIVE;
+	raftblk_devices_gen++;
+	mutex_unlock(&raftblk_devices_lock);
 	if (dev->node)
 		pr_info("%s: created over %s as node %u (%llu sectors)\n",
 			dev->name, dev->disk_path, repl->node_id,
@@ -174,7 +255,6 @@ int raftblk_device_create(struct net *net, const char *name,
 		pr_info("%s: created over %s (%llu sectors)\n", dev->name,
 			dev->disk_path,
 			(unsigned long long)get_capacity(dev->disk));
-	mutex_unlock(&raftblk_devices_lock);
 	return 0;
 
 stop:
@@ -182,15 +262,24 @@ stop:
 		raftblk_node_stop(dev->node);
 close:
 	raftblk_backing_close(dev);
-unlock:
+unlist:
+	mutex_lock(&raftblk_devices_lock);
+	list_del(&dev->list);
 	mutex_unlock(&raftblk_devices_lock);
+free:
+	raftblk_events_release(dev);
 	kfree(dev);
 	return ret;
 }
 
-/* Tear down a device that is off the list and marked dying. */
+/*
+ * Tear down a DYING device (its DEVICE_DESTROY is out): wait for the
+ * references, remove the disk, stop the node, close the backing disk,
+ * then give the name back. Without raftblk_devices_lock.
+ */
 static void raftblk_device_free(struct raftblk_dev *dev)
 {
+	wait_var_event(&dev->users, !READ_ONCE(dev->users));
 	/* No request can arrive once the disk is gone: stop the node. */
 	raftblk_blkdev_remove(dev);
 	if (dev->node) {
@@ -199,9 +288,21 @@ static void raftblk_device_free(struct raftblk_dev *dev)
 		dev->io_ops = &raftblk_passthrough_ops;
 	}
 	raftblk_backing_close(dev);
-	raftblk_events_device_destroyed(dev);
 	pr_info("%s: destroyed\n", dev->name);
+	mutex_lock(&raftblk_devices_lock);
+	list_del(&dev->list);
+	mutex_unlock(&raftblk_devices_lock);
+	raftblk_events_release(dev);
 	kfree(dev);
+}
+
+/* Under raftblk_devices_lock: the device disappears from lookups. */
+static void raftblk_device_kill(struct raftblk_dev *dev)
+{
+	lockdep_assert_held(&raftblk_devices_lock);
+	dev->state = RAFTBLK_DEV_DYING;
+	raftblk_devices_gen++;
+	raftblk_events_device_destroyed(dev);
 }
 
 int raftblk_device_destroy(struct net *net, const char *name,
@@ -211,64 +312,144 @@ int raftblk_device_destroy(struct net *net, const char *name,
 
 	err->attr = RAFTBLK_ATTR_NAME;
 	mutex_lock(&raftblk_devices_lock);
-	dev = raftblk_device_find(net, name);
-	if (!dev) {
+	dev = raftblk_device_find_any(name);
+	if (!dev || dev->state != RAFTBLK_DEV_LIVE || !net_eq(dev->net, net)) {
 		mutex_unlock(&raftblk_devices_lock);
 		err->msg = "device does not exist";
 		return -ENODEV;
 	}
+	if (dev->destroying) {
+		mutex_unlock(&raftblk_devices_lock);
+		err->msg = "device is being destroyed";
+		return -EBUSY;
+	}
+	dev->destroying = true;
+	dev->users++;
+	mutex_unlock(&raftblk_devices_lock);
+
+	/* Under the disk's open_mutex, which a closer holds across a sync. */
 	if (raftblk_blkdev_mark_dying(dev)) {
+		mutex_lock(&raftblk_devices_lock);
+		dev->destroying = false;
+		raftblk_device_put_locked(dev);
 		mutex_unlock(&raftblk_devices_lock);
 		err->msg = "device is open";
 		return -EBUSY;
 	}
-	list_del(&dev->list);
-	raftblk_devices_gen++;
-	raftblk_device_free(dev);
+	mutex_lock(&raftblk_devices_lock);
+	raftblk_device_put_locked(dev);
+	raftblk_device_kill(dev);
 	mutex_unlock(&raftblk_devices_lock);
+	raftblk_device_free(dev);
 	return 0;
 }
 
 /*
- * Module exit: the netlink family is gone, and no disk is open (an opener
- * holds a reference on the module), so every device can go.
+ * Module exit: the netlink family is gone (no command runs, none is
+ * running), and no disk is open (an opener holds a reference on the
+ * module), so every device can go.
  */
 void raftblk_devices_destroy_all(void)
 {
-	struct raftblk_dev *dev, *next;
+	struct raftblk_dev *dev;
 
-	mutex_lock(&raftblk_devices_lock);
-	list_for_each_entry_safe(dev, next, &raftblk_devices, list) {
-		if (raftblk_blkdev_mark_dying(dev))
-			pr_err("%s: still open at module exit\n", dev->name);
-		list_del(&dev->list);
-		raftblk_devices_gen++;
+	for (;;) {
+		mutex_lock(&raftblk_devices_lock);
+		dev = list_first_entry_or_null(&raftblk_devices,
+					       struct raftblk_dev, list);
+		if (dev) {
+			if (raftblk_blkdev_mark_dying(dev))
+				pr_err("%s: still open at module exit\n",
+				       dev->name);
+			raftblk_device_kill(dev);
+		}
+		mutex_unlock(&raftblk_devices_lock);
+		if (!dev)
+			break;
 		raftblk_device_free(dev);
 	}
-	mutex_unlock(&raftblk_devices_lock);
 }
 
 /*
  * Devices of a namespace that is going away move to the initial one,
- * after their io_ops closed what they had in the old one.
+ * after their io_ops closed what they had in the old one. The io_ops
+ * may wait (for the node's lock), so they run on references taken under
+ * the registry lock, without it.
  */
 static void __net_exit raftblk_net_pre_exit(struct net *net)
 {
-	struct raftblk_dev *dev;
+	struct raftblk_dev *dev, *tmp;
+	LIST_HEAD(moving);
 
 	mutex_lock(&raftblk_devices_lock);
 	list_for_each_entry(dev, &raftblk_devices, list) {
-		if (!net_eq(dev->net, net))
+		if (dev->state != RAFTBLK_DEV_LIVE || !net_eq(dev->net, net))
 			continue;
+		dev->users++;
+		list_add_tail(&dev->exit_list, &moving);
+	}
+	mutex_unlock(&raftblk_devices_lock);
+
+	list_for_each_entry_safe(dev, tmp, &moving, exit_list) {
 		if (dev->io_ops->net_exit)
 			dev->io_ops->net_exit(dev);
+		mutex_lock(&raftblk_devices_lock);
+		list_del_init(&dev->exit_list);
 		/* Read locklessly (under RCU) by the events. */
 		WRITE_ONCE(dev->net, &init_net);
 		raftblk_devices_gen++;
+		raftblk_device_put_locked(dev);
+		mutex_unlock(&raftblk_devices_lock);
 		pr_info("%s: its network namespace is gone, moved to the initial one\n",
 			dev->name);
 	}
-	mutex_unlock(&raftblk_devices_lock);
+}
+
+/* Administration of a replicated device's node. */
+
+static int raftblk_device_need_node(struct raftblk_dev *dev,
+				    struct raftblk_err *err)
+{
+	if (dev->node)
+		return 0;
+	err->attr = RAFTBLK_ATTR_NAME;
+	err->msg = "device is not replicated";
+	return -EOPNOTSUPP;
+}
+
+int raftblk_device_peer_add(struct raftblk_dev *dev, u32 id,
+			    const struct sockaddr_storage *addr,
+			    struct raftblk_err *err)
+{
+	return raftblk_device_need_node(dev, err) ?:
+		raftblk_node_peer_add(dev->node, id, addr, err);
+}
+
+int raftblk_device_peer_remove(struct raftblk_dev *dev, u32 id,
+			       struct raftblk_err *err)
+{
+	return raftblk_device_need_node(dev, err) ?:
+		raftblk_node_peer_remove(dev->node, id, err);
+}
+
+int raftblk_device_transfer_leader(struct raftblk_dev *dev, u32 id,
+				   struct raftblk_err *err)
+{
+	return raftblk_device_need_node(dev, err) ?:
+		raftblk_node_transfer_leader(dev->node, id, err);
+}
+
+/* DEVICE_SET; a successful change is announced to the events group. */
+int raftblk_device_set_options(struct raftblk_dev *dev,
+			       const struct raftblk_node_opts *o,
+			       struct raftblk_err *err)
+{
+	int ret = raftblk_device_need_node(dev, err) ?:
+		raftblk_node_set_options(dev->node, o, err);
+
+	if (!ret)
+		raftblk_events_options_changed(dev);
+	return ret;
 }
 
 static struct pernet_operations raftblk_net_ops = {

@@ -19,35 +19,34 @@
  * device numbered at or below what the dump gave, misses no change
  * (a change may be reported twice, never lost or out of order).
  *
- * The node driver reports changes from its thread, after each ready
- * batch (raftblk_events_node_changed(): a few comparisons with the last
- * published values unless something changed); the transport reports
- * connection changes from its event work. Both run in process context;
- * messages are allocated with GFP_NOIO and never wait for listeners.
+ * The node reports each status snapshot it publishes (after each ready
+ * batch, on a peer's connection change, on an option change) through
+ * raftblk_events_node_changed(), the publish function the device gives
+ * it: a few comparisons with the last published values unless something
+ * changed. Reports run in process context; messages are allocated with
+ * GFP_NOIO and never wait for listeners.
+ *
+ * Calls come from device.c (lifecycle) and netlink.c (position, module
+ * exit); events.c calls only the attribute builders (nl_attrs.c) and
+ * sends on the family.
  */
 #ifndef RAFTBLK_EVENTS_H
 #define RAFTBLK_EVENTS_H
 
 #include <linux/mutex.h>
 #include <linux/types.h>
+#include "node.h"
 
 struct raftblk_dev;
-struct raft_status;
 struct net;
 
 /* Progress events of a lagging peer: at most one per this period. */
 #define RAFTBLK_EVENTS_PROGRESS_MS	500
-/* Peers whose last published state is kept (members and others). */
-#define RAFTBLK_EVENTS_MAX_PEERS	16
 
-/* What was last published about one peer. */
+/* What was last published about one member. */
 struct raftblk_events_peer {
-	u32 id;
-	bool member;		/* in the configuration (PEER_CREATE sent) */
-	u8 role;		/* enum raftblk_peer_role */
-	u8 conn;		/* enum raftblk_peer_state */
-	u64 match;		/* match index last reported */
-	unsigned long match_at;	/* jiffies of that report */
+	struct raftblk_node_peer p;	/* id, role, conn, addr, match */
+	unsigned long match_at;	/* jiffies of the last match report */
 	bool lagging;		/* that report was below the commit index */
 };
 
@@ -56,33 +55,37 @@ struct raftblk_events {
 	/*
 	 * lock protects every field below and orders the events of the
 	 * device: a number is taken and its message sent under it. Taken
-	 * inside raftblk_devices_lock and inside the node's lock, never the
-	 * other way round.
+	 * inside raftblk_devices_lock and inside the node's publish lock,
+	 * never the other way round; held only to build and send.
 	 */
 	struct mutex lock;
 	u64 id;			/* unique per device created */
 	u64 seq;		/* number of the last event */
 	/* Set once DEVICE_CREATE is out, cleared by DEVICE_DESTROY. */
 	bool armed;
-	/* Bumped by every node report, armed or not (see arming). */
-	u64 node_gen;
+	/* The node reported (a replicated device); st is its last report. */
+	bool replicated;
+	struct raftblk_node_status st;
+	/* Published: */
 	u8 role;		/* enum raftblk_role */
 	u64 term;
 	u32 leader;
-	u32 n_peers;
-	struct raftblk_events_peer peers[RAFTBLK_EVENTS_MAX_PEERS];
+	u32 n_peers;		/* members (PEER_CREATE sent) */
+	struct raftblk_events_peer peers[RAFTBLK_NODE_MAX_PEERS];
 };
 
-/* Device lifecycle (device.c), under raftblk_devices_lock. */
+/* Device lifecycle (device.c). */
 void raftblk_events_init(struct raftblk_dev *dev);
+/* Before the device is visible: DEVICE_CREATE and its peers. */
 void raftblk_events_device_created(struct raftblk_dev *dev);
+/* Under raftblk_devices_lock, as it becomes invisible: DEVICE_DESTROY. */
 void raftblk_events_device_destroyed(struct raftblk_dev *dev);
+/* The device is freed: nothing reports on it any more. */
+void raftblk_events_release(struct raftblk_dev *dev);
 
-/* Node thread, under the node's lock, after each ready batch. */
+/* The node's publish function (raftblk_node_publish_fn). */
 void raftblk_events_node_changed(struct raftblk_dev *dev,
-				 const struct raft_status *st);
-/* Transport event work: a peer connected (up) or disconnected. */
-void raftblk_events_peer_conn(struct raftblk_dev *dev, u64 peer_id, bool up);
+				 const struct raftblk_node_status *st);
 /* DEVICE_SET succeeded: announce the device's options. */
 void raftblk_events_options_changed(struct raftblk_dev *dev);
 

@@ -18,6 +18,7 @@
 #include <net/sock.h>
 #include "raftblk.h"
 #include "node.h"
+#include "nl_attrs.h"
 
 
 /*
@@ -167,39 +168,6 @@ static int raftblk_nl_get_addr(struct nlattr *nest, struct sockaddr_storage *ss,
 	return 0;
 }
 
-int raftblk_nl_put_addr(struct sk_buff *skb, int type,
-			const struct sockaddr_storage *ss)
-{
-	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
-	const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
-	struct nlattr *nest;
-
-	nest = nla_nest_start(skb, type);
-	if (!nest)
-		return -EMSGSIZE;
-	switch (ss->ss_family) {
-	case AF_INET:
-		if (nla_put_in_addr(skb, RAFTBLK_ADDR_ATTR_IPV4,
-				    s4->sin_addr.s_addr) ||
-		    nla_put_be16(skb, RAFTBLK_ADDR_ATTR_PORT, s4->sin_port))
-			goto cancel;
-		break;
-	case AF_INET6:
-		if (nla_put_in6_addr(skb, RAFTBLK_ADDR_ATTR_IPV6,
-				     &s6->sin6_addr) ||
-		    nla_put_be16(skb, RAFTBLK_ADDR_ATTR_PORT, s6->sin6_port))
-			goto cancel;
-		break;
-	default:
-		break;	/* unknown: an empty nest */
-	}
-	nla_nest_end(skb, nest);
-	return 0;
-cancel:
-	nla_nest_cancel(skb, nest);
-	return -EMSGSIZE;
-}
-
 /* Attributes only a replicated device takes, each needing NODE_ID. */
 static const int raftblk_repl_only_attrs[] = {
 	RAFTBLK_ATTR_LISTEN, RAFTBLK_ATTR_BOOTSTRAP, RAFTBLK_ATTR_HEARTBEAT_MS,
@@ -296,13 +264,13 @@ static int raftblk_nl_device_destroy(struct sk_buff *skb,
 }
 
 /*
- * Run @op on the node of the replicated device NAME of the caller's
- * namespace, under raftblk_devices_lock so the device cannot go away.
+ * Run @op on the device NAME of the caller's namespace, holding a
+ * reference (not the registry lock: @op may wait for the device's node).
  */
-static int raftblk_nl_node_op(struct genl_info *info,
-			      int (*op)(struct raftblk_node *n,
-					struct genl_info *info,
-					struct raftblk_err *err))
+static int raftblk_nl_device_op(struct genl_info *info,
+				int (*op)(struct raftblk_dev *dev,
+					  struct genl_info *info,
+					  struct raftblk_err *err))
 {
 	struct nlattr *name = info->attrs[RAFTBLK_ATTR_NAME];
 	struct raftblk_err err = {};
@@ -312,20 +280,15 @@ static int raftblk_nl_node_op(struct genl_info *info,
 	if (GENL_REQ_ATTR_CHECK(info, RAFTBLK_ATTR_NAME))
 		return -EINVAL;
 
-	mutex_lock(&raftblk_devices_lock);
-	dev = raftblk_device_find(genl_info_net(info), nla_data(name));
+	dev = raftblk_device_get(genl_info_net(info), nla_data(name));
 	if (!dev) {
 		err.attr = RAFTBLK_ATTR_NAME;
 		err.msg = "device does not exist";
 		ret = -ENODEV;
-	} else if (!dev->node) {
-		err.attr = RAFTBLK_ATTR_NAME;
-		err.msg = "device is not replicated";
-		ret = -EOPNOTSUPP;
 	} else {
-		ret = op(dev->node, info, &err);
+		ret = op(dev, info, &err);
+		raftblk_device_put(dev);
 	}
-	mutex_unlock(&raftblk_devices_lock);
 	if (ret)
 		raftblk_nl_set_err(info, &err);
 	return ret;
@@ -352,7 +315,7 @@ static int raftblk_nl_get_peer(struct genl_info *info,
 	return 0;
 }
 
-static int raftblk_nl_peer_add_op(struct raftblk_node *n,
+static int raftblk_nl_peer_add_op(struct raftblk_dev *dev,
 				  struct genl_info *info,
 				  struct raftblk_err *err)
 {
@@ -374,11 +337,12 @@ static int raftblk_nl_peer_add_op(struct raftblk_node *n,
 	if (ret)
 		return ret;
 	err->attr = RAFTBLK_ATTR_PEER;
-	return raftblk_node_peer_add(n, nla_get_u32(tb[RAFTBLK_PEER_ATTR_ID]),
-				     &addr, err);
+	return raftblk_device_peer_add(dev,
+				       nla_get_u32(tb[RAFTBLK_PEER_ATTR_ID]),
+				       &addr, err);
 }
 
-static int raftblk_nl_peer_remove_op(struct raftblk_node *n,
+static int raftblk_nl_peer_remove_op(struct raftblk_dev *dev,
 				     struct genl_info *info,
 				     struct raftblk_err *err)
 {
@@ -390,35 +354,36 @@ static int raftblk_nl_peer_remove_op(struct raftblk_node *n,
 	if (ret)
 		return ret;
 	err->attr = RAFTBLK_ATTR_PEER;
-	return raftblk_node_peer_remove(n, nla_get_u32(tb[RAFTBLK_PEER_ATTR_ID]),
-					err);
+	return raftblk_device_peer_remove(dev,
+					  nla_get_u32(tb[RAFTBLK_PEER_ATTR_ID]),
+					  err);
 }
 
-static int raftblk_nl_leader_transfer_op(struct raftblk_node *n,
+static int raftblk_nl_leader_transfer_op(struct raftblk_dev *dev,
 					 struct genl_info *info,
 					 struct raftblk_err *err)
 {
 	if (GENL_REQ_ATTR_CHECK(info, RAFTBLK_ATTR_NODE_ID))
 		return -EINVAL;
 	err->attr = RAFTBLK_ATTR_NODE_ID;
-	return raftblk_node_transfer_leader(n,
+	return raftblk_device_transfer_leader(dev,
 			nla_get_u32(info->attrs[RAFTBLK_ATTR_NODE_ID]), err);
 }
 
 static int raftblk_nl_peer_add(struct sk_buff *skb, struct genl_info *info)
 {
-	return raftblk_nl_node_op(info, raftblk_nl_peer_add_op);
+	return raftblk_nl_device_op(info, raftblk_nl_peer_add_op);
 }
 
 static int raftblk_nl_peer_remove(struct sk_buff *skb, struct genl_info *info)
 {
-	return raftblk_nl_node_op(info, raftblk_nl_peer_remove_op);
+	return raftblk_nl_device_op(info, raftblk_nl_peer_remove_op);
 }
 
 static int raftblk_nl_leader_transfer(struct sk_buff *skb,
 				      struct genl_info *info)
 {
-	return raftblk_nl_node_op(info, raftblk_nl_leader_transfer_op);
+	return raftblk_nl_device_op(info, raftblk_nl_leader_transfer_op);
 }
 
 /* The attributes DEVICE_SET changes; at least one is needed. */
@@ -427,206 +392,64 @@ static const int raftblk_set_attrs[] = {
 	RAFTBLK_ATTR_MAX_BATCH, RAFTBLK_ATTR_READ_MODE,
 };
 
-/*
- * The options of @st with those given in @info applied, into @o; the
- * election timeout must stay at least 3 heartbeats.
- */
-static int raftblk_nl_set_merge(struct genl_info *info,
-				const struct raftblk_node_status *st,
-				struct raftblk_node_opts *o)
+static u32 raftblk_nl_u32_or_0(const struct nlattr *a)
+{
+	return a ? nla_get_u32(a) : 0;
+}
+
+static int raftblk_nl_device_set_op(struct raftblk_dev *dev,
+				    struct genl_info *info,
+				    struct raftblk_err *err)
 {
 	struct nlattr **attrs = info->attrs;
-	struct nlattr *hb = attrs[RAFTBLK_ATTR_HEARTBEAT_MS];
-	struct nlattr *el = attrs[RAFTBLK_ATTR_ELECTION_TIMEOUT_MS];
-	struct nlattr *batch = attrs[RAFTBLK_ATTR_MAX_BATCH];
 	struct nlattr *mode = attrs[RAFTBLK_ATTR_READ_MODE];
+	struct raftblk_node_opts o = {};
 
-	o->heartbeat_ms = hb ? nla_get_u32(hb) : st->heartbeat_ms;
-	o->election_ms = el ? nla_get_u32(el) : st->election_ms;
-	o->max_batch = batch ? nla_get_u32(batch) : st->max_batch;
-	o->lease_read = mode ? nla_get_u32(mode) == RAFTBLK_READ_MODE_LEASE :
-		st->read_mode == RAFTBLK_READ_MODE_LEASE;
-	if (o->election_ms < 3 * o->heartbeat_ms) {
-		if (el)
-			NL_SET_ERR_MSG_ATTR(info->extack, el,
-					    "election timeout must be at least 3 heartbeats");
-		else
-			NL_SET_ERR_MSG_ATTR(info->extack, hb,
-					    "heartbeat must be at most a third of the election timeout");
-		return -EINVAL;
-	}
-	return 0;
+	/* Absent: 0, which keeps the option (none of them takes 0). */
+	o.heartbeat_ms = raftblk_nl_u32_or_0(attrs[RAFTBLK_ATTR_HEARTBEAT_MS]);
+	o.election_ms =
+		raftblk_nl_u32_or_0(attrs[RAFTBLK_ATTR_ELECTION_TIMEOUT_MS]);
+	o.max_batch = raftblk_nl_u32_or_0(attrs[RAFTBLK_ATTR_MAX_BATCH]);
+	o.set_read_mode = mode;
+	o.read_mode = mode ? nla_get_u32(mode) : 0;
+	return raftblk_device_set_options(dev, &o, err);
 }
 
 static int raftblk_nl_device_set(struct sk_buff *skb, struct genl_info *info)
 {
-	struct nlattr *name = info->attrs[RAFTBLK_ATTR_NAME];
-	struct raftblk_node_status *st;
-	struct raftblk_node_opts o;
-	struct raftblk_err err = {};
-	struct raftblk_dev *dev;
 	bool any = false;
 	size_t i;
-	int ret;
 
-	if (GENL_REQ_ATTR_CHECK(info, RAFTBLK_ATTR_NAME))
-		return -EINVAL;
 	for (i = 0; i < ARRAY_SIZE(raftblk_set_attrs); i++)
 		any |= !!info->attrs[raftblk_set_attrs[i]];
-	if (!any) {
+	if (info->attrs[RAFTBLK_ATTR_NAME] && !any) {
 		NL_SET_ERR_MSG(info->extack,
 			       "nothing to set: give at least one option");
 		return -EINVAL;
 	}
-	st = kmalloc(sizeof(*st), GFP_KERNEL);
-	if (!st)
-		return -ENOMEM;
-
-	mutex_lock(&raftblk_devices_lock);
-	dev = raftblk_device_find(genl_info_net(info), nla_data(name));
-	if (!dev) {
-		NL_SET_ERR_MSG_ATTR(info->extack, name, "device does not exist");
-		ret = -ENODEV;
-		goto unlock;
-	}
-	if (!dev->node) {
-		NL_SET_ERR_MSG_ATTR(info->extack, name,
-				    "device is not replicated");
-		ret = -EOPNOTSUPP;
-		goto unlock;
-	}
-	/* Operations are serialized (no parallel_ops): no lost update. */
-	raftblk_node_get_status(dev->node, st);
-	ret = raftblk_nl_set_merge(info, st, &o);
-	if (ret)
-		goto unlock;
-	ret = raftblk_node_set_options(dev->node, &o, &err);
-	if (ret)
-		raftblk_nl_set_err(info, &err);
-	else
-		raftblk_events_options_changed(dev);
-unlock:
-	mutex_unlock(&raftblk_devices_lock);
-	kfree(st);
-	return ret;
+	return raftblk_nl_device_op(info, raftblk_nl_device_set_op);
 }
 
-static u32 raftblk_nl_peer_role(u8 role)
-{
-	return role == RAFT_LEARNER ? RAFTBLK_PEER_ROLE_LEARNER :
-	       RAFTBLK_PEER_ROLE_VOTER;
-}
-
-static int raftblk_nl_put_peer(struct sk_buff *skb,
-			       const struct raftblk_node_peer *p)
-{
-	struct nlattr *nest = nla_nest_start(skb, RAFTBLK_ATTR_PEER);
-
-	if (!nest)
-		return -EMSGSIZE;
-	if (nla_put_u32(skb, RAFTBLK_PEER_ATTR_ID, p->id) ||
-	    raftblk_nl_put_addr(skb, RAFTBLK_PEER_ATTR_ADDR, &p->addr) ||
-	    nla_put_u32(skb, RAFTBLK_PEER_ATTR_ROLE,
-			raftblk_nl_peer_role(p->role)) ||
-	    nla_put_u64_64bit(skb, RAFTBLK_PEER_ATTR_MATCH_INDEX, p->match,
-			      RAFTBLK_PEER_ATTR_PAD) ||
-	    nla_put_u32(skb, RAFTBLK_PEER_ATTR_STATE, p->conn)) {
-		nla_nest_cancel(skb, nest);
-		return -EMSGSIZE;
-	}
-	nla_nest_end(skb, nest);
-	return 0;
-}
-
-static int raftblk_nl_put_counters(struct sk_buff *skb,
-				   const struct raftblk_node_status *st)
-{
-	const struct {
-		int type;
-		u64 val;
-	} c[] = {
-		{ RAFTBLK_COUNTER_ATTR_PROPOSALS, st->proposals },
-		{ RAFTBLK_COUNTER_ATTR_COMMITS, st->commits },
-		{ RAFTBLK_COUNTER_ATTR_ELECTIONS, st->elections },
-		{ RAFTBLK_COUNTER_ATTR_BYTES_SENT, st->bytes_sent },
-		{ RAFTBLK_COUNTER_ATTR_BYTES_RECEIVED, st->bytes_received },
-		{ RAFTBLK_COUNTER_ATTR_BAD_FRAMES, st->bad_frames },
-		{ RAFTBLK_COUNTER_ATTR_RECONNECTS, st->reconnects },
-	};
-	struct nlattr *nest = nla_nest_start(skb, RAFTBLK_ATTR_COUNTERS);
-	size_t i;
-
-	if (!nest)
-		return -EMSGSIZE;
-	for (i = 0; i < ARRAY_SIZE(c); i++) {
-		if (nla_put_u64_64bit(skb, c[i].type, c[i].val,
-				      RAFTBLK_COUNTER_ATTR_PAD)) {
-			nla_nest_cancel(skb, nest);
-			return -EMSGSIZE;
-		}
-	}
-	nla_nest_end(skb, nest);
-	return 0;
-}
-
-/* Node id, listen address, timers, peers and counters of a node. */
-static int raftblk_nl_put_node(struct sk_buff *skb, struct raftblk_dev *dev)
-{
-	struct raftblk_node_status *st;
-	int ret = -EMSGSIZE;
-	u32 i;
-
-	st = kmalloc(sizeof(*st), GFP_KERNEL);
-	if (!st)
-		return -ENOMEM;
-	raftblk_node_get_status(dev->node, st);
-	if (nla_put_u32(skb, RAFTBLK_ATTR_NODE_ID, st->id) ||
-	    raftblk_nl_put_addr(skb, RAFTBLK_ATTR_LISTEN, &dev->listen) ||
-	    nla_put_u32(skb, RAFTBLK_ATTR_HEARTBEAT_MS, st->heartbeat_ms) ||
-	    nla_put_u32(skb, RAFTBLK_ATTR_ELECTION_TIMEOUT_MS,
-			st->election_ms) ||
-	    nla_put_u32(skb, RAFTBLK_ATTR_MAX_BATCH, st->max_batch) ||
-	    nla_put_u32(skb, RAFTBLK_ATTR_READ_MODE, st->read_mode) ||
-	    raftblk_nl_put_counters(skb, st))
-		goto out;
-	for (i = 0; i < st->n_peers; i++)
-		if (raftblk_nl_put_peer(skb, &st->peers[i]))
-			goto out;
-	ret = 0;
-out:
-	kfree(st);
-	return ret;
-}
-
-/* Replication state: only for a device whose io_ops report one. */
-static int raftblk_nl_put_repl(struct sk_buff *skb,
-			       const struct raftblk_repl_info *info)
-{
-	if (nla_put_u64_64bit(skb, RAFTBLK_ATTR_TERM, info->term,
-			      RAFTBLK_ATTR_PAD) ||
-	    nla_put_u32(skb, RAFTBLK_ATTR_LEADER_ID, info->leader_id) ||
-	    nla_put_u64_64bit(skb, RAFTBLK_ATTR_COMMIT_INDEX,
-			      info->commit_index, RAFTBLK_ATTR_PAD) ||
-	    nla_put_u64_64bit(skb, RAFTBLK_ATTR_APPLIED_INDEX,
-			      info->applied_index, RAFTBLK_ATTR_PAD))
-		return -EMSGSIZE;
-	return 0;
-}
-
-/* One RAFTBLK_CMD_DEVICE_GET message. Under raftblk_devices_lock. */
+/* One RAFTBLK_CMD_DEVICE_GET message, on a reference to @dev. */
 static int raftblk_nl_fill_device(struct sk_buff *skb, struct raftblk_dev *dev,
 				  u32 portid, u32 seq, int flags,
 				  struct netlink_callback *cb)
 {
-	struct raftblk_repl_info info;
+	struct raftblk_node_status *st;
+	struct raftblk_dev_info di;
 	u64 ev_id, ev_seq;
 	void *hdr;
 	int ret;
 
+	st = kmalloc(sizeof(*st), GFP_KERNEL);
+	if (!st)
+		return -ENOMEM;
 	hdr = genlmsg_put(skb, portid, seq, &raftblk_genl_family, flags,
 			  RAFTBLK_CMD_DEVICE_GET);
-	if (!hdr)
+	if (!hdr) {
+		kfree(st);
 		return -EMSGSIZE;
+	}
 	if (cb)
 		genl_dump_check_consistent(cb, hdr);
 
@@ -635,35 +458,16 @@ static int raftblk_nl_fill_device(struct sk_buff *skb, struct raftblk_dev *dev,
 	 * the position's event is in the state or in a later event.
 	 */
 	raftblk_events_position(dev, &ev_id, &ev_seq);
-	raftblk_device_info(dev, &info);
-	ret = -EMSGSIZE;
-	if (nla_put_string(skb, RAFTBLK_ATTR_NAME, dev->name) ||
-	    nla_put_u64_64bit(skb, RAFTBLK_ATTR_DEVICE_ID, ev_id,
-			      RAFTBLK_ATTR_PAD) ||
-	    nla_put_u64_64bit(skb, RAFTBLK_ATTR_EVENT_SEQ, ev_seq,
-			      RAFTBLK_ATTR_PAD) ||
-	    nla_put_string(skb, RAFTBLK_ATTR_DISK_PATH, dev->disk_path) ||
-	    nla_put_u64_64bit(skb, RAFTBLK_ATTR_CAPACITY,
-			      (u64)get_capacity(dev->disk) << SECTOR_SHIFT,
-			      RAFTBLK_ATTR_PAD) ||
-	    nla_put_u32(skb, RAFTBLK_ATTR_ROLE, info.role) ||
-	    nla_put_u32(skb, RAFTBLK_ATTR_OPEN_COUNT,
-			raftblk_blkdev_openers(dev)) ||
-	    nla_put_u32(skb, RAFTBLK_ATTR_LOGICAL_BLOCK_SIZE,
-			queue_logical_block_size(dev->disk->queue)) ||
-	    (dev->io_ops->get_info && raftblk_nl_put_repl(skb, &info)))
-		goto cancel;
-	if (dev->node) {
-		ret = raftblk_nl_put_node(skb, dev);
-		if (ret)
-			goto cancel;
+	raftblk_device_status(dev, st);
+	raftblk_device_info(dev, &di);
+	ret = raftblk_nl_put_device(skb, &di, ev_id, ev_seq, st);
+	kfree(st);
+	if (ret) {
+		genlmsg_cancel(skb, hdr);
+		return ret;
 	}
 	genlmsg_end(skb, hdr);
 	return 0;
-
-cancel:
-	genlmsg_cancel(skb, hdr);
-	return ret;
 }
 
 static int raftblk_nl_device_get_doit(struct sk_buff *skb,
@@ -681,16 +485,15 @@ static int raftblk_nl_device_get_doit(struct sk_buff *skb,
 	if (!msg)
 		return -ENOMEM;
 
-	mutex_lock(&raftblk_devices_lock);
-	dev = raftblk_device_find(genl_info_net(info), nla_data(name));
+	dev = raftblk_device_get(genl_info_net(info), nla_data(name));
 	if (!dev) {
 		NL_SET_ERR_MSG_ATTR(info->extack, name, "device does not exist");
 		ret = -ENODEV;
 	} else {
 		ret = raftblk_nl_fill_device(msg, dev, info->snd_portid,
 					     info->snd_seq, 0, NULL);
+		raftblk_device_put(dev);
 	}
-	mutex_unlock(&raftblk_devices_lock);
 
 	if (ret) {
 		nlmsg_free(msg);
@@ -701,7 +504,8 @@ static int raftblk_nl_device_get_doit(struct sk_buff *skb,
 
 /*
  * Every device of the caller's namespace (only the one named, if NAME is
- * given). cb->args[0] counts the devices already sent.
+ * given). cb->args[0] counts the devices already sent. Each device is
+ * filled on a reference, without the registry lock.
  */
 static int raftblk_nl_device_get_dumpit(struct sk_buff *skb,
 					struct netlink_callback *cb)
@@ -709,15 +513,17 @@ static int raftblk_nl_device_get_dumpit(struct sk_buff *skb,
 	const struct genl_dumpit_info *info = genl_dumpit_info(cb);
 	struct nlattr *name = info->attrs[RAFTBLK_ATTR_NAME];
 	struct net *net = sock_net(skb->sk);
-	struct raftblk_dev *dev;
+	struct raftblk_dev *dev = NULL;
+	unsigned int gen;
+	bool first = true;
 	long idx = 0;
 	int ret = 0;
 
-	mutex_lock(&raftblk_devices_lock);
-	cb->seq = raftblk_devices_gen;
-	list_for_each_entry(dev, &raftblk_devices, list) {
-		if (!net_eq(dev->net, net))
-			continue;
+	while ((dev = raftblk_device_next(net, dev, &gen))) {
+		if (first) {
+			cb->seq = gen;
+			first = false;
+		}
 		if (name && strcmp(dev->name, nla_data(name)))
 			continue;
 		if (idx++ < cb->args[0])
@@ -728,10 +534,10 @@ static int raftblk_nl_device_get_dumpit(struct sk_buff *skb,
 					     cb);
 		if (ret) {
 			idx--;
+			raftblk_device_put(dev);
 			break;
 		}
 	}
-	mutex_unlock(&raftblk_devices_lock);
 	cb->args[0] = idx;
 	/* Full: the rest comes in the next message (unless none fit). */
 	if (ret == -EMSGSIZE && skb->len)
@@ -809,6 +615,13 @@ struct genl_family raftblk_genl_family __ro_after_init = {
 	.n_mcgrps = ARRAY_SIZE(raftblk_mcgrps),
 	.resv_start_op = RAFTBLK_CMD_DEVICE_CREATE,
 	.netnsok = true,
+	/*
+	 * No genl_mutex around the operations: a command waiting for one
+	 * device (its disk, its node) must not hold up the others. They
+	 * serialize where they must (registry lock, device references,
+	 * the node's lock).
+	 */
+	.parallel_ops = true,
 };
 
 int __init raftblk_netlink_init(void)

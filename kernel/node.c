@@ -8,6 +8,7 @@
  *   blk-mq queue_rq      -> writes / reads / flushes lists (in_lock)
  *   transport deliver    -> msgs list (in_lock)
  *   netlink (peer add..) -> calls into the core under the node mutex
+ *   netlink (status)     -> reads the published snapshot (pub_spin)
  *
  * The thread loops: tick the core when a tick is due, step received
  * messages, propose queued writes as one batch, start a read barrier for
@@ -17,6 +18,12 @@
  * apply committed entries to the data area, and advance. Writes complete
  * once their entry is applied on this (leader) node; reads are submitted
  * to the data area once a read state covers them and it is applied.
+ *
+ * After each ready batch the thread publishes the node's status (struct
+ * raftblk_node_status): a snapshot that status readers copy under a
+ * spinlock, so a status never waits for the node's lock, which the
+ * thread holds across its disk writes. Each snapshot is also handed to
+ * the device's publish function (the events).
  */
 #include <linux/blk-mq.h>
 #include <linux/delay.h>
@@ -31,7 +38,8 @@
 #include "payload.h"
 #include "log_store.h"
 #include "transport.h"
-#include "events.h"
+
+static_assert(RAFTBLK_NODE_MAX_PEERS >= RAFT_MAX_NODES);
 
 struct raftblk_node_msg {
 	struct list_head list;
@@ -71,9 +79,6 @@ struct raftblk_node {
 	raft_index compacted;		/* log compacted up to here */
 	u8 role;			/* enum raft_role, also read locklessly */
 	u32 leader;			/* read locklessly */
-	u64 term;			/* read locklessly */
-	u64 commit;			/* read locklessly */
-	bool learner;			/* this node is a learner */
 	/* Peers the transport knows, to diff against the configuration. */
 	u32 n_tp_peers;
 	u32 tp_peers[RAFT_MAX_NODES];
@@ -109,6 +114,27 @@ struct raftblk_node {
 	u64 commits;
 	u64 elections;
 	bool warned_follower;
+	/*
+	 * The published status. pub_lock orders the publishers (node
+	 * thread, transport event work, option changes) and their calls of
+	 * publish(), and protects conn_up; it is held only to fill pub and
+	 * for the call, never across disk I/O. pub_spin protects pub
+	 * against readers, who only copy it. Order: lock, pub_lock,
+	 * pub_spin.
+	 */
+	raftblk_node_publish_fn publish;
+	struct mutex pub_lock;
+	spinlock_t pub_spin;
+	struct raftblk_node_status pub;
+	/* Peers whose connection is up, as the transport last reported. */
+	u32 n_conn_up;
+	u32 conn_up[RAFT_MAX_NODES];
+	/*
+	 * tp_lock keeps tp alive for status readers (who never take lock);
+	 * net_exit clears tp under both lock and tp_lock.
+	 */
+	struct mutex tp_lock;
+
 	/*
 	 * Set once the store is open, the core created and the thread
 	 * running (release/acquire): the transport listens before that, and
@@ -261,6 +287,9 @@ static void raftblk_node_deliver(void *ctx, struct raft_msg *m)
 	raftblk_node_kick(n);
 }
 
+static void raftblk_node_publish_conn(struct raftblk_node *n, u32 id,
+				      bool up);
+
 static void raftblk_node_peer_state(void *ctx, u64 peer_id, bool up)
 {
 	struct raftblk_node *n = ctx;
@@ -268,7 +297,8 @@ static void raftblk_node_peer_state(void *ctx, u64 peer_id, bool up)
 
 	pr_info("%s: peer %llu %s\n", n->dev->name,
 		(unsigned long long)peer_id, up ? "connected" : "disconnected");
-	raftblk_events_peer_conn(n->dev, peer_id, up);
+	if (peer_id && peer_id <= U32_MAX)
+		raftblk_node_publish_conn(n, peer_id, up);
 	if (up)
 		return;
 	/* Tell the core on the node thread (never take n->lock here). */
@@ -516,11 +546,112 @@ static bool raftblk_node_conf_has(const struct raft_conf *c, u32 id, u8 role)
 	return false;
 }
 
-enum raftblk_role raftblk_node_status_role(const struct raft_status *st)
+/* ------------------------------------------------------------------ */
+/* Status: the published snapshot                                     */
+
+static bool raftblk_node_conn_is_up(struct raftblk_node *n, u32 id)
 {
-	return raftblk_node_role_uapi(st->role,
-				      raftblk_node_conf_has(&st->conf, st->id,
-							    RAFT_LEARNER));
+	u32 i;
+
+	for (i = 0; i < n->n_conn_up; i++)
+		if (n->conn_up[i] == id)
+			return true;
+	return false;
+}
+
+/* Under pub_lock: hand the snapshot to the device. */
+static void raftblk_node_call_publish(struct raftblk_node *n)
+{
+	lockdep_assert_held(&n->pub_lock);
+	if (n->publish)
+		n->publish(n->dev, &n->pub);
+}
+
+/*
+ * Publish the core's status @st (and the node's counters). Called by the
+ * node thread after each ready batch, and once at start.
+ */
+static void raftblk_node_publish(struct raftblk_node *n,
+				 const struct raft_status *st)
+{
+	struct raftblk_node_status *pub = &n->pub;
+	u32 i, j;
+
+	mutex_lock(&n->pub_lock);
+	spin_lock(&n->pub_spin);
+	pub->role = raftblk_node_role_uapi(st->role,
+		raftblk_node_conf_has(&st->conf, n->id, RAFT_LEARNER));
+	pub->term = st->term;
+	pub->leader = st->leader;
+	pub->commit = st->commit;
+	pub->applied = st->applied;
+	pub->proposals = n->proposals;
+	pub->commits = n->commits;
+	pub->elections = n->elections;
+	pub->n_peers = 0;
+	for (i = 0; i < st->conf.n; i++) {
+		const struct raft_node *cn = &st->conf.nodes[i];
+		struct raftblk_node_peer *p = &pub->peers[pub->n_peers];
+
+		if (cn->id == n->id)
+			continue;
+		p->id = cn->id;
+		p->role = cn->role == RAFT_LEARNER ? RAFTBLK_PEER_ROLE_LEARNER :
+			  RAFTBLK_PEER_ROLE_VOTER;
+		p->conn = raftblk_node_conn_is_up(n, cn->id) ?
+			  RAFTBLK_PEER_STATE_CONNECTED :
+			  RAFTBLK_PEER_STATE_DISCONNECTED;
+		if (rb_addr_decode(cn->addr, &p->addr))
+			memset(&p->addr, 0, sizeof(p->addr));
+		p->match = 0;
+		for (j = 0; j < st->n_progress; j++)
+			if (st->progress[j].id == cn->id)
+				p->match = st->progress[j].match;
+		pub->n_peers++;
+	}
+	spin_unlock(&n->pub_spin);
+	raftblk_node_call_publish(n);
+	mutex_unlock(&n->pub_lock);
+}
+
+/* The options in the snapshot, after a change (under n->lock). */
+static void raftblk_node_publish_options(struct raftblk_node *n)
+{
+	mutex_lock(&n->pub_lock);
+	spin_lock(&n->pub_spin);
+	n->pub.heartbeat_ms = n->heartbeat_ms;
+	n->pub.election_ms = n->election_ms;
+	n->pub.max_batch = n->max_batch;
+	n->pub.read_mode = n->lease_read ? RAFTBLK_READ_MODE_LEASE :
+			   RAFTBLK_READ_MODE_READINDEX;
+	spin_unlock(&n->pub_spin);
+	raftblk_node_call_publish(n);
+	mutex_unlock(&n->pub_lock);
+}
+
+/* A peer's connection went up or down (transport event work). */
+static void raftblk_node_publish_conn(struct raftblk_node *n, u32 id,
+				      bool up)
+{
+	u32 i;
+
+	mutex_lock(&n->pub_lock);
+	for (i = 0; i < n->n_conn_up; i++)
+		if (n->conn_up[i] == id)
+			break;
+	if (up && i == n->n_conn_up && i < ARRAY_SIZE(n->conn_up))
+		n->conn_up[n->n_conn_up++] = id;
+	else if (!up && i < n->n_conn_up)
+		n->conn_up[i] = n->conn_up[--n->n_conn_up];
+	spin_lock(&n->pub_spin);
+	for (i = 0; i < n->pub.n_peers; i++)
+		if (n->pub.peers[i].id == id)
+			n->pub.peers[i].conn = up ?
+				RAFTBLK_PEER_STATE_CONNECTED :
+				RAFTBLK_PEER_STATE_DISCONNECTED;
+	spin_unlock(&n->pub_spin);
+	raftblk_node_call_publish(n);
+	mutex_unlock(&n->pub_lock);
 }
 
 static void raftblk_node_role_changed(struct raftblk_node *n, u8 role)
@@ -733,14 +864,10 @@ static bool raftblk_node_handle_ready(struct raftblk_node *n)
 	raft_get_status(n->raft, st);
 	raftblk_node_role_changed(n, st->role);
 	WRITE_ONCE(n->leader, st->leader);
-	WRITE_ONCE(n->term, st->term);
-	WRITE_ONCE(n->commit, st->commit);
-	WRITE_ONCE(n->learner,
-		    raftblk_node_conf_has(&st->conf, n->id, RAFT_LEARNER));
 	if (conf_changed || rd.snap_to_install)
 		raftblk_node_sync_peers(n, &st->conf);
 	raftblk_node_compact(n, st);
-	raftblk_events_node_changed(n->dev, st);
+	raftblk_node_publish(n, st);
 	raftblk_node_serve_reads(n);
 	return true;
 }
@@ -848,8 +975,10 @@ static void raftblk_node_options(struct raftblk_node *n, struct raft_options *o)
 	o->max_inflight_bytes = size / 4;
 }
 
-int raftblk_node_start(struct raftblk_dev *dev, const struct raftblk_node_params *p,
-		  struct raftblk_err *err)
+int raftblk_node_start(struct raftblk_dev *dev,
+		       const struct raftblk_node_params *p,
+		       raftblk_node_publish_fn publish,
+		       struct raftblk_err *err)
 {
 	struct raft_restore *restore;
 	struct raft_options opts;
@@ -875,6 +1004,18 @@ int raftblk_node_start(struct raftblk_dev *dev, const struct raftblk_node_params
 	n->role = RAFT_FOLLOWER;
 	mutex_init(&n->lock);
 	spin_lock_init(&n->in_lock);
+	mutex_init(&n->pub_lock);
+	spin_lock_init(&n->pub_spin);
+	mutex_init(&n->tp_lock);
+	n->pub.id = n->id;
+	n->pub.listen = p->listen;
+	n->pub.role = RAFTBLK_ROLE_FOLLOWER;
+	n->pub.heartbeat_ms = n->heartbeat_ms;
+	n->pub.election_ms = n->election_ms;
+	n->pub.max_batch = n->max_batch;
+	n->pub.read_mode = RAFTBLK_READ_MODE_READINDEX;
+	/* From here on, connection reports reach @publish. */
+	n->publish = publish;
 	init_waitqueue_head(&n->wait);
 	INIT_LIST_HEAD(&n->proposed);
 	INIT_LIST_HEAD(&n->reads_waiting);
@@ -964,6 +1105,7 @@ int raftblk_node_start(struct raftblk_dev *dev, const struct raftblk_node_params
 		}
 		raft_get_status(n->raft, st);
 		raftblk_node_sync_peers(n, &st->conf);
+		raftblk_node_publish(n, st);
 		kfree(st);
 	}
 
@@ -1111,98 +1253,92 @@ int raftblk_node_transfer_leader(struct raftblk_node *n, u32 id,
 	return 0;
 }
 
-/* Options changed online (DEVICE_SET), checked by the caller. */
+/* Options changed online (DEVICE_SET): @o over the current ones. */
 int raftblk_node_set_options(struct raftblk_node *n,
 			     const struct raftblk_node_opts *o,
 			     struct raftblk_err *err)
 {
-	u32 hb = max(1U, o->heartbeat_ms / n->tick_ms);
-	u32 el = max(hb * 3, o->election_ms / n->tick_ms);
+	u32 hb_ms, el_ms, hb, el;
+	bool lease;
 	int ret;
 
 	mutex_lock(&n->lock);
-	ret = raft_set_timing(n->raft, hb, el, o->lease_read);
+	hb_ms = o->heartbeat_ms ?: n->heartbeat_ms;
+	el_ms = o->election_ms ?: n->election_ms;
+	lease = o->set_read_mode ? o->read_mode == RAFTBLK_READ_MODE_LEASE :
+		n->lease_read;
+	if (el_ms < 3 * hb_ms) {
+		if (o->election_ms) {
+			err->attr = RAFTBLK_ATTR_ELECTION_TIMEOUT_MS;
+			err->msg = "election timeout must be at least 3 heartbeats";
+		} else {
+			err->attr = RAFTBLK_ATTR_HEARTBEAT_MS;
+			err->msg = "heartbeat must be at most a third of the election timeout";
+		}
+		mutex_unlock(&n->lock);
+		return -EINVAL;
+	}
+	hb = max(1U, hb_ms / n->tick_ms);
+	el = max(hb * 3, el_ms / n->tick_ms);
+	ret = raft_set_timing(n->raft, hb, el, lease);
 	if (!ret) {
-		n->heartbeat_ms = o->heartbeat_ms;
-		n->election_ms = o->election_ms;
-		n->max_batch = o->max_batch;
-		n->lease_read = o->lease_read;
+		n->heartbeat_ms = hb_ms;
+		n->election_ms = el_ms;
+		if (o->max_batch)
+			n->max_batch = o->max_batch;
+		n->lease_read = lease;
+		raftblk_node_publish_options(n);
 	}
 	mutex_unlock(&n->lock);
 	if (ret) {
+		err->attr = 0;
 		err->msg = "the Raft core refused the timers";
 		return -EINVAL;
 	}
 	return 0;
 }
 
-void raftblk_node_get_status(struct raftblk_node *n, struct raftblk_node_status *out)
+void raftblk_node_read_status(struct raftblk_node *n,
+			      struct raftblk_node_status *out)
 {
 	struct rb_transport_peer_info *pi;
 	struct rb_transport_stats ts;
-	struct raft_status *st;
 	int np = 0;
 	u32 i, j;
 
-	memset(out, 0, sizeof(*out));
-	st = kmalloc(sizeof(*st), GFP_KERNEL);
 	pi = kcalloc(RAFT_MAX_NODES, sizeof(*pi), GFP_KERNEL);
-	out->id = n->id;
-	out->heartbeat_ms = n->heartbeat_ms;
-	out->election_ms = n->election_ms;
+	spin_lock(&n->pub_spin);
+	*out = n->pub;
+	spin_unlock(&n->pub_spin);
+
 	memset(&ts, 0, sizeof(ts));
-	mutex_lock(&n->lock);
-	if (pi && n->tp)
-		np = min(rb_transport_peers(n->tp, pi, RAFT_MAX_NODES),
-			 RAFT_MAX_NODES);
-	if (n->tp)
+	mutex_lock(&n->tp_lock);
+	if (n->tp) {
+		if (pi)
+			np = min(rb_transport_peers(n->tp, pi, RAFT_MAX_NODES),
+				 RAFT_MAX_NODES);
 		rb_transport_get_stats(n->tp, &ts);
-	if (st)
-		raft_get_status(n->raft, st);
-	out->proposals = n->proposals;
-	out->commits = n->commits;
-	out->elections = n->elections;
-	out->max_batch = n->max_batch;
-	out->read_mode = n->lease_read ? RAFTBLK_READ_MODE_LEASE :
-		RAFTBLK_READ_MODE_READINDEX;
-	mutex_unlock(&n->lock);
+	}
+	mutex_unlock(&n->tp_lock);
 	out->bytes_sent = ts.bytes_sent;
 	out->bytes_received = ts.bytes_received;
 	out->bad_frames = ts.bad_frames;
 	out->reconnects = ts.reconnects;
-	if (!st)
-		goto out;
-	out->role = raftblk_node_status_role(st);
-	out->term = st->term;
-	out->leader = st->leader;
-	out->commit = st->commit;
-	out->applied = st->applied;
-	for (i = 0; i < st->conf.n; i++) {
-		const struct raft_node *cn = &st->conf.nodes[i];
-		struct raftblk_node_peer *p = &out->peers[out->n_peers];
+	/* The transport's view also tells a peer being dialled. */
+	for (i = 0; pi && i < out->n_peers; i++) {
+		struct raftblk_node_peer *p = &out->peers[i];
 
-		if (cn->id == n->id)
-			continue;
-		p->id = cn->id;
-		p->role = cn->role;
-		rb_addr_decode(cn->addr, &p->addr);
-		for (j = 0; j < st->n_progress; j++)
-			if (st->progress[j].id == cn->id)
-				p->match = st->progress[j].match;
 		p->conn = RAFTBLK_PEER_STATE_DISCONNECTED;
 		for (j = 0; j < np; j++) {
-			if (pi[j].id != cn->id)
+			if (pi[j].id != p->id)
 				continue;
 			if (pi[j].state[0] == RB_CONN_UP)
 				p->conn = RAFTBLK_PEER_STATE_CONNECTED;
 			else if (pi[j].state[0] == RB_CONN_CONNECTING)
 				p->conn = RAFTBLK_PEER_STATE_CONNECTING;
 		}
-		out->n_peers++;
 	}
-out:
 	kfree(pi);
-	kfree(st);
 }
 
 sector_t raftblk_node_data_sector(struct raftblk_node *n)
@@ -1215,17 +1351,10 @@ static bool raftblk_node_may_open_write(struct raftblk_dev *dev)
 	return READ_ONCE(dev->node->role) == RAFT_LEADER;
 }
 
-static void raftblk_node_get_info(struct raftblk_dev *dev,
-				  struct raftblk_repl_info *info)
+static void raftblk_node_get_status(struct raftblk_dev *dev,
+				    struct raftblk_node_status *st)
 {
-	struct raftblk_node *n = dev->node;
-
-	info->role = raftblk_node_role_uapi(READ_ONCE(n->role),
-					    READ_ONCE(n->learner));
-	info->term = READ_ONCE(n->term);
-	info->leader_id = READ_ONCE(n->leader);
-	info->commit_index = READ_ONCE(n->commit);
-	info->applied_index = READ_ONCE(n->applied);
+	raftblk_node_read_status(dev->node, st);
 }
 
 /*
@@ -1239,8 +1368,10 @@ static void raftblk_node_net_exit(struct raftblk_dev *dev)
 	struct rb_transport *tp;
 
 	mutex_lock(&n->lock);
+	mutex_lock(&n->tp_lock);
 	tp = n->tp;
 	n->tp = NULL;
+	mutex_unlock(&n->tp_lock);
 	mutex_unlock(&n->lock);
 	if (tp)
 		rb_transport_destroy(tp);
@@ -1253,5 +1384,5 @@ const struct raftblk_io_ops raftblk_replicated_ops = {
 	.submit = raftblk_node_submit,
 	.may_open_write = raftblk_node_may_open_write,
 	.net_exit = raftblk_node_net_exit,
-	.get_info = raftblk_node_get_info,
+	.get_status = raftblk_node_get_status,
 };

@@ -15,8 +15,6 @@
 #include <linux/types.h>
 #include <linux/raftblk.h>
 
-#include "raft/raft.h"
-
 struct raftblk_dev;
 struct raftblk_err;
 struct raftblk_node;
@@ -40,53 +38,28 @@ struct raftblk_node_params {
 	u32 election_ms;		/* 0: default */
 };
 
-/*
- * Start replication on dev, whose backing disk is open and whose gendisk
- * is not added yet: opens (or formats) the log store, starts the core,
- * the transport and the node thread, and sets dev->node, dev->io_ops =
- * &raftblk_replicated_ops and dev->capacity (the data area). On error
- * nothing is left running and dev is unchanged.
- */
-int raftblk_node_start(struct raftblk_dev *dev,
-		       const struct raftblk_node_params *p,
-		       struct raftblk_err *err);
-/* Stop: fail queued requests, stop the thread and transport, close. */
-void raftblk_node_stop(struct raftblk_node *n);
+/* Peers a node reports: at least RAFT_MAX_NODES (checked in node.c). */
+#define RAFTBLK_NODE_MAX_PEERS			16
 
-/* The node's role as netlink reports it (learner included), from the
- * core's status.
- */
-enum raftblk_role raftblk_node_status_role(const struct raft_status *st);
-
-int raftblk_node_peer_add(struct raftblk_node *n, u32 id,
-		     const struct sockaddr_storage *addr,
-		     struct raftblk_err *err);
-int raftblk_node_peer_remove(struct raftblk_node *n, u32 id, struct raftblk_err *err);
-int raftblk_node_transfer_leader(struct raftblk_node *n, u32 id,
-			    struct raftblk_err *err);
-
-/* Options that can change while the node runs. */
-struct raftblk_node_opts {
-	u32 heartbeat_ms;
-	u32 election_ms;		/* at least 3 heartbeats */
-	u32 max_batch;			/* 1..RAFTBLK_NODE_MAX_BATCH */
-	bool lease_read;		/* else ReadIndex */
-};
-
-int raftblk_node_set_options(struct raftblk_node *n,
-			     const struct raftblk_node_opts *o,
-			     struct raftblk_err *err);
-
+/* One member of the configuration other than this node. */
 struct raftblk_node_peer {
 	u32 id;
-	u8 role;			/* enum raft_node_role */
+	u8 role;			/* enum raftblk_peer_role */
 	u8 conn;			/* enum raftblk_peer_state */
 	struct sockaddr_storage addr;
-	u64 match;
+	u64 match;			/* on the leader, else 0 */
 };
 
+/*
+ * What a node reports about itself: the snapshot it publishes (see
+ * raftblk_node_start()), which DEVICE_GET, the events and sysfs read.
+ * In a published snapshot, conn is connected or disconnected as the
+ * transport last reported; raftblk_node_read_status() also says
+ * connecting and adds the transport's counters.
+ */
 struct raftblk_node_status {
 	u32 id;
+	struct sockaddr_storage listen;	/* as configured */
 	u8 role;			/* enum raftblk_role */
 	u64 term;
 	u32 leader;
@@ -99,7 +72,7 @@ struct raftblk_node_status {
 	u8 disk_state;			/* enum raftblk_disk_state */
 	int disk_error;			/* last errno of the disk, 0 if none */
 	u32 n_peers;
-	struct raftblk_node_peer peers[RAFT_MAX_NODES];
+	struct raftblk_node_peer peers[RAFTBLK_NODE_MAX_PEERS];
 	u64 proposals;
 	u64 commits;
 	u64 elections;
@@ -109,7 +82,62 @@ struct raftblk_node_status {
 	u64 reconnects;
 };
 
-void raftblk_node_get_status(struct raftblk_node *n, struct raftblk_node_status *st);
+/*
+ * Called with every snapshot the node publishes: once from
+ * raftblk_node_start() before it returns, then from the node thread
+ * after each ready batch, from the transport when a peer connects or
+ * disconnects, and when options change. Calls never overlap and come in
+ * the order of the snapshots; @st is valid only during the call. Process
+ * context; must not wait for the node (its lock or its disk).
+ */
+typedef void (*raftblk_node_publish_fn)(struct raftblk_dev *dev,
+					const struct raftblk_node_status *st);
+
+/*
+ * Start replication on dev, whose backing disk is open and whose gendisk
+ * is not added yet: opens (or formats) the log store, starts the core,
+ * the transport and the node thread, and sets dev->node, dev->io_ops =
+ * &raftblk_replicated_ops and dev->capacity (the data area). On error
+ * nothing is left running and dev is unchanged.
+ */
+int raftblk_node_start(struct raftblk_dev *dev,
+		       const struct raftblk_node_params *p,
+		       raftblk_node_publish_fn publish,
+		       struct raftblk_err *err);
+/* Stop: fail queued requests, stop the thread and transport, close. */
+void raftblk_node_stop(struct raftblk_node *n);
+
+int raftblk_node_peer_add(struct raftblk_node *n, u32 id,
+			  const struct sockaddr_storage *addr,
+			  struct raftblk_err *err);
+int raftblk_node_peer_remove(struct raftblk_node *n, u32 id,
+			     struct raftblk_err *err);
+int raftblk_node_transfer_leader(struct raftblk_node *n, u32 id,
+				 struct raftblk_err *err);
+
+/* Options that can change while the node runs; 0: keep the current. */
+struct raftblk_node_opts {
+	u32 heartbeat_ms;
+	u32 election_ms;		/* at least 3 heartbeats */
+	u32 max_batch;			/* 1..RAFTBLK_NODE_MAX_BATCH */
+	bool set_read_mode;
+	u8 read_mode;			/* enum raftblk_read_mode */
+};
+
+/*
+ * Apply @o over the current options (under the node's lock, so two
+ * changes never lose one another) and publish them.
+ */
+int raftblk_node_set_options(struct raftblk_node *n,
+			     const struct raftblk_node_opts *o,
+			     struct raftblk_err *err);
+
+/*
+ * The node's last published snapshot, with live connection states and
+ * transport counters. Never waits for the node thread or its disk.
+ */
+void raftblk_node_read_status(struct raftblk_node *n,
+			      struct raftblk_node_status *st);
 
 /* Data offset of the data area on the backing disk, in sectors. */
 sector_t raftblk_node_data_sector(struct raftblk_node *n);

@@ -27,15 +27,7 @@
 struct raftblk_dev;
 struct raftblk_node;
 struct raftblk_node_params;
-
-/* What a device reports about its replication (sysfs and netlink). */
-struct raftblk_repl_info {
-	enum raftblk_role role;
-	u64 term;
-	u32 leader_id;		/* 0: no known leader */
-	u64 commit_index;
-	u64 applied_index;
-};
+struct raftblk_node_status;
 
 /* How a device turns block requests into I/O. */
 struct raftblk_io_ops {
@@ -62,17 +54,18 @@ struct raftblk_io_ops {
 	/*
 	 * Optional: the device's network namespace is going away. Close
 	 * every socket in it; afterwards the device belongs to init_net.
-	 * Called under raftblk_devices_lock from the namespace's pre_exit,
-	 * so it must not wait for anything that takes that lock.
+	 * Called from the namespace's pre_exit with a reference on the
+	 * device (not under raftblk_devices_lock).
 	 */
 	void (*net_exit)(struct raftblk_dev *dev);
 	/*
-	 * Optional: fill @info (zeroed, role preset to @role) with the live
+	 * Optional: fill @st (zeroed, role preset to @role) with the
 	 * replication state. May be called concurrently with I/O, from
-	 * sysfs and netlink, in process context. NULL: not replicated.
+	 * sysfs and netlink, in process context; must not wait for the
+	 * backend's disk. NULL: not replicated.
 	 */
-	void (*get_info)(struct raftblk_dev *dev,
-			 struct raftblk_repl_info *info);
+	void (*get_status)(struct raftblk_dev *dev,
+			   struct raftblk_node_status *st);
 };
 
 /* Per-request state, in the blk-mq pdu (tag_set.cmd_size). */
@@ -93,9 +86,27 @@ struct raftblk_rq {
 	struct raft_payload *payload;
 };
 
+/* Where a device is in its life (dev->state). */
+enum raftblk_dev_state {
+	RAFTBLK_DEV_CREATING,	/* name taken, being set up: not found */
+	RAFTBLK_DEV_LIVE,	/* found by lookups */
+	RAFTBLK_DEV_DYING,	/* being torn down: name taken, not found */
+};
+
 struct raftblk_dev {
-	/* Entry in raftblk_devices, under raftblk_devices_lock. */
+	/*
+	 * Entry in raftblk_devices, from the moment create takes the name
+	 * until destroy has torn everything down. Under
+	 * raftblk_devices_lock, like state, users and destroying.
+	 */
 	struct list_head list;
+	enum raftblk_dev_state state;
+	/* References from lookups (raftblk_device_get()); teardown waits. */
+	unsigned int users;
+	/* A destroy is checking that nobody has the disk open. */
+	bool destroying;
+	/* Entry in a namespace's list of devices to move (pre_exit). */
+	struct list_head exit_list;
 	char name[RAFTBLK_NAME_MAXLEN + 1];
 	char disk_path[RAFTBLK_PATH_MAXLEN + 1];
 	/*
@@ -120,10 +131,12 @@ struct raftblk_dev {
 	struct gendisk *disk;
 	/* Set before the disk is added, fixed for the device's life. */
 	const struct raftblk_io_ops *io_ops;
-	/* Replication state (node.c); NULL for a standalone device. */
+	/*
+	 * Replication state (node.c); NULL for a standalone device. Only
+	 * device.c hands it to the node's functions; status is read
+	 * through io_ops->get_status.
+	 */
 	struct raftblk_node *node;
-	/* A replicated device's listen address, as it was configured. */
-	struct sockaddr_storage listen;
 
 	/*
 	 * Set under disk->open_mutex once destroy has checked that nobody
@@ -139,14 +152,16 @@ struct raftblk_dev {
 /* device.c: registry of devices. */
 
 /*
- * raftblk_devices_lock protects raftblk_devices (the list and each
- * device's membership in it) and serializes create and destroy, so a
- * device found under the lock stays fully set up until the lock is
- * released. Never taken from the I/O path or from .open/.release.
+ * raftblk_devices_lock protects raftblk_devices (the list, each device's
+ * state, users, destroying and net) and the generation. It is held only
+ * for lookups, insertion and removal, never across I/O, a node's lock or
+ * a wait: a device found LIVE is pinned by a reference (users), and
+ * destroy waits for the references to go before tearing it down. Never
+ * taken from the I/O path or from .open/.release.
  */
 extern struct mutex raftblk_devices_lock;
 extern struct list_head raftblk_devices;
-/* Bumped on every change of raftblk_devices, for dump consistency. */
+/* Bumped on every change of the visible devices, for dump consistency. */
 extern unsigned int raftblk_devices_gen;
 
 /* Why a create or destroy failed: a static message and the attribute. */
@@ -156,7 +171,11 @@ struct raftblk_err {
 };
 
 bool raftblk_name_valid(const char *name);
-struct raftblk_dev *raftblk_device_find(struct net *net, const char *name);
+struct raftblk_dev *raftblk_device_get(struct net *net, const char *name);
+struct raftblk_dev *raftblk_device_next(struct net *net,
+					struct raftblk_dev *prev,
+					unsigned int *gen);
+void raftblk_device_put(struct raftblk_dev *dev);
 int raftblk_device_create(struct net *net, const char *name,
 			  const char *disk_path,
 			  const struct raftblk_node_params *repl,
@@ -164,8 +183,32 @@ int raftblk_device_create(struct net *net, const char *name,
 int raftblk_device_destroy(struct net *net, const char *name,
 			   struct raftblk_err *err);
 void raftblk_devices_destroy_all(void);
+void raftblk_device_status(struct raftblk_dev *dev,
+			   struct raftblk_node_status *st);
+
+/* What DEVICE_GET says about the block device itself. */
+struct raftblk_dev_info {
+	const char *name;		/* valid while the device is */
+	const char *disk_path;
+	u64 capacity;			/* bytes */
+	u32 open_count;
+	u32 logical_block_size;
+	bool replicated;		/* a node's status goes with it */
+};
+
 void raftblk_device_info(struct raftblk_dev *dev,
-			 struct raftblk_repl_info *info);
+			 struct raftblk_dev_info *info);
+int raftblk_device_peer_add(struct raftblk_dev *dev, u32 id,
+			    const struct sockaddr_storage *addr,
+			    struct raftblk_err *err);
+int raftblk_device_peer_remove(struct raftblk_dev *dev, u32 id,
+			       struct raftblk_err *err);
+int raftblk_device_transfer_leader(struct raftblk_dev *dev, u32 id,
+				   struct raftblk_err *err);
+struct raftblk_node_opts;
+int raftblk_device_set_options(struct raftblk_dev *dev,
+			       const struct raftblk_node_opts *o,
+			       struct raftblk_err *err);
 const char *raftblk_role_name(enum raftblk_role role);
 int __init raftblk_devices_init(void);
 void raftblk_devices_exit(void);
@@ -198,8 +241,6 @@ extern struct genl_family raftblk_genl_family;
 enum raftblk_mcgrp {
 	RAFTBLK_MCGRP_EVENTS,
 };
-int raftblk_nl_put_addr(struct sk_buff *skb, int type,
-			const struct sockaddr_storage *ss);
 int __init raftblk_netlink_init(void);
 void raftblk_netlink_exit(void);
 

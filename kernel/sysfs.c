@@ -16,60 +16,95 @@
 #include <linux/blkdev.h>
 #include <linux/device.h>
 #include <linux/sysfs.h>
+#include <linux/slab.h>
 #include "raftblk.h"
+#include "node.h"
 
 static struct raftblk_dev *raftblk_sysfs_dev(struct device *d)
 {
 	return dev_to_disk(d)->private_data;
 }
 
+/*
+ * Show one field of the device's status (read without waiting for its
+ * node: the snapshot the node published).
+ */
+static ssize_t raftblk_sysfs_show(struct device *d, char *buf,
+				  int (*show)(char *buf,
+					      const struct raftblk_node_status *st))
+{
+	struct raftblk_node_status *st;
+	ssize_t ret;
+
+	st = kmalloc(sizeof(*st), GFP_KERNEL);
+	if (!st)
+		return -ENOMEM;
+	raftblk_device_status(raftblk_sysfs_dev(d), st);
+	ret = show(buf, st);
+	kfree(st);
+	return ret;
+}
+
+static int raftblk_sysfs_role(char *buf, const struct raftblk_node_status *st)
+{
+	return sysfs_emit(buf, "%s\n", raftblk_role_name(st->role));
+}
+
+static int raftblk_sysfs_term(char *buf, const struct raftblk_node_status *st)
+{
+	return sysfs_emit(buf, "%llu\n", st->term);
+}
+
+static int raftblk_sysfs_leader(char *buf,
+				const struct raftblk_node_status *st)
+{
+	return sysfs_emit(buf, "%u\n", st->leader);
+}
+
+static int raftblk_sysfs_commit(char *buf,
+				const struct raftblk_node_status *st)
+{
+	return sysfs_emit(buf, "%llu\n", st->commit);
+}
+
+static int raftblk_sysfs_applied(char *buf,
+				 const struct raftblk_node_status *st)
+{
+	return sysfs_emit(buf, "%llu\n", st->applied);
+}
+
 static ssize_t role_show(struct device *d, struct device_attribute *attr,
 			 char *buf)
 {
-	struct raftblk_repl_info info;
-
-	raftblk_device_info(raftblk_sysfs_dev(d), &info);
-	return sysfs_emit(buf, "%s\n", raftblk_role_name(info.role));
+	return raftblk_sysfs_show(d, buf, raftblk_sysfs_role);
 }
 static DEVICE_ATTR_RO(role);
 
 static ssize_t term_show(struct device *d, struct device_attribute *attr,
 			 char *buf)
 {
-	struct raftblk_repl_info info;
-
-	raftblk_device_info(raftblk_sysfs_dev(d), &info);
-	return sysfs_emit(buf, "%llu\n", info.term);
+	return raftblk_sysfs_show(d, buf, raftblk_sysfs_term);
 }
 static DEVICE_ATTR_RO(term);
 
 static ssize_t leader_show(struct device *d, struct device_attribute *attr,
 			   char *buf)
 {
-	struct raftblk_repl_info info;
-
-	raftblk_device_info(raftblk_sysfs_dev(d), &info);
-	return sysfs_emit(buf, "%u\n", info.leader_id);
+	return raftblk_sysfs_show(d, buf, raftblk_sysfs_leader);
 }
 static DEVICE_ATTR_RO(leader);
 
 static ssize_t commit_index_show(struct device *d,
 				 struct device_attribute *attr, char *buf)
 {
-	struct raftblk_repl_info info;
-
-	raftblk_device_info(raftblk_sysfs_dev(d), &info);
-	return sysfs_emit(buf, "%llu\n", info.commit_index);
+	return raftblk_sysfs_show(d, buf, raftblk_sysfs_commit);
 }
 static DEVICE_ATTR_RO(commit_index);
 
 static ssize_t applied_index_show(struct device *d,
 				  struct device_attribute *attr, char *buf)
 {
-	struct raftblk_repl_info info;
-
-	raftblk_device_info(raftblk_sysfs_dev(d), &info);
-	return sysfs_emit(buf, "%llu\n", info.applied_index);
+	return raftblk_sysfs_show(d, buf, raftblk_sysfs_applied);
 }
 static DEVICE_ATTR_RO(applied_index);
 

@@ -1,0 +1,217 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * raftblk: the attributes that describe a device, for DEVICE_GET and the
+ * events (nl_attrs.h). Builders only: they read what they are given and
+ * take no lock.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/in.h>
+#include <linux/in6.h>
+#include <net/genetlink.h>
+#include "raftblk.h"
+#include "node.h"
+#include "nl_attrs.h"
+
+int raftblk_nl_put_addr(struct sk_buff *skb, int type,
+			const struct sockaddr_storage *ss)
+{
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+	const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
+	struct nlattr *nest;
+
+	nest = nla_nest_start(skb, type);
+	if (!nest)
+		return -EMSGSIZE;
+	switch (ss->ss_family) {
+	case AF_INET:
+		if (nla_put_in_addr(skb, RAFTBLK_ADDR_ATTR_IPV4,
+				    s4->sin_addr.s_addr) ||
+		    nla_put_be16(skb, RAFTBLK_ADDR_ATTR_PORT, s4->sin_port))
+			goto cancel;
+		break;
+	case AF_INET6:
+		if (nla_put_in6_addr(skb, RAFTBLK_ADDR_ATTR_IPV6,
+				     &s6->sin6_addr) ||
+		    nla_put_be16(skb, RAFTBLK_ADDR_ATTR_PORT, s6->sin6_port))
+			goto cancel;
+		break;
+	default:
+		break;	/* unknown: an empty nest */
+	}
+	nla_nest_end(skb, nest);
+	return 0;
+cancel:
+	nla_nest_cancel(skb, nest);
+	return -EMSGSIZE;
+}
+
+/* A PEER nest: the id and the fields of @what. */
+static int raftblk_nl_put_peer(struct sk_buff *skb,
+			       const struct raftblk_node_peer *p,
+			       unsigned int what)
+{
+	struct nlattr *nest = nla_nest_start(skb, RAFTBLK_ATTR_PEER);
+
+	if (!nest)
+		return -EMSGSIZE;
+	if (nla_put_u32(skb, RAFTBLK_PEER_ATTR_ID, p->id) ||
+	    ((what & RAFTBLK_NL_PEER_ADDR) &&
+	     raftblk_nl_put_addr(skb, RAFTBLK_PEER_ATTR_ADDR, &p->addr)) ||
+	    ((what & RAFTBLK_NL_PEER_ROLE) &&
+	     nla_put_u32(skb, RAFTBLK_PEER_ATTR_ROLE, p->role)) ||
+	    ((what & RAFTBLK_NL_PEER_MATCH) &&
+	     nla_put_u64_64bit(skb, RAFTBLK_PEER_ATTR_MATCH_INDEX, p->match,
+			       RAFTBLK_PEER_ATTR_PAD)) ||
+	    ((what & RAFTBLK_NL_PEER_STATE) &&
+	     nla_put_u32(skb, RAFTBLK_PEER_ATTR_STATE, p->conn))) {
+		nla_nest_cancel(skb, nest);
+		return -EMSGSIZE;
+	}
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+int raftblk_nl_put_peer_event(struct sk_buff *skb,
+			      const struct raftblk_node_peer *p,
+			      unsigned int what, u64 commit)
+{
+	if ((what & RAFTBLK_NL_PEER_MATCH) &&
+	    nla_put_u64_64bit(skb, RAFTBLK_ATTR_COMMIT_INDEX, commit,
+			      RAFTBLK_ATTR_PAD))
+		return -EMSGSIZE;
+	return raftblk_nl_put_peer(skb, p, what);
+}
+
+static int raftblk_nl_put_counters(struct sk_buff *skb,
+				   const struct raftblk_node_status *st)
+{
+	const struct {
+		int type;
+		u64 val;
+	} c[] = {
+		{ RAFTBLK_COUNTER_ATTR_PROPOSALS, st->proposals },
+		{ RAFTBLK_COUNTER_ATTR_COMMITS, st->commits },
+		{ RAFTBLK_COUNTER_ATTR_ELECTIONS, st->elections },
+		{ RAFTBLK_COUNTER_ATTR_BYTES_SENT, st->bytes_sent },
+		{ RAFTBLK_COUNTER_ATTR_BYTES_RECEIVED, st->bytes_received },
+		{ RAFTBLK_COUNTER_ATTR_BAD_FRAMES, st->bad_frames },
+		{ RAFTBLK_COUNTER_ATTR_RECONNECTS, st->reconnects },
+	};
+	struct nlattr *nest = nla_nest_start(skb, RAFTBLK_ATTR_COUNTERS);
+	size_t i;
+
+	if (!nest)
+		return -EMSGSIZE;
+	for (i = 0; i < ARRAY_SIZE(c); i++) {
+		if (nla_put_u64_64bit(skb, c[i].type, c[i].val,
+				      RAFTBLK_COUNTER_ATTR_PAD)) {
+			nla_nest_cancel(skb, nest);
+			return -EMSGSIZE;
+		}
+	}
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+int raftblk_nl_put_options(struct sk_buff *skb,
+			   const struct raftblk_node_status *st)
+{
+	if (nla_put_u32(skb, RAFTBLK_ATTR_HEARTBEAT_MS, st->heartbeat_ms) ||
+	    nla_put_u32(skb, RAFTBLK_ATTR_ELECTION_TIMEOUT_MS,
+			st->election_ms) ||
+	    nla_put_u32(skb, RAFTBLK_ATTR_MAX_BATCH, st->max_batch) ||
+	    nla_put_u32(skb, RAFTBLK_ATTR_READ_MODE, st->read_mode))
+		return -EMSGSIZE;
+	return 0;
+}
+
+int raftblk_nl_put_device_state(struct sk_buff *skb, u8 role, u64 term,
+				u32 leader)
+{
+	if (nla_put_u32(skb, RAFTBLK_ATTR_ROLE, role) ||
+	    nla_put_u64_64bit(skb, RAFTBLK_ATTR_TERM, term,
+			      RAFTBLK_ATTR_PAD) ||
+	    nla_put_u32(skb, RAFTBLK_ATTR_LEADER_ID, leader))
+		return -EMSGSIZE;
+	return 0;
+}
+
+/* Replication state, node id, listen address, options, counters, peers. */
+static int raftblk_nl_put_node(struct sk_buff *skb,
+			       const struct raftblk_node_status *st)
+{
+	u32 i;
+
+	if (nla_put_u64_64bit(skb, RAFTBLK_ATTR_TERM, st->term,
+			      RAFTBLK_ATTR_PAD) ||
+	    nla_put_u32(skb, RAFTBLK_ATTR_LEADER_ID, st->leader) ||
+	    nla_put_u64_64bit(skb, RAFTBLK_ATTR_COMMIT_INDEX, st->commit,
+			      RAFTBLK_ATTR_PAD) ||
+	    nla_put_u64_64bit(skb, RAFTBLK_ATTR_APPLIED_INDEX, st->applied,
+			      RAFTBLK_ATTR_PAD) ||
+	    nla_put_u32(skb, RAFTBLK_ATTR_NODE_ID, st->id) ||
+	    raftblk_nl_put_addr(skb, RAFTBLK_ATTR_LISTEN, &st->listen) ||
+	    raftblk_nl_put_options(skb, st) ||
+	    raftblk_nl_put_counters(skb, st))
+		return -EMSGSIZE;
+	for (i = 0; i < st->n_peers; i++)
+		if (raftblk_nl_put_peer(skb, &st->peers[i],
+					RAFTBLK_NL_PEER_ALL))
+			return -EMSGSIZE;
+	return 0;
+}
+
+int raftblk_nl_put_device(struct sk_buff *skb,
+			  const struct raftblk_dev_info *di,
+			  u64 ev_id, u64 ev_seq,
+			  const struct raftblk_node_status *st)
+{
+	if (nla_put_string(skb, RAFTBLK_ATTR_NAME, di->name) ||
+	    nla_put_u64_64bit(skb, RAFTBLK_ATTR_DEVICE_ID, ev_id,
+			      RAFTBLK_ATTR_PAD) ||
+	    nla_put_u64_64bit(skb, RAFTBLK_ATTR_EVENT_SEQ, ev_seq,
+			      RAFTBLK_ATTR_PAD) ||
+	    nla_put_string(skb, RAFTBLK_ATTR_DISK_PATH, di->disk_path) ||
+	    nla_put_u64_64bit(skb, RAFTBLK_ATTR_CAPACITY, di->capacity,
+			      RAFTBLK_ATTR_PAD) ||
+	    nla_put_u32(skb, RAFTBLK_ATTR_ROLE, st->role) ||
+	    nla_put_u32(skb, RAFTBLK_ATTR_OPEN_COUNT, di->open_count) ||
+	    nla_put_u32(skb, RAFTBLK_ATTR_LOGICAL_BLOCK_SIZE,
+			di->logical_block_size))
+		return -EMSGSIZE;
+	if (di->replicated)
+		return raftblk_nl_put_node(skb, st);
+	return 0;
+}
+
+int raftblk_nl_put_event_head(struct sk_buff *skb, u8 event,
+			      const char *name, u64 ev_id, u64 ev_seq)
+{
+	if (nla_put_u32(skb, RAFTBLK_ATTR_EVENT, event) ||
+	    nla_put_string(skb, RAFTBLK_ATTR_NAME, name) ||
+	    nla_put_u64_64bit(skb, RAFTBLK_ATTR_DEVICE_ID, ev_id,
+			      RAFTBLK_ATTR_PAD) ||
+	    nla_put_u64_64bit(skb, RAFTBLK_ATTR_EVENT_SEQ, ev_seq,
+			      RAFTBLK_ATTR_PAD))
+		return -EMSGSIZE;
+	return 0;
+}
+
+int raftblk_nl_put_device_create(struct sk_buff *skb, const char *disk_path,
+				 const struct raftblk_node_status *st,
+				 bool replicated)
+{
+	if (nla_put_string(skb, RAFTBLK_ATTR_DISK_PATH, disk_path) ||
+	    nla_put_u32(skb, RAFTBLK_ATTR_ROLE, st->role))
+		return -EMSGSIZE;
+	if (replicated &&
+	    (nla_put_u32(skb, RAFTBLK_ATTR_NODE_ID, st->id) ||
+	     raftblk_nl_put_addr(skb, RAFTBLK_ATTR_LISTEN, &st->listen) ||
+	     nla_put_u64_64bit(skb, RAFTBLK_ATTR_TERM, st->term,
+			       RAFTBLK_ATTR_PAD) ||
+	     nla_put_u32(skb, RAFTBLK_ATTR_LEADER_ID, st->leader) ||
+	     raftblk_nl_put_options(skb, st)))
+		return -EMSGSIZE;
+	return 0;
+}
