@@ -577,6 +577,86 @@ check "it moves to the initial namespace when its namespace dies" \
 check "destroy it from the initial namespace" raftctl destroy raftblk1
 check "raftblk1 is gone" no_device raftblk1
 
+# A stalled disk holds up only its own device (issue 9 defect 10): the
+# log disk of raftblk1 is suspended (dm) while a write is in flight, so
+# its node thread waits in a log write. Status of every device (that one
+# included), its sysfs, and creating and destroying another device must
+# still answer. Each probe runs in the background with a generous bound
+# (a hang, not a speed, is what fails): a probe stuck in the kernel
+# cannot be killed until the disk resumes.
+STALL_BOUND=${STALL_BOUND:-60}
+probe() { # NAME CMD...: run CMD in the background, rc in /tmp/probe.NAME.rc
+	_p=$1
+	shift
+	rm -f /tmp/probe.$_p.rc
+	( "$@" >/tmp/probe.$_p.out 2>&1; echo $? >/tmp/probe.$_p.rc ) &
+}
+probe_ok() { # NAME: the probe finished with 0
+	test -s /tmp/probe.$1.rc && test "$(cat /tmp/probe.$1.rc)" = 0
+}
+all_probes_done() {
+	for _p in "$@"; do test -s /tmp/probe.$_p.rc || return 1; done
+}
+stalled_disk() {
+	sz=$(cat /sys/block/vda/size)
+	half=$((sz / 2))
+	check "two dm devices over /dev/vda (slow, fast)" sh -c \
+		"dmsetup create rbslow --table '0 $half linear /dev/vda 0' &&
+		 dmsetup create rbfast --table '0 $half linear /dev/vda $half'" ||
+		return
+	slow=/dev/dm-$(dmsetup info -c --noheadings -o minor rbslow)
+	fast=/dev/dm-$(dmsetup info -c --noheadings -o minor rbfast)
+	dd if=/dev/zero of="$slow" bs=1M count=1 oflag=direct 2>/dev/null
+	dd if=/dev/zero of="$fast" bs=1M count=1 oflag=direct 2>/dev/null
+	check "replicated raftblk1 over the slow one" \
+		raftctl create raftblk1 --disk "$slow" --node-id 3 \
+		--listen 127.0.0.1:7793 --bootstrap
+	check "replicated raftblk2 over the fast one" \
+		raftctl create raftblk2 --disk "$fast" --node-id 4 \
+		--listen 127.0.0.1:7794 --bootstrap
+	check "both elect themselves" wait_for "$RB_WAIT" sh -c \
+		"raftctl status raftblk1 | grep -q '^raftblk1: node 3, leader' &&
+		 raftctl status raftblk2 | grep -q '^raftblk2: node 4, leader'"
+	check "suspend raftblk1's disk" dmsetup suspend rbslow
+	probe write dd if=/dev/urandom of=/dev/raftblk1 bs=4k count=1 \
+		oflag=direct
+	# The write is taken by raftblk1 (in flight) and its node thread
+	# goes on to the log write, which waits for the disk.
+	check "a write to raftblk1 is in flight" wait_for 30 sh -c \
+		"! grep -qx ' *0 *0' /sys/block/raftblk1/inflight"
+	sleep 2
+	probe dump raftctl status
+	probe get1 raftctl status raftblk1
+	probe get2 raftctl status raftblk2 --json
+	probe sysfs cat /sys/block/raftblk1/raftblk/role
+	probe churn sh -c "raftctl create raftblk3 --disk /dev/vdb &&
+		raftctl status raftblk3 && raftctl destroy raftblk3"
+	wait_for "$STALL_BOUND" all_probes_done dump get1 get2 sysfs churn
+	check "the write is still waiting for the disk" \
+		test ! -s /tmp/probe.write.rc
+	check "status of all devices answers while a disk is stalled" \
+		probe_ok dump
+	check "status of the stalled device answers" probe_ok get1
+	check "it still says leader" \
+		grep -q '^raftblk1: node 3, leader' /tmp/probe.get1.out
+	check "status of another device answers" probe_ok get2
+	check "sysfs of the stalled device answers" probe_ok sysfs
+	check "another device is created and destroyed meanwhile" \
+		probe_ok churn
+	for _p in dump get1 get2 sysfs churn; do
+		sed "s/^/# $_p: /" /tmp/probe.$_p.out
+	done
+	check "resume raftblk1's disk" dmsetup resume rbslow
+	check "the stalled write completes" wait_for 120 probe_ok write
+	wait_for 120 all_probes_done dump get1 get2 sysfs churn
+	check "destroy raftblk1 and raftblk2" sh -c \
+		"raftctl destroy raftblk1 && raftctl destroy raftblk2"
+	check "remove the dm devices" sh -c \
+		"dmsetup remove rbslow && dmsetup remove rbfast"
+	raftctl destroy raftblk3 2>/dev/null
+}
+stalled_disk
+
 # Only CAP_NET_ADMIN may change the membership.
 check "create $DEV for the permission checks" \
 	raftctl create $DEV --disk /dev/vdb --node-id 1 --listen "$LISTEN"
