@@ -43,6 +43,7 @@ static_assert(RAFTBLK_NODE_MAX_PEERS >= RAFT_MAX_NODES);
 
 struct raftblk_node_msg {
 	struct list_head list;
+	size_t charge;		/* receive budget held (transport) */
 	struct raft_msg m;
 };
 
@@ -259,7 +260,14 @@ static blk_status_t raftblk_node_submit(struct raftblk_dev *dev,
 	return BLK_STS_OK;
 }
 
-static void raftblk_node_deliver(void *ctx, struct raft_msg *m)
+/*
+ * A received message, queued for the node thread. Its charge stays on
+ * the transport's receive budget until the thread has stepped it
+ * (raftblk_node_step_msgs()): while the thread waits on its disk the
+ * queue grows only up to that budget, then the transport stops reading
+ * (TCP back-pressure) until the thread catches up.
+ */
+static int raftblk_node_deliver(void *ctx, struct raft_msg *m, size_t charge)
 {
 	struct raftblk_node *n = ctx;
 	struct raftblk_node_msg *nm;
@@ -267,24 +275,26 @@ static void raftblk_node_deliver(void *ctx, struct raft_msg *m)
 	/* Pairs with smp_store_release() in raftblk_node_start(). */
 	if (!smp_load_acquire(&n->started)) {
 		raft_msg_free(m);	/* Raft tolerates a lost message */
-		return;
+		return -EAGAIN;
 	}
 	nm = kmalloc(sizeof(*nm), GFP_NOIO);
 	if (!nm) {
 		raft_msg_free(m);	/* Raft tolerates a lost message */
-		return;
+		return -ENOMEM;
 	}
 	nm->m = *m;
+	nm->charge = charge;
 	spin_lock(&n->in_lock);
 	if (n->stopping) {
 		spin_unlock(&n->in_lock);
 		raft_msg_free(&nm->m);
 		kfree(nm);
-		return;
+		return -ESHUTDOWN;
 	}
 	list_add_tail(&nm->list, &n->in_msgs);
 	spin_unlock(&n->in_lock);
 	raftblk_node_kick(n);
+	return 0;
 }
 
 static void raftblk_node_publish_conn(struct raftblk_node *n, u32 id,
@@ -295,8 +305,10 @@ static void raftblk_node_peer_state(void *ctx, u64 peer_id, bool up)
 	struct raftblk_node *n = ctx;
 	u32 i;
 
-	pr_info("%s: peer %llu %s\n", n->dev->name,
-		(unsigned long long)peer_id, up ? "connected" : "disconnected");
+	/* Anyone reaching the port can make this happen: rate-limited. */
+	pr_info_ratelimited("%s: peer %llu %s\n", n->dev->name,
+			    (unsigned long long)peer_id,
+			    up ? "connected" : "disconnected");
 	if (peer_id && peer_id <= U32_MAX)
 		raftblk_node_publish_conn(n, peer_id, up);
 	if (up)
@@ -348,9 +360,14 @@ static void raftblk_node_step_msgs(struct raftblk_node *n, struct list_head *msg
 	struct raftblk_node_msg *nm, *tmp;
 
 	list_for_each_entry_safe(nm, tmp, msgs, list) {
+		raft_id from = nm->m.from;
+
 		list_del(&nm->list);
 		/* raft_step consumes the message, valid or not. */
 		raft_step(n->raft, &nm->m);
+		/* The transport reads again (n->tp cleared before destroy). */
+		if (n->tp)
+			rb_transport_rx_done(n->tp, from, nm->charge);
 		kfree(nm);
 	}
 }
@@ -660,8 +677,9 @@ static void raftblk_node_role_changed(struct raftblk_node *n, u8 role)
 		return;
 	if (role == RAFT_LEADER)
 		n->elections++;
-	pr_info("%s: node %u is now %s\n", n->dev->name, n->id,
-		raft_role_name(role));
+	/* A peer's messages can flip the role repeatedly: rate-limited. */
+	pr_info_ratelimited("%s: node %u is now %s\n", n->dev->name, n->id,
+			    raft_role_name(role));
 	WRITE_ONCE(n->role, role);
 	WRITE_ONCE(n->warned_follower, false);
 	if (role != RAFT_LEADER) {
@@ -1139,6 +1157,7 @@ free:
 
 void raftblk_node_stop(struct raftblk_node *n)
 {
+	struct rb_transport *tp;
 	LIST_HEAD(msgs);
 	LIST_HEAD(writes);
 	LIST_HEAD(reads);
@@ -1148,8 +1167,14 @@ void raftblk_node_stop(struct raftblk_node *n)
 	n->stopping = true;
 	spin_unlock(&n->in_lock);
 	kthread_stop(n->thread);
-	if (n->tp)
-		rb_transport_destroy(n->tp);
+	/* As net_exit: queued messages no longer hold its budget. */
+	mutex_lock(&n->lock);
+	mutex_lock(&n->tp_lock);
+	tp = n->tp;
+	n->tp = NULL;
+	mutex_unlock(&n->tp_lock);
+	mutex_unlock(&n->lock);
+	rb_transport_destroy(tp);
 
 	raftblk_node_take(n, &msgs, &writes, &reads);
 	mutex_lock(&n->lock);

@@ -49,6 +49,16 @@
 #define RB_TX_BUDGET		(4U << 20)	/* bytes per tx_work run */
 #define RB_SMALL_META		256	/* meta parts kept in the conn */
 #define RB_TICK_MS		500
+/*
+ * Receive budget (rb_transport_rx_cost()): a message's fixed cost, and
+ * the most one entry may hold besides its data bytes (its slots in the
+ * entry and descriptor arrays, its payload struct, the rest of its last
+ * page). Bulk connections leave RB_RX_CONTROL_RESERVE of the budget to
+ * votes and heartbeats, so that these are read even when APPENDs fill it.
+ */
+#define RB_RX_MSG_COST		(sizeof(struct raft_msg) + 256)
+#define RB_RX_ENTRY_COST	(PAGE_SIZE + 256)
+#define RB_RX_CONTROL_RESERVE	(1U << 20)
 
 enum conn_state {
 	CS_CONNECTING,		/* dialed, TCP handshake in progress */
@@ -59,6 +69,7 @@ enum conn_state {
 
 enum rx_phase {
 	RX_HDR,
+	RX_ADMIT,		/* RAFT_MSG header read, waiting for budget */
 	RX_META,
 	RX_DATA,
 };
@@ -102,8 +113,8 @@ struct rb_transport {
 	/*
 	 * lock protects: peers (the list and every rb_peer field but
 	 * connect_work), conns (the list), each connection's state,
-	 * peer_id and send queue (txq, q_frames, q_bytes), n_pending,
-	 * conn_seq and stopping.
+	 * peer_id, rx_waiting and send queue (txq, q_frames, q_bytes),
+	 * n_pending, conn_seq, stopping, rx_used and rx_peak.
 	 */
 	struct mutex lock;
 	struct list_head peers;
@@ -111,12 +122,15 @@ struct rb_transport {
 	u32 n_pending;
 	u64 conn_seq;
 	bool stopping;
+	size_t rx_used;			/* receive budget in use */
+	size_t rx_peak;
 
 	struct {
 		atomic64_t bytes_sent, bytes_received, frames_sent,
 			   frames_received, msgs_dropped, bad_frames,
 			   refused_peers, refused_by_peer, connects,
-			   reconnects, accepted, conns_up, conns_lost;
+			   reconnects, accepted, conns_up, conns_lost,
+			   rx_paused;
 	} st;
 };
 
@@ -132,6 +146,7 @@ struct rb_peer {
 	bool dialed_before;
 	bool up;		/* any conn[] set */
 	bool reported_up;	/* last state given to ops->peer_state */
+	size_t rx_used;		/* receive budget held by its messages */
 	struct delayed_work connect_work;
 };
 
@@ -168,6 +183,8 @@ struct rb_conn {
 	size_t tx_off;			/* bytes of that part sent */
 
 	/* Receive state machine (rx_work only). */
+	bool rx_waiting;		/* in RX_ADMIT, woken by rx_done */
+	size_t rx_charge;		/* budget held by the frame being read */
 	enum rx_phase rx_phase;
 	size_t rx_have;
 	u8 rx_hdr[RB_WIRE_HDR_LEN];
@@ -461,10 +478,12 @@ static void conn_fail_locked(struct rb_conn *c, int err, const char *why)
 	lockdep_assert_held(&t->lock);
 	if (c->state == CS_CLOSING)
 		return;
+	/* Peers (or strangers with the cluster id) connect at will. */
 	if (c->state == CS_UP && !c->replaced)
-		pr_info("node %llu: %s connection to node %llu lost: %s (%d)\n",
-			t->ids.local, c->cls == RB_WIRE_CLASS_BULK ? "bulk" :
-			"control", c->peer_id, why, err);
+		pr_info_ratelimited("node %llu: %s connection to node %llu lost: %s (%d)\n",
+				    t->ids.local,
+				    c->cls == RB_WIRE_CLASS_BULK ? "bulk" :
+				    "control", c->peer_id, why, err);
 	else
 		pr_debug("node %llu: connection with node %llu failed: %s (%d)\n",
 			 t->ids.local, c->peer_id, why, err);
@@ -546,17 +565,24 @@ static int conn_up(struct rb_conn *c, u64 peer_id)
 	peer_update(t, p);
 	mutex_unlock(&t->lock);
 	if (keep == c && !old)
-		pr_info("node %llu: %s connection with node %llu up (%s)\n",
-			t->ids.local,
-			c->cls == RB_WIRE_CLASS_BULK ? "bulk" : "control",
-			peer_id, c->dialed ? "dialed" : "accepted");
+		pr_info_ratelimited("node %llu: %s connection with node %llu up (%s)\n",
+				    t->ids.local,
+				    c->cls == RB_WIRE_CLASS_BULK ? "bulk" :
+				    "control", peer_id,
+				    c->dialed ? "dialed" : "accepted");
 	/* Frames may have been queued while we were deciding. */
 	queue_work(t->wq, &c->tx_work);
 	return 0;
 }
 
+static void rx_uncharge(struct rb_transport *t, u64 peer_id, size_t charge);
+
 static void rx_reset(struct rb_conn *c)
 {
+	if (c->rx_charge) {
+		rx_uncharge(c->t, c->peer_id, c->rx_charge);
+		c->rx_charge = 0;
+	}
 	rb_wire_msg_release(&c->rx_msg);
 	raft_free(c->rx_descs);
 	c->rx_descs = NULL;
@@ -968,11 +994,15 @@ static int on_control(struct rb_conn *c)
 
 static void deliver(struct rb_conn *c)
 {
+	size_t charge = c->rx_charge;
+
 	raft_free(c->rx_descs);
 	c->rx_descs = NULL;
 	atomic64_inc(&c->t->st.frames_received);
-	/* The message's content now belongs to the callee. */
-	c->t->ops->deliver(c->t->ctx, &c->rx_msg);
+	/* The message's content and its charge now belong to the callee. */
+	c->rx_charge = 0;
+	if (c->t->ops->deliver(c->t->ctx, &c->rx_msg, charge))
+		rx_uncharge(c->t, c->peer_id, charge);
 	memset(&c->rx_msg, 0, sizeof(c->rx_msg));
 	rx_reset(c);
 }
@@ -1034,9 +1064,59 @@ static int on_header(struct rb_conn *c)
 				    &c->rx_h, &why);
 	if (ret)
 		return on_header_error(c, ret, why);
-	if (c->rx_h.type == RB_WIRE_RAFT_MSG && c->state != CS_UP)
-		return bad_frame(c, -RB_WIRE_EBADFRAME,
-				 "message before the handshake");
+	c->rx_have = 0;
+	if (c->rx_h.type == RB_WIRE_RAFT_MSG) {
+		if (c->state != CS_UP)
+			return bad_frame(c, -RB_WIRE_EBADFRAME,
+					 "message before the handshake");
+		/* Nothing allocated before the budget has room for it. */
+		c->rx_phase = RX_ADMIT;
+		return 0;
+	}
+	c->rx_phase = RX_META;	/* a control frame: fits rx_small */
+	return 0;
+}
+
+/*
+ * Take the receive budget for the RAFT_MSG whose header was read, then
+ * its meta buffer: true when done; false when it does not fit (the
+ * connection stops reading until rx_uncharge() wakes it: TCP pushes back
+ * on the sender).
+ */
+static bool rx_admit(struct rb_conn *c)
+{
+	struct rb_transport *t = c->t;
+	size_t cost = rb_transport_rx_cost(&t->cfg.limits, c->rx_h.meta_len,
+					   c->rx_h.data_len);
+	size_t room = t->cfg.rx_bytes, peer_room = t->cfg.rx_peer_bytes;
+	struct rb_peer *p;
+	bool ok;
+
+	if (c->cls != RB_WIRE_CLASS_CONTROL) {
+		room -= RB_RX_CONTROL_RESERVE;
+		peer_room -= RB_RX_CONTROL_RESERVE;
+	}
+	mutex_lock(&t->lock);
+	p = peer_find(t, c->peer_id);
+	ok = t->rx_used + cost <= room &&
+	     (!p || p->rx_used + cost <= peer_room);
+	if (ok) {
+		t->rx_used += cost;
+		t->rx_peak = max(t->rx_peak, t->rx_used);
+		if (p)
+			p->rx_used += cost;
+		c->rx_charge = cost;
+		c->rx_waiting = false;
+	} else if (!c->rx_waiting) {
+		c->rx_waiting = true;
+		atomic64_inc(&t->st.rx_paused);
+	}
+	mutex_unlock(&t->lock);
+	return ok;
+}
+
+static int rx_alloc_meta(struct rb_conn *c)
+{
 	if (c->rx_h.meta_len > RB_SMALL_META) {
 		/* NOIO scope: GFP_KERNEL does not recurse into I/O. */
 		c->rx_meta = kvmalloc(c->rx_h.meta_len, GFP_KERNEL);
@@ -1046,8 +1126,46 @@ static int on_header(struct rb_conn *c)
 		}
 	}
 	c->rx_phase = RX_META;
-	c->rx_have = 0;
 	return 0;
+}
+
+static void rx_uncharge(struct rb_transport *t, u64 peer_id, size_t charge)
+{
+	struct rb_peer *p;
+	struct rb_conn *c;
+
+	if (!charge)
+		return;
+	mutex_lock(&t->lock);
+	t->rx_used -= min(charge, t->rx_used);
+	p = peer_find(t, peer_id);
+	if (p)
+		p->rx_used -= min(charge, p->rx_used);
+	/* Whoever waits tries again (and waits again if still too big). */
+	list_for_each_entry(c, &t->conns, node) {
+		if (c->rx_waiting) {
+			c->rx_waiting = false;
+			queue_work(t->wq, &c->rx_work);
+		}
+	}
+	mutex_unlock(&t->lock);
+}
+
+void rb_transport_rx_done(struct rb_transport *t, u64 peer_id, size_t charge)
+{
+	rx_uncharge(t, peer_id, charge);
+}
+
+size_t rb_transport_rx_cost(const struct rb_wire_limits *lim, u32 meta_len,
+			    u32 data_len)
+{
+	u64 ents = 0;
+
+	if (meta_len > RB_WIRE_MSG_LEN)
+		ents = (meta_len - RB_WIRE_MSG_LEN) / RB_WIRE_ENTRY_LEN;
+	ents = min_t(u64, ents, lim->max_entries);
+	return RB_RX_MSG_COST + (size_t)meta_len + data_len + data_len / 64 +
+	       ents * RB_RX_ENTRY_COST;
 }
 
 /* A complete meta part. */
@@ -1096,6 +1214,13 @@ static int conn_receive(struct rb_conn *c)
 				if (ret)
 					return ret;
 			}
+			break;
+		case RX_ADMIT:
+			if (!rx_admit(c))
+				return 0;
+			ret = rx_alloc_meta(c);
+			if (ret)
+				return ret;
 			break;
 		case RX_META:
 			if (c->rx_have < c->rx_h.meta_len) {
@@ -1570,7 +1695,7 @@ static void event_work(struct work_struct *w)
 			}
 			/* Seen only through its own dialing: forget it. */
 			if (!p->has_addr && !p->up && !p->reported_up &&
-			    !p->dialing[0] && !p->dialing[1]) {
+			    !p->dialing[0] && !p->dialing[1] && !p->rx_used) {
 				list_del(&p->node);
 				kfree(p);
 			}
@@ -1658,6 +1783,7 @@ int rb_transport_peers(struct rb_transport *t,
 		pi->has_addr = p->has_addr;
 		pi->addr = p->addr;
 		pi->failures = p->failures;
+		pi->rx_bytes = p->rx_used;
 		for (i = 0; i < RB_CLASSES; i++) {
 			if (p->conn[i])
 				pi->state[i] = RB_CONN_UP;
@@ -1688,6 +1814,11 @@ void rb_transport_get_stats(struct rb_transport *t,
 	st->accepted = atomic64_read(&t->st.accepted);
 	st->conns_up = atomic64_read(&t->st.conns_up);
 	st->conns_lost = atomic64_read(&t->st.conns_lost);
+	st->rx_paused = atomic64_read(&t->st.rx_paused);
+	mutex_lock(&t->lock);
+	st->rx_bytes = t->rx_used;
+	st->rx_bytes_peak = t->rx_peak;
+	mutex_unlock(&t->lock);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1702,6 +1833,8 @@ void rb_transport_config_default(struct rb_transport_config *cfg)
 	cfg->dead_ms = 30000;
 	cfg->queue_frames = 1024;
 	cfg->queue_bytes = 64U << 20;
+	cfg->rx_bytes = 128U << 20;
+	cfg->rx_peer_bytes = 64U << 20;
 	rb_wire_limits_default(&cfg->limits);
 }
 
@@ -1717,6 +1850,11 @@ static int config_check(struct rb_transport_config *cfg)
 	if (l->max_meta_len < RB_WIRE_MSG_LEN || !l->max_entries ||
 	    l->max_payload_data > RAFTBLK_PL_MAX_DATA ||
 	    l->max_payload_len > RAFTBLK_PL_MAX_LEN)
+		return -EINVAL;
+	/* The largest frame fits the budget, also on a bulk connection. */
+	if (cfg->rx_peer_bytes > cfg->rx_bytes ||
+	    (u64)cfg->rx_peer_bytes < RB_RX_CONTROL_RESERVE +
+	    (u64)rb_transport_rx_cost(l, l->max_meta_len, l->max_data_len))
 		return -EINVAL;
 	return 0;
 }
@@ -1776,6 +1914,9 @@ int rb_transport_create(struct net *net, const struct sockaddr_storage *listen,
 	BUILD_BUG_ON(RB_WIRE_PL_FUA != RAFTBLK_PL_FUA);
 	BUILD_BUG_ON(RB_WIRE_PL_DISCARD != RAFTBLK_PL_DISCARD);
 	BUILD_BUG_ON(RB_WIRE_PL_WRITE_ZEROES != RAFTBLK_PL_WRITE_ZEROES);
+	BUILD_BUG_ON(sizeof(struct raft_entry) +
+		     sizeof(struct rb_wire_payload_desc) +
+		     sizeof(struct raft_payload) + 2 * sizeof(void *) > 256);
 
 	*out = NULL;
 	if (!node_id || !addr_valid(listen) || !ops || !ops->deliver ||

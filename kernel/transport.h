@@ -44,8 +44,15 @@ struct rb_transport_ops {
 	 * it with raft_msg_free(); the struct itself belongs to the
 	 * transport and is reused after the call (copy it to keep it).
 	 * Called concurrently for different connections.
+	 *
+	 * charge: the bytes the message holds against the receive budget
+	 * (see rx_bytes). Return 0 when the message is kept: then call
+	 * rb_transport_rx_done(t, m->from, charge) once it is consumed;
+	 * until then the transport counts it and, over budget, stops
+	 * reading (TCP back-pressure). Return non-zero when it was dropped
+	 * (its content released): the transport takes the charge back.
 	 */
-	void (*deliver)(void *ctx, struct raft_msg *m);
+	int (*deliver)(void *ctx, struct raft_msg *m, size_t charge);
 	/*
 	 * Connectivity to a peer changed: up when a first connection to it
 	 * completed its handshake, down when none is left. Calls are
@@ -71,11 +78,22 @@ struct rb_transport_config {
 	u32 dead_ms;		/* drop a connection silent that long */
 	u32 queue_frames;	/* send queue bound per connection */
 	u32 queue_bytes;	/* ... and in bytes (frame + data) */
+	/*
+	 * Receive budget: bytes of received messages held at once, from
+	 * the header of a frame being read until the consumer calls
+	 * rb_transport_rx_done() (rb_transport_rx_cost() of each frame).
+	 * A connection whose next frame does not fit stops reading until
+	 * it does. rx_bytes for the whole transport, rx_peer_bytes per peer;
+	 * both must hold the largest frame the limits allow.
+	 */
+	u32 rx_bytes;
+	u32 rx_peer_bytes;
 	struct rb_wire_limits limits;
 };
 
 /* Defaults: backoff 100 ms .. 5 s, handshake 10 s, keepalive 2 s,
- * dead 30 s (TCG is slow: generous), 1024 frames / 64 MiB per connection.
+ * dead 30 s (TCG is slow: generous), 1024 frames / 64 MiB per connection,
+ * receive budget 128 MiB, 64 MiB per peer.
  */
 void rb_transport_config_default(struct rb_transport_config *cfg);
 
@@ -98,6 +116,22 @@ int rb_transport_create(struct net *net, const struct sockaddr_storage *listen,
  * callbacks in progress).
  */
 void rb_transport_destroy(struct rb_transport *t);
+
+/*
+ * The consumer is done with a message delivered with charge (see
+ * rb_transport_ops.deliver): its bytes leave the receive budget, and
+ * connections that stopped reading for lack of budget read again. Any
+ * context that may sleep, not after rb_transport_destroy().
+ */
+void rb_transport_rx_done(struct rb_transport *t, u64 peer_id, size_t charge);
+
+/*
+ * What a RAFT_MSG frame of meta_len and data_len bytes is charged: its
+ * bytes plus an upper bound of what its decoded form holds (the message,
+ * entry and descriptor arrays, a page per payload).
+ */
+size_t rb_transport_rx_cost(const struct rb_wire_limits *lim, u32 meta_len,
+			    u32 data_len);
 
 /* Add a peer or change its address; the transport keeps connections to
  * it from then on. 0 or -EINVAL (bad id or address), -ENOMEM.
@@ -140,6 +174,9 @@ struct rb_transport_stats {
 	u64 accepted;		/* incoming connections accepted */
 	u64 conns_up;		/* handshakes completed */
 	u64 conns_lost;		/* established connections lost */
+	u64 rx_bytes;		/* receive budget in use now */
+	u64 rx_bytes_peak;	/* most of it ever in use */
+	u64 rx_paused;		/* times a connection stopped reading */
 };
 
 void rb_transport_get_stats(struct rb_transport *t,
@@ -158,6 +195,7 @@ struct rb_transport_peer_info {
 	u8 state[2];		/* enum rb_conn_state, [0] control [1] bulk */
 	u32 queued_frames;	/* waiting in both send queues */
 	u32 failures;		/* consecutive failed attempts (backoff) */
+	u64 rx_bytes;		/* receive budget this peer holds */
 };
 
 /*

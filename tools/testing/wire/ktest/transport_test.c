@@ -65,31 +65,58 @@ struct node {
 	bool refuse_adopt;
 	u32 adopt_calls;
 	u8 adopted[RB_WIRE_UUID_LEN];
+	/*
+	 * Receive budget: what queued messages hold (the node releases it
+	 * when a message is taken), its peak; with auto_release every
+	 * message is consumed at once and only counted (delivered,
+	 * next_ctx, disorder: contexts must come 0, 1, 2...).
+	 */
+	size_t held, held_peak;
+	bool auto_release;
+	u32 delivered, disorder;
+	u64 next_ctx;
 };
 
 struct rx_item {
 	struct list_head node;
+	size_t charge;
 	struct raft_msg m;
 };
 
 static const u8 cluster[RB_WIRE_UUID_LEN] = "raftblk-test-cl";
 static const u8 other_cluster[RB_WIRE_UUID_LEN] = "another-cluster";
 
-static void t_deliver(void *ctx, struct raft_msg *m)
+static int t_deliver(void *ctx, struct raft_msg *m, size_t charge)
 {
 	struct node *n = ctx;
-	struct rx_item *it = kmalloc(sizeof(*it), GFP_NOIO);
+	struct rx_item *it;
 
+	if (READ_ONCE(n->auto_release)) {
+		spin_lock(&n->lock);
+		n->delivered++;
+		if (m->context != n->next_ctx)
+			n->disorder++;
+		n->next_ctx = m->context + 1;
+		spin_unlock(&n->lock);
+		rb_wire_msg_release(m);
+		wake_up(&n->wq);
+		return -ECANCELED;	/* the transport takes the charge back */
+	}
+	it = kmalloc(sizeof(*it), GFP_NOIO);
 	if (!it) {
 		rb_wire_msg_release(m);
-		return;
+		return -ENOMEM;
 	}
 	it->m = *m;	/* takes the content over */
+	it->charge = charge;
 	spin_lock(&n->lock);
 	list_add_tail(&it->node, &n->msgs);
 	n->n_msgs++;
+	n->held += charge;
+	n->held_peak = max(n->held_peak, n->held);
 	spin_unlock(&n->lock);
 	wake_up(&n->wq);
+	return 0;
 }
 
 static void t_peer_state(void *ctx, u64 id, bool up)
@@ -178,6 +205,17 @@ static int node_start(struct node *n, u64 id, const u8 *uuid)
 	return node_start_cfg(n, id, uuid, 1024, false);
 }
 
+/* A message taken from the node's queue gives its budget back. */
+static void node_release(struct node *n, struct rx_item *it)
+{
+	spin_lock(&n->lock);
+	n->held -= it->charge;
+	spin_unlock(&n->lock);
+	if (n->t)
+		rb_transport_rx_done(n->t, it->m.from, it->charge);
+	it->charge = 0;
+}
+
 static void node_drain(struct node *n)
 {
 	struct rx_item *it, *tmp;
@@ -188,6 +226,7 @@ static void node_drain(struct node *n)
 	n->n_msgs = 0;
 	spin_unlock(&n->lock);
 	list_for_each_entry_safe(it, tmp, &l, node) {
+		node_release(n, it);
 		rb_wire_msg_release(&it->m);
 		kfree(it);
 	}
@@ -249,6 +288,8 @@ static struct rx_item *node_pop(struct node *n)
 		n->n_msgs--;
 	}
 	spin_unlock(&n->lock);
+	if (it)
+		node_release(n, it);
 	return it;
 }
 
@@ -1065,6 +1106,210 @@ static void test_message_classes(void)
 		raftblk_payload_put(pl);
 }
 
+static int raw_send_nb(struct socket *s, const void *buf, size_t len)
+{
+	struct kvec kv = { .iov_base = (void *)buf, .iov_len = len };
+	struct msghdr msg = { .msg_flags = MSG_DONTWAIT };
+
+	return kernel_sendmsg(s, &msg, &kv, 1, len);
+}
+
+static bool last_ctx_is(struct node *n, u64 ctx)
+{
+	struct rx_item *it;
+	bool y = false;
+
+	spin_lock(&n->lock);
+	if (!list_empty(&n->msgs)) {
+		it = list_last_entry(&n->msgs, struct rx_item, node);
+		y = it->m.context == ctx;
+	}
+	spin_unlock(&n->lock);
+	return y;
+}
+
+static u32 delivered(struct node *n)
+{
+	u32 d;
+
+	spin_lock(&n->lock);
+	d = n->delivered;
+	spin_unlock(&n->lock);
+	return d;
+}
+
+/*
+ * Frames faster than the node drains them (a node waiting on its disk):
+ * a raw peer sends 64 KiB APPENDs without waiting while the node keeps
+ * every delivered message queued. What the queued messages hold never
+ * exceeds the receive budget: the transport stops reading, TCP pushes
+ * back and the sender blocks. A HEARTBEAT on the control connection still
+ * gets through (bulk leaves room for it). When the node drains its queue,
+ * reading resumes and every frame arrives, in order.
+ */
+static void test_rx_budget(void)
+{
+	const u32 count = 400, plen = 64 << 10;
+	struct node *e = kzalloc(sizeof(*e), GFP_KERNEL);
+	struct rb_wire_ids ids = { .local = 6, .peer = 7 };
+	struct raft_payload *pl = data_payload(plen, 0, 11);
+	struct raft_entry *ent = kcalloc(1, sizeof(*ent), GFP_KERNEL);
+	struct rb_transport_peer_info pi[MAX_ID];
+	struct socket *bulk = NULL, *ctl = NULL;
+	struct rb_transport_config cfg;
+	struct rb_transport_stats st;
+	size_t frame_len = 0, off = 0, flen;
+	u32 sent = 0, stalls = 0, dlen, i;
+	u8 *f = kvmalloc(RB_WIRE_HDR_LEN + 256 + plen, GFP_KERNEL);
+	u8 hb[RB_WIRE_HDR_LEN + RB_WIRE_MSG_LEN];
+	const char *why = "";
+	u64 peer_rx = 0;
+	struct raft_msg *m;
+	bool ok = e && pl && ent && f, blocked = false;
+	int n;
+
+	memcpy(ids.cluster, cluster, sizeof(cluster));
+	rb_transport_config_default(&cfg);
+	cfg.keepalive_ms = 60000;
+	cfg.dead_ms = 120000;
+	cfg.limits.max_meta_len = 64 << 10;
+	cfg.limits.max_data_len = 1 << 20;
+	cfg.limits.max_entries = 64;
+	cfg.rx_bytes = 4 << 20;
+	cfg.rx_peer_bytes = 4 << 20;
+	ok = ok && !node_create(e, 7, cluster, &cfg, false);
+	if (ok) {
+		bulk = raw_peer(e, 6, RB_WIRE_CLASS_BULK);
+		ctl = raw_peer(e, 6, RB_WIRE_CLASS_CONTROL);
+		ok = bulk && ctl && wait_both_up(e, 6, false);
+	}
+	ent->type = RAFT_ENTRY_NORMAL;
+	ent->term = 42;
+	ent->payload = pl;
+	/* As fast as the socket takes them, until it pushes back. */
+	while (ok && sent < count && !blocked) {
+		if (!frame_len) {
+			m = simple_msg(RAFT_MSG_APPEND, 6, 7, sent);
+			m->index = sent;
+			ent->index = sent + 1;
+			m->n_entries = 1;
+			m->entries = ent;
+			ok = !rb_wire_encode_msg(&ids, m, &cfg.limits,
+						 &test_payload_ops, NULL, f,
+						 RB_WIRE_HDR_LEN + 256, &flen,
+						 &dlen, &why);
+			raftblk_payload_copy_out(pl, 0, f + flen, plen);
+			frame_len = flen + plen;
+			off = 0;
+		}
+		n = ok ? raw_send_nb(bulk, f + off, frame_len - off) : -EIO;
+		if (n == -EAGAIN) {
+			/* No room for 2 s: the receiver is not reading. */
+			if (++stalls > 200)
+				blocked = true;
+			else
+				usleep_range(10000, 20000);
+			continue;
+		}
+		ok = ok && n > 0;
+		stalls = 0;
+		off += max(n, 0);
+		if (off == frame_len) {
+			sent++;
+			frame_len = 0;
+		}
+	}
+	ok = ok && blocked && WAIT_STAT(e, rx_paused, >= 1);
+	msleep(200);
+	rb_transport_get_stats(e->t, &st);
+	n = rb_transport_peers(e->t, pi, MAX_ID);
+	for (i = 0; i < n && i < MAX_ID; i++)
+		if (pi[i].id == 6)
+			peer_rx = pi[i].rx_bytes;
+	spin_lock(&e->lock);
+	pr_info("# rx budget %u KiB: sender blocked after %u of %u frames of 64 KiB; node holds %u messages, %zu KiB (peak %zu KiB); transport peak %llu KiB, peer 6 holds %llu KiB, %llu pauses\n",
+		cfg.rx_bytes >> 10, sent, count, e->n_msgs, e->held >> 10,
+		e->held_peak >> 10, st.rx_bytes_peak >> 10, peer_rx >> 10,
+		st.rx_paused);
+	ok = ok && e->held_peak <= cfg.rx_bytes &&
+	     st.rx_bytes_peak <= cfg.rx_bytes && peer_rx >= e->held &&
+	     peer_rx <= cfg.rx_peer_bytes && e->n_msgs < count;
+	spin_unlock(&e->lock);
+	tap(ok, "frames faster than the node drains: receive memory stays within the budget, the sender is pushed back");
+
+	/* Votes and heartbeats are still read. */
+	m = simple_msg(RAFT_MSG_HEARTBEAT, 6, 7, 424242);
+	ids.peer = 7;
+	ok = ok && !rb_wire_encode_msg(&ids, m, &cfg.limits, NULL, NULL, hb,
+				       sizeof(hb), &flen, &dlen, &why) &&
+	     raw_send(ctl, hb, flen) == flen &&
+	     wait_event_timeout(e->wq, last_ctx_is(e, 424242),
+				wait_ms()) > 0;
+	tap(ok, "a HEARTBEAT on the control connection is read while bulk waits for budget");
+
+	/*
+	 * The node drains: reading resumes, everything arrives in order.
+	 * Nothing is read meanwhile (no budget was given back yet): check
+	 * the queue, then consume from here on as messages come.
+	 */
+	if (ok) {
+		struct rx_item *it;
+		u64 want = 0;
+
+		spin_lock(&e->lock);
+		list_for_each_entry(it, &e->msgs, node) {
+			if (it->m.context == 424242)
+				continue;
+			if (it->m.context != want)
+				ok = false;
+			want = it->m.context + 1;
+		}
+		e->next_ctx = want;
+		e->delivered = want;
+		WRITE_ONCE(e->auto_release, true);
+		spin_unlock(&e->lock);
+		node_drain(e);
+		/* Blocking sends now: the rest of this frame, then more. */
+		bulk->sk->sk_sndtimeo = wait_ms();
+		if (frame_len && raw_send(bulk, f + off, frame_len - off) !=
+		    frame_len - off)
+			ok = false;
+		else if (frame_len)
+			sent++;
+		for (i = sent; ok && i < count; i++) {
+			m = simple_msg(RAFT_MSG_APPEND, 6, 7, i);
+			m->index = i;
+			ent->index = i + 1;
+			m->n_entries = 1;
+			m->entries = ent;
+			ok = !rb_wire_encode_msg(&ids, m, &cfg.limits,
+						 &test_payload_ops, NULL, f,
+						 RB_WIRE_HDR_LEN + 256, &flen,
+						 &dlen, &why);
+			raftblk_payload_copy_out(pl, 0, f + flen, plen);
+			ok = ok && raw_send(bulk, f, flen + plen) == flen + plen;
+		}
+		ok = ok && wait_event_timeout(e->wq, delivered(e) >= count,
+					      wait_ms()) > 0;
+		spin_lock(&e->lock);
+		ok = ok && !e->disorder && e->delivered == count;
+		spin_unlock(&e->lock);
+	}
+	ok = ok && WAIT_STAT(e, rx_bytes, == 0);
+	tap(ok, "the node drains: reading resumes, all 400 frames arrive in order, the budget is all given back");
+	if (bulk)
+		sock_release(bulk);
+	if (ctl)
+		sock_release(ctl);
+	if (e && e->t)
+		node_stop(e);
+	kfree(e);
+	kfree(ent);
+	kvfree(f);
+	if (pl)
+		raftblk_payload_put(pl);
+}
+
 static void test_pieces_and_flips(struct node *a)
 {
 	struct rb_transport_stats st;
@@ -1468,6 +1713,7 @@ static void run_tests(void)
 	test_message_classes();
 	test_pieces_and_flips(a);
 	test_many_entries(a);
+	test_rx_budget();
 	test_blank_node(a);
 	test_ipv6();
 
