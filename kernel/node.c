@@ -31,6 +31,7 @@
 #include <linux/random.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
+#include <linux/timekeeping.h>
 #include <linux/wait.h>
 
 #include "raftblk.h"
@@ -943,6 +944,14 @@ static int raftblk_node_thread(void *arg)
 		raftblk_node_take(n, &msgs, &writes, &reads);
 
 		mutex_lock(&n->lock);
+		/*
+		 * The core's lease reads run on this clock: it counts while
+		 * the thread is stalled and while the machine is suspended.
+		 * Taken after the intake, so a read is judged at a time after
+		 * it started; a gap longer than the lease margin (the missed
+		 * ticks skipped below) drops the leases.
+		 */
+		raft_set_now(n->raft, ktime_get_boottime_ns());
 		if (time_after_eq(jiffies, n->next_tick)) {
 			raft_tick(n->raft);
 			raftblk_node_promote_learners(n);
@@ -986,6 +995,13 @@ static void raftblk_node_options(struct raftblk_node *n, struct raft_options *o)
 				n->election_ms / n->tick_ms);
 	o->pre_vote = true;
 	o->check_quorum = true;
+	/*
+	 * The read mode can be switched to lease on any node at any time:
+	 * every voter protects a leader's lease across its own restart.
+	 * Ticks are tick_ms apart at least (jiffies, rounded up).
+	 */
+	o->lease_restart_wait = true;
+	o->tick_ns = (u64)n->tick_ms * NSEC_PER_MSEC;
 	o->rand_seed = get_random_u64();
 	/* Keep what may wait for commit well inside the log ring. */
 	rb_store_usage(n->store, &used, &size);

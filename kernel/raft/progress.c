@@ -57,7 +57,7 @@ void pr_reset(struct raft_progress *pr, raft_index last)
 	pr->recent_active = false;
 	pr->pending_snap = 0;
 	pr->hb_acked = 0;
-	pr->lease_tick = 0;
+	pr->lease_sent = 0;
 	pr->lease_valid = false;
 	ifl_reset(&pr->ifl);
 }

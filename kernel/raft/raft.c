@@ -194,7 +194,9 @@ int raft_create(const struct raft_options *opts,
 	    !opts->heartbeat_ticks ||
 	    opts->heartbeat_ticks >= opts->election_ticks ||
 	    !opts->max_inflight_msgs || opts->max_inflight_msgs > 65536 ||
-	    (opts->lease_read && !opts->check_quorum))
+	    opts->tick_ns > RAFT_TICK_NS_MAX ||
+	    !raft_lease_timing_ok(opts->tick_ns, opts->lease_read,
+				  opts->check_quorum))
 		return RAFT_EINVAL;
 	if (rs) {
 		/* A term beyond the cap was forged (see RAFT_TERM_MAX). */
@@ -278,11 +280,12 @@ int raft_create(const struct raft_options *opts,
 	r->applied = r->log.snap_index;
 	r->apply_next = r->log.snap_index + 1;
 	r->role = RAFT_FOLLOWER;
-	/* With lease reads, a voter that acknowledged a leader just before
-	 * a crash must not help elect another one before that leader's
-	 * lease ran out: refuse votes for an election timeout after start.
+	/* A voter that acknowledged a leader just before a crash must not
+	 * help elect another one before that leader's lease ran out: refuse
+	 * votes for an election timeout after start. The lease is the
+	 * leader's, so this node's own read mode does not matter.
 	 */
-	r->boot_lease = opts->lease_read && opts->lease_restart_wait &&
+	r->boot_lease = opts->check_quorum && opts->lease_restart_wait &&
 		r->term > 0;
 	raft_reset_timeout(r);
 	raft_rebuild_progress(r);
@@ -579,15 +582,13 @@ void raft_tick(struct raft *r)
 int raft_set_timing(struct raft *r, u32 heartbeat_ticks, u32 election_ticks,
 		    bool lease_read)
 {
-	u32 i;
-
 	if (!r || !heartbeat_ticks || heartbeat_ticks >= election_ticks ||
-	    (lease_read && !r->opts.check_quorum))
+	    !raft_lease_timing_ok(r->opts.tick_ns, lease_read,
+				  r->opts.check_quorum))
 		return RAFT_EINVAL;
 	if (election_ticks < r->opts.election_ticks ||
 	    lease_read != r->opts.lease_read)
-		for (i = 0; i < RAFT_MAX_NODES; i++)
-			r->prs[i].lease_valid = false;
+		raft_lease_drop(r);
 	r->opts.heartbeat_ticks = heartbeat_ticks;
 	r->opts.election_ticks = election_ticks;
 	r->opts.lease_read = lease_read;

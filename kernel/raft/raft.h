@@ -7,6 +7,7 @@
  * (the kernel module, or the userspace simulator) drives it:
  *
  *   raft_tick()        one logical clock tick
+ *   raft_set_now()     the caller's monotonic time (for lease reads)
  *   raft_step()        a message received from a peer
  *   raft_propose()     new entries (leader only)
  *   raft_read_index()  request a linearizable read point
@@ -46,6 +47,9 @@ typedef u64 raft_index;
  * 8900 years. raft_create() refuses a restored state beyond it.
  */
 #define RAFT_TERM_MAX ((raft_term)1 << 48)
+
+/* Longest tick raft_options.tick_ns may describe (about 2.1 s). */
+#define RAFT_TICK_NS_MAX (1ULL << 31)
 
 /* Most nodes a configuration may name (voters + learners, both halves of
  * a joint configuration together).
@@ -235,21 +239,32 @@ struct raft_options {
 	u64 max_inflight_bytes;		/* payload bytes in flight, 0 = no limit */
 	u64 max_msg_bytes;		/* payload bytes per APPEND (>= 1 entry) */
 	u64 max_uncommitted_bytes;	/* leader refuses proposals beyond, 0 = no limit */
-	/* Lease reads (needs check_quorum): serve reads without a round trip
-	 * while the leader has heard from a quorum within the election
-	 * timeout.
+	/* Lease reads (needs check_quorum and tick_ns): serve reads without
+	 * a round trip while a quorum answered a heartbeat round sent
+	 * recently enough that no other leader can exist yet; see
+	 * raft_set_now().
 	 */
 	bool lease_read;
 	/* Seed for the randomized election timeout. */
 	u64 rand_seed;
-	/* With lease_read: a node started with a non-zero term refuses votes
-	 * during its first election_ticks ticks, because it may have
+	/* With check_quorum: a node started with a non-zero term refuses
+	 * votes during its first election_ticks ticks, because it may have
 	 * acknowledged a leader's heartbeat (lent it a lease) just before a
 	 * crash. Without it a quick restart of a follower can let a new
 	 * leader be elected while the old one still serves lease reads.
-	 * Off by default (elections right after a restart wait a timeout).
+	 * It protects the leases of whichever node leads, so it applies
+	 * whatever this node's own read mode (lease_read may be switched on
+	 * later, on any node). Off by default (elections right after a
+	 * restart wait a timeout); a caller that may use lease reads on any
+	 * node should set it on every node.
 	 */
 	bool lease_restart_wait;
+	/* Length of one tick in nanoseconds of the clock given to
+	 * raft_set_now() (the shortest interval the caller ever leaves
+	 * between two raft_tick() calls), at most RAFT_TICK_NS_MAX. 0: no
+	 * clock, lease_read refused.
+	 */
+	u64 tick_ns;
 };
 
 /* Sensible defaults for opts (id and seed left to the caller). */
@@ -386,6 +401,44 @@ void raft_bootstrap_conf(struct raft_conf *conf, raft_id id,
 int raft_conf_apply(struct raft_conf *conf, const struct raft_conf_change *cc);
 
 void raft_tick(struct raft *r);
+
+/*
+ * Lease reads. The core reads no clock: the caller tells it the time of a
+ * monotonic clock that keeps counting while the node is stalled or
+ * suspended (the kernel: ktime_get_boottime_ns()), in nanoseconds, with
+ * raft_set_now(). Call it on every turn of the loop that drives the
+ * node, after taking the requests to hand to raft_read_index() and before
+ * raft_tick(), raft_step() and raft_read_index(): a lease read is judged
+ * at the last time given, which must not be earlier than the start of
+ * the read.
+ *
+ * A heartbeat round is stamped with the time given before it was sent.
+ * A follower that answered it refuses to vote for another leader until
+ * it counted election_ticks ticks, the first of which may come at once:
+ * at least (election_ticks - 1) * tick_ns after the round was sent. The
+ * leader's lease on a voter's answer to a round sent at S ends at
+ *
+ *   S + election_ticks * tick_ns - margin,
+ *   margin = election_ticks * tick_ns / 8 + tick_ns
+ *
+ * (one tick for the follower's first tick, 12.5% of the timeout for the
+ * drift between the clocks of the nodes: rates within 5% of each
+ * other). Reads are answered at once while the leader's own vote and the
+ * leases of enough voters to make a quorum are running.
+ *
+ * A stall: when two successive times given are further apart than the
+ * margin (the thread driving the node was not running: a disk stall, a
+ * paused or suspended machine) or the time goes backwards, every lease is
+ * dropped, and answers to heartbeat rounds sent before the stall never
+ * make a new one. Reads take the ReadIndex round trip until a round sent
+ * after the stall is answered.
+ *
+ * Lease reads assume the clock counts the time the node was stopped:
+ * a hypervisor that hides a pause from the guest's clock defeats them
+ * (use ReadIndex there).
+ */
+void raft_set_now(struct raft *r, u64 now_ns);
+
 /*
  * msg is consumed whatever the result: its entries' payload refs are taken
  * over or dropped and its entries array is released with raft_free() (so

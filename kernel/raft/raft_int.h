@@ -14,7 +14,7 @@
 #define RAFT_MSG_MAX_ENTRIES	64
 /* Most entries to persist / to apply handed out in one ready batch. */
 #define RAFT_READY_MAX_ENTRIES	4096
-/* Heartbeat rounds remembered for lease reads (send tick per round). */
+/* Heartbeat rounds remembered for lease reads (send time per round). */
 #define RAFT_HB_RING		16
 
 /* ------------------------------------------------------------------ */
@@ -105,8 +105,8 @@ struct raft_progress {
 	raft_index pending_snap;
 	struct raft_inflights ifl;
 	u64 hb_acked;		/* highest heartbeat round answered */
-	u64 lease_tick;		/* send tick of that round, 0 = unknown */
-	bool lease_valid;
+	u64 lease_sent;		/* send time (ns) of that round */
+	bool lease_valid;	/* lease_sent is known and counts */
 };
 
 void pr_reset(struct raft_progress *pr, raft_index last);
@@ -181,6 +181,13 @@ struct raft {
 	u64 ticks;
 	u64 rng;
 
+	/* Caller's monotonic time (raft_set_now), ns. lease_epoch counts the
+	 * stalls seen (0: no time given yet); a heartbeat round makes a
+	 * lease only if answered in the epoch it was sent in.
+	 */
+	u64 now;
+	u64 lease_epoch;
+
 	raft_id transferee;
 	bool lease_off;			/* leader: sent TIMEOUT_NOW this term */
 	bool boot_lease;		/* restarted: honour a leader lease we
@@ -209,7 +216,8 @@ struct raft {
 
 	u64 hb_seq;
 	u64 hb_ring_seq[RAFT_HB_RING];
-	u64 hb_ring_tick[RAFT_HB_RING];
+	u64 hb_ring_time[RAFT_HB_RING];		/* r->now when sent */
+	u64 hb_ring_epoch[RAFT_HB_RING];	/* r->lease_epoch when sent */
 
 	/* Snapshot received: to hand out, then being installed. */
 	bool snap_pending;
@@ -278,6 +286,9 @@ void raft_reads_on_commit(struct raft *r);
 void raft_reads_on_ack(struct raft *r);
 void raft_reads_reset(struct raft *r);
 bool raft_lease_valid(struct raft *r);
+void raft_lease_drop(struct raft *r);
+u64 raft_lease_margin(const struct raft *r);
+bool raft_lease_timing_ok(u64 tick_ns, bool lease_read, bool check_quorum);
 
 /* msg.c */
 int raft_msg_validate(const struct raft *r, const struct raft_msg *m);

@@ -89,24 +89,75 @@ void raft_reads_on_commit(struct raft *r)
 	raft_reads_on_ack(r);
 }
 
+/* The caller's options allow lease reads (see raft_set_now()). */
+bool raft_lease_timing_ok(u64 tick_ns, bool lease_read, bool check_quorum)
+{
+	if (!lease_read)
+		return true;
+	return check_quorum && tick_ns && tick_ns <= RAFT_TICK_NS_MAX;
+}
+
+/* Drift and first-tick margin: election timeout / 8 + one tick. */
+u64 raft_lease_margin(const struct raft *r)
+{
+	u64 timeout = (u64)r->opts.election_ticks * r->opts.tick_ns;
+
+	return timeout / 8 + r->opts.tick_ns;
+}
+
+/* Forget every lease (they are renewed by a round sent from now on). */
+void raft_lease_drop(struct raft *r)
+{
+	u32 i;
+
+	for (i = 0; i < RAFT_MAX_NODES; i++)
+		r->prs[i].lease_valid = false;
+}
+
+void raft_set_now(struct raft *r, u64 now)
+{
+	bool stall;
+
+	if (!r)
+		return;
+	if (!r->lease_epoch) {
+		r->lease_epoch = 1;
+		r->now = now;
+		return;
+	}
+	stall = now < r->now || now - r->now > raft_lease_margin(r);
+	if (stall) {
+		if (r->role == RAFT_LEADER && r->opts.lease_read)
+			raft_logf(RAFT_LOG_INFO,
+				  "raft %llu: %s: leases dropped",
+				  (unsigned long long)r->id,
+				  now < r->now ? "clock went back" : "stalled");
+		raft_lease_drop(r);
+		/* answers to rounds sent before the stall make no lease */
+		r->lease_epoch++;
+	}
+	if (now > r->now)
+		r->now = now;
+}
+
 bool raft_lease_valid(struct raft *r)
 {
 	u32 i, ok = 0, nv = conf_n_voters(&r->conf);
+	u64 len;
 
-	if (!r->opts.lease_read || !r->opts.check_quorum || r->lease_off)
+	if (!r->opts.lease_read || !r->opts.check_quorum || r->lease_off ||
+	    !r->lease_epoch || !r->opts.tick_ns)
 		return false;
+	/* see raft_set_now() in raft.h */
+	len = (u64)r->opts.election_ticks * r->opts.tick_ns -
+		raft_lease_margin(r);
 	for (i = 0; i < RAFT_MAX_NODES; i++) {
 		const struct raft_progress *pr = &r->prs[i];
 
 		if (!pr->used || !pr->voter)
 			continue;
-		/* No other leader before lease_tick + election - 1 (a
-		 * follower that heard us waits a full election timeout);
-		 * keep one more tick of margin for clock skew.
-		 */
 		if (pr->id == r->id ||
-		    (pr->lease_valid &&
-		     r->ticks + 2 < pr->lease_tick + r->opts.election_ticks))
+		    (pr->lease_valid && r->now < pr->lease_sent + len))
 			ok++;
 	}
 	return ok >= nv / 2 + 1;

@@ -18,12 +18,16 @@ int raft_recv_heartbeat(struct raft *r, struct raft_msg *m)
 	return 0;
 }
 
-static u64 round_tick(const struct raft *r, u64 seq, bool *known)
+/* Send time of round seq, if it is remembered and sent since the last
+ * stall (see raft_set_now()).
+ */
+static u64 round_time(const struct raft *r, u64 seq, bool *known)
 {
 	u32 slot = seq % RAFT_HB_RING;
 
-	*known = seq && r->hb_ring_seq[slot] == seq;
-	return *known ? r->hb_ring_tick[slot] : 0;
+	*known = seq && r->hb_ring_seq[slot] == seq && r->lease_epoch &&
+		r->hb_ring_epoch[slot] == r->lease_epoch;
+	return *known ? r->hb_ring_time[slot] : 0;
 }
 
 int raft_recv_heartbeat_resp(struct raft *r, struct raft_msg *m)
@@ -40,9 +44,9 @@ int raft_recv_heartbeat_resp(struct raft *r, struct raft_msg *m)
 	pr->probe_sent = false;
 	if (m->context > pr->hb_acked) {
 		pr->hb_acked = m->context;
-		t = round_tick(r, m->context, &known);
+		t = round_time(r, m->context, &known);
 		if (known) {
-			pr->lease_tick = t;
+			pr->lease_sent = t;
 			pr->lease_valid = true;
 		}
 	}

@@ -144,7 +144,8 @@ void raft_bcast_heartbeat(struct raft *r)
 	r->hb_seq++;
 	slot = r->hb_seq % RAFT_HB_RING;
 	r->hb_ring_seq[slot] = r->hb_seq;
-	r->hb_ring_tick[slot] = r->ticks;
+	r->hb_ring_time[slot] = r->now;
+	r->hb_ring_epoch[slot] = r->lease_epoch;
 	for (i = 0; i < RAFT_MAX_NODES; i++) {
 		struct raft_progress *pr = &r->prs[i];
 		struct raft_msg *m;

@@ -225,6 +225,8 @@ void sim_config_default(struct sim_config *cfg)
 	cfg->pre_vote = true;
 	cfg->check_quorum = true;
 	cfg->lease_read = false;
+	cfg->lease_restart_wait = true;
+	cfg->tick_ns = 10000000;
 	cfg->max_inflight_msgs = 256;
 	cfg->max_msg_bytes = 1 << 20;
 }
@@ -307,6 +309,8 @@ static void node_options(struct sim_cluster *c, struct sim_node *n)
 	o->pre_vote = c->cfg.pre_vote;
 	o->check_quorum = c->cfg.check_quorum;
 	o->lease_read = c->cfg.lease_read;
+	o->lease_restart_wait = c->cfg.lease_restart_wait;
+	o->tick_ns = c->cfg.tick_ns;
 	if (c->cfg.max_inflight_msgs)
 		o->max_inflight_msgs = c->cfg.max_inflight_msgs;
 	if (c->cfg.max_msg_bytes)
@@ -359,6 +363,7 @@ static int node_start(struct sim_cluster *c, struct sim_node *n)
 	}
 	n->up = true;
 	n->exists = true;
+	sim_node_set_now(c, n->id);
 	log_copy_nopayload(&n->shadow, &n->dlog);
 	n->sm = n->dsnap.sm;
 	n->aconf = n->dsnap.meta.conf;
@@ -1017,6 +1022,7 @@ void sim_node_step(struct sim_cluster *c, struct sim_msg *m)
 	}
 	n = &c->nodes[to];
 	sim_trace_msg(c, TR_DELIVER, &m->m);
+	sim_node_set_now(c, to);
 	if (m->snap) {
 		if (!n->rx_snap) {
 			n->rx_snap = malloc(sizeof(*n->rx_snap));
@@ -1037,7 +1043,24 @@ void sim_node_tick(struct sim_cluster *c, raft_id id)
 
 	if (!n->up)
 		return;
+	if (!c->net->clock)
+		n->clock_ns += c->cfg.tick_ns;
+	sim_node_set_now(c, id);
 	raft_tick(n->r);
+}
+
+void sim_node_stall(struct sim_cluster *c, raft_id id, u64 ns)
+{
+	c->nodes[id].clock_ns += ns;
+}
+
+void sim_node_set_now(struct sim_cluster *c, raft_id id)
+{
+	struct sim_node *n = &c->nodes[id];
+
+	if (n->up)
+		raft_set_now(n->r, c->net->clock ? c->net->clock(c, n) :
+			     n->clock_ns);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1111,6 +1134,13 @@ int sim_propose_barrier(struct sim_cluster *c, raft_id id)
 
 int sim_read(struct sim_cluster *c, raft_id id, u32 block)
 {
+	return sim_read_need(c, id, block,
+			     c->ck.acked_idx[block % SIM_BLOCKS]);
+}
+
+int sim_read_need(struct sim_cluster *c, raft_id id, u32 block,
+		  raft_index need)
+{
 	struct sim_node *n = &c->nodes[id];
 	struct sim_read *rd;
 	int err;
@@ -1123,7 +1153,8 @@ int sim_read(struct sim_cluster *c, raft_id id, u32 block)
 	memset(rd, 0, sizeof(*rd));
 	rd->ctx = c->next_ctx++;
 	rd->block = block % SIM_BLOCKS;
-	rd->need = c->ck.acked_idx[rd->block];
+	rd->need = need;
+	sim_node_set_now(c, id);
 	err = raft_read_index(n->r, rd->ctx);
 	sim_trace(c, TR_READ, id, 0, 0, (u8)err, rd->ctx, rd->block, rd->need,
 		  0, 0);

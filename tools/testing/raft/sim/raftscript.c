@@ -484,6 +484,7 @@ static void cmd_add_nodes(struct obuf *o, const struct args *a)
 	cfg.pre_vote = kv_bool(a, "prevote", false);
 	cfg.check_quorum = kv_bool(a, "checkquorum", false);
 	cfg.lease_read = kv_bool(a, "lease", false);
+	cfg.lease_restart_wait = kv_bool(a, "lease-restart-wait", false);
 	cfg.max_inflight_msgs = (u32)kv_u64(a, "max-inflight", 256);
 	cfg.max_msg_bytes = kv_u64(a, "max-msg-bytes", 1 << 20);
 	if ((v = kv(a, "voters")) && !parse_set(v, &voters)) {
@@ -544,8 +545,18 @@ static bool dispatch(struct obuf *o, struct args *a)
 		if (!need_node(o, a, 1, &id) || !node_up(o, id))
 			return true;
 		for (u64 i = 0; i < k; i++)
-			raft_tick(E.c.nodes[id].r);
+			sim_node_tick(&E.c, id);
 		sim_observe_node(&E.c, id);
+		out(o, "ok\n");
+	} else if (!strcmp(c, "stall")) {
+		u64 k = a->n > 2 ? strtoull(a->v[2], NULL, 10) : 1;
+
+		/* the node's thread stops for k ticks: its clock runs on, it
+		 * counts no tick
+		 */
+		if (!need_node(o, a, 1, &id) || !node_up(o, id))
+			return true;
+		sim_node_stall(&E.c, id, k * E.c.cfg.tick_ns);
 		out(o, "ok\n");
 	} else if (!strcmp(c, "tick-all")) {
 		u64 k = a->n > 1 ? strtoull(a->v[1], NULL, 10) : 1;
@@ -553,7 +564,7 @@ static bool dispatch(struct obuf *o, struct args *a)
 		for (u64 i = 0; i < k; i++)
 			for (id = 1; id <= E.c.max_id; id++)
 				if (E.c.nodes[id].up)
-					raft_tick(E.c.nodes[id].r);
+					sim_node_tick(&E.c, id);
 		sim_observe(&E.c);
 		out(o, "ok\n");
 	} else if (!strcmp(c, "process-ready")) {

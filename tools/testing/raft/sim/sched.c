@@ -11,6 +11,13 @@
  * faults of the schedule's class; a client process proposes writes and
  * ReadIndex reads through the leader.
  *
+ * A node's thread may stall (a disk stall, a paused VM), as the kernel's
+ * node thread does: its monotonic clock runs on, it counts no tick and
+ * handles nothing until the stall ends; then it ticks once (the missed
+ * ticks are skipped, as kernel/node.c does), steps the messages that
+ * arrived meanwhile and then the reads queued meanwhile (each with the
+ * writes acknowledged before it started).
+ *
  * After the chaos phase the network heals, every member restarts and
  * faults stop: a leader must then be elected and a new write acknowledged
  * within a bounded simulated time (liveness), and all members must
@@ -51,6 +58,7 @@ enum ev_kind {
 	EV_SNAP_REPORT,
 	EV_UNREACH,
 	EV_WQ,			/* a queued async log write completes */
+	EV_READ,		/* a read queued while its node was stalled */
 };
 
 struct ev {
@@ -61,6 +69,7 @@ struct ev {
 	u8 peer;
 	u8 ok;
 	u32 inc;
+	u64 need;		/* EV_READ: acked index when the read started */
 	struct sim_msg *msg;
 };
 
@@ -238,8 +247,19 @@ static void net_send(struct sim_cluster *c, struct sim_msg *m)
 	ev_push(s, e);
 }
 
+/* The node's monotonic clock: it runs at the rate of its tick timer. */
+static u64 sched_clock(struct sim_cluster *c, const struct sim_node *n)
+{
+	struct sched *s = c->net_priv;
+
+	if (!n->tick_period)
+		return c->now * 1000;
+	return c->now * 1000 * s->tick_us / n->tick_period;
+}
+
 static const struct sim_net_ops sched_net = {
 	.send = net_send,
+	.clock = sched_clock,
 };
 
 static void net_heal(struct sched *s)
@@ -371,6 +391,7 @@ static void node_up(struct sched *s, raft_id id)
 		n->tick_period = s->tick_us - d + sim_rng_below(s->g, 2 * d + 1);
 	}
 	n->rd_done_at = 0;
+	n->stalled_until = 0;
 	n->async_log = s->async_log;
 	schedule_tick(s, n);
 	touch(s, id);
@@ -528,6 +549,42 @@ static void chaos_crash(struct sched *s)
 		crash(s, id, sim_rng_range(s->g, 5 * MS, 800 * MS));
 }
 
+/*
+ * The node's thread stalls for up to three election timeouts (sometimes
+ * less than the lease margin); half of the time the others' messages do
+ * not reach it either (a new leader's heartbeats would depose it at
+ * once), so that it may come back believing it leads.
+ */
+static void chaos_stall(struct sched *s, raft_id id)
+{
+	struct sim_node *n = &s->c.nodes[id];
+	u64 el = (u64)s->c.cfg.election_ticks * s->tick_us;
+	bool cut = sim_rng_below(s->g, 2);
+	u64 d;
+
+	if (!id || !n->up || n->stalled_until > s->c.now)
+		return;
+	d = sim_rng_below(s->g, 4) ? sim_rng_range(s->g, el, 3 * el) :
+		sim_rng_range(s->g, 1, s->tick_us);
+	n->stalled_until = s->c.now + d;
+	if (cut)
+		for (raft_id j = 1; j <= s->c.max_id; j++)
+			if (j != id)
+				s->cut[j][id] = true;
+	sim_trace(&s->c, TR_STALL, (u8)id, 0, 0, cut, d, 0, 0, 0, 0);
+}
+
+/* A follower crashes and is back at once: it forgets that it heard the
+ * leader a moment ago (the leader's lease).
+ */
+static void chaos_quick_restart(struct sched *s)
+{
+	raft_id id = random_node(s, true);
+
+	if (id && s->c.nodes[id].obs_role != RAFT_LEADER)
+		crash(s, id, sim_rng_range(s->g, 1 * MS, 2 * s->tick_us));
+}
+
 static void chaos_compact(struct sched *s)
 {
 	raft_id id = random_node(s, true);
@@ -553,10 +610,15 @@ static void chaos(struct sched *s)
 			net_partition(s);
 		break;
 	case SC_CRASH:
-		if (r < 70)
+		if (r < 60)
 			chaos_crash(s);
+		else if (r < 70)
+			chaos_quick_restart(s);
 		else if (r < 80)
 			chaos_compact(s);
+		else if (r < 90)
+			chaos_stall(s, sim_rng_below(s->g, 2) ?
+				    sim_leader(&s->c) : random_node(s, true));
 		break;
 	case SC_DISK:
 		if (r < 50) {
@@ -590,6 +652,8 @@ static void chaos(struct sched *s)
 		if (r < 35 && l)
 			/* the leader dies soon after it started replicating */
 			crash(s, l, sim_rng_range(s->g, 5 * MS, 150 * MS));
+		else if (r < 50 && l)
+			chaos_stall(s, l);
 		else if (r < 75)
 			net_partition(s);
 		else
@@ -609,8 +673,10 @@ static void chaos(struct sched *s)
 	default:
 		if (r < 15)
 			chaos_membership(s);
-		else if (r < 30)
+		else if (r < 25)
 			chaos_crash(s);
+		else if (r < 30)
+			chaos_stall(s, sim_leader(&s->c));
 		else if (r < 45)
 			net_partition(s);
 		else if (r < 60)
@@ -649,6 +715,25 @@ static void client(struct sched *s)
 		l = random_node(s, true);
 	if (!l)
 		return;
+	if (c->nodes[l].stalled_until > c->now) {
+		u32 b = (u32)sim_rng_below(s->g, SIM_BLOCKS);
+		struct ev e;
+
+		/* the node handles it after the stall, after the messages
+		 * that arrived meanwhile; a write is just refused
+		 */
+		if (r < 70 || r >= 95)
+			return;
+		memset(&e, 0, sizeof(e));
+		e.at = c->nodes[l].stalled_until + 2;
+		e.kind = EV_READ;
+		e.node = (u8)l;
+		e.peer = (u8)b;
+		e.inc = c->nodes[l].inc;
+		e.need = c->ck.acked_idx[b];
+		ev_push(s, e);
+		return;
+	}
 	if (r < 70) {
 		struct sim_node *ln = &c->nodes[l];
 		u32 n;
@@ -680,7 +765,26 @@ static void handle(struct sched *s, struct ev *e)
 	c->now = e->at;
 	s->events++;
 	c->n_events++;
+	if (e->node && n->up && n->stalled_until > c->now &&
+	    e->kind != EV_RESTART) {
+		/* nothing runs on a stalled node: its first tick comes when
+		 * the stall ends (the others are skipped), then what arrived
+		 */
+		if (e->kind == EV_TICK && e->inc != n->inc)
+			return;
+		e->at = n->stalled_until + (e->kind != EV_TICK &&
+					    e->kind != EV_DISK &&
+					    e->kind != EV_WQ);
+		ev_push(s, *e);
+		return;
+	}
 	switch (e->kind) {
+	case EV_READ:
+		if (n->up && e->inc == n->inc) {
+			sim_read_need(c, e->node, e->peer, e->need);
+			touch(s, e->node);
+		}
+		break;
 	case EV_TICK:
 		if (!n->up || e->inc != n->inc)
 			break;
@@ -961,6 +1065,7 @@ void sched_run(u64 seed, u32 nodes, u32 cls, const struct sched_opts *o,
 
 	/* network, disk and clocks of this schedule */
 	s->tick_us = 10 * MS;
+	c->cfg.tick_ns = s->tick_us * 1000;
 	s->dmin = sim_rng_range(s->g, 50, 1000);
 	s->dmax = s->dmin + (sim_rng_below(s->g, 3) ?
 			     sim_rng_range(s->g, 0, 3 * MS) :

@@ -174,8 +174,16 @@ struct sim_node {
 	raft_term complete_checked;	/* term whose leader log was checked */
 	raft_term apply_term;		/* current term while applying */
 
+	/* Monotonic clock given to raft_set_now() (ns), when the driver
+	 * has no clock of its own (sim_net_ops.clock): advanced by
+	 * sim_node_tick() and sim_node_stall(). It keeps running across a
+	 * crash (it is the machine's).
+	 */
+	u64 clock_ns;
+
 	/* Driver data. */
 	u64 tick_period;		/* simulated us per tick */
+	u64 stalled_until;		/* thread stalled until then (us) */
 	u64 next_tick;
 	u64 restart_at;			/* 0 = no restart pending */
 };
@@ -226,7 +234,7 @@ enum sim_tr_kind {
 	TR_TICK = 1, TR_SEND, TR_DELIVER, TR_DROP, TR_DUP, TR_CRASH,
 	TR_RESTART, TR_PERSIST, TR_PERSIST_FAIL, TR_ROLE, TR_PROPOSE,
 	TR_ACK, TR_READ, TR_READ_OK, TR_CONF, TR_TRANSFER, TR_COMPACT,
-	TR_PARTITION, TR_HEAL, TR_APPLY_SNAP, TR_NOTE, TR_STOP,
+	TR_PARTITION, TR_HEAL, TR_APPLY_SNAP, TR_NOTE, TR_STOP, TR_STALL,
 };
 
 struct sim_tr_ev {
@@ -265,6 +273,8 @@ struct sim_net_ops {
 	/* Optional: a ready batch was taken (before it is carried out). */
 	void (*on_ready)(struct sim_cluster *c, struct sim_node *n,
 			 const struct raft_ready *rd);
+	/* Optional: the node's monotonic clock in ns (else n->clock_ns). */
+	u64 (*clock)(struct sim_cluster *c, const struct sim_node *n);
 };
 
 struct sim_config {
@@ -273,6 +283,11 @@ struct sim_config {
 	bool pre_vote;
 	bool check_quorum;
 	bool lease_read;
+	/* Voters refuse votes for an election timeout after a restart, as
+	 * kernel/node.c asks (default true).
+	 */
+	bool lease_restart_wait;
+	u64 tick_ns;			/* nominal tick length, ns */
 	u32 max_inflight_msgs;
 	u64 max_msg_bytes;
 	u64 max_inflight_bytes;
@@ -339,10 +354,21 @@ void sim_node_complete_queued(struct sim_cluster *c, raft_id id, u64 now,
 			      bool flush);
 void sim_node_step(struct sim_cluster *c, struct sim_msg *m);
 void sim_node_tick(struct sim_cluster *c, raft_id id);
+/* The node's thread stalls: its clock runs on by ns (n->clock_ns), no
+ * tick is counted.
+ */
+void sim_node_stall(struct sim_cluster *c, raft_id id, u64 ns);
+/* Tell the core the node's clock now (every driver event does). */
+void sim_node_set_now(struct sim_cluster *c, raft_id id);
 /* Client operations; return the raft error (0 = accepted). */
 int sim_propose(struct sim_cluster *c, raft_id id, u32 n, u32 block);
 int sim_propose_barrier(struct sim_cluster *c, raft_id id);
 int sim_read(struct sim_cluster *c, raft_id id, u32 block);
+/* A read that started earlier (queued while the node was stalled): need
+ * is the acknowledged index of the block when it started.
+ */
+int sim_read_need(struct sim_cluster *c, raft_id id, u32 block,
+		  raft_index need);
 int sim_change_conf(struct sim_cluster *c, raft_id leader, u8 op,
 		    raft_id target);
 int sim_compact(struct sim_cluster *c, raft_id id);

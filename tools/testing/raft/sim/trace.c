@@ -293,6 +293,10 @@ static void format_ev(char *buf, size_t len, const struct sim_tr_ev *e)
 		ADD("install %u snapshot %llu/%llu", e->node, ULL(e->a),
 		    ULL(e->b));
 		break;
+	case TR_STALL:
+		ADD("stall   %u for %llu us%s", e->node, ULL(e->a),
+		    e->flag ? ", cut off from the others' messages" : "");
+		break;
 	case TR_NOTE:
 		if (e->peer == 1)
 			ADD("revive  %u (stopped, but still in the leader's configuration)",

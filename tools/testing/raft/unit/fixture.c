@@ -39,6 +39,7 @@ static void start(struct fx_node *nd)
 	rc = raft_create(&nd->opts, &rs, &nd->r);
 	if (rc)
 		die("raft_create failed");
+	raft_set_now(nd->r, nd->clock_ns);
 	nd->up = true;
 	nd->applied_index = nd->snap.index;
 }
@@ -65,6 +66,8 @@ void fx_init(struct fx *f, u32 n, u32 n_voters,
 		raft_options_default(&nd->opts);
 		nd->opts.id = nd->id;
 		nd->opts.rand_seed = 1000 + i;
+		nd->opts.tick_ns = FX_TICK_NS;
+		nd->clock_ns = 1000 * FX_TICK_NS;
 		if (opts_fn)
 			opts_fn(&nd->opts);
 		if (i < n_voters)
@@ -366,8 +369,18 @@ void fx_tick(struct fx *f, raft_id id, u32 n)
 {
 	struct fx_node *nd = fx_node(f, id);
 
-	while (n-- && nd->up)
+	while (n-- && nd->up) {
+		nd->clock_ns += FX_TICK_NS;
+		raft_set_now(nd->r, nd->clock_ns);
 		raft_tick(nd->r);
+	}
+}
+
+void fx_stall(struct fx *f, raft_id id, u64 ns)
+{
+	struct fx_node *nd = fx_node(f, id);
+
+	nd->clock_ns += ns;
 }
 
 void fx_tick_all(struct fx *f, u32 n)

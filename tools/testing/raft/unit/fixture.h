@@ -11,6 +11,8 @@
 #include "raft.h"
 
 #define FX_MAX 8
+/* Every node's clock advances this much per fx_tick() (1 ms). */
+#define FX_TICK_NS 1000000ULL
 
 struct fx_applied {
 	raft_index index;
@@ -41,6 +43,10 @@ struct fx_node {
 	bool defer_persist;
 	/* applying this index fails once (the rest of the batch too) */
 	raft_index apply_fail_at;
+	/* monotonic clock given to raft_set_now(), ns; runs on across a
+	 * restart (it is the machine's)
+	 */
+	u64 clock_ns;
 	/* gather read states */
 	struct raft_read_state reads[64];
 	u32 n_reads;
@@ -81,6 +87,10 @@ u32 fx_drop(struct fx *f, raft_id from, raft_id to, int type);
 u32 fx_stabilize(struct fx *f);
 void fx_tick(struct fx *f, raft_id id, u32 n);
 void fx_tick_all(struct fx *f, u32 n);
+/* The node's thread stalls: its clock runs ns on, no tick is counted
+ * (the next fx_tick() shows the core the gap).
+ */
+void fx_stall(struct fx *f, raft_id id, u64 ns);
 /* campaign on id and stabilize */
 void fx_elect(struct fx *f, raft_id id);
 raft_id fx_leader(struct fx *f);

@@ -308,7 +308,17 @@ static void test_bad_api_args(void)
 	o.id = 1;
 	o.lease_read = true;
 	o.check_quorum = false;
+	o.tick_ns = 1000000;
 	CHECK_EQ(raft_create(&o, NULL, &r), RAFT_EINVAL);
+	/* lease reads need a clock */
+	o.check_quorum = true;
+	o.tick_ns = 0;
+	CHECK_EQ(raft_create(&o, NULL, &r), RAFT_EINVAL);
+	o.tick_ns = RAFT_TICK_NS_MAX + 1;
+	CHECK_EQ(raft_create(&o, NULL, &r), RAFT_EINVAL);
+	o.tick_ns = 1000000;
+	CHECK_EQ(raft_create(&o, NULL, &r), RAFT_OK);
+	raft_destroy(r);
 
 	fx_init(&f, 1, 1, NULL);
 	fx_elect(&f, 1);

@@ -212,16 +212,26 @@ static void test_no_lease_after_timeout_now(void)
 	fx_fini(&f);
 }
 
+/* Lease reads switched on online on the leader only (raftctl set
+ * --read-mode lease); every node started with lease_restart_wait, as
+ * kernel/node.c starts them.
+ */
+static void restart_wait(struct raft_options *o)
+{
+	o->lease_restart_wait = true;
+}
+
 /* A voter that restarts right after acknowledging the leader keeps
  * honouring its lease: no other leader while lease reads may be served.
  */
-static void test_lease_survives_voter_restart(void)
+static void lease_survives_voter_restart(void (*opts_fn)(struct raft_options *))
 {
 	struct fx f;
 	u32 i;
 
-	fx_init(&f, 3, 3, lease);
+	fx_init(&f, 3, 3, opts_fn);
 	fx_elect(&f, 1);
+	CHECK_EQ(raft_set_timing(fx_raft(&f, 1), 1, 10, true), RAFT_OK);
 	fx_tick(&f, 1, 1);
 	fx_stabilize(&f);
 	fx_restart(&f, 2);
@@ -258,6 +268,123 @@ static void test_lease_survives_voter_restart(void)
 	}
 	CHECK(unit_status(&f, 2).role == RAFT_LEADER ||
 	      unit_status(&f, 3).role == RAFT_LEADER);
+	fx_fini(&f);
+}
+
+static void test_lease_survives_voter_restart(void)
+{
+	lease_survives_voter_restart(lease);
+}
+
+/* The restarted voter's own read mode does not matter: it protects the
+ * leader's lease (the core asked for lease_read on the voter too).
+ */
+static void test_lease_survives_voter_restart_any_mode(void)
+{
+	lease_survives_voter_restart(restart_wait);
+}
+
+/* Read at once? (a lease read leaves a read state in the next ready) */
+static bool read_at_once(struct fx *f, raft_id id, u64 ctx)
+{
+	u32 n = fx_node(f, id)->n_reads;
+
+	CHECK_EQ(raft_read_index(fx_raft(f, id), ctx), RAFT_OK);
+	fx_ready(f, id);
+	return fx_node(f, id)->n_reads > n;
+}
+
+static void lease_long(struct raft_options *o)
+{
+	o->lease_read = true;
+	o->lease_restart_wait = true;
+	o->election_ticks = 12000;	/* 600 s of 50 ms ticks, scaled */
+}
+
+/*
+ * The lease is measured on the clock: it ends at the round's send time +
+ * election timeout - margin, margin = timeout / 8 + one tick, whatever
+ * the timeout (a fixed 2-tick margin was 10% at 20 ticks and nothing at
+ * 600 s). The fixture's ticks are 1 ms.
+ */
+static void test_lease_clock_margin(void)
+{
+	struct fx f;
+
+	/* 10 ticks: the lease lasts 10 - 1.25 - 1 = 7.75 ms after the send */
+	fx_init(&f, 3, 3, lease);
+	fx_elect(&f, 1);
+	fx_tick(&f, 1, 1);	/* round sent at t0, answered */
+	fx_stabilize(&f);
+	fx_isolate(&f, 1, true);
+	fx_tick(&f, 1, 7);	/* t0 + 7 ms */
+	fx_stabilize(&f);
+	CHECK(read_at_once(&f, 1, 1));
+	fx_tick(&f, 1, 1);	/* t0 + 8 ms */
+	fx_stabilize(&f);
+	CHECK(!read_at_once(&f, 1, 2));
+	fx_fini(&f);
+
+	/* 12000 ticks: 12000 - 1500 - 1 = 10499 ms */
+	fx_init(&f, 3, 3, lease_long);
+	fx_elect(&f, 1);
+	fx_tick(&f, 1, 1);
+	fx_stabilize(&f);
+	fx_isolate(&f, 1, true);
+	fx_tick(&f, 1, 10498);
+	fx_stabilize(&f);
+	CHECK(read_at_once(&f, 1, 1));
+	fx_tick(&f, 1, 1);
+	fx_stabilize(&f);
+	CHECK(!read_at_once(&f, 1, 2));
+	fx_tick(&f, 1, 1000);	/* 2 ticks short of the timeout */
+	fx_stabilize(&f);
+	CHECK(!read_at_once(&f, 1, 3));
+	fx_fini(&f);
+}
+
+/*
+ * A stall of the leader's thread longer than the margin (its clock ran
+ * on, no tick counted) drops every lease, even one the clock alone would
+ * still allow; answers to rounds sent before the stall make no new one.
+ * A round sent after the stall renews it.
+ */
+static void test_lease_stall(void)
+{
+	struct fx f;
+
+	fx_init(&f, 3, 3, lease);
+	fx_elect(&f, 1);
+	fx_tick(&f, 1, 1);
+	fx_stabilize(&f);
+	CHECK(read_at_once(&f, 1, 1));
+	/* a gap just under the margin (2.25 ms) keeps the lease */
+	fx_stall(&f, 1, 1000000);
+	fx_tick(&f, 1, 1);	/* the round it sends is not delivered yet */
+	CHECK(read_at_once(&f, 1, 2));
+	fx_drop(&f, 1, 0, RAFT_MSG_HEARTBEAT);
+	/* a 4 ms gap: over the margin, though t0 + 6 ms < t0 + 7.75 ms */
+	fx_stall(&f, 1, 3000000);
+	fx_tick(&f, 1, 1);
+	CHECK(!read_at_once(&f, 1, 3));
+	fx_stabilize(&f);	/* the ReadIndex round confirms read 3 */
+	CHECK_EQ(fx_node(&f, 1)->n_reads, 3);
+
+	/* a round sent, the thread stalls, the answers come after */
+	fx_tick(&f, 1, 1);
+	fx_ready(&f, 1);	/* HEARTBEATs out */
+	fx_deliver_filter(&f, 1, 0, RAFT_MSG_HEARTBEAT);
+	fx_ready_all(&f);	/* answers queued for 1 */
+	fx_stall(&f, 1, 3000000);
+	fx_tick(&f, 1, 1);	/* 1 sees the gap */
+	fx_drop(&f, 1, 0, RAFT_MSG_HEARTBEAT);
+	fx_deliver_filter(&f, 0, 1, RAFT_MSG_HEARTBEAT_RESP);
+	CHECK(!read_at_once(&f, 1, 4));
+	fx_stabilize(&f);
+	/* after a round sent since the stall, leases again */
+	fx_tick(&f, 1, 1);
+	fx_stabilize(&f);
+	CHECK(read_at_once(&f, 1, 5));
 	fx_fini(&f);
 }
 
@@ -322,6 +449,11 @@ const struct unit_test transfer_read_tests[] = {
 	  test_set_timing },
 	{ "read: lease survives a voter restart",
 	  test_lease_survives_voter_restart },
+	{ "read: restarted voter honours leases in any read mode",
+	  test_lease_survives_voter_restart_any_mode },
+	{ "read: lease on the clock, margin proportional",
+	  test_lease_clock_margin },
+	{ "read: stall of the leader drops its leases", test_lease_stall },
 	{ "read: no lease reads after TIMEOUT_NOW",
 	  test_no_lease_after_timeout_now },
 	{ "transfer: to an up-to-date follower", test_transfer },
