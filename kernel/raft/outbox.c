@@ -122,15 +122,27 @@ void raft_drop_held_from(struct raft *r, raft_index idx)
 	r->held.n = w;
 }
 
+/*
+ * May a held message go now? Each kind waits only for what it promises:
+ * a vote grant for the term and vote to be durable, and nothing else
+ * (not a pending log write, not a snapshot install: a node whose install
+ * stalls must still help elect a leader); an append acknowledgement also
+ * for the log up to need_index, and while a snapshot is being installed
+ * for that install (the only ones left then acknowledge the snapshot
+ * itself, possibly at index 0: the others were dropped when it replaced
+ * the log).
+ */
 static bool held_ready(const struct raft *r, const struct raft_held *h,
 		       bool *drop)
 {
 	const struct raft_log *l = &r->log;
 
 	*drop = false;
-	if (r->snap_pending || r->snap_installing)
-		return false;
 	if (h->need_hs_seq > r->hs_durable_seq)
+		return false;
+	if (h->m.type != RAFT_MSG_APPEND_RESP)
+		return true;	/* a vote grant */
+	if (r->snap_pending || r->snap_installing)
 		return false;
 	if (h->need_index == 0)
 		return true;

@@ -853,6 +853,23 @@ void raft_report_unreachable(struct raft *r, raft_id to)
 		pr_become_probe(pr);
 }
 
+/* What the node waits for, the longest wait first. */
+static void get_wait(const struct raft *r, struct raft_status *st)
+{
+	const struct raft_log *l = &r->log;
+
+	if (r->snap_pending || r->snap_installing) {
+		st->waiting = RAFT_WAIT_SNAPSHOT;
+		st->wait_index = r->snap_in.index;
+	} else if (l->unstable > l->persisted + 1) {
+		/* handed out to persist, not reported durable */
+		st->waiting = RAFT_WAIT_LOG;
+		st->wait_index = l->unstable - 1;
+	} else if (r->hs_durable_seq < r->hs_seq) {
+		st->waiting = RAFT_WAIT_HARD_STATE;
+	}
+}
+
 void raft_get_status(const struct raft *r, struct raft_status *st)
 {
 	u32 i;
@@ -870,6 +887,7 @@ void raft_get_status(const struct raft *r, struct raft_status *st)
 	st->persisted_index = r->log.persisted;
 	st->conf = r->conf;
 	st->transferee = r->transferee;
+	get_wait(r, st);
 	if (r->role != RAFT_LEADER)
 		return;
 	for (i = 0; i < RAFT_MAX_NODES; i++) {

@@ -497,6 +497,24 @@ enum raft_progress_state {
 	RAFT_PROGRESS_SNAPSHOT,
 };
 
+/*
+ * What a node waits for before it can go on (raft_status.waiting): a
+ * node that answers heartbeats but cannot acknowledge entries says why.
+ * Votes never wait for any of these (a vote grant waits only for the
+ * term and vote to be durable).
+ */
+enum raft_wait {
+	RAFT_WAIT_NONE = 0,
+	RAFT_WAIT_SNAPSHOT,	/* the install of the snapshot at wait_index:
+				 * meanwhile it refuses appends and applies
+				 * nothing
+				 */
+	RAFT_WAIT_LOG,		/* its log write up to wait_index to be
+				 * reported durable
+				 */
+	RAFT_WAIT_HARD_STATE,	/* its term and vote to be reported durable */
+};
+
 struct raft_status {
 	raft_id id;
 	u8 role;		/* enum raft_role */
@@ -512,6 +530,8 @@ struct raft_status {
 	u32 n_progress;		/* leader only */
 	struct raft_progress_info progress[RAFT_MAX_NODES];
 	raft_id transferee;
+	u8 waiting;		/* enum raft_wait */
+	raft_index wait_index;	/* for RAFT_WAIT_SNAPSHOT and _LOG */
 };
 
 void raft_get_status(const struct raft *r, struct raft_status *st);

@@ -213,7 +213,7 @@ bool fx_ready(struct fx *f, raft_id id)
 	    (rd.n_entries || rd.hs_changed || rd.snap_to_install)) {
 		adv.persist_failed = true;
 	} else {
-		if (rd.snap_to_install) {
+		if (rd.snap_to_install && !nd->snap_stall) {
 			free_log(nd, 0);
 			nd->snap = rd.snap;
 			nd->applied_index = rd.snap.index;

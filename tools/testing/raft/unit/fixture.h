@@ -41,6 +41,11 @@ struct fx_node {
 	 * core until fx_report_persisted()
 	 */
 	bool defer_persist;
+	/* a snapshot handed out is never reported installed (what the
+	 * kernel did before it could ship the data area); the hard state
+	 * still is persisted
+	 */
+	bool snap_stall;
 	/* applying this index fails once (the rest of the batch too) */
 	raft_index apply_fail_at;
 	/* monotonic clock given to raft_set_now(), ns; runs on across a

@@ -181,6 +181,55 @@ static void test_snapshot_install_failure(void)
 	fx_fini(&f);
 }
 
+/*
+ * Issue 9 defect 6: a follower whose snapshot install never completes
+ * (the caller cannot ship the data, or the copy hangs) must still grant
+ * its vote once the vote is durable: after the leader crashes, the two
+ * survivors elect a leader.
+ */
+static void test_stalled_install_still_votes(void)
+{
+	struct raft_status st;
+	struct fx f;
+	u32 i;
+
+	fx_init(&f, 3, 3, NULL);
+	fx_elect(&f, 1);
+	fill(&f, 1, "a", 5);
+	fx_isolate(&f, 3, true);
+	fill(&f, 1, "b", 20);
+	CHECK_EQ(raft_compact(fx_raft(&f, 1), 20), RAFT_OK);
+	fx_node(&f, 3)->snap_stall = true;
+	fx_heal(&f);
+	for (i = 0; i < 3; i++) {
+		fx_tick(&f, 1, 1);
+		fx_stabilize(&f);
+	}
+	st = unit_status(&f, 3);
+	CHECK_EQ(st.first_index, 21);
+	CHECK_EQ(st.applied, 6);
+	CHECK_EQ(st.waiting, RAFT_WAIT_SNAPSHOT);
+	CHECK_EQ(st.wait_index, 20);
+	CHECK_EQ(unit_status(&f, 2).waiting, RAFT_WAIT_NONE);
+	/* it still answers heartbeats: the leader keeps its quorum */
+	for (i = 0; i < 30; i++) {
+		fx_tick(&f, 1, 1);
+		fx_stabilize(&f);
+	}
+	CHECK_EQ(fx_leader(&f), 1);
+	fx_crash(&f, 1);
+	fx_reset_counts(&f);
+	for (i = 0; i < 200 && fx_leader(&f) == RAFT_NONE; i++) {
+		fx_tick_all(&f, 1);
+		fx_stabilize(&f);
+	}
+	CHECK_EQ(fx_leader(&f), 2);
+	CHECK(f.sent[RAFT_MSG_VOTE_RESP] >= 1);
+	/* still paused: it refuses the new leader's appends */
+	CHECK_EQ(unit_status(&f, 3).waiting, RAFT_WAIT_SNAPSHOT);
+	fx_fini(&f);
+}
+
 const struct unit_test snapshot_tests[] = {
 	{ "snapshot: failed install retried", test_snapshot_install_failure },
 	{ "snapshot: compaction bounds", test_compact },
@@ -190,5 +239,7 @@ const struct unit_test snapshot_tests[] = {
 	  test_snapshot_failure_retried },
 	{ "snapshot: learner added after compaction",
 	  test_learner_from_snapshot },
+	{ "snapshot: a stalled install still grants votes (issue 9 #6)",
+	  test_stalled_install_still_votes },
 	{ NULL, NULL },
 };
