@@ -457,8 +457,11 @@ static int check_msg(const struct raft_msg *m,
 		return BAD("reject is not 0 or 1");
 	if (m->reject && !is_response(m->type))
 		return BAD("reject set on a message that is no response");
-	if (m->flags & ~RAFT_MSGF_TRANSFER)
+	if (m->flags & ~(RAFT_MSGF_TRANSFER | RAFT_MSGF_RESYNC))
 		return BAD("unknown raft message flags");
+	if ((m->flags & RAFT_MSGF_RESYNC) &&
+	    (m->type != RAFT_MSG_APPEND_RESP || !m->reject))
+		return BAD("resync flag on a message that is no rejection");
 	if ((m->flags & RAFT_MSGF_TRANSFER) && m->type != RAFT_MSG_VOTE &&
 	    m->type != RAFT_MSG_PREVOTE)
 		return BAD("transfer flag on a message that is no vote");

@@ -36,6 +36,9 @@ int raft_msg_validate(const struct raft *r, const struct raft_msg *m)
 		return RAFT_EINVAL;
 	if (m->reject > 1)
 		return RAFT_EINVAL;
+	if ((m->flags & RAFT_MSGF_RESYNC) &&
+	    (m->type != RAFT_MSG_APPEND_RESP || !m->reject))
+		return RAFT_EINVAL;
 	/* Never adopt a term that could wrap (see RAFT_TERM_MAX); entry
 	 * terms are checked against m->term below.
 	 */

@@ -132,6 +132,21 @@ void raft_drop_held_from(struct raft *r, raft_index idx)
  * itself, possibly at index 0: the others were dropped when it replaced
  * the log).
  */
+/* The log was reset: no acknowledgement of it may go (votes stay). */
+void raft_drop_held_acks(struct raft *r)
+{
+	struct raft_held *hv = r->held.v;
+	u32 i, w = 0;
+
+	for (i = 0; i < r->held.n; i++)
+		if (hv[i].m.type != RAFT_MSG_APPEND_RESP) {
+			if (w != i)
+				hv[w] = hv[i];
+			w++;
+		}
+	r->held.n = w;
+}
+
 static bool held_ready(const struct raft *r, const struct raft_held *h,
 		       bool *drop)
 {

@@ -56,6 +56,10 @@ void pr_reset(struct raft_progress *pr, raft_index last)
 	pr->probe_sent = false;
 	pr->recent_active = false;
 	pr->pending_snap = 0;
+	pr->base = 0;
+	pr->resync = false;
+	pr->floor_index = 0;
+	pr->floor_term = 0;
 	pr->hb_acked = 0;
 	pr->lease_sent = 0;
 	pr->lease_valid = false;

@@ -46,6 +46,18 @@ void raft_set_term_vote(struct raft *r, raft_term term, raft_id vote)
 	r->hs_seq++;
 }
 
+/* Installing a snapshot or waiting for one: no appends, no applies. */
+bool raft_paused(const struct raft *r)
+{
+	return r->snap_pending || r->snap_installing || r->resync;
+}
+
+/* The index this node's data area is exact at (its resync base). */
+raft_index raft_own_base(const struct raft *r)
+{
+	return r->resync ? r->resync_base : r->applied;
+}
+
 bool raft_promotable(const struct raft *r)
 {
 	return conf_is_voter(&r->conf, r->id);
@@ -65,6 +77,9 @@ bool raft_may_campaign(const struct raft *r)
 	struct raft_conf *c;
 	bool ok;
 
+	/* A node without an exact data area is never elected. */
+	if (raft_paused(r))
+		return false;
 	if (raft_promotable(r))
 		return true;
 	if (r->conf_index <= r->commit)
@@ -417,7 +432,7 @@ void raft_campaign_now(struct raft *r, bool pre, bool transfer)
 	raft_term vterm;
 	u32 i;
 
-	if (!raft_may_campaign(r) || r->snap_pending || r->snap_installing)
+	if (!raft_may_campaign(r))
 		return;
 	if (r->term >= RAFT_TERM_MAX) {
 		/* never wrap the term (see RAFT_TERM_MAX) */
@@ -770,6 +785,13 @@ int raft_change_conf(struct raft *r, const struct raft_conf_change *cc)
 		return RAFT_EBUSY;
 	if (conf_find(&r->conf, r->id) < 0)
 		return RAFT_ESHUTDOWN;
+	if (cc->op == RAFT_CONF_PROMOTE) {
+		/* a node being resynced is not caught up */
+		struct raft_progress *pr = raft_pr(r, cc->id);
+
+		if (!pr || pr->resync || pr->state == RAFT_PROGRESS_SNAPSHOT)
+			return RAFT_EBUSY;
+	}
 	memset(&e, 0, sizeof(e));
 	e.type = RAFT_ENTRY_CONF;
 	e.cc = *cc;
@@ -790,6 +812,8 @@ int raft_transfer_leader(struct raft *r, raft_id to)
 	pr = raft_pr(r, to);
 	if (!pr)
 		return RAFT_EINVAL;
+	if (pr->resync || pr->state == RAFT_PROGRESS_SNAPSHOT)
+		return RAFT_EBUSY;	/* it could not campaign */
 	if (r->transferee == to)
 		return 0;
 	r->transferee = to;
@@ -842,6 +866,37 @@ void raft_report_snapshot(struct raft *r, raft_id to, bool ok)
 	pr->probe_sent = true;
 }
 
+int raft_reset_log(struct raft *r, raft_index base)
+{
+	struct raft_log *l;
+
+	if (!r)
+		return RAFT_EINVAL;
+	l = &r->log;
+	if (r->role == RAFT_LEADER || base > log_last(l))
+		return RAFT_EINVAL;
+	if (r->rd_active)
+		return RAFT_EBUSY;
+	if (r->role != RAFT_FOLLOWER)
+		raft_become_follower(r, r->term, RAFT_NONE);
+	raft_logf(RAFT_LOG_INFO,
+		  "raft %llu: log reset at %llu/%llu, resync from %llu",
+		  (unsigned long long)r->id, (unsigned long long)log_last(l),
+		  (unsigned long long)log_last_term(l),
+		  (unsigned long long)base);
+	raft_drop_held_acks(r);
+	/* Keep the end of the log (what it may have acknowledged) as the
+	 * position it votes by; the entries go.
+	 */
+	r->snap_conf = r->conf;
+	log_restore(l, log_last(l), log_last_term(l));
+	r->snap_pending = false;
+	r->snap_installing = false;
+	r->resync = true;
+	r->resync_base = base;
+	return 0;
+}
+
 void raft_report_unreachable(struct raft *r, raft_id to)
 {
 	struct raft_progress *pr;
@@ -861,6 +916,9 @@ static void get_wait(const struct raft *r, struct raft_status *st)
 	if (r->snap_pending || r->snap_installing) {
 		st->waiting = RAFT_WAIT_SNAPSHOT;
 		st->wait_index = r->snap_in.index;
+	} else if (r->resync) {
+		st->waiting = RAFT_WAIT_RESYNC;
+		st->wait_index = r->resync_base;
 	} else if (l->unstable > l->persisted + 1) {
 		/* handed out to persist, not reported durable */
 		st->waiting = RAFT_WAIT_LOG;
@@ -903,5 +961,9 @@ void raft_get_status(const struct raft *r, struct raft_status *st)
 		pi->recent_active = pr->recent_active;
 		pi->match = pr->match;
 		pi->next = pr->next;
+		pi->pending_snap = pr->state == RAFT_PROGRESS_SNAPSHOT ?
+			pr->pending_snap : 0;
+		pi->base = pr->base;
+		pi->resync = pr->resync;
 	}
 }

@@ -189,20 +189,30 @@ enum raft_msg_type {
  * APPEND_RESP:     reject=0: index = last index now matching the leader
  *                  reject=1: index = rejected prev index,
  *                            hint_index/hint_term = follower's suggestion
- *                            (fast backtracking by term)
+ *                            (fast backtracking by term),
+ *                            commit = the follower's resync base: the
+ *                            index its data area is exact at (see
+ *                            "Resync" below; 0 = a full copy);
+ *                            flags RAFT_MSGF_RESYNC: its log was reset
+ *                            (raft_reset_log()): it needs a snapshot
+ *                            whatever its log holds, at least as up to
+ *                            date as hint_index/hint_term (its log's end)
  * VOTE/PREVOTE:    index/log_term = candidate's last entry;
  *                  flags RAFT_MSGF_TRANSFER when campaigning by TimeoutNow
  * *_RESP (votes):  reject = vote refused
  * HEARTBEAT:       commit (min(leader commit, follower match)), context
  * HEARTBEAT_RESP:  context echoed (ReadIndex confirmation)
  * SNAPSHOT:        snap = metadata of the snapshot the caller must ship
- *                  (the caller attaches its content out of band)
+ *                  (the caller attaches its content out of band),
+ *                  commit = the follower's resync base A: the content
+ *                  may leave out what was not written after index A
  * TIMEOUT_NOW:     -
  *
  * PREVOTE carries term = the term the candidate would use (current + 1);
  * a PREVOTE_RESP granting carries that same term.
  */
 #define RAFT_MSGF_TRANSFER 0x1
+#define RAFT_MSGF_RESYNC 0x2
 
 struct raft_msg {
 	u8 type;		/* enum raft_msg_type */
@@ -322,6 +332,10 @@ struct raft_ready {
 
 	bool snap_to_install;
 	struct raft_snapshot_meta snap;
+	raft_index snap_base;		/* the content comes as a delta from
+					 * this index (0 = full): keep it in
+					 * the resyncing mark
+					 */
 
 	u32 n_msgs;
 	struct raft_msg *msgs;
@@ -466,6 +480,54 @@ int raft_campaign(struct raft *r);
 int raft_compact(struct raft *r, raft_index index);
 /* A follower's snapshot transfer finished (ok) or failed. */
 void raft_report_snapshot(struct raft *r, raft_id to, bool ok);
+
+/*
+ * Resync: catching up a node behind the leader's compaction point
+ * (Documentation/design.rst, "Catching up a node behind the compaction
+ * point"). The content of a snapshot is the data area, copied fuzzily by
+ * the callers while the leader keeps applying; the core orders it:
+ *
+ * Leader. A follower that needs entries compacted away, or that asks for
+ * a resync (RAFT_MSGF_RESYNC), gets a SNAPSHOT message: snap = (S, term,
+ * conf), S the leader's compaction point (or its applied index when the
+ * compaction point is older than the follower's log), and commit = the
+ * follower's base A. The caller sends the message, then copies every
+ * extent of its data area last written after A (all of them if A is 0)
+ * while it keeps applying, then calls raft_report_snapshot(ok) (or !ok
+ * when the copy failed: the core starts again later). It should not
+ * compact its log past S before then (the follower replays from S + 1).
+ * The progress of such a follower is in state RAFT_PROGRESS_SNAPSHOT
+ * (pending_snap = S, base = A) until it acknowledges S; it cannot be
+ * promoted nor made leader before (raft_change_conf() and
+ * raft_transfer_leader() return RAFT_EBUSY).
+ *
+ * Follower. The SNAPSHOT comes out of raft_ready() as snap_to_install
+ * with snap_base; from then on the core refuses appends and applies
+ * nothing (it still votes), until the caller reports the install with
+ * raft_advance(snap_installed). The caller makes a "resyncing" mark
+ * holding snap_base durable before it writes the first chunk, writes
+ * the chunks, makes the data and the snapshot meta durable, clears the
+ * mark and reports the install. The data area is exact once the node has
+ * applied past the end of the copy (the leader's applied index when it
+ * read the last chunk).
+ */
+
+/*
+ * The data area is not exact any more (a copy was interrupted: the node
+ * found its resyncing mark on open, or gave up waiting for chunks): reset
+ * the log and ask the leader for a resync from base, the index the data
+ * area was exact at before the copy started (the mark's snap_base).
+ * Term and vote are kept, and so is the position of the log's end: the
+ * node still votes by it (it may have acknowledged those entries, so it
+ * must not vote for a log that lacks them), but it never campaigns,
+ * refuses appends (rejecting them with RAFT_MSGF_RESYNC), applies
+ * nothing, and accepts only a snapshot at least as up to date as that
+ * position. The caller keeps its stored log and its mark as they are
+ * until the next install. Call it with no ready batch outstanding.
+ * RAFT_EINVAL on a leader or with base past the log's end; RAFT_EBUSY
+ * between raft_ready() and raft_advance().
+ */
+int raft_reset_log(struct raft *r, raft_index base);
 /* The transport lost its connection to a peer: probe again. */
 void raft_report_unreachable(struct raft *r, raft_id to);
 
@@ -489,6 +551,9 @@ struct raft_progress_info {
 	bool recent_active;
 	raft_index match;
 	raft_index next;
+	raft_index pending_snap;	/* state SNAPSHOT: its index S */
+	raft_index base;	/* the follower's resync base (last reported) */
+	bool resync;		/* it reset its log: needs a snapshot */
 };
 
 enum raft_progress_state {
@@ -513,6 +578,9 @@ enum raft_wait {
 				 * reported durable
 				 */
 	RAFT_WAIT_HARD_STATE,	/* its term and vote to be reported durable */
+	RAFT_WAIT_RESYNC,	/* its log was reset: a snapshot from the
+				 * leader, a delta from wait_index (its base)
+				 */
 };
 
 struct raft_status {
@@ -531,7 +599,7 @@ struct raft_status {
 	struct raft_progress_info progress[RAFT_MAX_NODES];
 	raft_id transferee;
 	u8 waiting;		/* enum raft_wait */
-	raft_index wait_index;	/* for RAFT_WAIT_SNAPSHOT and _LOG */
+	raft_index wait_index;	/* SNAPSHOT, LOG: index; RESYNC: base */
 };
 
 void raft_get_status(const struct raft *r, struct raft_status *st);

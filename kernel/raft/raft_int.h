@@ -104,6 +104,14 @@ struct raft_progress {
 	raft_index next;
 	raft_index pending_snap;
 	struct raft_inflights ifl;
+	/* Resync: the follower's base (from its last rejection), and for
+	 * one that reset its log the end of that log (a snapshot must be at
+	 * least as up to date).
+	 */
+	raft_index base;
+	bool resync;
+	raft_index floor_index;
+	raft_term floor_term;
 	u64 hb_acked;		/* highest heartbeat round answered */
 	u64 lease_sent;		/* send time (ns) of that round */
 	bool lease_valid;	/* lease_sent is known and counts */
@@ -223,6 +231,12 @@ struct raft {
 	bool snap_pending;
 	bool snap_installing;
 	struct raft_snapshot_meta snap_in;
+	raft_index snap_base;		/* its delta base */
+	/* Log reset (raft_reset_log): waiting for a snapshot; the data area
+	 * was exact at resync_base before the copy that was interrupted.
+	 */
+	bool resync;
+	raft_index resync_base;
 
 	/* The batch handed out by raft_ready(), freed by raft_advance(). */
 	bool rd_active;
@@ -239,6 +253,8 @@ void raft_set_term_vote(struct raft *r, raft_term term, raft_id vote);
 void raft_reset_timeout(struct raft *r);
 bool raft_promotable(const struct raft *r);
 bool raft_may_campaign(const struct raft *r);
+bool raft_paused(const struct raft *r);
+raft_index raft_own_base(const struct raft *r);
 struct raft_progress *raft_pr(struct raft *r, raft_id id);
 void raft_rebuild_progress(struct raft *r);
 void raft_drop_removed_progress(struct raft *r);
@@ -257,6 +273,7 @@ struct raft_msg *raft_held_new(struct raft *r, u8 type, raft_id to,
 void raft_release_held(struct raft *r);
 bool raft_held_has_ack(const struct raft *r, raft_id to, raft_index idx);
 void raft_drop_held_from(struct raft *r, raft_index idx);
+void raft_drop_held_acks(struct raft *r);
 int vec_reserve(struct raft_vec *v, u32 n, size_t elem);
 void raft_msg_release(struct raft_msg *m);
 
@@ -273,6 +290,7 @@ int raft_leader_append(struct raft *r, u32 n, struct raft_entry *ents);
 
 /* recv_*.c */
 int raft_recv_append(struct raft *r, struct raft_msg *m);
+void raft_reject_resync(struct raft *r, raft_id to, raft_index idx);
 int raft_recv_append_resp(struct raft *r, struct raft_msg *m);
 int raft_recv_vote(struct raft *r, struct raft_msg *m);
 int raft_recv_vote_resp(struct raft *r, struct raft_msg *m);

@@ -28,7 +28,7 @@ static raft_index apply_limit(const struct raft *r)
 {
 	raft_index lim = r->commit;
 
-	if (r->snap_pending || r->snap_installing)
+	if (raft_paused(r))
 		return 0;
 	/* Only entries handed out to persist (this batch included). */
 	if (lim > log_last(&r->log))
@@ -160,6 +160,7 @@ int raft_ready(struct raft *r, struct raft_ready *out)
 	if (r->snap_pending) {
 		rd->snap_to_install = true;
 		rd->snap = r->snap_in;
+		rd->snap_base = r->snap_base;
 		r->snap_pending = false;
 		r->snap_installing = true;
 	}

@@ -20,6 +20,26 @@ static void reject(struct raft *r, const struct raft_msg *m)
 	resp->index = m->index;
 	resp->hint_index = hint;
 	resp->hint_term = ht;
+	resp->commit = raft_own_base(r);
+}
+
+/*
+ * The log was reset: whatever the leader sends, ask for a snapshot at
+ * least as up to date as the end of the log we had, and a delta from our
+ * base.
+ */
+void raft_reject_resync(struct raft *r, raft_id to, raft_index idx)
+{
+	struct raft_msg *resp = raft_msg_new(r, RAFT_MSG_APPEND_RESP, to);
+
+	if (!resp)
+		return;
+	resp->reject = 1;
+	resp->flags = RAFT_MSGF_RESYNC;
+	resp->index = idx;
+	resp->hint_index = log_last(&r->log);
+	resp->hint_term = log_last_term(&r->log);
+	resp->commit = r->resync_base;
 }
 
 /* Acknowledge that our log matches the leader's up to idx, once durable. */
@@ -108,6 +128,10 @@ int raft_recv_append(struct raft *r, struct raft_msg *m)
 	raft_index last_new = m->index + m->n_entries, ci = 0;
 	u32 k;
 
+	if (r->resync) {
+		raft_reject_resync(r, m->from, m->index);
+		return 0;
+	}
 	if (r->snap_pending || r->snap_installing)
 		return 0;	/* busy installing; the leader will retry */
 	if (m->index < r->commit) {

@@ -11,6 +11,18 @@ static void on_reject(struct raft *r, struct raft_progress *pr,
 {
 	raft_index probe = m->hint_index;
 
+	pr->base = m->commit;
+	if (m->flags & RAFT_MSGF_RESYNC) {
+		/* Its log was reset: a snapshot, whatever its log says. */
+		pr->resync = true;
+		pr->floor_index = m->hint_index;
+		pr->floor_term = m->hint_term;
+		if (pr->state == RAFT_PROGRESS_SNAPSHOT)
+			return;	/* one in flight: wait for its report */
+		pr_become_probe(pr);
+		raft_send_snapshot(r, pr);
+		return;
+	}
 	if (m->index == 0) {
 		/* Only a node with no state at all rejects index 0: it needs
 		 * a snapshot, if only for the base configuration.
@@ -53,6 +65,7 @@ int raft_recv_append_resp(struct raft *r, struct raft_msg *m)
 	if (pr->state == RAFT_PROGRESS_SNAPSHOT &&
 	    m->index >= pr->pending_snap) {
 		/* The follower installed the snapshot. */
+		pr->resync = false;
 		pr_maybe_update(pr, m->index);
 		pr_become_probe(pr);
 		pr_become_pipeline(pr);

@@ -10,7 +10,7 @@ int raft_recv_heartbeat(struct raft *r, struct raft_msg *m)
 {
 	struct raft_msg *resp;
 
-	if (!r->snap_pending && !r->snap_installing)
+	if (!raft_paused(r))
 		raft_commit_to(r, m->commit);
 	resp = raft_msg_new(r, RAFT_MSG_HEARTBEAT_RESP, m->from);
 	if (resp)

@@ -40,25 +40,60 @@ int raft_leader_append(struct raft *r, u32 n, struct raft_entry *ents)
 	return 0;
 }
 
+/* Is (idx, term) at least as up to date as a follower's reset log? */
+static bool above_floor(const struct raft_progress *pr, raft_index idx,
+			raft_term term)
+{
+	return term > pr->floor_term ||
+		(term == pr->floor_term && idx >= pr->floor_index);
+}
+
+/*
+ * A SNAPSHOT to a follower: at the compaction point, or, for a follower
+ * that reset a log newer than that, at our applied index (its content is
+ * the data area, which is at least there; the entries after it are in
+ * the log). Nothing when neither will do yet: the next answer of the
+ * follower retries.
+ */
 void raft_send_snapshot(struct raft *r, struct raft_progress *pr)
 {
+	raft_index idx = r->log.snap_index;
+	raft_term term = r->log.snap_term;
+	struct raft_conf *c = NULL;
 	struct raft_msg *m;
 
 	if (!pr->recent_active) {
 		/* Do not ship a snapshot to a node that is not answering. */
 		return;
 	}
+	if (pr->resync && !above_floor(pr, idx, term)) {
+		idx = r->applied;
+		term = log_term(&r->log, idx);
+		if (!above_floor(pr, idx, term))
+			return;
+		c = raft_malloc(sizeof(*c));
+		if (!c)
+			return;
+		if (raft_conf_at(r, idx, c)) {
+			raft_free(c);
+			return;
+		}
+	}
 	m = raft_msg_new(r, RAFT_MSG_SNAPSHOT, pr->id);
-	if (!m)
+	if (!m) {
+		raft_free(c);
 		return;
-	m->snap.index = r->log.snap_index;
-	m->snap.term = r->log.snap_term;
-	m->snap.conf = r->snap_conf;
-	pr_become_snapshot(pr, r->log.snap_index);
-	raft_logf(RAFT_LOG_INFO, "raft %llu: snapshot %llu to %llu",
-		  (unsigned long long)r->id,
-		  (unsigned long long)r->log.snap_index,
-		  (unsigned long long)pr->id);
+	}
+	m->snap.index = idx;
+	m->snap.term = term;
+	m->snap.conf = c ? *c : r->snap_conf;
+	m->commit = pr->base;
+	raft_free(c);
+	pr_become_snapshot(pr, idx);
+	raft_logf(RAFT_LOG_INFO,
+		  "raft %llu: snapshot %llu to %llu, delta from %llu",
+		  (unsigned long long)r->id, (unsigned long long)idx,
+		  (unsigned long long)pr->id, (unsigned long long)pr->base);
 }
 
 /*
@@ -76,7 +111,7 @@ bool raft_send_append(struct raft *r, struct raft_progress *pr,
 	if (pr->id == r->id || pr_is_paused(pr, r->opts.max_inflight_bytes))
 		return false;
 	prev = pr->next - 1;
-	if (prev < r->log.snap_index) {
+	if (prev < r->log.snap_index || pr->resync) {
 		raft_send_snapshot(r, pr);
 		return false;
 	}

@@ -513,6 +513,8 @@ static const struct edit edits[] = {
 	  RB_WIRE_EBADFRAME, 0 },
 	{ "transfer flag on APPEND", B_APPEND, M0 + 2, 1, RAFT_MSGF_TRANSFER,
 	  0, 0, RB_WIRE_EBADFRAME, 0 },
+	{ "resync flag on APPEND", B_APPEND, M0 + 2, 1, RAFT_MSGF_RESYNC,
+	  0, 0, RB_WIRE_EBADFRAME, 0 },
 	{ "msg reserved", B_APPEND, M0 + 3, 1, 1, 0, 0, RB_WIRE_EBADFRAME, 0 },
 	{ "n_entries beyond meta", B_APPEND, M0 + 4, 4, 5, 0, 0,
 	  RB_WIRE_EBADFRAME, 0 },

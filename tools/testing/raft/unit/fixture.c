@@ -150,6 +150,10 @@ static void queue(struct fx *f, const struct raft_msg *m)
 	f->n_net++;
 	if (m->type <= RAFT_MSG_TYPE_MAX)
 		f->sent[m->type]++;
+	if (m->type == RAFT_MSG_SNAPSHOT) {
+		f->last_snap = *m;
+		f->last_snap.entries = NULL;
+	}
 }
 
 static void persist(struct fx_node *nd, const struct raft_ready *rd)
@@ -213,6 +217,8 @@ bool fx_ready(struct fx *f, raft_id id)
 	    (rd.n_entries || rd.hs_changed || rd.snap_to_install)) {
 		adv.persist_failed = true;
 	} else {
+		if (rd.snap_to_install)
+			nd->snap_base = rd.snap_base;
 		if (rd.snap_to_install && !nd->snap_stall) {
 			free_log(nd, 0);
 			nd->snap = rd.snap;

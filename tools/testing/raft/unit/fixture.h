@@ -46,6 +46,7 @@ struct fx_node {
 	 * still is persisted
 	 */
 	bool snap_stall;
+	raft_index snap_base;		/* of the last snapshot handed out */
 	/* applying this index fails once (the rest of the batch too) */
 	raft_index apply_fail_at;
 	/* monotonic clock given to raft_set_now(), ns; runs on across a
@@ -64,6 +65,7 @@ struct fx {
 	u32 n_net, cap_net;
 	bool cut[FX_MAX + 1][FX_MAX + 1];	/* drop from -> to */
 	u32 sent[RAFT_MSG_TYPE_MAX + 1];	/* by type, since reset */
+	struct raft_msg last_snap;		/* last SNAPSHOT sent */
 	u32 dropped;
 };
 

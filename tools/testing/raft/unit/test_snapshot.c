@@ -230,6 +230,168 @@ static void test_stalled_install_still_votes(void)
 	fx_fini(&f);
 }
 
+/* Leader 1 ticks and everyone answers, n rounds. */
+static void rounds(struct fx *f, u32 n)
+{
+	while (n--) {
+		fx_tick(f, 1, 1);
+		fx_stabilize(f);
+	}
+}
+
+/*
+ * Resync after an interrupted copy: node 3 gets a SNAPSHOT (a delta from
+ * its applied index), the copy never ends, it gives up and resets its
+ * log: it asks for a new resync from the same base, never campaigns,
+ * and installs the next snapshot.
+ */
+static void test_reset_log_resync(void)
+{
+	struct raft_status st;
+	struct fx f;
+
+	fx_init(&f, 3, 3, NULL);
+	fx_elect(&f, 1);
+	fill(&f, 1, "a", 5);
+	fx_isolate(&f, 3, true);
+	fill(&f, 1, "b", 20);
+	CHECK_EQ(raft_compact(fx_raft(&f, 1), 20), RAFT_OK);
+	fx_node(&f, 3)->snap_stall = true;
+	fx_heal(&f);
+	rounds(&f, 3);
+	/* the SNAPSHOT carries the base 3 reported when it rejected */
+	CHECK_EQ(f.last_snap.snap.index, 20);
+	CHECK_EQ(f.last_snap.commit, 6);
+	CHECK_EQ(fx_node(&f, 3)->snap_base, 6);
+	st = unit_status(&f, 1);
+	CHECK_EQ(st.progress[2].state, RAFT_PROGRESS_SNAPSHOT);
+	CHECK_EQ(st.progress[2].pending_snap, 20);
+	CHECK_EQ(st.progress[2].base, 6);
+	/* no promotion, no transfer to a node being resynced */
+	CHECK_EQ(raft_transfer_leader(fx_raft(&f, 1), 3), RAFT_EBUSY);
+	/* the copy stopped: 3 gives up; the leader's copy failed */
+	CHECK_EQ(raft_reset_log(fx_raft(&f, 3), 27), RAFT_EINVAL);
+	CHECK_EQ(raft_reset_log(fx_raft(&f, 1), 6), RAFT_EINVAL);
+	CHECK_EQ(raft_reset_log(fx_raft(&f, 3), 6), RAFT_OK);
+	st = unit_status(&f, 3);
+	CHECK_EQ(st.waiting, RAFT_WAIT_RESYNC);
+	CHECK_EQ(st.wait_index, 6);
+	CHECK_EQ(st.last_index, 20);	/* votes by the snapshot it had */
+	CHECK_EQ(raft_campaign(fx_raft(&f, 3)), RAFT_EINVAL);
+	raft_report_snapshot(fx_raft(&f, 1), 3, false);
+	fx_reset_counts(&f);
+	fx_node(&f, 3)->snap_stall = false;
+	rounds(&f, 4);
+	CHECK_EQ(f.sent[RAFT_MSG_SNAPSHOT], 1);
+	CHECK_EQ(f.last_snap.commit, 6);
+	CHECK_EQ(fx_node(&f, 3)->snap.index, 20);
+	raft_report_snapshot(fx_raft(&f, 1), 3, true);
+	fill(&f, 1, "c", 3);
+	CHECK(fx_has_applied(&f, 3, "c2"));
+	st = unit_status(&f, 3);
+	CHECK_EQ(st.waiting, RAFT_WAIT_NONE);
+	CHECK_EQ(unit_status(&f, 1).progress[2].resync, false);
+	/* a node that reset never campaigns, whatever the ticks */
+	fx_node(&f, 3)->snap_stall = true;
+	CHECK_EQ(raft_reset_log(fx_raft(&f, 3), st.applied), RAFT_OK);
+	fx_tick(&f, 3, 100);
+	fx_ready_all(&f);
+	CHECK_EQ(unit_status(&f, 3).role, RAFT_FOLLOWER);
+	CHECK_EQ(fx_count_queued(&f, RAFT_MSG_PREVOTE), 0);
+	CHECK_EQ(fx_count_queued(&f, RAFT_MSG_VOTE), 0);
+	fx_fini(&f);
+}
+
+/*
+ * A node that reset a log more recent than the leader's compaction point
+ * gets a snapshot at the leader's applied index: one at the compaction
+ * point would let it vote by an older log than the one it acknowledged.
+ */
+static void test_reset_snapshot_above_floor(void)
+{
+	struct fx f;
+
+	fx_init(&f, 3, 3, NULL);
+	fx_elect(&f, 1);
+	fill(&f, 1, "a", 20);
+	CHECK_EQ(raft_compact(fx_raft(&f, 1), 10), RAFT_OK);
+	CHECK_EQ(unit_status(&f, 3).applied, 21);
+	fx_node(&f, 3)->snap_stall = true;
+	CHECK_EQ(raft_reset_log(fx_raft(&f, 3), 21), RAFT_OK);
+	fx_reset_counts(&f);
+	fill(&f, 1, "b", 1);
+	rounds(&f, 2);
+	CHECK_EQ(f.sent[RAFT_MSG_SNAPSHOT], 1);
+	/* the end of 3's log (the compaction point is 10) */
+	CHECK_EQ(f.last_snap.snap.index, 21);
+	CHECK_EQ(f.last_snap.snap.conf.n, 3);
+	CHECK_EQ(f.last_snap.commit, 21);
+	CHECK_EQ(fx_node(&f, 3)->snap_base, 21);
+	fx_fini(&f);
+}
+
+/*
+ * The vote floor: node 3 acknowledged entries node 2 lacks, then reset
+ * its log. After the leader crashes, 3 must not help 2 win (2's log
+ * lacks committed entries); with a log reset to empty it would.
+ */
+static void test_reset_keeps_vote_floor(void)
+{
+	struct fx f;
+	u32 i;
+
+	fx_init(&f, 3, 3, NULL);
+	fx_elect(&f, 1);
+	fill(&f, 1, "a", 3);
+	fx_isolate(&f, 2, true);
+	fill(&f, 1, "b", 5);
+	CHECK(fx_has_applied(&f, 3, "b4"));
+	CHECK(!fx_has_applied(&f, 2, "b4"));
+	CHECK_EQ(raft_reset_log(fx_raft(&f, 3), 9), RAFT_OK);
+	fx_crash(&f, 1);
+	fx_heal(&f);
+	fx_reset_counts(&f);
+	for (i = 0; i < 100; i++) {
+		fx_tick_all(&f, 1);
+		fx_stabilize(&f);
+	}
+	CHECK_EQ(fx_leader(&f), RAFT_NONE);
+	CHECK(f.sent[RAFT_MSG_PREVOTE] + f.sent[RAFT_MSG_VOTE] > 0);
+	/* the leader comes back: it is elected, 3 resyncs */
+	fx_restart(&f, 1);
+	for (i = 0; i < 100 && fx_leader(&f) != 1; i++) {
+		fx_tick_all(&f, 1);
+		fx_stabilize(&f);
+	}
+	CHECK_EQ(fx_leader(&f), 1);
+	fill(&f, 1, "c", 2);
+	CHECK(fx_has_applied(&f, 3, "c1"));
+	CHECK(fx_has_applied(&f, 2, "c1"));
+	fx_fini(&f);
+}
+
+/* A learner being resynced is not promoted. */
+static void test_learner_resync_not_promoted(void)
+{
+	struct raft_conf_change cc;
+	struct fx f;
+
+	fx_init(&f, 2, 1, NULL);
+	fx_elect(&f, 1);
+	fill(&f, 1, "a", 10);
+	CHECK_EQ(raft_compact(fx_raft(&f, 1), 11), RAFT_OK);
+	fx_node(&f, 2)->snap_stall = true;
+	memset(&cc, 0, sizeof(cc));
+	cc.op = RAFT_CONF_ADD_LEARNER;
+	cc.id = 2;
+	CHECK_EQ(raft_change_conf(fx_raft(&f, 1), &cc), RAFT_OK);
+	rounds(&f, 3);
+	CHECK_EQ(f.last_snap.commit, 0);	/* blank: a full copy */
+	cc.op = RAFT_CONF_PROMOTE;
+	CHECK_EQ(raft_change_conf(fx_raft(&f, 1), &cc), RAFT_EBUSY);
+	fx_fini(&f);
+}
+
 const struct unit_test snapshot_tests[] = {
 	{ "snapshot: failed install retried", test_snapshot_install_failure },
 	{ "snapshot: compaction bounds", test_compact },
@@ -241,5 +403,13 @@ const struct unit_test snapshot_tests[] = {
 	  test_learner_from_snapshot },
 	{ "snapshot: a stalled install still grants votes (issue 9 #6)",
 	  test_stalled_install_still_votes },
+	{ "resync: interrupted copy, log reset, new resync from the same base",
+	  test_reset_log_resync },
+	{ "resync: snapshot at least as recent as the reset log",
+	  test_reset_snapshot_above_floor },
+	{ "resync: a reset log keeps its vote floor",
+	  test_reset_keeps_vote_floor },
+	{ "resync: a learner being resynced is not promoted",
+	  test_learner_resync_not_promoted },
 	{ NULL, NULL },
 };
