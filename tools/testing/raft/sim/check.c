@@ -504,6 +504,12 @@ void sim_check_status(struct sim_cluster *c, struct sim_node *n,
 	if (st->role == RAFT_LEADER) {
 		struct sim_term_rec *tr = term_rec(ck, st->term);
 
+		if (n->dmark || n->rs_active) {
+			sim_fail(c, "Resync", "node %llu leads term %llu while its data area is being copied (resyncing mark %d)",
+				 ULL(n->id), ULL(st->term), n->dmark);
+			return;
+		}
+
 		if (tr->leader && tr->leader != n->id) {
 			sim_fail(c, "Election Safety", "nodes %llu and %llu are both leaders of term %llu",
 				 ULL(tr->leader), ULL(n->id), ULL(st->term));
@@ -598,8 +604,17 @@ void sim_check_final(struct sim_cluster *c)
 		struct sim_node *n = &c->nodes[id];
 		struct sim_sm want;
 
-		if (!n->up)
+		/* a copy in progress (a node removed during its resync):
+		 * its data area is no state at all
+		 */
+		if (!n->up || n->dmark || n->rs_active)
 			continue;
+		if (n->sm.applied < n->dcopy_end) {
+			/* not past the end of its copy (removed before) */
+			sim_check_data(c, n, n->sm.applied, false,
+				       "at the end, short of its copy's end");
+			continue;
+		}
 		if (!sim_check_expected_sm(c, n->sm.applied, &want))
 			continue;
 		if (!sm_equal(&want, &n->sm)) {
@@ -614,5 +629,45 @@ void sim_check_final(struct sim_cluster *c)
 				sim_fail(c, "Lost write", "node %llu block %u holds the write of index %llu, older than the acknowledged write at %llu",
 					 ULL(id), b, ULL(n->sm.widx[b]),
 					 ULL(c->ck.acked_idx[b]));
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Resync                                                             */
+
+void sim_check_data(struct sim_cluster *c, struct sim_node *n,
+		    raft_index index, bool exact, const char *when)
+{
+	struct sim_checker *ck = &c->ck;
+	struct sim_sm want;
+
+	if (c->failed || !sim_check_expected_sm(c, index, &want))
+		return;
+	for (u32 b = 0; b < SIM_BLOCKS; b++) {
+		raft_index w = n->sm.widx[b];
+		const struct sim_committed *k;
+
+		if (n->sm.xidx[b / SIM_EXT_BLOCKS] < w) {
+			sim_fail(c, "Resync", "node %llu %s: extent %u's last-write index %llu is below the write of index %llu its block %u holds",
+				 ULL(n->id), when, b / SIM_EXT_BLOCKS,
+				 ULL(n->sm.xidx[b / SIM_EXT_BLOCKS]), ULL(w), b);
+			return;
+		}
+		if (exact ? w != want.widx[b] : w < want.widx[b]) {
+			sim_fail(c, "Resync", "node %llu %s: block %u holds the write of index %llu, %s the last write up to index %llu is at %llu",
+				 ULL(n->id), when, b, ULL(w),
+				 exact ? "but" : "older than the log prefix it must hold at least:",
+				 ULL(index), ULL(want.widx[b]));
+			return;
+		}
+		if (!w || w >= ck->com_cap || !ck->com[w].term)
+			continue;
+		k = &ck->com[w];
+		if (k->type != RAFT_ENTRY_NORMAL || k->block != b ||
+		    k->wid != n->sm.wid[b]) {
+			sim_fail(c, "Resync", "node %llu %s: block %u holds write %llu as if of index %llu, which committed something else",
+				 ULL(n->id), when, b, ULL(n->sm.wid[b]), ULL(w));
+			return;
+		}
 	}
 }

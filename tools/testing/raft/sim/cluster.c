@@ -280,6 +280,9 @@ static void node_drop_memory(struct sim_cluster *c, struct sim_node *n)
 	n->rx_snap = NULL;
 	n->n_reads = 0;
 	n->n_snaps = 0;
+	n->rs_active = false;
+	n->rs_done = false;
+	memset(n->copies, 0, sizeof(n->copies));
 	n->up = false;
 }
 
@@ -364,6 +367,15 @@ static int node_start(struct sim_cluster *c, struct sim_node *n)
 	n->up = true;
 	n->exists = true;
 	sim_node_set_now(c, n->id);
+	if (n->dmark) {
+		/* a copy stopped half way: the data area is no state */
+		err = raft_reset_log(n->r, n->dmark_base);
+		if (err)
+			sim_fail(c, "Resync", "raft_reset_log(node %llu, %llu) = %d at restart",
+				 (unsigned long long)n->id,
+				 (unsigned long long)n->dmark_base, err);
+	}
+	n->exact_checked = false;
 	log_copy_nopayload(&n->shadow, &n->dlog);
 	n->sm = n->dsnap.sm;
 	n->aconf = n->dsnap.meta.conf;
@@ -530,6 +542,7 @@ void sim_msg_free(struct sim_msg *m)
 		return;
 	raft_msg_free(&m->m);
 	free(m->snap);
+	free(m->chunk);
 	free(m);
 }
 
@@ -546,6 +559,12 @@ struct sim_msg *sim_msg_dup(struct sim_cluster *c, const struct sim_msg *src)
 		if (!m->snap)
 			abort();
 		*m->snap = *src->snap;
+	}
+	if (src->chunk) {
+		m->chunk = malloc(sizeof(*m->chunk));
+		if (!m->chunk)
+			abort();
+		*m->chunk = *src->chunk;
 	}
 	m->from_inc = src->from_inc;
 	m->id = c->next_msg_id++;
@@ -572,7 +591,18 @@ static void node_send(struct sim_cluster *c, struct sim_node *n,
 		abort();
 	m->from_inc = n->inc;
 	m->id = c->next_msg_id++;
-	if (rm->type == RAFT_MSG_SNAPSHOT) {
+	if (rm->type == RAFT_MSG_SNAPSHOT && c->resync_model &&
+	    rm->to <= SIM_MAX_NODES) {
+		/* metadata only; the data area follows in chunks */
+		struct sim_copy *cp = &n->copies[rm->to];
+
+		memset(cp, 0, sizeof(*cp));
+		cp->active = true;
+		cp->snap_index = rm->snap.index;
+		cp->snap_term = rm->snap.term;
+		cp->base = rm->commit;
+		c->n_resyncs++;
+	} else if (rm->type == RAFT_MSG_SNAPSHOT) {
 		const struct sim_snap *s = node_find_snap(n, rm->snap.index);
 
 		if (!s) {
@@ -685,6 +715,11 @@ static void node_apply(struct sim_cluster *c, struct sim_node *n,
 	if (se->type == RAFT_ENTRY_NORMAL && se->block < SIM_BLOCKS) {
 		n->sm.wid[se->block] = se->wid;
 		n->sm.widx[se->block] = e->index;
+		/* never lowered: after a fuzzy copy the replay rewrites
+		 * older values the copy had already overtaken
+		 */
+		if (n->sm.xidx[se->block / SIM_EXT_BLOCKS] < e->index)
+			n->sm.xidx[se->block / SIM_EXT_BLOCKS] = e->index;
 		if (se->wid < c->props_cap) {
 			struct sim_prop *p = &c->props[se->wid];
 
@@ -700,6 +735,12 @@ static void node_apply(struct sim_cluster *c, struct sim_node *n,
 	}
 	if (se->type == RAFT_ENTRY_CONF)
 		conf_apply(&n->aconf, se->cc_op, se->cc_id);
+	if (n->dcopy_end && !n->exact_checked && e->index >= n->dcopy_end) {
+		/* applied past the end of the copy: exact now */
+		n->exact_checked = true;
+		sim_check_data(c, n, e->index, true,
+			       "applied past the end of its copy");
+	}
 }
 
 static void node_serve_reads(struct sim_cluster *c, struct sim_node *n)
@@ -710,6 +751,12 @@ static void node_serve_reads(struct sim_cluster *c, struct sim_node *n)
 		struct sim_read *rd = &n->reads[i];
 
 		if (rd->at && rd->at <= n->sm.applied) {
+			if (n->dmark || n->rs_active ||
+			    n->sm.applied < n->dcopy_end)
+				sim_fail(c, "Resync", "node %llu serves a read at %llu while its data area is not exact (resyncing mark %d, copy end %llu)",
+					 (unsigned long long)n->id,
+					 (unsigned long long)rd->at, n->dmark,
+					 (unsigned long long)n->dcopy_end);
 			sim_check_read(c, n, rd);
 			sim_trace(c, TR_READ_OK, n->id, 0, 0, 0, rd->ctx,
 				  rd->block, rd->at, n->sm.widx[rd->block],
@@ -767,6 +814,210 @@ static void node_install_snapshot(struct sim_cluster *c, struct sim_node *n,
 		  0, 0, 0);
 }
 
+/* ------------------------------------------------------------------ */
+/* Resync (resync_model): the kernel's path, see sim.h                */
+
+static void node_resync_finish(struct sim_cluster *c, struct sim_node *n);
+
+/* The core handed out a snapshot to install: mark, then wait for data. */
+static void node_resync_begin(struct sim_cluster *c, struct sim_node *n,
+			      const struct raft_ready *rd)
+{
+	u64 chain;
+
+	if (!sim_check_gmap(&c->ck, rd->snap.index, rd->snap.term, &chain)) {
+		sim_fail(c, "Snapshot", "node %llu installs snapshot %llu/%llu of an entry no log ever had",
+			 (unsigned long long)n->id,
+			 (unsigned long long)rd->snap.index,
+			 (unsigned long long)rd->snap.term);
+		return;
+	}
+	/* its data area must be (at least) at the base it asks from */
+	sim_check_data(c, n, rd->snap_base, false, "at the start of a resync");
+	n->rs_active = true;
+	n->rs_done = false;
+	n->rs_meta = rd->snap;
+	n->rs_base = rd->snap_base;
+	n->rs_seq = 0;
+	n->rs_idle = 0;
+	/* the data area (exact at the base) flushed, then the mark made
+	 * durable, before the first chunk; the sim's disk keeps the data
+	 * area in dsnap.sm (with the mark set nothing replays onto it)
+	 */
+	n->dsnap.sm = n->sm;
+	n->dmark = true;
+	n->dmark_base = rd->snap_base;
+	log_reset(&n->shadow, rd->snap.index, rd->snap.term, chain);
+	sim_trace(c, TR_APPLY_SNAP, n->id, 0, 0, 1, rd->snap.index,
+		  rd->snap.term, rd->snap_base, 0, 0);
+}
+
+static void node_recv_chunk(struct sim_cluster *c, struct sim_node *n,
+			    const struct sim_msg *m)
+{
+	const struct sim_chunk *ch = m->chunk;
+
+	if (!n->rs_active || n->rs_done ||
+	    ch->snap_index != n->rs_meta.index ||
+	    ch->snap_term != n->rs_meta.term || ch->seq != n->rs_seq)
+		return;		/* not the copy it waits for, or a gap */
+	if (ch->seq == 0) {
+		n->rs_from = m->m.from;
+		n->rs_from_inc = m->from_inc;
+	} else if (m->m.from != n->rs_from || m->from_inc != n->rs_from_inc) {
+		return;		/* another leader's copy */
+	}
+	n->rs_seq++;
+	n->rs_idle = 0;
+	if (ch->ext >= SIM_EXTENTS) {
+		n->rs_done = true;
+		n->rs_copy_end = ch->copy_end;
+		if (!n->rd_active)
+			node_resync_finish(c, n);
+		return;
+	}
+	/* straight into the data area (memory and disk alike) */
+	for (u32 k = 0; k < SIM_EXT_BLOCKS; k++) {
+		u32 b = ch->ext * SIM_EXT_BLOCKS + k;
+
+		n->sm.wid[b] = n->dsnap.sm.wid[b] = ch->wid[k];
+		n->sm.widx[b] = n->dsnap.sm.widx[b] = ch->widx[k];
+	}
+	n->sm.xidx[ch->ext] = n->dsnap.sm.xidx[ch->ext] = ch->xidx;
+	c->n_resync_chunks++;
+}
+
+/* The last chunk is in: make the install durable, report it. */
+static void node_resync_finish(struct sim_cluster *c, struct sim_node *n)
+{
+	const struct raft_snapshot_meta *meta = &n->rs_meta;
+	struct raft_advance adv;
+	u64 chain;
+
+	n->rs_active = false;
+	n->rs_done = false;
+	if (!sim_check_gmap(&c->ck, meta->index, meta->term, &chain))
+		return;
+	n->sm.applied = meta->index;
+	n->aconf = meta->conf;
+	/* a fuzzy copy: every block at least at the snapshot index */
+	sim_check_data(c, n, meta->index, false, "at the end of its copy");
+	n->dsnap.meta = *meta;
+	n->dsnap.sm = n->sm;
+	n->dsnap.chain = chain;
+	log_reset(&n->dlog, meta->index, meta->term, chain);
+	n->dcopy_end = n->rs_copy_end;
+	n->exact_checked = false;
+	n->dmark = false;
+	sim_trace(c, TR_APPLY_SNAP, n->id, 0, 0, 2, meta->index, meta->term,
+		  n->rs_copy_end, 0, 0);
+	memset(&adv, 0, sizeof(adv));
+	adv.snap_installed = true;
+	adv.applied = meta->index;
+	raft_advance(n->r, &adv);
+}
+
+static void send_chunk(struct sim_cluster *c, struct sim_node *n, raft_id to,
+		       struct sim_copy *cp, u32 ext)
+{
+	struct sim_msg *m = calloc(1, sizeof(*m));
+	struct sim_chunk *ch = calloc(1, sizeof(*ch));
+	raft_index end = n->sm.applied;
+
+	if (!m || !ch)
+		abort();
+	/* a leader may itself hold data of a copy not yet replayed past */
+	if (n->dcopy_end > end)
+		end = n->dcopy_end;
+	if (end > cp->copy_end)
+		cp->copy_end = end;
+	ch->snap_index = cp->snap_index;
+	ch->snap_term = cp->snap_term;
+	ch->seq = cp->seq++;
+	ch->ext = ext;
+	if (ext < SIM_EXTENTS) {
+		for (u32 k = 0; k < SIM_EXT_BLOCKS; k++) {
+			ch->wid[k] = n->sm.wid[ext * SIM_EXT_BLOCKS + k];
+			ch->widx[k] = n->sm.widx[ext * SIM_EXT_BLOCKS + k];
+		}
+		ch->xidx = n->sm.xidx[ext];
+	}
+	ch->copy_end = cp->copy_end;
+	m->chunk = ch;
+	m->m.type = RAFT_MSG_SNAPSHOT;
+	m->m.from = n->id;
+	m->m.to = to;
+	m->m.index = ext;
+	m->m.commit = ch->seq;
+	m->from_inc = n->inc;
+	m->id = c->next_msg_id++;
+	sim_trace_msg(c, TR_SEND, &m->m);
+	c->net->send(c, m);
+}
+
+void sim_resync_tick(struct sim_cluster *c, raft_id id)
+{
+	struct sim_node *n = &c->nodes[id];
+	u8 role;
+
+	if (!n->up || !c->resync_model)
+		return;
+	/* a copy that stopped coming: give up, ask for a new one */
+	if (n->rs_active && !n->rs_done && !n->rd_active &&
+	    ++n->rs_idle > 6 * c->cfg.election_ticks) {
+		int err = raft_reset_log(n->r, n->rs_base);
+
+		n->rs_active = false;
+		sim_trace(c, TR_NOTE, n->id, 2, 0, (u8)err, n->rs_base, 0, 0,
+			  0, 0);
+		if (err)
+			sim_fail(c, "Resync", "raft_reset_log(node %llu, %llu) = %d",
+				 (unsigned long long)id,
+				 (unsigned long long)n->rs_base, err);
+	}
+	role = n->obs_role;
+	for (raft_id to = 1; to <= SIM_MAX_NODES; to++) {
+		struct sim_copy *cp = &n->copies[to];
+
+		if (!cp->active)
+			continue;
+		if (role != RAFT_LEADER) {
+			cp->active = false;	/* the copy dies with the role */
+			continue;
+		}
+		/* a few extents per tick, paced */
+		for (u32 sent = 0; sent < 2 && cp->active; sent++) {
+			u32 e = cp->next_ext;
+
+			while (e < SIM_EXTENTS && cp->base &&
+			       n->sm.xidx[e] <= cp->base)
+				e++;	/* not written since the base */
+			if (e < SIM_EXTENTS) {
+				send_chunk(c, n, to, cp, e);
+				cp->next_ext = e + 1;
+				continue;
+			}
+			send_chunk(c, n, to, cp, SIM_EXTENTS);
+			cp->active = false;
+			raft_report_snapshot(n->r, to, true);
+		}
+	}
+}
+
+void sim_resync_abort(struct sim_cluster *c, raft_id from, u32 inc,
+		      raft_id to)
+{
+	struct sim_node *n;
+
+	if (from < 1 || from > SIM_MAX_NODES || to > SIM_MAX_NODES)
+		return;
+	n = &c->nodes[from];
+	if (!n->up || n->inc != inc || !n->copies[to].active)
+		return;
+	n->copies[to].active = false;
+	raft_report_snapshot(n->r, to, false);
+}
+
 static void node_advance(struct sim_cluster *c, struct sim_node *n,
 			 bool wrote, bool failed)
 {
@@ -777,7 +1028,8 @@ static void node_advance(struct sim_cluster *c, struct sim_node *n,
 	adv.persisted_index = sim_log_last(&n->dlog);
 	adv.persisted_term = sim_log_term(&n->dlog, adv.persisted_index, &ok);
 	adv.hs_persisted = wrote && !failed && n->rd.hs_changed;
-	adv.snap_installed = wrote && !failed && n->rd.snap_to_install;
+	adv.snap_installed = wrote && !failed && n->rd.snap_to_install &&
+		!c->resync_model && !n->snap_stall;
 	adv.applied = n->sm.applied;
 	adv.persist_failed = failed || n->wq_fail_pending;
 	n->wq_fail_pending = false;
@@ -908,7 +1160,7 @@ void sim_node_complete_write(struct sim_cluster *c, raft_id id)
 		node_advance(c, n, true, true);
 		return;
 	}
-	if (rd->snap_to_install) {
+	if (rd->snap_to_install && !c->resync_model && !n->snap_stall) {
 		n->dsnap = n->inst;
 		log_reset(&n->dlog, n->inst.meta.index, n->inst.meta.term,
 			  n->inst.chain);
@@ -943,7 +1195,9 @@ static void node_take_ready(struct sim_cluster *c, struct sim_node *n,
 	 */
 	if (n->obs_role == RAFT_LEADER && rd->role != RAFT_LEADER)
 		sim_observe_node(c, n->id);
-	if (rd->snap_to_install)
+	if (rd->snap_to_install && c->resync_model)
+		node_resync_begin(c, n, rd);
+	else if (rd->snap_to_install && !n->snap_stall)
 		node_install_snapshot(c, n, &rd->snap);
 	/* entries into the shadow log, leader checks, message checks */
 	sim_check_ready(c, n, rd);
@@ -990,6 +1244,8 @@ int sim_node_process(struct sim_cluster *c, raft_id id, bool sync)
 	struct sim_node *n = &c->nodes[id];
 	int taken = 0;
 
+	if (n->up && !n->rd_active && n->rs_done)
+		node_resync_finish(c, n);
 	while (n->up && !n->rd_active && !c->failed && raft_has_ready(n->r)) {
 		int err = raft_ready(n->r, &n->rd);
 
@@ -1023,6 +1279,11 @@ void sim_node_step(struct sim_cluster *c, struct sim_msg *m)
 	n = &c->nodes[to];
 	sim_trace_msg(c, TR_DELIVER, &m->m);
 	sim_node_set_now(c, to);
+	if (m->chunk) {
+		node_recv_chunk(c, n, m);
+		sim_msg_free(m);
+		return;
+	}
 	if (m->snap) {
 		if (!n->rx_snap) {
 			n->rx_snap = malloc(sizeof(*n->rx_snap));
@@ -1198,7 +1459,7 @@ int sim_compact(struct sim_cluster *c, raft_id id)
 	const struct sim_ent *e;
 	int err;
 
-	if (!n->up || n->rd_active)
+	if (!n->up || n->rd_active || n->rs_active || n->dmark)
 		return RAFT_EBUSY;
 	if (idx <= n->dsnap.meta.index || idx > sim_log_last(&n->dlog))
 		return RAFT_EINVAL;

@@ -442,6 +442,14 @@ static void status(struct obuf *o, raft_id id)
 	}
 	if (st.transferee)
 		out(o, "  transferring to %llu\n", ULL(st.transferee));
+	if (st.waiting) {
+		static const char *const waits[] = { "none", "snapshot",
+			"log", "hard-state", "resync" };
+
+		out(o, "  waiting: %s %llu\n",
+		    st.waiting <= RAFT_WAIT_RESYNC ? waits[st.waiting] : "?",
+		    ULL(st.wait_index));
+	}
 }
 
 static void raft_log(struct obuf *o, raft_id id, bool disk)
@@ -667,6 +675,12 @@ static bool dispatch(struct obuf *o, struct args *a)
 			    ULL(E.c.nodes[id].dsnap.meta.index));
 		else
 			out(o, "\n");
+	} else if (!strcmp(c, "snap-stall")) {
+		/* snapshots handed out to this node are never installed */
+		if (!need_node(o, a, 1, &id))
+			return true;
+		E.c.nodes[id].snap_stall = true;
+		out(o, "ok\n");
 	} else if (!strcmp(c, "persist-fail")) {
 		if (!need_node(o, a, 1, &id))
 			return true;

@@ -62,7 +62,7 @@ static u64 pair_seed(u64 base, u64 k, u32 si, u32 cl)
 }
 
 struct totals {
-	u64 schedules, sim_us, events, acked, reads, leaders;
+	u64 schedules, sim_us, events, acked, reads, leaders, resyncs;
 };
 
 int main(int argc, char **argv)
@@ -120,11 +120,11 @@ int main(int argc, char **argv)
 		if (!have_seed)
 			usage();
 		sched_run(seed, n, c, &o, &r, stdout);
-		printf("seed %llu: %u nodes, %s: %s (%.3f simulated s, %llu events, %llu writes acknowledged, %llu reads, %llu leaders)\n",
+		printf("seed %llu: %u nodes, %s: %s (%.3f simulated s, %llu events, %llu writes acknowledged, %llu reads, %llu leaders, %llu resyncs, %llu extents copied)\n",
 		       ULL(seed), n, sched_class_names[c],
 		       r.failed ? "FAILED" : "ok", r.sim_us / 1e6,
 		       ULL(r.events), ULL(r.acked), ULL(r.reads),
-		       ULL(r.leaders));
+		       ULL(r.leaders), ULL(r.resyncs), ULL(r.chunks));
 		return r.failed ? 1 : 0;
 	}
 
@@ -173,6 +173,7 @@ int main(int argc, char **argv)
 				pt.acked += r.acked;
 				pt.reads += r.reads;
 				pt.leaders += r.leaders;
+				pt.resyncs += r.resyncs;
 				if (r.failed) {
 					failed = true;
 					bad = s;
@@ -201,12 +202,12 @@ int main(int argc, char **argv)
 				       ++tap_n, sizes[si],
 				       sched_class_names[cl], ULL(bad), why);
 			} else if (tap && !seconds) {
-				printf("ok %d - %u nodes %s: %llu schedules, %.1f simulated s, %llu writes acked, %llu reads, %llu leaders\n",
+				printf("ok %d - %u nodes %s: %llu schedules, %.1f simulated s, %llu writes acked, %llu reads, %llu leaders, %llu resyncs\n",
 				       ++tap_n, sizes[si],
 				       sched_class_names[cl],
 				       ULL(pt.schedules), pt.sim_us / 1e6,
 				       ULL(pt.acked), ULL(pt.reads),
-				       ULL(pt.leaders));
+				       ULL(pt.leaders), ULL(pt.resyncs));
 			}
 			fflush(stdout);
 			if (seconds && wall() - t0 >= seconds)

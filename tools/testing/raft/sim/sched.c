@@ -87,6 +87,8 @@ struct sched {
 
 	/* network */
 	bool cut[SIM_MAX_NODES + 1][SIM_MAX_NODES + 1];
+	/* the bulk connection (SNAPSHOT and its chunks) is in order */
+	u64 bulk_last[SIM_MAX_NODES + 1][SIM_MAX_NODES + 1];
 	u32 drop_ppm, dup_ppm;
 	u64 dmin, dmax;
 	/* disk */
@@ -223,7 +225,7 @@ static void net_send(struct sim_cluster *c, struct sim_msg *m)
 	if (to < 1 || to > SIM_MAX_NODES || s->cut[from][to] ||
 	    sim_rng_ppm(s->g, s->drop_ppm)) {
 		sim_trace_msg(c, TR_DROP, &m->m);
-		if (m->m.type == RAFT_MSG_SNAPSHOT)
+		if (sim_msg_bulk_snap(m))
 			snap_report_later(s, m, false);
 		else if (to <= SIM_MAX_NODES && s->cut[from][to] &&
 			 sim_rng_ppm(s->g, 100000))
@@ -234,6 +236,16 @@ static void net_send(struct sim_cluster *c, struct sim_msg *m)
 	memset(&e, 0, sizeof(e));
 	e.kind = EV_DELIVER;
 	e.node = to;
+	if (sim_msg_bulk_snap(m)) {
+		/* TCP: in order, never duplicated */
+		e.at = c->now + sim_rng_range(s->g, s->dmin, s->dmax);
+		if (e.at <= s->bulk_last[from][to])
+			e.at = s->bulk_last[from][to] + 1;
+		s->bulk_last[from][to] = e.at;
+		e.msg = m;
+		ev_push(s, e);
+		return;
+	}
 	if (sim_rng_ppm(s->g, s->dup_ppm)) {
 		struct sim_msg *d = sim_msg_dup(c, m);
 
@@ -790,13 +802,14 @@ static void handle(struct sched *s, struct ev *e)
 			break;
 		sim_trace(c, TR_TICK, e->node, 0, 0, 0, 0, 0, 0, 0, 0);
 		sim_node_tick(c, e->node);
+		sim_resync_tick(c, e->node);
 		schedule_tick(s, n);
 		touch(s, e->node);
 		break;
 	case EV_DELIVER: {
 		struct sim_msg *m = e->msg;
 		u8 from = (u8)m->m.from;
-		bool snap = m->m.type == RAFT_MSG_SNAPSHOT;
+		bool snap = sim_msg_bulk_snap(m);
 
 		if (s->cut[from][e->node]) {
 			sim_trace_msg(c, TR_DROP, &m->m);
@@ -805,8 +818,11 @@ static void handle(struct sched *s, struct ev *e)
 			sim_msg_free(m);
 			break;
 		}
-		if (snap)
-			snap_report_later(s, m, n->up);
+		/* the connection breaks when the peer is down: the copy
+		 * fails; a complete copy is reported by its sender
+		 */
+		if (snap && !n->up)
+			snap_report_later(s, m, false);
 		sim_node_step(c, m);
 		touch(s, e->node);
 		break;
@@ -847,7 +863,7 @@ static void handle(struct sched *s, struct ev *e)
 		break;
 	case EV_SNAP_REPORT:
 		if (n->up && e->inc == n->inc) {
-			raft_report_snapshot(n->r, e->peer, e->ok);
+			sim_resync_abort(c, e->node, e->inc, e->peer);
 			touch(s, e->node);
 		}
 		break;
@@ -1059,6 +1075,7 @@ void sched_run(u64 seed, u32 nodes, u32 cls, const struct sched_opts *o,
 	c = &s->c;
 	sim_cluster_init(c, seed, &cfg, &sched_net, s);
 	c->ck.rule_checks = o->rule_checks;
+	c->resync_model = true;
 	c->log = o->log;
 	s->g = &c->rng;
 	c->rng = g0;
@@ -1138,6 +1155,8 @@ out:
 	res->digest = c->digest;
 	res->events = s->events;
 	res->acked = c->n_acked;
+	res->resyncs = c->n_resyncs;
+	res->chunks = c->n_resync_chunks;
 	res->reads = c->ck.n_reads_ok;
 	for (u64 t = 0; t < c->ck.n_terms; t++)
 		res->leaders += c->ck.terms[t].leader != 0;

@@ -38,6 +38,8 @@ struct sched_result {
 	u64 reads;
 	u64 leaders;		/* terms that had a leader */
 	u64 digest;		/* fingerprint of the whole event history */
+	u64 resyncs;		/* data-area copies started */
+	u64 chunks;		/* extents received */
 };
 
 /* Nodes and class of a seed (when not forced). */

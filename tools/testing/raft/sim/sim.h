@@ -22,6 +22,8 @@
 #define SIM_BLOCKS	8	/* blocks of the simulated device */
 #define SIM_PAYLOAD_LEN	16	/* payload: block (u64 LE), write id (u64 LE) */
 #define SIM_MAX_SNAPS	4	/* snapshots a node keeps for sending */
+#define SIM_EXT_BLOCKS	2	/* blocks per extent (the resync unit) */
+#define SIM_EXTENTS	(SIM_BLOCKS / SIM_EXT_BLOCKS)
 
 /* ------------------------------------------------------------------ */
 /* Deterministic PRNG (splitmix64 seeded xorshift*)                   */
@@ -65,6 +67,43 @@ struct sim_sm {
 	u64 wid[SIM_BLOCKS];
 	raft_index widx[SIM_BLOCKS];
 	raft_index applied;
+	/* per extent: index of the last write applied to it (the kernel's
+	 * extent map, what a delta resync copies by)
+	 */
+	raft_index xidx[SIM_EXTENTS];
+};
+
+/*
+ * Resync (cluster.resync_model): the kernel's path for a node behind the
+ * compaction point. The leader's SNAPSHOT carries metadata only; the
+ * leader then sends its data area extent by extent (chunks, read from
+ * its state machine as it is at that moment while it keeps applying:
+ * fuzzy), only the extents last written after the follower's base (all
+ * of them for base 0), then an end marker; the follower writes chunks
+ * straight into its data area, behind a durable "resyncing" mark.
+ */
+struct sim_chunk {
+	raft_index snap_index;		/* the copy it belongs to */
+	raft_term snap_term;
+	u32 seq;			/* chunks of a copy arrive in order */
+	u32 ext;			/* extent, SIM_EXTENTS = end marker */
+	u64 wid[SIM_EXT_BLOCKS];
+	raft_index widx[SIM_EXT_BLOCKS];
+	raft_index xidx;
+	raft_index copy_end;		/* end marker: leader's applied index
+					 * when it read the last chunk
+					 */
+};
+
+/* A copy the leader is sending to one peer. */
+struct sim_copy {
+	bool active;
+	raft_index snap_index;
+	raft_term snap_term;
+	raft_index base;
+	u32 next_ext;
+	u32 seq;
+	raft_index copy_end;
 };
 
 /* One log entry as the simulator keeps it. */
@@ -108,6 +147,9 @@ struct sim_snap {
 struct sim_msg {
 	struct raft_msg m;	/* clone owned by the simulator */
 	struct sim_snap *snap;	/* SNAPSHOT: content shipped with it */
+	struct sim_chunk *chunk; /* resync chunk (m.type SNAPSHOT, not for
+				  * the core)
+				  */
 	u32 from_inc;		/* sender incarnation */
 	u64 id;			/* unique, for traces */
 	struct sim_msg *next;	/* mailbox link (script driver) */
@@ -146,6 +188,9 @@ struct sim_node {
 	u64 rd_done_at;
 	struct raft_ready rd;
 	bool fail_next_write;		/* fault injection */
+	bool snap_stall;		/* never completes a snapshot install
+					 * (the kernel before resync)
+					 */
 	/* Asynchronous log writes: a ready with only entries is advanced at
 	 * once and its write queued; durability is reported by later
 	 * advances (persisted_index/term), in write order.
@@ -166,6 +211,24 @@ struct sim_node {
 	u32 n_snaps;
 	struct sim_read reads[SIM_MAX_READS];
 	u32 n_reads;
+
+	/* Resync, follower side: a copy being received (memory) */
+	bool rs_active;
+	struct raft_snapshot_meta rs_meta;
+	raft_index rs_base;
+	u32 rs_seq;			/* next chunk expected */
+	u32 rs_idle;			/* ticks without a chunk */
+	bool rs_done;			/* end marker in: install pending */
+	raft_id rs_from;		/* the leader whose copy it takes */
+	u32 rs_from_inc;
+	raft_index rs_copy_end;
+	/* ... on disk */
+	bool dmark;			/* the resyncing mark */
+	raft_index dmark_base;
+	raft_index dcopy_end;		/* exact once applied past it */
+	bool exact_checked;
+	/* leader side */
+	struct sim_copy copies[SIM_MAX_NODES + 1];
 
 	/* Checker observations. */
 	u8 obs_role;
@@ -309,6 +372,8 @@ struct sim_cluster {
 	char why[1024];
 	FILE *log;			/* verbose event log, or NULL */
 	bool torn_writes;		/* a crash may leave part of a write */
+	bool resync_model;		/* snapshots are data-area copies */
+	u64 n_resyncs, n_resync_chunks;
 	u64 digest;			/* hash of every traced event */
 	FILE *out;			/* script output (ready dumps), or NULL */
 
@@ -372,6 +437,18 @@ int sim_read_need(struct sim_cluster *c, raft_id id, u32 block,
 int sim_change_conf(struct sim_cluster *c, raft_id leader, u8 op,
 		    raft_id target);
 int sim_compact(struct sim_cluster *c, raft_id id);
+/* Resync: a leader sends the next chunks of its copies; a follower whose
+ * copy stalled gives up (call on each tick).
+ */
+void sim_resync_tick(struct sim_cluster *c, raft_id id);
+/* The transport to `to` failed: a copy in flight is lost. */
+void sim_resync_abort(struct sim_cluster *c, raft_id from, u32 inc,
+		      raft_id to);
+/* Is this a message of the leader's data-area copy path? */
+static inline bool sim_msg_bulk_snap(const struct sim_msg *m)
+{
+	return m->chunk || m->m.type == RAFT_MSG_SNAPSHOT;
+}
 /* The leader among up nodes with the highest term, or 0. */
 raft_id sim_leader(struct sim_cluster *c);
 void sim_msg_free(struct sim_msg *m);
@@ -416,6 +493,11 @@ void sim_check_read(struct sim_cluster *c, struct sim_node *n,
 		    const struct sim_read *rd);
 void sim_check_snapshot_content(struct sim_cluster *c, struct sim_node *n,
 				const struct sim_snap *s);
+/* Every block holds the value of some log prefix ending at or after
+ * index (a fuzzy copy at index is sound), or exactly the value at index.
+ */
+void sim_check_data(struct sim_cluster *c, struct sim_node *n,
+		    raft_index index, bool exact, const char *when);
 /* Expected state machine at index (replaying known committed entries). */
 bool sim_check_expected_sm(struct sim_cluster *c, raft_index i,
 			   struct sim_sm *sm);
