@@ -43,23 +43,13 @@ bool raftblk_name_valid(const char *name)
 	return true;
 }
 
-/* Role names as sysfs and raftctl show them. */
+/* Role names as sysfs and raftctl show them (the uapi header's table). */
 const char *raftblk_role_name(enum raftblk_role role)
 {
-	switch (role) {
-	case RAFTBLK_ROLE_STANDALONE:
-		return "standalone";
-	case RAFTBLK_ROLE_FOLLOWER:
-		return "follower";
-	case RAFTBLK_ROLE_PRE_CANDIDATE:
-		return "pre-candidate";
-	case RAFTBLK_ROLE_CANDIDATE:
-		return "candidate";
-	case RAFTBLK_ROLE_LEADER:
-		return "leader";
-	case RAFTBLK_ROLE_LEARNER:
-		return "learner";
-	}
+	static const char * const names[] = RAFTBLK_ROLE_NAMES;
+
+	if (role < ARRAY_SIZE(names) && names[role])
+		return names[role];
 	return "unknown";
 }
 

@@ -14,22 +14,11 @@
 
 const char *role_name(uint32_t role)
 {
-	switch (role) {
-	case RAFTBLK_ROLE_STANDALONE:
-		return "standalone";
-	case RAFTBLK_ROLE_FOLLOWER:
-		return "follower";
-	case RAFTBLK_ROLE_PRE_CANDIDATE:
-		return "pre-candidate";
-	case RAFTBLK_ROLE_CANDIDATE:
-		return "candidate";
-	case RAFTBLK_ROLE_LEADER:
-		return "leader";
-	case RAFTBLK_ROLE_LEARNER:
-		return "learner";
-	default:
-		return "unknown";
-	}
+	static const char *const names[] = RAFTBLK_ROLE_NAMES;
+
+	if (role < sizeof(names) / sizeof(names[0]) && names[role])
+		return names[role];
+	return "unknown";
 }
 
 const char *peer_role_name(uint32_t role)

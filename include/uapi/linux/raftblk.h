@@ -61,6 +61,19 @@ enum raftblk_role {
 	RAFTBLK_ROLE_LEARNER,
 };
 
+/*
+ * The name of each role as sysfs and raftctl write it (the spec's names):
+ * an initializer of an array indexed by enum raftblk_role.
+ */
+#define RAFTBLK_ROLE_NAMES {					\
+	[RAFTBLK_ROLE_STANDALONE] = "standalone",		\
+	[RAFTBLK_ROLE_FOLLOWER] = "follower",			\
+	[RAFTBLK_ROLE_PRE_CANDIDATE] = "pre-candidate",		\
+	[RAFTBLK_ROLE_CANDIDATE] = "candidate",			\
+	[RAFTBLK_ROLE_LEADER] = "leader",			\
+	[RAFTBLK_ROLE_LEARNER] = "learner",			\
+}
+
 /* Membership of a peer (RAFTBLK_PEER_ATTR_ROLE). */
 enum raftblk_peer_role {
 	RAFTBLK_PEER_ROLE_VOTER,
