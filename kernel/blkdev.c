@@ -61,6 +61,7 @@ static void raftblk_blkdev_set_limits(struct raftblk_dev *dev,
 {
 	struct block_device *b = dev->backing;
 	struct request_queue *bq = bdev_get_queue(b);
+	unsigned int nodata;
 
 	blk_queue_logical_block_size(q, bdev_logical_block_size(b));
 	blk_queue_physical_block_size(q, bdev_physical_block_size(b));
@@ -80,10 +81,16 @@ static void raftblk_blkdev_set_limits(struct raftblk_dev *dev,
 		blk_queue_max_hw_sectors(q, queue_max_hw_sectors(bq));
 	blk_queue_update_dma_alignment(q, queue_dma_alignment(bq));
 
-	/* Discard and write-zeroes only when the backing disk has them. */
-	blk_queue_max_discard_sectors(q, bdev_max_discard_sectors(b));
+	/*
+	 * Discard and write-zeroes only when the backing disk has them, no
+	 * larger than the ops honour (the block layer splits the rest).
+	 */
+	nodata = dev->io_ops->max_nodata_sectors ?: UINT_MAX;
+	blk_queue_max_discard_sectors(q, min(bdev_max_discard_sectors(b),
+					     nodata));
 	q->limits.discard_granularity = bdev_discard_granularity(b);
-	blk_queue_max_write_zeroes_sectors(q, bdev_write_zeroes_sectors(b));
+	blk_queue_max_write_zeroes_sectors(q, min(bdev_write_zeroes_sectors(b),
+						  nodata));
 
 	/* Flush and FUA as the backing disk: clones pass them on. */
 	blk_queue_write_cache(q, bdev_write_cache(b), bdev_fua(b));

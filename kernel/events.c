@@ -284,6 +284,19 @@ void raftblk_events_node_changed(struct raftblk_dev *dev,
 		ev->leader = st->leader;
 		raftblk_events_send_state(dev);
 	}
+	if (st->disk_state != ev->disk_state) {
+		struct sk_buff *skb;
+		void *hdr;
+
+		ev->disk_state = st->disk_state;
+		skb = raftblk_events_new(dev, RAFTBLK_EVENT_DEVICE_CHANGE,
+					 &hdr);
+		if (skb)
+			raftblk_events_send(dev, skb, hdr,
+					    nla_put_u32(skb,
+							RAFTBLK_ATTR_DISK_STATE,
+							st->disk_state));
+	}
 	raftblk_events_sync_peers(dev, st);
 	if (st->role == RAFTBLK_ROLE_LEADER)
 		raftblk_events_progress(dev, st);
@@ -308,6 +321,7 @@ void raftblk_events_device_created(struct raftblk_dev *dev)
 	ev->role = st->role;
 	ev->term = st->term;
 	ev->leader = st->leader;
+	ev->disk_state = st->disk_state;
 	ev->n_peers = 0;
 	for (i = 0; i < st->n_peers && i < ARRAY_SIZE(ev->peers); i++) {
 		struct raftblk_events_peer *p = &ev->peers[ev->n_peers++];

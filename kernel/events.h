@@ -70,6 +70,7 @@ struct raftblk_events {
 	u8 role;		/* enum raftblk_role */
 	u64 term;
 	u32 leader;
+	u8 disk_state;		/* enum raftblk_disk_state */
 	u32 n_peers;		/* members (PEER_CREATE sent) */
 	struct raftblk_events_peer peers[RAFTBLK_NODE_MAX_PEERS];
 };

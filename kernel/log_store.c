@@ -17,6 +17,7 @@
 #include <linux/mm.h>
 #include <linux/mutex.h>
 #include <linux/random.h>
+#include <linux/rcupdate.h>
 #include <linux/slab.h>
 
 #include "raftblk.h"
@@ -134,8 +135,8 @@ static int store_write_sb(struct rb_store *s)
 	s->nsb.seq = s->sb.seq + 1;
 	ret = raftblk_sb_encode(&s->nsb, s->buf, &why);
 	if (ret) {
-		pr_err("raftblk: %pg: refusing to write an invalid superblock: %s\n",
-		       s->bdev, why);
+		pr_err_ratelimited("raftblk: %pg: refusing to write an invalid superblock: %s\n",
+				   s->bdev, why);
 		return -EINVAL;
 	}
 	ret = store_io(s, (u64)slot * RAFTBLK_SB_SIZE, RAFTBLK_SB_SIZE,
@@ -1097,6 +1098,11 @@ int rb_store_apply_begin(struct rb_store *s, const struct raft_entry *e,
 		 * zeroing is synchronous and waits for everything before.
 		 */
 		barrier = p->flags & RAFTBLK_PL_NODATA;
+		if (barrier && a->stop_at_zero) {
+			/* the caller zeroes it in the background */
+			a->n = i;
+			break;
+		}
 		for (j = seg; j < i && !barrier; j++)
 			barrier = writes_overlap(&e[j], &e[i]);
 		if (barrier) {
@@ -1160,7 +1166,7 @@ int rb_store_apply_end(struct rb_apply *a, u32 *done)
 int rb_store_apply_many(struct rb_store *s, const struct raft_entry *e,
 			u32 n, u32 *done)
 {
-	struct rb_apply a;
+	struct rb_apply a = {};
 	int ret = rb_store_apply_begin(s, e, n, &a);
 
 	if (ret) {
@@ -1175,6 +1181,64 @@ int rb_store_apply(struct rb_store *s, const struct raft_entry *e)
 	u32 done;
 
 	return rb_store_apply_many(s, e, 1, &done);
+}
+
+static void rb_zero_endio(struct bio *bio)
+{
+	struct rb_zero *z = bio->bi_private;
+
+	z->err = blk_status_to_errno(bio->bi_status);
+	bio_put(bio);
+	/*
+	 * z may be freed once finished is seen and an RCU grace period
+	 * passed: the call to done() is inside the read-side section.
+	 */
+	rcu_read_lock();
+	/* Pairs with smp_load_acquire() by whoever waits for it. */
+	smp_store_release(&z->finished, true);
+	z->done(z);
+	rcu_read_unlock();
+}
+
+int rb_store_zero_start(struct rb_store *s, const struct raft_entry *e,
+			struct rb_zero *z)
+{
+	const struct raft_payload *p = e->payload;
+	u64 nr = s->data_size >> SECTOR_SHIFT;
+	struct bio *bio = NULL;
+	int ret;
+
+	if (e->type != RAFT_ENTRY_NORMAL || !p ||
+	    !(p->flags & RAFTBLK_PL_NODATA) || p->sector > nr ||
+	    (p->len >> SECTOR_SHIFT) > nr - p->sector)
+		return -EINVAL;
+	z->index = e->index;
+	z->term = e->term;
+	z->err = 0;
+	z->finished = false;
+	rb_emap_note(s->emap, (u64)p->sector << SECTOR_SHIFT, p->len,
+		     e->index);
+	/* Builds a chain whose last bio completes after all the others. */
+	ret = __blkdev_issue_zeroout(s->bdev,
+				     (s->data_off >> SECTOR_SHIFT) + p->sector,
+				     p->len >> SECTOR_SHIFT, GFP_NOIO, &bio, 0);
+	if (ret) {
+		/* what was built is in flight: wait for it */
+		if (bio) {
+			submit_bio_wait(bio);
+			bio_put(bio);
+		}
+		return ret;
+	}
+	if (!bio) {		/* nothing to do */
+		smp_store_release(&z->finished, true);
+		z->done(z);
+		return 0;
+	}
+	bio->bi_end_io = rb_zero_endio;
+	bio->bi_private = z;
+	submit_bio(bio);
+	return 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1209,10 +1273,10 @@ static int conf_at(struct rb_store *s, u32 k, struct raft_conf *conf)
 					 &r, &why);
 		if (ret || r.index != s->sb.snap.index + 1 + i ||
 		    r.type != RAFT_ENTRY_CONF) {
-			pr_err("raftblk: %pg: membership entry %llu unreadable: %s\n",
-			       s->bdev,
-			       (unsigned long long)s->sb.snap.index + 1 + i,
-			       why ? why : "not the stored entry");
+			pr_err_ratelimited("raftblk: %pg: membership entry %llu unreadable: %s\n",
+					   s->bdev,
+					   (unsigned long long)s->sb.snap.index + 1 + i,
+					   why ? why : "not the stored entry");
 			return -EIO;
 		}
 		if (conf_apply(conf, &r.cc))

@@ -123,11 +123,43 @@ struct rb_apply {
 	struct bio *chain;	/* the writes in flight, chained */
 	u32 n;			/* entries done once the chain completes */
 	u32 done;		/* entries known applied */
+	/*
+	 * Set by the caller before begin(): stop before the first discard
+	 * or write-zeroes entry instead of zeroing synchronously; end() then
+	 * reports *done below n with 0, and the caller starts that entry
+	 * with rb_store_zero_start().
+	 */
+	bool stop_at_zero;
 };
 
 int rb_store_apply_begin(struct rb_store *s, const struct raft_entry *e,
 			 u32 n, struct rb_apply *a);
 int rb_store_apply_end(struct rb_apply *a, u32 *done);
+
+/*
+ * Zero the range of a discard or write-zeroes entry in the background: a
+ * zeroing of up to 1 GiB can take seconds, which the node thread must
+ * not spend waiting (heartbeats would stop). Submits the zeroing (write
+ * zeroes, or zero pages where the disk has no such command) and returns
+ * 0; once it has completed, z->err is set, z->finished becomes true
+ * (store-release) and z->done(z) is called from the completion context
+ * (it may be atomic: only wake someone up), inside an RCU read-side
+ * section: the owner of z may free it once it saw finished and an RCU
+ * grace period passed (synchronize_rcu()). -EINVAL for an entry that is
+ * not a discard/write-zeroes or beyond the data area (nothing started).
+ * One zeroing at a time per rb_zero; the disk must stay open until it
+ * finished.
+ */
+struct rb_zero {
+	raft_index index;	/* the entry being zeroed */
+	raft_term term;
+	int err;		/* once finished: 0 or the disk's error */
+	bool finished;
+	void (*done)(struct rb_zero *z);
+};
+
+int rb_store_zero_start(struct rb_store *s, const struct raft_entry *e,
+			struct rb_zero *z);
 
 /*
  * Move the compaction point to index (<= last stored index; the caller

@@ -153,6 +153,7 @@ static int raftblk_nl_put_node(struct sk_buff *skb,
 	    nla_put_u32(skb, RAFTBLK_ATTR_NODE_ID, st->id) ||
 	    raftblk_nl_put_addr(skb, RAFTBLK_ATTR_LISTEN, &st->listen) ||
 	    raftblk_nl_put_options(skb, st) ||
+	    nla_put_u32(skb, RAFTBLK_ATTR_DISK_STATE, st->disk_state) ||
 	    raftblk_nl_put_counters(skb, st))
 		return -EMSGSIZE;
 	for (i = 0; i < st->n_peers; i++)
@@ -211,6 +212,7 @@ int raftblk_nl_put_device_create(struct sk_buff *skb, const char *disk_path,
 	     nla_put_u64_64bit(skb, RAFTBLK_ATTR_TERM, st->term,
 			       RAFTBLK_ATTR_PAD) ||
 	     nla_put_u32(skb, RAFTBLK_ATTR_LEADER_ID, st->leader) ||
+	     nla_put_u32(skb, RAFTBLK_ATTR_DISK_STATE, st->disk_state) ||
 	     raftblk_nl_put_options(skb, st)))
 		return -EMSGSIZE;
 	return 0;

@@ -24,6 +24,22 @@
  * spinlock, so a status never waits for the node's lock, which the
  * thread holds across its disk writes. Each snapshot is also handed to
  * the device's publish function (the events).
+ *
+ * A discard or write-zeroes entry is zeroed in the background (up to
+ * 1 GiB: seconds): the thread goes on ticking and exchanging messages,
+ * and the entries after it are applied once it completed.
+ *
+ * Backing disk errors: a write of the log or the data area that fails is
+ * retried (the log by the core, once per tick; an apply at most every
+ * RAFTBLK_NODE_DISK_RETRY_MS) while the node keeps its other work going
+ * (disk state "failing"). When it still fails after
+ * RAFTBLK_NODE_DISK_RETRIES attempts over at least
+ * RAFTBLK_NODE_DISK_GIVEUP_MS, the node gives the disk up ("failed", like
+ * DRBD's on-io-error detach): every request fails with EIO, a leader
+ * hands its leadership to the most up-to-date voter (or just stops, and
+ * the others elect a leader after their timeout), then the node stops
+ * calling into the core: no tick, no vote, no acknowledgement, messages
+ * dropped. It stays so until it is destroyed.
  */
 #include <linux/blk-mq.h>
 #include <linux/delay.h>
@@ -41,6 +57,14 @@
 #include "transport.h"
 
 static_assert(RAFTBLK_NODE_MAX_PEERS >= RAFT_MAX_NODES);
+
+/* Backing disk failures: retry pacing and when to give the disk up. */
+#define RAFTBLK_NODE_DISK_RETRY_MS	200
+#define RAFTBLK_NODE_DISK_RETRIES	5
+#define RAFTBLK_NODE_DISK_GIVEUP_MS	1000
+
+/* The two areas of the disk whose writes are watched. */
+enum { RB_AREA_LOG, RB_AREA_DATA, RB_AREAS };
 
 struct raftblk_node_msg {
 	struct list_head list;
@@ -116,6 +140,31 @@ struct raftblk_node {
 	u64 commits;
 	u64 elections;
 	bool warned_follower;
+
+	/*
+	 * Backing disk health (node thread, under lock; disk_state also read
+	 * locklessly). failures/since count the failed attempts in a row of
+	 * each area; frozen once the disk was given up and any handover is
+	 * over: the core is never called again.
+	 */
+	u8 disk_state;			/* enum raftblk_disk_state */
+	int disk_error;
+	u32 failures[RB_AREAS];
+	unsigned long fail_since[RB_AREAS];
+	unsigned long apply_retry_at;	/* jiffies: no apply before */
+	unsigned long handover_until;	/* jiffies: a detached leader */
+	bool handing_over;
+	bool frozen;
+
+	/*
+	 * A discard/write-zeroes entry zeroed in the background (node thread;
+	 * zero.finished is set by the completion, which wakes the thread).
+	 */
+	struct rb_zero zero;
+	bool zero_busy;			/* started, not consumed yet */
+	bool zero_retried;
+	bool zero_ever;			/* one was started (stop waits) */
+	bool zero_kick;			/* set by the completion: wake up */
 	/*
 	 * The published status. pub_lock orders the publishers (node
 	 * thread, transport event work, option changes) and their calls of
@@ -224,10 +273,14 @@ static blk_status_t raftblk_node_submit(struct raftblk_dev *dev,
 	default:
 		return BLK_STS_NOTSUPP;
 	}
+	/* The disk was given up: reported once, when it happened. */
+	if (READ_ONCE(n->disk_state) == RAFTBLK_DISK_STATE_FAILED)
+		return BLK_STS_IOERR;
 	if (READ_ONCE(n->role) != RAFT_LEADER) {
 		if (!xchg(&n->warned_follower, true))
-			pr_warn("%s: not the leader (leader is node %u): I/O refused\n",
-				dev->name, raftblk_node_leader(n));
+			pr_warn_ratelimited("%s: not the leader (leader is node %u): I/O refused\n",
+					    dev->name,
+					    raftblk_node_leader(n));
 		return BLK_STS_IOERR;
 	}
 	INIT_LIST_HEAD(&pdu->node_list);
@@ -340,10 +393,11 @@ static int raftblk_node_adopt_cluster(void *ctx,
 		return -EAGAIN;
 	ret = rb_store_set_uuid(n->store, cluster);
 	if (ret)
-		pr_err("%s: cannot record the cluster id: %d\n", n->dev->name,
-		       ret);
+		pr_err_ratelimited("%s: cannot record the cluster id: %d\n",
+				   n->dev->name, ret);
 	else
-		pr_info("%s: joined cluster %pU\n", n->dev->name, cluster);
+		pr_info_ratelimited("%s: joined cluster %pU\n", n->dev->name,
+				    cluster);
 	return ret;
 }
 
@@ -369,6 +423,18 @@ static void raftblk_node_step_msgs(struct raftblk_node *n, struct list_head *msg
 		/* The transport reads again (n->tp cleared before destroy). */
 		if (n->tp)
 			rb_transport_rx_done(n->tp, from, nm->charge);
+		kfree(nm);
+	}
+}
+
+/* Messages to a node that takes no part any more: dropped. */
+static void raftblk_node_drop_msgs(struct list_head *msgs)
+{
+	struct raftblk_node_msg *nm, *tmp;
+
+	list_for_each_entry_safe(nm, tmp, msgs, list) {
+		list_del(&nm->list);
+		raft_msg_free(&nm->m);
 		kfree(nm);
 	}
 }
@@ -763,13 +829,246 @@ static void raftblk_node_promote_learners(struct raftblk_node *n)
 		cc.op = RAFT_CONF_PROMOTE;
 		cc.id = pi->id;
 		if (!raft_change_conf(n->raft, &cc))
-			pr_info("%s: node %llu caught up: promoting it to voter\n",
-				n->dev->name, (unsigned long long)pi->id);
+			pr_info_ratelimited("%s: node %llu caught up: promoting it to voter\n",
+					    n->dev->name,
+					    (unsigned long long)pi->id);
 		break;	/* one change at a time */
 	}
 }
 
-/* Carry out one ready batch. Returns false when there was none. */
+/* ------------------------------------------------------------------ */
+/* Backing disk failures                                              */
+
+static const char *const raftblk_node_area_name[RB_AREAS] = {
+	[RB_AREA_LOG] = "log",
+	[RB_AREA_DATA] = "data area",
+};
+
+/* The disk's errors, not the store refusing for lack of room/memory. */
+static bool raftblk_node_is_disk_error(int err)
+{
+	return err && err != -ENOSPC && err != -ENOMEM;
+}
+
+static void raftblk_node_set_disk_state(struct raftblk_node *n, u8 state,
+					int err)
+{
+	if (n->disk_state == state)
+		return;
+	WRITE_ONCE(n->disk_state, state);
+	n->disk_error = err;
+	mutex_lock(&n->pub_lock);
+	spin_lock(&n->pub_spin);
+	n->pub.disk_state = state;
+	n->pub.disk_error = err;
+	spin_unlock(&n->pub_spin);
+	raftblk_node_call_publish(n);
+	mutex_unlock(&n->pub_lock);
+}
+
+/* A write of @area succeeded: the area works (again). */
+static void raftblk_node_disk_ok(struct raftblk_node *n, int area)
+{
+	n->failures[area] = 0;
+	if (n->disk_state == RAFTBLK_DISK_STATE_FAILING &&
+	    !n->failures[area ^ 1])
+		raftblk_node_set_disk_state(n, RAFTBLK_DISK_STATE_OK, 0);
+}
+
+/* The voter (not us) with the longest log, 0 if none. */
+static raft_id raftblk_node_best_voter(struct raftblk_node *n)
+{
+	struct raft_status *st = &n->st_buf;
+	raft_index best = 0;
+	raft_id to = 0;
+	u32 i;
+
+	raft_get_status(n->raft, st);
+	for (i = 0; i < st->n_progress; i++) {
+		const struct raft_progress_info *pi = &st->progress[i];
+
+		if (pi->id == n->id || pi->role != RAFT_VOTER ||
+		    (to && pi->match <= best))
+			continue;
+		to = pi->id;
+		best = pi->match;
+	}
+	return to;
+}
+
+/* Fail every request the node holds or is handed: the disk is gone. */
+static void raftblk_node_fail_all(struct raftblk_node *n)
+{
+	struct raftblk_node_read *rd, *tmp;
+
+	raftblk_node_fail_list(&n->proposed, BLK_STS_IOERR);
+	list_for_each_entry_safe(rd, tmp, &n->reads_waiting, list) {
+		list_del(&rd->list);
+		raftblk_node_fail_list(&rd->rqs, BLK_STS_IOERR);
+		kfree(rd);
+	}
+}
+
+/*
+ * Stop calling into the core: no tick, vote, acknowledgement or
+ * campaign from now on. The node reports itself a follower with no known
+ * leader (it takes no part any more).
+ */
+static void raftblk_node_freeze(struct raftblk_node *n)
+{
+	struct raft_status *st = &n->st_buf;
+
+	n->frozen = true;
+	n->handing_over = false;
+	raftblk_node_fail_all(n);
+	WRITE_ONCE(n->role, RAFT_FOLLOWER);
+	WRITE_ONCE(n->leader, 0);
+	raft_get_status(n->raft, st);
+	st->role = RAFT_FOLLOWER;
+	st->leader = 0;
+	raftblk_node_publish(n, st);
+}
+
+/* Give the disk up (once): see the comment at the top of the file. */
+static void raftblk_node_detach(struct raftblk_node *n, int area, int err)
+{
+	raft_id to = 0;
+
+	raftblk_node_set_disk_state(n, RAFTBLK_DISK_STATE_FAILED, err);
+	if (n->role == RAFT_LEADER)
+		to = raftblk_node_best_voter(n);
+	if (to && raft_transfer_leader(n->raft, to))
+		to = 0;
+	pr_err("%s: backing disk %s: %s writes failed %u times (error %d): disk detached, node %u stops serving%s; destroy the device and replace the disk\n",
+	       n->dev->name, n->dev->disk_path, raftblk_node_area_name[area],
+	       n->failures[area], err, n->id,
+	       to ? " (handing leadership over)" : "");
+	raftblk_node_fail_all(n);
+	if (to) {
+		n->handing_over = true;
+		n->handover_until = jiffies +
+				    msecs_to_jiffies(2 * n->election_ms);
+	} else {
+		raftblk_node_freeze(n);
+	}
+}
+
+/* A write of @area failed with @err (not ENOSPC/ENOMEM). */
+static void raftblk_node_disk_error(struct raftblk_node *n, int area, int err)
+{
+	if (n->disk_state == RAFTBLK_DISK_STATE_FAILED)
+		return;
+	if (!n->failures[area]++)
+		n->fail_since[area] = jiffies;
+	if (area == RB_AREA_DATA)
+		n->apply_retry_at = jiffies +
+			msecs_to_jiffies(RAFTBLK_NODE_DISK_RETRY_MS);
+	if (n->failures[area] >= RAFTBLK_NODE_DISK_RETRIES &&
+	    time_after_eq(jiffies, n->fail_since[area] +
+			  msecs_to_jiffies(RAFTBLK_NODE_DISK_GIVEUP_MS))) {
+		raftblk_node_detach(n, area, err);
+		return;
+	}
+	raftblk_node_set_disk_state(n, RAFTBLK_DISK_STATE_FAILING, err);
+}
+
+/* ------------------------------------------------------------------ */
+/* Applying committed entries                                         */
+
+static void raftblk_node_zero_done(struct rb_zero *z)
+{
+	struct raftblk_node *n = container_of(z, struct raftblk_node, zero);
+
+	WRITE_ONCE(n->zero_kick, true);
+	wake_up(&n->wait);
+}
+
+static bool raftblk_node_zero_finished(struct raftblk_node *n)
+{
+	/* Pairs with smp_store_release() in the zeroing's completion. */
+	return n->zero_busy && smp_load_acquire(&n->zero.finished);
+}
+
+/* Start zeroing entry @e in the background. */
+static int raftblk_node_zero_start(struct raftblk_node *n,
+				   const struct raft_entry *e)
+{
+	int ret;
+
+	n->zero.done = raftblk_node_zero_done;
+	n->zero_ever = true;
+	ret = rb_store_zero_start(n->store, e, &n->zero);
+	if (!ret)
+		n->zero_busy = true;
+	return ret;
+}
+
+/*
+ * Where the batch's committed entries stand against a zeroing in the
+ * background (always of committed[0]: the core hands entries out again
+ * from the first one not reported applied). Returns the disk's error of
+ * a zeroing that failed; *first is 1 when committed[0] is now applied;
+ * *blocked when it is still in flight.
+ */
+static int raftblk_node_zero_check(struct raftblk_node *n,
+				   const struct raft_ready *rd, u32 *first,
+				   bool *blocked)
+{
+	const struct raft_entry *e = rd->committed;
+	int err;
+
+	*first = 0;
+	if (!n->zero_busy)
+		return 0;
+	if (!raftblk_node_zero_finished(n)) {
+		*blocked = true;
+		return 0;
+	}
+	n->zero_busy = false;
+	/* Not the entry handed out first: zeroed again when it comes. */
+	if (!rd->n_committed || e->index != n->zero.index ||
+	    e->term != n->zero.term)
+		return 0;
+	err = n->zero.err;
+	/* A disk that turned write-zeroes off: again, with zero pages. */
+	if (err == -EOPNOTSUPP && !n->zero_retried) {
+		n->zero_retried = true;
+		err = raftblk_node_zero_start(n, e);
+		if (!err) {
+			*blocked = true;
+			return 0;
+		}
+	}
+	n->zero_retried = false;
+	if (!err)
+		*first = 1;
+	return err;
+}
+
+/*
+ * Finish applying entries begun with @a (up to @cnt of @e): wait for the
+ * writes, and start the zeroing the batch stopped at. *done counts the
+ * entries applied; *blocked when a zeroing was started.
+ */
+static int raftblk_node_apply_end(struct raftblk_node *n, struct rb_apply *a,
+				  const struct raft_entry *e, u32 cnt,
+				  u32 *done, bool *blocked)
+{
+	int ret = rb_store_apply_end(a, done);
+
+	if (!ret && *done < cnt) {
+		ret = raftblk_node_zero_start(n, &e[*done]);
+		if (!ret)
+			*blocked = true;
+	}
+	return ret;
+}
+
+/*
+ * Carry out one ready batch. Returns false when there was none, or when
+ * applying cannot go on now (a zeroing in flight, a failing disk): the
+ * thread then waits for its next tick or input instead of looping.
+ */
 static bool raftblk_node_handle_ready(struct raftblk_node *n)
 {
 	struct raft_advance adv = {};
@@ -777,9 +1076,9 @@ static bool raftblk_node_handle_ready(struct raftblk_node *n)
 	struct raft_status *st;
 	raft_id snap_to[RAFT_MAX_NODES];
 	bool snap_ok[RAFT_MAX_NODES];
-	bool conf_changed = false;
-	u32 i, n_snap = 0, n_early, done;
-	struct rb_apply ap;
+	bool conf_changed = false, blocked = false;
+	u32 i, n_snap = 0, n_early, first, done;
+	struct rb_apply ap = { .stop_at_zero = true };
 	int ret, aret;
 
 	if (!raft_has_ready(n->raft))
@@ -815,14 +1114,25 @@ static bool raftblk_node_handle_ready(struct raftblk_node *n)
 
 	/*
 	 * 3. apply the committed entries already in the log (not those of
-	 * this batch): their data writes are in flight during the log write
+	 * this batch): their data writes are in flight during the log
+	 * write. Not while a zeroing runs, nor before the next retry of a
+	 * failing data area, nor once the disk was given up.
 	 */
+	aret = raftblk_node_zero_check(n, &rd, &first, &blocked);
+	if (aret ||
+	    (n->failures[RB_AREA_DATA] &&
+	     time_before(jiffies, n->apply_retry_at)) ||
+	    n->disk_state == RAFTBLK_DISK_STATE_FAILED)
+		blocked = true;
 	n_early = rd.n_committed;
 	if (rd.n_entries)
 		while (n_early &&
 		       rd.committed[n_early - 1].index >= rd.entries[0].index)
 			n_early--;
-	aret = rb_store_apply_begin(n->store, rd.committed, n_early, &ap);
+	n_early = max(n_early, first);
+	if (!blocked)
+		aret = rb_store_apply_begin(n->store, rd.committed + first,
+					    n_early - first, &ap);
 
 	/* 4. durable log and hard state */
 	ret = 0;
@@ -843,33 +1153,38 @@ static bool raftblk_node_handle_ready(struct raftblk_node *n)
 		ret = rb_store_save_hard_state(n->store, &rd.hs);
 		adv.hs_persisted = !ret;
 	}
-	if (ret) {
-		pr_err_ratelimited("%s: log write failed: %d\n", n->dev->name,
-				   ret);
+	if (ret)
 		adv.persist_failed = true;
-	}
 
 	/* 5. the rest of the committed entries, once in the log */
-	adv.applied = n->applied;
 	done = 0;
-	if (!rb_store_apply_end(&ap, &done) && !aret && !ret &&
+	if (!blocked && aret)
+		rb_store_apply_end(&ap, &done);
+	else if (!blocked)
+		aret = raftblk_node_apply_end(n, &ap, rd.committed + first,
+					      n_early - first, &done, &blocked);
+	done += first;
+	if (!aret && !blocked && !ret && done == n_early &&
 	    n_early < rd.n_committed) {
 		u32 more = 0;
 
-		aret = rb_store_apply_many(n->store, rd.committed + n_early,
-					   rd.n_committed - n_early, &more);
+		ap = (struct rb_apply){ .stop_at_zero = true };
+		aret = rb_store_apply_begin(n->store, rd.committed + n_early,
+					    rd.n_committed - n_early, &ap);
+		if (!aret)
+			aret = raftblk_node_apply_end(n, &ap,
+						      rd.committed + n_early,
+						      rd.n_committed - n_early,
+						      &more, &blocked);
+		else
+			rb_store_apply_end(&ap, &more);
 		done += more;
 	}
-	if (aret)
-		pr_err_ratelimited("%s: apply of index %llu failed: %d\n",
-				   n->dev->name,
-				   (unsigned long long)rd.committed[done].index,
-				   aret);
+
 	for (i = 0; i < done; i++)
 		if (rd.committed[i].type == RAFT_ENTRY_CONF)
 			conf_changed = true;
-	if (done)
-		adv.applied = rd.committed[done - 1].index;
+	adv.applied = done ? rd.committed[done - 1].index : n->applied;
 	n->commits += done;
 	WRITE_ONCE(n->applied, adv.applied);
 	raftblk_node_read_states(n, &rd);
@@ -879,16 +1194,35 @@ static bool raftblk_node_handle_ready(struct raftblk_node *n)
 	for (i = 0; i < n_snap; i++)
 		raft_report_snapshot(n->raft, snap_to[i], snap_ok[i]);
 
+	/* The disk's health: count failures, give it up if they last. */
+	if (raftblk_node_is_disk_error(ret))
+		raftblk_node_disk_error(n, RB_AREA_LOG, ret);
+	else if (!ret && (rd.n_entries || rd.hs_changed))
+		raftblk_node_disk_ok(n, RB_AREA_LOG);
+	if (aret) {
+		raftblk_node_disk_error(n, RB_AREA_DATA, aret);
+		blocked = true;
+	} else if (done) {
+		raftblk_node_disk_ok(n, RB_AREA_DATA);
+	}
+	if (n->frozen)
+		return false;
+
 	st = &n->st_buf;
 	raft_get_status(n->raft, st);
 	raftblk_node_role_changed(n, st->role);
 	WRITE_ONCE(n->leader, st->leader);
 	if (conf_changed || rd.snap_to_install)
 		raftblk_node_sync_peers(n, &st->conf);
-	raftblk_node_compact(n, st);
+	if (n->disk_state != RAFTBLK_DISK_STATE_FAILED)
+		raftblk_node_compact(n, st);
 	raftblk_node_publish(n, st);
 	raftblk_node_serve_reads(n);
-	return true;
+	/* A detached leader's handover is over: freeze. */
+	if (n->handing_over &&
+	    (st->role != RAFT_LEADER || time_after(jiffies, n->handover_until)))
+		raftblk_node_freeze(n);
+	return !blocked && !n->frozen;
 }
 
 static void raftblk_node_take(struct raftblk_node *n, struct list_head *msgs,
@@ -898,6 +1232,7 @@ static void raftblk_node_take(struct raftblk_node *n, struct list_head *msgs,
 	raft_id lost[RAFT_MAX_NODES];
 	u32 i, n_lost;
 
+	WRITE_ONCE(n->zero_kick, false);
 	spin_lock(&n->in_lock);
 	list_splice_init(&n->in_msgs, msgs);
 	list_splice_init(&n->in_writes, writes);
@@ -918,6 +1253,8 @@ static bool raftblk_node_has_input(struct raftblk_node *n)
 {
 	bool ret;
 
+	if (READ_ONCE(n->zero_kick))
+		return true;
 	spin_lock(&n->in_lock);
 	ret = !list_empty(&n->in_msgs) || !list_empty(&n->in_writes) ||
 	      !list_empty(&n->in_reads) || n->n_unreachable;
@@ -941,6 +1278,15 @@ static int raftblk_node_thread(void *arg)
 			wait_event_interruptible_timeout(n->wait,
 				raftblk_node_has_input(n) || kthread_should_stop(),
 				left);
+		if (n->frozen) {
+			/* the disk was given up: drop and refuse everything */
+			raftblk_node_take(n, &msgs, &writes, &reads);
+			raftblk_node_drop_msgs(&msgs);
+			raftblk_node_fail_list(&writes, BLK_STS_IOERR);
+			raftblk_node_fail_list(&reads, BLK_STS_IOERR);
+			n->next_tick = jiffies + tick;
+			continue;
+		}
 		raftblk_node_take(n, &msgs, &writes, &reads);
 
 		mutex_lock(&n->lock);
@@ -962,19 +1308,26 @@ static int raftblk_node_thread(void *arg)
 		}
 		raftblk_node_step_msgs(n, &msgs);
 		if (!list_empty(&writes)) {
-			if (n->role == RAFT_LEADER)
+			if (n->role == RAFT_LEADER &&
+			    n->disk_state != RAFTBLK_DISK_STATE_FAILED)
 				raftblk_node_propose(n, &writes);
 			else
 				raftblk_node_fail_list(&writes, BLK_STS_IOERR);
 		}
 		if (!list_empty(&reads)) {
-			if (n->role == RAFT_LEADER)
+			if (n->role == RAFT_LEADER &&
+			    n->disk_state != RAFTBLK_DISK_STATE_FAILED)
 				raftblk_node_start_reads(n, &reads);
 			else
 				raftblk_node_fail_list(&reads, BLK_STS_IOERR);
 		}
-		while (raftblk_node_handle_ready(n))
+		while (!kthread_should_stop() && raftblk_node_handle_ready(n))
 			;
+		/* A detached leader's handover is over: freeze. */
+		if (n->handing_over &&
+		    (n->role != RAFT_LEADER ||
+		     time_after(jiffies, n->handover_until)))
+			raftblk_node_freeze(n);
 		mutex_unlock(&n->lock);
 		cond_resched();
 	}
@@ -1191,10 +1544,23 @@ void raftblk_node_stop(struct raftblk_node *n)
 	mutex_unlock(&n->tp_lock);
 	mutex_unlock(&n->lock);
 	rb_transport_destroy(tp);
+	/*
+	 * A zeroing in flight uses the disk and n: wait for it, and for its
+	 * completion to be out of n (an RCU read-side section, see
+	 * rb_store_zero_start()).
+	 */
+	if (n->zero_ever) {
+		/* Pairs with smp_store_release() in the completion. */
+		wait_event(n->wait, smp_load_acquire(&n->zero.finished));
+		synchronize_rcu();
+	}
 
 	raftblk_node_take(n, &msgs, &writes, &reads);
 	mutex_lock(&n->lock);
-	raftblk_node_step_msgs(n, &msgs);
+	if (n->frozen)
+		raftblk_node_drop_msgs(&msgs);
+	else
+		raftblk_node_step_msgs(n, &msgs);
 	raftblk_node_fail_list(&writes, BLK_STS_IOERR);
 	raftblk_node_fail_list(&reads, BLK_STS_IOERR);
 	raftblk_node_fail_list(&n->proposed, BLK_STS_IOERR);
@@ -1218,7 +1584,7 @@ static int raftblk_node_conf_change(struct raftblk_node *n, struct raft_conf_cha
 	int ret;
 
 	mutex_lock(&n->lock);
-	ret = raft_change_conf(n->raft, cc);
+	ret = n->frozen ? RAFT_ENOTLEADER : raft_change_conf(n->raft, cc);
 	mutex_unlock(&n->lock);
 	raftblk_node_kick(n);
 	switch (ret) {
@@ -1280,7 +1646,7 @@ int raftblk_node_transfer_leader(struct raftblk_node *n, u32 id,
 	int ret;
 
 	mutex_lock(&n->lock);
-	ret = raft_transfer_leader(n->raft, id);
+	ret = n->frozen ? RAFT_ENOTLEADER : raft_transfer_leader(n->raft, id);
 	mutex_unlock(&n->lock);
 	raftblk_node_kick(n);
 	if (ret == RAFT_ENOTLEADER) {
@@ -1422,6 +1788,8 @@ const struct raftblk_io_ops raftblk_replicated_ops = {
 	.role = RAFTBLK_ROLE_FOLLOWER,
 	/* A write is one log record: at most RAFTBLK_PL_MAX_DATA bytes. */
 	.max_sectors = RAFTBLK_PL_MAX_DATA >> SECTOR_SHIFT,
+	/* A discard/write-zeroes entry covers at most 1 GiB. */
+	.max_nodata_sectors = RAFTBLK_PL_MAX_LEN >> SECTOR_SHIFT,
 	.submit = raftblk_node_submit,
 	.may_open_write = raftblk_node_may_open_write,
 	.net_exit = raftblk_node_net_exit,

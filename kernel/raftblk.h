@@ -39,6 +39,12 @@ struct raftblk_io_ops {
 	 */
 	unsigned int max_sectors;
 	/*
+	 * Largest discard / write-zeroes request in sectors (a replicated
+	 * one is one log entry, which covers at most 1 GiB), or 0: whatever
+	 * the backing disk takes.
+	 */
+	unsigned int max_nodata_sectors;
+	/*
 	 * Take a started request. Return BLK_STS_OK once the request is
 	 * owned (it is then completed exactly once, later or already, with
 	 * raftblk_complete_request()), or an error status to have queue_rq

@@ -59,6 +59,20 @@ const char *read_mode_name(uint32_t mode)
 	}
 }
 
+const char *disk_state_name(uint32_t state)
+{
+	switch (state) {
+	case RAFTBLK_DISK_STATE_OK:
+		return "ok";
+	case RAFTBLK_DISK_STATE_FAILING:
+		return "failing";
+	case RAFTBLK_DISK_STATE_FAILED:
+		return "failed";
+	default:
+		return "unknown";
+	}
+}
+
 int parse_u32(const char *str, uint32_t min, uint32_t max, uint32_t *out)
 {
 	unsigned long long v;
@@ -343,6 +357,8 @@ static int parse_node(struct nl_msg *reply, struct nlattr **tb,
 		d->max_batch = nla_get_u32(tb[RAFTBLK_ATTR_MAX_BATCH]);
 	if (tb[RAFTBLK_ATTR_READ_MODE])
 		d->read_mode = nla_get_u32(tb[RAFTBLK_ATTR_READ_MODE]);
+	if (tb[RAFTBLK_ATTR_DISK_STATE])
+		d->disk_state = nla_get_u32(tb[RAFTBLK_ATTR_DISK_STATE]);
 	if (tb[RAFTBLK_ATTR_COUNTERS] &&
 	    parse_counters(tb[RAFTBLK_ATTR_COUNTERS], &d->counters))
 		return -1;
@@ -381,6 +397,7 @@ static int on_device(struct nl_msg *reply, void *arg)
 		[RAFTBLK_ATTR_COUNTERS] = { .type = NLA_NESTED },
 		[RAFTBLK_ATTR_MAX_BATCH] = { .type = NLA_U32 },
 		[RAFTBLK_ATTR_READ_MODE] = { .type = NLA_U32 },
+		[RAFTBLK_ATTR_DISK_STATE] = { .type = NLA_U32 },
 		[RAFTBLK_ATTR_DEVICE_ID] = { .type = NLA_U64 },
 		[RAFTBLK_ATTR_EVENT_SEQ] = { .type = NLA_U64 },
 	};
@@ -529,9 +546,9 @@ static void print_node(const struct dev_info *d)
 	       role_name(d->role), d->term, leader, d->commit_index,
 	       d->applied_index);
 	printf("  listen %s, heartbeat %" PRIu32 " ms, election timeout %"
-	       PRIu32 " ms, max batch %" PRIu32 ", read mode %s\n", listen,
-	       d->heartbeat_ms, d->election_ms, d->max_batch,
-	       read_mode_name(d->read_mode));
+	       PRIu32 " ms, max batch %" PRIu32 ", read mode %s, disk %s\n",
+	       listen, d->heartbeat_ms, d->election_ms, d->max_batch,
+	       read_mode_name(d->read_mode), disk_state_name(d->disk_state));
 	print_peers_table(d, "  ");
 }
 
@@ -621,6 +638,8 @@ static void print_json(const struct dev_list *l)
 			       d->max_batch);
 			printf(",\n      \"read_mode\": ");
 			json_string(stdout, read_mode_name(d->read_mode));
+			printf(",\n      \"disk_state\": ");
+			json_string(stdout, disk_state_name(d->disk_state));
 			printf(",\n      \"counters\": ");
 			print_counters_json(&d->counters);
 			printf(",\n      \"peers\": ");

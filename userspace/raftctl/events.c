@@ -140,6 +140,7 @@ static void print_exists(const struct dev_info *d)
 		addr_format(&d->listen, addr, sizeof(addr));
 		line_str("listen", addr);
 		print_options(d);
+		line_str("disk_state", disk_state_name(d->disk_state));
 	}
 	line_end();
 	for (i = 0; i < d->n_peers; i++) {
@@ -323,6 +324,9 @@ static void print_device_event(struct nlattr **tb)
 	if (tb[RAFTBLK_ATTR_READ_MODE])
 		line_str("read_mode",
 			 read_mode_name(nla_get_u32(tb[RAFTBLK_ATTR_READ_MODE])));
+	if (tb[RAFTBLK_ATTR_DISK_STATE])
+		line_str("disk_state",
+			 disk_state_name(nla_get_u32(tb[RAFTBLK_ATTR_DISK_STATE])));
 }
 
 static int on_event(struct nl_msg *msg, void *arg)
@@ -341,6 +345,7 @@ static int on_event(struct nl_msg *msg, void *arg)
 		[RAFTBLK_ATTR_ELECTION_TIMEOUT_MS] = { .type = NLA_U32 },
 		[RAFTBLK_ATTR_MAX_BATCH] = { .type = NLA_U32 },
 		[RAFTBLK_ATTR_READ_MODE] = { .type = NLA_U32 },
+		[RAFTBLK_ATTR_DISK_STATE] = { .type = NLA_U32 },
 		[RAFTBLK_ATTR_EVENT] = { .type = NLA_U32 },
 		[RAFTBLK_ATTR_EVENT_SEQ] = { .type = NLA_U64 },
 		[RAFTBLK_ATTR_DEVICE_ID] = { .type = NLA_U64 },

@@ -146,6 +146,7 @@ struct dev_info {
 	uint32_t election_ms;
 	uint32_t max_batch;
 	uint32_t read_mode;	/* enum raftblk_read_mode */
+	uint32_t disk_state;	/* enum raftblk_disk_state */
 	struct dev_counters counters;
 	size_t n_peers;
 	struct peer_info peers[MAX_PEERS];
@@ -169,6 +170,7 @@ const char *role_name(uint32_t role);
 const char *peer_role_name(uint32_t role);
 const char *peer_state_name(uint32_t state);
 const char *read_mode_name(uint32_t mode);
+const char *disk_state_name(uint32_t state);
 /* Lag of peer P of D (commit - match), known on the leader only. */
 bool peer_lag(const struct dev_info *d, const struct peer_info *p,
 	      uint64_t *lag);
