@@ -97,6 +97,9 @@ static int raftblk_nl_put_counters(struct sk_buff *skb,
 		{ RAFTBLK_COUNTER_ATTR_BYTES_RECEIVED, st->bytes_received },
 		{ RAFTBLK_COUNTER_ATTR_BAD_FRAMES, st->bad_frames },
 		{ RAFTBLK_COUNTER_ATTR_RECONNECTS, st->reconnects },
+		{ RAFTBLK_COUNTER_ATTR_RX_BYTES, st->rx_bytes },
+		{ RAFTBLK_COUNTER_ATTR_RX_BYTES_PEAK, st->rx_bytes_peak },
+		{ RAFTBLK_COUNTER_ATTR_RX_PAUSED, st->rx_paused },
 	};
 	struct nlattr *nest = nla_nest_start(skb, RAFTBLK_ATTR_COUNTERS);
 	size_t i;

@@ -1731,6 +1731,9 @@ void raftblk_node_read_status(struct raftblk_node *n,
 	out->bytes_received = ts.bytes_received;
 	out->bad_frames = ts.bad_frames;
 	out->reconnects = ts.reconnects;
+	out->rx_bytes = ts.rx_bytes;
+	out->rx_bytes_peak = ts.rx_bytes_peak;
+	out->rx_paused = ts.rx_paused;
 	/* The transport's view also tells a peer being dialled. */
 	for (i = 0; pi && i < out->n_peers; i++) {
 		struct raftblk_node_peer *p = &out->peers[i];

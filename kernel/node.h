@@ -80,6 +80,9 @@ struct raftblk_node_status {
 	u64 bytes_received;
 	u64 bad_frames;
 	u64 reconnects;
+	u64 rx_bytes;			/* transport receive budget in use */
+	u64 rx_bytes_peak;		/* the most of it ever in use */
+	u64 rx_paused;			/* reads stopped for lack of it */
 };
 
 /*

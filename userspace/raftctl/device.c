@@ -315,6 +315,12 @@ static int parse_counters(struct nlattr *nest, struct dev_counters *c)
 		  offsetof(struct dev_counters, bad_frames) },
 		{ RAFTBLK_COUNTER_ATTR_RECONNECTS,
 		  offsetof(struct dev_counters, reconnects) },
+		{ RAFTBLK_COUNTER_ATTR_RX_BYTES,
+		  offsetof(struct dev_counters, rx_bytes) },
+		{ RAFTBLK_COUNTER_ATTR_RX_BYTES_PEAK,
+		  offsetof(struct dev_counters, rx_bytes_peak) },
+		{ RAFTBLK_COUNTER_ATTR_RX_PAUSED,
+		  offsetof(struct dev_counters, rx_paused) },
 	};
 	size_t i;
 
@@ -593,6 +599,9 @@ static void print_counters_json(const struct dev_counters *c)
 	printf(",\n        \"bytes_received\": %" PRIu64, c->bytes_received);
 	printf(",\n        \"bad_frames\": %" PRIu64, c->bad_frames);
 	printf(",\n        \"reconnects\": %" PRIu64, c->reconnects);
+	printf(",\n        \"rx_bytes\": %" PRIu64, c->rx_bytes);
+	printf(",\n        \"rx_bytes_peak\": %" PRIu64, c->rx_bytes_peak);
+	printf(",\n        \"rx_paused\": %" PRIu64, c->rx_paused);
 	printf("\n      }");
 }
 

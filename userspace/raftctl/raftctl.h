@@ -124,6 +124,7 @@ struct peer_info {
 struct dev_counters {
 	uint64_t proposals, commits, elections;
 	uint64_t bytes_sent, bytes_received, bad_frames, reconnects;
+	uint64_t rx_bytes, rx_bytes_peak, rx_paused;
 };
 
 /* One device as the kernel reports it (RAFTBLK_CMD_DEVICE_GET). */

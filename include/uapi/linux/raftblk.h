@@ -188,6 +188,9 @@ enum raftblk_counter_attr {
 	RAFTBLK_COUNTER_ATTR_BYTES_RECEIVED,
 	RAFTBLK_COUNTER_ATTR_BAD_FRAMES,
 	RAFTBLK_COUNTER_ATTR_RECONNECTS,
+	RAFTBLK_COUNTER_ATTR_RX_BYTES,		/* receive budget in use now */
+	RAFTBLK_COUNTER_ATTR_RX_BYTES_PEAK,	/* the most of it ever in use */
+	RAFTBLK_COUNTER_ATTR_RX_PAUSED,		/* times a connection stopped reading */
 
 	__RAFTBLK_COUNTER_ATTR_MAX,
 };
