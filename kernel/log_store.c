@@ -75,8 +75,6 @@ struct rb_store {
 	u32 rec_n, rec_cap;
 	/* Last-write index per data-area extent (its own lock). */
 	struct rb_emap *emap;
-	/* The resyncing mark was found at open: the log was reset. */
-	bool resync_found;
 };
 
 static struct rb_store_ent *ent(struct rb_store *s, u32 i)
@@ -579,33 +577,6 @@ static bool has_magic(const u8 *slot)
 	return !memcmp(slot, RAFTBLK_SB_MAGIC, 8);
 }
 
-/*
- * The resyncing mark was found: a copy of the data area stopped half way,
- * so the data area is no state at all. Drop the log back to index 0
- * (term and vote kept, the membership kept to know the peers, commit 0):
- * this node's log is behind every other, it cannot be elected, and the
- * leader copies the whole data area again. The mark stays until a copy
- * is installed.
- */
-static void store_reset_resyncing(struct rb_store *s, struct raftblk_sb *nsb)
-{
-	pr_warn("raftblk: %pg: node %llu: the data area was being copied from the leader when the node stopped (resyncing mark): log dropped back to index 0, a full copy follows\n",
-		s->bdev, (unsigned long long)s->sb.node_id);
-	free_entries(s->rec_ents, s->rec_n);
-	s->rec_ents = NULL;
-	s->rec_n = 0;
-	s->rec_cap = 0;
-	s->first = 0;
-	s->n = 0;
-	s->commit = 0;
-	nsb->hs.commit = 0;
-	nsb->snap.index = 0;
-	nsb->snap.term = 0;
-	nsb->log_start = s->head;
-	nsb->epoch_index = 0;
-	s->resync_found = true;
-}
-
 int rb_store_open(struct block_device *bdev, raft_id id,
 		  struct rb_store **out, struct raftblk_err *err)
 {
@@ -706,9 +677,11 @@ int rb_store_open(struct block_device *bdev, raft_id id,
 		nsb->hs.term = res.last_term;
 		nsb->hs.vote = RAFT_NONE;
 	}
-	if (s->sb.flags & RAFTBLK_SB_F_RESYNCING)
-		store_reset_resyncing(s, nsb);
 	ret = store_write_sb(s);
+	if (!ret && (s->sb.flags & RAFTBLK_SB_F_RESYNCING))
+		pr_warn("raftblk: %pg: node %llu: the data area was being copied from the leader when the node stopped (resyncing mark, base %llu): it serves nothing until a new copy is installed\n",
+			bdev, (unsigned long long)id,
+			(unsigned long long)s->sb.resync_base);
 	if (ret) {
 		err->msg = "cannot write the superblock";
 		goto fail;
@@ -1357,6 +1330,7 @@ int rb_store_install_snapshot(struct rb_store *s,
 	nsb = next_sb(s);
 	nsb->snap = *meta;
 	nsb->flags &= ~RAFTBLK_SB_F_RESYNCING;
+	nsb->resync_base = 0;
 	/* The log restarts empty at head; whatever follows is stale. */
 	nsb->log_start = s->head;
 	nsb->log_epoch++;
@@ -1368,20 +1342,23 @@ int rb_store_install_snapshot(struct rb_store *s,
 	if (!ret) {
 		s->first = 0;
 		s->n = 0;
-		s->resync_found = false;
 	}
 out:
 	mutex_unlock(&s->lock);
 	return ret;
 }
 
-int rb_store_set_resyncing(struct rb_store *s)
+int rb_store_set_resyncing(struct rb_store *s, raft_index base)
 {
+	struct raftblk_sb *nsb;
 	int ret = 0;
 
 	mutex_lock(&s->lock);
-	if (!(s->sb.flags & RAFTBLK_SB_F_RESYNCING)) {
-		next_sb(s)->flags |= RAFTBLK_SB_F_RESYNCING;
+	if (!(s->sb.flags & RAFTBLK_SB_F_RESYNCING) ||
+	    s->sb.resync_base != base) {
+		nsb = next_sb(s);
+		nsb->flags |= RAFTBLK_SB_F_RESYNCING;
+		nsb->resync_base = base;
 		/* PREFLUSH|FUA: the mark and every earlier data write */
 		ret = store_write_sb(s);
 	}
@@ -1389,12 +1366,14 @@ int rb_store_set_resyncing(struct rb_store *s)
 	return ret;
 }
 
-bool rb_store_resyncing(struct rb_store *s)
+bool rb_store_resyncing(struct rb_store *s, raft_index *base)
 {
 	bool ret;
 
 	mutex_lock(&s->lock);
 	ret = s->sb.flags & RAFTBLK_SB_F_RESYNCING;
+	if (base)
+		*base = s->sb.resync_base;
 	mutex_unlock(&s->lock);
 	return ret;
 }

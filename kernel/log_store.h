@@ -181,14 +181,17 @@ int rb_store_install_snapshot(struct rb_store *s,
 			      const struct raft_snapshot_meta *meta);
 
 /*
- * Mark the superblock "resyncing" (durably, after a flush of every
- * earlier write): the data area is about to be overwritten by a copy
- * from the leader. rb_store_install_snapshot() clears it; a store opened
- * with the mark has dropped its log back to index 0 (see on-disk-format
- * rst). 0 or a negative errno.
+ * Mark the superblock "resyncing" with base, the index the data area is
+ * exact at (durably, after a flush of every earlier write): the data
+ * area is about to be overwritten by a copy from the leader.
+ * rb_store_install_snapshot() clears it. A store opened with the mark
+ * recovers its log as usual; the caller must reset the core's log
+ * (raft_reset_log(base)) before anything else: the data area is no
+ * state at all. 0 or a negative errno.
  */
-int rb_store_set_resyncing(struct rb_store *s);
-bool rb_store_resyncing(struct rb_store *s);
+int rb_store_set_resyncing(struct rb_store *s, raft_index base);
+/* Is the mark set (and its base)? */
+bool rb_store_resyncing(struct rb_store *s, raft_index *base);
 
 /* The store's extent map (extent_map.h): every apply notes its write,
  * compaction and install save it before the superblock.

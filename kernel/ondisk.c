@@ -216,7 +216,8 @@ int raftblk_layout_default(u64 dev_size, u64 log_size, u64 *log_off,
 #define SB_FLAGS	152	/* 4, RAFTBLK_SB_F_* */
 #define SB_CONF_N	156	/* 4 */
 #define SB_CONF		160	/* CONF_SIZE */
-#define SB_RSVD		(SB_CONF + CONF_SIZE)	/* zero up to SB_CRC */
+#define SB_RESYNC_BASE	(SB_CONF + CONF_SIZE)	/* 8 */
+#define SB_RSVD		(SB_RESYNC_BASE + 8)	/* zero up to SB_CRC */
 #define SB_CRC		(RAFTBLK_SB_SIZE - 4)
 
 static int sb_check(const struct raftblk_sb *sb, u64 dev_size, int code,
@@ -245,6 +246,8 @@ static int sb_check(const struct raftblk_sb *sb, u64 dev_size, int code,
 		return od_fail(why, code, "superblock: compaction index overflows");
 	if (sb->flags & ~RAFTBLK_SB_F_ALL)
 		return od_fail(why, code, "superblock: unknown flags");
+	if (sb->resync_base && !(sb->flags & RAFTBLK_SB_F_RESYNCING))
+		return od_fail(why, code, "superblock: resync base without the resyncing mark");
 	/* Room for positions up to two laps past the start. */
 	if (sb->log_start > ~0ULL - 2 * sb->log_size)
 		return od_fail(why, code, "superblock: log start position overflows");
@@ -283,6 +286,7 @@ int raftblk_sb_encode(const struct raftblk_sb *sb, void *buf,
 	put_le64(p + SB_SNAP_INDEX, sb->snap.index);
 	put_le64(p + SB_SNAP_TERM, sb->snap.term);
 	put_le32(p + SB_FLAGS, sb->flags);
+	put_le64(p + SB_RESYNC_BASE, sb->resync_base);
 	put_le32(p + SB_CONF_N, sb->snap.conf.n);
 	conf_encode(p + SB_CONF, &sb->snap.conf);
 	put_le32(p + SB_CRC, raftblk_crc32c(p, SB_CRC));
@@ -327,6 +331,7 @@ int raftblk_sb_decode(const void *buf, u32 len, u64 dev_size,
 	sb->snap.index = get_le64(p + SB_SNAP_INDEX);
 	sb->snap.term = get_le64(p + SB_SNAP_TERM);
 	sb->flags = get_le32(p + SB_FLAGS);
+	sb->resync_base = get_le64(p + SB_RESYNC_BASE);
 	err = conf_decode(p + SB_CONF, get_le32(p + SB_CONF_N),
 			  &sb->snap.conf, why);
 	if (err)

@@ -76,14 +76,19 @@ struct raftblk_sb {
 	u64 log_start;			/* abs. position of record snap.index+1 */
 	struct raft_snapshot_meta snap;	/* compaction point */
 	u32 flags;			/* RAFTBLK_SB_F_* */
+	u64 resync_base;		/* with RESYNCING: the index the data
+					 * area was exact at before the copy
+					 * (0 without the flag)
+					 */
 };
 
 /*
  * The data area is being overwritten by a copy from the leader (resync):
  * it is not the state at snap.index, nor at any index. Set durably before
- * the first copied block is written, cleared by the superblock that
- * installs the copy. A node that finds it on open drops its log back to
- * index 0 (it cannot be elected, the leader copies everything again).
+ * the first copied block is written, with resync_base, cleared by the
+ * superblock that installs the copy. A node that finds it on open resets
+ * its log (raft_reset_log(resync_base)): it is never elected, and the
+ * leader copies again what changed after resync_base.
  */
 #define RAFTBLK_SB_F_RESYNCING	(1U << 0)
 #define RAFTBLK_SB_F_ALL	RAFTBLK_SB_F_RESYNCING

@@ -257,11 +257,17 @@ static void test_sb_resyncing(void)
 
 	sample_sb(&sb);
 	sb.flags = RAFTBLK_SB_F_RESYNCING;
-	ok(!raftblk_sb_encode(&sb, buf, &why) && le32_at(buf + 152) == 1,
-	   "superblock: resyncing mark is bit 0 of flags at 152");
+	sb.resync_base = 777;
+	ok(!raftblk_sb_encode(&sb, buf, &why) && le32_at(buf + 152) == 1 &&
+	   le64_at(buf + 1440) == 777,
+	   "superblock: resyncing mark is bit 0 of flags at 152, its base at 1440");
 	ok(!raftblk_sb_decode(buf, sizeof(buf), DEV_SIZE, &out, &why) &&
-	   out.flags == RAFTBLK_SB_F_RESYNCING,
-	   "superblock: resyncing mark decoded");
+	   out.flags == RAFTBLK_SB_F_RESYNCING && out.resync_base == 777,
+	   "superblock: resyncing mark and base decoded");
+	sb.flags = 0;
+	OK_AFTER(raftblk_sb_encode(&sb, buf, &why) == -RAFTBLK_OD_EINVAL,
+	   "superblock: encoder refuses a resync base without the mark (%s)", why);
+	sb.resync_base = 0;
 	sb.flags = 4;
 	OK_AFTER(raftblk_sb_encode(&sb, buf, &why) == -RAFTBLK_OD_EINVAL,
 	   "superblock: encoder refuses an unknown flag (%s)", why);
@@ -365,6 +371,7 @@ static void test_sb_fields(void)
 		{ "log start overflows", 128, 8, ~0ULL - 4096, -RAFTBLK_OD_EBADMSG },
 		{ "compaction index without term", 144, 8, 0, -RAFTBLK_OD_EBADMSG },
 		{ "unknown flag", 152, 4, 2, -RAFTBLK_OD_EBADMSG },
+		{ "resync base without the mark", 1440, 8, 5, -RAFTBLK_OD_EBADMSG },
 		{ "17 nodes", 156, 4, 17, -RAFTBLK_OD_EBADMSG },
 		{ "n below used slots", 156, 4, 2, -RAFTBLK_OD_EBADMSG },
 		{ "node id 0 in conf", 160, 8, 0, -RAFTBLK_OD_EBADMSG },
