@@ -457,8 +457,20 @@ static int check_msg(const struct raft_msg *m,
 		return BAD("reject is not 0 or 1");
 	if (m->reject && !is_response(m->type))
 		return BAD("reject set on a message that is no response");
-	if (m->flags & ~(RAFT_MSGF_TRANSFER | RAFT_MSGF_RESYNC))
+	if (m->flags & ~(RAFT_MSGF_TRANSFER | RAFT_MSGF_RESYNC |
+			 RB_WIRE_MSGF_COPY))
 		return BAD("unknown raft message flags");
+	if (m->flags & RB_WIRE_MSGF_COPY) {
+		if (m->type != RAFT_MSG_SNAPSHOT || m->flags != RB_WIRE_MSGF_COPY)
+			return BAD("copy flag on a message that is no snapshot");
+		if (m->hint_term != RB_WIRE_COPY_CHUNK &&
+		    m->hint_term != RB_WIRE_COPY_DONE)
+			return BAD("unknown copy frame kind");
+		if (m->n_entries != (m->hint_term == RB_WIRE_COPY_CHUNK))
+			return BAD("copy chunk without exactly one entry");
+		if (m->snap.conf.n || !m->snap.index || !m->snap.term)
+			return BAD("copy frame with a membership or no snapshot");
+	}
 	if ((m->flags & RAFT_MSGF_RESYNC) &&
 	    (m->type != RAFT_MSG_APPEND_RESP || !m->reject))
 		return BAD("resync flag on a message that is no rejection");
@@ -477,7 +489,8 @@ static int check_msg(const struct raft_msg *m,
 	    (m->type == RAFT_MSG_SNAPSHOT && m->snap.term > RAFT_TERM_MAX))
 		return BAD("term above the cap (RAFT_TERM_MAX)");
 	if (m->n_entries) {
-		if (m->type != RAFT_MSG_APPEND)
+		if (m->type != RAFT_MSG_APPEND &&
+		    !(m->flags & RB_WIRE_MSGF_COPY))
 			return BAD("entries in a message that is no append");
 		if (m->n_entries > lim->max_entries)
 			return fail(why, "too many entries", RB_WIRE_ETOOBIG);
@@ -541,6 +554,10 @@ static int check_entry(const struct raft_msg *m, u32 i,
 		if (!e->cc.id)
 			return BAD("conf change for node 0");
 	}
+	if ((m->flags & RB_WIRE_MSGF_COPY) &&
+	    (e->type != RAFT_ENTRY_NORMAL || !d->present || !d->data_len ||
+	     d->flags))
+		return BAD("copy chunk without data");
 	if (!d->present)
 		return 0;
 	if (e->type != RAFT_ENTRY_NORMAL)

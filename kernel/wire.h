@@ -53,6 +53,17 @@ enum rb_wire_type {
 	RB_WIRE_TYPE_MAX = RB_WIRE_PONG,
 };
 
+/*
+ * A SNAPSHOT message with this flag is a frame of a data-area copy
+ * (resync), handled by the node, never given to the core (see
+ * Documentation/wire-protocol.rst, "Copy frames"). hint_term says which:
+ * CHUNK carries one NORMAL entry whose payload is data-area bytes at its
+ * sector; DONE ends the copy.
+ */
+#define RB_WIRE_MSGF_COPY	0x80
+#define RB_WIRE_COPY_CHUNK	1
+#define RB_WIRE_COPY_DONE	2
+
 /* Connection classes (HELLO). */
 enum rb_wire_class {
 	RB_WIRE_CLASS_CONTROL = 1,	/* votes, heartbeats, responses */

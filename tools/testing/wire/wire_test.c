@@ -1167,6 +1167,90 @@ static void test_hello_refusal(void)
 	ok(good, "hello negotiation: common version, known class", NULL);
 }
 
+
+/* Copy frames of a resync (SNAPSHOT + RB_WIRE_MSGF_COPY): a chunk and a
+ * DONE round trip; the codec refuses a copy frame of another shape.
+ */
+static long copy_frame(u8 kind, u32 n_ent, u32 data, u8 type, u8 flags,
+		       u32 conf_n, const char **why)
+{
+	static u8 bytes[8192];
+	struct raft_entry e = {};
+	struct raft_msg m = {};
+	long len, ret;
+	u8 *buf;
+
+	m.type = type;
+	m.flags = flags;
+	m.from = 1;
+	m.to = 2;
+	m.term = 3;
+	m.index = 7;		/* chunk sequence number */
+	m.commit = 40;		/* base */
+	m.hint_term = kind;
+	m.hint_index = 99;	/* copy id */
+	m.snap.index = 500;
+	m.snap.term = 3;
+	m.snap.conf.n = conf_n;
+	if (conf_n) {
+		m.snap.conf.nodes[0].id = 1;
+		m.snap.conf.nodes[0].role = RAFT_VOTER;
+	}
+	if (n_ent) {
+		e.index = 8;
+		e.term = 3;
+		e.type = RAFT_ENTRY_NORMAL;
+		e.payload = uenv_payload_new(2048, data ? data : 4096,
+					     data ? 0 : RB_WIRE_PL_DISCARD,
+					     data, data ? bytes : NULL);
+		m.entries = &e;
+		m.n_entries = 1;
+	}
+	*why = "";
+	len = test_encode_frame(&m, &lim, &buf);
+	if (e.payload)
+		raft_payload_put(e.payload);
+	if (len < 0)
+		return len;
+	ret = decode_only(buf, len, &lim, &test_rx_ids, why);
+	free(buf);
+	return ret;
+}
+
+static void test_copy_frames(void)
+{
+	const char *why;
+	long ret;
+
+	ret = copy_frame(RB_WIRE_COPY_CHUNK, 1, 8192, RAFT_MSG_SNAPSHOT,
+			 RB_WIRE_MSGF_COPY, 0, &why);
+	ok(ret > 0 && no_leaks(), "copy chunk: round trip", why);
+	ret = copy_frame(RB_WIRE_COPY_DONE, 0, 0, RAFT_MSG_SNAPSHOT,
+			 RB_WIRE_MSGF_COPY, 0, &why);
+	ok(ret > 0 && no_leaks(), "copy done: round trip", why);
+	ok(copy_frame(RB_WIRE_COPY_CHUNK, 0, 0, RAFT_MSG_SNAPSHOT,
+		      RB_WIRE_MSGF_COPY, 0, &why) < 0 && no_leaks(),
+	   "copy chunk without an entry refused", why);
+	ok(copy_frame(RB_WIRE_COPY_DONE, 1, 4096, RAFT_MSG_SNAPSHOT,
+		      RB_WIRE_MSGF_COPY, 0, &why) < 0 && no_leaks(),
+	   "copy done with an entry refused", why);
+	ok(copy_frame(RB_WIRE_COPY_CHUNK, 1, 0, RAFT_MSG_SNAPSHOT,
+		      RB_WIRE_MSGF_COPY, 0, &why) < 0 && no_leaks(),
+	   "copy chunk of a discard (no data) refused", why);
+	ok(copy_frame(3, 0, 0, RAFT_MSG_SNAPSHOT, RB_WIRE_MSGF_COPY, 0,
+		      &why) < 0 && no_leaks(),
+	   "copy frame of an unknown kind refused", why);
+	ok(copy_frame(RB_WIRE_COPY_CHUNK, 1, 4096, RAFT_MSG_APPEND,
+		      RB_WIRE_MSGF_COPY, 0, &why) < 0 && no_leaks(),
+	   "copy flag on an APPEND refused", why);
+	ok(copy_frame(RB_WIRE_COPY_DONE, 0, 0, RAFT_MSG_SNAPSHOT,
+		      RB_WIRE_MSGF_COPY, 1, &why) < 0 && no_leaks(),
+	   "copy frame with a membership refused", why);
+	ok(copy_frame(RB_WIRE_COPY_CHUNK, 1, 4096, RAFT_MSG_SNAPSHOT, 0, 0,
+		      &why) < 0 && no_leaks(),
+	   "entries on a SNAPSHOT without the copy flag refused", why);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1)
@@ -1191,6 +1275,7 @@ int main(int argc, char **argv)
 	test_hello_refusal();
 	test_term_cap();
 	test_refusal_contents();
+	test_copy_frames();
 	printf("1..%d\n", n_tests);
 	printf("# %d passed, %d failed\n", n_tests - n_failed, n_failed);
 	return n_failed ? 1 : 0;
