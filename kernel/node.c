@@ -55,6 +55,7 @@
 #include "payload.h"
 #include "log_store.h"
 #include "transport.h"
+#include "resync.h"
 
 static_assert(RAFTBLK_NODE_MAX_PEERS >= RAFT_MAX_NODES);
 
@@ -127,6 +128,7 @@ struct raftblk_node {
 	u32 heartbeat_ms;
 	u32 election_ms;
 	u32 max_batch;			/* writes per proposal, under lock */
+	u64 max_batch_bytes;		/* data bytes per proposal */
 	bool lease_read;		/* read mode, under lock */
 
 	/* Proposal batch being built (node thread only). */
@@ -134,6 +136,8 @@ struct raftblk_node {
 	struct raftblk_rq *batch_rqs[RAFTBLK_NODE_MAX_BATCH];
 	/* Scratch for the core's status (node thread, under lock). */
 	struct raft_status st_buf;
+	/* Copies of the data area sent and received (under lock). */
+	struct rb_resync *rs;
 
 	/* Counters (node thread writes, readers tolerate tearing). */
 	u64 proposals;
@@ -410,20 +414,37 @@ static const struct rb_transport_ops raftblk_node_tp_ops = {
 /* ------------------------------------------------------------------ */
 /* Node thread: work under n->lock                                    */
 
+static bool raftblk_node_handle_ready(struct raftblk_node *n);
+
 static void raftblk_node_step_msgs(struct raftblk_node *n, struct list_head *msgs)
 {
 	struct raftblk_node_msg *nm, *tmp;
+	raft_index installed = 0;
+	bool snap;
 
 	list_for_each_entry_safe(nm, tmp, msgs, list) {
 		raft_id from = nm->m.from;
 
 		list_del(&nm->list);
-		/* raft_step consumes the message, valid or not. */
-		raft_step(n->raft, &nm->m);
+		snap = nm->m.type == RAFT_MSG_SNAPSHOT;
+		/* Copy frames of a resync are the node's (resync.c). */
+		if (!rb_resync_intercept(n->rs, n->raft, &nm->m, &installed))
+			/* raft_step consumes the message, valid or not. */
+			raft_step(n->raft, &nm->m);
+		else
+			snap = false;
+		if (installed) {
+			WRITE_ONCE(n->applied, installed);
+			n->compacted = installed;
+			installed = 0;
+		}
 		/* The transport reads again (n->tp cleared before destroy). */
 		if (n->tp)
 			rb_transport_rx_done(n->tp, from, nm->charge);
 		kfree(nm);
+		/* Expect the copy before its first chunk is stepped. */
+		while (snap && raftblk_node_handle_ready(n))
+			;
 	}
 }
 
@@ -444,16 +465,30 @@ static void raftblk_node_propose(struct raftblk_node *n, struct list_head *write
 	struct raft_entry *ents = n->batch_ents;
 	struct raftblk_rq **batch = n->batch_rqs;
 	struct raftblk_rq *pdu, *tmp;
+	u64 bytes;
 	u32 i, cnt;
 	int ret;
 
 	while (!list_empty(writes)) {
 		cnt = 0;
+		bytes = 0;
 		list_for_each_entry_safe(pdu, tmp, writes, node_list) {
 			struct raft_payload *p;
 
 			if (cnt == n->max_batch)
 				break;
+			/*
+			 * A batch must fit the log ring with room to spare
+			 * (the core bounds what is uncommitted only between
+			 * proposals): 64 writes of 1 MiB overflowed a 16 MiB
+			 * ring, the append failed and the leader stepped down.
+			 */
+			if (cnt && pdu->payload &&
+			    bytes + raftblk_payload_data_len(pdu->payload) >
+			    n->max_batch_bytes)
+				break;
+			if (pdu->payload)
+				bytes += raftblk_payload_data_len(pdu->payload);
 			list_del_init(&pdu->node_list);
 			p = pdu->payload;	/* taken over */
 			pdu->payload = NULL;
@@ -693,6 +728,8 @@ static void raftblk_node_publish(struct raftblk_node *n,
 				p->match = st->progress[j].match;
 		pub->n_peers++;
 	}
+	pub->n_resync = rb_resync_get(n->rs, pub->resync,
+				      RAFTBLK_NODE_MAX_RESYNC);
 	spin_unlock(&n->pub_spin);
 	raftblk_node_call_publish(n);
 	mutex_unlock(&n->pub_lock);
@@ -750,6 +787,7 @@ static void raftblk_node_role_changed(struct raftblk_node *n, u8 role)
 	WRITE_ONCE(n->role, role);
 	WRITE_ONCE(n->warned_follower, false);
 	if (role != RAFT_LEADER) {
+		rb_resync_stop_senders(n->rs);
 		struct raftblk_node_read *rd, *tmp;
 
 		/* Their outcome is unknown to us now: report an error. */
@@ -1089,26 +1127,28 @@ static bool raftblk_node_handle_ready(struct raftblk_node *n)
 	/* 1. messages first: followers write while we write */
 	if (n->tp && rd.n_msgs)
 		rb_transport_send_batch(n->tp, rd.msgs, rd.n_msgs);
+	/* the empty snapshot is all in its message; others copy the data */
 	for (i = 0; i < rd.n_msgs && n_snap < RAFT_MAX_NODES; i++)
-		if (rd.msgs[i].type == RAFT_MSG_SNAPSHOT) {
+		if (rd.msgs[i].type == RAFT_MSG_SNAPSHOT &&
+		    !rd.msgs[i].snap.index) {
 			snap_to[n_snap] = rd.msgs[i].to;
-			snap_ok[n_snap++] = rd.msgs[i].snap.index == 0;
+			snap_ok[n_snap++] = true;
 		}
+	rb_resync_leader_msgs(n->rs, n->raft, rd.msgs, rd.n_msgs);
 
 	/*
-	 * 2. a snapshot: only the empty one (index 0, the configuration a
-	 * blank node joins with) carries no data; catching up a follower
-	 * behind the leader's compaction point needs a data-area copy,
-	 * which is not implemented yet.
+	 * 2. a snapshot: the empty one (index 0, the configuration a blank
+	 * node joins with) carries no data; any other is a copy of the
+	 * leader's data area, installed and reported by resync.c when its
+	 * last chunk is in.
 	 */
 	if (rd.snap_to_install) {
 		if (rd.snap.index == 0) {
 			ret = rb_store_install_snapshot(n->store, &rd.snap);
 			adv.snap_installed = !ret;
 		} else {
-			pr_warn_ratelimited("%s: behind the leader's compaction point (index %llu): a full resync is needed and not supported yet\n",
-					    n->dev->name,
-					    (unsigned long long)rd.snap.index);
+			rb_resync_expect(n->rs, &rd.snap, rd.snap_base,
+					 rd.leader);
 		}
 	}
 
@@ -1190,7 +1230,6 @@ static bool raftblk_node_handle_ready(struct raftblk_node *n)
 	raftblk_node_read_states(n, &rd);
 	raftblk_node_complete_writes(n, &rd);
 	raft_advance(n->raft, &adv);
-	/* The empty snapshot is all in the message; others cannot ship. */
 	for (i = 0; i < n_snap; i++)
 		raft_report_snapshot(n->raft, snap_to[i], snap_ok[i]);
 
@@ -1300,6 +1339,7 @@ static int raftblk_node_thread(void *arg)
 		raft_set_now(n->raft, ktime_get_boottime_ns());
 		if (time_after_eq(jiffies, n->next_tick)) {
 			raft_tick(n->raft);
+			rb_resync_tick(n->rs, n->raft, n->election_ms);
 			raftblk_node_promote_learners(n);
 			n->next_tick += tick;
 			/* after a long stall, do not tick in a burst */
@@ -1323,6 +1363,12 @@ static int raftblk_node_thread(void *arg)
 		}
 		while (!kthread_should_stop() && raftblk_node_handle_ready(n))
 			;
+		/* copies to followers: chunks as the pacing allows */
+		if (n->role == RAFT_LEADER &&
+		    rb_resync_pump(n->rs, n->raft, !list_empty(&n->proposed)))
+			while (!kthread_should_stop() &&
+			       raftblk_node_handle_ready(n))
+				;
 		/* A detached leader's handover is over: freeze. */
 		if (n->handing_over &&
 		    (n->role != RAFT_LEADER ||
@@ -1359,6 +1405,7 @@ static void raftblk_node_options(struct raftblk_node *n, struct raft_options *o)
 	/* Keep what may wait for commit well inside the log ring. */
 	rb_store_usage(n->store, &used, &size);
 	o->max_uncommitted_bytes = size / 4;
+	n->max_batch_bytes = max_t(u64, size / 8, RAFTBLK_PL_MAX_DATA);
 	o->max_inflight_bytes = size / 4;
 }
 
@@ -1481,6 +1528,15 @@ int raftblk_node_start(struct raftblk_dev *dev,
 	n->applied = restore->snap.index;
 	kfree(restore);
 	restore = NULL;
+	ret = rb_resync_create(n->store, dev->backing, n->id, dev->name,
+			       &n->rs);
+	if (!ret)
+		ret = rb_resync_on_open(n->rs, n->raft);
+	if (ret) {
+		err->msg = "cannot start the resync of an incomplete data area";
+		goto raft;
+	}
+	rb_resync_set_transport(n->rs, n->tp);
 
 	{
 		struct raft_status *st = kmalloc(sizeof(*st), GFP_KERNEL);
@@ -1512,6 +1568,7 @@ int raftblk_node_start(struct raftblk_dev *dev,
 	return 0;
 
 raft:
+	rb_resync_destroy(n->rs);
 	raft_destroy(n->raft);
 tp:
 	rb_transport_destroy(n->tp);
@@ -1569,6 +1626,7 @@ void raftblk_node_stop(struct raftblk_node *n)
 		raftblk_node_fail_list(&rd->rqs, BLK_STS_IOERR);
 		kfree(rd);
 	}
+	rb_resync_destroy(n->rs);
 	raft_destroy(n->raft);
 	mutex_unlock(&n->lock);
 	rb_store_close(n->store);
@@ -1781,6 +1839,7 @@ static void raftblk_node_net_exit(struct raftblk_dev *dev)
 	mutex_lock(&n->tp_lock);
 	tp = n->tp;
 	n->tp = NULL;
+	rb_resync_set_transport(n->rs, NULL);
 	mutex_unlock(&n->tp_lock);
 	mutex_unlock(&n->lock);
 	if (tp)

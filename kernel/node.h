@@ -15,6 +15,8 @@
 #include <linux/types.h>
 #include <linux/raftblk.h>
 
+#include "resync.h"
+
 struct raftblk_dev;
 struct raftblk_err;
 struct raftblk_node;
@@ -40,6 +42,7 @@ struct raftblk_node_params {
 
 /* Peers a node reports: at least RAFT_MAX_NODES (checked in node.c). */
 #define RAFTBLK_NODE_MAX_PEERS			16
+#define RAFTBLK_NODE_MAX_RESYNC			4
 
 /* One member of the configuration other than this node. */
 struct raftblk_node_peer {
@@ -73,6 +76,11 @@ struct raftblk_node_status {
 	int disk_error;			/* last errno of the disk, 0 if none */
 	u32 n_peers;
 	struct raftblk_node_peer peers[RAFTBLK_NODE_MAX_PEERS];
+	/* Copies of the data area this node sends or receives (resync.h):
+	 * the ones in progress and the last finished of each peer.
+	 */
+	u32 n_resync;
+	struct rb_resync_info resync[RAFTBLK_NODE_MAX_RESYNC];
 	u64 proposals;
 	u64 commits;
 	u64 elections;

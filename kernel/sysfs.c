@@ -9,6 +9,9 @@
  *   leader         node id of the known leader, 0 if none
  *   commit_index   highest log index known committed
  *   applied_index  highest log index applied to the data area
+ *   resync         one line per copy of the data area this node sends
+ *                  (to a follower) or receives (from the leader), see
+ *                  Documentation/admin-guide.rst "Resync"
  *
  * The attributes are removed by del_gendisk() before the device is freed,
  * and kernfs waits for readers, so a reader always sees a live device.
@@ -73,6 +76,28 @@ static int raftblk_sysfs_applied(char *buf,
 	return sysfs_emit(buf, "%llu\n", st->applied);
 }
 
+static int raftblk_sysfs_resync(char *buf,
+				const struct raftblk_node_status *st)
+{
+	int len = 0;
+	u32 i;
+
+	for (i = 0; i < st->n_resync; i++) {
+		const struct rb_resync_info *r = &st->resync[i];
+
+		len += sysfs_emit_at(buf, len,
+				     "%s %llu %s %s index %llu base %llu done %llu total %llu rate %llu eta %llu\n",
+				     r->sending ? "to" : "from",
+				     (unsigned long long)r->peer,
+				     r->full ? "full" : "delta",
+				     r->active ? "running" :
+				     r->ok ? "finished" : "failed",
+				     r->index, r->base, r->done, r->total,
+				     r->rate, r->eta_s);
+	}
+	return len;
+}
+
 static ssize_t role_show(struct device *d, struct device_attribute *attr,
 			 char *buf)
 {
@@ -108,12 +133,20 @@ static ssize_t applied_index_show(struct device *d,
 }
 static DEVICE_ATTR_RO(applied_index);
 
+static ssize_t resync_show(struct device *d, struct device_attribute *attr,
+			   char *buf)
+{
+	return raftblk_sysfs_show(d, buf, raftblk_sysfs_resync);
+}
+static DEVICE_ATTR_RO(resync);
+
 static struct attribute *raftblk_attrs[] = {
 	&dev_attr_role.attr,
 	&dev_attr_term.attr,
 	&dev_attr_leader.attr,
 	&dev_attr_commit_index.attr,
 	&dev_attr_applied_index.attr,
+	&dev_attr_resync.attr,
 	NULL,
 };
 

@@ -1,0 +1,605 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * resync.c - the leader's sender and the follower's receiver of a copy of
+ * the data area (see resync.h).
+ */
+#include <linux/bio.h>
+#include <linux/jiffies.h>
+#include <linux/random.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+
+#include "resync.h"
+#include "extent_map.h"
+#include "log_store.h"
+#include "payload.h"
+#include "transport.h"
+#include "wire.h"
+
+#define RS_CHUNK		(1U << 20)	/* bytes per copy frame */
+#define RS_INFLIGHT		8	/* chunks queued per peer, idle */
+#define RS_INFLIGHT_BUSY	2	/* ... while application writes wait */
+#define RS_SILENT_TIMEOUTS	10	/* election timeouts without a frame */
+
+/* One copy, sent or received. */
+struct rs_copy {
+	bool used;		/* holds a copy (active or finished) */
+	bool active;
+	bool ok;		/* finished well */
+	bool marked;		/* receiver: resyncing mark written */
+	bool done_sent;		/* sender: every chunk queued, DONE pending */
+	raft_id peer;
+	u64 id;			/* the sender's random copy id */
+	struct raft_snapshot_meta snap;	/* S, its term (and conf: receiver) */
+	raft_index base;	/* A */
+	raft_term term;		/* sender: term of the SNAPSHOT message */
+	u64 seq;		/* next chunk number */
+	u64 pos;		/* sender: next byte offset of the data area */
+	u64 done, total;	/* bytes */
+	unsigned long start, last, end;	/* jiffies */
+};
+
+struct rb_resync {
+	struct rb_store *store;
+	struct block_device *bdev;
+	struct rb_transport *tp;
+	raft_id self;
+	const char *name;
+	u64 data_off, data_size;
+	u64 rate;		/* bytes/s, 0 = dynamic */
+	/*
+	 * lock protects the copies' fields read by rb_resync_get() against
+	 * the node thread's updates (held briefly, never while sleeping).
+	 */
+	spinlock_t lock;
+	struct rs_copy send[RAFT_MAX_NODES];
+	struct rs_copy recv;
+	/* Scratch for the transport's peer list (node thread only). */
+	struct rb_transport_peer_info *pi;
+};
+
+int rb_resync_create(struct rb_store *store, struct block_device *bdev,
+		     raft_id self, const char *name, struct rb_resync **out)
+{
+	struct rb_resync *rs = kzalloc(sizeof(*rs), GFP_KERNEL);
+
+	if (!rs)
+		return -ENOMEM;
+	rs->pi = kcalloc(RAFT_MAX_NODES, sizeof(*rs->pi), GFP_KERNEL);
+	if (!rs->pi) {
+		kfree(rs);
+		return -ENOMEM;
+	}
+	rs->store = store;
+	rs->bdev = bdev;
+	rs->self = self;
+	rs->name = name;
+	rs->data_off = (u64)rb_store_data_sector(store) << SECTOR_SHIFT;
+	rs->data_size = (u64)rb_store_data_sectors(store) << SECTOR_SHIFT;
+	spin_lock_init(&rs->lock);
+	*out = rs;
+	return 0;
+}
+
+void rb_resync_destroy(struct rb_resync *rs)
+{
+	if (!rs)
+		return;
+	kfree(rs->pi);
+	kfree(rs);
+}
+
+void rb_resync_set_transport(struct rb_resync *rs, struct rb_transport *tp)
+{
+	rs->tp = tp;
+}
+
+void rb_resync_set_rate(struct rb_resync *rs, u64 rate)
+{
+	WRITE_ONCE(rs->rate, rate);
+}
+
+u64 rb_resync_rate(struct rb_resync *rs)
+{
+	return READ_ONCE(rs->rate);
+}
+
+static u64 rs_ms(unsigned long from, unsigned long to)
+{
+	return jiffies_to_msecs(to - from) ?: 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Leader                                                             */
+
+static void rs_finish(struct rb_resync *rs, struct rs_copy *c, bool ok,
+		      const char *why)
+{
+	u64 ms = rs_ms(c->start, jiffies);
+
+	spin_lock(&rs->lock);
+	c->active = false;
+	c->ok = ok;
+	c->end = jiffies;
+	spin_unlock(&rs->lock);
+	if (ok)
+		pr_info("%s: resync %s node %llu done: %s from index %llu at %llu, %llu bytes in %llu ms (%llu KiB/s)\n",
+			rs->name, c == &rs->recv ? "from" : "of",
+			(unsigned long long)c->peer,
+			c->base ? "delta" : "full", (unsigned long long)c->base,
+			(unsigned long long)c->snap.index,
+			(unsigned long long)c->done, (unsigned long long)ms,
+			(unsigned long long)(c->done * 1000 / ms >> 10));
+	else
+		pr_warn("%s: resync %s node %llu at index %llu stopped after %llu of %llu bytes: %s\n",
+			rs->name, c == &rs->recv ? "from" : "of",
+			(unsigned long long)c->peer,
+			(unsigned long long)c->snap.index,
+			(unsigned long long)c->done,
+			(unsigned long long)c->total, why);
+}
+
+static struct rs_copy *rs_sender(struct rb_resync *rs, raft_id peer,
+				 bool alloc)
+{
+	struct rs_copy *free = NULL;
+	u32 i;
+
+	for (i = 0; i < RAFT_MAX_NODES; i++) {
+		if (rs->send[i].used && rs->send[i].peer == peer)
+			return &rs->send[i];
+		if (!free && (!rs->send[i].used || !rs->send[i].active))
+			free = &rs->send[i];
+	}
+	return alloc ? free : NULL;
+}
+
+void rb_resync_leader_msgs(struct rb_resync *rs, struct raft *r,
+			   const struct raft_msg *msgs, u32 n)
+{
+	struct rb_emap *map = rb_store_emap(rs->store);
+	struct rs_copy *c;
+	u32 i;
+
+	for (i = 0; i < n; i++) {
+		const struct raft_msg *m = &msgs[i];
+
+		if (m->type != RAFT_MSG_SNAPSHOT || !m->snap.index ||
+		    (m->flags & RB_WIRE_MSGF_COPY))
+			continue;
+		c = rs_sender(rs, m->to, true);
+		if (!c)		/* cannot be: one per member */
+			continue;
+		if (c->used && c->active && c->peer == m->to)
+			rs_finish(rs, c, false, "a new snapshot replaces it");
+		spin_lock(&rs->lock);
+		memset(c, 0, sizeof(*c));
+		c->used = true;
+		c->active = true;
+		c->peer = m->to;
+		c->id = get_random_u64() | 1;
+		c->snap.index = m->snap.index;
+		c->snap.term = m->snap.term;
+		c->base = m->commit;
+		c->term = m->term;
+		c->total = rb_emap_bytes_above(map, c->base);
+		c->start = jiffies;
+		c->last = c->start;
+		spin_unlock(&rs->lock);
+		pr_info("%s: resync of node %llu: %s from index %llu, snapshot at %llu: %llu of %llu MiB to copy\n",
+			rs->name, (unsigned long long)c->peer,
+			c->base ? "delta" : "full", (unsigned long long)c->base,
+			(unsigned long long)c->snap.index,
+			(unsigned long long)(c->total >> 20),
+			(unsigned long long)(rs->data_size >> 20));
+	}
+}
+
+void rb_resync_stop_senders(struct rb_resync *rs)
+{
+	u32 i;
+
+	for (i = 0; i < RAFT_MAX_NODES; i++)
+		if (rs->send[i].used && rs->send[i].active)
+			rs_finish(rs, &rs->send[i], false,
+				  "this node is no longer the leader");
+}
+
+/* Frames waiting in the send queues to peer. */
+static u32 rs_queued(struct rb_resync *rs, raft_id peer)
+{
+	int n, i;
+
+	n = min(rb_transport_peers(rs->tp, rs->pi, RAFT_MAX_NODES),
+		RAFT_MAX_NODES);
+	for (i = 0; i < n; i++)
+		if (rs->pi[i].id == peer)
+			return rs->pi[i].queued_frames;
+	return 0;
+}
+
+/* Read len bytes of the data area at off into a new payload. */
+static int rs_read(struct rb_resync *rs, u64 off, u32 len,
+		   struct raft_payload **out)
+{
+	struct raft_payload *p = raftblk_payload_alloc(len);
+	struct bio *bio;
+	u32 k;
+	int ret;
+
+	if (!p)
+		return -ENOMEM;
+	p->sector = off >> SECTOR_SHIFT;
+	bio = bio_alloc(rs->bdev, p->nr_pages, REQ_OP_READ, GFP_NOIO);
+	if (!bio) {
+		raftblk_payload_put(p);
+		return -ENOMEM;
+	}
+	bio->bi_iter.bi_sector = (rs->data_off + off) >> SECTOR_SHIFT;
+	for (k = 0; k < p->nr_pages; k++) {
+		if (bio_add_page(bio, p->bvec[k].bv_page, p->bvec[k].bv_len,
+				 0) != p->bvec[k].bv_len) {
+			bio_put(bio);
+			raftblk_payload_put(p);
+			return -EIO;
+		}
+	}
+	ret = submit_bio_wait(bio);
+	bio_put(bio);
+	if (ret) {
+		raftblk_payload_put(p);
+		return ret;
+	}
+	raftblk_payload_crc(p);
+	*out = p;
+	return 0;
+}
+
+static void rs_frame(struct rb_resync *rs, const struct rs_copy *c, u8 kind,
+		     struct raft_msg *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->type = RAFT_MSG_SNAPSHOT;
+	m->flags = RB_WIRE_MSGF_COPY;
+	m->from = rs->self;
+	m->to = c->peer;
+	m->term = c->term;
+	m->commit = c->base;
+	m->hint_term = kind;
+	m->hint_index = c->id;
+	m->index = c->seq;
+	m->context = kind == RB_WIRE_COPY_CHUNK ? c->total : c->done;
+	m->snap.index = c->snap.index;
+	m->snap.term = c->snap.term;
+}
+
+/* The next chunk of c: 0 with *off, *len, or 1 when the copy is done. */
+static int rs_next(struct rb_resync *rs, struct rs_copy *c, u64 *off,
+		   u32 *len)
+{
+	struct rb_emap *map = rb_store_emap(rs->store);
+	u64 xb = rb_emap_extent_bytes(map), end;
+	u32 e;
+
+	if (c->pos >= rs->data_size)
+		return 1;
+	if (!(c->pos & (xb - 1))) {
+		/* an extent boundary: skip extents not written after A */
+		e = rb_emap_next_above(map, div64_u64(c->pos, xb), c->base);
+		if (e >= rb_emap_count(map)) {
+			c->pos = rs->data_size;
+			return 1;
+		}
+		c->pos = (u64)e * xb;
+	}
+	end = min3(round_down(c->pos, xb) + xb, c->pos + RS_CHUNK,
+		   rs->data_size);
+	*off = c->pos;
+	*len = end - c->pos;
+	return 0;
+}
+
+/* Queue chunks of c while the pacing allows. */
+static void rs_send(struct rb_resync *rs, struct raft *r, struct rs_copy *c,
+		    bool busy)
+{
+	u32 queued = rs_queued(rs, c->peer);
+	u32 limit = busy ? RS_INFLIGHT_BUSY : RS_INFLIGHT;
+	u64 rate = READ_ONCE(rs->rate);
+	struct raft_entry e;
+	struct raft_msg m;
+	int ret;
+
+	while (c->active && queued < limit) {
+		struct raft_payload *p;
+		u64 off;
+		u32 len;
+
+		if (rate && c->done >=
+		    div64_u64(rate * rs_ms(c->start, jiffies), 1000) + RS_CHUNK)
+			break;
+		if (c->done_sent || rs_next(rs, c, &off, &len)) {
+			rs_frame(rs, c, RB_WIRE_COPY_DONE, &m);
+			ret = rb_transport_send(rs->tp, &m);
+			if (ret == -ENOBUFS)
+				break;
+			if (ret) {
+				rs_finish(rs, c, false, "cannot send to the peer");
+				raft_report_snapshot(r, c->peer, false);
+				break;
+			}
+			rs_finish(rs, c, true, NULL);
+			raft_report_snapshot(r, c->peer, true);
+			break;
+		}
+		ret = rs_read(rs, off, len, &p);
+		if (ret) {
+			rs_finish(rs, c, false, "cannot read the data area");
+			raft_report_snapshot(r, c->peer, false);
+			break;
+		}
+		rs_frame(rs, c, RB_WIRE_COPY_CHUNK, &m);
+		memset(&e, 0, sizeof(e));
+		e.index = c->seq + 1;
+		e.term = c->term;
+		e.type = RAFT_ENTRY_NORMAL;
+		e.payload = p;
+		m.n_entries = 1;
+		m.entries = &e;
+		ret = rb_transport_send(rs->tp, &m);
+		raftblk_payload_put(p);
+		if (ret == -ENOBUFS)
+			break;
+		if (ret) {
+			rs_finish(rs, c, false, "cannot send to the peer");
+			raft_report_snapshot(r, c->peer, false);
+			break;
+		}
+		spin_lock(&rs->lock);
+		c->pos = off + len;
+		c->seq++;
+		c->done += len;
+		c->last = jiffies;
+		if (c->done > c->total)	/* extents written meanwhile */
+			c->total = c->done;
+		if (c->pos >= rs->data_size)
+			c->done_sent = true;
+		spin_unlock(&rs->lock);
+		queued++;
+	}
+}
+
+bool rb_resync_pump(struct rb_resync *rs, struct raft *r, bool writes_waiting)
+{
+	bool any = false;
+	u32 i;
+
+	for (i = 0; i < RAFT_MAX_NODES; i++) {
+		struct rs_copy *c = &rs->send[i];
+
+		if (!c->used || !c->active)
+			continue;
+		if (!rs->tp) {
+			rs_finish(rs, c, false, "no network");
+			raft_report_snapshot(r, c->peer, false);
+			continue;
+		}
+		rs_send(rs, r, c, writes_waiting);
+		any |= c->active;
+	}
+	return any;
+}
+
+/* ------------------------------------------------------------------ */
+/* Follower                                                           */
+
+static void rs_abort_recv(struct rb_resync *rs, struct raft *r,
+			  const char *why)
+{
+	int ret;
+
+	if (!rs->recv.active)
+		return;
+	rs_finish(rs, &rs->recv, false, why);
+	ret = raft_reset_log(r, rs->recv.base);
+	if (ret)
+		pr_err("%s: cannot reset the log after a broken resync: %d\n",
+		       rs->name, ret);
+}
+
+void rb_resync_expect(struct rb_resync *rs, const struct raft_snapshot_meta *s,
+		      raft_index base, raft_id leader)
+{
+	struct rs_copy *c = &rs->recv;
+
+	spin_lock(&rs->lock);
+	memset(c, 0, sizeof(*c));
+	c->used = true;
+	c->active = true;
+	c->peer = leader;
+	c->snap = *s;
+	c->base = base;
+	c->start = jiffies;
+	c->last = c->start;
+	spin_unlock(&rs->lock);
+	pr_info("%s: resync from node %llu: %s from index %llu, snapshot at %llu: waiting for the copy\n",
+		rs->name, (unsigned long long)leader, base ? "delta" : "full",
+		(unsigned long long)base, (unsigned long long)s->index);
+}
+
+/* A chunk of the copy in progress: checked, then written. */
+static int rs_chunk(struct rb_resync *rs, struct rs_copy *c,
+		    struct raft_msg *m, const char **why)
+{
+	struct raft_payload *p = m->entries[0].payload;
+	struct raft_entry e;
+	u64 off;
+	int ret;
+
+	if (!c->seq && !m->index)
+		c->id = m->hint_index;	/* the first chunk names the copy */
+	if (m->hint_index != c->id || m->index != c->seq) {
+		*why = "chunk missing or out of order";
+		return -EPROTO;
+	}
+	if (!p || !raftblk_payload_has_data(p) || p->flags ||
+	    p->len > RS_CHUNK || !IS_ALIGNED(p->len, 4096)) {
+		*why = "bad chunk size";
+		return -EPROTO;
+	}
+	off = (u64)p->sector << SECTOR_SHIFT;
+	if (!IS_ALIGNED(off, 4096) || off >= rs->data_size ||
+	    p->len > rs->data_size - off) {
+		*why = "chunk outside the data area";
+		return -EPROTO;
+	}
+	if (!c->marked) {
+		/* Durable before the first copied byte lands. */
+		ret = rb_store_set_resyncing(rs->store, c->base);
+		if (ret) {
+			*why = "cannot write the resyncing mark";
+			return ret;
+		}
+		c->marked = true;
+	}
+	memset(&e, 0, sizeof(e));
+	e.index = c->snap.index;	/* notes the extent map at S */
+	e.term = c->snap.term;
+	e.type = RAFT_ENTRY_NORMAL;
+	e.payload = p;
+	ret = rb_store_apply(rs->store, &e);
+	if (ret) {
+		*why = "cannot write the data area";
+		return ret;
+	}
+	spin_lock(&rs->lock);
+	c->seq++;
+	c->done += p->len;
+	c->total = max(m->context, c->done);
+	c->last = jiffies;
+	spin_unlock(&rs->lock);
+	return 0;
+}
+
+/* The end of the copy: install the snapshot and report it. */
+static int rs_done(struct rb_resync *rs, struct raft *r, struct rs_copy *c,
+		   struct raft_msg *m, const char **why)
+{
+	struct raft_advance adv = {};
+	int ret;
+
+	if ((c->seq && m->hint_index != c->id) || m->index != c->seq ||
+	    m->context != c->done) {
+		*why = "the copy ends with chunks missing";
+		return -EPROTO;
+	}
+	/* Flushes the chunks, writes the map, then the superblock at S. */
+	ret = rb_store_install_snapshot(rs->store, &c->snap);
+	if (ret) {
+		*why = "cannot install the snapshot";
+		return ret;
+	}
+	adv.snap_installed = true;
+	raft_advance(r, &adv);
+	rs_finish(rs, c, true, NULL);
+	return 0;
+}
+
+bool rb_resync_intercept(struct rb_resync *rs, struct raft *r,
+			 struct raft_msg *m, raft_index *installed)
+{
+	struct rs_copy *c = &rs->recv;
+	const char *why = NULL;
+	int ret;
+
+	if (m->type != RAFT_MSG_SNAPSHOT)
+		return false;
+	if (!(m->flags & RB_WIRE_MSGF_COPY)) {
+		/* a new copy from another leader, or of another index */
+		if (c->active && (m->from != c->peer ||
+				  m->snap.index != c->snap.index))
+			rs_abort_recv(rs, r, "a new snapshot replaces it");
+		return false;
+	}
+	if (!c->active || m->from != c->peer ||
+	    m->snap.index != c->snap.index || m->snap.term != c->snap.term ||
+	    m->commit != c->base)
+		goto out;	/* of no copy in progress here: stale */
+	if (m->hint_term == RB_WIRE_COPY_CHUNK)
+		ret = rs_chunk(rs, c, m, &why);
+	else
+		ret = rs_done(rs, r, c, m, &why);
+	if (ret)
+		rs_abort_recv(rs, r, why);
+	else if (!c->active)
+		*installed = c->snap.index;
+out:
+	raft_msg_free(m);
+	return true;
+}
+
+void rb_resync_tick(struct rb_resync *rs, struct raft *r, u32 election_ms)
+{
+	struct rs_copy *c = &rs->recv;
+
+	if (c->active &&
+	    time_after(jiffies, c->last + msecs_to_jiffies(RS_SILENT_TIMEOUTS *
+							   election_ms)))
+		rs_abort_recv(rs, r, "no copy frame for several election timeouts");
+}
+
+int rb_resync_on_open(struct rb_resync *rs, struct raft *r)
+{
+	raft_index base;
+	int ret;
+
+	if (!rb_store_resyncing(rs->store, &base))
+		return 0;
+	ret = raft_reset_log(r, base);
+	if (ret)
+		pr_err("%s: cannot reset the log of a node found resyncing: %d\n",
+		       rs->name, ret);
+	else
+		pr_info("%s: the data area is incomplete (resyncing mark): waiting for a copy from the leader (base %llu)\n",
+			rs->name, (unsigned long long)base);
+	return ret ? -EINVAL : 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Status                                                             */
+
+static void rs_info(const struct rs_copy *c, bool sending,
+		    struct rb_resync_info *o)
+{
+	u64 ms = rs_ms(c->start, c->active ? jiffies : c->end);
+
+	memset(o, 0, sizeof(*o));
+	o->peer = c->peer;
+	o->sending = sending;
+	o->active = c->active;
+	o->ok = c->ok;
+	o->full = !c->base;
+	o->index = c->snap.index;
+	o->base = c->base;
+	o->done = c->done;
+	o->total = max(c->total, c->done);
+	o->rate = div64_u64(c->done * 1000, ms);
+	if (c->active && o->rate)
+		o->eta_s = div64_u64(o->total - o->done, o->rate);
+}
+
+u32 rb_resync_get(struct rb_resync *rs, struct rb_resync_info *out, u32 max)
+{
+	u32 i, n = 0;
+
+	if (!rs)
+		return 0;
+	spin_lock(&rs->lock);
+	for (i = 0; i < RAFT_MAX_NODES && n < max; i++)
+		if (rs->send[i].used)
+			rs_info(&rs->send[i], true, &out[n++]);
+	if (rs->recv.used && n < max)
+		rs_info(&rs->recv, false, &out[n++]);
+	spin_unlock(&rs->lock);
+	return n;
+}

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * resync.h - catching up a node behind the leader's compaction point by
+ * a copy of the data area (Documentation/design.rst, "Catching up a node
+ * behind the compaction point"; the core's side is raft.h, "Resync").
+ *
+ * Leader: for each SNAPSHOT message its core emits (index S > 0, base A
+ * in commit), a sender streams every extent of the data area last
+ * written after A (the extent map) to that follower as copy frames on
+ * the bulk connection (wire.h, RB_WIRE_MSGF_COPY), paced by the peer's
+ * send queue and the resync rate, while the node keeps applying; after
+ * the last chunk and the DONE frame it reports the snapshot to its core.
+ *
+ * Follower: when its core hands out the snapshot to install, a receiver
+ * waits for the copy; it marks the superblock "resyncing" with base A
+ * before it writes the first chunk, writes chunks to the data area, and
+ * on DONE installs the snapshot (data flushed, superblock at S, mark
+ * cleared) and reports the install to its core. A copy that breaks off
+ * (a bad or missing chunk, a new leader, nothing for several election
+ * timeouts) resets the core's log (raft_reset_log(A)): the leader starts
+ * again.
+ *
+ * Everything here runs on the node thread with the node's mutex held
+ * (every call into the core is made under it), except rb_resync_get(),
+ * which takes the resync's own lock.
+ */
+#ifndef RAFTBLK_RESYNC_H
+#define RAFTBLK_RESYNC_H
+
+#include <linux/types.h>
+
+#include "raft/raft.h"
+
+struct rb_store;
+struct rb_transport;
+struct rb_resync;
+
+int rb_resync_create(struct rb_store *store, struct block_device *bdev,
+		     raft_id self, const char *name, struct rb_resync **out);
+void rb_resync_destroy(struct rb_resync *rs);
+
+/* The transport to send on (NULL once the namespace went away). */
+void rb_resync_set_transport(struct rb_resync *rs, struct rb_transport *tp);
+/* Bytes per second, 0 = the dynamic default. */
+void rb_resync_set_rate(struct rb_resync *rs, u64 rate);
+u64 rb_resync_rate(struct rb_resync *rs);
+
+/* Leader: the messages of a ready batch (starts a sender per SNAPSHOT). */
+void rb_resync_leader_msgs(struct rb_resync *rs, struct raft *r,
+			   const struct raft_msg *msgs, u32 n);
+/*
+ * Leader: send what the pacing allows; writes_waiting says application
+ * writes are queued (the dynamic default then keeps fewer chunks in
+ * flight). Returns true while some copy is in progress.
+ */
+bool rb_resync_pump(struct rb_resync *rs, struct raft *r, bool writes_waiting);
+/* This node is no longer the leader: every copy stops. */
+void rb_resync_stop_senders(struct rb_resync *rs);
+
+/*
+ * Follower: a message for this node before the core sees it. Copy frames
+ * are consumed (returns true, message freed); a SNAPSHOT from another
+ * leader or for another index than the copy in progress first resets
+ * the log (returns false: the caller steps it).
+ */
+bool rb_resync_intercept(struct rb_resync *rs, struct raft *r,
+			 struct raft_msg *m, raft_index *installed);
+/* Follower: the ready hands out a snapshot at S > 0 with base. */
+void rb_resync_expect(struct rb_resync *rs, const struct raft_snapshot_meta *s,
+		      raft_index base, raft_id leader);
+/* Follower: once per tick; gives up a copy that went silent. */
+void rb_resync_tick(struct rb_resync *rs, struct raft *r, u32 election_ms);
+/* At start: the store has the resyncing mark: reset the core's log. */
+int rb_resync_on_open(struct rb_resync *rs, struct raft *r);
+
+/* What status shows: one per copy this node sends or receives. */
+struct rb_resync_info {
+	raft_id peer;		/* the follower (sender) or leader (receiver) */
+	bool sending;
+	bool active;		/* in progress (else the last one, finished) */
+	bool full;		/* base 0: the whole data area */
+	bool ok;		/* finished: installed / reported ok */
+	raft_index index;	/* S */
+	raft_index base;	/* A */
+	u64 done;		/* bytes copied */
+	u64 total;		/* bytes to copy (as planned at the start) */
+	u64 rate;		/* bytes per second, so far */
+	u64 eta_s;		/* seconds left at that rate */
+};
+
+/* Fill up to max infos; returns how many. */
+u32 rb_resync_get(struct rb_resync *rs, struct rb_resync_info *out, u32 max);
+
+#endif /* RAFTBLK_RESYNC_H */

@@ -1,0 +1,195 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Replacing a dead node in a cluster that holds data: it catches up by a
+# full copy of the data area (resync) while files keep being written
+# (run --nodes 3 --disk-size 256M --timeout 900 resync_replace):
+#
+#  1. node1 bootstraps, adds nodes 2 and 3; mkfs.ext4 and files totalling
+#     at least four times the log ring (16 MiB on a 256 MiB disk), so the
+#     leader compacted its log well past index 1; sync; their checksums
+#     go to /shared;
+#  2. node3 is powered off and removed (peer remove); node1 keeps
+#     writing files;
+#  3. VM 3 boots again with a blank disk (zeroed) as the new node 4;
+#     node1 adds it: it is behind the compaction point, gets a full copy
+#     (node1's kernel log: "resync of node 4 done: full"), replays the log
+#     from the copy's index and is promoted to voter, all while the
+#     writer goes on;
+#  4. the writer stops, sync, the list of synced files goes to /shared,
+#     then node1 is power-cut while writing more;
+#  5. nodes 2 and 4 elect a leader; node 2 hands it to node 4 if needed:
+#     on node 4, the new node: mount (journal replay), umount, fsck -n
+#     clean, every synced file intact, a file written;
+#  6. nodes 2 and 4: data areas (sha256) identical at one applied index.
+#
+# Environment: RB_JOIN_WAIT (seconds for node 4 to become a voter, 420).
+. /lib.sh
+. /scenarios/lib-cluster.sh
+
+RS=$SHARED/resync
+RB_JOIN_WAIT=${RB_JOIN_WAIT:-420}
+mkdir -p "$RS"
+
+if [ "$NODES" -ne 3 ]; then
+	tap_fail "resync_replace needs exactly 3 nodes (--nodes 3)"
+	finish
+fi
+
+# Files of 4 MiB with known checksums, FROM..TO, into /mnt.
+write_files() { # prefix from to
+	local i=$2
+	while [ "$i" -le "$3" ]; do
+		dd if=/dev/urandom of="/mnt/$1$i" bs=1M count=4 2>/dev/null ||
+			return 1
+		i=$((i + 1))
+	done
+}
+
+# Keep writing: 8 files of 1 MiB rewritten in turn, one a second, until
+# killed (the file system never fills up).
+writer() { # prefix
+	local k=0
+	while :; do
+		dd if=/dev/urandom of="/mnt/$1$((k % 8))" bs=256k count=4 \
+			2>/dev/null
+		k=$((k + 1))
+		sleep 1
+	done
+}
+
+publish_hash() {
+	fc=$(get final-commit)
+	check "node$1 applied index reaches the final commit $fc" \
+		wait_for 240 rb_applied_is "$fc" || rb_status_diag
+	a=$(rb_applied)
+	h=$(rb_data_sha)
+	check "node$1 data area hashed at a stable applied index ($a)" \
+		sh -c "[ -n '$h' ] && [ '$a' = '$(rb_applied)' ]"
+	put "hash-node$1" "$a $h"
+}
+
+teardown() {
+	check "barrier: replicas compared" barrier "compared" 2 3
+	check "raftctl destroy $RB_DEV" raftctl destroy "$RB_DEV"
+	check "rmmod raftblk" rmmod raftblk
+	finish
+}
+
+leader_is() { [ "$(rb_leader)" = "$1" ]; }
+
+# ---- VM 3, second boot: the replacement node 4 on a blank disk ----
+if [ "$NODE" = 3 ] && [ "$BOOT" -gt 1 ]; then
+	mib=$(($(cat "/sys/block/${RB_DISK#/dev/}/size") / 2048))
+	check "blank disk (all $mib MiB zeroed)" dd if=/dev/zero \
+		of="$RB_DISK" bs=1M count="$mib" oflag=direct 2>/dev/null
+	check "insmod raftblk.ko" load_raftblk || finish
+	check "raftctl create $RB_DEV as the new node 4" \
+		raftctl create "$RB_DEV" --disk "$RB_DISK" --node-id 4 \
+		--listen "$(rb_listen 3)" || finish
+	put node4-ready 1
+	copied() { dmesg | grep -q 'resync from node 1 done: full'; }
+	check "node 4 installed a full copy of the data area" \
+		wait_for "$RB_JOIN_WAIT" copied
+	check "node 4 caught up and is a voter" \
+		wait_for "$RB_JOIN_WAIT" rb_self_voter || rb_status_diag
+	diag "$(dmesg | grep -E 'resync|resyncing' | head -n 10)"
+	get cut >/dev/null
+	check "node 4 is made leader" \
+		wait_for "$RB_ELECTION_WAIT" rb_is leader || rb_status_diag
+	check "mount on node 4 (journal replay)" mount "/dev/$RB_DEV" /mnt
+	check "umount" umount /mnt
+	check "fsck.ext4 -n is clean" fsck.ext4 -n -f "/dev/$RB_DEV"
+	check "mount again" mount "/dev/$RB_DEV" /mnt
+	check "every file synced before the cut is intact" \
+		sh -c "cd /mnt && sha256sum -c $RS/files.sha256 >/dev/null"
+	check "a file written on node 4" sh -c \
+		"dd if=/dev/urandom of=/mnt/after bs=64k count=4 2>/dev/null && sync"
+	check "umount" umount /mnt
+	put final-commit "$(rb_commit)"
+	publish_hash 4
+	h2=$(get hash-node2)
+	h4=$(get hash-node4)
+	diag "node2: $h2" "node4: $h4"
+	check "data areas of nodes 2 and 4 identical at the same applied index" \
+		test "$h2" = "$h4"
+	teardown
+fi
+
+check "insmod raftblk.ko" load_raftblk || finish
+check "raftctl create $RB_DEV as node $NODE" \
+	rb_create $([ "$NODE" = 1 ] && echo --bootstrap) || finish
+check "barrier: all three nodes created" barrier created || finish
+
+case $NODE in
+1)
+	check "node1 leads its one-node cluster" \
+		wait_for "$RB_ELECTION_WAIT" rb_is leader || finish
+	check "peer add 2" rb_peer_add 2
+	check "peer add 3" rb_peer_add 3
+	check "nodes 2 and 3 are voters" rb_wait_joined 180
+	check "mkfs.ext4" mkfs.ext4 -q -F -E nodiscard,lazy_itable_init=1 \
+		"/dev/$RB_DEV" || finish
+	check "mount" mount "/dev/$RB_DEV" /mnt || finish
+	check "16 files of 4 MiB (four log rings)" write_files f 1 16
+	check "sync" sync
+	check "the leader compacted its log (compaction point $(rb_sb_u64 136))" \
+		test "$(rb_sb_u64 136)" -gt 0
+	check "host powers off node3" host_request kill 3
+	check "peer remove 3" wait_for 60 raftctl peer remove "$RB_DEV" 3
+	writer g &
+	wpid=$!
+	check "host boots VM 3 again (the new node 4)" host_request boot 3
+	get node4-ready >/dev/null
+	check "peer add 4 (VM 3's address)" \
+		raftctl peer add "$RB_DEV" 4 "$(rb_listen 3)"
+	check "node 4 becomes a voter while files are written" \
+		wait_for "$RB_JOIN_WAIT" rb_is_voter 4 || rb_status_diag
+	diag "$(dmesg | grep -E 'resync' | head -n 10)"
+	check "node1 sent node 4 a full copy" \
+		sh -c "dmesg | grep -q 'resync of node 4 done: full'"
+	diag "$(cat /sys/block/$RB_DEV/raftblk/resync)"
+	check "sysfs resync: the copy to node 4, full, finished, done = total" \
+		awk '$1 == "to" && $2 == 4 && $3 == "full" && $4 == "finished" &&
+			$10 > 0 && $10 == $12 { f = 1 } END { exit !f }' \
+		"/sys/block/$RB_DEV/raftblk/resync"
+	check "the writer was still writing" kill -0 "$wpid"
+	kill "$wpid" 2>/dev/null
+	wait "$wpid" 2>/dev/null
+	check "sync" sync
+	(cd /mnt && sha256sum f* g*) >/tmp/files.sha256
+	check "sync" sync
+	cp /tmp/files.sha256 "$RS/files.sha256.tmp" &&
+		mv "$RS/files.sha256.tmp" "$RS/files.sha256"
+	diag "$(wc -l </tmp/files.sha256) files synced"
+	rb_status_diag
+	writer late &
+	put leader-ready 1
+	sleep 600
+	tap_fail "node1 was power-cut by the host"
+	finish
+	;;
+2)
+	check "node2 is a voter" rb_wait_joined 180 || rb_status_diag
+	get leader-ready >/dev/null
+	sleep 1
+	check "host power-cuts the leader (node1)" host_request kill 1
+	put cut 1
+	lead24() { l=$(rb_leader); [ "$l" = 2 ] || [ "$l" = 4 ]; }
+	check "a leader among nodes 2 and 4" \
+		wait_for "$RB_ELECTION_WAIT" lead24 || rb_status_diag
+	if rb_is leader; then
+		check "transfer-leader to node 4" \
+			raftctl transfer-leader "$RB_DEV" 4
+	fi
+	publish_hash 2
+	teardown
+	;;
+3)
+	check "node3 is a voter" rb_wait_joined 180 || rb_status_diag
+	# powered off by node1 (then booted again as node 4)
+	sleep 600
+	tap_fail "node3 was powered off by the host"
+	finish
+	;;
+esac
