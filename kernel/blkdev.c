@@ -2,10 +2,12 @@
 /*
  * raftblk: the blk-mq disk /dev/raftblkN.
  *
- * queue_rq hands each request to the device's io_ops; they complete it
+ * queue_rq hands each request to the device's io_ops (passthrough.c for
+ * a standalone device, the node's for a replicated one); they complete it
  * through raftblk_complete_request(). The queue is BLK_MQ_F_BLOCKING
- * because submitting to the backing disk (and, later, to the Raft log)
- * may sleep. Limits are those of the backing disk.
+ * because the io_ops may sleep (submitting to the backing disk, copying a
+ * write into a payload for the Raft log). Limits are the backing disk's,
+ * the request size capped by the io_ops' max_sectors.
  */
 #include <linux/blkdev.h>
 #include <linux/blk-mq.h>

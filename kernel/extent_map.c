@@ -3,6 +3,8 @@
  * extent_map.c - the per-extent last-write index of the data area (see
  * extent_map.h), and its two slots on the disk (ondisk.h).
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/bio.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
@@ -10,7 +12,7 @@
 #include <linux/vmalloc.h>
 
 #include "extent_map.h"
-#include "crc32c.h"
+#include "portable.h"
 #include "ondisk.h"
 
 struct rb_emap {
@@ -83,7 +85,7 @@ static int emap_read_slot(struct rb_emap *m, u32 i,
 						m->geo.array_len, m->geo.n,
 						h->array_crc, v, &why);
 	if (ret)
-		pr_debug("raftblk: %pg: extent map slot %u: %s\n", m->bdev, i,
+		pr_debug("%pg: extent map slot %u: %s\n", m->bdev, i,
 			 why);
 	return ret;
 }
@@ -214,7 +216,7 @@ int rb_emap_save(struct rb_emap *m, raft_index covered)
 	ret = emap_io(m->bdev, m->io, m->geo.slot_off[slot], m->geo.slot_size,
 		      REQ_OP_WRITE | REQ_SYNC);
 	if (ret) {
-		pr_err_ratelimited("raftblk: %pg: extent map write failed: %d\n",
+		pr_err_ratelimited("%pg: extent map write failed: %d\n",
 				   m->bdev, ret);
 		return ret;
 	}

@@ -9,6 +9,8 @@
  * superblock; log appends are one chain of bios per contiguous stretch of
  * the ring, made durable by REQ_FUA (one bio) or a flush after the chain.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/bio.h>
 #include <linux/blkdev.h>
 #include <linux/errno.h>
@@ -24,13 +26,10 @@
 #include "payload.h"
 #include "ondisk.h"
 #include "extent_map.h"
-#include "crc32c.h"
+#include "portable.h"
 #include "log_store.h"
 #include "raft/raft_int.h"	/* conf_apply(): the core's membership rules */
 
-static_assert(RAFTBLK_OD_EIO == EIO && RAFTBLK_OD_EINVAL == EINVAL &&
-	      RAFTBLK_OD_ENOSPC == ENOSPC && RAFTBLK_OD_ERANGE == ERANGE &&
-	      RAFTBLK_OD_EBADMSG == EBADMSG && RAFTBLK_OD_ESTALE == ESTALE);
 static_assert(RAFTBLK_PL_ALL == RAFTBLK_REC_F_ALL);
 static_assert(RAFTBLK_PL_MAX_DATA / PAGE_SIZE <= BIO_MAX_VECS);
 static_assert(RAFTBLK_REC_HDR_SIZE == PAGE_SIZE);
@@ -133,14 +132,14 @@ static int store_write_sb(struct rb_store *s)
 	s->nsb.seq = s->sb.seq + 1;
 	ret = raftblk_sb_encode(&s->nsb, s->buf, &why);
 	if (ret) {
-		pr_err_ratelimited("raftblk: %pg: refusing to write an invalid superblock: %s\n",
+		pr_err_ratelimited("%pg: refusing to write an invalid superblock: %s\n",
 				   s->bdev, why);
 		return -EINVAL;
 	}
 	ret = store_io(s, (u64)slot * RAFTBLK_SB_SIZE, RAFTBLK_SB_SIZE,
 		       REQ_OP_WRITE | REQ_SYNC | REQ_PREFLUSH | REQ_FUA);
 	if (ret) {
-		pr_err_ratelimited("raftblk: %pg: superblock write failed: %d\n",
+		pr_err_ratelimited("%pg: superblock write failed: %d\n",
 				   s->bdev, ret);
 		return ret;
 	}
@@ -297,7 +296,7 @@ int rb_store_format(struct block_device *bdev,
 				     &nsb->log_size, &nsb->data_off,
 				     &nsb->data_size, &why);
 	if (ret) {
-		pr_err("raftblk: %pg: cannot format: %s\n", bdev, why);
+		pr_err("%pg: cannot format: %s\n", bdev, why);
 		err->msg = "disk too small for raftblk (needs 18 MiB)";
 		ret = -ENOSPC;
 		goto fail;
@@ -343,7 +342,7 @@ int rb_store_format(struct block_device *bdev,
 		err->msg = "cannot write the extent map";
 		goto fail;
 	}
-	pr_info("raftblk: %pg: formatted for node %llu: log %llu MiB at %llu MiB, data %llu MiB at %llu MiB\n",
+	pr_info("%pg: formatted for node %llu: log %llu MiB at %llu MiB, data %llu MiB at %llu MiB\n",
 		bdev, (unsigned long long)id,
 		(unsigned long long)(s->sb.log_size >> 20),
 		(unsigned long long)(s->sb.log_off >> 20),
@@ -605,7 +604,7 @@ int rb_store_open(struct block_device *bdev, raft_id id,
 			err->msg = "no raftblk superblock on the disk";
 			ret = -ENODATA;
 		} else {
-			pr_err("raftblk: %pg: no valid superblock: %s\n", bdev,
+			pr_err("%pg: no valid superblock: %s\n", bdev,
 			       why);
 			err->msg = "raftblk superblock corrupt or does not fit the disk";
 			ret = -EUCLEAN;
@@ -613,7 +612,7 @@ int rb_store_open(struct block_device *bdev, raft_id id,
 		goto fail;
 	}
 	if (s->sb.node_id != id) {
-		pr_err("raftblk: %pg: the disk belongs to node %llu, not %llu\n",
+		pr_err("%pg: the disk belongs to node %llu, not %llu\n",
 		       bdev, (unsigned long long)s->sb.node_id,
 		       (unsigned long long)id);
 		err->msg = "the disk belongs to another node id";
@@ -640,12 +639,12 @@ int rb_store_open(struct block_device *bdev, raft_id id,
 	ra_free(s->ra);
 	s->ra = NULL;
 	if (ret) {
-		pr_err("raftblk: %pg: log scan failed: %d\n", bdev, ret);
+		pr_err("%pg: log scan failed: %d\n", bdev, ret);
 		err->msg = "cannot read the log";
 		goto fail;
 	}
 	s->head = res.head;
-	pr_info("raftblk: %pg: node %llu: term %llu, commit %llu, log %llu..%llu (%llu records), ends: %s; superblock %llu (slot %u)\n",
+	pr_info("%pg: node %llu: term %llu, commit %llu, log %llu..%llu (%llu records), ends: %s; superblock %llu (slot %u)\n",
 		bdev, (unsigned long long)id,
 		(unsigned long long)s->sb.hs.term,
 		(unsigned long long)s->sb.hs.commit,
@@ -655,7 +654,7 @@ int rb_store_open(struct block_device *bdev, raft_id id,
 		res.stop_why ? res.stop_why : "-",
 		(unsigned long long)s->sb.seq, slot);
 	if (res.last_index < s->sb.hs.commit) {
-		pr_err("raftblk: %pg: log ends at %llu, before the commit index %llu\n",
+		pr_err("%pg: log ends at %llu, before the commit index %llu\n",
 		       bdev, (unsigned long long)res.last_index,
 		       (unsigned long long)s->sb.hs.commit);
 		err->msg = "committed log entries are missing from the disk";
@@ -679,7 +678,7 @@ int rb_store_open(struct block_device *bdev, raft_id id,
 	}
 	ret = store_write_sb(s);
 	if (!ret && (s->sb.flags & RAFTBLK_SB_F_RESYNCING))
-		pr_warn("raftblk: %pg: node %llu: the data area was being copied from the leader when the node stopped (resyncing mark, base %llu): it serves nothing until a new copy is installed\n",
+		pr_warn("%pg: node %llu: the data area was being copied from the leader when the node stopped (resyncing mark, base %llu): it serves nothing until a new copy is installed\n",
 			bdev, (unsigned long long)id,
 			(unsigned long long)s->sb.resync_base);
 	if (ret) {
@@ -818,7 +817,7 @@ static struct page *encode_hdr(const struct rb_store *s,
 	ret = raftblk_rec_encode(r, &ctx, a, &why);
 	kunmap_local(a);
 	if (ret) {
-		pr_err_ratelimited("raftblk: %pg: cannot store entry %llu: %s\n",
+		pr_err_ratelimited("%pg: cannot store entry %llu: %s\n",
 				   s->bdev, (unsigned long long)r->index, why);
 		__free_page(page);
 		return ERR_PTR(-EINVAL);
@@ -878,7 +877,7 @@ int rb_store_append(struct rb_store *s, const struct raft_entry *e, u32 n)
 	keep = e[0].index - 1 - s->sb.snap.index;
 	if (keep < s->n && e[0].index <= max(s->sb.hs.commit, s->commit)) {
 		/* Raft never replaces a committed entry: refuse to. */
-		pr_err_ratelimited("raftblk: %pg: refusing to truncate committed entry %llu (commit %llu)\n",
+		pr_err_ratelimited("%pg: refusing to truncate committed entry %llu (commit %llu)\n",
 				   s->bdev, (unsigned long long)e[0].index,
 				   (unsigned long long)max(s->sb.hs.commit,
 							   s->commit));
@@ -984,7 +983,7 @@ int rb_store_append(struct rb_store *s, const struct raft_entry *e, u32 n)
 	if (ret) {
 		/* Whatever reached the disk must never be read back. */
 		s->bump_epoch = true;
-		pr_err_ratelimited("raftblk: %pg: log append of %llu..%llu failed: %d\n",
+		pr_err_ratelimited("%pg: log append of %llu..%llu failed: %d\n",
 				   s->bdev, (unsigned long long)e[0].index,
 				   (unsigned long long)e[n - 1].index, ret);
 		goto out;
@@ -1246,7 +1245,7 @@ static int conf_at(struct rb_store *s, u32 k, struct raft_conf *conf)
 					 &r, &why);
 		if (ret || r.index != s->sb.snap.index + 1 + i ||
 		    r.type != RAFT_ENTRY_CONF) {
-			pr_err_ratelimited("raftblk: %pg: membership entry %llu unreadable: %s\n",
+			pr_err_ratelimited("%pg: membership entry %llu unreadable: %s\n",
 					   s->bdev,
 					   (unsigned long long)s->sb.snap.index + 1 + i,
 					   why ? why : "not the stored entry");

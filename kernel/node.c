@@ -41,6 +41,8 @@
  * calling into the core: no tick, no vote, no acknowledgement, messages
  * dropped. It stays so until it is destroyed.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/blk-mq.h>
 #include <linux/delay.h>
 #include <linux/kthread.h>
@@ -1636,6 +1638,37 @@ void raftblk_node_stop(struct raftblk_node *n)
 /* ------------------------------------------------------------------ */
 /* Administration (netlink), process context                          */
 
+/*
+ * The errno and message netlink reports for an administrative call into
+ * the core. The core's errors are negative errnos already (raft/raft.h)
+ * and go back as they are; a code the operation does not name (a leader
+ * that removed itself: RAFT_ESHUTDOWN) is a refusal, -EINVAL. invalid:
+ * the message for RAFT_EINVAL; refused: the one for a refusal.
+ */
+static int raftblk_node_admin_err(int ret, const char *invalid,
+				  const char *refused, struct raftblk_err *err)
+{
+	switch (ret) {
+	case 0:
+		return 0;
+	case RAFT_ENOTLEADER:
+		err->msg = "this node is not the leader";
+		return ret;
+	case RAFT_EBUSY:
+		err->msg = "a membership change or leader transfer is in progress";
+		return ret;
+	case RAFT_ENOMEM:
+		err->msg = "out of memory";
+		return ret;
+	case RAFT_EINVAL:
+		err->msg = invalid;
+		return ret;
+	default:
+		err->msg = refused;
+		return -EINVAL;
+	}
+}
+
 static int raftblk_node_conf_change(struct raftblk_node *n, struct raft_conf_change *cc,
 			       struct raftblk_err *err)
 {
@@ -1645,25 +1678,8 @@ static int raftblk_node_conf_change(struct raftblk_node *n, struct raft_conf_cha
 	ret = n->frozen ? RAFT_ENOTLEADER : raft_change_conf(n->raft, cc);
 	mutex_unlock(&n->lock);
 	raftblk_node_kick(n);
-	switch (ret) {
-	case 0:
-		return 0;
-	case RAFT_ENOTLEADER:
-		err->msg = "this node is not the leader";
-		return -EREMOTEIO;
-	case RAFT_EBUSY:
-		err->msg = "a membership change or leader transfer is in progress";
-		return -EBUSY;
-	case RAFT_EINVAL:
-		err->msg = "invalid membership change";
-		return -EINVAL;
-	case RAFT_ENOMEM:
-		err->msg = "out of memory";
-		return -ENOMEM;
-	default:
-		err->msg = "membership change refused";
-		return -EINVAL;
-	}
+	return raftblk_node_admin_err(ret, "invalid membership change",
+				      "membership change refused", err);
 }
 
 /*
@@ -1707,15 +1723,8 @@ int raftblk_node_transfer_leader(struct raftblk_node *n, u32 id,
 	ret = n->frozen ? RAFT_ENOTLEADER : raft_transfer_leader(n->raft, id);
 	mutex_unlock(&n->lock);
 	raftblk_node_kick(n);
-	if (ret == RAFT_ENOTLEADER) {
-		err->msg = "this node is not the leader";
-		return -EREMOTEIO;
-	}
-	if (ret) {
-		err->msg = "leader transfer refused";
-		return -EINVAL;
-	}
-	return 0;
+	return raftblk_node_admin_err(ret, "leader transfer refused",
+				      "leader transfer refused", err);
 }
 
 /* Options changed online (DEVICE_SET): @o over the current ones. */

@@ -4,47 +4,12 @@
  * format (see ondisk.h and Documentation/on-disk-format.rst).
  *
  * Portable: builds in the kernel and in userspace. All integers are
- * little-endian on disk and are (de)serialised byte by byte, so the code
- * needs neither endian nor unaligned-access helpers.
+ * little-endian on disk and are (de)serialised byte by byte
+ * (rb_{put,get}_le* in portable.h), so neither host byte order nor
+ * alignment matters.
  */
 #include "ondisk.h"
-#include "crc32c.h"
-
-/* ------------------------------------------------------------------ */
-/* Byte order                                                         */
-
-static void put_le32(u8 *p, u32 v)
-{
-	p[0] = v;
-	p[1] = v >> 8;
-	p[2] = v >> 16;
-	p[3] = v >> 24;
-}
-
-static void put_le64(u8 *p, u64 v)
-{
-	put_le32(p, (u32)v);
-	put_le32(p + 4, (u32)(v >> 32));
-}
-
-static u32 get_le32(const u8 *p)
-{
-	return (u32)p[0] | (u32)p[1] << 8 | (u32)p[2] << 16 |
-		(u32)p[3] << 24;
-}
-
-static u64 get_le64(const u8 *p)
-{
-	return (u64)get_le32(p) | (u64)get_le32(p + 4) << 32;
-}
-
-static bool all_zero(const u8 *p, u32 len)
-{
-	while (len--)
-		if (*p++)
-			return false;
-	return true;
-}
+#include "portable.h"
 
 /* Set the reason (when asked for) and return the negative code. */
 static int od_fail(const char **why, int code, const char *reason)
@@ -62,17 +27,17 @@ int raftblk_conf_check(const struct raft_conf *conf, const char **why)
 	u32 i, j;
 
 	if (conf->n > RAFT_MAX_NODES)
-		return od_fail(why, RAFTBLK_OD_EINVAL, "membership: too many nodes");
+		return od_fail(why, EINVAL, "membership: too many nodes");
 	for (i = 0; i < conf->n; i++) {
 		const struct raft_node *nd = &conf->nodes[i];
 
 		if (nd->id == RAFT_NONE)
-			return od_fail(why, RAFTBLK_OD_EINVAL, "membership: node id 0");
+			return od_fail(why, EINVAL, "membership: node id 0");
 		if (nd->role != RAFT_VOTER && nd->role != RAFT_LEARNER)
-			return od_fail(why, RAFTBLK_OD_EINVAL, "membership: unknown role");
+			return od_fail(why, EINVAL, "membership: unknown role");
 		for (j = 0; j < i; j++)
 			if (conf->nodes[j].id == nd->id)
-				return od_fail(why, RAFTBLK_OD_EINVAL,
+				return od_fail(why, EINVAL,
 				     "membership: duplicate node id");
 	}
 	return 0;
@@ -96,7 +61,7 @@ static void conf_encode(u8 *p, const struct raft_conf *conf)
 	for (i = 0; i < conf->n; i++) {
 		u8 *q = p + i * CONF_NODE_SIZE;
 
-		put_le64(q + CONF_NODE_ID, conf->nodes[i].id);
+		rb_put_le64(q + CONF_NODE_ID, conf->nodes[i].id);
 		q[CONF_NODE_ROLE] = conf->nodes[i].role;
 		memcpy(q + CONF_NODE_ADDR, conf->nodes[i].addr, RAFT_ADDR_LEN);
 	}
@@ -109,26 +74,26 @@ static int conf_decode(const u8 *p, u32 n, struct raft_conf *conf,
 
 	memset(conf, 0, sizeof(*conf));
 	if (n > RAFT_MAX_NODES)
-		return od_fail(why, RAFTBLK_OD_EBADMSG, "membership: too many nodes");
+		return od_fail(why, EBADMSG, "membership: too many nodes");
 	conf->n = n;
 	for (i = 0; i < RAFT_MAX_NODES; i++) {
 		const u8 *q = p + i * CONF_NODE_SIZE;
 
 		if (i >= n) {
-			if (!all_zero(q, CONF_NODE_SIZE))
-				return od_fail(why, RAFTBLK_OD_EBADMSG,
+			if (!rb_all_zero(q, CONF_NODE_SIZE))
+				return od_fail(why, EBADMSG,
 				     "membership: unused slot not zero");
 			continue;
 		}
-		if (!all_zero(q + CONF_NODE_RSVD, CONF_NODE_ADDR -
+		if (!rb_all_zero(q + CONF_NODE_RSVD, CONF_NODE_ADDR -
 			      CONF_NODE_RSVD))
-			return od_fail(why, RAFTBLK_OD_EBADMSG,
+			return od_fail(why, EBADMSG,
 			     "membership: reserved bytes not zero");
-		conf->nodes[i].id = get_le64(q + CONF_NODE_ID);
+		conf->nodes[i].id = rb_get_le64(q + CONF_NODE_ID);
 		conf->nodes[i].role = q[CONF_NODE_ROLE];
 		memcpy(conf->nodes[i].addr, q + CONF_NODE_ADDR, RAFT_ADDR_LEN);
 	}
-	return raftblk_conf_check(conf, why) ? -RAFTBLK_OD_EBADMSG : 0;
+	return raftblk_conf_check(conf, why) ? -EBADMSG : 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -145,20 +110,20 @@ int raftblk_layout_check(u64 log_off, u64 log_size, u64 data_off,
 			 u64 data_size, u64 dev_size, const char **why)
 {
 	if (log_off < RAFTBLK_SB_AREA || !aligned(log_off))
-		return od_fail(why, RAFTBLK_OD_EINVAL, "layout: bad log area offset");
+		return od_fail(why, EINVAL, "layout: bad log area offset");
 	if (log_size < RAFTBLK_LOG_MIN_SIZE ||
 	    log_size > RAFTBLK_LOG_MAX_SIZE || !aligned(log_size))
-		return od_fail(why, RAFTBLK_OD_EINVAL, "layout: bad log area size");
+		return od_fail(why, EINVAL, "layout: bad log area size");
 	if (log_off > ~0ULL - log_size)
-		return od_fail(why, RAFTBLK_OD_EINVAL, "layout: log area overflows");
+		return od_fail(why, EINVAL, "layout: log area overflows");
 	if (data_off < log_off + log_size || !aligned(data_off))
-		return od_fail(why, RAFTBLK_OD_EINVAL, "layout: bad data area offset");
+		return od_fail(why, EINVAL, "layout: bad data area offset");
 	if (!data_size || !aligned(data_size))
-		return od_fail(why, RAFTBLK_OD_EINVAL, "layout: bad data area size");
+		return od_fail(why, EINVAL, "layout: bad data area size");
 	if (data_off > ~0ULL - data_size)
-		return od_fail(why, RAFTBLK_OD_EINVAL, "layout: data area overflows");
+		return od_fail(why, EINVAL, "layout: data area overflows");
 	if (dev_size && data_off + data_size > dev_size)
-		return od_fail(why, RAFTBLK_OD_EINVAL, "layout: data area beyond device end");
+		return od_fail(why, EINVAL, "layout: data area beyond device end");
 	return 0;
 }
 
@@ -178,11 +143,11 @@ int raftblk_layout_default(u64 dev_size, u64 log_size, u64 *log_off,
 	}
 	if (log_size < RAFTBLK_LOG_MIN_SIZE ||
 	    log_size > RAFTBLK_LOG_MAX_SIZE || !aligned(log_size))
-		return od_fail(why, RAFTBLK_OD_EINVAL, "layout: bad log area size");
+		return od_fail(why, EINVAL, "layout: bad log area size");
 	/* data area starts on the MiB after the log area */
 	doff = (MIB + log_size + MIB - 1) & ~(MIB - 1);
 	if (dev_size < doff + MIB)
-		return od_fail(why, RAFTBLK_OD_ENOSPC, "layout: device too small");
+		return od_fail(why, ENOSPC, "layout: device too small");
 	*log_off = MIB;
 	*log_size_out = log_size;
 	*data_off = doff;
@@ -234,7 +199,7 @@ static int sb_check(const struct raftblk_sb *sb, u64 dev_size, int code,
 	if (err)
 		return -code;
 	if (dev_size && sb->data_off + sb->data_size > dev_size)
-		return od_fail(why, RAFTBLK_OD_EINVAL,
+		return od_fail(why, EINVAL,
 		     "superblock: areas extend beyond the device");
 	if (sb->snap.index > sb->hs.commit)
 		return od_fail(why, code, "superblock: compaction point beyond commit");
@@ -262,34 +227,34 @@ int raftblk_sb_encode(const struct raftblk_sb *sb, void *buf,
 	u8 *p = buf;
 	int err;
 
-	err = sb_check(sb, 0, RAFTBLK_OD_EINVAL, why);
+	err = sb_check(sb, 0, EINVAL, why);
 	if (err)
 		return err;
 	memset(p, 0, RAFTBLK_SB_SIZE);
 	memcpy(p + SB_MAGIC, RAFTBLK_SB_MAGIC, 8);
-	put_le32(p + SB_VERSION, RAFTBLK_OD_FORMAT_VERSION);
-	put_le32(p + SB_LEN, RAFTBLK_SB_SIZE);
-	put_le64(p + SB_SEQ, sb->seq);
+	rb_put_le32(p + SB_VERSION, RAFTBLK_OD_FORMAT_VERSION);
+	rb_put_le32(p + SB_LEN, RAFTBLK_SB_SIZE);
+	rb_put_le64(p + SB_SEQ, sb->seq);
 	memcpy(p + SB_UUID, sb->uuid, RAFTBLK_UUID_LEN);
-	put_le64(p + SB_NODE_ID, sb->node_id);
-	put_le64(p + SB_TERM, sb->hs.term);
-	put_le64(p + SB_VOTE, sb->hs.vote);
-	put_le64(p + SB_COMMIT, sb->hs.commit);
-	put_le64(p + SB_LOG_OFF, sb->log_off);
-	put_le64(p + SB_LOG_SIZE, sb->log_size);
-	put_le64(p + SB_DATA_OFF, sb->data_off);
-	put_le64(p + SB_DATA_SIZE, sb->data_size);
-	put_le64(p + SB_NONCE, sb->log_nonce);
-	put_le64(p + SB_EPOCH, sb->log_epoch);
-	put_le64(p + SB_EPOCH_INDEX, sb->epoch_index);
-	put_le64(p + SB_LOG_START, sb->log_start);
-	put_le64(p + SB_SNAP_INDEX, sb->snap.index);
-	put_le64(p + SB_SNAP_TERM, sb->snap.term);
-	put_le32(p + SB_FLAGS, sb->flags);
-	put_le64(p + SB_RESYNC_BASE, sb->resync_base);
-	put_le32(p + SB_CONF_N, sb->snap.conf.n);
+	rb_put_le64(p + SB_NODE_ID, sb->node_id);
+	rb_put_le64(p + SB_TERM, sb->hs.term);
+	rb_put_le64(p + SB_VOTE, sb->hs.vote);
+	rb_put_le64(p + SB_COMMIT, sb->hs.commit);
+	rb_put_le64(p + SB_LOG_OFF, sb->log_off);
+	rb_put_le64(p + SB_LOG_SIZE, sb->log_size);
+	rb_put_le64(p + SB_DATA_OFF, sb->data_off);
+	rb_put_le64(p + SB_DATA_SIZE, sb->data_size);
+	rb_put_le64(p + SB_NONCE, sb->log_nonce);
+	rb_put_le64(p + SB_EPOCH, sb->log_epoch);
+	rb_put_le64(p + SB_EPOCH_INDEX, sb->epoch_index);
+	rb_put_le64(p + SB_LOG_START, sb->log_start);
+	rb_put_le64(p + SB_SNAP_INDEX, sb->snap.index);
+	rb_put_le64(p + SB_SNAP_TERM, sb->snap.term);
+	rb_put_le32(p + SB_FLAGS, sb->flags);
+	rb_put_le64(p + SB_RESYNC_BASE, sb->resync_base);
+	rb_put_le32(p + SB_CONF_N, sb->snap.conf.n);
 	conf_encode(p + SB_CONF, &sb->snap.conf);
-	put_le32(p + SB_CRC, raftblk_crc32c(p, SB_CRC));
+	rb_put_le32(p + SB_CRC, raftblk_crc32c(p, SB_CRC));
 	return 0;
 }
 
@@ -301,42 +266,42 @@ int raftblk_sb_decode(const void *buf, u32 len, u64 dev_size,
 
 	memset(sb, 0, sizeof(*sb));
 	if (len < RAFTBLK_SB_SIZE)
-		return od_fail(why, RAFTBLK_OD_EBADMSG, "superblock: short buffer");
+		return od_fail(why, EBADMSG, "superblock: short buffer");
 	if (memcmp(p + SB_MAGIC, RAFTBLK_SB_MAGIC, 8))
-		return od_fail(why, RAFTBLK_OD_EBADMSG, "superblock: bad magic");
-	if (get_le32(p + SB_CRC) != raftblk_crc32c(p, SB_CRC))
-		return od_fail(why, RAFTBLK_OD_EBADMSG, "superblock: bad checksum");
-	if (get_le32(p + SB_VERSION) != RAFTBLK_OD_FORMAT_VERSION)
-		return od_fail(why, RAFTBLK_OD_EBADMSG, "superblock: unknown format version");
-	if (get_le32(p + SB_LEN) != RAFTBLK_SB_SIZE)
-		return od_fail(why, RAFTBLK_OD_EBADMSG, "superblock: bad length");
-	if (get_le32(p + SB_FLAGS) & ~RAFTBLK_SB_F_ALL)
-		return od_fail(why, RAFTBLK_OD_EBADMSG, "superblock: unknown flags");
-	if (!all_zero(p + SB_RSVD, SB_CRC - SB_RSVD))
-		return od_fail(why, RAFTBLK_OD_EBADMSG, "superblock: reserved bytes not zero");
-	sb->seq = get_le64(p + SB_SEQ);
+		return od_fail(why, EBADMSG, "superblock: bad magic");
+	if (rb_get_le32(p + SB_CRC) != raftblk_crc32c(p, SB_CRC))
+		return od_fail(why, EBADMSG, "superblock: bad checksum");
+	if (rb_get_le32(p + SB_VERSION) != RAFTBLK_OD_FORMAT_VERSION)
+		return od_fail(why, EBADMSG, "superblock: unknown format version");
+	if (rb_get_le32(p + SB_LEN) != RAFTBLK_SB_SIZE)
+		return od_fail(why, EBADMSG, "superblock: bad length");
+	if (rb_get_le32(p + SB_FLAGS) & ~RAFTBLK_SB_F_ALL)
+		return od_fail(why, EBADMSG, "superblock: unknown flags");
+	if (!rb_all_zero(p + SB_RSVD, SB_CRC - SB_RSVD))
+		return od_fail(why, EBADMSG, "superblock: reserved bytes not zero");
+	sb->seq = rb_get_le64(p + SB_SEQ);
 	memcpy(sb->uuid, p + SB_UUID, RAFTBLK_UUID_LEN);
-	sb->node_id = get_le64(p + SB_NODE_ID);
-	sb->hs.term = get_le64(p + SB_TERM);
-	sb->hs.vote = get_le64(p + SB_VOTE);
-	sb->hs.commit = get_le64(p + SB_COMMIT);
-	sb->log_off = get_le64(p + SB_LOG_OFF);
-	sb->log_size = get_le64(p + SB_LOG_SIZE);
-	sb->data_off = get_le64(p + SB_DATA_OFF);
-	sb->data_size = get_le64(p + SB_DATA_SIZE);
-	sb->log_nonce = get_le64(p + SB_NONCE);
-	sb->log_epoch = get_le64(p + SB_EPOCH);
-	sb->epoch_index = get_le64(p + SB_EPOCH_INDEX);
-	sb->log_start = get_le64(p + SB_LOG_START);
-	sb->snap.index = get_le64(p + SB_SNAP_INDEX);
-	sb->snap.term = get_le64(p + SB_SNAP_TERM);
-	sb->flags = get_le32(p + SB_FLAGS);
-	sb->resync_base = get_le64(p + SB_RESYNC_BASE);
-	err = conf_decode(p + SB_CONF, get_le32(p + SB_CONF_N),
+	sb->node_id = rb_get_le64(p + SB_NODE_ID);
+	sb->hs.term = rb_get_le64(p + SB_TERM);
+	sb->hs.vote = rb_get_le64(p + SB_VOTE);
+	sb->hs.commit = rb_get_le64(p + SB_COMMIT);
+	sb->log_off = rb_get_le64(p + SB_LOG_OFF);
+	sb->log_size = rb_get_le64(p + SB_LOG_SIZE);
+	sb->data_off = rb_get_le64(p + SB_DATA_OFF);
+	sb->data_size = rb_get_le64(p + SB_DATA_SIZE);
+	sb->log_nonce = rb_get_le64(p + SB_NONCE);
+	sb->log_epoch = rb_get_le64(p + SB_EPOCH);
+	sb->epoch_index = rb_get_le64(p + SB_EPOCH_INDEX);
+	sb->log_start = rb_get_le64(p + SB_LOG_START);
+	sb->snap.index = rb_get_le64(p + SB_SNAP_INDEX);
+	sb->snap.term = rb_get_le64(p + SB_SNAP_TERM);
+	sb->flags = rb_get_le32(p + SB_FLAGS);
+	sb->resync_base = rb_get_le64(p + SB_RESYNC_BASE);
+	err = conf_decode(p + SB_CONF, rb_get_le32(p + SB_CONF_N),
 			  &sb->snap.conf, why);
 	if (err)
 		return err;
-	return sb_check(sb, dev_size, RAFTBLK_OD_EBADMSG, why);
+	return sb_check(sb, dev_size, EBADMSG, why);
 }
 
 int raftblk_sb_pick(const void *area, u32 len, u64 dev_size,
@@ -350,7 +315,7 @@ int raftblk_sb_pick(const void *area, u32 len, u64 dev_size,
 	u32 i, best;
 
 	if (len < RAFTBLK_SB_AREA)
-		return od_fail(why, RAFTBLK_OD_EBADMSG, "superblock: short buffer");
+		return od_fail(why, EBADMSG, "superblock: short buffer");
 	/* Decoded one at a time into *sb: a superblock is too big to keep
 	 * two on a kernel stack.
 	 */
@@ -371,11 +336,11 @@ int raftblk_sb_pick(const void *area, u32 len, u64 dev_size,
 	}
 	if (!err[0] && !err[1]) {
 		if (seq[0] == seq[1])
-			return od_fail(why, RAFTBLK_OD_EBADMSG,
+			return od_fail(why, EBADMSG,
 			     "superblock: both slots have the same sequence");
 		if (memcmp(uuid, sb->uuid, RAFTBLK_UUID_LEN) ||
 		    node[0] != node[1])
-			return od_fail(why, RAFTBLK_OD_EBADMSG,
+			return od_fail(why, EBADMSG,
 			     "superblock: slots belong to different nodes");
 		best = seq[1] > seq[0];
 	} else {
@@ -439,7 +404,7 @@ static int rec_check(const struct raftblk_rec *r,
 
 	if (r->type == RAFTBLK_REC_WRAP) {
 		if (r->cc.op || r->cc.id ||
-		    !all_zero(r->cc.addr, RAFT_ADDR_LEN) || r->sector ||
+		    !rb_all_zero(r->cc.addr, RAFT_ADDR_LEN) || r->sector ||
 		    r->len || r->flags || r->data_len)
 			return od_fail(why, code, "record: wrap marker with entry fields");
 		return 0;
@@ -456,7 +421,7 @@ static int rec_check(const struct raftblk_rec *r,
 		    r->type != RAFT_ENTRY_BARRIER)
 			return od_fail(why, code, "record: unknown entry type");
 		if (r->cc.op || r->cc.id ||
-		    !all_zero(r->cc.addr, RAFT_ADDR_LEN))
+		    !rb_all_zero(r->cc.addr, RAFT_ADDR_LEN))
 			return od_fail(why, code, "record: membership fields in a non-conf entry");
 	}
 
@@ -489,30 +454,30 @@ int raftblk_rec_encode(const struct raftblk_rec *r,
 	int err;
 
 	if (t.data_len > RAFTBLK_REC_MAX_DATA)
-		return od_fail(why, RAFTBLK_OD_EINVAL, "record: bad data length");
+		return od_fail(why, EINVAL, "record: bad data length");
 	t.rec_len = raftblk_rec_len(t.data_len);
-	err = rec_check(&t, ctx, RAFTBLK_OD_EINVAL, why);
+	err = rec_check(&t, ctx, EINVAL, why);
 	if (err)
 		return err;
 	memset(p, 0, RAFTBLK_REC_HDR_SIZE);
 	memcpy(p + REC_MAGIC, RAFTBLK_REC_MAGIC, 8);
-	put_le32(p + REC_LEN, t.rec_len);
-	put_le32(p + REC_DATA_LEN, t.data_len);
-	put_le64(p + REC_NONCE, t.nonce);
-	put_le64(p + REC_EPOCH, t.epoch);
-	put_le64(p + REC_LAP, t.lap);
-	put_le64(p + REC_INDEX, t.index);
-	put_le64(p + REC_TERM, t.term);
-	put_le64(p + REC_PREV_TERM, t.prev_term);
+	rb_put_le32(p + REC_LEN, t.rec_len);
+	rb_put_le32(p + REC_DATA_LEN, t.data_len);
+	rb_put_le64(p + REC_NONCE, t.nonce);
+	rb_put_le64(p + REC_EPOCH, t.epoch);
+	rb_put_le64(p + REC_LAP, t.lap);
+	rb_put_le64(p + REC_INDEX, t.index);
+	rb_put_le64(p + REC_TERM, t.term);
+	rb_put_le64(p + REC_PREV_TERM, t.prev_term);
 	p[REC_TYPE] = t.type;
 	p[REC_CC_OP] = t.cc.op;
-	put_le32(p + REC_DATA_CRC, t.data_crc);
-	put_le64(p + REC_CC_ID, t.cc.id);
+	rb_put_le32(p + REC_DATA_CRC, t.data_crc);
+	rb_put_le64(p + REC_CC_ID, t.cc.id);
 	memcpy(p + REC_CC_ADDR, t.cc.addr, RAFT_ADDR_LEN);
-	put_le64(p + REC_SECTOR, t.sector);
-	put_le32(p + REC_PL_LEN, t.len);
-	put_le32(p + REC_PL_FLAGS, t.flags);
-	put_le32(p + REC_CRC, raftblk_crc32c(p, REC_CRC));
+	rb_put_le64(p + REC_SECTOR, t.sector);
+	rb_put_le32(p + REC_PL_LEN, t.len);
+	rb_put_le32(p + REC_PL_FLAGS, t.flags);
+	rb_put_le32(p + REC_CRC, raftblk_crc32c(p, REC_CRC));
 	return 0;
 }
 
@@ -524,31 +489,31 @@ int raftblk_rec_decode(const void *buf, u32 len,
 
 	memset(r, 0, sizeof(*r));
 	if (len < RAFTBLK_REC_HDR_SIZE)
-		return od_fail(why, RAFTBLK_OD_EBADMSG, "record: short buffer");
+		return od_fail(why, EBADMSG, "record: short buffer");
 	if (memcmp(p + REC_MAGIC, RAFTBLK_REC_MAGIC, 8))
-		return od_fail(why, RAFTBLK_OD_EBADMSG, "record: bad magic");
-	if (get_le32(p + REC_CRC) != raftblk_crc32c(p, REC_CRC))
-		return od_fail(why, RAFTBLK_OD_EBADMSG, "record: bad checksum");
+		return od_fail(why, EBADMSG, "record: bad magic");
+	if (rb_get_le32(p + REC_CRC) != raftblk_crc32c(p, REC_CRC))
+		return od_fail(why, EBADMSG, "record: bad checksum");
 	if (p[REC_RSVD1] || p[REC_RSVD1 + 1] ||
-	    !all_zero(p + REC_RSVD2, REC_CRC - REC_RSVD2))
-		return od_fail(why, RAFTBLK_OD_EBADMSG, "record: reserved bytes not zero");
-	r->rec_len = get_le32(p + REC_LEN);
-	r->data_len = get_le32(p + REC_DATA_LEN);
-	r->nonce = get_le64(p + REC_NONCE);
-	r->epoch = get_le64(p + REC_EPOCH);
-	r->lap = get_le64(p + REC_LAP);
-	r->index = get_le64(p + REC_INDEX);
-	r->term = get_le64(p + REC_TERM);
-	r->prev_term = get_le64(p + REC_PREV_TERM);
+	    !rb_all_zero(p + REC_RSVD2, REC_CRC - REC_RSVD2))
+		return od_fail(why, EBADMSG, "record: reserved bytes not zero");
+	r->rec_len = rb_get_le32(p + REC_LEN);
+	r->data_len = rb_get_le32(p + REC_DATA_LEN);
+	r->nonce = rb_get_le64(p + REC_NONCE);
+	r->epoch = rb_get_le64(p + REC_EPOCH);
+	r->lap = rb_get_le64(p + REC_LAP);
+	r->index = rb_get_le64(p + REC_INDEX);
+	r->term = rb_get_le64(p + REC_TERM);
+	r->prev_term = rb_get_le64(p + REC_PREV_TERM);
 	r->type = p[REC_TYPE];
 	r->cc.op = p[REC_CC_OP];
-	r->data_crc = get_le32(p + REC_DATA_CRC);
-	r->cc.id = get_le64(p + REC_CC_ID);
+	r->data_crc = rb_get_le32(p + REC_DATA_CRC);
+	r->cc.id = rb_get_le64(p + REC_CC_ID);
 	memcpy(r->cc.addr, p + REC_CC_ADDR, RAFT_ADDR_LEN);
-	r->sector = get_le64(p + REC_SECTOR);
-	r->len = get_le32(p + REC_PL_LEN);
-	r->flags = get_le32(p + REC_PL_FLAGS);
-	return rec_check(r, ctx, RAFTBLK_OD_EBADMSG, why);
+	r->sector = rb_get_le64(p + REC_SECTOR);
+	r->len = rb_get_le32(p + REC_PL_LEN);
+	r->flags = rb_get_le32(p + REC_PL_FLAGS);
+	return rec_check(r, ctx, EBADMSG, why);
 }
 
 /* ------------------------------------------------------------------ */
@@ -569,10 +534,10 @@ int raftblk_ring_reserve(u64 log_size, u64 tail, u64 head, u32 rec_len,
 	u64 pos;
 
 	if (head < tail || rec_len > log_size)
-		return -RAFTBLK_OD_ENOSPC;
+		return -ENOSPC;
 	pos = raftblk_ring_place(log_size, head, rec_len);
 	if (pos + rec_len - tail > log_size)
-		return -RAFTBLK_OD_ENOSPC;
+		return -ENOSPC;
 	*end = pos + rec_len;
 	return 0;
 }
@@ -588,21 +553,21 @@ static int scan_match(const struct raftblk_sb *sb, const struct raftblk_rec *r,
 	u64 off = raftblk_ring_off(sb->log_size, pos);
 
 	if (r->lap != raftblk_ring_lap(sb->log_size, pos))
-		return od_fail(why, RAFTBLK_OD_ESTALE, "record: from another lap");
+		return od_fail(why, ESTALE, "record: from another lap");
 	if (r->index != want_index)
-		return od_fail(why, RAFTBLK_OD_ESTALE, "record: not the next index");
+		return od_fail(why, ESTALE, "record: not the next index");
 	if (r->epoch > sb->log_epoch || r->epoch < min_epoch)
-		return od_fail(why, RAFTBLK_OD_ESTALE, "record: from a truncated suffix (epoch)");
+		return od_fail(why, ESTALE, "record: from a truncated suffix (epoch)");
 	if (r->index > sb->epoch_index && r->epoch != sb->log_epoch)
-		return od_fail(why, RAFTBLK_OD_ESTALE,
+		return od_fail(why, ESTALE,
 		     "record: written before the last truncation (epoch)");
 	if (r->prev_term != prev_term)
-		return od_fail(why, RAFTBLK_OD_ESTALE,
+		return od_fail(why, ESTALE,
 		     "record: does not follow the previous entry (term)");
 	if (off + r->rec_len > sb->log_size)
-		return od_fail(why, RAFTBLK_OD_EBADMSG, "record: crosses the end of the ring");
+		return od_fail(why, EBADMSG, "record: crosses the end of the ring");
 	if (pos + r->rec_len - sb->log_start > sb->log_size)
-		return od_fail(why, RAFTBLK_OD_ESTALE, "record: log longer than the ring");
+		return od_fail(why, ESTALE, "record: log longer than the ring");
 	return 0;
 }
 
@@ -661,7 +626,7 @@ int raftblk_ring_scan(const struct raftblk_sb *sb,
 
 			if (!off) {
 				why = "record: wrap marker at the start of a lap";
-				err = -RAFTBLK_OD_EBADMSG;
+				err = -EBADMSG;
 			} else {
 				pos = head - off + sb->log_size;
 				err = scan_read(sb, ops, ctx, buf, pos, want,
@@ -672,12 +637,12 @@ int raftblk_ring_scan(const struct raftblk_sb *sb,
 				if (!err && (r.type == RAFTBLK_REC_WRAP ||
 					     r.term != term)) {
 					why = "record: not the one its wrap marker announced";
-					err = -RAFTBLK_OD_ESTALE;
+					err = -ESTALE;
 				} else if (!err &&
 					   raftblk_ring_place(sb->log_size, head,
 							      r.rec_len) != pos) {
 					why = "record: wrapped but fits before the end";
-					err = -RAFTBLK_OD_ESTALE;
+					err = -ESTALE;
 				}
 			}
 		}
@@ -687,7 +652,7 @@ int raftblk_ring_scan(const struct raftblk_sb *sb,
 			break;
 		}
 		err = ops->load(ctx, &r, pos);
-		if (err == -RAFTBLK_OD_EBADMSG) {
+		if (err == -EBADMSG) {
 			res->stop_pos = pos;
 			res->stop_why = "record: data checksum mismatch (torn)";
 			break;
@@ -727,11 +692,11 @@ int raftblk_emap_geometry(u64 log_off, u64 data_size,
 
 	memset(geo, 0, sizeof(*geo));
 	if (log_off <= RAFTBLK_EMAP_OFF || !data_size)
-		return -RAFTBLK_OD_ENOSPC;
+		return -ENOSPC;
 	room = log_off - RAFTBLK_EMAP_OFF;
 	slot = (room / 2) & ~(u64)(RAFTBLK_OD_BLOCK - 1);
 	if (slot < RAFTBLK_EMAP_HDR_SIZE + RAFTBLK_OD_BLOCK)
-		return -RAFTBLK_OD_ENOSPC;
+		return -ENOSPC;
 	for (shift = RAFTBLK_EMAP_MIN_SHIFT; shift <= RAFTBLK_EMAP_MAX_SHIFT;
 	     shift++) {
 		u64 alen;
@@ -749,7 +714,7 @@ int raftblk_emap_geometry(u64 log_off, u64 data_size,
 			return 0;
 		}
 	}
-	return -RAFTBLK_OD_ENOSPC;
+	return -ENOSPC;
 }
 
 int raftblk_emap_hdr_encode(const struct raftblk_emap_hdr *h, void *buf,
@@ -759,17 +724,17 @@ int raftblk_emap_hdr_encode(const struct raftblk_emap_hdr *h, void *buf,
 
 	if (!h->seq || !h->n || h->shift < RAFTBLK_EMAP_MIN_SHIFT ||
 	    h->shift > RAFTBLK_EMAP_MAX_SHIFT)
-		return od_fail(why, RAFTBLK_OD_EINVAL, "extent map: bad header");
+		return od_fail(why, EINVAL, "extent map: bad header");
 	memset(p, 0, RAFTBLK_EMAP_HDR_SIZE);
 	memcpy(p + EM_MAGIC, RAFTBLK_EMAP_MAGIC, 8);
-	put_le32(p + EM_VERSION, RAFTBLK_OD_FORMAT_VERSION);
-	put_le32(p + EM_SHIFT, h->shift);
-	put_le64(p + EM_SEQ, h->seq);
-	put_le64(p + EM_DATA_SIZE, h->data_size);
-	put_le32(p + EM_N, h->n);
-	put_le32(p + EM_ARRAY_CRC, h->array_crc);
-	put_le64(p + EM_INDEX, h->index);
-	put_le32(p + EM_CRC, raftblk_crc32c(p, EM_CRC));
+	rb_put_le32(p + EM_VERSION, RAFTBLK_OD_FORMAT_VERSION);
+	rb_put_le32(p + EM_SHIFT, h->shift);
+	rb_put_le64(p + EM_SEQ, h->seq);
+	rb_put_le64(p + EM_DATA_SIZE, h->data_size);
+	rb_put_le32(p + EM_N, h->n);
+	rb_put_le32(p + EM_ARRAY_CRC, h->array_crc);
+	rb_put_le64(p + EM_INDEX, h->index);
+	rb_put_le32(p + EM_CRC, raftblk_crc32c(p, EM_CRC));
 	return 0;
 }
 
@@ -781,26 +746,26 @@ int raftblk_emap_hdr_decode(const void *buf, u32 len,
 
 	memset(h, 0, sizeof(*h));
 	if (len < RAFTBLK_EMAP_HDR_SIZE)
-		return od_fail(why, RAFTBLK_OD_EBADMSG, "extent map: short buffer");
+		return od_fail(why, EBADMSG, "extent map: short buffer");
 	if (memcmp(p + EM_MAGIC, RAFTBLK_EMAP_MAGIC, 8))
-		return od_fail(why, RAFTBLK_OD_EBADMSG, "extent map: bad magic");
-	if (get_le32(p + EM_CRC) != raftblk_crc32c(p, EM_CRC))
-		return od_fail(why, RAFTBLK_OD_EBADMSG, "extent map: bad checksum");
-	if (get_le32(p + EM_VERSION) != RAFTBLK_OD_FORMAT_VERSION)
-		return od_fail(why, RAFTBLK_OD_EBADMSG, "extent map: unknown version");
-	if (!all_zero(p + EM_RSVD, EM_CRC - EM_RSVD))
-		return od_fail(why, RAFTBLK_OD_EBADMSG, "extent map: reserved bytes not zero");
-	h->seq = get_le64(p + EM_SEQ);
-	h->data_size = get_le64(p + EM_DATA_SIZE);
-	h->shift = get_le32(p + EM_SHIFT);
-	h->n = get_le32(p + EM_N);
-	h->array_crc = get_le32(p + EM_ARRAY_CRC);
-	h->index = get_le64(p + EM_INDEX);
+		return od_fail(why, EBADMSG, "extent map: bad magic");
+	if (rb_get_le32(p + EM_CRC) != raftblk_crc32c(p, EM_CRC))
+		return od_fail(why, EBADMSG, "extent map: bad checksum");
+	if (rb_get_le32(p + EM_VERSION) != RAFTBLK_OD_FORMAT_VERSION)
+		return od_fail(why, EBADMSG, "extent map: unknown version");
+	if (!rb_all_zero(p + EM_RSVD, EM_CRC - EM_RSVD))
+		return od_fail(why, EBADMSG, "extent map: reserved bytes not zero");
+	h->seq = rb_get_le64(p + EM_SEQ);
+	h->data_size = rb_get_le64(p + EM_DATA_SIZE);
+	h->shift = rb_get_le32(p + EM_SHIFT);
+	h->n = rb_get_le32(p + EM_N);
+	h->array_crc = rb_get_le32(p + EM_ARRAY_CRC);
+	h->index = rb_get_le64(p + EM_INDEX);
 	if (!h->seq)
-		return od_fail(why, RAFTBLK_OD_EBADMSG, "extent map: sequence number 0");
+		return od_fail(why, EBADMSG, "extent map: sequence number 0");
 	if (h->data_size != data_size || h->shift != geo->shift ||
 	    h->n != geo->n)
-		return od_fail(why, RAFTBLK_OD_EBADMSG,
+		return od_fail(why, EBADMSG,
 			       "extent map: geometry differs from the device's");
 	return 0;
 }
@@ -812,7 +777,7 @@ void raftblk_emap_array_encode(const u64 *v, u32 n, void *buf, u32 len)
 
 	memset(p, 0, len);
 	for (i = 0; i < n && (u64)i * 8 + 8 <= len; i++)
-		put_le64(p + (u64)i * 8, v[i]);
+		rb_put_le64(p + (u64)i * 8, v[i]);
 }
 
 int raftblk_emap_array_decode(const void *buf, u32 len, u32 n, u32 crc,
@@ -822,12 +787,12 @@ int raftblk_emap_array_decode(const void *buf, u32 len, u32 n, u32 crc,
 	u32 i;
 
 	if ((u64)n * 8 > len)
-		return od_fail(why, RAFTBLK_OD_EBADMSG, "extent map: array too short");
+		return od_fail(why, EBADMSG, "extent map: array too short");
 	if (raftblk_crc32c(p, len) != crc)
-		return od_fail(why, RAFTBLK_OD_EBADMSG, "extent map: bad array checksum");
-	if (!all_zero(p + (u64)n * 8, len - n * 8))
-		return od_fail(why, RAFTBLK_OD_EBADMSG, "extent map: padding not zero");
+		return od_fail(why, EBADMSG, "extent map: bad array checksum");
+	if (!rb_all_zero(p + (u64)n * 8, len - n * 8))
+		return od_fail(why, EBADMSG, "extent map: padding not zero");
 	for (i = 0; i < n; i++)
-		v[i] = get_le64(p + (u64)i * 8);
+		v[i] = rb_get_le64(p + (u64)i * 8);
 	return 0;
 }

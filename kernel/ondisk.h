@@ -3,7 +3,7 @@
  * ondisk.h - raftblk's on-disk format: a portable codec.
  *
  * Builds in the kernel and in userspace (tools/testing/formats/): it
- * includes nothing but the consensus core's environment and crc32c.h.
+ * includes nothing but the consensus core's environment and portable.h.
  * Documentation/on-disk-format.rst describes the format byte by byte;
  * this file is the reference implementation.
  *
@@ -31,21 +31,15 @@
  * See raftblk_ring_scan().
  *
  * Every decoder validates every field, never trusts an on-disk length,
- * and returns a negative errno-like code with a static reason string.
+ * and returns a negative errno (the convention of raft/raft.h: -EBADMSG
+ * for a checksum or field that is invalid, -ESTALE for a valid record
+ * that is not the next one, ...) with a static reason string.
  */
 #ifndef RAFTBLK_ONDISK_H
 #define RAFTBLK_ONDISK_H
 
 #include "raft/env.h"
 #include "raft/raft.h"
-
-/* Linux errno values (the codec includes no errno header). */
-#define RAFTBLK_OD_EIO		5
-#define RAFTBLK_OD_EINVAL	22
-#define RAFTBLK_OD_ENOSPC	28
-#define RAFTBLK_OD_ERANGE	34
-#define RAFTBLK_OD_EBADMSG	74	/* checksum or field invalid */
-#define RAFTBLK_OD_ESTALE	116	/* valid record, but not the next one */
 
 #define RAFTBLK_OD_BLOCK	4096U	/* alignment of everything */
 #define RAFTBLK_OD_FORMAT_VERSION 1U

@@ -11,7 +11,7 @@
 #include <linux/slab.h>
 
 #include "payload.h"
-#include "crc32c.h"
+#include "portable.h"
 #include "raft_kenv.h"
 
 /* Largest block of pages taken from the allocator at once (64 KiB). */

@@ -3,6 +3,8 @@
  * resync.c - the leader's sender and the follower's receiver of a copy of
  * the data area (see resync.h).
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/bio.h>
 #include <linux/jiffies.h>
 #include <linux/random.h>

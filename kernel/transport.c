@@ -894,20 +894,20 @@ static int on_header_error(struct rb_conn *c, int err, const char *why)
 	bool first_hello = c->state == CS_HANDSHAKE && !c->dialed &&
 			   h->type == RB_WIRE_HELLO;
 
-	if (first_hello && err == -RB_WIRE_ECLUSTER) {
+	if (first_hello && err == RB_WIRE_ECLUSTER) {
 		/* Decode again with the adopted id (which now matches). */
 		if (!cluster_unassigned(h->cluster) &&
 		    !adopt_cluster(c->t, h->cluster))
 			return on_header(c);
 		return refuse(c, h, RB_WIRE_REFUSE_CLUSTER);
 	}
-	if (first_hello && err == -RB_WIRE_ENODE)
+	if (first_hello && err == RB_WIRE_ENODE)
 		return refuse(c, h, RB_WIRE_REFUSE_NODE);
 	/* Any future version starts with a version 1 HELLO (see the
 	 * documentation); a frame of another version cannot be parsed.
 	 */
 	if (c->state == CS_HANDSHAKE && !c->dialed &&
-	    err == -RB_WIRE_EVERSION)
+	    err == RB_WIRE_EVERSION)
 		return refuse(c, h, RB_WIRE_REFUSE_VERSION);
 	return bad_frame(c, err, why);
 }
@@ -951,10 +951,10 @@ static int on_hello_reply(struct rb_conn *c, const struct rb_wire_ctl *ctl)
 		return -ECONNREFUSED;
 	}
 	if (h->type != RB_WIRE_HELLO_ACK)
-		return bad_frame(c, -RB_WIRE_EBADFRAME,
+		return bad_frame(c, RB_WIRE_EBADFRAME,
 				 "expected HELLO_ACK or REFUSE");
 	if (ctl->conn_class != c->cls || rb_wire_hello_refusal(ctl))
-		return bad_frame(c, -RB_WIRE_EBADFRAME,
+		return bad_frame(c, RB_WIRE_EBADFRAME,
 				 "HELLO_ACK does not match the HELLO");
 	return conn_up(c, c->peer_id);
 }
@@ -975,7 +975,7 @@ static int on_control(struct rb_conn *c)
 	atomic64_inc(&c->t->st.frames_received);
 	if (c->state == CS_HANDSHAKE && !c->dialed) {
 		if (h->type != RB_WIRE_HELLO)
-			return bad_frame(c, -RB_WIRE_EBADFRAME,
+			return bad_frame(c, RB_WIRE_EBADFRAME,
 					 "expected HELLO");
 		return on_hello(c, &ctl);
 	}
@@ -987,7 +987,7 @@ static int on_control(struct rb_conn *c)
 	case RB_WIRE_PONG:
 		return 0;
 	default:
-		return bad_frame(c, -RB_WIRE_EBADFRAME,
+		return bad_frame(c, RB_WIRE_EBADFRAME,
 				 "handshake frame on an established connection");
 	}
 }
@@ -1067,7 +1067,7 @@ static int on_header(struct rb_conn *c)
 	c->rx_have = 0;
 	if (c->rx_h.type == RB_WIRE_RAFT_MSG) {
 		if (c->state != CS_UP)
-			return bad_frame(c, -RB_WIRE_EBADFRAME,
+			return bad_frame(c, RB_WIRE_EBADFRAME,
 					 "message before the handshake");
 		/* Nothing allocated before the budget has room for it. */
 		c->rx_phase = RX_ADMIT;
@@ -1181,7 +1181,7 @@ static int on_meta(struct rb_conn *c)
 	}
 	ret = rb_wire_decode_msg(&c->rx_h, c->rx_meta, &c->t->cfg.limits,
 				 &c->rx_msg, &c->rx_descs, &why);
-	if (ret == -RB_WIRE_ENOMEM)
+	if (ret == RB_WIRE_ENOMEM)
 		return -ENOMEM;
 	if (ret)
 		return bad_frame(c, ret, why);
@@ -1534,7 +1534,7 @@ static int do_send(struct rb_transport *t, const struct raft_msg *m)
 		tx_free(tx);
 		pr_warn_ratelimited("node %llu: cannot encode message type %u for node %llu: %s\n",
 				    t->ids.local, m->type, m->to, why);
-		return ret == -RB_WIRE_ETOOBIG ? -E2BIG : -EINVAL;
+		return ret == RB_WIRE_ETOOBIG ? -E2BIG : -EINVAL;
 	}
 	for (i = 0; i < m->n_entries; i++) {
 		struct raft_payload *pl = m->entries[i].payload;

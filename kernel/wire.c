@@ -8,7 +8,7 @@
  * host byte order nor alignment nor struct layout matters.
  */
 #include "raft/raft.h"
-#include "crc32c.h"
+#include "portable.h"
 #include "wire.h"
 
 /* Header field offsets. */
@@ -32,54 +32,11 @@
 #define U64_MAX_VAL	(~(u64)0)
 
 /* ------------------------------------------------------------------ */
-/* Little-endian byte access                                          */
+/* Byte access (wider fields: rb_{put,get}_le* in portable.h)        */
 
 static void put8(u8 *p, u8 v)
 {
 	p[0] = v;
-}
-
-static void put16(u8 *p, u16 v)
-{
-	p[0] = (u8)v;
-	p[1] = (u8)(v >> 8);
-}
-
-static void put32(u8 *p, u32 v)
-{
-	put16(p, (u16)v);
-	put16(p + 2, (u16)(v >> 16));
-}
-
-static void put64(u8 *p, u64 v)
-{
-	put32(p, (u32)v);
-	put32(p + 4, (u32)(v >> 32));
-}
-
-static u16 get16(const u8 *p)
-{
-	return (u16)(p[0] | (p[1] << 8));
-}
-
-static u32 get32(const u8 *p)
-{
-	return (u32)get16(p) | ((u32)get16(p + 2) << 16);
-}
-
-static u64 get64(const u8 *p)
-{
-	return (u64)get32(p) | ((u64)get32(p + 4) << 32);
-}
-
-static bool all_zero(const u8 *p, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (p[i])
-			return false;
-	return true;
 }
 
 /* A bounds-checked reader over the meta part. */
@@ -149,7 +106,7 @@ const char *rb_wire_refuse_name(u16 reason)
 
 const char *rb_wire_err_name(int err)
 {
-	switch (-err) {
+	switch (err) {
 	case 0:
 		return "ok";
 	case RB_WIRE_EBADFRAME:
@@ -183,7 +140,7 @@ static int fail(const char **why, const char *reason, int err)
 {
 	if (why)
 		*why = reason;
-	return -err;
+	return err;
 }
 
 #define BAD(reason)	fail(why, reason, RB_WIRE_EBADFRAME)
@@ -196,18 +153,18 @@ static void put_header(u8 *b, const struct rb_wire_ids *ids, u8 type,
 {
 	u8 *meta = b + RB_WIRE_HDR_LEN;
 
-	put32(b + H_MAGIC, RB_WIRE_MAGIC);
-	put16(b + H_VERSION, RB_WIRE_VERSION);
+	rb_put_le32(b + H_MAGIC, RB_WIRE_MAGIC);
+	rb_put_le16(b + H_VERSION, RB_WIRE_VERSION);
 	put8(b + H_TYPE, type);
 	put8(b + H_FLAGS, 0);
-	put32(b + H_META_LEN, meta_len);
-	put32(b + H_DATA_LEN, data_len);
+	rb_put_le32(b + H_META_LEN, meta_len);
+	rb_put_le32(b + H_DATA_LEN, data_len);
 	memcpy(b + H_CLUSTER, ids->cluster, RB_WIRE_UUID_LEN);
-	put64(b + H_SENDER, ids->local);
-	put64(b + H_RECEIVER, ids->peer);
-	put32(b + H_META_CRC, raftblk_crc32c(meta, meta_len));
+	rb_put_le64(b + H_SENDER, ids->local);
+	rb_put_le64(b + H_RECEIVER, ids->peer);
+	rb_put_le32(b + H_META_CRC, raftblk_crc32c(meta, meta_len));
 	memset(b + H_RESERVED, 0, 8);
-	put32(b + H_HDR_CRC, raftblk_crc32c(b, H_HDR_CRC));
+	rb_put_le32(b + H_HDR_CRC, raftblk_crc32c(b, H_HDR_CRC));
 }
 
 int rb_wire_decode_header(const void *buf, const struct rb_wire_limits *lim,
@@ -218,20 +175,20 @@ int rb_wire_decode_header(const void *buf, const struct rb_wire_limits *lim,
 	bool ctl_len_ok;
 
 	memset(h, 0, sizeof(*h));
-	if (get32(b + H_MAGIC) != RB_WIRE_MAGIC)
+	if (rb_get_le32(b + H_MAGIC) != RB_WIRE_MAGIC)
 		return BAD("bad magic");
 	/* Magic and version keep their place in every version. */
-	h->version = get16(b + H_VERSION);
-	if (get32(b + H_HDR_CRC) != raftblk_crc32c(b, H_HDR_CRC))
+	h->version = rb_get_le16(b + H_VERSION);
+	if (rb_get_le32(b + H_HDR_CRC) != raftblk_crc32c(b, H_HDR_CRC))
 		return BAD("header crc mismatch");
 	h->type = b[H_TYPE];
 	h->flags = b[H_FLAGS];
-	h->meta_len = get32(b + H_META_LEN);
-	h->data_len = get32(b + H_DATA_LEN);
+	h->meta_len = rb_get_le32(b + H_META_LEN);
+	h->data_len = rb_get_le32(b + H_DATA_LEN);
 	memcpy(h->cluster, b + H_CLUSTER, RB_WIRE_UUID_LEN);
-	h->sender = get64(b + H_SENDER);
-	h->receiver = get64(b + H_RECEIVER);
-	h->meta_crc = get32(b + H_META_CRC);
+	h->sender = rb_get_le64(b + H_SENDER);
+	h->receiver = rb_get_le64(b + H_RECEIVER);
+	h->meta_crc = rb_get_le32(b + H_META_CRC);
 
 	if (h->version < RB_WIRE_VERSION_MIN ||
 	    h->version > RB_WIRE_VERSION_MAX)
@@ -239,7 +196,7 @@ int rb_wire_decode_header(const void *buf, const struct rb_wire_limits *lim,
 			    RB_WIRE_EVERSION);
 	if (h->flags)
 		return BAD("unknown header flags");
-	if (!all_zero(b + H_RESERVED, 8))
+	if (!rb_all_zero(b + H_RESERVED, 8))
 		return BAD("reserved header bytes not zero");
 
 	switch (h->type) {
@@ -281,7 +238,7 @@ int rb_wire_decode_header(const void *buf, const struct rb_wire_limits *lim,
 	if (h->type == RB_WIRE_REFUSE)
 		return 0;
 	/* All zero is a blank node's "no cluster yet", never a cluster. */
-	if (all_zero(h->cluster, RB_WIRE_UUID_LEN))
+	if (rb_all_zero(h->cluster, RB_WIRE_UUID_LEN))
 		return fail(why, "frame without a cluster id", RB_WIRE_ECLUSTER);
 	if (memcmp(h->cluster, ids->cluster, RB_WIRE_UUID_LEN))
 		return fail(why, "frame from another cluster",
@@ -318,25 +275,25 @@ int rb_wire_decode_ctl(const struct rb_wire_hdr *h, const void *meta,
 	switch (h->type) {
 	case RB_WIRE_HELLO:
 	case RB_WIRE_HELLO_ACK:
-		c->min_version = get16(b);
-		c->max_version = get16(b + 2);
+		c->min_version = rb_get_le16(b);
+		c->max_version = rb_get_le16(b + 2);
 		c->conn_class = b[4];
-		c->features = get64(b + 8);
-		if (!all_zero(b + 5, 3))
+		c->features = rb_get_le64(b + 8);
+		if (!rb_all_zero(b + 5, 3))
 			return BAD("reserved hello bytes not zero");
 		break;
 	case RB_WIRE_REFUSE:
-		c->reason = get16(b);
-		c->min_version = get16(b + 2);
-		c->max_version = get16(b + 4);
+		c->reason = rb_get_le16(b);
+		c->min_version = rb_get_le16(b + 2);
+		c->max_version = rb_get_le16(b + 4);
 		if (!c->reason)
 			return BAD("refusal without a reason");
-		if (get16(b + 6))
+		if (rb_get_le16(b + 6))
 			return BAD("reserved refuse bytes not zero");
 		break;
 	case RB_WIRE_PING:
 	case RB_WIRE_PONG:
-		c->cookie = get64(b);
+		c->cookie = rb_get_le64(b);
 		return 0;
 	default:
 		return BAD("not a control frame");
@@ -364,12 +321,12 @@ int rb_wire_encode_hello(const struct rb_wire_ids *ids, u8 type,
 	u8 *m = b + RB_WIRE_HDR_LEN;
 
 	if (type != RB_WIRE_HELLO && type != RB_WIRE_HELLO_ACK)
-		return -RB_WIRE_EINVAL;
+		return RB_WIRE_EINVAL;
 	memset(m, 0, RB_WIRE_HELLO_LEN);
-	put16(m, RB_WIRE_VERSION_MIN);
-	put16(m + 2, RB_WIRE_VERSION_MAX);
+	rb_put_le16(m, RB_WIRE_VERSION_MIN);
+	rb_put_le16(m + 2, RB_WIRE_VERSION_MAX);
 	put8(m + 4, conn_class);
-	put64(m + 8, 0);	/* features: none in version 1 */
+	rb_put_le64(m + 8, 0);	/* features: none in version 1 */
 	put_header(b, ids, type, RB_WIRE_HELLO_LEN, 0);
 	return RB_WIRE_HDR_LEN + RB_WIRE_HELLO_LEN;
 }
@@ -382,13 +339,13 @@ int rb_wire_encode_refuse(const struct rb_wire_ids *ids, u16 reason,
 	u8 *m = b + RB_WIRE_HDR_LEN;
 
 	if (!reason)
-		return -RB_WIRE_EINVAL;
+		return RB_WIRE_EINVAL;
 	/* A refusal never names the refusing node's cluster. */
 	memset(anon.cluster, 0, RB_WIRE_UUID_LEN);
-	put16(m, reason);
-	put16(m + 2, RB_WIRE_VERSION_MIN);
-	put16(m + 4, RB_WIRE_VERSION_MAX);
-	put16(m + 6, 0);
+	rb_put_le16(m, reason);
+	rb_put_le16(m + 2, RB_WIRE_VERSION_MIN);
+	rb_put_le16(m + 4, RB_WIRE_VERSION_MAX);
+	rb_put_le16(m + 6, 0);
 	put_header(b, &anon, RB_WIRE_REFUSE, RB_WIRE_REFUSE_LEN, 0);
 	return RB_WIRE_HDR_LEN + RB_WIRE_REFUSE_LEN;
 }
@@ -402,7 +359,7 @@ int rb_wire_encode_refusal(const struct rb_wire_hdr *refused, u16 reason,
 	};
 
 	if (!echo.local || !echo.peer || echo.local == echo.peer)
-		return -RB_WIRE_EINVAL;
+		return RB_WIRE_EINVAL;
 	return rb_wire_encode_refuse(&echo, reason, buf);
 }
 
@@ -412,8 +369,8 @@ int rb_wire_encode_ping(const struct rb_wire_ids *ids, u8 type, u64 cookie,
 	u8 *b = buf;
 
 	if (type != RB_WIRE_PING && type != RB_WIRE_PONG)
-		return -RB_WIRE_EINVAL;
-	put64(b + RB_WIRE_HDR_LEN, cookie);
+		return RB_WIRE_EINVAL;
+	rb_put_le64(b + RB_WIRE_HDR_LEN, cookie);
 	put_header(b, ids, type, RB_WIRE_PING_LEN, 0);
 	return RB_WIRE_HDR_LEN + RB_WIRE_PING_LEN;
 }
@@ -608,14 +565,14 @@ static u8 *put_msg_fixed(u8 *p, const struct raft_msg *m)
 	put8(p + 1, m->reject);
 	put8(p + 2, m->flags);
 	put8(p + 3, 0);
-	put32(p + 4, m->n_entries);
-	put64(p + 8, m->term);
-	put64(p + 16, m->index);
-	put64(p + 24, m->log_term);
-	put64(p + 32, m->commit);
-	put64(p + 40, m->hint_index);
-	put64(p + 48, m->hint_term);
-	put64(p + 56, m->context);
+	rb_put_le32(p + 4, m->n_entries);
+	rb_put_le64(p + 8, m->term);
+	rb_put_le64(p + 16, m->index);
+	rb_put_le64(p + 24, m->log_term);
+	rb_put_le64(p + 32, m->commit);
+	rb_put_le64(p + 40, m->hint_index);
+	rb_put_le64(p + 48, m->hint_term);
+	rb_put_le64(p + 56, m->context);
 	return p + RB_WIRE_MSG_LEN;
 }
 
@@ -623,15 +580,15 @@ static u8 *put_snap(u8 *p, const struct raft_snapshot_meta *s)
 {
 	u32 i;
 
-	put64(p, s->index);
-	put64(p + 8, s->term);
-	put32(p + 16, s->conf.n);
-	put32(p + 20, 0);
+	rb_put_le64(p, s->index);
+	rb_put_le64(p + 8, s->term);
+	rb_put_le32(p + 16, s->conf.n);
+	rb_put_le32(p + 20, 0);
 	p += RB_WIRE_SNAP_LEN;
 	for (i = 0; i < s->conf.n; i++) {
 		const struct raft_node *nd = &s->conf.nodes[i];
 
-		put64(p, nd->id);
+		rb_put_le64(p, nd->id);
 		put8(p + 8, nd->role);
 		memset(p + 9, 0, 7);
 		memcpy(p + 16, nd->addr, RAFT_ADDR_LEN);
@@ -643,22 +600,22 @@ static u8 *put_snap(u8 *p, const struct raft_snapshot_meta *s)
 static u8 *put_entry(u8 *p, const struct raft_entry *e,
 		     const struct rb_wire_payload_desc *d)
 {
-	put64(p, e->term);
-	put64(p + 8, e->index);
+	rb_put_le64(p, e->term);
+	rb_put_le64(p + 8, e->index);
 	put8(p + 16, e->type);
 	put8(p + 17, d->present ? E_HAS_PAYLOAD : 0);
-	put16(p + 18, 0);
-	put32(p + 20, d->flags);
-	put64(p + 24, d->sector);
-	put32(p + 32, d->len);
-	put32(p + 36, d->data_len);
-	put32(p + 40, d->crc);
-	put32(p + 44, 0);
+	rb_put_le16(p + 18, 0);
+	rb_put_le32(p + 20, d->flags);
+	rb_put_le64(p + 24, d->sector);
+	rb_put_le32(p + 32, d->len);
+	rb_put_le32(p + 36, d->data_len);
+	rb_put_le32(p + 40, d->crc);
+	rb_put_le32(p + 44, 0);
 	p += RB_WIRE_ENTRY_LEN;
 	if (e->type == RAFT_ENTRY_CONF) {
 		put8(p, e->cc.op);
 		memset(p + 1, 0, 7);
-		put64(p + 8, e->cc.id);
+		rb_put_le64(p + 8, e->cc.id);
 		memcpy(p + 16, e->cc.addr, RAFT_ADDR_LEN);
 		p += RB_WIRE_CC_LEN;
 	}
@@ -684,7 +641,7 @@ int rb_wire_encode_msg(const struct rb_wire_ids *ids,
 			    RB_WIRE_EINVAL);
 	ret = check_msg(m, lim, why);
 	if (ret)
-		return ret == -RB_WIRE_ETOOBIG ? ret : -RB_WIRE_EINVAL;
+		return ret == RB_WIRE_ETOOBIG ? ret : RB_WIRE_EINVAL;
 	meta_len = msg_meta_len(m);
 	if (!meta_len)
 		return fail(why, "message not encodable", RB_WIRE_EINVAL);
@@ -705,12 +662,12 @@ int rb_wire_encode_msg(const struct rb_wire_ids *ids,
 			ret = ops->describe(ctx, e->payload, &d);
 			if (ret)
 				return fail(why, "payload not describable",
-					    -ret);
+					    ret);
 			d.present = true;
 		}
 		ret = check_entry(m, i, &d, lim, &data_total, why);
 		if (ret)
-			return ret == -RB_WIRE_ETOOBIG ? ret : -RB_WIRE_EINVAL;
+			return ret == RB_WIRE_ETOOBIG ? ret : RB_WIRE_EINVAL;
 		p = put_entry(p, e, &d);
 	}
 	put_header(b, ids, RB_WIRE_RAFT_MSG, (u32)meta_len, (u32)data_total);
@@ -734,14 +691,14 @@ static int get_msg_fixed(struct cursor *c, struct raft_msg *m,
 	m->flags = p[2];
 	if (p[3])
 		return BAD("reserved message byte not zero");
-	m->n_entries = get32(p + 4);
-	m->term = get64(p + 8);
-	m->index = get64(p + 16);
-	m->log_term = get64(p + 24);
-	m->commit = get64(p + 32);
-	m->hint_index = get64(p + 40);
-	m->hint_term = get64(p + 48);
-	m->context = get64(p + 56);
+	m->n_entries = rb_get_le32(p + 4);
+	m->term = rb_get_le64(p + 8);
+	m->index = rb_get_le64(p + 16);
+	m->log_term = rb_get_le64(p + 24);
+	m->commit = rb_get_le64(p + 32);
+	m->hint_index = rb_get_le64(p + 40);
+	m->hint_term = rb_get_le64(p + 48);
+	m->context = rb_get_le64(p + 56);
 	return 0;
 }
 
@@ -753,10 +710,10 @@ static int get_snap(struct cursor *c, struct raft_snapshot_meta *s,
 
 	if (!p)
 		return BAD("snapshot meta truncated");
-	s->index = get64(p);
-	s->term = get64(p + 8);
-	s->conf.n = get32(p + 16);
-	if (get32(p + 20))
+	s->index = rb_get_le64(p);
+	s->term = rb_get_le64(p + 8);
+	s->conf.n = rb_get_le32(p + 16);
+	if (rb_get_le32(p + 20))
 		return BAD("reserved snapshot bytes not zero");
 	if (s->conf.n > RAFT_MAX_NODES)
 		return BAD("too many nodes in a configuration");
@@ -766,9 +723,9 @@ static int get_snap(struct cursor *c, struct raft_snapshot_meta *s,
 		p = take(c, RB_WIRE_NODE_LEN);
 		if (!p)
 			return BAD("snapshot configuration truncated");
-		nd->id = get64(p);
+		nd->id = rb_get_le64(p);
 		nd->role = p[8];
-		if (!all_zero(p + 9, 7))
+		if (!rb_all_zero(p + 9, 7))
 			return BAD("reserved node bytes not zero");
 		memcpy(nd->addr, p + 16, RAFT_ADDR_LEN);
 	}
@@ -783,21 +740,21 @@ static int get_entry(struct cursor *c, struct raft_entry *e,
 
 	if (!p)
 		return BAD("entry truncated");
-	e->term = get64(p);
-	e->index = get64(p + 8);
+	e->term = rb_get_le64(p);
+	e->index = rb_get_le64(p + 8);
 	e->type = p[16];
 	eflags = p[17];
 	if (eflags & ~E_HAS_PAYLOAD)
 		return BAD("unknown entry flags");
-	if (get16(p + 18) || get32(p + 44))
+	if (rb_get_le16(p + 18) || rb_get_le32(p + 44))
 		return BAD("reserved entry bytes not zero");
 	d->present = eflags & E_HAS_PAYLOAD;
-	d->flags = get32(p + 20);
-	d->sector = get64(p + 24);
-	d->len = get32(p + 32);
-	d->data_len = get32(p + 36);
-	d->crc = get32(p + 40);
-	if (!d->present && !all_zero(p + 20, 24))
+	d->flags = rb_get_le32(p + 20);
+	d->sector = rb_get_le64(p + 24);
+	d->len = rb_get_le32(p + 32);
+	d->data_len = rb_get_le32(p + 36);
+	d->crc = rb_get_le32(p + 40);
+	if (!d->present && !rb_all_zero(p + 20, 24))
 		return BAD("payload fields in an entry without payload");
 	if (e->type != RAFT_ENTRY_CONF)
 		return 0;
@@ -805,9 +762,9 @@ static int get_entry(struct cursor *c, struct raft_entry *e,
 	if (!p)
 		return BAD("conf change truncated");
 	e->cc.op = p[0];
-	if (!all_zero(p + 1, 7))
+	if (!rb_all_zero(p + 1, 7))
 		return BAD("reserved conf change bytes not zero");
-	e->cc.id = get64(p + 8);
+	e->cc.id = rb_get_le64(p + 8);
 	memcpy(e->cc.addr, p + 16, RAFT_ADDR_LEN);
 	return 0;
 }
@@ -934,7 +891,7 @@ static int attach_payloads(const u8 *data,
 		}
 		ret = ops->build(ctx, &d[i], bytes, &m->entries[i].payload);
 		if (ret)
-			return fail(why, "cannot build a payload", -ret);
+			return fail(why, "cannot build a payload", ret);
 		data += d[i].data_len;
 	}
 	return 0;

@@ -4,8 +4,9 @@
  *
  * Portable C: the same wire.c builds into raftblk.ko and into the
  * userspace tests and fuzzer (tools/testing/wire/). It includes nothing but
- * raft/raft.h (and through it raft/env.h) and crc32c.h. The protocol itself
- * is specified in Documentation/wire-protocol.rst; this header is the API.
+ * raft/raft.h (and through it raft/env.h and portable.h). The protocol
+ * itself is specified in Documentation/wire-protocol.rst; this header is
+ * the API.
  *
  * A frame is a 64-byte header, a "meta" part (structured fields, meta_len
  * bytes, covered by meta_crc) and a "data" part (data_len bytes of raw
@@ -29,7 +30,8 @@
  * caller buffer; the caller then sends each payload's data bytes, in entry
  * order, from the payload itself (zero copy where the platform allows).
  *
- * Errors are negative enum rb_wire_err values plus a static reason string.
+ * Errors are negative errno values (enum rb_wire_err, the convention of
+ * raft/raft.h) plus a static reason string.
  */
 #ifndef RAFTBLK_WIRE_H
 #define RAFTBLK_WIRE_H
@@ -82,17 +84,26 @@ enum rb_wire_refuse {
 	RB_WIRE_REFUSE_MAX = RB_WIRE_REFUSE_SHUTDOWN,
 };
 
-/* Errors, returned negated. */
+/* Errors: negative errno values (see "Errors" in raft/raft.h). */
 enum rb_wire_err {
-	RB_WIRE_EBADFRAME = 1,	/* malformed / corrupt frame */
-	RB_WIRE_EVERSION,	/* frame of an unsupported protocol version */
-	RB_WIRE_ECLUSTER,	/* frame from another cluster */
-	RB_WIRE_ENODE,		/* wrong sender or receiver node id */
-	RB_WIRE_ETOOBIG,	/* over a configured limit */
-	RB_WIRE_ESHORT,		/* buffer holds less than a whole frame */
-	RB_WIRE_ENOSPC,		/* encode buffer too small */
-	RB_WIRE_EINVAL,		/* message cannot be encoded (bad fields) */
-	RB_WIRE_ENOMEM,		/* allocation failed */
+	/* malformed / corrupt frame */
+	RB_WIRE_EBADFRAME = -EBADMSG,
+	/* frame of an unsupported protocol version */
+	RB_WIRE_EVERSION = -EPROTONOSUPPORT,
+	/* frame from another cluster (a cross-cluster link) */
+	RB_WIRE_ECLUSTER = -EXDEV,
+	/* wrong sender or receiver node id */
+	RB_WIRE_ENODE = -EADDRNOTAVAIL,
+	/* over a configured limit */
+	RB_WIRE_ETOOBIG = -EMSGSIZE,
+	/* buffer holds less than a whole frame (more bytes needed) */
+	RB_WIRE_ESHORT = -EAGAIN,
+	/* encode buffer too small */
+	RB_WIRE_ENOSPC = -ENOSPC,
+	/* message cannot be encoded (bad fields) */
+	RB_WIRE_EINVAL = -EINVAL,
+	/* allocation failed */
+	RB_WIRE_ENOMEM = -ENOMEM,
 };
 
 /* Payload flags on the wire (same values as RAFTBLK_PL_* in payload.h). */
@@ -172,13 +183,13 @@ struct rb_wire_payload_desc {
  */
 struct rb_wire_payload_ops {
 	/* Fill d (present = true) for payload p, computing d->crc over its
-	 * data bytes with rb_wire_crc_*(). Return 0 or a negative
+	 * data bytes with rb_wire_crc_*(). Return 0 or an
 	 * rb_wire_err.
 	 */
 	int (*describe)(void *ctx, const struct raft_payload *p,
 			struct rb_wire_payload_desc *d);
 	/* Whole-frame decoding only: make a payload from d and its
-	 * d->data_len data bytes (NULL when 0). Return 0 or a negative
+	 * d->data_len data bytes (NULL when 0). Return 0 or an
 	 * rb_wire_err.
 	 */
 	int (*build)(void *ctx, const struct rb_wire_payload_desc *d,
@@ -244,7 +255,7 @@ void rb_wire_msg_release(struct raft_msg *m);
 
 /*
  * Decode one whole frame held in buf (tests, fuzzer). Returns the frame's
- * length, or a negative rb_wire_err (RB_WIRE_ESHORT when len is less than
+ * length, or an rb_wire_err (RB_WIRE_ESHORT when len is less than
  * the frame announced in its header). For a RAFT_MSG, *m receives the
  * message with payloads built by ops->build (release it with
  * rb_wire_msg_release()); for the other types *c receives the content.
@@ -275,7 +286,7 @@ int rb_wire_encode_msg(const struct rb_wire_ids *ids,
 size_t rb_wire_msg_size(const struct raft_msg *m);
 
 /* Control frames; buf must hold RB_WIRE_HDR_LEN + RB_WIRE_HELLO_LEN bytes
- * (the largest). Return the frame length, or a negative rb_wire_err.
+ * (the largest). Return the frame length, or an rb_wire_err.
  * type is HELLO or HELLO_ACK for rb_wire_encode_hello(), PING or PONG
  * for rb_wire_encode_ping().
  */
@@ -292,7 +303,7 @@ int rb_wire_encode_refuse(const struct rb_wire_ids *ids, u16 reason,
  * The REFUSE answering a frame whose (decoded or partly decoded) header
  * is refused: it only echoes that frame's ids (sender = the receiver it
  * named, receiver = its sender), so the dialer learns nothing it did not
- * send. -RB_WIRE_EINVAL if those ids are 0 or equal (then do not answer).
+ * send. RB_WIRE_EINVAL if those ids are 0 or equal (then do not answer).
  */
 int rb_wire_encode_refusal(const struct rb_wire_hdr *refused, u16 reason,
 			   void *buf);

@@ -3,9 +3,10 @@
  * env.h - the consensus core's only window onto its platform.
  *
  * The core (the .c files in kernel/raft/) includes nothing but this
- * header and its own headers. The platform header provides:
+ * header and its own headers. ../portable.h gives the types (u8 u16 u32
+ * u64 s64 bool size_t NULL true false), little-endian helpers and crc32c,
+ * the same in the kernel and in userspace; the platform header provides:
  *
- *   types       u8 u16 u32 u64 s64 bool size_t NULL true false
  *   memory      raft_malloc(size) raft_calloc(n, size) raft_free(p)
  *               (may fail: return NULL; never sleep-forbidden context
  *               assumptions beyond the caller's)
@@ -22,10 +23,11 @@
 #ifndef RAFT_ENV_H
 #define RAFT_ENV_H
 
+#include "../portable.h"
 #ifdef __KERNEL__
 #include "../raft_kenv.h"
 #else
-#include "raft_uenv.h"	/* tools/testing/raft/ */
+#include "raft_uenv.h"	/* tools/testing/lib/ */
 #endif
 
 #endif /* RAFT_ENV_H */

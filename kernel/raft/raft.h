@@ -62,17 +62,28 @@ typedef u64 raft_index;
 #define RAFT_ADDR_LEN 64
 
 /* ------------------------------------------------------------------ */
-/* Errors (negative errno-like values returned by the API)             */
+/* Errors                                                             */
 
+/*
+ * One convention for all of raftblk's portable code (this core, the wire
+ * codec wire.c, the on-disk codec ondisk.c): a function returns 0 or a
+ * negative errno value (Linux numbers, from ../portable.h). Codes with a
+ * meaning of their own are named (RAFT_E* here, RB_WIRE_E* in wire.h) and
+ * the name *is* the negative value: callers compare with
+ * "ret == RAFT_EBUSY", and the kernel hands the value on as an errno
+ * without a mapping. The named codes of one API are distinct; the errno
+ * each one reuses is chosen to read sensibly where it surfaces (netlink
+ * replies, logs). Other codes are written as in the kernel (-EBADMSG).
+ */
 enum raft_err {
 	RAFT_OK = 0,
-	RAFT_ENOMEM = 1,	/* allocation failed; nothing changed */
-	RAFT_ENOTLEADER,	/* operation needs the leader */
-	RAFT_EBUSY,		/* a config change / transfer is in progress */
-	RAFT_EINVAL,		/* bad argument */
-	RAFT_ETOOBIG,		/* proposal over the uncommitted-bytes limit */
-	RAFT_ECOMPACTED,	/* requested index no longer in the log */
-	RAFT_ESHUTDOWN,		/* node was removed / stopped */
+	RAFT_ENOMEM = -ENOMEM,		/* allocation failed; nothing changed */
+	RAFT_ENOTLEADER = -EREMOTEIO,	/* operation needs the leader */
+	RAFT_EBUSY = -EBUSY,		/* a conf change/transfer in progress */
+	RAFT_EINVAL = -EINVAL,		/* bad argument */
+	RAFT_ETOOBIG = -ENOBUFS,	/* over the uncommitted-bytes limit */
+	RAFT_ECOMPACTED = -ENODATA,	/* index no longer in the log */
+	RAFT_ESHUTDOWN = -ESHUTDOWN,	/* node was removed / stopped */
 };
 
 /* ------------------------------------------------------------------ */

@@ -18,7 +18,7 @@
 #include <stdlib.h>
 
 #include "ondisk.h"
-#include "crc32c.h"
+#include "portable.h"
 
 #define CHECK(cond)							\
 	do {								\
@@ -28,12 +28,6 @@
 			abort();					\
 		}							\
 	} while (0)
-
-static void put32(u8 *p, u32 v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = v >> (8 * i);
-}
 
 static void fuzz_sb(const u8 *data, size_t size, bool fix)
 {
@@ -50,7 +44,7 @@ static void fuzz_sb(const u8 *data, size_t size, bool fix)
 			u8 *p = area + s * RAFTBLK_SB_SIZE;
 
 			memcpy(p, RAFTBLK_SB_MAGIC, 8);
-			put32(p + RAFTBLK_SB_SIZE - 4,
+			rb_put_le32(p + RAFTBLK_SB_SIZE - 4,
 			      raftblk_crc32c(p, RAFTBLK_SB_SIZE - 4));
 		}
 	}
@@ -89,9 +83,9 @@ static void fuzz_rec(const u8 *data, size_t size, bool fix)
 	memcpy(hdr, data, size < sizeof(hdr) ? size : sizeof(hdr));
 	if (fix) {
 		memcpy(hdr, RAFTBLK_REC_MAGIC, 8);
-		put32(hdr + 16, (u32)CTX.nonce);
-		put32(hdr + 20, (u32)(CTX.nonce >> 32));
-		put32(hdr + RAFTBLK_REC_HDR_SIZE - 4,
+		rb_put_le32(hdr + 16, (u32)CTX.nonce);
+		rb_put_le32(hdr + 20, (u32)(CTX.nonce >> 32));
+		rb_put_le32(hdr + RAFTBLK_REC_HDR_SIZE - 4,
 		      raftblk_crc32c(hdr, RAFTBLK_REC_HDR_SIZE - 4));
 	}
 	err = raftblk_rec_decode(hdr, sizeof(hdr), &CTX, &r, &why);
@@ -146,7 +140,7 @@ static int ld(void *ctx, const struct raftblk_rec *r, u64 pos)
 	s->loads++;
 	if (r->data_len && raftblk_crc32c(ring + off, r->data_len) !=
 	    r->data_crc)
-		return -RAFTBLK_OD_EBADMSG;
+		return -EBADMSG;
 	return 0;
 }
 

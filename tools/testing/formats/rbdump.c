@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "ondisk.h"
-#include "crc32c.h"
+#include "portable.h"
 
 static const char *type_name(u8 t)
 {
@@ -87,7 +87,7 @@ static int rd(int fd, u64 off, void *buf, u32 len)
 	if (n < 0)
 		return -errno;
 	if ((u32)n != len)
-		return -RAFTBLK_OD_EIO;
+		return -EIO;
 	return 0;
 }
 
@@ -110,7 +110,7 @@ static int d_load(void *ctx, const struct raftblk_rec *r, u64 pos)
 		if (err)
 			return err;
 		if (raftblk_crc32c(d->data, r->data_len) != r->data_crc)
-			return -RAFTBLK_OD_EBADMSG;
+			return -EBADMSG;
 	}
 	if (d->quiet)
 		return 0;

@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "ondisk.h"
-#include "crc32c.h"
+#include "portable.h"
 
 /* ------------------------------------------------------------------ */
 /* TAP                                                                */
@@ -81,38 +81,12 @@ static void rnd_fill(void *buf, size_t len)
 		*p++ = (u8)rnd();
 }
 
-static u64 le64_at(const u8 *p)
-{
-	u64 v = 0;
-
-	for (int i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
-static u32 le32_at(const u8 *p)
-{
-	return (u32)p[0] | (u32)p[1] << 8 | (u32)p[2] << 16 | (u32)p[3] << 24;
-}
-
-static void put32(u8 *p, u32 v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = v >> (8 * i);
-}
-
-static void put64(u8 *p, u64 v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = v >> (8 * i);
-}
-
 /* Recompute the trailing crc32c of a 4 KiB block (superblock or record
  * header), so a field can be made invalid without tripping the checksum.
  */
 static void refresh_crc(u8 *blk)
 {
-	put32(blk + 4092, raftblk_crc32c(blk, 4092));
+	rb_put_le32(blk + 4092, raftblk_crc32c(blk, 4092));
 }
 
 /* ------------------------------------------------------------------ */
@@ -188,22 +162,22 @@ static void test_sb_roundtrip(void)
 	   err ? why : "-");
 
 	/* Offsets as documented in Documentation/on-disk-format.rst. */
-	ok(!memcmp(buf, "RAFTBLK\x01", 8) && le32_at(buf + 8) == 1 &&
-	   le32_at(buf + 12) == 4096 && le64_at(buf + 16) == sb.seq &&
-	   buf[24] == 0xa0 && buf[39] == 0xaf && le64_at(buf + 40) == 2 &&
-	   le64_at(buf + 48) == 9 && le64_at(buf + 56) == 3 &&
-	   le64_at(buf + 64) == 1000 && le64_at(buf + 72) == 1 << 20 &&
-	   le64_at(buf + 80) == 16 << 20 && le64_at(buf + 88) == 17 << 20 &&
-	   le64_at(buf + 96) == sb.data_size &&
-	   le64_at(buf + 104) == sb.log_nonce && le64_at(buf + 112) == 4 &&
-	   le64_at(buf + 120) == 900 && le64_at(buf + 128) == sb.log_start &&
-	   le64_at(buf + 136) == 950 && le64_at(buf + 144) == 8 &&
-	   le32_at(buf + 152) == 0 && le32_at(buf + 156) == 3 &&
-	   le64_at(buf + 160) == 1 && buf[168] == RAFT_VOTER &&
+	ok(!memcmp(buf, "RAFTBLK\x01", 8) && rb_get_le32(buf + 8) == 1 &&
+	   rb_get_le32(buf + 12) == 4096 && rb_get_le64(buf + 16) == sb.seq &&
+	   buf[24] == 0xa0 && buf[39] == 0xaf && rb_get_le64(buf + 40) == 2 &&
+	   rb_get_le64(buf + 48) == 9 && rb_get_le64(buf + 56) == 3 &&
+	   rb_get_le64(buf + 64) == 1000 && rb_get_le64(buf + 72) == 1 << 20 &&
+	   rb_get_le64(buf + 80) == 16 << 20 && rb_get_le64(buf + 88) == 17 << 20 &&
+	   rb_get_le64(buf + 96) == sb.data_size &&
+	   rb_get_le64(buf + 104) == sb.log_nonce && rb_get_le64(buf + 112) == 4 &&
+	   rb_get_le64(buf + 120) == 900 && rb_get_le64(buf + 128) == sb.log_start &&
+	   rb_get_le64(buf + 136) == 950 && rb_get_le64(buf + 144) == 8 &&
+	   rb_get_le32(buf + 152) == 0 && rb_get_le32(buf + 156) == 3 &&
+	   rb_get_le64(buf + 160) == 1 && buf[168] == RAFT_VOTER &&
 	   !memcmp(buf + 176, "10.0.0.1:7789", 14) &&
-	   le64_at(buf + 240) == 2 && le64_at(buf + 320) == 3 &&
+	   rb_get_le64(buf + 240) == 2 && rb_get_le64(buf + 320) == 3 &&
 	   buf[328] == RAFT_LEARNER &&
-	   le32_at(buf + 4092) == raftblk_crc32c(buf, 4092),
+	   rb_get_le32(buf + 4092) == raftblk_crc32c(buf, 4092),
 	   "superblock fields at their documented offsets");
 
 	/* Every single-bit flip anywhere in the slot is detected. */
@@ -233,10 +207,10 @@ static void test_sb_roundtrip(void)
 	ok(missed == 0, "superblock: random burst corruptions detected");
 
 	OK_AFTER(raftblk_sb_decode(buf, sizeof(buf) - 1, DEV_SIZE, &out, &why) ==
-	   -RAFTBLK_OD_EBADMSG, "superblock: short buffer refused");
+	   -EBADMSG, "superblock: short buffer refused");
 	memset(buf, 0, sizeof(buf));
 	OK_AFTER(raftblk_sb_decode(buf, sizeof(buf), DEV_SIZE, &out, &why) ==
-	   -RAFTBLK_OD_EBADMSG, "superblock: zeroed slot refused (%s)", why);
+	   -EBADMSG, "superblock: zeroed slot refused (%s)", why);
 }
 
 /* A field made invalid with a valid checksum must still be refused. */
@@ -258,18 +232,18 @@ static void test_sb_resyncing(void)
 	sample_sb(&sb);
 	sb.flags = RAFTBLK_SB_F_RESYNCING;
 	sb.resync_base = 777;
-	ok(!raftblk_sb_encode(&sb, buf, &why) && le32_at(buf + 152) == 1 &&
-	   le64_at(buf + 1440) == 777,
+	ok(!raftblk_sb_encode(&sb, buf, &why) && rb_get_le32(buf + 152) == 1 &&
+	   rb_get_le64(buf + 1440) == 777,
 	   "superblock: resyncing mark is bit 0 of flags at 152, its base at 1440");
 	ok(!raftblk_sb_decode(buf, sizeof(buf), DEV_SIZE, &out, &why) &&
 	   out.flags == RAFTBLK_SB_F_RESYNCING && out.resync_base == 777,
 	   "superblock: resyncing mark and base decoded");
 	sb.flags = 0;
-	OK_AFTER(raftblk_sb_encode(&sb, buf, &why) == -RAFTBLK_OD_EINVAL,
+	OK_AFTER(raftblk_sb_encode(&sb, buf, &why) == -EINVAL,
 	   "superblock: encoder refuses a resync base without the mark (%s)", why);
 	sb.resync_base = 0;
 	sb.flags = 4;
-	OK_AFTER(raftblk_sb_encode(&sb, buf, &why) == -RAFTBLK_OD_EINVAL,
+	OK_AFTER(raftblk_sb_encode(&sb, buf, &why) == -EINVAL,
 	   "superblock: encoder refuses an unknown flag (%s)", why);
 }
 
@@ -295,7 +269,7 @@ static void test_emap(void)
 	ok(!raftblk_emap_geometry(1 << 20, 5000, &g2) && g2.n == 1,
 	   "extent map: a data area smaller than an extent has one");
 	ok(raftblk_emap_geometry(8192 + 4096, 1 << 20, &g2) ==
-	   -RAFTBLK_OD_ENOSPC, "extent map: no room before the log: no map");
+	   -ENOSPC, "extent map: no room before the log: no map");
 
 	for (i = 0; i < geo.n; i++)
 		v[i] = rnd_below(1000000);
@@ -308,11 +282,11 @@ static void test_emap(void)
 	h.index = 4242;
 	h.array_crc = raftblk_crc32c(arr, geo.array_len);
 	ok(!raftblk_emap_hdr_encode(&h, hb, &why) && !memcmp(hb, "RAFTMAP\x01", 8) &&
-	   le32_at(hb + 8) == 1 && le32_at(hb + 12) == 20 &&
-	   le64_at(hb + 16) == 7 && le64_at(hb + 24) == h.data_size &&
-	   le32_at(hb + 32) == 512 && le32_at(hb + 36) == h.array_crc &&
-	   le64_at(hb + 40) == 4242 &&
-	   le32_at(hb + 4092) == raftblk_crc32c(hb, 4092),
+	   rb_get_le32(hb + 8) == 1 && rb_get_le32(hb + 12) == 20 &&
+	   rb_get_le64(hb + 16) == 7 && rb_get_le64(hb + 24) == h.data_size &&
+	   rb_get_le32(hb + 32) == 512 && rb_get_le32(hb + 36) == h.array_crc &&
+	   rb_get_le64(hb + 40) == 4242 &&
+	   rb_get_le32(hb + 4092) == raftblk_crc32c(hb, 4092),
 	   "extent map: header fields at their documented offsets");
 	ok(!raftblk_emap_hdr_decode(hb, sizeof(hb), &geo, h.data_size, &out,
 				    &why) && out.seq == 7 && out.index == 4242 &&
@@ -341,11 +315,11 @@ static void test_emap(void)
 	}
 	ok(missed == 0, "extent map: array bit flips detected");
 	OK_AFTER(raftblk_emap_hdr_decode(hb, sizeof(hb), &geo, 256ULL << 20,
-					 &out, &why) == -RAFTBLK_OD_EBADMSG,
+					 &out, &why) == -EBADMSG,
 	   "extent map: map of another data size refused (%s)", why);
 	memset(hb, 0, sizeof(hb));
 	OK_AFTER(raftblk_emap_hdr_decode(hb, sizeof(hb), &geo, h.data_size,
-					 &out, &why) == -RAFTBLK_OD_EBADMSG,
+					 &out, &why) == -EBADMSG,
 	   "extent map: zeroed slot (a device formatted before the map) refused (%s)",
 	   why);
 }
@@ -353,34 +327,34 @@ static void test_emap(void)
 static void test_sb_fields(void)
 {
 	static const struct sb_mut muts[] = {
-		{ "version 2", 8, 4, 2, -RAFTBLK_OD_EBADMSG },
-		{ "length 4095", 12, 4, 4095, -RAFTBLK_OD_EBADMSG },
-		{ "sequence 0", 16, 8, 0, -RAFTBLK_OD_EBADMSG },
-		{ "node id 0", 40, 8, 0, -RAFTBLK_OD_EBADMSG },
-		{ "commit below compaction point", 64, 8, 949, -RAFTBLK_OD_EBADMSG },
-		{ "term below compaction term", 48, 8, 7, -RAFTBLK_OD_EBADMSG },
-		{ "log offset inside superblocks", 72, 8, 4096, -RAFTBLK_OD_EBADMSG },
-		{ "log offset unaligned", 72, 8, (1 << 20) + 512, -RAFTBLK_OD_EBADMSG },
-		{ "log size too small", 80, 8, 4096, -RAFTBLK_OD_EBADMSG },
-		{ "log size unaligned", 80, 8, (16 << 20) + 512, -RAFTBLK_OD_EBADMSG },
-		{ "log size huge", 80, 8, ~0ULL & ~4095ULL, -RAFTBLK_OD_EBADMSG },
-		{ "data area overlaps log", 88, 8, 16 << 20, -RAFTBLK_OD_EBADMSG },
-		{ "data size 0", 96, 8, 0, -RAFTBLK_OD_EBADMSG },
-		{ "data area beyond device", 96, 8, DEV_SIZE, -RAFTBLK_OD_EINVAL },
-		{ "data size wraps", 96, 8, ~0ULL & ~4095ULL, -RAFTBLK_OD_EBADMSG },
-		{ "log start overflows", 128, 8, ~0ULL - 4096, -RAFTBLK_OD_EBADMSG },
-		{ "compaction index without term", 144, 8, 0, -RAFTBLK_OD_EBADMSG },
-		{ "unknown flag", 152, 4, 2, -RAFTBLK_OD_EBADMSG },
-		{ "resync base without the mark", 1440, 8, 5, -RAFTBLK_OD_EBADMSG },
-		{ "17 nodes", 156, 4, 17, -RAFTBLK_OD_EBADMSG },
-		{ "n below used slots", 156, 4, 2, -RAFTBLK_OD_EBADMSG },
-		{ "node id 0 in conf", 160, 8, 0, -RAFTBLK_OD_EBADMSG },
-		{ "duplicate node id", 240, 8, 1, -RAFTBLK_OD_EBADMSG },
-		{ "unknown role", 168, 1, 3, -RAFTBLK_OD_EBADMSG },
-		{ "node reserved byte", 170, 1, 1, -RAFTBLK_OD_EBADMSG },
-		{ "unused conf slot", 160 + 3 * 80, 8, 4, -RAFTBLK_OD_EBADMSG },
-		{ "reserved tail", 2000, 1, 1, -RAFTBLK_OD_EBADMSG },
-		{ "magic", 0, 1, 'X', -RAFTBLK_OD_EBADMSG },
+		{ "version 2", 8, 4, 2, -EBADMSG },
+		{ "length 4095", 12, 4, 4095, -EBADMSG },
+		{ "sequence 0", 16, 8, 0, -EBADMSG },
+		{ "node id 0", 40, 8, 0, -EBADMSG },
+		{ "commit below compaction point", 64, 8, 949, -EBADMSG },
+		{ "term below compaction term", 48, 8, 7, -EBADMSG },
+		{ "log offset inside superblocks", 72, 8, 4096, -EBADMSG },
+		{ "log offset unaligned", 72, 8, (1 << 20) + 512, -EBADMSG },
+		{ "log size too small", 80, 8, 4096, -EBADMSG },
+		{ "log size unaligned", 80, 8, (16 << 20) + 512, -EBADMSG },
+		{ "log size huge", 80, 8, ~0ULL & ~4095ULL, -EBADMSG },
+		{ "data area overlaps log", 88, 8, 16 << 20, -EBADMSG },
+		{ "data size 0", 96, 8, 0, -EBADMSG },
+		{ "data area beyond device", 96, 8, DEV_SIZE, -EINVAL },
+		{ "data size wraps", 96, 8, ~0ULL & ~4095ULL, -EBADMSG },
+		{ "log start overflows", 128, 8, ~0ULL - 4096, -EBADMSG },
+		{ "compaction index without term", 144, 8, 0, -EBADMSG },
+		{ "unknown flag", 152, 4, 2, -EBADMSG },
+		{ "resync base without the mark", 1440, 8, 5, -EBADMSG },
+		{ "17 nodes", 156, 4, 17, -EBADMSG },
+		{ "n below used slots", 156, 4, 2, -EBADMSG },
+		{ "node id 0 in conf", 160, 8, 0, -EBADMSG },
+		{ "duplicate node id", 240, 8, 1, -EBADMSG },
+		{ "unknown role", 168, 1, 3, -EBADMSG },
+		{ "node reserved byte", 170, 1, 1, -EBADMSG },
+		{ "unused conf slot", 160 + 3 * 80, 8, 4, -EBADMSG },
+		{ "reserved tail", 2000, 1, 1, -EBADMSG },
+		{ "magic", 0, 1, 'X', -EBADMSG },
 	};
 	struct raftblk_sb sb, out;
 	u8 buf[RAFTBLK_SB_SIZE], c[RAFTBLK_SB_SIZE];
@@ -396,9 +370,9 @@ static void test_sb_fields(void)
 		if (m->width == 1)
 			c[m->off] = m->value;
 		else if (m->width == 4)
-			put32(c + m->off, m->value);
+			rb_put_le32(c + m->off, m->value);
 		else
-			put64(c + m->off, m->value);
+			rb_put_le64(c + m->off, m->value);
 		refresh_crc(c);
 		why = NULL;
 		err = raftblk_sb_decode(c, sizeof(c), DEV_SIZE, &out, &why);
@@ -411,22 +385,22 @@ static void test_sb_fields(void)
 
 	bad = sb;
 	bad.node_id = 0;
-	OK_AFTER(raftblk_sb_encode(&bad, c, &why) == -RAFTBLK_OD_EINVAL,
+	OK_AFTER(raftblk_sb_encode(&bad, c, &why) == -EINVAL,
 	   "superblock: encoder refuses node id 0 (%s)", why);
 	bad = sb;
 	bad.snap.conf.nodes[1].id = 1;
-	OK_AFTER(raftblk_sb_encode(&bad, c, &why) == -RAFTBLK_OD_EINVAL,
+	OK_AFTER(raftblk_sb_encode(&bad, c, &why) == -EINVAL,
 	   "superblock: encoder refuses duplicate member (%s)", why);
 	bad = sb;
 	bad.snap.conf.n = RAFT_MAX_NODES + 1;
-	OK_AFTER(raftblk_sb_encode(&bad, c, &why) == -RAFTBLK_OD_EINVAL,
+	OK_AFTER(raftblk_sb_encode(&bad, c, &why) == -EINVAL,
 	   "superblock: encoder refuses too many members (%s)", why);
 	bad = sb;
 	bad.data_off = bad.log_off;
-	OK_AFTER(raftblk_sb_encode(&bad, c, &why) == -RAFTBLK_OD_EINVAL,
+	OK_AFTER(raftblk_sb_encode(&bad, c, &why) == -EINVAL,
 	   "superblock: encoder refuses overlapping areas (%s)", why);
 	OK_AFTER(raftblk_sb_decode(buf, sizeof(buf), 32 << 20, &out, &why) ==
-	   -RAFTBLK_OD_EINVAL, "superblock: refused on a smaller device (%s)",
+	   -EINVAL, "superblock: refused on a smaller device (%s)",
 	   why);
 }
 
@@ -479,19 +453,19 @@ static void test_sb_pick(void)
 
 	memset(torn, 0, sizeof(torn));
 	OK_AFTER(raftblk_sb_pick(torn, sizeof(torn), DEV_SIZE, &out, &slot, &why) ==
-	   -RAFTBLK_OD_EBADMSG, "pick: no valid slot refused (%s)", why);
+	   -EBADMSG, "pick: no valid slot refused (%s)", why);
 
 	raftblk_sb_encode(&a, area, NULL);
 	raftblk_sb_encode(&a, area + RAFTBLK_SB_SIZE, NULL);
 	OK_AFTER(raftblk_sb_pick(area, sizeof(area), DEV_SIZE, &out, &slot, &why) ==
-	   -RAFTBLK_OD_EBADMSG, "pick: equal sequence numbers refused (%s)", why);
+	   -EBADMSG, "pick: equal sequence numbers refused (%s)", why);
 
 	b = a;
 	b.seq++;
 	b.node_id = 5;
 	raftblk_sb_encode(&b, area + RAFTBLK_SB_SIZE, NULL);
 	OK_AFTER(raftblk_sb_pick(area, sizeof(area), DEV_SIZE, &out, &slot, &why) ==
-	   -RAFTBLK_OD_EBADMSG, "pick: slots of different nodes refused (%s)",
+	   -EBADMSG, "pick: slots of different nodes refused (%s)",
 	   why);
 
 	memset(area + RAFTBLK_SB_SIZE, 0xff, RAFTBLK_SB_SIZE);
@@ -521,9 +495,9 @@ static void test_layout(void)
 	   dof + ds <= (1ULL << 30) + 123 * 512,
 	   "layout: explicit log size, data size rounded down to 4 KiB");
 	OK_AFTER(raftblk_layout_default(17 << 20, 0, &lo, &ls, &dof, &ds, &why) ==
-	   -RAFTBLK_OD_ENOSPC, "layout: device too small refused (%s)", why);
+	   -ENOSPC, "layout: device too small refused (%s)", why);
 	OK_AFTER(raftblk_layout_default(1ULL << 30, 12345, &lo, &ls, &dof, &ds,
-				  &why) == -RAFTBLK_OD_EINVAL,
+				  &why) == -EINVAL,
 	   "layout: unaligned log size refused (%s)", why);
 }
 
@@ -609,20 +583,20 @@ static void test_rec_roundtrip(void)
 	/* Documented offsets. */
 	sample_rec(&r, RAFT_ENTRY_NORMAL);
 	raftblk_rec_encode(&r, &CTX, buf, NULL);
-	ok(!memcmp(buf, "RAFTREC\x01", 8) && le32_at(buf + 8) == 4096 + 8192 &&
-	   le32_at(buf + 12) == 8192 && le64_at(buf + 16) == CTX.nonce &&
-	   le64_at(buf + 24) == 3 && le64_at(buf + 32) == 5 &&
-	   le64_at(buf + 40) == 1234 && le64_at(buf + 48) == 7 &&
-	   le64_at(buf + 56) == 6 && buf[64] == RAFT_ENTRY_NORMAL &&
-	   buf[65] == 0 && le32_at(buf + 68) == 0x12345678 &&
-	   le64_at(buf + 144) == 2048 && le32_at(buf + 152) == 8192 &&
-	   le32_at(buf + 156) == RAFTBLK_REC_F_FUA &&
-	   le32_at(buf + 4092) == raftblk_crc32c(buf, 4092),
+	ok(!memcmp(buf, "RAFTREC\x01", 8) && rb_get_le32(buf + 8) == 4096 + 8192 &&
+	   rb_get_le32(buf + 12) == 8192 && rb_get_le64(buf + 16) == CTX.nonce &&
+	   rb_get_le64(buf + 24) == 3 && rb_get_le64(buf + 32) == 5 &&
+	   rb_get_le64(buf + 40) == 1234 && rb_get_le64(buf + 48) == 7 &&
+	   rb_get_le64(buf + 56) == 6 && buf[64] == RAFT_ENTRY_NORMAL &&
+	   buf[65] == 0 && rb_get_le32(buf + 68) == 0x12345678 &&
+	   rb_get_le64(buf + 144) == 2048 && rb_get_le32(buf + 152) == 8192 &&
+	   rb_get_le32(buf + 156) == RAFTBLK_REC_F_FUA &&
+	   rb_get_le32(buf + 4092) == raftblk_crc32c(buf, 4092),
 	   "record fields at their documented offsets");
 	sample_rec(&r, RAFT_ENTRY_CONF);
 	raftblk_rec_encode(&r, &CTX, buf, NULL);
 	ok(buf[64] == RAFT_ENTRY_CONF && buf[65] == RAFT_CONF_ADD_LEARNER &&
-	   le64_at(buf + 72) == 4 && !memcmp(buf + 80, "10.0.0.4:7789", 13),
+	   rb_get_le64(buf + 72) == 4 && !memcmp(buf + 80, "10.0.0.4:7789", 13),
 	   "conf change fields at their documented offsets");
 
 	/* Every bit flip in the header block is detected. */
@@ -663,12 +637,12 @@ static void test_rec_roundtrip(void)
 	ok(all, "record: torn header (old/new sectors mixed) refused");
 
 	OK_AFTER(raftblk_rec_decode(buf, sizeof(buf) - 1, &CTX, &out, &why) ==
-	   -RAFTBLK_OD_EBADMSG, "record: short buffer refused");
+	   -EBADMSG, "record: short buffer refused");
 	struct raftblk_rec_ctx other = CTX;
 
 	other.nonce++;
 	OK_AFTER(raftblk_rec_decode(buf, sizeof(buf), &other, &out, &why) ==
-	   -RAFTBLK_OD_EBADMSG, "record: another log's record refused (%s)",
+	   -EBADMSG, "record: another log's record refused (%s)",
 	   why);
 }
 
@@ -734,33 +708,33 @@ static void test_rec_fields(void)
 		if (m->width == 1)
 			buf[m->off] = m->value;
 		else if (m->width == 4)
-			put32(buf + m->off, m->value);
+			rb_put_le32(buf + m->off, m->value);
 		else
-			put64(buf + m->off, m->value);
+			rb_put_le64(buf + m->off, m->value);
 		refresh_crc(buf);
 		why = NULL;
 		err = raftblk_rec_decode(buf, sizeof(buf), &CTX, &out, &why);
-		ok(err == -RAFTBLK_OD_EBADMSG && why, "record: %s refused (%s)",
+		ok(err == -EBADMSG && why, "record: %s refused (%s)",
 		   m->name, why ? why : "no reason");
 	}
 
 	/* Encoder refusals. */
 	sample_rec(&r, RAFT_ENTRY_NORMAL);
 	r.data_len = 3 << 20;
-	OK_AFTER(raftblk_rec_encode(&r, &CTX, buf, &why) == -RAFTBLK_OD_EINVAL,
+	OK_AFTER(raftblk_rec_encode(&r, &CTX, buf, &why) == -EINVAL,
 	   "record: encoder refuses 3 MiB of data (%s)", why);
 	sample_rec(&r, RAFT_ENTRY_NORMAL);
 	r.nonce = 1;
-	OK_AFTER(raftblk_rec_encode(&r, &CTX, buf, &why) == -RAFTBLK_OD_EINVAL,
+	OK_AFTER(raftblk_rec_encode(&r, &CTX, buf, &why) == -EINVAL,
 	   "record: encoder refuses a foreign nonce (%s)", why);
 	sample_rec(&r, 9);
-	OK_AFTER(raftblk_rec_encode(&r, &CTX, buf, &why) == -RAFTBLK_OD_EINVAL,
+	OK_AFTER(raftblk_rec_encode(&r, &CTX, buf, &why) == -EINVAL,
 	   "record: encoder refuses an unknown type (%s)", why);
 	struct raftblk_rec_ctx tiny = CTX;
 
 	tiny.log_size = 8192;
 	sample_rec(&r, RAFT_ENTRY_NORMAL);
-	OK_AFTER(raftblk_rec_encode(&r, &tiny, buf, &why) == -RAFTBLK_OD_EINVAL,
+	OK_AFTER(raftblk_rec_encode(&r, &tiny, buf, &why) == -EINVAL,
 	   "record: encoder refuses a record longer than the ring (%s)", why);
 }
 
@@ -779,15 +753,15 @@ static void test_ring_math(void)
 	   "ring: records never cross the end of the ring");
 	ok(!raftblk_ring_reserve(L, 0, 0, L, &end) && end == L,
 	   "ring: one record may fill the whole ring");
-	ok(raftblk_ring_reserve(L, 0, 4096, L, &end) == -RAFTBLK_OD_ENOSPC,
+	ok(raftblk_ring_reserve(L, 0, 4096, L, &end) == -ENOSPC,
 	   "ring: wrap that would overwrite the tail refused");
 	ok(!raftblk_ring_reserve(L, 8192, L, 8192, &end) && end == L + 8192,
 	   "ring: wrap up to the tail allowed");
-	ok(raftblk_ring_reserve(L, 8192, L, 12288, &end) == -RAFTBLK_OD_ENOSPC,
+	ok(raftblk_ring_reserve(L, 8192, L, 12288, &end) == -ENOSPC,
 	   "ring: one block past the tail refused");
-	ok(raftblk_ring_reserve(L, 4096, 0, 4096, &end) == -RAFTBLK_OD_ENOSPC,
+	ok(raftblk_ring_reserve(L, 4096, 0, 4096, &end) == -ENOSPC,
 	   "ring: head before tail refused");
-	ok(raftblk_ring_reserve(L, 0, 0, L + 4096, &end) == -RAFTBLK_OD_ENOSPC,
+	ok(raftblk_ring_reserve(L, 0, 0, L + 4096, &end) == -ENOSPC,
 	   "ring: record longer than the ring refused");
 	ok(!raftblk_ring_reserve(L, L - 4096, L - 4096, 8192, &end) &&
 	   end == L + 8192, "ring: wasted tail of a lap counted as used");
@@ -906,7 +880,7 @@ static int mlog_append(struct mlog *m, raft_term term, u8 type, u32 data_len,
 	if (err)
 		return err;
 	if (m->n == MAX_ENTS)
-		return -RAFTBLK_OD_ENOSPC;
+		return -ENOSPC;
 	pos = end - r.rec_len;
 	if (pos != m->head) {
 		/* wrap marker at the head, durable before the record */
@@ -993,7 +967,7 @@ static int mread_hdr(void *ctx, u64 off, void *buf)
 	struct scanned *s = ctx;
 
 	if (off + RAFTBLK_REC_HDR_SIZE > MLOG_SIZE)
-		return -RAFTBLK_OD_EIO;
+		return -EIO;
 	memcpy(buf, s->m->ring + off, RAFTBLK_REC_HDR_SIZE);
 	return 0;
 }
@@ -1004,10 +978,10 @@ static int mload(void *ctx, const struct raftblk_rec *r, u64 pos)
 	u64 off = raftblk_ring_off(MLOG_SIZE, pos) + RAFTBLK_REC_HDR_SIZE;
 
 	if (off + r->data_len > MLOG_SIZE || s->n == MAX_ENTS)
-		return -RAFTBLK_OD_EIO;
+		return -EIO;
 	if (r->data_len &&
 	    raftblk_crc32c(s->m->ring + off, r->data_len) != r->data_crc)
-		return -RAFTBLK_OD_EBADMSG;
+		return -EBADMSG;
 	s->recs[s->n++] = *r;
 	return 0;
 }
@@ -1177,7 +1151,7 @@ static void test_ring_laps(void)
 		u32 dl = (u32)rnd_below(40) * 512;
 
 		err = mlog_append(&ml, 1 + i / 100, RAFT_ENTRY_NORMAL, dl, seed++);
-		if (err == -RAFTBLK_OD_ENOSPC) {
+		if (err == -ENOSPC) {
 			mlog_compact(&ml, ml.last - rnd_below(ml.n / 2 + 1));
 			mlog_write_sb(&ml);
 			err = mlog_append(&ml, 1 + i / 100, RAFT_ENTRY_NORMAL, dl, seed++);
@@ -1236,7 +1210,7 @@ static void test_ring_laps(void)
 	memcpy(&ml2, &ml, sizeof(ml));
 	for (u32 i = 0; i < 10000 && !err; i++)
 		err = mlog_append(&ml2, 50, RAFT_ENTRY_NORMAL, 64 * 512, seed++);
-	ok(err == -RAFTBLK_OD_ENOSPC && mlog_check(&ml2, "full"),
+	ok(err == -ENOSPC && mlog_check(&ml2, "full"),
 	   "ring: a full ring refuses the append and keeps every entry");
 
 	/* Records formatted by an earlier format of the same disk (another

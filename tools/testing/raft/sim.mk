@@ -16,7 +16,7 @@ SIM_DIR := sim
 SIM_LIB_SRCS := $(SIM_DIR)/cluster.c $(SIM_DIR)/check.c $(SIM_DIR)/trace.c \
 		$(SIM_DIR)/mailbox.c
 SIM_HDRS := $(wildcard $(SIM_DIR)/*.h)
-SIM_DEPS := $(SIM_LIB_SRCS) $(SIM_HDRS) $(CORE_SRCS) $(CORE_HDRS) uenv.c
+SIM_DEPS := $(SIM_LIB_SRCS) $(SIM_HDRS) $(CORE_SRCS) $(CORE_HDRS) $(UENV_SRCS)
 
 SIM_SCHEDULES ?= 2100
 SIM_SEED ?= 0
@@ -29,7 +29,7 @@ SCRIPTS ?= $(sort $(wildcard testdata/*.txt))
 SOBJ := $(BUILD)/sobj
 SIM_OBJS := $(patsubst $(CORE_DIR)/%.c,$(SOBJ)/core/%.o,$(CORE_SRCS)) \
 	    $(patsubst $(SIM_DIR)/%.c,$(SOBJ)/sim/%.o,$(SIM_LIB_SRCS)) \
-	    $(SOBJ)/uenv.o
+	    $(patsubst $(UENV_DIR)/%.c,$(SOBJ)/lib/%.o,$(UENV_SRCS))
 
 $(SOBJ)/core/%.o: $(CORE_DIR)/%.c $(CORE_HDRS)
 	@mkdir -p $(dir $@)
@@ -39,7 +39,7 @@ $(SOBJ)/sim/%.o: $(SIM_DIR)/%.c $(SIM_HDRS) $(CORE_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(SAN) -c -o $@ $<
 
-$(SOBJ)/uenv.o: uenv.c raft_uenv.h
+$(SOBJ)/lib/%.o: $(UENV_DIR)/%.c $(UENV_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(SAN) -c -o $@ $<
 
@@ -53,7 +53,7 @@ $(BUILD)/raftscript: $(SIM_DIR)/raftscript.c $(SIM_OBJS) $(SIM_HDRS) | $(BUILD)
 # The benchmark is built without sanitizers.
 $(BUILD)/raftbench: $(SIM_DIR)/bench.c $(SIM_DEPS) | $(BUILD)
 	$(CC) $(CFLAGS) -O2 -DNDEBUG -o $@ $(SIM_DIR)/bench.c \
-		$(SIM_LIB_SRCS) $(CORE_SRCS) uenv.c
+		$(SIM_LIB_SRCS) $(CORE_SRCS) $(UENV_SRCS)
 
 # libFuzzer needs clang.
 FUZZ_CC ?= clang
@@ -61,7 +61,7 @@ FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined \
 	      -fno-sanitize-recover=undefined
 $(BUILD)/fuzz_cluster: fuzz/fuzz_cluster.c $(SIM_DEPS) | $(BUILD)
 	$(FUZZ_CC) $(filter-out -O2 -g,$(CFLAGS)) $(FUZZ_FLAGS) -o $@ \
-		fuzz/fuzz_cluster.c $(SIM_LIB_SRCS) $(CORE_SRCS) uenv.c
+		fuzz/fuzz_cluster.c $(SIM_LIB_SRCS) $(CORE_SRCS) $(UENV_SRCS)
 
 # UBSan reports fail the run, LeakSanitizer runs at exit.
 SAN_ENV := UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \

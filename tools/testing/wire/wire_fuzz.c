@@ -13,7 +13,7 @@
  * accepted RAFT_MSG re-encodes to exactly the input bytes.
  */
 #include "wire_testlib.h"
-#include "crc32c.h"
+#include "portable.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -85,6 +85,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		rb_wire_msg_release(&m);
 	}
 	free(b);
-	check(uenv_live_allocs == 0 && uenv_live_payloads == 0, "leak");
+	check(raft_uenv_live_allocs() == 0 && raft_payload_live() == 0,
+	      "leak");
 	return 0;
 }

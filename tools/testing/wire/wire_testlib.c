@@ -3,7 +3,7 @@
  * wire_testlib.c - see wire_testlib.h.
  */
 #include "wire_testlib.h"
-#include "crc32c.h"
+#include "portable.h"
 
 static int describe(void *ctx, const struct raft_payload *p,
 		    struct rb_wire_payload_desc *d)
@@ -24,9 +24,9 @@ static int build(void *ctx, const struct rb_wire_payload_desc *d,
 		 const u8 *data, struct raft_payload **out)
 {
 	(void)ctx;
-	*out = uenv_payload_new(d->sector, d->len, d->flags, d->data_len,
-				data);
-	return *out ? 0 : -RB_WIRE_ENOMEM;
+	*out = raft_payload_alloc(d->sector, d->len, d->flags, d->data_len,
+				  data);
+	return *out ? 0 : RB_WIRE_ENOMEM;
 }
 
 const struct rb_wire_payload_ops test_payload_ops = {
@@ -119,13 +119,13 @@ static struct raft_payload *gen_payload(u64 *rng, u32 max_data)
 		len = 512 * (1 + test_rand(rng) % (1U << 21));
 		flags |= test_rand(rng) % 2 ? RB_WIRE_PL_DISCARD :
 					      RB_WIRE_PL_WRITE_ZEROES;
-		p = uenv_payload_new(sector, len, flags, 0, NULL);
+		p = raft_payload_alloc(sector, len, flags, 0, NULL);
 	} else {
 		len = 512 * (1 + test_rand(rng) % (max_data / 512));
 		data = malloc(len);
 		raft_assert(data);
 		fill(rng, data, len);
-		p = uenv_payload_new(sector, len, flags, len, data);
+		p = raft_payload_alloc(sector, len, flags, len, data);
 		free(data);
 	}
 	raft_assert(p);
@@ -313,7 +313,7 @@ long test_encode_frame(const struct raft_msg *m,
 
 	*out = NULL;
 	if (!size)
-		return -RB_WIRE_EINVAL;
+		return RB_WIRE_EINVAL;
 	buf = malloc(size);
 	raft_assert(buf);
 	ret = rb_wire_encode_msg(&test_tx_ids, m, lim, &test_payload_ops,
@@ -339,31 +339,12 @@ long test_encode_frame(const struct raft_msg *m,
 	return (long)(flen + dlen);
 }
 
-void test_put32(u8 *p, u32 v)
-{
-	p[0] = (u8)v;
-	p[1] = (u8)(v >> 8);
-	p[2] = (u8)(v >> 16);
-	p[3] = (u8)(v >> 24);
-}
-
-void test_put64(u8 *p, u64 v)
-{
-	test_put32(p, (u32)v);
-	test_put32(p + 4, (u32)(v >> 32));
-}
-
-u32 test_get32(const u8 *p)
-{
-	return p[0] | p[1] << 8 | p[2] << 16 | (u32)p[3] << 24;
-}
-
 void test_reseal(u8 *buf, size_t len)
 {
-	u32 meta_len = test_get32(buf + 8);
+	u32 meta_len = rb_get_le32(buf + 8);
 
 	if (meta_len <= len - RB_WIRE_HDR_LEN)
-		test_put32(buf + 48, raftblk_crc32c(buf + RB_WIRE_HDR_LEN,
+		rb_put_le32(buf + 48, raftblk_crc32c(buf + RB_WIRE_HDR_LEN,
 						    meta_len));
-	test_put32(buf + 60, raftblk_crc32c(buf, 60));
+	rb_put_le32(buf + 60, raftblk_crc32c(buf, 60));
 }

@@ -35,7 +35,7 @@ bool test_msg_equal(const struct raft_msg *a, const struct raft_msg *b,
 
 /*
  * Encode m into a freshly allocated contiguous frame (header, meta, data).
- * Returns the frame length and sets *out, or a negative rb_wire_err.
+ * Returns the frame length and sets *out, or an rb_wire_err.
  */
 long test_encode_frame(const struct raft_msg *m,
 		       const struct rb_wire_limits *lim, u8 **out);
@@ -44,10 +44,5 @@ long test_encode_frame(const struct raft_msg *m,
  * header) and its meta crc if the meta part is inside buf.
  */
 void test_reseal(u8 *buf, size_t len);
-
-/* Little-endian access for editing frames in tests. */
-void test_put32(u8 *p, u32 v);
-void test_put64(u8 *p, u64 v);
-u32 test_get32(const u8 *p);
 
 #endif /* WIRE_TESTLIB_H */

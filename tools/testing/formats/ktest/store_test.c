@@ -31,7 +31,7 @@
 #include "ondisk.h"
 #include "log_store.h"
 #include "extent_map.h"
-#include "crc32c.h"
+#include "portable.h"
 #include "store_test.h"
 
 static char *disk = "/dev/vda";

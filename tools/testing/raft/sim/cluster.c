@@ -35,27 +35,12 @@ void sim_fail(struct sim_cluster *c, const char *what, const char *fmt, ...)
 /* ------------------------------------------------------------------ */
 /* Payloads                                                           */
 
-static void put_le64(u8 *b, u64 v)
-{
-	for (int i = 0; i < 8; i++)
-		b[i] = (u8)(v >> (8 * i));
-}
-
-static u64 get_le64(const u8 *b)
-{
-	u64 v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v |= (u64)b[i] << (8 * i);
-	return v;
-}
-
 struct raft_payload *sim_payload_make(u64 block, u64 wid)
 {
 	u8 buf[SIM_PAYLOAD_LEN];
 
-	put_le64(buf, block);
-	put_le64(buf + 8, wid);
+	rb_put_le64(buf, block);
+	rb_put_le64(buf + 8, wid);
 	return raft_payload_new(buf, sizeof(buf));
 }
 
@@ -69,8 +54,8 @@ void sim_payload_decode(const struct raft_payload *p, u64 *block, u64 *wid)
 		return;
 	}
 	b = raft_payload_data(p);
-	*block = get_le64(b);
-	*wid = get_le64(b + 8);
+	*block = rb_get_le64(b);
+	*wid = rb_get_le64(b + 8);
 }
 
 void sim_node_addr(raft_id id, u8 addr[RAFT_ADDR_LEN])

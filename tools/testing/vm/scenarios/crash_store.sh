@@ -53,7 +53,7 @@ check "insmod rb_store_test.ko mode=verify" \
 	insmod "$KO" disk=/dev/vdb mode=verify min_index="$idx" min_term="$term" ||
 	finish
 dmesg | sed -n 's/.*rbst: //p' >/tmp/rbst.log
-dmesg | grep 'raftblk: vdb' | sed 's/^/# /'
+dmesg | grep -E '(raftblk|rb_store_test): vdb' | sed 's/^/# /'
 while IFS= read -r line; do
 	case $line in
 	"ok "*) tap_ok "${line#ok * - }" ;;

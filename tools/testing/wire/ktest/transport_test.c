@@ -26,7 +26,7 @@
 #include <net/net_namespace.h>
 #include <net/sock.h>
 
-#include "crc32c.h"
+#include "portable.h"
 #include "payload.h"
 #include "transport.h"
 #include "wire.h"
@@ -912,7 +912,7 @@ static int t_describe(void *ctx, const struct raft_payload *p,
 	u8 *buf = kvmalloc(len ? len : 1, GFP_KERNEL);
 
 	if (!buf)
-		return -RB_WIRE_ENOMEM;
+		return RB_WIRE_ENOMEM;
 	d->flags = p->flags;
 	d->sector = p->sector;
 	d->len = p->len;

@@ -1,12 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Userspace crc32c (Castagnoli, reflected polynomial 0x82F63B78) with the
- * kernel's crc32c() contract: raw CRC continued from crc, no inversion.
+ * kernel's crc32c() contract: raw CRC continued from crc, no inversion
+ * (kernel/portable.h declares it and builds raftblk_crc32c() on it).
  */
-#include <stddef.h>
-#include <stdint.h>
-
-uint32_t crc32c(uint32_t crc, const void *address, unsigned int length);
+#include "portable.h"
 
 static uint32_t table[256];
 static int table_ready;
