@@ -53,25 +53,25 @@ int raftblk_backing_open(struct raftblk_dev *dev, struct raftblk_err *err)
 	if (raftblk_blkdev_is_raftblk(bdev)) {
 		err->msg = "disk is itself a raftblk device";
 		ret = -EINVAL;
-		goto put;
+		goto err_put_backing;
 	}
 	if (!bdev_nr_sectors(bdev)) {
 		err->msg = "disk is empty";
 		ret = -EINVAL;
-		goto put;
+		goto err_put_backing;
 	}
 
 	ret = bioset_init(&dev->bio_set, BIO_POOL_SIZE, 0, BIOSET_NEED_RESCUER);
 	if (ret) {
 		err->msg = "out of memory";
 		err->attr = 0;
-		goto put;
+		goto err_put_backing;
 	}
 	dev->backing = bdev;
 	dev->capacity = bdev_nr_sectors(bdev);
 	return 0;
 
-put:
+err_put_backing:
 	blkdev_put(bdev, RAFTBLK_BACKING_MODE);
 	return ret;
 }

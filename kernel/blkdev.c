@@ -124,7 +124,7 @@ int raftblk_blkdev_add(struct raftblk_dev *dev)
 	disk = blk_mq_alloc_disk(set, dev);
 	if (IS_ERR(disk)) {
 		ret = PTR_ERR(disk);
-		goto free_tag_set;
+		goto err_free_tag_set;
 	}
 	disk->fops = &raftblk_fops;
 	disk->private_data = dev;
@@ -136,13 +136,13 @@ int raftblk_blkdev_add(struct raftblk_dev *dev)
 	dev->disk = disk;
 	ret = device_add_disk(NULL, disk, raftblk_disk_groups);
 	if (ret)
-		goto put_disk;
+		goto err_put_disk;
 	return 0;
 
-put_disk:
+err_put_disk:
 	dev->disk = NULL;
 	put_disk(disk);
-free_tag_set:
+err_free_tag_set:
 	blk_mq_free_tag_set(set);
 	return ret;
 }

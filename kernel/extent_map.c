@@ -110,15 +110,15 @@ int rb_emap_open(struct block_device *bdev, u64 log_off, u64 data_size,
 	if (!m->persist &&
 	    raftblk_emap_geometry(RAFTBLK_EMAP_OFF + (1 << 20), data_size,
 				  &m->geo))
-		goto nomem;
+		goto err_free_map;
 	m->v = kvcalloc(m->geo.n, sizeof(u64), GFP_KERNEL);
 	if (!m->v)
-		goto nomem;
+		goto err_free_map;
 	if (m->persist) {
 		m->io = kvmalloc(m->geo.slot_size, GFP_KERNEL);
 		tmp = kvcalloc(m->geo.n, sizeof(u64), GFP_KERNEL);
 		if (!m->io || !tmp)
-			goto nomem;
+			goto err_free_map;
 		for (i = 0; i < 2; i++)
 			ok[i] = !emap_read_slot(m, i, &h[i],
 						i ? tmp : m->v);
@@ -145,7 +145,7 @@ int rb_emap_open(struct block_device *bdev, u64 log_off, u64 data_size,
 			m->v[i] = floor;
 	*out = m;
 	return 0;
-nomem:
+err_free_map:
 	kvfree(tmp);
 	rb_emap_free(m);
 	return -ENOMEM;

@@ -28,7 +28,6 @@
 #include "extent_map.h"
 #include "portable.h"
 #include "log_store.h"
-#include "raft/raft_int.h"	/* conf_apply(): the core's membership rules */
 
 static_assert(RAFTBLK_PL_ALL == RAFTBLK_REC_F_ALL);
 static_assert(RAFTBLK_PL_MAX_DATA / PAGE_SIZE <= BIO_MAX_VECS);
@@ -299,7 +298,7 @@ int rb_store_format(struct block_device *bdev,
 		pr_err("%pg: cannot format: %s\n", bdev, why);
 		err->msg = "disk too small for raftblk (needs 18 MiB)";
 		ret = -ENOSPC;
-		goto fail;
+		goto err_close_store;
 	}
 	memcpy(nsb->uuid, uuid, RAFTBLK_UUID_LEN);
 	nsb->node_id = id;
@@ -309,7 +308,7 @@ int rb_store_format(struct block_device *bdev,
 	ret = store_alloc_ents(s);
 	if (ret) {
 		err->msg = "out of memory";
-		goto fail;
+		goto err_close_store;
 	}
 	/* Both slots, so no superblock of an earlier format survives:
 	 * slot 1 gets sequence 1, slot 0 sequence 2.
@@ -322,7 +321,7 @@ int rb_store_format(struct block_device *bdev,
 	}
 	if (ret) {
 		err->msg = "cannot write the superblock";
-		goto fail;
+		goto err_close_store;
 	}
 	s->head = 0;
 	s->data_off = s->sb.data_off;
@@ -340,7 +339,7 @@ int rb_store_format(struct block_device *bdev,
 	}
 	if (ret) {
 		err->msg = "cannot write the extent map";
-		goto fail;
+		goto err_close_store;
 	}
 	pr_info("%pg: formatted for node %llu: log %llu MiB at %llu MiB, data %llu MiB at %llu MiB\n",
 		bdev, (unsigned long long)id,
@@ -350,7 +349,7 @@ int rb_store_format(struct block_device *bdev,
 		(unsigned long long)(s->sb.data_off >> 20));
 	*out = s;
 	return 0;
-fail:
+err_close_store:
 	rb_store_close(s);
 	return ret;
 }
@@ -594,7 +593,7 @@ int rb_store_open(struct block_device *bdev, raft_id id,
 	ret = store_io(s, 0, RAFTBLK_SB_AREA, REQ_OP_READ);
 	if (ret) {
 		err->msg = "cannot read the superblock";
-		goto fail;
+		goto err_close_store;
 	}
 	ret = raftblk_sb_pick(s->buf, RAFTBLK_SB_AREA, s->dev_size, &s->sb,
 			      &slot, &why);
@@ -609,7 +608,7 @@ int rb_store_open(struct block_device *bdev, raft_id id,
 			err->msg = "raftblk superblock corrupt or does not fit the disk";
 			ret = -EUCLEAN;
 		}
-		goto fail;
+		goto err_close_store;
 	}
 	if (s->sb.node_id != id) {
 		pr_err("%pg: the disk belongs to node %llu, not %llu\n",
@@ -617,7 +616,7 @@ int rb_store_open(struct block_device *bdev, raft_id id,
 		       (unsigned long long)id);
 		err->msg = "the disk belongs to another node id";
 		ret = -EINVAL;
-		goto fail;
+		goto err_close_store;
 	}
 	s->slot = slot;
 	s->data_off = s->sb.data_off;
@@ -626,12 +625,12 @@ int rb_store_open(struct block_device *bdev, raft_id id,
 			   &s->emap);
 	if (ret) {
 		err->msg = "out of memory";
-		goto fail;
+		goto err_close_store;
 	}
 	ret = store_alloc_ents(s);
 	if (ret) {
 		err->msg = "out of memory";
-		goto fail;
+		goto err_close_store;
 	}
 
 	s->ra = ra_alloc();	/* without it: one read per header */
@@ -641,7 +640,7 @@ int rb_store_open(struct block_device *bdev, raft_id id,
 	if (ret) {
 		pr_err("%pg: log scan failed: %d\n", bdev, ret);
 		err->msg = "cannot read the log";
-		goto fail;
+		goto err_close_store;
 	}
 	s->head = res.head;
 	pr_info("%pg: node %llu: term %llu, commit %llu, log %llu..%llu (%llu records), ends: %s; superblock %llu (slot %u)\n",
@@ -659,7 +658,7 @@ int rb_store_open(struct block_device *bdev, raft_id id,
 		       (unsigned long long)s->sb.hs.commit);
 		err->msg = "committed log entries are missing from the disk";
 		ret = -EUCLEAN;
-		goto fail;
+		goto err_close_store;
 	}
 
 	/*
@@ -683,11 +682,11 @@ int rb_store_open(struct block_device *bdev, raft_id id,
 			(unsigned long long)s->sb.resync_base);
 	if (ret) {
 		err->msg = "cannot write the superblock";
-		goto fail;
+		goto err_close_store;
 	}
 	*out = s;
 	return 0;
-fail:
+err_close_store:
 	rb_store_close(s);
 	return ret;
 }
@@ -1251,7 +1250,7 @@ static int conf_at(struct rb_store *s, u32 k, struct raft_conf *conf)
 					   why ? why : "not the stored entry");
 			return -EIO;
 		}
-		if (conf_apply(conf, &r.cc))
+		if (raft_conf_apply(conf, &r.cc))
 			return -EINVAL;
 	}
 	return 0;

@@ -1467,11 +1467,11 @@ int raftblk_node_start(struct raftblk_dev *dev,
 		}
 		err->msg = "the disk already holds a raftblk log: create without --bootstrap to restart this node";
 		err->attr = RAFTBLK_ATTR_BOOTSTRAP;
-		goto free;
+		goto err_free;
 	}
 	blank = ret == -ENODATA;
 	if (ret && !blank)
-		goto free;
+		goto err_free;
 	n->store = blank ? NULL : n->store;
 	/* A blank disk: a new cluster, or a node waiting to join. */
 	memset(uuid, 0, sizeof(uuid));
@@ -1491,7 +1491,7 @@ int raftblk_node_start(struct raftblk_dev *dev,
 		err->msg = ret == -EADDRINUSE ? "listen address in use" :
 			   "cannot listen on the address";
 		err->attr = RAFTBLK_ATTR_LISTEN;
-		goto close;
+		goto err_close_store;
 	}
 
 	if (blank) {
@@ -1503,20 +1503,20 @@ int raftblk_node_start(struct raftblk_dev *dev,
 			if (ret) {
 				err->msg = "bad listen address";
 				err->attr = RAFTBLK_ATTR_LISTEN;
-				goto tp;
+				goto err_destroy_transport;
 			}
 			raft_bootstrap_conf(conf, n->id, addr);
 		}
 		ret = rb_store_format(dev->backing, uuid, n->id, conf,
 				      &n->store, err);
 		if (ret)
-			goto tp;
+			goto err_destroy_transport;
 	}
 	memset(restore, 0, sizeof(*restore));
 	ret = rb_store_restore(n->store, restore);
 	if (ret) {
 		err->msg = "cannot read the log from the disk";
-		goto tp;
+		goto err_destroy_transport;
 	}
 
 	raftblk_node_options(n, &opts);
@@ -1525,7 +1525,7 @@ int raftblk_node_start(struct raftblk_dev *dev,
 	if (ret) {
 		err->msg = "cannot start the Raft node";
 		ret = -ENOMEM;
-		goto tp;
+		goto err_destroy_transport;
 	}
 	n->applied = restore->snap.index;
 	kfree(restore);
@@ -1536,7 +1536,7 @@ int raftblk_node_start(struct raftblk_dev *dev,
 		ret = rb_resync_on_open(n->rs, n->raft);
 	if (ret) {
 		err->msg = "cannot start the resync of an incomplete data area";
-		goto raft;
+		goto err_destroy_raft;
 	}
 	rb_resync_set_transport(n->rs, n->tp);
 
@@ -1546,7 +1546,7 @@ int raftblk_node_start(struct raftblk_dev *dev,
 		if (!st) {
 			ret = -ENOMEM;
 			err->msg = "out of memory";
-			goto raft;
+			goto err_destroy_raft;
 		}
 		raft_get_status(n->raft, st);
 		raftblk_node_sync_peers(n, &st->conf);
@@ -1563,21 +1563,21 @@ int raftblk_node_start(struct raftblk_dev *dev,
 		dev->node = NULL;
 		dev->io_ops = &raftblk_passthrough_ops;
 		err->msg = "cannot start the node thread";
-		goto raft;
+		goto err_destroy_raft;
 	}
 	/* Pairs with smp_load_acquire() in the transport callbacks. */
 	smp_store_release(&n->started, true);
 	return 0;
 
-raft:
+err_destroy_raft:
 	rb_resync_destroy(n->rs);
 	raft_destroy(n->raft);
-tp:
+err_destroy_transport:
 	rb_transport_destroy(n->tp);
-close:
+err_close_store:
 	if (n->store)
 		rb_store_close(n->store);
-free:
+err_free:
 	kfree(restore);
 	kfree(n);
 	return ret;

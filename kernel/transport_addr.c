@@ -113,20 +113,20 @@ int rb_addr_parse(const char *str, struct sockaddr_storage *ss)
 		/* "[v6]:port"; no scope ids in this notation. */
 		if (!in6_pton(str + 1, len - 1, (u8 *)&s6->sin6_addr, ']',
 			      &end) || end[0] != ']' || end[1] != ':')
-			goto bad;
+			goto err_clear_addr;
 		s6->sin6_family = AF_INET6;
 		if (parse_port(end + 2, &s6->sin6_port))
-			goto bad;
+			goto err_clear_addr;
 		return 0;
 	}
 	if (!in4_pton(str, len, (u8 *)&s4->sin_addr, ':', &end) ||
 	    end[0] != ':')
-		goto bad;
+		goto err_clear_addr;
 	s4->sin_family = AF_INET;
 	if (parse_port(end + 1, &s4->sin_port))
-		goto bad;
+		goto err_clear_addr;
 	return 0;
-bad:
+err_clear_addr:
 	memset(ss, 0, sizeof(*ss));
 	return -EINVAL;
 }

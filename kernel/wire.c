@@ -771,14 +771,7 @@ static int get_entry(struct cursor *c, struct raft_entry *e,
 
 void rb_wire_msg_release(struct raft_msg *m)
 {
-	u32 i;
-
-	if (m->entries) {
-		for (i = 0; i < m->n_entries; i++)
-			if (m->entries[i].payload)
-				raft_payload_put(m->entries[i].payload);
-		raft_free(m->entries);
-	}
+	raft_msg_free(m);
 	memset(m, 0, sizeof(*m));
 }
 

@@ -4,7 +4,7 @@
  */
 #include "raft_int.h"
 
-int conf_find(const struct raft_conf *c, raft_id id)
+int raft_conf_find(const struct raft_conf *c, raft_id id)
 {
 	u32 i;
 
@@ -14,14 +14,14 @@ int conf_find(const struct raft_conf *c, raft_id id)
 	return -1;
 }
 
-bool conf_is_voter(const struct raft_conf *c, raft_id id)
+bool raft_conf_is_voter(const struct raft_conf *c, raft_id id)
 {
-	int i = conf_find(c, id);
+	int i = raft_conf_find(c, id);
 
 	return i >= 0 && c->nodes[i].role == RAFT_VOTER;
 }
 
-u32 conf_n_voters(const struct raft_conf *c)
+u32 raft_conf_n_voters(const struct raft_conf *c)
 {
 	u32 i, n = 0;
 
@@ -31,7 +31,7 @@ u32 conf_n_voters(const struct raft_conf *c)
 	return n;
 }
 
-bool conf_valid(const struct raft_conf *c)
+bool raft_conf_valid(const struct raft_conf *c)
 {
 	u32 i, j;
 
@@ -50,9 +50,9 @@ bool conf_valid(const struct raft_conf *c)
 	return true;
 }
 
-int conf_check(const struct raft_conf *c, const struct raft_conf_change *cc)
+int raft_conf_check(const struct raft_conf *c, const struct raft_conf_change *cc)
 {
-	int i = cc->id == RAFT_NONE ? -1 : conf_find(c, cc->id);
+	int i = cc->id == RAFT_NONE ? -1 : raft_conf_find(c, cc->id);
 
 	if (cc->id == RAFT_NONE)
 		return RAFT_EINVAL;
@@ -64,22 +64,22 @@ int conf_check(const struct raft_conf *c, const struct raft_conf_change *cc)
 			RAFT_EINVAL : 0;
 	case RAFT_CONF_DEMOTE:
 		return i < 0 || c->nodes[i].role != RAFT_VOTER ||
-			conf_n_voters(c) <= 1 ? RAFT_EINVAL : 0;
+			raft_conf_n_voters(c) <= 1 ? RAFT_EINVAL : 0;
 	case RAFT_CONF_REMOVE:
 		return i < 0 || (c->nodes[i].role == RAFT_VOTER &&
-				 conf_n_voters(c) <= 1) ? RAFT_EINVAL : 0;
+				 raft_conf_n_voters(c) <= 1) ? RAFT_EINVAL : 0;
 	default:
 		return RAFT_EINVAL;
 	}
 }
 
-int conf_apply(struct raft_conf *c, const struct raft_conf_change *cc)
+int raft_conf_apply(struct raft_conf *c, const struct raft_conf_change *cc)
 {
 	int i;
 
-	if (conf_check(c, cc))
+	if (!c || !cc || c->n > RAFT_MAX_NODES || raft_conf_check(c, cc))
 		return RAFT_EINVAL;
-	i = conf_find(c, cc->id);
+	i = raft_conf_find(c, cc->id);
 	switch (cc->op) {
 	case RAFT_CONF_ADD_LEARNER:
 		c->nodes[c->n].id = cc->id;
@@ -112,11 +112,4 @@ void raft_bootstrap_conf(struct raft_conf *conf, raft_id id,
 	conf->nodes[0].role = RAFT_VOTER;
 	if (addr)
 		memcpy(conf->nodes[0].addr, addr, RAFT_ADDR_LEN);
-}
-
-int raft_conf_apply(struct raft_conf *conf, const struct raft_conf_change *cc)
-{
-	if (!conf || !cc || conf->n > RAFT_MAX_NODES)
-		return RAFT_EINVAL;
-	return conf_apply(conf, cc);
 }

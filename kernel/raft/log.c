@@ -6,12 +6,12 @@
  */
 #include "raft_int.h"
 
-u64 entry_bytes(const struct raft_entry *e)
+u64 raft_entry_bytes(const struct raft_entry *e)
 {
 	return e->payload ? raft_payload_len(e->payload) : 0;
 }
 
-void log_init(struct raft_log *l, raft_index snap_index, raft_term snap_term)
+void raft_log_init(struct raft_log *l, raft_index snap_index, raft_term snap_term)
 {
 	memset(l, 0, sizeof(*l));
 	l->snap_index = snap_index;
@@ -25,7 +25,7 @@ static struct raft_entry *slot(const struct raft_log *l, u32 i)
 	return &l->ring[(l->head + i) & (l->cap - 1)];
 }
 
-void log_free(struct raft_log *l)
+void raft_log_free(struct raft_log *l)
 {
 	u32 i;
 
@@ -42,43 +42,43 @@ void log_free(struct raft_log *l)
 	l->head = 0;
 }
 
-struct raft_entry *log_get(const struct raft_log *l, raft_index idx)
+struct raft_entry *raft_log_get(const struct raft_log *l, raft_index idx)
 {
 	if (idx <= l->snap_index || idx > log_last(l))
 		return NULL;
 	return slot(l, (u32)(idx - l->snap_index - 1));
 }
 
-raft_term log_term(const struct raft_log *l, raft_index idx)
+raft_term raft_log_term(const struct raft_log *l, raft_index idx)
 {
 	const struct raft_entry *e;
 
 	if (idx == l->snap_index)
 		return l->snap_term;
-	e = log_get(l, idx);
+	e = raft_log_get(l, idx);
 	return e ? e->term : 0;
 }
 
-raft_term log_last_term(const struct raft_log *l)
+raft_term raft_log_last_term(const struct raft_log *l)
 {
-	return log_term(l, log_last(l));
+	return raft_log_term(l, log_last(l));
 }
 
-bool log_match(const struct raft_log *l, raft_index idx, raft_term term)
+bool raft_log_match(const struct raft_log *l, raft_index idx, raft_term term)
 {
 	if (idx < l->snap_index || idx > log_last(l))
 		return false;
-	return log_term(l, idx) == term;
+	return raft_log_term(l, idx) == term;
 }
 
-bool log_up_to_date(const struct raft_log *l, raft_index idx, raft_term term)
+bool raft_log_up_to_date(const struct raft_log *l, raft_index idx, raft_term term)
 {
-	raft_term lt = log_last_term(l);
+	raft_term lt = raft_log_last_term(l);
 
 	return term > lt || (term == lt && idx >= log_last(l));
 }
 
-int log_reserve(struct raft_log *l, u32 n)
+int raft_log_reserve(struct raft_log *l, u32 n)
 {
 	struct raft_entry *ring;
 	u32 cap = l->cap ? l->cap : 16;
@@ -102,7 +102,7 @@ int log_reserve(struct raft_log *l, u32 n)
 	return 0;
 }
 
-void log_push(struct raft_log *l, const struct raft_entry *e)
+void raft_log_push(struct raft_log *l, const struct raft_entry *e)
 {
 	raft_assert(l->n < l->cap);
 	raft_assert(e->index == log_last(l) + 1);
@@ -112,7 +112,7 @@ void log_push(struct raft_log *l, const struct raft_entry *e)
 	l->n++;
 }
 
-void log_truncate(struct raft_log *l, raft_index idx)
+void raft_log_truncate(struct raft_log *l, raft_index idx)
 {
 	if (idx <= l->snap_index)
 		idx = l->snap_index + 1;
@@ -130,9 +130,9 @@ void log_truncate(struct raft_log *l, raft_index idx)
 		l->persisted = idx - 1;
 }
 
-void log_compact(struct raft_log *l, raft_index idx)
+void raft_log_compact(struct raft_log *l, raft_index idx)
 {
-	raft_term t = log_term(l, idx);
+	raft_term t = raft_log_term(l, idx);
 
 	if (idx <= l->snap_index || idx > log_last(l))
 		return;
@@ -153,9 +153,9 @@ void log_compact(struct raft_log *l, raft_index idx)
 		l->persisted = idx;
 }
 
-void log_restore(struct raft_log *l, raft_index idx, raft_term term)
+void raft_log_restore(struct raft_log *l, raft_index idx, raft_term term)
 {
-	log_truncate(l, l->snap_index + 1);
+	raft_log_truncate(l, l->snap_index + 1);
 	l->snap_index = idx;
 	l->snap_term = term;
 	l->head = 0;
@@ -163,7 +163,7 @@ void log_restore(struct raft_log *l, raft_index idx, raft_term term)
 	l->persisted = idx;
 }
 
-raft_index log_find_conflict_by_term(const struct raft_log *l,
+raft_index raft_log_find_conflict_by_term(const struct raft_log *l,
 				     raft_index idx, raft_term term,
 				     raft_term *found_term)
 {
@@ -177,7 +177,7 @@ raft_index log_find_conflict_by_term(const struct raft_log *l,
 			t = 0;
 			break;
 		}
-		t = log_term(l, idx);
+		t = raft_log_term(l, idx);
 		if (t <= term)
 			break;
 	}

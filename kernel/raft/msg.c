@@ -5,7 +5,7 @@
  */
 #include "raft_int.h"
 
-bool entry_valid(const struct raft_entry *e)
+bool raft_entry_valid(const struct raft_entry *e)
 {
 	switch (e->type) {
 	case RAFT_ENTRY_NORMAL:
@@ -57,7 +57,7 @@ int raft_msg_validate(const struct raft *r, const struct raft_msg *m)
 
 			if (e->index != m->index + 1 + i || e->term < prev ||
 			    e->term > m->term || e->term == 0 ||
-			    !entry_valid(e))
+			    !raft_entry_valid(e))
 				return RAFT_EINVAL;
 		}
 		if (m->index == 0 && m->log_term != 0)
@@ -70,8 +70,8 @@ int raft_msg_validate(const struct raft *r, const struct raft_msg *m)
 
 			if (e->index > r->commit)
 				break;
-			if (log_get(&r->log, e->index) &&
-			    log_term(&r->log, e->index) != e->term)
+			if (raft_log_get(&r->log, e->index) &&
+			    raft_log_term(&r->log, e->index) != e->term)
 				return RAFT_EINVAL;
 		}
 		break;
@@ -81,7 +81,7 @@ int raft_msg_validate(const struct raft *r, const struct raft_msg *m)
 			return RAFT_EINVAL;
 		break;
 	case RAFT_MSG_SNAPSHOT:
-		if (m->term == 0 || m->snap.term > m->term || !conf_valid(&m->snap.conf) ||
+		if (m->term == 0 || m->snap.term > m->term || !raft_conf_valid(&m->snap.conf) ||
 		    !m->snap.conf.n || !m->snap.index != !m->snap.term)
 			return RAFT_EINVAL;
 		break;
@@ -115,12 +115,6 @@ int raft_msg_clone(const struct raft_msg *src, struct raft_msg *dst)
 	}
 	dst->n_entries = src->n_entries;
 	return 0;
-}
-
-void raft_msg_free(struct raft_msg *m)
-{
-	if (m)
-		raft_msg_release(m);
 }
 
 const char *raft_role_name(u8 role)

@@ -6,7 +6,7 @@
  */
 #include "raft_int.h"
 
-int vec_reserve(struct raft_vec *v, u32 n, size_t elem)
+int raft_vec_reserve(struct raft_vec *v, u32 n, size_t elem)
 {
 	u32 cap = v->cap ? v->cap : 8;
 	void *p;
@@ -26,30 +26,32 @@ int vec_reserve(struct raft_vec *v, u32 n, size_t elem)
 	return 0;
 }
 
-/* Release what a message owns (entries and their payload refs). */
-void raft_msg_release(struct raft_msg *m)
-{
-	u32 i;
-
-	if (m->entries) {
-		for (i = 0; i < m->n_entries; i++)
-			if (m->entries[i].payload)
-				raft_payload_put(m->entries[i].payload);
-		raft_free(m->entries);
-	}
-	m->entries = NULL;
-	m->n_entries = 0;
-}
-
 /*
  * A new message to send, in the outbox. Returns NULL when out of memory:
  * the message is then lost, which Raft tolerates like a network drop.
  */
+/*
+ * Tell leader `to` that our log matches its up to idx (an APPEND_RESP,
+ * held until what it promises is durable), unless such an
+ * acknowledgement is held already.
+ */
+void raft_ack_append(struct raft *r, raft_id to, raft_index idx)
+{
+	struct raft_msg *resp;
+
+	if (raft_held_has_ack(r, to, idx))
+		return;
+	resp = raft_held_new(r, RAFT_MSG_APPEND_RESP, to, idx);
+	if (resp)
+		resp->index = idx;
+	raft_release_held(r);
+}
+
 struct raft_msg *raft_msg_new(struct raft *r, u8 type, raft_id to)
 {
 	struct raft_msg *m;
 
-	if (vec_reserve(&r->out, 1, sizeof(struct raft_msg))) {
+	if (raft_vec_reserve(&r->out, 1, sizeof(struct raft_msg))) {
 		raft_logf(RAFT_LOG_WARN, "raft %llu: no memory for a message",
 			  (unsigned long long)r->id);
 		return NULL;
@@ -72,7 +74,7 @@ struct raft_msg *raft_held_new(struct raft *r, u8 type, raft_id to,
 {
 	struct raft_held *h;
 
-	if (vec_reserve(&r->held, 1, sizeof(struct raft_held))) {
+	if (raft_vec_reserve(&r->held, 1, sizeof(struct raft_held))) {
 		raft_logf(RAFT_LOG_WARN, "raft %llu: no memory for a message",
 			  (unsigned long long)r->id);
 		return NULL;
@@ -81,7 +83,7 @@ struct raft_msg *raft_held_new(struct raft *r, u8 type, raft_id to,
 	memset(h, 0, sizeof(*h));
 	h->need_hs_seq = r->hs_seq;
 	h->need_index = need_index;
-	h->need_term = log_term(&r->log, need_index);
+	h->need_term = raft_log_term(&r->log, need_index);
 	h->m.type = type;
 	h->m.from = r->id;
 	h->m.to = to;
@@ -102,7 +104,7 @@ bool raft_held_has_ack(const struct raft *r, raft_id to, raft_index idx)
 		if (hv[i].m.type == RAFT_MSG_APPEND_RESP &&
 		    hv[i].m.to == to && hv[i].m.index == idx &&
 		    hv[i].m.term == r->term && hv[i].need_index == idx &&
-		    hv[i].need_term == log_term(&r->log, idx))
+		    hv[i].need_term == raft_log_term(&r->log, idx))
 			return true;
 	return false;
 }
@@ -166,7 +168,7 @@ static bool held_ready(const struct raft *r, const struct raft_held *h,
 		return false;
 	}
 	if (h->need_index >= l->snap_index &&
-	    log_term(l, h->need_index) != h->need_term) {
+	    raft_log_term(l, h->need_index) != h->need_term) {
 		*drop = true;
 		return false;
 	}
@@ -182,7 +184,7 @@ void raft_release_held(struct raft *r)
 
 	for (i = 0; i < r->held.n; i++) {
 		if (held_ready(r, &hv[i], &drop)) {
-			if (!vec_reserve(&r->out, 1, sizeof(struct raft_msg))) {
+			if (!raft_vec_reserve(&r->out, 1, sizeof(struct raft_msg))) {
 				((struct raft_msg *)r->out.v)[r->out.n++] =
 					hv[i].m;
 				continue;

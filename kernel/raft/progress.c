@@ -6,19 +6,19 @@
  */
 #include "raft_int.h"
 
-void ifl_reset(struct raft_inflights *f)
+void raft_ifl_reset(struct raft_inflights *f)
 {
 	f->start = 0;
 	f->count = 0;
 	f->total = 0;
 }
 
-void ifl_add(struct raft_inflights *f, raft_index idx, u64 bytes)
+void raft_ifl_add(struct raft_inflights *f, raft_index idx, u64 bytes)
 {
 	u32 pos;
 
 	if (f->count >= f->cap)
-		return;	/* caller checked pr_is_paused() */
+		return;	/* caller checked raft_pr_is_paused() */
 	pos = (f->start + f->count) % f->cap;
 	f->idx[pos] = idx;
 	f->bytes[pos] = bytes;
@@ -26,7 +26,7 @@ void ifl_add(struct raft_inflights *f, raft_index idx, u64 bytes)
 	f->total += bytes;
 }
 
-void ifl_free_le(struct raft_inflights *f, raft_index idx)
+void raft_ifl_free_le(struct raft_inflights *f, raft_index idx)
 {
 	while (f->count && f->idx[f->start] <= idx) {
 		f->total -= f->bytes[f->start];
@@ -37,10 +37,10 @@ void ifl_free_le(struct raft_inflights *f, raft_index idx)
 		f->start = 0;
 }
 
-void ifl_free_first(struct raft_inflights *f)
+void raft_ifl_free_first(struct raft_inflights *f)
 {
 	if (f->count)
-		ifl_free_le(f, f->idx[f->start]);
+		raft_ifl_free_le(f, f->idx[f->start]);
 }
 
 static bool ifl_full(const struct raft_inflights *f, u64 max_bytes)
@@ -48,7 +48,7 @@ static bool ifl_full(const struct raft_inflights *f, u64 max_bytes)
 	return f->count >= f->cap || (max_bytes && f->total >= max_bytes);
 }
 
-void pr_reset(struct raft_progress *pr, raft_index last)
+void raft_pr_reset(struct raft_progress *pr, raft_index last)
 {
 	pr->match = 0;
 	pr->next = last + 1;
@@ -63,10 +63,10 @@ void pr_reset(struct raft_progress *pr, raft_index last)
 	pr->hb_acked = 0;
 	pr->lease_sent = 0;
 	pr->lease_valid = false;
-	ifl_reset(&pr->ifl);
+	raft_ifl_reset(&pr->ifl);
 }
 
-void pr_become_probe(struct raft_progress *pr)
+void raft_pr_become_probe(struct raft_progress *pr)
 {
 	if (pr->state == RAFT_PROGRESS_SNAPSHOT) {
 		raft_index ps = pr->pending_snap;
@@ -78,27 +78,27 @@ void pr_become_probe(struct raft_progress *pr)
 	pr->state = RAFT_PROGRESS_PROBE;
 	pr->probe_sent = false;
 	pr->pending_snap = 0;
-	ifl_reset(&pr->ifl);
+	raft_ifl_reset(&pr->ifl);
 }
 
-void pr_become_pipeline(struct raft_progress *pr)
+void raft_pr_become_pipeline(struct raft_progress *pr)
 {
 	pr->state = RAFT_PROGRESS_PIPELINE;
 	pr->next = pr->match + 1;
 	pr->probe_sent = false;
 	pr->pending_snap = 0;
-	ifl_reset(&pr->ifl);
+	raft_ifl_reset(&pr->ifl);
 }
 
-void pr_become_snapshot(struct raft_progress *pr, raft_index snap)
+void raft_pr_become_snapshot(struct raft_progress *pr, raft_index snap)
 {
 	pr->state = RAFT_PROGRESS_SNAPSHOT;
 	pr->pending_snap = snap;
 	pr->probe_sent = false;
-	ifl_reset(&pr->ifl);
+	raft_ifl_reset(&pr->ifl);
 }
 
-bool pr_is_paused(const struct raft_progress *pr, u64 max_bytes)
+bool raft_pr_is_paused(const struct raft_progress *pr, u64 max_bytes)
 {
 	switch (pr->state) {
 	case RAFT_PROGRESS_PROBE:
@@ -111,7 +111,7 @@ bool pr_is_paused(const struct raft_progress *pr, u64 max_bytes)
 }
 
 /* An acknowledgement of n: returns true if it moved match forward. */
-bool pr_maybe_update(struct raft_progress *pr, raft_index n)
+bool raft_pr_maybe_update(struct raft_progress *pr, raft_index n)
 {
 	bool updated = false;
 
@@ -130,7 +130,7 @@ bool pr_maybe_update(struct raft_progress *pr, raft_index n)
  * is where the follower's log may match ours. Returns false for a stale
  * rejection.
  */
-bool pr_maybe_decr(struct raft_progress *pr, raft_index rejected,
+bool raft_pr_maybe_decr(struct raft_progress *pr, raft_index rejected,
 		   raft_index match_hint)
 {
 	raft_index next;

@@ -60,7 +60,7 @@ raft_index raft_own_base(const struct raft *r)
 
 bool raft_promotable(const struct raft *r)
 {
-	return conf_is_voter(&r->conf, r->id);
+	return raft_conf_is_voter(&r->conf, r->id);
 }
 
 /*
@@ -87,7 +87,7 @@ bool raft_may_campaign(const struct raft *r)
 	c = raft_malloc(sizeof(*c));
 	if (!c)
 		return false;
-	ok = !raft_conf_at(r, r->commit, c) && conf_is_voter(c, r->id);
+	ok = !raft_conf_at(r, r->commit, c) && raft_conf_is_voter(c, r->id);
 	raft_free(c);
 	return ok;
 }
@@ -113,7 +113,7 @@ void raft_rebuild_progress(struct raft *r)
 
 		if (!pr->used)
 			continue;
-		k = conf_find(&r->conf, pr->id);
+		k = raft_conf_find(&r->conf, pr->id);
 		if (k >= 0) {
 			pr->voter = r->conf.nodes[k].role == RAFT_VOTER;
 			pr->removed = false;
@@ -149,7 +149,7 @@ void raft_rebuild_progress(struct raft *r)
 		pr->removed = false;
 		pr->id = n->id;
 		pr->voter = n->role == RAFT_VOTER;
-		pr_reset(pr, log_last(&r->log));
+		raft_pr_reset(pr, log_last(&r->log));
 		if (n->id == r->id) {
 			pr->match = r->log.persisted;
 			pr->recent_active = true;
@@ -176,9 +176,9 @@ int raft_conf_at(const struct raft *r, raft_index idx, struct raft_conf *c)
 
 	*c = r->snap_conf;
 	for (i = log_first(&r->log); i <= idx && i <= log_last(&r->log); i++) {
-		const struct raft_entry *e = log_get(&r->log, i);
+		const struct raft_entry *e = raft_log_get(&r->log, i);
 
-		if (e->type == RAFT_ENTRY_CONF && conf_apply(c, &e->cc))
+		if (e->type == RAFT_ENTRY_CONF && raft_conf_apply(c, &e->cc))
 			return RAFT_EINVAL;
 	}
 	return 0;
@@ -191,7 +191,7 @@ int raft_recompute_conf(struct raft *r)
 	int rc;
 
 	for (i = log_first(&r->log); i <= log_last(&r->log); i++)
-		if (log_get(&r->log, i)->type == RAFT_ENTRY_CONF)
+		if (raft_log_get(&r->log, i)->type == RAFT_ENTRY_CONF)
 			ci = i;
 	rc = raft_conf_at(r, log_last(&r->log), &r->conf);
 	r->conf_index = ci;
@@ -215,7 +215,7 @@ int raft_create(const struct raft_options *opts,
 		return RAFT_EINVAL;
 	if (rs) {
 		/* A term beyond the cap was forged (see RAFT_TERM_MAX). */
-		if (!conf_valid(&rs->snap.conf) ||
+		if (!raft_conf_valid(&rs->snap.conf) ||
 		    (rs->n_entries && !rs->entries) ||
 		    rs->hs.term > RAFT_TERM_MAX ||
 		    rs->snap.term > RAFT_TERM_MAX)
@@ -226,7 +226,7 @@ int raft_create(const struct raft_options *opts,
 			if (e->index != rs->snap.index + 1 + i ||
 			    e->term < (i ? rs->entries[i - 1].term :
 				       rs->snap.term) || !e->term ||
-			    e->term > RAFT_TERM_MAX || !entry_valid(e))
+			    e->term > RAFT_TERM_MAX || !raft_entry_valid(e))
 				return RAFT_EINVAL;
 		}
 	}
@@ -251,9 +251,9 @@ int raft_create(const struct raft_options *opts,
 		r->prs[i].ifl.cap = cap;
 	}
 	if (rs) {
-		log_init(&r->log, rs->snap.index, rs->snap.term);
+		raft_log_init(&r->log, rs->snap.index, rs->snap.term);
 		r->snap_conf = rs->snap.conf;
-		rc = log_reserve(&r->log, rs->n_entries);
+		rc = raft_log_reserve(&r->log, rs->n_entries);
 		if (rc)
 			goto fail;
 		for (i = 0; i < rs->n_entries; i++) {
@@ -261,7 +261,7 @@ int raft_create(const struct raft_options *opts,
 
 			if (e.payload)
 				raft_payload_get(e.payload);
-			log_push(&r->log, &e);
+			raft_log_push(&r->log, &e);
 		}
 		r->log.unstable = log_last(&r->log) + 1;
 		r->log.persisted = log_last(&r->log);
@@ -270,8 +270,8 @@ int raft_create(const struct raft_options *opts,
 		/* The log or snapshot may be newer than the hard state
 		 * written next to it: we never voted durably in that term.
 		 */
-		if (log_last_term(&r->log) > r->term) {
-			r->term = log_last_term(&r->log);
+		if (raft_log_last_term(&r->log) > r->term) {
+			r->term = raft_log_last_term(&r->log);
 			r->vote = RAFT_NONE;
 		}
 		/* The commit index is a hint: the hard state and the log may
@@ -289,7 +289,7 @@ int raft_create(const struct raft_options *opts,
 			goto fail;
 		}
 	} else {
-		log_init(&r->log, 0, 0);
+		raft_log_init(&r->log, 0, 0);
 		r->hs_handed_valid = true;
 	}
 	r->applied = r->log.snap_index;
@@ -307,7 +307,7 @@ int raft_create(const struct raft_options *opts,
 	*out = r;
 	return 0;
 fail:
-	log_free(&r->log);
+	raft_log_free(&r->log);
 	raft_free(r->ifl_idx);
 	raft_free(r->ifl_bytes);
 	raft_free(r);
@@ -319,7 +319,7 @@ static void free_msgs(struct raft_msg *v, u32 n)
 	u32 i;
 
 	for (i = 0; i < n; i++)
-		raft_msg_release(&v[i]);
+		raft_msg_free(&v[i]);
 }
 
 void raft_ready_free(struct raft *r);
@@ -335,12 +335,12 @@ void raft_destroy(struct raft *r)
 	free_msgs(r->out.v, r->out.n);
 	hv = r->held.v;
 	for (i = 0; i < r->held.n; i++)
-		raft_msg_release(&hv[i].m);
+		raft_msg_free(&hv[i].m);
 	raft_free(r->out.v);
 	raft_free(r->held.v);
 	raft_free(r->reads.v);
 	raft_free(r->read_states.v);
-	log_free(&r->log);
+	raft_log_free(&r->log);
 	raft_free(r->ifl_idx);
 	raft_free(r->ifl_bytes);
 	raft_free(r);
@@ -389,11 +389,11 @@ static void record_vote(struct raft *r, raft_id id, bool granted)
 /* Count the votes of the current configuration's voters. */
 void raft_poll(struct raft *r)
 {
-	u32 i, j, yes = 0, no = 0, nv = conf_n_voters(&r->conf);
+	u32 i, j, yes = 0, no = 0, nv = raft_conf_n_voters(&r->conf);
 	u32 q = nv / 2 + 1;
 
 	for (i = 0; i < r->n_votes; i++) {
-		if (!conf_is_voter(&r->conf, r->votes[i].id))
+		if (!raft_conf_is_voter(&r->conf, r->votes[i].id))
 			continue;
 		if (r->votes[i].granted)
 			yes++;
@@ -418,7 +418,7 @@ int raft_recv_vote_resp(struct raft *r, struct raft_msg *m)
 	if ((pre && r->role != RAFT_PRE_CANDIDATE) ||
 	    (!pre && r->role != RAFT_CANDIDATE))
 		return 0;	/* stale */
-	if (!conf_is_voter(&r->conf, m->from))
+	if (!raft_conf_is_voter(&r->conf, m->from))
 		return RAFT_EINVAL;
 	if (pre && !m->reject && m->term != r->term + 1)
 		return 0;
@@ -473,7 +473,7 @@ void raft_campaign_now(struct raft *r, bool pre, bool transfer)
 			continue;
 		m->term = vterm;
 		m->index = log_last(&r->log);
-		m->log_term = log_last_term(&r->log);
+		m->log_term = raft_log_last_term(&r->log);
 		if (transfer)
 			m->flags |= RAFT_MSGF_TRANSFER;
 	}
@@ -509,7 +509,7 @@ void raft_become_leader(struct raft *r)
 
 		if (!pr->used)
 			continue;
-		pr_reset(pr, log_last(&r->log));
+		raft_pr_reset(pr, log_last(&r->log));
 		if (pr->id == r->id) {
 			pr->match = r->log.persisted;
 			pr->state = RAFT_PROGRESS_PIPELINE;
@@ -534,7 +534,7 @@ void raft_become_leader(struct raft *r)
 
 static bool quorum_active(struct raft *r)
 {
-	u32 i, act = 0, nv = conf_n_voters(&r->conf);
+	u32 i, act = 0, nv = raft_conf_n_voters(&r->conf);
 
 	for (i = 0; i < RAFT_MAX_NODES; i++) {
 		struct raft_progress *pr = &r->prs[i];
@@ -725,7 +725,7 @@ int raft_step(struct raft *r, struct raft_msg *m)
 	rc = raft_msg_validate(r, m);
 	if (!rc)
 		rc = step(r, m);
-	raft_msg_release(m);
+	raft_msg_free(m);
 	return rc;
 }
 
@@ -746,13 +746,13 @@ int raft_propose(struct raft *r, u32 n, struct raft_entry *entries)
 		if (entries[i].type == RAFT_ENTRY_BARRIER &&
 		    entries[i].payload)
 			return RAFT_EINVAL;
-		bytes += entry_bytes(&entries[i]);
+		bytes += raft_entry_bytes(&entries[i]);
 	}
 	if (r->role != RAFT_LEADER)
 		return RAFT_ENOTLEADER;
 	if (r->transferee != RAFT_NONE)
 		return RAFT_EBUSY;
-	if (conf_find(&r->conf, r->id) < 0)
+	if (raft_conf_find(&r->conf, r->id) < 0)
 		return RAFT_ESHUTDOWN;
 	if (r->opts.max_uncommitted_bytes && r->uncommitted &&
 	    r->uncommitted + bytes > r->opts.max_uncommitted_bytes)
@@ -778,12 +778,12 @@ int raft_change_conf(struct raft *r, const struct raft_conf_change *cc)
 		return RAFT_EINVAL;
 	if (r->role != RAFT_LEADER)
 		return RAFT_ENOTLEADER;
-	if (conf_check(&r->conf, cc))
+	if (raft_conf_check(&r->conf, cc))
 		return RAFT_EINVAL;
 	if (r->transferee != RAFT_NONE || r->conf_index > r->commit ||
 	    r->commit < r->term_start)
 		return RAFT_EBUSY;
-	if (conf_find(&r->conf, r->id) < 0)
+	if (raft_conf_find(&r->conf, r->id) < 0)
 		return RAFT_ESHUTDOWN;
 	if (cc->op == RAFT_CONF_PROMOTE) {
 		/* a node being resynced is not caught up */
@@ -807,7 +807,7 @@ int raft_transfer_leader(struct raft *r, raft_id to)
 		return RAFT_EINVAL;
 	if (r->role != RAFT_LEADER)
 		return RAFT_ENOTLEADER;
-	if (to == r->id || !conf_is_voter(&r->conf, to))
+	if (to == r->id || !raft_conf_is_voter(&r->conf, to))
 		return RAFT_EINVAL;
 	pr = raft_pr(r, to);
 	if (!pr)
@@ -846,7 +846,7 @@ int raft_compact(struct raft *r, raft_index index)
 	}
 	r->snap_conf = *c;
 	raft_free(c);
-	log_compact(&r->log, index);
+	raft_log_compact(&r->log, index);
 	return 0;
 }
 
@@ -861,7 +861,7 @@ void raft_report_snapshot(struct raft *r, raft_id to, bool ok)
 		return;
 	if (!ok)
 		pr->pending_snap = 0;
-	pr_become_probe(pr);
+	raft_pr_become_probe(pr);
 	/* Wait for the follower's answer (or a heartbeat) before probing. */
 	pr->probe_sent = true;
 }
@@ -882,14 +882,14 @@ int raft_reset_log(struct raft *r, raft_index base)
 	raft_logf(RAFT_LOG_INFO,
 		  "raft %llu: log reset at %llu/%llu, resync from %llu",
 		  (unsigned long long)r->id, (unsigned long long)log_last(l),
-		  (unsigned long long)log_last_term(l),
+		  (unsigned long long)raft_log_last_term(l),
 		  (unsigned long long)base);
 	raft_drop_held_acks(r);
 	/* Keep the end of the log (what it may have acknowledged) as the
 	 * position it votes by; the entries go.
 	 */
 	r->snap_conf = r->conf;
-	log_restore(l, log_last(l), log_last_term(l));
+	raft_log_restore(l, log_last(l), raft_log_last_term(l));
 	r->snap_pending = false;
 	r->snap_installing = false;
 	r->resync = true;
@@ -905,7 +905,7 @@ void raft_report_unreachable(struct raft *r, raft_id to)
 		return;
 	pr = raft_pr(r, to);
 	if (pr && pr->state == RAFT_PROGRESS_PIPELINE)
-		pr_become_probe(pr);
+		raft_pr_become_probe(pr);
 }
 
 /* What the node waits for, the longest wait first. */

@@ -420,8 +420,9 @@ int raft_set_timing(struct raft *r, u32 heartbeat_ticks, u32 election_ticks,
 void raft_bootstrap_conf(struct raft_conf *conf, raft_id id,
 			 const u8 addr[RAFT_ADDR_LEN]);
 /* Apply one change with the core's rules (what a CONF entry does):
- * RAFT_OK, or RAFT_EINVAL with conf untouched. For callers that rebuild a
- * configuration from stored CONF entries.
+ * RAFT_OK, or RAFT_EINVAL with conf untouched when it does not fit. The
+ * core's own CONF entries go through it, and so do callers that rebuild a
+ * configuration from stored CONF entries (kernel/log_store.c).
  */
 int raft_conf_apply(struct raft_conf *conf, const struct raft_conf_change *cc);
 
@@ -620,7 +621,26 @@ void raft_get_status(const struct raft *r, struct raft_status *st);
  * copies it with raft_msg_clone() and frees it with raft_msg_free().
  */
 int raft_msg_clone(const struct raft_msg *src, struct raft_msg *dst);
-void raft_msg_free(struct raft_msg *m);
+
+/* Release what m owns (its entries and their payload references); m
+ * itself is the caller's. NULL is allowed. Inline: the wire codec uses it
+ * without linking the core.
+ */
+static inline void raft_msg_free(struct raft_msg *m)
+{
+	u32 i;
+
+	if (!m)
+		return;
+	if (m->entries) {
+		for (i = 0; i < m->n_entries; i++)
+			if (m->entries[i].payload)
+				raft_payload_put(m->entries[i].payload);
+		raft_free(m->entries);
+	}
+	m->entries = NULL;
+	m->n_entries = 0;
+}
 
 const char *raft_role_name(u8 role);
 const char *raft_msg_type_name(u8 type);

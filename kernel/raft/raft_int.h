@@ -41,44 +41,42 @@ static inline raft_index log_last(const struct raft_log *l)
 	return l->snap_index + l->n;
 }
 
-void log_init(struct raft_log *l, raft_index snap_index, raft_term snap_term);
-void log_free(struct raft_log *l);
+void raft_log_init(struct raft_log *l, raft_index snap_index, raft_term snap_term);
+void raft_log_free(struct raft_log *l);
 /* Entry at idx, or NULL when compacted or past the end. */
-struct raft_entry *log_get(const struct raft_log *l, raft_index idx);
+struct raft_entry *raft_log_get(const struct raft_log *l, raft_index idx);
 /* Term of the entry at idx; 0 when unknown (compacted / past end). The
  * snapshot point itself is known.
  */
-raft_term log_term(const struct raft_log *l, raft_index idx);
-raft_term log_last_term(const struct raft_log *l);
-bool log_match(const struct raft_log *l, raft_index idx, raft_term term);
-bool log_up_to_date(const struct raft_log *l, raft_index idx, raft_term term);
+raft_term raft_log_term(const struct raft_log *l, raft_index idx);
+raft_term raft_log_last_term(const struct raft_log *l);
+bool raft_log_match(const struct raft_log *l, raft_index idx, raft_term term);
+bool raft_log_up_to_date(const struct raft_log *l, raft_index idx, raft_term term);
 /* Make room for n more entries without changing the log. */
-int log_reserve(struct raft_log *l, u32 n);
+int raft_log_reserve(struct raft_log *l, u32 n);
 /* Append one entry (room must be reserved); takes over its payload ref. */
-void log_push(struct raft_log *l, const struct raft_entry *e);
+void raft_log_push(struct raft_log *l, const struct raft_entry *e);
 /* Drop entries >= idx (payload refs put). */
-void log_truncate(struct raft_log *l, raft_index idx);
+void raft_log_truncate(struct raft_log *l, raft_index idx);
 /* Drop entries <= idx; idx must be in the log. */
-void log_compact(struct raft_log *l, raft_index idx);
+void raft_log_compact(struct raft_log *l, raft_index idx);
 /* Forget everything and restart at a snapshot point. */
-void log_restore(struct raft_log *l, raft_index idx, raft_term term);
+void raft_log_restore(struct raft_log *l, raft_index idx, raft_term term);
 /* Largest index <= idx whose term is <= term (etcd's findConflictByTerm). */
-raft_index log_find_conflict_by_term(const struct raft_log *l,
+raft_index raft_log_find_conflict_by_term(const struct raft_log *l,
 				     raft_index idx, raft_term term,
 				     raft_term *found_term);
-u64 entry_bytes(const struct raft_entry *e);
+u64 raft_entry_bytes(const struct raft_entry *e);
 
 /* ------------------------------------------------------------------ */
 /* Configuration helpers (conf.c).                                      */
 
-int conf_find(const struct raft_conf *c, raft_id id);
-bool conf_is_voter(const struct raft_conf *c, raft_id id);
-u32 conf_n_voters(const struct raft_conf *c);
+int raft_conf_find(const struct raft_conf *c, raft_id id);
+bool raft_conf_is_voter(const struct raft_conf *c, raft_id id);
+u32 raft_conf_n_voters(const struct raft_conf *c);
 /* Would the change apply? 0 or RAFT_EINVAL. */
-int conf_check(const struct raft_conf *c, const struct raft_conf_change *cc);
-/* Apply one change; RAFT_EINVAL (conf untouched) when it does not fit. */
-int conf_apply(struct raft_conf *c, const struct raft_conf_change *cc);
-bool conf_valid(const struct raft_conf *c);
+int raft_conf_check(const struct raft_conf *c, const struct raft_conf_change *cc);
+bool raft_conf_valid(const struct raft_conf *c);
 
 /* ------------------------------------------------------------------ */
 /* Per-follower progress (progress.c).                                  */
@@ -117,18 +115,18 @@ struct raft_progress {
 	bool lease_valid;	/* lease_sent is known and counts */
 };
 
-void pr_reset(struct raft_progress *pr, raft_index last);
-void pr_become_probe(struct raft_progress *pr);
-void pr_become_pipeline(struct raft_progress *pr);
-void pr_become_snapshot(struct raft_progress *pr, raft_index snap);
-bool pr_is_paused(const struct raft_progress *pr, u64 max_bytes);
-bool pr_maybe_update(struct raft_progress *pr, raft_index n);
-bool pr_maybe_decr(struct raft_progress *pr, raft_index rejected,
+void raft_pr_reset(struct raft_progress *pr, raft_index last);
+void raft_pr_become_probe(struct raft_progress *pr);
+void raft_pr_become_pipeline(struct raft_progress *pr);
+void raft_pr_become_snapshot(struct raft_progress *pr, raft_index snap);
+bool raft_pr_is_paused(const struct raft_progress *pr, u64 max_bytes);
+bool raft_pr_maybe_update(struct raft_progress *pr, raft_index n);
+bool raft_pr_maybe_decr(struct raft_progress *pr, raft_index rejected,
 		   raft_index match_hint);
-void ifl_add(struct raft_inflights *f, raft_index idx, u64 bytes);
-void ifl_free_le(struct raft_inflights *f, raft_index idx);
-void ifl_free_first(struct raft_inflights *f);
-void ifl_reset(struct raft_inflights *f);
+void raft_ifl_add(struct raft_inflights *f, raft_index idx, u64 bytes);
+void raft_ifl_free_le(struct raft_inflights *f, raft_index idx);
+void raft_ifl_free_first(struct raft_inflights *f);
+void raft_ifl_reset(struct raft_inflights *f);
 
 /* ------------------------------------------------------------------ */
 /* The node.                                                            */
@@ -272,10 +270,10 @@ struct raft_msg *raft_held_new(struct raft *r, u8 type, raft_id to,
 			       raft_index need_index);
 void raft_release_held(struct raft *r);
 bool raft_held_has_ack(const struct raft *r, raft_id to, raft_index idx);
+void raft_ack_append(struct raft *r, raft_id to, raft_index idx);
 void raft_drop_held_from(struct raft *r, raft_index idx);
 void raft_drop_held_acks(struct raft *r);
-int vec_reserve(struct raft_vec *v, u32 n, size_t elem);
-void raft_msg_release(struct raft_msg *m);
+int raft_vec_reserve(struct raft_vec *v, u32 n, size_t elem);
 
 /* replication.c: leader side */
 bool raft_send_append(struct raft *r, struct raft_progress *pr,
@@ -310,6 +308,6 @@ bool raft_lease_timing_ok(u64 tick_ns, bool lease_read, bool check_quorum);
 
 /* msg.c */
 int raft_msg_validate(const struct raft *r, const struct raft_msg *m);
-bool entry_valid(const struct raft_entry *e);
+bool raft_entry_valid(const struct raft_entry *e);
 
 #endif /* RAFT_INT_H */

@@ -20,7 +20,7 @@ static void emit(struct raft *r, u64 ctx, raft_index index)
 {
 	struct raft_read_state *rs;
 
-	if (vec_reserve(&r->read_states, 1, sizeof(*rs))) {
+	if (raft_vec_reserve(&r->read_states, 1, sizeof(*rs))) {
 		raft_logf(RAFT_LOG_WARN, "raft %llu: read state dropped (no memory)",
 			  (unsigned long long)r->id);
 		return;
@@ -37,7 +37,7 @@ void raft_reads_reset(struct raft *r)
 
 static bool confirmed(struct raft *r, u64 seq)
 {
-	u32 i, acks = 0, nv = conf_n_voters(&r->conf);
+	u32 i, acks = 0, nv = raft_conf_n_voters(&r->conf);
 
 	for (i = 0; i < RAFT_MAX_NODES; i++) {
 		const struct raft_progress *pr = &r->prs[i];
@@ -142,7 +142,7 @@ void raft_set_now(struct raft *r, u64 now)
 
 bool raft_lease_valid(struct raft *r)
 {
-	u32 i, ok = 0, nv = conf_n_voters(&r->conf);
+	u32 i, ok = 0, nv = raft_conf_n_voters(&r->conf);
 	u64 len;
 
 	if (!r->opts.lease_read || !r->opts.check_quorum || r->lease_off ||
@@ -175,7 +175,7 @@ int raft_read_index(struct raft *r, u64 context)
 		emit(r, context, r->commit);
 		return 0;
 	}
-	if (vec_reserve(&r->reads, 1, sizeof(*q)))
+	if (raft_vec_reserve(&r->reads, 1, sizeof(*q)))
 		return RAFT_ENOMEM;
 	q = reqs(r) + r->reads.n++;
 	q->ctx = context;
@@ -183,7 +183,7 @@ int raft_read_index(struct raft *r, u64 context)
 	q->seq = 0;
 	if (r->commit >= r->term_start) {
 		q->index = r->commit;
-		if (conf_n_voters(&r->conf) > 1 || !raft_promotable(r))
+		if (raft_conf_n_voters(&r->conf) > 1 || !raft_promotable(r))
 			raft_bcast_heartbeat(r);
 		q->seq = r->hb_seq;
 		raft_reads_on_ack(r);

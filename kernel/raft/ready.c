@@ -75,7 +75,7 @@ void raft_ready_free(struct raft *r)
 	put_entries(rd->entries, rd->n_entries);
 	put_entries(rd->committed, rd->n_committed);
 	for (i = 0; i < rd->n_msgs; i++)
-		raft_msg_release(&rd->msgs[i]);
+		raft_msg_free(&rd->msgs[i]);
 	if (!r->out.v && rd->msgs) {
 		/* reuse the array for the next outbox */
 		r->out.v = rd->msgs;
@@ -102,7 +102,7 @@ static struct raft_entry *copy_range(struct raft *r, raft_index from,
 	if (!v)
 		return NULL;
 	for (i = from; i <= to; i++) {
-		struct raft_entry *e = log_get(&r->log, i);
+		struct raft_entry *e = raft_log_get(&r->log, i);
 
 		v[i - from] = *e;
 		if (e->payload)
@@ -188,7 +188,7 @@ static void on_persisted(struct raft *r, raft_index idx, raft_term term)
 	if (r->snap_pending || r->snap_installing)
 		return;	/* reports about the log the snapshot replaced */
 	if (idx <= l->persisted || idx >= l->unstable ||
-	    idx > log_last(l) || log_term(l, idx) != term)
+	    idx > log_last(l) || raft_log_term(l, idx) != term)
 		return;	/* stale, or a write of an entry since replaced */
 	l->persisted = idx;
 	if (r->role == RAFT_LEADER) {

@@ -12,7 +12,7 @@ static void reject(struct raft *r, const struct raft_msg *m)
 	struct raft_msg *resp;
 	raft_term ht;
 
-	hint = log_find_conflict_by_term(&r->log, hint, m->log_term, &ht);
+	hint = raft_log_find_conflict_by_term(&r->log, hint, m->log_term, &ht);
 	resp = raft_msg_new(r, RAFT_MSG_APPEND_RESP, m->from);
 	if (!resp)
 		return;
@@ -38,21 +38,8 @@ void raft_reject_resync(struct raft *r, raft_id to, raft_index idx)
 	resp->flags = RAFT_MSGF_RESYNC;
 	resp->index = idx;
 	resp->hint_index = log_last(&r->log);
-	resp->hint_term = log_last_term(&r->log);
+	resp->hint_term = raft_log_last_term(&r->log);
 	resp->commit = r->resync_base;
-}
-
-/* Acknowledge that our log matches the leader's up to idx, once durable. */
-static void ack(struct raft *r, raft_id to, raft_index idx)
-{
-	struct raft_msg *resp;
-
-	if (raft_held_has_ack(r, to, idx))
-		return;
-	resp = raft_held_new(r, RAFT_MSG_APPEND_RESP, to, idx);
-	if (resp)
-		resp->index = idx;
-	raft_release_held(r);
 }
 
 /* Store m's entries from k on (index ci), truncating ours from ci. */
@@ -87,21 +74,21 @@ static int append_from(struct raft *r, struct raft_msg *m, u32 k,
 			goto inval;
 		for (j = k; j < m->n_entries; j++)
 			if (m->entries[j].type == RAFT_ENTRY_CONF &&
-			    conf_apply(c, &m->entries[j].cc))
+			    raft_conf_apply(c, &m->entries[j].cc))
 				goto inval;
 	}
-	if (log_reserve(l, m->n_entries - k)) {
+	if (raft_log_reserve(l, m->n_entries - k)) {
 		raft_free(c);
 		return RAFT_ENOMEM;
 	}
 	if (ci <= log_last(l)) {
 		raft_logf(RAFT_LOG_INFO, "raft %llu: truncating log from %llu",
 			  (unsigned long long)r->id, (unsigned long long)ci);
-		log_truncate(l, ci);
+		raft_log_truncate(l, ci);
 		raft_drop_held_from(r, ci);
 	}
 	for (j = k; j < m->n_entries; j++) {
-		log_push(l, &m->entries[j]);
+		raft_log_push(l, &m->entries[j]);
 		m->entries[j].payload = NULL;	/* taken over */
 	}
 	if (c) {
@@ -109,7 +96,7 @@ static int append_from(struct raft *r, struct raft_msg *m, u32 k,
 		/* latest CONF entry, searched backwards */
 		r->conf_index = l->snap_index;
 		for (i = log_last(l); i >= log_first(l); i--)
-			if (log_get(l, i)->type == RAFT_ENTRY_CONF) {
+			if (raft_log_get(l, i)->type == RAFT_ENTRY_CONF) {
 				r->conf_index = i;
 				break;
 			}
@@ -135,11 +122,11 @@ int raft_recv_append(struct raft *r, struct raft_msg *m)
 	if (r->snap_pending || r->snap_installing)
 		return 0;	/* busy installing; the leader will retry */
 	if (m->index < r->commit) {
-		ack(r, m->from, r->commit);
+		raft_ack_append(r, m->from, r->commit);
 		return 0;
 	}
 	/* A node without any configuration needs the base snapshot first. */
-	if (!log_match(l, m->index, m->log_term) ||
+	if (!raft_log_match(l, m->index, m->log_term) ||
 	    (r->conf.n == 0 && m->index == 0)) {
 		reject(r, m);
 		return 0;
@@ -148,7 +135,7 @@ int raft_recv_append(struct raft *r, struct raft_msg *m)
 	for (k = 0; k < m->n_entries; k++) {
 		const struct raft_entry *e = &m->entries[k];
 
-		if (!log_match(l, e->index, e->term)) {
+		if (!raft_log_match(l, e->index, e->term)) {
 			ci = e->index;
 			break;
 		}
@@ -160,6 +147,6 @@ int raft_recv_append(struct raft *r, struct raft_msg *m)
 			return rc;
 	}
 	raft_commit_to(r, m->commit < last_new ? m->commit : last_new);
-	ack(r, m->from, last_new);
+	raft_ack_append(r, m->from, last_new);
 	return 0;
 }

@@ -19,7 +19,7 @@ static void on_reject(struct raft *r, struct raft_progress *pr,
 		pr->floor_term = m->hint_term;
 		if (pr->state == RAFT_PROGRESS_SNAPSHOT)
 			return;	/* one in flight: wait for its report */
-		pr_become_probe(pr);
+		raft_pr_become_probe(pr);
 		raft_send_snapshot(r, pr);
 		return;
 	}
@@ -29,7 +29,7 @@ static void on_reject(struct raft *r, struct raft_progress *pr,
 		 */
 		if (pr->state == RAFT_PROGRESS_SNAPSHOT)
 			return;
-		pr_become_probe(pr);
+		raft_pr_become_probe(pr);
 		pr->next = 1;
 		if (r->log.snap_index)
 			raft_send_append(r, pr, true);	/* a snapshot */
@@ -38,12 +38,12 @@ static void on_reject(struct raft *r, struct raft_progress *pr,
 		return;
 	}
 	if (m->hint_term > 0)
-		probe = log_find_conflict_by_term(&r->log, m->hint_index,
+		probe = raft_log_find_conflict_by_term(&r->log, m->hint_index,
 						  m->hint_term, NULL);
-	if (!pr_maybe_decr(pr, m->index, probe))
+	if (!raft_pr_maybe_decr(pr, m->index, probe))
 		return;
 	if (pr->state == RAFT_PROGRESS_PIPELINE)
-		pr_become_probe(pr);
+		raft_pr_become_probe(pr);
 	raft_send_append(r, pr, true);
 }
 
@@ -61,15 +61,15 @@ int raft_recv_append_resp(struct raft *r, struct raft_msg *m)
 	}
 	if (m->index > log_last(&r->log))
 		return RAFT_EINVAL;	/* acknowledges what we never sent */
-	was_paused = pr_is_paused(pr, r->opts.max_inflight_bytes);
+	was_paused = raft_pr_is_paused(pr, r->opts.max_inflight_bytes);
 	if (pr->state == RAFT_PROGRESS_SNAPSHOT &&
 	    m->index >= pr->pending_snap) {
 		/* The follower installed the snapshot. */
 		pr->resync = false;
-		pr_maybe_update(pr, m->index);
-		pr_become_probe(pr);
-		pr_become_pipeline(pr);
-	} else if (!pr_maybe_update(pr, m->index)) {
+		raft_pr_maybe_update(pr, m->index);
+		raft_pr_become_probe(pr);
+		raft_pr_become_pipeline(pr);
+	} else if (!raft_pr_maybe_update(pr, m->index)) {
 		/* Nothing new (e.g. the ack of a snapshot at index 0 after
 		 * raft_report_snapshot()), but it answers a probe: go on.
 		 */
@@ -80,9 +80,9 @@ int raft_recv_append_resp(struct raft *r, struct raft_msg *m)
 		}
 		return 0;
 	} else if (pr->state == RAFT_PROGRESS_PROBE) {
-		pr_become_pipeline(pr);
+		raft_pr_become_pipeline(pr);
 	} else if (pr->state == RAFT_PROGRESS_PIPELINE) {
-		ifl_free_le(&pr->ifl, m->index);
+		raft_ifl_free_le(&pr->ifl, m->index);
 	}
 	if (raft_maybe_commit(r)) {
 		if (r->role != RAFT_LEADER)

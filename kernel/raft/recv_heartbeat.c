@@ -51,8 +51,8 @@ int raft_recv_heartbeat_resp(struct raft *r, struct raft_msg *m)
 		}
 	}
 	if (pr->state == RAFT_PROGRESS_PIPELINE &&
-	    pr_is_paused(pr, r->opts.max_inflight_bytes))
-		ifl_free_first(&pr->ifl);
+	    raft_pr_is_paused(pr, r->opts.max_inflight_bytes))
+		raft_ifl_free_first(&pr->ifl);
 	if (pr->match < log_last(&r->log) || pr->match < r->commit)
 		raft_send_append(r, pr, true);
 	raft_reads_on_ack(r);

@@ -9,18 +9,6 @@
  */
 #include "raft_int.h"
 
-static void ack_snap(struct raft *r, raft_id to, raft_index idx)
-{
-	struct raft_msg *resp;
-
-	if (raft_held_has_ack(r, to, idx))
-		return;
-	resp = raft_held_new(r, RAFT_MSG_APPEND_RESP, to, idx);
-	if (resp)
-		resp->index = idx;
-	raft_release_held(r);
-}
-
 int raft_recv_snapshot(struct raft *r, struct raft_msg *m)
 {
 	const struct raft_snapshot_meta *s = &m->snap;
@@ -36,18 +24,18 @@ int raft_recv_snapshot(struct raft *r, struct raft_msg *m)
 		 * position could elect a leader without them), and a delta
 		 * from no later than our base.
 		 */
-		if (!log_up_to_date(&r->log, s->index, s->term) ||
+		if (!raft_log_up_to_date(&r->log, s->index, s->term) ||
 		    m->commit > base) {
 			raft_reject_resync(r, m->from, 0);
 			return 0;
 		}
 	} else if (s->index <= r->commit && !blank) {
-		ack_snap(r, m->from, r->commit);
+		raft_ack_append(r, m->from, r->commit);
 		return 0;
-	} else if (!blank && log_match(&r->log, s->index, s->term)) {
+	} else if (!blank && raft_log_match(&r->log, s->index, s->term)) {
 		/* We have it already: just learn it is committed. */
 		raft_commit_to(r, s->index);
-		ack_snap(r, m->from, s->index);
+		raft_ack_append(r, m->from, s->index);
 		return 0;
 	} else if (m->commit > base) {
 		/* a delta from a base we never had: refuse it */
@@ -63,7 +51,7 @@ int raft_recv_snapshot(struct raft *r, struct raft_msg *m)
 		  (unsigned long long)r->id, (unsigned long long)s->index,
 		  (unsigned long long)s->term, (unsigned long long)m->commit);
 	raft_drop_held_acks(r);
-	log_restore(&r->log, s->index, s->term);
+	raft_log_restore(&r->log, s->index, s->term);
 	r->snap_conf = s->conf;
 	r->conf = s->conf;
 	r->conf_index = s->index;
@@ -74,6 +62,6 @@ int raft_recv_snapshot(struct raft *r, struct raft_msg *m)
 	r->snap_pending = true;
 	r->resync = false;
 	raft_rebuild_progress(r);
-	ack_snap(r, m->from, s->index);
+	raft_ack_append(r, m->from, s->index);
 	return 0;
 }

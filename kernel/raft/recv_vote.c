@@ -16,7 +16,7 @@ int raft_recv_vote(struct raft *r, struct raft_msg *m)
 	can_vote = r->vote == m->from ||
 		(r->vote == RAFT_NONE && r->lead == RAFT_NONE) ||
 		(pre && m->term > r->term);
-	if (can_vote && log_up_to_date(&r->log, m->index, m->log_term)) {
+	if (can_vote && raft_log_up_to_date(&r->log, m->index, m->log_term)) {
 		if (pre) {
 			resp = raft_msg_new(r, rtype, m->from);
 		} else {

@@ -18,20 +18,20 @@ int raft_leader_append(struct raft *r, u32 n, struct raft_entry *ents)
 	 */
 	for (i = 0; i < n; i++)
 		if (ents[i].type == RAFT_ENTRY_CONF &&
-		    (n != 1 || conf_check(&r->conf, &ents[i].cc)))
+		    (n != 1 || raft_conf_check(&r->conf, &ents[i].cc)))
 			return RAFT_EINVAL;
-	if (log_reserve(&r->log, n))
+	if (raft_log_reserve(&r->log, n))
 		return RAFT_ENOMEM;
 	for (i = 0; i < n; i++) {
 		ents[i].term = r->term;
 		ents[i].index = last + 1 + i;
 		if (ents[i].type == RAFT_ENTRY_CONF) {
 			r->conf_index = ents[i].index;
-			conf_apply(&r->conf, &ents[i].cc);
+			raft_conf_apply(&r->conf, &ents[i].cc);
 			conf_changed = true;
 		}
-		r->uncommitted += entry_bytes(&ents[i]);
-		log_push(&r->log, &ents[i]);
+		r->uncommitted += raft_entry_bytes(&ents[i]);
+		raft_log_push(&r->log, &ents[i]);
 	}
 	if (conf_changed)
 		raft_rebuild_progress(r);
@@ -68,7 +68,7 @@ void raft_send_snapshot(struct raft *r, struct raft_progress *pr)
 	}
 	if (pr->resync && !above_floor(pr, idx, term)) {
 		idx = r->applied;
-		term = log_term(&r->log, idx);
+		term = raft_log_term(&r->log, idx);
 		if (!above_floor(pr, idx, term))
 			return;
 		c = raft_malloc(sizeof(*c));
@@ -89,7 +89,7 @@ void raft_send_snapshot(struct raft *r, struct raft_progress *pr)
 	m->snap.conf = c ? *c : r->snap_conf;
 	m->commit = pr->base;
 	raft_free(c);
-	pr_become_snapshot(pr, idx);
+	raft_pr_become_snapshot(pr, idx);
 	raft_logf(RAFT_LOG_INFO,
 		  "raft %llu: snapshot %llu to %llu, delta from %llu",
 		  (unsigned long long)r->id, (unsigned long long)idx,
@@ -108,7 +108,7 @@ bool raft_send_append(struct raft *r, struct raft_progress *pr,
 	u64 bytes = 0;
 	u32 n = 0;
 
-	if (pr->id == r->id || pr_is_paused(pr, r->opts.max_inflight_bytes))
+	if (pr->id == r->id || raft_pr_is_paused(pr, r->opts.max_inflight_bytes))
 		return false;
 	prev = pr->next - 1;
 	if (prev < r->log.snap_index || pr->resync) {
@@ -116,7 +116,7 @@ bool raft_send_append(struct raft *r, struct raft_progress *pr,
 		return false;
 	}
 	for (i = pr->next; i <= last && n < RAFT_MSG_MAX_ENTRIES; i++) {
-		u64 b = entry_bytes(log_get(&r->log, i));
+		u64 b = raft_entry_bytes(raft_log_get(&r->log, i));
 
 		if (n && r->opts.max_msg_bytes &&
 		    bytes + b > r->opts.max_msg_bytes)
@@ -136,7 +136,7 @@ bool raft_send_append(struct raft *r, struct raft_progress *pr,
 			return false;
 		}
 		for (i = 0; i < n; i++) {
-			struct raft_entry *e = log_get(&r->log, pr->next + i);
+			struct raft_entry *e = raft_log_get(&r->log, pr->next + i);
 
 			m->entries[i] = *e;
 			if (e->payload)
@@ -145,13 +145,13 @@ bool raft_send_append(struct raft *r, struct raft_progress *pr,
 		m->n_entries = n;
 	}
 	m->index = prev;
-	m->log_term = log_term(&r->log, prev);
+	m->log_term = raft_log_term(&r->log, prev);
 	m->commit = r->commit;
 	switch (pr->state) {
 	case RAFT_PROGRESS_PIPELINE:
 		if (n) {
 			pr->next += n;
-			ifl_add(&pr->ifl, pr->next - 1, bytes);
+			raft_ifl_add(&pr->ifl, pr->next - 1, bytes);
 		}
 		break;
 	case RAFT_PROGRESS_PROBE:
@@ -219,8 +219,8 @@ static void leader_committed(struct raft *r, raft_index old)
 
 	/* Release the uncommitted budget of what just committed. */
 	for (i = old + 1; i <= r->commit; i++) {
-		const struct raft_entry *e = log_get(&r->log, i);
-		u64 b = e ? entry_bytes(e) : 0;
+		const struct raft_entry *e = raft_log_get(&r->log, i);
+		u64 b = e ? raft_entry_bytes(e) : 0;
 
 		if (i >= r->term_start)
 			r->uncommitted -= b < r->uncommitted ? b :
@@ -264,7 +264,7 @@ bool raft_maybe_commit(struct raft *r)
 	if (!n)
 		return false;
 	v = m[n / 2];	/* the (n/2+1)-th largest */
-	if (v <= r->commit || log_term(&r->log, v) != r->term)
+	if (v <= r->commit || raft_log_term(&r->log, v) != r->term)
 		return false;
 	r->commit = v;
 	leader_committed(r, old);

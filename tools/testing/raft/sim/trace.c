@@ -70,17 +70,6 @@ static const char *short_type(u8 t)
 	return "?";
 }
 
-static const char *role_name(u8 r)
-{
-	switch (r) {
-	case RAFT_FOLLOWER: return "follower";
-	case RAFT_PRE_CANDIDATE: return "pre-candidate";
-	case RAFT_CANDIDATE: return "candidate";
-	case RAFT_LEADER: return "leader";
-	}
-	return "?";
-}
-
 static const char *conf_op_name(u64 op)
 {
 	switch (op) {
@@ -243,7 +232,7 @@ static void format_ev(char *buf, size_t len, const struct sim_tr_ev *e)
 		break;
 	case TR_ROLE:
 		ADD("role    %u %s term=%llu leader=%llu commit=%llu last=%llu",
-		    e->node, role_name(e->flag), ULL(e->a), ULL(e->b),
+		    e->node, raft_role_name(e->flag), ULL(e->a), ULL(e->b),
 		    ULL(e->c), ULL(e->d));
 		break;
 	case TR_PROPOSE:
@@ -381,7 +370,7 @@ void sim_dump_nodes(struct sim_cluster *c, FILE *f)
 				      st.conf.nodes[i].role == RAFT_LEARNER ?
 				      "L" : "");
 		fprintf(f, "#   node %llu: %s term=%llu vote=%llu leader=%llu commit=%llu applied=%llu log %llu..%llu persisted=%llu conf=(%s) disk log to %llu%s\n",
-			ULL(id), role_name(st.role), ULL(st.term),
+			ULL(id), raft_role_name(st.role), ULL(st.term),
 			ULL(st.vote), ULL(st.leader), ULL(st.commit),
 			ULL(n->sm.applied), ULL(st.first_index),
 			ULL(st.last_index), ULL(st.persisted_index), conf,
