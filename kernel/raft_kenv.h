@@ -40,12 +40,19 @@
 #define RAFT_LOG_INFO	1
 #define RAFT_LOG_WARN	2
 
+/*
+ * Rate-limited per call site: several lines are reachable from the
+ * network (an APPEND at the node's own term from a stranger makes a
+ * leader warn "another leader"), so a peer must not flood the log.
+ */
 #define raft_logf(level, fmt, ...)					\
 	do {								\
 		if ((level) >= RAFT_LOG_WARN)				\
-			pr_warn("raftblk: " fmt "\n", ##__VA_ARGS__);	\
+			pr_warn_ratelimited("raftblk: " fmt "\n",	\
+					    ##__VA_ARGS__);		\
 		else if ((level) == RAFT_LOG_INFO)			\
-			pr_info("raftblk: " fmt "\n", ##__VA_ARGS__);	\
+			pr_info_ratelimited("raftblk: " fmt "\n",	\
+					    ##__VA_ARGS__);		\
 		else							\
 			pr_debug("raftblk: " fmt "\n", ##__VA_ARGS__);	\
 	} while (0)

@@ -27,6 +27,9 @@
  *                            at term TERM from node 99 (TERM below the
  *                            node's: a stale leader): the node must answer
  *                            each with an APPEND_RESP.
+ *   send TYPE TERM N         N valid TYPE frames (heartbeat or append
+ *                            of one entry) at term TERM from node 99 on
+ *                            one connection; 0 if the node kept it open.
  *   flood SECS MIB CONNS TERM
  *                            CONNS connections from nodes 101.. send
  *                            APPENDs of 1 MiB at term TERM as fast as TCP
@@ -587,6 +590,56 @@ static int do_entries(int argc, char **argv)
 	return 0;
 }
 
+/* ---- send ---- */
+
+static int do_send(int argc, char **argv)
+{
+	u64 term, count, i;
+	bool append;
+	int ctl, bulk;
+	u8 *frame;
+	size_t len;
+
+	if (argc != 3)
+		die("send heartbeat|append TERM N");
+	append = !strcmp(argv[0], "append");
+	if (!append && strcmp(argv[0], "heartbeat"))
+		die("send: type is heartbeat or append");
+	term = parse_u64(argv[1], "term");
+	count = parse_u64(argv[2], "count");
+	if (append) {
+		frame = append_frame(HOSTILE_ID, term, 1, 512, &len);
+	} else {
+		struct raft_msg m = {
+			.type = RAFT_MSG_HEARTBEAT, .from = HOSTILE_ID,
+			.to = node_id, .term = term,
+		};
+
+		frame = encode(HOSTILE_ID, &m, &len);
+	}
+	ctl = open_conn(HOSTILE_ID, RB_WIRE_CLASS_CONTROL);
+	bulk = open_conn(HOSTILE_ID, RB_WIRE_CLASS_BULK);
+	for (i = 0; i < count; i++) {
+		if (write_all(append ? bulk : ctl, frame, len)) {
+			fprintf(stderr, "hostile_peer: the node closed the connection after %" PRIu64 " frames\n",
+				i);
+			printf("send: sent=%" PRIu64 " of=%" PRIu64 "\n", i,
+			       count);
+			return 1;
+		}
+	}
+	/* Still open a second later: every frame was taken as valid. */
+	if (closed_by_node(append ? bulk : ctl, 1000)) {
+		fprintf(stderr, "hostile_peer: the node closed the connection\n");
+		return 1;
+	}
+	printf("send: sent=%" PRIu64 " of=%" PRIu64 "\n", count, count);
+	close(bulk);
+	close(ctl);
+	free(frame);
+	return 0;
+}
+
 /* ---- flood ---- */
 
 static long mem_available_kib(void)
@@ -726,7 +779,8 @@ int main(int argc, char **argv)
 	if (argc < 5) {
 		fprintf(stderr, "usage: hostile_peer ADDR:PORT NODE_ID CLUSTER ACTION [ARGS...]\n"
 			"  actions: refuse [RECEIVER] | term-bomb TERM N heartbeat|append |\n"
-			"           entries N COUNT TERM | flood SECS MIB CONNS TERM\n");
+			"           entries N COUNT TERM | send heartbeat|append TERM N |\n"
+			"           flood SECS MIB CONNS TERM\n");
 		return 2;
 	}
 	rb_wire_limits_default(&lim);
@@ -741,6 +795,8 @@ int main(int argc, char **argv)
 		return do_term_bomb(argc - 5, argv + 5);
 	if (!strcmp(argv[4], "entries"))
 		return do_entries(argc - 5, argv + 5);
+	if (!strcmp(argv[4], "send"))
+		return do_send(argc - 5, argv + 5);
 	if (!strcmp(argv[4], "flood"))
 		return do_flood(argc - 5, argv + 5);
 	die("unknown action '%s'", argv[4]);

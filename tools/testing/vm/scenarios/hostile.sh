@@ -10,6 +10,8 @@
 #     RAFT_TERM_MAX + 1: each is a bad frame (counted, connection
 #     closed), the node's term does not move, the log line is
 #     rate-limited, and the node still serves and elects itself again;
+#   - sends 1000 APPENDs at the node's own term: the leader's "another
+#     leader" warning is rate-limited;
 #   - sends APPENDs of 4096 entries (the limit): answered, no WARNING,
 #     memory comes back;
 #   - floods it with APPENDs while its disk is slowed by dm-delay: the
@@ -31,6 +33,7 @@ num() { # KEY: a number of the last status --json
 	sed -n "s/^ *\"$1\": \([0-9]*\),*\$/\1/p" /tmp/st.json
 }
 is_leader() { st_json && grep -q '"role": "leader"' /tmp/st.json; }
+leader_at() { is_leader && test "$(num term)" = "$1"; }
 mem_avail() { sed -n 's/^MemAvailable: *\([0-9]*\) kB/\1/p' /proc/meminfo; }
 # The node still takes writes and reads them back.
 serves() {
@@ -100,6 +103,18 @@ n=$(grep -c 'peer 99 \(dis\)*connected' /tmp/bomb.dmesg)
 check "the peer log line is rate-limited ($n lines, at most $maxl)" \
 	test "$n" -le $maxl
 check "still the leader after the bombs" is_leader
+# A stranger's APPENDs at the node's own term: the leader warns of
+# "another leader", once per 5 s burst, not once per frame.
+dmesg -c >/dev/null
+t0=$(date +%s)
+check "1000 APPENDs at the node's term from a stranger are taken" \
+	hp send append $TERM0 1000
+secs=$(($(date +%s) - t0))
+maxl=$((10 * (secs / 5 + 2)))
+n=$(dmesg | grep -c 'APPEND from 99, another leader')
+check "the 'another leader' line is rate-limited ($n lines, at most $maxl)" \
+	test "$n" -ge 1 -a "$n" -le $maxl
+check "still the leader after them, same term" leader_at $TERM0
 check "still takes writes after the bombs" serves 10
 check "restart after the bombs" sh -c "raftctl destroy $DEV &&
 	raftctl create $DEV --disk $DISK --node-id 1 --listen $LISTEN" || finish
