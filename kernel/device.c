@@ -53,6 +53,16 @@ const char *raftblk_role_name(enum raftblk_role role)
 	return "unknown";
 }
 
+/* Names of what a node waits for (the uapi header's table). */
+const char *raftblk_waiting_name(enum raftblk_waiting waiting)
+{
+	static const char * const names[] = RAFTBLK_WAITING_NAMES;
+
+	if (waiting < ARRAY_SIZE(names) && names[waiting])
+		return names[waiting];
+	return "unknown";
+}
+
 /*
  * The status of a device as its io_ops report it: the role alone for a
  * standalone device, the node's snapshot for a replicated one.

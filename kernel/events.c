@@ -297,6 +297,18 @@ void raftblk_events_node_changed(struct raftblk_dev *dev,
 							RAFTBLK_ATTR_DISK_STATE,
 							st->disk_state));
 	}
+	if (st->waiting != ev->waiting || st->wait_index != ev->wait_index) {
+		struct sk_buff *skb;
+		void *hdr;
+
+		ev->waiting = st->waiting;
+		ev->wait_index = st->wait_index;
+		skb = raftblk_events_new(dev, RAFTBLK_EVENT_DEVICE_CHANGE,
+					 &hdr);
+		if (skb)
+			raftblk_events_send(dev, skb, hdr,
+					    raftblk_nl_put_waiting(skb, st));
+	}
 	raftblk_events_sync_peers(dev, st);
 	if (st->role == RAFTBLK_ROLE_LEADER)
 		raftblk_events_progress(dev, st);
@@ -322,6 +334,8 @@ void raftblk_events_device_created(struct raftblk_dev *dev)
 	ev->term = st->term;
 	ev->leader = st->leader;
 	ev->disk_state = st->disk_state;
+	ev->waiting = st->waiting;
+	ev->wait_index = st->wait_index;
 	ev->n_peers = 0;
 	for (i = 0; i < st->n_peers && i < ARRAY_SIZE(ev->peers); i++) {
 		struct raftblk_events_peer *p = &ev->peers[ev->n_peers++];

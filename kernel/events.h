@@ -5,10 +5,10 @@
  * Every change of a device that an administrator watches is sent as one
  * RAFTBLK_CMD_EVENT message to the listeners of the device's network
  * namespace: device created/destroyed, role, term, leader, options,
- * membership (peer added, promoted/demoted, removed), peer connection
- * state and catch-up progress (a peer's match index on the leader, at
- * most every RAFTBLK_EVENTS_PROGRESS_MS, and at once when the peer has
- * caught up).
+ * backing disk state, what the node waits for, membership (peer added,
+ * promoted/demoted, removed), peer connection state and catch-up
+ * progress (a peer's match index on the leader, at most every
+ * RAFTBLK_EVENTS_PROGRESS_MS, and at once when the peer has caught up).
  *
  * Each event carries the device's id (unique per device created) and a
  * sequence number counting that device's events from 1 without gaps (an
@@ -71,6 +71,8 @@ struct raftblk_events {
 	u64 term;
 	u32 leader;
 	u8 disk_state;		/* enum raftblk_disk_state */
+	u8 waiting;		/* enum raftblk_waiting */
+	u64 wait_index;
 	u32 n_peers;		/* members (PEER_CREATE sent) */
 	struct raftblk_events_peer peers[RAFTBLK_NODE_MAX_PEERS];
 };

@@ -129,6 +129,16 @@ int raftblk_nl_put_options(struct sk_buff *skb,
 	return 0;
 }
 
+int raftblk_nl_put_waiting(struct sk_buff *skb,
+			   const struct raftblk_node_status *st)
+{
+	if (nla_put_u32(skb, RAFTBLK_ATTR_WAITING, st->waiting) ||
+	    nla_put_u64_64bit(skb, RAFTBLK_ATTR_WAIT_INDEX, st->wait_index,
+			      RAFTBLK_ATTR_PAD))
+		return -EMSGSIZE;
+	return 0;
+}
+
 int raftblk_nl_put_device_state(struct sk_buff *skb, u8 role, u64 term,
 				u32 leader)
 {
@@ -157,6 +167,9 @@ static int raftblk_nl_put_node(struct sk_buff *skb,
 	    raftblk_nl_put_addr(skb, RAFTBLK_ATTR_LISTEN, &st->listen) ||
 	    raftblk_nl_put_options(skb, st) ||
 	    nla_put_u32(skb, RAFTBLK_ATTR_DISK_STATE, st->disk_state) ||
+	    raftblk_nl_put_waiting(skb, st) ||
+	    nla_put_u64_64bit(skb, RAFTBLK_ATTR_WAIT_MS,
+			      raftblk_node_wait_ms(st), RAFTBLK_ATTR_PAD) ||
 	    raftblk_nl_put_counters(skb, st))
 		return -EMSGSIZE;
 	for (i = 0; i < st->n_peers; i++)
@@ -216,6 +229,7 @@ int raftblk_nl_put_device_create(struct sk_buff *skb, const char *disk_path,
 			       RAFTBLK_ATTR_PAD) ||
 	     nla_put_u32(skb, RAFTBLK_ATTR_LEADER_ID, st->leader) ||
 	     nla_put_u32(skb, RAFTBLK_ATTR_DISK_STATE, st->disk_state) ||
+	     raftblk_nl_put_waiting(skb, st) ||
 	     raftblk_nl_put_options(skb, st)))
 		return -EMSGSIZE;
 	return 0;

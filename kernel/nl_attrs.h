@@ -42,6 +42,9 @@ int raftblk_nl_put_device_create(struct sk_buff *skb, const char *disk_path,
 /* DEVICE_CHANGE of role, term and leader. */
 int raftblk_nl_put_device_state(struct sk_buff *skb, u8 role, u64 term,
 				u32 leader);
+/* DEVICE_CHANGE of what the node waits for: waiting and wait index. */
+int raftblk_nl_put_waiting(struct sk_buff *skb,
+			   const struct raftblk_node_status *st);
 /* DEVICE_CHANGE of the options. */
 int raftblk_nl_put_options(struct sk_buff *skb,
 			   const struct raftblk_node_status *st);

@@ -11,6 +11,7 @@
 #ifndef RAFTBLK_NODE_H
 #define RAFTBLK_NODE_H
 
+#include <linux/jiffies.h>
 #include <linux/socket.h>
 #include <linux/types.h>
 #include <linux/raftblk.h>
@@ -74,6 +75,13 @@ struct raftblk_node_status {
 	u8 read_mode;			/* enum raftblk_read_mode */
 	u8 disk_state;			/* enum raftblk_disk_state */
 	int disk_error;			/* last errno of the disk, 0 if none */
+	/*
+	 * What the node waits for (its core's account, or a log or hard
+	 * state write in flight) and since when.
+	 */
+	u8 waiting;			/* enum raftblk_waiting */
+	u64 wait_index;			/* snapshot, log: index; resync: base */
+	unsigned long wait_since;	/* jiffies */
 	u32 n_peers;
 	struct raftblk_node_peer peers[RAFTBLK_NODE_MAX_PEERS];
 	/* Copies of the data area this node sends or receives (resync.h):
@@ -92,6 +100,14 @@ struct raftblk_node_status {
 	u64 rx_bytes_peak;		/* the most of it ever in use */
 	u64 rx_paused;			/* reads stopped for lack of it */
 };
+
+/* How long the node of @st has waited for what it waits for, in ms. */
+static inline u64 raftblk_node_wait_ms(const struct raftblk_node_status *st)
+{
+	if (st->waiting == RAFTBLK_WAITING_NONE)
+		return 0;
+	return jiffies_to_msecs(jiffies - st->wait_since);
+}
 
 /*
  * Called with every snapshot the node publishes: once from

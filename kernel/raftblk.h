@@ -216,6 +216,7 @@ int raftblk_device_set_options(struct raftblk_dev *dev,
 			       const struct raftblk_node_opts *o,
 			       struct raftblk_err *err);
 const char *raftblk_role_name(enum raftblk_role role);
+const char *raftblk_waiting_name(enum raftblk_waiting waiting);
 int __init raftblk_devices_init(void);
 void raftblk_devices_exit(void);
 

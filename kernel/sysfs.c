@@ -9,6 +9,11 @@
  *   leader         node id of the known leader, 0 if none
  *   commit_index   highest log index known committed
  *   applied_index  highest log index applied to the data area
+ *   waiting        what the node waits for: none, snapshot, log,
+ *                  hard-state or resync (Documentation/admin-guide.rst
+ *                  "What a node waits for")
+ *   wait_index     the index it waits for (snapshot, log), its base
+ *                  (resync), 0 otherwise
  *   resync         one line per copy of the data area this node sends
  *                  (to a follower) or receives (from the leader), see
  *                  Documentation/admin-guide.rst "Resync"
@@ -76,6 +81,18 @@ static int raftblk_sysfs_applied(char *buf,
 	return sysfs_emit(buf, "%llu\n", st->applied);
 }
 
+static int raftblk_sysfs_waiting(char *buf,
+				 const struct raftblk_node_status *st)
+{
+	return sysfs_emit(buf, "%s\n", raftblk_waiting_name(st->waiting));
+}
+
+static int raftblk_sysfs_wait_index(char *buf,
+				    const struct raftblk_node_status *st)
+{
+	return sysfs_emit(buf, "%llu\n", st->wait_index);
+}
+
 static int raftblk_sysfs_resync(char *buf,
 				const struct raftblk_node_status *st)
 {
@@ -133,6 +150,20 @@ static ssize_t applied_index_show(struct device *d,
 }
 static DEVICE_ATTR_RO(applied_index);
 
+static ssize_t waiting_show(struct device *d, struct device_attribute *attr,
+			    char *buf)
+{
+	return raftblk_sysfs_show(d, buf, raftblk_sysfs_waiting);
+}
+static DEVICE_ATTR_RO(waiting);
+
+static ssize_t wait_index_show(struct device *d,
+			       struct device_attribute *attr, char *buf)
+{
+	return raftblk_sysfs_show(d, buf, raftblk_sysfs_wait_index);
+}
+static DEVICE_ATTR_RO(wait_index);
+
 static ssize_t resync_show(struct device *d, struct device_attribute *attr,
 			   char *buf)
 {
@@ -146,6 +177,8 @@ static struct attribute *raftblk_attrs[] = {
 	&dev_attr_leader.attr,
 	&dev_attr_commit_index.attr,
 	&dev_attr_applied_index.attr,
+	&dev_attr_waiting.attr,
+	&dev_attr_wait_index.attr,
 	&dev_attr_resync.attr,
 	NULL,
 };

@@ -73,6 +73,39 @@ const char *disk_state_name(uint32_t state)
 	}
 }
 
+const char *waiting_name(uint32_t waiting)
+{
+	static const char *const names[] = RAFTBLK_WAITING_NAMES;
+
+	if (waiting < sizeof(names) / sizeof(names[0]) && names[waiting])
+		return names[waiting];
+	return "unknown";
+}
+
+void format_waiting(char *buf, size_t len, uint32_t waiting, uint64_t index)
+{
+	switch (waiting) {
+	case RAFTBLK_WAITING_NONE:
+		snprintf(buf, len, "nothing");
+		break;
+	case RAFTBLK_WAITING_SNAPSHOT:
+		snprintf(buf, len, "snapshot install at %" PRIu64, index);
+		break;
+	case RAFTBLK_WAITING_LOG:
+		snprintf(buf, len, "log write up to %" PRIu64, index);
+		break;
+	case RAFTBLK_WAITING_HARD_STATE:
+		snprintf(buf, len, "term and vote write");
+		break;
+	case RAFTBLK_WAITING_RESYNC:
+		snprintf(buf, len, "resync from base %" PRIu64, index);
+		break;
+	default:
+		snprintf(buf, len, "%" PRIu32 " at %" PRIu64, waiting, index);
+		break;
+	}
+}
+
 int parse_u32(const char *str, uint32_t min, uint32_t max, uint32_t *out)
 {
 	unsigned long long v;
@@ -365,6 +398,12 @@ static int parse_node(struct nl_msg *reply, struct nlattr **tb,
 		d->read_mode = nla_get_u32(tb[RAFTBLK_ATTR_READ_MODE]);
 	if (tb[RAFTBLK_ATTR_DISK_STATE])
 		d->disk_state = nla_get_u32(tb[RAFTBLK_ATTR_DISK_STATE]);
+	if (tb[RAFTBLK_ATTR_WAITING])
+		d->waiting = nla_get_u32(tb[RAFTBLK_ATTR_WAITING]);
+	if (tb[RAFTBLK_ATTR_WAIT_INDEX])
+		d->wait_index = nla_get_u64(tb[RAFTBLK_ATTR_WAIT_INDEX]);
+	if (tb[RAFTBLK_ATTR_WAIT_MS])
+		d->wait_ms = nla_get_u64(tb[RAFTBLK_ATTR_WAIT_MS]);
 	if (tb[RAFTBLK_ATTR_COUNTERS] &&
 	    parse_counters(tb[RAFTBLK_ATTR_COUNTERS], &d->counters))
 		return -1;
@@ -404,6 +443,9 @@ static int on_device(struct nl_msg *reply, void *arg)
 		[RAFTBLK_ATTR_MAX_BATCH] = { .type = NLA_U32 },
 		[RAFTBLK_ATTR_READ_MODE] = { .type = NLA_U32 },
 		[RAFTBLK_ATTR_DISK_STATE] = { .type = NLA_U32 },
+		[RAFTBLK_ATTR_WAITING] = { .type = NLA_U32 },
+		[RAFTBLK_ATTR_WAIT_INDEX] = { .type = NLA_U64 },
+		[RAFTBLK_ATTR_WAIT_MS] = { .type = NLA_U64 },
 		[RAFTBLK_ATTR_DEVICE_ID] = { .type = NLA_U64 },
 		[RAFTBLK_ATTR_EVENT_SEQ] = { .type = NLA_U64 },
 	};
@@ -555,6 +597,13 @@ static void print_node(const struct dev_info *d)
 	       PRIu32 " ms, max batch %" PRIu32 ", read mode %s, disk %s\n",
 	       listen, d->heartbeat_ms, d->election_ms, d->max_batch,
 	       read_mode_name(d->read_mode), disk_state_name(d->disk_state));
+	if (d->waiting != RAFTBLK_WAITING_NONE) {
+		char what[64];
+
+		format_waiting(what, sizeof(what), d->waiting, d->wait_index);
+		printf("  waiting: %s, for %" PRIu64 ".%" PRIu64 " s\n", what,
+		       d->wait_ms / 1000, d->wait_ms % 1000 / 100);
+	}
 	print_peers_table(d, "  ");
 }
 
@@ -649,6 +698,11 @@ static void print_json(const struct dev_list *l)
 			json_string(stdout, read_mode_name(d->read_mode));
 			printf(",\n      \"disk_state\": ");
 			json_string(stdout, disk_state_name(d->disk_state));
+			printf(",\n      \"waiting\": {\n        \"state\": ");
+			json_string(stdout, waiting_name(d->waiting));
+			printf(",\n        \"index\": %" PRIu64, d->wait_index);
+			printf(",\n        \"for_ms\": %" PRIu64 "\n      }",
+			       d->wait_ms);
 			printf(",\n      \"counters\": ");
 			print_counters_json(&d->counters);
 			printf(",\n      \"peers\": ");

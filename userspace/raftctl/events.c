@@ -123,6 +123,15 @@ static void print_options(const struct dev_info *d)
 	line_str("read_mode", read_mode_name(d->read_mode));
 }
 
+/* What the node waits for: the index only where it means something. */
+static void print_waiting(uint32_t waiting, uint64_t index)
+{
+	line_str("waiting", waiting_name(waiting));
+	if (waiting != RAFTBLK_WAITING_NONE &&
+	    waiting != RAFTBLK_WAITING_HARD_STATE)
+		line_u64("wait_index", index);
+}
+
 static void print_exists(const struct dev_info *d)
 {
 	char addr[ADDR_STRLEN];
@@ -141,6 +150,7 @@ static void print_exists(const struct dev_info *d)
 		line_str("listen", addr);
 		print_options(d);
 		line_str("disk_state", disk_state_name(d->disk_state));
+		print_waiting(d->waiting, d->wait_index);
 	}
 	line_end();
 	for (i = 0; i < d->n_peers; i++) {
@@ -327,6 +337,10 @@ static void print_device_event(struct nlattr **tb)
 	if (tb[RAFTBLK_ATTR_DISK_STATE])
 		line_str("disk_state",
 			 disk_state_name(nla_get_u32(tb[RAFTBLK_ATTR_DISK_STATE])));
+	if (tb[RAFTBLK_ATTR_WAITING])
+		print_waiting(nla_get_u32(tb[RAFTBLK_ATTR_WAITING]),
+			      tb[RAFTBLK_ATTR_WAIT_INDEX] ?
+			      nla_get_u64(tb[RAFTBLK_ATTR_WAIT_INDEX]) : 0);
 }
 
 static int on_event(struct nl_msg *msg, void *arg)
@@ -346,6 +360,8 @@ static int on_event(struct nl_msg *msg, void *arg)
 		[RAFTBLK_ATTR_MAX_BATCH] = { .type = NLA_U32 },
 		[RAFTBLK_ATTR_READ_MODE] = { .type = NLA_U32 },
 		[RAFTBLK_ATTR_DISK_STATE] = { .type = NLA_U32 },
+		[RAFTBLK_ATTR_WAITING] = { .type = NLA_U32 },
+		[RAFTBLK_ATTR_WAIT_INDEX] = { .type = NLA_U64 },
 		[RAFTBLK_ATTR_EVENT] = { .type = NLA_U32 },
 		[RAFTBLK_ATTR_EVENT_SEQ] = { .type = NLA_U64 },
 		[RAFTBLK_ATTR_DEVICE_ID] = { .type = NLA_U64 },

@@ -148,6 +148,9 @@ struct dev_info {
 	uint32_t max_batch;
 	uint32_t read_mode;	/* enum raftblk_read_mode */
 	uint32_t disk_state;	/* enum raftblk_disk_state */
+	uint32_t waiting;	/* enum raftblk_waiting */
+	uint64_t wait_index;
+	uint64_t wait_ms;
 	struct dev_counters counters;
 	size_t n_peers;
 	struct peer_info peers[MAX_PEERS];
@@ -172,6 +175,13 @@ const char *peer_role_name(uint32_t role);
 const char *peer_state_name(uint32_t state);
 const char *read_mode_name(uint32_t mode);
 const char *disk_state_name(uint32_t state);
+const char *waiting_name(uint32_t waiting);
+/*
+ * What a node waits for, for people: "snapshot install at 1234", "log
+ * write up to 1234", "term and vote write", "resync from base 1234".
+ */
+void format_waiting(char *buf, size_t len, uint32_t waiting,
+		    uint64_t index);
 /* Lag of peer P of D (commit - match), known on the leader only. */
 bool peer_lag(const struct dev_info *d, const struct peer_info *p,
 	      uint64_t *lag);

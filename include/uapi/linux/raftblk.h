@@ -100,6 +100,38 @@ enum raftblk_disk_state {
 	RAFTBLK_DISK_STATE_FAILED,	/* gave up: the node stopped serving */
 };
 
+/*
+ * What a replicated node waits for before it can go on
+ * (RAFTBLK_ATTR_WAITING); RAFTBLK_ATTR_WAIT_INDEX says at which index.
+ * Votes never wait for any of these.
+ */
+enum raftblk_waiting {
+	RAFTBLK_WAITING_NONE,		/* nothing: it keeps up */
+	RAFTBLK_WAITING_SNAPSHOT,	/* the install of the snapshot at the
+					 * index (a resync copy from the
+					 * leader): no appends, no applies
+					 */
+	RAFTBLK_WAITING_LOG,		/* its log write up to the index */
+	RAFTBLK_WAITING_HARD_STATE,	/* its term and vote write */
+	RAFTBLK_WAITING_RESYNC,		/* its log was reset: a copy from the
+					 * leader, a delta from the index (its
+					 * base)
+					 */
+};
+
+/*
+ * The name of each waiting state as sysfs and raftctl write it (the
+ * spec's names): an initializer of an array indexed by enum
+ * raftblk_waiting.
+ */
+#define RAFTBLK_WAITING_NAMES {					\
+	[RAFTBLK_WAITING_NONE] = "none",			\
+	[RAFTBLK_WAITING_SNAPSHOT] = "snapshot",		\
+	[RAFTBLK_WAITING_LOG] = "log",				\
+	[RAFTBLK_WAITING_HARD_STATE] = "hard-state",		\
+	[RAFTBLK_WAITING_RESYNC] = "resync",			\
+}
+
 /* What an event reports (RAFTBLK_ATTR_EVENT). */
 enum raftblk_event {
 	RAFTBLK_EVENT_UNSPEC,
@@ -147,6 +179,9 @@ enum raftblk_attr {
 	RAFTBLK_ATTR_DEVICE_ID,		/* u64: unique per device created */
 	/* Replicated devices (DEVICE_GET, events): */
 	RAFTBLK_ATTR_DISK_STATE,	/* u32: enum raftblk_disk_state */
+	RAFTBLK_ATTR_WAITING,		/* u32: enum raftblk_waiting */
+	RAFTBLK_ATTR_WAIT_INDEX,	/* u64: index it waits for, 0 if none */
+	RAFTBLK_ATTR_WAIT_MS,		/* u64: how long it has waited (get) */
 
 	__RAFTBLK_ATTR_MAX,
 };
