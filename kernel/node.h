@@ -41,7 +41,7 @@ struct raftblk_node_params {
 	u32 election_ms;		/* 0: default */
 };
 
-/* Peers a node reports: at least RAFT_MAX_NODES (checked in node.c). */
+/* Peers a node reports: at least RAFT_MAX_NODES (checked in node_int.h). */
 #define RAFTBLK_NODE_MAX_PEERS			16
 #define RAFTBLK_NODE_MAX_RESYNC			4
 

@@ -82,7 +82,7 @@ struct raftblk_rq {
 	/* First error seen by a backing bio, BLK_STS_OK if none. */
 	blk_status_t status;
 
-	/* The replication layer (node.c), while it holds the request: */
+	/* The replication layer (node_io.c), while it holds the request: */
 	struct list_head node_list;
 	u64 index;		/* log index of the request's entry */
 	u64 term;		/* and its term */
@@ -138,7 +138,7 @@ struct raftblk_dev {
 	/* Set before the disk is added, fixed for the device's life. */
 	const struct raftblk_io_ops *io_ops;
 	/*
-	 * Replication state (node.c); NULL for a standalone device. Only
+	 * Replication state (node*.c); NULL for a standalone device. Only
 	 * device.c hands it to the node's functions; status is read
 	 * through io_ops->get_status.
 	 */

@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * raftblk: the node's administration - operations from netlink.
+ *
+ * Membership changes (a peer added as a learner, a peer removed), leader
+ * transfer and options changed online. Process context; each takes the
+ * node's lock around its call into the core and wakes the node thread.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include "node_int.h"
+
+/*
+ * The errno and message netlink reports for an administrative call into
+ * the core. The core's errors are negative errnos already (raft/raft.h)
+ * and go back as they are; a code the operation does not name (a leader
+ * that removed itself: RAFT_ESHUTDOWN) is a refusal, -EINVAL. invalid:
+ * the message for RAFT_EINVAL; refused: the one for a refusal.
+ */
+static int raftblk_node_admin_err(int ret, const char *invalid,
+				  const char *refused, struct raftblk_err *err)
+{
+	switch (ret) {
+	case 0:
+		return 0;
+	case RAFT_ENOTLEADER:
+		err->msg = "this node is not the leader";
+		return ret;
+	case RAFT_EBUSY:
+		err->msg = "a membership change or leader transfer is in progress";
+		return ret;
+	case RAFT_ENOMEM:
+		err->msg = "out of memory";
+		return ret;
+	case RAFT_EINVAL:
+		err->msg = invalid;
+		return ret;
+	default:
+		err->msg = refused;
+		return -EINVAL;
+	}
+}
+
+static int raftblk_node_conf_change(struct raftblk_node *n, struct raft_conf_change *cc,
+			       struct raftblk_err *err)
+{
+	int ret;
+
+	mutex_lock(&n->lock);
+	ret = n->frozen ? RAFT_ENOTLEADER : raft_change_conf(n->raft, cc);
+	mutex_unlock(&n->lock);
+	raftblk_node_kick(n);
+	return raftblk_node_admin_err(ret, "invalid membership change",
+				      "membership change refused", err);
+}
+
+/*
+ * Add a peer: as a learner first; the node thread promotes it to voter
+ * once it has caught up (see raftblk_node_promote_learners()).
+ */
+int raftblk_node_peer_add(struct raftblk_node *n, u32 id,
+		     const struct sockaddr_storage *addr,
+		     struct raftblk_err *err)
+{
+	struct raft_conf_change cc = {};
+
+	if (id == 0) {
+		err->msg = "node id must not be 0";
+		return -EINVAL;
+	}
+	cc.op = RAFT_CONF_ADD_LEARNER;
+	cc.id = id;
+	if (rb_addr_encode(addr, cc.addr)) {
+		err->msg = "bad peer address";
+		return -EINVAL;
+	}
+	return raftblk_node_conf_change(n, &cc, err);
+}
+
+int raftblk_node_peer_remove(struct raftblk_node *n, u32 id, struct raftblk_err *err)
+{
+	struct raft_conf_change cc = {};
+
+	cc.op = RAFT_CONF_REMOVE;
+	cc.id = id;
+	return raftblk_node_conf_change(n, &cc, err);
+}
+
+int raftblk_node_transfer_leader(struct raftblk_node *n, u32 id,
+			    struct raftblk_err *err)
+{
+	int ret;
+
+	mutex_lock(&n->lock);
+	ret = n->frozen ? RAFT_ENOTLEADER : raft_transfer_leader(n->raft, id);
+	mutex_unlock(&n->lock);
+	raftblk_node_kick(n);
+	return raftblk_node_admin_err(ret, "leader transfer refused",
+				      "leader transfer refused", err);
+}
+
+/* Options changed online (DEVICE_SET): @o over the current ones. */
+int raftblk_node_set_options(struct raftblk_node *n,
+			     const struct raftblk_node_opts *o,
+			     struct raftblk_err *err)
+{
+	u32 hb_ms, el_ms, hb, el;
+	bool lease;
+	int ret;
+
+	mutex_lock(&n->lock);
+	hb_ms = o->heartbeat_ms ?: n->heartbeat_ms;
+	el_ms = o->election_ms ?: n->election_ms;
+	lease = o->set_read_mode ? o->read_mode == RAFTBLK_READ_MODE_LEASE :
+		n->lease_read;
+	if (el_ms < 3 * hb_ms) {
+		if (o->election_ms) {
+			err->attr = RAFTBLK_ATTR_ELECTION_TIMEOUT_MS;
+			err->msg = "election timeout must be at least 3 heartbeats";
+		} else {
+			err->attr = RAFTBLK_ATTR_HEARTBEAT_MS;
+			err->msg = "heartbeat must be at most a third of the election timeout";
+		}
+		mutex_unlock(&n->lock);
+		return -EINVAL;
+	}
+	hb = max(1U, hb_ms / n->tick_ms);
+	el = max(hb * 3, el_ms / n->tick_ms);
+	ret = raft_set_timing(n->raft, hb, el, lease);
+	if (!ret) {
+		n->heartbeat_ms = hb_ms;
+		n->election_ms = el_ms;
+		if (o->max_batch)
+			n->max_batch = o->max_batch;
+		n->lease_read = lease;
+		raftblk_node_publish_options(n);
+	}
+	mutex_unlock(&n->lock);
+	if (ret) {
+		err->attr = 0;
+		err->msg = "the Raft core refused the timers";
+		return -EINVAL;
+	}
+	return 0;
+}

@@ -1,0 +1,217 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * node_int.h - the node driver's internals, shared by its files only
+ * (never include it elsewhere; node.h is the node's interface):
+ *
+ *   node.c         the thread loop, the core's ready/advance, compaction,
+ *                  start and stop
+ *   node_io.c      block requests in, completions out, read barriers
+ *                  (the replicated io_ops)
+ *   node_peers.c   the transport's callbacks, peer list sync, learner
+ *                  promotion
+ *   node_status.c  the published status snapshot
+ *   node_disk.c    backing disk failures: retry, give up, hand over
+ *   node_admin.c   operations from netlink
+ */
+#ifndef RAFTBLK_NODE_INT_H
+#define RAFTBLK_NODE_INT_H
+
+#include <linux/blk-mq.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/spinlock.h>
+#include <linux/wait.h>
+
+#include "raftblk.h"
+#include "node.h"
+#include "payload.h"
+#include "log_store.h"
+#include "transport.h"
+#include "resync.h"
+
+static_assert(RAFTBLK_NODE_MAX_PEERS >= RAFT_MAX_NODES);
+
+/* Backing disk failures: retry pacing and when to give the disk up. */
+#define RAFTBLK_NODE_DISK_RETRY_MS	200
+#define RAFTBLK_NODE_DISK_RETRIES	5
+#define RAFTBLK_NODE_DISK_GIVEUP_MS	1000
+
+/* The two areas of the disk whose writes are watched. */
+enum { RB_AREA_LOG, RB_AREA_DATA, RB_AREAS };
+
+struct raftblk_node_msg {
+	struct list_head list;
+	size_t charge;		/* receive budget held (transport) */
+	struct raft_msg m;
+};
+
+/* A read barrier: the reads queued when it was requested. */
+struct raftblk_node_read {
+	struct list_head list;
+	u64 ctx;
+	bool have_index;
+	raft_index index;
+	struct list_head rqs;
+};
+
+struct raftblk_node {
+	struct raftblk_dev *dev;
+	u32 id;
+	struct rb_store *store;
+	struct rb_transport *tp;
+	struct task_struct *thread;
+	wait_queue_head_t wait;
+
+	/*
+	 * lock serializes every call into the core (raft) and protects the
+	 * lists below it; held only by the node thread and by netlink
+	 * handlers, in process context.
+	 */
+	struct mutex lock;
+	struct raft *raft;
+	/* Writes proposed, in index order, waiting to be applied. */
+	struct list_head proposed;
+	/* Read barriers waiting for their read state / apply. */
+	struct list_head reads_waiting;
+	u64 next_read_ctx;
+	raft_index applied;
+	raft_index compacted;		/* log compacted up to here */
+	u8 role;			/* enum raft_role, also read locklessly */
+	u32 leader;			/* read locklessly */
+	/* Peers the transport knows, to diff against the configuration. */
+	u32 n_tp_peers;
+	u32 tp_peers[RAFT_MAX_NODES];
+
+	/*
+	 * in_lock protects the intake lists, filled from queue_rq and the
+	 * transport and drained by the node thread. Never held while
+	 * sleeping.
+	 */
+	spinlock_t in_lock;
+	struct list_head in_writes;
+	struct list_head in_reads;
+	struct list_head in_msgs;
+	u32 n_unreachable;		/* peers whose connection dropped */
+	raft_id unreachable[RAFT_MAX_NODES];
+	bool stopping;
+
+	unsigned long next_tick;	/* jiffies */
+	u32 tick_ms;
+	u32 heartbeat_ms;
+	u32 election_ms;
+	u32 max_batch;			/* writes per proposal, under lock */
+	u64 max_batch_bytes;		/* data bytes per proposal */
+	bool lease_read;		/* read mode, under lock */
+
+	/* Proposal batch being built (node thread only). */
+	struct raft_entry batch_ents[RAFTBLK_NODE_MAX_BATCH];
+	struct raftblk_rq *batch_rqs[RAFTBLK_NODE_MAX_BATCH];
+	/* Scratch for the core's status (node thread, under lock). */
+	struct raft_status st_buf;
+	/* Copies of the data area sent and received (under lock). */
+	struct rb_resync *rs;
+
+	/* Counters (node thread writes, readers tolerate tearing). */
+	u64 proposals;
+	u64 commits;
+	u64 elections;
+	bool warned_follower;
+
+	/*
+	 * Backing disk health (node thread, under lock; disk_state also read
+	 * locklessly). failures/since count the failed attempts in a row of
+	 * each area; frozen once the disk was given up and any handover is
+	 * over: the core is never called again.
+	 */
+	u8 disk_state;			/* enum raftblk_disk_state */
+	int disk_error;
+	u32 failures[RB_AREAS];
+	unsigned long fail_since[RB_AREAS];
+	unsigned long apply_retry_at;	/* jiffies: no apply before */
+	unsigned long handover_until;	/* jiffies: a detached leader */
+	bool handing_over;
+	bool frozen;
+
+	/*
+	 * A discard/write-zeroes entry zeroed in the background (node thread;
+	 * zero.finished is set by the completion, which wakes the thread).
+	 */
+	struct rb_zero zero;
+	bool zero_busy;			/* started, not consumed yet */
+	bool zero_retried;
+	bool zero_ever;			/* one was started (stop waits) */
+	bool zero_kick;			/* set by the completion: wake up */
+	/*
+	 * The published status. pub_lock orders the publishers (node
+	 * thread, transport event work, option changes) and their calls of
+	 * publish(), and protects conn_up; it is held only to fill pub and
+	 * for the call, never across disk I/O. pub_spin protects pub
+	 * against readers, who only copy it. Order: lock, pub_lock,
+	 * pub_spin.
+	 */
+	raftblk_node_publish_fn publish;
+	struct mutex pub_lock;
+	spinlock_t pub_spin;
+	struct raftblk_node_status pub;
+	/* Peers whose connection is up, as the transport last reported. */
+	u32 n_conn_up;
+	u32 conn_up[RAFT_MAX_NODES];
+	/*
+	 * tp_lock keeps tp alive for status readers (who never take lock);
+	 * net_exit clears tp under both lock and tp_lock.
+	 */
+	struct mutex tp_lock;
+
+	/*
+	 * Set once the store is open, the core created and the thread
+	 * running (release/acquire): the transport listens before that, and
+	 * its callbacks drop what arrives until then.
+	 */
+	bool started;
+};
+
+/* The pdu of a request owned by the node driver. */
+static inline struct raftblk_rq *rb_pdu(struct request *rq)
+{
+	return blk_mq_rq_to_pdu(rq);
+}
+
+static inline struct request *rb_pdu_rq(struct raftblk_rq *pdu)
+{
+	return blk_mq_rq_from_pdu(pdu);
+}
+
+/* node_io.c */
+void raftblk_node_fail_list(struct list_head *head, blk_status_t status);
+void raftblk_node_kick(struct raftblk_node *n);
+void raftblk_node_propose(struct raftblk_node *n, struct list_head *writes);
+void raftblk_node_start_reads(struct raftblk_node *n, struct list_head *reads);
+void raftblk_node_serve_reads(struct raftblk_node *n);
+void raftblk_node_read_states(struct raftblk_node *n, const struct raft_ready *rd);
+void raftblk_node_complete_writes(struct raftblk_node *n,
+				    const struct raft_ready *rd);
+
+/* node_peers.c */
+extern const struct rb_transport_ops raftblk_node_tp_ops;
+void raftblk_node_sync_peers(struct raftblk_node *n, const struct raft_conf *c);
+bool raftblk_node_conf_has(const struct raft_conf *c, u32 id, u8 role);
+void raftblk_node_promote_learners(struct raftblk_node *n);
+void raftblk_node_net_exit(struct raftblk_dev *dev);
+
+/* node_status.c */
+void raftblk_node_call_publish(struct raftblk_node *n);
+void raftblk_node_publish(struct raftblk_node *n,
+			  const struct raft_status *st);
+void raftblk_node_publish_options(struct raftblk_node *n);
+void raftblk_node_publish_conn(struct raftblk_node *n, u32 id,
+			       bool up);
+void raftblk_node_get_status(struct raftblk_dev *dev,
+			     struct raftblk_node_status *st);
+
+/* node_disk.c */
+bool raftblk_node_is_disk_error(int err);
+void raftblk_node_disk_ok(struct raftblk_node *n, int area);
+void raftblk_node_freeze(struct raftblk_node *n);
+void raftblk_node_disk_error(struct raftblk_node *n, int area, int err);
+
+#endif /* RAFTBLK_NODE_INT_H */

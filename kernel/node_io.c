@@ -1,0 +1,295 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * raftblk: the node's block I/O - requests in, completions out.
+ *
+ * The io_ops of a replicated device (raftblk_replicated_ops): queue_rq
+ * hands requests to raftblk_node_submit(), which queues them for the
+ * node thread. On the thread, queued writes are proposed to the core in
+ * batches and complete once their entry is applied (or fail when their
+ * entry lost); queued reads wait behind a read barrier (the core's read
+ * index or lease) and go to the data area once it is applied.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/blk-mq.h>
+#include <linux/slab.h>
+
+#include "node_int.h"
+
+static u32 raftblk_node_leader(struct raftblk_node *n)
+{
+	return READ_ONCE(n->leader);
+}
+
+void raftblk_node_fail_list(struct list_head *head, blk_status_t status)
+{
+	struct raftblk_rq *pdu, *tmp;
+
+	list_for_each_entry_safe(pdu, tmp, head, node_list) {
+		list_del_init(&pdu->node_list);
+		if (pdu->payload) {
+			raftblk_payload_put(pdu->payload);
+			pdu->payload = NULL;
+		}
+		raftblk_complete_request(rb_pdu_rq(pdu), status);
+	}
+}
+
+void raftblk_node_kick(struct raftblk_node *n)
+{
+	wake_up(&n->wait);
+}
+
+static blk_status_t raftblk_node_submit(struct raftblk_dev *dev,
+				   struct request *rq)
+{
+	struct raftblk_node *n = dev->node;
+	struct raftblk_rq *pdu = rb_pdu(rq);
+	struct list_head *to;
+
+	switch (req_op(rq)) {
+	case REQ_OP_READ:
+		to = &n->in_reads;
+		break;
+	case REQ_OP_WRITE:
+	case REQ_OP_DISCARD:
+	case REQ_OP_WRITE_ZEROES:
+		to = &n->in_writes;
+		break;
+	case REQ_OP_FLUSH:
+		/*
+		 * Every write completed so far is durable on a majority
+		 * (completion waits for commit, and commit counts only
+		 * durable copies): a flush has nothing left to do.
+		 */
+		raftblk_complete_request(rq, BLK_STS_OK);
+		return BLK_STS_OK;
+	default:
+		return BLK_STS_NOTSUPP;
+	}
+	/* The disk was given up: reported once, when it happened. */
+	if (READ_ONCE(n->disk_state) == RAFTBLK_DISK_STATE_FAILED)
+		return BLK_STS_IOERR;
+	if (READ_ONCE(n->role) != RAFT_LEADER) {
+		if (!xchg(&n->warned_follower, true))
+			pr_warn_ratelimited("%s: not the leader (leader is node %u): I/O refused\n",
+					    dev->name,
+					    raftblk_node_leader(n));
+		return BLK_STS_IOERR;
+	}
+	INIT_LIST_HEAD(&pdu->node_list);
+	pdu->payload = NULL;
+	if (to == &n->in_writes) {
+		/*
+		 * Copy the data and compute its crc here, in the submitter's
+		 * context (the queue is BLK_MQ_F_BLOCKING): this CPU work
+		 * then overlaps the node thread's waits for the disk.
+		 */
+		struct raft_payload *p = raftblk_payload_from_rq(rq);
+
+		if (IS_ERR_OR_NULL(p))
+			return PTR_ERR(p) == -ENOMEM ? BLK_STS_RESOURCE :
+				BLK_STS_IOERR;
+		raftblk_payload_crc(p);
+		pdu->payload = p;
+	}
+	spin_lock(&n->in_lock);
+	if (n->stopping) {
+		spin_unlock(&n->in_lock);
+		if (pdu->payload) {
+			raftblk_payload_put(pdu->payload);
+			pdu->payload = NULL;
+		}
+		return BLK_STS_IOERR;
+	}
+	list_add_tail(&pdu->node_list, to);
+	spin_unlock(&n->in_lock);
+	raftblk_node_kick(n);
+	return BLK_STS_OK;
+}
+
+void raftblk_node_propose(struct raftblk_node *n, struct list_head *writes)
+{
+	struct raft_entry *ents = n->batch_ents;
+	struct raftblk_rq **batch = n->batch_rqs;
+	struct raftblk_rq *pdu, *tmp;
+	u64 bytes;
+	u32 i, cnt;
+	int ret;
+
+	while (!list_empty(writes)) {
+		cnt = 0;
+		bytes = 0;
+		list_for_each_entry_safe(pdu, tmp, writes, node_list) {
+			struct raft_payload *p;
+
+			if (cnt == n->max_batch)
+				break;
+			/*
+			 * A batch must fit the log ring with room to spare
+			 * (the core bounds what is uncommitted only between
+			 * proposals): 64 writes of 1 MiB overflowed a 16 MiB
+			 * ring, the append failed and the leader stepped down.
+			 */
+			if (cnt && pdu->payload &&
+			    bytes + raftblk_payload_data_len(pdu->payload) >
+			    n->max_batch_bytes)
+				break;
+			if (pdu->payload)
+				bytes += raftblk_payload_data_len(pdu->payload);
+			list_del_init(&pdu->node_list);
+			p = pdu->payload;	/* taken over */
+			pdu->payload = NULL;
+			if (!p) {
+				raftblk_complete_request(rb_pdu_rq(pdu),
+							 BLK_STS_IOERR);
+				continue;
+			}
+			memset(&ents[cnt], 0, sizeof(ents[cnt]));
+			ents[cnt].type = RAFT_ENTRY_NORMAL;
+			ents[cnt].payload = p;
+			batch[cnt++] = pdu;
+		}
+		if (!cnt)
+			continue;
+		ret = raft_propose(n->raft, cnt, ents);
+		if (ret == RAFT_ETOOBIG || ret == RAFT_EBUSY) {
+			/*
+			 * Back-pressure (too much uncommitted) or a leader
+			 * transfer: keep the requests, in order, for later.
+			 */
+			for (i = cnt; i-- > 0;) {
+				batch[i]->payload = ents[i].payload;
+				list_add(&batch[i]->node_list, writes);
+			}
+			return;
+		}
+		for (i = 0; i < cnt; i++) {
+			/* the core took its own references on success */
+			raftblk_payload_put(ents[i].payload);
+			if (ret) {
+				raftblk_complete_request(rb_pdu_rq(batch[i]),
+							 ret == RAFT_ENOMEM ?
+							 BLK_STS_RESOURCE :
+							 BLK_STS_IOERR);
+				continue;
+			}
+			batch[i]->index = ents[i].index;
+			batch[i]->term = ents[i].term;
+			list_add_tail(&batch[i]->node_list, &n->proposed);
+		}
+		if (!ret)
+			n->proposals += cnt;
+	}
+}
+
+void raftblk_node_start_reads(struct raftblk_node *n, struct list_head *reads)
+{
+	struct raftblk_node_read *rd;
+
+	if (list_empty(reads))
+		return;
+	rd = kmalloc(sizeof(*rd), GFP_NOIO);
+	if (!rd) {
+		raftblk_node_fail_list(reads, BLK_STS_RESOURCE);
+		return;
+	}
+	rd->ctx = ++n->next_read_ctx;
+	rd->have_index = false;
+	INIT_LIST_HEAD(&rd->rqs);
+	list_splice_init(reads, &rd->rqs);
+	if (raft_read_index(n->raft, rd->ctx)) {
+		raftblk_node_fail_list(&rd->rqs, BLK_STS_IOERR);
+		kfree(rd);
+		return;
+	}
+	list_add_tail(&rd->list, &n->reads_waiting);
+}
+
+/* Reads whose barrier index is applied go to the data area. */
+void raftblk_node_serve_reads(struct raftblk_node *n)
+{
+	struct raftblk_node_read *rd, *tmp;
+	struct raftblk_rq *pdu, *ptmp;
+
+	list_for_each_entry_safe(rd, tmp, &n->reads_waiting, list) {
+		if (!rd->have_index || rd->index > n->applied)
+			continue;
+		list_del(&rd->list);
+		list_for_each_entry_safe(pdu, ptmp, &rd->rqs, node_list) {
+			struct request *rq = rb_pdu_rq(pdu);
+			blk_status_t st;
+
+			list_del_init(&pdu->node_list);
+			st = raftblk_backing_submit_at(n->dev, rq,
+						       raftblk_node_data_sector(n));
+			if (st != BLK_STS_OK)
+				raftblk_complete_request(rq, st);
+		}
+		kfree(rd);
+	}
+}
+
+void raftblk_node_read_states(struct raftblk_node *n, const struct raft_ready *rd)
+{
+	struct raftblk_node_read *r;
+	u32 i;
+
+	for (i = 0; i < rd->n_read_states; i++)
+		list_for_each_entry(r, &n->reads_waiting, list)
+			if (r->ctx == rd->read_states[i].context) {
+				r->have_index = true;
+				r->index = rd->read_states[i].index;
+			}
+}
+
+/* Complete proposed writes up to applied; fail those that lost. */
+void raftblk_node_complete_writes(struct raftblk_node *n,
+				    const struct raft_ready *rd)
+{
+	struct raftblk_rq *pdu, *tmp;
+	u32 i;
+
+	/* An entry committed at our index but of another term: ours lost. */
+	for (i = 0; i < rd->n_committed; i++) {
+		const struct raft_entry *e = &rd->committed[i];
+
+		list_for_each_entry_safe(pdu, tmp, &n->proposed, node_list) {
+			if (pdu->index > e->index)
+				break;
+			if (pdu->index == e->index && pdu->term != e->term) {
+				list_del_init(&pdu->node_list);
+				raftblk_complete_request(rb_pdu_rq(pdu),
+							 BLK_STS_IOERR);
+			}
+		}
+	}
+	list_for_each_entry_safe(pdu, tmp, &n->proposed, node_list) {
+		if (pdu->index > n->applied)
+			break;
+		list_del_init(&pdu->node_list);
+		raftblk_complete_request(rb_pdu_rq(pdu), BLK_STS_OK);
+	}
+}
+
+sector_t raftblk_node_data_sector(struct raftblk_node *n)
+{
+	return rb_store_data_sector(n->store);
+}
+
+static bool raftblk_node_may_open_write(struct raftblk_dev *dev)
+{
+	return READ_ONCE(dev->node->role) == RAFT_LEADER;
+}
+
+const struct raftblk_io_ops raftblk_replicated_ops = {
+	.role = RAFTBLK_ROLE_FOLLOWER,
+	/* A write is one log record: at most RAFTBLK_PL_MAX_DATA bytes. */
+	.max_sectors = RAFTBLK_PL_MAX_DATA >> SECTOR_SHIFT,
+	/* A discard/write-zeroes entry covers at most 1 GiB. */
+	.max_nodata_sectors = RAFTBLK_PL_MAX_LEN >> SECTOR_SHIFT,
+	.submit = raftblk_node_submit,
+	.may_open_write = raftblk_node_may_open_write,
+	.net_exit = raftblk_node_net_exit,
+	.get_status = raftblk_node_get_status,
+};

@@ -1,0 +1,190 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * raftblk: the node's published status.
+ *
+ * The node keeps one status snapshot (struct raftblk_node_status) that
+ * status readers (DEVICE_GET, the events, sysfs) copy under a spinlock,
+ * so a status never waits for the node's lock, which the thread holds
+ * across its disk writes. The node thread publishes it after each ready
+ * batch, the transport's events when a connection goes up or down, and
+ * option changes; each new snapshot is handed to the device's publish
+ * function (the events).
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/slab.h>
+
+#include "node_int.h"
+
+static enum raftblk_role raftblk_node_role_uapi(u8 role, bool learner)
+{
+	switch (role) {
+	case RAFT_LEADER:
+		return RAFTBLK_ROLE_LEADER;
+	case RAFT_CANDIDATE:
+		return RAFTBLK_ROLE_CANDIDATE;
+	case RAFT_PRE_CANDIDATE:
+		return RAFTBLK_ROLE_PRE_CANDIDATE;
+	default:
+		return learner ? RAFTBLK_ROLE_LEARNER : RAFTBLK_ROLE_FOLLOWER;
+	}
+}
+
+static bool raftblk_node_conn_is_up(struct raftblk_node *n, u32 id)
+{
+	u32 i;
+
+	for (i = 0; i < n->n_conn_up; i++)
+		if (n->conn_up[i] == id)
+			return true;
+	return false;
+}
+
+/* Under pub_lock: hand the snapshot to the device. */
+void raftblk_node_call_publish(struct raftblk_node *n)
+{
+	lockdep_assert_held(&n->pub_lock);
+	if (n->publish)
+		n->publish(n->dev, &n->pub);
+}
+
+/*
+ * Publish the core's status @st (and the node's counters). Called by the
+ * node thread after each ready batch, and once at start.
+ */
+void raftblk_node_publish(struct raftblk_node *n,
+			  const struct raft_status *st)
+{
+	struct raftblk_node_status *pub = &n->pub;
+	u32 i, j;
+
+	mutex_lock(&n->pub_lock);
+	spin_lock(&n->pub_spin);
+	pub->role = raftblk_node_role_uapi(st->role,
+		raftblk_node_conf_has(&st->conf, n->id, RAFT_LEARNER));
+	pub->term = st->term;
+	pub->leader = st->leader;
+	pub->commit = st->commit;
+	pub->applied = st->applied;
+	pub->proposals = n->proposals;
+	pub->commits = n->commits;
+	pub->elections = n->elections;
+	pub->n_peers = 0;
+	for (i = 0; i < st->conf.n; i++) {
+		const struct raft_node *cn = &st->conf.nodes[i];
+		struct raftblk_node_peer *p = &pub->peers[pub->n_peers];
+
+		if (cn->id == n->id)
+			continue;
+		p->id = cn->id;
+		p->role = cn->role == RAFT_LEARNER ? RAFTBLK_PEER_ROLE_LEARNER :
+			  RAFTBLK_PEER_ROLE_VOTER;
+		p->conn = raftblk_node_conn_is_up(n, cn->id) ?
+			  RAFTBLK_PEER_STATE_CONNECTED :
+			  RAFTBLK_PEER_STATE_DISCONNECTED;
+		if (rb_addr_decode(cn->addr, &p->addr))
+			memset(&p->addr, 0, sizeof(p->addr));
+		p->match = 0;
+		for (j = 0; j < st->n_progress; j++)
+			if (st->progress[j].id == cn->id)
+				p->match = st->progress[j].match;
+		pub->n_peers++;
+	}
+	pub->n_resync = rb_resync_get(n->rs, pub->resync,
+				      RAFTBLK_NODE_MAX_RESYNC);
+	spin_unlock(&n->pub_spin);
+	raftblk_node_call_publish(n);
+	mutex_unlock(&n->pub_lock);
+}
+
+/* The options in the snapshot, after a change (under n->lock). */
+void raftblk_node_publish_options(struct raftblk_node *n)
+{
+	mutex_lock(&n->pub_lock);
+	spin_lock(&n->pub_spin);
+	n->pub.heartbeat_ms = n->heartbeat_ms;
+	n->pub.election_ms = n->election_ms;
+	n->pub.max_batch = n->max_batch;
+	n->pub.read_mode = n->lease_read ? RAFTBLK_READ_MODE_LEASE :
+			   RAFTBLK_READ_MODE_READINDEX;
+	spin_unlock(&n->pub_spin);
+	raftblk_node_call_publish(n);
+	mutex_unlock(&n->pub_lock);
+}
+
+/* A peer's connection went up or down (transport event work). */
+void raftblk_node_publish_conn(struct raftblk_node *n, u32 id,
+			       bool up)
+{
+	u32 i;
+
+	mutex_lock(&n->pub_lock);
+	for (i = 0; i < n->n_conn_up; i++)
+		if (n->conn_up[i] == id)
+			break;
+	if (up && i == n->n_conn_up && i < ARRAY_SIZE(n->conn_up))
+		n->conn_up[n->n_conn_up++] = id;
+	else if (!up && i < n->n_conn_up)
+		n->conn_up[i] = n->conn_up[--n->n_conn_up];
+	spin_lock(&n->pub_spin);
+	for (i = 0; i < n->pub.n_peers; i++)
+		if (n->pub.peers[i].id == id)
+			n->pub.peers[i].conn = up ?
+				RAFTBLK_PEER_STATE_CONNECTED :
+				RAFTBLK_PEER_STATE_DISCONNECTED;
+	spin_unlock(&n->pub_spin);
+	raftblk_node_call_publish(n);
+	mutex_unlock(&n->pub_lock);
+}
+
+void raftblk_node_read_status(struct raftblk_node *n,
+			      struct raftblk_node_status *out)
+{
+	struct rb_transport_peer_info *pi;
+	struct rb_transport_stats ts;
+	int np = 0;
+	u32 i, j;
+
+	pi = kcalloc(RAFT_MAX_NODES, sizeof(*pi), GFP_KERNEL);
+	spin_lock(&n->pub_spin);
+	*out = n->pub;
+	spin_unlock(&n->pub_spin);
+
+	memset(&ts, 0, sizeof(ts));
+	mutex_lock(&n->tp_lock);
+	if (n->tp) {
+		if (pi)
+			np = min(rb_transport_peers(n->tp, pi, RAFT_MAX_NODES),
+				 RAFT_MAX_NODES);
+		rb_transport_get_stats(n->tp, &ts);
+	}
+	mutex_unlock(&n->tp_lock);
+	out->bytes_sent = ts.bytes_sent;
+	out->bytes_received = ts.bytes_received;
+	out->bad_frames = ts.bad_frames;
+	out->reconnects = ts.reconnects;
+	out->rx_bytes = ts.rx_bytes;
+	out->rx_bytes_peak = ts.rx_bytes_peak;
+	out->rx_paused = ts.rx_paused;
+	/* The transport's view also tells a peer being dialled. */
+	for (i = 0; pi && i < out->n_peers; i++) {
+		struct raftblk_node_peer *p = &out->peers[i];
+
+		p->conn = RAFTBLK_PEER_STATE_DISCONNECTED;
+		for (j = 0; j < np; j++) {
+			if (pi[j].id != p->id)
+				continue;
+			if (pi[j].state[0] == RB_CONN_UP)
+				p->conn = RAFTBLK_PEER_STATE_CONNECTED;
+			else if (pi[j].state[0] == RB_CONN_CONNECTING)
+				p->conn = RAFTBLK_PEER_STATE_CONNECTING;
+		}
+	}
+	kfree(pi);
+}
+
+void raftblk_node_get_status(struct raftblk_dev *dev,
+			     struct raftblk_node_status *st)
+{
+	raftblk_node_read_status(dev->node, st);
+}
