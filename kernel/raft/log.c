@@ -40,6 +40,7 @@ void raft_log_free(struct raft_log *l)
 	l->cap = 0;
 	l->n = 0;
 	l->head = 0;
+	l->bytes = 0;
 }
 
 struct raft_entry *raft_log_get(const struct raft_log *l, raft_index idx)
@@ -110,6 +111,7 @@ void raft_log_push(struct raft_log *l, const struct raft_entry *e)
 		return;	/* (kernel: warned once; never write past) */
 	*slot(l, l->n) = *e;
 	l->n++;
+	l->bytes += raft_entry_bytes(e);
 }
 
 void raft_log_truncate(struct raft_log *l, raft_index idx)
@@ -119,6 +121,7 @@ void raft_log_truncate(struct raft_log *l, raft_index idx)
 	while (log_last(l) >= idx) {
 		struct raft_entry *e = slot(l, l->n - 1);
 
+		l->bytes -= raft_entry_bytes(e);
 		if (e->payload)
 			raft_payload_put(e->payload);
 		memset(e, 0, sizeof(*e));
@@ -139,6 +142,7 @@ void raft_log_compact(struct raft_log *l, raft_index idx)
 	while (l->snap_index < idx) {
 		struct raft_entry *e = slot(l, 0);
 
+		l->bytes -= raft_entry_bytes(e);
 		if (e->payload)
 			raft_payload_put(e->payload);
 		memset(e, 0, sizeof(*e));

@@ -850,6 +850,36 @@ int raft_compact(struct raft *r, raft_index index)
 	return 0;
 }
 
+raft_index raft_compact_index(const struct raft *r, u64 keep, u64 *freed)
+{
+	const struct raft_log *l = &r->log;
+	raft_index i = r->applied;
+	u64 kept = 0;
+
+	if (i > log_last(l))
+		i = log_last(l);
+	for (; i > l->snap_index; i--) {
+		u64 b = raft_entry_bytes(raft_log_get(l, i));
+
+		if (kept + b > keep)
+			break;
+		kept += b;
+	}
+	if (i < l->snap_index)
+		i = l->snap_index;
+	if (freed) {
+		/* all bytes, less those kept and those not applied yet */
+		raft_index j;
+		u64 tail = 0;
+
+		for (j = (r->applied > i ? r->applied : i) + 1;
+		     j <= log_last(l); j++)
+			tail += raft_entry_bytes(raft_log_get(l, j));
+		*freed = l->bytes - kept - tail;
+	}
+	return i;
+}
+
 void raft_report_snapshot(struct raft *r, raft_id to, bool ok)
 {
 	struct raft_progress *pr;
@@ -943,6 +973,7 @@ void raft_get_status(const struct raft *r, struct raft_status *st)
 	st->first_index = log_first(&r->log);
 	st->last_index = log_last(&r->log);
 	st->persisted_index = r->log.persisted;
+	st->log_bytes = r->log.bytes;
 	st->conf = r->conf;
 	st->transferee = r->transferee;
 	get_wait(r, st);

@@ -490,6 +490,15 @@ int raft_campaign(struct raft *r);
  * entries up to index may be dropped from memory. Index must be applied.
  */
 int raft_compact(struct raft *r, raft_index index);
+/*
+ * Bounding the log's memory: the index to compact to so that the applied
+ * entries still held keep at most keep payload bytes, i.e. the smallest
+ * index i >= the compaction point, i <= applied, such that the entries in
+ * (i, applied] hold at most keep bytes (raft_status.log_bytes counts them
+ * all). Walks back from the applied index: O(entries kept). *freed (if
+ * not NULL): the payload bytes of the entries up to i.
+ */
+raft_index raft_compact_index(const struct raft *r, u64 keep, u64 *freed);
 /* A follower's snapshot transfer finished (ok) or failed. */
 void raft_report_snapshot(struct raft *r, raft_id to, bool ok);
 
@@ -606,6 +615,7 @@ struct raft_status {
 	raft_index first_index;	/* first entry kept in memory */
 	raft_index last_index;
 	raft_index persisted_index;
+	u64 log_bytes;		/* payload bytes of the entries in memory */
 	struct raft_conf conf;
 	u32 n_progress;		/* leader only */
 	struct raft_progress_info progress[RAFT_MAX_NODES];

@@ -29,6 +29,7 @@ struct raft_log {
 	raft_term snap_term;
 	raft_index unstable;	/* first index not yet handed out to persist */
 	raft_index persisted;	/* log is durable up to here (our entries) */
+	u64 bytes;		/* payload bytes of the entries held */
 };
 
 static inline raft_index log_first(const struct raft_log *l)

@@ -42,6 +42,68 @@ static void test_compact(void)
 	fx_fini(&f);
 }
 
+static void plain_opts(struct raft_options *o)
+{
+	o->pre_vote = false;
+	o->check_quorum = false;
+}
+
+/* The payload bytes the log holds in memory, and the index that bounds
+ * what the applied entries keep (the node's memory budget, issue 11 #7).
+ */
+static void test_log_bytes(void)
+{
+	struct fx f;
+	struct raft_status st;
+	u64 freed = 1;
+
+	fx_init(&f, 3, 3, plain_opts);
+	fx_elect(&f, 1);
+	fill(&f, 1, "e", 10);		/* indexes 2..11, 2 bytes each */
+	st = unit_status(&f, 1);
+	CHECK_EQ(st.applied, 11);
+	CHECK_EQ(st.log_bytes, 20);
+	CHECK_EQ(unit_status(&f, 2).log_bytes, 20);
+	/* keep 5 bytes: entries 10 and 11 (4 bytes) stay */
+	CHECK_EQ(raft_compact_index(fx_raft(&f, 1), 5, &freed), 9);
+	CHECK_EQ(freed, 16);
+	CHECK_EQ(raft_compact_index(fx_raft(&f, 1), 100, &freed), 0);
+	CHECK_EQ(freed, 0);
+	CHECK_EQ(raft_compact_index(fx_raft(&f, 1), 0, &freed), 11);
+	CHECK_EQ(freed, 20);
+	CHECK_EQ(raft_compact(fx_raft(&f, 1), 9), RAFT_OK);
+	CHECK_EQ(unit_status(&f, 1).log_bytes, 4);
+	CHECK_EQ(raft_compact_index(fx_raft(&f, 1), 5, &freed), 9);
+	CHECK_EQ(freed, 0);
+	/* entries not applied yet are never part of the cut */
+	fx_isolate(&f, 2, true);
+	fx_isolate(&f, 3, true);
+	CHECK_EQ(fx_propose(&f, 1, "pending"), RAFT_OK);
+	fx_stabilize(&f);
+	st = unit_status(&f, 1);
+	CHECK_EQ(st.applied, 11);
+	CHECK_EQ(st.log_bytes, 11);
+	CHECK_EQ(raft_compact_index(fx_raft(&f, 1), 0, &freed), 11);
+	CHECK_EQ(freed, 4);
+	/* a truncated suffix leaves the count: node 2 leads, 1 follows */
+	fx_heal(&f);
+	fx_isolate(&f, 1, true);
+	fx_elect(&f, 2);
+	CHECK_EQ(fx_leader(&f), 2);
+	CHECK_EQ(fx_propose(&f, 2, "x"), RAFT_OK);
+	fx_stabilize(&f);
+	CHECK_EQ(unit_status(&f, 2).log_bytes, 21);
+	fx_heal(&f);
+	fx_tick(&f, 2, 1);
+	fx_stabilize(&f);
+	st = unit_status(&f, 1);
+	CHECK(st.role != RAFT_LEADER);
+	CHECK(fx_has_applied(&f, 1, "x"));
+	CHECK(!fx_has_applied(&f, 1, "pending"));
+	CHECK_EQ(st.log_bytes, 5);
+	fx_fini(&f);
+}
+
 /* A follower whose next entry was compacted away gets a snapshot, then
  * the rest of the log; it restarts from the snapshot.
  */
@@ -395,6 +457,7 @@ static void test_learner_resync_not_promoted(void)
 const struct unit_test snapshot_tests[] = {
 	{ "snapshot: failed install retried", test_snapshot_install_failure },
 	{ "snapshot: compaction bounds", test_compact },
+	{ "snapshot: payload bytes held, memory-bound cut", test_log_bytes },
 	{ "snapshot: lagging follower installs, restarts",
 	  test_snapshot_to_lagging_follower },
 	{ "snapshot: failed transfer retried",
