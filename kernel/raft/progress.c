@@ -57,6 +57,7 @@ void raft_pr_reset(struct raft_progress *pr, raft_index last)
 	pr->recent_active = false;
 	pr->pending_snap = 0;
 	pr->base = 0;
+	pr->snap_sent = 0;
 	pr->resync = false;
 	pr->floor_index = 0;
 	pr->floor_term = 0;
@@ -94,6 +95,7 @@ void raft_pr_become_snapshot(struct raft_progress *pr, raft_index snap)
 {
 	pr->state = RAFT_PROGRESS_SNAPSHOT;
 	pr->pending_snap = snap;
+	pr->snap_sent = snap;
 	pr->probe_sent = false;
 	raft_ifl_reset(&pr->ifl);
 }

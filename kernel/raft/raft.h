@@ -212,7 +212,10 @@ enum raft_msg_type {
  *                  flags RAFT_MSGF_TRANSFER when campaigning by TimeoutNow
  * *_RESP (votes):  reject = vote refused
  * HEARTBEAT:       commit (min(leader commit, follower match)), context
- * HEARTBEAT_RESP:  context echoed (ReadIndex confirmation)
+ * HEARTBEAT_RESP:  context echoed (ReadIndex confirmation),
+ *                  commit = the follower's resync base (as in a
+ *                  rejection: the leader of a node back from a restart
+ *                  learns it before it sends a snapshot)
  * SNAPSHOT:        snap = metadata of the snapshot the caller must ship
  *                  (the caller attaches its content out of band),
  *                  commit = the follower's resync base A: the content

@@ -103,11 +103,16 @@ struct raft_progress {
 	raft_index next;
 	raft_index pending_snap;
 	struct raft_inflights ifl;
-	/* Resync: the follower's base (from its last rejection), and for
+	/*
+	 * Resync: the follower's base (from its last rejection or heartbeat
+	 * answer, raised to S once it acknowledges a snapshot at S:
+	 * snap_sent is the last one sent and not yet acknowledged), and for
 	 * one that reset its log the end of that log (a snapshot must be at
-	 * least as up to date).
+	 * least as up to date). The base is a hint: the follower refuses a
+	 * delta from a base it does not have.
 	 */
 	raft_index base;
+	raft_index snap_sent;
 	bool resync;
 	raft_index floor_index;
 	raft_term floor_term;

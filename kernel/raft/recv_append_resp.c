@@ -61,6 +61,17 @@ int raft_recv_append_resp(struct raft *r, struct raft_msg *m)
 	}
 	if (m->index > log_last(&r->log))
 		return RAFT_EINVAL;	/* acknowledges what we never sent */
+	if (pr->snap_sent && m->index >= pr->snap_sent) {
+		/*
+		 * It installed the snapshot at S (the caller may have reported
+		 * the copy sent before this ack came): its data area is now
+		 * exact at S, so a later resync is a delta from S, not from
+		 * the base it reported before the copy.
+		 */
+		if (pr->base < pr->snap_sent)
+			pr->base = pr->snap_sent;
+		pr->snap_sent = 0;
+	}
 	was_paused = raft_pr_is_paused(pr, r->opts.max_inflight_bytes);
 	if (pr->state == RAFT_PROGRESS_SNAPSHOT &&
 	    m->index >= pr->pending_snap) {

@@ -13,8 +13,13 @@ int raft_recv_heartbeat(struct raft *r, struct raft_msg *m)
 	if (!raft_paused(r))
 		raft_commit_to(r, m->commit);
 	resp = raft_msg_new(r, RAFT_MSG_HEARTBEAT_RESP, m->from);
-	if (resp)
+	if (resp) {
 		resp->context = m->context;
+		/* our resync base, so a leader that must resync us (after
+		 * our restart, say) knows it before it sends the snapshot
+		 */
+		resp->commit = raft_own_base(r);
+	}
 	return 0;
 }
 
@@ -42,6 +47,7 @@ int raft_recv_heartbeat_resp(struct raft *r, struct raft_msg *m)
 		return RAFT_EINVAL;	/* answers a round never sent */
 	pr->recent_active = true;
 	pr->probe_sent = false;
+	pr->base = m->commit;
 	if (m->context > pr->hb_acked) {
 		pr->hb_acked = m->context;
 		t = round_time(r, m->context, &known);

@@ -454,7 +454,97 @@ static void test_learner_resync_not_promoted(void)
 	fx_fini(&f);
 }
 
+/*
+ * Issue 11, delta defect 2: once the follower acknowledges a snapshot at
+ * S (the caller reported the copy sent before the ack came, as the
+ * kernel does), the leader's next snapshot to it is a delta from S, not
+ * from the base it reported before the copy (here 6).
+ */
+static void test_base_raised_on_install(void)
+{
+	struct fx f;
+	u32 i;
+
+	fx_init(&f, 3, 3, NULL);
+	fx_elect(&f, 1);
+	fill(&f, 1, "a", 5);
+	fx_isolate(&f, 3, true);
+	fill(&f, 1, "b", 20);
+	CHECK_EQ(raft_compact(fx_raft(&f, 1), 20), RAFT_OK);
+	fx_heal(&f);
+	fx_tick(&f, 1, 1);
+	fx_ready_all(&f);
+	for (i = 0; i < 10 && !fx_count_queued(&f, RAFT_MSG_SNAPSHOT); i++) {
+		fx_deliver(&f);
+		fx_ready_all(&f);
+	}
+	CHECK_EQ(f.last_snap.snap.index, 20);
+	CHECK_EQ(f.last_snap.commit, 6);
+	/* the copy is sent: reported before the follower's ack */
+	raft_report_snapshot(fx_raft(&f, 1), 3, true);
+	fx_stabilize(&f);
+	CHECK_EQ(fx_node(&f, 3)->snap.index, 20);
+	CHECK_EQ(unit_status(&f, 1).progress[2].base, 20);
+	/* away again while the leader compacts past it: a delta from 20 */
+	fx_isolate(&f, 3, true);
+	fill(&f, 1, "c", 10);
+	CHECK_EQ(raft_compact(fx_raft(&f, 1), 30), RAFT_OK);
+	raft_report_unreachable(fx_raft(&f, 1), 3);
+	fx_heal(&f);
+	fx_reset_counts(&f);
+	fx_node(&f, 3)->snap_stall = true;
+	for (i = 0; i < 5 && !f.sent[RAFT_MSG_SNAPSHOT]; i++) {
+		fx_tick(&f, 1, 1);
+		fx_stabilize(&f);
+	}
+	CHECK_EQ(f.sent[RAFT_MSG_SNAPSHOT], 1);
+	CHECK_EQ(f.last_snap.snap.index, 30);
+	CHECK(f.last_snap.commit >= 20);
+	fx_fini(&f);
+}
+
+/*
+ * Issue 11, delta defect 1 (core part): a follower back from a restart
+ * that the leader sends a snapshot without ever having seen a rejection
+ * from it (its progress went back to probing at match + 1, below the
+ * compaction point) gets a delta from the base its heartbeat answer
+ * carries, not a full copy from base 0.
+ */
+static void test_restarted_follower_base(void)
+{
+	struct fx f;
+	u32 i;
+
+	fx_init(&f, 3, 3, NULL);
+	fx_elect(&f, 1);
+	fill(&f, 1, "a", 5);
+	CHECK_EQ(unit_status(&f, 3).applied, 6);
+	CHECK_EQ(unit_status(&f, 1).progress[2].base, 0);	/* never rejected */
+	fx_crash(&f, 3);
+	fill(&f, 1, "b", 20);
+	CHECK_EQ(raft_compact(fx_raft(&f, 1), 20), RAFT_OK);
+	raft_report_unreachable(fx_raft(&f, 1), 3);
+	fx_restart(&f, 3);
+	fx_node(&f, 3)->snap_stall = true;
+	fx_ready_all(&f);	/* 3 replays its log up to its commit */
+	CHECK_EQ(unit_status(&f, 3).applied, 6);
+	fx_reset_counts(&f);
+	for (i = 0; i < 5 && !f.sent[RAFT_MSG_SNAPSHOT]; i++) {
+		fx_tick(&f, 1, 1);
+		fx_stabilize(&f);
+	}
+	CHECK_EQ(f.sent[RAFT_MSG_SNAPSHOT], 1);
+	CHECK_EQ(f.last_snap.snap.index, 20);
+	CHECK_EQ(f.last_snap.commit, 6);
+	CHECK_EQ(fx_node(&f, 3)->snap_base, 6);
+	fx_fini(&f);
+}
+
 const struct unit_test snapshot_tests[] = {
+	{ "resync: the base rises to S once the install is acknowledged",
+	  test_base_raised_on_install },
+	{ "resync: a restarted follower's heartbeat answer carries its base",
+	  test_restarted_follower_base },
 	{ "snapshot: failed install retried", test_snapshot_install_failure },
 	{ "snapshot: compaction bounds", test_compact },
 	{ "snapshot: payload bytes held, memory-bound cut", test_log_bytes },
