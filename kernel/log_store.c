@@ -751,6 +751,19 @@ int rb_store_save_hard_state(struct rb_store *s,
 	return ret;
 }
 
+int rb_store_save_commit(struct rb_store *s)
+{
+	int ret = 0;
+
+	mutex_lock(&s->lock);
+	if (min(s->commit, last_index(s)) > s->sb.hs.commit) {
+		next_sb(s);
+		ret = store_write_sb(s);
+	}
+	mutex_unlock(&s->lock);
+	return ret;
+}
+
 int rb_store_set_uuid(struct rb_store *s, const u8 uuid[RAFTBLK_UUID_LEN])
 {
 	int ret;

@@ -84,6 +84,17 @@ int rb_store_save_hard_state(struct rb_store *s,
 			     const struct raft_hard_state *hs);
 
 /*
+ * Write the commit index recorded by rb_store_save_hard_state() to the
+ * superblock now, if it moved since the last superblock write (capped at
+ * the stored log's end, as always). The node calls it every second or
+ * so: a restarted node replays its log up to the stored commit index
+ * before it talks to anyone, and that is the resync base it reports (a
+ * node that was away gets a delta from about where it stopped). 0 when
+ * there was nothing to write.
+ */
+int rb_store_save_commit(struct rb_store *s);
+
+/*
  * Append n entries (consecutive indices). When e[0].index is not the next
  * index, the stored log after e[0].index - 1 is truncated first (durably)
  * - Raft replacing a conflicting suffix. -ENOSPC when the ring would have

@@ -114,14 +114,17 @@ static void raftblk_node_role_changed(struct raftblk_node *n, u8 role)
 }
 
 /*
- * Free log space. The leader keeps every entry a member still needs (no
- * snapshot transfer yet) until the ring is nearly full; then, like every
- * follower, it compacts up to what it has applied.
+ * Free log space. The leader keeps every entry a member still needs until
+ * the ring is 7/8 full; then, like every follower, it compacts up to what
+ * it has applied - but never past the snapshot index S of a copy it is
+ * sending (resync.c): the follower needs the entries after S once it
+ * installed the copy, and compacting past them would make it start over.
+ * Only a full ring (raftblk_node_make_room()) drops them.
  */
 static void raftblk_node_compact(struct raftblk_node *n, const struct raft_status *st)
 {
 	u64 used, size;
-	raft_index to = n->applied;
+	raft_index to = n->applied, keep;
 	u32 i;
 
 	rb_store_usage(n->store, &used, &size);
@@ -132,6 +135,9 @@ static void raftblk_node_compact(struct raftblk_node *n, const struct raft_statu
 			if (st->progress[i].id != n->id)
 				to = min_t(raft_index, to,
 					   st->progress[i].match);
+	keep = st->role == RAFT_LEADER ? rb_resync_sending_from(n->rs) : 0;
+	if (keep)
+		to = min(to, keep);
 	if (to <= st->first_index)
 		return;
 	if (raft_compact(n->raft, to))
@@ -145,21 +151,48 @@ static void raftblk_node_compact(struct raftblk_node *n, const struct raft_statu
 
 /*
  * The log ring is full: compact up to what this node has applied, even if
- * a lagging member still needs those entries (it will need a full resync),
- * rather than fail the write. Returns true if space was freed.
+ * a lagging member still needs those entries (it will need a resync), or
+ * a copy in progress (its follower installs it, then gets a delta from
+ * its S), rather than fail the write. Returns true if space was freed.
  */
 static bool raftblk_node_make_room(struct raftblk_node *n)
 {
-	raft_index to = n->applied;
+	raft_index to = n->applied, keep;
 
 	if (to <= n->compacted)
 		return false;
 	if (raft_compact(n->raft, to) || rb_store_compact(n->store, to))
 		return false;
 	n->compacted = to;
-	pr_warn_ratelimited("%s: log full: compacted to index %llu\n",
-			    n->dev->name, (unsigned long long)to);
+	keep = n->role == RAFT_LEADER ? rb_resync_sending_from(n->rs) : 0;
+	if (keep && keep < to)
+		pr_warn_ratelimited("%s: log full: compacted to index %llu, past the resync at %llu (its node then gets a delta from %llu)\n",
+				    n->dev->name, (unsigned long long)to,
+				    (unsigned long long)keep,
+				    (unsigned long long)keep);
+	else
+		pr_warn_ratelimited("%s: log full: compacted to index %llu\n",
+				    n->dev->name, (unsigned long long)to);
 	return true;
+}
+
+/*
+ * Every second or so, the commit index to the superblock (when it moved):
+ * a node that restarts replays its log up to it, and reports that as its
+ * resync base (see raftblk_node_thread()).
+ */
+static void raftblk_node_save_commit(struct raftblk_node *n)
+{
+	int ret;
+
+	if (time_before(jiffies, n->commit_sync_at) ||
+	    n->disk_state == RAFTBLK_DISK_STATE_FAILED)
+		return;
+	n->commit_sync_at = jiffies +
+			    msecs_to_jiffies(RAFTBLK_NODE_COMMIT_SYNC_MS);
+	ret = rb_store_save_commit(n->store);
+	if (raftblk_node_is_disk_error(ret))
+		raftblk_node_disk_error(n, RB_AREA_LOG, ret);
 }
 
 static void raftblk_node_zero_done(struct rb_zero *z)
@@ -459,6 +492,18 @@ static int raftblk_node_thread(void *arg)
 	LIST_HEAD(reads);
 
 	n->next_tick = jiffies + tick;
+	n->commit_sync_at = jiffies +
+			    msecs_to_jiffies(RAFTBLK_NODE_COMMIT_SYNC_MS);
+	/*
+	 * Replay the log up to the stored commit index before any message
+	 * is stepped: the resync base this node reports (its applied index)
+	 * is then about where it stopped, not its compaction point.
+	 */
+	mutex_lock(&n->lock);
+	raft_set_now(n->raft, ktime_get_boottime_ns());
+	while (!kthread_should_stop() && raftblk_node_handle_ready(n))
+		;
+	mutex_unlock(&n->lock);
 	while (!kthread_should_stop()) {
 		long left = (long)(n->next_tick - jiffies);
 
@@ -489,6 +534,7 @@ static int raftblk_node_thread(void *arg)
 		if (time_after_eq(jiffies, n->next_tick)) {
 			raft_tick(n->raft);
 			rb_resync_tick(n->rs, n->raft, n->election_ms);
+			raftblk_node_save_commit(n);
 			raftblk_node_promote_learners(n);
 			n->next_tick += tick;
 			/* after a long stall, do not tick in a burst */

@@ -30,6 +30,8 @@ struct raftblk_node;
 #define RAFTBLK_NODE_TICK_MS_DEFAULT		50
 #define RAFTBLK_NODE_HEARTBEAT_MS_DEFAULT	100
 #define RAFTBLK_NODE_ELECTION_MS_DEFAULT	1000
+/* How often a moved commit index is written to the superblock. */
+#define RAFTBLK_NODE_COMMIT_SYNC_MS		1000
 /* Most writes proposed in one batch (the default and the upper bound). */
 #define RAFTBLK_NODE_MAX_BATCH			64
 

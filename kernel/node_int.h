@@ -76,6 +76,7 @@ struct raftblk_node {
 	u64 next_read_ctx;
 	raft_index applied;
 	raft_index compacted;		/* log compacted up to here */
+	unsigned long commit_sync_at;	/* next rb_store_save_commit() */
 	u8 role;			/* enum raft_role, also read locklessly */
 	u32 leader;			/* read locklessly */
 	/* Peers the transport knows, to diff against the configuration. */

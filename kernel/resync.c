@@ -197,6 +197,18 @@ void rb_resync_leader_msgs(struct rb_resync *rs, struct raft *r,
 	}
 }
 
+raft_index rb_resync_sending_from(struct rb_resync *rs)
+{
+	raft_index from = 0;
+	u32 i;
+
+	for (i = 0; i < RAFT_MAX_NODES; i++)
+		if (rs->send[i].used && rs->send[i].active &&
+		    (!from || rs->send[i].snap.index < from))
+			from = rs->send[i].snap.index;
+	return from;
+}
+
 void rb_resync_stop_senders(struct rb_resync *rs)
 {
 	u32 i;

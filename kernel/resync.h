@@ -54,6 +54,11 @@ void rb_resync_leader_msgs(struct rb_resync *rs, struct raft *r,
  * flight). Returns true while some copy is in progress.
  */
 bool rb_resync_pump(struct rb_resync *rs, struct raft *r, bool writes_waiting);
+/*
+ * Leader: the lowest snapshot index S of the copies in progress (0 if
+ * none): the log is kept from there while they run.
+ */
+raft_index rb_resync_sending_from(struct rb_resync *rs);
 /* This node is no longer the leader: every copy stops. */
 void rb_resync_stop_senders(struct rb_resync *rs);
 
