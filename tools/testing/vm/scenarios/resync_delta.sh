@@ -2,24 +2,28 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # A node that was away catches up by a delta copy: only the extents
-# written while it was away (run --nodes 3 --disk-size 256M --timeout 600
-# resync_delta). NOT in make check yet: it fails today, see below.
+# written while it was away (suite vm-resync-delta: run --nodes 3
+# --disk-size 256M --timeout 600 resync_delta).
 #
-#  1. node1 bootstraps, adds nodes 2 and 3; writes 8 MiB at 100 MiB;
+#  1. node1 bootstraps, adds nodes 2 and 3; writes 64 MiB at 0, 8 MiB
+#     at 100 MiB, 2 MiB at 200 MiB (writes node3 has in its log, not
+#     yet compacted); node3 applies it all (commit c) and stays up a
+#     few seconds more (its commit index reaches its superblock: it is
+#     written every second);
 #  2. node3 is powered off; node1 rewrites those 8 MiB eight times
 #     (64 MiB: four log rings, so the leader compacts past node3's log);
-#  3. node3 boots again on its disk and rejoins: the leader copies a
-#     delta from node3's base (kernel log "resync of node 3 done: delta");
-#     the bytes copied are at most twice the changed extents (8 MiB) plus
-#     2 MiB;
+#  3. node3 boots again on its disk and rejoins: it replays its log up
+#     to its stored commit index, and the leader copies a delta from that
+#     base: every copy to node3 after the power-off is a delta from at
+#     least c (no full copy), and the bytes copied in all of them are at
+#     most twice the changed extents (8 MiB) plus 2 MiB;
 #  4. all three data areas identical at one applied index.
 #
-# Fails today at step 3: node3 restarts with the commit index of its last
-# superblock write (a commit change alone is not written), so its core
-# applies nothing of its log before the leader's snapshot, reports base
-# 0 and gets a full copy (seen: "restoring snapshot 64 term 1, base 0").
-# A follower that writes its commit index durably every so often would
-# get a delta from close to where it stopped.
+# Before issue 11's delta fixes this failed at step 3: the leader sent a
+# full copy ("snapshot 129 to 3, delta from 0": it had never had a
+# rejection from node3, so it knew no base), then a delta; and a node
+# restarting with a stale commit index in its superblock reported its
+# compaction point as its base.
 . /lib.sh
 . /scenarios/lib-cluster.sh
 
@@ -74,9 +78,14 @@ case $NODE in
 		dd if=/dev/urandom of="/dev/$RB_DEV" bs=1M count=64 \
 		oflag=direct 2>/dev/null
 	check "8 MiB written at 100 MiB" region
+	check "2 MiB written at 200 MiB, the last writes before node3 goes away" \
+		dd if=/dev/urandom of="/dev/$RB_DEV" bs=1M seek=200 count=2 \
+		oflag=direct 2>/dev/null
 	c=$(rb_commit)
 	check "node3 has applied it" \
 		wait_for 60 test -e "$SHARED/kv/applied3-$c"
+	sleep 3		# node3's commit index reaches its superblock
+	n0=$(dmesg | wc -l)
 	check "host powers off node3" host_request kill 3
 	i=0
 	while [ $i -lt 8 ] && region; do i=$((i + 1)); done
@@ -87,11 +96,21 @@ case $NODE in
 	check "host boots node3 again" host_request boot 3
 	done3() { dmesg | grep -q 'resync of node 3 done: delta'; }
 	check "node1 sends node3 a delta" wait_for 300 done3
-	line=$(dmesg | grep 'resync of node 3 done: delta' | tail -n 1)
-	diag "$line"
-	b=$(echo "$line" | sed -n 's/.*, \([0-9]*\) bytes in.*/\1/p')
-	check "bytes copied ($b) <= 2 x 8 MiB changed + 2 MiB" \
-		test -n "$b" -a "$b" -le $((18 << 20))
+	lines=$(dmesg | tail -n +$((n0 + 1)) | grep 'resync of node 3')
+	diag "$lines"
+	nofull() { ! echo "$lines" | grep -q 'full from'; }
+	check "no full copy to node3 after its power-off" nofull
+	a=$(echo "$lines" | sed -n 's/.*resync of node 3: delta from index \([0-9]*\),.*/\1/p' |
+		sort -n | head -n 1)
+	check "every copy is a delta from at least what node3 applied ($a >= $c)" \
+		test -n "$a" -a "${a:-0}" -ge "$c"
+	b=0
+	for x in $(echo "$lines" | sed -n -e 's/.*, \([0-9]*\) bytes in.*/\1/p' \
+		-e 's/.*stopped after \([0-9]*\) of.*/\1/p'); do
+		b=$((b + x))
+	done
+	check "bytes copied in all copies ($b) <= 2 x 8 MiB changed + 2 MiB" \
+		test "$b" -gt 0 -a "$b" -le $((18 << 20))
 	check "a last write" region
 	put final-commit "$(rb_commit)"
 	publish_hash
