@@ -357,6 +357,11 @@ static bool raftblk_node_handle_ready(struct raftblk_node *n)
 					    n_early - first, &ap);
 
 	/* 4. durable log and hard state */
+	if (rd.n_entries)
+		raftblk_node_io_wait(n, RAFTBLK_WAITING_LOG,
+				     rd.entries[rd.n_entries - 1].index);
+	else if (rd.hs_changed)
+		raftblk_node_io_wait(n, RAFTBLK_WAITING_HARD_STATE, 0);
 	ret = 0;
 	if (rd.n_entries) {
 		ret = rb_store_append(n->store, rd.entries, rd.n_entries);
@@ -632,6 +637,7 @@ int raftblk_node_start(struct raftblk_dev *dev,
 	spin_lock_init(&n->in_lock);
 	mutex_init(&n->pub_lock);
 	spin_lock_init(&n->pub_spin);
+	INIT_DELAYED_WORK(&n->wait_work, raftblk_node_wait_work);
 	mutex_init(&n->tp_lock);
 	n->pub.id = n->id;
 	n->pub.listen = p->listen;
@@ -785,6 +791,7 @@ void raftblk_node_stop(struct raftblk_node *n)
 	n->stopping = true;
 	spin_unlock(&n->in_lock);
 	kthread_stop(n->thread);
+	cancel_delayed_work_sync(&n->wait_work);
 	/* As net_exit: queued messages no longer hold its budget. */
 	mutex_lock(&n->lock);
 	mutex_lock(&n->tp_lock);

@@ -21,6 +21,7 @@
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
 #include <linux/wait.h>
+#include <linux/workqueue.h>
 
 #include "raftblk.h"
 #include "node.h"
@@ -158,6 +159,12 @@ struct raftblk_node {
 	u32 n_conn_up;
 	u32 conn_up[RAFT_MAX_NODES];
 	/*
+	 * pub shows a log or hard-state write in flight (under pub_lock and
+	 * pub_spin); wait_work publishes it once it lasts.
+	 */
+	bool io_wait;
+	struct delayed_work wait_work;
+	/*
 	 * tp_lock keeps tp alive for status readers (who never take lock);
 	 * net_exit clears tp under both lock and tp_lock.
 	 */
@@ -204,6 +211,8 @@ void raftblk_node_call_publish(struct raftblk_node *n);
 void raftblk_node_publish(struct raftblk_node *n,
 			  const struct raft_status *st);
 void raftblk_node_publish_options(struct raftblk_node *n);
+void raftblk_node_io_wait(struct raftblk_node *n, u8 waiting, u64 index);
+void raftblk_node_wait_work(struct work_struct *work);
 void raftblk_node_publish_conn(struct raftblk_node *n, u32 id,
 			       bool up);
 void raftblk_node_get_status(struct raftblk_dev *dev,

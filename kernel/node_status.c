@@ -48,6 +48,73 @@ void raftblk_node_call_publish(struct raftblk_node *n)
 		n->publish(n->dev, &n->pub);
 }
 
+/* A log or hard-state write lasting this long is published (an event). */
+#define RAFTBLK_NODE_WAIT_REPORT_MS	1000
+
+static u8 raftblk_node_waiting_uapi(u8 waiting)
+{
+	switch (waiting) {
+	case RAFT_WAIT_SNAPSHOT:
+		return RAFTBLK_WAITING_SNAPSHOT;
+	case RAFT_WAIT_LOG:
+		return RAFTBLK_WAITING_LOG;
+	case RAFT_WAIT_HARD_STATE:
+		return RAFTBLK_WAITING_HARD_STATE;
+	case RAFT_WAIT_RESYNC:
+		return RAFTBLK_WAITING_RESYNC;
+	default:
+		return RAFTBLK_WAITING_NONE;
+	}
+}
+
+/* Under pub_lock and pub_spin: the node now waits for @waiting. */
+static void raftblk_node_pub_wait(struct raftblk_node_status *pub,
+				  u8 waiting, u64 index)
+{
+	if (pub->waiting == waiting && pub->wait_index == index)
+		return;
+	pub->waiting = waiting;
+	pub->wait_index = index;
+	pub->wait_since = jiffies;
+}
+
+/*
+ * The node thread starts a log write up to @index (RAFTBLK_WAITING_LOG)
+ * or a hard-state write: status readers see it at once, the device is
+ * told (an event) only if it lasts RAFTBLK_NODE_WAIT_REPORT_MS. Never
+ * shown over a wait the core reports; the next publish ends it.
+ */
+void raftblk_node_io_wait(struct raftblk_node *n, u8 waiting, u64 index)
+{
+	bool shown = false;
+
+	mutex_lock(&n->pub_lock);
+	spin_lock(&n->pub_spin);
+	if (n->pub.waiting == RAFTBLK_WAITING_NONE) {
+		raftblk_node_pub_wait(&n->pub, waiting, index);
+		n->io_wait = true;
+		shown = true;
+	}
+	spin_unlock(&n->pub_spin);
+	mutex_unlock(&n->pub_lock);
+	/* The write started now: a report is due a full period later. */
+	if (shown)
+		mod_delayed_work(system_wq, &n->wait_work,
+				 msecs_to_jiffies(RAFTBLK_NODE_WAIT_REPORT_MS));
+}
+
+/* The write shown by raftblk_node_io_wait() lasts: publish it. */
+void raftblk_node_wait_work(struct work_struct *work)
+{
+	struct raftblk_node *n = container_of(to_delayed_work(work),
+					      struct raftblk_node, wait_work);
+
+	mutex_lock(&n->pub_lock);
+	if (n->io_wait)
+		raftblk_node_call_publish(n);
+	mutex_unlock(&n->pub_lock);
+}
+
 /*
  * Publish the core's status @st (and the node's counters). Called by the
  * node thread after each ready batch, and once at start.
@@ -69,6 +136,9 @@ void raftblk_node_publish(struct raftblk_node *n,
 	pub->proposals = n->proposals;
 	pub->commits = n->commits;
 	pub->elections = n->elections;
+	raftblk_node_pub_wait(pub, raftblk_node_waiting_uapi(st->waiting),
+			      st->wait_index);
+	n->io_wait = false;
 	pub->n_peers = 0;
 	for (i = 0; i < st->conf.n; i++) {
 		const struct raft_node *cn = &st->conf.nodes[i];

@@ -617,6 +617,27 @@ stalled_disk() {
 	check "both elect themselves" wait_for "$RB_WAIT" sh -c \
 		"raftctl status raftblk1 | grep -q '^raftblk1: node 3, leader' &&
 		 raftctl status raftblk2 | grep -q '^raftblk2: node 4, leader'"
+	# What the node waits for (issue 9 defect 6): nothing before the
+	# stall, its log write during it (status, sysfs, an event once the
+	# write has lasted a second), nothing again after it.
+	# (its first entry's write may still be in flight: poll, then the
+	# idle node writes nothing more)
+	check "sysfs waiting is none, wait_index 0" wait_for 30 sh -c \
+		'test "$(cat /sys/block/raftblk1/raftblk/waiting)" = none &&
+		 test "$(cat /sys/block/raftblk1/raftblk/wait_index)" = 0'
+	check "status --json: waiting for nothing" sh -c \
+		"raftctl status raftblk1 --json >/tmp/st.wait &&
+		 grep -A4 '\"waiting\": {' /tmp/st.wait | tr -d ' \n' |
+		 grep -qx '\"waiting\":{\"state\":\"none\",\"index\":0,\"for_ms\":0},*'"
+	check "status: no waiting line" sh -c \
+		"raftctl status raftblk1 >/tmp/st.wait && ! grep -q waiting /tmp/st.wait"
+	raftctl events raftblk1 --json >/tmp/ev.wait 2>/tmp/ev.wait.err &
+	evw=$!
+	check "events raftblk1: the initial state is out" \
+		wait_for 30 grep -q initial-state-done /tmp/ev.wait
+	check "events: raftblk1 exists, waiting for nothing" grep -q \
+		'^{"event": "exists", "object": "device", "device": "raftblk1", .*"disk_state": "ok", "waiting": "none"}$' \
+		/tmp/ev.wait
 	check "suspend raftblk1's disk" dmsetup suspend rbslow
 	probe write dd if=/dev/urandom of=/dev/raftblk1 bs=4k count=1 \
 		oflag=direct
@@ -646,8 +667,49 @@ stalled_disk() {
 	for _p in dump get1 get2 sysfs churn; do
 		sed "s/^/# $_p: /" /tmp/probe.$_p.out
 	done
+	# (each status bounded: a hang is a failure, not a stuck test)
+	waits_for_log() {
+		run_timeout 20 raftctl status raftblk1 >/tmp/st.wait &&
+		grep -Eq '^  waiting: log write up to [1-9][0-9]*, for [0-9]+\.[0-9] s$' \
+			/tmp/st.wait
+	}
+	check "status: the stalled node waits for its log write" \
+		wait_for "$STALL_BOUND" waits_for_log
+	sed 's/^/# /' /tmp/st.wait
+	check "sysfs: waiting log, at the index of its last entry" sh -c \
+		'test "$(cat /sys/block/raftblk1/raftblk/waiting)" = log &&
+		 test "$(cat /sys/block/raftblk1/raftblk/wait_index)" -gt 0'
+	json_waits_for_log() {
+		run_timeout 20 raftctl status raftblk1 --json >/tmp/st.wait &&
+		grep -A4 '"waiting": {' /tmp/st.wait | tr -d ' \n' |
+		grep -Eqx '"waiting":\{"state":"log","index":[1-9][0-9]*,"for_ms":[1-9][0-9]*\},?'
+	}
+	check "status --json: waiting log, its index, for how long" \
+		wait_for "$STALL_BOUND" json_waits_for_log
+	check "events: a change to waiting log once the write lasts" \
+		wait_for "$STALL_BOUND" grep -Eq \
+		'^\{"event": "change", "object": "device", "device": "raftblk1", "device_id": [0-9]+, "seq": [0-9]+, "waiting": "log", "wait_index": [1-9][0-9]*\}$' \
+		/tmp/ev.wait
 	check "resume raftblk1's disk" dmsetup resume rbslow
 	check "the stalled write completes" wait_for 120 probe_ok write
+	waits_for_nothing() {
+		run_timeout 20 raftctl status raftblk1 >/tmp/st.wait &&
+		! grep -q waiting /tmp/st.wait &&
+		test "$(cat /sys/block/raftblk1/raftblk/waiting)" = none
+	}
+	check "status and sysfs: waiting for nothing again" \
+		wait_for 120 waits_for_nothing
+	ev_none_after_log() {
+		awk '/"waiting": "log"/ { l = 1 }
+		     l && /^\{"event": "change", .*"device": "raftblk1", .*"waiting": "none"\}$/ { ok = 1 }
+		     END { exit !ok }' /tmp/ev.wait
+	}
+	check "events: waiting none after waiting log" \
+		wait_for 120 ev_none_after_log
+	kill "$evw" 2>/dev/null
+	wait "$evw" 2>/dev/null
+	check "events raftblk1: nothing on stderr" test ! -s /tmp/ev.wait.err
+	sed 's/^/# ev: /' /tmp/ev.wait | head -n 20
 	wait_for 120 all_probes_done dump get1 get2 sysfs churn
 	check "destroy raftblk1 and raftblk2" sh -c \
 		"raftctl destroy raftblk1 && raftctl destroy raftblk2"
