@@ -267,6 +267,65 @@ static void raftblk_events_progress(struct raftblk_dev *dev,
 	}
 }
 
+static struct raftblk_events_resync *
+raftblk_events_find_resync(struct raftblk_events *ev,
+			   const struct rb_resync_info *r)
+{
+	u32 i;
+
+	for (i = 0; i < ev->n_resync; i++)
+		if (ev->resync[i].r.peer == r->peer &&
+		    ev->resync[i].r.sending == r->sending)
+			return &ev->resync[i];
+	return NULL;
+}
+
+/*
+ * Resyncs: a DEVICE_CHANGE with the RESYNC nest of a copy when it starts
+ * or ends, and at most every RAFTBLK_EVENTS_PROGRESS_MS while its byte
+ * count moves. A copy first seen ended (at arming) is not news.
+ */
+static void raftblk_events_resyncs(struct raftblk_dev *dev,
+				   const struct raftblk_node_status *st)
+{
+	struct raftblk_events *ev = &dev->events;
+	unsigned long period = msecs_to_jiffies(RAFTBLK_EVENTS_PROGRESS_MS);
+	struct raftblk_events_resync next[RAFTBLK_NODE_MAX_RESYNC];
+	u32 i, n = 0;
+
+	for (i = 0; i < st->n_resync && n < ARRAY_SIZE(next); i++) {
+		const struct rb_resync_info *r = &st->resync[i];
+		struct raftblk_events_resync *old;
+		struct sk_buff *skb;
+		bool news;
+		void *hdr;
+
+		old = raftblk_events_find_resync(ev, r);
+		if (!old)
+			news = r->active;
+		else if (old->r.index != r->index || old->r.base != r->base ||
+			 old->r.active != r->active || old->r.ok != r->ok)
+			news = true;
+		else
+			news = r->active && old->r.done != r->done &&
+			       time_after_eq(jiffies, old->at + period);
+		if (!news) {
+			next[n++] = old ? *old :
+				(struct raftblk_events_resync){ *r, jiffies };
+			continue;
+		}
+		next[n].r = *r;
+		next[n++].at = jiffies;
+		skb = raftblk_events_new(dev, RAFTBLK_EVENT_DEVICE_CHANGE,
+					 &hdr);
+		if (skb)
+			raftblk_events_send(dev, skb, hdr,
+					    raftblk_nl_put_resync(skb, r));
+	}
+	memcpy(ev->resync, next, n * sizeof(next[0]));
+	ev->n_resync = n;
+}
+
 void raftblk_events_node_changed(struct raftblk_dev *dev,
 				 const struct raftblk_node_status *st)
 {
@@ -312,6 +371,7 @@ void raftblk_events_node_changed(struct raftblk_dev *dev,
 	raftblk_events_sync_peers(dev, st);
 	if (st->role == RAFTBLK_ROLE_LEADER)
 		raftblk_events_progress(dev, st);
+	raftblk_events_resyncs(dev, st);
 out:
 	mutex_unlock(&ev->lock);
 }
@@ -336,6 +396,11 @@ void raftblk_events_device_created(struct raftblk_dev *dev)
 	ev->disk_state = st->disk_state;
 	ev->waiting = st->waiting;
 	ev->wait_index = st->wait_index;
+	ev->n_resync = min_t(u32, st->n_resync, ARRAY_SIZE(ev->resync));
+	for (i = 0; i < ev->n_resync; i++) {
+		ev->resync[i].r = st->resync[i];
+		ev->resync[i].at = jiffies;
+	}
 	ev->n_peers = 0;
 	for (i = 0; i < st->n_peers && i < ARRAY_SIZE(ev->peers); i++) {
 		struct raftblk_events_peer *p = &ev->peers[ev->n_peers++];

@@ -8,7 +8,10 @@
  * backing disk state, what the node waits for, membership (peer added,
  * promoted/demoted, removed), peer connection state and catch-up
  * progress (a peer's match index on the leader, at most every
- * RAFTBLK_EVENTS_PROGRESS_MS, and at once when the peer has caught up).
+ * RAFTBLK_EVENTS_PROGRESS_MS, and at once when the peer has caught up),
+ * and resyncs (a copy of the data area sent or received: at its start,
+ * at most every RAFTBLK_EVENTS_PROGRESS_MS while it progresses, and at
+ * its end).
  *
  * Each event carries the device's id (unique per device created) and a
  * sequence number counting that device's events from 1 without gaps (an
@@ -50,6 +53,12 @@ struct raftblk_events_peer {
 	bool lagging;		/* that report was below the commit index */
 };
 
+/* What was last published about one copy of the data area. */
+struct raftblk_events_resync {
+	struct rb_resync_info r;
+	unsigned long at;	/* jiffies of that report */
+};
+
 /* Per-device event state, embedded in struct raftblk_dev. */
 struct raftblk_events {
 	/*
@@ -75,6 +84,8 @@ struct raftblk_events {
 	u64 wait_index;
 	u32 n_peers;		/* members (PEER_CREATE sent) */
 	struct raftblk_events_peer peers[RAFTBLK_NODE_MAX_PEERS];
+	u32 n_resync;
+	struct raftblk_events_resync resync[RAFTBLK_NODE_MAX_RESYNC];
 };
 
 /* Device lifecycle (device.c). */

@@ -35,6 +35,15 @@ static struct netlink_range_validation raftblk_election_range = {
 	.max = 600000,
 };
 
+/*
+ * The resync rate: 0 (dynamic) or RAFTBLK_RESYNC_RATE_MIN..MAX; the policy
+ * checks the upper bound, raftblk_nl_device_set() the gap above 0.
+ */
+static struct netlink_range_validation raftblk_resync_rate_range = {
+	.min = 0,
+	.max = RAFTBLK_RESYNC_RATE_MAX,
+};
+
 /* A network address: IPv4 or IPv6, and a port. */
 static const struct nla_policy raftblk_addr_policy[RAFTBLK_ADDR_ATTR_MAX + 1] = {
 	[RAFTBLK_ADDR_ATTR_IPV4] = { .type = NLA_BE32 },
@@ -85,7 +94,7 @@ static const struct nla_policy raftblk_leader_transfer_policy[RAFTBLK_ATTR_NODE_
 	[RAFTBLK_ATTR_NODE_ID] = NLA_POLICY_MIN(NLA_U32, 1),
 };
 
-static const struct nla_policy raftblk_set_policy[RAFTBLK_ATTR_READ_MODE + 1] = {
+static const struct nla_policy raftblk_set_policy[RAFTBLK_ATTR_RESYNC_RATE + 1] = {
 	[RAFTBLK_ATTR_NAME] = { .type = NLA_NUL_STRING,
 				.len = RAFTBLK_NAME_MAXLEN },
 	[RAFTBLK_ATTR_HEARTBEAT_MS] =
@@ -96,6 +105,8 @@ static const struct nla_policy raftblk_set_policy[RAFTBLK_ATTR_READ_MODE + 1] = 
 		NLA_POLICY_RANGE(NLA_U32, 1, RAFTBLK_NODE_MAX_BATCH),
 	[RAFTBLK_ATTR_READ_MODE] =
 		NLA_POLICY_MAX(NLA_U32, RAFTBLK_READ_MODE_LEASE),
+	[RAFTBLK_ATTR_RESYNC_RATE] =
+		NLA_POLICY_FULL_RANGE(NLA_U64, &raftblk_resync_rate_range),
 };
 
 /* Operations that take only a device name. */
@@ -390,6 +401,7 @@ static int raftblk_nl_leader_transfer(struct sk_buff *skb,
 static const int raftblk_set_attrs[] = {
 	RAFTBLK_ATTR_HEARTBEAT_MS, RAFTBLK_ATTR_ELECTION_TIMEOUT_MS,
 	RAFTBLK_ATTR_MAX_BATCH, RAFTBLK_ATTR_READ_MODE,
+	RAFTBLK_ATTR_RESYNC_RATE,
 };
 
 static u32 raftblk_nl_u32_or_0(const struct nlattr *a)
@@ -403,6 +415,7 @@ static int raftblk_nl_device_set_op(struct raftblk_dev *dev,
 {
 	struct nlattr **attrs = info->attrs;
 	struct nlattr *mode = attrs[RAFTBLK_ATTR_READ_MODE];
+	struct nlattr *rate = attrs[RAFTBLK_ATTR_RESYNC_RATE];
 	struct raftblk_node_opts o = {};
 
 	/* Absent: 0, which keeps the option (none of them takes 0). */
@@ -412,11 +425,14 @@ static int raftblk_nl_device_set_op(struct raftblk_dev *dev,
 	o.max_batch = raftblk_nl_u32_or_0(attrs[RAFTBLK_ATTR_MAX_BATCH]);
 	o.set_read_mode = mode;
 	o.read_mode = mode ? nla_get_u32(mode) : 0;
+	o.set_resync_rate = rate;
+	o.resync_rate = rate ? nla_get_u64(rate) : 0;
 	return raftblk_device_set_options(dev, &o, err);
 }
 
 static int raftblk_nl_device_set(struct sk_buff *skb, struct genl_info *info)
 {
+	struct nlattr *rate = info->attrs[RAFTBLK_ATTR_RESYNC_RATE];
 	bool any = false;
 	size_t i;
 
@@ -426,6 +442,12 @@ static int raftblk_nl_device_set(struct sk_buff *skb, struct genl_info *info)
 		NL_SET_ERR_MSG(info->extack,
 			       "nothing to set: give at least one option");
 		return -EINVAL;
+	}
+	if (rate && nla_get_u64(rate) &&
+	    nla_get_u64(rate) < RAFTBLK_RESYNC_RATE_MIN) {
+		NL_SET_ERR_MSG_ATTR(info->extack, rate,
+				    "resync rate must be 0 (dynamic) or at least 1 MiB/s");
+		return -ERANGE;
 	}
 	return raftblk_nl_device_op(info, raftblk_nl_device_set_op);
 }

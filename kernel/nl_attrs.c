@@ -124,7 +124,9 @@ int raftblk_nl_put_options(struct sk_buff *skb,
 	    nla_put_u32(skb, RAFTBLK_ATTR_ELECTION_TIMEOUT_MS,
 			st->election_ms) ||
 	    nla_put_u32(skb, RAFTBLK_ATTR_MAX_BATCH, st->max_batch) ||
-	    nla_put_u32(skb, RAFTBLK_ATTR_READ_MODE, st->read_mode))
+	    nla_put_u32(skb, RAFTBLK_ATTR_READ_MODE, st->read_mode) ||
+	    nla_put_u64_64bit(skb, RAFTBLK_ATTR_RESYNC_RATE, st->resync_rate,
+			      RAFTBLK_ATTR_PAD))
 		return -EMSGSIZE;
 	return 0;
 }
@@ -137,6 +139,48 @@ int raftblk_nl_put_waiting(struct sk_buff *skb,
 			      RAFTBLK_ATTR_PAD))
 		return -EMSGSIZE;
 	return 0;
+}
+
+int raftblk_nl_put_resync(struct sk_buff *skb,
+			  const struct rb_resync_info *r)
+{
+	const struct {
+		int type;
+		u64 val;
+	} c[] = {
+		{ RAFTBLK_RESYNC_ATTR_INDEX, r->index },
+		{ RAFTBLK_RESYNC_ATTR_BASE, r->base },
+		{ RAFTBLK_RESYNC_ATTR_DONE, r->done },
+		{ RAFTBLK_RESYNC_ATTR_TOTAL, r->total },
+		{ RAFTBLK_RESYNC_ATTR_RATE, r->rate },
+		{ RAFTBLK_RESYNC_ATTR_ETA, r->eta_s },
+	};
+	struct nlattr *nest = nla_nest_start(skb, RAFTBLK_ATTR_RESYNC);
+	u32 state = r->active ? RAFTBLK_RESYNC_STATE_RUNNING :
+		    r->ok ? RAFTBLK_RESYNC_STATE_FINISHED :
+		    RAFTBLK_RESYNC_STATE_FAILED;
+	size_t i;
+
+	if (!nest)
+		return -EMSGSIZE;
+	if (nla_put_u32(skb, RAFTBLK_RESYNC_ATTR_PEER, r->peer) ||
+	    nla_put_u32(skb, RAFTBLK_RESYNC_ATTR_DIRECTION,
+			r->sending ? RAFTBLK_RESYNC_DIR_SEND :
+			RAFTBLK_RESYNC_DIR_RECEIVE) ||
+	    nla_put_u32(skb, RAFTBLK_RESYNC_ATTR_KIND,
+			r->full ? RAFTBLK_RESYNC_KIND_FULL :
+			RAFTBLK_RESYNC_KIND_DELTA) ||
+	    nla_put_u32(skb, RAFTBLK_RESYNC_ATTR_STATE, state))
+		goto cancel;
+	for (i = 0; i < ARRAY_SIZE(c); i++)
+		if (nla_put_u64_64bit(skb, c[i].type, c[i].val,
+				      RAFTBLK_RESYNC_ATTR_PAD))
+			goto cancel;
+	nla_nest_end(skb, nest);
+	return 0;
+cancel:
+	nla_nest_cancel(skb, nest);
+	return -EMSGSIZE;
 }
 
 int raftblk_nl_put_device_state(struct sk_buff *skb, u8 role, u64 term,
@@ -175,6 +219,9 @@ static int raftblk_nl_put_node(struct sk_buff *skb,
 	for (i = 0; i < st->n_peers; i++)
 		if (raftblk_nl_put_peer(skb, &st->peers[i],
 					RAFTBLK_NL_PEER_ALL))
+			return -EMSGSIZE;
+	for (i = 0; i < st->n_resync; i++)
+		if (raftblk_nl_put_resync(skb, &st->resync[i]))
 			return -EMSGSIZE;
 	return 0;
 }

@@ -14,6 +14,7 @@
 struct raftblk_dev_info;
 struct raftblk_node_peer;
 struct raftblk_node_status;
+struct rb_resync_info;
 struct sockaddr_storage;
 
 /* Fields of a PEER nest besides the id (@what of the peer builders). */
@@ -48,6 +49,9 @@ int raftblk_nl_put_waiting(struct sk_buff *skb,
 /* DEVICE_CHANGE of the options. */
 int raftblk_nl_put_options(struct sk_buff *skb,
 			   const struct raftblk_node_status *st);
+/* DEVICE_CHANGE of a resync: one RESYNC nest (also in DEVICE_GET). */
+int raftblk_nl_put_resync(struct sk_buff *skb,
+			  const struct rb_resync_info *r);
 /*
  * PEER_*: the peer with the fields of @what, preceded by the leader's
  * commit index @commit when the match index is part of it.

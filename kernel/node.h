@@ -75,6 +75,7 @@ struct raftblk_node_status {
 	u32 election_ms;
 	u32 max_batch;
 	u8 read_mode;			/* enum raftblk_read_mode */
+	u64 resync_rate;		/* bytes/s, 0: dynamic (resync.h) */
 	u8 disk_state;			/* enum raftblk_disk_state */
 	int disk_error;			/* last errno of the disk, 0 if none */
 	/*
@@ -151,6 +152,8 @@ struct raftblk_node_opts {
 	u32 max_batch;			/* 1..RAFTBLK_NODE_MAX_BATCH */
 	bool set_read_mode;
 	u8 read_mode;			/* enum raftblk_read_mode */
+	bool set_resync_rate;
+	u64 resync_rate;		/* bytes/s, 0: dynamic */
 };
 
 /*

@@ -133,6 +133,8 @@ int raftblk_node_set_options(struct raftblk_node *n,
 		if (o->max_batch)
 			n->max_batch = o->max_batch;
 		n->lease_read = lease;
+		if (o->set_resync_rate)
+			rb_resync_set_rate(n->rs, o->resync_rate);
 		raftblk_node_publish_options(n);
 	}
 	mutex_unlock(&n->lock);

@@ -177,6 +177,7 @@ void raftblk_node_publish_options(struct raftblk_node *n)
 	n->pub.max_batch = n->max_batch;
 	n->pub.read_mode = n->lease_read ? RAFTBLK_READ_MODE_LEASE :
 			   RAFTBLK_READ_MODE_READINDEX;
+	n->pub.resync_rate = rb_resync_rate(n->rs);
 	spin_unlock(&n->pub_spin);
 	raftblk_node_call_publish(n);
 	mutex_unlock(&n->pub_lock);

@@ -22,6 +22,15 @@
 #define RS_INFLIGHT		8	/* chunks queued per peer, idle */
 #define RS_INFLIGHT_BUSY	2	/* ... while application writes wait */
 #define RS_SILENT_TIMEOUTS	10	/* election timeouts without a frame */
+/*
+ * Pacing at a set rate: a token bucket per copy, refilled at the rate,
+ * holding at most RS_BURST bytes; a chunk goes while the bucket is not
+ * empty (it may go into debt by one chunk), so over any span T the copy
+ * sends at most rate * T + RS_BURST + RS_CHUNK bytes.
+ */
+#define RS_BURST		RS_CHUNK
+/* The rate status reports is measured over the last 1 to 2 windows. */
+#define RS_RATE_WINDOW_MS	1000
 
 /* One copy, sent or received. */
 struct rs_copy {
@@ -39,6 +48,12 @@ struct rs_copy {
 	u64 pos;		/* sender: next byte offset of the data area */
 	u64 done, total;	/* bytes */
 	unsigned long start, last, end;	/* jiffies */
+	/* sender: token bucket of the set rate (bytes, may be negative) */
+	s64 tokens;
+	unsigned long refill_at;	/* jiffies */
+	/* two marks (jiffies, done) at least a window apart: the rate */
+	unsigned long mark_at[2];
+	u64 mark_done[2];
 };
 
 struct rb_resync {
@@ -109,6 +124,46 @@ u64 rb_resync_rate(struct rb_resync *rs)
 static u64 rs_ms(unsigned long from, unsigned long to)
 {
 	return jiffies_to_msecs(to - from) ?: 1;
+}
+
+/* A copy starts now (under rs->lock). */
+static void rs_start(struct rs_copy *c)
+{
+	c->start = jiffies;
+	c->last = c->start;
+	c->refill_at = c->start;
+	c->tokens = RS_BURST;
+	c->mark_at[0] = c->start;
+	c->mark_at[1] = c->start;
+}
+
+/* c->done moved (under rs->lock): roll the rate's marks once a window. */
+static void rs_mark(struct rs_copy *c)
+{
+	if (time_before(jiffies, c->mark_at[1] +
+			msecs_to_jiffies(RS_RATE_WINDOW_MS)))
+		return;
+	c->mark_at[0] = c->mark_at[1];
+	c->mark_done[0] = c->mark_done[1];
+	c->mark_at[1] = jiffies;
+	c->mark_done[1] = c->done;
+}
+
+/* May c send a chunk at rate (bytes/s, 0 = no byte budget)? */
+static bool rs_paced(struct rs_copy *c, u64 rate)
+{
+	unsigned long now = jiffies;
+	u64 ms = jiffies_to_msecs(now - c->refill_at);
+
+	if (!rate)
+		return true;
+	c->refill_at = now;
+	if (ms >= 10000)	/* long idle (or no rate before): full */
+		c->tokens = RS_BURST;
+	else
+		c->tokens = min_t(s64, c->tokens + div64_u64(rate * ms, 1000),
+				  RS_BURST);
+	return c->tokens > 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -185,8 +240,7 @@ void rb_resync_leader_msgs(struct rb_resync *rs, struct raft *r,
 		c->base = m->commit;
 		c->term = m->term;
 		c->total = rb_emap_bytes_above(map, c->base);
-		c->start = jiffies;
-		c->last = c->start;
+		rs_start(c);
 		spin_unlock(&rs->lock);
 		pr_info("%s: resync of node %llu: %s from index %llu, snapshot at %llu: %llu of %llu MiB to copy\n",
 			rs->name, (unsigned long long)c->peer,
@@ -329,8 +383,7 @@ static void rs_send(struct rb_resync *rs, struct raft *r, struct rs_copy *c,
 		u64 off;
 		u32 len;
 
-		if (rate && c->done >=
-		    div64_u64(rate * rs_ms(c->start, jiffies), 1000) + RS_CHUNK)
+		if (!rs_paced(c, rate))
 			break;
 		if (c->done_sent || rs_next(rs, c, &off, &len)) {
 			rs_frame(rs, c, RB_WIRE_COPY_DONE, &m);
@@ -373,7 +426,9 @@ static void rs_send(struct rb_resync *rs, struct raft *r, struct rs_copy *c,
 		c->pos = off + len;
 		c->seq++;
 		c->done += len;
+		c->tokens -= len;
 		c->last = jiffies;
+		rs_mark(c);
 		if (c->done > c->total)	/* extents written meanwhile */
 			c->total = c->done;
 		if (c->pos >= rs->data_size)
@@ -433,8 +488,7 @@ void rb_resync_expect(struct rb_resync *rs, const struct raft_snapshot_meta *s,
 	c->peer = leader;
 	c->snap = *s;
 	c->base = base;
-	c->start = jiffies;
-	c->last = c->start;
+	rs_start(c);
 	spin_unlock(&rs->lock);
 	pr_info("%s: resync from node %llu: %s from index %llu, snapshot at %llu: waiting for the copy\n",
 		rs->name, (unsigned long long)leader, base ? "delta" : "full",
@@ -491,6 +545,7 @@ static int rs_chunk(struct rb_resync *rs, struct rs_copy *c,
 	c->done += p->len;
 	c->total = max(m->context, c->done);
 	c->last = jiffies;
+	rs_mark(c);
 	spin_unlock(&rs->lock);
 	return 0;
 }
@@ -597,7 +652,11 @@ static void rs_info(const struct rs_copy *c, bool sending,
 	o->base = c->base;
 	o->done = c->done;
 	o->total = max(c->total, c->done);
-	o->rate = div64_u64(c->done * 1000, ms);
+	if (c->active)	/* recent: since the older mark */
+		o->rate = div64_u64((c->done - c->mark_done[0]) * 1000,
+				    rs_ms(c->mark_at[0], jiffies));
+	else		/* the whole copy */
+		o->rate = div64_u64(c->done * 1000, ms);
 	if (c->active && o->rate)
 		o->eta_s = div64_u64(o->total - o->done, o->rate);
 }

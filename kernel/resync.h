@@ -41,7 +41,14 @@ void rb_resync_destroy(struct rb_resync *rs);
 
 /* The transport to send on (NULL once the namespace went away). */
 void rb_resync_set_transport(struct rb_resync *rs, struct rb_transport *tp);
-/* Bytes per second, 0 = the dynamic default. */
+/*
+ * The resync rate, bytes per second per copy sent, set online (DEVICE_SET)
+ * and applied at once to the copies in progress: a token bucket (at most
+ * a chunk of burst). 0 = the dynamic default: no byte budget, the copy
+ * goes as fast as the peer's send queue drains, with at most 8 chunks
+ * (8 MiB) queued to the peer, 2 while application writes wait for their
+ * commit, so they get most of the link and the disks.
+ */
 void rb_resync_set_rate(struct rb_resync *rs, u64 rate);
 u64 rb_resync_rate(struct rb_resync *rs);
 
@@ -89,7 +96,9 @@ struct rb_resync_info {
 	raft_index base;	/* A */
 	u64 done;		/* bytes copied */
 	u64 total;		/* bytes to copy (as planned at the start) */
-	u64 rate;		/* bytes per second, so far */
+	u64 rate;		/* bytes per second: recent (the last 1-2 s)
+				 * while active, else over the whole copy
+				 */
 	u64 eta_s;		/* seconds left at that rate */
 };
 

@@ -17,6 +17,8 @@
  *   resync         one line per copy of the data area this node sends
  *                  (to a follower) or receives (from the leader), see
  *                  Documentation/admin-guide.rst "Resync"
+ *   resync_rate    bytes per second the leader sends each copy at most,
+ *                  0 for the dynamic default (raftctl set --resync-rate)
  *
  * The attributes are removed by del_gendisk() before the device is freed,
  * and kernfs waits for readers, so a reader always sees a live device.
@@ -115,6 +117,12 @@ static int raftblk_sysfs_resync(char *buf,
 	return len;
 }
 
+static int raftblk_sysfs_resync_rate(char *buf,
+				     const struct raftblk_node_status *st)
+{
+	return sysfs_emit(buf, "%llu\n", st->resync_rate);
+}
+
 static ssize_t role_show(struct device *d, struct device_attribute *attr,
 			 char *buf)
 {
@@ -171,6 +179,13 @@ static ssize_t resync_show(struct device *d, struct device_attribute *attr,
 }
 static DEVICE_ATTR_RO(resync);
 
+static ssize_t resync_rate_show(struct device *d,
+				struct device_attribute *attr, char *buf)
+{
+	return raftblk_sysfs_show(d, buf, raftblk_sysfs_resync_rate);
+}
+static DEVICE_ATTR_RO(resync_rate);
+
 static struct attribute *raftblk_attrs[] = {
 	&dev_attr_role.attr,
 	&dev_attr_term.attr,
@@ -180,6 +195,7 @@ static struct attribute *raftblk_attrs[] = {
 	&dev_attr_waiting.attr,
 	&dev_attr_wait_index.attr,
 	&dev_attr_resync.attr,
+	&dev_attr_resync_rate.attr,
 	NULL,
 };
 

@@ -59,6 +59,97 @@ const char *read_mode_name(uint32_t mode)
 	}
 }
 
+const char *resync_dir_name(uint32_t dir)
+{
+	switch (dir) {
+	case RAFTBLK_RESYNC_DIR_SEND:
+		return "send";
+	case RAFTBLK_RESYNC_DIR_RECEIVE:
+		return "receive";
+	default:
+		return "unknown";
+	}
+}
+
+const char *resync_kind_name(uint32_t kind)
+{
+	switch (kind) {
+	case RAFTBLK_RESYNC_KIND_FULL:
+		return "full";
+	case RAFTBLK_RESYNC_KIND_DELTA:
+		return "delta";
+	default:
+		return "unknown";
+	}
+}
+
+const char *resync_state_name(uint32_t state)
+{
+	switch (state) {
+	case RAFTBLK_RESYNC_STATE_RUNNING:
+		return "running";
+	case RAFTBLK_RESYNC_STATE_FINISHED:
+		return "finished";
+	case RAFTBLK_RESYNC_STATE_FAILED:
+		return "failed";
+	default:
+		return "unknown";
+	}
+}
+
+void format_rate(char *buf, size_t len, uint64_t rate)
+{
+	char size[24];
+
+	if (!rate) {
+		snprintf(buf, len, "dynamic");
+		return;
+	}
+	format_size(size, sizeof(size), rate);
+	snprintf(buf, len, "%s/s", size);
+}
+
+int resync_parse(struct nlattr *nest, struct resync_info *r)
+{
+	static struct nla_policy pol[RAFTBLK_RESYNC_ATTR_MAX + 1] = {
+		[RAFTBLK_RESYNC_ATTR_PEER] = { .type = NLA_U32 },
+		[RAFTBLK_RESYNC_ATTR_DIRECTION] = { .type = NLA_U32 },
+		[RAFTBLK_RESYNC_ATTR_KIND] = { .type = NLA_U32 },
+		[RAFTBLK_RESYNC_ATTR_STATE] = { .type = NLA_U32 },
+		[RAFTBLK_RESYNC_ATTR_INDEX] = { .type = NLA_U64 },
+		[RAFTBLK_RESYNC_ATTR_BASE] = { .type = NLA_U64 },
+		[RAFTBLK_RESYNC_ATTR_DONE] = { .type = NLA_U64 },
+		[RAFTBLK_RESYNC_ATTR_TOTAL] = { .type = NLA_U64 },
+		[RAFTBLK_RESYNC_ATTR_RATE] = { .type = NLA_U64 },
+		[RAFTBLK_RESYNC_ATTR_ETA] = { .type = NLA_U64 },
+	};
+	struct nlattr *tb[RAFTBLK_RESYNC_ATTR_MAX + 1];
+
+	memset(r, 0, sizeof(*r));
+	if (nla_parse_nested(tb, RAFTBLK_RESYNC_ATTR_MAX, nest, pol) ||
+	    !tb[RAFTBLK_RESYNC_ATTR_PEER] || !tb[RAFTBLK_RESYNC_ATTR_DONE] ||
+	    !tb[RAFTBLK_RESYNC_ATTR_TOTAL])
+		return -1;
+	r->peer = nla_get_u32(tb[RAFTBLK_RESYNC_ATTR_PEER]);
+	if (tb[RAFTBLK_RESYNC_ATTR_DIRECTION])
+		r->dir = nla_get_u32(tb[RAFTBLK_RESYNC_ATTR_DIRECTION]);
+	if (tb[RAFTBLK_RESYNC_ATTR_KIND])
+		r->kind = nla_get_u32(tb[RAFTBLK_RESYNC_ATTR_KIND]);
+	if (tb[RAFTBLK_RESYNC_ATTR_STATE])
+		r->state = nla_get_u32(tb[RAFTBLK_RESYNC_ATTR_STATE]);
+	if (tb[RAFTBLK_RESYNC_ATTR_INDEX])
+		r->index = nla_get_u64(tb[RAFTBLK_RESYNC_ATTR_INDEX]);
+	if (tb[RAFTBLK_RESYNC_ATTR_BASE])
+		r->base = nla_get_u64(tb[RAFTBLK_RESYNC_ATTR_BASE]);
+	r->done = nla_get_u64(tb[RAFTBLK_RESYNC_ATTR_DONE]);
+	r->total = nla_get_u64(tb[RAFTBLK_RESYNC_ATTR_TOTAL]);
+	if (tb[RAFTBLK_RESYNC_ATTR_RATE])
+		r->rate = nla_get_u64(tb[RAFTBLK_RESYNC_ATTR_RATE]);
+	if (tb[RAFTBLK_RESYNC_ATTR_ETA])
+		r->eta_s = nla_get_u64(tb[RAFTBLK_RESYNC_ATTR_ETA]);
+	return 0;
+}
+
 const char *disk_state_name(uint32_t state)
 {
 	switch (state) {
@@ -404,12 +495,21 @@ static int parse_node(struct nl_msg *reply, struct nlattr **tb,
 		d->wait_index = nla_get_u64(tb[RAFTBLK_ATTR_WAIT_INDEX]);
 	if (tb[RAFTBLK_ATTR_WAIT_MS])
 		d->wait_ms = nla_get_u64(tb[RAFTBLK_ATTR_WAIT_MS]);
+	if (tb[RAFTBLK_ATTR_RESYNC_RATE])
+		d->resync_rate = nla_get_u64(tb[RAFTBLK_ATTR_RESYNC_RATE]);
 	if (tb[RAFTBLK_ATTR_COUNTERS] &&
 	    parse_counters(tb[RAFTBLK_ATTR_COUNTERS], &d->counters))
 		return -1;
-	/* PEER is repeated: walk the attributes, not the parsed table. */
+	/* PEER, RESYNC repeat: walk the attributes, not the parsed table. */
 	nla_for_each_attr(a, genlmsg_attrdata(nlmsg_data(nlh), 0),
 			  genlmsg_attrlen(nlmsg_data(nlh), 0), rem) {
+		if (nla_type(a) == RAFTBLK_ATTR_RESYNC) {
+			if (d->n_resync == MAX_RESYNC ||
+			    resync_parse(a, &d->resync[d->n_resync]))
+				return -1;
+			d->n_resync++;
+			continue;
+		}
 		if (nla_type(a) != RAFTBLK_ATTR_PEER)
 			continue;
 		if (d->n_peers == MAX_PEERS ||
@@ -448,6 +548,8 @@ static int on_device(struct nl_msg *reply, void *arg)
 		[RAFTBLK_ATTR_WAIT_MS] = { .type = NLA_U64 },
 		[RAFTBLK_ATTR_DEVICE_ID] = { .type = NLA_U64 },
 		[RAFTBLK_ATTR_EVENT_SEQ] = { .type = NLA_U64 },
+		[RAFTBLK_ATTR_RESYNC_RATE] = { .type = NLA_U64 },
+		[RAFTBLK_ATTR_RESYNC] = { .type = NLA_NESTED },
 	};
 	struct nlattr *tb[RAFTBLK_ATTR_MAX + 1];
 	struct dev_list *l = arg;
@@ -579,10 +681,90 @@ void print_peers_json(const struct dev_info *d, int indent)
 	printf("]");
 }
 
+/* Copies of the data area: a table. */
+static void print_resync_table(const struct dev_info *d, const char *indent)
+{
+	static const char *const hdr[] = {
+		"RESYNC", "PEER", "KIND", "STATE", "DONE", "TOTAL", "RATE",
+		"ETA",
+	};
+	struct table *t;
+	size_t i;
+
+	if (!d->n_resync)
+		return;
+	t = table_new(8, hdr);
+	for (i = 0; i < d->n_resync; i++) {
+		const struct resync_info *r = &d->resync[i];
+		char peer[16], done[48], total[32], rsz[24], rate[32];
+		char eta[24];
+		const char *row[8];
+
+		snprintf(peer, sizeof(peer), "%" PRIu32, r->peer);
+		format_size(total, sizeof(total), r->total);
+		format_size(done, sizeof(done), r->done);
+		if (r->total)
+			snprintf(done + strlen(done), sizeof(done) - strlen(done),
+				 " (%d%%)", (int)(r->done * 100 / r->total));
+		format_size(rsz, sizeof(rsz), r->rate);
+		snprintf(rate, sizeof(rate), "%s/s", rsz);
+		if (r->state == RAFTBLK_RESYNC_STATE_RUNNING && r->rate)
+			snprintf(eta, sizeof(eta), "%" PRIu64 "s", r->eta_s);
+		else
+			snprintf(eta, sizeof(eta), "-");
+		row[0] = r->dir == RAFTBLK_RESYNC_DIR_SEND ? "to" : "from";
+		row[1] = peer;
+		row[2] = resync_kind_name(r->kind);
+		row[3] = resync_state_name(r->state);
+		row[4] = done;
+		row[5] = total;
+		row[6] = rate;
+		row[7] = eta;
+		table_add_row(t, row);
+	}
+	table_print_indented(t, stdout, indent);
+	table_free(t);
+}
+
+static void print_resync_json(const struct dev_info *d, int indent)
+{
+	size_t i;
+
+	printf("[");
+	for (i = 0; i < d->n_resync; i++) {
+		const struct resync_info *r = &d->resync[i];
+
+		printf("%s\n%*s{\n", i ? "," : "", indent + 2, "");
+		printf("%*s\"peer\": %" PRIu32, indent + 4, "", r->peer);
+		printf(",\n%*s\"direction\": ", indent + 4, "");
+		json_string(stdout, resync_dir_name(r->dir));
+		printf(",\n%*s\"kind\": ", indent + 4, "");
+		json_string(stdout, resync_kind_name(r->kind));
+		printf(",\n%*s\"state\": ", indent + 4, "");
+		json_string(stdout, resync_state_name(r->state));
+		printf(",\n%*s\"index\": %" PRIu64, indent + 4, "", r->index);
+		printf(",\n%*s\"base\": %" PRIu64, indent + 4, "", r->base);
+		printf(",\n%*s\"done_bytes\": %" PRIu64, indent + 4, "",
+		       r->done);
+		printf(",\n%*s\"total_bytes\": %" PRIu64, indent + 4, "",
+		       r->total);
+		printf(",\n%*s\"rate\": %" PRIu64, indent + 4, "", r->rate);
+		printf(",\n%*s\"eta_s\": ", indent + 4, "");
+		if (r->state == RAFTBLK_RESYNC_STATE_RUNNING && r->rate)
+			printf("%" PRIu64, r->eta_s);
+		else
+			printf("null");
+		printf("\n%*s}", indent + 2, "");
+	}
+	if (d->n_resync)
+		printf("\n%*s", indent, "");
+	printf("]");
+}
+
 /* The node part of `status` for a replicated device. */
 static void print_node(const struct dev_info *d)
 {
-	char listen[ADDR_STRLEN], leader[16];
+	char listen[ADDR_STRLEN], leader[16], rate[32];
 
 	addr_format(&d->listen, listen, sizeof(listen));
 	if (d->leader_id)
@@ -593,10 +775,12 @@ static void print_node(const struct dev_info *d)
 	       PRIu64 ", applied %" PRIu64 "\n", d->name, d->node_id,
 	       role_name(d->role), d->term, leader, d->commit_index,
 	       d->applied_index);
+	format_rate(rate, sizeof(rate), d->resync_rate);
 	printf("  listen %s, heartbeat %" PRIu32 " ms, election timeout %"
-	       PRIu32 " ms, max batch %" PRIu32 ", read mode %s, disk %s\n",
+	       PRIu32 " ms, max batch %" PRIu32 ", read mode %s, resync rate %s, disk %s\n",
 	       listen, d->heartbeat_ms, d->election_ms, d->max_batch,
-	       read_mode_name(d->read_mode), disk_state_name(d->disk_state));
+	       read_mode_name(d->read_mode), rate,
+	       disk_state_name(d->disk_state));
 	if (d->waiting != RAFTBLK_WAITING_NONE) {
 		char what[64];
 
@@ -605,6 +789,7 @@ static void print_node(const struct dev_info *d)
 		       d->wait_ms / 1000, d->wait_ms % 1000 / 100);
 	}
 	print_peers_table(d, "  ");
+	print_resync_table(d, "  ");
 }
 
 static void print_table(const struct dev_list *l)
@@ -696,6 +881,8 @@ static void print_json(const struct dev_list *l)
 			       d->max_batch);
 			printf(",\n      \"read_mode\": ");
 			json_string(stdout, read_mode_name(d->read_mode));
+			printf(",\n      \"resync_rate\": %" PRIu64,
+			       d->resync_rate);
 			printf(",\n      \"disk_state\": ");
 			json_string(stdout, disk_state_name(d->disk_state));
 			printf(",\n      \"waiting\": {\n        \"state\": ");
@@ -707,6 +894,8 @@ static void print_json(const struct dev_list *l)
 			print_counters_json(&d->counters);
 			printf(",\n      \"peers\": ");
 			print_peers_json(d, 6);
+			printf(",\n      \"resyncs\": ");
+			print_resync_json(d, 6);
 		}
 		printf("\n    }");
 	}

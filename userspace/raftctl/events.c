@@ -121,6 +121,22 @@ static void print_options(const struct dev_info *d)
 	line_u64("election_timeout_ms", d->election_ms);
 	line_u64("max_batch", d->max_batch);
 	line_str("read_mode", read_mode_name(d->read_mode));
+	line_u64("resync_rate", d->resync_rate);
+}
+
+/* The fields of a copy of the data area ("resync" lines). */
+static void print_resync(const struct resync_info *r)
+{
+	line_u64("peer", r->peer);
+	line_str("direction", resync_dir_name(r->dir));
+	line_str("kind", resync_kind_name(r->kind));
+	line_str("state", resync_state_name(r->state));
+	line_u64("index", r->index);
+	line_u64("base", r->base);
+	line_u64("done", r->done);
+	line_u64("total", r->total);
+	line_u64("rate", r->rate);
+	line_u64("eta", r->eta_s);
 }
 
 /* What the node waits for: the index only where it means something. */
@@ -167,6 +183,12 @@ static void print_exists(const struct dev_info *d)
 		line_u64("match", p->match_index);
 		if (peer_lag(d, p, &lag))
 			line_u64("lag", lag);
+		line_end();
+	}
+	for (i = 0; i < d->n_resync; i++) {
+		line_begin("exists", "resync", d->name, d->device_id,
+			   d->event_seq);
+		print_resync(&d->resync[i]);
 		line_end();
 	}
 }
@@ -334,6 +356,9 @@ static void print_device_event(struct nlattr **tb)
 	if (tb[RAFTBLK_ATTR_READ_MODE])
 		line_str("read_mode",
 			 read_mode_name(nla_get_u32(tb[RAFTBLK_ATTR_READ_MODE])));
+	if (tb[RAFTBLK_ATTR_RESYNC_RATE])
+		line_u64("resync_rate",
+			 nla_get_u64(tb[RAFTBLK_ATTR_RESYNC_RATE]));
 	if (tb[RAFTBLK_ATTR_DISK_STATE])
 		line_str("disk_state",
 			 disk_state_name(nla_get_u32(tb[RAFTBLK_ATTR_DISK_STATE])));
@@ -365,11 +390,14 @@ static int on_event(struct nl_msg *msg, void *arg)
 		[RAFTBLK_ATTR_EVENT] = { .type = NLA_U32 },
 		[RAFTBLK_ATTR_EVENT_SEQ] = { .type = NLA_U64 },
 		[RAFTBLK_ATTR_DEVICE_ID] = { .type = NLA_U64 },
+		[RAFTBLK_ATTR_RESYNC_RATE] = { .type = NLA_U64 },
+		[RAFTBLK_ATTR_RESYNC] = { .type = NLA_NESTED },
 	};
 	struct genlmsghdr *g = nlmsg_data(nlmsg_hdr(msg));
 	struct nlattr *tb[RAFTBLK_ATTR_MAX + 1];
 	struct ev_state *st = arg;
 	const char *name, *kind, *object;
+	struct resync_info r;
 	uint64_t id, seq;
 	uint32_t event;
 
@@ -395,6 +423,13 @@ static int on_event(struct nl_msg *msg, void *arg)
 		break;
 	case RAFTBLK_EVENT_DEVICE_CHANGE:
 		kind = "change", object = "device";
+		if (tb[RAFTBLK_ATTR_RESYNC]) {
+			if (resync_parse(tb[RAFTBLK_ATTR_RESYNC], &r)) {
+				st->parse_errors++;
+				return NL_OK;
+			}
+			object = "resync";
+		}
 		break;
 	case RAFTBLK_EVENT_DEVICE_DESTROY:
 		kind = "destroy", object = "device";
@@ -414,6 +449,8 @@ static int on_event(struct nl_msg *msg, void *arg)
 	line_begin(kind, object, name, id, seq);
 	if (!strcmp(object, "peer"))
 		print_peer_event(kind, tb);
+	else if (!strcmp(object, "resync"))
+		print_resync(&r);
 	else
 		print_device_event(tb);
 	line_end();

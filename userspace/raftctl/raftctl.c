@@ -114,7 +114,7 @@ static const struct verb verbs[] = {
 	{
 		.name = "set",
 		.run = cmd_set,
-		.args = "NAME [--heartbeat-ms N] [--election-timeout-ms N] [--max-batch N] [--read-mode MODE]",
+		.args = "NAME [--heartbeat-ms N] [--election-timeout-ms N] [--max-batch N] [--read-mode MODE] [--resync-rate RATE]",
 		.summary = "change options of a running replicated device",
 		.help =
 "Change options of the replicated device NAME while it runs; the others\n"
@@ -131,6 +131,12 @@ static const struct verb verbs[] = {
 "                               barrier, the default) or lease (no round\n"
 "                               trip while the leader's lease holds; give\n"
 "                               every node the same election timeout)\n"
+"      --resync-rate RATE       most bytes per second the leader sends to\n"
+"                               each resyncing peer: 1M..1T (K, M, G, T are\n"
+"                               powers of 1024), or 0 for the dynamic\n"
+"                               default (as fast as the link and disks\n"
+"                               allow, yielding to waiting application\n"
+"                               writes); applies at once to running copies\n"
 "  -h, --help                   show this help\n",
 	},
 	{
@@ -149,6 +155,7 @@ static const struct verb verbs[] = {
 "  change peer raftblk0 peer:2 connection:disconnected\n"
 "  create peer raftblk0 peer:3 role:learner connection:disconnected ...\n"
 "  change peer raftblk0 peer:3 match:1500 lag:12\n"
+"  change resync raftblk0 peer:3 direction:send kind:full state:running ...\n"
 "  destroy device raftblk0\n"
 "\n"
 "Nothing is missed between the initial state and the stream. If events\n"

@@ -121,6 +121,20 @@ struct peer_info {
 	uint64_t match_index;
 };
 
+/* Most copies of the data area a device reports (the kernel's limit). */
+#define MAX_RESYNC	4
+
+/* One copy of the data area (RAFTBLK_ATTR_RESYNC). */
+struct resync_info {
+	uint32_t peer;
+	uint32_t dir;		/* enum raftblk_resync_dir */
+	uint32_t kind;		/* enum raftblk_resync_kind */
+	uint32_t state;		/* enum raftblk_resync_state */
+	uint64_t index, base, done, total;
+	uint64_t rate;		/* bytes/s */
+	uint64_t eta_s;
+};
+
 struct dev_counters {
 	uint64_t proposals, commits, elections;
 	uint64_t bytes_sent, bytes_received, bad_frames, reconnects;
@@ -147,6 +161,7 @@ struct dev_info {
 	uint32_t election_ms;
 	uint32_t max_batch;
 	uint32_t read_mode;	/* enum raftblk_read_mode */
+	uint64_t resync_rate;	/* bytes/s, 0: dynamic */
 	uint32_t disk_state;	/* enum raftblk_disk_state */
 	uint32_t waiting;	/* enum raftblk_waiting */
 	uint64_t wait_index;
@@ -154,6 +169,8 @@ struct dev_info {
 	struct dev_counters counters;
 	size_t n_peers;
 	struct peer_info peers[MAX_PEERS];
+	size_t n_resync;
+	struct resync_info resync[MAX_RESYNC];
 	/* Position in the device's event stream (events.c). */
 	uint64_t device_id;
 	uint64_t event_seq;
@@ -185,6 +202,13 @@ void format_waiting(char *buf, size_t len, uint32_t waiting,
 /* Lag of peer P of D (commit - match), known on the leader only. */
 bool peer_lag(const struct dev_info *d, const struct peer_info *p,
 	      uint64_t *lag);
+/* One RESYNC nest into R; -1 if malformed. */
+int resync_parse(struct nlattr *nest, struct resync_info *r);
+const char *resync_dir_name(uint32_t dir);
+const char *resync_kind_name(uint32_t kind);
+const char *resync_state_name(uint32_t state);
+/* A rate for people: "40.0M/s", or "dynamic" for 0. */
+void format_rate(char *buf, size_t len, uint64_t rate);
 /* Peers of a device: a table, or a JSON array at INDENT spaces. */
 void print_peers_table(const struct dev_info *d, const char *indent);
 void print_peers_json(const struct dev_info *d, int indent);
@@ -217,8 +241,17 @@ struct dev_options {
 	uint32_t election_ms;		/* 0: unchanged */
 	uint32_t max_batch;		/* 0: unchanged */
 	int read_mode;			/* -1: unchanged */
+	bool set_resync_rate;
+	uint64_t resync_rate;		/* bytes/s, 0: dynamic */
 };
 
+/*
+ * A resync rate in bytes per second: 0 (dynamic), or a number with an
+ * optional K, M, G or T suffix (powers of 1024) within
+ * RAFTBLK_RESYNC_RATE_MIN..MAX. -1 if STR is not one.
+ */
+int parse_rate(const char *str, uint64_t *rate);
+#define RESYNC_RATE_RANGE "0 (dynamic) or 1M..1T bytes per second"
 /* "readindex" or "lease" into *mode; -1 if neither. */
 int parse_read_mode(const char *str, int *mode);
 /* DEVICE_SET on NAME; EXIT_OK or an exit code after printing why. */

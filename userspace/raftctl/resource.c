@@ -10,6 +10,7 @@
  *   election-timeout-ms = 1000
  *   max-batch = 64
  *   read-mode = readindex
+ *   resync-rate = 40M            (bytes/s, K/M/G/T; 0: dynamic)
  *
  *   [node 1]
  *   host = alpha
@@ -150,8 +151,13 @@ static int parse_resource_key(struct parser *p, const char *key,
 		if (parse_read_mode(val, &o->read_mode))
 			return perr(p, "read-mode must be readindex or lease, not '%s'",
 				    val);
+	} else if (!strcmp(key, "resync-rate")) {
+		if (parse_rate(val, &o->resync_rate))
+			return perr(p, "resync-rate must be %s, not '%s'",
+				    RESYNC_RATE_RANGE, val);
+		o->set_resync_rate = true;
 	} else {
-		return perr(p, "unknown key '%s' in [resource] (device, bootstrap-node, heartbeat-ms, election-timeout-ms, max-batch, read-mode)",
+		return perr(p, "unknown key '%s' in [resource] (device, bootstrap-node, heartbeat-ms, election-timeout-ms, max-batch, read-mode, resync-rate)",
 			    key);
 	}
 	return 0;

@@ -2,8 +2,11 @@
 /*
  * raftctl: the set verb, options of a running replicated device.
  */
+#include <ctype.h>
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <netlink/genl/genl.h>
 #include <linux/raftblk.h>
@@ -17,6 +20,35 @@ int parse_read_mode(const char *str, int *mode)
 		*mode = RAFTBLK_READ_MODE_LEASE;
 	else
 		return -1;
+	return 0;
+}
+
+int parse_rate(const char *str, uint64_t *rate)
+{
+	static const char units[] = "KMGT";
+	unsigned long long v;
+	const char *u;
+	char *end;
+	int shift = 0;
+
+	if (!isdigit((unsigned char)*str))
+		return -1;
+	errno = 0;
+	v = strtoull(str, &end, 10);
+	if (errno)
+		return -1;
+	if (*end) {
+		u = strchr(units, toupper((unsigned char)*end));
+		if (!u || end[1])
+			return -1;
+		shift = 10 * (int)(u - units + 1);
+		if (v > (RAFTBLK_RESYNC_RATE_MAX >> shift))
+			return -1;
+		v <<= shift;
+	}
+	if (v && (v < RAFTBLK_RESYNC_RATE_MIN || v > RAFTBLK_RESYNC_RATE_MAX))
+		return -1;
+	*rate = v;
 	return 0;
 }
 
@@ -41,7 +73,9 @@ int dev_set_options(const char *name, const struct dev_options *o)
 	    (o->max_batch &&
 	     nla_put_u32(msg, RAFTBLK_ATTR_MAX_BATCH, o->max_batch)) ||
 	    (o->read_mode >= 0 &&
-	     nla_put_u32(msg, RAFTBLK_ATTR_READ_MODE, o->read_mode))) {
+	     nla_put_u32(msg, RAFTBLK_ATTR_READ_MODE, o->read_mode)) ||
+	    (o->set_resync_rate &&
+	     nla_put_u64(msg, RAFTBLK_ATTR_RESYNC_RATE, o->resync_rate))) {
 		nlmsg_free(msg);
 		rb_nl_close(nl);
 		return oom();
@@ -56,12 +90,14 @@ int dev_set_options(const char *name, const struct dev_options *o)
 
 int cmd_set(const struct verb *v, int argc, char **argv)
 {
-	enum { OPT_HEARTBEAT = 256, OPT_ELECTION, OPT_BATCH, OPT_READ };
+	enum { OPT_HEARTBEAT = 256, OPT_ELECTION, OPT_BATCH, OPT_READ,
+	       OPT_RATE };
 	static const struct option opts[] = {
 		{ "heartbeat-ms", required_argument, NULL, OPT_HEARTBEAT },
 		{ "election-timeout-ms", required_argument, NULL, OPT_ELECTION },
 		{ "max-batch", required_argument, NULL, OPT_BATCH },
 		{ "read-mode", required_argument, NULL, OPT_READ },
+		{ "resync-rate", required_argument, NULL, OPT_RATE },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -97,6 +133,12 @@ int cmd_set(const struct verb *v, int argc, char **argv)
 				return usage_error(v, "--read-mode must be readindex or lease, not '%s'",
 						   optarg);
 			break;
+		case OPT_RATE:
+			if (parse_rate(optarg, &o.resync_rate))
+				return usage_error(v, "--resync-rate must be %s, not '%s'",
+						   RESYNC_RATE_RANGE, optarg);
+			o.set_resync_rate = true;
+			break;
 		case 'h':
 			verb_help(v, stdout);
 			return EXIT_OK;
@@ -111,7 +153,7 @@ int cmd_set(const struct verb *v, int argc, char **argv)
 				   argv[optind + 1]);
 	name = argv[optind];
 	if (!o.heartbeat_ms && !o.election_ms && !o.max_batch &&
-	    o.read_mode < 0)
+	    o.read_mode < 0 && !o.set_resync_rate)
 		return usage_error(v, "nothing to set: give at least one option");
 	if (o.heartbeat_ms && o.election_ms &&
 	    o.election_ms < 3 * o.heartbeat_ms)

@@ -36,8 +36,8 @@ enum raftblk_cmd {
 	RAFTBLK_CMD_LEADER_TRANSFER,
 	/*
 	 * NAME and at least one of HEARTBEAT_MS, ELECTION_TIMEOUT_MS,
-	 * MAX_BATCH, READ_MODE -> changes those options of a running
-	 * replicated device. Admin.
+	 * MAX_BATCH, READ_MODE, RESYNC_RATE -> changes those options of a
+	 * running replicated device. Admin.
 	 */
 	RAFTBLK_CMD_DEVICE_SET,
 	/*
@@ -132,6 +132,33 @@ enum raftblk_waiting {
 	[RAFTBLK_WAITING_RESYNC] = "resync",			\
 }
 
+/*
+ * Resync rate (RAFTBLK_ATTR_RESYNC_RATE), bytes per second: 0 is the
+ * dynamic default (as fast as the network and the disks allow, with fewer
+ * bytes in flight while application writes wait), else MIN..MAX.
+ */
+#define RAFTBLK_RESYNC_RATE_MIN	(1ULL << 20)	/* 1 MiB/s */
+#define RAFTBLK_RESYNC_RATE_MAX	(1ULL << 40)	/* 1 TiB/s */
+
+/* Which way a copy of the data area goes (RAFTBLK_RESYNC_ATTR_DIRECTION). */
+enum raftblk_resync_dir {
+	RAFTBLK_RESYNC_DIR_SEND,	/* this leader sends it to the peer */
+	RAFTBLK_RESYNC_DIR_RECEIVE,	/* this node receives it from the peer */
+};
+
+/* What a copy transfers (RAFTBLK_RESYNC_ATTR_KIND). */
+enum raftblk_resync_kind {
+	RAFTBLK_RESYNC_KIND_FULL,	/* every written extent */
+	RAFTBLK_RESYNC_KIND_DELTA,	/* extents written after the base */
+};
+
+/* State of a copy (RAFTBLK_RESYNC_ATTR_STATE). */
+enum raftblk_resync_state {
+	RAFTBLK_RESYNC_STATE_RUNNING,
+	RAFTBLK_RESYNC_STATE_FINISHED,	/* installed / reported installed */
+	RAFTBLK_RESYNC_STATE_FAILED,	/* broke off (the leader starts again) */
+};
+
 /* What an event reports (RAFTBLK_ATTR_EVENT). */
 enum raftblk_event {
 	RAFTBLK_EVENT_UNSPEC,
@@ -182,6 +209,10 @@ enum raftblk_attr {
 	RAFTBLK_ATTR_WAITING,		/* u32: enum raftblk_waiting */
 	RAFTBLK_ATTR_WAIT_INDEX,	/* u64: index it waits for, 0 if none */
 	RAFTBLK_ATTR_WAIT_MS,		/* u64: how long it has waited (get) */
+	/* Online option (DEVICE_SET, DEVICE_GET, events): */
+	RAFTBLK_ATTR_RESYNC_RATE,	/* u64: bytes/s, 0 = dynamic */
+	/* Copies of the data area (DEVICE_GET, device-change events): */
+	RAFTBLK_ATTR_RESYNC,		/* nest: RAFTBLK_RESYNC_ATTR_*, repeated */
 
 	__RAFTBLK_ATTR_MAX,
 };
@@ -230,5 +261,30 @@ enum raftblk_counter_attr {
 	__RAFTBLK_COUNTER_ATTR_MAX,
 };
 #define RAFTBLK_COUNTER_ATTR_MAX (__RAFTBLK_COUNTER_ATTR_MAX - 1)
+
+/*
+ * One copy of the data area this node sends (on the leader, one per
+ * resyncing peer) or receives (RAFTBLK_ATTR_RESYNC): the ones in progress
+ * and the last finished one of each peer.
+ */
+enum raftblk_resync_attr {
+	RAFTBLK_RESYNC_ATTR_UNSPEC,
+	RAFTBLK_RESYNC_ATTR_PAD,
+	RAFTBLK_RESYNC_ATTR_PEER,	/* u32: the follower, or the leader */
+	RAFTBLK_RESYNC_ATTR_DIRECTION,	/* u32: enum raftblk_resync_dir */
+	RAFTBLK_RESYNC_ATTR_KIND,	/* u32: enum raftblk_resync_kind */
+	RAFTBLK_RESYNC_ATTR_STATE,	/* u32: enum raftblk_resync_state */
+	RAFTBLK_RESYNC_ATTR_INDEX,	/* u64: the snapshot it installs */
+	RAFTBLK_RESYNC_ATTR_BASE,	/* u64: the follower's base (delta) */
+	RAFTBLK_RESYNC_ATTR_DONE,	/* u64: bytes copied */
+	RAFTBLK_RESYNC_ATTR_TOTAL,	/* u64: bytes to copy */
+	RAFTBLK_RESYNC_ATTR_RATE,	/* u64: bytes/s, recent (running) or
+					 * average (ended)
+					 */
+	RAFTBLK_RESYNC_ATTR_ETA,	/* u64: seconds left at that rate */
+
+	__RAFTBLK_RESYNC_ATTR_MAX,
+};
+#define RAFTBLK_RESYNC_ATTR_MAX (__RAFTBLK_RESYNC_ATTR_MAX - 1)
 
 #endif /* _UAPI_LINUX_RAFTBLK_H */

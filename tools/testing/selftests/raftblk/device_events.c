@@ -6,6 +6,7 @@
  * options, numbered per device without gaps; DEVICE_GET gives the
  * position in that stream; another network namespace sees none of it.
  * DEVICE_SET: every option, ranges (ERANGE), the heartbeat/election rule,
+ * the resync rate (0 or 1 MiB/s..1 TiB/s, reported back and announced),
  * unknown device, standalone device, unprivileged caller.
  *
  * Needs raftblk.ko loaded and two free disks (RAFTBLK_TEST_DISK,
@@ -48,6 +49,7 @@ struct rb_event {
 	uint64_t term;
 	bool has_role, has_options;
 	uint32_t heartbeat_ms, election_ms, max_batch, read_mode;
+	uint64_t resync_rate;
 	bool has_peer;
 	uint32_t peer_id, peer_role, peer_state;
 	bool has_peer_role, has_peer_state;
@@ -185,6 +187,9 @@ static void parse_event(struct nlmsghdr *h, struct rb_event *ev)
 			break;
 		case RAFTBLK_ATTR_READ_MODE:
 			ev->read_mode = *(uint32_t *)d;
+			break;
+		case RAFTBLK_ATTR_RESYNC_RATE:
+			memcpy(&ev->resync_rate, d, 8);
 			break;
 		case RAFTBLK_ATTR_PEER: {
 			int nrem = attr_len(a);
@@ -619,6 +624,76 @@ static int unprivileged_set(void *arg)
 		return 13;
 	close(fd);
 	return 0;
+}
+
+static int set_u64(struct rb_sock *s, const char *name, uint16_t type,
+		   uint64_t v, struct rb_ack *ack, int *off)
+{
+	struct rb_msg m;
+
+	msg_init(&m, s, RAFTBLK_CMD_DEVICE_SET, 0);
+	msg_put_str(&m, RAFTBLK_ATTR_NAME, name);
+	*off = msg_put_u64(&m, type, v);
+	return rb_transact(s, &m, ack, NULL, NULL);
+}
+
+TEST_F_TIMEOUT(ev, set_resync_rate, 300)
+{
+	const uint64_t mib = 1ULL << 20;
+	struct rb_event e;
+	struct rb_ack ack;
+	struct rb_dev d;
+	int off;
+
+	ASSERT_EQ(0, create_node(&self->s, &ack)) TH_LOG("%s", ack.msg);
+	ASSERT_EQ(0, rb_get(&self->s, "raftblk60", &d, &ack));
+	EXPECT_TRUE(d.has_resync_rate);
+	EXPECT_EQ(0, d.resync_rate);	/* dynamic by default */
+
+	/* Set, reported by DEVICE_GET, announced with the options. */
+	EXPECT_EQ(0, set_u64(&self->s, "raftblk60", RAFTBLK_ATTR_RESYNC_RATE,
+			     40 * mib, &ack, &off)) TH_LOG("%s", ack.msg);
+	ASSERT_EQ(0, rb_get(&self->s, "raftblk60", &d, &ack));
+	EXPECT_EQ(40 * mib, d.resync_rate);
+	ASSERT_EQ(0, event_wait(self->fd, "raftblk60",
+				RAFTBLK_EVENT_DEVICE_CHANGE, ev_options, &e,
+				NULL, 10));
+	EXPECT_EQ(40 * mib, e.resync_rate);
+	EXPECT_EQ(0, set_u64(&self->s, "raftblk60", RAFTBLK_ATTR_RESYNC_RATE,
+			     RAFTBLK_RESYNC_RATE_MIN, &ack, &off));
+	EXPECT_EQ(0, set_u64(&self->s, "raftblk60", RAFTBLK_ATTR_RESYNC_RATE,
+			     RAFTBLK_RESYNC_RATE_MAX, &ack, &off));
+	ASSERT_EQ(0, rb_get(&self->s, "raftblk60", &d, &ack));
+	EXPECT_EQ(RAFTBLK_RESYNC_RATE_MAX, d.resync_rate);
+	EXPECT_EQ(0, set_u64(&self->s, "raftblk60", RAFTBLK_ATTR_RESYNC_RATE,
+			     0, &ack, &off));
+	ASSERT_EQ(0, rb_get(&self->s, "raftblk60", &d, &ack));
+	EXPECT_EQ(0, d.resync_rate);
+	EXPECT_EQ(0, set_u64(&self->s, "raftblk60", RAFTBLK_ATTR_RESYNC_RATE,
+			     40 * mib, &ack, &off));
+
+	/* Out of range: ERANGE naming the attribute, nothing changed. */
+	EXPECT_EQ(-ERANGE, set_u64(&self->s, "raftblk60",
+				   RAFTBLK_ATTR_RESYNC_RATE, 1, &ack, &off));
+	EXPECT_EQ(off, ack.offs);
+	EXPECT_STREQ("resync rate must be 0 (dynamic) or at least 1 MiB/s",
+		     ack.msg);
+	EXPECT_EQ(-ERANGE, set_u64(&self->s, "raftblk60",
+				   RAFTBLK_ATTR_RESYNC_RATE,
+				   RAFTBLK_RESYNC_RATE_MIN - 1, &ack, &off));
+	EXPECT_EQ(off, ack.offs);
+	EXPECT_EQ(-ERANGE, set_u64(&self->s, "raftblk60",
+				   RAFTBLK_ATTR_RESYNC_RATE,
+				   RAFTBLK_RESYNC_RATE_MAX + 1, &ack, &off));
+	EXPECT_EQ(off, ack.offs);
+	/* A u32 where a u64 belongs. */
+	EXPECT_GT(0, set_u32(&self->s, "raftblk60", RAFTBLK_ATTR_RESYNC_RATE,
+			     8 << 20, &ack, &off));
+	ASSERT_EQ(0, rb_get(&self->s, "raftblk60", &d, &ack));
+	EXPECT_EQ(40 * mib, d.resync_rate);
+
+	EXPECT_EQ(0, rb_destroy(&self->s, "raftblk60", &ack));
+	EXPECT_EQ(0, wipe(disk1()));
 }
 
 TEST_F_TIMEOUT(ev, unprivileged_set_is_refused, 120)

@@ -55,6 +55,8 @@ struct rb_dev {
 	int npeers;
 	uint32_t peer_id, peer_role;	/* of the first PEER */
 	uint32_t max_batch, read_mode;
+	bool has_resync_rate;
+	uint64_t resync_rate;
 	/* Position in the device's event stream: */
 	uint64_t device_id, event_seq;
 };
@@ -134,6 +136,11 @@ static inline int msg_put_str(struct rb_msg *m, uint16_t type, const char *s)
 }
 
 static inline int msg_put_u32(struct rb_msg *m, uint16_t type, uint32_t v)
+{
+	return msg_put(m, type, &v, sizeof(v));
+}
+
+static inline int msg_put_u64(struct rb_msg *m, uint16_t type, uint64_t v)
 {
 	return msg_put(m, type, &v, sizeof(v));
 }
@@ -321,6 +328,10 @@ static inline void parse_dev(struct nlmsghdr *h, struct rb_dev *d)
 			break;
 		case RAFTBLK_ATTR_READ_MODE:
 			d->read_mode = *(uint32_t *)attr_data(a);
+			break;
+		case RAFTBLK_ATTR_RESYNC_RATE:
+			d->has_resync_rate = true;
+			memcpy(&d->resync_rate, attr_data(a), 8);
 			break;
 		case RAFTBLK_ATTR_DEVICE_ID:
 			memcpy(&d->device_id, attr_data(a), 8);

@@ -56,6 +56,7 @@ rb_get() {
 }
 
 # rb_peers : one line per peer object of `status --json`: "key=value ..."
+# (and per copy of the data area, "resyncs": those have a direction=)
 rb_peers() {
 	rb_json | awk '
 		{ d0 = depth; line = $0
@@ -77,6 +78,23 @@ rb_peer_field() {
 			if (kv[1] == "id" && kv[2] == id) hit = 1
 			if (kv[1] == key) f = kv[2] } }
 		hit { print f; exit }'
+}
+
+# rb_resync PEER : the "key=value ..." line of this node's copy of the data
+# area to or from node PEER ("resyncs" of `status --json`), empty if none
+rb_resync() {
+	rb_peers | awk -v id="$1" '
+		(" " $0 " ") ~ / direction=/ && (" " $0 " ") ~ (" peer=" id " ") {
+			print; exit }'
+}
+
+# rb_field LINE KEY : the value of KEY in a "key=value ..." line
+rb_field() {
+	echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"
+}
+
+rb_resync_field() { # PEER KEY
+	rb_field "$(rb_resync "$1")" "$2"
 }
 
 rb_role() { rb_get role; }

@@ -12,10 +12,21 @@
 #  2. node3 is powered off and removed (peer remove); node1 keeps
 #     writing files;
 #  3. VM 3 boots again with a blank disk (zeroed) as the new node 4;
-#     node1 adds it: it is behind the compaction point, gets a full copy
-#     (node1's kernel log: "resync of node 4 done: full"), replays the log
-#     from the copy's index and is promoted to voter, all while the
-#     writer goes on;
+#     node1 sets a resync rate of 2 MiB/s (raftctl set --resync-rate 2M:
+#     status and sysfs report it back) and adds node 4: it is behind the
+#     compaction point and gets a full copy. While it runs, status --json
+#     on node1 shows the copy to node 4 (send, full, running, done <=
+#     total) with a measured rate within 3x the set one over eight
+#     samples, and no more bytes copied between the first and the last
+#     sample than the rate allows (the module's byte count against an
+#     upper bound of the time between them: a slow VM only loosens it);
+#     node 4's status shows the copy it receives (receive, full); then
+#     node1 sets the rate back to 0 (dynamic) and the copy ends
+#     (node1's kernel log: "resync of node 4 done: full"). `raftctl
+#     events` on node1 carried the copy's progress: running lines with
+#     growing byte counts, then finished. Node 4 replays the log from the
+#     copy's index and is promoted to voter, all while the writer goes
+#     on;
 #  4. the writer stops, sync, the list of synced files goes to /shared,
 #     then node1 is power-cut while writing more;
 #  5. nodes 2 and 4 elect a leader; node 2 hands it to node 4 if needed:
@@ -88,6 +99,20 @@ if [ "$NODE" = 3 ] && [ "$BOOT" -gt 1 ]; then
 		raftctl create "$RB_DEV" --disk "$RB_DISK" --node-id 4 \
 		--listen "$(rb_listen 3)" || finish
 	put node4-ready 1
+	recv_running() { [ "$(rb_resync_field 1 state)" = running ]; }
+	check "status on node 4: a copy from node 1 is running" \
+		wait_for 180 recv_running || rb_status_diag
+	l=$(rb_resync 1)
+	diag "copy from node 1: $l"
+	recv_ok() {
+		[ "$(rb_field "$l" direction)" = receive ] &&
+		[ "$(rb_field "$l" kind)" = full ] &&
+		[ "$(rb_field "$l" done_bytes)" -le \
+			"$(rb_field "$l" total_bytes)" ]
+	}
+	check "status on node 4: it receives a full copy, done <= total" \
+		recv_ok
+	put node4-saw-copy 1
 	copied() { dmesg | grep -q 'resync from node 1 done: full'; }
 	check "node 4 installed a full copy of the data area" \
 		wait_for "$RB_JOIN_WAIT" copied
@@ -139,15 +164,77 @@ case $NODE in
 	check "peer remove 3" wait_for 60 raftctl peer remove "$RB_DEV" 3
 	writer g &
 	wpid=$!
+	raftctl events "$RB_DEV" >/tmp/events.log 2>&1 &
+	epid=$!
+	RATE=2097152
+	check "raftctl set --resync-rate 2M" \
+		raftctl set "$RB_DEV" --resync-rate 2M
+	check "status --json reports resync_rate $RATE" \
+		test "$(rb_get resync_rate)" = "$RATE"
+	check "sysfs resync_rate is $RATE" \
+		test "$(cat "/sys/block/$RB_DEV/raftblk/resync_rate")" = "$RATE"
 	check "host boots VM 3 again (the new node 4)" host_request boot 3
 	get node4-ready >/dev/null
 	check "peer add 4 (VM 3's address)" \
 		raftctl peer add "$RB_DEV" 4 "$(rb_listen 3)"
+	send_running() { [ "$(rb_resync_field 4 state)" = running ]; }
+	check "status --json: a copy to node 4 is running" \
+		wait_for 180 send_running || rb_status_diag
+	l=$(rb_resync 4)
+	check "it is a full copy this node sends" test \
+		"$(rb_field "$l" direction) $(rb_field "$l" kind)" = "send full"
+	rb_status_diag
+	diag "$(cat "/sys/block/$RB_DEV/raftblk/resync")"
+	check "sysfs resync: the copy to node 4, full, running" \
+		awk '$1 == "to" && $2 == 4 && $3 == "full" &&
+			$4 == "running" { f = 1 } END { exit !f }' \
+		"/sys/block/$RB_DEV/raftblk/resync"
+	# Eight samples a second apart, while the copy runs at 2 MiB/s; the
+	# first read after t0, the last before t1.
+	t0=$(date +%s)
+	l=$(rb_resync 4)
+	d0=$(rb_field "$l" done_bytes)
+	n=0 over="" bad_rate="" d1=$d0
+	while [ "$n" -lt 8 ]; do
+		sleep 1
+		l=$(rb_resync 4)
+		[ "$(rb_field "$l" state)" = running ] || break
+		n=$((n + 1))
+		d1=$(rb_field "$l" done_bytes)
+		diag "copy to node 4: $l"
+		[ "$d1" -le "$(rb_field "$l" total_bytes)" ] || over="$over $d1"
+		[ "$(rb_field "$l" rate)" -le $((3 * RATE)) ] ||
+			bad_rate="$bad_rate $(rb_field "$l" rate)"
+	done
+	t1=$(date +%s)
+	check "the copy ran through 8 samples at the set rate (got $n)" \
+		test "$n" -ge 8
+	check "bytes done <= total in every sample" test -z "$over"
+	check "measured rate in status <= 3 x $RATE in every sample" \
+		test -z "$bad_rate"
+	allowed=$((RATE * (t1 - t0 + 1) + 2 * 1048576))
+	check "copied $((d1 - d0)) bytes in at most $((t1 - t0 + 1)) s: <= $allowed" \
+		test $((d1 - d0)) -le "$allowed"
+	get node4-saw-copy >/dev/null
+	check "raftctl set --resync-rate 0 (dynamic)" \
+		raftctl set "$RB_DEV" --resync-rate 0
+	check "status --json reports resync_rate 0" \
+		test "$(rb_get resync_rate)" = 0
 	check "node 4 becomes a voter while files are written" \
 		wait_for "$RB_JOIN_WAIT" rb_is_voter 4 || rb_status_diag
 	diag "$(dmesg | grep -E 'resync' | head -n 10)"
 	check "node1 sent node 4 a full copy" \
 		sh -c "dmesg | grep -q 'resync of node 4 done: full'"
+	ev="change resync $RB_DEV peer:4 direction:send kind:full"
+	ev_fin() { grep -q "^$ev state:finished" /tmp/events.log; }
+	check "events: the copy to node 4 finished" wait_for 30 ev_fin
+	kill "$epid" 2>/dev/null
+	wait "$epid" 2>/dev/null
+	diag "$(grep ' resync ' /tmp/events.log | head -n 12)"
+	check "events: progress of the running copy, growing byte counts" \
+		sh -c "grep '^$ev state:running' /tmp/events.log |
+			sed 's/.* done:\([0-9]*\) .*/\1/' | uniq |
+			awk '\$1 > p { n++ } { p = \$1 } END { exit n < 3 }'"
 	diag "$(cat /sys/block/$RB_DEV/raftblk/resync)"
 	check "sysfs resync: the copy to node 4, full, finished, done = total" \
 		awk '$1 == "to" && $2 == 4 && $3 == "full" && $4 == "finished" &&
