@@ -117,9 +117,10 @@ static void raftblk_node_role_changed(struct raftblk_node *n, u8 role)
  * Free log space. The leader keeps every entry a member still needs until
  * the ring is 7/8 full; then, like every follower, it compacts up to what
  * it has applied - but never past the snapshot index S of a copy it is
- * sending (resync.c): the follower needs the entries after S once it
- * installed the copy, and compacting past them would make it start over.
- * Only a full ring (raftblk_node_make_room()) drops them.
+ * sending, or whose follower is still replaying from S (resync.c): the
+ * follower needs the entries after S once it installed the copy, and
+ * compacting past them would make it start over. Only a full ring
+ * (raftblk_node_make_room()) drops them.
  */
 static void raftblk_node_compact(struct raftblk_node *n, const struct raft_status *st)
 {
@@ -135,8 +136,8 @@ static void raftblk_node_compact(struct raftblk_node *n, const struct raft_statu
 			if (st->progress[i].id != n->id)
 				to = min_t(raft_index, to,
 					   st->progress[i].match);
-	keep = st->role == RAFT_LEADER ? rb_resync_sending_from(n->rs) : 0;
-	if (keep)
+	keep = st->role == RAFT_LEADER ? rb_resync_keep_from(n->rs, st) : 0;
+	if (keep > n->compacted)
 		to = min(to, keep);
 	if (to <= st->first_index)
 		return;
@@ -164,8 +165,8 @@ static bool raftblk_node_make_room(struct raftblk_node *n)
 	if (raft_compact(n->raft, to) || rb_store_compact(n->store, to))
 		return false;
 	n->compacted = to;
-	keep = n->role == RAFT_LEADER ? rb_resync_sending_from(n->rs) : 0;
-	if (keep && keep < to)
+	keep = rb_resync_release(n->rs, to);
+	if (keep)
 		pr_warn_ratelimited("%s: log full: compacted to index %llu, past the resync at %llu (its node then gets a delta from %llu)\n",
 				    n->dev->name, (unsigned long long)to,
 				    (unsigned long long)keep,

@@ -39,6 +39,13 @@ struct rs_copy {
 	bool ok;		/* finished well */
 	bool marked;		/* receiver: resyncing mark written */
 	bool done_sent;		/* sender: every chunk queued, DONE pending */
+	/*
+	 * Sender, finished well: the leader still keeps its log from S
+	 * until the follower's match reaches hold_to (its last index when
+	 * first asked after the copy), so it can replay from S.
+	 */
+	bool hold;
+	raft_index hold_to;
 	raft_id peer;
 	u64 id;			/* the sender's random copy id */
 	struct raft_snapshot_meta snap;	/* S, its term (and conf: receiver) */
@@ -179,6 +186,8 @@ static void rs_finish(struct rb_resync *rs, struct rs_copy *c, bool ok,
 	c->ok = ok;
 	c->end = jiffies;
 	spin_unlock(&rs->lock);
+	c->hold = ok && c != &rs->recv;
+	c->hold_to = 0;
 	if (ok)
 		pr_info("%s: resync %s node %llu done: %s from index %llu at %llu, %llu bytes in %llu ms (%llu KiB/s)\n",
 			rs->name, c == &rs->recv ? "from" : "of",
@@ -251,15 +260,65 @@ void rb_resync_leader_msgs(struct rb_resync *rs, struct raft *r,
 	}
 }
 
-raft_index rb_resync_sending_from(struct rb_resync *rs)
+/* The follower's match in st, or false if it is no member. */
+static bool rs_match(const struct raft_status *st, raft_id peer,
+		     raft_index *match)
+{
+	u32 i;
+
+	for (i = 0; i < st->n_progress; i++)
+		if (st->progress[i].id == peer) {
+			*match = st->progress[i].match;
+			return true;
+		}
+	return false;
+}
+
+raft_index rb_resync_keep_from(struct rb_resync *rs,
+			       const struct raft_status *st)
+{
+	raft_index from = 0, match;
+	u32 i;
+
+	for (i = 0; i < RAFT_MAX_NODES; i++) {
+		struct rs_copy *c = &rs->send[i];
+
+		if (!c->used || (!c->active && !c->hold))
+			continue;
+		if (!c->active) {
+			/* installed, replaying from S: until it caught up */
+			if (!rs_match(st, c->peer, &match)) {
+				c->hold = false;
+				continue;
+			}
+			if (!c->hold_to)
+				c->hold_to = st->last_index;
+			if (match >= c->hold_to) {
+				c->hold = false;
+				continue;
+			}
+		}
+		if (!from || c->snap.index < from)
+			from = c->snap.index;
+	}
+	return from;
+}
+
+raft_index rb_resync_release(struct rb_resync *rs, raft_index index)
 {
 	raft_index from = 0;
 	u32 i;
 
-	for (i = 0; i < RAFT_MAX_NODES; i++)
-		if (rs->send[i].used && rs->send[i].active &&
-		    (!from || rs->send[i].snap.index < from))
-			from = rs->send[i].snap.index;
+	for (i = 0; i < RAFT_MAX_NODES; i++) {
+		struct rs_copy *c = &rs->send[i];
+
+		if (!c->used || (!c->active && !c->hold) ||
+		    c->snap.index >= index)
+			continue;
+		c->hold = false;
+		if (!from || c->snap.index < from)
+			from = c->snap.index;
+	}
 	return from;
 }
 

@@ -62,10 +62,21 @@ void rb_resync_leader_msgs(struct rb_resync *rs, struct raft *r,
  */
 bool rb_resync_pump(struct rb_resync *rs, struct raft *r, bool writes_waiting);
 /*
- * Leader: the lowest snapshot index S of the copies in progress (0 if
- * none): the log is kept from there while they run.
+ * Leader: the lowest snapshot index S of the copies in progress, and of
+ * those finished whose follower has not yet caught up with the log from
+ * S (its match in st below the leader's last index when the copy was
+ * first seen finished; a follower no longer in st is released), 0 if
+ * none: the log is kept from there.
  */
-raft_index rb_resync_sending_from(struct rb_resync *rs);
+raft_index rb_resync_keep_from(struct rb_resync *rs,
+			       const struct raft_status *st);
+/*
+ * Leader: the log was compacted up to index (the ring was full): copies
+ * whose S is below it hold nothing any more (a copy in progress goes on:
+ * its follower gets a delta from S after it). Returns the lowest such S,
+ * 0 if none.
+ */
+raft_index rb_resync_release(struct rb_resync *rs, raft_index index);
 /* This node is no longer the leader: every copy stops. */
 void rb_resync_stop_senders(struct rb_resync *rs);
 
