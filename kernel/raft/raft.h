@@ -425,7 +425,7 @@ void raft_bootstrap_conf(struct raft_conf *conf, raft_id id,
 /* Apply one change with the core's rules (what a CONF entry does):
  * RAFT_OK, or RAFT_EINVAL with conf untouched when it does not fit. The
  * core's own CONF entries go through it, and so do callers that rebuild a
- * configuration from stored CONF entries (kernel/log_store.c).
+ * configuration from stored CONF entries (kernel/store_ring.c).
  */
 int raft_conf_apply(struct raft_conf *conf, const struct raft_conf_change *cc);
 

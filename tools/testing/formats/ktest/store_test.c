@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * store_test.c - in-kernel test of raftblk's log store (kernel/log_store.c,
+ * store_test.c - in-kernel test of raftblk's log store (kernel/store_*.c,
  * linked into this module with the on-disk codec, the payloads and the
  * core's membership rules). Runs at module load inside a VM (scenario
  * "store") on a scratch disk it formats: format/open/recover, appends

@@ -1,151 +1,24 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * log_store.c - the node's durable state on its backing disk (see
- * log_store.h; the format is ondisk.h's, described in
+ * store_ring.c - the log store's log ring (see log_store.h and
  * Documentation/on-disk-format.rst).
  *
- * Synchronous block I/O on the backing device: superblock updates are
- * REQ_PREFLUSH | REQ_FUA writes to the slot not holding the current
- * superblock; log appends are one chain of bios per contiguous stretch of
- * the ring, made durable by REQ_FUA (one bio) or a flush after the chain.
+ * Opening a store: pick the superblock, then recover the log (scan the
+ * ring from the compaction point, with a read-ahead window). Appends are
+ * one chain of bios per contiguous stretch of the ring, made durable by
+ * REQ_FUA (one bio) or a flush after the chain. Compaction and snapshot
+ * install move the compaction point, replaying the membership entries
+ * up to it.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/bio.h>
 #include <linux/blkdev.h>
-#include <linux/errno.h>
-#include <linux/gfp.h>
 #include <linux/highmem.h>
 #include <linux/mm.h>
-#include <linux/mutex.h>
-#include <linux/random.h>
-#include <linux/rcupdate.h>
 #include <linux/slab.h>
 
-#include "raftblk.h"
-#include "payload.h"
-#include "ondisk.h"
-#include "extent_map.h"
-#include "portable.h"
-#include "log_store.h"
-
-static_assert(RAFTBLK_PL_ALL == RAFTBLK_REC_F_ALL);
-static_assert(RAFTBLK_PL_MAX_DATA / PAGE_SIZE <= BIO_MAX_VECS);
-static_assert(RAFTBLK_REC_HDR_SIZE == PAGE_SIZE);
-
-/* Where a stored entry's record is. */
-struct rb_store_ent {
-	u64 pos;		/* absolute ring position */
-	raft_term term;
-	u32 rec_len;
-	u8 type;
-};
-
-struct rb_store {
-	struct block_device *bdev;
-	u64 dev_size;
-	/* The data area (bytes), fixed once open: read without the lock. */
-	u64 data_off, data_size;
-	/*
-	 * lock serialises every call that reads or changes the fields
-	 * below (all but the layout, which never changes once open).
-	 */
-	struct mutex lock;
-	struct raftblk_sb sb;	/* as last written: on stable storage */
-	struct raftblk_sb nsb;	/* the next one, being written */
-	u32 slot;		/* slot holding sb */
-	u64 head;		/* absolute position after the last record */
-	raft_index commit;	/* latest commit index reported, maybe not
-				 * written yet (see rb_store_save_hard_state)
-				 */
-	/* A write failed half-way: records after the log's end may be
-	 * valid-looking; the next append starts a new epoch first.
-	 */
-	bool bump_epoch;
-	/* Entries snap.index + 1 .. : ents[(first + i) % cap], i < n. */
-	struct rb_store_ent *ents;
-	u32 cap, first, n;
-	void *buf;		/* RAFTBLK_SB_AREA bytes of I/O scratch */
-	/* Read-ahead window of the ring, during the recovery scan only. */
-	struct scan_ra *ra;
-	/* Recovered entries, until rb_store_restore() takes them. */
-	struct raft_entry *rec_ents;
-	u32 rec_n, rec_cap;
-	/* Last-write index per data-area extent (its own lock). */
-	struct rb_emap *emap;
-};
-
-static struct rb_store_ent *ent(struct rb_store *s, u32 i)
-{
-	return &s->ents[(s->first + i) % s->cap];
-}
-
-static raft_index last_index(const struct rb_store *s)
-{
-	return s->sb.snap.index + s->n;
-}
-
-/* ------------------------------------------------------------------ */
-/* I/O helpers                                                        */
-
-/* One synchronous I/O of len bytes of s->buf at byte offset off. */
-static int store_io(struct rb_store *s, u64 off, u32 len, blk_opf_t opf)
-{
-	struct bio *bio;
-	int ret;
-
-	bio = bio_alloc(s->bdev, 1, opf, GFP_NOIO);
-	if (!bio)
-		return -ENOMEM;
-	bio->bi_iter.bi_sector = off >> SECTOR_SHIFT;
-	if (bio_add_page(bio, virt_to_page(s->buf), len,
-			 offset_in_page(s->buf)) != len) {
-		bio_put(bio);
-		return -EIO;
-	}
-	ret = submit_bio_wait(bio);
-	bio_put(bio);
-	return ret;
-}
-
-/*
- * Start the next superblock: a copy of the current one to modify, with
- * the latest commit index the store knows, never beyond its durable log.
- */
-static struct raftblk_sb *next_sb(struct rb_store *s)
-{
-	raft_index c = min(max(s->sb.hs.commit, s->commit), last_index(s));
-
-	s->nsb = s->sb;
-	s->nsb.hs.commit = max(c, s->sb.hs.commit);
-	return &s->nsb;
-}
-
-/* Write s->nsb (seq set here) to the slot not holding the current one. */
-static int store_write_sb(struct rb_store *s)
-{
-	const char *why = NULL;
-	u32 slot = s->slot ^ 1;
-	int ret;
-
-	s->nsb.seq = s->sb.seq + 1;
-	ret = raftblk_sb_encode(&s->nsb, s->buf, &why);
-	if (ret) {
-		pr_err_ratelimited("%pg: refusing to write an invalid superblock: %s\n",
-				   s->bdev, why);
-		return -EINVAL;
-	}
-	ret = store_io(s, (u64)slot * RAFTBLK_SB_SIZE, RAFTBLK_SB_SIZE,
-		       REQ_OP_WRITE | REQ_SYNC | REQ_PREFLUSH | REQ_FUA);
-	if (ret) {
-		pr_err_ratelimited("%pg: superblock write failed: %d\n",
-				   s->bdev, ret);
-		return ret;
-	}
-	s->sb = s->nsb;
-	s->slot = slot;
-	return 0;
-}
+#include "store_int.h"
 
 /*
  * A chain of write bios over one contiguous stretch of the disk: pages are
@@ -220,142 +93,6 @@ static void wchain_abort(struct wchain *c)
 	if (c->bio)
 		wchain_finish(c, false);
 }
-
-/* ------------------------------------------------------------------ */
-/* Setup                                                              */
-
-static struct rb_store *store_alloc(struct block_device *bdev)
-{
-	struct rb_store *s;
-
-	s = kzalloc(sizeof(*s), GFP_KERNEL);
-	if (!s)
-		return NULL;
-	s->buf = (void *)__get_free_pages(GFP_KERNEL | __GFP_ZERO,
-					  get_order(RAFTBLK_SB_AREA));
-	if (!s->buf) {
-		kfree(s);
-		return NULL;
-	}
-	s->bdev = bdev;
-	s->dev_size = bdev_nr_bytes(bdev);
-	mutex_init(&s->lock);
-	return s;
-}
-
-/* The entry index: at most one record per block of the ring is live. */
-static int store_alloc_ents(struct rb_store *s)
-{
-	s->cap = s->sb.log_size / RAFTBLK_OD_BLOCK;
-	s->ents = kvcalloc(s->cap, sizeof(*s->ents), GFP_KERNEL);
-	return s->ents ? 0 : -ENOMEM;
-}
-
-static void free_entries(struct raft_entry *e, u32 n)
-{
-	u32 i;
-
-	for (i = 0; i < n; i++)
-		raftblk_payload_put(e[i].payload);
-	kvfree(e);
-}
-
-void rb_store_close(struct rb_store *s)
-{
-	if (!s)
-		return;
-	free_entries(s->rec_ents, s->rec_n);
-	rb_emap_free(s->emap);
-	kvfree(s->ents);
-	free_pages((unsigned long)s->buf, get_order(RAFTBLK_SB_AREA));
-	kfree(s);
-}
-
-int rb_store_format(struct block_device *bdev,
-		    const u8 uuid[RAFTBLK_UUID_LEN], raft_id id,
-		    const struct raft_conf *conf, struct rb_store **out,
-		    struct raftblk_err *err)
-{
-	struct raftblk_sb *nsb;
-	const char *why = NULL;
-	struct rb_store *s;
-	int ret;
-
-	if (id == RAFT_NONE || raftblk_conf_check(conf, &why)) {
-		err->msg = "invalid node id or membership";
-		return -EINVAL;
-	}
-	s = store_alloc(bdev);
-	if (!s) {
-		err->msg = "out of memory";
-		return -ENOMEM;
-	}
-	nsb = &s->nsb;
-	ret = raftblk_layout_default(s->dev_size, 0, &nsb->log_off,
-				     &nsb->log_size, &nsb->data_off,
-				     &nsb->data_size, &why);
-	if (ret) {
-		pr_err("%pg: cannot format: %s\n", bdev, why);
-		err->msg = "disk too small for raftblk (needs 18 MiB)";
-		ret = -ENOSPC;
-		goto err_close_store;
-	}
-	memcpy(nsb->uuid, uuid, RAFTBLK_UUID_LEN);
-	nsb->node_id = id;
-	nsb->log_nonce = get_random_u64();
-	nsb->snap.conf = *conf;
-	s->sb.log_size = nsb->log_size;
-	ret = store_alloc_ents(s);
-	if (ret) {
-		err->msg = "out of memory";
-		goto err_close_store;
-	}
-	/* Both slots, so no superblock of an earlier format survives:
-	 * slot 1 gets sequence 1, slot 0 sequence 2.
-	 */
-	s->slot = 0;
-	ret = store_write_sb(s);
-	if (!ret) {
-		next_sb(s);
-		ret = store_write_sb(s);
-	}
-	if (ret) {
-		err->msg = "cannot write the superblock";
-		goto err_close_store;
-	}
-	s->head = 0;
-	s->data_off = s->sb.data_off;
-	s->data_size = s->sb.data_size;
-	/*
-	 * A fresh map (nothing written yet) in both slots, so that no map
-	 * of an earlier format of the disk is ever read back.
-	 */
-	ret = rb_emap_open(bdev, s->sb.log_off, s->data_size, 0, &s->emap);
-	if (!ret) {
-		rb_emap_reset(s->emap);
-		ret = rb_emap_save(s->emap, 0);
-		if (!ret)
-			ret = rb_emap_save(s->emap, 0);
-	}
-	if (ret) {
-		err->msg = "cannot write the extent map";
-		goto err_close_store;
-	}
-	pr_info("%pg: formatted for node %llu: log %llu MiB at %llu MiB, data %llu MiB at %llu MiB\n",
-		bdev, (unsigned long long)id,
-		(unsigned long long)(s->sb.log_size >> 20),
-		(unsigned long long)(s->sb.log_off >> 20),
-		(unsigned long long)(s->sb.data_size >> 20),
-		(unsigned long long)(s->sb.data_off >> 20));
-	*out = s;
-	return 0;
-err_close_store:
-	rb_store_close(s);
-	return ret;
-}
-
-/* ------------------------------------------------------------------ */
-/* Recovery                                                           */
 
 /*
  * The recovery scan reads the ring in order: it reads a window of
@@ -472,7 +209,7 @@ static int scan_read_hdr(void *ctx, u64 off, void *buf)
 		ra_copy(s->ra, off, buf, NULL, RAFTBLK_REC_HDR_SIZE);
 		return 0;
 	}
-	ret = store_io(s, s->sb.log_off + off, RAFTBLK_REC_HDR_SIZE,
+	ret = rb_store_io(s, s->sb.log_off + off, RAFTBLK_REC_HDR_SIZE,
 		       REQ_OP_READ);
 	if (ret)
 		return ret;
@@ -585,12 +322,12 @@ int rb_store_open(struct block_device *bdev, raft_id id,
 	u32 slot;
 	int ret;
 
-	s = store_alloc(bdev);
+	s = rb_store_alloc(bdev);
 	if (!s) {
 		err->msg = "out of memory";
 		return -ENOMEM;
 	}
-	ret = store_io(s, 0, RAFTBLK_SB_AREA, REQ_OP_READ);
+	ret = rb_store_io(s, 0, RAFTBLK_SB_AREA, REQ_OP_READ);
 	if (ret) {
 		err->msg = "cannot read the superblock";
 		goto err_close_store;
@@ -627,7 +364,7 @@ int rb_store_open(struct block_device *bdev, raft_id id,
 		err->msg = "out of memory";
 		goto err_close_store;
 	}
-	ret = store_alloc_ents(s);
+	ret = rb_store_alloc_ents(s);
 	if (ret) {
 		err->msg = "out of memory";
 		goto err_close_store;
@@ -668,14 +405,14 @@ int rb_store_open(struct block_device *bdev, raft_id id,
 	 * state) raise the term; no vote was cast in it, or it would have
 	 * been on disk before it was sent.
 	 */
-	nsb = next_sb(s);
+	nsb = rb_store_next_sb(s);
 	nsb->log_epoch++;
 	nsb->epoch_index = res.last_index;
 	if (res.last_term > nsb->hs.term) {
 		nsb->hs.term = res.last_term;
 		nsb->hs.vote = RAFT_NONE;
 	}
-	ret = store_write_sb(s);
+	ret = rb_store_write_sb(s);
 	if (!ret && (s->sb.flags & RAFTBLK_SB_F_RESYNCING))
 		pr_warn("%pg: node %llu: the data area was being copied from the leader when the node stopped (resyncing mark, base %llu): it serves nothing until a new copy is installed\n",
 			bdev, (unsigned long long)id,
@@ -708,75 +445,10 @@ int rb_store_restore(struct rb_store *s, struct raft_restore *r)
 
 void rb_store_restore_free(struct raft_restore *r)
 {
-	free_entries((struct raft_entry *)r->entries, r->n_entries);
+	rb_store_free_entries((struct raft_entry *)r->entries, r->n_entries);
 	r->entries = NULL;
 	r->n_entries = 0;
 }
-
-/* ------------------------------------------------------------------ */
-/* Hard state, membership                                             */
-
-int rb_store_save_hard_state(struct rb_store *s,
-			     const struct raft_hard_state *hs)
-{
-	struct raftblk_sb *nsb;
-	int ret = 0;
-
-	mutex_lock(&s->lock);
-	/*
-	 * The commit index alone is not written: Raft needs only term and
-	 * vote to be durable, a restarted node learns the commit index
-	 * again, and this saves a flush per batch. It goes to disk with the
-	 * next superblock update.
-	 *
-	 * It is recorded only once this call succeeds: the append refuses
-	 * to rewrite entries at or below it, and when the superblock write
-	 * fails the caller hands the same entries (and this commit index)
-	 * out again - they must still be accepted then.
-	 */
-	if (hs->term != s->sb.hs.term || hs->vote != s->sb.hs.vote) {
-		raft_index prev = s->commit;
-
-		s->commit = max(s->commit, hs->commit);
-		nsb = next_sb(s);
-		nsb->hs.term = hs->term;
-		nsb->hs.vote = hs->vote;
-		ret = store_write_sb(s);
-		if (ret)
-			s->commit = prev;
-	} else {
-		s->commit = max(s->commit, hs->commit);
-	}
-	mutex_unlock(&s->lock);
-	return ret;
-}
-
-int rb_store_save_commit(struct rb_store *s)
-{
-	int ret = 0;
-
-	mutex_lock(&s->lock);
-	if (min(s->commit, last_index(s)) > s->sb.hs.commit) {
-		next_sb(s);
-		ret = store_write_sb(s);
-	}
-	mutex_unlock(&s->lock);
-	return ret;
-}
-
-int rb_store_set_uuid(struct rb_store *s, const u8 uuid[RAFTBLK_UUID_LEN])
-{
-	int ret;
-
-	mutex_lock(&s->lock);
-	memcpy(next_sb(s)->uuid, uuid, RAFTBLK_UUID_LEN);
-	ret = store_write_sb(s);
-	mutex_unlock(&s->lock);
-	return ret;
-}
-
-/* ------------------------------------------------------------------ */
-/* Append                                                             */
 
 static u32 entry_data_len(const struct raft_entry *e)
 {
@@ -911,11 +583,11 @@ int rb_store_append(struct rb_store *s, const struct raft_entry *e, u32 n)
 
 	/* Replacing a suffix: make the truncation durable first. */
 	if (keep < s->n || s->bump_epoch) {
-		struct raftblk_sb *nsb = next_sb(s);
+		struct raftblk_sb *nsb = rb_store_next_sb(s);
 
 		nsb->log_epoch++;
 		nsb->epoch_index = e[0].index - 1;
-		ret = store_write_sb(s);
+		ret = rb_store_write_sb(s);
 		if (ret)
 			goto out;
 		s->bump_epoch = false;
@@ -1024,210 +696,6 @@ out:
 	return ret;
 }
 
-/* ------------------------------------------------------------------ */
-/* Data area                                                          */
-
-/* Do the data writes of entries a and b overlap? */
-static bool writes_overlap(const struct raft_entry *a,
-			   const struct raft_entry *b)
-{
-	const struct raft_payload *p = a->payload, *q = b->payload;
-
-	if (a->type != RAFT_ENTRY_NORMAL || !p ||
-	    b->type != RAFT_ENTRY_NORMAL || !q)
-		return false;
-	return p->sector < q->sector + (q->len >> SECTOR_SHIFT) &&
-		q->sector < p->sector + (p->len >> SECTOR_SHIFT);
-}
-
-/* Wait for the in-flight chain of data writes, if any. */
-static int apply_wait(struct bio **chain)
-{
-	int ret;
-
-	if (!*chain)
-		return 0;
-	ret = submit_bio_wait(*chain);
-	bio_put(*chain);
-	*chain = NULL;
-	return ret;
-}
-
-int rb_store_apply_begin(struct rb_store *s, const struct raft_entry *e,
-			 u32 n, struct rb_apply *a)
-{
-	u64 nr = s->data_size >> SECTOR_SHIFT;
-	struct bio *bio;
-	u32 i, j, k, seg = 0;
-	int ret = 0;
-
-	a->chain = NULL;
-	a->n = n;
-	a->done = 0;
-	for (i = 0; i < n && !ret; i++) {
-		const struct raft_payload *p = e[i].payload;
-		sector_t sector;
-		bool barrier;
-
-		if (e[i].type != RAFT_ENTRY_NORMAL || !p)
-			continue;
-		if (p->sector > nr || (p->len >> SECTOR_SHIFT) > nr - p->sector) {
-			ret = -EINVAL;
-			break;
-		}
-		sector = (s->data_off >> SECTOR_SHIFT) + p->sector;
-		rb_emap_note(s->emap, (u64)p->sector << SECTOR_SHIFT, p->len,
-			     e[i].index);
-		/* In order: a write overlapping one in flight waits for it;
-		 * zeroing is synchronous and waits for everything before.
-		 */
-		barrier = p->flags & RAFTBLK_PL_NODATA;
-		if (barrier && a->stop_at_zero) {
-			/* the caller zeroes it in the background */
-			a->n = i;
-			break;
-		}
-		for (j = seg; j < i && !barrier; j++)
-			barrier = writes_overlap(&e[j], &e[i]);
-		if (barrier) {
-			ret = apply_wait(&a->chain);
-			if (ret)
-				break;
-			a->done = i;
-			seg = i;
-		}
-		/* FUA needs nothing here: the entry is in a majority's log. */
-		if (p->flags & RAFTBLK_PL_NODATA) {
-			ret = blkdev_issue_zeroout(s->bdev, sector,
-						   p->len >> SECTOR_SHIFT,
-						   GFP_NOIO, 0);
-			if (!ret) {
-				a->done = i + 1;
-				seg = i + 1;
-			}
-			continue;
-		}
-		bio = bio_alloc(s->bdev, p->nr_pages, REQ_OP_WRITE, GFP_NOIO);
-		if (!bio) {
-			ret = -ENOMEM;
-			break;
-		}
-		bio->bi_iter.bi_sector = sector;
-		for (k = 0; k < p->nr_pages; k++) {
-			if (bio_add_page(bio, p->bvec[k].bv_page,
-					 p->bvec[k].bv_len, 0) !=
-			    p->bvec[k].bv_len) {
-				bio_put(bio);
-				ret = -EIO;
-				break;
-			}
-		}
-		if (ret)
-			break;
-		if (a->chain) {
-			bio_chain(a->chain, bio);
-			submit_bio(a->chain);
-		}
-		a->chain = bio;
-	}
-	if (ret) {
-		apply_wait(&a->chain);
-		a->n = a->done;		/* rb_store_apply_end() reports done */
-	}
-	return ret;
-}
-
-int rb_store_apply_end(struct rb_apply *a, u32 *done)
-{
-	int ret = apply_wait(&a->chain);
-
-	if (!ret)
-		a->done = a->n;
-	*done = a->done;
-	return ret;
-}
-
-int rb_store_apply_many(struct rb_store *s, const struct raft_entry *e,
-			u32 n, u32 *done)
-{
-	struct rb_apply a = {};
-	int ret = rb_store_apply_begin(s, e, n, &a);
-
-	if (ret) {
-		*done = a.done;
-		return ret;
-	}
-	return rb_store_apply_end(&a, done);
-}
-
-int rb_store_apply(struct rb_store *s, const struct raft_entry *e)
-{
-	u32 done;
-
-	return rb_store_apply_many(s, e, 1, &done);
-}
-
-static void rb_zero_endio(struct bio *bio)
-{
-	struct rb_zero *z = bio->bi_private;
-
-	z->err = blk_status_to_errno(bio->bi_status);
-	bio_put(bio);
-	/*
-	 * z may be freed once finished is seen and an RCU grace period
-	 * passed: the call to done() is inside the read-side section.
-	 */
-	rcu_read_lock();
-	/* Pairs with smp_load_acquire() by whoever waits for it. */
-	smp_store_release(&z->finished, true);
-	z->done(z);
-	rcu_read_unlock();
-}
-
-int rb_store_zero_start(struct rb_store *s, const struct raft_entry *e,
-			struct rb_zero *z)
-{
-	const struct raft_payload *p = e->payload;
-	u64 nr = s->data_size >> SECTOR_SHIFT;
-	struct bio *bio = NULL;
-	int ret;
-
-	if (e->type != RAFT_ENTRY_NORMAL || !p ||
-	    !(p->flags & RAFTBLK_PL_NODATA) || p->sector > nr ||
-	    (p->len >> SECTOR_SHIFT) > nr - p->sector)
-		return -EINVAL;
-	z->index = e->index;
-	z->term = e->term;
-	z->err = 0;
-	z->finished = false;
-	rb_emap_note(s->emap, (u64)p->sector << SECTOR_SHIFT, p->len,
-		     e->index);
-	/* Builds a chain whose last bio completes after all the others. */
-	ret = __blkdev_issue_zeroout(s->bdev,
-				     (s->data_off >> SECTOR_SHIFT) + p->sector,
-				     p->len >> SECTOR_SHIFT, GFP_NOIO, &bio, 0);
-	if (ret) {
-		/* what was built is in flight: wait for it */
-		if (bio) {
-			submit_bio_wait(bio);
-			bio_put(bio);
-		}
-		return ret;
-	}
-	if (!bio) {		/* nothing to do */
-		smp_store_release(&z->finished, true);
-		z->done(z);
-		return 0;
-	}
-	bio->bi_end_io = rb_zero_endio;
-	bio->bi_private = z;
-	submit_bio(bio);
-	return 0;
-}
-
-/* ------------------------------------------------------------------ */
-/* Compaction                                                         */
-
 /* The membership in force at index (snapshot conf + stored CONF
  * entries up to index), reading the CONF records back from the ring.
  */
@@ -1296,7 +764,7 @@ int rb_store_compact(struct rb_store *s, raft_index index)
 	if (index > last_index(s))
 		goto out;
 	k = index - s->sb.snap.index;
-	nsb = next_sb(s);
+	nsb = rb_store_next_sb(s);
 	ret = conf_at(s, k, &nsb->snap.conf);
 	if (ret)
 		goto out;
@@ -1315,7 +783,7 @@ int rb_store_compact(struct rb_store *s, raft_index index)
 	/* REQ_PREFLUSH: the data area writes of every applied entry (all
 	 * completed) are on stable storage before the entries leave the log.
 	 */
-	ret = store_write_sb(s);
+	ret = rb_store_write_sb(s);
 	if (ret)
 		goto out;
 	s->first = (s->first + k) % s->cap;
@@ -1338,7 +806,7 @@ int rb_store_install_snapshot(struct rb_store *s,
 	ret = rb_emap_save(s->emap, meta->index);
 	if (ret)
 		goto out;
-	nsb = next_sb(s);
+	nsb = rb_store_next_sb(s);
 	nsb->snap = *meta;
 	nsb->flags &= ~RAFTBLK_SB_F_RESYNCING;
 	nsb->resync_base = 0;
@@ -1349,7 +817,7 @@ int rb_store_install_snapshot(struct rb_store *s,
 	if (nsb->hs.commit < meta->index)
 		nsb->hs.commit = meta->index;
 	raise_term(nsb);
-	ret = store_write_sb(s);
+	ret = rb_store_write_sb(s);
 	if (!ret) {
 		s->first = 0;
 		s->n = 0;
@@ -1359,67 +827,12 @@ out:
 	return ret;
 }
 
-int rb_store_set_resyncing(struct rb_store *s, raft_index base)
-{
-	struct raftblk_sb *nsb;
-	int ret = 0;
-
-	mutex_lock(&s->lock);
-	if (!(s->sb.flags & RAFTBLK_SB_F_RESYNCING) ||
-	    s->sb.resync_base != base) {
-		nsb = next_sb(s);
-		nsb->flags |= RAFTBLK_SB_F_RESYNCING;
-		nsb->resync_base = base;
-		/* PREFLUSH|FUA: the mark and every earlier data write */
-		ret = store_write_sb(s);
-	}
-	mutex_unlock(&s->lock);
-	return ret;
-}
-
-bool rb_store_resyncing(struct rb_store *s, raft_index *base)
-{
-	bool ret;
-
-	mutex_lock(&s->lock);
-	ret = s->sb.flags & RAFTBLK_SB_F_RESYNCING;
-	if (base)
-		*base = s->sb.resync_base;
-	mutex_unlock(&s->lock);
-	return ret;
-}
-
-struct rb_emap *rb_store_emap(struct rb_store *s)
-{
-	return s->emap;
-}
-
-/* ------------------------------------------------------------------ */
-/* Accessors                                                          */
-
 void rb_store_usage(struct rb_store *s, u64 *used, u64 *size)
 {
 	mutex_lock(&s->lock);
 	*used = s->head - s->sb.log_start;
 	*size = s->sb.log_size;
 	mutex_unlock(&s->lock);
-}
-
-void rb_store_uuid(struct rb_store *s, u8 uuid[RAFTBLK_UUID_LEN])
-{
-	mutex_lock(&s->lock);
-	memcpy(uuid, s->sb.uuid, RAFTBLK_UUID_LEN);
-	mutex_unlock(&s->lock);
-}
-
-sector_t rb_store_data_sector(struct rb_store *s)
-{
-	return s->data_off >> SECTOR_SHIFT;
-}
-
-sector_t rb_store_data_sectors(struct rb_store *s)
-{
-	return s->data_size >> SECTOR_SHIFT;
 }
 
 void rb_store_last(struct rb_store *s, raft_index *index, raft_term *term)

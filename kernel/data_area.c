@@ -1,0 +1,229 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * data_area.c - the log store's data area: the replicated device's
+ * blocks, at the offset the superblock gives (see log_store.h).
+ *
+ * Applying committed entries (data writes in order, overlapping ones
+ * one after the other; discard/write-zeroes zeroed, in the background
+ * for the node) and noting each in the extent map.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/bio.h>
+#include <linux/blkdev.h>
+#include <linux/rcupdate.h>
+
+#include "store_int.h"
+
+/* Do the data writes of entries a and b overlap? */
+static bool writes_overlap(const struct raft_entry *a,
+			   const struct raft_entry *b)
+{
+	const struct raft_payload *p = a->payload, *q = b->payload;
+
+	if (a->type != RAFT_ENTRY_NORMAL || !p ||
+	    b->type != RAFT_ENTRY_NORMAL || !q)
+		return false;
+	return p->sector < q->sector + (q->len >> SECTOR_SHIFT) &&
+		q->sector < p->sector + (p->len >> SECTOR_SHIFT);
+}
+
+/* Wait for the in-flight chain of data writes, if any. */
+static int apply_wait(struct bio **chain)
+{
+	int ret;
+
+	if (!*chain)
+		return 0;
+	ret = submit_bio_wait(*chain);
+	bio_put(*chain);
+	*chain = NULL;
+	return ret;
+}
+
+int rb_store_apply_begin(struct rb_store *s, const struct raft_entry *e,
+			 u32 n, struct rb_apply *a)
+{
+	u64 nr = s->data_size >> SECTOR_SHIFT;
+	struct bio *bio;
+	u32 i, j, k, seg = 0;
+	int ret = 0;
+
+	a->chain = NULL;
+	a->n = n;
+	a->done = 0;
+	for (i = 0; i < n && !ret; i++) {
+		const struct raft_payload *p = e[i].payload;
+		sector_t sector;
+		bool barrier;
+
+		if (e[i].type != RAFT_ENTRY_NORMAL || !p)
+			continue;
+		if (p->sector > nr || (p->len >> SECTOR_SHIFT) > nr - p->sector) {
+			ret = -EINVAL;
+			break;
+		}
+		sector = (s->data_off >> SECTOR_SHIFT) + p->sector;
+		rb_emap_note(s->emap, (u64)p->sector << SECTOR_SHIFT, p->len,
+			     e[i].index);
+		/* In order: a write overlapping one in flight waits for it;
+		 * zeroing is synchronous and waits for everything before.
+		 */
+		barrier = p->flags & RAFTBLK_PL_NODATA;
+		if (barrier && a->stop_at_zero) {
+			/* the caller zeroes it in the background */
+			a->n = i;
+			break;
+		}
+		for (j = seg; j < i && !barrier; j++)
+			barrier = writes_overlap(&e[j], &e[i]);
+		if (barrier) {
+			ret = apply_wait(&a->chain);
+			if (ret)
+				break;
+			a->done = i;
+			seg = i;
+		}
+		/* FUA needs nothing here: the entry is in a majority's log. */
+		if (p->flags & RAFTBLK_PL_NODATA) {
+			ret = blkdev_issue_zeroout(s->bdev, sector,
+						   p->len >> SECTOR_SHIFT,
+						   GFP_NOIO, 0);
+			if (!ret) {
+				a->done = i + 1;
+				seg = i + 1;
+			}
+			continue;
+		}
+		bio = bio_alloc(s->bdev, p->nr_pages, REQ_OP_WRITE, GFP_NOIO);
+		if (!bio) {
+			ret = -ENOMEM;
+			break;
+		}
+		bio->bi_iter.bi_sector = sector;
+		for (k = 0; k < p->nr_pages; k++) {
+			if (bio_add_page(bio, p->bvec[k].bv_page,
+					 p->bvec[k].bv_len, 0) !=
+			    p->bvec[k].bv_len) {
+				bio_put(bio);
+				ret = -EIO;
+				break;
+			}
+		}
+		if (ret)
+			break;
+		if (a->chain) {
+			bio_chain(a->chain, bio);
+			submit_bio(a->chain);
+		}
+		a->chain = bio;
+	}
+	if (ret) {
+		apply_wait(&a->chain);
+		a->n = a->done;		/* rb_store_apply_end() reports done */
+	}
+	return ret;
+}
+
+int rb_store_apply_end(struct rb_apply *a, u32 *done)
+{
+	int ret = apply_wait(&a->chain);
+
+	if (!ret)
+		a->done = a->n;
+	*done = a->done;
+	return ret;
+}
+
+int rb_store_apply_many(struct rb_store *s, const struct raft_entry *e,
+			u32 n, u32 *done)
+{
+	struct rb_apply a = {};
+	int ret = rb_store_apply_begin(s, e, n, &a);
+
+	if (ret) {
+		*done = a.done;
+		return ret;
+	}
+	return rb_store_apply_end(&a, done);
+}
+
+int rb_store_apply(struct rb_store *s, const struct raft_entry *e)
+{
+	u32 done;
+
+	return rb_store_apply_many(s, e, 1, &done);
+}
+
+static void rb_zero_endio(struct bio *bio)
+{
+	struct rb_zero *z = bio->bi_private;
+
+	z->err = blk_status_to_errno(bio->bi_status);
+	bio_put(bio);
+	/*
+	 * z may be freed once finished is seen and an RCU grace period
+	 * passed: the call to done() is inside the read-side section.
+	 */
+	rcu_read_lock();
+	/* Pairs with smp_load_acquire() by whoever waits for it. */
+	smp_store_release(&z->finished, true);
+	z->done(z);
+	rcu_read_unlock();
+}
+
+int rb_store_zero_start(struct rb_store *s, const struct raft_entry *e,
+			struct rb_zero *z)
+{
+	const struct raft_payload *p = e->payload;
+	u64 nr = s->data_size >> SECTOR_SHIFT;
+	struct bio *bio = NULL;
+	int ret;
+
+	if (e->type != RAFT_ENTRY_NORMAL || !p ||
+	    !(p->flags & RAFTBLK_PL_NODATA) || p->sector > nr ||
+	    (p->len >> SECTOR_SHIFT) > nr - p->sector)
+		return -EINVAL;
+	z->index = e->index;
+	z->term = e->term;
+	z->err = 0;
+	z->finished = false;
+	rb_emap_note(s->emap, (u64)p->sector << SECTOR_SHIFT, p->len,
+		     e->index);
+	/* Builds a chain whose last bio completes after all the others. */
+	ret = __blkdev_issue_zeroout(s->bdev,
+				     (s->data_off >> SECTOR_SHIFT) + p->sector,
+				     p->len >> SECTOR_SHIFT, GFP_NOIO, &bio, 0);
+	if (ret) {
+		/* what was built is in flight: wait for it */
+		if (bio) {
+			submit_bio_wait(bio);
+			bio_put(bio);
+		}
+		return ret;
+	}
+	if (!bio) {		/* nothing to do */
+		smp_store_release(&z->finished, true);
+		z->done(z);
+		return 0;
+	}
+	bio->bi_end_io = rb_zero_endio;
+	bio->bi_private = z;
+	submit_bio(bio);
+	return 0;
+}
+
+struct rb_emap *rb_store_emap(struct rb_store *s)
+{
+	return s->emap;
+}
+
+sector_t rb_store_data_sector(struct rb_store *s)
+{
+	return s->data_off >> SECTOR_SHIFT;
+}
+
+sector_t rb_store_data_sectors(struct rb_store *s)
+{
+	return s->data_size >> SECTOR_SHIFT;
+}
