@@ -5,7 +5,9 @@
  *
  * Applying committed entries (data writes in order, overlapping ones
  * one after the other; discard/write-zeroes zeroed, in the background
- * for the node) and noting each in the extent map.
+ * for the node) and noting each in the extent map; reading it (block
+ * reads of the device, a resync's copy). No other file computes where
+ * the data area is on the disk.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -226,4 +228,38 @@ sector_t rb_store_data_sector(struct rb_store *s)
 sector_t rb_store_data_sectors(struct rb_store *s)
 {
 	return s->data_size >> SECTOR_SHIFT;
+}
+
+/*
+ * Reads of the data area. Block reads of the replicated device are
+ * cloned onto the backing disk by backing.c, at the offset given here.
+ */
+blk_status_t rb_store_read_rq(struct rb_store *s, struct raftblk_dev *dev,
+			      struct request *rq)
+{
+	return raftblk_backing_submit_at(dev, rq, s->data_off >> SECTOR_SHIFT);
+}
+
+int rb_store_read_data(struct rb_store *s, u64 off, struct raft_payload *p)
+{
+	struct bio *bio;
+	u32 k;
+	int ret;
+
+	if (off > s->data_size || p->len > s->data_size - off)
+		return -EINVAL;
+	bio = bio_alloc(s->bdev, p->nr_pages, REQ_OP_READ, GFP_NOIO);
+	if (!bio)
+		return -ENOMEM;
+	bio->bi_iter.bi_sector = (s->data_off + off) >> SECTOR_SHIFT;
+	for (k = 0; k < p->nr_pages; k++) {
+		if (bio_add_page(bio, p->bvec[k].bv_page, p->bvec[k].bv_len,
+				 0) != p->bvec[k].bv_len) {
+			bio_put(bio);
+			return -EIO;
+		}
+	}
+	ret = submit_bio_wait(bio);
+	bio_put(bio);
+	return ret;
 }

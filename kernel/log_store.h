@@ -31,7 +31,9 @@
 #include "raft/raft.h"
 #include "ondisk.h"
 
+struct raftblk_dev;
 struct raftblk_err;
+struct request;
 struct rb_store;
 
 /*
@@ -221,9 +223,27 @@ int rb_store_set_uuid(struct rb_store *s, const u8 uuid[RAFTBLK_UUID_LEN]);
 void rb_store_usage(struct rb_store *s, u64 *used, u64 *size);
 
 void rb_store_uuid(struct rb_store *s, u8 uuid[RAFTBLK_UUID_LEN]);
-/* Data area on the backing disk, in 512-byte sectors. */
+/*
+ * The data area on the backing disk, in 512-byte sectors: where it
+ * starts (for the store's tests; everyone else reads it with the calls
+ * below) and its size (the replicated device's capacity).
+ */
 sector_t rb_store_data_sector(struct rb_store *s);
 sector_t rb_store_data_sectors(struct rb_store *s);
+
+/*
+ * Submit block read @rq of @dev (whose backing disk holds the store) to
+ * the data area: its bios are cloned there (backing.c) and @rq completes
+ * with raftblk_complete_request(). BLK_STS_OK once submitted.
+ */
+blk_status_t rb_store_read_rq(struct rb_store *s, struct raftblk_dev *dev,
+			      struct request *rq);
+/*
+ * Read p->len bytes of the data area at byte offset @off into payload
+ * @p (synchronously). -EINVAL beyond the data area, else the disk's
+ * error.
+ */
+int rb_store_read_data(struct rb_store *s, u64 off, struct raft_payload *p);
 /* Last stored index and its term. */
 void rb_store_last(struct rb_store *s, raft_index *index, raft_term *term);
 

@@ -171,9 +171,6 @@ int raftblk_node_set_options(struct raftblk_node *n,
 void raftblk_node_read_status(struct raftblk_node *n,
 			      struct raftblk_node_status *st);
 
-/* Data offset of the data area on the backing disk, in sectors. */
-sector_t raftblk_node_data_sector(struct raftblk_node *n);
-
 extern const struct raftblk_io_ops raftblk_replicated_ops;
 
 #endif /* RAFTBLK_NODE_H */

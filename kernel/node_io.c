@@ -221,8 +221,7 @@ void raftblk_node_serve_reads(struct raftblk_node *n)
 			blk_status_t st;
 
 			list_del_init(&pdu->node_list);
-			st = raftblk_backing_submit_at(n->dev, rq,
-						       raftblk_node_data_sector(n));
+			st = rb_store_read_rq(n->store, n->dev, rq);
 			if (st != BLK_STS_OK)
 				raftblk_complete_request(rq, st);
 		}
@@ -270,11 +269,6 @@ void raftblk_node_complete_writes(struct raftblk_node *n,
 		list_del_init(&pdu->node_list);
 		raftblk_complete_request(rb_pdu_rq(pdu), BLK_STS_OK);
 	}
-}
-
-sector_t raftblk_node_data_sector(struct raftblk_node *n)
-{
-	return rb_store_data_sector(n->store);
 }
 
 static bool raftblk_node_may_open_write(struct raftblk_dev *dev)

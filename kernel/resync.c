@@ -69,7 +69,7 @@ struct rb_resync {
 	struct rb_transport *tp;
 	raft_id self;
 	const char *name;
-	u64 data_off, data_size;
+	u64 data_size;
 	u64 rate;		/* bytes/s, 0 = dynamic */
 	/*
 	 * lock protects the copies' fields read by rb_resync_get() against
@@ -98,7 +98,6 @@ int rb_resync_create(struct rb_store *store, struct block_device *bdev,
 	rs->bdev = bdev;
 	rs->self = self;
 	rs->name = name;
-	rs->data_off = (u64)rb_store_data_sector(store) << SECTOR_SHIFT;
 	rs->data_size = (u64)rb_store_data_sectors(store) << SECTOR_SHIFT;
 	spin_lock_init(&rs->lock);
 	*out = rs;
@@ -350,29 +349,12 @@ static int rs_read(struct rb_resync *rs, u64 off, u32 len,
 		   struct raft_payload **out)
 {
 	struct raft_payload *p = raftblk_payload_alloc(len);
-	struct bio *bio;
-	u32 k;
 	int ret;
 
 	if (!p)
 		return -ENOMEM;
 	p->sector = off >> SECTOR_SHIFT;
-	bio = bio_alloc(rs->bdev, p->nr_pages, REQ_OP_READ, GFP_NOIO);
-	if (!bio) {
-		raftblk_payload_put(p);
-		return -ENOMEM;
-	}
-	bio->bi_iter.bi_sector = (rs->data_off + off) >> SECTOR_SHIFT;
-	for (k = 0; k < p->nr_pages; k++) {
-		if (bio_add_page(bio, p->bvec[k].bv_page, p->bvec[k].bv_len,
-				 0) != p->bvec[k].bv_len) {
-			bio_put(bio);
-			raftblk_payload_put(p);
-			return -EIO;
-		}
-	}
-	ret = submit_bio_wait(bio);
-	bio_put(bio);
+	ret = rb_store_read_data(rs->store, off, p);
 	if (ret) {
 		raftblk_payload_put(p);
 		return ret;
