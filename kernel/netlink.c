@@ -94,7 +94,13 @@ static const struct nla_policy raftblk_leader_transfer_policy[RAFTBLK_ATTR_NODE_
 	[RAFTBLK_ATTR_NODE_ID] = NLA_POLICY_MIN(NLA_U32, 1),
 };
 
-static const struct nla_policy raftblk_set_policy[RAFTBLK_ATTR_RESYNC_RATE + 1] = {
+/* Memory budget of the in-memory log. */
+static struct netlink_range_validation raftblk_log_memory_range = {
+	.min = RAFTBLK_NODE_LOG_MEMORY_MIN,
+	.max = RAFTBLK_NODE_LOG_MEMORY_MAX,
+};
+
+static const struct nla_policy raftblk_set_policy[RAFTBLK_ATTR_LOG_MEMORY + 1] = {
 	[RAFTBLK_ATTR_NAME] = { .type = NLA_NUL_STRING,
 				.len = RAFTBLK_NAME_MAXLEN },
 	[RAFTBLK_ATTR_HEARTBEAT_MS] =
@@ -107,6 +113,8 @@ static const struct nla_policy raftblk_set_policy[RAFTBLK_ATTR_RESYNC_RATE + 1] 
 		NLA_POLICY_MAX(NLA_U32, RAFTBLK_READ_MODE_LEASE),
 	[RAFTBLK_ATTR_RESYNC_RATE] =
 		NLA_POLICY_FULL_RANGE(NLA_U64, &raftblk_resync_rate_range),
+	[RAFTBLK_ATTR_LOG_MEMORY] =
+		NLA_POLICY_FULL_RANGE(NLA_U64, &raftblk_log_memory_range),
 };
 
 /* Operations that take only a device name. */
@@ -402,6 +410,7 @@ static const int raftblk_set_attrs[] = {
 	RAFTBLK_ATTR_HEARTBEAT_MS, RAFTBLK_ATTR_ELECTION_TIMEOUT_MS,
 	RAFTBLK_ATTR_MAX_BATCH, RAFTBLK_ATTR_READ_MODE,
 	RAFTBLK_ATTR_RESYNC_RATE,
+	RAFTBLK_ATTR_LOG_MEMORY,
 };
 
 static u32 raftblk_nl_u32_or_0(const struct nlattr *a)
@@ -427,6 +436,8 @@ static int raftblk_nl_device_set_op(struct raftblk_dev *dev,
 	o.read_mode = mode ? nla_get_u32(mode) : 0;
 	o.set_resync_rate = rate;
 	o.resync_rate = rate ? nla_get_u64(rate) : 0;
+	if (attrs[RAFTBLK_ATTR_LOG_MEMORY])
+		o.log_memory = nla_get_u64(attrs[RAFTBLK_ATTR_LOG_MEMORY]);
 	return raftblk_device_set_options(dev, &o, err);
 }
 

@@ -100,6 +100,9 @@ static int raftblk_nl_put_counters(struct sk_buff *skb,
 		{ RAFTBLK_COUNTER_ATTR_RX_BYTES, st->rx_bytes },
 		{ RAFTBLK_COUNTER_ATTR_RX_BYTES_PEAK, st->rx_bytes_peak },
 		{ RAFTBLK_COUNTER_ATTR_RX_PAUSED, st->rx_paused },
+		{ RAFTBLK_COUNTER_ATTR_LOG_BYTES, st->log_bytes },
+		{ RAFTBLK_COUNTER_ATTR_LOG_BYTES_PEAK, st->log_bytes_peak },
+		{ RAFTBLK_COUNTER_ATTR_MEM_COMPACTIONS, st->mem_compactions },
 	};
 	struct nlattr *nest = nla_nest_start(skb, RAFTBLK_ATTR_COUNTERS);
 	size_t i;
@@ -126,6 +129,8 @@ int raftblk_nl_put_options(struct sk_buff *skb,
 	    nla_put_u32(skb, RAFTBLK_ATTR_MAX_BATCH, st->max_batch) ||
 	    nla_put_u32(skb, RAFTBLK_ATTR_READ_MODE, st->read_mode) ||
 	    nla_put_u64_64bit(skb, RAFTBLK_ATTR_RESYNC_RATE, st->resync_rate,
+			      RAFTBLK_ATTR_PAD) ||
+	    nla_put_u64_64bit(skb, RAFTBLK_ATTR_LOG_MEMORY, st->log_memory,
 			      RAFTBLK_ATTR_PAD))
 		return -EMSGSIZE;
 	return 0;

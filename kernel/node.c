@@ -35,6 +35,7 @@
 
 #include <linux/delay.h>
 #include <linux/kthread.h>
+#include <linux/mm.h>
 #include <linux/random.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
@@ -114,40 +115,78 @@ static void raftblk_node_role_changed(struct raftblk_node *n, u8 role)
 }
 
 /*
- * Free log space. The leader keeps every entry a member still needs until
- * the ring is 7/8 full; then, like every follower, it compacts up to what
- * it has applied - but never past the snapshot index S of a copy it is
- * sending, or whose follower is still replaying from S (resync.c): the
- * follower needs the entries after S once it installed the copy, and
- * compacting past them would make it start over. Only a full ring
- * (raftblk_node_make_room()) drops them.
+ * Free log space and bound the memory the in-memory log holds
+ * (Documentation/design.rst, "Memory bound"). Two reasons to compact:
+ *
+ * - memory: the entries in memory hold more payload bytes than the
+ *   node's budget (log_memory). Compact so that the applied entries keep
+ *   at most half the budget (entries not applied yet are never dropped),
+ *   or further, up to what every member has. A member that needs an
+ *   entry dropped this way is caught up by a resync.
+ * - ring space: the ring is half full. Followers compact up to what they
+ *   applied; the leader keeps what a member still needs until the ring
+ *   is 7/8 full.
+ *
+ * The leader never compacts past the snapshot index S of a copy it is
+ * sending, or whose follower is still replaying from S (resync.c), while
+ * its log holds at most twice the budget: the follower needs the
+ * entries after S once it installed the copy, and compacting past them
+ * makes it get another (delta) copy. Beyond twice
+ * the budget memory comes first; only a full ring
+ * (raftblk_node_make_room()) drops them otherwise.
  */
-static void raftblk_node_compact(struct raftblk_node *n, const struct raft_status *st)
+static void raftblk_node_compact(struct raftblk_node *n, struct raft_status *st)
 {
-	u64 used, size;
-	raft_index to = n->applied, keep;
+	u64 used, size, freed = 0, budget = READ_ONCE(n->log_memory);
+	raft_index to = n->applied, cut = 0, keep;
+	bool ring, mem;
 	u32 i;
 
+	n->log_bytes_peak = max(n->log_bytes_peak, st->log_bytes);
 	rb_store_usage(n->store, &used, &size);
-	if (!size || used < size / 2)
+	ring = size && used >= size / 2;
+	mem = st->log_bytes > budget;
+	if (!ring && !mem)
 		return;
-	if (st->role == RAFT_LEADER && used < size / 8 * 7)
+	if (st->role == RAFT_LEADER && !(ring && used >= size / 8 * 7))
 		for (i = 0; i < st->n_progress; i++)
 			if (st->progress[i].id != n->id)
 				to = min_t(raft_index, to,
 					   st->progress[i].match);
 	keep = st->role == RAFT_LEADER ? rb_resync_keep_from(n->rs, st) : 0;
-	if (keep > n->compacted)
+	if (keep <= n->compacted)
+		keep = 0;	/* a hold the log already went past */
+	if (keep)
 		to = min(to, keep);
+	if (mem) {
+		cut = raft_compact_index(n->raft, budget / 2, &freed);
+		/* Mostly entries not applied yet: nothing worth a flush. */
+		if (!ring && to <= cut && freed < budget / 8)
+			return;
+		if (keep && keep < cut && st->log_bytes <= 2 * budget)
+			cut = keep;
+		to = max(to, cut);
+	}
 	if (to <= st->first_index)
 		return;
 	if (raft_compact(n->raft, to))
 		return;
-	if (!rb_store_compact(n->store, to))
+	if (!rb_store_compact(n->store, to)) {
 		n->compacted = to;
-	else
+		if (keep && keep < to && rb_resync_release(n->rs, to))
+			pr_warn_ratelimited("%s: log memory budget: compacted to index %llu, past the resync at %llu (its node then gets a delta from %llu)\n",
+					    n->dev->name,
+					    (unsigned long long)to,
+					    (unsigned long long)keep,
+					    (unsigned long long)keep);
+	} else {
 		pr_warn_ratelimited("%s: log compaction to %llu failed\n",
 				    n->dev->name, (unsigned long long)to);
+	}
+	if (mem && to == cut)
+		n->mem_compactions++;
+	/* What the log holds now, for the published status. */
+	raft_get_status(n->raft, st);
 }
 
 /*
@@ -600,11 +639,24 @@ static void raftblk_node_options(struct raftblk_node *n, struct raft_options *o)
 	o->lease_restart_wait = true;
 	o->tick_ns = (u64)n->tick_ms * NSEC_PER_MSEC;
 	o->rand_seed = get_random_u64();
-	/* Keep what may wait for commit well inside the log ring. */
+	/*
+	 * Keep what may wait for commit well inside the log ring, and
+	 * within the memory budget (what is uncommitted or in flight is
+	 * held in memory too).
+	 */
 	rb_store_usage(n->store, &used, &size);
-	o->max_uncommitted_bytes = size / 4;
+	o->max_uncommitted_bytes = min(size / 4, n->log_memory);
 	n->max_batch_bytes = max_t(u64, size / 8, RAFTBLK_PL_MAX_DATA);
-	o->max_inflight_bytes = size / 4;
+	o->max_inflight_bytes = min(size / 4, n->log_memory);
+}
+
+/* The smaller of RAFTBLK_NODE_LOG_MEMORY_DEFAULT and 1/8 of the RAM. */
+static u64 raftblk_node_log_memory_default(void)
+{
+	u64 ram = (u64)totalram_pages() << PAGE_SHIFT;
+
+	return clamp_t(u64, ram / 8, RAFTBLK_NODE_LOG_MEMORY_MIN,
+		       RAFTBLK_NODE_LOG_MEMORY_DEFAULT);
 }
 
 int raftblk_node_start(struct raftblk_dev *dev,
@@ -633,6 +685,7 @@ int raftblk_node_start(struct raftblk_dev *dev,
 	n->heartbeat_ms = p->heartbeat_ms ?: RAFTBLK_NODE_HEARTBEAT_MS_DEFAULT;
 	n->election_ms = p->election_ms ?: RAFTBLK_NODE_ELECTION_MS_DEFAULT;
 	n->max_batch = RAFTBLK_NODE_MAX_BATCH;
+	n->log_memory = p->log_memory ?: raftblk_node_log_memory_default();
 	n->role = RAFT_FOLLOWER;
 	mutex_init(&n->lock);
 	spin_lock_init(&n->in_lock);
@@ -647,6 +700,7 @@ int raftblk_node_start(struct raftblk_dev *dev,
 	n->pub.election_ms = n->election_ms;
 	n->pub.max_batch = n->max_batch;
 	n->pub.read_mode = RAFTBLK_READ_MODE_READINDEX;
+	n->pub.log_memory = n->log_memory;
 	/* From here on, connection reports reach @publish. */
 	n->publish = publish;
 	init_waitqueue_head(&n->wait);

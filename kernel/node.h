@@ -34,6 +34,14 @@ struct raftblk_node;
 #define RAFTBLK_NODE_COMMIT_SYNC_MS		1000
 /* Most writes proposed in one batch (the default and the upper bound). */
 #define RAFTBLK_NODE_MAX_BATCH			64
+/*
+ * Memory budget of the in-memory log (payload bytes kept beyond what the
+ * node still has to apply): by default the smaller of 64 MiB and 1/8 of
+ * the RAM; at least 4 MiB (four of the largest entries).
+ */
+#define RAFTBLK_NODE_LOG_MEMORY_DEFAULT		(64ULL << 20)
+#define RAFTBLK_NODE_LOG_MEMORY_MIN		(4ULL << 20)
+#define RAFTBLK_NODE_LOG_MEMORY_MAX		(1ULL << 40)
 
 struct raftblk_node_params {
 	u32 node_id;
@@ -41,6 +49,7 @@ struct raftblk_node_params {
 	bool bootstrap;			/* format and start a one-node cluster */
 	u32 heartbeat_ms;		/* 0: default */
 	u32 election_ms;		/* 0: default */
+	u64 log_memory;			/* 0: default */
 };
 
 /* Peers a node reports: at least RAFT_MAX_NODES (checked in node_int.h). */
@@ -76,6 +85,7 @@ struct raftblk_node_status {
 	u32 max_batch;
 	u8 read_mode;			/* enum raftblk_read_mode */
 	u64 resync_rate;		/* bytes/s, 0: dynamic (resync.h) */
+	u64 log_memory;			/* budget of the in-memory log */
 	u8 disk_state;			/* enum raftblk_disk_state */
 	int disk_error;			/* last errno of the disk, 0 if none */
 	/*
@@ -102,6 +112,9 @@ struct raftblk_node_status {
 	u64 rx_bytes;			/* transport receive budget in use */
 	u64 rx_bytes_peak;		/* the most of it ever in use */
 	u64 rx_paused;			/* reads stopped for lack of it */
+	u64 log_bytes;			/* payload bytes in the in-memory log */
+	u64 log_bytes_peak;		/* the most it held */
+	u64 mem_compactions;		/* compactions the budget forced */
 };
 
 /* How long the node of @st has waited for what it waits for, in ms. */
@@ -154,6 +167,7 @@ struct raftblk_node_opts {
 	u8 read_mode;			/* enum raftblk_read_mode */
 	bool set_resync_rate;
 	u64 resync_rate;		/* bytes/s, 0: dynamic */
+	u64 log_memory;			/* RAFTBLK_NODE_LOG_MEMORY_MIN..MAX */
 };
 
 /*

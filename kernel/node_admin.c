@@ -132,6 +132,8 @@ int raftblk_node_set_options(struct raftblk_node *n,
 		n->election_ms = el_ms;
 		if (o->max_batch)
 			n->max_batch = o->max_batch;
+		if (o->log_memory)
+			WRITE_ONCE(n->log_memory, o->log_memory);
 		n->lease_read = lease;
 		if (o->set_resync_rate)
 			rb_resync_set_rate(n->rs, o->resync_rate);

@@ -78,6 +78,16 @@ struct raftblk_node {
 	raft_index applied;
 	raft_index compacted;		/* log compacted up to here */
 	unsigned long commit_sync_at;	/* next rb_store_save_commit() */
+	/*
+	 * Payload bytes the in-memory log may keep beyond what this node
+	 * still has to apply (read locklessly by the node thread).
+	 */
+	u64 log_memory;
+	/* The most the in-memory log held, and compactions the budget
+	 * forced past what a member had (node thread).
+	 */
+	u64 log_bytes_peak;
+	u64 mem_compactions;
 	u8 role;			/* enum raft_role, also read locklessly */
 	u32 leader;			/* read locklessly */
 	/* Peers the transport knows, to diff against the configuration. */

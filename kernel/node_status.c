@@ -133,6 +133,9 @@ void raftblk_node_publish(struct raftblk_node *n,
 	pub->leader = st->leader;
 	pub->commit = st->commit;
 	pub->applied = st->applied;
+	pub->log_bytes = st->log_bytes;
+	pub->log_bytes_peak = max(n->log_bytes_peak, st->log_bytes);
+	pub->mem_compactions = n->mem_compactions;
 	pub->proposals = n->proposals;
 	pub->commits = n->commits;
 	pub->elections = n->elections;
@@ -178,6 +181,7 @@ void raftblk_node_publish_options(struct raftblk_node *n)
 	n->pub.read_mode = n->lease_read ? RAFTBLK_READ_MODE_LEASE :
 			   RAFTBLK_READ_MODE_READINDEX;
 	n->pub.resync_rate = rb_resync_rate(n->rs);
+	n->pub.log_memory = n->log_memory;
 	spin_unlock(&n->pub_spin);
 	raftblk_node_call_publish(n);
 	mutex_unlock(&n->pub_lock);

@@ -445,6 +445,12 @@ static int parse_counters(struct nlattr *nest, struct dev_counters *c)
 		  offsetof(struct dev_counters, rx_bytes_peak) },
 		{ RAFTBLK_COUNTER_ATTR_RX_PAUSED,
 		  offsetof(struct dev_counters, rx_paused) },
+		{ RAFTBLK_COUNTER_ATTR_LOG_BYTES,
+		  offsetof(struct dev_counters, log_bytes) },
+		{ RAFTBLK_COUNTER_ATTR_LOG_BYTES_PEAK,
+		  offsetof(struct dev_counters, log_bytes_peak) },
+		{ RAFTBLK_COUNTER_ATTR_MEM_COMPACTIONS,
+		  offsetof(struct dev_counters, mem_compactions) },
 	};
 	size_t i;
 
@@ -487,6 +493,8 @@ static int parse_node(struct nl_msg *reply, struct nlattr **tb,
 		d->max_batch = nla_get_u32(tb[RAFTBLK_ATTR_MAX_BATCH]);
 	if (tb[RAFTBLK_ATTR_READ_MODE])
 		d->read_mode = nla_get_u32(tb[RAFTBLK_ATTR_READ_MODE]);
+	if (tb[RAFTBLK_ATTR_LOG_MEMORY])
+		d->log_memory = nla_get_u64(tb[RAFTBLK_ATTR_LOG_MEMORY]);
 	if (tb[RAFTBLK_ATTR_DISK_STATE])
 		d->disk_state = nla_get_u32(tb[RAFTBLK_ATTR_DISK_STATE]);
 	if (tb[RAFTBLK_ATTR_WAITING])
@@ -546,6 +554,7 @@ static int on_device(struct nl_msg *reply, void *arg)
 		[RAFTBLK_ATTR_WAITING] = { .type = NLA_U32 },
 		[RAFTBLK_ATTR_WAIT_INDEX] = { .type = NLA_U64 },
 		[RAFTBLK_ATTR_WAIT_MS] = { .type = NLA_U64 },
+		[RAFTBLK_ATTR_LOG_MEMORY] = { .type = NLA_U64 },
 		[RAFTBLK_ATTR_DEVICE_ID] = { .type = NLA_U64 },
 		[RAFTBLK_ATTR_EVENT_SEQ] = { .type = NLA_U64 },
 		[RAFTBLK_ATTR_RESYNC_RATE] = { .type = NLA_U64 },
@@ -788,6 +797,11 @@ static void print_node(const struct dev_info *d)
 		printf("  waiting: %s, for %" PRIu64 ".%" PRIu64 " s\n", what,
 		       d->wait_ms / 1000, d->wait_ms % 1000 / 100);
 	}
+	printf("  log memory %.1f MiB (peak %.1f) of %.1f MiB, %" PRIu64
+	       " compactions for memory\n",
+	       d->counters.log_bytes / 1048576.0,
+	       d->counters.log_bytes_peak / 1048576.0,
+	       d->log_memory / 1048576.0, d->counters.mem_compactions);
 	print_peers_table(d, "  ");
 	print_resync_table(d, "  ");
 }
@@ -836,6 +850,10 @@ static void print_counters_json(const struct dev_counters *c)
 	printf(",\n        \"rx_bytes\": %" PRIu64, c->rx_bytes);
 	printf(",\n        \"rx_bytes_peak\": %" PRIu64, c->rx_bytes_peak);
 	printf(",\n        \"rx_paused\": %" PRIu64, c->rx_paused);
+	printf(",\n        \"log_bytes\": %" PRIu64, c->log_bytes);
+	printf(",\n        \"log_bytes_peak\": %" PRIu64, c->log_bytes_peak);
+	printf(",\n        \"mem_compactions\": %" PRIu64,
+	       c->mem_compactions);
 	printf("\n      }");
 }
 
@@ -883,6 +901,8 @@ static void print_json(const struct dev_list *l)
 			json_string(stdout, read_mode_name(d->read_mode));
 			printf(",\n      \"resync_rate\": %" PRIu64,
 			       d->resync_rate);
+			printf(",\n      \"log_memory\": %" PRIu64,
+			       d->log_memory);
 			printf(",\n      \"disk_state\": ");
 			json_string(stdout, disk_state_name(d->disk_state));
 			printf(",\n      \"waiting\": {\n        \"state\": ");

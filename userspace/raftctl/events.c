@@ -122,6 +122,7 @@ static void print_options(const struct dev_info *d)
 	line_u64("max_batch", d->max_batch);
 	line_str("read_mode", read_mode_name(d->read_mode));
 	line_u64("resync_rate", d->resync_rate);
+	line_u64("log_memory", d->log_memory);
 }
 
 /* The fields of a copy of the data area ("resync" lines). */
@@ -359,6 +360,9 @@ static void print_device_event(struct nlattr **tb)
 	if (tb[RAFTBLK_ATTR_RESYNC_RATE])
 		line_u64("resync_rate",
 			 nla_get_u64(tb[RAFTBLK_ATTR_RESYNC_RATE]));
+	if (tb[RAFTBLK_ATTR_LOG_MEMORY])
+		line_u64("log_memory",
+			 nla_get_u64(tb[RAFTBLK_ATTR_LOG_MEMORY]));
 	if (tb[RAFTBLK_ATTR_DISK_STATE])
 		line_str("disk_state",
 			 disk_state_name(nla_get_u32(tb[RAFTBLK_ATTR_DISK_STATE])));

@@ -114,7 +114,7 @@ static const struct verb verbs[] = {
 	{
 		.name = "set",
 		.run = cmd_set,
-		.args = "NAME [--heartbeat-ms N] [--election-timeout-ms N] [--max-batch N] [--read-mode MODE] [--resync-rate RATE]",
+		.args = "NAME [--heartbeat-ms N] [--election-timeout-ms N] [--max-batch N] [--read-mode MODE] [--resync-rate RATE] [--log-memory SIZE]",
 		.summary = "change options of a running replicated device",
 		.help =
 "Change options of the replicated device NAME while it runs; the others\n"
@@ -137,6 +137,12 @@ static const struct verb verbs[] = {
 "                               default (as fast as the link and disks\n"
 "                               allow, yielding to waiting application\n"
 "                               writes); applies at once to running copies\n"
+"      --log-memory SIZE        most payload the in-memory log keeps beyond\n"
+"                               what this node still has to apply, 4M..1T\n"
+"                               (K, M, G, T: binary units; default the\n"
+"                               smaller of 64M and 1/8 of the RAM); a\n"
+"                               member further behind is caught up by a\n"
+"                               resync\n"
 "  -h, --help                   show this help\n",
 	},
 	{

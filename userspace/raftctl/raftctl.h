@@ -139,6 +139,7 @@ struct dev_counters {
 	uint64_t proposals, commits, elections;
 	uint64_t bytes_sent, bytes_received, bad_frames, reconnects;
 	uint64_t rx_bytes, rx_bytes_peak, rx_paused;
+	uint64_t log_bytes, log_bytes_peak, mem_compactions;
 };
 
 /* One device as the kernel reports it (RAFTBLK_CMD_DEVICE_GET). */
@@ -162,6 +163,7 @@ struct dev_info {
 	uint32_t max_batch;
 	uint32_t read_mode;	/* enum raftblk_read_mode */
 	uint64_t resync_rate;	/* bytes/s, 0: dynamic */
+	uint64_t log_memory;	/* budget of the in-memory log, bytes */
 	uint32_t disk_state;	/* enum raftblk_disk_state */
 	uint32_t waiting;	/* enum raftblk_waiting */
 	uint64_t wait_index;
@@ -234,6 +236,9 @@ int cmd_status(const struct verb *v, int argc, char **argv);
 #define ELECTION_MS_MAX		600000
 #define MAX_BATCH_MIN		1
 #define MAX_BATCH_MAX		64
+/* Memory budget of the in-memory log (bytes), as the kernel's policy. */
+#define LOG_MEMORY_MIN		(4ULL << 20)
+#define LOG_MEMORY_MAX		(1ULL << 40)
 
 /* set.c: options of a running device. */
 struct dev_options {
@@ -243,6 +248,7 @@ struct dev_options {
 	int read_mode;			/* -1: unchanged */
 	bool set_resync_rate;
 	uint64_t resync_rate;		/* bytes/s, 0: dynamic */
+	uint64_t log_memory;		/* 0: unchanged */
 };
 
 /*
@@ -252,6 +258,12 @@ struct dev_options {
  */
 int parse_rate(const char *str, uint64_t *rate);
 #define RESYNC_RATE_RANGE "0 (dynamic) or 1M..1T bytes per second"
+
+/*
+ * A size in bytes: digits with an optional K, M, G or T suffix (powers
+ * of 1024), within min..max. 0, or -1 if STR is not one.
+ */
+int parse_size(const char *str, uint64_t min, uint64_t max, uint64_t *out);
 /* "readindex" or "lease" into *mode; -1 if neither. */
 int parse_read_mode(const char *str, int *mode);
 /* DEVICE_SET on NAME; EXIT_OK or an exit code after printing why. */

@@ -11,6 +11,7 @@
  *   max-batch = 64
  *   read-mode = readindex
  *   resync-rate = 40M            (bytes/s, K/M/G/T; 0: dynamic)
+ *   log-memory = 64M             (optional: budget of the in-memory log)
  *
  *   [node 1]
  *   host = alpha
@@ -156,8 +157,13 @@ static int parse_resource_key(struct parser *p, const char *key,
 			return perr(p, "resync-rate must be %s, not '%s'",
 				    RESYNC_RATE_RANGE, val);
 		o->set_resync_rate = true;
+	} else if (!strcmp(key, "log-memory")) {
+		if (parse_size(val, LOG_MEMORY_MIN, LOG_MEMORY_MAX,
+			       &o->log_memory))
+			return perr(p, "log-memory must be a size from 4M to 1T, not '%s'",
+				    val);
 	} else {
-		return perr(p, "unknown key '%s' in [resource] (device, bootstrap-node, heartbeat-ms, election-timeout-ms, max-batch, read-mode, resync-rate)",
+		return perr(p, "unknown key '%s' in [resource] (device, bootstrap-node, heartbeat-ms, election-timeout-ms, max-batch, read-mode, resync-rate, log-memory)",
 			    key);
 	}
 	return 0;

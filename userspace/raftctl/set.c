@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +24,7 @@ int parse_read_mode(const char *str, int *mode)
 	return 0;
 }
 
-int parse_rate(const char *str, uint64_t *rate)
+int parse_size(const char *str, uint64_t min, uint64_t max, uint64_t *out)
 {
 	static const char units[] = "KMGT";
 	unsigned long long v;
@@ -42,13 +43,21 @@ int parse_rate(const char *str, uint64_t *rate)
 		if (!u || end[1])
 			return -1;
 		shift = 10 * (int)(u - units + 1);
-		if (v > (RAFTBLK_RESYNC_RATE_MAX >> shift))
+		if (v > (UINT64_MAX >> shift))
 			return -1;
 		v <<= shift;
 	}
-	if (v && (v < RAFTBLK_RESYNC_RATE_MIN || v > RAFTBLK_RESYNC_RATE_MAX))
+	if (v < min || v > max)
 		return -1;
-	*rate = v;
+	*out = v;
+	return 0;
+}
+
+int parse_rate(const char *str, uint64_t *rate)
+{
+	if (parse_size(str, 0, RAFTBLK_RESYNC_RATE_MAX, rate) ||
+	    (*rate && *rate < RAFTBLK_RESYNC_RATE_MIN))
+		return -1;
 	return 0;
 }
 
@@ -75,7 +84,9 @@ int dev_set_options(const char *name, const struct dev_options *o)
 	    (o->read_mode >= 0 &&
 	     nla_put_u32(msg, RAFTBLK_ATTR_READ_MODE, o->read_mode)) ||
 	    (o->set_resync_rate &&
-	     nla_put_u64(msg, RAFTBLK_ATTR_RESYNC_RATE, o->resync_rate))) {
+	     nla_put_u64(msg, RAFTBLK_ATTR_RESYNC_RATE, o->resync_rate)) ||
+	    (o->log_memory &&
+	     nla_put_u64(msg, RAFTBLK_ATTR_LOG_MEMORY, o->log_memory))) {
 		nlmsg_free(msg);
 		rb_nl_close(nl);
 		return oom();
@@ -91,13 +102,14 @@ int dev_set_options(const char *name, const struct dev_options *o)
 int cmd_set(const struct verb *v, int argc, char **argv)
 {
 	enum { OPT_HEARTBEAT = 256, OPT_ELECTION, OPT_BATCH, OPT_READ,
-	       OPT_RATE };
+	       OPT_RATE, OPT_LOG_MEMORY };
 	static const struct option opts[] = {
 		{ "heartbeat-ms", required_argument, NULL, OPT_HEARTBEAT },
 		{ "election-timeout-ms", required_argument, NULL, OPT_ELECTION },
 		{ "max-batch", required_argument, NULL, OPT_BATCH },
 		{ "read-mode", required_argument, NULL, OPT_READ },
 		{ "resync-rate", required_argument, NULL, OPT_RATE },
+		{ "log-memory", required_argument, NULL, OPT_LOG_MEMORY },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -139,6 +151,12 @@ int cmd_set(const struct verb *v, int argc, char **argv)
 						   RESYNC_RATE_RANGE, optarg);
 			o.set_resync_rate = true;
 			break;
+		case OPT_LOG_MEMORY:
+			if (parse_size(optarg, LOG_MEMORY_MIN, LOG_MEMORY_MAX,
+				       &o.log_memory))
+				return usage_error(v, "--log-memory must be a size from 4M to 1T (K, M, G, T: binary units), not '%s'",
+						   optarg);
+			break;
 		case 'h':
 			verb_help(v, stdout);
 			return EXIT_OK;
@@ -153,7 +171,7 @@ int cmd_set(const struct verb *v, int argc, char **argv)
 				   argv[optind + 1]);
 	name = argv[optind];
 	if (!o.heartbeat_ms && !o.election_ms && !o.max_batch &&
-	    o.read_mode < 0 && !o.set_resync_rate)
+	    o.read_mode < 0 && !o.set_resync_rate && !o.log_memory)
 		return usage_error(v, "nothing to set: give at least one option");
 	if (o.heartbeat_ms && o.election_ms &&
 	    o.election_ms < 3 * o.heartbeat_ms)

@@ -173,7 +173,8 @@ static bool is_member(const struct dev_info *d, uint32_t id)
 static bool has_options(const struct dev_options *o)
 {
 	return o->heartbeat_ms || o->election_ms || o->max_batch ||
-	       o->read_mode >= 0 || o->set_resync_rate;
+	       o->read_mode >= 0 || o->set_resync_rate ||
+	       o->log_memory;
 }
 
 static void print_plan(const struct resource *r,

@@ -213,6 +213,10 @@ enum raftblk_attr {
 	RAFTBLK_ATTR_RESYNC_RATE,	/* u64: bytes/s, 0 = dynamic */
 	/* Copies of the data area (DEVICE_GET, device-change events): */
 	RAFTBLK_ATTR_RESYNC,		/* nest: RAFTBLK_RESYNC_ATTR_*, repeated */
+	/* Online option (DEVICE_SET, DEVICE_GET, events): */
+	RAFTBLK_ATTR_LOG_MEMORY,	/* u64: bytes, 4 MiB..1 TiB: budget of
+					 * the in-memory log
+					 */
 
 	__RAFTBLK_ATTR_MAX,
 };
@@ -257,6 +261,9 @@ enum raftblk_counter_attr {
 	RAFTBLK_COUNTER_ATTR_RX_BYTES,		/* receive budget in use now */
 	RAFTBLK_COUNTER_ATTR_RX_BYTES_PEAK,	/* the most of it ever in use */
 	RAFTBLK_COUNTER_ATTR_RX_PAUSED,		/* times a connection stopped reading */
+	RAFTBLK_COUNTER_ATTR_LOG_BYTES,		/* payload bytes in the in-memory log */
+	RAFTBLK_COUNTER_ATTR_LOG_BYTES_PEAK,	/* the most it held */
+	RAFTBLK_COUNTER_ATTR_MEM_COMPACTIONS,	/* compactions the budget forced */
 
 	__RAFTBLK_COUNTER_ATTR_MAX,
 };

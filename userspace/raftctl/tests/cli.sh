@@ -185,6 +185,10 @@ expect 2 "raftctl: set: --max-batch must be 1..64, not '65' (see 'raftctl set --
 	set raftblk0 --max-batch 65
 expect 2 "raftctl: set: --read-mode must be readindex or lease, not 'fast' (see 'raftctl set --help')" \
 	set raftblk0 --read-mode fast
+for bad_size in 3M 4194303 0 1.5G 64X 64MiBs -1 M 2T 18446744073709551615K; do
+	expect 2 "raftctl: set: --log-memory must be a size from 4M to 1T (K, M, G, T: binary units), not '$bad_size' (see 'raftctl set --help')" \
+		set raftblk0 --log-memory "$bad_size"
+done
 expect 2 "raftctl: set: --election-timeout-ms must be at least 3 times --heartbeat-ms (see 'raftctl set --help')" \
 	set raftblk0 --heartbeat-ms 100 --election-timeout-ms 299
 expect 2 "raftctl: set: unexpected argument 'raftblk1' (see 'raftctl set --help')" \
@@ -208,6 +212,16 @@ for r in 0 1M 1048576 40M 40m 1024K 1G 1T 1099511627776; do
 		ok "raftctl set --resync-rate $r is accepted by the parser"
 	else
 		not_ok "raftctl set --resync-rate $r is accepted by the parser" \
+			"exit code $rc" "stderr: $(cat "$tmp/err")"
+	fi
+done
+for r in 4M 4194304 48M 64m 4096K 1G 1T 1099511627776; do
+	"$rc_bin" set raftblk0 --log-memory "$r" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	if [ "$rc" = 1 ] && ! grep -q "log-memory" "$tmp/err"; then
+		ok "raftctl set --log-memory $r is accepted by the parser"
+	else
+		not_ok "raftctl set --log-memory $r is accepted by the parser" \
 			"exit code $rc" "stderr: $(cat "$tmp/err")"
 	fi
 done
@@ -264,6 +278,7 @@ election-timeout-ms = 1000
 max-batch = 32
 read-mode = lease
 resync-rate = 40M
+log-memory = 48M
 
 $good_nodes
 EOF
@@ -321,8 +336,8 @@ bad() {
 }
 bad "[resource]
 device = raftblk0
-color = blue" "3: unknown key 'color' in [resource] (device, bootstrap-node, heartbeat-ms, election-timeout-ms, max-batch, read-mode, resync-rate)"
-expect 1 "raftctl: $tmp/bad.conf:3: unknown key 'color' in [resource] (device, bootstrap-node, heartbeat-ms, election-timeout-ms, max-batch, read-mode, resync-rate)" \
+color = blue" "3: unknown key 'color' in [resource] (device, bootstrap-node, heartbeat-ms, election-timeout-ms, max-batch, read-mode, resync-rate, log-memory)"
+expect 1 "raftctl: $tmp/bad.conf:3: unknown key 'color' in [resource] (device, bootstrap-node, heartbeat-ms, election-timeout-ms, max-batch, read-mode, resync-rate, log-memory)" \
 	down bad --config-dir "$tmp" --node-id 1
 bad "[resource]
 device = raftblk0
@@ -415,6 +430,9 @@ if [ $? = 0 ] && grep -q "set the options of the file" "$tmp/out"; then
 else
 	not_ok "up --dry-run: resync-rate = 0 alone is an option to set" "$(cat "$tmp/out")"
 fi
+bad "[resource]
+device = raftblk0
+log-memory = 1M" "3: log-memory must be a size from 4M to 1T, not '1M'"
 bad "[resource]
 device = raftblk0
 [node 1]
