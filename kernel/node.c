@@ -324,6 +324,232 @@ static int raftblk_node_apply_end(struct raftblk_node *n, struct rb_apply *a,
 	return ret;
 }
 
+/* One ready batch being carried out (raftblk_node_handle_ready()). */
+struct raftblk_node_batch {
+	struct raft_ready rd;
+	struct raft_advance adv;
+	/* Empty snapshots sent, reported once the batch is advanced. */
+	raft_id snap_to[RAFT_MAX_NODES];
+	bool snap_ok[RAFT_MAX_NODES];
+	u32 n_snap;
+	/* Applying committed[first..n_early) while the log is written. */
+	struct rb_apply ap;
+	u32 first;		/* 1: committed[0] was zeroed in the background */
+	u32 n_early;		/* committed entries already in the log */
+	u32 done;		/* committed entries applied */
+	int log_err;		/* of the log append / hard state write */
+	int apply_err;		/* of the data area */
+	bool blocked;		/* applying cannot go on now */
+	bool conf_changed;
+};
+
+/* 1. Messages first: followers write while we write. */
+static void raftblk_node_send(struct raftblk_node *n,
+			      struct raftblk_node_batch *b)
+{
+	const struct raft_ready *rd = &b->rd;
+	u32 i;
+
+	if (n->tp && rd->n_msgs)
+		rb_transport_send_batch(n->tp, rd->msgs, rd->n_msgs);
+	/* the empty snapshot is all in its message; others copy the data */
+	for (i = 0; i < rd->n_msgs && b->n_snap < RAFT_MAX_NODES; i++)
+		if (rd->msgs[i].type == RAFT_MSG_SNAPSHOT &&
+		    !rd->msgs[i].snap.index) {
+			b->snap_to[b->n_snap] = rd->msgs[i].to;
+			b->snap_ok[b->n_snap++] = true;
+		}
+	rb_resync_leader_msgs(n->rs, n->raft, rd->msgs, rd->n_msgs);
+}
+
+/*
+ * 2. A snapshot: the empty one (index 0, the configuration a blank node
+ * joins with) carries no data; any other is a copy of the leader's data
+ * area, installed and reported by resync.c when its last chunk is in.
+ */
+static void raftblk_node_install(struct raftblk_node *n,
+				 struct raftblk_node_batch *b)
+{
+	const struct raft_ready *rd = &b->rd;
+
+	if (!rd->snap_to_install)
+		return;
+	if (rd->snap.index == 0)
+		b->adv.snap_installed =
+			!rb_store_install_snapshot(n->store, &rd->snap);
+	else
+		rb_resync_expect(n->rs, &rd->snap, rd->snap_base, rd->leader);
+}
+
+/*
+ * 3. Start applying the committed entries already in the log (not those
+ * of this batch): their data writes are in flight during the log write.
+ * Not while a zeroing runs, nor before the next retry of a failing data
+ * area, nor once the disk was given up.
+ */
+static void raftblk_node_apply_logged(struct raftblk_node *n,
+				      struct raftblk_node_batch *b)
+{
+	const struct raft_ready *rd = &b->rd;
+	u32 n_early;
+
+	b->apply_err = raftblk_node_zero_check(n, rd, &b->first, &b->blocked);
+	if (b->apply_err ||
+	    (n->failures[RB_AREA_DATA] &&
+	     time_before(jiffies, n->apply_retry_at)) ||
+	    n->disk_state == RAFTBLK_DISK_STATE_FAILED)
+		b->blocked = true;
+	n_early = rd->n_committed;
+	if (rd->n_entries)
+		while (n_early &&
+		       rd->committed[n_early - 1].index >= rd->entries[0].index)
+			n_early--;
+	b->n_early = max(n_early, b->first);
+	if (!b->blocked)
+		b->apply_err = rb_store_apply_begin(n->store,
+						    rd->committed + b->first,
+						    b->n_early - b->first,
+						    &b->ap);
+}
+
+/* 4. The entries and hard state durable in the log store. */
+static void raftblk_node_persist(struct raftblk_node *n,
+				 struct raftblk_node_batch *b)
+{
+	const struct raft_ready *rd = &b->rd;
+	int ret = 0;
+	u32 i;
+
+	if (rd->n_entries)
+		raftblk_node_io_wait(n, RAFTBLK_WAITING_LOG,
+				     rd->entries[rd->n_entries - 1].index);
+	else if (rd->hs_changed)
+		raftblk_node_io_wait(n, RAFTBLK_WAITING_HARD_STATE, 0);
+	if (rd->n_entries) {
+		ret = rb_store_append(n->store, rd->entries, rd->n_entries);
+		if (ret == -ENOSPC && raftblk_node_make_room(n))
+			ret = rb_store_append(n->store, rd->entries,
+					      rd->n_entries);
+		if (!ret) {
+			b->adv.persisted_index =
+				rd->entries[rd->n_entries - 1].index;
+			b->adv.persisted_term =
+				rd->entries[rd->n_entries - 1].term;
+		}
+		for (i = 0; i < rd->n_entries; i++)
+			if (rd->entries[i].type == RAFT_ENTRY_CONF)
+				b->conf_changed = true;
+	}
+	if (!ret && rd->hs_changed) {
+		ret = rb_store_save_hard_state(n->store, &rd->hs);
+		b->adv.hs_persisted = !ret;
+	}
+	if (ret)
+		b->adv.persist_failed = true;
+	b->log_err = ret;
+}
+
+/*
+ * 5. Finish applying the entries started in step 3, then apply the rest
+ * of the committed entries, now in the log.
+ */
+static void raftblk_node_apply_rest(struct raftblk_node *n,
+				    struct raftblk_node_batch *b)
+{
+	const struct raft_ready *rd = &b->rd;
+	u32 done = 0, more = 0;
+
+	if (!b->blocked && b->apply_err)
+		rb_store_apply_end(&b->ap, &done);
+	else if (!b->blocked)
+		b->apply_err = raftblk_node_apply_end(n, &b->ap,
+						      rd->committed + b->first,
+						      b->n_early - b->first,
+						      &done, &b->blocked);
+	done += b->first;
+	if (!b->apply_err && !b->blocked && !b->log_err &&
+	    done == b->n_early && b->n_early < rd->n_committed) {
+		b->ap = (struct rb_apply){ .stop_at_zero = true };
+		b->apply_err = rb_store_apply_begin(n->store,
+						    rd->committed + b->n_early,
+						    rd->n_committed - b->n_early,
+						    &b->ap);
+		if (!b->apply_err)
+			b->apply_err = raftblk_node_apply_end(n, &b->ap,
+						rd->committed + b->n_early,
+						rd->n_committed - b->n_early,
+						&more, &b->blocked);
+		else
+			rb_store_apply_end(&b->ap, &more);
+		done += more;
+	}
+	b->done = done;
+}
+
+/*
+ * 6. Report to the core what is durable and applied, and complete the
+ * requests that waited for it.
+ */
+static void raftblk_node_advance(struct raftblk_node *n,
+				 struct raftblk_node_batch *b)
+{
+	const struct raft_ready *rd = &b->rd;
+	u32 i;
+
+	for (i = 0; i < b->done; i++)
+		if (rd->committed[i].type == RAFT_ENTRY_CONF)
+			b->conf_changed = true;
+	b->adv.applied = b->done ? rd->committed[b->done - 1].index :
+		n->applied;
+	n->commits += b->done;
+	WRITE_ONCE(n->applied, b->adv.applied);
+	raftblk_node_read_states(n, rd);
+	raftblk_node_complete_writes(n, rd);
+	raft_advance(n->raft, &b->adv);
+	for (i = 0; i < b->n_snap; i++)
+		raft_report_snapshot(n->raft, b->snap_to[i], b->snap_ok[i]);
+}
+
+/* 7. The disk's health: count failures, give it up if they last. */
+static void raftblk_node_check_disk(struct raftblk_node *n,
+				    struct raftblk_node_batch *b)
+{
+	if (raftblk_node_is_disk_error(b->log_err))
+		raftblk_node_disk_error(n, RB_AREA_LOG, b->log_err);
+	else if (!b->log_err && (b->rd.n_entries || b->rd.hs_changed))
+		raftblk_node_disk_ok(n, RB_AREA_LOG);
+	if (b->apply_err) {
+		raftblk_node_disk_error(n, RB_AREA_DATA, b->apply_err);
+		b->blocked = true;
+	} else if (b->done) {
+		raftblk_node_disk_ok(n, RB_AREA_DATA);
+	}
+}
+
+/*
+ * 8. The node after the batch: role and leader, peers, compaction, the
+ * published status, the reads it unblocked, and the end of a detached
+ * leader's handover.
+ */
+static void raftblk_node_after_batch(struct raftblk_node *n,
+				     const struct raftblk_node_batch *b)
+{
+	struct raft_status *st = &n->st_buf;
+
+	raft_get_status(n->raft, st);
+	raftblk_node_role_changed(n, st->role);
+	WRITE_ONCE(n->leader, st->leader);
+	if (b->conf_changed || b->rd.snap_to_install)
+		raftblk_node_sync_peers(n, &st->conf);
+	if (n->disk_state != RAFTBLK_DISK_STATE_FAILED)
+		raftblk_node_compact(n, st);
+	raftblk_node_publish(n, st);
+	raftblk_node_serve_reads(n);
+	if (n->handing_over &&
+	    (st->role != RAFT_LEADER || time_after(jiffies, n->handover_until)))
+		raftblk_node_freeze(n);
+}
+
 /*
  * Carry out one ready batch. Returns false when there was none, or when
  * applying cannot go on now (a zeroing in flight, a failing disk): the
@@ -331,164 +557,23 @@ static int raftblk_node_apply_end(struct raftblk_node *n, struct rb_apply *a,
  */
 static bool raftblk_node_handle_ready(struct raftblk_node *n)
 {
-	struct raft_advance adv = {};
-	struct raft_ready rd;
-	struct raft_status *st;
-	raft_id snap_to[RAFT_MAX_NODES];
-	bool snap_ok[RAFT_MAX_NODES];
-	bool conf_changed = false, blocked = false;
-	u32 i, n_snap = 0, n_early, first, done;
-	struct rb_apply ap = { .stop_at_zero = true };
-	int ret, aret;
+	struct raftblk_node_batch b = { .ap = { .stop_at_zero = true } };
 
 	if (!raft_has_ready(n->raft))
 		return false;
-	if (raft_ready(n->raft, &rd))
+	if (raft_ready(n->raft, &b.rd))
 		return false;	/* out of memory: retry on the next tick */
-
-	/* 1. messages first: followers write while we write */
-	if (n->tp && rd.n_msgs)
-		rb_transport_send_batch(n->tp, rd.msgs, rd.n_msgs);
-	/* the empty snapshot is all in its message; others copy the data */
-	for (i = 0; i < rd.n_msgs && n_snap < RAFT_MAX_NODES; i++)
-		if (rd.msgs[i].type == RAFT_MSG_SNAPSHOT &&
-		    !rd.msgs[i].snap.index) {
-			snap_to[n_snap] = rd.msgs[i].to;
-			snap_ok[n_snap++] = true;
-		}
-	rb_resync_leader_msgs(n->rs, n->raft, rd.msgs, rd.n_msgs);
-
-	/*
-	 * 2. a snapshot: the empty one (index 0, the configuration a blank
-	 * node joins with) carries no data; any other is a copy of the
-	 * leader's data area, installed and reported by resync.c when its
-	 * last chunk is in.
-	 */
-	if (rd.snap_to_install) {
-		if (rd.snap.index == 0) {
-			ret = rb_store_install_snapshot(n->store, &rd.snap);
-			adv.snap_installed = !ret;
-		} else {
-			rb_resync_expect(n->rs, &rd.snap, rd.snap_base,
-					 rd.leader);
-		}
-	}
-
-	/*
-	 * 3. apply the committed entries already in the log (not those of
-	 * this batch): their data writes are in flight during the log
-	 * write. Not while a zeroing runs, nor before the next retry of a
-	 * failing data area, nor once the disk was given up.
-	 */
-	aret = raftblk_node_zero_check(n, &rd, &first, &blocked);
-	if (aret ||
-	    (n->failures[RB_AREA_DATA] &&
-	     time_before(jiffies, n->apply_retry_at)) ||
-	    n->disk_state == RAFTBLK_DISK_STATE_FAILED)
-		blocked = true;
-	n_early = rd.n_committed;
-	if (rd.n_entries)
-		while (n_early &&
-		       rd.committed[n_early - 1].index >= rd.entries[0].index)
-			n_early--;
-	n_early = max(n_early, first);
-	if (!blocked)
-		aret = rb_store_apply_begin(n->store, rd.committed + first,
-					    n_early - first, &ap);
-
-	/* 4. durable log and hard state */
-	if (rd.n_entries)
-		raftblk_node_io_wait(n, RAFTBLK_WAITING_LOG,
-				     rd.entries[rd.n_entries - 1].index);
-	else if (rd.hs_changed)
-		raftblk_node_io_wait(n, RAFTBLK_WAITING_HARD_STATE, 0);
-	ret = 0;
-	if (rd.n_entries) {
-		ret = rb_store_append(n->store, rd.entries, rd.n_entries);
-		if (ret == -ENOSPC && raftblk_node_make_room(n))
-			ret = rb_store_append(n->store, rd.entries,
-					      rd.n_entries);
-		if (!ret) {
-			adv.persisted_index = rd.entries[rd.n_entries - 1].index;
-			adv.persisted_term = rd.entries[rd.n_entries - 1].term;
-		}
-		for (i = 0; i < rd.n_entries; i++)
-			if (rd.entries[i].type == RAFT_ENTRY_CONF)
-				conf_changed = true;
-	}
-	if (!ret && rd.hs_changed) {
-		ret = rb_store_save_hard_state(n->store, &rd.hs);
-		adv.hs_persisted = !ret;
-	}
-	if (ret)
-		adv.persist_failed = true;
-
-	/* 5. the rest of the committed entries, once in the log */
-	done = 0;
-	if (!blocked && aret)
-		rb_store_apply_end(&ap, &done);
-	else if (!blocked)
-		aret = raftblk_node_apply_end(n, &ap, rd.committed + first,
-					      n_early - first, &done, &blocked);
-	done += first;
-	if (!aret && !blocked && !ret && done == n_early &&
-	    n_early < rd.n_committed) {
-		u32 more = 0;
-
-		ap = (struct rb_apply){ .stop_at_zero = true };
-		aret = rb_store_apply_begin(n->store, rd.committed + n_early,
-					    rd.n_committed - n_early, &ap);
-		if (!aret)
-			aret = raftblk_node_apply_end(n, &ap,
-						      rd.committed + n_early,
-						      rd.n_committed - n_early,
-						      &more, &blocked);
-		else
-			rb_store_apply_end(&ap, &more);
-		done += more;
-	}
-
-	for (i = 0; i < done; i++)
-		if (rd.committed[i].type == RAFT_ENTRY_CONF)
-			conf_changed = true;
-	adv.applied = done ? rd.committed[done - 1].index : n->applied;
-	n->commits += done;
-	WRITE_ONCE(n->applied, adv.applied);
-	raftblk_node_read_states(n, &rd);
-	raftblk_node_complete_writes(n, &rd);
-	raft_advance(n->raft, &adv);
-	for (i = 0; i < n_snap; i++)
-		raft_report_snapshot(n->raft, snap_to[i], snap_ok[i]);
-
-	/* The disk's health: count failures, give it up if they last. */
-	if (raftblk_node_is_disk_error(ret))
-		raftblk_node_disk_error(n, RB_AREA_LOG, ret);
-	else if (!ret && (rd.n_entries || rd.hs_changed))
-		raftblk_node_disk_ok(n, RB_AREA_LOG);
-	if (aret) {
-		raftblk_node_disk_error(n, RB_AREA_DATA, aret);
-		blocked = true;
-	} else if (done) {
-		raftblk_node_disk_ok(n, RB_AREA_DATA);
-	}
+	raftblk_node_send(n, &b);
+	raftblk_node_install(n, &b);
+	raftblk_node_apply_logged(n, &b);
+	raftblk_node_persist(n, &b);
+	raftblk_node_apply_rest(n, &b);
+	raftblk_node_advance(n, &b);
+	raftblk_node_check_disk(n, &b);
 	if (n->frozen)
 		return false;
-
-	st = &n->st_buf;
-	raft_get_status(n->raft, st);
-	raftblk_node_role_changed(n, st->role);
-	WRITE_ONCE(n->leader, st->leader);
-	if (conf_changed || rd.snap_to_install)
-		raftblk_node_sync_peers(n, &st->conf);
-	if (n->disk_state != RAFTBLK_DISK_STATE_FAILED)
-		raftblk_node_compact(n, st);
-	raftblk_node_publish(n, st);
-	raftblk_node_serve_reads(n);
-	/* A detached leader's handover is over: freeze. */
-	if (n->handing_over &&
-	    (st->role != RAFT_LEADER || time_after(jiffies, n->handover_until)))
-		raftblk_node_freeze(n);
-	return !blocked && !n->frozen;
+	raftblk_node_after_batch(n, &b);
+	return !b.blocked && !n->frozen;
 }
 
 static void raftblk_node_take(struct raftblk_node *n, struct list_head *msgs,
@@ -659,26 +744,15 @@ static u64 raftblk_node_log_memory_default(void)
 		       RAFTBLK_NODE_LOG_MEMORY_DEFAULT);
 }
 
-int raftblk_node_start(struct raftblk_dev *dev,
-		       const struct raftblk_node_params *p,
-		       raftblk_node_publish_fn publish,
-		       struct raftblk_err *err)
+/* A node with its defaults, locks and lists; nothing started yet. */
+static struct raftblk_node *raftblk_node_alloc(struct raftblk_dev *dev,
+					       const struct raftblk_node_params *p,
+					       raftblk_node_publish_fn publish)
 {
-	struct raft_restore *restore;
-	struct raft_options opts;
-	u8 uuid[RAFTBLK_UUID_LEN];
-	struct raftblk_node *n;
-	bool blank;
-	int ret;
+	struct raftblk_node *n = kzalloc(sizeof(*n), GFP_KERNEL);
 
-	n = kzalloc(sizeof(*n), GFP_KERNEL);
-	restore = kzalloc(sizeof(*restore), GFP_KERNEL);
-	if (!n || !restore) {
-		kfree(n);
-		kfree(restore);
-		err->msg = "out of memory";
-		return -ENOMEM;
-	}
+	if (!n)
+		return NULL;
 	n->dev = dev;
 	n->id = p->node_id;
 	n->tick_ms = RAFTBLK_NODE_TICK_MS_DEFAULT;
@@ -709,113 +783,213 @@ int raftblk_node_start(struct raftblk_dev *dev,
 	INIT_LIST_HEAD(&n->in_writes);
 	INIT_LIST_HEAD(&n->in_reads);
 	INIT_LIST_HEAD(&n->in_msgs);
+	return n;
+}
 
-	ret = rb_store_open(dev->backing, n->id, &n->store, err);
+/*
+ * Open the log store on the backing disk, and the cluster id the node
+ * goes by. *blank: the disk holds no raftblk log (n->store stays NULL),
+ * a new cluster (bootstrap: a new id) or a node waiting to join (id 0).
+ */
+static int raftblk_node_open_store(struct raftblk_node *n,
+				   const struct raftblk_node_params *p,
+				   u8 uuid[RAFTBLK_UUID_LEN], bool *blank,
+				   struct raftblk_err *err)
+{
+	int ret;
+
+	ret = rb_store_open(n->dev->backing, n->id, &n->store, err);
 	if (p->bootstrap && ret != -ENODATA) {
 		if (!ret) {
 			rb_store_close(n->store);
+			n->store = NULL;
 			ret = -EEXIST;
 		}
 		err->msg = "the disk already holds a raftblk log: create without --bootstrap to restart this node";
 		err->attr = RAFTBLK_ATTR_BOOTSTRAP;
-		goto err_free;
+		return ret;
 	}
-	blank = ret == -ENODATA;
-	if (ret && !blank)
-		goto err_free;
-	n->store = blank ? NULL : n->store;
-	/* A blank disk: a new cluster, or a node waiting to join. */
-	memset(uuid, 0, sizeof(uuid));
-	if (blank && p->bootstrap)
+	*blank = ret == -ENODATA;
+	if (ret && !*blank)
+		return ret;
+	n->store = *blank ? NULL : n->store;
+	memset(uuid, 0, RAFTBLK_UUID_LEN);
+	if (*blank && p->bootstrap)
 		generate_random_uuid(uuid);
-	else if (!blank)
+	else if (!*blank)
 		rb_store_uuid(n->store, uuid);
+	return 0;
+}
 
-	/*
-	 * Listen before a blank disk is formatted, so that a taken address
-	 * leaves the disk as it was. Until the node is started the
-	 * transport's callbacks drop what they receive.
-	 */
-	ret = rb_transport_create(dev->net, &p->listen, n->id, uuid, NULL,
+/*
+ * Listen before a blank disk is formatted, so that a taken address
+ * leaves the disk as it was. Until the node is started the transport's
+ * callbacks drop what they receive.
+ */
+static int raftblk_node_listen(struct raftblk_node *n,
+			       const struct raftblk_node_params *p,
+			       const u8 uuid[RAFTBLK_UUID_LEN],
+			       struct raftblk_err *err)
+{
+	int ret;
+
+	ret = rb_transport_create(n->dev->net, &p->listen, n->id, uuid, NULL,
 				  &raftblk_node_tp_ops, n, &n->tp);
 	if (ret) {
 		err->msg = ret == -EADDRINUSE ? "listen address in use" :
 			   "cannot listen on the address";
 		err->attr = RAFTBLK_ATTR_LISTEN;
-		goto err_close_store;
 	}
+	return ret;
+}
 
-	if (blank) {
-		u8 addr[RAFT_ADDR_LEN];
-		struct raft_conf *conf = &restore->snap.conf;
+/*
+ * Format a blank disk: with a one-node configuration of this node
+ * (bootstrap), else with the empty @conf of a node waiting to join.
+ */
+static int raftblk_node_format(struct raftblk_node *n,
+			       const struct raftblk_node_params *p,
+			       const u8 uuid[RAFTBLK_UUID_LEN],
+			       struct raft_conf *conf, struct raftblk_err *err)
+{
+	u8 addr[RAFT_ADDR_LEN];
+	int ret;
 
-		if (p->bootstrap) {
-			ret = rb_addr_encode(&p->listen, addr);
-			if (ret) {
-				err->msg = "bad listen address";
-				err->attr = RAFTBLK_ATTR_LISTEN;
-				goto err_destroy_transport;
-			}
-			raft_bootstrap_conf(conf, n->id, addr);
+	if (p->bootstrap) {
+		ret = rb_addr_encode(&p->listen, addr);
+		if (ret) {
+			err->msg = "bad listen address";
+			err->attr = RAFTBLK_ATTR_LISTEN;
+			return ret;
 		}
-		ret = rb_store_format(dev->backing, uuid, n->id, conf,
-				      &n->store, err);
-		if (ret)
-			goto err_destroy_transport;
+		raft_bootstrap_conf(conf, n->id, addr);
 	}
+	return rb_store_format(n->dev->backing, uuid, n->id, conf, &n->store,
+			       err);
+}
+
+/* Create the core from what the store recovered (@restore: scratch). */
+static int raftblk_node_create_core(struct raftblk_node *n,
+				    struct raft_restore *restore,
+				    struct raftblk_err *err)
+{
+	struct raft_options opts;
+	int ret;
+
 	memset(restore, 0, sizeof(*restore));
 	ret = rb_store_restore(n->store, restore);
 	if (ret) {
 		err->msg = "cannot read the log from the disk";
-		goto err_destroy_transport;
+		return ret;
 	}
-
 	raftblk_node_options(n, &opts);
 	ret = raft_create(&opts, restore, &n->raft);
 	rb_store_restore_free(restore);
 	if (ret) {
 		err->msg = "cannot start the Raft node";
-		ret = -ENOMEM;
-		goto err_destroy_transport;
+		return -ENOMEM;
 	}
 	n->applied = restore->snap.index;
-	kfree(restore);
-	restore = NULL;
-	ret = rb_resync_create(n->store, dev->backing, n->id, dev->name,
-			       &n->rs);
+	return 0;
+}
+
+/* The resync state; a copy that stopped half way resets the core's log. */
+static int raftblk_node_start_resync(struct raftblk_node *n,
+				     struct raftblk_err *err)
+{
+	int ret;
+
+	ret = rb_resync_create(n->store, n->dev->backing, n->id,
+			       n->dev->name, &n->rs);
 	if (!ret)
 		ret = rb_resync_on_open(n->rs, n->raft);
 	if (ret) {
 		err->msg = "cannot start the resync of an incomplete data area";
-		goto err_destroy_raft;
+		return ret;
 	}
 	rb_resync_set_transport(n->rs, n->tp);
+	return 0;
+}
 
-	{
-		struct raft_status *st = kmalloc(sizeof(*st), GFP_KERNEL);
+/* The transport's peers and the first status, from the core. */
+static int raftblk_node_first_status(struct raftblk_node *n,
+				     struct raftblk_err *err)
+{
+	struct raft_status *st = kmalloc(sizeof(*st), GFP_KERNEL);
 
-		if (!st) {
-			ret = -ENOMEM;
-			err->msg = "out of memory";
-			goto err_destroy_raft;
-		}
-		raft_get_status(n->raft, st);
-		raftblk_node_sync_peers(n, &st->conf);
-		raftblk_node_publish(n, st);
-		kfree(st);
+	if (!st) {
+		err->msg = "out of memory";
+		return -ENOMEM;
 	}
+	raft_get_status(n->raft, st);
+	raftblk_node_sync_peers(n, &st->conf);
+	raftblk_node_publish(n, st);
+	kfree(st);
+	return 0;
+}
+
+/* Hand the device to the node and start its thread. */
+static int raftblk_node_run(struct raftblk_node *n, struct raftblk_err *err)
+{
+	struct raftblk_dev *dev = n->dev;
 
 	dev->node = n;
 	dev->capacity = rb_store_data_sectors(n->store);
 	dev->io_ops = &raftblk_replicated_ops;
 	n->thread = kthread_run(raftblk_node_thread, n, "%s", dev->name);
 	if (IS_ERR(n->thread)) {
-		ret = PTR_ERR(n->thread);
 		dev->node = NULL;
 		dev->io_ops = &raftblk_passthrough_ops;
 		err->msg = "cannot start the node thread";
-		goto err_destroy_raft;
+		return PTR_ERR(n->thread);
 	}
+	return 0;
+}
+
+int raftblk_node_start(struct raftblk_dev *dev,
+		       const struct raftblk_node_params *p,
+		       raftblk_node_publish_fn publish,
+		       struct raftblk_err *err)
+{
+	struct raft_restore *restore;
+	u8 uuid[RAFTBLK_UUID_LEN];
+	struct raftblk_node *n;
+	bool blank;
+	int ret;
+
+	n = raftblk_node_alloc(dev, p, publish);
+	restore = kzalloc(sizeof(*restore), GFP_KERNEL);
+	if (!n || !restore) {
+		kfree(n);
+		kfree(restore);
+		err->msg = "out of memory";
+		return -ENOMEM;
+	}
+	ret = raftblk_node_open_store(n, p, uuid, &blank, err);
+	if (ret)
+		goto err_free;
+	ret = raftblk_node_listen(n, p, uuid, err);
+	if (ret)
+		goto err_close_store;
+	if (blank) {
+		ret = raftblk_node_format(n, p, uuid, &restore->snap.conf, err);
+		if (ret)
+			goto err_destroy_transport;
+	}
+	ret = raftblk_node_create_core(n, restore, err);
+	if (ret)
+		goto err_destroy_transport;
+	kfree(restore);
+	restore = NULL;
+	ret = raftblk_node_start_resync(n, err);
+	if (ret)
+		goto err_destroy_raft;
+	ret = raftblk_node_first_status(n, err);
+	if (ret)
+		goto err_destroy_raft;
+	ret = raftblk_node_run(n, err);
+	if (ret)
+		goto err_destroy_raft;
 	/* Pairs with smp_load_acquire() in the transport callbacks. */
 	smp_store_release(&n->started, true);
 	return 0;
@@ -833,7 +1007,6 @@ err_free:
 	kfree(n);
 	return ret;
 }
-
 void raftblk_node_stop(struct raftblk_node *n)
 {
 	struct rb_transport *tp;

@@ -542,94 +542,154 @@ static int append_plan(struct rb_store *s, const struct raft_entry *e, u32 n,
 	return 0;
 }
 
-int rb_store_append(struct rb_store *s, const struct raft_entry *e, u32 n)
+/* Byte offset on the disk of absolute ring position pos. */
+static u64 ring_addr(const struct rb_store *s, u64 pos)
 {
-	struct page **hdrs = NULL;
-	raft_term prev_term;
-	struct wchain c;
-	u32 keep, i, nh = 0;
-	u64 head, end;
-	int ret;
+	return s->sb.log_off + raftblk_ring_off(s->sb.log_size, pos);
+}
 
-	if (!n)
-		return 0;
-	mutex_lock(&s->lock);
-	if (e[0].index <= s->sb.snap.index || e[0].index > last_index(s) + 1) {
-		ret = -EINVAL;
-		goto out;
-	}
-	keep = e[0].index - 1 - s->sb.snap.index;
-	if (keep < s->n && e[0].index <= max(s->sb.hs.commit, s->commit)) {
+/* The ring position after the first keep entries of the log. */
+static u64 append_head(struct rb_store *s, u32 keep)
+{
+	return keep ? ent(s, keep - 1)->pos + ent(s, keep - 1)->rec_len :
+		s->sb.log_start;
+}
+
+/*
+ * Entries from e0 on may be stored: they follow the log or replace a
+ * suffix of it, never a committed entry. *keep: the entries kept.
+ */
+static int append_check(struct rb_store *s, raft_index e0, u32 *keep)
+{
+	raft_index commit = max(s->sb.hs.commit, s->commit);
+
+	if (e0 <= s->sb.snap.index || e0 > last_index(s) + 1)
+		return -EINVAL;
+	*keep = e0 - 1 - s->sb.snap.index;
+	if (*keep < s->n && e0 <= commit) {
 		/* Raft never replaces a committed entry: refuse to. */
 		pr_err_ratelimited("%pg: refusing to truncate committed entry %llu (commit %llu)\n",
-				   s->bdev, (unsigned long long)e[0].index,
-				   (unsigned long long)max(s->sb.hs.commit,
-							   s->commit));
-		ret = -EINVAL;
-		goto out;
+				   s->bdev, (unsigned long long)e0,
+				   (unsigned long long)commit);
+		return -EINVAL;
 	}
-	head = keep ? ent(s, keep - 1)->pos + ent(s, keep - 1)->rec_len :
-		s->sb.log_start;
-	prev_term = keep ? ent(s, keep - 1)->term : s->sb.snap.term;
-	ret = append_plan(s, e, n, head, prev_term, &end);
+	return 0;
+}
+
+/*
+ * Start a new epoch after entry @after, durably, before anything is
+ * written: records beyond it (a suffix being replaced, or what a failed
+ * append left) are never read back.
+ */
+static int append_new_epoch(struct rb_store *s, raft_index after, u32 keep,
+			    u64 head)
+{
+	struct raftblk_sb *nsb = rb_store_next_sb(s);
+	int ret;
+
+	nsb->log_epoch++;
+	nsb->epoch_index = after;
+	ret = rb_store_write_sb(s);
 	if (ret)
-		goto out;
-	/* one header per record, plus at most one wrap marker each */
-	hdrs = kcalloc(2 * n, sizeof(*hdrs), GFP_NOIO);
-	if (!hdrs) {
-		ret = -ENOMEM;
-		goto out;
-	}
+		return ret;
+	s->bump_epoch = false;
+	s->n = keep;
+	s->head = head;
+	return 0;
+}
 
-	/* Replacing a suffix: make the truncation durable first. */
-	if (keep < s->n || s->bump_epoch) {
-		struct raftblk_sb *nsb = rb_store_next_sb(s);
+/* An append being written: its chain of writes and its header pages. */
+struct append_io {
+	struct wchain c;
+	struct page **hdrs;	/* one per record, plus a wrap marker each */
+	u32 nh;
+};
 
-		nsb->log_epoch++;
-		nsb->epoch_index = e[0].index - 1;
-		ret = rb_store_write_sb(s);
-		if (ret)
-			goto out;
-		s->bump_epoch = false;
-		s->n = keep;
-		s->head = head;
-	}
+/* Encode header @r and add it to the chain. */
+static int append_hdr(struct rb_store *s, struct append_io *io,
+		      const struct raftblk_rec *r)
+{
+	struct page *pg = encode_hdr(s, r);
 
-	wchain_start(&c, s->bdev, s->sb.log_off +
-		     raftblk_ring_off(s->sb.log_size, head));
+	if (IS_ERR(pg))
+		return PTR_ERR(pg);
+	io->hdrs[io->nh++] = pg;
+	return wchain_add(&io->c, pg, RAFTBLK_REC_HDR_SIZE, 0);
+}
+
+/* Make what the chain holds durable, then go on at ring position pos. */
+static int append_restart(struct rb_store *s, struct append_io *io, u64 pos)
+{
+	int ret = wchain_finish(&io->c, true);
+
+	if (ret)
+		return ret;
+	wchain_start(&io->c, s->bdev, ring_addr(s, pos));
+	return 0;
+}
+
+/*
+ * A wrap marker at @head, durable before the record of @e, which starts
+ * the next lap at @pos.
+ */
+static int append_wrap(struct rb_store *s, struct append_io *io,
+		       const struct raft_entry *e, raft_term prev_term,
+		       u64 head, u64 pos)
+{
+	struct raftblk_rec r;
+	int ret;
+
+	entry_to_rec(s, e, prev_term, head, &r);
+	memset(&r.cc, 0, sizeof(r.cc));
+	r.type = RAFTBLK_REC_WRAP;
+	r.sector = 0;
+	r.len = 0;
+	r.flags = 0;
+	r.data_len = 0;
+	r.data_crc = 0;
+	ret = append_hdr(s, io, &r);
+	if (!ret)
+		ret = append_restart(s, io, pos);
+	return ret;
+}
+
+/* The record of @e at @pos: header, data, padding to its length. */
+static int append_record(struct rb_store *s, struct append_io *io,
+			 const struct raft_entry *e, raft_term prev_term,
+			 u64 pos, u32 rec_len)
+{
+	u32 dlen = entry_data_len(e);
+	struct raftblk_rec r;
+	u32 k;
+	int ret;
+
+	entry_to_rec(s, e, prev_term, pos, &r);
+	ret = append_hdr(s, io, &r);
+	for (k = 0; !ret && dlen && k < e->payload->nr_pages; k++)
+		ret = wchain_add(&io->c, e->payload->bvec[k].bv_page,
+				 e->payload->bvec[k].bv_len, 0);
+	if (!ret && rec_len - RAFTBLK_REC_HDR_SIZE > dlen)
+		ret = wchain_add(&io->c, ZERO_PAGE(0), rec_len -
+				 RAFTBLK_REC_HDR_SIZE - dlen, 0);
+	return ret;
+}
+
+/* Write the records of e[0..n) from ring position @head on, durably. */
+static int append_write(struct rb_store *s, struct append_io *io,
+			const struct raft_entry *e, u32 n, u64 head,
+			raft_term prev_term)
+{
+	int ret = 0;
+	u32 i;
+
+	wchain_start(&io->c, s->bdev, ring_addr(s, head));
 	for (i = 0; i < n && !ret; i++) {
-		u32 dlen = entry_data_len(&e[i]);
-		u32 rec_len = raftblk_rec_len(dlen);
+		u32 rec_len = raftblk_rec_len(entry_data_len(&e[i]));
 		u64 pos = raftblk_ring_place(s->sb.log_size, head, rec_len);
-		struct raftblk_rec r;
-		struct page *pg;
-		u32 k;
 
-		if (pos != head) {
-			/* wrap marker, durable before the record */
-			entry_to_rec(s, &e[i], prev_term, head, &r);
-			memset(&r.cc, 0, sizeof(r.cc));
-			r.type = RAFTBLK_REC_WRAP;
-			r.sector = 0;
-			r.len = 0;
-			r.flags = 0;
-			r.data_len = 0;
-			r.data_crc = 0;
-			pg = encode_hdr(s, &r);
-			if (IS_ERR(pg)) {
-				ret = PTR_ERR(pg);
-				break;
-			}
-			hdrs[nh++] = pg;
-			ret = wchain_add(&c, pg, RAFTBLK_REC_HDR_SIZE, 0);
-			if (!ret)
-				ret = wchain_finish(&c, true);
-			if (ret)
-				break;
-			wchain_start(&c, s->bdev, s->sb.log_off +
-				     raftblk_ring_off(s->sb.log_size, pos));
-		} else if (c.off != s->sb.log_off +
-			   raftblk_ring_off(s->sb.log_size, pos)) {
+		if (pos != head)
+			ret = append_wrap(s, io, &e[i], prev_term, head, pos);
+		else if (io->c.off != ring_addr(s, pos))
 			/*
 			 * The previous record ended exactly at the end of the
 			 * ring: this one starts the next lap at offset 0, not
@@ -637,46 +697,28 @@ int rb_store_append(struct rb_store *s, const struct raft_entry *e, u32 n)
 			 * data area). What the chain holds is durable first,
 			 * as before a wrap marker.
 			 */
-			ret = wchain_finish(&c, true);
-			if (ret)
-				break;
-			wchain_start(&c, s->bdev, s->sb.log_off +
-				     raftblk_ring_off(s->sb.log_size, pos));
-		}
-		entry_to_rec(s, &e[i], prev_term, pos, &r);
-		pg = encode_hdr(s, &r);
-		if (IS_ERR(pg)) {
-			ret = PTR_ERR(pg);
-			break;
-		}
-		hdrs[nh++] = pg;
-		ret = wchain_add(&c, pg, RAFTBLK_REC_HDR_SIZE, 0);
-		for (k = 0; !ret && dlen && k < e[i].payload->nr_pages; k++)
-			ret = wchain_add(&c, e[i].payload->bvec[k].bv_page,
-					 e[i].payload->bvec[k].bv_len, 0);
-		if (!ret && rec_len - RAFTBLK_REC_HDR_SIZE > dlen)
-			ret = wchain_add(&c, ZERO_PAGE(0), rec_len -
-					 RAFTBLK_REC_HDR_SIZE - dlen, 0);
+			ret = append_restart(s, io, pos);
+		if (!ret)
+			ret = append_record(s, io, &e[i], prev_term, pos,
+					    rec_len);
 		prev_term = e[i].term;
 		head = pos + rec_len;
 	}
 	if (!ret)
-		ret = wchain_finish(&c, true);
+		ret = wchain_finish(&io->c, true);
 	else
-		wchain_abort(&c);
-	if (ret) {
-		/* Whatever reached the disk must never be read back. */
-		s->bump_epoch = true;
-		pr_err_ratelimited("%pg: log append of %llu..%llu failed: %d\n",
-				   s->bdev, (unsigned long long)e[0].index,
-				   (unsigned long long)e[n - 1].index, ret);
-		goto out;
-	}
+		wchain_abort(&io->c);
+	return ret;
+}
 
-	/* Durable: now it is the log. */
+/* The records are durable: now they are the log, after keep entries. */
+static void append_index(struct rb_store *s, const struct raft_entry *e,
+			 u32 n, u32 keep)
+{
+	u64 head = append_head(s, keep);
+	u32 i;
+
 	s->n = keep;
-	head = keep ? ent(s, keep - 1)->pos + ent(s, keep - 1)->rec_len :
-		s->sb.log_start;
 	for (i = 0; i < n; i++) {
 		u32 rec_len = raftblk_rec_len(entry_data_len(&e[i]));
 		u64 pos = raftblk_ring_place(s->sb.log_size, head, rec_len);
@@ -688,14 +730,55 @@ int rb_store_append(struct rb_store *s, const struct raft_entry *e, u32 n)
 		head = pos + rec_len;
 	}
 	s->head = head;
+}
+
+int rb_store_append(struct rb_store *s, const struct raft_entry *e, u32 n)
+{
+	struct append_io io = {};
+	raft_term prev_term;
+	u32 keep, i;
+	u64 head, end;
+	int ret;
+
+	if (!n)
+		return 0;
+	mutex_lock(&s->lock);
+	ret = append_check(s, e[0].index, &keep);
+	if (ret)
+		goto out;
+	head = append_head(s, keep);
+	prev_term = keep ? ent(s, keep - 1)->term : s->sb.snap.term;
+	ret = append_plan(s, e, n, head, prev_term, &end);
+	if (ret)
+		goto out;
+	io.hdrs = kcalloc(2 * n, sizeof(*io.hdrs), GFP_NOIO);
+	if (!io.hdrs) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	/* Replacing a suffix: make the truncation durable first. */
+	if (keep < s->n || s->bump_epoch) {
+		ret = append_new_epoch(s, e[0].index - 1, keep, head);
+		if (ret)
+			goto out;
+	}
+	ret = append_write(s, &io, e, n, head, prev_term);
+	if (ret) {
+		/* Whatever reached the disk must never be read back. */
+		s->bump_epoch = true;
+		pr_err_ratelimited("%pg: log append of %llu..%llu failed: %d\n",
+				   s->bdev, (unsigned long long)e[0].index,
+				   (unsigned long long)e[n - 1].index, ret);
+		goto out;
+	}
+	append_index(s, e, n, keep);
 out:
-	for (i = 0; i < nh; i++)
-		__free_page(hdrs[i]);
-	kfree(hdrs);
+	for (i = 0; i < io.nh; i++)
+		__free_page(io.hdrs[i]);
+	kfree(io.hdrs);
 	mutex_unlock(&s->lock);
 	return ret;
 }
-
 /* The membership in force at index (snapshot conf + stored CONF
  * entries up to index), reading the CONF records back from the ring.
  */
