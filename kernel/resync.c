@@ -50,7 +50,9 @@ struct rs_copy {
 	u64 id;			/* the sender's random copy id */
 	struct raft_snapshot_meta snap;	/* S, its term (and conf: receiver) */
 	raft_index base;	/* A */
-	raft_term term;		/* sender: term of the SNAPSHOT message */
+	raft_term term;		/* term of the SNAPSHOT message (receiver:
+				 * from the first copy frame)
+				 */
 	u64 seq;		/* next chunk number */
 	u64 pos;		/* sender: next byte offset of the data area */
 	u64 done, total;	/* bytes */
@@ -622,6 +624,18 @@ bool rb_resync_intercept(struct rb_resync *rs, struct raft *r,
 	const char *why = NULL;
 	int ret;
 
+	if (m->type == RAFT_MSG_APPEND || m->type == RAFT_MSG_HEARTBEAT) {
+		/*
+		 * A leader of a later term than the copy's: the sender
+		 * stepped down and stopped its copy, and the core, busy
+		 * installing, does not answer this leader. Give the copy up
+		 * now, so that the core asks the new leader for a resync
+		 * (an older leader's messages change nothing).
+		 */
+		if (c->active && c->term && m->term > c->term)
+			rs_abort_recv(rs, r, "a new leader was elected");
+		return false;
+	}
 	if (m->type != RAFT_MSG_SNAPSHOT)
 		return false;
 	if (!(m->flags & RB_WIRE_MSGF_COPY)) {
@@ -635,6 +649,8 @@ bool rb_resync_intercept(struct rb_resync *rs, struct raft *r,
 	    m->snap.index != c->snap.index || m->snap.term != c->snap.term ||
 	    m->commit != c->base)
 		goto out;	/* of no copy in progress here: stale */
+	if (!c->term)
+		c->term = m->term;	/* the sender's term, as it leads */
 	if (m->hint_term == RB_WIRE_COPY_CHUNK)
 		ret = rs_chunk(rs, c, m, &why);
 	else

@@ -16,9 +16,10 @@
  * before it writes the first chunk, writes chunks to the data area, and
  * on DONE installs the snapshot (data flushed, superblock at S, mark
  * cleared) and reports the install to its core. A copy that breaks off
- * (a bad or missing chunk, a new leader, nothing for several election
- * timeouts) resets the core's log (raft_reset_log(A)): the leader starts
- * again.
+ * (a bad or missing chunk, a SNAPSHOT from a new leader, an APPEND or a
+ * HEARTBEAT of a later term than the copy's, nothing for several
+ * election timeouts) resets the core's log (raft_reset_log(A)): the
+ * leader starts again.
  *
  * Everything here runs on the node thread with the node's mutex held
  * (every call into the core is made under it), except rb_resync_get(),
@@ -83,8 +84,9 @@ void rb_resync_stop_senders(struct rb_resync *rs);
 /*
  * Follower: a message for this node before the core sees it. Copy frames
  * are consumed (returns true, message freed); a SNAPSHOT from another
- * leader or for another index than the copy in progress first resets
- * the log (returns false: the caller steps it).
+ * leader or for another index than the copy in progress, or an APPEND or
+ * HEARTBEAT of a later term than the copy's, first gives the copy up and
+ * resets the log (returns false: the caller steps it).
  */
 bool rb_resync_intercept(struct rb_resync *rs, struct raft *r,
 			 struct raft_msg *m, raft_index *installed);
