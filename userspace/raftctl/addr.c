@@ -82,6 +82,15 @@ const char *addr_parse(const char *str, struct rb_addr *a)
 	return err;
 }
 
+bool addr_equal(const struct rb_addr *a, const struct rb_addr *b)
+{
+	if (a->family != b->family || a->port != b->port)
+		return false;
+	if (a->family == AF_INET)
+		return a->in4.s_addr == b->in4.s_addr;
+	return !memcmp(&a->in6, &b->in6, sizeof(a->in6));
+}
+
 void addr_format(const struct rb_addr *a, char *buf, size_t len)
 {
 	char host[INET6_ADDRSTRLEN];

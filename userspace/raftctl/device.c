@@ -254,7 +254,7 @@ static int one_name(const struct verb *v, int argc, char **argv,
 
 int cmd_create(const struct verb *v, int argc, char **argv)
 {
-	enum { OPT_HEARTBEAT = 256, OPT_ELECTION };
+	enum { OPT_HEARTBEAT = 256, OPT_ELECTION, OPT_FORCE };
 	static const struct option opts[] = {
 		{ "disk", required_argument, NULL, 'd' },
 		{ "node-id", required_argument, NULL, 'n' },
@@ -262,12 +262,13 @@ int cmd_create(const struct verb *v, int argc, char **argv)
 		{ "bootstrap", no_argument, NULL, 'b' },
 		{ "heartbeat-ms", required_argument, NULL, OPT_HEARTBEAT },
 		{ "election-timeout-ms", required_argument, NULL, OPT_ELECTION },
+		{ "force", no_argument, NULL, OPT_FORCE },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *name = NULL, *disk = NULL, *listen_str = NULL, *why;
 	uint32_t node_id = 0, heartbeat = 0, election = 0;
-	bool bootstrap = false;
+	bool bootstrap = false, force = false;
 	struct rb_addr listen;
 	struct rb_error err;
 	struct nl_msg *msg;
@@ -310,6 +311,9 @@ int cmd_create(const struct verb *v, int argc, char **argv)
 			if (ret)
 				return ret;
 			break;
+		case OPT_FORCE:
+			force = true;
+			break;
 		case 'h':
 			verb_help(v, stdout);
 			return EXIT_OK;
@@ -328,7 +332,16 @@ int cmd_create(const struct verb *v, int argc, char **argv)
 		return usage_error(v, "--node-id needs --listen ADDR:PORT");
 	if (heartbeat && election && election < 3 * heartbeat)
 		return usage_error(v, "--election-timeout-ms must be at least 3 times --heartbeat-ms");
+	if (force && !node_id)
+		return usage_error(v, "--force needs --node-id (a standalone device formats nothing)");
 
+	snprintf(ctx, sizeof(ctx), "create %s", name);
+	/* A node formats a disk that holds no raftblk log yet. */
+	if (node_id && !force) {
+		ret = disk_check(ctx, disk);
+		if (ret)
+			return ret;
+	}
 	nl = open_family();
 	if (!nl)
 		return EXIT_ERROR;
@@ -348,10 +361,8 @@ int cmd_create(const struct verb *v, int argc, char **argv)
 		return oom();
 	}
 	ret = EXIT_OK;
-	if (rb_nl_request(nl, msg, NULL, NULL, &err)) {
-		snprintf(ctx, sizeof(ctx), "create %s", name);
+	if (rb_nl_request(nl, msg, NULL, NULL, &err))
 		ret = rb_error_print(ctx, &err);
-	}
 	rb_nl_close(nl);
 	return ret;
 }

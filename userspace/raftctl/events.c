@@ -526,9 +526,10 @@ fail:
 
 int cmd_events(const struct verb *v, int argc, char **argv)
 {
+	enum { OPT_NOW = 256 };
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
-		{ "now", no_argument, NULL, 'n' },
+		{ "now", no_argument, NULL, OPT_NOW },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -538,12 +539,12 @@ int cmd_events(const struct verb *v, int argc, char **argv)
 	int c, ret;
 
 	optind = 0;	/* glibc: full re-initialization */
-	while ((c = getopt_long(argc, argv, ":jnh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":jh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			st.json = true;
 			break;
-		case 'n':
+		case OPT_NOW:
 			now = true;
 			break;
 		case 'h':

@@ -34,7 +34,9 @@ static const struct verb verbs[] = {
 "peers on --listen. A disk that already holds a raftblk log restarts the\n"
 "node from it (term, vote, log and membership). A blank disk either\n"
 "starts a new one-node cluster (--bootstrap), or waits until the leader\n"
-"of a cluster adds this node ('raftctl peer add' there).\n"
+"of a cluster adds this node ('raftctl peer add' there). A disk that\n"
+"holds no raftblk log but a filesystem, a partition table or another\n"
+"driver's metadata is refused unless --force: the node would format it.\n"
 "\n"
 "Options:\n"
 "  -d, --disk PATH              the backing block device (required)\n"
@@ -46,6 +48,8 @@ static const struct verb verbs[] = {
 "                               (default 100)\n"
 "      --election-timeout-ms N  election timeout, 150..600000, at least 3\n"
 "                               heartbeats (default 1000)\n"
+"      --force                  format a disk that holds a filesystem,\n"
+"                               partition table or other signature\n"
 "  -h, --help                   show this help\n",
 	},
 	{
@@ -170,13 +174,13 @@ static const struct verb verbs[] = {
 "\n"
 "Options:\n"
 "  -j, --json        one JSON object per line (schema in raftctl(8))\n"
-"  -n, --now         print the initial state and 'exists -', then exit\n"
+"      --now         print the initial state and 'exists -', then exit\n"
 "  -h, --help        show this help\n",
 	},
 	{
 		.name = "up",
 		.run = cmd_up,
-		.args = "RESOURCE [--config-dir DIR] [--node-id N] [--timeout S] [--dry-run]",
+		.args = "RESOURCE|all [--config-dir DIR] [--node-id N] [--timeout S] [--force] [--dry-run]",
 		.summary = "bring up this node of a resource from DIR/RESOURCE.conf",
 		.help =
 "Read the resource file /etc/raftblk/RESOURCE.conf (the same file on\n"
@@ -187,26 +191,33 @@ static const struct verb verbs[] = {
 "again, the node restarts from it. Then the options of the file are set\n"
 "and, if this node is the leader (waiting up to --timeout seconds for an\n"
 "election), every node of the file that is not a member yet is added.\n"
-"Running it again does only what is left to do.\n"
+"Running it again does only what is left to do, and applies a changed\n"
+"file: the leader removes members the file no longer has; a member whose\n"
+"address changed is refused (remove it, then up adds it at the new one).\n"
+"A disk holding a filesystem or other signature is refused unless --force;\n"
+"a file without bootstrap-node is refused. RESOURCE 'all': every\n"
+"DIR/*.conf in name order.\n"
 "\n"
 "Options:\n"
 "      --config-dir DIR  where the resource files are (default\n"
 "                        /etc/raftblk)\n"
 "  -n, --node-id N       this node's id, instead of the host name\n"
 "      --timeout S       wait at most S seconds for a leader (default 30)\n"
+"      --force           format a disk that holds a filesystem or other\n"
+"                        signature\n"
 "      --dry-run         check the file and print what would be done\n"
 "  -h, --help            show this help\n",
 	},
 	{
 		.name = "down",
 		.run = cmd_down,
-		.args = "RESOURCE [--config-dir DIR] [--node-id N] [--dry-run]",
+		.args = "RESOURCE|all [--config-dir DIR] [--node-id N] [--dry-run]",
 		.summary = "destroy this node's device of a resource",
 		.help =
 "Destroy this node's device of the resource (it must not be open). The\n"
 "node stays a member of the cluster: 'raftctl up' brings it back from its\n"
 "log; 'raftctl peer remove' on the leader removes it for good. Succeeds\n"
-"when the device is already down.\n"
+"when the device is already down. RESOURCE 'all': every DIR/*.conf.\n"
 "\n"
 "Options:\n"
 "      --config-dir DIR  where the resource files are (default\n"

@@ -70,6 +70,13 @@ int rb_nl_request(struct rb_nl *nl, struct nl_msg *msg,
 /* "raftctl: CONTEXT: cause (strerror)" on stderr; returns EXIT_ERROR. */
 int rb_error_print(const char *context, const struct rb_error *err);
 
+/*
+ * disk_check.c: EXIT_OK when PATH holds a raftblk log, no known signature,
+ * or cannot be opened (the kernel then says why); else EXIT_ERROR after
+ * printing "raftctl: CTX: PATH holds ext4 ...".
+ */
+int disk_check(const char *ctx, const char *path);
+
 /* output.c: tables for people, JSON for scripts. */
 struct table;
 struct table *table_new(int ncols, const char *const *headers);
@@ -94,6 +101,7 @@ struct rb_addr {
 /* NULL, or why STR is not an address (for a usage error). */
 const char *addr_parse(const char *str, struct rb_addr *a);
 void addr_format(const struct rb_addr *a, char *buf, size_t len);
+bool addr_equal(const struct rb_addr *a, const struct rb_addr *b);
 /* A RAFTBLK_ADDR_ATTR_* nest of type TYPE; -1 when the message is full. */
 int addr_put(struct nl_msg *msg, int type, const struct rb_addr *a);
 int addr_get(struct nlattr *nest, struct rb_addr *a);

@@ -2,10 +2,10 @@
 /*
  * raftctl: the resource file parser.
  *
- *   # comment (a whole line; '#' after a value starts a comment too)
+ *   # comment (a whole line, or after a value and a blank: "a#b" is a value)
  *   [resource]
  *   device = raftblk0
- *   bootstrap-node = 1           (optional)
+ *   bootstrap-node = 1           (required)
  *   heartbeat-ms = 100           (optional, and the three below)
  *   election-timeout-ms = 1000
  *   max-batch = 64
@@ -200,9 +200,12 @@ static int parse_line(struct parser *p, char *s)
 	char *eq, *key, *val, *hash;
 	int i;
 
-	hash = strchr(s, '#');
-	if (hash)
-		*hash = '\0';
+	/* A comment starts at a '#' first on the line or after a blank. */
+	for (hash = s; (hash = strchr(hash, '#')); hash++)
+		if (hash == s || hash[-1] == ' ' || hash[-1] == '\t') {
+			*hash = '\0';
+			break;
+		}
 	s = trim(s);
 	if (!*s)
 		return 0;
@@ -236,15 +239,6 @@ static int parse_line(struct parser *p, char *s)
 	if (p->sec == SEC_RESOURCE)
 		return parse_resource_key(p, key, val);
 	return parse_node_key(p, key, val);
-}
-
-static bool addr_equal(const struct rb_addr *a, const struct rb_addr *b)
-{
-	if (a->family != b->family || a->port != b->port)
-		return false;
-	if (a->family == AF_INET)
-		return a->in4.s_addr == b->in4.s_addr;
-	return !memcmp(&a->in6, &b->in6, sizeof(a->in6));
 }
 
 /* Whole-file rules, once every line is read. */
@@ -285,16 +279,17 @@ static int check_resource(struct parser *p)
 					    n->id, r->nodes[j].id);
 		}
 	}
-	if (r->bootstrap_node) {
-		p->line = p->bootstrap_line;
-		for (i = 0; i < r->n_nodes; i++)
-			if (r->nodes[i].id == r->bootstrap_node)
-				break;
-		if (i == r->n_nodes)
-			return perr(p, "bootstrap-node %u is not a [node N]",
-				    r->bootstrap_node);
+	/* Without one, every node waits to be added and none starts. */
+	if (!r->bootstrap_node) {
+		p->line = p->resource_line;
+		return perr(p, "[resource] needs bootstrap-node = N, the node that starts the cluster on a blank disk");
 	}
-	return 0;
+	p->line = p->bootstrap_line;
+	for (i = 0; i < r->n_nodes; i++)
+		if (r->nodes[i].id == r->bootstrap_node)
+			return 0;
+	return perr(p, "bootstrap-node %u is not a [node N]",
+		    r->bootstrap_node);
 }
 
 int resource_load(const char *dir, const char *name, struct resource *r)

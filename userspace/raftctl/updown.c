@@ -10,6 +10,7 @@
  * node of the file that is not a member yet. down: destroy the device.
  * Both do nothing, successfully, when there is nothing to do.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -31,18 +32,20 @@ struct updown_args {
 	uint32_t node_id;
 	uint32_t timeout_s;
 	bool dry_run;
-	const char *resource;
+	bool force;
+	const char *resource;	/* "all": every DIR/\*.conf */
 };
 
 static int parse_updown(const struct verb *v, int argc, char **argv,
 			struct updown_args *a, bool is_up)
 {
-	enum { OPT_CONFIG_DIR = 256, OPT_DRY_RUN, OPT_TIMEOUT };
+	enum { OPT_CONFIG_DIR = 256, OPT_DRY_RUN, OPT_TIMEOUT, OPT_FORCE };
 	static const struct option opts[] = {
 		{ "config-dir", required_argument, NULL, OPT_CONFIG_DIR },
 		{ "node-id", required_argument, NULL, 'n' },
 		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+		{ "force", no_argument, NULL, OPT_FORCE },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -72,6 +75,11 @@ static int parse_updown(const struct verb *v, int argc, char **argv,
 				return usage_error(v, "--timeout must be 0..86400 seconds, not '%s'",
 						   optarg);
 			break;
+		case OPT_FORCE:
+			if (!is_up)
+				return usage_error(v, "unknown option '--force'");
+			a->force = true;
+			break;
 		case 'h':
 			verb_help(v, stdout);
 			return -1;
@@ -85,6 +93,8 @@ static int parse_updown(const struct verb *v, int argc, char **argv,
 		return usage_error(v, "unexpected argument '%s'",
 				   argv[optind + 1]);
 	a->resource = argv[optind];
+	if (!strcmp(a->resource, "all") && a->node_id)
+		return usage_error(v, "--node-id names a node of one resource, not of all");
 	return EXIT_OK;
 }
 
@@ -201,10 +211,66 @@ static void print_plan(const struct resource *r,
 	}
 }
 
-int cmd_up(const struct verb *v, int argc, char **argv)
+/*
+ * The file against a running node: its own address, and (on the leader)
+ * members the file no longer has, which are removed, and members whose
+ * address changed, which are refused: a node cannot move while it is a
+ * member. An exit status.
+ */
+static int adjust_node(const struct resource *r,
+		       const struct resource_node *self,
+		       const struct dev_info *d, time_t deadline)
+{
+	char ctx[300], have[ADDR_STRLEN], want[ADDR_STRLEN];
+	const struct resource_node *n;
+	int ret = EXIT_OK;
+	size_t i, j;
+
+	if (!addr_equal(&d->listen, &self->addr)) {
+		addr_format(&d->listen, have, sizeof(have));
+		addr_format(&self->addr, want, sizeof(want));
+		fprintf(stderr, "%s: up %s: node %u listens on %s, the file says %s: a member keeps its address ('raftctl peer remove' it on the leader, then 'raftctl down' and 'up' it here with a blank disk)\n",
+			prog, r->name, self->id, have, want);
+		return EXIT_ERROR;
+	}
+	if (d->role != RAFTBLK_ROLE_LEADER)
+		return EXIT_OK;
+	for (i = 0; i < d->n_peers; i++) {
+		n = NULL;
+		for (j = 0; j < r->n_nodes; j++)
+			if (r->nodes[j].id == d->peers[i].id)
+				n = &r->nodes[j];
+		if (n && !addr_equal(&n->addr, &d->peers[i].addr)) {
+			addr_format(&d->peers[i].addr, have, sizeof(have));
+			addr_format(&n->addr, want, sizeof(want));
+			fprintf(stderr, "%s: up %s: node %u is a member at %s, the file says %s: a member keeps its address ('raftctl peer remove %s %u', then 'up' again adds it at the new one)\n",
+				prog, r->name, n->id, have, want, r->device,
+				n->id);
+			ret = EXIT_ERROR;
+		}
+	}
+	if (ret)
+		return ret;
+	for (i = 0; i < d->n_peers && !ret; i++) {
+		for (j = 0; j < r->n_nodes; j++)
+			if (r->nodes[j].id == d->peers[i].id)
+				break;
+		if (j < r->n_nodes)
+			continue;
+		snprintf(ctx, sizeof(ctx), "up %s: peer remove %u", r->name,
+			 d->peers[i].id);
+		ret = membership_request(RAFTBLK_CMD_PEER_REMOVE, r->device,
+					 d->peers[i].id, NULL, deadline, ctx);
+		if (!ret)
+			printf("%s: removed node %u, which the file no longer has\n",
+			       r->device, d->peers[i].id);
+	}
+	return ret;
+}
+
+static int up_one(const struct updown_args *a, const char *name)
 {
 	const struct resource_node *self;
-	struct updown_args a;
 	struct rb_error err;
 	struct resource *r;
 	struct dev_info *d;
@@ -214,9 +280,6 @@ int cmd_up(const struct verb *v, int argc, char **argv)
 	int ret, found;
 	size_t i;
 
-	ret = parse_updown(v, argc, argv, &a, true);
-	if (ret)
-		return ret < 0 ? EXIT_OK : ret;
 	r = malloc(sizeof(*r));
 	d = malloc(sizeof(*d));
 	if (!r || !d) {
@@ -225,18 +288,18 @@ int cmd_up(const struct verb *v, int argc, char **argv)
 		return oom();
 	}
 	ret = EXIT_ERROR;
-	if (resource_load(a.config_dir, a.resource, r))
+	if (resource_load(a->config_dir, name, r))
 		goto out;
-	self = resource_self(r, a.node_id);
+	self = resource_self(r, a->node_id);
 	if (!self)
 		goto out;
-	if (a.dry_run) {
+	if (a->dry_run) {
 		print_plan(r, self);
 		ret = EXIT_OK;
 		goto out;
 	}
 	snprintf(ctx, sizeof(ctx), "up %s", r->name);
-	deadline = time(NULL) + a.timeout_s;
+	deadline = time(NULL) + a->timeout_s;
 
 	found = find_device(r->device, ctx, d);
 	if (found < 0) {
@@ -252,6 +315,11 @@ int cmd_up(const struct verb *v, int argc, char **argv)
 		printf("%s: already up (node %u, %s)\n", r->device, self->id,
 		       role_name(d->role));
 	} else {
+		if (!a->force) {
+			ret = disk_check(ctx, self->disk);
+			if (ret)
+				goto out;
+		}
 		bootstrap = r->bootstrap_node == self->id;
 		if (create_node(r, self, bootstrap, &err)) {
 			/* A disk with a log restarts; never bootstrap it. */
@@ -294,13 +362,15 @@ int cmd_up(const struct verb *v, int argc, char **argv)
 			break;
 		usleep(200 * 1000);
 	}
-	ret = EXIT_OK;
+	ret = adjust_node(r, self, d, deadline);
+	if (ret)
+		goto out;
 	if (d->role != RAFTBLK_ROLE_LEADER) {
 		if (d->leader_id)
-			printf("%s: node %u is the leader; 'raftctl up %s' there adds missing nodes\n",
+			printf("%s: node %u is the leader; 'raftctl up %s' there adds and removes nodes\n",
 			       r->device, d->leader_id, r->name);
 		else
-			printf("%s: no leader yet; the leader adds missing nodes when 'raftctl up %s' runs there\n",
+			printf("%s: no leader yet; the leader adds and removes nodes when 'raftctl up %s' runs there\n",
 			       r->device, r->name);
 		goto out;
 	}
@@ -315,9 +385,8 @@ out:
 	return ret;
 }
 
-int cmd_down(const struct verb *v, int argc, char **argv)
+static int down_one(const struct updown_args *a, const char *name)
 {
-	struct updown_args a;
 	struct rb_error err;
 	struct resource *r;
 	struct nl_msg *msg;
@@ -325,17 +394,14 @@ int cmd_down(const struct verb *v, int argc, char **argv)
 	char ctx[300];
 	int ret;
 
-	ret = parse_updown(v, argc, argv, &a, false);
-	if (ret)
-		return ret < 0 ? EXIT_OK : ret;
 	r = malloc(sizeof(*r));
 	if (!r)
 		return oom();
 	ret = EXIT_ERROR;
-	if (resource_load(a.config_dir, a.resource, r) ||
-	    !resource_self(r, a.node_id))
+	if (resource_load(a->config_dir, name, r) ||
+	    !resource_self(r, a->node_id))
 		goto out;
-	if (a.dry_run) {
+	if (a->dry_run) {
 		printf("resource %s (%s): destroy %s\n", r->name, r->path,
 		       r->device);
 		ret = EXIT_OK;
@@ -365,4 +431,93 @@ int cmd_down(const struct verb *v, int argc, char **argv)
 out:
 	free(r);
 	return ret;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * ONE for a->resource, or for every DIR/NAME.conf in name order when it
+ * is "all", going on after a failure; the first failure's exit status.
+ */
+static int each_resource(const struct updown_args *a,
+			 int (*one)(const struct updown_args *a,
+				    const char *name))
+{
+	char **names = NULL, **grown;
+	size_t n = 0, cap = 0, i, len;
+	struct dirent *e;
+	int ret = EXIT_OK, r;
+	DIR *dir;
+
+	if (strcmp(a->resource, "all"))
+		return one(a, a->resource);
+	dir = opendir(a->config_dir);
+	if (!dir) {
+		fprintf(stderr, "%s: %s: %s\n", prog, a->config_dir,
+			strerror(errno));
+		return EXIT_ERROR;
+	}
+	while ((e = readdir(dir))) {
+		len = strlen(e->d_name);
+		if (len <= 5 || e->d_name[0] == '.' ||
+		    strcmp(e->d_name + len - 5, ".conf"))
+			continue;
+		if (n == cap) {
+			cap = cap ? 2 * cap : 16;
+			grown = realloc(names, cap * sizeof(*names));
+			if (!grown)
+				break;
+			names = grown;
+		}
+		names[n] = strndup(e->d_name, len - 5);
+		if (!names[n])
+			break;
+		n++;
+	}
+	closedir(dir);
+	if (e) {
+		ret = oom();
+		goto out;
+	}
+	if (!n)
+		fprintf(stderr, "%s: %s: no resource files (NAME.conf)\n", prog,
+			a->config_dir);
+	qsort(names, n, sizeof(*names), by_name);
+	for (i = 0; i < n; i++) {
+		r = one(a, names[i]);
+		if (r && !ret)
+			ret = r;
+	}
+	if (!n)
+		ret = EXIT_ERROR;
+out:
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return ret;
+}
+
+int cmd_up(const struct verb *v, int argc, char **argv)
+{
+	struct updown_args a;
+	int ret;
+
+	ret = parse_updown(v, argc, argv, &a, true);
+	if (ret)
+		return ret < 0 ? EXIT_OK : ret;
+	return each_resource(&a, up_one);
+}
+
+int cmd_down(const struct verb *v, int argc, char **argv)
+{
+	struct updown_args a;
+	int ret;
+
+	ret = parse_updown(v, argc, argv, &a, false);
+	if (ret)
+		return ret < 0 ? EXIT_OK : ret;
+	return each_resource(&a, down_one);
 }

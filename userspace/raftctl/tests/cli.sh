@@ -226,7 +226,59 @@ for r in 4M 4194304 48M 64m 4096K 1G 1T 1099511627776; do
 	fi
 done
 
+# ---- create refuses a disk with someone else's data (libblkid) ----
+# Refused before the kernel is asked, so no module is needed; a disk that
+# passes the check gets as far as the kernel ("module not loaded" here).
+disk_refused() {	# DESC IMAGE WHAT
+	"$rc_bin" create raftblk0 --disk "$2" --node-id 1 \
+		--listen 10.0.0.1:7789 >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	want="raftctl: create raftblk0: $2 holds $3; a node would format it and destroy that (use --force if you mean it)"
+	if [ "$rc" = 1 ] && [ "$(cat "$tmp/err")" = "$want" ]; then
+		ok "create refuses $1"
+	else
+		not_ok "create refuses $1" "exit code $rc" "stderr: $(cat "$tmp/err")"
+	fi
+}
+disk_passes() {	# DESC IMAGE [OPTIONS...]
+	d=$1 img=$2
+	shift 2
+	"$rc_bin" create raftblk0 --disk "$img" --node-id 1 \
+		--listen 10.0.0.1:7789 "$@" >"$tmp/out" 2>"$tmp/err"
+	if ! grep -q "holds" "$tmp/err"; then
+		ok "create does not refuse $d"
+	else
+		not_ok "create does not refuse $d" "stderr: $(cat "$tmp/err")"
+	fi
+}
+truncate -s 32M "$tmp/ext4.img" "$tmp/blank.img" "$tmp/mbr.img" \
+	"$tmp/log.img"
+if command -v mkfs.ext4 >/dev/null; then
+	mkfs.ext4 -q -F -L mydata "$tmp/ext4.img" >/dev/null 2>&1
+	disk_refused "a disk with ext4" "$tmp/ext4.img" "ext4 (label 'mydata')"
+	disk_passes "a disk with ext4 given --force" "$tmp/ext4.img" --force
+	# raftblk's magic in a superblock slot: a node's own disk, restarted
+	# from its log, whatever else blkid sees there (here an ext4
+	# superblock left over at 1 KiB).
+	mkfs.ext4 -q -F "$tmp/log.img" >/dev/null 2>&1
+	printf 'RAFTBLK\001' | dd of="$tmp/log.img" conv=notrunc 2>/dev/null
+	disk_passes "a disk that holds a raftblk log" "$tmp/log.img"
+else
+	not_ok "mkfs.ext4 is installed (scripts/install-deps)"
+fi
+# An MBR with one Linux partition at LBA 2048.
+printf '\000\000\000\000\203\000\000\000\000\010\000\000\000\010\000\000' |
+	dd of="$tmp/mbr.img" bs=1 seek=446 conv=notrunc 2>/dev/null
+printf '\125\252' | dd of="$tmp/mbr.img" bs=1 seek=510 conv=notrunc 2>/dev/null
+disk_refused "a disk with a partition table" "$tmp/mbr.img" "dos"
+disk_passes "a blank disk" "$tmp/blank.img"
+expect 2 "raftctl: create: --force needs --node-id (a standalone device formats nothing) (see 'raftctl create --help')" \
+	create raftblk0 --disk "$tmp/ext4.img" --force
+
 # ---- events ----
+# -n is --node-id everywhere; events has only --now.
+expect 2 "raftctl: events: unknown option '-n' (see 'raftctl events --help')" \
+	events -n
 expect 2 "raftctl: events: unexpected argument 'raftblk1' (see 'raftctl events --help')" \
 	events raftblk0 raftblk1
 expect 2 "raftctl: events: unknown option '--follow' (see 'raftctl events --help')" \
@@ -298,6 +350,15 @@ if [ $? = 0 ] && grep -q "this is node 2 (beta.example.com)" "$tmp/out" &&
 else
 	not_ok "up --dry-run: node 2 does not bootstrap" "$(cat "$tmp/out")"
 fi
+# A '#' inside a value is part of it; after a blank it starts a comment.
+sed 's|^disk = /dev/disk/by-id/virtio-data|disk = /dev/disk/by-label/a#b	# the data disk|' \
+	"$tmp/good.conf" >"$tmp/hash.conf"
+"$rc_bin" up hash --config-dir "$tmp" --node-id 3 --dry-run >"$tmp/out" 2>&1
+if [ $? = 0 ] && grep -q "over /dev/disk/by-label/a#b as node 3" "$tmp/out"; then
+	ok "a '#' inside a value is part of the value"
+else
+	not_ok "a '#' inside a value is part of the value" "$(cat "$tmp/out")"
+fi
 "$rc_bin" down good --config-dir "$tmp" --node-id 3 --dry-run >"$tmp/out" 2>&1
 if [ $? = 0 ] && grep -q "destroy raftblk0" "$tmp/out"; then
 	ok "down --dry-run of a good file"
@@ -313,6 +374,7 @@ me=$(uname -n)
 conf byhost <<EOF
 [resource]
 device = raftblk0
+bootstrap-node = 5
 [node 5]
 host = $me
 address = 10.0.0.5:7789
@@ -327,6 +389,38 @@ fi
 sed "s/host = $me/host = not-$me/" "$tmp/byhost.conf" >"$tmp/nothere.conf"
 expect 1 "raftctl: $tmp/nothere.conf: this host ($me) is not a node of resource nothere (give --node-id N)" \
 	up nothere --config-dir "$tmp" --dry-run
+
+# up all / down all: every NAME.conf of the directory, in name order,
+# going on after a failure (here bad.conf and friends fail) .
+mkdir "$tmp/all"
+cp "$tmp/byhost.conf" "$tmp/all/b.conf"
+sed "s/raftblk0/raftblk1/; s/7789/7790/" "$tmp/byhost.conf" >"$tmp/all/a.conf"
+echo 'not a resource' >"$tmp/all/notes.txt"
+"$rc_bin" up all --config-dir "$tmp/all" --dry-run >"$tmp/out" 2>"$tmp/err"
+if [ $? = 0 ] && [ ! -s "$tmp/err" ] &&
+	[ "$(grep '^resource' "$tmp/out" | cut -d' ' -f2)" = "a
+b" ]; then
+	ok "up all --dry-run: every resource file, in name order"
+else
+	not_ok "up all --dry-run: every resource file, in name order" \
+		"$(cat "$tmp/out" "$tmp/err")"
+fi
+printf '[resource]\n' >"$tmp/all/0bad.conf"
+"$rc_bin" down all --config-dir "$tmp/all" --dry-run >"$tmp/out" 2>"$tmp/err"
+if [ $? = 1 ] && grep -q '0bad.conf' "$tmp/err" &&
+	[ "$(grep -c 'destroy raftblk' "$tmp/out")" = 2 ]; then
+	ok "down all goes on after a bad file and fails"
+else
+	not_ok "down all goes on after a bad file and fails" \
+		"$(cat "$tmp/out" "$tmp/err")"
+fi
+mkdir "$tmp/empty"
+expect 1 "raftctl: $tmp/empty: no resource files (NAME.conf)" \
+	up all --config-dir "$tmp/empty" --dry-run
+expect 2 "raftctl: up: --node-id names a node of one resource, not of all (see 'raftctl up --help')" \
+	up all --node-id 1
+expect 2 "raftctl: down: unknown option '--force' (see 'raftctl down --help')" \
+	down r0 --force
 
 # bad CONTENT "LINE: MESSAGE": up (and down) refuse the file with exit 1.
 bad() {
@@ -418,6 +512,7 @@ resync-rate = 40M" "4: duplicate key 'resync-rate'"
 conf rateonly <<EOF
 [resource]
 device = raftblk0
+bootstrap-node = 1
 resync-rate = 0
 [node 1]
 host = a
@@ -461,6 +556,13 @@ address = 10.0.0.2:7789
 disk = /dev/vdb" "7: [node 2] has the host of node 1"
 bad "[node 1]
 host = a" "2: no [resource] section"
+# No bootstrap node: every node would wait to be added, none would start.
+bad "[resource]
+device = raftblk0
+[node 1]
+host = a
+address = 10.0.0.1:7789
+disk = /dev/vdb" "1: [resource] needs bootstrap-node = N, the node that starts the cluster on a blank disk"
 bad "[resource]
 [node 1]
 host = a

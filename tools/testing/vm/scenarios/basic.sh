@@ -435,8 +435,23 @@ check "events: node 2 joined" wait_for 30 ev_has \
 	"\"event\": \"create\", \"object\": \"peer\", \"device\": \"$DEV\", .*\"peer\": 2, \"role\": \"learner\""
 check "up again: node 2 is not added twice" \
 	raftctl up r0 --config-dir /tmp/rbconf --node-id 1 --timeout 60
-check "remove node 2 (it never came)" \
-	wait_for 30 raftctl peer remove $DEV 2
+# up again after the file changed (what drbdadm adjust does): a member
+# cannot move, so a new address is refused with the way to do it; a node
+# taken out of the file is removed from the cluster.
+sed -i 's/127.0.0.1:7795/127.0.0.1:7796/' /tmp/rbconf/r0.conf
+check "up refuses a member's changed address, saying how" sh -c \
+	"! raftctl up r0 --config-dir /tmp/rbconf --node-id 1 --timeout 60 2>/tmp/up.err &&
+	 grep -qx \"raftctl: up r0: node 2 is a member at 127.0.0.1:7795, the file says 127.0.0.1:7796: a member keeps its address ('raftctl peer remove $DEV 2', then 'up' again adds it at the new one)\" /tmp/up.err"
+sed 's/^/# /' /tmp/up.err
+check "node 2 is still a member at its address" sh -c \
+	"raftctl peer list $DEV | grep -Eq '^ *2 +127.0.0.1:7795 +learner '"
+sed -i '/^\[node 2\]/,$d' /tmp/rbconf/r0.conf
+check "up removes node 2, taken out of the file (it never came)" sh -c \
+	"raftctl up r0 --config-dir /tmp/rbconf --node-id 1 --timeout 60 >/tmp/up.out &&
+	 grep -qx '$DEV: removed node 2, which the file no longer has' /tmp/up.out"
+sed 's/^/# /' /tmp/up.out
+check "node 2 is no member any more" sh -c \
+	"! raftctl peer list $DEV | grep -Eq '^ *2 '"
 check "events: node 2 left" wait_for 30 ev_has \
 	"\"event\": \"destroy\", \"object\": \"peer\", \"device\": \"$DEV\", .*\"peer\": 2"
 check "down" sh -c "raftctl down r0 --config-dir /tmp/rbconf --node-id 1 >/tmp/down.out &&
