@@ -9,6 +9,7 @@
  * is visible only in the one that created it. Errors are errno values with
  * an extended-ack message and, where one attribute is at fault, its offset.
  */
+#include <linux/capability.h>
 #include <linux/in.h>
 #include <linux/in6.h>
 #include <linux/slab.h>
@@ -249,6 +250,15 @@ static int raftblk_nl_device_create(struct sk_buff *skb,
 	struct raftblk_err err = {};
 	int ret;
 
+	/*
+	 * The disk is opened by path with the kernel's rights: whoever may
+	 * create a device may read and write any block device.
+	 */
+	if (!capable(CAP_SYS_ADMIN)) {
+		NL_SET_ERR_MSG(info->extack,
+			       "creating a device needs CAP_SYS_ADMIN");
+		return -EPERM;
+	}
 	if (GENL_REQ_ATTR_CHECK(info, RAFTBLK_ATTR_NAME) ||
 	    GENL_REQ_ATTR_CHECK(info, RAFTBLK_ATTR_DISK_PATH))
 		return -EINVAL;

@@ -177,6 +177,12 @@ expect_fail 1 "raftctl: create raftblk1: permission denied, CAP_NET_ADMIN requir
 	as_nobody raftctl create raftblk1 --disk /dev/vda
 expect_fail 1 "raftctl: destroy $DEV: permission denied, CAP_NET_ADMIN required (Operation not permitted)" \
 	as_nobody raftctl destroy $DEV
+# CAP_NET_ADMIN is not enough to create: the disk is opened by path with
+# the kernel's rights (CAP_SYS_ADMIN).
+expect_fail 1 "raftctl: create raftblk1: creating a device needs CAP_SYS_ADMIN (Operation not permitted)" \
+	/usr/bin/setpriv --bounding-set -sys_admin raftctl create raftblk1 --disk /dev/vda
+check "without CAP_SYS_ADMIN, CAP_NET_ADMIN still reads the status" sh -c \
+	"/usr/bin/setpriv --bounding-set -sys_admin raftctl status | grep -q '^$DEV '"
 check "an unprivileged caller may read the status" sh -c \
 	"$(command -v su) -s /bin/sh nobody -c 'PATH=$PATH LD_LIBRARY_PATH=$LD_LIBRARY_PATH raftctl status' | grep -q '^$DEV '"
 
