@@ -204,6 +204,8 @@ static void raftblk_events_sync_peers(struct raftblk_dev *dev,
 			}
 			if (p->p.conn != np->conn) {
 				p->p.conn = np->conn;
+				p->p.heard = np->heard;
+				p->p.heard_ms = np->heard_ms;
 				raftblk_events_send_peer(dev,
 					RAFTBLK_EVENT_PEER_CHANGE, p,
 					RAFTBLK_NL_PEER_STATE, 0);

@@ -64,7 +64,9 @@ static int raftblk_nl_put_peer(struct sk_buff *skb,
 	     nla_put_u64_64bit(skb, RAFTBLK_PEER_ATTR_MATCH_INDEX, p->match,
 			       RAFTBLK_PEER_ATTR_PAD)) ||
 	    ((what & RAFTBLK_NL_PEER_STATE) &&
-	     nla_put_u32(skb, RAFTBLK_PEER_ATTR_STATE, p->conn))) {
+	     nla_put_u32(skb, RAFTBLK_PEER_ATTR_STATE, p->conn)) ||
+	    ((what & RAFTBLK_NL_PEER_STATE) && p->heard &&
+	     nla_put_u32(skb, RAFTBLK_PEER_ATTR_LAST_HEARD_MS, p->heard_ms))) {
 		nla_nest_cancel(skb, nest);
 		return -EMSGSIZE;
 	}

@@ -61,6 +61,8 @@ struct raftblk_node_peer {
 	u32 id;
 	u8 role;			/* enum raftblk_peer_role */
 	u8 conn;			/* enum raftblk_peer_state */
+	bool heard;			/* heard_ms is known */
+	u32 heard_ms;			/* ms since its last frame */
 	struct sockaddr_storage addr;
 	u64 match;			/* on the leader, else 0 */
 };

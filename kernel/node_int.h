@@ -165,9 +165,14 @@ struct raftblk_node {
 	struct mutex pub_lock;
 	spinlock_t pub_spin;
 	struct raftblk_node_status pub;
-	/* Peers whose connection is up, as the transport last reported. */
+	/*
+	 * Peers whose connection is up, and of those the silent ones, as
+	 * the transport last reported (pub_lock).
+	 */
 	u32 n_conn_up;
 	u32 conn_up[RAFT_MAX_NODES];
+	u32 n_conn_silent;		/* of conn_up, those silent */
+	u32 conn_silent[RAFT_MAX_NODES];
 	/*
 	 * pub shows a log or hard-state write in flight (under pub_lock and
 	 * pub_spin); wait_work publishes it once it lasts.
@@ -223,6 +228,8 @@ void raftblk_node_publish(struct raftblk_node *n,
 void raftblk_node_publish_options(struct raftblk_node *n);
 void raftblk_node_io_wait(struct raftblk_node *n, u8 waiting, u64 index);
 void raftblk_node_wait_work(struct work_struct *work);
+void raftblk_node_publish_silent(struct raftblk_node *n, u32 id,
+				 bool silent, u32 heard_ms);
 void raftblk_node_publish_conn(struct raftblk_node *n, u32 id,
 			       bool up);
 void raftblk_node_get_status(struct raftblk_dev *dev,

@@ -75,6 +75,22 @@ static void raftblk_node_peer_state(void *ctx, u64 peer_id, bool up)
 	raftblk_node_kick(n);
 }
 
+static void raftblk_node_peer_silent(void *ctx, u64 peer_id, bool silent,
+				     u32 heard_ms)
+{
+	struct raftblk_node *n = ctx;
+
+	if (silent)
+		pr_info_ratelimited("%s: peer %llu unreachable: nothing heard for %u ms\n",
+				    n->dev->name, (unsigned long long)peer_id,
+				    heard_ms);
+	else
+		pr_info_ratelimited("%s: peer %llu heard again\n",
+				    n->dev->name, (unsigned long long)peer_id);
+	if (peer_id && peer_id <= U32_MAX)
+		raftblk_node_publish_silent(n, peer_id, silent, heard_ms);
+}
+
 /* A blank node heard from its cluster for the first time: remember it. */
 static int raftblk_node_adopt_cluster(void *ctx,
 				      const u8 cluster[RB_WIRE_UUID_LEN])
@@ -101,6 +117,7 @@ static int raftblk_node_adopt_cluster(void *ctx,
 const struct rb_transport_ops raftblk_node_tp_ops = {
 	.deliver = raftblk_node_deliver,
 	.peer_state = raftblk_node_peer_state,
+	.peer_silent = raftblk_node_peer_silent,
 	.adopt_cluster = raftblk_node_adopt_cluster,
 };
 

@@ -30,14 +30,38 @@ static enum raftblk_role raftblk_node_role_uapi(u8 role, bool learner)
 	}
 }
 
-static bool raftblk_node_conn_is_up(struct raftblk_node *n, u32 id)
+/* Add ID to, or remove it from, the list IDS of *N (at most MAX). */
+static void raftblk_node_ids_set(u32 *ids, u32 *n, u32 max, u32 id, bool in)
 {
 	u32 i;
 
-	for (i = 0; i < n->n_conn_up; i++)
-		if (n->conn_up[i] == id)
+	for (i = 0; i < *n; i++)
+		if (ids[i] == id)
+			break;
+	if (in && i == *n && i < max)
+		ids[(*n)++] = id;
+	else if (!in && i < *n)
+		ids[i] = ids[--(*n)];
+}
+
+static bool raftblk_node_ids_has(const u32 *ids, u32 n, u32 id)
+{
+	u32 i;
+
+	for (i = 0; i < n; i++)
+		if (ids[i] == id)
 			return true;
 	return false;
+}
+
+/* Under pub_lock: a peer's connection as the transport last reported. */
+static u8 raftblk_node_conn_state(struct raftblk_node *n, u32 id)
+{
+	if (raftblk_node_ids_has(n->conn_silent, n->n_conn_silent, id))
+		return RAFTBLK_PEER_STATE_UNREACHABLE;
+	if (raftblk_node_ids_has(n->conn_up, n->n_conn_up, id))
+		return RAFTBLK_PEER_STATE_CONNECTED;
+	return RAFTBLK_PEER_STATE_DISCONNECTED;
 }
 
 /* Under pub_lock: hand the snapshot to the device. */
@@ -152,9 +176,9 @@ void raftblk_node_publish(struct raftblk_node *n,
 		p->id = cn->id;
 		p->role = cn->role == RAFT_LEARNER ? RAFTBLK_PEER_ROLE_LEARNER :
 			  RAFTBLK_PEER_ROLE_VOTER;
-		p->conn = raftblk_node_conn_is_up(n, cn->id) ?
-			  RAFTBLK_PEER_STATE_CONNECTED :
-			  RAFTBLK_PEER_STATE_DISCONNECTED;
+		p->conn = raftblk_node_conn_state(n, cn->id);
+		p->heard = false;
+		p->heard_ms = 0;
 		if (rb_addr_decode(cn->addr, &p->addr))
 			memset(&p->addr, 0, sizeof(p->addr));
 		p->match = 0;
@@ -187,28 +211,49 @@ void raftblk_node_publish_options(struct raftblk_node *n)
 	mutex_unlock(&n->pub_lock);
 }
 
+/* Under pub_lock: set peer ID's conn (and heard_ms) in pub. */
+static void raftblk_node_pub_conn(struct raftblk_node *n, u32 id,
+				  bool heard, u32 heard_ms)
+{
+	u32 i;
+
+	spin_lock(&n->pub_spin);
+	for (i = 0; i < n->pub.n_peers; i++) {
+		struct raftblk_node_peer *p = &n->pub.peers[i];
+
+		if (p->id != id)
+			continue;
+		p->conn = raftblk_node_conn_state(n, id);
+		p->heard = heard;
+		p->heard_ms = heard_ms;
+	}
+	spin_unlock(&n->pub_spin);
+	raftblk_node_call_publish(n);
+}
+
 /* A peer's connection went up or down (transport event work). */
 void raftblk_node_publish_conn(struct raftblk_node *n, u32 id,
 			       bool up)
 {
-	u32 i;
-
 	mutex_lock(&n->pub_lock);
-	for (i = 0; i < n->n_conn_up; i++)
-		if (n->conn_up[i] == id)
-			break;
-	if (up && i == n->n_conn_up && i < ARRAY_SIZE(n->conn_up))
-		n->conn_up[n->n_conn_up++] = id;
-	else if (!up && i < n->n_conn_up)
-		n->conn_up[i] = n->conn_up[--n->n_conn_up];
-	spin_lock(&n->pub_spin);
-	for (i = 0; i < n->pub.n_peers; i++)
-		if (n->pub.peers[i].id == id)
-			n->pub.peers[i].conn = up ?
-				RAFTBLK_PEER_STATE_CONNECTED :
-				RAFTBLK_PEER_STATE_DISCONNECTED;
-	spin_unlock(&n->pub_spin);
-	raftblk_node_call_publish(n);
+	raftblk_node_ids_set(n->conn_up, &n->n_conn_up,
+			     ARRAY_SIZE(n->conn_up), id, up);
+	raftblk_node_ids_set(n->conn_silent, &n->n_conn_silent,
+			     ARRAY_SIZE(n->conn_silent), id, false);
+	raftblk_node_pub_conn(n, id, false, 0);
+	mutex_unlock(&n->pub_lock);
+}
+
+/* A connected peer fell silent, or is heard again (transport events). */
+void raftblk_node_publish_silent(struct raftblk_node *n, u32 id,
+				 bool silent, u32 heard_ms)
+{
+	mutex_lock(&n->pub_lock);
+	if (raftblk_node_ids_has(n->conn_up, n->n_conn_up, id)) {
+		raftblk_node_ids_set(n->conn_silent, &n->n_conn_silent,
+				     ARRAY_SIZE(n->conn_silent), id, silent);
+		raftblk_node_pub_conn(n, id, silent, heard_ms);
+	}
 	mutex_unlock(&n->pub_lock);
 }
 
@@ -250,9 +295,13 @@ void raftblk_node_read_status(struct raftblk_node *n,
 			if (pi[j].id != p->id)
 				continue;
 			if (pi[j].state[0] == RB_CONN_UP)
-				p->conn = RAFTBLK_PEER_STATE_CONNECTED;
+				p->conn = pi[j].silent ?
+					  RAFTBLK_PEER_STATE_UNREACHABLE :
+					  RAFTBLK_PEER_STATE_CONNECTED;
 			else if (pi[j].state[0] == RB_CONN_CONNECTING)
 				p->conn = RAFTBLK_PEER_STATE_CONNECTING;
+			p->heard = pi[j].heard;
+			p->heard_ms = pi[j].heard_ms;
 		}
 	}
 	kfree(pi);

@@ -146,6 +146,9 @@ struct rb_peer {
 	bool dialed_before;
 	bool up;		/* any conn[] set */
 	bool reported_up;	/* last state given to ops->peer_state */
+	bool silent;		/* up, nothing received for cfg.silent_ms */
+	bool reported_silent;	/* last state given to ops->peer_silent */
+	unsigned long last_rx;	/* jiffies, newest frame of a closed conn */
 	size_t rx_used;		/* receive budget held by its messages */
 	struct delayed_work connect_work;
 };
@@ -257,10 +260,34 @@ static struct rb_peer *peer_new(struct rb_transport *t, u64 id)
 	return p;
 }
 
+/*
+ * When the newest frame from P arrived (any connection, open or closed):
+ * false if nothing was ever received. Under t->lock.
+ */
+static bool peer_last_rx(struct rb_peer *p, unsigned long *last)
+{
+	bool heard = p->last_rx != 0;
+	unsigned long rx;
+	int i;
+
+	*last = p->last_rx;
+	for (i = 0; i < RB_CLASSES; i++) {
+		if (!p->conn[i])
+			continue;
+		rx = READ_ONCE(p->conn[i]->last_rx);
+		if (!heard || time_after(rx, *last))
+			*last = rx;
+		heard = true;
+	}
+	return heard;
+}
+
 /* Recompute p->up; have the change reported. */
 static void peer_update(struct rb_transport *t, struct rb_peer *p)
 {
 	p->up = p->conn[0] || p->conn[1];
+	if (!p->up)
+		p->silent = false;
 	if (p->up != p->reported_up || (!p->has_addr && !p->up))
 		queue_work(t->wq, &t->event_work);
 }
@@ -616,6 +643,9 @@ static void conn_close_work(struct work_struct *w)
 	p = c->peer_id ? peer_find(t, c->peer_id) : NULL;
 	if (p && c->cls) {
 		idx = c->cls - 1;
+		if (c->was_up && (!p->last_rx ||
+				  time_after(READ_ONCE(c->last_rx), p->last_rx)))
+			p->last_rx = READ_ONCE(c->last_rx);
 		if (p->conn[idx] == c)
 			p->conn[idx] = NULL;
 		if (p->dialing[idx] == c) {
@@ -1622,6 +1652,7 @@ static void tick_work(struct work_struct *w)
 	unsigned long ka = msecs_to_jiffies(t->cfg.keepalive_ms);
 	unsigned long dead = msecs_to_jiffies(t->cfg.dead_ms);
 	struct rb_conn *c, *ping[16];
+	struct rb_peer *p;
 	unsigned int noio = memalloc_noio_save();
 	int n = 0, i;
 
@@ -1647,6 +1678,20 @@ static void tick_work(struct work_struct *w)
 			break;
 		default:
 			break;
+		}
+	}
+	/* A peer whose every connection is silent (PINGs unanswered). */
+	list_for_each_entry(p, &t->peers, node) {
+		unsigned long last;
+		bool silent;
+
+		if (!p->up || !t->cfg.silent_ms)
+			continue;
+		silent = peer_last_rx(p, &last) &&
+			 time_after(now, last + msecs_to_jiffies(t->cfg.silent_ms));
+		if (silent != p->silent) {
+			p->silent = silent;
+			queue_work(t->wq, &t->event_work);
 		}
 	}
 	/* Queue the PINGs with the lock held: the conns stay. */
@@ -1675,7 +1720,8 @@ static void event_work(struct work_struct *w)
 {
 	struct rb_transport *t = container_of(w, struct rb_transport,
 					      event_work);
-	struct { u64 id; bool up; } ev[8];
+	struct { u64 id; bool up, silent_change; u32 heard_ms; } ev[8];
+	unsigned long last;
 	struct rb_peer *p, *tmp;
 	int n, i;
 
@@ -1691,7 +1737,21 @@ static void event_work(struct work_struct *w)
 			    n < (int)ARRAY_SIZE(ev)) {
 				p->reported_up = p->up;
 				ev[n].id = p->id;
+				ev[n].silent_change = false;
 				ev[n++].up = p->up;
+			}
+			/* Silence is reported only between up and down. */
+			if (!p->reported_up)
+				p->reported_silent = false;
+			else if (p->silent != p->reported_silent &&
+				 t->ops->peer_silent &&
+				 n < (int)ARRAY_SIZE(ev)) {
+				p->reported_silent = p->silent;
+				ev[n].id = p->id;
+				ev[n].silent_change = true;
+				ev[n].heard_ms = peer_last_rx(p, &last) ?
+					jiffies_to_msecs(jiffies - last) : 0;
+				ev[n++].up = p->silent;
 			}
 			/* Seen only through its own dialing: forget it. */
 			if (!p->has_addr && !p->up && !p->reported_up &&
@@ -1701,8 +1761,14 @@ static void event_work(struct work_struct *w)
 			}
 		}
 		mutex_unlock(&t->lock);
-		for (i = 0; i < n; i++)
-			t->ops->peer_state(t->ctx, ev[i].id, ev[i].up);
+		for (i = 0; i < n; i++) {
+			if (ev[i].silent_change)
+				t->ops->peer_silent(t->ctx, ev[i].id,
+						    ev[i].up, ev[i].heard_ms);
+			else
+				t->ops->peer_state(t->ctx, ev[i].id,
+						   ev[i].up);
+		}
 	} while (n == (int)ARRAY_SIZE(ev));
 }
 
@@ -1767,6 +1833,7 @@ void rb_transport_remove_peer(struct rb_transport *t, u64 id)
 int rb_transport_peers(struct rb_transport *t,
 		       struct rb_transport_peer_info *info, int max)
 {
+	unsigned long last;
 	struct rb_peer *p;
 	struct rb_conn *c;
 	int n = 0, i;
@@ -1784,6 +1851,10 @@ int rb_transport_peers(struct rb_transport *t,
 		pi->addr = p->addr;
 		pi->failures = p->failures;
 		pi->rx_bytes = p->rx_used;
+		pi->heard = peer_last_rx(p, &last);
+		if (pi->heard)
+			pi->heard_ms = jiffies_to_msecs(jiffies - last);
+		pi->silent = p->silent;
 		for (i = 0; i < RB_CLASSES; i++) {
 			if (p->conn[i])
 				pi->state[i] = RB_CONN_UP;
@@ -1831,6 +1902,7 @@ void rb_transport_config_default(struct rb_transport_config *cfg)
 	cfg->handshake_ms = 10000;
 	cfg->keepalive_ms = 2000;
 	cfg->dead_ms = 30000;
+	cfg->silent_ms = 6000;
 	cfg->queue_frames = 1024;
 	cfg->queue_bytes = 64U << 20;
 	cfg->rx_bytes = 128U << 20;

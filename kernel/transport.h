@@ -60,6 +60,14 @@ struct rb_transport_ops {
 	 */
 	void (*peer_state)(void *ctx, u64 peer_id, bool up);
 	/*
+	 * Optional. A connected peer fell silent (nothing received on any
+	 * of its connections for cfg.silent_ms, though PINGs were sent), or
+	 * is heard again (silent false). Reported after peer_state(up) and
+	 * never while the peer is down; heard_ms: how long ago its last
+	 * frame arrived. Process context.
+	 */
+	void (*peer_silent)(void *ctx, u64 peer_id, bool silent, u32 heard_ms);
+	/*
 	 * Optional. A transport created with an all-zero cluster id (a
 	 * blank node waiting to join) adopts the cluster id of the first
 	 * node that connects to it. Before that, this is called with the
@@ -76,6 +84,10 @@ struct rb_transport_config {
 	u32 handshake_ms;	/* connect + HELLO must finish within */
 	u32 keepalive_ms;	/* PING on a connection idle that long */
 	u32 dead_ms;		/* drop a connection silent that long */
+	u32 silent_ms;		/* report a peer silent that long (0: never;
+				 * more than keepalive_ms, or an idle peer
+				 * looks silent)
+				 */
 	u32 queue_frames;	/* send queue bound per connection */
 	u32 queue_bytes;	/* ... and in bytes (frame + data) */
 	/*
@@ -92,7 +104,8 @@ struct rb_transport_config {
 };
 
 /* Defaults: backoff 100 ms .. 5 s, handshake 10 s, keepalive 2 s,
- * dead 30 s (TCG is slow: generous), 1024 frames / 64 MiB per connection,
+ * silent 6 s (three keepalives unanswered), dead 30 s (TCG is slow:
+ * generous), 1024 frames / 64 MiB per connection,
  * receive budget 128 MiB, 64 MiB per peer.
  */
 void rb_transport_config_default(struct rb_transport_config *cfg);
@@ -196,6 +209,9 @@ struct rb_transport_peer_info {
 	u32 queued_frames;	/* waiting in both send queues */
 	u32 failures;		/* consecutive failed attempts (backoff) */
 	u64 rx_bytes;		/* receive budget this peer holds */
+	bool heard;		/* anything ever received from it */
+	u32 heard_ms;		/* if heard: ms since the last frame */
+	bool silent;		/* connected, silent for cfg.silent_ms */
 };
 
 /*

@@ -42,6 +42,8 @@ const char *peer_state_name(uint32_t state)
 		return "connecting";
 	case RAFTBLK_PEER_STATE_CONNECTED:
 		return "connected";
+	case RAFTBLK_PEER_STATE_UNREACHABLE:
+		return "unreachable";
 	default:
 		return "unknown";
 	}
@@ -409,6 +411,7 @@ static int parse_peer(struct nlattr *nest, struct peer_info *p)
 		[RAFTBLK_PEER_ATTR_ROLE] = { .type = NLA_U32 },
 		[RAFTBLK_PEER_ATTR_MATCH_INDEX] = { .type = NLA_U64 },
 		[RAFTBLK_PEER_ATTR_STATE] = { .type = NLA_U32 },
+		[RAFTBLK_PEER_ATTR_LAST_HEARD_MS] = { .type = NLA_U32 },
 	};
 	struct nlattr *tb[RAFTBLK_PEER_ATTR_MAX + 1];
 
@@ -426,6 +429,11 @@ static int parse_peer(struct nlattr *nest, struct peer_info *p)
 		p->match_index = nla_get_u64(tb[RAFTBLK_PEER_ATTR_MATCH_INDEX]);
 	if (tb[RAFTBLK_PEER_ATTR_STATE])
 		p->state = nla_get_u32(tb[RAFTBLK_PEER_ATTR_STATE]);
+	if (tb[RAFTBLK_PEER_ATTR_LAST_HEARD_MS]) {
+		p->heard = true;
+		p->last_heard_ms =
+			nla_get_u32(tb[RAFTBLK_PEER_ATTR_LAST_HEARD_MS]);
+	}
 	return 0;
 }
 
@@ -633,7 +641,7 @@ bool peer_lag(const struct dev_info *d, const struct peer_info *p,
 void print_peers_table(const struct dev_info *d, const char *indent)
 {
 	static const char *const hdr[] = {
-		"ID", "ADDRESS", "ROLE", "STATE", "MATCH", "LAG",
+		"ID", "ADDRESS", "ROLE", "STATE", "MATCH", "LAG", "HEARD",
 	};
 	struct table *t;
 	size_t i;
@@ -642,11 +650,11 @@ void print_peers_table(const struct dev_info *d, const char *indent)
 		printf("%sno peers\n", indent);
 		return;
 	}
-	t = table_new(6, hdr);
+	t = table_new(7, hdr);
 	for (i = 0; i < d->n_peers; i++) {
 		const struct peer_info *p = &d->peers[i];
-		char id[16], addr[ADDR_STRLEN], match[24], lag[24];
-		const char *row[6];
+		char id[16], addr[ADDR_STRLEN], match[24], lag[24], heard[32];
+		const char *row[7];
 		uint64_t l;
 
 		snprintf(id, sizeof(id), "%" PRIu32, p->id);
@@ -662,6 +670,13 @@ void print_peers_table(const struct dev_info *d, const char *indent)
 		row[3] = peer_state_name(p->state);
 		row[4] = match;
 		row[5] = lag;
+		if (p->heard)
+			snprintf(heard, sizeof(heard), "%" PRIu32 ".%" PRIu32 "s ago",
+				 p->last_heard_ms / 1000,
+				 p->last_heard_ms % 1000 / 100);
+		else
+			snprintf(heard, sizeof(heard), "never");
+		row[6] = heard;
 		table_add_row(t, row);
 	}
 	table_print_indented(t, stdout, indent);
@@ -692,6 +707,11 @@ void print_peers_json(const struct dev_info *d, int indent)
 		printf(",\n%*s\"lag\": ", indent + 4, "");
 		if (peer_lag(d, p, &l))
 			printf("%" PRIu64, l);
+		else
+			printf("null");
+		printf(",\n%*s\"last_heard_ms\": ", indent + 4, "");
+		if (p->heard)
+			printf("%" PRIu32, p->last_heard_ms);
 		else
 			printf("null");
 		printf("\n%*s}", indent + 2, "");

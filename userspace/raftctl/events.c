@@ -179,6 +179,8 @@ static void print_exists(const struct dev_info *d)
 		line_u64("peer", p->id);
 		line_str("role", peer_role_name(p->role));
 		line_str("connection", peer_state_name(p->state));
+		if (p->heard)
+			line_u64("last_heard_ms", p->last_heard_ms);
 		addr_format(&p->addr, addr, sizeof(addr));
 		line_str("address", addr);
 		line_u64("match", p->match_index);
@@ -292,6 +294,7 @@ static void print_peer_event(const char *kind, struct nlattr **tb)
 		[RAFTBLK_PEER_ATTR_ROLE] = { .type = NLA_U32 },
 		[RAFTBLK_PEER_ATTR_MATCH_INDEX] = { .type = NLA_U64 },
 		[RAFTBLK_PEER_ATTR_STATE] = { .type = NLA_U32 },
+		[RAFTBLK_PEER_ATTR_LAST_HEARD_MS] = { .type = NLA_U32 },
 	};
 	struct nlattr *pt[RAFTBLK_PEER_ATTR_MAX + 1];
 	char addr[ADDR_STRLEN];
@@ -309,6 +312,9 @@ static void print_peer_event(const char *kind, struct nlattr **tb)
 	if (pt[RAFTBLK_PEER_ATTR_STATE])
 		line_str("connection",
 			 peer_state_name(nla_get_u32(pt[RAFTBLK_PEER_ATTR_STATE])));
+	if (pt[RAFTBLK_PEER_ATTR_LAST_HEARD_MS])
+		line_u64("last_heard_ms",
+			 nla_get_u32(pt[RAFTBLK_PEER_ATTR_LAST_HEARD_MS]));
 	if (pt[RAFTBLK_PEER_ATTR_ADDR] &&
 	    !addr_get(pt[RAFTBLK_PEER_ATTR_ADDR], &a) && a.family) {
 		addr_format(&a, addr, sizeof(addr));

@@ -127,6 +127,8 @@ struct peer_info {
 	uint32_t role;		/* enum raftblk_peer_role */
 	uint32_t state;		/* enum raftblk_peer_state */
 	uint64_t match_index;
+	bool heard;		/* last_heard_ms is known */
+	uint32_t last_heard_ms;	/* since its last frame arrived */
 };
 
 /* Most copies of the data area a device reports (the kernel's limit). */

@@ -85,6 +85,8 @@ enum raftblk_peer_state {
 	RAFTBLK_PEER_STATE_DISCONNECTED,
 	RAFTBLK_PEER_STATE_CONNECTING,
 	RAFTBLK_PEER_STATE_CONNECTED,
+	/* connected, but nothing received for 6 s (PINGs unanswered) */
+	RAFTBLK_PEER_STATE_UNREACHABLE,
 };
 
 /* How the leader serves reads (RAFTBLK_ATTR_READ_MODE). */
@@ -242,6 +244,7 @@ enum raftblk_peer_attr {
 	RAFTBLK_PEER_ATTR_ROLE,		/* u32: enum raftblk_peer_role */
 	RAFTBLK_PEER_ATTR_MATCH_INDEX,	/* u64 */
 	RAFTBLK_PEER_ATTR_STATE,	/* u32: enum raftblk_peer_state */
+	RAFTBLK_PEER_ATTR_LAST_HEARD_MS,/* u32: ms since its last frame */
 
 	__RAFTBLK_PEER_ATTR_MAX,
 };

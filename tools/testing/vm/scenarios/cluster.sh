@@ -208,6 +208,23 @@ if [ "$nl" != none ]; then
 	check "events: the stream of node$NODE reports node$nl as the new leader" \
 		wait_for 60 ev_new_leader
 fi
+# The power-cut node sent no reset: its connection looks up until the
+# transport gives up on it (30 s). It must not look healthy meanwhile.
+ev_node1_unreachable() {
+	grep -Eq "\"event\": \"change\", \"object\": \"peer\", \"device\": \"$RB_DEV\", .*\"peer\": 1, \"connection\": \"unreachable\", \"last_heard_ms\": [0-9]{4,}" \
+		/tmp/ev.cluster
+}
+check "events: node1 reported unreachable, with the time since last heard" \
+	wait_for 60 ev_node1_unreachable
+grep -E '"peer": 1, "connection"' /tmp/ev.cluster | sed 's/^/# /'
+node1_not_connected() {
+	raftctl status "$RB_DEV" --json >/tmp/st.json &&
+		tr -d ' \n' </tmp/st.json |
+		grep -Eq '\{"id":1,[^}]*"state":"(unreachable|disconnected)",[^}]*"last_heard_ms":[0-9]{4,}'
+}
+check "status: node1 not connected, last heard seconds ago" \
+	wait_for 60 node1_not_connected
+raftctl status "$RB_DEV" | sed 's/^/# /'
 kill "$ev_pid" 2>/dev/null
 wait "$ev_pid" 2>/dev/null
 check "events: nothing on stderr" test ! -s /tmp/ev.cluster.err
