@@ -6,6 +6,8 @@
 #   make demo       build, boot VMs, show /dev/raftblk0 in use
 #   make check      every test; last line "N passed, N failed, N skipped"
 #   make sim-long SECONDS=3600   long randomized simulator run
+#   make crash-long  the log store's power-cuts that lose unflushed writes,
+#                    with many more crash states (REPLAY_SEED=N to replay)
 #   make bench      fio benchmarks against plain disk and DRBD
 #   make install    module (via kbuild), raftctl, man page, completion
 #
@@ -20,7 +22,8 @@ export KVER KDIR
 PREFIX ?= /usr/local
 DESTDIR ?=
 
-.PHONY: all module raftctl deps check demo sim-long bench install clean \
+.PHONY: all module raftctl deps check demo sim-long crash-long bench install \
+	clean \
 	dkms-build
 
 all: module raftctl
@@ -44,6 +47,9 @@ demo: deps
 sim-long:
 	$(MAKE) -C tools/testing/raft sim-long SECONDS=$(or $(SECONDS),3600)
 
+crash-long:
+	$(MAKE) -C tools/testing/formats kreplay-long
+
 bench: deps all
 	tools/testing/bench/run
 
@@ -55,4 +61,5 @@ clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	-$(MAKE) -C userspace/raftctl clean
 	-$(MAKE) -C tools/testing/raft clean
+	-$(MAKE) -C tools/testing/logwrites clean
 	rm -rf tools/testing/results

@@ -11,6 +11,16 @@
  * is logged: from then on, only the log up to INDEX (entry INDEX of term
  * TERM) is promised; the entries after it may be gone.
  *
+ * With lw_mark=NAME (the disk is the dm-log-writes device NAME, scenario
+ * crash_replay), the same promises also go into the write log as marks,
+ * through "dmsetup message NAME 0 mark TEXT" run before the next write:
+ * "formatted" once the format returned, then "acked:INDEX:TERM" and
+ * "truncate:INDEX:TERM". A replayer rebuilds the disk at any point of
+ * the log and knows which promises were made before it. With appends=N
+ * the writer stops after N appends ("rbst: writer finished N appends").
+ * Every fourth append is eight 128 KiB entries: the ring wraps sooner,
+ * and a torn append can leave any of its records whole.
+ *
  * mode=verify min_index=I min_term=T (next boot, same disk): open the
  * store and check the recovered log holds entry I with term T (log
  * matching: hence everything acknowledged before it), that every entry's
@@ -31,6 +41,33 @@
 
 static struct task_struct *writer;
 static struct rb_store *wstore;
+static const char *lw_name;	/* dm-log-writes device to mark, or NULL */
+static u32 max_appends;		/* 0: until stopped */
+
+/* A mark in the write log of lw_name (none without it); one word. */
+static __printf(1, 2) int lw_mark(const char *fmt, ...)
+{
+	char *argv[] = { "/sbin/dmsetup", "message", (char *)lw_name, "0",
+			 "mark", NULL, NULL };
+	va_list ap;
+	char *text;
+	int ret;
+
+	if (!lw_name)
+		return 0;
+	va_start(ap, fmt);
+	text = kvasprintf(GFP_KERNEL, fmt, ap);
+	va_end(ap);
+	if (!text)
+		return -ENOMEM;
+	argv[5] = text;
+	ret = rbst_run(argv);
+	if (ret)
+		pr_info("# dmsetup message %s 0 mark %s failed: %d\n", lw_name,
+			text, ret);
+	kfree(text);
+	return ret;
+}
 
 static u8 pat(raft_index index, raft_term term, u32 i)
 {
@@ -82,10 +119,12 @@ static int writer_fn(void *arg)
 	e = kcalloc(8, sizeof(*e), GFP_KERNEL);
 	if (!e)
 		return -ENOMEM;
-	while (!kthread_should_stop() && !ret) {
+	while (!kthread_should_stop() && !ret &&
+	       (!max_appends || round < max_appends)) {
 		raft_index from = last + 1;
+		bool big = round % 4 == 3;
 
-		n = 1 + rnd() % 8;
+		n = big ? 8 : 1 + rnd() % 8;
 		/* now and then a new leader replaces up to 3 entries */
 		if (round % 10 == 9 && last > snap + 4) {
 			from = last - rnd() % 3;
@@ -93,6 +132,11 @@ static int writer_fn(void *arg)
 			pr_info("truncate %llu %llu\n",
 				(unsigned long long)from - 1,
 				(unsigned long long)terms[(from - 1) % 16]);
+			ret = lw_mark("truncate:%llu:%llu",
+				      (unsigned long long)from - 1,
+				      (unsigned long long)terms[(from - 1) % 16]);
+			if (ret)
+				break;
 		}
 		for (i = 0; i < n; i++) {
 			memset(&e[i], 0, sizeof(e[i]));
@@ -100,6 +144,7 @@ static int writer_fn(void *arg)
 			e[i].term = term;
 			e[i].type = RAFT_ENTRY_NORMAL;
 			e[i].payload = make_payload(from + i, term,
+						    big ? 256 * 512 :
 						    (1 + rnd() % 128) * 512,
 						    limit);
 			if (!e[i].payload)
@@ -125,11 +170,15 @@ static int writer_fn(void *arg)
 			terms[(from + i) % 16] = term;
 		pr_info("acked %llu %llu\n", (unsigned long long)last,
 			(unsigned long long)term);
+		ret = lw_mark("acked:%llu:%llu", (unsigned long long)last,
+			      (unsigned long long)term);
 		round++;
 		cond_resched();
 	}
 	if (ret)
 		pr_info("writer stopped: %d\n", ret);
+	else
+		pr_info("writer finished %u appends\n", round);
 	kfree(e);
 	/* wait to be stopped (or killed with the VM) */
 	while (!kthread_should_stop())
@@ -137,7 +186,8 @@ static int writer_fn(void *arg)
 	return ret;
 }
 
-int rbst_crash_write_start(struct block_device *bdev)
+int rbst_crash_write_start(struct block_device *bdev, const char *lw,
+			   u32 appends)
 {
 	u8 uuid[RAFTBLK_UUID_LEN] = "crash-test-uuid";
 	u8 addr[RAFT_ADDR_LEN] = "10.0.0.1:7789";
@@ -145,11 +195,17 @@ int rbst_crash_write_start(struct block_device *bdev)
 	struct raftblk_err err = {};
 	int ret;
 
+	lw_name = lw && *lw ? lw : NULL;
+	max_appends = appends;
 	rnd_state = get_random_u32() | 1;
 	raft_bootstrap_conf(&conf, 1, addr);
 	ret = rb_store_format(bdev, uuid, 1, &conf, &wstore, &err);
+	if (!ret)
+		ret = lw_mark("formatted");
 	if (ret) {
 		pr_err("format failed: %d\n", ret);
+		rb_store_close(wstore);
+		wstore = NULL;
 		return ret;
 	}
 	writer = kthread_run(writer_fn, wstore, "rbst-writer");

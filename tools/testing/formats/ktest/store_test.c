@@ -14,7 +14,8 @@
  * dm_under; the tests of a failing disk swap its table (through dmsetup,
  * run as a usermode helper) to make a region fail, then recover;
  * mode: "unit" (default) these tests, "write" / "verify" the power-cut
- * test of store_crash.c (with min_index, min_term for verify).
+ * test of store_crash.c (with min_index, min_term for verify; lw_mark and
+ * appends for write, see there).
  */
 #define pr_fmt(fmt) "rbst: " fmt
 
@@ -52,6 +53,12 @@ MODULE_PARM_DESC(min_index, "verify: last index acknowledged before the cut");
 static unsigned long long min_term;
 module_param(min_term, ullong, 0444);
 MODULE_PARM_DESC(min_term, "verify: its term");
+static char *lw_mark;
+module_param(lw_mark, charp, 0444);
+MODULE_PARM_DESC(lw_mark, "write: disk is this dm-log-writes device; mark each promise in its log");
+static uint appends;
+module_param(appends, uint, 0444);
+MODULE_PARM_DESC(appends, "write: stop after this many appends (0: never)");
 
 #define MODE (FMODE_READ | FMODE_WRITE | FMODE_EXCL)
 
@@ -896,6 +903,15 @@ static void run(void)
 	rb_store_close(s);
 }
 
+int rbst_run(char **argv)
+{
+	static char *envp[] = { "HOME=/", "PATH=/sbin:/bin:/usr/sbin:/usr/bin",
+		"LD_LIBRARY_PATH=/lib/x86_64-linux-gnu:/usr/lib/x86_64-linux-gnu",
+		NULL };
+
+	return call_usermodehelper(argv[0], argv, envp, UMH_WAIT_PROC);
+}
+
 /*
  * Swap the table of the dm device: sectors [0, err_sectors) fail with
  * dm's "error" target (none if 0), the rest maps linearly to dm_under.
@@ -903,9 +919,6 @@ static void run(void)
  */
 static int dm_fail_head(u64 err_sectors)
 {
-	static char *envp[] = { "HOME=/", "PATH=/sbin:/bin:/usr/sbin:/usr/bin",
-		"LD_LIBRARY_PATH=/lib/x86_64-linux-gnu:/usr/lib/x86_64-linux-gnu",
-		NULL };
 	u64 total = bdev_nr_sectors(bdev);
 	char *argv[] = { "/bin/sh", "-c", NULL, NULL };
 	char *table, *cmd;
@@ -925,7 +938,7 @@ static int dm_fail_head(u64 err_sectors)
 	if (!cmd)
 		return -ENOMEM;
 	argv[2] = cmd;
-	ret = call_usermodehelper(argv[0], argv, envp, UMH_WAIT_PROC);
+	ret = rbst_run(argv);
 	if (ret)
 		pr_info("# dmsetup failed (%d): %s\n", ret, cmd);
 	kfree(cmd);
@@ -1016,7 +1029,7 @@ static int __init store_test_init(void)
 		return PTR_ERR(bdev);
 	}
 	if (!strcmp(mode, "write")) {
-		ret = rbst_crash_write_start(bdev);
+		ret = rbst_crash_write_start(bdev, lw_mark, appends);
 		if (ret)
 			blkdev_put(bdev, MODE);
 		return ret;
