@@ -54,7 +54,8 @@ bench: deps all
 	tools/testing/bench/run
 
 install: all
-	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install \
+		$(if $(DESTDIR),INSTALL_MOD_PATH=$(DESTDIR))
 	$(MAKE) -C userspace/raftctl install PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)
 
 clean:

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <netlink/netlink.h>
 #include <netlink/genl/genl.h>
 #include <netlink/genl/ctrl.h>
@@ -49,10 +50,27 @@ struct ev_state {
 /* ---- one output line: "KIND OBJECT NAME key:value ..." or JSON ---- */
 
 static bool line_json;
+static bool line_time;	/* --timestamps: text lines start with the time */
+
+/* Now, "2026-12-02T19:45:01.123456Z" (UTC, microseconds). */
+static void format_now(char *buf, size_t len)
+{
+	struct timespec ts;
+	struct tm tm;
+	size_t n;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + n, len - n, ".%06ldZ", ts.tv_nsec / 1000);
+}
 
 static void line_begin(const char *kind, const char *object, const char *name,
 		       uint64_t id, uint64_t seq)
 {
+	char now[40];
+
+	format_now(now, sizeof(now));
 	if (line_json) {
 		printf("{\"event\": ");
 		json_string(stdout, kind);
@@ -60,9 +78,11 @@ static void line_begin(const char *kind, const char *object, const char *name,
 		json_string(stdout, object);
 		printf(", \"device\": ");
 		json_string(stdout, name);
-		printf(", \"device_id\": %" PRIu64 ", \"seq\": %" PRIu64,
-		       id, seq);
+		printf(", \"device_id\": %" PRIu64 ", \"seq\": %" PRIu64
+		       ", \"time\": \"%s\"", id, seq, now);
 	} else {
+		if (line_time)
+			printf("%s ", now);
 		printf("%s %s %s", kind, object, name);
 	}
 }
@@ -532,9 +552,10 @@ fail:
 
 int cmd_events(const struct verb *v, int argc, char **argv)
 {
-	enum { OPT_NOW = 256 };
+	enum { OPT_NOW = 256, OPT_TIMESTAMPS };
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "timestamps", no_argument, NULL, OPT_TIMESTAMPS },
 		{ "now", no_argument, NULL, OPT_NOW },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -552,6 +573,9 @@ int cmd_events(const struct verb *v, int argc, char **argv)
 			break;
 		case OPT_NOW:
 			now = true;
+			break;
+		case OPT_TIMESTAMPS:
+			line_time = true;
 			break;
 		case 'h':
 			verb_help(v, stdout);

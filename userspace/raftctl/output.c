@@ -105,12 +105,58 @@ void table_free(struct table *t)
 }
 
 /* A JSON string literal, quotes included. */
+/*
+ * Length of the well-formed UTF-8 sequence at P (RFC 3629: no overlong
+ * form, no surrogate, nothing above U+10FFFF), or 0.
+ */
+static size_t utf8_len(const unsigned char *p)
+{
+	size_t n, i;
+	uint32_t cp;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+		n = 2;
+		cp = p[0] & 0x1f;
+	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		n = 3;
+		cp = p[0] & 0x0f;
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		n = 4;
+		cp = p[0] & 0x07;
+	} else {
+		return 0;
+	}
+	for (i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)	/* also stops at the NUL */
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return n;
+}
+
 void json_string(FILE *f, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
+	size_t n;
 
 	fputc('"', f);
 	for (; *p; p++) {
+		/* Bytes that are not UTF-8 (a path is any bytes): U+FFFD. */
+		if (*p >= 0x80) {
+			n = utf8_len(p);
+			if (!n) {
+				fputs("\\ufffd", f);
+			} else {
+				fwrite(p, 1, n, f);
+				p += n - 1;
+			}
+			continue;
+		}
 		switch (*p) {
 		case '"':
 			fputs("\\\"", f);

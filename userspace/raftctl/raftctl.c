@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <linux/raftblk.h>
 #include "raftctl.h"
 
@@ -152,7 +153,7 @@ static const struct verb verbs[] = {
 	{
 		.name = "events",
 		.run = cmd_events,
-		.args = "[NAME] [--json] [--now]",
+		.args = "[NAME] [--json] [--now] [--timestamps]",
 		.summary = "print the current state, then every change as it happens",
 		.help =
 "Print one line per device and peer as it is now ('exists ...'), then\n"
@@ -173,7 +174,9 @@ static const struct verb verbs[] = {
 "initial state again. With NAME only that device's lines are printed.\n"
 "\n"
 "Options:\n"
-"  -j, --json        one JSON object per line (schema in raftctl(8))\n"
+"  -j, --json        one JSON object per line (schema in raftctl(8)); each\n"
+"                    carries \"time\", when raftctl received it (UTC)\n"
+"      --timestamps  start each line with that time\n"
 "      --now         print the initial state and 'exists -', then exit\n"
 "  -h, --help        show this help\n",
 	},
@@ -303,6 +306,29 @@ static void main_help(FILE *f)
 		"error), 2 usage error. See raftctl(8).\n");
 }
 
+/* raftctl's version, and the loaded module's (from sysfs) if any. */
+static void print_version(void)
+{
+	char ver[64] = "";
+	FILE *f;
+
+	printf("%s %s (netlink family %s version %d)\n", prog,
+	       RAFTCTL_VERSION, RAFTBLK_GENL_NAME, RAFTBLK_GENL_VERSION);
+	f = fopen("/sys/module/raftblk/version", "r");
+	if (f) {
+		if (!fgets(ver, sizeof(ver), f))
+			ver[0] = '\0';
+		fclose(f);
+		ver[strcspn(ver, "\n")] = '\0';
+	}
+	if (ver[0])
+		printf("raftblk module %s (loaded)\n", ver);
+	else if (access("/sys/module/raftblk", F_OK) == 0)
+		printf("raftblk module loaded, version unknown\n");
+	else
+		printf("raftblk module not loaded\n");
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -320,9 +346,7 @@ int main(int argc, char **argv)
 			main_help(stdout);
 			return EXIT_OK;
 		case 'V':
-			printf("%s %s (netlink family %s version %d)\n", prog,
-			       RAFTCTL_VERSION, RAFTBLK_GENL_NAME,
-			       RAFTBLK_GENL_VERSION);
+			print_version();
 			return EXIT_OK;
 		default:
 			return option_error(NULL, c, argv);

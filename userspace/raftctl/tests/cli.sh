@@ -59,10 +59,14 @@ for v in create destroy status peer transfer-leader set events up down; do
 		not_ok "raftctl --help lists $v"
 	fi
 done
-if [ "$("$rc_bin" --version)" = "raftctl 0.1 (netlink family raftblk version 1)" ]; then
-	ok "raftctl --version"
+"$rc_bin" --version >"$tmp/out" 2>&1
+if [ "$(head -n 1 "$tmp/out")" = "raftctl 0.1 (netlink family raftblk version 1)" ] &&
+	[ "$(sed -n 2p "$tmp/out")" = "raftblk module not loaded" ] &&
+	[ "$(wc -l <"$tmp/out")" = 2 ]; then
+	ok "raftctl --version: raftctl's and the module's (none here)"
 else
-	not_ok "raftctl --version" "got: $("$rc_bin" --version 2>&1)"
+	not_ok "raftctl --version: raftctl's and the module's (none here)" \
+		"got: $(cat "$tmp/out")"
 fi
 
 expect 2 "raftctl: missing verb (see 'raftctl --help')"

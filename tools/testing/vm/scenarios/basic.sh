@@ -398,8 +398,13 @@ check "events --now: ends with 'exists -'" sh -c \
 sed 's/^/# /' /tmp/ev.now
 check "events --now --json: one object per line, then the marker" sh -c \
 	"raftctl events --now --json >/tmp/ev.json &&
-	 grep -q '^{\"event\": \"exists\", \"object\": \"device\", \"device\": \"$DEV\", \"device_id\": [0-9]*, \"seq\": [0-9]*, \"role\": \"leader\", \"term\": [0-9]*, \"leader\": 1, ' /tmp/ev.json &&
+	 grep -q '^{\"event\": \"exists\", \"object\": \"device\", \"device\": \"$DEV\", \"device_id\": [0-9]*, \"seq\": [0-9]*, \"time\": \"20[0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]\.[0-9]\{6\}Z\", \"role\": \"leader\", \"term\": [0-9]*, \"leader\": 1, ' /tmp/ev.json &&
 	 test \"\$(tail -n 1 /tmp/ev.json)\" = '{\"event\": \"initial-state-done\"}'"
+check "events --now --timestamps: each line starts with the time (UTC)" sh -c \
+	"raftctl events --now --timestamps >/tmp/ev.ts &&
+	 grep -Eq '^20[0-9]{2}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z exists device $DEV role:leader ' /tmp/ev.ts"
+check "--version names the loaded module's version" sh -c \
+	"raftctl --version | grep -qx 'raftblk module 0.1 (loaded)'"
 check "events --now with another device's name prints only the marker" \
 	sh -c "test \"\$(raftctl events raftblk9 --now)\" = 'exists -'"
 
