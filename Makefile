@@ -5,6 +5,9 @@
 #   make            build kernel/raftblk.ko and userspace/raftctl/raftctl
 #   make demo       build, boot VMs, show /dev/raftblk0 in use
 #   make check      every test; last line "N passed, N failed, N skipped"
+#   make check-debug [SUITES="..."]  the kernel suites on a debug kernel
+#                   (KASAN, lockdep, kmemleak, fault injection); builds and
+#                   caches that kernel first (about an hour, once)
 #   make sim-long SECONDS=3600   long randomized simulator run
 #   make crash-long  the log store's power-cuts that lose unflushed writes,
 #                    with many more crash states (REPLAY_SEED=N to replay)
@@ -22,9 +25,8 @@ export KVER KDIR
 PREFIX ?= /usr/local
 DESTDIR ?=
 
-.PHONY: all module raftctl deps check demo sim-long crash-long bench install \
-	clean \
-	dkms-build
+.PHONY: all module raftctl deps check check-debug demo sim-long crash-long \
+	bench install clean dkms-build
 
 all: module raftctl
 
@@ -39,6 +41,9 @@ deps:
 
 check: deps
 	@tools/testing/check
+
+check-debug: deps
+	@tools/testing/check-debug $(SUITES)
 
 demo: deps
 	$(MAKE) all

@@ -259,6 +259,7 @@ int rb_nl_request(struct rb_nl *nl, struct nl_msg *msg,
 	nl_cb_set(nlcb, NL_CB_VALID, NL_CB_CUSTOM, rb_on_valid, &req);
 	nl_cb_set(nlcb, NL_CB_DUMP_INTR, NL_CB_CUSTOM, rb_on_dump_intr, &req);
 
+	rb_fail_nth_arm();
 	ret = nl_send_auto(nl->sk, msg);
 	if (ret < 0) {
 		rb_error_set(err, EIO, nl_geterror(ret));

@@ -64,6 +64,9 @@ struct nl_msg *rb_nl_msg(struct rb_nl *nl, uint8_t cmd, int flags);
  * of the dump. 0, or -1 with *err filled. Frees MSG. A dump during which
  * the kernel's list changed fails with EAGAIN: the caller may retry.
  */
+/* failnth.c: RAFTCTL_FAIL_NTH, systematic fault injection for the tests */
+void rb_fail_nth_arm(void);
+
 int rb_nl_request(struct rb_nl *nl, struct nl_msg *msg,
 		  int (*cb)(struct nl_msg *reply, void *arg), void *arg,
 		  struct rb_error *err);

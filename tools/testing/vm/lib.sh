@@ -6,7 +6,9 @@
 # boot, 2 after the host restarted the VM, ...), ADDR (10.0.0.NODE), ADDRS
 # (all addresses), PEERS (the other addresses), SHARED (/shared, the 9p
 # folder every VM and the host see), RESULTS (/shared/nodeNODE, per-node
-# artifacts kept in the results folder), RAFTBLK_KO, KVER.
+# artifacts kept in the results folder), RAFTBLK_KO, KVER, TIMEOUT_FACTOR
+# (the host's VM_TIMEOUT_FACTOR: 1, or 3 on the debug kernel; wait_for,
+# run_timeout, barriers and host requests wait that many times longer).
 #
 # TAP: every helper prints "ok N - name" / "not ok N - name" on stdout;
 # the host renumbers the lines of all nodes into one stream.
@@ -14,6 +16,7 @@
 _tap_n=0
 _tap_failed=0
 LIB_WAIT_STEP=${LIB_WAIT_STEP:-0.2}
+TIMEOUT_FACTOR=${TIMEOUT_FACTOR:-1}
 BARRIER_TIMEOUT=${BARRIER_TIMEOUT:-300}
 HOST_REQUEST_TIMEOUT=${HOST_REQUEST_TIMEOUT:-60}
 
@@ -77,7 +80,7 @@ expect_fail() {
 
 # wait_for TIMEOUT_SECS CMD... : run CMD until it succeeds; 1 on timeout.
 wait_for() {
-	local t=$1 end
+	local t=$(($1 * TIMEOUT_FACTOR)) end
 	shift
 	end=$(($(date +%s) + t))
 	while ! "$@" >/dev/null 2>&1; do
@@ -90,7 +93,7 @@ wait_for() {
 # run_timeout SECS CMD... : CMD killed after SECS (exit code 124 then, or
 # 143 from busybox timeout); put this around every guest workload.
 run_timeout() {
-	local t=$1
+	local t=$(($1 * TIMEOUT_FACTOR))
 	shift
 	timeout "$t" "$@"
 }
@@ -124,7 +127,7 @@ barrier() {
 	[ $# -gt 0 ] || set -- $(all_nodes)
 	dir=$SHARED/barriers/$name
 	mkdir -p "$dir" && touch "$dir/node$NODE" || return 1
-	end=$(($(date +%s) + BARRIER_TIMEOUT))
+	end=$(($(date +%s) + BARRIER_TIMEOUT * TIMEOUT_FACTOR))
 	while :; do
 		missing=""
 		for n in "$@"; do
