@@ -84,7 +84,7 @@ leader() { rb_is leader; }
 create_standalone() { raftctl create "$DEV" --disk "$RB_DISK"; }
 create_cluster() { wipe && rb_create --bootstrap; }
 up_standalone() {
-	create_standalone >/dev/null 2>&1 && wait_for 30 works
+	wipe && create_standalone >/dev/null 2>&1 && wait_for 30 works
 }
 up_cluster() {
 	create_cluster >/dev/null 2>&1 &&
@@ -120,6 +120,7 @@ after_status() { # rc
 	wait_for 30 works
 }
 nothing() { :; }
+fresh() { gone && wipe; }
 
 # sweep LABEL SETUP VERIFY CLEANUP CMD... : CMD with fail-nth N = 1,
 # 1 + STEP, ... until raftctl says N was not reached (then CMD must have
@@ -166,7 +167,7 @@ sweep() {
 	fi
 }
 
-sweep "create (standalone)" gone after_create gone create_standalone
+sweep "create (standalone)" fresh after_create gone create_standalone
 sweep "create --bootstrap (one-node cluster)" wipe after_create_cluster gone \
 	create_cluster
 sweep "destroy (standalone)" up_standalone after_destroy gone \
