@@ -7,7 +7,7 @@
 #   make check      every test; last line "N passed, N failed, N skipped"
 #   make check-debug [SUITES="..."]  the kernel suites on a debug kernel
 #                   (KASAN, lockdep, kmemleak, fault injection); builds and
-#                   caches that kernel first (about an hour, once)
+#                   caches that kernel first (an hour or more, once)
 #   make sim-long SECONDS=3600   long randomized simulator run
 #   make crash-long  the log store's power-cuts that lose unflushed writes,
 #                    with many more crash states (REPLAY_SEED=N to replay)
