@@ -24,6 +24,9 @@ export KVER KDIR
 
 PREFIX ?= /usr/local
 DESTDIR ?=
+# systemd searches /usr/local/lib too (systemd.unit(5), modules-load.d(5)).
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+MODULESLOADDIR ?= $(PREFIX)/lib/modules-load.d
 
 .PHONY: all module raftctl deps check check-debug demo sim-long crash-long \
 	bench install clean dkms-build
@@ -62,10 +65,16 @@ install: all
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install \
 		$(if $(DESTDIR),INSTALL_MOD_PATH=$(DESTDIR))
 	$(MAKE) -C userspace/raftctl install PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)
+	sed 's|@SBINDIR@|$(PREFIX)/sbin|g' userspace/systemd/raftblk@.service.in \
+		>userspace/systemd/raftblk@.service
+	install -D -m 0644 userspace/systemd/raftblk@.service \
+		$(DESTDIR)$(UNITDIR)/raftblk@.service
+	install -D -m 0644 userspace/systemd/raftblk.modules-load.conf \
+		$(DESTDIR)$(MODULESLOADDIR)/raftblk.conf
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	-$(MAKE) -C userspace/raftctl clean
 	-$(MAKE) -C tools/testing/raft clean
 	-$(MAKE) -C tools/testing/logwrites clean
-	rm -rf tools/testing/results
+	rm -rf tools/testing/results userspace/systemd/raftblk@.service
