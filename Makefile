@@ -29,7 +29,7 @@ UNITDIR ?= $(PREFIX)/lib/systemd/system
 MODULESLOADDIR ?= $(PREFIX)/lib/modules-load.d
 
 .PHONY: all module raftctl deps check check-debug demo sim-long crash-long \
-	bench install clean dkms-build
+	bench nemesis install clean dkms-build
 
 all: module raftctl
 
@@ -58,6 +58,13 @@ sim-long:
 crash-long:
 	$(MAKE) -C tools/testing/formats kreplay-long
 
+# Faults across VMs with a history checker (tools/testing/vm/nemesis/README.md):
+# make nemesis MINUTES=N [SEED=S] [NODES=5] [FAULTS=kill,stop,...]
+nemesis: deps all
+	tools/testing/vm/nemesis/run --minutes $(or $(MINUTES),10) \
+		--nodes $(or $(NODES),3) $(if $(SEED),--seed $(SEED)) \
+		$(if $(FAULTS),--faults $(FAULTS))
+
 bench: deps all
 	tools/testing/bench/run
 
@@ -77,4 +84,5 @@ clean:
 	-$(MAKE) -C userspace/raftctl clean
 	-$(MAKE) -C tools/testing/raft clean
 	-$(MAKE) -C tools/testing/logwrites clean
+	-$(MAKE) -C tools/testing/vm/nemesis clean
 	rm -rf tools/testing/results userspace/systemd/raftblk@.service

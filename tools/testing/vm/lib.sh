@@ -160,6 +160,9 @@ get() { # key -> value (waits up to BARRIER_TIMEOUT for it)
 #   link-on   restore it
 #   pause     freeze the VM (QEMU monitor "stop"): a hung node, not a dead one
 #   resume    let it run again ("cont")
+#   sigstop   SIGSTOP to the VM's QEMU process: frozen whole, its clock
+#             runs on (a machine that hung and came back)
+#   sigcont   SIGCONT: let it run again
 # Prints the host's answer; returns 0 when it starts with "ok".
 host_request() {
 	local req=$SHARED/host/$1-node$2 ans

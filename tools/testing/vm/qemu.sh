@@ -122,6 +122,7 @@ vm_kill() { # node reason
 	local p=${VM_PID[$1]:-}
 	[ -n "$p" ] || return 1
 	kill -KILL "$p" 2>/dev/null
+	kill -CONT "$p" 2>/dev/null
 	wait "$p" 2>/dev/null
 	VM_PID[$1]=""
 	mkdir -p "$results/shared/node$1"
@@ -175,6 +176,18 @@ vm_serve_requests() {
 					ans="ok node$n ${act}d"
 				else
 					ans="error: monitor of node$n unavailable"
+				fi ;;
+			sigstop|sigcont)
+				# The whole QEMU process frozen (not the
+				# monitor's "stop"): the guest's clock runs on,
+				# as on a machine that hung and came back.
+				local sig=STOP
+				[ "$act" = sigcont ] && sig=CONT
+				if vm_running "$n" &&
+					kill -"$sig" "${VM_PID[$n]}" 2>/dev/null; then
+					ans="ok node$n SIG$sig"
+				else
+					ans="error: node$n is not running"
 				fi ;;
 			*) ans="error: unknown action '$act'" ;;
 			esac
