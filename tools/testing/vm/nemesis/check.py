@@ -41,6 +41,7 @@ import bisect
 import glob
 import json
 import os
+import statistics
 import sys
 
 TICK = 10_000_000  # host mtime granularity (coarse clock), generously
@@ -301,7 +302,8 @@ def failovers(ops, faults, out):
         summary = ("failover: n=%d median=%.2fs p99=%.2fs max=%.2fs "
                    "(faults on the leader without another leader's write "
                    "before the next fault: %d)" % (
-                       len(xs), pct(xs, 0.5), pct(xs, 0.99), max(xs), none))
+                       len(xs), statistics.median(xs), pct(xs, 0.99), max(xs),
+                       none))
     else:
         summary = ("failover: none measured (faults on the leader without "
                    "another leader's write before the next fault: %d)" % none)
