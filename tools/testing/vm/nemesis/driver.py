@@ -30,6 +30,10 @@ How faults are made:
              and reorders (0-30 %) packets
   disk       dm-delay (50-300 ms) under the target's whole raftblk disk
              (log and data area)
+  diskerr    every write to the target's disk fails (dm-flakey
+             error_writes) for the hold time; the node reports its disk
+             failed and stops serving, so the disk is then healed and the
+             node power-cut and booted again (what an administrator does)
 Every action is a line of shared/nemesis/faults.log (JSON, host time in
 ns) and a "# nemesis:" line on stdout.
 """
@@ -40,9 +44,9 @@ import random
 import sys
 import time
 
-KINDS = ["kill", "stop", "partition", "asym", "netem", "disk"]
+KINDS = ["kill", "stop", "partition", "asym", "netem", "disk", "diskerr"]
 WEIGHTS = {"kill": 3, "stop": 2, "partition": 3, "asym": 2, "netem": 2,
-           "disk": 2}
+           "disk": 2, "diskerr": 1}
 
 
 class Driver:
@@ -252,6 +256,21 @@ class Driver:
             self.sleep(hold)
             self.cmd(list(self.nodes()), "heal-net")
             self.log(phase="end", **rec)
+            return
+        if kind == "diskerr":
+            self.log(phase="start", **rec)
+            self.say("writes to the disk of node%d%s fail for %.1fs, then "
+                     "it is power-cut and booted" % (
+                         target, " (leader)" if on_leader else "", hold))
+            self.cmd([target], "disk-error", wait=60)
+            self.sleep(hold)
+            self.host("kill", target)
+            self.host("boot", target)
+            self.boot[target] += 1
+            self.log(phase="end", **rec)
+            if not self.wait(300, lambda: self.running(target)):
+                self.say("node%d boot %d did not start its workload" %
+                         (target, self.boot[target]))
             return
         if kind == "disk":
             rec["disk_ms"] = disk_ms

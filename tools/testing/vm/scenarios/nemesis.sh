@@ -15,7 +15,7 @@
 #     `raftctl events --json` goes to events-nN-bB.json; an agent loop
 #     publishes the role (status-nN) and runs the driver's commands
 #     (cmd/nN.SEQ: partitions as blackhole routes, netem, read mode,
-#     disk delay), answering each in cmd/nN.SEQ.done;
+#     disk delay, failing disk writes), answering each in cmd/nN.SEQ.done;
 #  3. a node the driver power-cut boots again (BOOT > 1): it recreates the
 #     device on the same disk without --bootstrap, rejoins and goes on
 #     from 2;
@@ -48,14 +48,15 @@ if [ ! -x /bin/nemesis-wl ]; then
 fi
 
 SZ=$(blockdev --getsz /dev/vdb)
-dm_table() { # linear | delay MS
+dm_table() { # linear | delay MS | error (every write fails)
 	case $1 in
 	linear) echo "0 $SZ linear /dev/vdb 0" ;;
 	delay) echo "0 $SZ delay /dev/vdb 0 $2" ;;
+	error) echo "0 $SZ flakey /dev/vdb 0 0 3600 1 error_writes" ;;
 	*) return 1 ;;
 	esac
 }
-dm_set() { # linear | delay MS
+dm_set() { # linear | delay MS | error
 	local t
 	t=$(dm_table "$@") || return 1
 	dmsetup suspend $DM && echo "$t" | dmsetup load $DM &&
@@ -130,6 +131,7 @@ agent_cmd() { # verb args...
 		return 0 ;;
 	read-mode) raftctl set "$RB_DEV" --read-mode "$1" ;;
 	disk-delay) dm_set delay "$1" ;;
+	disk-error) dm_set error ;;
 	disk-heal) dm_set linear ;;
 	*) echo "unknown command '$v'"; return 1 ;;
 	esac
