@@ -36,19 +36,26 @@ bench_job_args() {
 	esac
 }
 
+# bench_fio_args NAME JOB DEVICE : fio's command line (without "fio") for
+# JOB on DEVICE, its results in $RESULTS/fio-NAME.json
+bench_fio_args() {
+	local args
+	args=$(bench_job_args "$2") || return 1
+	echo "--name=$2 --filename=$3 --direct=1 --size=$BENCH_SIZE" \
+		"--time_based --runtime=$BENCH_RUNTIME --norandommap" \
+		"--randrepeat=0 --output-format=json" \
+		"--output=$RESULTS/fio-$1.json $args"
+}
+
 # bench_fio JOB DEVICE : run one job, TAP line "fio JOB on DEVICE"
 bench_fio() {
 	local job=$1 dev=$2 args rc
-	args=$(bench_job_args "$job") || {
+	args=$(bench_fio_args "$job" "$job" "$dev") || {
 		tap_fail "fio $job: unknown job"
 		return 1
 	}
 	# shellcheck disable=SC2086
-	run_timeout $((BENCH_RUNTIME * 3 + 90)) fio --name="$job" \
-		--filename="$dev" --direct=1 --size="$BENCH_SIZE" \
-		--time_based --runtime="$BENCH_RUNTIME" --norandommap \
-		--randrepeat=0 --output-format=json \
-		--output="$RESULTS/fio-$job.json" $args \
+	run_timeout $((BENCH_RUNTIME * 3 + 90)) fio $args \
 		>"$RESULTS/fio-$job.stdout" 2>&1
 	rc=$?
 	echo "$rc" >"$RESULTS/fio-$job.rc"
@@ -61,6 +68,56 @@ bench_fio() {
 	return 1
 }
 
+# bench_fio_start NAME JOB DEVICE : start JOB on DEVICE in the background
+# (results fio-NAME.*); its pid goes to $RESULTS/fio-NAME.pid, its exit
+# code to $RESULTS/fio-NAME.rc when it ends.
+bench_fio_start() {
+	local name=$1 args
+	args=$(bench_fio_args "$1" "$2" "$3") || return 1
+	rm -f "$RESULTS/fio-$name.pid" "$RESULTS/fio-$name.rc"
+	(
+		# shellcheck disable=SC2086
+		fio $args >"$RESULTS/fio-$name.stdout" 2>&1 &
+		echo $! >"$RESULTS/fio-$name.pid"
+		wait $!
+		echo $? >"$RESULTS/fio-$name.rc"
+	) &
+	LIB_WAIT_STEP=0.1 wait_for 10 test -s "$RESULTS/fio-$name.pid"
+}
+
+bench_fio_running() { # NAME
+	[ ! -e "$RESULTS/fio-$1.rc" ]
+}
+
+# bench_fio_stop NAME : end it now; fio still writes its results (SIGINT)
+bench_fio_stop() {
+	bench_fio_running "$1" && kill -INT "$(cat "$RESULTS/fio-$1.pid")"
+	return 0
+}
+
+# bench_fio_wait NAME : wait for it (killed after BENCH_RUNTIME * 3 + 90
+# seconds), TAP line "fio NAME"; stopped by SIGINT (exit code 128 or
+# 130) it counts as done when fio wrote its JSON
+bench_fio_wait() {
+	local name=$1 rc
+	if ! wait_for $((BENCH_RUNTIME * 3 + 90)) \
+		test -e "$RESULTS/fio-$name.rc"; then
+		kill -KILL "$(cat "$RESULTS/fio-$name.pid")" 2>/dev/null
+		wait_for 10 test -e "$RESULTS/fio-$name.rc"
+	fi
+	rc=$(cat "$RESULTS/fio-$name.rc" 2>/dev/null)
+	case $rc in
+	128|130) grep -q '"jobs"' "$RESULTS/fio-$name.json" && rc=0 ;;
+	esac
+	if [ "$rc" = 0 ]; then
+		tap_ok "fio $name"
+		return 0
+	fi
+	tap_fail "fio $name" "exit code ${rc:-none}" \
+		"$(tail -n 5 "$RESULTS/fio-$name.stdout")"
+	return 1
+}
+
 # bench_fio_all DEVICE : every job of BENCH_JOBS in turn
 bench_fio_all() {
 	local job
@@ -68,4 +125,43 @@ bench_fio_all() {
 	for job in $BENCH_JOBS; do
 		bench_fio "$job" "$1"
 	done
+}
+
+# ---- resync benchmarks (bench_resync_drbd, bench_resync_raftblk) ----
+# The copy covers the first BENCH_SIZE of the device (written before).
+#   BENCH_RESYNC_JOB   the application's fio job during the copy
+#                      (default randwrite-qd32)
+BENCH_RESYNC_JOB=${BENCH_RESYNC_JOB:-randwrite-qd32}
+
+bench_now_ms() { # milliseconds since boot (10 ms steps)
+	awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime
+}
+
+bench_mib() { # SIZE like 512M or 1G -> MiB
+	case $1 in
+	*[Gg]) echo $((${1%?} * 1024)) ;;
+	*[Mm]) echo "${1%?}" ;;
+	*) echo $(($1 / 1048576)) ;;
+	esac
+}
+
+# bench_fill DEVICE : write the first BENCH_SIZE of DEVICE with random
+# data (16 MiB of /dev/urandom, repeated), O_DIRECT, 1 MiB blocks
+bench_fill() {
+	local mib i=0
+	mib=$(bench_mib "$BENCH_SIZE")
+	dd if=/dev/urandom of=/tmp/bench-pattern bs=1M count=16 2>/dev/null ||
+		return 1
+	while [ "$i" -lt "$mib" ]; do
+		dd if=/tmp/bench-pattern of="$1" bs=1M count=16 seek="$i" \
+			oflag=direct conv=notrunc 2>/dev/null || return 1
+		i=$((i + 16))
+	done
+	rm -f /tmp/bench-pattern
+}
+
+# bench_result KEY VALUE : one line of $RESULTS/resync.txt (read by the
+# host's report)
+bench_result() {
+	echo "$1=$2" >>"$RESULTS/resync.txt"
 }

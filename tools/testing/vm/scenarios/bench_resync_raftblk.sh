@@ -1,0 +1,181 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Benchmark target "raftblk-resync": a full copy of the data area (resync)
+# to a node with a blank disk, in a cluster that holds data, and the
+# application's 4 KiB random writes on the leader during the copy. Run by
+# tools/testing/bench/run (3 VMs, resync rate 0: the dynamic default):
+#
+#  1. node1 bootstraps, adds node2 (voter); writes the first BENCH_SIZE
+#     of /dev/raftblk0 (random data, so the copy of a new node covers
+#     exactly BENCH_SIZE); fio BENCH_RESYNC_JOB for BENCH_RUNTIME s, no
+#     copy running (fio-resync-base.json);
+#  2. idle copy: node3 (blank disk) is added; its full copy runs with no
+#     application I/O: bytes and milliseconds from node3's own counters
+#     (kernel log "resync from node 1 done: ... B bytes in M ms");
+#  3. copy under load: node3 is destroyed and removed, its disk wiped,
+#     and VM 3 added again as node 4 (blank): once the copy to node 4 is
+#     running, fio BENCH_RESYNC_JOB on node1 (fio-resync-during.json),
+#     stopped early (SIGINT) if the copy ends first; the bytes the copy
+#     advanced during fio (node1's sysfs resync line) over fio's window.
+#
+# Results: node1/resync.txt and node3/resync.txt (key=value), the fio
+# JSON in node1/.
+#
+# vm-needs: bench
+. /lib.sh
+. /scenarios/lib-cluster.sh
+
+check "bench jobs present in /shared/bench" test -f /shared/bench/fio-jobs.sh ||
+	finish
+. /shared/bench/fio-jobs.sh
+
+# Seconds for one phase (a copy, the fill) under a loaded TCG host.
+BARRIER_TIMEOUT=${BENCH_PHASE_WAIT:-1200}
+RS_SYSFS=/sys/block/$RB_DEV/raftblk/resync
+# Waits poll once a second: the waiting shells take little CPU from the
+# copy and the application being measured (timings come from the
+# module's counters, not from these polls).
+LIB_WAIT_STEP=1
+
+[ "$NODES" -ge 3 ] || { tap_fail "bench_resync_raftblk needs 3 nodes (--nodes 3)"; finish; }
+[ "$NODE" -le 3 ] || finish
+
+# rs_line DIR PEER : this node's sysfs resync line "DIR PEER ..." (to/from)
+rs_line() {
+	awk -v d="$1" -v p="$2" '$1 == d && $2 == p' "$RS_SYSFS"
+}
+rs_state() { rs_line "$1" "$2" | awk '{ print $4 }'; }
+rs_done() { rs_line "$1" "$2" | awk '{ print $10 }'; }
+rs_ended() { # DIR PEER : the copy finished or failed
+	s=$(rs_state "$1" "$2")
+	[ "$s" = finished ] || [ "$s" = failed ]
+}
+voter_key() { test -e "$SHARED/kv/voter-$1"; }
+
+check "insmod raftblk.ko" load_raftblk || finish
+
+if [ "$NODE" = 1 ]; then
+	check "raftctl create as node 1 (bootstrap)" rb_create --bootstrap ||
+		finish
+	check "node1 leads" wait_for "$RB_ELECTION_WAIT" rb_is leader || finish
+	check "raftctl set --resync-rate 0 (dynamic, the default)" \
+		raftctl set "$RB_DEV" --resync-rate 0
+	get node2-created >/dev/null
+	check "peer add 2" rb_peer_add 2
+	check "node2 is a voter" wait_for "$BARRIER_TIMEOUT" voter_key 2 ||
+		finish
+	check "fill the first $BENCH_SIZE of /dev/$RB_DEV" \
+		bench_fill "/dev/$RB_DEV" || finish
+	check "the leader compacted its log (compaction point $(rb_sb_u64 136))" \
+		test "$(rb_sb_u64 136)" -gt 0
+	bench_fio_start resync-base "$BENCH_RESYNC_JOB" "/dev/$RB_DEV" &&
+		bench_fio_wait resync-base
+
+	# 2. the idle copy to node 3
+	put idle-go 1
+	get node3-created >/dev/null
+	t0=$(bench_now_ms)
+	check "peer add 3 (blank disk)" rb_peer_add 3
+	check "the copy to node 3 ends" wait_for "$BARRIER_TIMEOUT" rs_ended to 3
+	t1=$(bench_now_ms)
+	diag "$(rs_line to 3)"
+	check "the copy to node 3 finished" test "$(rs_state to 3)" = finished
+	check "node3 is a voter" wait_for "$BARRIER_TIMEOUT" voter_key 3
+	t2=$(bench_now_ms)
+	bench_result idle_leader_ms $((t1 - t0))
+	bench_result idle_voter_ms $((t2 - t0))
+	rb_status_diag
+
+	# 3. the copy to node 4 under the application's writes
+	put replace-go 1
+	get node3-destroyed >/dev/null
+	check "peer remove 3" wait_for 60 raftctl peer remove "$RB_DEV" 3
+	put node3-removed 1
+	get node4-created >/dev/null
+	check "peer add 4 (VM 3, blank disk)" \
+		raftctl peer add "$RB_DEV" 4 "$(rb_listen 3)"
+	going() { [ "$(rs_state to 4)" = running ] && [ "$(rs_done to 4)" -gt 0 ]; }
+	check "the copy to node 4 is running" wait_for 300 going
+	# The copy's progress over fio's run: from when fio started to when
+	# it ended, or to when the copy ended (then fio is stopped).
+	stopped=0
+	if check "fio $BENCH_RESYNC_JOB started during the copy" \
+		bench_fio_start resync-during "$BENCH_RESYNC_JOB" "/dev/$RB_DEV"
+	then
+		d0=$(rs_done to 4)
+		t0=$(bench_now_ms)
+		while bench_fio_running resync-during; do
+			if [ "$(rs_state to 4)" != running ]; then
+				bench_fio_stop resync-during
+				stopped=1
+				break
+			fi
+			sleep 0.2
+		done
+		t1=$(bench_now_ms)
+		d1=$(rs_done to 4)
+		st=$(rs_state to 4)
+		bench_fio_wait resync-during
+		diag "$(rs_line to 4)"
+		bench_result load_bytes $((d1 - d0))
+		bench_result load_ms $((t1 - t0))
+		bench_result load_copy_state_after_fio "$st"
+		bench_result load_fio_stopped "$stopped"
+	fi
+	check "the copy to node 4 ends" wait_for "$BARRIER_TIMEOUT" rs_ended to 4
+	check "the copy to node 4 finished" test "$(rs_state to 4)" = finished
+	check "node4 is a voter" wait_for "$BARRIER_TIMEOUT" voter_key 4
+	check "node1 still the leader" rb_is leader
+	rb_status_diag
+	diag "$(cat "$RS_SYSFS")"
+elif [ "$NODE" = 2 ]; then
+	check "raftctl create as node 2" rb_create || finish
+	put node2-created 1
+	check "node2 was added and promoted to voter" \
+		wait_for "$BARRIER_TIMEOUT" rb_self_voter && put voter-2 1
+else
+	get idle-go >/dev/null
+	check "raftctl create as node 3 (blank disk)" rb_create || finish
+	put node3-created 1
+	check "node3 receives a full copy, and it ends" \
+		wait_for "$BARRIER_TIMEOUT" rs_ended from 1
+	diag "$(rs_line from 1)" "$(dmesg | grep 'resync from node 1')"
+	check "node3's copy finished" test "$(rs_state from 1)" = finished
+	# "resync from node 1 done: full from index 0 at S, B bytes in M ms"
+	l=$(dmesg | grep 'resync from node 1 done: full' | tail -n 1)
+	b=$(echo "$l" | sed -n 's/.*, \([0-9]*\) bytes in \([0-9]*\) ms.*/\1/p')
+	ms=$(echo "$l" | sed -n 's/.*, \([0-9]*\) bytes in \([0-9]*\) ms.*/\2/p')
+	check "node3's kernel log has the copy's bytes ($b) and time ($ms ms)" \
+		test -n "$b" -a -n "$ms"
+	bench_result idle_bytes "$b"
+	bench_result idle_ms "$ms"
+	check "node3 caught up and is a voter" \
+		wait_for "$BARRIER_TIMEOUT" rb_self_voter && put voter-3 1
+
+	get replace-go >/dev/null
+	check "raftctl destroy (node 3)" raftctl destroy "$RB_DEV"
+	put node3-destroyed 1
+	get node3-removed >/dev/null
+	# The superblocks, the extent map and the log ring: a blank node (the
+	# copy rewrites every written extent of the data area).
+	mib=$(($(rb_sb_u64 88) / 1048576))
+	check "wipe the disk's first $mib MiB (metadata and log)" \
+		dd if=/dev/zero of="$RB_DISK" bs=1M count="$mib" oflag=direct
+	check "raftctl create as node 4 (blank disk)" \
+		raftctl create "$RB_DEV" --disk "$RB_DISK" --node-id 4 \
+		--listen "$(rb_listen 3)" || finish
+	put node4-created 1
+	check "node4 receives a full copy, and it ends" \
+		wait_for "$BARRIER_TIMEOUT" rs_ended from 1
+	diag "$(rs_line from 1)"
+	check "node4 caught up and is a voter" \
+		wait_for "$BARRIER_TIMEOUT" rb_self_voter && put voter-4 1
+fi
+# The peers wait through the whole run: poll rarely, so the waiting
+# shell takes no CPU from the replication being measured.
+LIB_WAIT_STEP=2
+check "barrier: benchmark done" barrier bench-done 1 2 3
+check "raftctl destroy" raftctl destroy "$RB_DEV"
+check "rmmod raftblk" rmmod raftblk
+finish
