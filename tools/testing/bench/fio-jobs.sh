@@ -70,7 +70,8 @@ bench_fio() {
 
 # bench_fio_start NAME JOB DEVICE : start JOB on DEVICE in the background
 # (results fio-NAME.*); its pid goes to $RESULTS/fio-NAME.pid, its exit
-# code to $RESULTS/fio-NAME.rc when it ends.
+# code to $RESULTS/fio-NAME.rc when it ends. Not under check (its command
+# substitution would wait for fio to end).
 bench_fio_start() {
 	local name=$1 args
 	args=$(bench_fio_args "$1" "$2" "$3") || return 1
@@ -81,7 +82,7 @@ bench_fio_start() {
 		echo $! >"$RESULTS/fio-$name.pid"
 		wait $!
 		echo $? >"$RESULTS/fio-$name.rc"
-	) &
+	) </dev/null >/dev/null 2>&1 &
 	LIB_WAIT_STEP=0.1 wait_for 10 test -s "$RESULTS/fio-$name.pid"
 }
 

@@ -110,9 +110,9 @@ if [ "$NODE" = 1 ]; then
 	# The copy's progress over fio's run: from when fio started to when
 	# it ended, or to when the copy ended (then fio is stopped).
 	stopped=0
-	if check "fio $BENCH_RESYNC_JOB started during the copy" \
-		bench_fio_start resync-during "$BENCH_RESYNC_JOB" /dev/drbd0
-	then
+	# (not under check: that would wait for the background fio)
+	if bench_fio_start resync-during "$BENCH_RESYNC_JOB" /dev/drbd0; then
+		tap_ok "fio $BENCH_RESYNC_JOB started during the copy"
 		d0=$(oos)
 		t0=$(bench_now_ms)
 		while bench_fio_running resync-during; do
@@ -132,6 +132,8 @@ if [ "$NODE" = 1 ]; then
 		bench_result load_ms $((t1 - t0))
 		bench_result load_copy_state_after_fio "$st"
 		bench_result load_fio_stopped "$stopped"
+	else
+		tap_fail "fio $BENCH_RESYNC_JOB started during the copy"
 	fi
 	check "in sync after the sync under load" \
 		wait_for "$BARRIER_TIMEOUT" in_sync

@@ -100,9 +100,9 @@ if [ "$NODE" = 1 ]; then
 	# The copy's progress over fio's run: from when fio started to when
 	# it ended, or to when the copy ended (then fio is stopped).
 	stopped=0
-	if check "fio $BENCH_RESYNC_JOB started during the copy" \
-		bench_fio_start resync-during "$BENCH_RESYNC_JOB" "/dev/$RB_DEV"
-	then
+	# (not under check: that would wait for the background fio)
+	if bench_fio_start resync-during "$BENCH_RESYNC_JOB" "/dev/$RB_DEV"; then
+		tap_ok "fio $BENCH_RESYNC_JOB started during the copy"
 		d0=$(rs_done to 4)
 		t0=$(bench_now_ms)
 		while bench_fio_running resync-during; do
@@ -122,6 +122,8 @@ if [ "$NODE" = 1 ]; then
 		bench_result load_ms $((t1 - t0))
 		bench_result load_copy_state_after_fio "$st"
 		bench_result load_fio_stopped "$stopped"
+	else
+		tap_fail "fio $BENCH_RESYNC_JOB started during the copy"
 	fi
 	check "the copy to node 4 ends" wait_for "$BARRIER_TIMEOUT" rs_ended to 4
 	check "the copy to node 4 finished" test "$(rs_state to 4)" = finished
