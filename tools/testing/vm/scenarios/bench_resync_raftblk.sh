@@ -12,7 +12,10 @@
 #     copy running (fio-resync-base.json);
 #  2. idle copy: node3 (blank disk) is added; its full copy runs with no
 #     application I/O: bytes and milliseconds from node3's own counters
-#     (kernel log "resync from node 1 done: ... B bytes in M ms");
+#     (kernel log "resync from node 1 done: ... B bytes in M ms", the
+#     copy that was installed), the copies the leader started (a copy
+#     that breaks off is sent again) and the time from peer add until
+#     node3 is a voter;
 #  3. copy under load: node3 is destroyed and removed, its disk wiped,
 #     and VM 3 added again as node 4 (blank): once the copy to node 4 is
 #     running, fio BENCH_RESYNC_JOB on node1 (fio-resync-during.json),
@@ -47,9 +50,11 @@ rs_line() {
 }
 rs_state() { rs_line "$1" "$2" | awk '{ print $4 }'; }
 rs_done() { rs_line "$1" "$2" | awk '{ print $10 }'; }
-rs_ended() { # DIR PEER : the copy finished or failed
-	s=$(rs_state "$1" "$2")
-	[ "$s" = finished ] || [ "$s" = failed ]
+# A copy that breaks off is started again by the leader: wait for one
+# that finished (the line is the last copy's).
+rs_finished() { [ "$(rs_state "$1" "$2")" = finished ]; }
+rs_sent() { # PEER : copies this leader started to PEER (kernel log)
+	dmesg | grep -c "resync of node $1: "
 }
 voter_key() { test -e "$SHARED/kv/voter-$1"; }
 
@@ -77,14 +82,16 @@ if [ "$NODE" = 1 ]; then
 	get node3-created >/dev/null
 	t0=$(bench_now_ms)
 	check "peer add 3 (blank disk)" rb_peer_add 3
-	check "the copy to node 3 ends" wait_for "$BARRIER_TIMEOUT" rs_ended to 3
+	check "a copy to node 3 finished" \
+		wait_for "$BARRIER_TIMEOUT" rs_finished to 3
 	t1=$(bench_now_ms)
 	diag "$(rs_line to 3)"
-	check "the copy to node 3 finished" test "$(rs_state to 3)" = finished
 	check "node3 is a voter" wait_for "$BARRIER_TIMEOUT" voter_key 3
 	t2=$(bench_now_ms)
+	diag "$(dmesg | grep 'resync of node 3')"
 	bench_result idle_leader_ms $((t1 - t0))
 	bench_result idle_voter_ms $((t2 - t0))
+	bench_result idle_copies_sent "$(rs_sent 3)"
 	rb_status_diag
 
 	# 3. the copy to node 4 under the application's writes
@@ -125,9 +132,11 @@ if [ "$NODE" = 1 ]; then
 	else
 		tap_fail "fio $BENCH_RESYNC_JOB started during the copy"
 	fi
-	check "the copy to node 4 ends" wait_for "$BARRIER_TIMEOUT" rs_ended to 4
-	check "the copy to node 4 finished" test "$(rs_state to 4)" = finished
+	check "a copy to node 4 finished" \
+		wait_for "$BARRIER_TIMEOUT" rs_finished to 4
 	check "node4 is a voter" wait_for "$BARRIER_TIMEOUT" voter_key 4
+	diag "$(dmesg | grep 'resync of node 4')"
+	bench_result load_copies_sent "$(rs_sent 4)"
 	check "node1 still the leader" rb_is leader
 	rb_status_diag
 	diag "$(cat "$RS_SYSFS")"
@@ -140,10 +149,9 @@ else
 	get idle-go >/dev/null
 	check "raftctl create as node 3 (blank disk)" rb_create || finish
 	put node3-created 1
-	check "node3 receives a full copy, and it ends" \
-		wait_for "$BARRIER_TIMEOUT" rs_ended from 1
+	check "node3 receives a full copy, and one finishes" \
+		wait_for "$BARRIER_TIMEOUT" rs_finished from 1
 	diag "$(rs_line from 1)" "$(dmesg | grep 'resync from node 1')"
-	check "node3's copy finished" test "$(rs_state from 1)" = finished
 	# "resync from node 1 done: full from index 0 at S, B bytes in M ms"
 	l=$(dmesg | grep 'resync from node 1 done: full' | tail -n 1)
 	b=$(echo "$l" | sed -n 's/.*, \([0-9]*\) bytes in \([0-9]*\) ms.*/\1/p')
@@ -168,8 +176,8 @@ else
 		raftctl create "$RB_DEV" --disk "$RB_DISK" --node-id 4 \
 		--listen "$(rb_listen 3)" || finish
 	put node4-created 1
-	check "node4 receives a full copy, and it ends" \
-		wait_for "$BARRIER_TIMEOUT" rs_ended from 1
+	check "node4 receives a full copy, and one finishes" \
+		wait_for "$BARRIER_TIMEOUT" rs_finished from 1
 	diag "$(rs_line from 1)"
 	check "node4 caught up and is a voter" \
 		wait_for "$BARRIER_TIMEOUT" rb_self_voter && put voter-4 1
