@@ -166,3 +166,31 @@ bench_fill() {
 bench_result() {
 	echo "$1=$2" >>"$RESULTS/resync.txt"
 }
+
+# bench_cpu_start / bench_cpu_stop LABEL : this VM's CPU time between the
+# two (ticks of 10 ms: user, system, idle, iowait, softirq) and the
+# threads that took most of it, as TAP diagnostics (where the time goes)
+bench_thread_ticks() { # "comm ticks" of every thread
+	local t
+	for t in /proc/[0-9]*/task/[0-9]*; do
+		echo "$(cat "$t/comm" 2>/dev/null)" \
+			"$(cut -d' ' -f14,15 "$t/stat" 2>/dev/null)"
+	done | awk 'NF == 3 { print $1, $2 + $3 }'
+}
+bench_cpu_start() {
+	head -n 1 /proc/stat >/tmp/bench-cpu0
+	bench_thread_ticks >/tmp/bench-thr0
+}
+bench_cpu_stop() {
+	local s
+	s=$(head -n 1 /proc/stat | cat /tmp/bench-cpu0 - | awk '
+		NR == 1 { for (i = 2; i <= NF; i++) a[i] = $i; next }
+		{ printf "user %d system %d idle %d iowait %d softirq %d",
+			$2 - a[2], $4 - a[4], $5 - a[5], $6 - a[6], $8 - a[8] }')
+	diag "$1: cpu ticks: $s"
+	bench_thread_ticks | awk 'NR == FNR { a[$1] += $2; next }
+		{ b[$1] += $2 }
+		END { for (k in b) if (b[k] - a[k] > 0) print b[k] - a[k], k }' \
+		/tmp/bench-thr0 - | sort -rn | head -n 8 |
+		sed "s/^/$1: thread ticks: /" | while read -r l; do diag "$l"; done
+}

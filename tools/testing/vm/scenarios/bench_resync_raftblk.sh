@@ -74,8 +74,10 @@ if [ "$NODE" = 1 ]; then
 		bench_fill "/dev/$RB_DEV" || finish
 	check "the leader compacted its log (compaction point $(rb_sb_u64 136))" \
 		test "$(rb_sb_u64 136)" -gt 0
+	bench_cpu_start
 	bench_fio_start resync-base "$BENCH_RESYNC_JOB" "/dev/$RB_DEV" &&
 		bench_fio_wait resync-base
+	bench_cpu_stop "fio, no copy"
 
 	# 2. the idle copy to node 3
 	put idle-go 1
@@ -107,6 +109,7 @@ if [ "$NODE" = 1 ]; then
 	# The copy's progress over fio's run: from when fio started to when
 	# it ended, or to when the copy ended (then fio is stopped).
 	stopped=0
+	bench_cpu_start
 	# (not under check: that would wait for the background fio)
 	if bench_fio_start resync-during "$BENCH_RESYNC_JOB" "/dev/$RB_DEV"; then
 		tap_ok "fio $BENCH_RESYNC_JOB started during the copy"
@@ -124,6 +127,7 @@ if [ "$NODE" = 1 ]; then
 		d1=$(rs_done to 4)
 		st=$(rs_state to 4)
 		bench_fio_wait resync-during
+		bench_cpu_stop "fio during the copy"
 		diag "$(rs_line to 4)"
 		bench_result load_bytes $((d1 - d0))
 		bench_result load_ms $((t1 - t0))
