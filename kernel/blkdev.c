@@ -44,12 +44,23 @@ static int raftblk_open(struct block_device *bdev, fmode_t mode)
 	if ((mode & FMODE_WRITE) && dev->io_ops->may_open_write &&
 	    !dev->io_ops->may_open_write(dev))
 		return -EROFS;
+	if (mode & FMODE_WRITE)
+		atomic_inc(&dev->write_openers);
 	return 0;
+}
+
+static void raftblk_release(struct gendisk *disk, fmode_t mode)
+{
+	struct raftblk_dev *dev = disk->private_data;
+
+	if (mode & FMODE_WRITE)
+		atomic_dec(&dev->write_openers);
 }
 
 static const struct block_device_operations raftblk_fops = {
 	.owner = THIS_MODULE,
 	.open = raftblk_open,
+	.release = raftblk_release,
 };
 
 /* Is @bdev a raftblk disk? Stacking one on another is refused. */

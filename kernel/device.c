@@ -433,10 +433,23 @@ int raftblk_device_peer_remove(struct raftblk_dev *dev, u32 id,
 }
 
 int raftblk_device_transfer_leader(struct raftblk_dev *dev, u32 id,
-				   struct raftblk_err *err)
+				   bool force, struct raftblk_err *err)
 {
-	return raftblk_device_need_node(dev, err) ?:
-		raftblk_node_transfer_leader(dev->node, id, err);
+	int ret = raftblk_device_need_node(dev, err);
+
+	if (ret)
+		return ret;
+	/*
+	 * A filesystem mounted here would get EIO on its next write once
+	 * this node is no longer the leader: hand over only when nothing
+	 * has the device open for writing, unless told to.
+	 */
+	if (!force && atomic_read(&dev->write_openers)) {
+		err->msg = "the device is open for writing here (mounted?): close it first, or force";
+		err->attr = RAFTBLK_ATTR_FORCE;
+		return -EBUSY;
+	}
+	return raftblk_node_transfer_leader(dev->node, id, err);
 }
 
 /* DEVICE_SET; a successful change is announced to the events group. */

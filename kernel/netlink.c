@@ -89,10 +89,11 @@ static const struct nla_policy raftblk_peer_remove_policy[RAFTBLK_ATTR_PEER + 1]
 	[RAFTBLK_ATTR_PEER] = NLA_POLICY_NESTED(raftblk_peer_id_nest_policy),
 };
 
-static const struct nla_policy raftblk_leader_transfer_policy[RAFTBLK_ATTR_NODE_ID + 1] = {
+static const struct nla_policy raftblk_leader_transfer_policy[RAFTBLK_ATTR_FORCE + 1] = {
 	[RAFTBLK_ATTR_NAME] = { .type = NLA_NUL_STRING,
 				.len = RAFTBLK_NAME_MAXLEN },
 	[RAFTBLK_ATTR_NODE_ID] = NLA_POLICY_MIN(NLA_U32, 1),
+	[RAFTBLK_ATTR_FORCE] = { .type = NLA_FLAG },
 };
 
 /* Memory budget of the in-memory log. */
@@ -396,7 +397,8 @@ static int raftblk_nl_leader_transfer_op(struct raftblk_dev *dev,
 		return -EINVAL;
 	err->attr = RAFTBLK_ATTR_NODE_ID;
 	return raftblk_device_transfer_leader(dev,
-			nla_get_u32(info->attrs[RAFTBLK_ATTR_NODE_ID]), err);
+			nla_get_u32(info->attrs[RAFTBLK_ATTR_NODE_ID]),
+			nla_get_flag(info->attrs[RAFTBLK_ATTR_FORCE]), err);
 }
 
 static int raftblk_nl_peer_add(struct sk_buff *skb, struct genl_info *info)

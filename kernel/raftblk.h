@@ -124,6 +124,8 @@ struct raftblk_dev {
 
 	/* Backing disk, opened exclusively with this device as holder. */
 	struct block_device *backing;
+	/* Opens of /dev/raftblkN for writing (open/release, atomic). */
+	atomic_t write_openers;
 	/*
 	 * Size of the device in sectors: the whole backing disk, or what
 	 * the io_ops leave of it (a replicated device's data area). Set
@@ -210,7 +212,7 @@ int raftblk_device_peer_add(struct raftblk_dev *dev, u32 id,
 int raftblk_device_peer_remove(struct raftblk_dev *dev, u32 id,
 			       struct raftblk_err *err);
 int raftblk_device_transfer_leader(struct raftblk_dev *dev, u32 id,
-				   struct raftblk_err *err);
+				   bool force, struct raftblk_err *err);
 struct raftblk_node_opts;
 int raftblk_device_set_options(struct raftblk_dev *dev,
 			       const struct raftblk_node_opts *o,

@@ -229,17 +229,34 @@ int cmd_peer(const struct verb *v, int argc, char **argv)
 
 int cmd_transfer_leader(const struct verb *v, int argc, char **argv)
 {
+	enum { OPT_FORCE = 256 };
+	static const struct option opts[] = {
+		{ "force", no_argument, NULL, OPT_FORCE },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
 	static const char *const what[] = { "device name", "node id" };
 	struct nl_msg *msg;
 	struct rb_nl *nl;
 	const char *ops[2] = { NULL, NULL };
+	bool force = false;
 	char ctx[160];
 	uint32_t id;
-	int ret;
+	int c, ret;
 
-	ret = parse_no_options(v, argc, argv);
-	if (ret)
-		return ret < 0 ? EXIT_OK : ret;
+	optind = 0;	/* glibc: full re-initialization */
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_FORCE:
+			force = true;
+			break;
+		case 'h':
+			verb_help(v, stdout);
+			return EXIT_OK;
+		default:
+			return option_error(v, c, argv);
+		}
+	}
 	ret = operands(v, argc, argv, 2, what, ops);
 	if (ret)
 		return ret;
@@ -252,7 +269,8 @@ int cmd_transfer_leader(const struct verb *v, int argc, char **argv)
 		return EXIT_ERROR;
 	msg = rb_nl_msg(nl, RAFTBLK_CMD_LEADER_TRANSFER, 0);
 	if (!msg || nla_put_string(msg, RAFTBLK_ATTR_NAME, ops[0]) ||
-	    nla_put_u32(msg, RAFTBLK_ATTR_NODE_ID, id)) {
+	    nla_put_u32(msg, RAFTBLK_ATTR_NODE_ID, id) ||
+	    (force && nla_put_flag(msg, RAFTBLK_ATTR_FORCE))) {
 		nlmsg_free(msg);
 		rb_nl_close(nl);
 		return oom();

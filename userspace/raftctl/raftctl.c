@@ -106,14 +106,17 @@ static const struct verb verbs[] = {
 	{
 		.name = "transfer-leader",
 		.run = cmd_transfer_leader,
-		.args = "NAME ID",
+		.args = "NAME ID [--force]",
 		.summary = "on the leader, hand leadership to voter ID",
 		.help =
 "On the leader of the device NAME, hand leadership over to the voter ID\n"
 "(it is brought up to date, then starts an election at once). Check the\n"
-"result with 'raftctl status'.\n"
+"result with 'raftctl status'. Refused (EBUSY) while the device is open\n"
+"for writing on this node, e.g. mounted: its writes would fail once this\n"
+"node is no longer the leader. Unmount first, or give --force.\n"
 "\n"
 "Options:\n"
+"      --force       hand over even while the device is open for writing\n"
 "  -h, --help        show this help\n",
 	},
 	{

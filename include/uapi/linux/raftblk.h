@@ -219,6 +219,8 @@ enum raftblk_attr {
 	RAFTBLK_ATTR_LOG_MEMORY,	/* u64: bytes, 4 MiB..1 TiB: budget of
 					 * the in-memory log
 					 */
+	/* LEADER_TRANSFER: even while the device is open for writing here */
+	RAFTBLK_ATTR_FORCE,		/* flag */
 
 	__RAFTBLK_ATTR_MAX,
 };

@@ -738,15 +738,23 @@ static int peer_remove(struct rb_sock *s, const char *name, uint32_t id,
 	return rb_transact(s, &m, ack, NULL, NULL);
 }
 
-static int leader_transfer(struct rb_sock *s, const char *name, uint32_t id,
-			   struct rb_ack *ack)
+static int leader_transfer_force(struct rb_sock *s, const char *name,
+				 uint32_t id, bool force, struct rb_ack *ack)
 {
 	struct rb_msg m;
 
 	msg_init(&m, s, RAFTBLK_CMD_LEADER_TRANSFER, 0);
 	msg_put_str(&m, RAFTBLK_ATTR_NAME, name);
 	msg_put_u32(&m, RAFTBLK_ATTR_NODE_ID, id);
+	if (force)
+		msg_put(&m, RAFTBLK_ATTR_FORCE, NULL, 0);
 	return rb_transact(s, &m, ack, NULL, NULL);
+}
+
+static int leader_transfer(struct rb_sock *s, const char *name, uint32_t id,
+			   struct rb_ack *ack)
+{
+	return leader_transfer_force(s, name, id, false, ack);
 }
 
 TEST_F(nl, membership_commands_need_a_replicated_device)
@@ -844,7 +852,7 @@ TEST_F_TIMEOUT(nl, replicated_device, 300)
 	struct rb_msg m;
 	struct rb_ack ack;
 	struct rb_dev d;
-	int off, i;
+	int off, i, fd, rfd;
 
 	ASSERT_EQ(0, wipe(disk1()));
 	msg_create_node(&m, &self->s);
@@ -882,6 +890,25 @@ TEST_F_TIMEOUT(nl, replicated_device, 300)
 	EXPECT_EQ(RAFTBLK_PEER_ROLE_LEARNER, d.peer_role);
 	EXPECT_EQ(-EINVAL, leader_transfer(&self->s, "raftblk50", 9, &ack));
 	EXPECT_STREQ("leader transfer refused", ack.msg);
+	/*
+	 * Open for writing here (as a mount is): a transfer is refused,
+	 * unless forced (which then fails on node 9 as above); a read-only
+	 * open does not count, and neither does the writer once closed.
+	 */
+	fd = open("/dev/raftblk50", O_WRONLY);
+	ASSERT_LE(0, fd);
+	rfd = open("/dev/raftblk50", O_RDONLY);
+	ASSERT_LE(0, rfd);
+	EXPECT_EQ(-EBUSY, leader_transfer(&self->s, "raftblk50", 9, &ack));
+	EXPECT_STREQ("the device is open for writing here (mounted?): close it first, or force",
+		     ack.msg);
+	EXPECT_EQ(-EINVAL, leader_transfer_force(&self->s, "raftblk50", 9,
+						 true, &ack));
+	EXPECT_STREQ("leader transfer refused", ack.msg);
+	close(fd);
+	EXPECT_EQ(-EINVAL, leader_transfer(&self->s, "raftblk50", 9, &ack));
+	EXPECT_STREQ("leader transfer refused", ack.msg);
+	close(rfd);
 	/* A change right after another may find it still uncommitted. */
 	for (i = 0; i < 50; i++) {
 		if (peer_remove(&self->s, "raftblk50", 8, &ack) != -EBUSY)

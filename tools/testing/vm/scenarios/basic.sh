@@ -558,6 +558,13 @@ expect_fail 1 "raftctl: peer add $DEV 1: invalid membership change (Invalid argu
 	raftctl peer add $DEV 1 "$LISTEN"
 expect_fail 1 "raftctl: transfer-leader $DEV 9: leader transfer refused (Invalid argument)" \
 	raftctl transfer-leader $DEV 9
+# Mounted (open for writing) here: refused, unless --force.
+check "mount for the transfer refusal" mount -t ext4 /dev/$DEV $MNT
+expect_fail 1 "raftctl: transfer-leader $DEV 9: the device is open for writing here (mounted?): close it first, or force (Device or resource busy)" \
+	raftctl transfer-leader $DEV 9
+expect_fail 1 "raftctl: transfer-leader $DEV 9: leader transfer refused (Invalid argument)" \
+	raftctl transfer-leader $DEV 9 --force
+check "umount after the transfer refusal" umount $MNT
 check "destroy before the bootstrap test" raftctl destroy $DEV
 expect_fail 1 "raftctl: create $DEV: the disk already holds a raftblk log: create without --bootstrap to restart this node (File exists)" \
 	raftctl create $DEV --disk /dev/vdb --node-id 1 --listen "$LISTEN" \
