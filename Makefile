@@ -11,6 +11,7 @@
 #   make sim-long SECONDS=3600   long randomized simulator run
 #   make crash-long  the log store's power-cuts that lose unflushed writes,
 #                    with many more crash states (REPLAY_SEED=N to replay)
+#   make mutants    the simulator must catch every planted core mutant
 #   make bench      fio benchmarks against plain disk and DRBD
 #   make install    module (via kbuild), raftctl, man page, completion
 #
@@ -29,7 +30,7 @@ UNITDIR ?= $(PREFIX)/lib/systemd/system
 MODULESLOADDIR ?= $(PREFIX)/lib/modules-load.d
 
 .PHONY: all module raftctl deps check check-debug demo sim-long crash-long \
-	bench nemesis install clean dkms-build
+	mutants bench nemesis install clean dkms-build
 
 all: module raftctl
 
@@ -64,6 +65,9 @@ nemesis: deps all
 	tools/testing/vm/nemesis/run --minutes $(or $(MINUTES),10) \
 		--nodes $(or $(NODES),3) $(if $(SEED),--seed $(SEED)) \
 		$(if $(FAULTS),--faults $(FAULTS))
+
+mutants:
+	$(MAKE) -C tools/testing/raft mutants
 
 bench: deps all
 	tools/testing/bench/run

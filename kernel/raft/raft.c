@@ -972,6 +972,7 @@ void raft_get_status(const struct raft *r, struct raft_status *st)
 	st->applied = r->applied;
 	st->first_index = log_first(&r->log);
 	st->last_index = log_last(&r->log);
+	st->last_term = raft_log_last_term(&r->log);
 	st->persisted_index = r->log.persisted;
 	st->log_bytes = r->log.bytes;
 	st->conf = r->conf;

@@ -617,6 +617,7 @@ struct raft_status {
 	raft_index applied;
 	raft_index first_index;	/* first entry kept in memory */
 	raft_index last_index;
+	raft_term last_term;	/* term of the entry at last_index */
 	raft_index persisted_index;
 	u64 log_bytes;		/* payload bytes of the entries in memory */
 	struct raft_conf conf;

@@ -19,7 +19,8 @@ SIM_HDRS := $(wildcard $(SIM_DIR)/*.h)
 SIM_DEPS := $(SIM_LIB_SRCS) $(SIM_HDRS) $(CORE_SRCS) $(CORE_HDRS) $(UENV_SRCS)
 
 SIM_SCHEDULES ?= 2100
-SIM_SEED ?= 0
+# A new base seed each run (printed: SIM_SEED=S replays the run).
+SIM_SEED ?= $(shell echo $$(( $$(date +%s) % 1000000 * 24 )))
 SECONDS ?= 60
 FUZZ_SECONDS ?= 20
 SCRIPTS ?= $(sort $(wildcard testdata/*.txt))

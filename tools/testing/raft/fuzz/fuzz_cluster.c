@@ -367,8 +367,8 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 			sim_compact(&c, id);
 			break;
 		case 14:
-			if (n->up)
-				raft_transfer_leader(n->r, pick(&r, &c));
+			if (n->up && !raft_transfer_leader(n->r, pick(&r, &c)))
+				sim_check_transfer_started(n);
 			break;
 		case 15: {
 			u8 cop = 1 + byte(&r) % 4;

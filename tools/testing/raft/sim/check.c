@@ -335,6 +335,9 @@ void sim_check_ready(struct sim_cluster *c, struct sim_node *n,
 	}
 }
 
+static void vote_rule(struct sim_cluster *c, struct sim_node *n,
+		      const struct raft_msg *m);
+
 void sim_check_msg_out(struct sim_cluster *c, struct sim_node *n,
 		       const struct raft_msg *m)
 {
@@ -397,7 +400,11 @@ void sim_check_msg_out(struct sim_cluster *c, struct sim_node *n,
 				 ULL(sim_log_term(&n->dlog, m->index, &ok)));
 		}
 		break;
+	case RAFT_MSG_PREVOTE_RESP:
+		vote_rule(c, n, m);
+		break;
 	case RAFT_MSG_VOTE_RESP:
+		vote_rule(c, n, m);
 		if (m->reject || !c->ck.rule_checks)
 			break;
 		if (n->dhs.term < m->term ||
@@ -670,4 +677,171 @@ void sim_check_data(struct sim_cluster *c, struct sim_node *n,
 			return;
 		}
 	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Rule checks on steps                                               */
+
+static bool up_to_date(raft_index ci, raft_term ct, raft_index vi,
+		       raft_term vt)
+{
+	return ct > vt || (ct == vt && ci >= vi);
+}
+
+void sim_check_step_pre(struct sim_cluster *c, struct sim_node *n,
+			const struct raft_msg *m, struct raft_status *before)
+{
+	struct sim_rules *ru = &n->rules;
+	raft_id f = m->from;
+
+	raft_get_status(n->r, before);
+	if (f < 1 || f > SIM_MAX_NODES)
+		return;
+	switch (m->type) {
+	case RAFT_MSG_VOTE:
+	case RAFT_MSG_PREVOTE: {
+		/* Figure 2, RequestVote: grant only if the candidate's log
+		 * is at least as up to date as ours (5.4.1)
+		 */
+		int pre = m->type == RAFT_MSG_PREVOTE;
+
+		if (ru->vq_term[pre][f] != m->term) {
+			ru->vq_term[pre][f] = m->term;
+			ru->vq_ok[pre][f] = false;
+		}
+		if (up_to_date(m->index, m->log_term, before->last_index,
+			       before->last_term))
+			ru->vq_ok[pre][f] = true;
+		break;
+	}
+	case RAFT_MSG_APPEND_RESP:
+	case RAFT_MSG_HEARTBEAT_RESP:
+		/* what CheckQuorum counts as hearing from a peer */
+		if (m->term == before->term) {
+			ru->heard_tick[f] = ru->ticks;
+			ru->heard_term[f] = m->term;
+		}
+		break;
+	default:
+		break;
+	}
+	(void)c;
+}
+
+void sim_check_step_post(struct sim_cluster *c, struct sim_node *n,
+			 const struct raft_msg *m,
+			 const struct raft_status *before)
+{
+	struct raft_status st;
+	raft_index bound;
+
+	if (m->type != RAFT_MSG_APPEND || !c->ck.rule_checks || !n->up)
+		return;
+	/* Figure 2, AppendEntries step 5: commitIndex = min(leaderCommit,
+	 * index of last new entry); never from a log tail the leader did
+	 * not vouch for in this message
+	 */
+	raft_get_status(n->r, &st);
+	bound = m->index + m->n_entries;
+	if (m->commit < bound)
+		bound = m->commit;
+	if (st.commit > before->commit && st.commit > bound)
+		sim_fail(c, "Commit rule", "follower %llu moves its commit index from %llu to %llu on an APPEND from %llu (term %llu) whose last new entry is %llu and commit %llu (Figure 2: min(leaderCommit, last new entry))",
+			 ULL(n->id), ULL(before->commit), ULL(st.commit),
+			 ULL(m->from), ULL(m->term),
+			 ULL(m->index + m->n_entries), ULL(m->commit));
+}
+
+/* Called for every outgoing vote grant. */
+static void vote_rule(struct sim_cluster *c, struct sim_node *n,
+		      const struct raft_msg *m)
+{
+	int pre = m->type == RAFT_MSG_PREVOTE_RESP;
+	raft_id to = m->to;
+
+	if (m->reject || !c->ck.rule_checks || to < 1 || to > SIM_MAX_NODES)
+		return;
+	if (n->rules.vq_term[pre][to] == m->term && !n->rules.vq_ok[pre][to])
+		sim_fail(c, "Vote rule", "node %llu grants its %svote for term %llu to %llu, whose log was never at least as up to date as its own when it asked (5.4.1)",
+			 ULL(n->id), pre ? "pre-" : "", ULL(m->term), ULL(to));
+}
+
+void sim_check_conf_accepted(struct sim_cluster *c, struct sim_node *n,
+			     const struct raft_status *before)
+{
+	struct sim_rules *ru = &n->rules;
+	bool ok;
+	raft_term t;
+
+	if (!c->ck.rule_checks) {
+		ru->cc_term = before->term;
+		ru->cc_index = before->last_index + 1;
+		return;
+	}
+	/* one change at a time: the previous one this leader made is
+	 * committed (dissertation 4.1)
+	 */
+	if (ru->cc_term == before->term && ru->cc_index > before->commit)
+		sim_fail(c, "Membership", "leader %llu (term %llu) accepts a configuration change while its change at %llu is not committed (commit %llu): two changes in flight",
+			 ULL(n->id), ULL(before->term), ULL(ru->cc_index),
+			 ULL(before->commit));
+	/* and not before an entry of its own term committed (a change of
+	 * an earlier leader may still be pending; raft-dev 2015 fix)
+	 */
+	if (before->commit < c->ck.com_cap &&
+	    c->ck.com[before->commit].term) {
+		/* the entry committed there, whoever committed it */
+		t = c->ck.com[before->commit].term;
+		ok = true;
+	} else {
+		/* the shadow is the core's log once all was handed out */
+		t = sim_log_term(&n->shadow, before->commit, &ok);
+		ok = ok && !n->rd_active && !raft_has_ready(n->r);
+	}
+	if (!c->failed && ok && t != before->term)
+		sim_fail(c, "Membership", "leader %llu (term %llu) accepts a configuration change before an entry of its term committed (commit %llu is of term %llu)",
+			 ULL(n->id), ULL(before->term), ULL(before->commit),
+			 ULL(t));
+	ru->cc_term = before->term;
+	ru->cc_index = before->last_index + 1;
+}
+
+void sim_check_transfer_started(struct sim_node *n)
+{
+	n->rules.cq_since = n->rules.ticks;
+}
+
+void sim_check_quorum_live(struct sim_cluster *c, struct sim_node *n)
+{
+	struct sim_rules *ru = &n->rules;
+	struct raft_status st;
+	u64 w = 2ULL * c->cfg.election_ticks, voters = 0;
+	u32 nv = 0, heard = 0;
+
+	if (!c->cfg.check_quorum || !n->up)
+		return;
+	raft_get_status(n->r, &st);
+	if (st.role != RAFT_LEADER)
+		return;
+	for (u32 k = 0; k < st.conf.n; k++) {
+		raft_id v = st.conf.nodes[k].id;
+
+		if (st.conf.nodes[k].role != RAFT_VOTER || v > SIM_MAX_NODES)
+			continue;
+		voters |= 1ULL << v;
+		nv++;
+		if (v == n->id || (ru->heard_term[v] == st.term &&
+				   ru->ticks - ru->heard_tick[v] <= w))
+			heard++;
+	}
+	/* the window restarts with a new term or voter set */
+	if (ru->cq_term != st.term || ru->cq_voters != voters) {
+		ru->cq_term = st.term;
+		ru->cq_voters = voters;
+		ru->cq_since = ru->ticks;
+	}
+	if (ru->ticks - ru->cq_since <= w || !nv || heard >= nv / 2 + 1)
+		return;
+	sim_fail(c, "CheckQuorum", "leader %llu of term %llu heard only %u of %u voters in the last %llu ticks (two election timeouts) and still leads",
+		 ULL(n->id), ULL(st.term), heard, nv, ULL(w));
 }

@@ -268,6 +268,7 @@ static void node_drop_memory(struct sim_cluster *c, struct sim_node *n)
 	n->rs_active = false;
 	n->rs_done = false;
 	memset(n->copies, 0, sizeof(n->copies));
+	memset(&n->rules, 0, sizeof(n->rules));
 	n->up = false;
 }
 
@@ -1277,7 +1278,14 @@ void sim_node_step(struct sim_cluster *c, struct sim_msg *m)
 		}
 		*n->rx_snap = *m->snap;
 	}
-	raft_step(n->r, &m->m);
+	{
+		struct raft_msg hdr = m->m;	/* header, entries not owned */
+		struct raft_status before;
+
+		sim_check_step_pre(c, n, &hdr, &before);
+		raft_step(n->r, &m->m);
+		sim_check_step_post(c, n, &hdr, &before);
+	}
 	/* raft_step consumed the message (entries and their payloads) */
 	memset(&m->m, 0, sizeof(m->m));
 	sim_msg_free(m);
@@ -1293,6 +1301,8 @@ void sim_node_tick(struct sim_cluster *c, raft_id id)
 		n->clock_ns += c->cfg.tick_ns;
 	sim_node_set_now(c, id);
 	raft_tick(n->r);
+	n->rules.ticks++;
+	sim_check_quorum_live(c, n);
 }
 
 void sim_node_stall(struct sim_cluster *c, raft_id id, u64 ns)
@@ -1416,6 +1426,7 @@ int sim_change_conf(struct sim_cluster *c, raft_id leader, u8 op,
 {
 	struct sim_node *n = &c->nodes[leader];
 	struct raft_conf_change cc;
+	struct raft_status before;
 	int err;
 
 	if (!n->up)
@@ -1428,10 +1439,14 @@ int sim_change_conf(struct sim_cluster *c, raft_id leader, u8 op,
 	sim_node_addr(target, cc.addr);
 	/* commits so far were made under the current configuration */
 	sim_observe_node(c, leader);
+	if (!n->up)
+		return RAFT_ESHUTDOWN;
+	raft_get_status(n->r, &before);
 	err = raft_change_conf(n->r, &cc);
 	sim_trace(c, TR_CONF, leader, (u8)target, 0, (u8)err, op, 0, 0, 0, 0);
 	if (err)
 		return err;
+	sim_check_conf_accepted(c, n, &before);
 	if (op == RAFT_CONF_ADD_LEARNER && !c->nodes[target].exists)
 		return sim_node_create_empty(c, target);
 	return 0;

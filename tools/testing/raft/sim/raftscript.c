@@ -645,6 +645,8 @@ static bool dispatch(struct obuf *o, struct args *a)
 			return true;
 		}
 		err = raft_transfer_leader(E.c.nodes[id].r, id2);
+		if (!err)
+			sim_check_transfer_started(&E.c.nodes[id]);
 		out(o, "%s\n", err_name(err));
 	} else if (!strcmp(c, "conf-change")) {
 		static const char *const ops[] = { "", "add-learner",

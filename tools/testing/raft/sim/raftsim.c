@@ -3,7 +3,8 @@
  * raftsim - random schedules of simulated raftblk clusters.
  *
  *   raftsim --schedules N [--seed S] [--nodes 3|5|7] [--class NAME]
- *           [--steps K] [--tap] [--seconds T] [--no-rule-checks] [-v]
+ *           [--steps K] [--tap] [--seconds T] [--no-rule-checks]
+ *           [--first-failure] [--mix] [-v]
  *   raftsim --seed S            replay one schedule (prints its trace
  *                               on failure; -v prints every event)
  *
@@ -11,7 +12,10 @@
  * size (3, 5, 7) and the fault class unless --nodes / --class force them.
  * With --schedules N the runs are split evenly over every (size, class)
  * pair, one TAP line per pair; --seconds T keeps going round the pairs
- * until T seconds of wall time have passed.
+ * until T seconds of wall time have passed. --mix runs the same schedules
+ * one pair after the other, one schedule at a time (with
+ * --first-failure: a fault only one class shows is met early; the
+ * mutation test uses it).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,7 +40,7 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: raftsim --schedules N [--seed S] [--nodes 3|5|7] [--class NAME]\n"
 		"               [--steps K] [--tap] [--seconds T] [--no-rule-checks]\n"
-		"               [--first-failure] [-v]\n"
+		"               [--first-failure] [--mix] [-v]\n"
 		"       raftsim --seed S [--nodes N] [--class NAME] [-v]\n"
 		"classes:");
 	for (int i = 0; i < SC_N; i++)
@@ -69,6 +73,7 @@ int main(int argc, char **argv)
 {
 	u64 schedules = 0, seed = 0, seconds = 0;
 	bool have_seed = false, tap = false, first_failure = false;
+	bool mix = false;
 	int nodes = 0, cls = -1;
 	struct sched_opts o = { .rule_checks = true };
 	struct totals tot = { 0 };
@@ -103,6 +108,8 @@ int main(int argc, char **argv)
 			tap = true;
 		} else if (!strcmp(a, "--first-failure")) {
 			first_failure = true;
+		} else if (!strcmp(a, "--mix")) {
+			mix = true;
 		} else if (!strcmp(a, "--no-rule-checks")) {
 			o.rule_checks = false;
 		} else if (!strcmp(a, "-v")) {
@@ -146,11 +153,78 @@ int main(int argc, char **argv)
 		seed = seconds ? (u64)time(NULL) * 1000003ULL : 0;
 	if (tap && !seconds)
 		printf("1..%u\n", np + 1);
+	if (tap)
+		printf("# base seed %llu (replay: make sim SIM_SEED=%llu, or --seed %llu with these options)\n",
+		       ULL(seed), ULL(seed), ULL(seed));
 
 	u64 round = 0;
 	bool pair_failed[3 * SC_N] = { false };
 
+	if (mix && schedules && !seconds) {
+		/* one schedule of each pair in turn */
+		u64 per = (schedules + np - 1) / np;
+		struct totals pts[3 * SC_N];
+		u64 bads[3 * SC_N];
+		char whys[3 * SC_N][200];
+
+		memset(pts, 0, sizeof(pts));
+		for (u64 k = 0; k < per; k++) {
+			for (u32 p = 0; p < np; p++) {
+				u32 si = pairs[p][0], cl = pairs[p][1];
+				u64 s = pair_seed(seed, k, si, cl);
+				struct sched_result r;
+
+				if (pair_failed[p])
+					continue;
+				sched_run(s, sizes[si], cl, &o, &r,
+					  failures < 5 ? stdout : NULL);
+				pts[p].schedules++;
+				pts[p].sim_us += r.sim_us;
+				pts[p].acked += r.acked;
+				pts[p].reads += r.reads;
+				pts[p].leaders += r.leaders;
+				tot.schedules++;
+				tot.sim_us += r.sim_us;
+				tot.events += r.events;
+				tot.acked += r.acked;
+				tot.reads += r.reads;
+				tot.leaders += r.leaders;
+				if (!r.failed)
+					continue;
+				if (first_failure) {
+					printf("# first failure: %u nodes %s seed %llu after %llu schedules (%llu in this pair), %.1f s: %s\n",
+					       sizes[si], sched_class_names[cl],
+					       ULL(s), ULL(tot.schedules),
+					       ULL(pts[p].schedules),
+					       wall() - t0, r.why);
+					return 1;
+				}
+				failures++;
+				pair_failed[p] = true;
+				bads[p] = s;
+				snprintf(whys[p], sizeof(whys[p]), "%.199s", r.why);
+			}
+		}
+		for (u32 p = 0; p < np && tap; p++) {
+			u32 si = pairs[p][0], cl = pairs[p][1];
+
+			if (pair_failed[p])
+				printf("not ok %d - %u nodes %s: seed %llu: %s\n",
+				       ++tap_n, sizes[si], sched_class_names[cl],
+				       ULL(bads[p]), whys[p]);
+			else
+				printf("ok %d - %u nodes %s: %llu schedules, %.1f simulated s, %llu writes acked, %llu reads, %llu leaders\n",
+				       ++tap_n, sizes[si], sched_class_names[cl],
+				       ULL(pts[p].schedules),
+				       pts[p].sim_us / 1e6, ULL(pts[p].acked),
+				       ULL(pts[p].reads), ULL(pts[p].leaders));
+		}
+		schedules = 0;	/* done: skip the pair-by-pair loop */
+	}
+
 	do {
+		if (!schedules && !seconds)
+			break;
 		for (u32 p = 0; p < np; p++) {
 			u32 si = pairs[p][0], cl = pairs[p][1];
 			u64 per = schedules ? (schedules + np - 1) / np : 20;

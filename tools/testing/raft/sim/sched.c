@@ -59,6 +59,9 @@ enum ev_kind {
 	EV_UNREACH,
 	EV_WQ,			/* a queued async log write completes */
 	EV_READ,		/* a read queued while its node was stalled */
+	EV_STALE_LEADER,	/* end of chaos_stale_leader(): heal, and the
+				 * leader elected meanwhile crashes
+				 */
 };
 
 struct ev {
@@ -100,6 +103,15 @@ struct sched {
 	u64 chaos_mean, client_mean;
 	bool healing;
 	bool client_off;
+	/* chaos leaves the network alone until then (a cut that must last) */
+	u64 net_hold_until;
+	/* a leader that sent TIMEOUT_NOW and hears nobody: clients read
+	 * through it until then (its lease must be void)
+	 */
+	raft_id stale_reader;
+	u64 stale_reader_until;
+	/* the term each node was last seen leading (new-leader actions) */
+	raft_term led_term[SIM_MAX_NODES + 1];
 	u64 events;
 };
 
@@ -216,6 +228,9 @@ static void snap_report_later(struct sched *s, const struct sim_msg *m,
 	ev_push(s, e);
 }
 
+static u64 election_us(struct sched *s);
+static void isolate(struct sched *s, raft_id id, bool both, u64 hold);
+
 static void net_send(struct sim_cluster *c, struct sim_msg *m)
 {
 	struct sched *s = c->net_priv;
@@ -232,6 +247,16 @@ static void net_send(struct sim_cluster *c, struct sim_msg *m)
 			report_unreachable_later(s, from, to);
 		sim_msg_free(m);
 		return;
+	}
+	if (m->m.type == RAFT_MSG_TIMEOUT_NOW && !s->healing &&
+	    (s->cls == SC_MEMBERSHIP || s->cls == SC_MIXED) &&
+	    sim_rng_below(s->g, 4)) {
+		/* the old leader hears nobody (not the new leader's term):
+		 * a lease it kept would serve stale reads
+		 */
+		isolate(s, from, false, 2 * election_us(s));
+		s->stale_reader = from;
+		s->stale_reader_until = s->net_hold_until;
 	}
 	memset(&e, 0, sizeof(e));
 	e.kind = EV_DELIVER;
@@ -337,6 +362,96 @@ static void net_partition(struct sched *s)
 	}
 }
 
+/* Chaos changes the network only when no cut is being held. */
+static void chaos_partition(struct sched *s)
+{
+	if (s->c.now >= s->net_hold_until)
+		net_partition(s);
+}
+
+static void chaos_heal(struct sched *s)
+{
+	if (s->c.now >= s->net_hold_until)
+		net_heal(s);
+}
+
+static u64 election_us(struct sched *s)
+{
+	return (u64)s->c.cfg.election_ticks * s->tick_us;
+}
+
+/* Nobody reaches node id (and, if both, it reaches nobody) until now +
+ * hold: long enough for CheckQuorum to depose it.
+ */
+static void isolate(struct sched *s, raft_id id, bool both, u64 hold)
+{
+	memset(s->cut, 0, sizeof(s->cut));
+	for (raft_id j = 1; j <= s->c.max_id; j++) {
+		if (j == id)
+			continue;
+		s->cut[j][id] = true;
+		if (both)
+			s->cut[id][j] = true;
+	}
+	s->net_hold_until = s->c.now + hold;
+	sim_trace(&s->c, TR_PARTITION, 0, 0, 0, both ? 1 : 2, 1ULL << id,
+		  0, 0, 0, 0);
+}
+
+/*
+ * The leader is cut off for 2-4 election timeouts: with CheckQuorum it
+ * must step down within two (sim_check_quorum_live); without, it goes on
+ * taking writes in its old term while the others elect a new leader.
+ */
+static void chaos_isolate_leader(struct sched *s)
+{
+	raft_id l = sim_leader(&s->c);
+
+	if (!l || s->c.now < s->net_hold_until)
+		return;
+	isolate(s, l, sim_rng_below(s->g, 3) != 0,
+		sim_rng_range(s->g, 2 * election_us(s) + 3 * s->tick_us,
+			      4 * election_us(s)));
+}
+
+/*
+ * A stale leader comes back alone: the leader is cut off long enough for
+ * the others to elect a new one (it may still take writes in its old
+ * term, its log may grow longer than theirs); then the network heals
+ * and the new leader crashes at once, so the old one may campaign with
+ * its longer log of an older term (the up-to-date check, 5.4.1).
+ */
+static void chaos_stale_leader(struct sched *s)
+{
+	raft_id l = sim_leader(&s->c);
+	u64 hold = sim_rng_range(s->g, 3 * election_us(s),
+				 6 * election_us(s));
+	struct ev e;
+
+	if (!l || s->c.now < s->net_hold_until)
+		return;
+	isolate(s, l, true, hold);
+	memset(&e, 0, sizeof(e));
+	e.at = s->c.now + hold;
+	e.kind = EV_STALE_LEADER;
+	e.node = (u8)l;
+	ev_push(s, e);
+}
+
+static void crash(struct sched *s, raft_id id, u64 down_for);
+
+static void stale_leader_end(struct sched *s, raft_id old)
+{
+	raft_id l = sim_leader(&s->c);
+
+	if (s->healing)
+		return;
+	net_heal(s);
+	if (l && l != old)
+		crash(s, l, sim_rng_range(s->g, 2 * election_us(s),
+					  4 * election_us(s)));
+}
+
 /* ------------------------------------------------------------------ */
 /* Nodes                                                              */
 
@@ -349,6 +464,8 @@ static void schedule_tick(struct sched *s, struct sim_node *n)
 	at(s, p - j + sim_rng_below(s->g, 2 * j + 1), EV_TICK, (u8)n->id,
 	   n->inc);
 }
+
+static void on_new_leader(struct sched *s, raft_id id);
 
 static void touch_obs(struct sched *s, raft_id id, bool force_observe)
 {
@@ -363,6 +480,11 @@ static void touch_obs(struct sched *s, raft_id id, bool force_observe)
 	if (sim_node_process(c, id, s->disk_max == 0) || force_observe ||
 	    n->obs_role == RAFT_LEADER)
 		sim_observe_node(c, id);
+	if (n->up && n->obs_role == RAFT_LEADER &&
+	    s->led_term[id] != n->obs_term) {
+		s->led_term[id] = n->obs_term;
+		on_new_leader(s, id);
+	}
 	/* writes complete in the order they were issued */
 	u64 tail = c->now;
 
@@ -497,16 +619,51 @@ static raft_id random_node(struct sched *s, bool up)
 	return 0;
 }
 
+/*
+ * A change through leader l: add a fresh learner, promote, demote or
+ * remove a member. Returns the core's answer (0 = accepted).
+ */
+static int membership_change(struct sched *s, raft_id l)
+{
+	struct sim_cluster *c = &s->c;
+	const struct raft_conf *cc = committed_conf(s);
+	u32 what = (u32)sim_rng_below(s->g, 7);
+	raft_id t;
+	u8 role;
+	int err;
+
+	if (what <= 1) {
+		/* add a fresh learner */
+		for (t = 1; t <= SIM_MAX_NODES; t++)
+			if (!c->nodes[t].exists)
+				break;
+		if (t > SIM_MAX_NODES || t > s->n_voters + 3)
+			return RAFT_EINVAL;
+		err = sim_change_conf(c, l, RAFT_CONF_ADD_LEARNER, t);
+		touch(s, l);
+		if (!err && c->nodes[t].up)
+			node_up(s, t);
+		return err;
+	}
+	t = random_node(s, false);
+	if (!t || !cc || !in_conf(cc, t, &role))
+		return RAFT_EINVAL;
+	if (what <= 3)
+		err = sim_change_conf(c, l, role == RAFT_LEARNER ?
+				      RAFT_CONF_PROMOTE : RAFT_CONF_DEMOTE, t);
+	else
+		err = sim_change_conf(c, l, RAFT_CONF_REMOVE, t);
+	touch(s, l);
+	return err;
+}
+
 static void chaos_membership(struct sched *s)
 {
 	struct sim_cluster *c = &s->c;
 	raft_id l = sim_leader(c), t;
-	const struct raft_conf *cc;
 	u32 what = (u32)sim_rng_below(s->g, 10);
-	u8 role;
 	int err;
 
-	cc = committed_conf(s);
 	/* stop a node no configuration has any more */
 	if (what == 0) {
 		for (raft_id id = 1; id <= c->max_id; id++) {
@@ -519,38 +676,45 @@ static void chaos_membership(struct sched *s)
 	if (!l)
 		return;
 	if (what <= 2) {
-		/* transfer leadership */
-		t = random_node(s, false);
+		/* transfer leadership, to a voter (any node, at times) */
+		struct raft_status st;
+		raft_id v[RAFT_MAX_NODES];
+		u32 nv = 0;
+
+		raft_get_status(c->nodes[l].r, &st);
+		for (u32 k = 0; k < st.conf.n; k++)
+			if (st.conf.nodes[k].role == RAFT_VOTER &&
+			    st.conf.nodes[k].id != l)
+				v[nv++] = st.conf.nodes[k].id;
+		t = nv && sim_rng_below(s->g, 4) ?
+			v[sim_rng_below(s->g, nv)] : random_node(s, false);
 		if (!t || t == l)
 			return;
 		err = raft_transfer_leader(c->nodes[l].r, t);
+		if (!err)
+			sim_check_transfer_started(&c->nodes[l]);
 		sim_trace(c, TR_TRANSFER, (u8)l, (u8)t, 0, (u8)err, 0, 0, 0,
 			  0, 0);
 		touch(s, l);
 		return;
 	}
-	if (what <= 4) {
-		/* add a fresh learner */
-		for (t = 1; t <= SIM_MAX_NODES; t++)
-			if (!c->nodes[t].exists)
-				break;
-		if (t > SIM_MAX_NODES || t > s->n_voters + 3)
-			return;
-		err = sim_change_conf(c, l, RAFT_CONF_ADD_LEARNER, t);
-		touch(s, l);
-		if (!err && c->nodes[t].up)
-			node_up(s, t);
-		return;
-	}
-	t = random_node(s, false);
-	if (!t || !cc || !in_conf(cc, t, &role))
-		return;
-	if (what <= 6)
-		sim_change_conf(c, l, role == RAFT_LEARNER ?
-				RAFT_CONF_PROMOTE : RAFT_CONF_DEMOTE, t);
-	else
-		sim_change_conf(c, l, RAFT_CONF_REMOVE, t);
-	touch(s, l);
+	/* sometimes a second change at once: the core must refuse it
+	 * while the first is not committed
+	 */
+	if (!membership_change(s, l) && c->nodes[l].up &&
+	    !sim_rng_below(s->g, 3))
+		membership_change(s, l);
+}
+
+/* A node was just seen leading a new term. */
+static void on_new_leader(struct sched *s, raft_id id)
+{
+	/* a change at once: refused until an entry of the new term
+	 * committed (a change of the last leader may still be pending)
+	 */
+	if ((s->cls == SC_MEMBERSHIP || s->cls == SC_MIXED) && !s->healing &&
+	    !sim_rng_below(s->g, 3))
+		membership_change(s, id);
 }
 
 static void chaos_crash(struct sched *s)
@@ -616,10 +780,14 @@ static void chaos(struct sched *s)
 		s->dup_ppm = (u32)sim_rng_range(s->g, 0, 100000);
 		break;
 	case SC_PARTITION:
-		if (r < 35)
-			net_heal(s);
+		if (r < 30)
+			chaos_heal(s);
+		else if (r < 82)
+			chaos_partition(s);
+		else if (r < 92)
+			chaos_isolate_leader(s);
 		else
-			net_partition(s);
+			chaos_stale_leader(s);
 		break;
 	case SC_CRASH:
 		if (r < 60)
@@ -641,20 +809,22 @@ static void chaos(struct sched *s)
 		} else if (r < 75) {
 			chaos_crash(s);
 		} else if (r < 85) {
-			net_partition(s);
+			chaos_partition(s);
 		} else {
-			net_heal(s);
+			chaos_heal(s);
 		}
 		break;
 	case SC_MEMBERSHIP:
 		if (r < 60)
 			chaos_membership(s);
-		else if (r < 70)
+		else if (r < 68)
 			chaos_crash(s);
-		else if (r < 80)
-			net_partition(s);
-		else if (r < 90)
-			net_heal(s);
+		else if (r < 77)
+			chaos_partition(s);
+		else if (r < 87)
+			chaos_heal(s);
+		else if (r < 91)
+			chaos_isolate_leader(s);
 		else
 			chaos_compact(s);
 		break;
@@ -666,10 +836,14 @@ static void chaos(struct sched *s)
 			crash(s, l, sim_rng_range(s->g, 5 * MS, 150 * MS));
 		else if (r < 50 && l)
 			chaos_stall(s, l);
-		else if (r < 75)
-			net_partition(s);
+		else if (r < 72)
+			chaos_partition(s);
+		else if (r < 94)
+			chaos_heal(s);
+		else if (r < 97)
+			chaos_isolate_leader(s);
 		else
-			net_heal(s);
+			chaos_stale_leader(s);
 		break;
 	}
 	case SC_SNAPSHOT:
@@ -678,9 +852,9 @@ static void chaos(struct sched *s)
 		else if (r < 65)
 			chaos_crash(s);
 		else if (r < 80)
-			net_partition(s);
+			chaos_partition(s);
 		else
-			net_heal(s);
+			chaos_heal(s);
 		break;
 	default:
 		if (r < 15)
@@ -689,10 +863,14 @@ static void chaos(struct sched *s)
 			chaos_crash(s);
 		else if (r < 30)
 			chaos_stall(s, sim_leader(&s->c));
-		else if (r < 45)
-			net_partition(s);
+		else if (r < 42)
+			chaos_partition(s);
+		else if (r < 55)
+			chaos_heal(s);
+		else if (r < 58)
+			chaos_isolate_leader(s);
 		else if (r < 60)
-			net_heal(s);
+			chaos_stale_leader(s);
 		else if (r < 75)
 			chaos_compact(s);
 		else if (r < 85) {
@@ -725,6 +903,21 @@ static void client(struct sched *s)
 		l = any[sim_rng_below(s->g, na)];
 	if (!l || r < 5)
 		l = random_node(s, true);
+	if (s->stale_reader && c->now < s->stale_reader_until &&
+	    c->nodes[s->stale_reader].up && sim_rng_below(s->g, 2) == 0) {
+		/* a read through the leader that handed leadership over, of
+		 * the block written last (a write the new leader acknowledged
+		 * while the old one hears nobody)
+		 */
+		u32 b = (u32)sim_rng_below(s->g, SIM_BLOCKS);
+
+		for (u32 k = 0; k < SIM_BLOCKS; k++)
+			if (c->ck.acked_idx[k] > c->ck.acked_idx[b])
+				b = k;
+		sim_read(c, s->stale_reader, b);
+		touch(s, s->stale_reader);
+		return;
+	}
 	if (!l)
 		return;
 	if (c->nodes[l].stalled_until > c->now) {
@@ -778,7 +971,7 @@ static void handle(struct sched *s, struct ev *e)
 	s->events++;
 	c->n_events++;
 	if (e->node && n->up && n->stalled_until > c->now &&
-	    e->kind != EV_RESTART) {
+	    e->kind != EV_RESTART && e->kind != EV_STALE_LEADER) {
 		/* nothing runs on a stalled node: its first tick comes when
 		 * the stall ends (the others are skipped), then what arrived
 		 */
@@ -860,6 +1053,9 @@ static void handle(struct sched *s, struct ev *e)
 	case EV_RESTART:
 		if (e->inc == n->inc)
 			restart(s, e->node);
+		break;
+	case EV_STALE_LEADER:
+		stale_leader_end(s, e->node);
 		break;
 	case EV_SNAP_REPORT:
 		if (n->up && e->inc == n->inc) {
@@ -1041,7 +1237,7 @@ static void configure(struct sched *s, struct sim_config *cfg)
 	cfg->heartbeat_ticks = (u32)sim_rng_range(g, 1, cfg->election_ticks / 4);
 	cfg->pre_vote = sim_rng_below(g, 10) < 8;
 	cfg->check_quorum = sim_rng_below(g, 10) < 8;
-	cfg->lease_read = cfg->check_quorum && sim_rng_below(g, 4) == 0;
+	cfg->lease_read = cfg->check_quorum && sim_rng_below(g, 5) < 2;
 	cfg->max_inflight_msgs = (u32)sim_rng_range(g, 1, 32);
 	if (sim_rng_below(g, 3) == 0)
 		/* tiny messages: entries trickle one or two at a time */

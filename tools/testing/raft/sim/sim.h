@@ -230,6 +230,28 @@ struct sim_node {
 	/* leader side */
 	struct sim_copy copies[SIM_MAX_NODES + 1];
 
+	/* Rule checks on steps (check.c), memory: reset by a crash. */
+	struct sim_rules {
+		/* vote requests stepped, by [pre-vote][candidate]: the
+		 * term asked for, and whether the candidate's log was at
+		 * least as up to date as ours at any step of that request
+		 */
+		raft_term vq_term[2][SIM_MAX_NODES + 1];
+		bool vq_ok[2][SIM_MAX_NODES + 1];
+		/* CheckQuorum: raft_tick() calls, and when (in ticks) each
+		 * peer's last answer of our term came in
+		 */
+		u64 ticks;
+		u64 heard_tick[SIM_MAX_NODES + 1];
+		raft_term heard_term[SIM_MAX_NODES + 1];
+		u64 cq_since;		/* quorum window restarts here */
+		raft_term cq_term;	/* leading in that term */
+		u64 cq_voters;		/* with these voters (bit mask) */
+		/* last membership change accepted as leader */
+		raft_term cc_term;
+		raft_index cc_index;
+	} rules;
+
 	/* Checker observations. */
 	u8 obs_role;
 	raft_term obs_term;
@@ -491,6 +513,21 @@ void sim_check_ack(struct sim_cluster *c, struct sim_node *n, u64 wid,
 		   u64 block, raft_index i);
 void sim_check_read(struct sim_cluster *c, struct sim_node *n,
 		    const struct sim_read *rd);
+/* Rule checks around a message stepped into n (before and after). */
+void sim_check_step_pre(struct sim_cluster *c, struct sim_node *n,
+			const struct raft_msg *m, struct raft_status *before);
+void sim_check_step_post(struct sim_cluster *c, struct sim_node *n,
+			 const struct raft_msg *m,
+			 const struct raft_status *before);
+/* A membership change was accepted by leader n (status before it). */
+void sim_check_conf_accepted(struct sim_cluster *c, struct sim_node *n,
+			     const struct raft_status *before);
+/* Leadership transfer started: CheckQuorum's window restarts. */
+void sim_check_transfer_started(struct sim_node *n);
+/* After a tick of n: a CheckQuorum leader cut off from its quorum for
+ * two election timeouts must have stepped down.
+ */
+void sim_check_quorum_live(struct sim_cluster *c, struct sim_node *n);
 void sim_check_snapshot_content(struct sim_cluster *c, struct sim_node *n,
 				const struct sim_snap *s);
 /* Every block holds the value of some log prefix ending at or after
