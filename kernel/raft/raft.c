@@ -891,6 +891,14 @@ void raft_report_snapshot(struct raft *r, raft_id to, bool ok)
 		return;
 	if (!ok)
 		pr->pending_snap = 0;
+	else
+		/*
+		 * The copy it asked for is sent (its install may still run:
+		 * meanwhile it ignores probes): another only if it asks
+		 * again (a copy that broke off, a failed install), not on
+		 * the next probe.
+		 */
+		pr->resync = false;
 	raft_pr_become_probe(pr);
 	/* Wait for the follower's answer (or a heartbeat) before probing. */
 	pr->probe_sent = true;

@@ -502,7 +502,12 @@ int raft_compact(struct raft *r, raft_index index);
  * not NULL): the payload bytes of the entries up to i.
  */
 raft_index raft_compact_index(const struct raft *r, u64 keep, u64 *freed);
-/* A follower's snapshot transfer finished (ok) or failed. */
+/*
+ * A follower's snapshot transfer finished (ok) or failed. Ok may come
+ * before the follower acknowledged the snapshot (its install may still
+ * run): the follower then gets no other snapshot unless it asks again.
+ * Once it acknowledged S, the report changes nothing.
+ */
 void raft_report_snapshot(struct raft *r, raft_id to, bool ok);
 
 /*
@@ -517,8 +522,10 @@ void raft_report_snapshot(struct raft *r, raft_id to, bool ok);
  * compaction point is older than the follower's log), and commit = the
  * follower's base A. The caller sends the message, then copies every
  * extent of its data area last written after A (all of them if A is 0)
- * while it keeps applying, then calls raft_report_snapshot(ok) (or !ok
- * when the copy failed: the core starts again later). It should not
+ * while it keeps applying; the follower's acknowledgement of S ends the
+ * copy (raft_report_snapshot(!ok) when the copy failed: the core starts
+ * again later; ok when every chunk is sent, if the caller does not wait
+ * for the acknowledgement). It should not
  * compact its log past S before then (the follower replays from S + 1).
  * The progress of such a follower is in state RAFT_PROGRESS_SNAPSHOT
  * (pending_snap = S, base = A) until it acknowledges S; it cannot be

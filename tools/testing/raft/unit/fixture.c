@@ -201,6 +201,27 @@ static void apply(struct fx_node *nd, const struct raft_entry *e)
 	}
 }
 
+static void install(struct fx_node *nd, const struct raft_snapshot_meta *s)
+{
+	free_log(nd, 0);
+	nd->snap = *s;
+	nd->applied_index = s->index;
+	nd->n_applied = 0;
+}
+
+void fx_finish_install(struct fx *f, raft_id id)
+{
+	struct fx_node *nd = fx_node(f, id);
+	struct raft_advance adv;
+
+	memset(&adv, 0, sizeof(adv));
+	install(nd, &nd->stalled);
+	nd->snap_stall = false;
+	adv.snap_installed = true;
+	adv.applied = nd->applied_index;
+	raft_advance(nd->r, &adv);
+}
+
 bool fx_ready(struct fx *f, raft_id id)
 {
 	struct fx_node *nd = fx_node(f, id);
@@ -217,13 +238,12 @@ bool fx_ready(struct fx *f, raft_id id)
 	    (rd.n_entries || rd.hs_changed || rd.snap_to_install)) {
 		adv.persist_failed = true;
 	} else {
-		if (rd.snap_to_install)
+		if (rd.snap_to_install) {
 			nd->snap_base = rd.snap_base;
+			nd->stalled = rd.snap;
+		}
 		if (rd.snap_to_install && !nd->snap_stall) {
-			free_log(nd, 0);
-			nd->snap = rd.snap;
-			nd->applied_index = rd.snap.index;
-			nd->n_applied = 0;
+			install(nd, &rd.snap);
 			adv.snap_installed = true;
 		}
 		if (rd.hs_changed) {

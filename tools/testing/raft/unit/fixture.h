@@ -47,6 +47,7 @@ struct fx_node {
 	 */
 	bool snap_stall;
 	raft_index snap_base;		/* of the last snapshot handed out */
+	struct raft_snapshot_meta stalled;	/* ... and its meta */
 	/* applying this index fails once (the rest of the batch too) */
 	raft_index apply_fail_at;
 	/* monotonic clock given to raft_set_now(), ns; runs on across a
@@ -82,6 +83,10 @@ struct raft *fx_raft(struct fx *f, raft_id id);
 bool fx_ready(struct fx *f, raft_id id);
 /* Ready cycles on every node until none has work. */
 void fx_ready_all(struct fx *f);
+/* A stalled install (snap_stall) completes now: installed and reported,
+ * as the kernel does when the last chunk of the copy is in.
+ */
+void fx_finish_install(struct fx *f, raft_id id);
 /* Report the stored log as durable (index/term of its last entry). */
 void fx_report_persisted(struct fx *f, raft_id id);
 /* Deliver every queued message once (new ones stay queued). */

@@ -365,6 +365,57 @@ static void test_reset_log_resync(void)
 }
 
 /*
+ * Issue 11: one copy per resync. A follower that reset its log gets a
+ * snapshot; a caller that reports the copy sent before the follower
+ * acknowledged it (the kernel did, when it queued the last frame) must
+ * not make the leader start a second copy, neither while the follower
+ * still installs the first nor once it acknowledged it (the follower's
+ * "needs a resync" mark outlived the copy: a delta from S came right
+ * after every such copy).
+ */
+static void test_one_copy_per_resync(void)
+{
+	struct raft_status st;
+	struct fx f;
+	u32 i;
+
+	fx_init(&f, 3, 3, NULL);
+	fx_elect(&f, 1);
+	fill(&f, 1, "a", 20);
+	/* 3 found its data area incomplete (a copy broke off): it resets */
+	fx_node(&f, 3)->snap_stall = true;
+	CHECK_EQ(raft_reset_log(fx_raft(&f, 3), 6), RAFT_OK);
+	fx_reset_counts(&f);
+	for (i = 0; i < 10 && !f.sent[RAFT_MSG_SNAPSHOT]; i++) {
+		CHECK_EQ(fx_propose(&f, 1, "b"), RAFT_OK);
+		fx_ready_all(&f);
+		fx_deliver(&f);
+	}
+	CHECK_EQ(f.sent[RAFT_MSG_SNAPSHOT], 1);
+	CHECK_EQ(f.last_snap.commit, 6);
+	st = unit_status(&f, 1);
+	CHECK(st.progress[2].resync);
+	CHECK_EQ(st.progress[2].state, RAFT_PROGRESS_SNAPSHOT);
+	/* every chunk sent, reported before 3 installed it */
+	raft_report_snapshot(fx_raft(&f, 1), 3, true);
+	rounds(&f, 5);
+	CHECK_EQ(f.sent[RAFT_MSG_SNAPSHOT], 1);
+	CHECK_EQ(unit_status(&f, 3).waiting, RAFT_WAIT_SNAPSHOT);
+	/* 3 installs it and acknowledges S: replication goes on, no copy */
+	fx_finish_install(&f, 3);
+	rounds(&f, 5);
+	fill(&f, 1, "c", 3);
+	rounds(&f, 5);
+	CHECK_EQ(f.sent[RAFT_MSG_SNAPSHOT], 1);
+	CHECK(fx_has_applied(&f, 3, "c2"));
+	st = unit_status(&f, 1);
+	CHECK_EQ(st.progress[2].resync, false);
+	CHECK_EQ(st.progress[2].state, RAFT_PROGRESS_PIPELINE);
+	CHECK_EQ(st.progress[2].match, st.last_index);
+	fx_fini(&f);
+}
+
+/*
  * A node that reset a log more recent than the leader's compaction point
  * gets a snapshot at the leader's applied index: one at the compaction
  * point would let it vote by an older log than the one it acknowledged.
@@ -560,6 +611,8 @@ const struct unit_test snapshot_tests[] = {
 	  test_reset_log_resync },
 	{ "resync: snapshot at least as recent as the reset log",
 	  test_reset_snapshot_above_floor },
+	{ "resync: one copy per resync, reported before the ack",
+	  test_one_copy_per_resync },
 	{ "resync: a reset log keeps its vote floor",
 	  test_reset_keeps_vote_floor },
 	{ "resync: a learner being resynced is not promoted",
