@@ -178,6 +178,23 @@ int rb_store_format(struct block_device *bdev,
 		err->msg = "out of memory";
 		goto err_close_store;
 	}
+	/*
+	 * A fresh map (nothing written yet) in both slots, so that no map
+	 * of an earlier format of the disk is ever read back; written
+	 * before the superblocks, whose preflush makes it durable first (a
+	 * crash in between leaves a disk that is not formatted yet).
+	 */
+	ret = rb_emap_open(bdev, nsb->log_off, nsb->data_size, 0, &s->emap);
+	if (!ret) {
+		rb_emap_reset(s->emap);
+		ret = rb_emap_save(s->emap, 0);
+		if (!ret)
+			ret = rb_emap_save(s->emap, 0);
+	}
+	if (ret) {
+		err->msg = "cannot write the extent map";
+		goto err_close_store;
+	}
 	/* Both slots, so no superblock of an earlier format survives:
 	 * slot 1 gets sequence 1, slot 0 sequence 2.
 	 */
@@ -194,21 +211,6 @@ int rb_store_format(struct block_device *bdev,
 	s->head = 0;
 	s->data_off = s->sb.data_off;
 	s->data_size = s->sb.data_size;
-	/*
-	 * A fresh map (nothing written yet) in both slots, so that no map
-	 * of an earlier format of the disk is ever read back.
-	 */
-	ret = rb_emap_open(bdev, s->sb.log_off, s->data_size, 0, &s->emap);
-	if (!ret) {
-		rb_emap_reset(s->emap);
-		ret = rb_emap_save(s->emap, 0);
-		if (!ret)
-			ret = rb_emap_save(s->emap, 0);
-	}
-	if (ret) {
-		err->msg = "cannot write the extent map";
-		goto err_close_store;
-	}
 	pr_info("%pg: formatted for node %llu: log %llu MiB at %llu MiB, data %llu MiB at %llu MiB\n",
 		bdev, (unsigned long long)id,
 		(unsigned long long)(s->sb.log_size >> 20),
