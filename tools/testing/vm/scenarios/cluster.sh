@@ -84,18 +84,21 @@ failover_write() {
 	put newleader "$NODE"
 }
 
-# Wait for the final commit index, check this node applied exactly that
-# far, and publish "applied sha256" of its data area.
+# Wait until this node applied the final commit index, and publish the
+# sha256 of its data area. Nothing is written after that index, but an
+# election (a starved VM missing heartbeats) may still append its no-op
+# entry: the data area is then the same at any applied index from the
+# final commit on, so the nodes compare the hashes, not the indexes.
 publish_hash() {
 	fc=$(get final-commit)
 	check "node$NODE applied index reaches the final commit $fc" \
-		wait_for "$RB_CATCHUP_WAIT" rb_applied_is "$fc" ||
+		wait_for "$RB_CATCHUP_WAIT" rb_applied_at_least "$fc" ||
 		rb_status_diag
 	a=$(rb_applied)
 	h=$(rb_data_sha)
-	check "node$NODE data area hashed at a stable applied index ($a)" \
-		sh -c "[ -n '$h' ] && [ '$a' = '$(rb_applied)' ]"
-	put "hash-node$NODE" "$a $h"
+	check "node$NODE data area hashed at applied index $a (final $fc)" \
+		sh -c "[ -n '$h' ] && [ '$a' -ge '$fc' ]"
+	put "hash-node$NODE" "$h"
 }
 
 teardown() {
@@ -282,7 +285,7 @@ h1=$(get hash-node1)
 h2=$(get hash-node2)
 h3=$(get hash-node3)
 diag "node1: $h1" "node2: $h2" "node3: $h3"
-check "all three data areas identical at the same applied index" \
+check "all three data areas identical from the final commit on" \
 	sh -c "[ '$h1' = '$h2' ] && [ '$h2' = '$h3' ]"
 teardown
 finish
