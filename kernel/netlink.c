@@ -52,7 +52,7 @@ static const struct nla_policy raftblk_addr_policy[RAFTBLK_ADDR_ATTR_MAX + 1] = 
 	[RAFTBLK_ADDR_ATTR_PORT] = { .type = NLA_BE16 },
 };
 
-static const struct nla_policy raftblk_create_policy[RAFTBLK_ATTR_ELECTION_TIMEOUT_MS + 1] = {
+static const struct nla_policy raftblk_create_policy[RAFTBLK_ATTR_SECRET + 1] = {
 	[RAFTBLK_ATTR_NAME] = { .type = NLA_NUL_STRING,
 				.len = RAFTBLK_NAME_MAXLEN },
 	[RAFTBLK_ATTR_DISK_PATH] = { .type = NLA_NUL_STRING,
@@ -64,6 +64,8 @@ static const struct nla_policy raftblk_create_policy[RAFTBLK_ATTR_ELECTION_TIMEO
 		NLA_POLICY_FULL_RANGE(NLA_U32, &raftblk_heartbeat_range),
 	[RAFTBLK_ATTR_ELECTION_TIMEOUT_MS] =
 		NLA_POLICY_FULL_RANGE(NLA_U32, &raftblk_election_range),
+	[RAFTBLK_ATTR_SECRET] = { .type = NLA_BINARY,
+				  .len = RAFTBLK_SECRET_MAXLEN },
 };
 
 /* The peer of PEER_ADD: its id and address. */
@@ -102,7 +104,7 @@ static struct netlink_range_validation raftblk_log_memory_range = {
 	.max = RAFTBLK_NODE_LOG_MEMORY_MAX,
 };
 
-static const struct nla_policy raftblk_set_policy[RAFTBLK_ATTR_LOG_MEMORY + 1] = {
+static const struct nla_policy raftblk_set_policy[RAFTBLK_ATTR_SECRET_OP + 1] = {
 	[RAFTBLK_ATTR_NAME] = { .type = NLA_NUL_STRING,
 				.len = RAFTBLK_NAME_MAXLEN },
 	[RAFTBLK_ATTR_HEARTBEAT_MS] =
@@ -117,6 +119,11 @@ static const struct nla_policy raftblk_set_policy[RAFTBLK_ATTR_LOG_MEMORY + 1] =
 		NLA_POLICY_FULL_RANGE(NLA_U64, &raftblk_resync_rate_range),
 	[RAFTBLK_ATTR_LOG_MEMORY] =
 		NLA_POLICY_FULL_RANGE(NLA_U64, &raftblk_log_memory_range),
+	[RAFTBLK_ATTR_SECRET] = { .type = NLA_BINARY,
+				  .len = RAFTBLK_SECRET_MAXLEN },
+	[RAFTBLK_ATTR_SECRET_OP] = NLA_POLICY_RANGE(NLA_U32,
+						    RAFTBLK_SECRET_OP_PROMOTE,
+						    RAFTBLK_SECRET_OP_RETIRE),
 };
 
 /* Operations that take only a device name. */
@@ -192,8 +199,22 @@ static int raftblk_nl_get_addr(struct nlattr *nest, struct sockaddr_storage *ss,
 /* Attributes only a replicated device takes, each needing NODE_ID. */
 static const int raftblk_repl_only_attrs[] = {
 	RAFTBLK_ATTR_LISTEN, RAFTBLK_ATTR_BOOTSTRAP, RAFTBLK_ATTR_HEARTBEAT_MS,
-	RAFTBLK_ATTR_ELECTION_TIMEOUT_MS,
+	RAFTBLK_ATTR_ELECTION_TIMEOUT_MS, RAFTBLK_ATTR_SECRET,
 };
+
+/* A SECRET attribute's length, or -EINVAL (with the message) if wrong. */
+static int raftblk_nl_secret_len(struct genl_info *info)
+{
+	struct nlattr *a = info->attrs[RAFTBLK_ATTR_SECRET];
+
+	BUILD_BUG_ON(RAFTBLK_SECRET_MAXLEN != RB_AUTH_SECRET_MAX);
+	if (nla_len(a) < RB_AUTH_SECRET_MIN) {
+		NL_SET_ERR_MSG_ATTR(info->extack, a,
+				    "the secret must be 16 to 128 bytes");
+		return -EINVAL;
+	}
+	return nla_len(a);
+}
 
 /*
  * The replication parameters of a DEVICE_CREATE: 1 when NODE_ID is
@@ -247,6 +268,8 @@ static int raftblk_nl_node_params(struct genl_info *info,
 static int raftblk_nl_device_create(struct sk_buff *skb,
 				    struct genl_info *info)
 {
+	struct nlattr *secret = info->attrs[RAFTBLK_ATTR_SECRET];
+	struct rb_auth_secret *sec = NULL;
 	struct raftblk_node_params params;
 	struct raftblk_err err = {};
 	int ret;
@@ -266,11 +289,24 @@ static int raftblk_nl_device_create(struct sk_buff *skb,
 	ret = raftblk_nl_node_params(info, &params);
 	if (ret < 0)
 		return ret;
+	if (!ret && secret) {
+		int len = raftblk_nl_secret_len(info);
+
+		if (len < 0)
+			return len;
+		sec = kzalloc(sizeof(*sec), GFP_KERNEL);
+		if (!sec)
+			return -ENOMEM;
+		sec->len = len;
+		nla_memcpy(sec->key, secret, len);
+		params.secret = sec;
+	}
 
 	ret = raftblk_device_create(genl_info_net(info),
 				    nla_data(info->attrs[RAFTBLK_ATTR_NAME]),
 				    nla_data(info->attrs[RAFTBLK_ATTR_DISK_PATH]),
 				    ret ? NULL : &params, &err);
+	kfree_sensitive(sec);	/* the transport keeps its own copy */
 	if (ret)
 		raftblk_nl_set_err(info, &err);
 	return ret;
@@ -422,7 +458,7 @@ static const int raftblk_set_attrs[] = {
 	RAFTBLK_ATTR_HEARTBEAT_MS, RAFTBLK_ATTR_ELECTION_TIMEOUT_MS,
 	RAFTBLK_ATTR_MAX_BATCH, RAFTBLK_ATTR_READ_MODE,
 	RAFTBLK_ATTR_RESYNC_RATE,
-	RAFTBLK_ATTR_LOG_MEMORY,
+	RAFTBLK_ATTR_LOG_MEMORY, RAFTBLK_ATTR_SECRET, RAFTBLK_ATTR_SECRET_OP,
 };
 
 static u32 raftblk_nl_u32_or_0(const struct nlattr *a)
@@ -450,6 +486,12 @@ static int raftblk_nl_device_set_op(struct raftblk_dev *dev,
 	o.resync_rate = rate ? nla_get_u64(rate) : 0;
 	if (attrs[RAFTBLK_ATTR_LOG_MEMORY])
 		o.log_memory = nla_get_u64(attrs[RAFTBLK_ATTR_LOG_MEMORY]);
+	if (attrs[RAFTBLK_ATTR_SECRET]) {
+		/* Length checked by raftblk_nl_device_set(). */
+		o.secret = nla_data(attrs[RAFTBLK_ATTR_SECRET]);
+		o.secret_len = nla_len(attrs[RAFTBLK_ATTR_SECRET]);
+	}
+	o.secret_op = raftblk_nl_u32_or_0(attrs[RAFTBLK_ATTR_SECRET_OP]);
 	return raftblk_device_set_options(dev, &o, err);
 }
 
@@ -472,6 +514,8 @@ static int raftblk_nl_device_set(struct sk_buff *skb, struct genl_info *info)
 				    "resync rate must be 0 (dynamic) or at least 1 MiB/s");
 		return -ERANGE;
 	}
+	if (info->attrs[RAFTBLK_ATTR_SECRET] && raftblk_nl_secret_len(info) < 0)
+		return -EINVAL;
 	return raftblk_nl_device_op(info, raftblk_nl_device_set_op);
 }
 

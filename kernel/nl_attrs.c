@@ -105,6 +105,7 @@ static int raftblk_nl_put_counters(struct sk_buff *skb,
 		{ RAFTBLK_COUNTER_ATTR_LOG_BYTES, st->log_bytes },
 		{ RAFTBLK_COUNTER_ATTR_LOG_BYTES_PEAK, st->log_bytes_peak },
 		{ RAFTBLK_COUNTER_ATTR_MEM_COMPACTIONS, st->mem_compactions },
+		{ RAFTBLK_COUNTER_ATTR_AUTH_FAILED, st->auth_failed },
 	};
 	struct nlattr *nest = nla_nest_start(skb, RAFTBLK_ATTR_COUNTERS);
 	size_t i;
@@ -222,6 +223,14 @@ static int raftblk_nl_put_node(struct sk_buff *skb,
 	    nla_put_u64_64bit(skb, RAFTBLK_ATTR_WAIT_MS,
 			      raftblk_node_wait_ms(st), RAFTBLK_ATTR_PAD) ||
 	    raftblk_nl_put_counters(skb, st))
+		return -EMSGSIZE;
+	/* Only fingerprints: a secret never leaves the kernel. */
+	if ((st->secret_set[0] &&
+	     nla_put(skb, RAFTBLK_ATTR_SECRET_FP, RB_AUTH_FP_LEN,
+		     st->secret_fp[0])) ||
+	    (st->secret_set[1] &&
+	     nla_put(skb, RAFTBLK_ATTR_SECRET_NEXT_FP, RB_AUTH_FP_LEN,
+		     st->secret_fp[1])))
 		return -EMSGSIZE;
 	for (i = 0; i < st->n_peers; i++)
 		if (raftblk_nl_put_peer(skb, &st->peers[i],

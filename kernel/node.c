@@ -831,9 +831,12 @@ static int raftblk_node_listen(struct raftblk_node *n,
 			       const u8 uuid[RAFTBLK_UUID_LEN],
 			       struct raftblk_err *err)
 {
+	struct rb_transport_config cfg;
 	int ret;
 
-	ret = rb_transport_create(n->dev->net, &p->listen, n->id, uuid, NULL,
+	rb_transport_config_default(&cfg);
+	cfg.secret = p->secret;
+	ret = rb_transport_create(n->dev->net, &p->listen, n->id, uuid, &cfg,
 				  &raftblk_node_tp_ops, n, &n->tp);
 	if (ret) {
 		err->msg = ret == -EADDRINUSE ? "listen address in use" :

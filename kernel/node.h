@@ -16,6 +16,7 @@
 #include <linux/types.h>
 #include <linux/raftblk.h>
 
+#include "auth.h"
 #include "resync.h"
 
 struct raftblk_dev;
@@ -50,6 +51,8 @@ struct raftblk_node_params {
 	u32 heartbeat_ms;		/* 0: default */
 	u32 election_ms;		/* 0: default */
 	u64 log_memory;			/* 0: default */
+	/* The cluster's shared secret (auth.h), NULL: none. */
+	const struct rb_auth_secret *secret;
 };
 
 /* Peers a node reports: at least RAFT_MAX_NODES (checked in node_int.h). */
@@ -117,6 +120,10 @@ struct raftblk_node_status {
 	u64 log_bytes;			/* payload bytes in the in-memory log */
 	u64 log_bytes_peak;		/* the most it held */
 	u64 mem_compactions;		/* compactions the budget forced */
+	/* Read from the transport by raftblk_node_read_status() only. */
+	u64 auth_failed;		/* peers/frames that failed to authenticate */
+	bool secret_set[2];		/* current, second (next or previous) */
+	u8 secret_fp[2][RB_AUTH_FP_LEN];	/* their fingerprints */
 };
 
 /* How long the node of @st has waited for what it waits for, in ms. */
@@ -170,6 +177,13 @@ struct raftblk_node_opts {
 	bool set_resync_rate;
 	u64 resync_rate;		/* bytes/s, 0: dynamic */
 	u64 log_memory;			/* RAFTBLK_NODE_LOG_MEMORY_MIN..MAX */
+	/*
+	 * Peer authentication: install secret (secret_len bytes) as the
+	 * next one, then secret_op (enum raftblk_secret_op) if not NONE.
+	 */
+	const u8 *secret;
+	u32 secret_len;
+	u32 secret_op;
 };
 
 /*

@@ -100,6 +100,42 @@ int raftblk_node_transfer_leader(struct raftblk_node *n, u32 id,
 }
 
 /* Options changed online (DEVICE_SET): @o over the current ones. */
+/* Install the next secret, then promote or retire (node.h). */
+static int raftblk_node_set_secret(struct raftblk_node *n,
+				   const struct raftblk_node_opts *o,
+				   struct raftblk_err *err)
+{
+	int ret = 0;
+
+	mutex_lock(&n->tp_lock);
+	if (!n->tp) {
+		ret = -ENODEV;
+		err->msg = "the node's transport is gone";
+		goto out;
+	}
+	if (o->secret) {
+		ret = rb_transport_set_secret(n->tp, RB_SECRET_NEXT, o->secret,
+					      o->secret_len);
+		if (ret) {
+			err->attr = RAFTBLK_ATTR_SECRET;
+			err->msg = "the secret must be 16 to 128 bytes";
+			goto out;
+		}
+	}
+	if (o->secret_op == RAFTBLK_SECRET_OP_PROMOTE) {
+		ret = rb_transport_set_secret(n->tp, RB_SECRET_PROMOTE, NULL, 0);
+		if (ret)
+			err->msg = "no next secret to promote: install one first";
+	} else if (o->secret_op == RAFTBLK_SECRET_OP_RETIRE) {
+		ret = rb_transport_set_secret(n->tp, RB_SECRET_RETIRE, NULL, 0);
+		if (ret)
+			err->msg = "no second secret to retire";
+	}
+out:
+	mutex_unlock(&n->tp_lock);
+	return ret;
+}
+
 int raftblk_node_set_options(struct raftblk_node *n,
 			     const struct raftblk_node_opts *o,
 			     struct raftblk_err *err)
@@ -107,6 +143,12 @@ int raftblk_node_set_options(struct raftblk_node *n,
 	u32 hb_ms, el_ms, hb, el;
 	bool lease;
 	int ret;
+
+	if (o->secret || o->secret_op) {
+		ret = raftblk_node_set_secret(n, o, err);
+		if (ret)
+			return ret;
+	}
 
 	mutex_lock(&n->lock);
 	hb_ms = o->heartbeat_ms ?: n->heartbeat_ms;

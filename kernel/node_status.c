@@ -261,6 +261,7 @@ void raftblk_node_read_status(struct raftblk_node *n,
 			      struct raftblk_node_status *out)
 {
 	struct rb_transport_peer_info *pi;
+	struct rb_transport_secret_info si;
 	struct rb_transport_stats ts;
 	int np = 0;
 	u32 i, j;
@@ -271,14 +272,19 @@ void raftblk_node_read_status(struct raftblk_node *n,
 	spin_unlock(&n->pub_spin);
 
 	memset(&ts, 0, sizeof(ts));
+	memset(&si, 0, sizeof(si));
 	mutex_lock(&n->tp_lock);
 	if (n->tp) {
 		if (pi)
 			np = min(rb_transport_peers(n->tp, pi, RAFT_MAX_NODES),
 				 RAFT_MAX_NODES);
 		rb_transport_get_stats(n->tp, &ts);
+		rb_transport_secret_info(n->tp, &si);
 	}
 	mutex_unlock(&n->tp_lock);
+	out->auth_failed = ts.auth_failed;
+	memcpy(out->secret_set, si.set, sizeof(si.set));
+	memcpy(out->secret_fp, si.fp, sizeof(si.fp));
 	out->bytes_sent = ts.bytes_sent;
 	out->bytes_received = ts.bytes_received;
 	out->bad_frames = ts.bad_frames;

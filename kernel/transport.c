@@ -24,12 +24,14 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <crypto/algapi.h>
 #include <linux/highmem.h>
 #include <linux/in.h>
 #include <linux/in6.h>
 #include <linux/jiffies.h>
 #include <linux/mm.h>
 #include <linux/net.h>
+#include <linux/random.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/tcp.h>
@@ -38,6 +40,7 @@
 #include <net/net_namespace.h>
 #include <net/sock.h>
 
+#include "auth.h"
 #include "payload.h"
 #include "transport.h"
 #include "wire.h"
@@ -72,6 +75,7 @@ enum rx_phase {
 	RX_ADMIT,		/* RAFT_MSG header read, waiting for budget */
 	RX_META,
 	RX_DATA,
+	RX_MAC,			/* authenticated: the frame's MAC trailer */
 };
 
 /* A frame waiting to be sent. */
@@ -81,6 +85,8 @@ struct rb_tx {
 	size_t len;
 	u32 n_pl;		/* payloads whose data follows, in order */
 	size_t bytes;		/* len + data bytes (queue accounting) */
+	bool has_mac;		/* mac follows the data (authenticated) */
+	u8 mac[RB_WIRE_MAC_LEN];
 	struct raft_payload *pl[];
 };
 
@@ -124,13 +130,20 @@ struct rb_transport {
 	bool stopping;
 	size_t rx_used;			/* receive budget in use */
 	size_t rx_peak;
+	/*
+	 * Shared secrets (also under lock): [0] the current one (this node
+	 * authenticates with it), [1] the next or the previous one, also
+	 * accepted (rotation). len 0: none. sec_gen numbers them.
+	 */
+	struct rb_auth_secret sec[2];
+	u32 sec_gen;
 
 	struct {
 		atomic64_t bytes_sent, bytes_received, frames_sent,
 			   frames_received, msgs_dropped, bad_frames,
 			   refused_peers, refused_by_peer, connects,
 			   reconnects, accepted, conns_up, conns_lost,
-			   rx_paused;
+			   rx_paused, auth_failed;
 	} st;
 };
 
@@ -198,6 +211,33 @@ struct rb_conn {
 	struct rb_wire_payload_desc *rx_descs;
 	u32 rx_cur;			/* entry whose data is being read */
 	u32 rx_off;			/* its data bytes read */
+	u8 rx_mac_buf[RB_WIRE_MAC_LEN];	/* RX_MAC: the trailer read */
+
+	/*
+	 * Authenticated handshake (rx_work only): hs_auth when it is one,
+	 * hs_step how far it got (0: HELLO / HELLO_ACK expected), the
+	 * peer and cluster the proofs are bound to, both nonces, the
+	 * connection's key (prk) and, blank, whether the cluster is
+	 * adopted once the dialer proved the secret.
+	 */
+	bool hs_auth;
+	bool hs_adopt;
+	u8 hs_step;
+	u64 hs_peer;
+	u8 hs_cluster[RB_WIRE_UUID_LEN];
+	u8 hs_nonce_d[RB_WIRE_NONCE_LEN];
+	u8 hs_nonce_a[RB_WIRE_NONCE_LEN];
+	u8 hs_prk[RB_WIRE_MAC_LEN];
+	/*
+	 * auth: every frame after the handshake carries a MAC (set by
+	 * rx_work before the connection is up, then constant); auth_gen
+	 * the secret it was proven with (READ/WRITE_ONCE: rotation reads
+	 * it under t->lock). tx_mac is tx_work's, rx_mac rx_work's.
+	 */
+	bool auth;
+	u32 auth_gen;
+	struct rb_frame_mac tx_mac;
+	struct rb_frame_mac rx_mac;
 };
 
 static void conn_fail_locked(struct rb_conn *c, int err, const char *why);
@@ -370,7 +410,10 @@ static void t_ids(struct rb_transport *t, struct rb_wire_ids *ids)
 static void conn_ids(const struct rb_conn *c, struct rb_wire_ids *ids)
 {
 	t_ids(c->t, ids);
-	ids->peer = c->peer_id;
+	ids->peer = c->peer_id ?: c->hs_peer;
+	/* A blank node in a handshake for the cluster it may adopt. */
+	if (c->hs_adopt && !memchr_inv(ids->cluster, 0, RB_WIRE_UUID_LEN))
+		memcpy(ids->cluster, c->hs_cluster, RB_WIRE_UUID_LEN);
 }
 
 /* ------------------------------------------------------------------ */
@@ -669,7 +712,9 @@ static void conn_close_work(struct work_struct *w)
 		tx_free(c->tx_cur);
 	rx_reset(c);
 	sock_release(c->sock);
-	kfree(c);
+	rb_frame_mac_free(&c->tx_mac);
+	rb_frame_mac_free(&c->rx_mac);
+	kfree_sensitive(c);	/* hs_prk, nonces */
 }
 
 /* Dial peer p for class cls. */
@@ -918,15 +963,69 @@ out:
 
 static int on_header(struct rb_conn *c);
 
+static bool t_blank(struct rb_transport *t)
+{
+	struct rb_wire_ids ids;
+
+	t_ids(t, &ids);
+	return cluster_unassigned(ids.cluster);
+}
+
+static bool t_has_secret(struct rb_transport *t, bool current_only)
+{
+	bool has;
+
+	mutex_lock(&t->lock);
+	has = t->sec[0].len || (!current_only && t->sec[1].len);
+	mutex_unlock(&t->lock);
+	return has;
+}
+
+/*
+ * A peer that failed to authenticate, or whose configuration does not
+ * match (one end has a secret, the other not): counted, logged
+ * (rate-limited), closed. It learns nothing: the acceptor answers a
+ * REFUSE that only echoes the HELLO's ids (refuse()).
+ */
+static int auth_fail(struct rb_conn *c, const char *why)
+{
+	struct sockaddr_storage ss;
+
+	atomic64_inc(&c->t->st.auth_failed);
+	conn_remote(c, &ss);
+	pr_warn_ratelimited("node %llu: authentication with node %llu at %pISpc failed: %s\n",
+			    c->t->ids.local, c->peer_id ?: c->hs_peer, &ss,
+			    why);
+	return -EACCES;
+}
+
+static int auth_refuse(struct rb_conn *c, const char *why)
+{
+	auth_fail(c, why);
+	return refuse(c, &c->rx_h, RB_WIRE_REFUSE_AUTH);
+}
+
 static int on_header_error(struct rb_conn *c, int err, const char *why)
 {
 	const struct rb_wire_hdr *h = &c->rx_h;
 	bool first_hello = c->state == CS_HANDSHAKE && !c->dialed &&
-			   h->type == RB_WIRE_HELLO;
+			   !c->hs_step && h->type == RB_WIRE_HELLO;
 
 	if (first_hello && err == RB_WIRE_ECLUSTER) {
+		if (cluster_unassigned(h->cluster))
+			return refuse(c, h, RB_WIRE_REFUSE_CLUSTER);
+		/*
+		 * A blank node with a secret adopts the cluster only from a
+		 * peer that proved the secret: at the end of the handshake.
+		 */
+		if (!c->hs_adopt && t_has_secret(c->t, false) &&
+		    t_blank(c->t)) {
+			c->hs_adopt = true;
+			memcpy(c->hs_cluster, h->cluster, RB_WIRE_UUID_LEN);
+			return on_header(c);
+		}
 		/* Decode again with the adopted id (which now matches). */
-		if (!cluster_unassigned(h->cluster) &&
+		if (!c->hs_adopt && !t_has_secret(c->t, false) &&
 		    !adopt_cluster(c->t, h->cluster))
 			return on_header(c);
 		return refuse(c, h, RB_WIRE_REFUSE_CLUSTER);
@@ -942,22 +1041,73 @@ static int on_header_error(struct rb_conn *c, int err, const char *why)
 	return bad_frame(c, err, why);
 }
 
+/* The frame keys of an authenticated connection, from its prk. */
+static int auth_keys(struct rb_conn *c, u64 dialer, u64 acceptor)
+{
+	u8 kd[RB_WIRE_MAC_LEN], ka[RB_WIRE_MAC_LEN];
+	int ret;
+
+	ret = rb_auth_value(c->hs_prk, RB_WIRE_LABEL_DIALER_FRAMES,
+			    c->hs_cluster, dialer, acceptor, c->cls, kd);
+	if (!ret)
+		ret = rb_auth_value(c->hs_prk, RB_WIRE_LABEL_ACCEPTOR_FRAMES,
+				    c->hs_cluster, dialer, acceptor, c->cls,
+				    ka);
+	if (!ret)
+		ret = rb_frame_mac_init(&c->tx_mac, c->dialed ? kd : ka);
+	if (!ret)
+		ret = rb_frame_mac_init(&c->rx_mac, c->dialed ? ka : kd);
+	memzero_explicit(kd, sizeof(kd));
+	memzero_explicit(ka, sizeof(ka));
+	memzero_explicit(c->hs_prk, sizeof(c->hs_prk));
+	if (!ret)
+		c->auth = true;
+	return ret;
+}
+
+/* Send two handshake frames (e.g. HELLO_ACK and AUTH) at once. */
+static int send_direct2(struct rb_conn *c, void *a, int alen, void *b,
+			int blen)
+{
+	int ret = send_direct(c, a, alen);
+
+	return ret ?: send_direct(c, b, blen);
+}
+
 /* HELLO on an accepted connection. */
 static int on_hello(struct rb_conn *c, const struct rb_wire_ctl *ctl)
 {
 	const struct rb_wire_hdr *h = &c->rx_h;
+	bool feat = ctl->features & RB_WIRE_FEAT_AUTH;
 	struct rb_wire_ids ids;
 	u8 buf[RB_WIRE_CTL_MAX];
 	u16 reason;
 	int len, ret;
 
-	t_ids(c->t, &ids);
+	c->hs_peer = h->sender;		/* for the log lines */
 	reason = rb_wire_hello_refusal(ctl);
 	if (!reason && READ_ONCE(c->t->stopping))
 		reason = RB_WIRE_REFUSE_SHUTDOWN;
 	if (reason)
 		return refuse(c, h, reason);
+	/*
+	 * A node with a current secret only accepts authenticated peers;
+	 * one with only a next secret (authentication being switched on
+	 * cluster-wide) accepts both.
+	 */
+	if (feat && !t_has_secret(c->t, false))
+		return auth_refuse(c, "the peer authenticates, this node has no secret");
+	if (!feat && t_has_secret(c->t, true))
+		return auth_refuse(c, "the peer does not authenticate");
 	c->cls = ctl->conn_class;
+	if (feat) {
+		/* Wait for the CHALLENGE; nothing is answered before. */
+		c->hs_auth = true;
+		memcpy(c->hs_cluster, h->cluster, RB_WIRE_UUID_LEN);
+		c->hs_step = 1;
+		return 0;
+	}
+	conn_ids(c, &ids);
 	ids.peer = h->sender;
 	len = rb_wire_encode_hello(&ids, RB_WIRE_HELLO_ACK, c->cls, buf);
 	if (len < 0)
@@ -968,10 +1118,145 @@ static int on_hello(struct rb_conn *c, const struct rb_wire_ctl *ctl)
 	return conn_up(c, h->sender);
 }
 
-/* HELLO_ACK or REFUSE on a dialed connection. */
+/*
+ * Acceptor: CHALLENGE (the dialer's nonce) is answered with HELLO_ACK
+ * and RESPONSE (our nonce, our proof with the current secret, or the
+ * next one when there is no current one); PROOF (the dialer's) must
+ * match the same secret.
+ */
+static int on_auth_acceptor(struct rb_conn *c, const struct rb_wire_ctl *ctl)
+{
+	struct rb_transport *t = c->t;
+	const struct rb_wire_hdr *h = &c->rx_h;
+	u8 mac[RB_WIRE_MAC_LEN], ack[RB_WIRE_CTL_MAX], buf[RB_WIRE_CTL_MAX];
+	struct rb_auth_secret *sec;
+	struct rb_wire_ids ids;
+	int alen, len, ret;
+	u64 local = t->ids.local;
+
+	if (c->hs_step == 1 && ctl->auth_step == RB_WIRE_AUTH_CHALLENGE) {
+		sec = kmalloc(sizeof(*sec), GFP_KERNEL);
+		if (!sec)
+			return -ENOMEM;
+		mutex_lock(&t->lock);
+		*sec = t->sec[t->sec[0].len ? 0 : 1];
+		mutex_unlock(&t->lock);
+		memcpy(c->hs_nonce_d, ctl->nonce, RB_WIRE_NONCE_LEN);
+		get_random_bytes(c->hs_nonce_a, RB_WIRE_NONCE_LEN);
+		ret = sec->len ? 0 : -ENOKEY;
+		if (!ret)
+			ret = rb_auth_prk(sec, c->hs_nonce_d, c->hs_nonce_a,
+					  c->hs_prk);
+		WRITE_ONCE(c->auth_gen, sec->gen);
+		kfree_sensitive(sec);
+		if (!ret)
+			ret = rb_auth_value(c->hs_prk,
+					    RB_WIRE_LABEL_ACCEPTOR_PROOF,
+					    c->hs_cluster, h->sender, local,
+					    c->cls, mac);
+		if (ret == -ENOKEY)
+			return auth_refuse(c, "the secret was removed");
+		if (ret)
+			return ret;
+		conn_ids(c, &ids);
+		alen = rb_wire_encode_hello_feat(&ids, RB_WIRE_HELLO_ACK,
+						 c->cls, RB_WIRE_FEAT_AUTH, ack);
+		len = rb_wire_encode_auth(&ids, RB_WIRE_AUTH_RESPONSE,
+					  c->hs_nonce_a, mac, buf);
+		memzero_explicit(mac, sizeof(mac));
+		if (alen < 0 || len < 0)
+			return -EINVAL;
+		c->hs_step = 2;
+		return send_direct2(c, ack, alen, buf, len);
+	}
+	if (c->hs_step != 2 || ctl->auth_step != RB_WIRE_AUTH_PROOF)
+		return bad_frame(c, RB_WIRE_EBADFRAME,
+				 "AUTH frame out of order");
+	ret = rb_auth_value(c->hs_prk, RB_WIRE_LABEL_DIALER_PROOF,
+			    c->hs_cluster, h->sender, local, c->cls, mac);
+	if (ret)
+		return ret;
+	if (crypto_memneq(mac, ctl->proof, RB_WIRE_MAC_LEN))
+		return auth_refuse(c, "its proof does not match the secret");
+	if (c->hs_adopt && adopt_cluster(t, c->hs_cluster)) {
+		struct rb_wire_ids now;
+
+		t_ids(t, &now);
+		if (memcmp(now.cluster, c->hs_cluster, RB_WIRE_UUID_LEN))
+			return refuse(c, h, RB_WIRE_REFUSE_CLUSTER);
+	}
+	ret = auth_keys(c, h->sender, local);
+	if (ret)
+		return ret;
+	return conn_up(c, h->sender);
+}
+
+/*
+ * Dialer: the acceptor's RESPONSE must prove a secret we hold (current
+ * or next: the acceptor may have promoted the next one already); we then
+ * prove the same one.
+ */
+static int on_auth_dialer(struct rb_conn *c, const struct rb_wire_ctl *ctl)
+{
+	struct rb_transport *t = c->t;
+	u8 mac[RB_WIRE_MAC_LEN], buf[RB_WIRE_CTL_MAX];
+	struct rb_auth_secret *sec;
+	struct rb_wire_ids ids;
+	int i, len, found = -1, ret = 0;
+
+	if (c->hs_step != 1 || ctl->auth_step != RB_WIRE_AUTH_RESPONSE)
+		return bad_frame(c, RB_WIRE_EBADFRAME,
+				 "AUTH frame out of order");
+	sec = kmalloc_array(2, sizeof(*sec), GFP_KERNEL);
+	if (!sec)
+		return -ENOMEM;
+	mutex_lock(&t->lock);
+	memcpy(sec, t->sec, 2 * sizeof(*sec));
+	mutex_unlock(&t->lock);
+	memcpy(c->hs_nonce_a, ctl->nonce, RB_WIRE_NONCE_LEN);
+	for (i = 0; i < 2 && found < 0 && !ret; i++) {
+		if (!sec[i].len)
+			continue;
+		ret = rb_auth_prk(&sec[i], c->hs_nonce_d, c->hs_nonce_a,
+				  c->hs_prk);
+		if (!ret)
+			ret = rb_auth_value(c->hs_prk,
+					    RB_WIRE_LABEL_ACCEPTOR_PROOF,
+					    c->hs_cluster, t->ids.local,
+					    c->peer_id, c->cls, mac);
+		if (!ret && !crypto_memneq(mac, ctl->proof, RB_WIRE_MAC_LEN))
+			found = i;
+	}
+	if (found >= 0)
+		WRITE_ONCE(c->auth_gen, sec[found].gen);
+	kfree_sensitive(sec);
+	if (ret)
+		return ret;
+	if (found < 0)
+		return auth_fail(c, "its proof matches no secret of this node");
+	ret = rb_auth_value(c->hs_prk, RB_WIRE_LABEL_DIALER_PROOF,
+			    c->hs_cluster, t->ids.local, c->peer_id, c->cls,
+			    mac);
+	if (ret)
+		return ret;
+	conn_ids(c, &ids);
+	len = rb_wire_encode_auth(&ids, RB_WIRE_AUTH_PROOF, NULL, mac, buf);
+	memzero_explicit(mac, sizeof(mac));
+	if (len < 0)
+		return -EINVAL;
+	ret = send_direct(c, buf, len);
+	if (!ret)
+		ret = auth_keys(c, t->ids.local, c->peer_id);
+	if (ret)
+		return ret;
+	return conn_up(c, c->peer_id);
+}
+
+/* HELLO_ACK, AUTH or REFUSE on a dialed connection. */
 static int on_hello_reply(struct rb_conn *c, const struct rb_wire_ctl *ctl)
 {
 	const struct rb_wire_hdr *h = &c->rx_h;
+	bool feat = ctl->features & RB_WIRE_FEAT_AUTH;
 
 	if (h->type == RB_WIRE_REFUSE) {
 		atomic64_inc(&c->t->st.refused_by_peer);
@@ -980,12 +1265,21 @@ static int on_hello_reply(struct rb_conn *c, const struct rb_wire_ctl *ctl)
 				    rb_wire_refuse_name(ctl->reason));
 		return -ECONNREFUSED;
 	}
-	if (h->type != RB_WIRE_HELLO_ACK)
+	if (h->type == RB_WIRE_AUTH && c->hs_auth)
+		return on_auth_dialer(c, ctl);
+	if (h->type != RB_WIRE_HELLO_ACK || c->hs_step)
 		return bad_frame(c, RB_WIRE_EBADFRAME,
 				 "expected HELLO_ACK or REFUSE");
 	if (ctl->conn_class != c->cls || rb_wire_hello_refusal(ctl))
 		return bad_frame(c, RB_WIRE_EBADFRAME,
 				 "HELLO_ACK does not match the HELLO");
+	if (feat != c->hs_auth)
+		return auth_fail(c, feat ? "the peer authenticates, this node has no secret" :
+				 "the peer does not authenticate");
+	if (c->hs_auth) {
+		c->hs_step = 1;		/* its RESPONSE follows */
+		return 0;
+	}
 	return conn_up(c, c->peer_id);
 }
 
@@ -1004,10 +1298,13 @@ static int on_control(struct rb_conn *c)
 		return bad_frame(c, ret, why);
 	atomic64_inc(&c->t->st.frames_received);
 	if (c->state == CS_HANDSHAKE && !c->dialed) {
-		if (h->type != RB_WIRE_HELLO)
-			return bad_frame(c, RB_WIRE_EBADFRAME,
-					 "expected HELLO");
-		return on_hello(c, &ctl);
+		if (!c->hs_step && h->type == RB_WIRE_HELLO)
+			return on_hello(c, &ctl);
+		if (c->hs_step && h->type == RB_WIRE_AUTH)
+			return on_auth_acceptor(c, &ctl);
+		return bad_frame(c, RB_WIRE_EBADFRAME,
+				 c->hs_step ? "expected AUTH" :
+				 "expected HELLO");
 	}
 	if (c->state == CS_HANDSHAKE)
 		return on_hello_reply(c, &ctl);
@@ -1075,6 +1372,12 @@ static int rx_data(struct rb_conn *c)
 						 &why);
 			if (ret)
 				return bad_frame(c, ret, why);
+			if (c->auth) {
+				ret = rb_frame_mac_update_payload(&c->rx_mac,
+								  e->payload);
+				if (ret)
+					return ret;
+			}
 		}
 		c->rx_cur++;
 		c->rx_off = 0;
@@ -1095,6 +1398,14 @@ static int on_header(struct rb_conn *c)
 	if (ret)
 		return on_header_error(c, ret, why);
 	c->rx_have = 0;
+	if (c->auth) {
+		ret = rb_frame_mac_begin(&c->rx_mac);
+		if (!ret)
+			ret = rb_frame_mac_update(&c->rx_mac, c->rx_hdr,
+						  RB_WIRE_HDR_LEN);
+		if (ret)
+			return ret;
+	}
 	if (c->rx_h.type == RB_WIRE_RAFT_MSG) {
 		if (c->state != CS_UP)
 			return bad_frame(c, RB_WIRE_EBADFRAME,
@@ -1204,7 +1515,19 @@ static int on_meta(struct rb_conn *c)
 	const char *why = "";
 	int ret;
 
+	if (c->auth) {
+		ret = rb_frame_mac_update(&c->rx_mac, c->rx_meta,
+					  c->rx_h.meta_len);
+		if (ret)
+			return ret;
+	}
 	if (c->rx_h.type != RB_WIRE_RAFT_MSG) {
+		if (c->auth) {
+			/* Handled once its MAC is checked. */
+			c->rx_phase = RX_MAC;
+			c->rx_have = 0;
+			return 0;
+		}
 		ret = on_control(c);
 		rx_reset(c);
 		return ret;
@@ -1221,6 +1544,26 @@ static int on_meta(struct rb_conn *c)
 	c->rx_phase = RX_DATA;
 	c->rx_cur = 0;
 	c->rx_off = 0;
+	return 0;
+}
+
+/*
+ * The MAC trailer of the frame just read: nothing of a frame whose MAC
+ * does not match is used (a forged, replayed, reordered or reflected
+ * frame: the sequence number or the key differs).
+ */
+static int rx_check_mac(struct rb_conn *c)
+{
+	u8 mac[RB_WIRE_MAC_LEN];
+	int ret;
+
+	ret = rb_frame_mac_end(&c->rx_mac, mac);
+	if (ret)
+		return ret;
+	ret = crypto_memneq(mac, c->rx_mac_buf, RB_WIRE_MAC_LEN);
+	memzero_explicit(mac, sizeof(mac));
+	if (ret)
+		return auth_fail(c, "frame MAC mismatch");
 	return 0;
 }
 
@@ -1272,7 +1615,33 @@ static int conn_receive(struct rb_conn *c)
 			ret = rx_data(c);
 			if (ret <= 0)
 				return ret;
+			if (c->auth) {
+				c->rx_phase = RX_MAC;
+				c->rx_have = 0;
+				break;
+			}
 			deliver(c);
+			frames++;
+			break;
+		case RX_MAC:
+			ret = recv_some(c, c->rx_mac_buf + c->rx_have,
+					RB_WIRE_MAC_LEN - c->rx_have);
+			if (ret <= 0)
+				return ret;
+			c->rx_have += ret;
+			if (c->rx_have < RB_WIRE_MAC_LEN)
+				break;
+			ret = rx_check_mac(c);
+			if (ret)
+				return ret;
+			if (c->rx_h.type == RB_WIRE_RAFT_MSG) {
+				deliver(c);
+			} else {
+				ret = on_control(c);
+				rx_reset(c);
+				if (ret)
+					return ret;
+			}
 			frames++;
 			break;
 		}
@@ -1285,8 +1654,8 @@ static int conn_connected(struct rb_conn *c)
 {
 	struct sock *sk = c->sock->sk;
 	struct rb_wire_ids ids;
-	u8 buf[RB_WIRE_CTL_MAX];
-	int len, ret;
+	u8 buf[RB_WIRE_CTL_MAX], abuf[RB_WIRE_CTL_MAX];
+	int len, alen = 0, ret;
 
 	if (!c->connect_started) {
 		c->connect_started = true;
@@ -1305,15 +1674,28 @@ static int conn_connected(struct rb_conn *c)
 		return ret ? ret : -ECONNREFUSED;
 	}
 	conn_ids(c, &ids);
-	len = rb_wire_encode_hello(&ids, RB_WIRE_HELLO, c->cls, buf);
+	/* With a current secret, HELLO is followed by our CHALLENGE. */
+	c->hs_auth = t_has_secret(c->t, true);
+	len = rb_wire_encode_hello_feat(&ids, RB_WIRE_HELLO, c->cls,
+					c->hs_auth ? RB_WIRE_FEAT_AUTH : 0,
+					buf);
 	if (len < 0)
 		return -EINVAL;
+	if (c->hs_auth) {
+		memcpy(c->hs_cluster, ids.cluster, RB_WIRE_UUID_LEN);
+		get_random_bytes(c->hs_nonce_d, RB_WIRE_NONCE_LEN);
+		alen = rb_wire_encode_auth(&ids, RB_WIRE_AUTH_CHALLENGE,
+					   c->hs_nonce_d, NULL, abuf);
+		if (alen < 0)
+			return -EINVAL;
+	}
 	mutex_lock(&c->t->lock);
 	if (c->state == CS_CONNECTING)
 		c->state = CS_HANDSHAKE;
 	mutex_unlock(&c->t->lock);
-	ret = send_direct(c, buf, len);
-	return ret;
+	if (c->hs_auth)
+		return send_direct2(c, buf, len, abuf, alen);
+	return send_direct(c, buf, len);
 }
 
 static void conn_rx_work(struct work_struct *w)
@@ -1398,13 +1780,16 @@ static int tx_some(struct rb_conn *c, bool last_frame)
 {
 	struct rb_tx *tx = c->tx_cur;
 	int flags = MSG_DONTWAIT | MSG_NOSIGNAL;
-	bool last_part = c->tx_part == tx->n_pl;
+	bool last_part = c->tx_part == tx->n_pl + tx->has_mac;
 	int ret;
 
-	if (c->tx_part == 0) {
+	if (c->tx_part == 0 || c->tx_part > tx->n_pl) {
+		/* The header and meta part, or the MAC trailer. */
+		u8 *base = c->tx_part ? tx->mac : tx->buf;
+		size_t blen = c->tx_part ? sizeof(tx->mac) : tx->len;
 		struct msghdr msg = { .msg_flags = flags };
-		struct kvec kv = { .iov_base = tx->buf + c->tx_off,
-				   .iov_len = tx->len - c->tx_off };
+		struct kvec kv = { .iov_base = base + c->tx_off,
+				   .iov_len = blen - c->tx_off };
 
 		if (!last_part || !last_frame)
 			msg.msg_flags |= MSG_MORE;
@@ -1443,7 +1828,32 @@ static int tx_some(struct rb_conn *c, bool last_frame)
 
 static size_t tx_part_len(const struct rb_tx *tx, u32 part)
 {
-	return part ? raftblk_payload_data_len(tx->pl[part - 1]) : tx->len;
+	if (!part)
+		return tx->len;
+	if (part > tx->n_pl)
+		return sizeof(tx->mac);
+	return raftblk_payload_data_len(tx->pl[part - 1]);
+}
+
+/*
+ * The MAC of the frame about to be sent, with the connection's next
+ * sequence number: computed when it leaves the queue, so frames dropped
+ * from the queue never leave a gap.
+ */
+static int tx_seal(struct rb_conn *c, struct rb_tx *tx)
+{
+	u32 i;
+	int ret;
+
+	ret = rb_frame_mac_begin(&c->tx_mac);
+	if (!ret)
+		ret = rb_frame_mac_update(&c->tx_mac, tx->buf, tx->len);
+	for (i = 0; !ret && i < tx->n_pl; i++)
+		ret = rb_frame_mac_update_payload(&c->tx_mac, tx->pl[i]);
+	if (!ret)
+		ret = rb_frame_mac_end(&c->tx_mac, tx->mac);
+	tx->has_mac = !ret;
+	return ret;
 }
 
 /* Send queued frames: 0 done or socket full, 1 budget used, < 0 error. */
@@ -1461,6 +1871,11 @@ static int conn_send(struct rb_conn *c)
 				return 0;
 			c->tx_part = 0;
 			c->tx_off = 0;
+			if (c->auth) {
+				ret = tx_seal(c, c->tx_cur);
+				if (ret)
+					return ret;
+			}
 		}
 		ret = tx_some(c, list_empty_careful(&c->txq));
 		if (ret <= 0)
@@ -1471,7 +1886,8 @@ static int conn_send(struct rb_conn *c)
 		while (c->tx_cur && c->tx_off == tx_part_len(c->tx_cur,
 							     c->tx_part)) {
 			c->tx_off = 0;
-			if (c->tx_part++ == c->tx_cur->n_pl) {
+			if (c->tx_part++ ==
+			    c->tx_cur->n_pl + c->tx_cur->has_mac) {
 				tx_free(c->tx_cur);
 				c->tx_cur = NULL;
 				atomic64_inc(&c->t->st.frames_sent);
@@ -1886,6 +2302,7 @@ void rb_transport_get_stats(struct rb_transport *t,
 	st->conns_up = atomic64_read(&t->st.conns_up);
 	st->conns_lost = atomic64_read(&t->st.conns_lost);
 	st->rx_paused = atomic64_read(&t->st.rx_paused);
+	st->auth_failed = atomic64_read(&t->st.auth_failed);
 	mutex_lock(&t->lock);
 	st->rx_bytes = t->rx_used;
 	st->rx_bytes_peak = t->rx_peak;
@@ -2004,6 +2421,12 @@ int rb_transport_create(struct net *net, const struct sockaddr_storage *listen,
 	ret = config_check(&t->cfg);
 	if (ret)
 		goto out_free;
+	/* The secret is in force before anyone can connect. */
+	if (t->cfg.secret) {
+		t->sec[0] = *t->cfg.secret;
+		t->sec[0].gen = ++t->sec_gen;
+		t->cfg.secret = NULL;
+	}
 	t->net = net;
 	t->listen_addr = *listen;
 	memcpy(t->ids.cluster, cluster_uuid, RB_WIRE_UUID_LEN);
@@ -2034,7 +2457,7 @@ int rb_transport_create(struct net *net, const struct sockaddr_storage *listen,
 out_wq:
 	destroy_workqueue(t->wq);
 out_free:
-	kfree(t);
+	kfree_sensitive(t);
 	return ret;
 }
 
@@ -2074,5 +2497,85 @@ void rb_transport_destroy(struct rb_transport *t)
 	destroy_workqueue(t->wq);
 	mutex_destroy(&t->lock);
 	mutex_destroy(&t->adopt_lock);
-	kfree(t);
+	kfree_sensitive(t);	/* the secrets */
+}
+
+/* Close the connections proven with secret gen (it is no longer held). */
+static void close_gen_locked(struct rb_transport *t, u32 gen)
+{
+	struct rb_conn *c;
+
+	lockdep_assert_held(&t->lock);
+	if (!gen)
+		return;
+	list_for_each_entry(c, &t->conns, node)
+		if (READ_ONCE(c->auth_gen) == gen)
+			conn_fail_locked(c, -EKEYREVOKED,
+					 "its secret was retired");
+}
+
+int rb_transport_set_secret(struct rb_transport *t, enum rb_secret_op op,
+			    const u8 *key, u32 len)
+{
+	struct rb_auth_secret tmp;
+	int ret = 0;
+
+	if (op == RB_SECRET_NEXT &&
+	    (!key || len < RB_AUTH_SECRET_MIN || len > RB_AUTH_SECRET_MAX))
+		return -EINVAL;
+	mutex_lock(&t->lock);
+	switch (op) {
+	case RB_SECRET_NEXT:
+		/* Replaces a previous one, which is then no longer held. */
+		close_gen_locked(t, t->sec[1].gen);
+		memzero_explicit(&t->sec[1], sizeof(t->sec[1]));
+		memcpy(t->sec[1].key, key, len);
+		t->sec[1].len = len;
+		t->sec[1].gen = ++t->sec_gen;
+		break;
+	case RB_SECRET_PROMOTE:
+		if (!t->sec[1].len) {
+			ret = -ENOKEY;
+			break;
+		}
+		/* The old current one is still accepted until retired. */
+		tmp = t->sec[0];
+		t->sec[0] = t->sec[1];
+		t->sec[1] = tmp;
+		memzero_explicit(&tmp, sizeof(tmp));
+		break;
+	case RB_SECRET_RETIRE:
+		if (!t->sec[1].len) {
+			ret = -ENOKEY;
+			break;
+		}
+		close_gen_locked(t, t->sec[1].gen);
+		memzero_explicit(&t->sec[1], sizeof(t->sec[1]));
+		break;
+	default:
+		ret = -EINVAL;
+	}
+	mutex_unlock(&t->lock);
+	return ret;
+}
+
+void rb_transport_secret_info(struct rb_transport *t,
+			      struct rb_transport_secret_info *si)
+{
+	struct rb_auth_secret *sec = kmalloc_array(2, sizeof(*sec),
+						   GFP_KERNEL);
+	int i;
+
+	memset(si, 0, sizeof(*si));
+	if (!sec)
+		return;
+	mutex_lock(&t->lock);
+	memcpy(sec, t->sec, 2 * sizeof(*sec));
+	mutex_unlock(&t->lock);
+	for (i = 0; i < 2; i++) {
+		si->set[i] = sec[i].len;
+		if (sec[i].len)
+			rb_auth_fingerprint(&sec[i], si->fp[i]);
+	}
+	kfree_sensitive(sec);
 }

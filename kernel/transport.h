@@ -29,6 +29,7 @@
 #include <linux/socket.h>
 #include <linux/types.h>
 
+#include "auth.h"
 #include "raft/raft.h"
 #include "wire.h"
 
@@ -101,6 +102,13 @@ struct rb_transport_config {
 	u32 rx_bytes;
 	u32 rx_peer_bytes;
 	struct rb_wire_limits limits;
+	/*
+	 * The cluster's shared secret (auth.h), NULL: none. Copied by
+	 * rb_transport_create(), in force before it listens; with one,
+	 * every connection authenticates (Documentation/wire-protocol.rst,
+	 * "Peer authentication").
+	 */
+	const struct rb_auth_secret *secret;
 };
 
 /* Defaults: backoff 100 ms .. 5 s, handshake 10 s, keepalive 2 s,
@@ -190,10 +198,44 @@ struct rb_transport_stats {
 	u64 rx_bytes;		/* receive budget in use now */
 	u64 rx_bytes_peak;	/* most of it ever in use */
 	u64 rx_paused;		/* times a connection stopped reading */
+	u64 auth_failed;	/* handshakes or frames that failed to
+				 * authenticate (connection closed)
+				 */
 };
 
 void rb_transport_get_stats(struct rb_transport *t,
 			    struct rb_transport_stats *st);
+
+/*
+ * Secret rotation. A node holds a current secret, with which it
+ * authenticates, and a second one it also accepts:
+ *   NEXT     install key as the second one (replacing what was there:
+ *            connections proven with that one are closed);
+ *   PROMOTE  the second becomes the current one, the old current one
+ *            the second (still accepted): -ENOKEY without a second;
+ *   RETIRE   forget the second one and close the connections proven
+ *            with it: -ENOKEY without one.
+ * A node with no current secret accepts unauthenticated peers, and
+ * authenticated ones if it has a second secret (to switch
+ * authentication on cluster-wide without downtime). -EINVAL: a key
+ * outside RB_AUTH_SECRET_MIN..MAX bytes.
+ */
+enum rb_secret_op {
+	RB_SECRET_NEXT = 1,
+	RB_SECRET_PROMOTE,
+	RB_SECRET_RETIRE,
+};
+
+int rb_transport_set_secret(struct rb_transport *t, enum rb_secret_op op,
+			    const u8 *key, u32 len);
+
+struct rb_transport_secret_info {
+	bool set[2];			/* [0] current, [1] second */
+	u8 fp[2][RB_AUTH_FP_LEN];	/* their fingerprints */
+};
+
+void rb_transport_secret_info(struct rb_transport *t,
+			      struct rb_transport_secret_info *si);
 
 enum rb_conn_state {
 	RB_CONN_NONE = 0,	/* no connection of that class */

@@ -83,6 +83,8 @@ const char *rb_wire_type_name(u8 type)
 		return "PING";
 	case RB_WIRE_PONG:
 		return "PONG";
+	case RB_WIRE_AUTH:
+		return "AUTH";
 	}
 	return "unknown";
 }
@@ -100,6 +102,8 @@ const char *rb_wire_refuse_name(u16 reason)
 		return "unknown connection class";
 	case RB_WIRE_REFUSE_SHUTDOWN:
 		return "shutting down";
+	case RB_WIRE_REFUSE_AUTH:
+		return "authentication failed";
 	}
 	return "unknown reason";
 }
@@ -211,6 +215,9 @@ int rb_wire_decode_header(const void *buf, const struct rb_wire_limits *lim,
 	case RB_WIRE_PONG:
 		ctl_len_ok = h->meta_len == RB_WIRE_PING_LEN;
 		break;
+	case RB_WIRE_AUTH:
+		ctl_len_ok = h->meta_len == RB_WIRE_AUTH_LEN;
+		break;
 	case RB_WIRE_RAFT_MSG:
 		if (h->meta_len < RB_WIRE_MSG_LEN)
 			return BAD("meta part shorter than a message");
@@ -295,6 +302,23 @@ int rb_wire_decode_ctl(const struct rb_wire_hdr *h, const void *meta,
 	case RB_WIRE_PONG:
 		c->cookie = rb_get_le64(b);
 		return 0;
+	case RB_WIRE_AUTH:
+		c->auth_step = b[0];
+		memcpy(c->nonce, b + 8, RB_WIRE_NONCE_LEN);
+		memcpy(c->proof, b + 8 + RB_WIRE_NONCE_LEN, RB_WIRE_MAC_LEN);
+		if (!rb_all_zero(b + 1, 7))
+			return BAD("reserved auth bytes not zero");
+		if (c->auth_step < RB_WIRE_AUTH_CHALLENGE ||
+		    c->auth_step > RB_WIRE_AUTH_PROOF)
+			return BAD("unknown auth step");
+		/* Exactly what the step carries: one encoding per frame. */
+		if ((c->auth_step == RB_WIRE_AUTH_PROOF) !=
+		    rb_all_zero(c->nonce, RB_WIRE_NONCE_LEN))
+			return BAD("auth nonce where the step has none, or none where it has one");
+		if ((c->auth_step == RB_WIRE_AUTH_CHALLENGE) !=
+		    rb_all_zero(c->proof, RB_WIRE_MAC_LEN))
+			return BAD("auth proof where the step has none, or none where it has one");
+		return 0;
 	default:
 		return BAD("not a control frame");
 	}
@@ -314,8 +338,8 @@ u16 rb_wire_hello_refusal(const struct rb_wire_ctl *hello)
 	return 0;
 }
 
-int rb_wire_encode_hello(const struct rb_wire_ids *ids, u8 type,
-			 u8 conn_class, void *buf)
+int rb_wire_encode_hello_feat(const struct rb_wire_ids *ids, u8 type,
+			      u8 conn_class, u64 features, void *buf)
 {
 	u8 *b = buf;
 	u8 *m = b + RB_WIRE_HDR_LEN;
@@ -326,9 +350,50 @@ int rb_wire_encode_hello(const struct rb_wire_ids *ids, u8 type,
 	rb_put_le16(m, RB_WIRE_VERSION_MIN);
 	rb_put_le16(m + 2, RB_WIRE_VERSION_MAX);
 	put8(m + 4, conn_class);
-	rb_put_le64(m + 8, 0);	/* features: none in version 1 */
+	rb_put_le64(m + 8, features);
 	put_header(b, ids, type, RB_WIRE_HELLO_LEN, 0);
 	return RB_WIRE_HDR_LEN + RB_WIRE_HELLO_LEN;
+}
+
+int rb_wire_encode_hello(const struct rb_wire_ids *ids, u8 type,
+			 u8 conn_class, void *buf)
+{
+	return rb_wire_encode_hello_feat(ids, type, conn_class, 0, buf);
+}
+
+int rb_wire_encode_auth(const struct rb_wire_ids *ids, u8 step,
+			const u8 *nonce, const u8 *proof, void *buf)
+{
+	u8 *b = buf;
+	u8 *m = b + RB_WIRE_HDR_LEN;
+
+	if (step < RB_WIRE_AUTH_CHALLENGE || step > RB_WIRE_AUTH_PROOF ||
+	    !nonce != (step == RB_WIRE_AUTH_PROOF) ||
+	    !proof != (step == RB_WIRE_AUTH_CHALLENGE))
+		return RB_WIRE_EINVAL;
+	memset(m, 0, RB_WIRE_AUTH_LEN);
+	put8(m, step);
+	if (nonce)
+		memcpy(m + 8, nonce, RB_WIRE_NONCE_LEN);
+	if (proof)
+		memcpy(m + 8 + RB_WIRE_NONCE_LEN, proof, RB_WIRE_MAC_LEN);
+	put_header(b, ids, RB_WIRE_AUTH, RB_WIRE_AUTH_LEN, 0);
+	return RB_WIRE_HDR_LEN + RB_WIRE_AUTH_LEN;
+}
+
+int rb_wire_auth_info(u8 label, const u8 cluster[RB_WIRE_UUID_LEN],
+		      raft_id dialer, raft_id acceptor, u8 conn_class,
+		      u8 *buf)
+{
+	static const char tag[15] = "raftblk-auth-v1";
+
+	memcpy(buf, tag, sizeof(tag));
+	put8(buf + 15, label);
+	memcpy(buf + 16, cluster, RB_WIRE_UUID_LEN);
+	rb_put_le64(buf + 32, dialer);
+	rb_put_le64(buf + 40, acceptor);
+	put8(buf + 48, conn_class);
+	return RB_WIRE_AUTH_INFO_LEN;
 }
 
 int rb_wire_encode_refuse(const struct rb_wire_ids *ids, u16 reason,

@@ -52,8 +52,50 @@ enum rb_wire_type {
 	RB_WIRE_RAFT_MSG = 4,	/* one struct raft_msg */
 	RB_WIRE_PING = 5,	/* keepalive, answered by PONG */
 	RB_WIRE_PONG = 6,
-	RB_WIRE_TYPE_MAX = RB_WIRE_PONG,
+	RB_WIRE_AUTH = 7,	/* handshake of an authenticated connection */
+	RB_WIRE_TYPE_MAX = RB_WIRE_AUTH,
 };
+
+/*
+ * HELLO/HELLO_ACK feature bits. AUTH: the sender has a shared secret and
+ * the connection authenticates (AUTH frames follow, then every frame
+ * carries a MAC trailer; Documentation/wire-protocol.rst, "Peer
+ * authentication").
+ */
+#define RB_WIRE_FEAT_AUTH	(1ULL << 0)
+
+/* AUTH frames: steps of the challenge-response, in order. */
+enum rb_wire_auth_step {
+	RB_WIRE_AUTH_CHALLENGE = 1,	/* dialer: its nonce */
+	RB_WIRE_AUTH_RESPONSE = 2,	/* acceptor: its nonce and proof */
+	RB_WIRE_AUTH_PROOF = 3,		/* dialer: its proof */
+};
+
+#define RB_WIRE_NONCE_LEN	32
+#define RB_WIRE_MAC_LEN		32	/* HMAC-SHA256: proofs, frame MACs */
+
+/*
+ * Labels of the values derived from a connection's handshake (the info
+ * of HKDF-Expand, rb_wire_auth_info()).
+ */
+enum rb_wire_auth_label {
+	RB_WIRE_LABEL_DIALER_PROOF = 1,
+	RB_WIRE_LABEL_ACCEPTOR_PROOF = 2,
+	RB_WIRE_LABEL_DIALER_FRAMES = 3,	/* key of the dialer's frames */
+	RB_WIRE_LABEL_ACCEPTOR_FRAMES = 4,
+};
+
+#define RB_WIRE_AUTH_INFO_LEN	49
+
+/*
+ * The HKDF info of label for the connection dialed by node dialer to
+ * node acceptor of cluster, class conn_class: "raftblk-auth-v1", the
+ * label byte, the cluster id, both ids (LE64) and the class. buf holds
+ * RB_WIRE_AUTH_INFO_LEN bytes; returns that length.
+ */
+int rb_wire_auth_info(u8 label, const u8 cluster[RB_WIRE_UUID_LEN],
+		      raft_id dialer, raft_id acceptor, u8 conn_class,
+		      u8 *buf);
 
 /*
  * A SNAPSHOT message with this flag is a frame of a data-area copy
@@ -81,7 +123,10 @@ enum rb_wire_refuse {
 	RB_WIRE_REFUSE_VERSION = 3,	/* no common protocol version */
 	RB_WIRE_REFUSE_CLASS = 4,	/* unknown connection class */
 	RB_WIRE_REFUSE_SHUTDOWN = 5,	/* node is shutting down */
-	RB_WIRE_REFUSE_MAX = RB_WIRE_REFUSE_SHUTDOWN,
+	RB_WIRE_REFUSE_AUTH = 6,	/* authentication failed or one end
+					 * has a secret and the other not
+					 */
+	RB_WIRE_REFUSE_MAX = RB_WIRE_REFUSE_AUTH,
 };
 
 /* Errors: negative errno values (see "Errors" in raft/raft.h). */
@@ -122,6 +167,7 @@ enum rb_wire_err {
 #define RB_WIRE_HELLO_LEN	16	/* HELLO and HELLO_ACK meta */
 #define RB_WIRE_REFUSE_LEN	8
 #define RB_WIRE_PING_LEN	8
+#define RB_WIRE_AUTH_LEN	72	/* step, reserved, nonce, proof */
 
 /* What the receiver accepts (and what the sender promises not to exceed). */
 struct rb_wire_limits {
@@ -165,6 +211,9 @@ struct rb_wire_ctl {
 	u64 features;		/* HELLO/HELLO_ACK: none defined in v1 */
 	u16 reason;		/* REFUSE: enum rb_wire_refuse */
 	u64 cookie;		/* PING/PONG */
+	u8 auth_step;		/* AUTH: enum rb_wire_auth_step */
+	u8 nonce[RB_WIRE_NONCE_LEN];	/* AUTH CHALLENGE, RESPONSE */
+	u8 proof[RB_WIRE_MAC_LEN];	/* AUTH RESPONSE, PROOF */
 };
 
 /* How one entry's payload travels. */
@@ -285,14 +334,24 @@ int rb_wire_encode_msg(const struct rb_wire_ids *ids,
 /* Header + meta bytes needed to encode m, or 0 if m is not encodable. */
 size_t rb_wire_msg_size(const struct raft_msg *m);
 
-/* Control frames; buf must hold RB_WIRE_HDR_LEN + RB_WIRE_HELLO_LEN bytes
- * (the largest). Return the frame length, or an rb_wire_err.
+/* Control frames; buf must hold RB_WIRE_CTL_MAX bytes (the largest, an
+ * AUTH frame). Return the frame length, or an rb_wire_err.
  * type is HELLO or HELLO_ACK for rb_wire_encode_hello(), PING or PONG
  * for rb_wire_encode_ping().
  */
-#define RB_WIRE_CTL_MAX		(RB_WIRE_HDR_LEN + RB_WIRE_HELLO_LEN)
+#define RB_WIRE_CTL_MAX		(RB_WIRE_HDR_LEN + RB_WIRE_AUTH_LEN)
 int rb_wire_encode_hello(const struct rb_wire_ids *ids, u8 type,
 			 u8 conn_class, void *buf);
+/* The same with feature bits (RB_WIRE_FEAT_*). */
+int rb_wire_encode_hello_feat(const struct rb_wire_ids *ids, u8 type,
+			      u8 conn_class, u64 features, void *buf);
+/*
+ * An AUTH frame of step (enum rb_wire_auth_step): nonce for CHALLENGE
+ * and RESPONSE, proof for RESPONSE and PROOF (NULL: the step carries
+ * none; the field is zero).
+ */
+int rb_wire_encode_auth(const struct rb_wire_ids *ids, u8 step,
+			const u8 *nonce, const u8 *proof, void *buf);
 /*
  * A REFUSE from ids->local to ids->peer. Its cluster id is always all
  * zero: a refusal names nothing of the refusing node.

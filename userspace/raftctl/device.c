@@ -256,7 +256,7 @@ static int one_name(const struct verb *v, int argc, char **argv,
 
 int cmd_create(const struct verb *v, int argc, char **argv)
 {
-	enum { OPT_HEARTBEAT = 256, OPT_ELECTION, OPT_FORCE };
+	enum { OPT_HEARTBEAT = 256, OPT_ELECTION, OPT_FORCE, OPT_SECRET };
 	static const struct option opts[] = {
 		{ "disk", required_argument, NULL, 'd' },
 		{ "node-id", required_argument, NULL, 'n' },
@@ -265,10 +265,13 @@ int cmd_create(const struct verb *v, int argc, char **argv)
 		{ "heartbeat-ms", required_argument, NULL, OPT_HEARTBEAT },
 		{ "election-timeout-ms", required_argument, NULL, OPT_ELECTION },
 		{ "force", no_argument, NULL, OPT_FORCE },
+		{ "secret-file", required_argument, NULL, OPT_SECRET },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *name = NULL, *disk = NULL, *listen_str = NULL, *why;
+	const char *secret_file = NULL;
+	struct secret secret = { 0 };
 	uint32_t node_id = 0, heartbeat = 0, election = 0;
 	bool bootstrap = false, force = false;
 	struct rb_addr listen;
@@ -316,6 +319,9 @@ int cmd_create(const struct verb *v, int argc, char **argv)
 		case OPT_FORCE:
 			force = true;
 			break;
+		case OPT_SECRET:
+			secret_file = optarg;
+			break;
 		case 'h':
 			verb_help(v, stdout);
 			return EXIT_OK;
@@ -336,8 +342,15 @@ int cmd_create(const struct verb *v, int argc, char **argv)
 		return usage_error(v, "--election-timeout-ms must be at least 3 times --heartbeat-ms");
 	if (force && !node_id)
 		return usage_error(v, "--force needs --node-id (a standalone device formats nothing)");
+	if (secret_file && !node_id)
+		return usage_error(v, "--secret-file needs --node-id (a standalone device has no peers)");
 
 	snprintf(ctx, sizeof(ctx), "create %s", name);
+	if (secret_file) {
+		ret = secret_read(ctx, secret_file, &secret);
+		if (ret)
+			return ret;
+	}
 	/* A node formats a disk that holds no raftblk log yet. */
 	if (node_id && !force) {
 		ret = disk_check(ctx, disk);
@@ -357,11 +370,15 @@ int cmd_create(const struct verb *v, int argc, char **argv)
 	    (heartbeat &&
 	     nla_put_u32(msg, RAFTBLK_ATTR_HEARTBEAT_MS, heartbeat)) ||
 	    (election &&
-	     nla_put_u32(msg, RAFTBLK_ATTR_ELECTION_TIMEOUT_MS, election))) {
+	     nla_put_u32(msg, RAFTBLK_ATTR_ELECTION_TIMEOUT_MS, election)) ||
+	    (secret.len &&
+	     nla_put(msg, RAFTBLK_ATTR_SECRET, secret.len, secret.key))) {
+		secret_clear(&secret);
 		nlmsg_free(msg);
 		rb_nl_close(nl);
 		return oom();
 	}
+	secret_clear(&secret);
 	ret = EXIT_OK;
 	if (rb_nl_request(nl, msg, NULL, NULL, &err))
 		ret = rb_error_print(ctx, &err);
@@ -470,6 +487,8 @@ static int parse_counters(struct nlattr *nest, struct dev_counters *c)
 		  offsetof(struct dev_counters, log_bytes_peak) },
 		{ RAFTBLK_COUNTER_ATTR_MEM_COMPACTIONS,
 		  offsetof(struct dev_counters, mem_compactions) },
+		{ RAFTBLK_COUNTER_ATTR_AUTH_FAILED,
+		  offsetof(struct dev_counters, auth_failed) },
 	};
 	size_t i;
 
@@ -527,6 +546,20 @@ static int parse_node(struct nl_msg *reply, struct nlattr **tb,
 	if (tb[RAFTBLK_ATTR_COUNTERS] &&
 	    parse_counters(tb[RAFTBLK_ATTR_COUNTERS], &d->counters))
 		return -1;
+	if (tb[RAFTBLK_ATTR_SECRET_FP] &&
+	    nla_len(tb[RAFTBLK_ATTR_SECRET_FP]) == sizeof(d->secret_fp)) {
+		d->secret_set = true;
+		memcpy(d->secret_fp, nla_data(tb[RAFTBLK_ATTR_SECRET_FP]),
+		       sizeof(d->secret_fp));
+	}
+	if (tb[RAFTBLK_ATTR_SECRET_NEXT_FP] &&
+	    nla_len(tb[RAFTBLK_ATTR_SECRET_NEXT_FP]) ==
+	    sizeof(d->secret_next_fp)) {
+		d->secret_next_set = true;
+		memcpy(d->secret_next_fp,
+		       nla_data(tb[RAFTBLK_ATTR_SECRET_NEXT_FP]),
+		       sizeof(d->secret_next_fp));
+	}
 	/* PEER, RESYNC repeat: walk the attributes, not the parsed table. */
 	nla_for_each_attr(a, genlmsg_attrdata(nlmsg_data(nlh), 0),
 			  genlmsg_attrlen(nlmsg_data(nlh), 0), rem) {
@@ -578,6 +611,8 @@ static int on_device(struct nl_msg *reply, void *arg)
 		[RAFTBLK_ATTR_EVENT_SEQ] = { .type = NLA_U64 },
 		[RAFTBLK_ATTR_RESYNC_RATE] = { .type = NLA_U64 },
 		[RAFTBLK_ATTR_RESYNC] = { .type = NLA_NESTED },
+		[RAFTBLK_ATTR_SECRET_FP] = { .type = NLA_BINARY },
+		[RAFTBLK_ATTR_SECRET_NEXT_FP] = { .type = NLA_BINARY },
 	};
 	struct nlattr *tb[RAFTBLK_ATTR_MAX + 1];
 	struct dev_list *l = arg;
@@ -801,6 +836,33 @@ static void print_resync_json(const struct dev_info *d, int indent)
 	printf("]");
 }
 
+static void format_fp(char *buf, const uint8_t *fp)
+{
+	int i;
+
+	for (i = 0; i < 8; i++)
+		sprintf(buf + 2 * i, "%02x", fp[i]);
+}
+
+/* Whether peers authenticate: fingerprints only, never the secret. */
+static void print_secret(const struct dev_info *d)
+{
+	char fp[17], next[17];
+
+	if (!d->secret_set && !d->secret_next_set) {
+		printf("  secret none (peers are not authenticated)\n");
+		return;
+	}
+	format_fp(fp, d->secret_fp);
+	format_fp(next, d->secret_next_fp);
+	printf("  secret %s%s%s%s, %" PRIu64 " authentication failures\n",
+	       d->secret_set ? fp : "none",
+	       d->secret_next_set ? ", also accepted " : "",
+	       d->secret_next_set ? next : "",
+	       d->secret_set ? "" : " (not required yet)",
+	       d->counters.auth_failed);
+}
+
 /* The node part of `status` for a replicated device. */
 static void print_node(const struct dev_info *d)
 {
@@ -833,6 +895,7 @@ static void print_node(const struct dev_info *d)
 	       d->counters.log_bytes / 1048576.0,
 	       d->counters.log_bytes_peak / 1048576.0,
 	       d->log_memory / 1048576.0, d->counters.mem_compactions);
+	print_secret(d);
 	print_peers_table(d, "  ");
 	print_resync_table(d, "  ");
 }
@@ -885,6 +948,7 @@ static void print_counters_json(const struct dev_counters *c)
 	printf(",\n        \"log_bytes_peak\": %" PRIu64, c->log_bytes_peak);
 	printf(",\n        \"mem_compactions\": %" PRIu64,
 	       c->mem_compactions);
+	printf(",\n        \"auth_failed\": %" PRIu64, c->auth_failed);
 	printf("\n      }");
 }
 
@@ -941,6 +1005,22 @@ static void print_json(const struct dev_list *l)
 			printf(",\n        \"index\": %" PRIu64, d->wait_index);
 			printf(",\n        \"for_ms\": %" PRIu64 "\n      }",
 			       d->wait_ms);
+			printf(",\n      \"secret\": {\n        \"set\": %s",
+			       d->secret_set ? "true" : "false");
+			if (d->secret_set) {
+				char fp[17];
+
+				format_fp(fp, d->secret_fp);
+				printf(",\n        \"fingerprint\": \"%s\"", fp);
+			}
+			if (d->secret_next_set) {
+				char fp[17];
+
+				format_fp(fp, d->secret_next_fp);
+				printf(",\n        \"next_fingerprint\": \"%s\"",
+				       fp);
+			}
+			printf("\n      }");
 			printf(",\n      \"counters\": ");
 			print_counters_json(&d->counters);
 			printf(",\n      \"peers\": ");

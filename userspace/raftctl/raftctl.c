@@ -51,6 +51,9 @@ static const struct verb verbs[] = {
 "                               heartbeats (default 1000)\n"
 "      --force                  format a disk that holds a filesystem,\n"
 "                               partition table or other signature\n"
+"      --secret-file FILE       the cluster's shared secret, 16..128 bytes\n"
+"                               from FILE (- : stdin): peers must prove it\n"
+"                               and every message is authenticated\n"
 "  -h, --help                   show this help\n",
 	},
 	{
@@ -122,7 +125,7 @@ static const struct verb verbs[] = {
 	{
 		.name = "set",
 		.run = cmd_set,
-		.args = "NAME [--heartbeat-ms N] [--election-timeout-ms N] [--max-batch N] [--read-mode MODE] [--resync-rate RATE] [--log-memory SIZE]",
+		.args = "NAME [--heartbeat-ms N] [--election-timeout-ms N] [--max-batch N] [--read-mode MODE] [--resync-rate RATE] [--log-memory SIZE] [--secret-file FILE] [--promote-secret|--retire-secret]",
 		.summary = "change options of a running replicated device",
 		.help =
 "Change options of the replicated device NAME while it runs; the others\n"
@@ -151,6 +154,13 @@ static const struct verb verbs[] = {
 "                               smaller of 64M and 1/8 of the RAM); a\n"
 "                               member further behind is caught up by a\n"
 "                               resync\n"
+"      --secret-file FILE       install the next shared secret (FILE, - :\n"
+"                               stdin), accepted from now on: rotation\n"
+"                               step 1, on every node\n"
+"      --promote-secret         use the next secret; the old one is still\n"
+"                               accepted: step 2, once all nodes have it\n"
+"      --retire-secret          forget the old secret, close connections\n"
+"                               proven with it: step 3, once all promoted\n"
 "  -h, --help                   show this help\n",
 	},
 	{

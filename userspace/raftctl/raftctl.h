@@ -153,6 +153,7 @@ struct dev_counters {
 	uint64_t bytes_sent, bytes_received, bad_frames, reconnects;
 	uint64_t rx_bytes, rx_bytes_peak, rx_paused;
 	uint64_t log_bytes, log_bytes_peak, mem_compactions;
+	uint64_t auth_failed;
 };
 
 /* One device as the kernel reports it (RAFTBLK_CMD_DEVICE_GET). */
@@ -182,6 +183,9 @@ struct dev_info {
 	uint64_t wait_index;
 	uint64_t wait_ms;
 	struct dev_counters counters;
+	/* Peer authentication: fingerprints of the secrets, if set. */
+	bool secret_set, secret_next_set;
+	uint8_t secret_fp[8], secret_next_fp[8];
 	size_t n_peers;
 	struct peer_info peers[MAX_PEERS];
 	size_t n_resync;
@@ -254,6 +258,24 @@ int cmd_status(const struct verb *v, int argc, char **argv);
 #define LOG_MEMORY_MAX		(1ULL << 40)
 
 /* set.c: options of a running device. */
+/* secret.c: a cluster's shared secret (16..128 bytes). */
+#define SECRET_MIN	16
+#define SECRET_MAX	128
+struct secret {
+	size_t len;			/* 0: none */
+	uint8_t key[SECRET_MAX + 1];	/* + 1: tells a too long file */
+};
+
+/*
+ * Read a secret from PATH ("-": stdin): its bytes, a final newline
+ * dropped. EXIT_OK, or an exit code after printing why (CTX: the verb).
+ */
+int secret_read(const char *ctx, const char *path, struct secret *s);
+/* A secret given as a string (resource file); -1 if not 16..128 bytes. */
+int secret_from_string(const char *val, struct secret *s);
+/* Wipe it (not optimized away). */
+void secret_clear(struct secret *s);
+
 struct dev_options {
 	uint32_t heartbeat_ms;		/* 0: unchanged */
 	uint32_t election_ms;		/* 0: unchanged */
@@ -262,6 +284,9 @@ struct dev_options {
 	bool set_resync_rate;
 	uint64_t resync_rate;		/* bytes/s, 0: dynamic */
 	uint64_t log_memory;		/* 0: unchanged */
+	/* set only: a next secret to install, then a secret op */
+	struct secret secret;
+	uint32_t secret_op;		/* enum raftblk_secret_op */
 };
 
 /*

@@ -12,6 +12,8 @@
  *   read-mode = readindex
  *   resync-rate = 40M            (bytes/s, K/M/G/T; 0: dynamic)
  *   log-memory = 64M             (optional: budget of the in-memory log)
+ *   shared-secret = ...          (optional, or shared-secret-file = PATH:
+ *                                 peers authenticate; 16..128 bytes)
  *
  *   [node 1]
  *   host = alpha
@@ -157,13 +159,28 @@ static int parse_resource_key(struct parser *p, const char *key,
 			return perr(p, "resync-rate must be %s, not '%s'",
 				    RESYNC_RATE_RANGE, val);
 		o->set_resync_rate = true;
+	} else if (!strcmp(key, "shared-secret") ||
+		   !strcmp(key, "shared-secret-file")) {
+		char ctx[sizeof(r->path) + 16];
+
+		if (r->secret.len)
+			return perr(p, "shared-secret and shared-secret-file: only one");
+		if (key[13] == '-') {
+			snprintf(ctx, sizeof(ctx), "%s:%d", r->path, p->line);
+			if (secret_read(ctx, val, &r->secret))
+				return -1;
+		} else if (secret_from_string(val, &r->secret)) {
+			/* Never print the secret itself. */
+			return perr(p, "shared-secret must be %d to %d bytes",
+				    SECRET_MIN, SECRET_MAX);
+		}
 	} else if (!strcmp(key, "log-memory")) {
 		if (parse_size(val, LOG_MEMORY_MIN, LOG_MEMORY_MAX,
 			       &o->log_memory))
 			return perr(p, "log-memory must be a size from 4M to 1T, not '%s'",
 				    val);
 	} else {
-		return perr(p, "unknown key '%s' in [resource] (device, bootstrap-node, heartbeat-ms, election-timeout-ms, max-batch, read-mode, resync-rate, log-memory)",
+		return perr(p, "unknown key '%s' in [resource] (device, bootstrap-node, heartbeat-ms, election-timeout-ms, max-batch, read-mode, resync-rate, log-memory, shared-secret, shared-secret-file)",
 			    key);
 	}
 	return 0;

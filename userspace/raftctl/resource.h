@@ -26,6 +26,7 @@ struct resource {
 	char device[RAFTBLK_NAME_MAXLEN + 1];
 	uint32_t bootstrap_node;	/* 0: none */
 	struct dev_options opts;	/* 0 / -1: kernel default */
+	struct secret secret;		/* shared-secret(-file), len 0: none */
 	size_t n_nodes;
 	struct resource_node nodes[RESOURCE_MAX_NODES];
 };

@@ -86,7 +86,11 @@ int dev_set_options(const char *name, const struct dev_options *o)
 	    (o->set_resync_rate &&
 	     nla_put_u64(msg, RAFTBLK_ATTR_RESYNC_RATE, o->resync_rate)) ||
 	    (o->log_memory &&
-	     nla_put_u64(msg, RAFTBLK_ATTR_LOG_MEMORY, o->log_memory))) {
+	     nla_put_u64(msg, RAFTBLK_ATTR_LOG_MEMORY, o->log_memory)) ||
+	    (o->secret.len &&
+	     nla_put(msg, RAFTBLK_ATTR_SECRET, o->secret.len, o->secret.key)) ||
+	    (o->secret_op &&
+	     nla_put_u32(msg, RAFTBLK_ATTR_SECRET_OP, o->secret_op))) {
 		nlmsg_free(msg);
 		rb_nl_close(nl);
 		return oom();
@@ -102,7 +106,7 @@ int dev_set_options(const char *name, const struct dev_options *o)
 int cmd_set(const struct verb *v, int argc, char **argv)
 {
 	enum { OPT_HEARTBEAT = 256, OPT_ELECTION, OPT_BATCH, OPT_READ,
-	       OPT_RATE, OPT_LOG_MEMORY };
+	       OPT_RATE, OPT_LOG_MEMORY, OPT_SECRET, OPT_PROMOTE, OPT_RETIRE };
 	static const struct option opts[] = {
 		{ "heartbeat-ms", required_argument, NULL, OPT_HEARTBEAT },
 		{ "election-timeout-ms", required_argument, NULL, OPT_ELECTION },
@@ -110,11 +114,15 @@ int cmd_set(const struct verb *v, int argc, char **argv)
 		{ "read-mode", required_argument, NULL, OPT_READ },
 		{ "resync-rate", required_argument, NULL, OPT_RATE },
 		{ "log-memory", required_argument, NULL, OPT_LOG_MEMORY },
+		{ "secret-file", required_argument, NULL, OPT_SECRET },
+		{ "promote-secret", no_argument, NULL, OPT_PROMOTE },
+		{ "retire-secret", no_argument, NULL, OPT_RETIRE },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct dev_options o = { .read_mode = -1 };
-	const char *name;
+	const char *name, *secret_file = NULL;
+	char ctx[128];
 	int c, ret;
 
 	optind = 0;	/* glibc: full re-initialization */
@@ -157,6 +165,17 @@ int cmd_set(const struct verb *v, int argc, char **argv)
 				return usage_error(v, "--log-memory must be a size from 4M to 1T (K, M, G, T: binary units), not '%s'",
 						   optarg);
 			break;
+		case OPT_SECRET:
+			secret_file = optarg;
+			break;
+		case OPT_PROMOTE:
+		case OPT_RETIRE:
+			if (o.secret_op)
+				return usage_error(v, "--promote-secret and --retire-secret: one at a time");
+			o.secret_op = c == OPT_PROMOTE ?
+				RAFTBLK_SECRET_OP_PROMOTE :
+				RAFTBLK_SECRET_OP_RETIRE;
+			break;
 		case 'h':
 			verb_help(v, stdout);
 			return EXIT_OK;
@@ -171,10 +190,21 @@ int cmd_set(const struct verb *v, int argc, char **argv)
 				   argv[optind + 1]);
 	name = argv[optind];
 	if (!o.heartbeat_ms && !o.election_ms && !o.max_batch &&
-	    o.read_mode < 0 && !o.set_resync_rate && !o.log_memory)
+	    o.read_mode < 0 && !o.set_resync_rate && !o.log_memory &&
+	    !secret_file && !o.secret_op)
 		return usage_error(v, "nothing to set: give at least one option");
 	if (o.heartbeat_ms && o.election_ms &&
 	    o.election_ms < 3 * o.heartbeat_ms)
 		return usage_error(v, "--election-timeout-ms must be at least 3 times --heartbeat-ms");
-	return dev_set_options(name, &o);
+	if (secret_file && o.secret_op == RAFTBLK_SECRET_OP_RETIRE)
+		return usage_error(v, "--secret-file and --retire-secret: one at a time");
+	if (secret_file) {
+		snprintf(ctx, sizeof(ctx), "set %s", name);
+		ret = secret_read(ctx, secret_file, &o.secret);
+		if (ret)
+			return ret;
+	}
+	ret = dev_set_options(name, &o);
+	secret_clear(&o.secret);
+	return ret;
 }

@@ -141,7 +141,10 @@ static int create_node(const struct resource *r,
 			 r->opts.heartbeat_ms)) ||
 	    (r->opts.election_ms &&
 	     nla_put_u32(msg, RAFTBLK_ATTR_ELECTION_TIMEOUT_MS,
-			 r->opts.election_ms))) {
+			 r->opts.election_ms)) ||
+	    (r->secret.len &&
+	     nla_put(msg, RAFTBLK_ATTR_SECRET, r->secret.len,
+		     r->secret.key))) {
 		nlmsg_free(msg);
 		rb_nl_close(nl);
 		memset(err, 0, sizeof(*err));

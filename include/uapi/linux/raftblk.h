@@ -19,6 +19,7 @@
 #define RAFTBLK_NAME_MAXLEN	31
 /* Longest backing disk path, without the NUL. */
 #define RAFTBLK_PATH_MAXLEN	255
+#define RAFTBLK_SECRET_MAXLEN	128	/* bytes of a shared secret (at least 16) */
 
 enum raftblk_cmd {
 	RAFTBLK_CMD_UNSPEC,
@@ -172,6 +173,17 @@ enum raftblk_event {
 	RAFTBLK_EVENT_PEER_DESTROY,	/* a node left the configuration */
 };
 
+/* Secret rotation (RAFTBLK_ATTR_SECRET_OP of DEVICE_SET). */
+enum raftblk_secret_op {
+	RAFTBLK_SECRET_OP_NONE,
+	RAFTBLK_SECRET_OP_PROMOTE,	/* the next secret becomes the current
+					 * one; the old one is still accepted
+					 */
+	RAFTBLK_SECRET_OP_RETIRE,	/* forget the old (second) secret and
+					 * close the connections proven with it
+					 */
+};
+
 /* Multicast group of the family: every event of the namespace. */
 #define RAFTBLK_MCGRP_EVENTS_NAME	"events"
 
@@ -221,6 +233,21 @@ enum raftblk_attr {
 					 */
 	/* LEADER_TRANSFER: even while the device is open for writing here */
 	RAFTBLK_ATTR_FORCE,		/* flag */
+	/*
+	 * Peer authentication (Documentation/wire-protocol.rst, "Peer
+	 * authentication"). SECRET, binary, 16..128 bytes: in DEVICE_CREATE
+	 * the cluster's shared secret, in DEVICE_SET the next one (also
+	 * accepted from then on). Never sent back: DEVICE_GET and events
+	 * carry only fingerprints.
+	 */
+	RAFTBLK_ATTR_SECRET,
+	RAFTBLK_ATTR_SECRET_OP,		/* u32: enum raftblk_secret_op (SET) */
+	RAFTBLK_ATTR_SECRET_FP,		/* binary, 8 bytes: fingerprint of the
+					 * current secret (GET), absent: none
+					 */
+	RAFTBLK_ATTR_SECRET_NEXT_FP,	/* binary, 8 bytes: of the second
+					 * secret also accepted (GET)
+					 */
 
 	__RAFTBLK_ATTR_MAX,
 };
@@ -269,6 +296,9 @@ enum raftblk_counter_attr {
 	RAFTBLK_COUNTER_ATTR_LOG_BYTES,		/* payload bytes in the in-memory log */
 	RAFTBLK_COUNTER_ATTR_LOG_BYTES_PEAK,	/* the most it held */
 	RAFTBLK_COUNTER_ATTR_MEM_COMPACTIONS,	/* compactions the budget forced */
+	RAFTBLK_COUNTER_ATTR_AUTH_FAILED,	/* peers or frames that failed
+						 * to authenticate
+						 */
 
 	__RAFTBLK_COUNTER_ATTR_MAX,
 };

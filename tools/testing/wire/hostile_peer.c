@@ -37,6 +37,17 @@
  *                            connection; MemAvailable is sampled all the
  *                            while. Prints what was sent and the largest
  *                            drop of MemAvailable (KiB).
+ *   auth KEYFILE             the node has the shared secret in KEYFILE:
+ *                            a HELLO without a secret, a wrong secret, a
+ *                            replayed handshake (same nonce, old proof),
+ *                            the node's proof reflected back, a replayed
+ *                            frame, a frame MACed with the node's own
+ *                            direction key, a HEARTBEAT at RAFT_TERM_MAX
+ *                            with a forged MAC, an APPEND_RESP in another
+ *                            node's name: each refused (REFUSE 6 naming
+ *                            nothing) or closed. A connection with the
+ *                            secret and a MACed frame stays up (the
+ *                            baseline).
  *
  * Exit status: 0 the node behaved, 1 it did not, 2 usage or setup error.
  * One "key=value ..." summary line on stdout; diagnostics on stderr.
@@ -55,6 +66,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "auth_user.h"
 #include "wire_testlib.h"
 #include "portable.h"
 
@@ -773,6 +785,275 @@ static int do_flood(int argc, char **argv)
 	return 0;
 }
 
+/* ---- auth: a node with a shared secret ---- */
+
+/* One authenticated (or attempted) connection of the hostile peer. */
+struct session {
+	int fd;
+	u64 local;
+	u8 cls;
+	u8 nd[RB_WIRE_NONCE_LEN], na[RB_WIRE_NONCE_LEN];
+	u8 prk[RB_WIRE_MAC_LEN], proof_a[RB_WIRE_MAC_LEN];
+	u8 proof_d[RB_WIRE_MAC_LEN], kd[RB_WIRE_MAC_LEN], ka[RB_WIRE_MAC_LEN];
+	bool node_ok;		/* the node's proof matches our secret */
+	u64 seq;		/* next frame's sequence number */
+};
+
+static u8 secret[RB_WIRE_MAC_LEN * 4];
+static size_t secret_len;
+
+static void random_bytes(u8 *b, size_t n)
+{
+	int fd = open("/dev/urandom", O_RDONLY);
+
+	if (fd < 0 || read(fd, b, n) != (ssize_t)n)
+		die("cannot read /dev/urandom");
+	close(fd);
+}
+
+/*
+ * HELLO (AUTH) and CHALLENGE from s->local with nonce s->nd (random
+ * unless keep_nonce), the node's HELLO_ACK and RESPONSE read, the values
+ * derived with key: 0, or the REFUSE reason, or -1.
+ */
+static int auth_start(struct session *s, u64 local, u8 cls, const u8 *key,
+		      size_t key_len, bool keep_nonce)
+{
+	struct rb_wire_ids ids;
+	struct rb_wire_hdr h;
+	struct rb_wire_ctl c;
+	struct raft_msg m;
+	u8 buf[RB_WIRE_CTL_MAX], v[RB_WIRE_MAC_LEN];
+	int len, type;
+
+	s->local = local;
+	s->cls = cls;
+	s->seq = 0;
+	if (!keep_nonce)
+		random_bytes(s->nd, sizeof(s->nd));
+	ids_of(&ids, local);
+	s->fd = connect_node();
+	len = rb_wire_encode_hello_feat(&ids, RB_WIRE_HELLO, cls,
+					RB_WIRE_FEAT_AUTH, buf);
+	if (len < 0 || write_all(s->fd, buf, len))
+		die("cannot send HELLO");
+	len = rb_wire_encode_auth(&ids, RB_WIRE_AUTH_CHALLENGE, s->nd, NULL,
+				  buf);
+	if (len < 0 || write_all(s->fd, buf, len))
+		die("cannot send CHALLENGE");
+	type = read_frame(s->fd, &ids, WAIT_MS, &h, &c, &m);
+	if (type == RB_WIRE_REFUSE)
+		return c.reason;
+	if (type != RB_WIRE_HELLO_ACK || !(c.features & RB_WIRE_FEAT_AUTH))
+		return -1;
+	type = read_frame(s->fd, &ids, WAIT_MS, &h, &c, &m);
+	if (type != RB_WIRE_AUTH || c.auth_step != RB_WIRE_AUTH_RESPONSE)
+		return -1;
+	memcpy(s->na, c.nonce, sizeof(s->na));
+	memcpy(s->proof_a, c.proof, sizeof(s->proof_a));
+	if (au_prk(key, key_len, s->nd, s->na, s->prk) ||
+	    au_value(s->prk, RB_WIRE_LABEL_ACCEPTOR_PROOF, cluster, local,
+		     node_id, cls, v) ||
+	    au_value(s->prk, RB_WIRE_LABEL_DIALER_PROOF, cluster, local,
+		     node_id, cls, s->proof_d) ||
+	    au_value(s->prk, RB_WIRE_LABEL_DIALER_FRAMES, cluster, local,
+		     node_id, cls, s->kd) ||
+	    au_value(s->prk, RB_WIRE_LABEL_ACCEPTOR_FRAMES, cluster, local,
+		     node_id, cls, s->ka))
+		die("HMAC failed");
+	s->node_ok = !memcmp(v, s->proof_a, sizeof(v));
+	return 0;
+}
+
+static void auth_send_proof(struct session *s, const u8 *proof)
+{
+	struct rb_wire_ids ids;
+	u8 buf[RB_WIRE_CTL_MAX];
+	int len;
+
+	ids_of(&ids, s->local);
+	len = rb_wire_encode_auth(&ids, RB_WIRE_AUTH_PROOF, NULL, proof, buf);
+	if (len < 0 || write_all(s->fd, buf, len))
+		die("cannot send PROOF");
+}
+
+/* The node answers REFUSE 6 (naming nothing of itself) and closes. */
+static bool refused_auth(struct session *s)
+{
+	static const u8 zero[RB_WIRE_UUID_LEN];
+	struct rb_wire_ids ids;
+	struct rb_wire_hdr h;
+	struct rb_wire_ctl c;
+	struct raft_msg m;
+	int type;
+
+	ids_of(&ids, s->local);
+	type = read_frame(s->fd, &ids, WAIT_MS, &h, &c, &m);
+	if (type == RB_WIRE_RAFT_MSG)
+		rb_wire_msg_release(&m);
+	return type == RB_WIRE_REFUSE && c.reason == RB_WIRE_REFUSE_AUTH &&
+	       !memcmp(h.cluster, zero, sizeof(zero)) &&
+	       closed_by_node(s->fd, WAIT_MS);
+}
+
+/* A frame and its MAC trailer (key, seq) sent on s. */
+static void send_sealed(struct session *s, const u8 *frame, size_t len,
+			const u8 *key, u64 seq)
+{
+	u8 mac[RB_WIRE_MAC_LEN];
+
+	if (au_frame_mac(key, seq, frame, len, mac))
+		die("HMAC failed");
+	if (write_all(s->fd, frame, len) || write_all(s->fd, mac, sizeof(mac)))
+		fprintf(stderr, "hostile_peer: the node closed early\n");
+}
+
+static int bad_count;
+
+static void verdict(bool good, const char *what)
+{
+	fprintf(stderr, "hostile_peer: auth: %s: %s\n", what,
+		good ? "as expected" : "NOT as expected");
+	if (!good)
+		bad_count++;
+}
+
+static int do_auth(int argc, char **argv)
+{
+	u8 wrong[32];
+	u8 zero_mac[RB_WIRE_MAC_LEN] = { 0 }, saved_proof[RB_WIRE_MAC_LEN];
+	struct raft_msg hb = {
+		.type = RAFT_MSG_HEARTBEAT, .from = HOSTILE_ID, .to = node_id,
+		.term = 1,	/* stale: the node ignores it */
+	};
+	struct session s;
+	u8 *frame;
+	size_t len;
+	int fd, ret, expected = 0;
+	ssize_t n;
+
+	if (argc != 1)
+		die("auth KEYFILE");
+	fd = open(argv[0], O_RDONLY);
+	if (fd < 0)
+		die("cannot open %s: %s", argv[0], strerror(errno));
+	n = read(fd, secret, sizeof(secret));
+	close(fd);
+	if (n < 16)
+		die("secret too short");
+	secret_len = n;
+
+	/* 1. no secret: a plain HELLO */
+	{
+		struct rb_wire_ids ids;
+		u8 buf[RB_WIRE_CTL_MAX];
+		int l;
+
+		ids_of(&ids, HOSTILE_ID);
+		s.fd = connect_node();
+		s.local = HOSTILE_ID;
+		l = rb_wire_encode_hello(&ids, RB_WIRE_HELLO,
+					 RB_WIRE_CLASS_CONTROL, buf);
+		if (l < 0 || write_all(s.fd, buf, l))
+			die("cannot send HELLO");
+		verdict(refused_auth(&s), "HELLO without a secret refused");
+		close(s.fd);
+		expected++;
+	}
+	/* 2. a wrong secret */
+	random_bytes(wrong, sizeof(wrong));
+	ret = auth_start(&s, HOSTILE_ID, RB_WIRE_CLASS_CONTROL, wrong,
+			 sizeof(wrong), false);
+	verdict(!ret && !s.node_ok, "the node's proof does not match a wrong secret");
+	auth_send_proof(&s, s.proof_d);
+	verdict(refused_auth(&s), "proof with a wrong secret refused");
+	close(s.fd);
+	expected++;
+	/* 3. the right secret: accepted (the baseline of what follows) */
+	ret = auth_start(&s, HOSTILE_ID, RB_WIRE_CLASS_CONTROL, secret,
+			 secret_len, false);
+	verdict(!ret && s.node_ok, "the node proves the secret");
+	memcpy(saved_proof, s.proof_d, sizeof(saved_proof));
+	auth_send_proof(&s, s.proof_d);
+	frame = encode(HOSTILE_ID, &hb, &len);
+	send_sealed(&s, frame, len, s.kd, s.seq++);
+	verdict(!closed_by_node(s.fd, 1500),
+		"with the secret: handshake and a MACed frame accepted");
+	/* 4. that frame again (replayed): closed */
+	send_sealed(&s, frame, len, s.kd, 0);
+	verdict(closed_by_node(s.fd, WAIT_MS), "replayed frame: closed");
+	close(s.fd);
+	expected++;
+	/* 5. a replayed handshake: same HELLO and CHALLENGE, old PROOF */
+	ret = auth_start(&s, HOSTILE_ID, RB_WIRE_CLASS_CONTROL, secret,
+			 secret_len, true);
+	verdict(!ret, "second handshake with the same nonce answered");
+	auth_send_proof(&s, saved_proof);
+	verdict(refused_auth(&s), "replayed PROOF (new acceptor nonce) refused");
+	close(s.fd);
+	expected++;
+	/* 6. the node's own proof reflected back as ours */
+	ret = auth_start(&s, HOSTILE_ID, RB_WIRE_CLASS_CONTROL, wrong,
+			 sizeof(wrong), false);
+	auth_send_proof(&s, s.proof_a);
+	verdict(!ret && refused_auth(&s), "reflected proof refused");
+	close(s.fd);
+	expected++;
+	/* 7. a frame MACed with the node's own key (reflection) */
+	ret = auth_start(&s, HOSTILE_ID, RB_WIRE_CLASS_CONTROL, secret,
+			 secret_len, false);
+	auth_send_proof(&s, s.proof_d);
+	send_sealed(&s, frame, len, s.ka, 0);
+	verdict(!ret && closed_by_node(s.fd, WAIT_MS),
+		"frame MACed with the node's direction key: closed");
+	close(s.fd);
+	expected++;
+	free(frame);
+	/* 8. a forged HEARTBEAT at RAFT_TERM_MAX, no valid MAC */
+	hb.term = RAFT_TERM_MAX;
+	frame = encode(HOSTILE_ID, &hb, &len);
+	ret = auth_start(&s, HOSTILE_ID, RB_WIRE_CLASS_CONTROL, secret,
+			 secret_len, false);
+	auth_send_proof(&s, s.proof_d);
+	if (write_all(s.fd, frame, len) ||
+	    write_all(s.fd, zero_mac, sizeof(zero_mac)))
+		fprintf(stderr, "hostile_peer: the node closed early\n");
+	verdict(!ret && closed_by_node(s.fd, WAIT_MS),
+		"forged HEARTBEAT at RAFT_TERM_MAX: closed");
+	close(s.fd);
+	expected++;
+	free(frame);
+	/* 9. an APPEND_RESP in another node's name, MACed by us: the
+	 * connection's identity does not match the header's sender.
+	 */
+	{
+		struct raft_msg r = {
+			.type = RAFT_MSG_APPEND_RESP, .from = 2, .to = node_id,
+			.term = 1, .index = 1ULL << 40,
+		};
+		struct rb_wire_ids ids;
+		u8 buf[RB_WIRE_HDR_LEN + RB_WIRE_MSG_LEN];
+		size_t flen;
+		u32 dlen;
+		const char *why = "";
+
+		ids_of(&ids, 2);
+		if (rb_wire_encode_msg(&ids, &r, &lim, NULL, NULL, buf,
+				       sizeof(buf), &flen, &dlen, &why))
+			die("cannot encode: %s", why);
+		ret = auth_start(&s, HOSTILE_ID, RB_WIRE_CLASS_CONTROL, secret,
+				 secret_len, false);
+		auth_send_proof(&s, s.proof_d);
+		send_sealed(&s, buf, flen, s.kd, s.seq++);
+		verdict(!ret && closed_by_node(s.fd, WAIT_MS),
+			"APPEND_RESP as node 2 on node 99's connection: closed");
+		close(s.fd);
+	}
+	printf("auth: attacks=9 auth_failures_expected=%d not_as_expected=%d\n",
+	       expected, bad_count);
+	return bad_count ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -780,7 +1061,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: hostile_peer ADDR:PORT NODE_ID CLUSTER ACTION [ARGS...]\n"
 			"  actions: refuse [RECEIVER] | term-bomb TERM N heartbeat|append |\n"
 			"           entries N COUNT TERM | send heartbeat|append TERM N |\n"
-			"           flood SECS MIB CONNS TERM\n");
+			"           flood SECS MIB CONNS TERM | auth KEYFILE\n");
 		return 2;
 	}
 	rb_wire_limits_default(&lim);
@@ -799,5 +1080,7 @@ int main(int argc, char **argv)
 		return do_send(argc - 5, argv + 5);
 	if (!strcmp(argv[4], "flood"))
 		return do_flood(argc - 5, argv + 5);
+	if (!strcmp(argv[4], "auth"))
+		return do_auth(argc - 5, argv + 5);
 	die("unknown action '%s'", argv[4]);
 }

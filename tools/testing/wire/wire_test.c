@@ -10,6 +10,7 @@
  *
  * Usage: wire_test [ITERATIONS] [SEED]
  */
+#include "auth_user.h"
 #include "wire_testlib.h"
 #include "portable.h"
 
@@ -1247,6 +1248,127 @@ static void test_copy_frames(void)
 	   "entries on a SNAPSHOT without the copy flag refused", why);
 }
 
+/* ---- peer authentication: AUTH frames, the HKDF info, HMAC/HKDF ---- */
+
+static bool hex_is(const u8 *got, const char *hex, size_t n)
+{
+	size_t i;
+	unsigned int v;
+
+	for (i = 0; i < n; i++) {
+		if (sscanf(hex + 2 * i, "%2x", &v) != 1 || got[i] != v)
+			return false;
+	}
+	return true;
+}
+
+static void test_auth(void)
+{
+	u8 buf[RB_WIRE_CTL_MAX], nonce[RB_WIRE_NONCE_LEN], proof[RB_WIRE_MAC_LEN];
+	u8 key[22], salt[13], info[RB_WIRE_AUTH_INFO_LEN], out[42], prk[32];
+	const void *p[1];
+	size_t l[1];
+	struct rb_wire_hdr h;
+	struct rb_wire_ctl c;
+	struct raft_msg m;
+	const char *why = "";
+	bool good = true;
+	long ret;
+	int len, i;
+	u8 step;
+
+	detail[0] = 0;
+	for (i = 0; i < RB_WIRE_NONCE_LEN; i++) {
+		nonce[i] = (u8)(i + 1);
+		proof[i] = (u8)(0xa0 + i);
+	}
+	for (step = RB_WIRE_AUTH_CHALLENGE; step <= RB_WIRE_AUTH_PROOF;
+	     step++) {
+		const u8 *n = step == RB_WIRE_AUTH_PROOF ? NULL : nonce;
+		const u8 *pr = step == RB_WIRE_AUTH_CHALLENGE ? NULL : proof;
+
+		len = rb_wire_encode_auth(&test_tx_ids, step, n, pr, buf);
+		ret = rb_wire_decode_frame(buf, len, &lim, &test_rx_ids,
+					   &test_payload_ops, NULL, &h, &c, &m,
+					   &why);
+		if (len != RB_WIRE_HDR_LEN + RB_WIRE_AUTH_LEN || ret != len ||
+		    h.type != RB_WIRE_AUTH || c.auth_step != step ||
+		    buf[RB_WIRE_HDR_LEN] != step ||
+		    (n && memcmp(c.nonce, nonce, sizeof(nonce))) ||
+		    (pr && memcmp(c.proof, proof, sizeof(proof))) ||
+		    (n && memcmp(buf + RB_WIRE_HDR_LEN + 8, nonce, 32)) ||
+		    (pr && memcmp(buf + RB_WIRE_HDR_LEN + 40, proof, 32))) {
+			FAILF("auth step %u: %ld %s", step, ret, why);
+			good = false;
+		}
+	}
+	ok(good, "AUTH frames: round trip of the three steps, documented offsets",
+	   detail);
+	good = rb_wire_encode_auth(&test_tx_ids, 0, nonce, NULL, buf) ==
+	       RB_WIRE_EINVAL &&
+	       rb_wire_encode_auth(&test_tx_ids, RB_WIRE_AUTH_CHALLENGE, nonce,
+				   proof, buf) == RB_WIRE_EINVAL &&
+	       rb_wire_encode_auth(&test_tx_ids, RB_WIRE_AUTH_PROOF, nonce,
+				   proof, buf) == RB_WIRE_EINVAL &&
+	       rb_wire_encode_auth(&test_tx_ids, RB_WIRE_AUTH_RESPONSE, NULL,
+				   proof, buf) == RB_WIRE_EINVAL;
+	/* A CHALLENGE carrying a proof, re-sealed: refused by the decoder. */
+	len = rb_wire_encode_auth(&test_tx_ids, RB_WIRE_AUTH_CHALLENGE, nonce,
+				  NULL, buf);
+	buf[RB_WIRE_HDR_LEN + 40] = 1;
+	test_reseal(buf, len);
+	ret = rb_wire_decode_frame(buf, len, &lim, &test_rx_ids,
+				   &test_payload_ops, NULL, &h, &c, &m, &why);
+	good = good && ret == RB_WIRE_EBADFRAME;
+	len = rb_wire_encode_auth(&test_tx_ids, RB_WIRE_AUTH_PROOF, NULL,
+				  proof, buf);
+	buf[RB_WIRE_HDR_LEN] = 4;	/* unknown step */
+	test_reseal(buf, len);
+	ret = rb_wire_decode_frame(buf, len, &lim, &test_rx_ids,
+				   &test_payload_ops, NULL, &h, &c, &m, &why);
+	good = good && ret == RB_WIRE_EBADFRAME;
+	ok(good, "AUTH frames: wrong steps and fields refused by encoder and decoder",
+	   NULL);
+	len = rb_wire_encode_hello_feat(&test_tx_ids, RB_WIRE_HELLO,
+					RB_WIRE_CLASS_BULK, RB_WIRE_FEAT_AUTH,
+					buf);
+	ret = rb_wire_decode_frame(buf, len, &lim, &test_rx_ids,
+				   &test_payload_ops, NULL, &h, &c, &m, &why);
+	ok(ret == len && c.features == RB_WIRE_FEAT_AUTH &&
+	   buf[RB_WIRE_HDR_LEN + 8] == 1, "HELLO carries the AUTH feature bit",
+	   NULL);
+	len = rb_wire_auth_info(RB_WIRE_LABEL_ACCEPTOR_PROOF,
+				test_tx_ids.cluster, 0x0102030405060708ULL, 9,
+				RB_WIRE_CLASS_BULK, info);
+	ok(len == RB_WIRE_AUTH_INFO_LEN && !memcmp(info, "raftblk-auth-v1", 15) &&
+	   info[15] == 2 && !memcmp(info + 16, test_tx_ids.cluster, 16) &&
+	   info[32] == 8 && info[39] == 1 && info[40] == 9 && info[48] == 2,
+	   "HKDF info: label, cluster, dialer, acceptor, class at the documented offsets",
+	   NULL);
+
+	/* The userspace HMAC/HKDF (hostile peer) against RFC 4231 / 5869. */
+	memset(key, 0x0b, 20);
+	p[0] = "Hi There";
+	l[0] = 8;
+	good = !au_hmac(key, 20, p, l, 1, out) &&
+	       hex_is(out, "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7", 32);
+	p[0] = "what do ya want for nothing?";
+	l[0] = 28;
+	good = good && !au_hmac((const u8 *)"Jefe", 4, p, l, 1, out) &&
+	       hex_is(out, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843", 32);
+	ok(good, "userspace HMAC-SHA256: RFC 4231 test cases 1 and 2", NULL);
+	memset(key, 0x0b, sizeof(key));
+	for (i = 0; i < (int)sizeof(salt); i++)
+		salt[i] = (u8)i;
+	for (i = 0; i < 10; i++)
+		info[i] = (u8)(0xf0 + i);
+	ok(!au_hkdf_extract(salt, sizeof(salt), key, sizeof(key), prk) &&
+	   hex_is(prk, "077709362c2e32df0ddc3f0dc47bba6390b6c73bb50f9c3122ec844ad7c2b3e5", 32) &&
+	   !au_hkdf_expand(prk, info, 10, out, 42) &&
+	   hex_is(out, "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865", 42),
+	   "userspace HKDF-SHA256: RFC 5869 test case 1", NULL);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1)
@@ -1272,6 +1394,7 @@ int main(int argc, char **argv)
 	test_term_cap();
 	test_refusal_contents();
 	test_copy_frames();
+	test_auth();
 	printf("1..%d\n", n_tests);
 	printf("# %d passed, %d failed\n", n_tests - n_failed, n_failed);
 	return n_failed ? 1 : 0;

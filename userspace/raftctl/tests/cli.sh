@@ -181,6 +181,22 @@ expect 2 "raftctl: set: nothing to set: give at least one option (see 'raftctl s
 	set raftblk0
 expect 2 "raftctl: set: --heartbeat-ms must be 50..60000, not '49' (see 'raftctl set --help')" \
 	set raftblk0 --heartbeat-ms 49
+# Shared secrets: from a file or stdin, 16..128 bytes, checked before
+# anything is asked of the kernel.
+expect 2 "raftctl: set: --promote-secret and --retire-secret: one at a time (see 'raftctl set --help')" \
+	set raftblk0 --promote-secret --retire-secret
+expect 1 "raftctl: set raftblk0: cannot read the secret file $tmp/nokey: No such file or directory" \
+	set raftblk0 --secret-file "$tmp/nokey"
+printf 'fifteen bytes!!\n' >"$tmp/short.key"
+chmod 600 "$tmp/short.key"
+expect 2 "raftctl: set raftblk0: the secret in $tmp/short.key must be 16 to 128 bytes, not 15" \
+	set raftblk0 --secret-file "$tmp/short.key"
+head -c 129 /dev/zero | tr '\0' x >"$tmp/long.key"
+chmod 600 "$tmp/long.key"
+expect 2 "raftctl: set raftblk0: the secret in $tmp/long.key must be 16 to 128 bytes, not more than 128" \
+	set raftblk0 --secret-file "$tmp/long.key"
+expect 2 "raftctl: create: --secret-file needs --node-id (a standalone device has no peers) (see 'raftctl create --help')" \
+	create raftblk0 --disk /dev/null --secret-file "$tmp/short.key"
 expect 2 "raftctl: set: --election-timeout-ms must be 150..600000, not '600001' (see 'raftctl set --help')" \
 	set raftblk0 --election-timeout-ms 600001
 expect 2 "raftctl: set: --max-batch must be 1..64, not '0' (see 'raftctl set --help')" \
@@ -434,8 +450,15 @@ bad() {
 }
 bad "[resource]
 device = raftblk0
-color = blue" "3: unknown key 'color' in [resource] (device, bootstrap-node, heartbeat-ms, election-timeout-ms, max-batch, read-mode, resync-rate, log-memory)"
-expect 1 "raftctl: $tmp/bad.conf:3: unknown key 'color' in [resource] (device, bootstrap-node, heartbeat-ms, election-timeout-ms, max-batch, read-mode, resync-rate, log-memory)" \
+shared-secret = too short" "3: shared-secret must be 16 to 128 bytes"
+bad "[resource]
+device = raftblk0
+shared-secret = sixteen bytes ok
+shared-secret-file = /nonexistent" "4: shared-secret and shared-secret-file: only one"
+bad "[resource]
+device = raftblk0
+color = blue" "3: unknown key 'color' in [resource] (device, bootstrap-node, heartbeat-ms, election-timeout-ms, max-batch, read-mode, resync-rate, log-memory, shared-secret, shared-secret-file)"
+expect 1 "raftctl: $tmp/bad.conf:3: unknown key 'color' in [resource] (device, bootstrap-node, heartbeat-ms, election-timeout-ms, max-batch, read-mode, resync-rate, log-memory, shared-secret, shared-secret-file)" \
 	down bad --config-dir "$tmp" --node-id 1
 bad "[resource]
 device = raftblk0

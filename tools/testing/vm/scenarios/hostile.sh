@@ -16,7 +16,14 @@
 #     memory comes back;
 #   - floods it with APPENDs while its disk is slowed by dm-delay: the
 #     receive budget (128 MiB) holds, MemAvailable does not fall by more
-#     than that, and the node serves again once the disk is fast.
+#     than that, and the node serves again once the disk is fast;
+#   - restarted with a shared secret: a HEARTBEAT at RAFT_TERM_MAX from
+#     a stranger is refused (no connection without the secret), and
+#     `hostile_peer auth` (no secret, wrong secret, replayed handshake,
+#     reflected proof, replayed frame, frame MACed with the node's own
+#     key, forged HEARTBEAT, APPEND_RESP in another node's name) fails
+#     every time: counted, logged (rate-limited), term unchanged, the
+#     node still serves.
 # Suite vm-hostile: `tools/testing/vm/run --nodes 1 --mem 1024 hostile`.
 . /lib.sh
 
@@ -178,6 +185,44 @@ check "the held messages are stepped and released" wait_for 60 sh -c \
 check "still the leader after the flood" wait_for $RB_WAIT is_leader
 check "term unchanged by the flood ($TERM1)" test "$(num term)" = "$TERM1"
 check "still takes writes after the flood" serves 30
+
+# ---- a node with a shared secret (issue 14) ----
+head -c 32 /dev/urandom >/tmp/key
+check "restart the node with a shared secret" sh -c "raftctl destroy $DEV &&
+	raftctl create $DEV --disk $DISK --node-id 1 --listen $LISTEN --secret-file /tmp/key" ||
+	finish
+check "it elects itself with the secret" wait_for $RB_WAIT is_leader || finish
+st_json
+TERM2=$(num term)
+AF0=$(num auth_failed)
+BF0=$(num bad_frames)
+dmesg -c >/dev/null
+# With the secret, even a HEARTBEAT at RAFT_TERM_MAX itself never gets
+# through: that needed a connection, which a stranger no longer gets.
+hp send heartbeat $TERM_MAX 1 >/tmp/hb.out 2>&1
+check "without the secret: a HEARTBEAT at RAFT_TERM_MAX never gets a connection (REFUSE: authentication failed)" \
+	grep -q "did not accept node 99's HELLO (authentication failed)" /tmp/hb.out ||
+	diag "$(cat /tmp/hb.out)"
+st_json
+check "that HELLO without a secret was counted (+1)" \
+	test "$(num auth_failed)" -eq $((AF0 + 1)) ||
+	diag "auth_failed $(num auth_failed), before $AF0"
+check "every attack on the handshake and the frame MACs fails" \
+	hp auth /tmp/key
+dmesg >/tmp/auth.dmesg
+st_json
+check "authentication failures counted (+8: the HELLO above, 7 attacks)" \
+	test "$(num auth_failed)" -eq $((AF0 + 8)) ||
+	diag "auth_failed $(num auth_failed), before $AF0"
+check "the APPEND_RESP in another node's name was a bad frame (+1)" \
+	test "$(num bad_frames)" -eq $((BF0 + 1))
+check "the node's term is unchanged ($TERM2)" leader_at $TERM2
+n=$(grep -c 'authentication with node' /tmp/auth.dmesg)
+check "each failure logged ($n lines, rate-limited: at most 10)" \
+	test "$n" -ge 1 -a "$n" -le 10
+check "the log names no secret byte" sh -c \
+	"! grep -qF \"\$(od -An -tx1 /tmp/key | tr -d ' \n' | cut -c1-16)\" /tmp/auth.dmesg"
+check "still takes writes after the attacks" serves 40
 
 check "destroy $DEV" raftctl destroy $DEV
 check "remove the dm device" dmsetup remove rbslow

@@ -20,6 +20,7 @@
 #include <linux/in6.h>
 #include <linux/module.h>
 #include <linux/net.h>
+#include <linux/random.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/wait.h>
@@ -1654,6 +1655,403 @@ out:
 	kfree(x);
 }
 
+/* ------------------------------------------------------------------ */
+/* Peer authentication                                                */
+
+static bool hex_eq(const u8 *got, const char *hex, size_t n)
+{
+	u8 want[64];
+
+	if (n > sizeof(want) || hex2bin(want, hex, n))
+		return false;
+	return !memcmp(got, want, n);
+}
+
+/* RFC 4231 (HMAC-SHA256) and RFC 5869 A.1 (HKDF-SHA256) vectors. */
+static void test_auth_vectors(void)
+{
+	static const char tc2_key[] = "Jefe";
+	static const char tc2_msg[] = "what do ya want for nothing?";
+	u8 key[22], salt[13], info[10], out[42], prk[32];
+	int i;
+	bool ok;
+
+	memset(key, 0x0b, 20);
+	ok = !rb_hmac_sha256(key, 20, (const u8 *)"Hi There", 8, out) &&
+	     hex_eq(out, "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7", 32);
+	ok = ok && !rb_hmac_sha256((const u8 *)tc2_key, 4,
+				   (const u8 *)tc2_msg, 28, out) &&
+	     hex_eq(out, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843", 32);
+	tap(ok, "HMAC-SHA256: RFC 4231 test cases 1 and 2");
+	memset(key, 0x0b, sizeof(key));
+	for (i = 0; i < sizeof(salt); i++)
+		salt[i] = i;
+	for (i = 0; i < sizeof(info); i++)
+		info[i] = 0xf0 + i;
+	ok = !rb_hkdf_extract(salt, sizeof(salt), key, sizeof(key), prk) &&
+	     hex_eq(prk, "077709362c2e32df0ddc3f0dc47bba6390b6c73bb50f9c3122ec844ad7c2b3e5", 32) &&
+	     !rb_hkdf_expand(prk, info, sizeof(info), out, 42) &&
+	     hex_eq(out, "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865", 42);
+	tap(ok, "HKDF-SHA256: RFC 5869 test case 1 (extract and a two-block expand)");
+}
+
+static struct rb_auth_secret secret_a, secret_b;
+
+static void make_secret(struct rb_auth_secret *s, char c)
+{
+	memset(s, 0, sizeof(*s));
+	s->len = 32;
+	memset(s->key, c, s->len);
+}
+
+static int node_start_secret(struct node *n, u64 id, const u8 *uuid,
+			     const struct rb_auth_secret *sec)
+{
+	struct rb_transport_config cfg;
+
+	rb_transport_config_default(&cfg);
+	cfg.backoff_min_ms = 50;
+	cfg.backoff_max_ms = 400;
+	cfg.keepalive_ms = 1000;
+	cfg.dead_ms = 20000;
+	cfg.secret = sec;
+	return node_create(n, id, uuid, &cfg, false);
+}
+
+/*
+ * A raw dialer (node id) authenticating to node a with sec by hand: the
+ * frame keys it derives let the test forge, replay and reorder frames.
+ */
+struct raw_auth {
+	struct socket *s;
+	struct rb_frame_mac tx;
+	struct rb_wire_ids ids;
+	bool proven;		/* the node's proof matched our secret */
+};
+
+static bool raw_auth_dial(struct node *a, u64 id, u8 cls,
+			  const struct rb_auth_secret *sec,
+			  struct raw_auth *ra, u16 *refused)
+{
+	u8 buf[RB_WIRE_CTL_MAX], nd[RB_WIRE_NONCE_LEN], prk[32], v[32];
+	struct rb_wire_limits lim;
+	struct rb_wire_hdr h;
+	struct rb_wire_ctl ctl;
+	const char *why;
+	int n;
+
+	memset(ra, 0, sizeof(*ra));
+	*refused = 0;
+	rb_wire_limits_default(&lim);
+	ra->ids.local = id;
+	ra->ids.peer = a->id;
+	memcpy(ra->ids.cluster, cluster, sizeof(cluster));
+	ra->s = raw_connect(a);
+	if (!ra->s)
+		return false;
+	get_random_bytes(nd, sizeof(nd));
+	n = rb_wire_encode_hello_feat(&ra->ids, RB_WIRE_HELLO, cls,
+				      RB_WIRE_FEAT_AUTH, buf);
+	if (raw_send(ra->s, buf, n) != n)
+		return false;
+	n = rb_wire_encode_auth(&ra->ids, RB_WIRE_AUTH_CHALLENGE, nd, NULL,
+				buf);
+	if (raw_send(ra->s, buf, n) != n)
+		return false;
+	/* HELLO_ACK, then RESPONSE */
+	if (raw_recv(ra->s, buf, RB_WIRE_HDR_LEN) != RB_WIRE_HDR_LEN ||
+	    rb_wire_decode_header(buf, &lim, &ra->ids, &h, &why))
+		return false;
+	if (raw_recv(ra->s, buf + RB_WIRE_HDR_LEN, h.meta_len) != h.meta_len ||
+	    rb_wire_decode_ctl(&h, buf + RB_WIRE_HDR_LEN, &ctl, &why))
+		return false;
+	if (h.type == RB_WIRE_REFUSE) {
+		*refused = ctl.reason;
+		return false;
+	}
+	if (h.type != RB_WIRE_HELLO_ACK ||
+	    !(ctl.features & RB_WIRE_FEAT_AUTH) ||
+	    raw_recv(ra->s, buf, RB_WIRE_HDR_LEN + RB_WIRE_AUTH_LEN) !=
+	    RB_WIRE_HDR_LEN + RB_WIRE_AUTH_LEN ||
+	    rb_wire_decode_header(buf, &lim, &ra->ids, &h, &why) ||
+	    rb_wire_decode_ctl(&h, buf + RB_WIRE_HDR_LEN, &ctl, &why) ||
+	    h.type != RB_WIRE_AUTH || ctl.auth_step != RB_WIRE_AUTH_RESPONSE)
+		return false;
+	if (rb_auth_prk(sec, nd, ctl.nonce, prk) ||
+	    rb_auth_value(prk, RB_WIRE_LABEL_ACCEPTOR_PROOF, cluster, id,
+			  a->id, cls, v))
+		return false;
+	ra->proven = !memcmp(v, ctl.proof, sizeof(v));
+	/* Our proof, whether or not the node's matches our secret. */
+	if (rb_auth_value(prk, RB_WIRE_LABEL_DIALER_PROOF, cluster, id, a->id,
+			  cls, v))
+		return false;
+	n = rb_wire_encode_auth(&ra->ids, RB_WIRE_AUTH_PROOF, NULL, v, buf);
+	if (raw_send(ra->s, buf, n) != n)
+		return false;
+	if (rb_auth_value(prk, RB_WIRE_LABEL_DIALER_FRAMES, cluster, id,
+			  a->id, cls, v) ||
+	    rb_frame_mac_init(&ra->tx, v))
+		return false;
+	return true;
+}
+
+static void raw_auth_close(struct raw_auth *ra)
+{
+	if (ra->s)
+		sock_release(ra->s);
+	rb_frame_mac_free(&ra->tx);
+	ra->s = NULL;
+}
+
+/* Frame buf (len) and its MAC with the raw dialer's next sequence. */
+static bool raw_seal(struct raw_auth *ra, const u8 *buf, size_t len,
+		     u8 *mac)
+{
+	return !rb_frame_mac_begin(&ra->tx) &&
+	       !rb_frame_mac_update(&ra->tx, buf, len) &&
+	       !rb_frame_mac_end(&ra->tx, mac);
+}
+
+static bool raw_send_sealed(struct raw_auth *ra, const u8 *buf, size_t len,
+			    const u8 *mac)
+{
+	return raw_send(ra->s, buf, len) == len &&
+	       raw_send(ra->s, mac, RB_WIRE_MAC_LEN) == RB_WIRE_MAC_LEN;
+}
+
+static bool raw_closed(struct raw_auth *ra)
+{
+	u8 junk[256];
+	int n;
+
+	/* Whatever was in flight, then the end of the stream. */
+	do {
+		n = raw_recv(ra->s, junk, 1);
+	} while (n > 0);
+	return n <= 0;
+}
+
+static void test_auth(void)
+{
+	struct node *x = kcalloc(3, sizeof(*x), GFP_KERNEL);
+	struct rb_transport_stats st, st2;
+	struct rb_transport_secret_info si;
+	struct rb_wire_limits lim;
+	struct raw_auth ra = {};
+	u8 buf[RB_WIRE_HDR_LEN + RB_WIRE_MSG_LEN], mac[RB_WIRE_MAC_LEN];
+	struct raft_msg *m;
+	const char *why;
+	size_t flen;
+	u32 dlen;
+	u16 refused;
+	bool ok;
+
+	make_secret(&secret_a, 'a');
+	make_secret(&secret_b, 'b');
+	rb_wire_limits_default(&lim);
+	/* Ports of nodes 1 and 2 are taken: ids 4 and 5. */
+	ok = x && !node_start_secret(&x[0], 4, cluster, &secret_a) &&
+	     !node_start_secret(&x[1], 5, cluster, &secret_a);
+	tap(ok, "two transports with a shared secret listen");
+	if (!ok)
+		goto out;
+	ok = !rb_transport_set_peer(x[0].t, 5, &x[1].addr) &&
+	     wait_up(&x[0], 5, true) && wait_up(&x[1], 4, true);
+	m = simple_msg(RAFT_MSG_HEARTBEAT, 4, 5, 11);
+	ok = ok && send_one(&x[0], &x[1], m);
+	m = simple_msg(RAFT_MSG_VOTE, 5, 4, 12);
+	ok = ok && send_one(&x[1], &x[0], m);
+	tap(ok, "same secret: authenticated connection up, messages both ways");
+	test_append(&x[0], &x[1]);
+	rb_transport_get_stats(x[0].t, &st);
+	tap(!st.auth_failed && !st.bad_frames,
+	    "no authentication failure between them");
+	rb_transport_secret_info(x[0].t, &si);
+	tap(si.set[0] && !si.set[1], "secret info: current set, no second one");
+
+	/* A wrong secret, no secret: refused, counted, nothing delivered. */
+	ok = !node_start_secret(&x[2], 6, cluster, &secret_b);
+	rb_transport_get_stats(x[0].t, &st);
+	ok = ok && !rb_transport_set_peer(x[2].t, 4, &x[0].addr) &&
+	     WAIT_STAT(&x[2], auth_failed, >= 2) &&
+	     !node_is_up(&x[2], 4) && !node_is_up(&x[0], 6);
+	tap(ok, "wrong secret: the dialer finds the acceptor's proof wrong, never up");
+	rb_transport_remove_peer(x[2].t, 4);
+	node_stop(&x[2]);
+	ok = raw_auth_dial(&x[0], 6, RB_WIRE_CLASS_CONTROL, &secret_b, &ra,
+			   &refused) && !ra.proven;
+	/* The raw dialer sent its (wrong) proof: REFUSE, closed. */
+	if (ok) {
+		u8 r[RB_WIRE_HDR_LEN + RB_WIRE_REFUSE_LEN];
+
+		ok = raw_recv(ra.s, r, sizeof(r)) == sizeof(r) &&
+		     r[6] == RB_WIRE_REFUSE &&
+		     r[RB_WIRE_HDR_LEN] == RB_WIRE_REFUSE_AUTH &&
+		     !memchr_inv(r + 16, 0, RB_WIRE_UUID_LEN) && raw_closed(&ra);
+	}
+	raw_auth_close(&ra);
+	ok = ok && WAIT_STAT(&x[0], auth_failed, >= st.auth_failed + 1) &&
+	     !node_is_up(&x[0], 6);
+	tap(ok, "wrong secret: the acceptor refuses the dialer's proof (REFUSE without its cluster id), counted");
+	ok = !node_start(&x[2], 6, cluster);
+	rb_transport_get_stats(x[0].t, &st);
+	ok = ok && !rb_transport_set_peer(x[2].t, 4, &x[0].addr) &&
+	     WAIT_STAT(&x[0], auth_failed, >= st.auth_failed + 1) &&
+	     WAIT_STAT(&x[2], refused_by_peer, >= 1) &&
+	     !node_is_up(&x[0], 6);
+	rb_transport_remove_peer(x[2].t, 4);
+	rb_transport_get_stats(x[0].t, &st);
+	ok = ok && !rb_transport_set_peer(x[0].t, 6, &x[2].addr) &&
+	     WAIT_STAT(&x[0], refused_by_peer, >= st.refused_by_peer + 1) &&
+	     WAIT_STAT(&x[2], auth_failed, >= 1) && !node_is_up(&x[0], 6);
+	rb_transport_remove_peer(x[0].t, 6);
+	node_stop(&x[2]);
+	tap(ok, "a node without a secret is refused both ways, counted on both ends");
+
+	/* Frames on an authenticated connection need the MAC. */
+	node_drain(&x[0]);
+	m = simple_msg(RAFT_MSG_HEARTBEAT, 6, 4, 21);
+	ok = raw_auth_dial(&x[0], 6, RB_WIRE_CLASS_CONTROL, &secret_a, &ra,
+			   &refused) && ra.proven && wait_up(&x[0], 6, true);
+	ok = ok && !rb_wire_encode_msg(&ra.ids, m, &lim, NULL, NULL, buf,
+				       sizeof(buf), &flen, &dlen, &why) &&
+	     raw_seal(&ra, buf, flen, mac) &&
+	     raw_send_sealed(&ra, buf, flen, mac) && wait_msgs(&x[0], 1);
+	rx_free(node_pop(&x[0]));
+	tap(ok, "a raw peer with the secret: its MACed HEARTBEAT is delivered");
+	/* The same frame again (a replay): its sequence number is stale. */
+	rb_transport_get_stats(x[0].t, &st);
+	ok = ok && raw_send_sealed(&ra, buf, flen, mac) &&
+	     WAIT_STAT(&x[0], auth_failed, >= st.auth_failed + 1) &&
+	     raw_closed(&ra) && node_count(&x[0]) == 0;
+	raw_auth_close(&ra);
+	tap(ok, "a replayed frame: MAC mismatch, counted, connection closed, not delivered");
+	wait_up(&x[0], 6, false);
+	ok = raw_auth_dial(&x[0], 6, RB_WIRE_CLASS_CONTROL, &secret_a, &ra,
+			   &refused) && wait_up(&x[0], 6, true);
+	rb_transport_get_stats(x[0].t, &st);
+	m->term = RAFT_TERM_MAX;
+	ok = ok && !rb_wire_encode_msg(&ra.ids, m, &lim, NULL, NULL, buf,
+				       sizeof(buf), &flen, &dlen, &why) &&
+	     raw_seal(&ra, buf, flen, mac);
+	/* A forger changes the term and re-seals the crcs, not the MAC. */
+	put_le(buf + RB_WIRE_HDR_LEN + 8, 43, 8);
+	put_le(buf + 48, raftblk_crc32c(buf + RB_WIRE_HDR_LEN,
+					RB_WIRE_MSG_LEN), 4);
+	put_le(buf + 60, raftblk_crc32c(buf, 60), 4);
+	ok = ok && raw_send_sealed(&ra, buf, flen, mac) &&
+	     WAIT_STAT(&x[0], auth_failed, >= st.auth_failed + 1) &&
+	     raw_closed(&ra) && node_count(&x[0]) == 0;
+	raw_auth_close(&ra);
+	tap(ok, "a frame altered after its MAC: counted, connection closed, not delivered");
+	wait_up(&x[0], 6, false);
+	/* A frame MACed for the other direction (reflection). */
+	ok = raw_auth_dial(&x[0], 6, RB_WIRE_CLASS_CONTROL, &secret_a, &ra,
+			   &refused) && wait_up(&x[0], 6, true);
+	rb_transport_get_stats(x[0].t, &st);
+	m->term = 42;
+	ok = ok && !rb_wire_encode_msg(&ra.ids, m, &lim, NULL, NULL, buf,
+				       sizeof(buf), &flen, &dlen, &why);
+	memset(mac, 0x5a, sizeof(mac));
+	ok = ok && raw_send_sealed(&ra, buf, flen, mac) &&
+	     WAIT_STAT(&x[0], auth_failed, >= st.auth_failed + 1) &&
+	     raw_closed(&ra) && node_count(&x[0]) == 0;
+	raw_auth_close(&ra);
+	tap(ok, "a frame with a made-up MAC: counted, closed, not delivered");
+	wait_up(&x[0], 6, false);
+
+	/* Rotation: B (next), promote on 4 then 5, retire: always up. */
+	ok = !rb_transport_set_secret(x[0].t, RB_SECRET_NEXT, secret_b.key,
+				      secret_b.len) &&
+	     !rb_transport_set_secret(x[1].t, RB_SECRET_NEXT, secret_b.key,
+				      secret_b.len) &&
+	     !rb_transport_set_secret(x[0].t, RB_SECRET_PROMOTE, NULL, 0);
+	rb_transport_get_stats(x[0].t, &st);
+	rb_transport_get_stats(x[1].t, &st2);
+	/* Both ends' connections go (restart 5: new handshakes). */
+	node_stop(&x[1]);
+	ok = ok && wait_up(&x[0], 5, false) &&
+	     !node_start_secret(&x[1], 5, cluster, &secret_a) &&
+	     !rb_transport_set_secret(x[1].t, RB_SECRET_NEXT, secret_b.key,
+				      secret_b.len) &&
+	     !rb_transport_set_peer(x[1].t, 4, &x[0].addr) &&
+	     wait_up(&x[0], 5, true) && wait_up(&x[1], 4, true);
+	m = simple_msg(RAFT_MSG_HEARTBEAT, 4, 5, 31);
+	ok = ok && send_one(&x[0], &x[1], m);
+	tap(ok, "rotation: one node promoted the next secret, the other not yet: connected");
+	ok = !rb_transport_set_secret(x[1].t, RB_SECRET_PROMOTE, NULL, 0) &&
+	     !rb_transport_set_secret(x[0].t, RB_SECRET_RETIRE, NULL, 0) &&
+	     !rb_transport_set_secret(x[1].t, RB_SECRET_RETIRE, NULL, 0);
+	/* Connections proven with the old secret were closed: they come
+	 * back with the new one.
+	 */
+	ok = ok && wait_up(&x[0], 5, true) && wait_up(&x[1], 4, true);
+	m = simple_msg(RAFT_MSG_HEARTBEAT, 4, 5, 32);
+	ok = ok && send_one(&x[0], &x[1], m);
+	rb_transport_secret_info(x[0].t, &si);
+	tap(ok && si.set[0] && !si.set[1],
+	    "rotation: both promoted and the old secret retired: connected with the new one");
+	tap(rb_transport_set_secret(x[0].t, RB_SECRET_RETIRE, NULL, 0) ==
+	    -ENOKEY &&
+	    rb_transport_set_secret(x[0].t, RB_SECRET_NEXT, secret_b.key, 3) ==
+	    -EINVAL, "rotation: nothing to retire, a short secret: refused");
+	ok = raw_auth_dial(&x[0], 6, RB_WIRE_CLASS_CONTROL, &secret_a, &ra,
+			   &refused) && !ra.proven;
+	if (ok) {
+		u8 r[RB_WIRE_HDR_LEN + RB_WIRE_REFUSE_LEN];
+
+		ok = raw_recv(ra.s, r, sizeof(r)) == sizeof(r) &&
+		     r[6] == RB_WIRE_REFUSE && raw_closed(&ra);
+	}
+	raw_auth_close(&ra);
+	tap(ok && !node_is_up(&x[0], 6),
+	    "the retired secret no longer gets in (REFUSE, closed)");
+out:
+	if (x) {
+		if (x[1].t)
+			node_stop(&x[1]);
+		if (x[0].t)
+			node_stop(&x[0]);
+	}
+	kfree(x);
+}
+
+/*
+ * A blank node with a secret adopts its cluster only from a peer that
+ * proves the secret.
+ */
+static void test_auth_blank(void)
+{
+	static const u8 zero[RB_WIRE_UUID_LEN];
+	struct node *x = kcalloc(3, sizeof(*x), GFP_KERNEL);
+	bool ok;
+
+	make_secret(&secret_a, 'a');
+	make_secret(&secret_b, 'b');
+	ok = x && !node_start_secret(&x[0], 4, zero, &secret_a) &&
+	     !node_start_secret(&x[1], 5, other_cluster, &secret_b) &&
+	     !rb_transport_set_peer(x[1].t, 4, &x[0].addr) &&
+	     WAIT_STAT(&x[1], auth_failed, >= 1);
+	msleep(300);
+	ok = ok && x[0].adopt_calls == 0 && !node_is_up(&x[0], 5);
+	tap(ok, "blank node with a secret: a cluster without it is not adopted");
+	if (x && x[1].t)
+		node_stop(&x[1]);
+	ok = ok && !node_start_secret(&x[2], 6, cluster, &secret_a) &&
+	     !rb_transport_set_peer(x[2].t, 4, &x[0].addr) &&
+	     wait_up(&x[0], 6, true) && wait_up(&x[2], 4, true) &&
+	     !memcmp(x[0].adopted, cluster, RB_WIRE_UUID_LEN);
+	tap(ok, "blank node with a secret adopts the cluster of a peer that proves it");
+	if (x) {
+		if (x[2].t)
+			node_stop(&x[2]);
+		if (x[0].t)
+			node_stop(&x[0]);
+	}
+	kfree(x);
+}
+
 static struct node nodes[4];
 
 static void run_tests(void)
@@ -1716,6 +2114,9 @@ static void run_tests(void)
 	test_rx_budget();
 	test_blank_node(a);
 	test_ipv6();
+	test_auth_vectors();
+	test_auth();
+	test_auth_blank();
 
 	/* A node only A's peer knows: it dials, A answers over that. */
 	ok = !node_start(c, 3, cluster) &&

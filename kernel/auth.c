@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * auth.c - HMAC-SHA256, HKDF and the frame MACs of authenticated
+ * connections (auth.h), on the kernel crypto API.
+ */
+#include <crypto/hash.h>
+#include <crypto/sha2.h>
+#include <linux/highmem.h>
+#include <linux/kernel.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+
+#include "auth.h"
+#include "payload.h"
+
+static struct crypto_shash *hmac_alloc(const u8 *key, u32 key_len)
+{
+	struct crypto_shash *tfm = crypto_alloc_shash("hmac(sha256)", 0, 0);
+	int ret;
+
+	if (IS_ERR(tfm))
+		return tfm;
+	ret = crypto_shash_setkey(tfm, key, key_len);
+	if (ret) {
+		crypto_free_shash(tfm);
+		return ERR_PTR(ret);
+	}
+	return tfm;
+}
+
+/* HMAC over the concatenation of n parts. */
+static int hmac_parts(const u8 *key, u32 key_len, const u8 * const *part,
+		      const size_t *len, int n, u8 *out)
+{
+	struct crypto_shash *tfm = hmac_alloc(key, key_len);
+	int i, ret;
+
+	if (IS_ERR(tfm))
+		return PTR_ERR(tfm);
+	{
+		SHASH_DESC_ON_STACK(desc, tfm);
+
+		desc->tfm = tfm;
+		ret = crypto_shash_init(desc);
+		for (i = 0; !ret && i < n; i++)
+			ret = crypto_shash_update(desc, part[i], len[i]);
+		if (!ret)
+			ret = crypto_shash_final(desc, out);
+		shash_desc_zero(desc);
+	}
+	crypto_free_shash(tfm);
+	return ret;
+}
+
+int rb_hmac_sha256(const u8 *key, u32 key_len, const u8 *msg, size_t len,
+		   u8 *out)
+{
+	return hmac_parts(key, key_len, &msg, &len, 1, out);
+}
+
+int rb_hkdf_extract(const u8 *salt, u32 salt_len, const u8 *ikm,
+		    u32 ikm_len, u8 *prk)
+{
+	return rb_hmac_sha256(salt, salt_len, ikm, ikm_len, prk);
+}
+
+/* T(i) = HMAC(prk, T(i-1) || info || i), out = T(1) || T(2) ... */
+int rb_hkdf_expand(const u8 *prk, const u8 *info, u32 info_len, u8 *out,
+		   u32 out_len)
+{
+	u8 t[RB_WIRE_MAC_LEN], ctr;
+	u32 done = 0, n;
+	int ret = 0;
+
+	if (out_len > 255 * RB_WIRE_MAC_LEN)
+		return -EINVAL;
+	for (ctr = 1; done < out_len; ctr++) {
+		const u8 *part[3] = { t, info, &ctr };
+		size_t len[3] = { ctr > 1 ? sizeof(t) : 0, info_len, 1 };
+
+		ret = hmac_parts(prk, RB_WIRE_MAC_LEN, part, len, 3, t);
+		if (ret)
+			break;
+		n = min_t(u32, out_len - done, sizeof(t));
+		memcpy(out + done, t, n);
+		done += n;
+	}
+	memzero_explicit(t, sizeof(t));
+	return ret;
+}
+
+void rb_auth_fingerprint(const struct rb_auth_secret *s, u8 *fp)
+{
+	static const char tag[] = "raftblk-secret-fp-v1";
+	struct sha256_state st;
+	u8 d[SHA256_DIGEST_SIZE];
+
+	sha256_init(&st);
+	sha256_update(&st, tag, sizeof(tag) - 1);
+	sha256_update(&st, s->key, s->len);
+	sha256_final(&st, d);
+	memcpy(fp, d, RB_AUTH_FP_LEN);
+	memzero_explicit(d, sizeof(d));
+	memzero_explicit(&st, sizeof(st));
+}
+
+int rb_auth_prk(const struct rb_auth_secret *s, const u8 *nonce_d,
+		const u8 *nonce_a, u8 *prk)
+{
+	u8 salt[2 * RB_WIRE_NONCE_LEN];
+
+	memcpy(salt, nonce_d, RB_WIRE_NONCE_LEN);
+	memcpy(salt + RB_WIRE_NONCE_LEN, nonce_a, RB_WIRE_NONCE_LEN);
+	return rb_hkdf_extract(salt, sizeof(salt), s->key, s->len, prk);
+}
+
+int rb_auth_value(const u8 *prk, u8 label, const u8 *cluster, u64 dialer,
+		  u64 acceptor, u8 conn_class, u8 *out)
+{
+	u8 info[RB_WIRE_AUTH_INFO_LEN];
+	int len;
+
+	len = rb_wire_auth_info(label, cluster, dialer, acceptor, conn_class,
+				info);
+	return rb_hkdf_expand(prk, info, len, out, RB_WIRE_MAC_LEN);
+}
+
+/* ------------------------------------------------------------------ */
+/* Frame MACs                                                         */
+
+int rb_frame_mac_init(struct rb_frame_mac *fm, const u8 *key)
+{
+	memset(fm, 0, sizeof(*fm));
+	fm->tfm = hmac_alloc(key, RB_WIRE_MAC_LEN);
+	if (IS_ERR(fm->tfm)) {
+		int ret = PTR_ERR(fm->tfm);
+
+		fm->tfm = NULL;
+		return ret;
+	}
+	fm->desc = kzalloc(sizeof(*fm->desc) + crypto_shash_descsize(fm->tfm),
+			   GFP_KERNEL);
+	if (!fm->desc) {
+		crypto_free_shash(fm->tfm);
+		fm->tfm = NULL;
+		return -ENOMEM;
+	}
+	fm->desc->tfm = fm->tfm;
+	return 0;
+}
+
+void rb_frame_mac_free(struct rb_frame_mac *fm)
+{
+	if (fm->desc)
+		kfree_sensitive(fm->desc);
+	if (fm->tfm)
+		crypto_free_shash(fm->tfm);
+	memset(fm, 0, sizeof(*fm));
+}
+
+int rb_frame_mac_begin(struct rb_frame_mac *fm)
+{
+	__le64 seq = cpu_to_le64(fm->seq);
+	int ret;
+
+	ret = crypto_shash_init(fm->desc);
+	if (!ret)
+		ret = crypto_shash_update(fm->desc, (const u8 *)&seq,
+					  sizeof(seq));
+	return ret;
+}
+
+int rb_frame_mac_update(struct rb_frame_mac *fm, const void *buf,
+			size_t len)
+{
+	return crypto_shash_update(fm->desc, buf, len);
+}
+
+int rb_frame_mac_update_payload(struct rb_frame_mac *fm,
+				const struct raft_payload *p)
+{
+	u32 left = raftblk_payload_data_len(p), i;
+	int ret = 0;
+
+	for (i = 0; left && !ret; i++) {
+		u32 n = min_t(u32, left, p->bvec[i].bv_len);
+		void *va = kmap_local_page(p->pages[i]);
+
+		ret = crypto_shash_update(fm->desc, va, n);
+		kunmap_local(va);
+		left -= n;
+	}
+	return ret;
+}
+
+int rb_frame_mac_end(struct rb_frame_mac *fm, u8 *out)
+{
+	int ret = crypto_shash_final(fm->desc, out);
+
+	fm->seq++;
+	return ret;
+}

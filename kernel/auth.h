@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * auth.h - peer authentication for the transport: HMAC-SHA256 and HKDF
+ * (RFC 5869) on the kernel crypto API ("hmac(sha256)" shash), the values
+ * a connection's handshake derives, and the MAC of every frame after it.
+ * The construction is specified in Documentation/wire-protocol.rst,
+ * "Peer authentication"; wire.h has the frame layouts and the HKDF info.
+ *
+ * Every function may sleep (the crypto API allocates): process context.
+ */
+#ifndef RAFTBLK_AUTH_H
+#define RAFTBLK_AUTH_H
+
+#include <linux/types.h>
+
+#include "wire.h"
+
+struct crypto_shash;
+struct shash_desc;
+struct raft_payload;
+
+/* A shared secret: 16 to 128 bytes of anything (a key file's bytes). */
+#define RB_AUTH_SECRET_MIN	16
+#define RB_AUTH_SECRET_MAX	128
+/* Shown by status: the first bytes of SHA-256("raftblk-secret-fp-v1" ||
+ * secret); never the secret.
+ */
+#define RB_AUTH_FP_LEN		8
+
+struct rb_auth_secret {
+	u32 len;			/* 0: no secret in this slot */
+	u32 gen;			/* distinct per secret installed */
+	u8 key[RB_AUTH_SECRET_MAX];
+};
+
+/* HMAC-SHA256(key, msg) into out (RB_WIRE_MAC_LEN bytes). 0 or -errno. */
+int rb_hmac_sha256(const u8 *key, u32 key_len, const u8 *msg, size_t len,
+		   u8 *out);
+/* HKDF-Extract: prk = HMAC(salt, ikm). */
+int rb_hkdf_extract(const u8 *salt, u32 salt_len, const u8 *ikm,
+		    u32 ikm_len, u8 *prk);
+/* HKDF-Expand: out_len (at most 255 * 32) bytes from prk and info. */
+int rb_hkdf_expand(const u8 *prk, const u8 *info, u32 info_len, u8 *out,
+		   u32 out_len);
+
+/* The fingerprint of a secret (RB_AUTH_FP_LEN bytes). */
+void rb_auth_fingerprint(const struct rb_auth_secret *s, u8 *fp);
+
+/*
+ * The connection's pseudo-random key: HKDF-Extract with salt = dialer
+ * nonce || acceptor nonce and the secret as input keying material.
+ */
+int rb_auth_prk(const struct rb_auth_secret *s, const u8 *nonce_d,
+		const u8 *nonce_a, u8 *prk);
+/*
+ * A proof or a frame key of the connection (label: enum
+ * rb_wire_auth_label): HKDF-Expand(prk, rb_wire_auth_info(...), 32).
+ */
+int rb_auth_value(const u8 *prk, u8 label, const u8 *cluster, u64 dialer,
+		  u64 acceptor, u8 conn_class, u8 *out);
+
+/*
+ * One direction of an authenticated connection: the MAC of each frame
+ * is HMAC-SHA256(key, seq || header || meta || data), seq a 64-bit LE
+ * count of the frames of that direction from 0.
+ */
+struct rb_frame_mac {
+	struct crypto_shash *tfm;
+	struct shash_desc *desc;
+	u64 seq;
+};
+
+int rb_frame_mac_init(struct rb_frame_mac *fm, const u8 *key);
+void rb_frame_mac_free(struct rb_frame_mac *fm);
+int rb_frame_mac_begin(struct rb_frame_mac *fm);
+int rb_frame_mac_update(struct rb_frame_mac *fm, const void *buf,
+			size_t len);
+/* The data bytes of payload p (raftblk_payload_data_len()). */
+int rb_frame_mac_update_payload(struct rb_frame_mac *fm,
+				const struct raft_payload *p);
+/* Final MAC into out; the next frame has the next sequence number. */
+int rb_frame_mac_end(struct rb_frame_mac *fm, u8 *out);
+
+#endif /* RAFTBLK_AUTH_H */
