@@ -3,7 +3,8 @@
  * raftblk: the backing disk of a device.
  *
  * The disk is opened exclusively (the device is the holder), so nothing
- * else can mount or claim it while raftblk uses it. A request is sent to it
+ * else can mount or claim it while raftblk uses it; a node whose data
+ * area is behind device-mapper (snapshots) hands the claim over to it. A request is sent to it
  * by cloning each of the request's bios onto the backing disk; the request
  * completes when the last clone does, with the first error seen.
  */
@@ -76,12 +77,35 @@ err_put_backing:
 	return ret;
 }
 
+/*
+ * Give the exclusive claim up, keeping the disk open: device-mapper then
+ * claims it for the data area's stack (snapshot.c), and that claim keeps
+ * everything else off the disk instead.
+ */
+int raftblk_backing_share(struct raftblk_dev *dev)
+{
+	struct block_device *bdev;
+
+	if (dev->backing_shared)
+		return 0;
+	bdev = blkdev_get_by_dev(dev->backing->bd_dev,
+				 RAFTBLK_BACKING_MODE & ~FMODE_EXCL, NULL);
+	if (IS_ERR(bdev))
+		return PTR_ERR(bdev);
+	blkdev_put(dev->backing, RAFTBLK_BACKING_MODE);
+	dev->backing = bdev;
+	dev->backing_shared = true;
+	return 0;
+}
+
 /* Only once no request can reach the backing disk any more. */
 void raftblk_backing_close(struct raftblk_dev *dev)
 {
 	bioset_exit(&dev->bio_set);
-	blkdev_put(dev->backing, RAFTBLK_BACKING_MODE);
+	blkdev_put(dev->backing, dev->backing_shared ?
+		   RAFTBLK_BACKING_MODE & ~FMODE_EXCL : RAFTBLK_BACKING_MODE);
 	dev->backing = NULL;
+	dev->backing_shared = false;
 }
 
 static void raftblk_backing_put_rq(struct request *rq)
@@ -136,14 +160,15 @@ static void raftblk_backing_flush(struct raftblk_dev *dev, struct request *rq)
  * request only when we advertise FUA (then the backing disk has it), so
  * the clones carry exactly the request's REQ_FUA.
  */
-static void raftblk_backing_clone(struct raftblk_dev *dev, struct request *rq,
+static void raftblk_backing_clone(struct raftblk_dev *dev,
+				  struct block_device *bdev, struct request *rq,
 				  sector_t offset)
 {
 	struct raftblk_rq *pdu = blk_mq_rq_to_pdu(rq);
 	struct bio *src, *clone;
 
 	__rq_for_each_bio(src, rq) {
-		clone = bio_alloc_clone(dev->backing, src, GFP_NOIO,
+		clone = bio_alloc_clone(bdev, src, GFP_NOIO,
 					&dev->bio_set);
 		if (!clone) {
 			WRITE_ONCE(pdu->status, BLK_STS_RESOURCE);
@@ -157,12 +182,14 @@ static void raftblk_backing_clone(struct raftblk_dev *dev, struct request *rq,
 }
 
 /*
- * Send a started request to the backing disk, its sector @offset sectors
- * further on (where the data area starts): BLK_STS_OK once the request is
- * owned (it then completes through raftblk_complete_request()), or an
- * error status before anything was sent (the caller completes it).
+ * Send a started request to @bdev (the backing disk, or the data area's
+ * device-mapper device), its sector @offset sectors further on (where the
+ * data area starts): BLK_STS_OK once the request is owned (it then
+ * completes through raftblk_complete_request()), or an error status
+ * before anything was sent (the caller completes it).
  */
 blk_status_t raftblk_backing_submit_at(struct raftblk_dev *dev,
+				       struct block_device *bdev,
 				       struct request *rq, sector_t offset)
 {
 	struct raftblk_rq *pdu = blk_mq_rq_to_pdu(rq);
@@ -184,7 +211,7 @@ blk_status_t raftblk_backing_submit_at(struct raftblk_dev *dev,
 	if (req_op(rq) == REQ_OP_FLUSH)
 		raftblk_backing_flush(dev, rq);
 	else
-		raftblk_backing_clone(dev, rq, offset);
+		raftblk_backing_clone(dev, bdev, rq, offset);
 	raftblk_backing_put_rq(rq);
 	return BLK_STS_OK;
 }
@@ -193,5 +220,5 @@ blk_status_t raftblk_backing_submit_at(struct raftblk_dev *dev,
 blk_status_t raftblk_backing_submit(struct raftblk_dev *dev,
 				    struct request *rq)
 {
-	return raftblk_backing_submit_at(dev, rq, 0);
+	return raftblk_backing_submit_at(dev, dev->backing, rq, 0);
 }

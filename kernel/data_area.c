@@ -7,7 +7,9 @@
  * one after the other; discard/write-zeroes zeroed, in the background
  * for the node) and noting each in the extent map; reading it (block
  * reads of the device, a resync's copy). No other file computes where
- * the data area is on the disk.
+ * the data area is on the disk. With snapshots the data area is a
+ * device-mapper device of its own (rb_store_set_data_bdev()): every
+ * data I/O goes to data_bdev at data_base.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -59,13 +61,18 @@ int rb_store_apply_begin(struct rb_store *s, const struct raft_entry *e,
 		sector_t sector;
 		bool barrier;
 
+		/* A barrier is the caller's (a snapshot): it stops here. */
+		if (e[i].type == RAFT_ENTRY_BARRIER && a->stop_at_zero) {
+			a->n = i;
+			break;
+		}
 		if (e[i].type != RAFT_ENTRY_NORMAL || !p)
 			continue;
 		if (p->sector > nr || (p->len >> SECTOR_SHIFT) > nr - p->sector) {
 			ret = -EINVAL;
 			break;
 		}
-		sector = (s->data_off >> SECTOR_SHIFT) + p->sector;
+		sector = s->data_base + p->sector;
 		rb_emap_note(s->emap, (u64)p->sector << SECTOR_SHIFT, p->len,
 			     e[i].index);
 		/* In order: a write overlapping one in flight waits for it;
@@ -88,7 +95,7 @@ int rb_store_apply_begin(struct rb_store *s, const struct raft_entry *e,
 		}
 		/* FUA needs nothing here: the entry is in a majority's log. */
 		if (p->flags & RAFTBLK_PL_NODATA) {
-			ret = blkdev_issue_zeroout(s->bdev, sector,
+			ret = blkdev_issue_zeroout(s->data_bdev, sector,
 						   p->len >> SECTOR_SHIFT,
 						   GFP_NOIO, 0);
 			if (!ret) {
@@ -97,7 +104,8 @@ int rb_store_apply_begin(struct rb_store *s, const struct raft_entry *e,
 			}
 			continue;
 		}
-		bio = bio_alloc(s->bdev, p->nr_pages, REQ_OP_WRITE, GFP_NOIO);
+		bio = bio_alloc(s->data_bdev, p->nr_pages, REQ_OP_WRITE,
+				GFP_NOIO);
 		if (!bio) {
 			ret = -ENOMEM;
 			break;
@@ -193,8 +201,7 @@ int rb_store_zero_start(struct rb_store *s, const struct raft_entry *e,
 	rb_emap_note(s->emap, (u64)p->sector << SECTOR_SHIFT, p->len,
 		     e->index);
 	/* Builds a chain whose last bio completes after all the others. */
-	ret = __blkdev_issue_zeroout(s->bdev,
-				     (s->data_off >> SECTOR_SHIFT) + p->sector,
+	ret = __blkdev_issue_zeroout(s->data_bdev, s->data_base + p->sector,
 				     p->len >> SECTOR_SHIFT, GFP_NOIO, &bio, 0);
 	if (ret) {
 		/* what was built is in flight: wait for it */
@@ -225,6 +232,28 @@ sector_t rb_store_data_sector(struct rb_store *s)
 	return s->data_off >> SECTOR_SHIFT;
 }
 
+u64 rb_store_data_offset(struct rb_store *s)
+{
+	return s->data_off;
+}
+
+/*
+ * The data area moves behind @bdev, of exactly its size (device-mapper:
+ * snapshot.c), before anything is applied or read. NULL: back to the
+ * backing disk at data_off.
+ */
+void rb_store_set_data_bdev(struct rb_store *s, struct block_device *bdev)
+{
+	s->data_bdev = bdev ?: s->bdev;
+	s->data_base = bdev ? 0 : s->data_off >> SECTOR_SHIFT;
+}
+
+/* Everything applied so far durable (before a snapshot is taken). */
+int rb_store_flush_data(struct rb_store *s)
+{
+	return blkdev_issue_flush(s->data_bdev);
+}
+
 sector_t rb_store_data_sectors(struct rb_store *s)
 {
 	return s->data_size >> SECTOR_SHIFT;
@@ -237,7 +266,7 @@ sector_t rb_store_data_sectors(struct rb_store *s)
 blk_status_t rb_store_read_rq(struct rb_store *s, struct raftblk_dev *dev,
 			      struct request *rq)
 {
-	return raftblk_backing_submit_at(dev, rq, s->data_off >> SECTOR_SHIFT);
+	return raftblk_backing_submit_at(dev, s->data_bdev, rq, s->data_base);
 }
 
 int rb_store_read_data(struct rb_store *s, u64 off, struct raft_payload *p)
@@ -248,10 +277,10 @@ int rb_store_read_data(struct rb_store *s, u64 off, struct raft_payload *p)
 
 	if (off > s->data_size || p->len > s->data_size - off)
 		return -EINVAL;
-	bio = bio_alloc(s->bdev, p->nr_pages, REQ_OP_READ, GFP_NOIO);
+	bio = bio_alloc(s->data_bdev, p->nr_pages, REQ_OP_READ, GFP_NOIO);
 	if (!bio)
 		return -ENOMEM;
-	bio->bi_iter.bi_sector = (s->data_off + off) >> SECTOR_SHIFT;
+	bio->bi_iter.bi_sector = s->data_base + (off >> SECTOR_SHIFT);
 	for (k = 0; k < p->nr_pages; k++) {
 		if (bio_add_page(bio, p->bvec[k].bv_page, p->bvec[k].bv_len,
 				 0) != p->bvec[k].bv_len) {

@@ -452,6 +452,47 @@ int raftblk_device_transfer_leader(struct raftblk_dev *dev, u32 id,
 	return raftblk_node_transfer_leader(dev->node, id, err);
 }
 
+/*
+ * A snapshot name: 1..RAFTBLK_SNAPSHOT_NAME_MAXLEN letters, digits and
+ * "_.+-", the first a letter or digit (it becomes part of a device-mapper
+ * name, /dev/mapper/raftblkN-snap-NAME).
+ */
+static bool raftblk_snapshot_name_valid(const char *name)
+{
+	size_t i, len = strlen(name);
+
+	if (!len || len > RAFTBLK_SNAPSHOT_NAME_MAXLEN || !isalnum(name[0]))
+		return false;
+	for (i = 0; i < len; i++)
+		if (!isalnum(name[i]) && !strchr("_.+-", name[i]))
+			return false;
+	return true;
+}
+
+int raftblk_device_snapshot(struct raftblk_dev *dev, u8 op, const char *name,
+			    u64 cow_size, u64 *index, u64 *term,
+			    struct raftblk_err *err)
+{
+	int ret = raftblk_device_need_node(dev, err);
+
+	if (ret)
+		return ret;
+	err->attr = RAFTBLK_ATTR_SNAPSHOT_NAME;
+	if (!raftblk_snapshot_name_valid(name)) {
+		err->msg = "snapshot name: 1 to 47 letters, digits or _.+- starting with a letter or digit";
+		return -EINVAL;
+	}
+	if (cow_size && (cow_size < RAFTBLK_SNAPSHOT_COW_MIN ||
+			 cow_size % 4096)) {
+		err->attr = RAFTBLK_ATTR_SNAPSHOT_COW_SIZE;
+		err->msg = "COW size: a multiple of 4 KiB, at least 1 MiB";
+		return -EINVAL;
+	}
+	err->attr = 0;
+	return raftblk_node_snapshot(dev->node, op, name, cow_size, index,
+				     term, err);
+}
+
 /* DEVICE_SET; a successful change is announced to the events group. */
 int raftblk_device_set_options(struct raftblk_dev *dev,
 			       const struct raftblk_node_opts *o,

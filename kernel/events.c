@@ -370,6 +370,17 @@ void raftblk_events_node_changed(struct raftblk_dev *dev,
 			raftblk_events_send(dev, skb, hdr,
 					    raftblk_nl_put_waiting(skb, st));
 	}
+	if (st->snap.count != ev->snap_count) {
+		struct sk_buff *skb;
+		void *hdr;
+
+		ev->snap_count = st->snap.count;
+		skb = raftblk_events_new(dev, RAFTBLK_EVENT_DEVICE_CHANGE,
+					 &hdr);
+		if (skb)
+			raftblk_events_send(dev, skb, hdr,
+					    raftblk_nl_put_snapshot(skb, st));
+	}
 	raftblk_events_sync_peers(dev, st);
 	if (st->role == RAFTBLK_ROLE_LEADER)
 		raftblk_events_progress(dev, st);
@@ -398,6 +409,7 @@ void raftblk_events_device_created(struct raftblk_dev *dev)
 	ev->disk_state = st->disk_state;
 	ev->waiting = st->waiting;
 	ev->wait_index = st->wait_index;
+	ev->snap_count = st->snap.count;
 	ev->n_resync = min_t(u32, st->n_resync, ARRAY_SIZE(ev->resync));
 	for (i = 0; i < ev->n_resync; i++) {
 		ev->resync[i].r = st->resync[i];

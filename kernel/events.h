@@ -82,6 +82,7 @@ struct raftblk_events {
 	u8 disk_state;		/* enum raftblk_disk_state */
 	u8 waiting;		/* enum raftblk_waiting */
 	u64 wait_index;
+	u64 snap_count;		/* snapshot entries applied (node_snap.c) */
 	u32 n_peers;		/* members (PEER_CREATE sent) */
 	struct raftblk_events_peer peers[RAFTBLK_NODE_MAX_PEERS];
 	u32 n_resync;

@@ -138,9 +138,11 @@ struct rb_apply {
 	u32 done;		/* entries known applied */
 	/*
 	 * Set by the caller before begin(): stop before the first discard
-	 * or write-zeroes entry instead of zeroing synchronously; end() then
+	 * or write-zeroes entry instead of zeroing synchronously, and before
+	 * the first BARRIER entry (the caller's: a snapshot); end() then
 	 * reports *done below n with 0, and the caller starts that entry
-	 * with rb_store_zero_start().
+	 * (rb_store_zero_start(), or what the barrier asks for). Without
+	 * it, a barrier is a no-op.
 	 */
 	bool stop_at_zero;
 };
@@ -230,6 +232,16 @@ void rb_store_uuid(struct rb_store *s, u8 uuid[RAFTBLK_UUID_LEN]);
  */
 sector_t rb_store_data_sector(struct rb_store *s);
 sector_t rb_store_data_sectors(struct rb_store *s);
+/* Where the data area starts on the backing disk, in bytes. */
+u64 rb_store_data_offset(struct rb_store *s);
+/*
+ * Snapshots: the data area's I/O goes to @bdev (a device-mapper device of
+ * exactly the data area's size, at its sector 0) instead of the backing
+ * disk; NULL puts it back. Before the node starts, never while it runs.
+ */
+void rb_store_set_data_bdev(struct rb_store *s, struct block_device *bdev);
+/* Flush the data area's device (everything applied made durable). */
+int rb_store_flush_data(struct rb_store *s);
 
 /*
  * Submit block read @rq of @dev (whose backing disk holds the store) to

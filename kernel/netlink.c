@@ -52,7 +52,7 @@ static const struct nla_policy raftblk_addr_policy[RAFTBLK_ADDR_ATTR_MAX + 1] = 
 	[RAFTBLK_ADDR_ATTR_PORT] = { .type = NLA_BE16 },
 };
 
-static const struct nla_policy raftblk_create_policy[RAFTBLK_ATTR_SECRET + 1] = {
+static const struct nla_policy raftblk_create_policy[RAFTBLK_ATTR_SNAPSHOT_POOL + 1] = {
 	[RAFTBLK_ATTR_NAME] = { .type = NLA_NUL_STRING,
 				.len = RAFTBLK_NAME_MAXLEN },
 	[RAFTBLK_ATTR_DISK_PATH] = { .type = NLA_NUL_STRING,
@@ -66,6 +66,24 @@ static const struct nla_policy raftblk_create_policy[RAFTBLK_ATTR_SECRET + 1] = 
 		NLA_POLICY_FULL_RANGE(NLA_U32, &raftblk_election_range),
 	[RAFTBLK_ATTR_SECRET] = { .type = NLA_BINARY,
 				  .len = RAFTBLK_SECRET_MAXLEN },
+	[RAFTBLK_ATTR_SNAPSHOT_POOL] = { .type = NLA_NUL_STRING,
+					 .len = RAFTBLK_PATH_MAXLEN },
+};
+
+/* SNAPSHOT_CREATE (the COW size too) and SNAPSHOT_DELETE. */
+static const struct nla_policy raftblk_snapshot_policy[RAFTBLK_ATTR_SNAPSHOT_COW_SIZE + 1] = {
+	[RAFTBLK_ATTR_NAME] = { .type = NLA_NUL_STRING,
+				.len = RAFTBLK_NAME_MAXLEN },
+	[RAFTBLK_ATTR_SNAPSHOT_NAME] = { .type = NLA_NUL_STRING,
+					 .len = RAFTBLK_SNAPSHOT_NAME_MAXLEN },
+	[RAFTBLK_ATTR_SNAPSHOT_COW_SIZE] = { .type = NLA_U64 },
+};
+
+static const struct nla_policy raftblk_snapshot_delete_policy[RAFTBLK_ATTR_SNAPSHOT_NAME + 1] = {
+	[RAFTBLK_ATTR_NAME] = { .type = NLA_NUL_STRING,
+				.len = RAFTBLK_NAME_MAXLEN },
+	[RAFTBLK_ATTR_SNAPSHOT_NAME] = { .type = NLA_NUL_STRING,
+					 .len = RAFTBLK_SNAPSHOT_NAME_MAXLEN },
 };
 
 /* The peer of PEER_ADD: its id and address. */
@@ -200,6 +218,7 @@ static int raftblk_nl_get_addr(struct nlattr *nest, struct sockaddr_storage *ss,
 static const int raftblk_repl_only_attrs[] = {
 	RAFTBLK_ATTR_LISTEN, RAFTBLK_ATTR_BOOTSTRAP, RAFTBLK_ATTR_HEARTBEAT_MS,
 	RAFTBLK_ATTR_ELECTION_TIMEOUT_MS, RAFTBLK_ATTR_SECRET,
+	RAFTBLK_ATTR_SNAPSHOT_POOL,
 };
 
 /* A SECRET attribute's length, or -EINVAL (with the message) if wrong. */
@@ -254,6 +273,9 @@ static int raftblk_nl_node_params(struct genl_info *info,
 	p->bootstrap = nla_get_flag(attrs[RAFTBLK_ATTR_BOOTSTRAP]);
 	p->heartbeat_ms = hb ? nla_get_u32(hb) : 0;
 	p->election_ms = el ? nla_get_u32(el) : 0;
+	if (attrs[RAFTBLK_ATTR_SNAPSHOT_POOL])
+		nla_strscpy(p->snap_pool, attrs[RAFTBLK_ATTR_SNAPSHOT_POOL],
+			    sizeof(p->snap_pool));
 
 	hb_ms = p->heartbeat_ms ?: RAFTBLK_NODE_HEARTBEAT_MS_DEFAULT;
 	el_ms = p->election_ms ?: RAFTBLK_NODE_ELECTION_MS_DEFAULT;
@@ -435,6 +457,50 @@ static int raftblk_nl_leader_transfer_op(struct raftblk_dev *dev,
 	return raftblk_device_transfer_leader(dev,
 			nla_get_u32(info->attrs[RAFTBLK_ATTR_NODE_ID]),
 			nla_get_flag(info->attrs[RAFTBLK_ATTR_FORCE]), err);
+}
+
+/* SNAPSHOT_CREATE, SNAPSHOT_DELETE: the entry's index and term back. */
+static int raftblk_nl_snapshot_op(struct raftblk_dev *dev,
+				  struct genl_info *info,
+				  struct raftblk_err *err)
+{
+	struct nlattr *cow = info->attrs[RAFTBLK_ATTR_SNAPSHOT_COW_SIZE];
+	bool create = info->genlhdr->cmd == RAFTBLK_CMD_SNAPSHOT_CREATE;
+	struct sk_buff *msg;
+	u64 index, term;
+	void *hdr;
+	int ret;
+
+	if (GENL_REQ_ATTR_CHECK(info, RAFTBLK_ATTR_SNAPSHOT_NAME))
+		return -EINVAL;
+	ret = raftblk_device_snapshot(dev, create ? RAFTBLK_SNAP_OP_CREATE :
+				      RAFTBLK_SNAP_OP_DELETE,
+				      nla_data(info->attrs[RAFTBLK_ATTR_SNAPSHOT_NAME]),
+				      cow ? nla_get_u64(cow) : 0,
+				      &index, &term, err);
+	if (ret)
+		return ret;
+	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!msg)
+		return 0;	/* the entry is in: only the answer is lost */
+	hdr = genlmsg_put_reply(msg, info, &raftblk_genl_family, 0,
+				info->genlhdr->cmd);
+	if (!hdr ||
+	    nla_put_string(msg, RAFTBLK_ATTR_NAME, dev->name) ||
+	    nla_put_u64_64bit(msg, RAFTBLK_ATTR_SNAPSHOT_INDEX, index,
+			      RAFTBLK_ATTR_PAD) ||
+	    nla_put_u64_64bit(msg, RAFTBLK_ATTR_SNAPSHOT_TERM, term,
+			      RAFTBLK_ATTR_PAD)) {
+		nlmsg_free(msg);
+		return 0;
+	}
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+}
+
+static int raftblk_nl_snapshot(struct sk_buff *skb, struct genl_info *info)
+{
+	return raftblk_nl_device_op(info, raftblk_nl_snapshot_op);
 }
 
 static int raftblk_nl_peer_add(struct sk_buff *skb, struct genl_info *info)
@@ -682,6 +748,20 @@ static const struct genl_ops raftblk_genl_ops[] = {
 		.doit = raftblk_nl_device_set,
 		.policy = raftblk_set_policy,
 		.maxattr = ARRAY_SIZE(raftblk_set_policy) - 1,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = RAFTBLK_CMD_SNAPSHOT_CREATE,
+		.doit = raftblk_nl_snapshot,
+		.policy = raftblk_snapshot_policy,
+		.maxattr = ARRAY_SIZE(raftblk_snapshot_policy) - 1,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = RAFTBLK_CMD_SNAPSHOT_DELETE,
+		.doit = raftblk_nl_snapshot,
+		.policy = raftblk_snapshot_delete_policy,
+		.maxattr = ARRAY_SIZE(raftblk_snapshot_delete_policy) - 1,
 		.flags = GENL_ADMIN_PERM,
 	},
 };

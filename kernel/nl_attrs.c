@@ -202,6 +202,36 @@ int raftblk_nl_put_device_state(struct sk_buff *skb, u8 role, u64 term,
 	return 0;
 }
 
+/* The last snapshot entry applied (DEVICE_GET, events), if any. */
+int raftblk_nl_put_snapshot(struct sk_buff *skb,
+			    const struct raftblk_node_status *st)
+{
+	const struct raftblk_node_snap *l = &st->snap;
+	struct nlattr *nest;
+
+	if (!l->count)
+		return 0;
+	nest = nla_nest_start(skb, RAFTBLK_ATTR_SNAPSHOT_LAST);
+	if (!nest)
+		return -EMSGSIZE;
+	if (nla_put_string(skb, RAFTBLK_SNAPSHOT_ATTR_NAME, l->name) ||
+	    (l->delete && nla_put_flag(skb, RAFTBLK_SNAPSHOT_ATTR_DELETE)) ||
+	    nla_put_u64_64bit(skb, RAFTBLK_SNAPSHOT_ATTR_INDEX, l->index,
+			      RAFTBLK_SNAPSHOT_ATTR_PAD) ||
+	    nla_put_u64_64bit(skb, RAFTBLK_SNAPSHOT_ATTR_TERM, l->term,
+			      RAFTBLK_SNAPSHOT_ATTR_PAD) ||
+	    nla_put_u64_64bit(skb, RAFTBLK_SNAPSHOT_ATTR_TIME, l->time,
+			      RAFTBLK_SNAPSHOT_ATTR_PAD) ||
+	    nla_put_u32(skb, RAFTBLK_SNAPSHOT_ATTR_RESULT, l->result) ||
+	    nla_put_u64_64bit(skb, RAFTBLK_SNAPSHOT_ATTR_COUNT, l->count,
+			      RAFTBLK_SNAPSHOT_ATTR_PAD)) {
+		nla_nest_cancel(skb, nest);
+		return -EMSGSIZE;
+	}
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
 /* Replication state, node id, listen address, options, counters, peers. */
 static int raftblk_nl_put_node(struct sk_buff *skb,
 			       const struct raftblk_node_status *st)
@@ -222,7 +252,10 @@ static int raftblk_nl_put_node(struct sk_buff *skb,
 	    raftblk_nl_put_waiting(skb, st) ||
 	    nla_put_u64_64bit(skb, RAFTBLK_ATTR_WAIT_MS,
 			      raftblk_node_wait_ms(st), RAFTBLK_ATTR_PAD) ||
-	    raftblk_nl_put_counters(skb, st))
+	    raftblk_nl_put_counters(skb, st) ||
+	    (st->snap_pool[0] &&
+	     nla_put_string(skb, RAFTBLK_ATTR_SNAPSHOT_POOL, st->snap_pool)) ||
+	    raftblk_nl_put_snapshot(skb, st))
 		return -EMSGSIZE;
 	/* Only fingerprints: a secret never leaves the kernel. */
 	if ((st->secret_set[0] &&

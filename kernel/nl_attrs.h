@@ -50,6 +50,8 @@ int raftblk_nl_put_waiting(struct sk_buff *skb,
 int raftblk_nl_put_options(struct sk_buff *skb,
 			   const struct raftblk_node_status *st);
 /* DEVICE_CHANGE of a resync: one RESYNC nest (also in DEVICE_GET). */
+int raftblk_nl_put_snapshot(struct sk_buff *skb,
+			    const struct raftblk_node_status *st);
 int raftblk_nl_put_resync(struct sk_buff *skb,
 			  const struct rb_resync_info *r);
 /*

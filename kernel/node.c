@@ -307,8 +307,8 @@ static int raftblk_node_zero_check(struct raftblk_node *n,
 
 /*
  * Finish applying entries begun with @a (up to @cnt of @e): wait for the
- * writes, and start the zeroing the batch stopped at. *done counts the
- * entries applied; *blocked when a zeroing was started.
+ * writes, and start the zeroing or snapshot (a barrier) the batch stopped
+ * at. *done counts the entries applied; *blocked when one was started.
  */
 static int raftblk_node_apply_end(struct raftblk_node *n, struct rb_apply *a,
 				  const struct raft_entry *e, u32 cnt,
@@ -316,7 +316,10 @@ static int raftblk_node_apply_end(struct raftblk_node *n, struct rb_apply *a,
 {
 	int ret = rb_store_apply_end(a, done);
 
-	if (!ret && *done < cnt) {
+	if (!ret && *done < cnt && e[*done].type == RAFT_ENTRY_BARRIER) {
+		raftblk_node_snap_start(n, &e[*done]);
+		*blocked = true;
+	} else if (!ret && *done < cnt) {
 		ret = raftblk_node_zero_start(n, &e[*done]);
 		if (!ret)
 			*blocked = true;
@@ -334,7 +337,9 @@ struct raftblk_node_batch {
 	u32 n_snap;
 	/* Applying committed[first..n_early) while the log is written. */
 	struct rb_apply ap;
-	u32 first;		/* 1: committed[0] was zeroed in the background */
+	u32 first;		/* 1: committed[0] was zeroed, or its snapshot
+				 * taken, in the background
+				 */
 	u32 n_early;		/* committed entries already in the log */
 	u32 done;		/* committed entries applied */
 	int log_err;		/* of the log append / hard state write */
@@ -394,6 +399,7 @@ static void raftblk_node_apply_logged(struct raftblk_node *n,
 	u32 n_early;
 
 	b->apply_err = raftblk_node_zero_check(n, rd, &b->first, &b->blocked);
+	raftblk_node_snap_check(n, rd, &b->first, &b->blocked);
 	if (b->apply_err ||
 	    (n->failures[RB_AREA_DATA] &&
 	     time_before(jiffies, n->apply_retry_at)) ||
@@ -979,6 +985,9 @@ int raftblk_node_start(struct raftblk_dev *dev,
 		if (ret)
 			goto err_destroy_transport;
 	}
+	ret = raftblk_node_snap_attach(n, p, err);
+	if (ret)
+		goto err_destroy_transport;
 	ret = raftblk_node_create_core(n, restore, err);
 	if (ret)
 		goto err_destroy_transport;
@@ -1005,6 +1014,7 @@ err_destroy_transport:
 err_close_store:
 	if (n->store)
 		rb_store_close(n->store);
+	raftblk_node_snap_detach(n);
 err_free:
 	kfree(restore);
 	kfree(n);
@@ -1023,6 +1033,7 @@ void raftblk_node_stop(struct raftblk_node *n)
 	spin_unlock(&n->in_lock);
 	kthread_stop(n->thread);
 	cancel_delayed_work_sync(&n->wait_work);
+	raftblk_node_snap_stop(n);
 	/* As net_exit: queued messages no longer hold its budget. */
 	mutex_lock(&n->lock);
 	mutex_lock(&n->tp_lock);
@@ -1060,5 +1071,6 @@ void raftblk_node_stop(struct raftblk_node *n)
 	raft_destroy(n->raft);
 	mutex_unlock(&n->lock);
 	rb_store_close(n->store);
+	raftblk_node_snap_detach(n);
 	kfree(n);
 }

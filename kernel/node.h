@@ -53,6 +53,19 @@ struct raftblk_node_params {
 	u64 log_memory;			/* 0: default */
 	/* The cluster's shared secret (auth.h), NULL: none. */
 	const struct rb_auth_secret *secret;
+	/* This node's COW pool device (snapshots), "" for none. */
+	char snap_pool[RAFTBLK_PATH_MAXLEN + 1];
+};
+
+/* The last snapshot entry a node applied, and what it made of it. */
+struct raftblk_node_snap {
+	char name[RAFTBLK_SNAPSHOT_NAME_MAXLEN + 1];
+	bool delete;
+	u64 index;
+	u64 term;
+	u64 time;			/* the leader's clock, seconds */
+	u8 result;			/* enum raftblk_snapshot_result */
+	u64 count;			/* entries applied since start */
 };
 
 /* Peers a node reports: at least RAFT_MAX_NODES (checked in node_int.h). */
@@ -124,6 +137,8 @@ struct raftblk_node_status {
 	u64 auth_failed;		/* peers/frames that failed to authenticate */
 	bool secret_set[2];		/* current, second (next or previous) */
 	u8 secret_fp[2][RB_AUTH_FP_LEN];	/* their fingerprints */
+	char snap_pool[RAFTBLK_PATH_MAXLEN + 1];	/* "" for none */
+	struct raftblk_node_snap snap;	/* count 0: none applied yet */
 };
 
 /* How long the node of @st has waited for what it waits for, in ms. */
@@ -166,6 +181,13 @@ int raftblk_node_peer_remove(struct raftblk_node *n, u32 id,
 			     struct raftblk_err *err);
 int raftblk_node_transfer_leader(struct raftblk_node *n, u32 id,
 				 struct raftblk_err *err);
+/*
+ * Append a snapshot entry (RAFTBLK_SNAP_OP_CREATE or _DELETE of @name,
+ * validated by the caller) on the leader; *index and *term: its place.
+ */
+int raftblk_node_snapshot(struct raftblk_node *n, u8 op, const char *name,
+			  u64 cow_size, u64 *index, u64 *term,
+			  struct raftblk_err *err);
 
 /* Options that can change while the node runs; 0: keep the current. */
 struct raftblk_node_opts {

@@ -154,6 +154,23 @@ struct raftblk_node {
 	bool zero_ever;			/* one was started (stop waits) */
 	bool zero_kick;			/* set by the completion: wake up */
 	/*
+	 * A snapshot entry carried out in the background (node_snap.c):
+	 * snap_cmd and snap_busy belong to the node thread, and to
+	 * snap_work while it runs (between queue_work() and the release of
+	 * snap_finished, which it sets with snap_result and a zero_kick).
+	 */
+	struct work_struct snap_work;
+	struct raftblk_snap_cmd snap_cmd;
+	u8 snap_result;			/* enum raftblk_snapshot_result */
+	bool snap_busy;
+	bool snap_finished;
+	bool snap_ever;			/* one was queued (stop waits) */
+	/* The last one applied (node thread, copied into pub). */
+	struct raftblk_node_snap snap_last;
+	/* The COW pool, and the data area's dm device (fixed once open). */
+	char snap_pool[RAFTBLK_PATH_MAXLEN + 1];
+	struct block_device *snap_data;
+	/*
 	 * The published status. pub_lock orders the publishers (node
 	 * thread, transport event work, option changes) and their calls of
 	 * publish(), and protects conn_up; it is held only to fill pub and
@@ -234,6 +251,18 @@ void raftblk_node_publish_conn(struct raftblk_node *n, u32 id,
 			       bool up);
 void raftblk_node_get_status(struct raftblk_dev *dev,
 			     struct raftblk_node_status *st);
+
+/* node_snap.c */
+int raftblk_node_snap_attach(struct raftblk_node *n,
+			     const struct raftblk_node_params *p,
+			     struct raftblk_err *err);
+void raftblk_node_snap_detach(struct raftblk_node *n);
+void raftblk_node_snap_start(struct raftblk_node *n,
+			     const struct raft_entry *e);
+void raftblk_node_snap_check(struct raftblk_node *n,
+			     const struct raft_ready *rd, u32 *first,
+			     bool *blocked);
+void raftblk_node_snap_stop(struct raftblk_node *n);
 
 /* node_disk.c */
 bool raftblk_node_is_disk_error(int err);

@@ -420,8 +420,10 @@ static int rec_check(const struct raftblk_rec *r,
 		    r->type != RAFT_ENTRY_NOOP &&
 		    r->type != RAFT_ENTRY_BARRIER)
 			return od_fail(why, code, "record: unknown entry type");
-		if (r->cc.op || r->cc.id ||
-		    !rb_all_zero(r->cc.addr, RAFT_ADDR_LEN))
+		/* A barrier's marker is its caller's: any bytes. */
+		if (r->type != RAFT_ENTRY_BARRIER &&
+		    (r->cc.op || r->cc.id ||
+		     !rb_all_zero(r->cc.addr, RAFT_ADDR_LEN)))
 			return od_fail(why, code, "record: membership fields in a non-conf entry");
 	}
 

@@ -159,7 +159,11 @@ struct raftblk_rec {
 	raft_term term;
 	raft_term prev_term;	/* term of index - 1 (0 if index - 1 == 0) */
 	u8 type;		/* enum raft_entry_type or RAFTBLK_REC_WRAP */
-	struct raft_conf_change cc;	/* CONF only, else all zero */
+	/* CONF: cc; BARRIER: mark (same bytes); else all zero */
+	union {
+		struct raft_conf_change cc;
+		struct raft_marker mark;
+	};
 	u64 sector;		/* NORMAL with payload only, else 0 */
 	u32 len;
 	u32 flags;

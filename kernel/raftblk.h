@@ -122,8 +122,12 @@ struct raftblk_dev {
 	 */
 	struct net *net;
 
-	/* Backing disk, opened exclusively with this device as holder. */
+	/*
+	 * Backing disk, opened exclusively with this device as holder, or
+	 * shared (raftblk_backing_share()) once device-mapper claimed it.
+	 */
 	struct block_device *backing;
+	bool backing_shared;
 	/* Opens of /dev/raftblkN for writing (open/release, atomic). */
 	atomic_t write_openers;
 	/*
@@ -217,6 +221,9 @@ struct raftblk_node_opts;
 int raftblk_device_set_options(struct raftblk_dev *dev,
 			       const struct raftblk_node_opts *o,
 			       struct raftblk_err *err);
+int raftblk_device_snapshot(struct raftblk_dev *dev, u8 op, const char *name,
+			    u64 cow_size, u64 *index, u64 *term,
+			    struct raftblk_err *err);
 const char *raftblk_role_name(enum raftblk_role role);
 const char *raftblk_waiting_name(enum raftblk_waiting waiting);
 int __init raftblk_devices_init(void);
@@ -228,7 +235,44 @@ void raftblk_backing_close(struct raftblk_dev *dev);
 blk_status_t raftblk_backing_submit(struct raftblk_dev *dev,
 				    struct request *rq);
 blk_status_t raftblk_backing_submit_at(struct raftblk_dev *dev,
+				       struct block_device *bdev,
 				       struct request *rq, sector_t offset);
+int raftblk_backing_share(struct raftblk_dev *dev);
+
+/*
+ * snapshot.c: the data area's device-mapper stack and its snapshots,
+ * through the usermode helper. A snapshot command is a BARRIER entry's
+ * marker (struct raft_marker): op, arg = COW bytes, data = the name
+ * (RAFTBLK_SNAP_NAME_OFF, NUL-padded) and the leader's time
+ * (RAFTBLK_SNAP_TIME_OFF, le64 seconds); Documentation/on-disk-format.rst.
+ */
+#define RAFTBLK_SNAP_OP_CREATE		1
+#define RAFTBLK_SNAP_OP_DELETE		2
+#define RAFTBLK_SNAP_NAME_OFF		0
+#define RAFTBLK_SNAP_TIME_OFF		48
+/* The helper's exit codes with a meaning (others: it failed). */
+#define RAFTBLK_SNAP_EXIT_FAILED	1
+#define RAFTBLK_SNAP_EXIT_NOT_FOUND	2
+#define RAFTBLK_SNAP_EXIT_EXISTS	17
+#define RAFTBLK_SNAP_EXIT_NO_SPACE	28
+
+struct raftblk_snap_cmd {
+	u8 op;				/* RAFTBLK_SNAP_OP_* */
+	char name[RAFTBLK_SNAPSHOT_NAME_MAXLEN + 1];
+	u64 index, term;
+	u64 time;			/* seconds since the epoch */
+	u64 cow_size;			/* bytes, 0: the helper's default */
+};
+
+int raftblk_snap_attach(struct raftblk_dev *dev, const char *pool,
+			u64 data_off, u64 data_size,
+			struct block_device **data, struct raftblk_err *err);
+void raftblk_snap_detach(struct raftblk_dev *dev, const char *pool,
+			 struct block_device *data);
+int raftblk_snap_run(struct raftblk_dev *dev, const char *pool,
+		     u64 data_off, u64 data_size,
+		     const struct raftblk_snap_cmd *cmd);
+const char *raftblk_snapshot_result_name(u8 result);
 
 /* blkdev.c: the blk-mq disk. */
 int raftblk_blkdev_add(struct raftblk_dev *dev);

@@ -41,6 +41,12 @@ struct rb_store {
 	/* The data area (bytes), fixed once open: read without the lock. */
 	u64 data_off, data_size;
 	/*
+	 * Where its I/O goes: the disk at data_off, or a device-mapper
+	 * device at 0 (set before the node starts, then fixed).
+	 */
+	struct block_device *data_bdev;
+	sector_t data_base;
+	/*
 	 * lock serialises every call that reads or changes the fields
 	 * below (all but the layout, which never changes once open).
 	 */

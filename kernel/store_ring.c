@@ -294,6 +294,8 @@ static int scan_load(void *ctx, const struct raftblk_rec *r, u64 pos)
 	e->type = r->type;
 	if (r->type == RAFT_ENTRY_CONF)
 		e->cc = r->cc;
+	else if (r->type == RAFT_ENTRY_BARRIER)
+		e->mark = r->mark;
 	e->payload = p;
 	*ent(s, s->n++) = (struct rb_store_ent){
 		.pos = pos, .term = r->term, .rec_len = r->rec_len,
@@ -358,6 +360,7 @@ int rb_store_open(struct block_device *bdev, raft_id id,
 	s->slot = slot;
 	s->data_off = s->sb.data_off;
 	s->data_size = s->sb.data_size;
+	rb_store_set_data_bdev(s, NULL);
 	ret = rb_emap_open(bdev, s->sb.log_off, s->data_size, s->sb.snap.index,
 			   &s->emap);
 	if (ret) {
@@ -470,6 +473,8 @@ static void entry_to_rec(const struct rb_store *s, const struct raft_entry *e,
 	r->type = e->type;
 	if (e->type == RAFT_ENTRY_CONF)
 		r->cc = e->cc;
+	else if (e->type == RAFT_ENTRY_BARRIER)
+		r->mark = e->mark;
 	if (e->type == RAFT_ENTRY_NORMAL && e->payload) {
 		r->sector = e->payload->sector;
 		r->len = e->payload->len;

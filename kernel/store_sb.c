@@ -211,6 +211,7 @@ int rb_store_format(struct block_device *bdev,
 	s->head = 0;
 	s->data_off = s->sb.data_off;
 	s->data_size = s->sb.data_size;
+	rb_store_set_data_bdev(s, NULL);
 	pr_info("%pg: formatted for node %llu: log %llu MiB at %llu MiB, data %llu MiB at %llu MiB\n",
 		bdev, (unsigned long long)id,
 		(unsigned long long)(s->sb.log_size >> 20),

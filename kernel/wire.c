@@ -551,6 +551,16 @@ static int check_payload(const struct rb_wire_payload_desc *d,
 	return 0;
 }
 
+/*
+ * CONF entries are followed by their conf change, BARRIER entries by
+ * their marker (the same 80 bytes: op, 7 zero bytes, id or argument,
+ * 64 bytes of address or data).
+ */
+static bool rb_wire_entry_has_ext(const struct raft_entry *e)
+{
+	return e->type == RAFT_ENTRY_CONF || e->type == RAFT_ENTRY_BARRIER;
+}
+
 /* Entry i of m, whose payload is described by d (present or not). */
 static int check_entry(const struct raft_msg *m, u32 i,
 		       const struct rb_wire_payload_desc *d,
@@ -611,7 +621,7 @@ static size_t msg_meta_len(const struct raft_msg *m)
 		return 0;
 	for (i = 0; i < m->n_entries; i++) {
 		len += RB_WIRE_ENTRY_LEN;
-		if (m->entries[i].type == RAFT_ENTRY_CONF)
+		if (rb_wire_entry_has_ext(&m->entries[i]))
 			len += RB_WIRE_CC_LEN;
 	}
 	return len;
@@ -677,7 +687,8 @@ static u8 *put_entry(u8 *p, const struct raft_entry *e,
 	rb_put_le32(p + 40, d->crc);
 	rb_put_le32(p + 44, 0);
 	p += RB_WIRE_ENTRY_LEN;
-	if (e->type == RAFT_ENTRY_CONF) {
+	/* a barrier's marker has the conf change's layout (raft.h) */
+	if (rb_wire_entry_has_ext(e)) {
 		put8(p, e->cc.op);
 		memset(p + 1, 0, 7);
 		rb_put_le64(p + 8, e->cc.id);
@@ -821,7 +832,7 @@ static int get_entry(struct cursor *c, struct raft_entry *e,
 	d->crc = rb_get_le32(p + 40);
 	if (!d->present && !rb_all_zero(p + 20, 24))
 		return BAD("payload fields in an entry without payload");
-	if (e->type != RAFT_ENTRY_CONF)
+	if (!rb_wire_entry_has_ext(e))
 		return 0;
 	p = take(c, RB_WIRE_CC_LEN);
 	if (!p)

@@ -105,8 +105,10 @@ enum raft_entry_type {
 	RAFT_ENTRY_NORMAL = 1,	/* caller data (payload) */
 	RAFT_ENTRY_NOOP = 2,	/* appended by a new leader; no payload */
 	RAFT_ENTRY_CONF = 3,	/* membership change; payload-less, see conf */
-	RAFT_ENTRY_BARRIER = 4,	/* caller marker with no data (e.g. snapshot
-				 * point); delivered on apply like NORMAL
+	RAFT_ENTRY_BARRIER = 4,	/* caller marker with no payload (e.g. a
+				 * snapshot point), carrying a struct
+				 * raft_marker; delivered on apply like
+				 * NORMAL
 				 */
 };
 
@@ -123,11 +125,25 @@ struct raft_conf_change {
 	u8 addr[RAFT_ADDR_LEN];	/* for ADD_LEARNER */
 };
 
+/*
+ * What a BARRIER entry carries: opaque to the core, the caller's own
+ * (raftblk: a snapshot command). Same size as a conf change, with which it
+ * shares its place in an entry, on the wire and on disk.
+ */
+struct raft_marker {
+	u8 op;
+	u64 arg;
+	u8 data[RAFT_ADDR_LEN];
+};
+
 struct raft_entry {
 	raft_term term;
 	raft_index index;
 	u8 type;		/* enum raft_entry_type */
-	struct raft_conf_change cc;	/* valid for RAFT_ENTRY_CONF */
+	union {
+		struct raft_conf_change cc;	/* RAFT_ENTRY_CONF */
+		struct raft_marker mark;	/* RAFT_ENTRY_BARRIER */
+	};
 	struct raft_payload *payload;	/* NORMAL only, else NULL */
 };
 

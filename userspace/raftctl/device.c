@@ -256,7 +256,7 @@ static int one_name(const struct verb *v, int argc, char **argv,
 
 int cmd_create(const struct verb *v, int argc, char **argv)
 {
-	enum { OPT_HEARTBEAT = 256, OPT_ELECTION, OPT_FORCE, OPT_SECRET };
+	enum { OPT_HEARTBEAT = 256, OPT_ELECTION, OPT_FORCE, OPT_SECRET, OPT_POOL };
 	static const struct option opts[] = {
 		{ "disk", required_argument, NULL, 'd' },
 		{ "node-id", required_argument, NULL, 'n' },
@@ -266,12 +266,14 @@ int cmd_create(const struct verb *v, int argc, char **argv)
 		{ "election-timeout-ms", required_argument, NULL, OPT_ELECTION },
 		{ "force", no_argument, NULL, OPT_FORCE },
 		{ "secret-file", required_argument, NULL, OPT_SECRET },
+		{ "snapshot-pool", required_argument, NULL, OPT_POOL },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *name = NULL, *disk = NULL, *listen_str = NULL, *why;
 	const char *secret_file = NULL;
 	struct secret secret = { 0 };
+	const char *pool = NULL;
 	uint32_t node_id = 0, heartbeat = 0, election = 0;
 	bool bootstrap = false, force = false;
 	struct rb_addr listen;
@@ -322,6 +324,13 @@ int cmd_create(const struct verb *v, int argc, char **argv)
 		case OPT_SECRET:
 			secret_file = optarg;
 			break;
+		case OPT_POOL:
+			if (optarg[0] != '/' ||
+			    strlen(optarg) > RAFTBLK_PATH_MAXLEN)
+				return usage_error(v, "--snapshot-pool must be an absolute path of at most %d bytes",
+						   RAFTBLK_PATH_MAXLEN);
+			pool = optarg;
+			break;
 		case 'h':
 			verb_help(v, stdout);
 			return EXIT_OK;
@@ -334,8 +343,9 @@ int cmd_create(const struct verb *v, int argc, char **argv)
 		return ret;
 	if (!disk)
 		return usage_error(v, "--disk PATH is required");
-	if (!node_id && (listen_str || bootstrap || heartbeat || election))
-		return usage_error(v, "--listen, --bootstrap and the timers need --node-id");
+	if (!node_id && (listen_str || bootstrap || heartbeat || election ||
+			 pool))
+		return usage_error(v, "--listen, --bootstrap, --snapshot-pool and the timers need --node-id");
 	if (node_id && !listen_str)
 		return usage_error(v, "--node-id needs --listen ADDR:PORT");
 	if (heartbeat && election && election < 3 * heartbeat)
@@ -367,6 +377,7 @@ int cmd_create(const struct verb *v, int argc, char **argv)
 	     (nla_put_u32(msg, RAFTBLK_ATTR_NODE_ID, node_id) ||
 	      addr_put(msg, RAFTBLK_ATTR_LISTEN, &listen))) ||
 	    (bootstrap && nla_put_flag(msg, RAFTBLK_ATTR_BOOTSTRAP)) ||
+	    (pool && nla_put_string(msg, RAFTBLK_ATTR_SNAPSHOT_POOL, pool)) ||
 	    (heartbeat &&
 	     nla_put_u32(msg, RAFTBLK_ATTR_HEARTBEAT_MS, heartbeat)) ||
 	    (election &&
@@ -560,6 +571,12 @@ static int parse_node(struct nl_msg *reply, struct nlattr **tb,
 		       nla_data(tb[RAFTBLK_ATTR_SECRET_NEXT_FP]),
 		       sizeof(d->secret_next_fp));
 	}
+	if (tb[RAFTBLK_ATTR_SNAPSHOT_POOL])
+		snprintf(d->snap_pool, sizeof(d->snap_pool), "%s",
+			 nla_get_string(tb[RAFTBLK_ATTR_SNAPSHOT_POOL]));
+	if (tb[RAFTBLK_ATTR_SNAPSHOT_LAST] &&
+	    snap_last_parse(tb[RAFTBLK_ATTR_SNAPSHOT_LAST], &d->snap))
+		return -1;
 	/* PEER, RESYNC repeat: walk the attributes, not the parsed table. */
 	nla_for_each_attr(a, genlmsg_attrdata(nlmsg_data(nlh), 0),
 			  genlmsg_attrlen(nlmsg_data(nlh), 0), rem) {
@@ -613,6 +630,8 @@ static int on_device(struct nl_msg *reply, void *arg)
 		[RAFTBLK_ATTR_RESYNC] = { .type = NLA_NESTED },
 		[RAFTBLK_ATTR_SECRET_FP] = { .type = NLA_BINARY },
 		[RAFTBLK_ATTR_SECRET_NEXT_FP] = { .type = NLA_BINARY },
+		[RAFTBLK_ATTR_SNAPSHOT_POOL] = { .type = NLA_STRING },
+		[RAFTBLK_ATTR_SNAPSHOT_LAST] = { .type = NLA_NESTED },
 	};
 	struct nlattr *tb[RAFTBLK_ATTR_MAX + 1];
 	struct dev_list *l = arg;

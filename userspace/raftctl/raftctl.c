@@ -54,6 +54,9 @@ static const struct verb verbs[] = {
 "      --secret-file FILE       the cluster's shared secret, 16..128 bytes\n"
 "                               from FILE (- : stdin): peers must prove it\n"
 "                               and every message is authenticated\n"
+"      --snapshot-pool DEV      copy-on-write space for snapshots: the data\n"
+"                               area then goes through device-mapper\n"
+"                               (see 'raftctl snapshot --help')\n"
 "  -h, --help                   show this help\n",
 	},
 	{
@@ -241,6 +244,48 @@ static const struct verb verbs[] = {
 "  -n, --node-id N       this node's id, instead of the host name\n"
 "      --dry-run         check the file and print what would be done\n"
 "  -h, --help            show this help\n",
+	},
+	{
+		.name = "snapshot",
+		.run = cmd_snapshot,
+		.args = "create|list|delete NAME [SNAPSHOT] ...",
+		.summary = "snapshots taken at the same log index on every node",
+		.help =
+"  snapshot create NAME SNAPSHOT [--size SIZE] [--timeout SECS]\n"
+"  snapshot list NAME [--json]\n"
+"  snapshot delete NAME SNAPSHOT [--timeout SECS]\n"
+"\n"
+"create: on the leader, append a snapshot entry to the log. Every node\n"
+"with a COW pool (create --snapshot-pool, or snapshot-pool in the resource\n"
+"file) takes a device-mapper snapshot of its data area when it applies\n"
+"the entry, so every node's snapshot holds the same bytes:\n"
+"/dev/mapper/NAME-snap-SNAPSHOT, read-only. Waits until this node applied\n"
+"the entry and prints its index and term. SNAPSHOT: 1 to 47 letters,\n"
+"digits or _.+-, starting with a letter or digit.\n"
+"delete: on the leader, append an entry that deletes SNAPSHOT everywhere.\n"
+"list: this node's snapshots (index, term, time, copy-on-write use,\n"
+"state: active, or invalid once its COW area overflowed), and what this\n"
+"node made of the last snapshot entry it applied.\n"
+"\n"
+"Options:\n"
+"  -s, --size SIZE     COW area per node (K, M, G, T suffixes; default a\n"
+"                      quarter of the pool, or what is left of it)\n"
+"      --timeout SECS  wait at most SECS for this node to apply the\n"
+"                      entry (default 60)\n"
+"  -j, --json          print JSON (list only)\n"
+"  -h, --help          show this help\n",
+	},
+	{
+		.name = "helper",
+		.run = cmd_helper,
+		.args = "attach|detach|snapshot-create|snapshot-delete",
+		.summary = "device-mapper work, run by the kernel (not by hand)",
+		.help =
+"Run by the raftblk module (module parameter snapshot_helper) with its\n"
+"arguments in RAFTBLK_* environment variables: puts a node's data area\n"
+"behind device-mapper (attach, detach) and takes or deletes its snapshots.\n"
+"Its exit status is its answer to the kernel; what it does is logged to\n"
+"the kernel log.\n",
 	},
 };
 

@@ -156,6 +156,18 @@ struct dev_counters {
 	uint64_t auth_failed;
 };
 
+/* The last snapshot entry a node applied (RAFTBLK_ATTR_SNAPSHOT_LAST). */
+struct snap_last {
+	char name[RAFTBLK_SNAPSHOT_NAME_MAXLEN + 1];
+	bool delete;
+	uint64_t index, term, time, count;
+	uint32_t result;	/* enum raftblk_snapshot_result */
+};
+
+/* One SNAPSHOT_LAST nest into S; -1 if malformed. */
+int snap_last_parse(struct nlattr *nest, struct snap_last *s);
+const char *snap_result_name(uint32_t result);
+
 /* One device as the kernel reports it (RAFTBLK_CMD_DEVICE_GET). */
 struct dev_info {
 	char name[RAFTBLK_NAME_MAXLEN + 1];
@@ -190,6 +202,9 @@ struct dev_info {
 	struct peer_info peers[MAX_PEERS];
 	size_t n_resync;
 	struct resync_info resync[MAX_RESYNC];
+	/* Snapshots: this node's COW pool, and the last entry applied. */
+	char snap_pool[RAFTBLK_PATH_MAXLEN + 1];
+	struct snap_last snap;
 	/* Position in the device's event stream (events.c). */
 	uint64_t device_id;
 	uint64_t event_seq;
@@ -314,6 +329,10 @@ int cmd_events(const struct verb *v, int argc, char **argv);
 /* resource.c, updown.c: resource files and the up/down verbs. */
 int cmd_up(const struct verb *v, int argc, char **argv);
 int cmd_down(const struct verb *v, int argc, char **argv);
+
+/* snapshot.c, dm.c: snapshots, and the helper the kernel runs. */
+int cmd_snapshot(const struct verb *v, int argc, char **argv);
+int cmd_helper(const struct verb *v, int argc, char **argv);
 
 /* peer.c: cluster membership verbs. */
 int cmd_peer(const struct verb *v, int argc, char **argv);

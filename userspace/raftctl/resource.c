@@ -19,6 +19,7 @@
  *   host = alpha
  *   address = 10.0.0.1:7789
  *   disk = /dev/vdb
+ *   snapshot-pool = /dev/vdc     (optional: COW space for snapshots)
  *
  * Strict: an unknown section or key, a key twice, a node id twice, a host
  * or address used by two nodes, a missing key or a bad value is an error
@@ -205,8 +206,13 @@ static int parse_node_key(struct parser *p, const char *key, const char *val)
 			return perr(p, "disk must be an absolute path of at most %d bytes, not '%s'",
 				    RAFTBLK_PATH_MAXLEN, val);
 		snprintf(n->disk, sizeof(n->disk), "%s", val);
+	} else if (!strcmp(key, "snapshot-pool")) {
+		if (val[0] != '/' || strlen(val) > RAFTBLK_PATH_MAXLEN)
+			return perr(p, "snapshot-pool must be an absolute path of at most %d bytes, not '%s'",
+				    RAFTBLK_PATH_MAXLEN, val);
+		snprintf(n->snap_pool, sizeof(n->snap_pool), "%s", val);
 	} else {
-		return perr(p, "unknown key '%s' in [node %u] (host, address, disk)",
+		return perr(p, "unknown key '%s' in [node %u] (host, address, disk, snapshot-pool)",
 			    key, n->id);
 	}
 	return 0;

@@ -17,6 +17,7 @@ struct resource_node {
 	char host[RESOURCE_HOST_MAX + 1];
 	struct rb_addr addr;
 	char disk[RAFTBLK_PATH_MAXLEN + 1];
+	char snap_pool[RAFTBLK_PATH_MAXLEN + 1];	/* "" for none */
 	int line;			/* of its [node N] header */
 };
 

@@ -136,6 +136,8 @@ static int create_node(const struct resource *r,
 	    nla_put_u32(msg, RAFTBLK_ATTR_NODE_ID, self->id) ||
 	    addr_put(msg, RAFTBLK_ATTR_LISTEN, &self->addr) ||
 	    (bootstrap && nla_put_flag(msg, RAFTBLK_ATTR_BOOTSTRAP)) ||
+	    (self->snap_pool[0] &&
+	     nla_put_string(msg, RAFTBLK_ATTR_SNAPSHOT_POOL, self->snap_pool)) ||
 	    (r->opts.heartbeat_ms &&
 	     nla_put_u32(msg, RAFTBLK_ATTR_HEARTBEAT_MS,
 			 r->opts.heartbeat_ms)) ||

@@ -20,6 +20,13 @@
 /* Longest backing disk path, without the NUL. */
 #define RAFTBLK_PATH_MAXLEN	255
 #define RAFTBLK_SECRET_MAXLEN	128	/* bytes of a shared secret (at least 16) */
+/*
+ * Longest snapshot name, without the NUL: letters, digits and "_.+-",
+ * starting with a letter or digit.
+ */
+#define RAFTBLK_SNAPSHOT_NAME_MAXLEN	47
+/* Smallest COW size a snapshot may ask for (RAFTBLK_ATTR_SNAPSHOT_COW_SIZE). */
+#define RAFTBLK_SNAPSHOT_COW_MIN	1048576	/* 1 MiB */
 
 enum raftblk_cmd {
 	RAFTBLK_CMD_UNSPEC,
@@ -47,6 +54,15 @@ enum raftblk_cmd {
 	 * EVENT says what changed; see the spec for the attributes.
 	 */
 	RAFTBLK_CMD_EVENT,
+	/*
+	 * NAME, SNAPSHOT_NAME [, SNAPSHOT_COW_SIZE] -> appends a snapshot
+	 * entry to the log (leader only); the reply carries SNAPSHOT_INDEX
+	 * and SNAPSHOT_TERM of the entry. Every node takes its snapshot
+	 * when it applies the entry. Admin.
+	 */
+	RAFTBLK_CMD_SNAPSHOT_CREATE,
+	/* NAME, SNAPSHOT_NAME -> appends a snapshot delete entry. Admin. */
+	RAFTBLK_CMD_SNAPSHOT_DELETE,
 
 	__RAFTBLK_CMD_MAX,
 };
@@ -162,6 +178,32 @@ enum raftblk_resync_state {
 	RAFTBLK_RESYNC_STATE_FAILED,	/* broke off (the leader starts again) */
 };
 
+/*
+ * What this node made of the last snapshot entry it applied
+ * (RAFTBLK_SNAPSHOT_ATTR_RESULT).
+ */
+enum raftblk_snapshot_result {
+	RAFTBLK_SNAPSHOT_RESULT_NONE,		/* none applied since start */
+	RAFTBLK_SNAPSHOT_RESULT_TAKEN,		/* the snapshot exists here */
+	RAFTBLK_SNAPSHOT_RESULT_DELETED,	/* deleted here */
+	RAFTBLK_SNAPSHOT_RESULT_NO_COW,		/* no COW pool on this node */
+	RAFTBLK_SNAPSHOT_RESULT_NO_SPACE,	/* the COW pool is full */
+	RAFTBLK_SNAPSHOT_RESULT_EXISTS,		/* the name was taken here */
+	RAFTBLK_SNAPSHOT_RESULT_NOT_FOUND,	/* delete: none of that name */
+	RAFTBLK_SNAPSHOT_RESULT_FAILED,		/* the helper failed (kernel log) */
+};
+
+#define RAFTBLK_SNAPSHOT_RESULT_NAMES {				\
+	[RAFTBLK_SNAPSHOT_RESULT_NONE] = "none",		\
+	[RAFTBLK_SNAPSHOT_RESULT_TAKEN] = "taken",		\
+	[RAFTBLK_SNAPSHOT_RESULT_DELETED] = "deleted",		\
+	[RAFTBLK_SNAPSHOT_RESULT_NO_COW] = "no-cow",		\
+	[RAFTBLK_SNAPSHOT_RESULT_NO_SPACE] = "no-space",	\
+	[RAFTBLK_SNAPSHOT_RESULT_EXISTS] = "exists",		\
+	[RAFTBLK_SNAPSHOT_RESULT_NOT_FOUND] = "not-found",	\
+	[RAFTBLK_SNAPSHOT_RESULT_FAILED] = "failed",		\
+}
+
 /* What an event reports (RAFTBLK_ATTR_EVENT). */
 enum raftblk_event {
 	RAFTBLK_EVENT_UNSPEC,
@@ -248,10 +290,45 @@ enum raftblk_attr {
 	RAFTBLK_ATTR_SECRET_NEXT_FP,	/* binary, 8 bytes: of the second
 					 * secret also accepted (GET)
 					 */
+	/* Snapshots (DEVICE_CREATE; DEVICE_GET, events): */
+	RAFTBLK_ATTR_SNAPSHOT_POOL,	/* string: this node's COW pool device;
+					 * the data area then goes through
+					 * device-mapper
+					 */
+	/* SNAPSHOT_CREATE, SNAPSHOT_DELETE: */
+	RAFTBLK_ATTR_SNAPSHOT_NAME,	/* string, RAFTBLK_SNAPSHOT_NAME_MAXLEN */
+	RAFTBLK_ATTR_SNAPSHOT_COW_SIZE,	/* u64: bytes of COW per node, 0 or
+					 * absent: the helper's default
+					 */
+	/* SNAPSHOT_CREATE/DELETE replies: the entry's position */
+	RAFTBLK_ATTR_SNAPSHOT_INDEX,	/* u64 */
+	RAFTBLK_ATTR_SNAPSHOT_TERM,	/* u64 */
+	/* DEVICE_GET, events: the last snapshot entry applied here */
+	RAFTBLK_ATTR_SNAPSHOT_LAST,	/* nest: RAFTBLK_SNAPSHOT_ATTR_* */
 
 	__RAFTBLK_ATTR_MAX,
 };
 #define RAFTBLK_ATTR_MAX (__RAFTBLK_ATTR_MAX - 1)
+
+/* The last snapshot entry applied on this node (RAFTBLK_ATTR_SNAPSHOT_LAST). */
+enum raftblk_snapshot_attr {
+	RAFTBLK_SNAPSHOT_ATTR_UNSPEC,
+	RAFTBLK_SNAPSHOT_ATTR_PAD,
+	RAFTBLK_SNAPSHOT_ATTR_NAME,	/* string */
+	RAFTBLK_SNAPSHOT_ATTR_DELETE,	/* flag: a delete entry */
+	RAFTBLK_SNAPSHOT_ATTR_INDEX,	/* u64 */
+	RAFTBLK_SNAPSHOT_ATTR_TERM,	/* u64 */
+	RAFTBLK_SNAPSHOT_ATTR_TIME,	/* u64: seconds since the epoch, the
+					 * leader's clock at the request
+					 */
+	RAFTBLK_SNAPSHOT_ATTR_RESULT,	/* u32: enum raftblk_snapshot_result */
+	RAFTBLK_SNAPSHOT_ATTR_COUNT,	/* u64: snapshot entries applied since
+					 * the node started
+					 */
+
+	__RAFTBLK_SNAPSHOT_ATTR_MAX,
+};
+#define RAFTBLK_SNAPSHOT_ATTR_MAX (__RAFTBLK_SNAPSHOT_ATTR_MAX - 1)
 
 /* A network address (RAFTBLK_ATTR_LISTEN, RAFTBLK_PEER_ATTR_ADDR). */
 enum raftblk_addr_attr {

@@ -525,6 +525,12 @@ static void sample_rec(struct raftblk_rec *r, u8 type)
 		r->cc.id = 4;
 		memcpy(r->cc.addr, "10.0.0.4:7789", 13);
 	}
+	if (type == RAFT_ENTRY_BARRIER) {
+		r->mark.op = 1;
+		r->mark.arg = 0x0102030405060708ULL;
+		memcpy(r->mark.data, "nightly", 7);
+		r->mark.data[RAFT_ADDR_LEN - 1] = 0xff;
+	}
 	if (type == RAFT_ENTRY_NORMAL) {
 		r->sector = 2048;
 		r->len = 8192;
@@ -598,6 +604,12 @@ static void test_rec_roundtrip(void)
 	ok(buf[64] == RAFT_ENTRY_CONF && buf[65] == RAFT_CONF_ADD_LEARNER &&
 	   rb_get_le64(buf + 72) == 4 && !memcmp(buf + 80, "10.0.0.4:7789", 13),
 	   "conf change fields at their documented offsets");
+	sample_rec(&r, RAFT_ENTRY_BARRIER);
+	raftblk_rec_encode(&r, &CTX, buf, NULL);
+	ok(buf[64] == RAFT_ENTRY_BARRIER && buf[65] == 1 &&
+	   rb_get_le64(buf + 72) == 0x0102030405060708ULL &&
+	   !memcmp(buf + 80, "nightly", 7) && buf[143] == 0xff,
+	   "barrier marker fields at their documented offsets");
 
 	/* Every bit flip in the header block is detected. */
 	u32 missed = 0;
@@ -674,7 +686,9 @@ static void test_rec_fields(void)
 		{ "conf op 0", RAFT_ENTRY_CONF, 65, 1, 0 },
 		{ "conf op 5", RAFT_ENTRY_CONF, 65, 1, 5 },
 		{ "conf node 0", RAFT_ENTRY_CONF, 72, 8, 0 },
-		{ "conf id in a barrier", RAFT_ENTRY_BARRIER, 72, 8, 3 },
+		{ "marker argument in a noop", RAFT_ENTRY_NOOP, 72, 8, 3 },
+		{ "marker data in a normal entry", RAFT_ENTRY_NORMAL, 140, 1, 1 },
+		{ "payload length in a barrier", RAFT_ENTRY_BARRIER, 152, 4, 512 },
 		{ "conf address in a normal entry", RAFT_ENTRY_NORMAL, 90, 1, 'x' },
 		{ "reserved byte 66", RAFT_ENTRY_NOOP, 66, 1, 1 },
 		{ "reserved tail", RAFT_ENTRY_NOOP, 3000, 1, 1 },

@@ -179,6 +179,7 @@ host_request() {
 	return 1
 }
 
+# The module, with raftctl (/sbin in the image) as its snapshot helper.
 load_raftblk() {
-	insmod "$RAFTBLK_KO"
+	insmod "$RAFTBLK_KO" snapshot_helper="$(command -v raftctl)"
 }

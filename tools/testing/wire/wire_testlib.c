@@ -190,6 +190,9 @@ void test_gen_msg(u64 *rng, u8 type, u32 max_entries, u32 max_data,
 			break;
 		case 2:
 			e->type = RAFT_ENTRY_BARRIER;
+			e->mark.op = test_rand(rng);
+			e->mark.arg = test_rand(rng);
+			fill(rng, e->mark.data, RAFT_ADDR_LEN);
 			break;
 		case 3:
 			e->type = RAFT_ENTRY_NORMAL;	/* without payload */
@@ -285,6 +288,15 @@ bool test_msg_equal(const struct raft_msg *a, const struct raft_msg *b,
 		NEQ(entries[i].term);
 		NEQ(entries[i].index);
 		NEQ(entries[i].type);
+		if (a->entries[i].type == RAFT_ENTRY_BARRIER) {
+			NEQ(entries[i].mark.op);
+			NEQ(entries[i].mark.arg);
+			if (memcmp(a->entries[i].mark.data,
+				   b->entries[i].mark.data, RAFT_ADDR_LEN)) {
+				*what = "marker data";
+				return false;
+			}
+		}
 		if (a->entries[i].type == RAFT_ENTRY_CONF) {
 			NEQ(entries[i].cc.op);
 			NEQ(entries[i].cc.id);

@@ -50,7 +50,7 @@ help_ok() {
 
 help_ok --help
 help_ok -h
-for v in create destroy status peer transfer-leader set events up down; do
+for v in create destroy status peer transfer-leader set events up down snapshot; do
 	help_ok $v --help
 	help_ok $v -h
 	if "$rc_bin" --help | grep -q "^  $v "; then
@@ -99,11 +99,11 @@ expect 2 "raftctl: status: unknown option '-x' (see 'raftctl status --help')" \
 # Replication options of create.
 expect 2 "raftctl: create: --node-id needs --listen ADDR:PORT (see 'raftctl create --help')" \
 	create raftblk0 --disk /dev/vdb --node-id 1
-expect 2 "raftctl: create: --listen, --bootstrap and the timers need --node-id (see 'raftctl create --help')" \
+expect 2 "raftctl: create: --listen, --bootstrap, --snapshot-pool and the timers need --node-id (see 'raftctl create --help')" \
 	create raftblk0 --disk /dev/vdb --listen 10.0.0.1:7789
-expect 2 "raftctl: create: --listen, --bootstrap and the timers need --node-id (see 'raftctl create --help')" \
+expect 2 "raftctl: create: --listen, --bootstrap, --snapshot-pool and the timers need --node-id (see 'raftctl create --help')" \
 	create raftblk0 --disk /dev/vdb --bootstrap
-expect 2 "raftctl: create: --listen, --bootstrap and the timers need --node-id (see 'raftctl create --help')" \
+expect 2 "raftctl: create: --listen, --bootstrap, --snapshot-pool and the timers need --node-id (see 'raftctl create --help')" \
 	create raftblk0 --disk /dev/vdb --heartbeat-ms 100
 for bad in 0 -1 x 1x 4294967296; do
 	expect 2 "raftctl: create: --node-id must be a number 1..4294967295, not '$bad' (see 'raftctl create --help')" \
@@ -466,7 +466,7 @@ device = raftblk0
 host = a
 address = 10.0.0.1:7789
 disk = /dev/vdb
-colour = red" "7: unknown key 'colour' in [node 1] (host, address, disk)"
+colour = red" "7: unknown key 'colour' in [node 1] (host, address, disk, snapshot-pool)"
 bad "[resource]
 device = raftblk0
 $good_nodes
@@ -597,5 +597,54 @@ address = 10.0.0.1:7789
 disk = /dev/vdb" "1: [resource] needs device = raftblkN"
 bad "[resource]
 device = raftblk0" "2: no [node N] section"
+bad "[resource]
+device = raftblk0
+[node 1]
+host = a
+address = 10.0.0.1:7789
+disk = /dev/vdb
+snapshot-pool = vdc" "7: snapshot-pool must be an absolute path of at most 255 bytes, not 'vdc'"
+
+# snapshot: every usage error before the kernel is asked.
+S="(see 'raftctl snapshot --help')"
+NAMES="1 to 47 letters, digits or _.+- starting with a letter or digit"
+expect 2 "raftctl: snapshot: missing create, list or delete $S" snapshot
+expect 2 "raftctl: snapshot: unknown snapshot command 'take' (create, list, delete) $S" \
+	snapshot take raftblk0 s
+expect 2 "raftctl: snapshot: missing device name $S" snapshot create
+expect 2 "raftctl: snapshot: missing snapshot name $S" \
+	snapshot create raftblk0
+expect 2 "raftctl: snapshot: missing snapshot name $S" \
+	snapshot delete raftblk0
+expect 2 "raftctl: snapshot: unexpected argument 's' $S" \
+	snapshot list raftblk0 s
+expect 2 "raftctl: snapshot: unexpected argument 'x' $S" \
+	snapshot create raftblk0 s x
+for name in ../x -x .x "a b" "a/b" \
+	aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa; do
+	expect 2 "raftctl: snapshot: bad snapshot name '$name': $NAMES $S" \
+		snapshot delete raftblk0 -- "$name"
+done
+expect 2 "raftctl: snapshot: --size must be a multiple of 4K, at least 1M, not '4k' $S" \
+	snapshot create raftblk0 s --size 4k
+expect 2 "raftctl: snapshot: --size must be a multiple of 4K, at least 1M, not '1x' $S" \
+	snapshot create raftblk0 s --size 1x
+expect 2 "raftctl: snapshot: --size is for create $S" \
+	snapshot delete raftblk0 s --size 1M
+expect 2 "raftctl: snapshot: --json is for list $S" \
+	snapshot create raftblk0 s --json
+expect 2 "raftctl: snapshot: --timeout is for create and delete $S" \
+	snapshot list raftblk0 --timeout 5
+expect 2 "raftctl: create: --listen, --bootstrap, --snapshot-pool and the timers need --node-id (see 'raftctl create --help')" \
+	create raftblk0 --disk /dev/vdb --snapshot-pool /dev/vdc
+expect 2 "raftctl: create: --snapshot-pool must be an absolute path of at most 255 bytes (see 'raftctl create --help')" \
+	create raftblk0 --disk /dev/vdb --node-id 1 --listen 10.0.0.1:7789 \
+	--snapshot-pool vdc
+# The helper without its environment does nothing and says so.
+expect 1 "raftctl: helper snapshot-create: missing or bad RAFTBLK_* environment" \
+	helper snapshot-create
+expect 1 "raftctl: helper attach: missing or bad RAFTBLK_* environment" \
+	helper attach
+
 echo "1..$n"
 [ "$failed" = 0 ]

@@ -1,0 +1,500 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * raftctl: device-mapper through libdevmapper - the data area's stack and
+ * its snapshots. "raftctl helper ACTION" is what the kernel runs (module
+ * parameter snapshot_helper) with its arguments in RAFTBLK_* environment
+ * variables; its exit status is its answer (0, or RAFTBLK's codes: 2 not
+ * found, 17 name taken, 28 no room in the pool, 1 anything else). What it
+ * does is logged to /dev/kmsg, next to the kernel's own lines.
+ *
+ * For device raftblkN over disk D (data area at OFF, SIZE bytes):
+ *
+ *   raftblkN-data-real       linear D OFF                 (the data area)
+ *   raftblkN-data            snapshot-origin of -real     (raftblk's I/O)
+ *   raftblkN-snap-NAME-cow   linear POOL at the snapshot's COW area
+ *   raftblkN-snap-NAME       snapshot of -real, persistent, 4 KiB chunks
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <libdevmapper.h>
+#include "raftctl.h"
+#include "pool.h"
+#include "dm.h"
+
+#define CHUNK_SECTORS	8	/* 4 KiB copy-on-write chunks */
+
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Run by the kernel (it always sets RAFTBLK_DEVICE): log to /dev/kmsg. */
+static bool to_kmsg;
+
+/* A line into the kernel log (the helper has no terminal), and stderr. */
+static void say(const char *fmt, ...)
+{
+	char line[512], rec[560];
+	va_list ap;
+	int fd, n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	fprintf(stderr, "raftctl: %s\n", line);
+	/* One write() per record: /dev/kmsg refuses a line in pieces. */
+	n = snprintf(rec, sizeof(rec), "raftblk-helper: %s\n", line);
+	fd = to_kmsg ? open("/dev/kmsg", O_WRONLY | O_CLOEXEC) : -1;
+	if (fd >= 0) {
+		if (n > 0 && write(fd, rec, (size_t)n < sizeof(rec) ?
+				   (size_t)n : sizeof(rec) - 1) < 0)
+			fprintf(stderr, "raftctl: /dev/kmsg: %s\n",
+				strerror(errno));
+		close(fd);
+	}
+}
+
+void dm_name_data(char *buf, size_t len, const char *dev, bool real)
+{
+	snprintf(buf, len, "%s-data%s", dev, real ? "-real" : "");
+}
+
+void dm_name_snap(char *buf, size_t len, const char *dev, const char *snap,
+		  bool cow)
+{
+	snprintf(buf, len, "%s-snap-%s%s", dev, snap, cow ? "-cow" : "");
+}
+
+/* Run DMT with udev synchronization (nodes in /dev/mapper either way). */
+static int run_sync(struct dm_task *dmt)
+{
+	uint32_t cookie = 0;
+	int ok;
+
+	if (!dm_task_set_cookie(dmt, &cookie, 0))
+		return 0;
+	ok = dm_task_run(dmt);
+	dm_udev_wait(cookie);
+	return ok;
+}
+
+/* Does device NAME exist? Its major:minor into devno if so. */
+static bool dm_exists(const char *name, char *devno, size_t len)
+{
+	struct dm_task *dmt = dm_task_create(DM_DEVICE_INFO);
+	struct dm_info info;
+	bool ret = false;
+
+	if (!dmt)
+		return false;
+	if (dm_task_set_name(dmt, name) && dm_task_run(dmt) &&
+	    dm_task_get_info(dmt, &info) && info.exists) {
+		ret = true;
+		if (devno)
+			snprintf(devno, len, "%u:%u", info.major, info.minor);
+	}
+	dm_task_destroy(dmt);
+	return ret;
+}
+
+/* Create NAME with one target; its major:minor into devno. */
+static int dm_create(const char *name, uint64_t sectors, const char *type,
+		     const char *params, bool read_only, char *devno,
+		     size_t len)
+{
+	struct dm_task *dmt = dm_task_create(DM_DEVICE_CREATE);
+	struct dm_info info;
+	int ok;
+
+	if (!dmt)
+		return -ENOMEM;
+	ok = dm_task_set_name(dmt, name) &&
+	     (!read_only || dm_task_set_ro(dmt)) &&
+	     dm_task_add_target(dmt, 0, sectors, type, params) &&
+	     run_sync(dmt) && dm_task_get_info(dmt, &info);
+	if (ok && devno)
+		snprintf(devno, len, "%u:%u", info.major, info.minor);
+	dm_task_destroy(dmt);
+	if (!ok) {
+		say("cannot create %s (%s %s)", name, type, params);
+		return -EIO;
+	}
+	return 0;
+}
+
+static int dm_simple(int type, const char *name, bool sync)
+{
+	struct dm_task *dmt = dm_task_create(type);
+	int ok;
+
+	if (!dmt)
+		return -ENOMEM;
+	ok = dm_task_set_name(dmt, name);
+	if (ok && type == DM_DEVICE_SUSPEND)
+		ok = dm_task_skip_lockfs(dmt);
+	if (ok && type == DM_DEVICE_REMOVE)
+		ok = dm_task_retry_remove(dmt);
+	if (ok)
+		ok = sync ? run_sync(dmt) : dm_task_run(dmt);
+	dm_task_destroy(dmt);
+	return ok ? 0 : -EIO;
+}
+
+static int dm_remove(const char *name)
+{
+	if (!dm_exists(name, NULL, 0))
+		return 0;
+	if (dm_simple(DM_DEVICE_REMOVE, name, true)) {
+		say("cannot remove %s", name);
+		return -EIO;
+	}
+	return 0;
+}
+
+int dm_snap_status(const char *dev, const char *snap, struct dm_snap_state *st)
+{
+	char name[256], *type = NULL, *params = NULL;
+	uint64_t start, length;
+	struct dm_task *dmt;
+	unsigned long long used, total, meta;
+	int ret = -ENOENT;
+
+	memset(st, 0, sizeof(*st));
+	dm_name_snap(name, sizeof(name), dev, snap, false);
+	if (!dm_exists(name, NULL, 0))
+		return -ENOENT;
+	dmt = dm_task_create(DM_DEVICE_STATUS);
+	if (!dmt)
+		return -ENOMEM;
+	if (dm_task_set_name(dmt, name) && dm_task_run(dmt)) {
+		dm_get_next_target(dmt, NULL, &start, &length, &type, &params);
+		if (type && !strcmp(type, "snapshot") && params) {
+			ret = 0;
+			st->active = true;
+			if (sscanf(params, "%llu/%llu %llu", &used, &total,
+				   &meta) == 3) {
+				st->used = (used + meta) << 9;
+				st->total = total << 9;
+			} else {
+				st->invalid = true;
+			}
+		}
+	}
+	dm_task_destroy(dmt);
+	return ret;
+}
+
+/* Environment of the helper. */
+struct helper_env {
+	const char *dev, *disk, *pool, *snap;
+	uint64_t data_off, data_size, index, term, time, cow_size;
+};
+
+static int env_u64(const char *key, uint64_t *v, bool need)
+{
+	const char *s = getenv(key);
+	char *end;
+
+	*v = 0;
+	if (!s)
+		return need ? -1 : 0;
+	errno = 0;
+	*v = strtoull(s, &end, 10);
+	return errno || end == s || *end ? -1 : 0;
+}
+
+static int helper_env(struct helper_env *e, bool snap)
+{
+	memset(e, 0, sizeof(*e));
+	e->dev = getenv("RAFTBLK_DEVICE");
+	e->disk = getenv("RAFTBLK_DISK");
+	e->pool = getenv("RAFTBLK_POOL");
+	if (!e->dev || !e->disk || !e->pool || e->pool[0] != '/' ||
+	    env_u64("RAFTBLK_DATA_OFFSET", &e->data_off, false) ||
+	    env_u64("RAFTBLK_DATA_SIZE", &e->data_size, false))
+		return -1;
+	if (!snap)
+		return 0;
+	e->snap = getenv("RAFTBLK_SNAPSHOT");
+	if (!e->snap || !e->snap[0] ||
+	    strlen(e->snap) > RAFTBLK_SNAPSHOT_NAME_MAXLEN ||
+	    env_u64("RAFTBLK_INDEX", &e->index, true) ||
+	    env_u64("RAFTBLK_TERM", &e->term, true) ||
+	    env_u64("RAFTBLK_TIME", &e->time, false) ||
+	    env_u64("RAFTBLK_COW_SIZE", &e->cow_size, false))
+		return -1;
+	return 0;
+}
+
+/* The pool's table, formatting a pool never used. fd: opened for write. */
+static int load_pool(const char *path, int *fd, struct pool *t)
+{
+	uint64_t size;
+	bool blank;
+	int ret;
+
+	*fd = pool_open(path, true, &size);
+	if (*fd < 0) {
+		say("cannot open the COW pool %s: %s", path, strerror(-*fd));
+		return -1;
+	}
+	ret = pool_read(*fd, size, t, &blank);
+	if (ret == -EBADMSG && blank) {
+		pool_init(t, size);
+		ret = pool_write(*fd, t);
+		if (!ret)
+			say("COW pool %s initialized (%" PRIu64 " MiB)", path,
+			    size >> 20);
+	}
+	if (ret) {
+		say("%s is not a raftblk COW pool (%s): refusing to touch it",
+		    path, ret == -EBADMSG ? "no valid table and not blank" :
+		    strerror(-ret));
+		close(*fd);
+		return -1;
+	}
+	return 0;
+}
+
+/* Activate snapshot S of the table (its COW area exists). */
+static int activate_snap(const struct helper_env *e, const char *real_devno,
+			 const struct pool_snap *s)
+{
+	char name[256], cow[256], params[512], cow_devno[32];
+	int ret;
+
+	dm_name_snap(cow, sizeof(cow), e->dev, s->name, true);
+	dm_name_snap(name, sizeof(name), e->dev, s->name, false);
+	snprintf(params, sizeof(params), "%s %" PRIu64, e->pool,
+		 s->cow_off >> 9);
+	ret = dm_create(cow, s->cow_size >> 9, "linear", params, false,
+			cow_devno, sizeof(cow_devno));
+	if (ret)
+		return ret;
+	snprintf(params, sizeof(params), "%s %s P %d", real_devno, cow_devno,
+		 CHUNK_SECTORS);
+	ret = dm_create(name, e->data_size >> 9, "snapshot", params, true,
+			NULL, 0);
+	if (ret)
+		dm_remove(cow);
+	return ret;
+}
+
+static void remove_all(const struct helper_env *e, const struct pool *t)
+{
+	char name[256];
+
+	for (uint32_t i = 0; t && i < t->n; i++) {
+		dm_name_snap(name, sizeof(name), e->dev, t->v[i].name, false);
+		dm_remove(name);
+		dm_name_snap(name, sizeof(name), e->dev, t->v[i].name, true);
+		dm_remove(name);
+	}
+	dm_name_data(name, sizeof(name), e->dev, false);
+	dm_remove(name);
+	dm_name_data(name, sizeof(name), e->dev, true);
+	dm_remove(name);
+}
+
+static int helper_attach(const struct helper_env *e)
+{
+	char real[256], origin[256], params[512], real_devno[32];
+	struct pool t;
+	int fd, ret;
+
+	if (!e->data_size || e->data_off % 4096 || e->data_size % 4096) {
+		say("attach %s: bad data area", e->dev);
+		return RAFTBLK_HELPER_FAILED;
+	}
+	if (load_pool(e->pool, &fd, &t))
+		return RAFTBLK_HELPER_FAILED;
+	close(fd);
+	/* Left over by a node that stopped without its detach. */
+	remove_all(e, &t);
+	dm_name_data(real, sizeof(real), e->dev, true);
+	dm_name_data(origin, sizeof(origin), e->dev, false);
+	snprintf(params, sizeof(params), "%s %" PRIu64, e->disk,
+		 e->data_off >> 9);
+	ret = dm_create(real, e->data_size >> 9, "linear", params, false,
+			real_devno, sizeof(real_devno));
+	if (ret)
+		return RAFTBLK_HELPER_FAILED;
+	for (uint32_t i = 0; i < t.n; i++)
+		if (activate_snap(e, real_devno, &t.v[i]))
+			say("attach %s: snapshot %s (index %" PRIu64
+			    ") could not be activated", e->dev, t.v[i].name,
+			    t.v[i].index);
+	ret = dm_create(origin, e->data_size >> 9, "snapshot-origin",
+			real_devno, false, NULL, 0);
+	if (ret) {
+		remove_all(e, &t);
+		return RAFTBLK_HELPER_FAILED;
+	}
+	say("%s: data area behind /dev/mapper/%s, %u snapshot(s) from %s",
+	    e->dev, origin, t.n, e->pool);
+	return 0;
+}
+
+static int helper_detach(const struct helper_env *e)
+{
+	struct pool t;
+	uint64_t size;
+	bool blank;
+	int fd = pool_open(e->pool, false, &size);
+
+	if (fd >= 0 && !pool_read(fd, size, &t, &blank)) {
+		remove_all(e, &t);
+	} else {
+		say("detach %s: COW pool table unreadable, removing the data stack only",
+		    e->dev);
+		remove_all(e, NULL);
+	}
+	if (fd >= 0)
+		close(fd);
+	return 0;
+}
+
+/* Zero the first chunk of a new COW area: dm-snapshot then starts anew. */
+static int zero_cow_header(int fd, uint64_t off)
+{
+	void *buf;
+	int ret = 0;
+
+	if (posix_memalign(&buf, 4096, 4096))
+		return -ENOMEM;
+	memset(buf, 0, 4096);
+	if (pwrite(fd, buf, 4096, off) != 4096 || fdatasync(fd))
+		ret = -EIO;
+	free(buf);
+	return ret;
+}
+
+static int helper_snap_create(const struct helper_env *e)
+{
+	char origin[256], real_devno[32], real[256];
+	struct pool_snap *old, s = {};
+	struct pool t;
+	int fd, ret;
+
+	if (load_pool(e->pool, &fd, &t))
+		return RAFTBLK_HELPER_FAILED;
+	old = pool_find(&t, e->snap);
+	if (old) {
+		close(fd);
+		/* the same entry again (a replay after a restart): done */
+		if (old->index == e->index && old->term == e->term)
+			return 0;
+		say("%s: snapshot %s exists (index %" PRIu64 "): entry %" PRIu64
+		    " not taken", e->dev, e->snap, old->index, e->index);
+		return RAFTBLK_HELPER_EXISTS;
+	}
+	if (pool_alloc(&t, e->cow_size, &s.cow_off, &s.cow_size)) {
+		close(fd);
+		say("%s: no room in the COW pool %s for snapshot %s", e->dev,
+		    e->pool, e->snap);
+		return RAFTBLK_HELPER_NO_SPACE;
+	}
+	snprintf(s.name, sizeof(s.name), "%s", e->snap);
+	s.index = e->index;
+	s.term = e->term;
+	s.time = e->time;
+	dm_name_data(real, sizeof(real), e->dev, true);
+	dm_name_data(origin, sizeof(origin), e->dev, false);
+	if (!dm_exists(real, real_devno, sizeof(real_devno)) ||
+	    zero_cow_header(fd, s.cow_off)) {
+		close(fd);
+		say("%s: snapshot %s: data stack missing or pool write failed",
+		    e->dev, e->snap);
+		return RAFTBLK_HELPER_FAILED;
+	}
+	/* No write of the origin between the two: it is suspended. */
+	ret = dm_simple(DM_DEVICE_SUSPEND, origin, false);
+	if (!ret) {
+		ret = activate_snap(e, real_devno, &s);
+		if (dm_simple(DM_DEVICE_RESUME, origin, true))
+			say("%s: cannot resume %s", e->dev, origin);
+	}
+	if (ret) {
+		close(fd);
+		return RAFTBLK_HELPER_FAILED;
+	}
+	t.v[t.n++] = s;
+	ret = pool_write(fd, &t);
+	close(fd);
+	if (ret) {
+		say("%s: snapshot %s taken but not recorded in %s", e->dev,
+		    e->snap, e->pool);
+		return RAFTBLK_HELPER_FAILED;
+	}
+	say("%s: snapshot %s taken at index %" PRIu64 " term %" PRIu64
+	    " (COW %" PRIu64 " MiB)", e->dev, e->snap, e->index, e->term,
+	    s.cow_size >> 20);
+	return 0;
+}
+
+static int helper_snap_delete(const struct helper_env *e)
+{
+	char name[256];
+	struct pool_snap *s;
+	struct pool t;
+	int fd, ret;
+
+	if (load_pool(e->pool, &fd, &t))
+		return RAFTBLK_HELPER_FAILED;
+	s = pool_find(&t, e->snap);
+	if (!s) {
+		close(fd);
+		return RAFTBLK_HELPER_NOT_FOUND;
+	}
+	/* Out of the table first: a crash now leaves it inactive after
+	 * the restart, never a snapshot nobody deletes any more.
+	 */
+	pool_remove(&t, s);
+	ret = pool_write(fd, &t);
+	close(fd);
+	if (ret)
+		return RAFTBLK_HELPER_FAILED;
+	dm_name_snap(name, sizeof(name), e->dev, e->snap, false);
+	ret = dm_remove(name);
+	dm_name_snap(name, sizeof(name), e->dev, e->snap, true);
+	ret = dm_remove(name) ?: ret;
+	say("%s: snapshot %s deleted", e->dev, e->snap);
+	return ret ? RAFTBLK_HELPER_FAILED : 0;
+}
+
+int cmd_helper(const struct verb *v, int argc, char **argv)
+{
+	struct helper_env e;
+	const char *action;
+	bool snap;
+	int ret;
+
+	if (argc != 2)
+		return usage_error(v, "expected one ACTION");
+	action = argv[1];
+	snap = !strncmp(action, "snapshot-", 9);
+	to_kmsg = getenv("RAFTBLK_DEVICE");
+	if (helper_env(&e, snap)) {
+		say("helper %s: missing or bad RAFTBLK_* environment", action);
+		return RAFTBLK_HELPER_FAILED;
+	}
+	/* No udev in an initramfs: libdevmapper makes the nodes itself. */
+	dm_udev_set_sync_support(1);
+	if (!strcmp(action, "attach"))
+		ret = helper_attach(&e);
+	else if (!strcmp(action, "detach"))
+		ret = helper_detach(&e);
+	else if (!strcmp(action, "snapshot-create"))
+		ret = helper_snap_create(&e);
+	else if (!strcmp(action, "snapshot-delete"))
+		ret = helper_snap_delete(&e);
+	else
+		return usage_error(v, "unknown ACTION '%s'", action);
+	dm_lib_release();
+	return ret;
+}

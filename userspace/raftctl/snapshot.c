@@ -1,0 +1,429 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * raftctl: snapshot verbs.
+ *
+ *   raftctl snapshot create NAME SNAPSHOT [--size SIZE] [--timeout SECS]
+ *   raftctl snapshot list NAME [--json]
+ *   raftctl snapshot delete NAME SNAPSHOT [--timeout SECS]
+ *
+ * create and delete run on the leader: they append an entry to the log,
+ * then wait until this node applied it and say what it made of it. list
+ * shows this node's snapshots: the table of its COW pool (name, index,
+ * term, time, COW area) with device-mapper's state of each.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <netlink/genl/genl.h>
+#include <linux/raftblk.h>
+#include "raftctl.h"
+#include "pool.h"
+#include "dm.h"
+
+#define SNAP_WAIT_S_DEFAULT	60
+
+const char *snap_result_name(uint32_t result)
+{
+	static const char *const names[] = RAFTBLK_SNAPSHOT_RESULT_NAMES;
+
+	if (result < sizeof(names) / sizeof(names[0]) && names[result])
+		return names[result];
+	return "unknown";
+}
+
+int snap_last_parse(struct nlattr *nest, struct snap_last *s)
+{
+	static struct nla_policy pol[RAFTBLK_SNAPSHOT_ATTR_MAX + 1] = {
+		[RAFTBLK_SNAPSHOT_ATTR_NAME] = { .type = NLA_STRING },
+		[RAFTBLK_SNAPSHOT_ATTR_DELETE] = { .type = NLA_FLAG },
+		[RAFTBLK_SNAPSHOT_ATTR_INDEX] = { .type = NLA_U64 },
+		[RAFTBLK_SNAPSHOT_ATTR_TERM] = { .type = NLA_U64 },
+		[RAFTBLK_SNAPSHOT_ATTR_TIME] = { .type = NLA_U64 },
+		[RAFTBLK_SNAPSHOT_ATTR_RESULT] = { .type = NLA_U32 },
+		[RAFTBLK_SNAPSHOT_ATTR_COUNT] = { .type = NLA_U64 },
+	};
+	struct nlattr *tb[RAFTBLK_SNAPSHOT_ATTR_MAX + 1];
+
+	memset(s, 0, sizeof(*s));
+	if (nla_parse_nested(tb, RAFTBLK_SNAPSHOT_ATTR_MAX, nest, pol) ||
+	    !tb[RAFTBLK_SNAPSHOT_ATTR_NAME] ||
+	    !tb[RAFTBLK_SNAPSHOT_ATTR_INDEX] ||
+	    !tb[RAFTBLK_SNAPSHOT_ATTR_RESULT])
+		return -1;
+	snprintf(s->name, sizeof(s->name), "%s",
+		 nla_get_string(tb[RAFTBLK_SNAPSHOT_ATTR_NAME]));
+	s->delete = nla_get_flag(tb[RAFTBLK_SNAPSHOT_ATTR_DELETE]);
+	s->index = nla_get_u64(tb[RAFTBLK_SNAPSHOT_ATTR_INDEX]);
+	if (tb[RAFTBLK_SNAPSHOT_ATTR_TERM])
+		s->term = nla_get_u64(tb[RAFTBLK_SNAPSHOT_ATTR_TERM]);
+	if (tb[RAFTBLK_SNAPSHOT_ATTR_TIME])
+		s->time = nla_get_u64(tb[RAFTBLK_SNAPSHOT_ATTR_TIME]);
+	if (tb[RAFTBLK_SNAPSHOT_ATTR_COUNT])
+		s->count = nla_get_u64(tb[RAFTBLK_SNAPSHOT_ATTR_COUNT]);
+	s->result = nla_get_u32(tb[RAFTBLK_SNAPSHOT_ATTR_RESULT]);
+	return 0;
+}
+
+/* The same rule as the kernel's (device.c). */
+static bool snap_name_valid(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (!len || len > RAFTBLK_SNAPSHOT_NAME_MAXLEN ||
+	    !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z') ||
+	      (s[0] >= '0' && s[0] <= '9')))
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || strchr("_.+-", *s)))
+			return false;
+	return true;
+}
+
+struct snap_reply {
+	uint64_t index, term;
+	bool got;
+};
+
+static int on_snap_reply(struct nl_msg *reply, void *arg)
+{
+	struct nlattr *tb[RAFTBLK_ATTR_MAX + 1];
+	struct snap_reply *r = arg;
+
+	if (genlmsg_parse(nlmsg_hdr(reply), 0, tb, RAFTBLK_ATTR_MAX, NULL) ||
+	    !tb[RAFTBLK_ATTR_SNAPSHOT_INDEX] || !tb[RAFTBLK_ATTR_SNAPSHOT_TERM])
+		return NL_SKIP;
+	r->index = nla_get_u64(tb[RAFTBLK_ATTR_SNAPSHOT_INDEX]);
+	r->term = nla_get_u64(tb[RAFTBLK_ATTR_SNAPSHOT_TERM]);
+	r->got = true;
+	return NL_OK;
+}
+
+/*
+ * What this node made of the entry at INDEX/TERM: its result, once it
+ * applied it; -1 after TIMEOUT seconds (or when it cannot tell).
+ */
+static int wait_applied(const char *name, const char *ctx, uint64_t index,
+			uint64_t term, int timeout, uint32_t *result)
+{
+	time_t end = time(NULL) + timeout;
+
+	for (;;) {
+		struct dev_list l;
+		struct dev_info *d;
+		bool done;
+
+		if (dev_list_get(name, ctx, &l))
+			return -1;
+		d = l.n ? &l.v[0] : NULL;
+		done = d && d->applied_index >= index;
+		if (done && d->snap.index == index && d->snap.term == term) {
+			*result = d->snap.result;
+			free(l.v);
+			return 0;
+		}
+		free(l.v);
+		if (done) {
+			/* A later snapshot entry was applied since. */
+			*result = RAFTBLK_SNAPSHOT_RESULT_NONE;
+			return 0;
+		}
+		if (time(NULL) >= end)
+			return -1;
+		usleep(100 * 1000);
+	}
+}
+
+static int snap_request(const struct verb *v, bool create, const char *name,
+			const char *snap, uint64_t size, int timeout)
+{
+	struct snap_reply r = {};
+	struct rb_error err;
+	struct nl_msg *msg;
+	struct rb_nl *nl;
+	uint32_t result;
+	char ctx[128];
+
+	(void)v;
+	snprintf(ctx, sizeof(ctx), "snapshot %s %s %s",
+		 create ? "create" : "delete", name, snap);
+	nl = open_family();
+	if (!nl)
+		return EXIT_ERROR;
+	msg = rb_nl_msg(nl, create ? RAFTBLK_CMD_SNAPSHOT_CREATE :
+			RAFTBLK_CMD_SNAPSHOT_DELETE, 0);
+	if (!msg || nla_put_string(msg, RAFTBLK_ATTR_NAME, name) ||
+	    nla_put_string(msg, RAFTBLK_ATTR_SNAPSHOT_NAME, snap) ||
+	    (size && nla_put_u64(msg, RAFTBLK_ATTR_SNAPSHOT_COW_SIZE, size))) {
+		nlmsg_free(msg);
+		rb_nl_close(nl);
+		return oom();
+	}
+	if (rb_nl_request(nl, msg, on_snap_reply, &r, &err)) {
+		rb_nl_close(nl);
+		return rb_error_print(ctx, &err);
+	}
+	rb_nl_close(nl);
+	if (!r.got) {
+		fprintf(stderr, "%s: %s: the entry is in the log, but the kernel's reply was lost\n",
+			prog, ctx);
+		return EXIT_ERROR;
+	}
+	if (wait_applied(name, ctx, r.index, r.term, timeout, &result)) {
+		fprintf(stderr, "%s: %s: entry at index %" PRIu64 " term %" PRIu64
+			" not applied on this node within %d s (the leader changed?)\n",
+			prog, ctx, r.index, r.term, timeout);
+		return EXIT_ERROR;
+	}
+	if (result == (create ? RAFTBLK_SNAPSHOT_RESULT_TAKEN :
+		       RAFTBLK_SNAPSHOT_RESULT_DELETED) ||
+	    result == RAFTBLK_SNAPSHOT_RESULT_NONE) {
+		printf("snapshot %s %s at index %" PRIu64 " term %" PRIu64 "\n",
+		       snap, create ? "taken" : "deleted", r.index, r.term);
+		return EXIT_OK;
+	}
+	fprintf(stderr, "%s: %s: entry at index %" PRIu64 " term %" PRIu64
+		" applied, on this node: %s\n", prog, ctx, r.index, r.term,
+		result == RAFTBLK_SNAPSHOT_RESULT_NO_COW ?
+		"no COW pool configured (snapshot-pool), not taken" :
+		result == RAFTBLK_SNAPSHOT_RESULT_NO_SPACE ?
+		"no room left in the COW pool, not taken" :
+		result == RAFTBLK_SNAPSHOT_RESULT_EXISTS ?
+		"the name is taken by an earlier snapshot" :
+		result == RAFTBLK_SNAPSHOT_RESULT_NOT_FOUND ?
+		"no snapshot of that name" :
+		"the helper failed (see the kernel log)");
+	return EXIT_ERROR;
+}
+
+static void fmt_time(char *buf, size_t len, uint64_t t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!t || !gmtime_r(&tt, &tm) ||
+	    !strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		snprintf(buf, len, "-");
+}
+
+static int snap_list(const char *name, bool json)
+{
+	struct dm_snap_state st[POOL_MAX_SNAPSHOTS];
+	struct dev_list l;
+	struct dev_info *d;
+	struct pool t = {};
+	const char *pool_err = NULL;
+	uint64_t size;
+	bool blank;
+	int fd, ret;
+
+	ret = dev_list_get(name, "snapshot list", &l);
+	if (ret)
+		return ret;
+	if (!l.n || !l.v[0].has_node) {
+		fprintf(stderr, "%s: snapshot list %s: device is not replicated\n",
+			prog, name);
+		free(l.v);
+		return EXIT_ERROR;
+	}
+	d = &l.v[0];
+	if (d->snap_pool[0]) {
+		fd = pool_open(d->snap_pool, false, &size);
+		if (fd < 0) {
+			pool_err = "cannot open the COW pool";
+		} else {
+			ret = pool_read(fd, size, &t, &blank);
+			close(fd);
+			if (ret && !blank)
+				pool_err = "the COW pool has no valid table";
+		}
+	}
+	for (uint32_t i = 0; i < t.n; i++)
+		dm_snap_status(name, t.v[i].name, &st[i]);
+	if (json) {
+		printf("{\n  \"device\": ");
+		json_string(stdout, name);
+		printf(",\n  \"node_id\": %u,\n  \"pool\": ", d->node_id);
+		if (d->snap_pool[0])
+			json_string(stdout, d->snap_pool);
+		else
+			printf("null");
+		printf(",\n  \"pool_error\": ");
+		if (pool_err)
+			json_string(stdout, pool_err);
+		else
+			printf("null");
+		printf(",\n  \"last\": ");
+		if (d->snap.count) {
+			printf("{\"name\": ");
+			json_string(stdout, d->snap.name);
+			printf(", \"op\": \"%s\", \"index\": %" PRIu64
+			       ", \"term\": %" PRIu64 ", \"result\": \"%s\"}",
+			       d->snap.delete ? "delete" : "create",
+			       d->snap.index, d->snap.term,
+			       snap_result_name(d->snap.result));
+		} else {
+			printf("null");
+		}
+		printf(",\n  \"snapshots\": [");
+		for (uint32_t i = 0; i < t.n; i++) {
+			char dev[300], when[32];
+
+			dm_name_snap(dev, sizeof(dev), name, t.v[i].name, false);
+			fmt_time(when, sizeof(when), t.v[i].time);
+			printf("%s\n    {\"name\": ", i ? "," : "");
+			json_string(stdout, t.v[i].name);
+			printf(", \"index\": %" PRIu64 ", \"term\": %" PRIu64
+			       ", \"time\": %" PRIu64 ", \"time_utc\": \"%s\""
+			       ", \"cow_size\": %" PRIu64 ", \"cow_used\": %" PRIu64
+			       ", \"state\": \"%s\", \"device\": \"/dev/mapper/%s\"}",
+			       t.v[i].index, t.v[i].term, t.v[i].time, when,
+			       t.v[i].cow_size, st[i].used,
+			       !st[i].active ? "inactive" :
+			       st[i].invalid ? "invalid" : "active", dev);
+		}
+		printf("%s]\n}\n", t.n ? "\n  " : "");
+		free(l.v);
+		return EXIT_OK;
+	}
+	if (!d->snap_pool[0])
+		printf("%s node %u: no COW pool configured (snapshot-pool): snapshot entries are applied without a snapshot here\n",
+		       name, d->node_id);
+	else if (pool_err)
+		printf("%s node %u: %s %s\n", name, d->node_id, pool_err,
+		       d->snap_pool);
+	if (d->snap.count)
+		printf("%s node %u: last snapshot entry: %s %s at index %" PRIu64
+		       " term %" PRIu64 ": %s\n", name, d->node_id,
+		       d->snap.delete ? "delete" : "create", d->snap.name,
+		       d->snap.index, d->snap.term,
+		       snap_result_name(d->snap.result));
+	if (t.n) {
+		static const char *const hdr[] = {
+			"NAME", "INDEX", "TERM", "TIME", "COW-USED", "COW-SIZE",
+			"STATE", "DEVICE",
+		};
+		struct table *tab = table_new(8, hdr);
+
+		for (uint32_t i = 0; i < t.n; i++) {
+			char idx[24], term[24], when[32], used[16], sz[16];
+			char dev[300];
+			const char *row[8];
+
+			snprintf(idx, sizeof(idx), "%" PRIu64, t.v[i].index);
+			snprintf(term, sizeof(term), "%" PRIu64, t.v[i].term);
+			fmt_time(when, sizeof(when), t.v[i].time);
+			format_size(used, sizeof(used), st[i].used);
+			format_size(sz, sizeof(sz), t.v[i].cow_size);
+			snprintf(dev, sizeof(dev), "/dev/mapper/%s-snap-%s",
+				 name, t.v[i].name);
+			row[0] = t.v[i].name;
+			row[1] = idx;
+			row[2] = term;
+			row[3] = when;
+			row[4] = used;
+			row[5] = sz;
+			row[6] = !st[i].active ? "inactive" :
+				 st[i].invalid ? "invalid" : "active";
+			row[7] = dev;
+			table_add_row(tab, row);
+		}
+		table_print(tab, stdout);
+		table_free(tab);
+	} else if (d->snap_pool[0] && !pool_err) {
+		printf("%s node %u: no snapshots\n", name, d->node_id);
+	}
+	free(l.v);
+	return EXIT_OK;
+}
+
+int cmd_snapshot(const struct verb *v, int argc, char **argv)
+{
+	enum { OPT_TIMEOUT = 256 };
+	static const struct option opts[] = {
+		{ "size", required_argument, NULL, 's' },
+		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *sub, *name, *snap = NULL;
+	uint64_t size = 0;
+	uint32_t timeout = SNAP_WAIT_S_DEFAULT;
+	bool json = false, create, list;
+	int c, ret, want;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "+:s:jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			verb_help(v, stdout);
+			return EXIT_OK;
+		default:
+			return option_error(v, c, argv);
+		}
+	}
+	if (optind >= argc)
+		return usage_error(v, "missing create, list or delete");
+	sub = argv[optind];
+	create = !strcmp(sub, "create");
+	list = !strcmp(sub, "list");
+	if (!create && !list && strcmp(sub, "delete"))
+		return usage_error(v, "unknown snapshot command '%s' (create, list, delete)",
+				   sub);
+	argc -= optind;
+	argv += optind;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, ":s:jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			if (!create)
+				return usage_error(v, "--size is for create");
+			if (parse_size(optarg, RAFTBLK_SNAPSHOT_COW_MIN,
+				       1ULL << 50, &size) || size % 4096)
+				return usage_error(v, "--size must be a multiple of 4K, at least 1M, not '%s'",
+						   optarg);
+			break;
+		case OPT_TIMEOUT:
+			if (list)
+				return usage_error(v, "--timeout is for create and delete");
+			ret = option_u32(v, "--timeout", optarg, 1, 86400,
+					 &timeout);
+			if (ret)
+				return ret;
+			break;
+		case 'j':
+			if (!list)
+				return usage_error(v, "--json is for list");
+			json = true;
+			break;
+		case 'h':
+			verb_help(v, stdout);
+			return EXIT_OK;
+		default:
+			return option_error(v, c, argv);
+		}
+	}
+	want = list ? 1 : 2;
+	if (argc - optind < want)
+		return usage_error(v, "missing %s", argc == optind ?
+				   "device name" : "snapshot name");
+	if (argc - optind > want)
+		return usage_error(v, "unexpected argument '%s'",
+				   argv[optind + want]);
+	name = argv[optind];
+	if (!list) {
+		snap = argv[optind + 1];
+		if (!snap_name_valid(snap))
+			return usage_error(v, "bad snapshot name '%s': 1 to %d letters, digits or _.+- starting with a letter or digit",
+					   snap, RAFTBLK_SNAPSHOT_NAME_MAXLEN);
+		return snap_request(v, create, name, snap, size, timeout);
+	}
+	return snap_list(name, json);
+}
