@@ -121,19 +121,29 @@ const struct rb_transport_ops raftblk_node_tp_ops = {
 	.adopt_cluster = raftblk_node_adopt_cluster,
 };
 
-/* Keep the transport's peer list equal to the configuration. */
+/*
+ * Keep the transport's peer list equal to the configuration. A member at
+ * this node's own listen address is not dialed: it is a node this one
+ * replaces at the same address (a new node installing a copy whose
+ * configuration still names the dead one, until it replays its
+ * removal); dialing it reaches this node itself.
+ */
 void raftblk_node_sync_peers(struct raftblk_node *n, const struct raft_conf *c)
 {
 	u32 i, j, keep = 0;
 	u32 now[RAFT_MAX_NODES];
+	u8 self[RAFT_ADDR_LEN];
+	bool has_self;
 
 	if (!n->tp)
 		return;
+	has_self = !rb_addr_encode(&n->pub.listen, self);
 
 	for (i = 0; i < c->n; i++) {
 		struct sockaddr_storage ss;
 
-		if (c->nodes[i].id == n->id)
+		if (c->nodes[i].id == n->id ||
+		    (has_self && !memcmp(c->nodes[i].addr, self, sizeof(self))))
 			continue;
 		if (rb_addr_decode(c->nodes[i].addr, &ss))
 			continue;
