@@ -69,6 +69,7 @@ static int n_tests, n_failed;
  * module does not link: never called here.
  */
 blk_status_t raftblk_backing_submit_at(struct raftblk_dev *dev,
+				       struct block_device *bdev,
 				       struct request *rq, sector_t off)
 {
 	return BLK_STS_NOTSUPP;

@@ -594,7 +594,7 @@ for bad in 10.0.0.1 10.0.0.1:0 10.0.0.1:70000 10.0.0.256:7789 fd00::1:7789 \
 done
 expect_fail 2 "raftctl: create: --node-id needs --listen ADDR:PORT (see 'raftctl create --help')" \
 	raftctl create $DEV --disk /dev/vdb --node-id 1
-expect_fail 2 "raftctl: create: --listen, --bootstrap and the timers need --node-id (see 'raftctl create --help')" \
+expect_fail 2 "raftctl: create: --listen, --bootstrap, --snapshot-pool and the timers need --node-id (see 'raftctl create --help')" \
 	raftctl create $DEV --disk /dev/vdb --bootstrap
 check "nothing was created by the bad commands" no_device $DEV
 
@@ -721,7 +721,7 @@ stalled_disk() {
 		wait_for "$STALL_BOUND" json_waits_for_log
 	check "events: a change to waiting log once the write lasts" \
 		wait_for "$STALL_BOUND" grep -Eq \
-		'^\{"event": "change", "object": "device", "device": "raftblk1", "device_id": [0-9]+, "seq": [0-9]+, "waiting": "log", "wait_index": [1-9][0-9]*\}$' \
+		'^\{"event": "change", "object": "device", "device": "raftblk1", "device_id": [0-9]+, "seq": [0-9]+, "time": "[0-9T:.Z-]+", "waiting": "log", "wait_index": [1-9][0-9]*\}$' \
 		/tmp/ev.wait
 	check "resume raftblk1's disk" dmsetup resume rbslow
 	check "the stalled write completes" wait_for 120 probe_ok write

@@ -64,8 +64,8 @@ case $NODE in
 	check "a write on the leader" write_read_block 1
 	check "peer list shows both peers with their lag" sh -c \
 		"raftctl peer list $RB_DEV >/tmp/pl &&
-		 grep -Eq '^2 +$(rb_listen 2) +voter +connected +[0-9]+ +[0-9]+\$' /tmp/pl &&
-		 grep -Eq '^3 +$(rb_listen 3) +voter +connected +[0-9]+ +[0-9]+\$' /tmp/pl"
+		 grep -Eq '^2 +$(rb_listen 2) +voter +connected +[0-9]+ +[0-9]+ +[0-9]+\.[0-9]s ago\$' /tmp/pl &&
+		 grep -Eq '^3 +$(rb_listen 3) +voter +connected +[0-9]+ +[0-9]+ +[0-9]+\.[0-9]s ago\$' /tmp/pl"
 	check "peer list --json" sh -c \
 		"raftctl peer list $RB_DEV --json >/tmp/pl.json &&
 		 grep -q '\"name\": \"$RB_DEV\"' /tmp/pl.json &&
