@@ -165,12 +165,19 @@ int rb_store_apply(struct rb_store *s, const struct raft_entry *e)
 	return rb_store_apply_many(s, e, 1, &done);
 }
 
-static void rb_zero_endio(struct bio *bio)
+/*
+ * The zeroing, in a work item: without write-zeroes (a snapshot-origin
+ * with a COW pool, many disks) it is zero pages, built and submitted by
+ * whoever calls blkdev_issue_zeroout(), waiting for the queue: never the
+ * node thread, which must keep exchanging messages (a whole-device
+ * discard through snapshot-origin stalled it long enough to lose its
+ * leadership).
+ */
+static void rb_zero_work(struct work_struct *work)
 {
-	struct rb_zero *z = bio->bi_private;
+	struct rb_zero *z = container_of(work, struct rb_zero, work);
 
-	z->err = blk_status_to_errno(bio->bi_status);
-	bio_put(bio);
+	z->err = blkdev_issue_zeroout(z->bdev, z->sector, z->nr, GFP_NOIO, 0);
 	/*
 	 * z may be freed once finished is seen and an RCU grace period
 	 * passed: the call to done() is inside the read-side section.
@@ -187,8 +194,6 @@ int rb_store_zero_start(struct rb_store *s, const struct raft_entry *e,
 {
 	const struct raft_payload *p = e->payload;
 	u64 nr = s->data_size >> SECTOR_SHIFT;
-	struct bio *bio = NULL;
-	int ret;
 
 	if (e->type != RAFT_ENTRY_NORMAL || !p ||
 	    !(p->flags & RAFTBLK_PL_NODATA) || p->sector > nr ||
@@ -198,27 +203,13 @@ int rb_store_zero_start(struct rb_store *s, const struct raft_entry *e,
 	z->term = e->term;
 	z->err = 0;
 	z->finished = false;
+	z->bdev = s->data_bdev;
+	z->sector = s->data_base + p->sector;
+	z->nr = p->len >> SECTOR_SHIFT;
 	rb_emap_note(s->emap, (u64)p->sector << SECTOR_SHIFT, p->len,
 		     e->index);
-	/* Builds a chain whose last bio completes after all the others. */
-	ret = __blkdev_issue_zeroout(s->data_bdev, s->data_base + p->sector,
-				     p->len >> SECTOR_SHIFT, GFP_NOIO, &bio, 0);
-	if (ret) {
-		/* what was built is in flight: wait for it */
-		if (bio) {
-			submit_bio_wait(bio);
-			bio_put(bio);
-		}
-		return ret;
-	}
-	if (!bio) {		/* nothing to do */
-		smp_store_release(&z->finished, true);
-		z->done(z);
-		return 0;
-	}
-	bio->bi_end_io = rb_zero_endio;
-	bio->bi_private = z;
-	submit_bio(bio);
+	INIT_WORK(&z->work, rb_zero_work);
+	queue_work(system_long_wq, &z->work);
 	return 0;
 }
 

@@ -27,6 +27,7 @@
 
 #include <linux/blkdev.h>
 #include <linux/types.h>
+#include <linux/workqueue.h>
 
 #include "raft/raft.h"
 #include "ondisk.h"
@@ -154,11 +155,12 @@ int rb_store_apply_end(struct rb_apply *a, u32 *done);
 /*
  * Zero the range of a discard or write-zeroes entry in the background: a
  * zeroing of up to 1 GiB can take seconds, which the node thread must
- * not spend waiting (heartbeats would stop). Submits the zeroing (write
- * zeroes, or zero pages where the disk has no such command) and returns
- * 0; once it has completed, z->err is set, z->finished becomes true
- * (store-release) and z->done(z) is called from the completion context
- * (it may be atomic: only wake someone up), inside an RCU read-side
+ * not spend waiting (heartbeats would stop). Queues the zeroing (write
+ * zeroes, or zero pages where the disk has no such command, built and
+ * submitted by a work item, never by the caller) and returns 0; once it
+ * has completed, z->err is set, z->finished becomes true (store-release)
+ * and z->done(z) is called from the work item (only wake someone up:
+ * keep it short), inside an RCU read-side
  * section: the owner of z may free it once it saw finished and an RCU
  * grace period passed (synchronize_rcu()). -EINVAL for an entry that is
  * not a discard/write-zeroes or beyond the data area (nothing started).
@@ -171,6 +173,10 @@ struct rb_zero {
 	int err;		/* once finished: 0 or the disk's error */
 	bool finished;
 	void (*done)(struct rb_zero *z);
+	/* The zeroing itself, off the caller's thread (set at start). */
+	struct work_struct work;
+	struct block_device *bdev;
+	sector_t sector, nr;
 };
 
 int rb_store_zero_start(struct rb_store *s, const struct raft_entry *e,
@@ -194,6 +200,9 @@ int rb_store_compact(struct rb_store *s, raft_index index);
  */
 int rb_store_install_snapshot(struct rb_store *s,
 			      const struct raft_snapshot_meta *meta);
+
+/* The index of the last copy installed (0: none ever). */
+raft_index rb_store_copy_index(struct rb_store *s);
 
 /*
  * Mark the superblock "resyncing" with base, the index the data area is

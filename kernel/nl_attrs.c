@@ -255,7 +255,10 @@ static int raftblk_nl_put_node(struct sk_buff *skb,
 	    raftblk_nl_put_counters(skb, st) ||
 	    (st->snap_pool[0] &&
 	     nla_put_string(skb, RAFTBLK_ATTR_SNAPSHOT_POOL, st->snap_pool)) ||
-	    raftblk_nl_put_snapshot(skb, st))
+	    raftblk_nl_put_snapshot(skb, st) ||
+	    (st->copy_index &&
+	     nla_put_u64_64bit(skb, RAFTBLK_ATTR_COPY_INDEX, st->copy_index,
+			       RAFTBLK_ATTR_PAD)))
 		return -EMSGSIZE;
 	/* Only fingerprints: a secret never leaves the kernel. */
 	if ((st->secret_set[0] &&

@@ -65,6 +65,7 @@ static void raftblk_node_step_msgs(struct raftblk_node *n, struct list_head *msg
 		if (installed) {
 			WRITE_ONCE(n->applied, installed);
 			n->compacted = installed;
+			n->copy_index = installed;
 			installed = 0;
 		}
 		/* The transport reads again (n->tp cleared before destroy). */
@@ -899,6 +900,7 @@ static int raftblk_node_create_core(struct raftblk_node *n,
 		return -ENOMEM;
 	}
 	n->applied = restore->snap.index;
+	n->copy_index = rb_store_copy_index(n->store);
 	return 0;
 }
 

@@ -139,6 +139,7 @@ struct raftblk_node_status {
 	u8 secret_fp[2][RB_AUTH_FP_LEN];	/* their fingerprints */
 	char snap_pool[RAFTBLK_PATH_MAXLEN + 1];	/* "" for none */
 	struct raftblk_node_snap snap;	/* count 0: none applied yet */
+	u64 copy_index;			/* the last copy installed, 0: none */
 };
 
 /* How long the node of @st has waited for what it waits for, in ms. */

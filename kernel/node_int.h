@@ -167,6 +167,8 @@ struct raftblk_node {
 	bool snap_ever;			/* one was queued (stop waits) */
 	/* The last one applied (node thread, copied into pub). */
 	struct raftblk_node_snap snap_last;
+	/* The last copy installed (node thread; rb_store_copy_index()). */
+	raft_index copy_index;
 	/* The COW pool, and the data area's dm device (fixed once open). */
 	char snap_pool[RAFTBLK_PATH_MAXLEN + 1];
 	struct block_device *snap_data;

@@ -161,6 +161,7 @@ void raftblk_node_publish(struct raftblk_node *n,
 	pub->log_bytes_peak = max(n->log_bytes_peak, st->log_bytes);
 	pub->mem_compactions = n->mem_compactions;
 	pub->snap = n->snap_last;
+	pub->copy_index = n->copy_index;
 	pub->proposals = n->proposals;
 	pub->commits = n->commits;
 	pub->elections = n->elections;

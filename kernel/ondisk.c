@@ -182,7 +182,8 @@ int raftblk_layout_default(u64 dev_size, u64 log_size, u64 *log_off,
 #define SB_CONF_N	156	/* 4 */
 #define SB_CONF		160	/* CONF_SIZE */
 #define SB_RESYNC_BASE	(SB_CONF + CONF_SIZE)	/* 8 */
-#define SB_RSVD		(SB_RESYNC_BASE + 8)	/* zero up to SB_CRC */
+#define SB_COPY_INDEX	(SB_RESYNC_BASE + 8)	/* 8 */
+#define SB_RSVD		(SB_COPY_INDEX + 8)	/* zero up to SB_CRC */
 #define SB_CRC		(RAFTBLK_SB_SIZE - 4)
 
 static int sb_check(const struct raftblk_sb *sb, u64 dev_size, int code,
@@ -213,6 +214,8 @@ static int sb_check(const struct raftblk_sb *sb, u64 dev_size, int code,
 		return od_fail(why, code, "superblock: unknown flags");
 	if (sb->resync_base && !(sb->flags & RAFTBLK_SB_F_RESYNCING))
 		return od_fail(why, code, "superblock: resync base without the resyncing mark");
+	if (sb->copy_index > sb->hs.commit)
+		return od_fail(why, code, "superblock: copy index beyond commit");
 	/* Room for positions up to two laps past the start. */
 	if (sb->log_start > ~0ULL - 2 * sb->log_size)
 		return od_fail(why, code, "superblock: log start position overflows");
@@ -252,6 +255,7 @@ int raftblk_sb_encode(const struct raftblk_sb *sb, void *buf,
 	rb_put_le64(p + SB_SNAP_TERM, sb->snap.term);
 	rb_put_le32(p + SB_FLAGS, sb->flags);
 	rb_put_le64(p + SB_RESYNC_BASE, sb->resync_base);
+	rb_put_le64(p + SB_COPY_INDEX, sb->copy_index);
 	rb_put_le32(p + SB_CONF_N, sb->snap.conf.n);
 	conf_encode(p + SB_CONF, &sb->snap.conf);
 	rb_put_le32(p + SB_CRC, raftblk_crc32c(p, SB_CRC));
@@ -297,6 +301,7 @@ int raftblk_sb_decode(const void *buf, u32 len, u64 dev_size,
 	sb->snap.term = rb_get_le64(p + SB_SNAP_TERM);
 	sb->flags = rb_get_le32(p + SB_FLAGS);
 	sb->resync_base = rb_get_le64(p + SB_RESYNC_BASE);
+	sb->copy_index = rb_get_le64(p + SB_COPY_INDEX);
 	err = conf_decode(p + SB_CONF, rb_get_le32(p + SB_CONF_N),
 			  &sb->snap.conf, why);
 	if (err)

@@ -74,6 +74,11 @@ struct raftblk_sb {
 					 * area was exact at before the copy
 					 * (0 without the flag)
 					 */
+	u64 copy_index;			/* the last copy from a leader was
+					 * of this index (0: none ever):
+					 * snapshot entries up to it were
+					 * never applied here
+					 */
 };
 
 /*

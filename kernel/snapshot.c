@@ -90,6 +90,8 @@ static int raftblk_snap_helper(struct raftblk_dev *dev, const char *pool,
 	int ret;
 
 	strscpy(path, raftblk_snapshot_helper, sizeof(path));
+	/* "echo PATH > .../snapshot_helper" leaves a newline */
+	strim(path);
 	argv[0] = path;
 	argv[1] = "helper";
 	argv[2] = (char *)action;

@@ -898,6 +898,9 @@ int rb_store_install_snapshot(struct rb_store *s,
 	nsb->snap = *meta;
 	nsb->flags &= ~RAFTBLK_SB_F_RESYNCING;
 	nsb->resync_base = 0;
+	/* A copy (not the empty snapshot a blank node joins with). */
+	if (meta->index)
+		nsb->copy_index = meta->index;
 	/* The log restarts empty at head; whatever follows is stale. */
 	nsb->log_start = s->head;
 	nsb->log_epoch++;
@@ -911,6 +914,16 @@ int rb_store_install_snapshot(struct rb_store *s,
 		s->n = 0;
 	}
 out:
+	mutex_unlock(&s->lock);
+	return ret;
+}
+
+raft_index rb_store_copy_index(struct rb_store *s)
+{
+	raft_index ret;
+
+	mutex_lock(&s->lock);
+	ret = s->sb.copy_index;
 	mutex_unlock(&s->lock);
 	return ret;
 }

@@ -577,6 +577,8 @@ static int parse_node(struct nl_msg *reply, struct nlattr **tb,
 	if (tb[RAFTBLK_ATTR_SNAPSHOT_LAST] &&
 	    snap_last_parse(tb[RAFTBLK_ATTR_SNAPSHOT_LAST], &d->snap))
 		return -1;
+	if (tb[RAFTBLK_ATTR_COPY_INDEX])
+		d->copy_index = nla_get_u64(tb[RAFTBLK_ATTR_COPY_INDEX]);
 	/* PEER, RESYNC repeat: walk the attributes, not the parsed table. */
 	nla_for_each_attr(a, genlmsg_attrdata(nlmsg_data(nlh), 0),
 			  genlmsg_attrlen(nlmsg_data(nlh), 0), rem) {
@@ -632,6 +634,7 @@ static int on_device(struct nl_msg *reply, void *arg)
 		[RAFTBLK_ATTR_SECRET_NEXT_FP] = { .type = NLA_BINARY },
 		[RAFTBLK_ATTR_SNAPSHOT_POOL] = { .type = NLA_STRING },
 		[RAFTBLK_ATTR_SNAPSHOT_LAST] = { .type = NLA_NESTED },
+		[RAFTBLK_ATTR_COPY_INDEX] = { .type = NLA_U64 },
 	};
 	struct nlattr *tb[RAFTBLK_ATTR_MAX + 1];
 	struct dev_list *l = arg;
@@ -915,6 +918,14 @@ static void print_node(const struct dev_info *d)
 	       d->counters.log_bytes_peak / 1048576.0,
 	       d->log_memory / 1048576.0, d->counters.mem_compactions);
 	print_secret(d);
+	{
+		struct snap_view sv;
+		char line[256];
+
+		snap_view_load(d, &sv);
+		snap_view_summary(d, &sv, line, sizeof(line));
+		printf("  snapshots %s\n", line);
+	}
 	print_peers_table(d, "  ");
 	print_resync_table(d, "  ");
 }
@@ -969,6 +980,23 @@ static void print_counters_json(const struct dev_counters *c)
 	       c->mem_compactions);
 	printf(",\n        \"auth_failed\": %" PRIu64, c->auth_failed);
 	printf("\n      }");
+}
+
+/* "snapshots": this node's, counted (list gives each). */
+static void print_snapshots_json(const struct dev_info *d)
+{
+	struct snap_view sv;
+
+	snap_view_load(d, &sv);
+	printf(",\n      \"snapshots\": {\n        \"pool\": ");
+	if (d->snap_pool[0])
+		json_string(stdout, d->snap_pool);
+	else
+		printf("null");
+	printf(",\n        \"taken\": %" PRIu32 ",\n        \"invalid\": %"
+	       PRIu32 ",\n        \"missing\": %" PRIu32
+	       ",\n        \"copy_index\": %" PRIu64 "\n      }",
+	       sv.taken, sv.invalid, sv.missing, d->copy_index);
 }
 
 /* The schema is documented in raftctl.8; only ever add keys. */
@@ -1040,6 +1068,7 @@ static void print_json(const struct dev_list *l)
 				       fp);
 			}
 			printf("\n      }");
+			print_snapshots_json(d);
 			printf(",\n      \"counters\": ");
 			print_counters_json(&d->counters);
 			printf(",\n      \"peers\": ");

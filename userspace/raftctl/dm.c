@@ -325,7 +325,8 @@ static int helper_attach(const struct helper_env *e)
 	if (ret)
 		return RAFTBLK_HELPER_FAILED;
 	for (uint32_t i = 0; i < t.n; i++)
-		if (activate_snap(e, real_devno, &t.v[i]))
+		if (t.v[i].state == POOL_SNAP_TAKEN &&
+		    activate_snap(e, real_devno, &t.v[i]))
 			say("attach %s: snapshot %s (index %" PRIu64
 			    ") could not be activated", e->dev, t.v[i].name,
 			    t.v[i].index);
@@ -388,21 +389,32 @@ static int helper_snap_create(const struct helper_env *e)
 		close(fd);
 		/* the same entry again (a replay after a restart): done */
 		if (old->index == e->index && old->term == e->term)
-			return 0;
+			return old->state == POOL_SNAP_TAKEN ? 0 :
+			       RAFTBLK_HELPER_NO_SPACE;
 		say("%s: snapshot %s exists (index %" PRIu64 "): entry %" PRIu64
 		    " not taken", e->dev, e->snap, old->index, e->index);
 		return RAFTBLK_HELPER_EXISTS;
-	}
-	if (pool_alloc(&t, e->cow_size, &s.cow_off, &s.cow_size)) {
-		close(fd);
-		say("%s: no room in the COW pool %s for snapshot %s", e->dev,
-		    e->pool, e->snap);
-		return RAFTBLK_HELPER_NO_SPACE;
 	}
 	snprintf(s.name, sizeof(s.name), "%s", e->snap);
 	s.index = e->index;
 	s.term = e->term;
 	s.time = e->time;
+	if (pool_alloc(&t, e->cow_size, &s.cow_off, &s.cow_size)) {
+		say("%s: no room in the COW pool %s for snapshot %s (index %"
+		    PRIu64 "): not taken here", e->dev, e->pool, e->snap,
+		    e->index);
+		/* Recorded, so that list names it as missing here. */
+		s.cow_off = s.cow_size = 0;
+		s.state = POOL_SNAP_NO_SPACE;
+		if (t.n < POOL_MAX_SNAPSHOTS) {
+			t.v[t.n++] = s;
+			if (pool_write(fd, &t))
+				say("%s: cannot record snapshot %s as missing in %s",
+				    e->dev, e->snap, e->pool);
+		}
+		close(fd);
+		return RAFTBLK_HELPER_NO_SPACE;
+	}
 	dm_name_data(real, sizeof(real), e->dev, true);
 	dm_name_data(origin, sizeof(origin), e->dev, false);
 	if (!dm_exists(real, real_devno, sizeof(real_devno)) ||
@@ -442,6 +454,7 @@ static int helper_snap_delete(const struct helper_env *e)
 	char name[256];
 	struct pool_snap *s;
 	struct pool t;
+	bool taken;
 	int fd, ret;
 
 	if (load_pool(e->pool, &fd, &t))
@@ -454,11 +467,17 @@ static int helper_snap_delete(const struct helper_env *e)
 	/* Out of the table first: a crash now leaves it inactive after
 	 * the restart, never a snapshot nobody deletes any more.
 	 */
+	taken = s->state == POOL_SNAP_TAKEN;
 	pool_remove(&t, s);
 	ret = pool_write(fd, &t);
 	close(fd);
 	if (ret)
 		return RAFTBLK_HELPER_FAILED;
+	if (!taken) {
+		say("%s: snapshot %s (never taken here) deleted", e->dev,
+		    e->snap);
+		return 0;
+	}
 	dm_name_snap(name, sizeof(name), e->dev, e->snap, false);
 	ret = dm_remove(name);
 	dm_name_snap(name, sizeof(name), e->dev, e->snap, true);

@@ -15,6 +15,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -29,6 +30,8 @@
 
 /* Receive buffer of the event socket: room for bursts of events. */
 #define EVENTS_RCVBUF	(4 << 20)
+/* How often, without events, the snapshots' COW state is looked at. */
+#define SNAP_POLL_MS	1000
 
 /* Where each known device is in its stream. */
 struct ev_dev {
@@ -37,8 +40,17 @@ struct ev_dev {
 	bool ghost;		/* gone before the dump: drop its events */
 };
 
+/* A snapshot seen invalid (its COW full): reported once. */
+struct ev_invalid {
+	char dev[RAFTBLK_NAME_MAXLEN + 1];
+	char name[RAFTBLK_SNAPSHOT_NAME_MAXLEN + 1];
+	uint64_t index;
+};
+
 struct ev_state {
 	const char *only;	/* device name filter, or NULL */
+	struct ev_invalid *inv;	/* snapshots known invalid */
+	size_t n_inv;
 	bool json;
 	bool resync;		/* events were lost: dump again */
 	bool draining;		/* before that: drop what is queued */
@@ -398,6 +410,88 @@ static void print_device_event(struct nlattr **tb)
 			      nla_get_u64(tb[RAFTBLK_ATTR_WAIT_INDEX]) : 0);
 }
 
+/* A snapshot entry applied here: what became of it. */
+static const char *snap_event_kind(const struct snap_last *l)
+{
+	if (l->result == RAFTBLK_SNAPSHOT_RESULT_TAKEN)
+		return "create";
+	if (l->result == RAFTBLK_SNAPSHOT_RESULT_DELETED)
+		return "destroy";
+	return "change";
+}
+
+static void print_snap_event(const struct snap_last *l)
+{
+	line_str("name", l->name);
+	line_str("op", l->delete ? "delete" : "create");
+	line_u64("index", l->index);
+	line_u64("term", l->term);
+	line_str("result", snap_result_name(l->result));
+}
+
+static bool ev_inv_known(struct ev_state *st, const char *dev,
+			 const struct snap_row *r)
+{
+	for (size_t i = 0; i < st->n_inv; i++)
+		if (!strcmp(st->inv[i].dev, dev) &&
+		    !strcmp(st->inv[i].name, r->name) &&
+		    st->inv[i].index == r->index)
+			return true;
+	return false;
+}
+
+/*
+ * Snapshots invalidated since the last look (device-mapper reports it,
+ * not raftblk: its COW space overflowed). PRINT false: only note them
+ * (the initial state). EXIT_OK, or an exit code.
+ */
+static int check_invalid(struct ev_state *st, bool print)
+{
+	struct dev_list l;
+	int ret;
+
+	ret = dev_list_get(NULL, "events", &l);
+	if (ret)
+		return ret;
+	for (size_t i = 0; i < l.n; i++) {
+		const struct dev_info *d = &l.v[i];
+		struct snap_view v;
+
+		if (!d->snap_pool[0] || (st->only && strcmp(st->only, d->name)))
+			continue;
+		snap_view_load(d, &v);
+		for (uint32_t j = 0; j < v.n; j++) {
+			struct ev_invalid *n;
+
+			if (strcmp(v.v[j].state, "invalid") ||
+			    ev_inv_known(st, d->name, &v.v[j]))
+				continue;
+			n = realloc(st->inv, (st->n_inv + 1) * sizeof(*n));
+			if (!n) {
+				free(l.v);
+				return oom();
+			}
+			st->inv = n;
+			n = &st->inv[st->n_inv++];
+			snprintf(n->dev, sizeof(n->dev), "%s", d->name);
+			snprintf(n->name, sizeof(n->name), "%s", v.v[j].name);
+			n->index = v.v[j].index;
+			if (!print)
+				continue;
+			line_begin("change", "snapshot", d->name, d->device_id,
+				   0);
+			line_str("name", v.v[j].name);
+			line_u64("index", v.v[j].index);
+			line_u64("term", v.v[j].term);
+			line_str("state", "invalid");
+			line_str("why", "COW space full");
+			line_end();
+		}
+	}
+	free(l.v);
+	return EXIT_OK;
+}
+
 static int on_event(struct nl_msg *msg, void *arg)
 {
 	static struct nla_policy pol[RAFTBLK_ATTR_MAX + 1] = {
@@ -422,12 +516,14 @@ static int on_event(struct nl_msg *msg, void *arg)
 		[RAFTBLK_ATTR_DEVICE_ID] = { .type = NLA_U64 },
 		[RAFTBLK_ATTR_RESYNC_RATE] = { .type = NLA_U64 },
 		[RAFTBLK_ATTR_RESYNC] = { .type = NLA_NESTED },
+		[RAFTBLK_ATTR_SNAPSHOT_LAST] = { .type = NLA_NESTED },
 	};
 	struct genlmsghdr *g = nlmsg_data(nlmsg_hdr(msg));
 	struct nlattr *tb[RAFTBLK_ATTR_MAX + 1];
 	struct ev_state *st = arg;
 	const char *name, *kind, *object;
 	struct resync_info r;
+	struct snap_last sl;
 	uint64_t id, seq;
 	uint32_t event;
 
@@ -459,6 +555,14 @@ static int on_event(struct nl_msg *msg, void *arg)
 				return NL_OK;
 			}
 			object = "resync";
+		} else if (tb[RAFTBLK_ATTR_SNAPSHOT_LAST]) {
+			if (snap_last_parse(tb[RAFTBLK_ATTR_SNAPSHOT_LAST],
+					    &sl)) {
+				st->parse_errors++;
+				return NL_OK;
+			}
+			object = "snapshot";
+			kind = snap_event_kind(&sl);
 		}
 		break;
 	case RAFTBLK_EVENT_DEVICE_DESTROY:
@@ -481,6 +585,8 @@ static int on_event(struct nl_msg *msg, void *arg)
 		print_peer_event(kind, tb);
 	else if (!strcmp(object, "resync"))
 		print_resync(&r);
+	else if (!strcmp(object, "snapshot"))
+		print_snap_event(&sl);
 	else
 		print_device_event(tb);
 	line_end();
@@ -562,6 +668,7 @@ int cmd_events(const struct verb *v, int argc, char **argv)
 	};
 	struct ev_state st = { 0 };
 	struct nl_sock *sk;
+	time_t last_look = 0;
 	bool now = false;
 	int c, ret;
 
@@ -596,7 +703,22 @@ int cmd_events(const struct verb *v, int argc, char **argv)
 	if (!sk)
 		return EXIT_ERROR;
 	ret = initial_state(&st);
+	if (!ret)
+		ret = check_invalid(&st, false);
 	while (!ret && !now) {
+		struct pollfd pfd = { .fd = nl_socket_get_fd(sk),
+				      .events = POLLIN };
+
+		/* Once a second: has a snapshot overflowed? */
+		c = poll(&pfd, 1, SNAP_POLL_MS);
+		if (time(NULL) != last_look) {
+			last_look = time(NULL);
+			ret = check_invalid(&st, true);
+			if (ret)
+				break;
+		}
+		if (c <= 0)
+			continue;
 		ret = nl_recvmsgs_default(sk);
 		if (ret == -NLE_NOMEM)	/* ENOBUFS: the socket overflowed */
 			st.resync = true;
@@ -625,6 +747,7 @@ int cmd_events(const struct verb *v, int argc, char **argv)
 		}
 	}
 	free(st.devs);
+	free(st.inv);
 	nl_socket_free(sk);
 	return ret;
 }

@@ -40,7 +40,8 @@
 #define E_TIME		64
 #define E_COW_OFF	72
 #define E_COW_SIZE	80
-#define E_RSVD		88
+#define E_STATE		88	/* 4, enum pool_snap_state */
+#define E_RSVD		92
 
 static_assert(P_ENTRIES + POOL_MAX_SNAPSHOTS * P_ENTRY_LEN <= P_CRC,
 	      "the table fits in a slot");
@@ -118,7 +119,12 @@ static int slot_decode(const uint8_t *b, uint64_t dev_size, struct pool *t)
 		s->time = get64(e + E_TIME);
 		s->cow_off = get64(e + E_COW_OFF);
 		s->cow_size = get64(e + E_COW_SIZE);
-		if (!s->name[0] || s->cow_off < POOL_TABLE_SIZE ||
+		s->state = get32(e + E_STATE);
+		if (s->state == POOL_SNAP_NO_SPACE && !s->cow_off &&
+		    !s->cow_size && s->name[0])
+			continue;
+		if (!s->name[0] || s->state != POOL_SNAP_TAKEN ||
+		    s->cow_off < POOL_TABLE_SIZE ||
 		    s->cow_off % 4096 || s->cow_size % 4096 ||
 		    s->cow_size > t->size ||
 		    s->cow_off > t->size - s->cow_size)
@@ -146,6 +152,7 @@ static void slot_encode(const struct pool *t, uint8_t *b)
 		put64(e + E_TIME, s->time);
 		put64(e + E_COW_OFF, s->cow_off);
 		put64(e + E_COW_SIZE, s->cow_size);
+		put32(e + E_STATE, s->state);
 	}
 	put32(b + P_CRC, crc32c(b, P_CRC));
 }
@@ -230,14 +237,18 @@ int pool_alloc(struct pool *t, uint64_t want, uint64_t *off, uint64_t *size)
 {
 	struct pool_snap v[POOL_MAX_SNAPSHOTS];
 	uint64_t pos = POOL_TABLE_SIZE, best = 0, best_off = 0;
+	uint32_t nv = 0;
 
 	if (t->n >= POOL_MAX_SNAPSHOTS || t->size <= POOL_TABLE_SIZE)
 		return -ENOSPC;
-	memcpy(v, t->v, t->n * sizeof(v[0]));
-	qsort(v, t->n, sizeof(v[0]), by_off);
+	/* the COW areas in the pool (entries not taken have none) */
+	for (uint32_t i = 0; i < t->n; i++)
+		if (t->v[i].state == POOL_SNAP_TAKEN)
+			v[nv++] = t->v[i];
+	qsort(v, nv, sizeof(v[0]), by_off);
 	/* first fit for a size asked for, else the largest gap */
-	for (uint32_t i = 0; i <= t->n; i++) {
-		uint64_t end = i < t->n ? v[i].cow_off : t->size;
+	for (uint32_t i = 0; i <= nv; i++) {
+		uint64_t end = i < nv ? v[i].cow_off : t->size;
 		uint64_t gap = end > pos ? end - pos : 0;
 
 		if (want && gap >= want) {
@@ -249,7 +260,7 @@ int pool_alloc(struct pool *t, uint64_t want, uint64_t *off, uint64_t *size)
 			best = gap;
 			best_off = pos;
 		}
-		if (i < t->n)
+		if (i < nv)
 			pos = v[i].cow_off + v[i].cow_size;
 	}
 	if (want)

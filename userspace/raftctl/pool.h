@@ -12,12 +12,22 @@
 #define POOL_TABLE_SIZE		(1ULL << 20)	/* table area, then COW */
 #define POOL_MAX_SNAPSHOTS	32
 
-/* A snapshot this node took, and its copy-on-write area in the pool. */
+/* What became of a snapshot entry here (the table's entry state). */
+enum pool_snap_state {
+	POOL_SNAP_TAKEN = 0,		/* taken: its COW area is in the pool */
+	POOL_SNAP_NO_SPACE = 1,		/* not taken: no room in the pool */
+};
+
+/*
+ * A snapshot this node took, and its copy-on-write area in the pool; or
+ * one it could not take for want of room (state NO_SPACE, no COW area).
+ */
 struct pool_snap {
 	char name[RAFTBLK_SNAPSHOT_NAME_MAXLEN + 1];
 	uint64_t index, term;
 	uint64_t time;			/* the leader's clock, seconds */
-	uint64_t cow_off, cow_size;	/* bytes in the pool */
+	uint64_t cow_off, cow_size;	/* bytes in the pool; 0 if not taken */
+	uint32_t state;			/* enum pool_snap_state */
 };
 
 struct pool {

@@ -168,6 +168,24 @@ struct snap_last {
 int snap_last_parse(struct nlattr *nest, struct snap_last *s);
 const char *snap_result_name(uint32_t result);
 
+struct dev_info;
+/* This node's snapshots of a device, from its COW pool and device-mapper. */
+struct snap_view {
+	const char *pool_err;	/* the pool cannot be read: why */
+	uint32_t n, taken, invalid, missing;
+	struct snap_row {
+		char name[RAFTBLK_SNAPSHOT_NAME_MAXLEN + 1];
+		uint64_t index, term, time, cow_size, cow_used;
+		const char *state;	/* active, invalid, inactive, missing */
+		const char *why;	/* for all but active: why, for people */
+	} v[32];
+};
+/* D's snapshots here into V (nothing without a pool). */
+void snap_view_load(const struct dev_info *d, struct snap_view *v);
+/* One line on D's snapshots here, for status: "N taken, ..." */
+void snap_view_summary(const struct dev_info *d, const struct snap_view *v,
+		       char *buf, size_t len);
+
 /* One device as the kernel reports it (RAFTBLK_CMD_DEVICE_GET). */
 struct dev_info {
 	char name[RAFTBLK_NAME_MAXLEN + 1];
@@ -205,6 +223,7 @@ struct dev_info {
 	/* Snapshots: this node's COW pool, and the last entry applied. */
 	char snap_pool[RAFTBLK_PATH_MAXLEN + 1];
 	struct snap_last snap;
+	uint64_t copy_index;	/* the last copy installed here, 0: none */
 	/* Position in the device's event stream (events.c). */
 	uint64_t device_id;
 	uint64_t event_seq;

@@ -9,7 +9,10 @@
  * create and delete run on the leader: they append an entry to the log,
  * then wait until this node applied it and say what it made of it. list
  * shows this node's snapshots: the table of its COW pool (name, index,
- * term, time, COW area) with device-mapper's state of each.
+ * term, time, COW area) with device-mapper's state of each (active,
+ * invalid, inactive, or missing here: no room in the pool), and the index
+ * of the copy this node joined by, if any (entries up to it were never
+ * applied here, so their snapshots are missing).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -212,16 +215,158 @@ static void fmt_time(char *buf, size_t len, uint64_t t)
 		snprintf(buf, len, "-");
 }
 
-static int snap_list(const char *name, bool json)
+void snap_view_load(const struct dev_info *d, struct snap_view *v)
 {
-	struct dm_snap_state st[POOL_MAX_SNAPSHOTS];
-	struct dev_list l;
-	struct dev_info *d;
 	struct pool t = {};
-	const char *pool_err = NULL;
 	uint64_t size;
 	bool blank;
 	int fd, ret;
+
+	memset(v, 0, sizeof(*v));
+	if (!d->snap_pool[0])
+		return;
+	fd = pool_open(d->snap_pool, false, &size);
+	if (fd < 0) {
+		v->pool_err = "cannot open the COW pool";
+		return;
+	}
+	ret = pool_read(fd, size, &t, &blank);
+	close(fd);
+	if (ret) {
+		if (!blank)
+			v->pool_err = "the COW pool has no valid table";
+		return;
+	}
+	for (uint32_t i = 0; i < t.n && v->n < sizeof(v->v) / sizeof(v->v[0]);
+	     i++) {
+		struct snap_row *r = &v->v[v->n++];
+		struct dm_snap_state st;
+
+		snprintf(r->name, sizeof(r->name), "%s", t.v[i].name);
+		r->index = t.v[i].index;
+		r->term = t.v[i].term;
+		r->time = t.v[i].time;
+		r->cow_size = t.v[i].cow_size;
+		if (t.v[i].state != POOL_SNAP_TAKEN) {
+			r->state = "missing";
+			r->why = "not taken here: no room in the COW pool";
+			v->missing++;
+			continue;
+		}
+		dm_snap_status(d->name, t.v[i].name, &st);
+		r->cow_used = st.used;
+		if (!st.active) {
+			r->state = "inactive";
+			r->why = "taken, but its device could not be set up (see the kernel log)";
+		} else if (st.invalid) {
+			r->state = "invalid";
+			r->why = "its COW space overflowed (or failed): the snapshot is lost";
+			v->invalid++;
+		} else {
+			r->state = "active";
+			r->why = NULL;
+		}
+		v->taken++;
+	}
+}
+
+void snap_view_summary(const struct dev_info *d, const struct snap_view *v,
+		       char *buf, size_t len)
+{
+	int n;
+
+	if (!d->snap_pool[0])
+		n = snprintf(buf, len, "none (no COW pool configured)");
+	else if (v->pool_err)
+		n = snprintf(buf, len, "unknown: %s %s", v->pool_err,
+			     d->snap_pool);
+	else
+		n = snprintf(buf, len, "%" PRIu32 " taken (%" PRIu32
+			     " invalid), %" PRIu32 " missing here, pool %s",
+			     v->taken, v->invalid, v->missing, d->snap_pool);
+	if (d->copy_index && n > 0 && (size_t)n < len)
+		snprintf(buf + n, len - n,
+			 "; joined by a copy of index %" PRIu64, d->copy_index);
+}
+
+/* Why the entries up to a copy's index are missing here, for people. */
+static void print_copy_note(const struct dev_info *d)
+{
+	printf("%s node %u: missing: this node joined by a copy of index %"
+	       PRIu64 " (resync): snapshots of entries up to %" PRIu64
+	       " not listed here were never taken on it\n", d->name,
+	       d->node_id, d->copy_index, d->copy_index);
+}
+
+static void snap_list_json(const struct dev_info *d,
+			   const struct snap_view *v)
+{
+	printf("{\n  \"device\": ");
+	json_string(stdout, d->name);
+	printf(",\n  \"node_id\": %u,\n  \"pool\": ", d->node_id);
+	if (d->snap_pool[0])
+		json_string(stdout, d->snap_pool);
+	else
+		printf("null");
+	printf(",\n  \"pool_error\": ");
+	if (v->pool_err)
+		json_string(stdout, v->pool_err);
+	else
+		printf("null");
+	/* entries up to it were never applied here (a resync copy) */
+	printf(",\n  \"copy_index\": %" PRIu64, d->copy_index);
+	printf(",\n  \"missing_before\": ");
+	if (d->copy_index) {
+		printf("{\"index\": %" PRIu64 ", \"why\": ", d->copy_index);
+		json_string(stdout, "node joined by a copy: snapshot entries up to this index were never applied here");
+		printf("}");
+	} else {
+		printf("null");
+	}
+	printf(",\n  \"last\": ");
+	if (d->snap.count) {
+		printf("{\"name\": ");
+		json_string(stdout, d->snap.name);
+		printf(", \"op\": \"%s\", \"index\": %" PRIu64
+		       ", \"term\": %" PRIu64 ", \"result\": \"%s\"}",
+		       d->snap.delete ? "delete" : "create",
+		       d->snap.index, d->snap.term,
+		       snap_result_name(d->snap.result));
+	} else {
+		printf("null");
+	}
+	printf(",\n  \"snapshots\": [");
+	for (uint32_t i = 0; i < v->n; i++) {
+		const struct snap_row *r = &v->v[i];
+		char dev[300], when[32];
+
+		dm_name_snap(dev, sizeof(dev), d->name, r->name, false);
+		fmt_time(when, sizeof(when), r->time);
+		printf("%s\n    {\"name\": ", i ? "," : "");
+		json_string(stdout, r->name);
+		printf(", \"index\": %" PRIu64 ", \"term\": %" PRIu64
+		       ", \"time\": %" PRIu64 ", \"time_utc\": \"%s\""
+		       ", \"cow_size\": %" PRIu64 ", \"cow_used\": %" PRIu64
+		       ", \"state\": \"%s\", \"why\": ", r->index, r->term,
+		       r->time, when, r->cow_size, r->cow_used, r->state);
+		if (r->why)
+			json_string(stdout, r->why);
+		else
+			printf("null");
+		if (strcmp(r->state, "missing"))
+			printf(", \"device\": \"/dev/mapper/%s\"}", dev);
+		else
+			printf(", \"device\": null}");
+	}
+	printf("%s]\n}\n", v->n ? "\n  " : "");
+}
+
+static int snap_list(const char *name, bool json)
+{
+	struct snap_view v;
+	struct dev_list l;
+	struct dev_info *d;
+	int ret;
 
 	ret = dev_list_get(name, "snapshot list", &l);
 	if (ret)
@@ -233,110 +378,65 @@ static int snap_list(const char *name, bool json)
 		return EXIT_ERROR;
 	}
 	d = &l.v[0];
-	if (d->snap_pool[0]) {
-		fd = pool_open(d->snap_pool, false, &size);
-		if (fd < 0) {
-			pool_err = "cannot open the COW pool";
-		} else {
-			ret = pool_read(fd, size, &t, &blank);
-			close(fd);
-			if (ret && !blank)
-				pool_err = "the COW pool has no valid table";
-		}
-	}
-	for (uint32_t i = 0; i < t.n; i++)
-		dm_snap_status(name, t.v[i].name, &st[i]);
+	snap_view_load(d, &v);
 	if (json) {
-		printf("{\n  \"device\": ");
-		json_string(stdout, name);
-		printf(",\n  \"node_id\": %u,\n  \"pool\": ", d->node_id);
-		if (d->snap_pool[0])
-			json_string(stdout, d->snap_pool);
-		else
-			printf("null");
-		printf(",\n  \"pool_error\": ");
-		if (pool_err)
-			json_string(stdout, pool_err);
-		else
-			printf("null");
-		printf(",\n  \"last\": ");
-		if (d->snap.count) {
-			printf("{\"name\": ");
-			json_string(stdout, d->snap.name);
-			printf(", \"op\": \"%s\", \"index\": %" PRIu64
-			       ", \"term\": %" PRIu64 ", \"result\": \"%s\"}",
-			       d->snap.delete ? "delete" : "create",
-			       d->snap.index, d->snap.term,
-			       snap_result_name(d->snap.result));
-		} else {
-			printf("null");
-		}
-		printf(",\n  \"snapshots\": [");
-		for (uint32_t i = 0; i < t.n; i++) {
-			char dev[300], when[32];
-
-			dm_name_snap(dev, sizeof(dev), name, t.v[i].name, false);
-			fmt_time(when, sizeof(when), t.v[i].time);
-			printf("%s\n    {\"name\": ", i ? "," : "");
-			json_string(stdout, t.v[i].name);
-			printf(", \"index\": %" PRIu64 ", \"term\": %" PRIu64
-			       ", \"time\": %" PRIu64 ", \"time_utc\": \"%s\""
-			       ", \"cow_size\": %" PRIu64 ", \"cow_used\": %" PRIu64
-			       ", \"state\": \"%s\", \"device\": \"/dev/mapper/%s\"}",
-			       t.v[i].index, t.v[i].term, t.v[i].time, when,
-			       t.v[i].cow_size, st[i].used,
-			       !st[i].active ? "inactive" :
-			       st[i].invalid ? "invalid" : "active", dev);
-		}
-		printf("%s]\n}\n", t.n ? "\n  " : "");
+		snap_list_json(d, &v);
 		free(l.v);
 		return EXIT_OK;
 	}
 	if (!d->snap_pool[0])
 		printf("%s node %u: no COW pool configured (snapshot-pool): snapshot entries are applied without a snapshot here\n",
 		       name, d->node_id);
-	else if (pool_err)
-		printf("%s node %u: %s %s\n", name, d->node_id, pool_err,
+	else if (v.pool_err)
+		printf("%s node %u: %s %s\n", name, d->node_id, v.pool_err,
 		       d->snap_pool);
+	if (d->copy_index)
+		print_copy_note(d);
 	if (d->snap.count)
 		printf("%s node %u: last snapshot entry: %s %s at index %" PRIu64
 		       " term %" PRIu64 ": %s\n", name, d->node_id,
 		       d->snap.delete ? "delete" : "create", d->snap.name,
 		       d->snap.index, d->snap.term,
 		       snap_result_name(d->snap.result));
-	if (t.n) {
+	if (v.n) {
 		static const char *const hdr[] = {
 			"NAME", "INDEX", "TERM", "TIME", "COW-USED", "COW-SIZE",
 			"STATE", "DEVICE",
 		};
 		struct table *tab = table_new(8, hdr);
 
-		for (uint32_t i = 0; i < t.n; i++) {
+		for (uint32_t i = 0; i < v.n; i++) {
+			const struct snap_row *r = &v.v[i];
 			char idx[24], term[24], when[32], used[16], sz[16];
 			char dev[300];
 			const char *row[8];
+			bool missing = !strcmp(r->state, "missing");
 
-			snprintf(idx, sizeof(idx), "%" PRIu64, t.v[i].index);
-			snprintf(term, sizeof(term), "%" PRIu64, t.v[i].term);
-			fmt_time(when, sizeof(when), t.v[i].time);
-			format_size(used, sizeof(used), st[i].used);
-			format_size(sz, sizeof(sz), t.v[i].cow_size);
+			snprintf(idx, sizeof(idx), "%" PRIu64, r->index);
+			snprintf(term, sizeof(term), "%" PRIu64, r->term);
+			fmt_time(when, sizeof(when), r->time);
+			format_size(used, sizeof(used), r->cow_used);
+			format_size(sz, sizeof(sz), r->cow_size);
 			snprintf(dev, sizeof(dev), "/dev/mapper/%s-snap-%s",
-				 name, t.v[i].name);
-			row[0] = t.v[i].name;
+				 name, r->name);
+			row[0] = r->name;
 			row[1] = idx;
 			row[2] = term;
 			row[3] = when;
-			row[4] = used;
-			row[5] = sz;
-			row[6] = !st[i].active ? "inactive" :
-				 st[i].invalid ? "invalid" : "active";
-			row[7] = dev;
+			row[4] = missing ? "-" : used;
+			row[5] = missing ? "-" : sz;
+			row[6] = r->state;
+			row[7] = missing ? "-" : dev;
 			table_add_row(tab, row);
 		}
 		table_print(tab, stdout);
 		table_free(tab);
-	} else if (d->snap_pool[0] && !pool_err) {
+		for (uint32_t i = 0; i < v.n; i++)
+			if (v.v[i].why)
+				printf("%s node %u: %s %s: %s\n", name,
+				       d->node_id, v.v[i].name, v.v[i].state,
+				       v.v[i].why);
+	} else if (d->snap_pool[0] && !v.pool_err) {
 		printf("%s node %u: no snapshots\n", name, d->node_id);
 	}
 	free(l.v);

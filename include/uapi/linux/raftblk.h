@@ -305,6 +305,11 @@ enum raftblk_attr {
 	RAFTBLK_ATTR_SNAPSHOT_TERM,	/* u64 */
 	/* DEVICE_GET, events: the last snapshot entry applied here */
 	RAFTBLK_ATTR_SNAPSHOT_LAST,	/* nest: RAFTBLK_SNAPSHOT_ATTR_* */
+	/* DEVICE_GET: the index of the last copy from a leader this node
+	 * installed (resync); absent if none ever. Snapshot entries up to it
+	 * that it had not applied before were never applied here.
+	 */
+	RAFTBLK_ATTR_COPY_INDEX,	/* u64 */
 
 	__RAFTBLK_ATTR_MAX,
 };

@@ -247,6 +247,26 @@ static void test_sb_resyncing(void)
 	   "superblock: encoder refuses an unknown flag (%s)", why);
 }
 
+/* The index of the last copy installed, at its documented offset. */
+static void test_sb_copy_index(void)
+{
+	struct raftblk_sb sb, out;
+	u8 buf[RAFTBLK_SB_SIZE];
+	const char *why = NULL;
+
+	sample_sb(&sb);
+	sb.copy_index = sb.hs.commit;
+	ok(!raftblk_sb_encode(&sb, buf, &why) &&
+	   rb_get_le64(buf + 1448) == sb.hs.commit,
+	   "superblock: copy index at 1448");
+	ok(!raftblk_sb_decode(buf, sizeof(buf), DEV_SIZE, &out, &why) &&
+	   out.copy_index == sb.hs.commit,
+	   "superblock: copy index decoded");
+	sb.copy_index = sb.hs.commit + 1;
+	OK_AFTER(raftblk_sb_encode(&sb, buf, &why) == -EINVAL,
+	   "superblock: encoder refuses a copy index beyond commit (%s)", why);
+}
+
 /* Extent map: geometry, round trip, corruption, foreign geometry. */
 static void test_emap(void)
 {
@@ -1431,6 +1451,7 @@ int main(int argc, char **argv)
 	test_sb_roundtrip();
 	test_sb_fields();
 	test_sb_resyncing();
+	test_sb_copy_index();
 	test_emap();
 	test_sb_pick();
 	test_layout();
