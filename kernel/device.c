@@ -469,9 +469,27 @@ static bool raftblk_snapshot_name_valid(const char *name)
 	return true;
 }
 
+/*
+ * A COW device path: absolute, letters, digits and "/_.+-:" (it goes into
+ * a device-mapper table line), and with the snapshot name within the
+ * entry's name field.
+ */
+static bool raftblk_snapshot_cow_dev_valid(const char *name, const char *dev)
+{
+	size_t i, len = strlen(dev);
+
+	if (dev[0] != '/' || len < 2 ||
+	    strlen(name) + len > RAFTBLK_SNAPSHOT_COW_DEV_MAXLEN)
+		return false;
+	for (i = 0; i < len; i++)
+		if (!isalnum(dev[i]) && !strchr("/_.+-:", dev[i]))
+			return false;
+	return true;
+}
+
 int raftblk_device_snapshot(struct raftblk_dev *dev, u8 op, const char *name,
-			    u64 cow_size, u64 *index, u64 *term,
-			    struct raftblk_err *err)
+			    u64 cow_size, const char *cow_dev, u64 *index,
+			    u64 *term, struct raftblk_err *err)
 {
 	int ret = raftblk_device_need_node(dev, err);
 
@@ -488,9 +506,15 @@ int raftblk_device_snapshot(struct raftblk_dev *dev, u8 op, const char *name,
 		err->msg = "COW size: a multiple of 4 KiB, at least 1 MiB";
 		return -EINVAL;
 	}
+	if (cow_dev[0] && (op != RAFTBLK_SNAP_OP_CREATE || cow_size ||
+			   !raftblk_snapshot_cow_dev_valid(name, cow_dev))) {
+		err->attr = RAFTBLK_ATTR_SNAPSHOT_COW_DEVICE;
+		err->msg = "COW device: an absolute path of letters, digits and /_.+-:, at most 46 bytes with the snapshot name, for a create without a COW size";
+		return -EINVAL;
+	}
 	err->attr = 0;
-	return raftblk_node_snapshot(dev->node, op, name, cow_size, index,
-				     term, err);
+	return raftblk_node_snapshot(dev->node, op, name, cow_size, cow_dev,
+				     index, term, err);
 }
 
 /* DEVICE_SET; a successful change is announced to the events group. */

@@ -71,12 +71,14 @@ static const struct nla_policy raftblk_create_policy[RAFTBLK_ATTR_SNAPSHOT_POOL 
 };
 
 /* SNAPSHOT_CREATE (the COW size too) and SNAPSHOT_DELETE. */
-static const struct nla_policy raftblk_snapshot_policy[RAFTBLK_ATTR_SNAPSHOT_COW_SIZE + 1] = {
+static const struct nla_policy raftblk_snapshot_policy[RAFTBLK_ATTR_SNAPSHOT_COW_DEVICE + 1] = {
 	[RAFTBLK_ATTR_NAME] = { .type = NLA_NUL_STRING,
 				.len = RAFTBLK_NAME_MAXLEN },
 	[RAFTBLK_ATTR_SNAPSHOT_NAME] = { .type = NLA_NUL_STRING,
 					 .len = RAFTBLK_SNAPSHOT_NAME_MAXLEN },
 	[RAFTBLK_ATTR_SNAPSHOT_COW_SIZE] = { .type = NLA_U64 },
+	[RAFTBLK_ATTR_SNAPSHOT_COW_DEVICE] = { .type = NLA_NUL_STRING,
+					       .len = RAFTBLK_SNAPSHOT_COW_DEV_MAXLEN },
 };
 
 static const struct nla_policy raftblk_snapshot_delete_policy[RAFTBLK_ATTR_SNAPSHOT_NAME + 1] = {
@@ -465,6 +467,7 @@ static int raftblk_nl_snapshot_op(struct raftblk_dev *dev,
 				  struct raftblk_err *err)
 {
 	struct nlattr *cow = info->attrs[RAFTBLK_ATTR_SNAPSHOT_COW_SIZE];
+	struct nlattr *cow_dev = info->attrs[RAFTBLK_ATTR_SNAPSHOT_COW_DEVICE];
 	bool create = info->genlhdr->cmd == RAFTBLK_CMD_SNAPSHOT_CREATE;
 	struct sk_buff *msg;
 	u64 index, term;
@@ -477,6 +480,7 @@ static int raftblk_nl_snapshot_op(struct raftblk_dev *dev,
 				      RAFTBLK_SNAP_OP_DELETE,
 				      nla_data(info->attrs[RAFTBLK_ATTR_SNAPSHOT_NAME]),
 				      cow ? nla_get_u64(cow) : 0,
+				      cow_dev ? (char *)nla_data(cow_dev) : "",
 				      &index, &term, err);
 	if (ret)
 		return ret;

@@ -184,11 +184,12 @@ int raftblk_node_transfer_leader(struct raftblk_node *n, u32 id,
 				 struct raftblk_err *err);
 /*
  * Append a snapshot entry (RAFTBLK_SNAP_OP_CREATE or _DELETE of @name,
- * validated by the caller) on the leader; *index and *term: its place.
+ * with @cow_dev or "" for the pool, validated by the caller) on the
+ * leader; *index and *term: its place.
  */
 int raftblk_node_snapshot(struct raftblk_node *n, u8 op, const char *name,
-			  u64 cow_size, u64 *index, u64 *term,
-			  struct raftblk_err *err);
+			  u64 cow_size, const char *cow_dev, u64 *index,
+			  u64 *term, struct raftblk_err *err);
 
 /* Options that can change while the node runs; 0: keep the current. */
 struct raftblk_node_opts {

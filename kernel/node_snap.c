@@ -28,6 +28,7 @@ static bool raftblk_node_snap_decode(const struct raft_entry *e,
 				     struct raftblk_snap_cmd *c)
 {
 	const struct raft_marker *m = &e->mark;
+	size_t len;
 
 	memset(c, 0, sizeof(*c));
 	if (e->type != RAFT_ENTRY_BARRIER ||
@@ -38,6 +39,14 @@ static bool raftblk_node_snap_decode(const struct raft_entry *e,
 	memcpy(c->name, m->data + RAFTBLK_SNAP_NAME_OFF,
 	       RAFTBLK_SNAPSHOT_NAME_MAXLEN);
 	c->name[RAFTBLK_SNAPSHOT_NAME_MAXLEN] = '\0';
+	/* a COW device's path follows the name's NUL, within 48 bytes */
+	len = strlen(c->name);
+	if (c->op == RAFTBLK_SNAP_OP_CREATE &&
+	    len + 1 < RAFTBLK_SNAPSHOT_NAME_MAXLEN + 1) {
+		memcpy(c->cow_dev, m->data + RAFTBLK_SNAP_NAME_OFF + len + 1,
+		       RAFTBLK_SNAPSHOT_NAME_MAXLEN - len);
+		c->cow_dev[RAFTBLK_SNAPSHOT_NAME_MAXLEN - len] = '\0';
+	}
 	c->time = rb_get_le64(m->data + RAFTBLK_SNAP_TIME_OFF);
 	c->index = e->index;
 	c->term = e->term;
@@ -197,16 +206,21 @@ void raftblk_node_snap_detach(struct raftblk_node *n)
 }
 
 int raftblk_node_snapshot(struct raftblk_node *n, u8 op, const char *name,
-			  u64 cow_size, u64 *index, u64 *term,
-			  struct raftblk_err *err)
+			  u64 cow_size, const char *cow_dev, u64 *index,
+			  u64 *term, struct raftblk_err *err)
 {
 	struct raft_entry e = { .type = RAFT_ENTRY_BARRIER };
+	size_t len = strlen(name);
 	int ret;
 
 	e.mark.op = op;
 	e.mark.arg = cow_size;
 	strncpy((char *)e.mark.data + RAFTBLK_SNAP_NAME_OFF, name,
 		RAFTBLK_SNAPSHOT_NAME_MAXLEN);
+	/* checked by the caller: name, NUL, path, NUL fit in 48 bytes */
+	if (cow_dev[0])
+		memcpy(e.mark.data + RAFTBLK_SNAP_NAME_OFF + len + 1, cow_dev,
+		       strlen(cow_dev));
 	rb_put_le64(e.mark.data + RAFTBLK_SNAP_TIME_OFF,
 		    ktime_get_real_seconds());
 	mutex_lock(&n->lock);

@@ -222,8 +222,8 @@ int raftblk_device_set_options(struct raftblk_dev *dev,
 			       const struct raftblk_node_opts *o,
 			       struct raftblk_err *err);
 int raftblk_device_snapshot(struct raftblk_dev *dev, u8 op, const char *name,
-			    u64 cow_size, u64 *index, u64 *term,
-			    struct raftblk_err *err);
+			    u64 cow_size, const char *cow_dev, u64 *index,
+			    u64 *term, struct raftblk_err *err);
 const char *raftblk_role_name(enum raftblk_role role);
 const char *raftblk_waiting_name(enum raftblk_waiting waiting);
 int __init raftblk_devices_init(void);
@@ -243,7 +243,9 @@ int raftblk_backing_share(struct raftblk_dev *dev);
  * snapshot.c: the data area's device-mapper stack and its snapshots,
  * through the usermode helper. A snapshot command is a BARRIER entry's
  * marker (struct raft_marker): op, arg = COW bytes, data = the name
- * (RAFTBLK_SNAP_NAME_OFF, NUL-padded) and the leader's time
+ * (RAFTBLK_SNAP_NAME_OFF, NUL-padded; a create with a COW device has
+ * the device's path after the name's NUL, in the same 48 bytes) and the
+ * leader's time
  * (RAFTBLK_SNAP_TIME_OFF, le64 seconds); Documentation/on-disk-format.rst.
  */
 #define RAFTBLK_SNAP_OP_CREATE		1
@@ -262,6 +264,7 @@ struct raftblk_snap_cmd {
 	u64 index, term;
 	u64 time;			/* seconds since the epoch */
 	u64 cow_size;			/* bytes, 0: the helper's default */
+	char cow_dev[RAFTBLK_SNAPSHOT_NAME_MAXLEN + 1];	/* "": the pool */
 };
 
 int raftblk_snap_attach(struct raftblk_dev *dev, const char *pool,

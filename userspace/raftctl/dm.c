@@ -192,6 +192,7 @@ int dm_snap_status(const char *dev, const char *snap, struct dm_snap_state *st)
 /* Environment of the helper. */
 struct helper_env {
 	const char *dev, *disk, *pool, *snap;
+	const char *cow_dev;		/* NULL: an area of the pool */
 	uint64_t data_off, data_size, index, term, time, cow_size;
 };
 
@@ -227,6 +228,12 @@ static int helper_env(struct helper_env *e, bool snap)
 	    env_u64("RAFTBLK_TERM", &e->term, true) ||
 	    env_u64("RAFTBLK_TIME", &e->time, false) ||
 	    env_u64("RAFTBLK_COW_SIZE", &e->cow_size, false))
+		return -1;
+	e->cow_dev = getenv("RAFTBLK_COW_DEVICE");
+	if (e->cow_dev && (e->cow_dev[0] != '/' ||
+			   strlen(e->snap) + strlen(e->cow_dev) >
+			   RAFTBLK_SNAPSHOT_COW_DEV_MAXLEN ||
+			   strpbrk(e->cow_dev, " \t\n")))
 		return -1;
 	return 0;
 }
@@ -270,6 +277,13 @@ static int activate_snap(const struct helper_env *e, const char *real_devno,
 
 	dm_name_snap(cow, sizeof(cow), e->dev, s->name, true);
 	dm_name_snap(name, sizeof(name), e->dev, s->name, false);
+	if (s->state == POOL_SNAP_COW_DEVICE) {
+		/* its own COW device, as it is */
+		snprintf(params, sizeof(params), "%s %s P %d", real_devno,
+			 s->cow_dev, CHUNK_SECTORS);
+		return dm_create(name, e->data_size >> 9, "snapshot", params,
+				 true, NULL, 0);
+	}
 	snprintf(params, sizeof(params), "%s %" PRIu64, e->pool,
 		 s->cow_off >> 9);
 	ret = dm_create(cow, s->cow_size >> 9, "linear", params, false,
@@ -325,7 +339,8 @@ static int helper_attach(const struct helper_env *e)
 	if (ret)
 		return RAFTBLK_HELPER_FAILED;
 	for (uint32_t i = 0; i < t.n; i++)
-		if (t.v[i].state == POOL_SNAP_TAKEN &&
+		if ((t.v[i].state == POOL_SNAP_TAKEN ||
+		     t.v[i].state == POOL_SNAP_COW_DEVICE) &&
 		    activate_snap(e, real_devno, &t.v[i]))
 			say("attach %s: snapshot %s (index %" PRIu64
 			    ") could not be activated", e->dev, t.v[i].name,
@@ -375,6 +390,79 @@ static int zero_cow_header(int fd, uint64_t off)
 	return ret;
 }
 
+/* Suspend the origin, activate S, resume: S is the origin as it is. */
+static int take_snap(const struct helper_env *e, const struct pool_snap *s)
+{
+	char origin[256], real_devno[32], real[256];
+	int ret;
+
+	dm_name_data(real, sizeof(real), e->dev, true);
+	dm_name_data(origin, sizeof(origin), e->dev, false);
+	if (!dm_exists(real, real_devno, sizeof(real_devno))) {
+		say("%s: snapshot %s: data stack missing", e->dev, e->snap);
+		return -ENODEV;
+	}
+	/* No write of the origin between the two: it is suspended. */
+	ret = dm_simple(DM_DEVICE_SUSPEND, origin, false);
+	if (!ret) {
+		ret = activate_snap(e, real_devno, s);
+		if (dm_simple(DM_DEVICE_RESUME, origin, true))
+			say("%s: cannot resume %s", e->dev, origin);
+	}
+	return ret;
+}
+
+/*
+ * Snapshot S on its own COW device (e->cow_dev, the same path on every
+ * node): its first chunk zeroed, S recorded with the path. A device that
+ * is missing or too small here: recorded as not taken (listed missing).
+ */
+static int snap_create_on_device(const struct helper_env *e, int pool_fd,
+				 struct pool *t, struct pool_snap *s)
+{
+	const char *why = NULL;
+	uint64_t size = 0;
+	int fd, ret;
+
+	snprintf(s->cow_dev, sizeof(s->cow_dev), "%s", e->cow_dev);
+	for (uint32_t i = 0; i < t->n; i++)
+		if (!strcmp(t->v[i].cow_dev, e->cow_dev) &&
+		    t->v[i].state == POOL_SNAP_COW_DEVICE)
+			why = "it holds another snapshot";
+	fd = why ? -1 : pool_open(e->cow_dev, true, &size);
+	if (!why && fd < 0)
+		why = strerror(-fd);
+	else if (!why && size < (1ULL << 20))
+		why = "smaller than 1 MiB";
+	if (!why && zero_cow_header(fd, 0))
+		why = "cannot write it";
+	if (fd >= 0)
+		close(fd);
+	s->cow_off = 0;
+	s->cow_size = why ? 0 : size & ~4095ULL;
+	s->state = why ? POOL_SNAP_NO_DEVICE : POOL_SNAP_COW_DEVICE;
+	if (!why && take_snap(e, s))
+		why = "device-mapper refused it (in use?)";
+	if (why) {
+		say("%s: snapshot %s not taken here: COW device %s: %s",
+		    e->dev, e->snap, e->cow_dev, why);
+		s->state = POOL_SNAP_NO_DEVICE;
+		s->cow_size = 0;
+	}
+	ret = RAFTBLK_HELPER_FAILED;
+	if (t->n < POOL_MAX_SNAPSHOTS) {
+		t->v[t->n++] = *s;
+		ret = pool_write(pool_fd, t) ? RAFTBLK_HELPER_FAILED :
+		      why ? RAFTBLK_HELPER_FAILED : 0;
+	}
+	close(pool_fd);
+	if (!ret)
+		say("%s: snapshot %s taken at index %" PRIu64 " term %" PRIu64
+		    " (COW device %s, %" PRIu64 " MiB)", e->dev, e->snap,
+		    e->index, e->term, e->cow_dev, s->cow_size >> 20);
+	return ret;
+}
+
 static int helper_snap_create(const struct helper_env *e)
 {
 	char origin[256], real_devno[32], real[256];
@@ -389,8 +477,10 @@ static int helper_snap_create(const struct helper_env *e)
 		close(fd);
 		/* the same entry again (a replay after a restart): done */
 		if (old->index == e->index && old->term == e->term)
-			return old->state == POOL_SNAP_TAKEN ? 0 :
-			       RAFTBLK_HELPER_NO_SPACE;
+			return old->state == POOL_SNAP_TAKEN ||
+			       old->state == POOL_SNAP_COW_DEVICE ? 0 :
+			       old->state == POOL_SNAP_NO_SPACE ?
+			       RAFTBLK_HELPER_NO_SPACE : RAFTBLK_HELPER_FAILED;
 		say("%s: snapshot %s exists (index %" PRIu64 "): entry %" PRIu64
 		    " not taken", e->dev, e->snap, old->index, e->index);
 		return RAFTBLK_HELPER_EXISTS;
@@ -399,6 +489,8 @@ static int helper_snap_create(const struct helper_env *e)
 	s.index = e->index;
 	s.term = e->term;
 	s.time = e->time;
+	if (e->cow_dev)
+		return snap_create_on_device(e, fd, &t, &s);
 	if (pool_alloc(&t, e->cow_size, &s.cow_off, &s.cow_size)) {
 		say("%s: no room in the COW pool %s for snapshot %s (index %"
 		    PRIu64 "): not taken here", e->dev, e->pool, e->snap,
@@ -467,7 +559,8 @@ static int helper_snap_delete(const struct helper_env *e)
 	/* Out of the table first: a crash now leaves it inactive after
 	 * the restart, never a snapshot nobody deletes any more.
 	 */
-	taken = s->state == POOL_SNAP_TAKEN;
+	taken = s->state == POOL_SNAP_TAKEN ||
+		s->state == POOL_SNAP_COW_DEVICE;
 	pool_remove(&t, s);
 	ret = pool_write(fd, &t);
 	close(fd);

@@ -96,6 +96,7 @@ static bool all_zero(const uint8_t *p, size_t n)
 static int slot_decode(const uint8_t *b, uint64_t dev_size, struct pool *t)
 {
 	uint32_t count;
+	size_t len;
 
 	if (memcmp(b + P_MAGIC, POOL_MAGIC, 8) ||
 	    get32(b + P_VERSION) != POOL_VERSION ||
@@ -114,6 +115,12 @@ static int slot_decode(const uint8_t *b, uint64_t dev_size, struct pool *t)
 
 		memcpy(s->name, e + E_NAME, RAFTBLK_SNAPSHOT_NAME_MAXLEN);
 		s->name[RAFTBLK_SNAPSHOT_NAME_MAXLEN] = '\0';
+		len = strlen(s->name);
+		if (len < RAFTBLK_SNAPSHOT_NAME_MAXLEN) {
+			memcpy(s->cow_dev, e + E_NAME + len + 1,
+			       RAFTBLK_SNAPSHOT_NAME_MAXLEN - len);
+			s->cow_dev[RAFTBLK_SNAPSHOT_NAME_MAXLEN - len] = '\0';
+		}
 		s->index = get64(e + E_INDEX);
 		s->term = get64(e + E_TERM);
 		s->time = get64(e + E_TIME);
@@ -123,6 +130,13 @@ static int slot_decode(const uint8_t *b, uint64_t dev_size, struct pool *t)
 		if (s->state == POOL_SNAP_NO_SPACE && !s->cow_off &&
 		    !s->cow_size && s->name[0])
 			continue;
+		/* on a device of its own: nothing in the pool */
+		if ((s->state == POOL_SNAP_COW_DEVICE ||
+		     s->state == POOL_SNAP_NO_DEVICE) && !s->cow_off &&
+		    s->cow_dev[0] == '/' && s->name[0])
+			continue;
+		if (s->cow_dev[0])
+			return -1;
 		if (!s->name[0] || s->state != POOL_SNAP_TAKEN ||
 		    s->cow_off < POOL_TABLE_SIZE ||
 		    s->cow_off % 4096 || s->cow_size % 4096 ||
@@ -147,6 +161,10 @@ static void slot_encode(const struct pool *t, uint8_t *b)
 
 		strncpy((char *)e + E_NAME, s->name,
 			RAFTBLK_SNAPSHOT_NAME_MAXLEN);
+		/* a COW device's path: after the name's NUL (they fit) */
+		if (s->cow_dev[0])
+			memcpy(e + E_NAME + strlen(s->name) + 1, s->cow_dev,
+			       strlen(s->cow_dev));
 		put64(e + E_INDEX, s->index);
 		put64(e + E_TERM, s->term);
 		put64(e + E_TIME, s->time);

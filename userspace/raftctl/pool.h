@@ -16,6 +16,8 @@
 enum pool_snap_state {
 	POOL_SNAP_TAKEN = 0,		/* taken: its COW area is in the pool */
 	POOL_SNAP_NO_SPACE = 1,		/* not taken: no room in the pool */
+	POOL_SNAP_COW_DEVICE = 2,	/* taken, on a COW device of its own */
+	POOL_SNAP_NO_DEVICE = 3,	/* not taken: that device unusable */
 };
 
 /*
@@ -28,6 +30,8 @@ struct pool_snap {
 	uint64_t time;			/* the leader's clock, seconds */
 	uint64_t cow_off, cow_size;	/* bytes in the pool; 0 if not taken */
 	uint32_t state;			/* enum pool_snap_state */
+	/* COW_DEVICE, NO_DEVICE: its path (after the name's NUL on disk) */
+	char cow_dev[RAFTBLK_SNAPSHOT_NAME_MAXLEN + 1];
 };
 
 struct pool {

@@ -251,7 +251,7 @@ static const struct verb verbs[] = {
 		.args = "create|list|delete NAME [SNAPSHOT] ...",
 		.summary = "snapshots taken at the same log index on every node",
 		.help =
-"  snapshot create NAME SNAPSHOT [--size SIZE] [--timeout SECS]\n"
+"  snapshot create NAME SNAPSHOT [--size SIZE | --cow DEVICE] [--timeout SECS]\n"
 "  snapshot list NAME [--json]\n"
 "  snapshot delete NAME SNAPSHOT [--timeout SECS]\n"
 "\n"
@@ -264,12 +264,17 @@ static const struct verb verbs[] = {
 "digits or _.+-, starting with a letter or digit.\n"
 "delete: on the leader, append an entry that deletes SNAPSHOT everywhere.\n"
 "list: this node's snapshots (index, term, time, copy-on-write use,\n"
-"state: active, or invalid once its COW area overflowed), and what this\n"
-"node made of the last snapshot entry it applied.\n"
+"state: active; invalid once its COW area overflowed; missing when the\n"
+"entry was applied without room or COW device here), what this node made\n"
+"of the last snapshot entry it applied, and whether it joined by a copy\n"
+"(the snapshots before it are missing here).\n"
 "\n"
 "Options:\n"
 "  -s, --size SIZE     COW area per node (K, M, G, T suffixes; default a\n"
 "                      quarter of the pool, or what is left of it)\n"
+"      --cow DEVICE    COW device of this snapshot instead, the same path\n"
+"                      on every node (e.g. an LV); the pool keeps its\n"
+"                      record; with SNAPSHOT at most 46 bytes\n"
 "      --timeout SECS  wait at most SECS for this node to apply the\n"
 "                      entry (default 60)\n"
 "  -j, --json          print JSON (list only)\n"

@@ -176,6 +176,7 @@ struct snap_view {
 	struct snap_row {
 		char name[RAFTBLK_SNAPSHOT_NAME_MAXLEN + 1];
 		uint64_t index, term, time, cow_size, cow_used;
+		char cow_dev[RAFTBLK_SNAPSHOT_NAME_MAXLEN + 1];	/* or "" */
 		const char *state;	/* active, invalid, inactive, missing */
 		const char *why;	/* for all but active: why, for people */
 	} v[32];

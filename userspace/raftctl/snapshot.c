@@ -2,7 +2,8 @@
 /*
  * raftctl: snapshot verbs.
  *
- *   raftctl snapshot create NAME SNAPSHOT [--size SIZE] [--timeout SECS]
+ *   raftctl snapshot create NAME SNAPSHOT [--size SIZE | --cow DEVICE]
+ *                                         [--timeout SECS]
  *   raftctl snapshot list NAME [--json]
  *   raftctl snapshot delete NAME SNAPSHOT [--timeout SECS]
  *
@@ -144,7 +145,8 @@ static int wait_applied(const char *name, const char *ctx, uint64_t index,
 }
 
 static int snap_request(const struct verb *v, bool create, const char *name,
-			const char *snap, uint64_t size, int timeout)
+			const char *snap, uint64_t size, const char *cow_dev,
+			int timeout)
 {
 	struct snap_reply r = {};
 	struct rb_error err;
@@ -163,7 +165,9 @@ static int snap_request(const struct verb *v, bool create, const char *name,
 			RAFTBLK_CMD_SNAPSHOT_DELETE, 0);
 	if (!msg || nla_put_string(msg, RAFTBLK_ATTR_NAME, name) ||
 	    nla_put_string(msg, RAFTBLK_ATTR_SNAPSHOT_NAME, snap) ||
-	    (size && nla_put_u64(msg, RAFTBLK_ATTR_SNAPSHOT_COW_SIZE, size))) {
+	    (size && nla_put_u64(msg, RAFTBLK_ATTR_SNAPSHOT_COW_SIZE, size)) ||
+	    (cow_dev && nla_put_string(msg, RAFTBLK_ATTR_SNAPSHOT_COW_DEVICE,
+				       cow_dev))) {
 		nlmsg_free(msg);
 		rb_nl_close(nl);
 		return oom();
@@ -197,6 +201,8 @@ static int snap_request(const struct verb *v, bool create, const char *name,
 		"no COW pool configured (snapshot-pool), not taken" :
 		result == RAFTBLK_SNAPSHOT_RESULT_NO_SPACE ?
 		"no room left in the COW pool, not taken" :
+		result == RAFTBLK_SNAPSHOT_RESULT_FAILED && cow_dev ?
+		"not taken: the COW device is missing, too small or in use (see the kernel log)" :
 		result == RAFTBLK_SNAPSHOT_RESULT_EXISTS ?
 		"the name is taken by an earlier snapshot" :
 		result == RAFTBLK_SNAPSHOT_RESULT_NOT_FOUND ?
@@ -247,9 +253,14 @@ void snap_view_load(const struct dev_info *d, struct snap_view *v)
 		r->term = t.v[i].term;
 		r->time = t.v[i].time;
 		r->cow_size = t.v[i].cow_size;
-		if (t.v[i].state != POOL_SNAP_TAKEN) {
+		snprintf(r->cow_dev, sizeof(r->cow_dev), "%s",
+			 t.v[i].cow_dev);
+		if (t.v[i].state == POOL_SNAP_NO_SPACE ||
+		    t.v[i].state == POOL_SNAP_NO_DEVICE) {
 			r->state = "missing";
-			r->why = "not taken here: no room in the COW pool";
+			r->why = t.v[i].state == POOL_SNAP_NO_SPACE ?
+				 "not taken here: no room in the COW pool" :
+				 "not taken here: its COW device is missing, too small or in use (see the kernel log)";
 			v->missing++;
 			continue;
 		}
@@ -353,6 +364,11 @@ static void snap_list_json(const struct dev_info *d,
 			json_string(stdout, r->why);
 		else
 			printf("null");
+		printf(", \"cow_device\": ");
+		if (r->cow_dev[0])
+			json_string(stdout, r->cow_dev);
+		else
+			printf("null");
 		if (strcmp(r->state, "missing"))
 			printf(", \"device\": \"/dev/mapper/%s\"}", dev);
 		else
@@ -445,15 +461,16 @@ static int snap_list(const char *name, bool json)
 
 int cmd_snapshot(const struct verb *v, int argc, char **argv)
 {
-	enum { OPT_TIMEOUT = 256 };
+	enum { OPT_TIMEOUT = 256, OPT_COW };
 	static const struct option opts[] = {
 		{ "size", required_argument, NULL, 's' },
+		{ "cow", required_argument, NULL, OPT_COW },
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *sub, *name, *snap = NULL;
+	const char *sub, *name, *snap = NULL, *cow_dev = NULL;
 	uint64_t size = 0;
 	uint32_t timeout = SNAP_WAIT_S_DEFAULT;
 	bool json = false, create, list;
@@ -490,6 +507,17 @@ int cmd_snapshot(const struct verb *v, int argc, char **argv)
 				return usage_error(v, "--size must be a multiple of 4K, at least 1M, not '%s'",
 						   optarg);
 			break;
+		case OPT_COW:
+			if (!create)
+				return usage_error(v, "--cow is for create");
+			if (optarg[0] != '/' || !optarg[1] ||
+			    strspn(optarg, "abcdefghijklmnopqrstuvwxyz"
+				   "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/_.+-:") !=
+			    strlen(optarg))
+				return usage_error(v, "--cow must be an absolute device path of letters, digits and /_.+-:, not '%s'",
+						   optarg);
+			cow_dev = optarg;
+			break;
 		case OPT_TIMEOUT:
 			if (list)
 				return usage_error(v, "--timeout is for create and delete");
@@ -523,7 +551,14 @@ int cmd_snapshot(const struct verb *v, int argc, char **argv)
 		if (!snap_name_valid(snap))
 			return usage_error(v, "bad snapshot name '%s': 1 to %d letters, digits or _.+- starting with a letter or digit",
 					   snap, RAFTBLK_SNAPSHOT_NAME_MAXLEN);
-		return snap_request(v, create, name, snap, size, timeout);
+		if (cow_dev && size)
+			return usage_error(v, "--cow and --size: one or the other");
+		if (cow_dev && strlen(snap) + strlen(cow_dev) >
+		    RAFTBLK_SNAPSHOT_COW_DEV_MAXLEN)
+			return usage_error(v, "--cow: the snapshot name and the device path together must be at most %d bytes (they share the log entry's name field)",
+					   RAFTBLK_SNAPSHOT_COW_DEV_MAXLEN);
+		return snap_request(v, create, name, snap, size, cow_dev,
+				    timeout);
 	}
 	return snap_list(name, json);
 }

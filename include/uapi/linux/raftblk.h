@@ -25,6 +25,10 @@
  * starting with a letter or digit.
  */
 #define RAFTBLK_SNAPSHOT_NAME_MAXLEN	47
+/* Snapshot name and COW device path together, bytes (they share the
+ * entry's 48-byte name field, each NUL-terminated).
+ */
+#define RAFTBLK_SNAPSHOT_COW_DEV_MAXLEN	46
 /* Smallest COW size a snapshot may ask for (RAFTBLK_ATTR_SNAPSHOT_COW_SIZE). */
 #define RAFTBLK_SNAPSHOT_COW_MIN	1048576	/* 1 MiB */
 
@@ -310,6 +314,12 @@ enum raftblk_attr {
 	 * that it had not applied before were never applied here.
 	 */
 	RAFTBLK_ATTR_COPY_INDEX,	/* u64 */
+	/* SNAPSHOT_CREATE: the snapshot's COW device, the same path on every
+	 * node, instead of an area of the pool (RAFTBLK_SNAPSHOT_COW_SIZE).
+	 * Absolute, letters, digits and /_.+-:, and with the snapshot name
+	 * at most RAFTBLK_SNAPSHOT_COW_DEV_MAXLEN bytes together.
+	 */
+	RAFTBLK_ATTR_SNAPSHOT_COW_DEVICE,	/* string */
 
 	__RAFTBLK_ATTR_MAX,
 };

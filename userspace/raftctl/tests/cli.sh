@@ -631,6 +631,16 @@ expect 2 "raftctl: snapshot: --size must be a multiple of 4K, at least 1M, not '
 	snapshot create raftblk0 s --size 1x
 expect 2 "raftctl: snapshot: --size is for create $S" \
 	snapshot delete raftblk0 s --size 1M
+expect 2 "raftctl: snapshot: --cow is for create $S" \
+	snapshot delete raftblk0 s --cow /dev/vdc
+expect 2 "raftctl: snapshot: --cow must be an absolute device path of letters, digits and /_.+-:, not 'vdc' $S" \
+	snapshot create raftblk0 s --cow vdc
+expect 2 "raftctl: snapshot: --cow must be an absolute device path of letters, digits and /_.+-:, not '/dev/a b' $S" \
+	snapshot create raftblk0 s --cow "/dev/a b"
+expect 2 "raftctl: snapshot: --cow and --size: one or the other $S" \
+	snapshot create raftblk0 s --cow /dev/vdc --size 1M
+expect 2 "raftctl: snapshot: --cow: the snapshot name and the device path together must be at most 46 bytes (they share the log entry's name field) $S" \
+	snapshot create raftblk0 nightly-of-the-cluster --cow /dev/mapper/vg0-snapshot-cow
 expect 2 "raftctl: snapshot: --json is for list $S" \
 	snapshot create raftblk0 s --json
 expect 2 "raftctl: snapshot: --timeout is for create and delete $S" \

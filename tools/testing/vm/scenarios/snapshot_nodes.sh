@@ -29,6 +29,10 @@
 #  5. a1 is deleted: gone on node1, and on node2 (where it was only a
 #     record of a missing snapshot); node1's event stream has a create for
 #     a1, a change with state invalid for tiny, a destroy for a1;
+#  5b. x1 with its own COW device (--cow /dev/loop7, 16 MiB, on nodes 1
+#     and 3 only): active there with cow_device /dev/loop7 and the
+#     device's size, the same sha256; missing on node2 (no such device),
+#     with why; deleted everywhere, the loop devices free again;
 #  6. node3's snapshot helper is a wrapper that sleeps once it took p1:
 #     node1 takes p1, node3 is power-cut while its kernel still waits at
 #     p1 (the pool records p1), boots again: it applies p1 again (a
@@ -267,6 +271,59 @@ if [ "$NODE" = 1 ]; then
 		'"event": "destroy", "object": "snapshot", .*"name": "a1", "op": "delete", "index": '"$di"', .*"result": "deleted"' /tmp/ev
 fi
 check "barrier: deleted" barrier deleted || finish
+
+# 5b. x1 on a COW device of its own (--cow /dev/loop7): a 16 MiB loop
+# device on nodes 1 and 3, none on node2
+if [ "$NODE" != 2 ]; then
+	check "a 16 MiB COW device /dev/loop7 on node$NODE" sh -c \
+		"dd if=/dev/zero of=/tmp/cow.img bs=1M count=16 2>/dev/null && losetup /dev/loop7 /tmp/cow.img"
+fi
+check "barrier: COW devices ready" barrier cowdev || finish
+if [ "$NODE" = 1 ]; then
+	out=$(raftctl snapshot create "$RB_DEV" x1 --cow /dev/loop7 2>&1)
+	check "snapshot create x1 --cow /dev/loop7: $out" \
+		sh -c "echo '$out' | grep -q '^snapshot x1 taken at index'"
+	put x1 "$(echo "$out" | awk '{print $6}')"
+fi
+xi=$(get x1)
+check "node$NODE applied x1's entry (index $xi)" \
+	wait_for 120 rb_applied_at_least "$xi"
+diag "$(raftctl snapshot list "$RB_DEV")"
+if [ "$NODE" = 2 ]; then
+	check "x1 is missing on node2 (no /dev/loop7 here)" \
+		snap_state_is x1 missing
+	check "node2 says why: its COW device" sh -c \
+		"raftctl snapshot list $RB_DEV | grep -q '^$RB_DEV node 2: x1 missing: not taken here: its COW device is missing'"
+else
+	check "x1 is active on node$NODE" snap_state_is x1 active
+	check "x1's COW device on node$NODE is /dev/loop7" \
+		test "$(snap_json x1 cow_device)" = /dev/loop7
+	check "x1's COW size on node$NODE is the device's (16 MiB)" \
+		test "$(snap_json x1 cow_size)" = 16777216
+	check "no pool COW area device for x1 on node$NODE" \
+		test ! -e "/dev/mapper/$RB_DEV-snap-x1-cow"
+	put "sha-x1-node$NODE" "$(snap_sha x1)"
+fi
+if [ "$NODE" = 3 ]; then
+	h1=$(get sha-x1-node1)
+	check "x1 hashes the same on node3 as on node1 ($h1)" \
+		test -n "$h1" -a "$h1" = "$(get sha-x1-node3)"
+fi
+check "barrier: x1 checked" barrier x1 || finish
+if [ "$NODE" = 1 ]; then
+	out=$(raftctl snapshot delete "$RB_DEV" x1 2>&1)
+	check "snapshot delete x1: $out" \
+		sh -c "echo '$out' | grep -q '^snapshot x1 deleted at index'"
+	put delx "$(echo "$out" | awk '{print $6}')"
+fi
+dx=$(get delx)
+check "node$NODE applied x1's delete (index $dx)" \
+	wait_for 120 rb_applied_at_least "$dx"
+check "x1 is gone on node$NODE" test ! -e "$(snapdev x1)"
+if [ "$NODE" != 2 ]; then
+	check "/dev/loop7 is free again on node$NODE" losetup -d /dev/loop7
+fi
+check "barrier: x1 deleted" barrier x1deleted || finish
 
 # 6. node3 power-cut while its helper takes p1: the helper recorded p1 in
 # the pool, the kernel had not yet heard back (it still waits at p1)
