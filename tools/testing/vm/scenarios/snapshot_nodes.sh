@@ -23,7 +23,10 @@
 #  3. node3 comes back over its disk, now with a pool: it is behind the
 #     leader's compaction point and catches up by a copy: status and
 #     `snapshot list` say it joined by a copy of index N >= b1's index
-#     ("missing: ... joined by a copy"), b1 is no device there;
+#     ("missing: ... joined by a copy"), b1 is no device there; r1,
+#     requested on node1 as soon as node3 is back (while it catches up),
+#     is on node3 with node1's sha256 if its entry came after the copy,
+#     else neither listed nor a device there (the copy covers it);
 #  4. node1 takes c1: node3 takes it too, with the sha256 of node1's;
 #     node2 lists it as missing (its pool is full);
 #  5. a1 is deleted: gone on node1, and on node2 (where it was only a
@@ -204,9 +207,11 @@ bi=$(get b1)
 if [ "$NODE" = 3 ]; then
 	check "node3 creates its device again, now with a pool" \
 		rb_create --snapshot-pool /dev/vda
+	put node3created 1
 	wc=$(get written)
 	check "node3 caught up (applied >= $wc)" \
 		wait_for 300 rb_applied_at_least "$wc"
+	put node3caught 1
 	ci=$(copy_index)
 	diag "$(raftctl snapshot list "$RB_DEV")" "status: $(status_snaps)"
 	check "node3 joined by a copy of index ${ci:-none} >= b1's $bi" \
@@ -216,8 +221,36 @@ if [ "$NODE" = 3 ]; then
 	check "list --json on node3 has missing_before index $ci" sh -c \
 		"raftctl snapshot list $RB_DEV --json | grep -q '^  \"missing_before\": {\"index\": $ci, '"
 	check "status on node3 says so ($(status_snaps))" sh -c \
-		"raftctl status $RB_DEV | grep -q '^  snapshots 0 taken (0 invalid), 0 missing here, pool /dev/vda; joined by a copy of index $ci$'"
+		"raftctl status $RB_DEV | grep -q '^  snapshots [01] taken (0 invalid), 0 missing here, pool /dev/vda; joined by a copy of index $ci$'"
 	check "no b1 device on node3" test ! -e "$(snapdev b1)"
+	# r1, requested while node3 caught up: taken here with node1's
+	# bytes if its entry came after the copy, else missing by the copy
+	ri=$(get r1)
+	check "node3 applied r1's entry (index $ri)" \
+		wait_for 300 rb_applied_at_least "$ri"
+	ci=$(copy_index)
+	diag "r1 at index $ri, node3's copy of index $ci"
+	if [ "${ci:-0}" -ge "$ri" ]; then
+		check "r1 came before node3's copy ($ri <= $ci): not listed, no device" \
+			sh -c "[ -z \"\$(raftctl snapshot list $RB_DEV --json | grep '\"name\": \"r1\"')\" ] && [ ! -e $(snapdev r1) ]"
+	else
+		check "r1 came after node3's copy ($ri > $ci): active" \
+			snap_state_is r1 active
+		check "r1 hashes the same on node3 as on node1" \
+			test "$(snap_sha r1)" = "$(get sha-r1-node1)"
+	fi
+fi
+if [ "$NODE" = 1 ]; then
+	get node3created >/dev/null
+	diag "node1's copy to node3 when r1 is requested: $(rb_resync 3)"
+	out=$(raftctl snapshot create "$RB_DEV" r1 2>&1)
+	check "snapshot create r1 while node3 catches up: $out" \
+		sh -c "echo '$out' | grep -q '^snapshot r1 taken at index'"
+	put r1 "$(echo "$out" | awk '{print $6}')"
+	# hashed once the copy is over: reading 111 MiB beside the copy,
+	# the leader once went silent long enough for an election (load 35)
+	get node3caught >/dev/null
+	put sha-r1-node1 "$(snap_sha r1)"
 fi
 check "barrier: node3 back" barrier back || finish
 
