@@ -85,6 +85,7 @@ void raftblk_device_info(struct raftblk_dev *dev,
 	info->open_count = raftblk_blkdev_openers(dev);
 	info->logical_block_size = queue_logical_block_size(dev->disk->queue);
 	info->replicated = dev->io_ops->get_status;
+	info->io_stats = &dev->io_stats;
 }
 
 static struct raftblk_dev *raftblk_device_find_any(const char *name)

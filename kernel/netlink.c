@@ -21,6 +21,8 @@
 #include "node.h"
 #include "nl_attrs.h"
 
+/* A DEVICE_GET reply to a doit request (a dump fills its own buffers). */
+#define RAFTBLK_NL_DEVICE_MSG_SIZE	(8 * 1024)
 
 /*
  * Timer ranges: a heartbeat at least every tick, at most once a minute.
@@ -640,7 +642,8 @@ static int raftblk_nl_device_get_doit(struct sk_buff *skb,
 	if (GENL_REQ_ATTR_CHECK(info, RAFTBLK_ATTR_NAME))
 		return -EINVAL;
 
-	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	/* 16 peers, copies, counters and io-stats need more than a page. */
+	msg = genlmsg_new(RAFTBLK_NL_DEVICE_MSG_SIZE, GFP_KERNEL);
 	if (!msg)
 		return -ENOMEM;
 

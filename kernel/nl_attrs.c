@@ -278,6 +278,38 @@ static int raftblk_nl_put_node(struct sk_buff *skb,
 	return 0;
 }
 
+/* One IO_STATS nest per kind of request. */
+static int raftblk_nl_put_io_stats(struct sk_buff *skb,
+				   struct raftblk_io_stats *s)
+{
+	struct raftblk_io_op_snapshot o;
+	struct nlattr *nest;
+	u32 op;
+
+	for (op = 0; op < RAFTBLK_IO_OPS; op++) {
+		raftblk_io_stats_read(s, op, &o);
+		nest = nla_nest_start(skb, RAFTBLK_ATTR_IO_STATS);
+		if (!nest)
+			return -EMSGSIZE;
+		if (nla_put_u32(skb, RAFTBLK_IO_ATTR_OP, op) ||
+		    nla_put_u64_64bit(skb, RAFTBLK_IO_ATTR_COUNT, o.count,
+				      RAFTBLK_IO_ATTR_PAD) ||
+		    nla_put_u64_64bit(skb, RAFTBLK_IO_ATTR_ERRORS, o.errors,
+				      RAFTBLK_IO_ATTR_PAD) ||
+		    nla_put_u64_64bit(skb, RAFTBLK_IO_ATTR_BYTES, o.bytes,
+				      RAFTBLK_IO_ATTR_PAD) ||
+		    nla_put_u64_64bit(skb, RAFTBLK_IO_ATTR_LATENCY_SUM,
+				      o.latency_sum, RAFTBLK_IO_ATTR_PAD) ||
+		    nla_put(skb, RAFTBLK_IO_ATTR_LATENCY, sizeof(o.latency),
+			    o.latency)) {
+			nla_nest_cancel(skb, nest);
+			return -EMSGSIZE;
+		}
+		nla_nest_end(skb, nest);
+	}
+	return 0;
+}
+
 int raftblk_nl_put_device(struct sk_buff *skb,
 			  const struct raftblk_dev_info *di,
 			  u64 ev_id, u64 ev_seq,
@@ -294,7 +326,8 @@ int raftblk_nl_put_device(struct sk_buff *skb,
 	    nla_put_u32(skb, RAFTBLK_ATTR_ROLE, st->role) ||
 	    nla_put_u32(skb, RAFTBLK_ATTR_OPEN_COUNT, di->open_count) ||
 	    nla_put_u32(skb, RAFTBLK_ATTR_LOGICAL_BLOCK_SIZE,
-			di->logical_block_size))
+			di->logical_block_size) ||
+	    raftblk_nl_put_io_stats(skb, di->io_stats))
 		return -EMSGSIZE;
 	if (di->replicated)
 		return raftblk_nl_put_node(skb, st);

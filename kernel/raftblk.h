@@ -23,6 +23,7 @@
 #include <net/net_namespace.h>
 #include <linux/raftblk.h>
 #include "events.h"
+#include "io_stats.h"
 
 struct raftblk_dev;
 struct raftblk_node;
@@ -76,6 +77,9 @@ struct raftblk_io_ops {
 
 /* Per-request state, in the blk-mq pdu (tag_set.cmd_size). */
 struct raftblk_rq {
+	/* When blk-mq handed it to queue_rq (ktime_get_ns(), io_stats). */
+	u64 start_ns;
+
 	/* backing.c, while the request is sent to the backing disk: */
 	/* Backing bios in flight, plus one while they are being issued. */
 	atomic_t pending;
@@ -159,6 +163,8 @@ struct raftblk_dev {
 
 	/* What the events group was last told about the device. */
 	struct raftblk_events events;
+	/* Requests completed (blkdev.c); lock-free, atomic fields. */
+	struct raftblk_io_stats io_stats;
 };
 
 /* device.c: registry of devices. */
@@ -206,6 +212,7 @@ struct raftblk_dev_info {
 	u32 open_count;
 	u32 logical_block_size;
 	bool replicated;		/* a node's status goes with it */
+	struct raftblk_io_stats *io_stats;	/* the device's, live */
 };
 
 void raftblk_device_info(struct raftblk_dev *dev,

@@ -241,6 +241,16 @@ int oom(void)
 	return EXIT_ERROR;
 }
 
+int optional_name(const struct verb *v, int argc, char **argv,
+		  const char **name)
+{
+	*name = optind < argc ? argv[optind] : NULL;
+	if (optind + 1 < argc)
+		return usage_error(v, "unexpected argument '%s'",
+				   argv[optind + 1]);
+	return EXIT_OK;
+}
+
 /* Exactly one NAME operand after the options. */
 static int one_name(const struct verb *v, int argc, char **argv,
 		    const char **name)
@@ -635,10 +645,14 @@ static int on_device(struct nl_msg *reply, void *arg)
 		[RAFTBLK_ATTR_SNAPSHOT_POOL] = { .type = NLA_STRING },
 		[RAFTBLK_ATTR_SNAPSHOT_LAST] = { .type = NLA_NESTED },
 		[RAFTBLK_ATTR_COPY_INDEX] = { .type = NLA_U64 },
+		[RAFTBLK_ATTR_IO_STATS] = { .type = NLA_NESTED },
 	};
 	struct nlattr *tb[RAFTBLK_ATTR_MAX + 1];
+	struct nlmsghdr *nlh = nlmsg_hdr(reply);
 	struct dev_list *l = arg;
 	struct dev_info *d, *nv;
+	struct nlattr *a;
+	int rem;
 
 	if (genlmsg_parse(nlmsg_hdr(reply), 0, tb, RAFTBLK_ATTR_MAX, pol) ||
 	    !tb[RAFTBLK_ATTR_NAME]) {
@@ -679,6 +693,12 @@ static int on_device(struct nl_msg *reply, void *arg)
 		d->commit_index = nla_get_u64(tb[RAFTBLK_ATTR_COMMIT_INDEX]);
 		d->applied_index = nla_get_u64(tb[RAFTBLK_ATTR_APPLIED_INDEX]);
 	}
+	/* IO_STATS repeats: walk the attributes, not the parsed table. */
+	nla_for_each_attr(a, genlmsg_attrdata(nlmsg_data(nlh), 0),
+			  genlmsg_attrlen(nlmsg_data(nlh), 0), rem)
+		if (nla_type(a) == RAFTBLK_ATTR_IO_STATS &&
+		    io_stats_parse(a, d))
+			l->parse_errors++;
 	if (parse_node(reply, tb, d))
 		l->parse_errors++;
 	return NL_OK;
@@ -1150,12 +1170,9 @@ int cmd_status(const struct verb *v, int argc, char **argv)
 			return option_error(v, c, argv);
 		}
 	}
-	if (optind < argc)
-		name = argv[optind];
-	if (optind + 1 < argc)
-		return usage_error(v, "unexpected argument '%s'",
-				   argv[optind + 1]);
-
+	ret = optional_name(v, argc, argv, &name);
+	if (ret)
+		return ret;
 	snprintf(ctx, sizeof(ctx), "status%s%s", name ? " " : "",
 		 name ? name : "");
 	ret = dev_list_get(name, ctx, &list);

@@ -104,7 +104,6 @@ void table_free(struct table *t)
 	free(t);
 }
 
-/* A JSON string literal, quotes included. */
 /*
  * Length of the well-formed UTF-8 sequence at P (RFC 3629: no overlong
  * form, no surrogate, nothing above U+10FFFF), or 0.
@@ -139,45 +138,78 @@ static size_t utf8_len(const unsigned char *p)
 	return n;
 }
 
-void json_string(FILE *f, const char *s)
+/*
+ * S between double quotes: well-formed UTF-8 sequences as they are, a
+ * byte that is not UTF-8 (a path is any bytes) as BAD, and each ASCII
+ * byte through ASCII (which escapes what the format needs).
+ */
+static void quoted_utf8(FILE *f, const char *s, const char *bad,
+			void (*ascii)(FILE *f, unsigned char c))
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t n;
 
 	fputc('"', f);
 	for (; *p; p++) {
-		/* Bytes that are not UTF-8 (a path is any bytes): U+FFFD. */
-		if (*p >= 0x80) {
-			n = utf8_len(p);
-			if (!n) {
-				fputs("\\ufffd", f);
-			} else {
-				fwrite(p, 1, n, f);
-				p += n - 1;
-			}
+		if (*p < 0x80) {
+			ascii(f, *p);
 			continue;
 		}
-		switch (*p) {
-		case '"':
-			fputs("\\\"", f);
-			break;
-		case '\\':
-			fputs("\\\\", f);
-			break;
-		case '\n':
-			fputs("\\n", f);
-			break;
-		case '\t':
-			fputs("\\t", f);
-			break;
-		default:
-			if (*p < 0x20)
-				fprintf(f, "\\u%04x", *p);
-			else
-				fputc(*p, f);
+		n = utf8_len(p);
+		if (!n) {
+			fputs(bad, f);
+		} else {
+			fwrite(p, 1, n, f);
+			p += n - 1;
 		}
 	}
 	fputc('"', f);
+}
+
+static void json_ascii(FILE *f, unsigned char c)
+{
+	switch (c) {
+	case '"':
+		fputs("\\\"", f);
+		break;
+	case '\\':
+		fputs("\\\\", f);
+		break;
+	case '\n':
+		fputs("\\n", f);
+		break;
+	case '\t':
+		fputs("\\t", f);
+		break;
+	default:
+		if (c < 0x20)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+}
+
+void json_string(FILE *f, const char *s)
+{
+	quoted_utf8(f, s, "\\ufffd", json_ascii);
+}
+
+/* The Prometheus text format escapes only these three. */
+static void prom_ascii(FILE *f, unsigned char c)
+{
+	if (c == '\\')
+		fputs("\\\\", f);
+	else if (c == '"')
+		fputs("\\\"", f);
+	else if (c == '\n')
+		fputs("\\n", f);
+	else
+		fputc(c, f);
+}
+
+void prom_label_value(FILE *f, const char *s)
+{
+	quoted_utf8(f, s, "\xef\xbf\xbd", prom_ascii);	/* U+FFFD */
 }
 
 /* 1073741824 -> "1.0G", 4096 -> "4.0K", 512 -> "512B" (binary units). */

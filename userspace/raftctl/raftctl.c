@@ -89,6 +89,43 @@ static const struct verb verbs[] = {
 "  -h, --help        show this help\n",
 	},
 	{
+		.name = "metrics",
+		.run = cmd_metrics,
+		.args = "[NAME] [--output FILE]",
+		.summary = "print the devices' metrics for Prometheus",
+		.help =
+"Print every device of the current network namespace (or only NAME) in the\n"
+"Prometheus text exposition format: role, term, commit and applied index,\n"
+"disk state, counters, request counts, bytes and latency histograms by\n"
+"kind (read, write, flush, discard), and per peer its state, match index,\n"
+"lag and time since last heard, and each copy of the data area. The\n"
+"metrics are listed in raftctl(8).\n"
+"\n"
+"Options:\n"
+"  -o, --output FILE  write FILE atomically (FILE.tmp, then renamed), as\n"
+"                     node_exporter's textfile collector needs\n"
+"  -h, --help         show this help\n",
+	},
+	{
+		.name = "top",
+		.run = cmd_top,
+		.args = "[NAME] [--interval SECONDS] [--count N] [--batch]",
+		.summary = "a live view of the devices, their peers and copies",
+		.help =
+"Show every device of the current network namespace (or only NAME),\n"
+"refreshed in place: role, term, leader, commit and applied index, disk\n"
+"state, read and write rates with their median latency, each peer's\n"
+"state, match index, lag and time since last heard, and each copy of the\n"
+"data area as a progress bar with its rate and time left. q quits.\n"
+"\n"
+"Options:\n"
+"  -i, --interval SECONDS  time between refreshes, 0.1..3600 (default 1)\n"
+"  -c, --count N           stop after N frames\n"
+"  -b, --batch             print frames one after the other, without\n"
+"                          terminal control (also when not on a terminal)\n"
+"  -h, --help              show this help\n",
+	},
+	{
 		.name = "peer",
 		.run = cmd_peer,
 		.args = "add|remove|list NAME ...",

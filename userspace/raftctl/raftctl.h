@@ -89,6 +89,8 @@ void table_print(struct table *t, FILE *f);
 void table_print_indented(struct table *t, FILE *f, const char *indent);
 void table_free(struct table *t);
 void json_string(FILE *f, const char *s);
+/* S as a quoted Prometheus label value (escaped, valid UTF-8). */
+void prom_label_value(FILE *f, const char *s);
 void format_size(char *buf, size_t len, uint64_t bytes);
 
 /* addr.c: node addresses, "10.0.0.1:7789" or "[fd00::1]:7789". */
@@ -186,6 +188,13 @@ void snap_view_load(const struct dev_info *d, struct snap_view *v);
 /* One line on D's snapshots here, for status: "N taken, ..." */
 void snap_view_summary(const struct dev_info *d, const struct snap_view *v,
 		       char *buf, size_t len);
+/* Requests of one kind a device completed (RAFTBLK_ATTR_IO_STATS). */
+#define IO_OPS	(RAFTBLK_IO_OP_DISCARD + 1)
+struct io_info {
+	bool valid;		/* the kernel reported it */
+	uint64_t count, errors, bytes, latency_sum_ns;
+	uint64_t latency[RAFTBLK_IO_LATENCY_BUCKETS];
+};
 
 /* One device as the kernel reports it (RAFTBLK_CMD_DEVICE_GET). */
 struct dev_info {
@@ -225,6 +234,8 @@ struct dev_info {
 	char snap_pool[RAFTBLK_PATH_MAXLEN + 1];
 	struct snap_last snap;
 	uint64_t copy_index;	/* the last copy installed here, 0: none */
+	/* Requests completed, by enum raftblk_io_op. */
+	struct io_info io[IO_OPS];
 	/* Position in the device's event stream (events.c). */
 	uint64_t device_id;
 	uint64_t event_seq;
@@ -273,6 +284,9 @@ int parse_u32(const char *str, uint32_t min, uint32_t max, uint32_t *out);
  */
 int option_u32(const struct verb *v, const char *option, const char *arg,
 	       uint32_t min, uint32_t max, uint32_t *out);
+/* An optional NAME operand after the options (NULL if none), no more. */
+int optional_name(const struct verb *v, int argc, char **argv,
+		  const char **name);
 /* The family, opened; NULL after printing why. */
 struct rb_nl *open_family(void);
 int oom(void);
@@ -353,6 +367,16 @@ int cmd_down(const struct verb *v, int argc, char **argv);
 /* snapshot.c, dm.c: snapshots, and the helper the kernel runs. */
 int cmd_snapshot(const struct verb *v, int argc, char **argv);
 int cmd_helper(const struct verb *v, int argc, char **argv);
+
+/* metrics.c: the Prometheus text format. */
+const char *io_op_name(uint32_t op);
+/* One IO_STATS nest into D->io; -1 if malformed. */
+int io_stats_parse(struct nlattr *nest, struct dev_info *d);
+/* Every device of L, as Prometheus metric families. */
+void metrics_print(FILE *f, const struct dev_list *l);
+int cmd_metrics(const struct verb *v, int argc, char **argv);
+/* top.c: the live view. */
+int cmd_top(const struct verb *v, int argc, char **argv);
 
 /* peer.c: cluster membership verbs. */
 int cmd_peer(const struct verb *v, int argc, char **argv);

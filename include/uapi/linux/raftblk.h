@@ -230,6 +230,24 @@ enum raftblk_secret_op {
 					 */
 };
 
+/*
+ * Kinds of request counted in RAFTBLK_ATTR_IO_STATS (RAFTBLK_IO_ATTR_OP).
+ * DISCARD counts discards and write-zeroes.
+ */
+enum raftblk_io_op {
+	RAFTBLK_IO_OP_READ,
+	RAFTBLK_IO_OP_WRITE,
+	RAFTBLK_IO_OP_FLUSH,
+	RAFTBLK_IO_OP_DISCARD,
+};
+
+/*
+ * Buckets of the latency histogram (RAFTBLK_IO_ATTR_LATENCY): bucket 0
+ * counts requests that took less than 1 us, bucket i (1..N-2) those that
+ * took at least 2^(i-1) and less than 2^i us, the last one the rest.
+ */
+#define RAFTBLK_IO_LATENCY_BUCKETS	24
+
 /* Multicast group of the family: every event of the namespace. */
 #define RAFTBLK_MCGRP_EVENTS_NAME	"events"
 
@@ -320,6 +338,8 @@ enum raftblk_attr {
 	 * at most RAFTBLK_SNAPSHOT_COW_DEV_MAXLEN bytes together.
 	 */
 	RAFTBLK_ATTR_SNAPSHOT_COW_DEVICE,	/* string */
+	/* DEVICE_GET: requests completed, one nest per enum raftblk_io_op */
+	RAFTBLK_ATTR_IO_STATS,		/* nest: RAFTBLK_IO_ATTR_*, repeated */
 
 	__RAFTBLK_ATTR_MAX,
 };
@@ -420,5 +440,26 @@ enum raftblk_resync_attr {
 	__RAFTBLK_RESYNC_ATTR_MAX,
 };
 #define RAFTBLK_RESYNC_ATTR_MAX (__RAFTBLK_RESYNC_ATTR_MAX - 1)
+
+/*
+ * Requests of one kind completed since the device was created
+ * (RAFTBLK_ATTR_IO_STATS): from the moment blk-mq hands a request to
+ * raftblk to its completion, failed ones included.
+ */
+enum raftblk_io_attr {
+	RAFTBLK_IO_ATTR_UNSPEC,
+	RAFTBLK_IO_ATTR_PAD,
+	RAFTBLK_IO_ATTR_OP,		/* u32: enum raftblk_io_op */
+	RAFTBLK_IO_ATTR_COUNT,		/* u64: requests completed */
+	RAFTBLK_IO_ATTR_ERRORS,		/* u64: of them, completed with an error */
+	RAFTBLK_IO_ATTR_BYTES,		/* u64: bytes they carried */
+	RAFTBLK_IO_ATTR_LATENCY_SUM,	/* u64: sum of their latencies, ns */
+	RAFTBLK_IO_ATTR_LATENCY,	/* binary: RAFTBLK_IO_LATENCY_BUCKETS
+					 * u64 counts, host byte order
+					 */
+
+	__RAFTBLK_IO_ATTR_MAX,
+};
+#define RAFTBLK_IO_ATTR_MAX (__RAFTBLK_IO_ATTR_MAX - 1)
 
 #endif /* _UAPI_LINUX_RAFTBLK_H */

@@ -50,7 +50,7 @@ help_ok() {
 
 help_ok --help
 help_ok -h
-for v in create destroy status peer transfer-leader set events up down snapshot; do
+for v in create destroy status metrics top peer transfer-leader set events up down snapshot; do
 	help_ok $v --help
 	help_ok $v -h
 	if "$rc_bin" --help | grep -q "^  $v "; then
@@ -95,6 +95,20 @@ expect 2 "raftctl: status: unexpected argument 'raftblk1' (see 'raftctl status -
 	status raftblk0 raftblk1
 expect 2 "raftctl: status: unknown option '-x' (see 'raftctl status --help')" \
 	status -jx
+expect 2 "raftctl: metrics: unexpected argument 'raftblk1' (see 'raftctl metrics --help')" \
+	metrics raftblk0 raftblk1
+expect 2 "raftctl: metrics: --output needs a file name (see 'raftctl metrics --help')" \
+	metrics --output ''
+expect 2 "raftctl: metrics: option '--output' needs an argument (see 'raftctl metrics --help')" \
+	metrics --output
+expect 2 "raftctl: top: --interval must be 0.1..3600 seconds, not '0.05' (see 'raftctl top --help')" \
+	top --interval 0.05
+expect 2 "raftctl: top: --interval must be 0.1..3600 seconds, not '1s' (see 'raftctl top --help')" \
+	top -i 1s
+expect 2 "raftctl: top: --count must be 1..4294967295, not '0' (see 'raftctl top --help')" \
+	top --count 0
+expect 2 "raftctl: top: unexpected argument 'raftblk1' (see 'raftctl top --help')" \
+	top raftblk0 raftblk1
 
 # Replication options of create.
 expect 2 "raftctl: create: --node-id needs --listen ADDR:PORT (see 'raftctl create --help')" \

@@ -87,6 +87,56 @@ check "buffered write and read of the last 4 KiB" sh -c \
 	 dd if=/dev/$DEV bs=4k count=1 skip=\$n 2>/dev/null >/tmp/last &&
 	 dd if=/tmp/pattern bs=4k count=1 2>/dev/null | cmp - /tmp/last"
 
+# ---- metrics (raftctl metrics: the Prometheus text format) ----
+metric() { # SERIES: its value in `raftctl metrics $DEV`, e.g. raftblk_x{...}
+	raftctl metrics $DEV | awk -v k="$1" '$1 == k { print $2 }'
+}
+io_series() { # NAME OP [SUFFIX-LABELS]
+	echo "$1{device=\"$DEV\",op=\"$2\"$3}"
+}
+histogram_sane() { # OP: buckets cumulative, +Inf bucket = _count
+	raftctl metrics $DEV | awk -v op="$1" -v dev="$DEV" '
+		index($1, "raftblk_request_duration_seconds_bucket{device=\"" dev "\",op=\"" op "\"") == 1 {
+			if ($2 + 0 < last) bad = 1; last = $2 + 0; n++; inf = $2 }
+		$1 == "raftblk_request_duration_seconds_count{device=\"" dev "\",op=\"" op "\"}" { cnt = $2 }
+		END { exit !(n == 24 && !bad && inf == cnt && cnt > 0) }'
+}
+r0=$(metric "$(io_series raftblk_requests_total read)")
+w0=$(metric "$(io_series raftblk_requests_total write)")
+wb0=$(metric "$(io_series raftblk_request_bytes_total write)")
+check "metrics: a standalone device has request counters" \
+	test -n "$r0" -a -n "$w0" -a -n "$wb0"
+check "O_DIRECT writes of 16 x 64 KiB" dd if=/tmp/pattern of=/dev/$DEV \
+	bs=64k seek=100 oflag=direct
+check "metrics: the 16 writes counted" test \
+	"$(( $(metric "$(io_series raftblk_requests_total write)") - w0 ))" -ge 16
+check "metrics: their bytes counted" test \
+	"$(( $(metric "$(io_series raftblk_request_bytes_total write)") - wb0 ))" \
+	-ge 1048576
+check "O_DIRECT reads of 16 x 64 KiB" dd if=/dev/$DEV of=/dev/null bs=64k \
+	skip=100 count=16 iflag=direct
+check "metrics: the 16 reads counted" test \
+	"$(( $(metric "$(io_series raftblk_requests_total read)") - r0 ))" -ge 16
+check "metrics: write latency histogram is cumulative, +Inf = count" \
+	histogram_sane write
+check "metrics: read latency histogram is cumulative, +Inf = count" \
+	histogram_sane read
+check "metrics: no request failed" test \
+	"$(metric "$(io_series raftblk_request_errors_total write)")" = 0
+check "metrics: a standalone device is role standalone" test \
+	"$(metric "raftblk_role{device=\"$DEV\",role=\"standalone\"}")" = 1
+check "metrics: every family has HELP and TYPE once" sh -c \
+	"raftctl metrics >/tmp/m.prom && test -s /tmp/m.prom &&
+	 test \$(grep -c '^# TYPE ' /tmp/m.prom) = \$(grep -c '^# HELP ' /tmp/m.prom) &&
+	 test -z \"\$(grep '^# TYPE ' /tmp/m.prom | sort | uniq -d)\""
+check "metrics --output writes the file, no temporary left" sh -c \
+	"raftctl metrics --output /tmp/out.prom && test -s /tmp/out.prom &&
+	 ! test -e /tmp/out.prom.tmp && grep -q '^raftblk_requests_total' /tmp/out.prom"
+expect_fail 2 "raftctl: metrics: --output needs a file name (see 'raftctl metrics --help')" \
+	raftctl metrics --output ''
+expect_fail 1 "raftctl: metrics: /nonexistent/dir/m.prom.tmp: No such file or directory" \
+	raftctl metrics --output /nonexistent/dir/m.prom
+
 parallel_io() { # 4 concurrent O_DIRECT writers, then read everything back
 	pids=""
 	for i in 1 2 3 4; do
@@ -341,6 +391,52 @@ check "replicated O_DIRECT write of 1 MiB" dd if=/tmp/rpat \
 check "read back through $DEV" sh -c \
 	"dd if=/dev/$DEV bs=64k skip=10 count=16 iflag=direct 2>/dev/null |
 		cmp - /tmp/rpat"
+check "metrics: a replicated device's writes are counted" test \
+	"$(metric "$(io_series raftblk_requests_total write)")" -ge 16
+check "metrics: role leader" test \
+	"$(metric "raftblk_role{device=\"$DEV\",role=\"leader\"}")" = 1
+check "metrics: commit index is status's" test \
+	"$(metric "raftblk_commit_index{device=\"$DEV\"}")" = \
+	"$(raftctl status $DEV --json | sed -n 's/^ *"commit_index": \([0-9]*\),*$/\1/p')"
+check "metrics: proposals counted" test \
+	"$(metric "raftblk_proposals_total{device=\"$DEV\"}")" -ge 16
+# raftctl top under tmux: drawn in place, refreshed, q quits.
+pane() { tmux capture-pane -p -t top; }
+pane_flag() { tmux display-message -p -t top "#{$1}"; }
+check "top starts in a tmux pane" env TERM=screen tmux -f /dev/null \
+	new-session -d -s top -x 150 -y 30 \
+	"raftctl top --interval 0.5 $DEV; echo \$? >/tmp/top.rc"
+check "remain-on-exit (the screen stays readable after top quits)" \
+	tmux set-option -w -t top remain-on-exit on
+check "top shows the device as leader with its term and indexes" \
+	wait_for 30 sh -c "tmux capture-pane -p -t top |
+		grep -Eq '^$DEV  leader .* term [1-9][0-9]* .* commit [0-9]+ +applied [0-9]+ +disk ok'"
+check "top draws on the alternate screen" test "$(pane_flag alternate_on)" = 1
+top_commit() { pane | sed -n "s/.* commit \([0-9]*\) .*/\1/p"; }
+c_before=$(top_commit)
+dd if=/tmp/rpat of=/dev/$DEV bs=64k seek=10 oflag=direct 2>/dev/null
+check "top refreshes: the commit index it shows advances with writes" \
+	wait_for 30 sh -c "test \"\$(tmux capture-pane -p -t top |
+		sed -n 's/.* commit \([0-9]*\) .*/\1/p')\" -gt ${c_before:-999999999}"
+check "top redraws in place: one header, at the top" sh -c \
+	"tmux capture-pane -p -t top >/tmp/pane && head -1 /tmp/pane | grep -q '^raftctl top ' &&
+	 test \$(grep -c '^raftctl top ' /tmp/pane) = 1"
+check "top shows a write rate with its median latency" wait_for 30 sh -c \
+	"dd if=/tmp/rpat of=/dev/$DEV bs=64k seek=10 oflag=direct 2>/dev/null;
+	 tmux capture-pane -p -t top | grep -Eq 'write [1-9][0-9]*/s .*/s p50 <[0-9]+(us|ms|s)'"
+tmux send-keys -t top q
+check "q quits top" wait_for 30 sh -c \
+	"test \"\$(tmux display-message -p -t top '#{pane_dead}')\" = 1"
+check "top exits with status 0" test "$(cat /tmp/top.rc)" = 0
+check "top leaves the alternate screen" test "$(pane_flag alternate_on)" = 0
+pane | sed 's/^/# /' | head -5
+tmux kill-server >/dev/null 2>&1
+check "top --batch --count 2 prints two frames and exits" sh -c \
+	"raftctl top --batch --count 2 --interval 0.2 $DEV >/tmp/top.out &&
+	 test \$(grep -c '^raftctl top ' /tmp/top.out) = 2 &&
+	 ! grep -q \"\$(printf '\\033')\" /tmp/top.out"
+expect_fail 1 "raftctl: top nosuchdev: device does not exist (No such device)" \
+	raftctl top --batch --count 1 nosuchdev
 check "mkfs.ext4 on the replicated device" \
 	run_timeout 600 mkfs.ext4 -q -F /dev/$DEV || finish
 check "mount it" mount -t ext4 /dev/$DEV $MNT || finish

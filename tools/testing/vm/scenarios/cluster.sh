@@ -188,8 +188,18 @@ if ! check "node$NODE was added and promoted to voter (follower)" \
 	rb_wait_joined 180; then
 	rb_status_diag
 fi
+rerr() {
+	raftctl metrics $RB_DEV | awk -v k="raftblk_request_errors_total{device=\"$RB_DEV\",op=\"read\"}" '$1 == k { print $2 }'
+}
+rerr0=$(rerr)
 check "follower refuses reads (EIO)" rb_refuses_read
+check "metrics: the refused read is counted as a failed request" \
+	test "$(rerr)" -gt "${rerr0:-99999999}"
 check "follower refuses opening for write (EROFS)" rb_refuses_write_open
+check "top --batch shows this follower's peers, the leader connected" sh -c \
+	"raftctl top --batch --count 1 $RB_DEV >/tmp/top.out &&
+	 grep -Eq '^  1 +[^ ]+ +voter +connected ' /tmp/top.out &&
+	 grep -Eq '^$RB_DEV  follower ' /tmp/top.out"
 # This follower's event stream, from before the failover to after it.
 raftctl events --json >/tmp/ev.cluster 2>/tmp/ev.cluster.err &
 ev_pid=$!
