@@ -55,6 +55,27 @@ struct raftblk_node_read {
 	struct list_head rqs;
 };
 
+/* One ready batch being carried out (raftblk_node_handle_ready()). */
+struct raftblk_node_batch {
+	struct raft_ready rd;
+	struct raft_advance adv;
+	/* Empty snapshots sent, reported once the batch is advanced. */
+	raft_id snap_to[RAFT_MAX_NODES];
+	bool snap_ok[RAFT_MAX_NODES];
+	u32 n_snap;
+	/* Applying committed[first..n_early) while the log is written. */
+	struct rb_apply ap;
+	u32 first;		/* 1: committed[0] was zeroed, or its snapshot
+				 * taken, in the background
+				 */
+	u32 n_early;		/* committed entries already in the log */
+	u32 done;		/* committed entries applied */
+	int log_err;		/* of the log append / hard state write */
+	int apply_err;		/* of the data area */
+	bool blocked;		/* applying cannot go on now */
+	bool conf_changed;
+};
+
 struct raftblk_node {
 	struct raftblk_dev *dev;
 	u32 id;
@@ -120,6 +141,8 @@ struct raftblk_node {
 	struct raftblk_rq *batch_rqs[RAFTBLK_NODE_MAX_BATCH];
 	/* Scratch for the core's status (node thread, under lock). */
 	struct raft_status st_buf;
+	/* The ready batch being carried out (node thread, under lock). */
+	struct raftblk_node_batch batch;
 	/* Copies of the data area sent and received (under lock). */
 	struct rb_resync *rs;
 

@@ -82,6 +82,8 @@ struct rb_resync {
 	struct rs_copy recv;
 	/* Scratch for the transport's peer list (node thread only). */
 	struct rb_transport_peer_info *pi;
+	/* Scratch for a frame being sent (node thread only; not on its stack). */
+	struct raft_msg msg;
 };
 
 int rb_resync_create(struct rb_store *store, struct block_device *bdev,
@@ -417,8 +419,8 @@ static void rs_send(struct rb_resync *rs, struct raft *r, struct rs_copy *c,
 	u32 queued = rs_queued(rs, c->peer);
 	u32 limit = busy ? RS_INFLIGHT_BUSY : RS_INFLIGHT;
 	u64 rate = READ_ONCE(rs->rate);
+	struct raft_msg *m = &rs->msg;
 	struct raft_entry e;
-	struct raft_msg m;
 	int ret;
 
 	while (c->active && queued < limit) {
@@ -429,8 +431,8 @@ static void rs_send(struct rb_resync *rs, struct raft *r, struct rs_copy *c,
 		if (!rs_paced(c, rate))
 			break;
 		if (c->done_sent || rs_next(rs, c, &off, &len)) {
-			rs_frame(rs, c, RB_WIRE_COPY_DONE, &m);
-			ret = rb_transport_send(rs->tp, &m);
+			rs_frame(rs, c, RB_WIRE_COPY_DONE, m);
+			ret = rb_transport_send(rs->tp, m);
 			if (ret == -ENOBUFS)
 				break;
 			if (ret) {
@@ -448,15 +450,15 @@ static void rs_send(struct rb_resync *rs, struct raft *r, struct rs_copy *c,
 			raft_report_snapshot(r, c->peer, false);
 			break;
 		}
-		rs_frame(rs, c, RB_WIRE_COPY_CHUNK, &m);
+		rs_frame(rs, c, RB_WIRE_COPY_CHUNK, m);
 		memset(&e, 0, sizeof(e));
 		e.index = c->seq + 1;
 		e.term = c->term;
 		e.type = RAFT_ENTRY_NORMAL;
 		e.payload = p;
-		m.n_entries = 1;
-		m.entries = &e;
-		ret = rb_transport_send(rs->tp, &m);
+		m->n_entries = 1;
+		m->entries = &e;
+		ret = rb_transport_send(rs->tp, m);
 		raftblk_payload_put(p);
 		if (ret == -ENOBUFS)
 			break;
