@@ -886,6 +886,15 @@ static int raftblk_node_create_core(struct raftblk_node *n,
 	return 0;
 }
 
+/* A resync's chunk read finished (workqueue): the node thread sends it. */
+static void raftblk_node_resync_kick(void *arg)
+{
+	struct raftblk_node *n = arg;
+
+	WRITE_ONCE(n->zero_kick, true);
+	wake_up(&n->wait);
+}
+
 /* The resync state; a copy that stopped half way resets the core's log. */
 static int raftblk_node_start_resync(struct raftblk_node *n,
 				     struct raftblk_err *err)
@@ -893,7 +902,8 @@ static int raftblk_node_start_resync(struct raftblk_node *n,
 	int ret;
 
 	ret = rb_resync_create(n->store, n->dev->backing, n->id,
-			       n->dev->name, &n->rs);
+			       n->dev->name, raftblk_node_resync_kick, n,
+			       &n->rs);
 	if (!ret)
 		ret = rb_resync_on_open(n->rs, n->raft);
 	if (ret) {

@@ -175,7 +175,9 @@ struct raftblk_node {
 	bool zero_busy;			/* started, not consumed yet */
 	bool zero_retried;
 	bool zero_ever;			/* one was started (stop waits) */
-	bool zero_kick;			/* set by the completion: wake up */
+	bool zero_kick;			/* set by a completion (zeroing,
+					 * snapshot, resync read): wake up
+					 */
 	/*
 	 * A snapshot entry carried out in the background (node_snap.c):
 	 * snap_cmd and snap_busy belong to the node thread, and to

@@ -10,6 +10,7 @@
 #include <linux/random.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
+#include <linux/workqueue.h>
 
 #include "resync.h"
 #include "extent_map.h"
@@ -21,6 +22,13 @@
 #define RS_CHUNK		(1U << 20)	/* bytes per copy frame */
 #define RS_INFLIGHT		8	/* chunks queued per peer, idle */
 #define RS_INFLIGHT_BUSY	2	/* ... while application writes wait */
+/*
+ * Chunks a copy reads ahead of what it queued to the transport (reading
+ * or read, not yet sent): the reads and their checksums run on the
+ * resync's workqueue, never on the node thread, which only hands read
+ * chunks to the transport in order.
+ */
+#define RS_READ_AHEAD		4
 #define RS_SILENT_TIMEOUTS	10	/* election timeouts without a frame */
 /*
  * Pacing at a set rate: a token bucket per copy, refilled at the rate,
@@ -32,13 +40,30 @@
 /* The rate status reports is measured over the last 1 to 2 windows. */
 #define RS_RATE_WINDOW_MS	1000
 
+/*
+ * One chunk read for a sender, on the resync's workqueue. Owned by its
+ * copy's rd[] slot until finished; a copy that stops drops its slots: a
+ * read still running is marked orphan and frees itself when it ends.
+ */
+struct rs_read {
+	struct work_struct work;
+	struct rb_resync *rs;
+	u64 off;
+	u32 len;
+	/* set by the work under rs->rlock, with finished */
+	struct raft_payload *p;	/* the chunk, checksummed (NULL on error) */
+	int err;
+	bool finished;
+	bool orphan;		/* set by the node thread under rs->rlock */
+};
+
 /* One copy, sent or received. */
 struct rs_copy {
 	bool used;		/* holds a copy (active or finished) */
 	bool active;
 	bool ok;		/* finished well */
 	bool marked;		/* receiver: resyncing mark written */
-	bool done_sent;		/* sender: every chunk queued, DONE pending */
+	bool read_end;		/* sender: every chunk's read started */
 	/*
 	 * Sender, finished well: the leader still keeps its log from S
 	 * until the follower's match reaches hold_to (its last index when
@@ -53,8 +78,11 @@ struct rs_copy {
 	raft_term term;		/* term of the SNAPSHOT message (receiver:
 				 * from the first copy frame)
 				 */
-	u64 seq;		/* next chunk number */
-	u64 pos;		/* sender: next byte offset of the data area */
+	u64 seq;		/* next chunk number (sender: to send) */
+	u64 rseq;		/* sender: next chunk number to read */
+	u64 pos;		/* sender: next byte offset to read */
+	/* sender: chunks seq..rseq-1, being read or read, k at rd[k % AHEAD] */
+	struct rs_read *rd[RS_READ_AHEAD];
 	u64 done, total;	/* bytes */
 	unsigned long start, last, end;	/* jiffies */
 	/* sender: token bucket of the set rate (bytes, may be negative) */
@@ -73,6 +101,16 @@ struct rb_resync {
 	const char *name;
 	u64 data_size;
 	u64 rate;		/* bytes/s, 0 = dynamic */
+	/* the senders' chunk reads (rs_read_work()) */
+	struct workqueue_struct *wq;
+	/* wakes the node thread when a read finished */
+	rb_resync_kick_fn kick;
+	void *kick_arg;
+	/*
+	 * rlock protects the handover of a struct rs_read between its work
+	 * and the node thread (finished, orphan, p, err).
+	 */
+	spinlock_t rlock;
 	/*
 	 * lock protects the copies' fields read by rb_resync_get() against
 	 * the node thread's updates (held briefly, never while sleeping).
@@ -87,17 +125,27 @@ struct rb_resync {
 };
 
 int rb_resync_create(struct rb_store *store, struct block_device *bdev,
-		     raft_id self, const char *name, struct rb_resync **out)
+		     raft_id self, const char *name, rb_resync_kick_fn kick,
+		     void *kick_arg, struct rb_resync **out)
 {
 	struct rb_resync *rs = kzalloc(sizeof(*rs), GFP_KERNEL);
 
 	if (!rs)
 		return -ENOMEM;
 	rs->pi = kcalloc(RAFT_MAX_NODES, sizeof(*rs->pi), GFP_KERNEL);
-	if (!rs->pi) {
+	/* Unbound: the reads of several copies go on at once. */
+	rs->wq = alloc_workqueue("%s_resync", WQ_UNBOUND,
+				 RS_READ_AHEAD, name);
+	if (!rs->pi || !rs->wq) {
+		if (rs->wq)
+			destroy_workqueue(rs->wq);
+		kfree(rs->pi);
 		kfree(rs);
 		return -ENOMEM;
 	}
+	rs->kick = kick;
+	rs->kick_arg = kick_arg;
+	spin_lock_init(&rs->rlock);
 	rs->store = store;
 	rs->bdev = bdev;
 	rs->self = self;
@@ -108,10 +156,18 @@ int rb_resync_create(struct rb_store *store, struct block_device *bdev,
 	return 0;
 }
 
+static void rs_drop_reads(struct rb_resync *rs, struct rs_copy *c);
+
 void rb_resync_destroy(struct rb_resync *rs)
 {
+	u32 i;
+
 	if (!rs)
 		return;
+	for (i = 0; i < RAFT_MAX_NODES; i++)
+		rs_drop_reads(rs, &rs->send[i]);
+	/* Waits for the reads in flight: each frees itself (orphan). */
+	destroy_workqueue(rs->wq);
 	kfree(rs->pi);
 	kfree(rs);
 }
@@ -189,6 +245,8 @@ static void rs_finish(struct rb_resync *rs, struct rs_copy *c, bool ok,
 	c->ok = ok;
 	c->end = jiffies;
 	spin_unlock(&rs->lock);
+	if (c != &rs->recv)
+		rs_drop_reads(rs, c);
 	c->hold = ok && c != &rs->recv;
 	c->hold_to = 0;
 	if (ok)
@@ -368,6 +426,76 @@ static int rs_read(struct rb_resync *rs, u64 off, u32 len,
 	return 0;
 }
 
+/* The workqueue: one chunk read and checksummed, handed to its copy. */
+static void rs_read_work(struct work_struct *work)
+{
+	struct rs_read *rd = container_of(work, struct rs_read, work);
+	struct rb_resync *rs = rd->rs;
+	struct raft_payload *p = NULL;
+	bool orphan;
+	int err;
+
+	err = rs_read(rs, rd->off, rd->len, &p);
+	spin_lock(&rs->rlock);
+	orphan = rd->orphan;
+	if (!orphan) {
+		rd->p = p;
+		rd->err = err;
+		rd->finished = true;
+	}
+	spin_unlock(&rs->rlock);
+	if (orphan) {
+		/* its copy stopped: nobody else holds rd */
+		if (p)
+			raftblk_payload_put(p);
+		kfree(rd);
+		return;
+	}
+	/* rs outlives this work: rb_resync_destroy() drains the queue */
+	rs->kick(rs->kick_arg);
+}
+
+/* Has rd finished (its p and err are then the node thread's)? */
+static bool rs_read_finished(struct rb_resync *rs, struct rs_read *rd)
+{
+	bool fin;
+
+	spin_lock(&rs->rlock);
+	fin = rd->finished;
+	spin_unlock(&rs->rlock);
+	return fin;
+}
+
+static void rs_read_free(struct rs_read *rd)
+{
+	if (rd->p)
+		raftblk_payload_put(rd->p);
+	kfree(rd);
+}
+
+/* A sender stops: its reads are dropped, or orphaned while they run. */
+static void rs_drop_reads(struct rb_resync *rs, struct rs_copy *c)
+{
+	struct rs_read *rd;
+	bool fin;
+	u32 i;
+
+	for (i = 0; i < RS_READ_AHEAD; i++) {
+		rd = c->rd[i];
+		if (!rd)
+			continue;
+		c->rd[i] = NULL;
+		spin_lock(&rs->rlock);
+		fin = rd->finished;
+		if (!fin)
+			rd->orphan = true;
+		spin_unlock(&rs->rlock);
+		if (fin)
+			rs_read_free(rd);
+	}
+	c->rseq = c->seq;
+}
+
 static void rs_frame(struct rb_resync *rs, const struct rs_copy *c, u8 kind,
 		     struct raft_msg *m)
 {
@@ -412,7 +540,39 @@ static int rs_next(struct rb_resync *rs, struct rs_copy *c, u64 *off,
 	return 0;
 }
 
-/* Queue chunks of c while the pacing allows. */
+/*
+ * Start the reads of the next chunks of c, up to RS_READ_AHEAD ahead of
+ * the next one to send. Each is read at or after this point, so after S
+ * was applied: a fuzzy copy as before (design.rst). A read that cannot be
+ * allocated is tried again on the next pump.
+ */
+static void rs_read_ahead(struct rb_resync *rs, struct rs_copy *c)
+{
+	struct rs_read *rd;
+	u64 off;
+	u32 len;
+
+	while (c->active && !c->read_end &&
+	       c->rseq - c->seq < RS_READ_AHEAD) {
+		if (rs_next(rs, c, &off, &len)) {
+			c->read_end = true;
+			break;
+		}
+		rd = kzalloc(sizeof(*rd), GFP_NOIO);
+		if (!rd)
+			break;
+		INIT_WORK(&rd->work, rs_read_work);
+		rd->rs = rs;
+		rd->off = off;
+		rd->len = len;
+		c->rd[c->rseq % RS_READ_AHEAD] = rd;
+		c->rseq++;
+		c->pos = off + len;
+		queue_work(rs->wq, &rd->work);
+	}
+}
+
+/* Queue the chunks of c that were read, in order, while the pacing allows. */
 static void rs_send(struct rb_resync *rs, struct raft *r, struct rs_copy *c,
 		    bool busy)
 {
@@ -423,14 +583,16 @@ static void rs_send(struct rb_resync *rs, struct raft *r, struct rs_copy *c,
 	struct raft_entry e;
 	int ret;
 
+	rs_read_ahead(rs, c);
 	while (c->active && queued < limit) {
-		struct raft_payload *p;
-		u64 off;
+		struct rs_read *rd;
 		u32 len;
 
 		if (!rs_paced(c, rate))
 			break;
-		if (c->done_sent || rs_next(rs, c, &off, &len)) {
+		if (c->seq == c->rseq) {
+			if (!c->read_end)	/* no read started: later */
+				break;
 			rs_frame(rs, c, RB_WIRE_COPY_DONE, m);
 			ret = rb_transport_send(rs->tp, m);
 			if (ret == -ENOBUFS)
@@ -444,22 +606,24 @@ static void rs_send(struct rb_resync *rs, struct raft *r, struct rs_copy *c,
 			raft_report_snapshot(r, c->peer, true);
 			break;
 		}
-		ret = rs_read(rs, off, len, &p);
-		if (ret) {
+		rd = c->rd[c->seq % RS_READ_AHEAD];
+		if (!rs_read_finished(rs, rd))
+			break;		/* its work kicks the node thread */
+		if (rd->err) {
 			rs_finish(rs, c, false, "cannot read the data area");
 			raft_report_snapshot(r, c->peer, false);
 			break;
 		}
+		len = rd->len;
 		rs_frame(rs, c, RB_WIRE_COPY_CHUNK, m);
 		memset(&e, 0, sizeof(e));
 		e.index = c->seq + 1;
 		e.term = c->term;
 		e.type = RAFT_ENTRY_NORMAL;
-		e.payload = p;
+		e.payload = rd->p;
 		m->n_entries = 1;
 		m->entries = &e;
 		ret = rb_transport_send(rs->tp, m);
-		raftblk_payload_put(p);
 		if (ret == -ENOBUFS)
 			break;
 		if (ret) {
@@ -467,8 +631,9 @@ static void rs_send(struct rb_resync *rs, struct raft *r, struct rs_copy *c,
 			raft_report_snapshot(r, c->peer, false);
 			break;
 		}
+		c->rd[c->seq % RS_READ_AHEAD] = NULL;
+		rs_read_free(rd);
 		spin_lock(&rs->lock);
-		c->pos = off + len;
 		c->seq++;
 		c->done += len;
 		c->tokens -= len;
@@ -476,10 +641,9 @@ static void rs_send(struct rb_resync *rs, struct raft *r, struct rs_copy *c,
 		rs_mark(c);
 		if (c->done > c->total)	/* extents written meanwhile */
 			c->total = c->done;
-		if (c->pos >= rs->data_size)
-			c->done_sent = true;
 		spin_unlock(&rs->lock);
 		queued++;
+		rs_read_ahead(rs, c);
 	}
 }
 

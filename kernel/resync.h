@@ -23,7 +23,12 @@
  *
  * Everything here runs on the node thread with the node's mutex held
  * (every call into the core is made under it), except rb_resync_get(),
- * which takes the resync's own lock.
+ * which takes the resync's own lock, and the sender's chunk reads: they
+ * run on the resync's workqueue (read and checksummed there, at most
+ * RS_READ_AHEAD chunks per copy ahead of the transport), which wakes the
+ * node thread by the kick given at create; the node thread hands them to
+ * the transport in order. A copy that stops leaves its reads running to
+ * free themselves; rb_resync_destroy() waits for them.
  */
 #ifndef RAFTBLK_RESYNC_H
 #define RAFTBLK_RESYNC_H
@@ -36,8 +41,13 @@ struct rb_store;
 struct rb_transport;
 struct rb_resync;
 
+/* Wakes the node thread (from the workqueue: must not sleep). */
+typedef void (*rb_resync_kick_fn)(void *arg);
+
 int rb_resync_create(struct rb_store *store, struct block_device *bdev,
-		     raft_id self, const char *name, struct rb_resync **out);
+		     raft_id self, const char *name, rb_resync_kick_fn kick,
+		     void *kick_arg, struct rb_resync **out);
+/* Waits for the chunk reads in flight (before the store is closed). */
 void rb_resync_destroy(struct rb_resync *rs);
 
 /* The transport to send on (NULL once the namespace went away). */
