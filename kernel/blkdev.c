@@ -23,14 +23,15 @@ static blk_status_t raftblk_queue_rq(struct blk_mq_hw_ctx *hctx,
 	struct raftblk_rq *pdu = blk_mq_rq_to_pdu(rq);
 	blk_status_t status;
 
-	pdu->start_ns = ktime_get_ns();
+	/* The pdu is reused: no stamp of the previous request may stay. */
+	memset(&pdu->t, 0, sizeof(pdu->t));
+	pdu->t.start_ns = ktime_get_ns();
 	blk_mq_start_request(rq);
 	status = dev->io_ops->submit(dev, rq);
 	/* Refused: blk-mq ends it (a resource shortage requeues it). */
 	if (status != BLK_STS_OK && status != BLK_STS_RESOURCE &&
 	    status != BLK_STS_DEV_RESOURCE)
-		raftblk_io_stats_account(&dev->io_stats, rq, pdu->start_ns,
-					 status);
+		raftblk_io_stats_account(&dev->io_stats, rq, &pdu->t, status);
 	return status;
 }
 
@@ -39,7 +40,7 @@ void raftblk_complete_request(struct request *rq, blk_status_t status)
 	struct raftblk_dev *dev = rq->q->queuedata;
 	struct raftblk_rq *pdu = blk_mq_rq_to_pdu(rq);
 
-	raftblk_io_stats_account(&dev->io_stats, rq, pdu->start_ns, status);
+	raftblk_io_stats_account(&dev->io_stats, rq, &pdu->t, status);
 	blk_mq_end_request(rq, status);
 }
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * raftblk: counters and latency histograms of the requests a device
- * completes (RAFTBLK_ATTR_IO_STATS, `raftctl metrics`).
+ * completes, and of the phases of their lives (RAFTBLK_ATTR_IO_STATS,
+ * RAFTBLK_ATTR_IO_PHASE; `raftctl metrics`).
  */
 #ifndef _RAFTBLK_IO_STATS_H
 #define _RAFTBLK_IO_STATS_H
@@ -11,12 +12,13 @@
 #include <linux/raftblk.h>
 
 #define RAFTBLK_IO_OPS		(RAFTBLK_IO_OP_DISCARD + 1)
+#define RAFTBLK_IO_PHASES	(RAFTBLK_IO_PHASE_APPLY_WAIT + 1)
 
-/* One kind of request (enum raftblk_io_op). */
+/* One kind of request (enum raftblk_io_op), or one phase. */
 struct raftblk_io_op_stats {
 	atomic64_t count;
-	atomic64_t errors;
-	atomic64_t bytes;
+	atomic64_t errors;		/* kinds of request only */
+	atomic64_t bytes;		/* kinds of request only */
 	atomic64_t latency_sum;		/* ns */
 	atomic64_t latency[RAFTBLK_IO_LATENCY_BUCKETS];
 };
@@ -27,22 +29,44 @@ struct raftblk_io_op_stats {
  */
 struct raftblk_io_stats {
 	struct raftblk_io_op_stats op[RAFTBLK_IO_OPS];
+	struct raftblk_io_op_stats phase[RAFTBLK_IO_PHASES];
 };
 
-/* A copy of one kind's counters, for netlink. */
+/*
+ * When a request passed each point of its life (ktime_get_ns(), 0: not
+ * passed). Set by blkdev.c (start) and the replicated io_ops (the rest),
+ * read when the request completes.
+ */
+struct raftblk_io_stamps {
+	u64 start_ns;		/* blk-mq handed it to queue_rq */
+	u64 in_ns;		/* queued for the node thread */
+	u64 proposed_ns;	/* a write: proposed to the core */
+	u64 durable_ns;		/* a write: durable in this node's log */
+	u64 committed_ns;	/* a write: committed */
+	u64 barrier_ns;		/* a read: its read index confirmed */
+};
+
+/* A copy of one kind's (or phase's) counters, for netlink. */
 struct raftblk_io_op_snapshot {
 	u64 count, errors, bytes, latency_sum;
 	u64 latency[RAFTBLK_IO_LATENCY_BUCKETS];
 };
 
-/* Count @rq, started at @start_ns (ktime_get_ns()), completing now. */
+/* Count @rq, stamped @t, completing now with @status. */
 void raftblk_io_stats_account(struct raftblk_io_stats *s,
-			      struct request *rq, u64 start_ns,
+			      struct request *rq,
+			      const struct raftblk_io_stamps *t,
 			      blk_status_t status);
+/* Count @ns spent in @phase. */
+void raftblk_io_stats_phase(struct raftblk_io_stats *s,
+			    enum raftblk_io_phase phase, u64 ns);
 void raftblk_io_stats_read(struct raftblk_io_stats *s,
 			   enum raftblk_io_op op,
 			   struct raftblk_io_op_snapshot *out);
-/* Bucket of a latency of @ns nanoseconds (exposed for the selftests). */
+void raftblk_io_stats_read_phase(struct raftblk_io_stats *s,
+				 enum raftblk_io_phase phase,
+				 struct raftblk_io_op_snapshot *out);
+/* Bucket of a latency of @ns nanoseconds. */
 unsigned int raftblk_io_latency_bucket(u64 ns);
 
 #endif /* _RAFTBLK_IO_STATS_H */

@@ -22,7 +22,7 @@
 #include "nl_attrs.h"
 
 /* A DEVICE_GET reply to a doit request (a dump fills its own buffers). */
-#define RAFTBLK_NL_DEVICE_MSG_SIZE	(8 * 1024)
+#define RAFTBLK_NL_DEVICE_MSG_SIZE	(12 * 1024)
 
 /*
  * Timer ranges: a heartbeat at least every tick, at most once a minute.
@@ -642,7 +642,7 @@ static int raftblk_nl_device_get_doit(struct sk_buff *skb,
 	if (GENL_REQ_ATTR_CHECK(info, RAFTBLK_ATTR_NAME))
 		return -EINVAL;
 
-	/* 16 peers, copies, counters and io-stats need more than a page. */
+	/* 16 peers, copies, counters, io-stats and phases: over a page. */
 	msg = genlmsg_new(RAFTBLK_NL_DEVICE_MSG_SIZE, GFP_KERNEL);
 	if (!msg)
 		return -ENOMEM;
@@ -662,6 +662,17 @@ static int raftblk_nl_device_get_doit(struct sk_buff *skb,
 		return ret;
 	}
 	return genlmsg_reply(msg, info);
+}
+
+/*
+ * Every message of the dump must fit one device: ask for buffers that big
+ * from the first one (netlink otherwise starts with a page, unless the
+ * reader's earlier receive buffers were larger).
+ */
+static int raftblk_nl_device_get_start(struct netlink_callback *cb)
+{
+	cb->min_dump_alloc = RAFTBLK_NL_DEVICE_MSG_SIZE;
+	return 0;
 }
 
 /*
@@ -725,6 +736,7 @@ static const struct genl_ops raftblk_genl_ops[] = {
 	{
 		.cmd = RAFTBLK_CMD_DEVICE_GET,
 		.doit = raftblk_nl_device_get_doit,
+		.start = raftblk_nl_device_get_start,
 		.dumpit = raftblk_nl_device_get_dumpit,
 		.policy = raftblk_name_policy,
 		.maxattr = ARRAY_SIZE(raftblk_name_policy) - 1,

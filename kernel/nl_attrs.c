@@ -278,34 +278,55 @@ static int raftblk_nl_put_node(struct sk_buff *skb,
 	return 0;
 }
 
-/* One IO_STATS nest per kind of request. */
+/*
+ * One nest of @type: @key_attr = @key, and the counters of @o (errors and
+ * bytes for a kind of request only).
+ */
+static int raftblk_nl_put_io_nest(struct sk_buff *skb, int type,
+				  int key_attr, u32 key,
+				  const struct raftblk_io_op_snapshot *o)
+{
+	struct nlattr *nest = nla_nest_start(skb, type);
+
+	if (!nest)
+		return -EMSGSIZE;
+	if (nla_put_u32(skb, key_attr, key) ||
+	    nla_put_u64_64bit(skb, RAFTBLK_IO_ATTR_COUNT, o->count,
+			      RAFTBLK_IO_ATTR_PAD) ||
+	    (type == RAFTBLK_ATTR_IO_STATS &&
+	     (nla_put_u64_64bit(skb, RAFTBLK_IO_ATTR_ERRORS, o->errors,
+				RAFTBLK_IO_ATTR_PAD) ||
+	      nla_put_u64_64bit(skb, RAFTBLK_IO_ATTR_BYTES, o->bytes,
+				RAFTBLK_IO_ATTR_PAD))) ||
+	    nla_put_u64_64bit(skb, RAFTBLK_IO_ATTR_LATENCY_SUM,
+			      o->latency_sum, RAFTBLK_IO_ATTR_PAD) ||
+	    nla_put(skb, RAFTBLK_IO_ATTR_LATENCY, sizeof(o->latency),
+		    o->latency)) {
+		nla_nest_cancel(skb, nest);
+		return -EMSGSIZE;
+	}
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+/* One IO_STATS nest per kind of request, one IO_PHASE per phase. */
 static int raftblk_nl_put_io_stats(struct sk_buff *skb,
-				   struct raftblk_io_stats *s)
+				   struct raftblk_io_stats *s, bool phases)
 {
 	struct raftblk_io_op_snapshot o;
-	struct nlattr *nest;
-	u32 op;
+	u32 i;
 
-	for (op = 0; op < RAFTBLK_IO_OPS; op++) {
-		raftblk_io_stats_read(s, op, &o);
-		nest = nla_nest_start(skb, RAFTBLK_ATTR_IO_STATS);
-		if (!nest)
+	for (i = 0; i < RAFTBLK_IO_OPS; i++) {
+		raftblk_io_stats_read(s, i, &o);
+		if (raftblk_nl_put_io_nest(skb, RAFTBLK_ATTR_IO_STATS,
+					   RAFTBLK_IO_ATTR_OP, i, &o))
 			return -EMSGSIZE;
-		if (nla_put_u32(skb, RAFTBLK_IO_ATTR_OP, op) ||
-		    nla_put_u64_64bit(skb, RAFTBLK_IO_ATTR_COUNT, o.count,
-				      RAFTBLK_IO_ATTR_PAD) ||
-		    nla_put_u64_64bit(skb, RAFTBLK_IO_ATTR_ERRORS, o.errors,
-				      RAFTBLK_IO_ATTR_PAD) ||
-		    nla_put_u64_64bit(skb, RAFTBLK_IO_ATTR_BYTES, o.bytes,
-				      RAFTBLK_IO_ATTR_PAD) ||
-		    nla_put_u64_64bit(skb, RAFTBLK_IO_ATTR_LATENCY_SUM,
-				      o.latency_sum, RAFTBLK_IO_ATTR_PAD) ||
-		    nla_put(skb, RAFTBLK_IO_ATTR_LATENCY, sizeof(o.latency),
-			    o.latency)) {
-			nla_nest_cancel(skb, nest);
+	}
+	for (i = 0; phases && i < RAFTBLK_IO_PHASES; i++) {
+		raftblk_io_stats_read_phase(s, i, &o);
+		if (raftblk_nl_put_io_nest(skb, RAFTBLK_ATTR_IO_PHASE,
+					   RAFTBLK_IO_ATTR_PHASE, i, &o))
 			return -EMSGSIZE;
-		}
-		nla_nest_end(skb, nest);
 	}
 	return 0;
 }
@@ -327,7 +348,7 @@ int raftblk_nl_put_device(struct sk_buff *skb,
 	    nla_put_u32(skb, RAFTBLK_ATTR_OPEN_COUNT, di->open_count) ||
 	    nla_put_u32(skb, RAFTBLK_ATTR_LOGICAL_BLOCK_SIZE,
 			di->logical_block_size) ||
-	    raftblk_nl_put_io_stats(skb, di->io_stats))
+	    raftblk_nl_put_io_stats(skb, di->io_stats, di->replicated))
 		return -EMSGSIZE;
 	if (di->replicated)
 		return raftblk_nl_put_node(skb, st);

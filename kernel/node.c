@@ -412,15 +412,21 @@ static void raftblk_node_persist(struct raftblk_node *n,
 	else if (rd->hs_changed)
 		raftblk_node_io_wait(n, RAFTBLK_WAITING_HARD_STATE, 0);
 	if (rd->n_entries) {
+		u64 t0 = ktime_get_ns();
+
 		ret = rb_store_append(n->store, rd->entries, rd->n_entries);
 		if (ret == -ENOSPC && raftblk_node_make_room(n))
 			ret = rb_store_append(n->store, rd->entries,
 					      rd->n_entries);
 		if (!ret) {
+			raftblk_io_stats_phase(&n->dev->io_stats,
+					       RAFTBLK_IO_PHASE_LOG_APPEND,
+					       ktime_get_ns() - t0);
 			b->adv.persisted_index =
 				rd->entries[rd->n_entries - 1].index;
 			b->adv.persisted_term =
 				rd->entries[rd->n_entries - 1].term;
+			raftblk_node_stamp_durable(n, b->adv.persisted_index);
 		}
 		for (i = 0; i < rd->n_entries; i++)
 			if (rd->entries[i].type == RAFT_ENTRY_CONF)
@@ -443,6 +449,7 @@ static void raftblk_node_apply_rest(struct raftblk_node *n,
 				    struct raftblk_node_batch *b)
 {
 	const struct raft_ready *rd = &b->rd;
+	u64 t0 = ktime_get_ns();
 	u32 done = 0, more = 0;
 
 	if (!b->blocked && b->apply_err)
@@ -470,6 +477,10 @@ static void raftblk_node_apply_rest(struct raftblk_node *n,
 		done += more;
 	}
 	b->done = done;
+	if (done > b->first)
+		raftblk_io_stats_phase(&n->dev->io_stats,
+				       RAFTBLK_IO_PHASE_APPLY_WAIT,
+				       ktime_get_ns() - t0);
 }
 
 /*
@@ -552,6 +563,7 @@ static bool raftblk_node_handle_ready(struct raftblk_node *n)
 	b->ap.stop_at_zero = true;
 	if (raft_ready(n->raft, &b->rd))
 		return false;	/* out of memory: retry on the next tick */
+	raftblk_node_stamp_committed(n, &b->rd);
 	raftblk_node_send(n, b);
 	raftblk_node_install(n, b);
 	raftblk_node_apply_logged(n, b);

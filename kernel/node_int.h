@@ -52,6 +52,7 @@ struct raftblk_node_read {
 	u64 ctx;
 	bool have_index;
 	raft_index index;
+	u64 barrier_ns;		/* when have_index was set (io_stats) */
 	struct list_head rqs;
 };
 
@@ -255,6 +256,10 @@ void raftblk_node_propose(struct raftblk_node *n, struct list_head *writes);
 void raftblk_node_start_reads(struct raftblk_node *n, struct list_head *reads);
 void raftblk_node_serve_reads(struct raftblk_node *n);
 void raftblk_node_read_states(struct raftblk_node *n, const struct raft_ready *rd);
+/* The proposed writes now committed (in @rd), or durable up to @index. */
+void raftblk_node_stamp_committed(struct raftblk_node *n,
+				  const struct raft_ready *rd);
+void raftblk_node_stamp_durable(struct raftblk_node *n, raft_index index);
 void raftblk_node_complete_writes(struct raftblk_node *n,
 				    const struct raft_ready *rd);
 

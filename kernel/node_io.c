@@ -93,6 +93,7 @@ static blk_status_t raftblk_node_submit(struct raftblk_dev *dev,
 		raftblk_payload_crc(p);
 		pdu->payload = p;
 	}
+	pdu->t.in_ns = ktime_get_ns();
 	spin_lock(&n->in_lock);
 	if (n->stopping) {
 		spin_unlock(&n->in_lock);
@@ -113,7 +114,7 @@ void raftblk_node_propose(struct raftblk_node *n, struct list_head *writes)
 	struct raft_entry *ents = n->batch_ents;
 	struct raftblk_rq **batch = n->batch_rqs;
 	struct raftblk_rq *pdu, *tmp;
-	u64 bytes;
+	u64 bytes, now;
 	u32 i, cnt;
 	int ret;
 
@@ -164,6 +165,7 @@ void raftblk_node_propose(struct raftblk_node *n, struct list_head *writes)
 			}
 			return;
 		}
+		now = ktime_get_ns();
 		for (i = 0; i < cnt; i++) {
 			/* the core took its own references on success */
 			raftblk_payload_put(ents[i].payload);
@@ -176,6 +178,7 @@ void raftblk_node_propose(struct raftblk_node *n, struct list_head *writes)
 			}
 			batch[i]->index = ents[i].index;
 			batch[i]->term = ents[i].term;
+			batch[i]->t.proposed_ns = now;
 			list_add_tail(&batch[i]->node_list, &n->proposed);
 		}
 		if (!ret)
@@ -221,6 +224,7 @@ void raftblk_node_serve_reads(struct raftblk_node *n)
 			blk_status_t st;
 
 			list_del_init(&pdu->node_list);
+			pdu->t.barrier_ns = rd->barrier_ns;
 			st = rb_store_read_rq(n->store, n->dev, rq);
 			if (st != BLK_STS_OK)
 				raftblk_complete_request(rq, st);
@@ -239,7 +243,47 @@ void raftblk_node_read_states(struct raftblk_node *n, const struct raft_ready *r
 			if (r->ctx == rd->read_states[i].context) {
 				r->have_index = true;
 				r->index = rd->read_states[i].index;
+				r->barrier_ns = ktime_get_ns();
 			}
+}
+
+/*
+ * Stamp the proposed writes up to @index not stamped yet with the time
+ * now, in the field at @off of their stamps (n->proposed is in index
+ * order; it holds only the writes in flight).
+ */
+static void raftblk_node_stamp(struct raftblk_node *n, raft_index index,
+			       size_t off)
+{
+	struct raftblk_rq *pdu;
+	u64 now = 0;
+
+	list_for_each_entry(pdu, &n->proposed, node_list) {
+		u64 *at = (u64 *)((char *)&pdu->t + off);
+
+		if (pdu->index > index)
+			break;
+		if (*at)
+			continue;
+		if (!now)
+			now = ktime_get_ns();
+		*at = now;
+	}
+}
+
+void raftblk_node_stamp_committed(struct raftblk_node *n,
+				  const struct raft_ready *rd)
+{
+	if (rd->n_committed)
+		raftblk_node_stamp(n, rd->committed[rd->n_committed - 1].index,
+				   offsetof(struct raftblk_io_stamps,
+					    committed_ns));
+}
+
+void raftblk_node_stamp_durable(struct raftblk_node *n, raft_index index)
+{
+	raftblk_node_stamp(n, index,
+			   offsetof(struct raftblk_io_stamps, durable_ns));
 }
 
 /* Complete proposed writes up to applied; fail those that lost. */

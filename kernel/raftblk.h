@@ -77,8 +77,8 @@ struct raftblk_io_ops {
 
 /* Per-request state, in the blk-mq pdu (tag_set.cmd_size). */
 struct raftblk_rq {
-	/* When blk-mq handed it to queue_rq (ktime_get_ns(), io_stats). */
-	u64 start_ns;
+	/* When it passed each point of its life (io_stats.c). */
+	struct raftblk_io_stamps t;
 
 	/* backing.c, while the request is sent to the backing disk: */
 	/* Backing bios in flight, plus one while they are being issued. */

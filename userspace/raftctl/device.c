@@ -646,6 +646,7 @@ static int on_device(struct nl_msg *reply, void *arg)
 		[RAFTBLK_ATTR_SNAPSHOT_LAST] = { .type = NLA_NESTED },
 		[RAFTBLK_ATTR_COPY_INDEX] = { .type = NLA_U64 },
 		[RAFTBLK_ATTR_IO_STATS] = { .type = NLA_NESTED },
+		[RAFTBLK_ATTR_IO_PHASE] = { .type = NLA_NESTED },
 	};
 	struct nlattr *tb[RAFTBLK_ATTR_MAX + 1];
 	struct nlmsghdr *nlh = nlmsg_hdr(reply);
@@ -693,10 +694,11 @@ static int on_device(struct nl_msg *reply, void *arg)
 		d->commit_index = nla_get_u64(tb[RAFTBLK_ATTR_COMMIT_INDEX]);
 		d->applied_index = nla_get_u64(tb[RAFTBLK_ATTR_APPLIED_INDEX]);
 	}
-	/* IO_STATS repeats: walk the attributes, not the parsed table. */
+	/* IO_STATS, IO_PHASE repeat: walk the attributes, not the parsed table. */
 	nla_for_each_attr(a, genlmsg_attrdata(nlmsg_data(nlh), 0),
 			  genlmsg_attrlen(nlmsg_data(nlh), 0), rem)
-		if (nla_type(a) == RAFTBLK_ATTR_IO_STATS &&
+		if ((nla_type(a) == RAFTBLK_ATTR_IO_STATS ||
+		     nla_type(a) == RAFTBLK_ATTR_IO_PHASE) &&
 		    io_stats_parse(a, d))
 			l->parse_errors++;
 	if (parse_node(reply, tb, d))

@@ -31,6 +31,23 @@ const char *io_op_name(uint32_t op)
 	return op < IO_OPS ? names[op] : "unknown";
 }
 
+const char *io_phase_name(uint32_t phase)
+{
+	static const char *const names[] = {
+		[RAFTBLK_IO_PHASE_WRITE_COPY] = "write-copy",
+		[RAFTBLK_IO_PHASE_WRITE_QUEUE] = "write-queue",
+		[RAFTBLK_IO_PHASE_WRITE_LOG] = "write-log",
+		[RAFTBLK_IO_PHASE_WRITE_COMMIT] = "write-commit",
+		[RAFTBLK_IO_PHASE_WRITE_APPLY] = "write-apply",
+		[RAFTBLK_IO_PHASE_READ_BARRIER] = "read-barrier",
+		[RAFTBLK_IO_PHASE_READ_DATA] = "read-data",
+		[RAFTBLK_IO_PHASE_LOG_APPEND] = "log-append",
+		[RAFTBLK_IO_PHASE_APPLY_WAIT] = "apply-wait",
+	};
+
+	return phase < IO_PHASES ? names[phase] : "unknown";
+}
+
 int io_stats_parse(struct nlattr *nest, struct dev_info *d)
 {
 	struct nlattr *tb[RAFTBLK_IO_ATTR_MAX + 1];
@@ -40,24 +57,30 @@ int io_stats_parse(struct nlattr *nest, struct dev_info *d)
 		[RAFTBLK_IO_ATTR_ERRORS] = { .type = NLA_U64 },
 		[RAFTBLK_IO_ATTR_BYTES] = { .type = NLA_U64 },
 		[RAFTBLK_IO_ATTR_LATENCY_SUM] = { .type = NLA_U64 },
+		[RAFTBLK_IO_ATTR_PHASE] = { .type = NLA_U32 },
 	};
+	bool phase = nla_type(nest) == RAFTBLK_ATTR_IO_PHASE;
+	int key = phase ? RAFTBLK_IO_ATTR_PHASE : RAFTBLK_IO_ATTR_OP;
 	struct io_info *io;
-	uint32_t op;
+	uint32_t i;
 
 	if (nla_parse_nested(tb, RAFTBLK_IO_ATTR_MAX, nest, pol) ||
-	    !tb[RAFTBLK_IO_ATTR_OP] || !tb[RAFTBLK_IO_ATTR_COUNT] ||
-	    !tb[RAFTBLK_IO_ATTR_ERRORS] || !tb[RAFTBLK_IO_ATTR_BYTES] ||
+	    !tb[key] || !tb[RAFTBLK_IO_ATTR_COUNT] ||
+	    (!phase && (!tb[RAFTBLK_IO_ATTR_ERRORS] ||
+			!tb[RAFTBLK_IO_ATTR_BYTES])) ||
 	    !tb[RAFTBLK_IO_ATTR_LATENCY_SUM] || !tb[RAFTBLK_IO_ATTR_LATENCY] ||
 	    nla_len(tb[RAFTBLK_IO_ATTR_LATENCY]) != sizeof(io->latency))
 		return -1;
-	op = nla_get_u32(tb[RAFTBLK_IO_ATTR_OP]);
-	if (op >= IO_OPS)
+	i = nla_get_u32(tb[key]);
+	if (i >= (phase ? IO_PHASES : IO_OPS))
 		return 0;	/* a newer kernel's kind: not ours to show */
-	io = &d->io[op];
+	io = phase ? &d->phase[i] : &d->io[i];
 	io->valid = true;
 	io->count = nla_get_u64(tb[RAFTBLK_IO_ATTR_COUNT]);
-	io->errors = nla_get_u64(tb[RAFTBLK_IO_ATTR_ERRORS]);
-	io->bytes = nla_get_u64(tb[RAFTBLK_IO_ATTR_BYTES]);
+	if (!phase) {
+		io->errors = nla_get_u64(tb[RAFTBLK_IO_ATTR_ERRORS]);
+		io->bytes = nla_get_u64(tb[RAFTBLK_IO_ATTR_BYTES]);
+	}
 	io->latency_sum_ns = nla_get_u64(tb[RAFTBLK_IO_ATTR_LATENCY_SUM]);
 	memcpy(io->latency, nla_data(tb[RAFTBLK_IO_ATTR_LATENCY]),
 	       sizeof(io->latency));
@@ -268,13 +291,30 @@ static void bucket_le(char *buf, size_t len, unsigned int b)
 		snprintf(buf, len, "%.6f", (double)(1ULL << b) / 1e6);
 }
 
+/* The samples of one histogram of family FAM, labelled KEY=VALUE. */
+static void histogram(struct family *fam, const struct dev_info *d,
+		      const struct io_info *io, const char *key,
+		      const char *value)
+{
+	uint64_t cum = 0;
+	unsigned int b;
+	char le[32];
+
+	for (b = 0; b < RAFTBLK_IO_LATENCY_BUCKETS; b++) {
+		cum += io->latency[b];
+		bucket_le(le, sizeof(le), b);
+		sample(fam, "_bucket", d, U(cum), key, value, "le", le, NULL);
+	}
+	sample(fam, "_sum", d, U(io->latency_sum_ns) / 1e9, key, value, NULL);
+	/* The buckets' total: consistent with them, not COUNT. */
+	sample(fam, "_count", d, U(cum), key, value, NULL);
+}
+
 static void print_io_families(FILE *f, const struct dev_list *l)
 {
 	struct family fam;
-	char le[32];
 	size_t i;
 	uint32_t op;
-	unsigned int b;
 
 #define EACH_IO(d, io) \
 	for (i = 0; i < l->n; i++) \
@@ -297,20 +337,15 @@ static void print_io_families(FILE *f, const struct dev_list *l)
 		sample(&fam, "", d, U(io->bytes), "op", io_op_name(op), NULL);
 	family_start(&fam, f, "raftblk_request_duration_seconds", "histogram",
 		     "Time from raftblk taking a request to its completion.");
-	EACH_IO(d, io) {
-		uint64_t cum = 0;
-
-		for (b = 0; b < RAFTBLK_IO_LATENCY_BUCKETS; b++) {
-			cum += io->latency[b];
-			bucket_le(le, sizeof(le), b);
-			sample(&fam, "_bucket", d, U(cum), "op", io_op_name(op),
-			       "le", le, NULL);
-		}
-		sample(&fam, "_sum", d, U(io->latency_sum_ns) / 1e9, "op",
-		       io_op_name(op), NULL);
-		/* The buckets' total: consistent with them, not COUNT. */
-		sample(&fam, "_count", d, U(cum), "op", io_op_name(op), NULL);
-	}
+	EACH_IO(d, io)
+		histogram(&fam, d, io, "op", io_op_name(op));
+	family_start(&fam, f, "raftblk_phase_duration_seconds", "histogram",
+		     "Time spent in each phase of requests and of the node's disk work.");
+	for (i = 0; i < l->n; i++)
+		for (op = 0; op < IO_PHASES; op++)
+			if (l->v[i].phase[op].valid)
+				histogram(&fam, &l->v[i], &l->v[i].phase[op],
+					  "phase", io_phase_name(op));
 #undef EACH_IO
 }
 

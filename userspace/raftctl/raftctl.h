@@ -190,6 +190,7 @@ void snap_view_summary(const struct dev_info *d, const struct snap_view *v,
 		       char *buf, size_t len);
 /* Requests of one kind a device completed (RAFTBLK_ATTR_IO_STATS). */
 #define IO_OPS	(RAFTBLK_IO_OP_DISCARD + 1)
+#define IO_PHASES	(RAFTBLK_IO_PHASE_APPLY_WAIT + 1)
 struct io_info {
 	bool valid;		/* the kernel reported it */
 	uint64_t count, errors, bytes, latency_sum_ns;
@@ -234,8 +235,9 @@ struct dev_info {
 	char snap_pool[RAFTBLK_PATH_MAXLEN + 1];
 	struct snap_last snap;
 	uint64_t copy_index;	/* the last copy installed here, 0: none */
-	/* Requests completed, by enum raftblk_io_op. */
+	/* Requests completed, by enum raftblk_io_op; time by phase. */
 	struct io_info io[IO_OPS];
+	struct io_info phase[IO_PHASES];
 	/* Position in the device's event stream (events.c). */
 	uint64_t device_id;
 	uint64_t event_seq;
@@ -370,7 +372,8 @@ int cmd_helper(const struct verb *v, int argc, char **argv);
 
 /* metrics.c: the Prometheus text format. */
 const char *io_op_name(uint32_t op);
-/* One IO_STATS nest into D->io; -1 if malformed. */
+const char *io_phase_name(uint32_t phase);
+/* One IO_STATS nest into D->io, or IO_PHASE into D->phase; -1 if malformed. */
 int io_stats_parse(struct nlattr *nest, struct dev_info *d);
 /* Every device of L, as Prometheus metric families. */
 void metrics_print(FILE *f, const struct dev_list *l);

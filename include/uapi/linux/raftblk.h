@@ -242,6 +242,30 @@ enum raftblk_io_op {
 };
 
 /*
+ * Phases of a request's life, and of the node's disk work, timed in
+ * RAFTBLK_ATTR_IO_PHASE (RAFTBLK_IO_ATTR_PHASE). Per request (the leader,
+ * requests that succeeded): WRITE_COPY from blk-mq to its data copied and
+ * queued for the node thread, WRITE_QUEUE until the thread proposed it,
+ * WRITE_LOG until it was durable in this node's log, WRITE_COMMIT from
+ * proposed to committed (durable on a majority), WRITE_APPLY from
+ * committed to applied and completed; READ_BARRIER from blk-mq to its
+ * read index confirmed (lease or quorum round), READ_DATA from then to
+ * completed. Per batch, on every node: LOG_APPEND one append to the log
+ * store, APPLY_WAIT the wait for a batch's data-area writes after it.
+ */
+enum raftblk_io_phase {
+	RAFTBLK_IO_PHASE_WRITE_COPY,
+	RAFTBLK_IO_PHASE_WRITE_QUEUE,
+	RAFTBLK_IO_PHASE_WRITE_LOG,
+	RAFTBLK_IO_PHASE_WRITE_COMMIT,
+	RAFTBLK_IO_PHASE_WRITE_APPLY,
+	RAFTBLK_IO_PHASE_READ_BARRIER,
+	RAFTBLK_IO_PHASE_READ_DATA,
+	RAFTBLK_IO_PHASE_LOG_APPEND,
+	RAFTBLK_IO_PHASE_APPLY_WAIT,
+};
+
+/*
  * Buckets of the latency histogram (RAFTBLK_IO_ATTR_LATENCY): bucket 0
  * counts requests that took less than 1 us, bucket i (1..N-2) those that
  * took at least 2^(i-1) and less than 2^i us, the last one the rest.
@@ -340,6 +364,8 @@ enum raftblk_attr {
 	RAFTBLK_ATTR_SNAPSHOT_COW_DEVICE,	/* string */
 	/* DEVICE_GET: requests completed, one nest per enum raftblk_io_op */
 	RAFTBLK_ATTR_IO_STATS,		/* nest: RAFTBLK_IO_ATTR_*, repeated */
+	/* DEVICE_GET: time spent, one nest per enum raftblk_io_phase */
+	RAFTBLK_ATTR_IO_PHASE,		/* nest: RAFTBLK_IO_ATTR_*, repeated */
 
 	__RAFTBLK_ATTR_MAX,
 };
@@ -456,6 +482,9 @@ enum raftblk_io_attr {
 	RAFTBLK_IO_ATTR_LATENCY_SUM,	/* u64: sum of their latencies, ns */
 	RAFTBLK_IO_ATTR_LATENCY,	/* binary: RAFTBLK_IO_LATENCY_BUCKETS
 					 * u64 counts, host byte order
+					 */
+	RAFTBLK_IO_ATTR_PHASE,		/* u32: enum raftblk_io_phase (IO_PHASE
+					 * nests: COUNT, LATENCY_SUM, LATENCY)
 					 */
 
 	__RAFTBLK_IO_ATTR_MAX,

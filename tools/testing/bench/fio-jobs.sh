@@ -47,17 +47,21 @@ bench_fio_args() {
 		"--output=$RESULTS/fio-$1.json $args"
 }
 
-# bench_fio JOB DEVICE : run one job, TAP line "fio JOB on DEVICE"
+# bench_fio JOB DEVICE : run one job, TAP line "fio JOB on DEVICE".
+# A scenario may define bench_job_hook before|after JOB (e.g. to save
+# the device's metrics around the job).
 bench_fio() {
 	local job=$1 dev=$2 args rc
 	args=$(bench_fio_args "$job" "$job" "$dev") || {
 		tap_fail "fio $job: unknown job"
 		return 1
 	}
+	command -v bench_job_hook >/dev/null && bench_job_hook before "$job"
 	# shellcheck disable=SC2086
 	run_timeout $((BENCH_RUNTIME * 3 + 90)) fio $args \
 		>"$RESULTS/fio-$job.stdout" 2>&1
 	rc=$?
+	command -v bench_job_hook >/dev/null && bench_job_hook after "$job"
 	echo "$rc" >"$RESULTS/fio-$job.rc"
 	if [ "$rc" -eq 0 ]; then
 		tap_ok "fio $job on $dev"

@@ -110,8 +110,19 @@ for s_count in samples("raftblk_request_duration_seconds_count"):
         hist_ok, why = False, f"{lbl}: +Inf bucket != _count"
     elif len(les) != 24:
         hist_ok, why = False, f"{lbl}: {len(les)} buckets"
-check(hist_ok and nhist == 8, "histograms: 8, increasing bounds, "
+check(hist_ok and nhist == 8, "request histograms: 8, increasing bounds, "
       "cumulative counts, +Inf = _count", why or f"{nhist} histograms")
+ph = [s for s in samples("raftblk_phase_duration_seconds_count")]
+check(len(ph) == 2 and
+      value("raftblk_phase_duration_seconds_count", device="raftblk1",
+            phase="write-commit") == 5 and
+      value("raftblk_phase_duration_seconds_bucket", device="raftblk1",
+            phase="log-append", le="0.000512") == 0 and
+      value("raftblk_phase_duration_seconds_bucket", device="raftblk1",
+            phase="log-append", le="0.001024") == 3 and
+      value("raftblk_phase_duration_seconds_sum", device="raftblk1",
+            phase="write-commit") == 0.005,
+      "phase histograms: write-commit and log-append as set", str(ph))
 check(value("raftblk_request_duration_seconds_bucket", device="raftblk0",
             op="read", le="0.000001") == 2,
       "bucket 0 (< 1 us) has the read bucket 0's count")

@@ -28,6 +28,16 @@ static void io(struct dev_info *d, uint32_t op, uint64_t count,
 	}
 }
 
+static void phase(struct dev_info *d, uint32_t ph, uint64_t count)
+{
+	struct io_info *i = &d->phase[ph];
+
+	i->valid = true;
+	i->count = count;
+	i->latency[10] = count;
+	i->latency_sum_ns = count * 1000000;
+}
+
 static void peer(struct dev_info *d, uint32_t id, const char *ip,
 		 uint32_t role, uint32_t state, uint64_t match, int heard_ms)
 {
@@ -83,6 +93,8 @@ int main(void)
 	io(d, RAFTBLK_IO_OP_WRITE, 9, 2, 9 * 65536);
 	io(d, RAFTBLK_IO_OP_FLUSH, 0, 0, 0);
 	io(d, RAFTBLK_IO_OP_DISCARD, 0, 0, 0);
+	phase(d, RAFTBLK_IO_PHASE_WRITE_COMMIT, 5);
+	phase(d, RAFTBLK_IO_PHASE_LOG_APPEND, 3);
 	peer(d, 2, "10.0.0.2", RAFTBLK_PEER_ROLE_VOTER,
 	     RAFTBLK_PEER_STATE_CONNECTED, 990, 120);
 	peer(d, 3, "10.0.0.3", RAFTBLK_PEER_ROLE_LEARNER,

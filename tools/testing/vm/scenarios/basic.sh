@@ -400,6 +400,16 @@ check "metrics: commit index is status's" test \
 	"$(raftctl status $DEV --json | sed -n 's/^ *"commit_index": \([0-9]*\),*$/\1/p')"
 check "metrics: proposals counted" test \
 	"$(metric "raftblk_proposals_total{device=\"$DEV\"}")" -ge 16
+phase_count() { # PHASE: how many times the phase was timed
+	metric "raftblk_phase_duration_seconds_count{device=\"$DEV\",phase=\"$1\"}"
+}
+for ph in write-copy write-queue write-log write-commit write-apply log-append; do
+	check "metrics: phase $ph timed for the writes" \
+		test "$(phase_count $ph)" -ge 16
+done
+check "metrics: phases apply-wait, read-barrier and read-data timed" sh -c \
+	"test \$(raftctl metrics $DEV | awk '/^raftblk_phase_duration_seconds_count/ &&
+		/phase=\"(apply-wait|read-barrier|read-data)\"/ && \$2 > 0' | wc -l) = 3"
 # raftctl top under tmux: drawn in place, refreshed, q quits.
 pane() { tmux capture-pane -p -t top; }
 pane_flag() { tmux display-message -p -t top "#{$1}"; }

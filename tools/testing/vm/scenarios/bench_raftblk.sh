@@ -17,6 +17,12 @@ check "bench jobs present in /shared/bench" test -f /shared/bench/fio-jobs.sh ||
 [ "$NODE" -le 3 ] || finish
 
 check "insmod raftblk.ko" load_raftblk || finish
+# The device's metrics around each job (tools/testing/bench/breakdown):
+# where a request's time goes on the leader, phase by phase.
+bench_job_hook() { # before|after JOB
+	raftctl metrics "$RB_DEV" >"$RESULTS/metrics-$2-$1.prom" 2>&1
+}
+
 check "raftctl create as node $NODE" \
 	rb_create $([ "$NODE" = 1 ] && echo --bootstrap) || finish
 check "barrier: all three nodes created" barrier bench-created 1 2 3 || finish
@@ -31,11 +37,13 @@ if [ "$NODE" = 1 ]; then
 	rb_status_diag
 else
 	check "node$NODE was added and promoted to voter" rb_wait_joined 180
+	raftctl metrics "$RB_DEV" >"$RESULTS/metrics-run-before.prom" 2>&1
 fi
 # The peers wait through the whole run: poll rarely, so the waiting
 # shell takes no CPU from the replication being measured.
 LIB_WAIT_STEP=2
 check "barrier: benchmark done" barrier bench-done 1 2 3
+raftctl metrics "$RB_DEV" >"$RESULTS/metrics-run-after.prom" 2>&1
 check "raftctl destroy" raftctl destroy "$RB_DEV"
 check "rmmod raftblk" rmmod raftblk
 finish
