@@ -33,14 +33,16 @@
 # `run --nodes 3 cluster RB_FAILOVER_BOUND=8`): CLUSTER_FILES (files
 # before the sync, default 16), RB_FAILOVER_WAIT (seconds for a new
 # leader's first write, default 60), RB_FAILOVER_BOUND (see 4., default
-# 5), RB_CATCHUP_WAIT (seconds for node1 to catch up, default 240).
+# 5), RB_CATCHUP_WAIT (seconds for node1 to catch up, default 240),
+# RB_SECRET=1 (every node gets the same shared secret, a key file made by
+# node1: peers authenticate; make demo does this, default 0).
 . /lib.sh
 . /scenarios/lib-cluster.sh
 
 for a in "$@"; do
 	case $a in
 	CLUSTER_FILES=[0-9]*|RB_FAILOVER_WAIT=[0-9]*|RB_FAILOVER_BOUND=[0-9]*|\
-	RB_CATCHUP_WAIT=[0-9]*) export "$a" ;;
+	RB_CATCHUP_WAIT=[0-9]*|RB_SECRET=[01]) export "$a" ;;
 	*) tap_fail "cluster: unknown argument '$a'"; finish ;;
 	esac
 done
@@ -58,10 +60,13 @@ fi
 
 start_node() { # [--bootstrap]
 	check "insmod raftblk.ko" load_raftblk || finish
-	if ! check "raftctl create $RB_DEV as node $NODE $*" rb_create "$@"; then
+	[ "${RB_SECRET:-0}" = 1 ] && rb_secret_init
+	if ! check "raftctl create $RB_DEV as node $NODE $* $(rb_secret_args)" \
+		rb_create "$@"; then
 		diag "$(dmesg | tail -n 20)"
 		finish
 	fi
+	rb_secret_check
 }
 
 # The first O_DIRECT write that completes on a new leader: read the first

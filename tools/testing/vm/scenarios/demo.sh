@@ -1,10 +1,13 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# What `make demo` shows: raftblk0 created over /dev/vdb, formatted,
-# mounted, written, inspected, and torn down again. Every step prints the
-# command it runs and its output, and is a TAP test too.
+# What `make demo` shows: a shared secret made, raftblk0 created over
+# /dev/vdb as a one-node cluster that authenticates its peers with it
+# (README's quick start on one machine), formatted, mounted, written,
+# inspected, and torn down again. Every step prints the command it runs
+# and its output, and is a TAP test too.
 . /lib.sh
+. /scenarios/lib-cluster.sh
 
 step() { # title
 	echo
@@ -38,10 +41,21 @@ step "load the module"
 show insmod "$RAFTBLK_KO" || finish
 show_sh 'grep ^raftblk /proc/modules'
 
-step "create /dev/raftblk0 over /dev/vdb"
-show raftctl create raftblk0 --disk /dev/vdb || finish
+step "a shared secret: random bytes in a key file only root can read"
+show_sh 'mkdir -p /etc/raftblk && head -c 32 /dev/urandom >/etc/raftblk/r0.key && chmod 600 /etc/raftblk/r0.key' ||
+	finish
+show ls -l /etc/raftblk/r0.key
+
+step "create /dev/raftblk0 over /dev/vdb: node 1 of a new cluster"
+show raftctl create raftblk0 --disk /dev/vdb --node-id 1 \
+	--listen "$ADDR:7789" --bootstrap --secret-file /etc/raftblk/r0.key ||
+	finish
 show ls -l /dev/raftblk0
+echo "(waiting until node 1 is leader)"
+check "node 1 elects itself leader" \
+	wait_for "$RB_ELECTION_WAIT" rb_is leader || finish
 show raftctl status
+show_sh 'raftctl status --json | grep -A3 "\"secret\""'
 
 step "format and mount"
 show mkfs.ext4 -q -L demo /dev/raftblk0 || finish

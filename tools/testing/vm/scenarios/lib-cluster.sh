@@ -22,10 +22,51 @@ rb_listen() { # node id -> ip:port
 	echo "$(addr_of "$1"):$RB_PORT"
 }
 
-# rb_create [--bootstrap] : the device over RB_DISK as node NODE
+# rb_secret_setup : the cluster's shared secret, as a key file on every
+# node (what README's quick start does by hand): node 1 makes 32 random
+# bytes in /shared on its first boot, every node (on every boot) copies
+# them to RB_SECRET_KEY, mode 600. rb_secret_init runs it as a test and
+# sets RB_SECRET_FILE, so that rb_create passes --secret-file. Scenarios
+# do this when given the argument RB_SECRET=1 (make demo does).
+RB_SECRET_KEY=/etc/raftblk/r0.key
+RB_SECRET_FILE=${RB_SECRET_FILE:-}
+rb_secret_setup() {
+	local f=$SHARED/secret/r0.key
+	if [ "$NODE" = 1 ] && [ ! -e "$f" ]; then
+		mkdir -p "$SHARED/secret" &&
+		head -c 32 /dev/urandom >"$f.tmp" && chmod 600 "$f.tmp" &&
+			mv "$f.tmp" "$f" || return 1
+	fi
+	wait_for "$BARRIER_TIMEOUT" test -e "$f" || return 1
+	mkdir -p "${RB_SECRET_KEY%/*}" && cp "$f" "$RB_SECRET_KEY" &&
+		chmod 600 "$RB_SECRET_KEY"
+}
+rb_secret_init() {
+	check "the cluster's shared secret in a key file $RB_SECRET_KEY" \
+		rb_secret_setup || finish
+	RB_SECRET_FILE=$RB_SECRET_KEY
+}
+
+# rb_secret_args : --secret-file RB_SECRET_FILE when there is a secret
+rb_secret_args() {
+	[ -n "$RB_SECRET_FILE" ] && echo "--secret-file $RB_SECRET_FILE"
+}
+
+# rb_secret_check : with a secret, this node's status shows a fingerprint
+# (and never the secret); a TAP test, the status line a diagnostic
+rb_secret_check() {
+	[ -n "$RB_SECRET_FILE" ] || return 0
+	diag "node$NODE: $(raftctl status "$RB_DEV" 2>&1 | grep -m1 '^  secret')"
+	check "node$NODE: peers authenticate (status: the secret's fingerprint)" \
+		sh -c "raftctl status $RB_DEV | grep -Eq '^  secret [0-9a-f]{16}'"
+}
+
+# rb_create [--bootstrap] : the device over RB_DISK as node NODE (with
+# the shared secret, if rb_secret_setup made one)
 rb_create() {
+	# shellcheck disable=SC2046
 	raftctl create "$RB_DEV" --disk "$RB_DISK" --node-id "$NODE" \
-		--listen "$(rb_listen "$NODE")" "$@"
+		--listen "$(rb_listen "$NODE")" $(rb_secret_args) "$@"
 }
 
 rb_peer_add() { # id

@@ -34,9 +34,19 @@
 #     clean, every synced file intact, a file written;
 #  6. nodes 2 and 4: data areas (sha256) identical at one applied index.
 #
-# Environment: RB_JOIN_WAIT (seconds for node 4 to become a voter, 420).
+# Settings, as NAME=VALUE arguments of the scenario or in the environment:
+# RB_JOIN_WAIT (seconds for node 4 to become a voter, 420), RB_SECRET=1
+# (every node, node 4 too, gets the same shared secret, a key file made
+# by node1: peers authenticate; make demo does this, default 0).
 . /lib.sh
 . /scenarios/lib-cluster.sh
+
+for a in "$@"; do
+	case $a in
+	RB_JOIN_WAIT=[0-9]*|RB_SECRET=[01]) export "$a" ;;
+	*) tap_fail "resync_replace: unknown argument '$a'"; finish ;;
+	esac
+done
 
 RS=$SHARED/resync
 RB_JOIN_WAIT=${RB_JOIN_WAIT:-420}
@@ -95,9 +105,12 @@ if [ "$NODE" = 3 ] && [ "$BOOT" -gt 1 ]; then
 	check "blank disk (all $mib MiB zeroed)" dd if=/dev/zero \
 		of="$RB_DISK" bs=1M count="$mib" oflag=direct 2>/dev/null
 	check "insmod raftblk.ko" load_raftblk || finish
-	check "raftctl create $RB_DEV as the new node 4" \
+	[ "${RB_SECRET:-0}" = 1 ] && rb_secret_init
+	# shellcheck disable=SC2046
+	check "raftctl create $RB_DEV as the new node 4 $(rb_secret_args)" \
 		raftctl create "$RB_DEV" --disk "$RB_DISK" --node-id 4 \
-		--listen "$(rb_listen 3)" || finish
+		--listen "$(rb_listen 3)" $(rb_secret_args) || finish
+	rb_secret_check
 	put node4-ready 1
 	recv_running() { [ "$(rb_resync_field 1 state)" = running ]; }
 	check "status on node 4: a copy from node 1 is running" \
@@ -142,8 +155,10 @@ if [ "$NODE" = 3 ] && [ "$BOOT" -gt 1 ]; then
 fi
 
 check "insmod raftblk.ko" load_raftblk || finish
-check "raftctl create $RB_DEV as node $NODE" \
+[ "${RB_SECRET:-0}" = 1 ] && rb_secret_init
+check "raftctl create $RB_DEV as node $NODE $(rb_secret_args)" \
 	rb_create $([ "$NODE" = 1 ] && echo --bootstrap) || finish
+rb_secret_check
 check "barrier: all three nodes created" barrier created || finish
 
 case $NODE in

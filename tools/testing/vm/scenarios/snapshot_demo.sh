@@ -25,9 +25,12 @@ if [ "$NODES" -ne 3 ]; then
 fi
 
 check "insmod raftblk.ko" load_raftblk || finish
-check "raftctl create $RB_DEV as node $NODE, COW pool /dev/vda" \
+# As make demo's other clusters: a shared secret (lib-cluster.sh).
+rb_secret_init
+check "raftctl create $RB_DEV as node $NODE, COW pool /dev/vda $(rb_secret_args)" \
 	rb_create --snapshot-pool /dev/vda \
 	$([ "$NODE" = 1 ] && echo --bootstrap) || finish
+rb_secret_check
 check "barrier: all three nodes created" barrier created || finish
 if [ "$NODE" = 1 ]; then
 	check "node1 leads" wait_for "$RB_ELECTION_WAIT" rb_is leader || finish
