@@ -3,7 +3,9 @@
 #
 # Benchmark target "raftblk": a three-node cluster (node1 bootstraps and
 # leads, nodes 2 and 3 join as voters); fio on /dev/raftblk0 of node1.
-# Run by tools/testing/bench/run.
+# Target "raftblk-auth" (BENCH_SECRET=1 in /shared/bench/params): the
+# same with a shared secret, so every connection is authenticated and
+# every frame carries a MAC. Run by tools/testing/bench/run.
 #
 # vm-needs: bench
 . /lib.sh
@@ -23,7 +25,8 @@ bench_job_hook() { # before|after JOB
 	raftctl metrics "$RB_DEV" >"$RESULTS/metrics-$2-$1.prom" 2>&1
 }
 
-check "raftctl create as node $NODE" \
+[ "${BENCH_SECRET:-0}" = 1 ] && rb_secret_init
+check "raftctl create as node $NODE $(rb_secret_args)" \
 	rb_create $([ "$NODE" = 1 ] && echo --bootstrap) || finish
 check "barrier: all three nodes created" barrier bench-created 1 2 3 || finish
 if [ "$NODE" = 1 ]; then
@@ -32,6 +35,8 @@ if [ "$NODE" = 1 ]; then
 	check "peer add 3" rb_peer_add 3
 	check "nodes 2 and 3 are voters" rb_wait_joined 180 || finish
 	rb_status_diag
+	# raftblk-auth measures authentication only if it is on.
+	rb_secret_check
 	bench_fio_all "/dev/$RB_DEV"
 	check "node1 still the leader after the jobs" rb_is leader
 	rb_status_diag
