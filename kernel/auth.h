@@ -30,6 +30,12 @@ struct raft_payload;
 struct rb_auth_secret {
 	u32 len;			/* 0: no secret in this slot */
 	u32 gen;			/* distinct per secret installed */
+	/*
+	 * Second slot only, with len 0: "no secret" is held there, i.e.
+	 * peers that do not authenticate are accepted too (switching
+	 * authentication on or off is a rotation to or from no secret).
+	 */
+	bool none;
 	u8 key[RB_AUTH_SECRET_MAX];
 };
 

@@ -145,7 +145,7 @@ static const struct nla_policy raftblk_set_policy[RAFTBLK_ATTR_SECRET_OP + 1] = 
 				  .len = RAFTBLK_SECRET_MAXLEN },
 	[RAFTBLK_ATTR_SECRET_OP] = NLA_POLICY_RANGE(NLA_U32,
 						    RAFTBLK_SECRET_OP_PROMOTE,
-						    RAFTBLK_SECRET_OP_RETIRE),
+						    RAFTBLK_SECRET_OP_NEXT_NONE),
 };
 
 /* Operations that take only a device name. */
@@ -588,6 +588,15 @@ static int raftblk_nl_device_set(struct sk_buff *skb, struct genl_info *info)
 	}
 	if (info->attrs[RAFTBLK_ATTR_SECRET] && raftblk_nl_secret_len(info) < 0)
 		return -EINVAL;
+	if (info->attrs[RAFTBLK_ATTR_SECRET] &&
+	    info->attrs[RAFTBLK_ATTR_SECRET_OP] &&
+	    nla_get_u32(info->attrs[RAFTBLK_ATTR_SECRET_OP]) ==
+	    RAFTBLK_SECRET_OP_NEXT_NONE) {
+		NL_SET_ERR_MSG_ATTR(info->extack,
+				    info->attrs[RAFTBLK_ATTR_SECRET_OP],
+				    "a next secret and no secret: one at a time");
+		return -EINVAL;
+	}
 	return raftblk_nl_device_op(info, raftblk_nl_device_set_op);
 }
 

@@ -266,7 +266,9 @@ static int raftblk_nl_put_node(struct sk_buff *skb,
 		     st->secret_fp[0])) ||
 	    (st->secret_set[1] &&
 	     nla_put(skb, RAFTBLK_ATTR_SECRET_NEXT_FP, RB_AUTH_FP_LEN,
-		     st->secret_fp[1])))
+		     st->secret_fp[1])) ||
+	    (st->secret_next_none &&
+	     nla_put_flag(skb, RAFTBLK_ATTR_SECRET_NEXT_NONE)))
 		return -EMSGSIZE;
 	for (i = 0; i < st->n_peers; i++)
 		if (raftblk_nl_put_peer(skb, &st->peers[i],

@@ -137,6 +137,7 @@ struct raftblk_node_status {
 	u64 auth_failed;		/* peers/frames that failed to authenticate */
 	bool secret_set[2];		/* current, second (next or previous) */
 	u8 secret_fp[2][RB_AUTH_FP_LEN];	/* their fingerprints */
+	bool secret_next_none;		/* the second is "no secret" */
 	char snap_pool[RAFTBLK_PATH_MAXLEN + 1];	/* "" for none */
 	struct raftblk_node_snap snap;	/* count 0: none applied yet */
 	u64 copy_index;			/* the last copy installed, 0: none */

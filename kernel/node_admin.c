@@ -122,7 +122,12 @@ static int raftblk_node_set_secret(struct raftblk_node *n,
 			goto out;
 		}
 	}
-	if (o->secret_op == RAFTBLK_SECRET_OP_PROMOTE) {
+	if (o->secret_op == RAFTBLK_SECRET_OP_NEXT_NONE) {
+		ret = rb_transport_set_secret(n->tp, RB_SECRET_NEXT_NONE, NULL,
+					      0);
+		if (ret)
+			err->msg = "authentication is already off: no secret to switch off";
+	} else if (o->secret_op == RAFTBLK_SECRET_OP_PROMOTE) {
 		ret = rb_transport_set_secret(n->tp, RB_SECRET_PROMOTE, NULL, 0);
 		if (ret)
 			err->msg = "no next secret to promote: install one first";

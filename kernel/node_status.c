@@ -287,6 +287,7 @@ void raftblk_node_read_status(struct raftblk_node *n,
 	out->auth_failed = ts.auth_failed;
 	memcpy(out->secret_set, si.set, sizeof(si.set));
 	memcpy(out->secret_fp, si.fp, sizeof(si.fp));
+	out->secret_next_none = si.next_none;
 	out->bytes_sent = ts.bytes_sent;
 	out->bytes_received = ts.bytes_received;
 	out->bad_frames = ts.bad_frames;

@@ -133,7 +133,9 @@ struct rb_transport {
 	/*
 	 * Shared secrets (also under lock): [0] the current one (this node
 	 * authenticates with it), [1] the next or the previous one, also
-	 * accepted (rotation). len 0: none. sec_gen numbers them.
+	 * accepted (rotation). len 0: no secret ([1]: with none set, "no
+	 * secret" is held there, else the slot is empty). sec_gen numbers
+	 * them.
 	 */
 	struct rb_auth_secret sec[2];
 	u32 sec_gen;
@@ -241,6 +243,7 @@ struct rb_conn {
 };
 
 static void conn_fail_locked(struct rb_conn *c, int err, const char *why);
+static bool t_accepts_plain_locked(struct rb_transport *t);
 
 /* ------------------------------------------------------------------ */
 /* Payloads as the wire codec sees them                               */
@@ -604,6 +607,16 @@ static int conn_up(struct rb_conn *c, u64 peer_id)
 		conn_fail_locked(c, -ENOMEM, "no memory or too many peers");
 		mutex_unlock(&t->lock);
 		return -ENOMEM;
+	}
+	/*
+	 * Unauthenticated: "no secret" may have been retired since the
+	 * handshake was accepted (the connections then up were closed).
+	 */
+	if (!c->auth && !t_accepts_plain_locked(t)) {
+		conn_fail_locked(c, -EKEYREVOKED,
+				 "unauthenticated peers are no longer accepted");
+		mutex_unlock(&t->lock);
+		return -EKEYREVOKED;
 	}
 	if (!c->dialed)
 		t->n_pending--;
@@ -981,6 +994,23 @@ static bool t_has_secret(struct rb_transport *t, bool current_only)
 	return has;
 }
 
+/* Unauthenticated peers are accepted: a slot holds "no secret". */
+static bool t_accepts_plain_locked(struct rb_transport *t)
+{
+	lockdep_assert_held(&t->lock);
+	return !t->sec[0].len || t->sec[1].none;
+}
+
+static bool t_accepts_plain(struct rb_transport *t)
+{
+	bool ok;
+
+	mutex_lock(&t->lock);
+	ok = t_accepts_plain_locked(t);
+	mutex_unlock(&t->lock);
+	return ok;
+}
+
 /*
  * A peer that failed to authenticate, or whose configuration does not
  * match (one end has a secret, the other not): counted, logged
@@ -1091,13 +1121,15 @@ static int on_hello(struct rb_conn *c, const struct rb_wire_ctl *ctl)
 	if (reason)
 		return refuse(c, h, reason);
 	/*
-	 * A node with a current secret only accepts authenticated peers;
-	 * one with only a next secret (authentication being switched on
-	 * cluster-wide) accepts both.
+	 * A node accepts authenticated peers if it holds a secret, and
+	 * unauthenticated ones if it holds "no secret" as its current or
+	 * second one (authentication being switched on or off cluster-wide:
+	 * both). A blank node with a secret adopts a cluster only from a
+	 * peer that proves it.
 	 */
 	if (feat && !t_has_secret(c->t, false))
 		return auth_refuse(c, "the peer authenticates, this node has no secret");
-	if (!feat && t_has_secret(c->t, true))
+	if (!feat && (c->hs_adopt || !t_accepts_plain(c->t)))
 		return auth_refuse(c, "the peer does not authenticate");
 	c->cls = ctl->conn_class;
 	if (feat) {
@@ -2425,6 +2457,7 @@ int rb_transport_create(struct net *net, const struct sockaddr_storage *listen,
 	if (t->cfg.secret) {
 		t->sec[0] = *t->cfg.secret;
 		t->sec[0].gen = ++t->sec_gen;
+		t->sec[0].none = false;
 		t->cfg.secret = NULL;
 	}
 	t->net = net;
@@ -2500,18 +2533,25 @@ void rb_transport_destroy(struct rb_transport *t)
 	kfree_sensitive(t);	/* the secrets */
 }
 
-/* Close the connections proven with secret gen (it is no longer held). */
-static void close_gen_locked(struct rb_transport *t, u32 gen)
+/*
+ * Close the connections proven with the second secret, which is no
+ * longer held: those whose handshake used it, or, if it is "no secret",
+ * the unauthenticated ones (those of a plain handshake too; a handshake
+ * not yet that far is checked again by conn_up()).
+ */
+static void close_second_locked(struct rb_transport *t)
 {
+	const struct rb_auth_secret *s = &t->sec[1];
 	struct rb_conn *c;
 
 	lockdep_assert_held(&t->lock);
-	if (!gen)
-		return;
-	list_for_each_entry(c, &t->conns, node)
-		if (READ_ONCE(c->auth_gen) == gen)
+	list_for_each_entry(c, &t->conns, node) {
+		if (s->none ? c->state == CS_UP && !c->auth :
+		    s->gen && READ_ONCE(c->auth_gen) == s->gen)
 			conn_fail_locked(c, -EKEYREVOKED,
+					 s->none ? "unauthenticated peers are no longer accepted" :
 					 "its secret was retired");
+	}
 }
 
 int rb_transport_set_secret(struct rb_transport *t, enum rb_secret_op op,
@@ -2527,29 +2567,45 @@ int rb_transport_set_secret(struct rb_transport *t, enum rb_secret_op op,
 	switch (op) {
 	case RB_SECRET_NEXT:
 		/* Replaces a previous one, which is then no longer held. */
-		close_gen_locked(t, t->sec[1].gen);
+		close_second_locked(t);
 		memzero_explicit(&t->sec[1], sizeof(t->sec[1]));
 		memcpy(t->sec[1].key, key, len);
 		t->sec[1].len = len;
 		t->sec[1].gen = ++t->sec_gen;
 		break;
-	case RB_SECRET_PROMOTE:
-		if (!t->sec[1].len) {
+	case RB_SECRET_NEXT_NONE:
+		/* Nothing to switch off without a current secret. */
+		if (!t->sec[0].len) {
 			ret = -ENOKEY;
 			break;
 		}
-		/* The old current one is still accepted until retired. */
+		close_second_locked(t);
+		memzero_explicit(&t->sec[1], sizeof(t->sec[1]));
+		t->sec[1].none = true;
+		t->sec[1].gen = ++t->sec_gen;
+		break;
+	case RB_SECRET_PROMOTE:
+		if (!t->sec[1].len && !t->sec[1].none) {
+			ret = -ENOKEY;
+			break;
+		}
+		/*
+		 * The old current one is still accepted until retired; if
+		 * it was no secret, unauthenticated peers are.
+		 */
 		tmp = t->sec[0];
 		t->sec[0] = t->sec[1];
+		t->sec[0].none = false;
 		t->sec[1] = tmp;
+		t->sec[1].none = !tmp.len;
 		memzero_explicit(&tmp, sizeof(tmp));
 		break;
 	case RB_SECRET_RETIRE:
-		if (!t->sec[1].len) {
+		if (!t->sec[1].len && !t->sec[1].none) {
 			ret = -ENOKEY;
 			break;
 		}
-		close_gen_locked(t, t->sec[1].gen);
+		close_second_locked(t);
 		memzero_explicit(&t->sec[1], sizeof(t->sec[1]));
 		break;
 	default:
@@ -2577,5 +2633,6 @@ void rb_transport_secret_info(struct rb_transport *t,
 		if (sec[i].len)
 			rb_auth_fingerprint(&sec[i], si->fp[i]);
 	}
+	si->next_none = sec[1].none;
 	kfree_sensitive(sec);
 }

@@ -208,20 +208,28 @@ void rb_transport_get_stats(struct rb_transport *t,
 
 /*
  * Secret rotation. A node holds a current secret, with which it
- * authenticates, and a second one it also accepts:
+ * authenticates, and a second one it also accepts. Either may be "no
+ * secret" (unauthenticated peers): switching authentication on or off
+ * is a rotation from or to no secret.
  *   NEXT     install key as the second one (replacing what was there:
  *            connections proven with that one are closed);
+ *   NEXT_NONE  install "no secret" as the second one (the same way):
+ *            unauthenticated peers are accepted too; -ENOKEY when the
+ *            current one is already no secret;
  *   PROMOTE  the second becomes the current one, the old current one
- *            the second (still accepted): -ENOKEY without a second;
+ *            the second (still accepted; no secret too): -ENOKEY
+ *            without a second;
  *   RETIRE   forget the second one and close the connections proven
- *            with it: -ENOKEY without one.
- * A node with no current secret accepts unauthenticated peers, and
- * authenticated ones if it has a second secret (to switch
- * authentication on cluster-wide without downtime). -EINVAL: a key
+ *            with it (unauthenticated ones, if it was no secret):
+ *            -ENOKEY without one.
+ * A node dials with its current secret (unauthenticated without one);
+ * it accepts authenticated peers if it holds a secret in either slot,
+ * unauthenticated ones if either slot holds no secret. -EINVAL: a key
  * outside RB_AUTH_SECRET_MIN..MAX bytes.
  */
 enum rb_secret_op {
 	RB_SECRET_NEXT = 1,
+	RB_SECRET_NEXT_NONE,
 	RB_SECRET_PROMOTE,
 	RB_SECRET_RETIRE,
 };
@@ -231,6 +239,7 @@ int rb_transport_set_secret(struct rb_transport *t, enum rb_secret_op op,
 
 struct rb_transport_secret_info {
 	bool set[2];			/* [0] current, [1] second */
+	bool next_none;			/* the second is "no secret" */
 	u8 fp[2][RB_AUTH_FP_LEN];	/* their fingerprints */
 };
 

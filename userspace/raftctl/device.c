@@ -581,6 +581,7 @@ static int parse_node(struct nl_msg *reply, struct nlattr **tb,
 		       nla_data(tb[RAFTBLK_ATTR_SECRET_NEXT_FP]),
 		       sizeof(d->secret_next_fp));
 	}
+	d->secret_next_none = !!tb[RAFTBLK_ATTR_SECRET_NEXT_NONE];
 	if (tb[RAFTBLK_ATTR_SNAPSHOT_POOL])
 		snprintf(d->snap_pool, sizeof(d->snap_pool), "%s",
 			 nla_get_string(tb[RAFTBLK_ATTR_SNAPSHOT_POOL]));
@@ -899,10 +900,12 @@ static void print_secret(const struct dev_info *d)
 	}
 	format_fp(fp, d->secret_fp);
 	format_fp(next, d->secret_next_fp);
-	printf("  secret %s%s%s%s, %" PRIu64 " authentication failures\n",
+	printf("  secret %s%s%s%s%s, %" PRIu64 " authentication failures\n",
 	       d->secret_set ? fp : "none",
 	       d->secret_next_set ? ", also accepted " : "",
 	       d->secret_next_set ? next : "",
+	       d->secret_next_none ?
+	       ", also accepted none (unauthenticated peers)" : "",
 	       d->secret_set ? "" : " (not required yet)",
 	       d->counters.auth_failed);
 }
@@ -1089,6 +1092,8 @@ static void print_json(const struct dev_list *l)
 				printf(",\n        \"next_fingerprint\": \"%s\"",
 				       fp);
 			}
+			if (d->secret_next_none)
+				printf(",\n        \"next_none\": true");
 			printf("\n      }");
 			print_snapshots_json(d);
 			printf(",\n      \"counters\": ");

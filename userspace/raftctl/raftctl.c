@@ -165,7 +165,7 @@ static const struct verb verbs[] = {
 	{
 		.name = "set",
 		.run = cmd_set,
-		.args = "NAME [--heartbeat-ms N] [--election-timeout-ms N] [--max-batch N] [--read-mode MODE] [--resync-rate RATE] [--log-memory SIZE] [--secret-file FILE] [--promote-secret|--retire-secret]",
+		.args = "NAME [--heartbeat-ms N] [--election-timeout-ms N] [--max-batch N] [--read-mode MODE] [--resync-rate RATE] [--log-memory SIZE] [--secret-file FILE|--no-secret] [--promote-secret|--retire-secret]",
 		.summary = "change options of a running replicated device",
 		.help =
 "Change options of the replicated device NAME while it runs; the others\n"
@@ -201,6 +201,10 @@ static const struct verb verbs[] = {
 "                               accepted: step 2, once all nodes have it\n"
 "      --retire-secret          forget the old secret, close connections\n"
 "                               proven with it: step 3, once all promoted\n"
+"      --no-secret              install \"no secret\" as the next one:\n"
+"                               unauthenticated peers are accepted too;\n"
+"                               then --promote-secret, --retire-secret\n"
+"                               switch authentication off\n"
 "  -h, --help                   show this help\n",
 	},
 	{

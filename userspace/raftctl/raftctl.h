@@ -226,6 +226,7 @@ struct dev_info {
 	struct dev_counters counters;
 	/* Peer authentication: fingerprints of the secrets, if set. */
 	bool secret_set, secret_next_set;
+	bool secret_next_none;	/* the second is "no secret" */
 	uint8_t secret_fp[8], secret_next_fp[8];
 	size_t n_peers;
 	struct peer_info peers[MAX_PEERS];

@@ -106,7 +106,8 @@ int dev_set_options(const char *name, const struct dev_options *o)
 int cmd_set(const struct verb *v, int argc, char **argv)
 {
 	enum { OPT_HEARTBEAT = 256, OPT_ELECTION, OPT_BATCH, OPT_READ,
-	       OPT_RATE, OPT_LOG_MEMORY, OPT_SECRET, OPT_PROMOTE, OPT_RETIRE };
+	       OPT_RATE, OPT_LOG_MEMORY, OPT_SECRET, OPT_PROMOTE, OPT_RETIRE,
+	       OPT_NO_SECRET };
 	static const struct option opts[] = {
 		{ "heartbeat-ms", required_argument, NULL, OPT_HEARTBEAT },
 		{ "election-timeout-ms", required_argument, NULL, OPT_ELECTION },
@@ -117,11 +118,13 @@ int cmd_set(const struct verb *v, int argc, char **argv)
 		{ "secret-file", required_argument, NULL, OPT_SECRET },
 		{ "promote-secret", no_argument, NULL, OPT_PROMOTE },
 		{ "retire-secret", no_argument, NULL, OPT_RETIRE },
+		{ "no-secret", no_argument, NULL, OPT_NO_SECRET },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct dev_options o = { .read_mode = -1 };
 	const char *name, *secret_file = NULL;
+	bool no_secret = false;
 	char ctx[128];
 	int c, ret;
 
@@ -168,6 +171,9 @@ int cmd_set(const struct verb *v, int argc, char **argv)
 		case OPT_SECRET:
 			secret_file = optarg;
 			break;
+		case OPT_NO_SECRET:
+			no_secret = true;
+			break;
 		case OPT_PROMOTE:
 		case OPT_RETIRE:
 			if (o.secret_op)
@@ -191,13 +197,17 @@ int cmd_set(const struct verb *v, int argc, char **argv)
 	name = argv[optind];
 	if (!o.heartbeat_ms && !o.election_ms && !o.max_batch &&
 	    o.read_mode < 0 && !o.set_resync_rate && !o.log_memory &&
-	    !secret_file && !o.secret_op)
+	    !secret_file && !o.secret_op && !no_secret)
 		return usage_error(v, "nothing to set: give at least one option");
 	if (o.heartbeat_ms && o.election_ms &&
 	    o.election_ms < 3 * o.heartbeat_ms)
 		return usage_error(v, "--election-timeout-ms must be at least 3 times --heartbeat-ms");
 	if (secret_file && o.secret_op == RAFTBLK_SECRET_OP_RETIRE)
 		return usage_error(v, "--secret-file and --retire-secret: one at a time");
+	if (no_secret && (secret_file || o.secret_op))
+		return usage_error(v, "--no-secret goes alone, without --secret-file, --promote-secret or --retire-secret");
+	if (no_secret)
+		o.secret_op = RAFTBLK_SECRET_OP_NEXT_NONE;
 	if (secret_file) {
 		snprintf(ctx, sizeof(ctx), "set %s", name);
 		ret = secret_read(ctx, secret_file, &o.secret);

@@ -228,6 +228,11 @@ enum raftblk_secret_op {
 	RAFTBLK_SECRET_OP_RETIRE,	/* forget the old (second) secret and
 					 * close the connections proven with it
 					 */
+	RAFTBLK_SECRET_OP_NEXT_NONE,	/* install "no secret" as the next
+					 * one: unauthenticated peers are
+					 * accepted too; promoted, it switches
+					 * authentication off
+					 */
 };
 
 /*
@@ -366,6 +371,10 @@ enum raftblk_attr {
 	RAFTBLK_ATTR_IO_STATS,		/* nest: RAFTBLK_IO_ATTR_*, repeated */
 	/* DEVICE_GET: time spent, one nest per enum raftblk_io_phase */
 	RAFTBLK_ATTR_IO_PHASE,		/* nest: RAFTBLK_IO_ATTR_*, repeated */
+	/* DEVICE_GET: the second secret is "no secret": unauthenticated
+	 * peers are accepted too (authentication being switched on or off)
+	 */
+	RAFTBLK_ATTR_SECRET_NEXT_NONE,	/* flag */
 
 	__RAFTBLK_ATTR_MAX,
 };

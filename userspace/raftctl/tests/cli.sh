@@ -199,6 +199,10 @@ expect 2 "raftctl: set: --heartbeat-ms must be 50..60000, not '49' (see 'raftctl
 # anything is asked of the kernel.
 expect 2 "raftctl: set: --promote-secret and --retire-secret: one at a time (see 'raftctl set --help')" \
 	set raftblk0 --promote-secret --retire-secret
+expect 2 "raftctl: set: --no-secret goes alone, without --secret-file, --promote-secret or --retire-secret (see 'raftctl set --help')" \
+	set raftblk0 --no-secret --promote-secret
+expect 2 "raftctl: set: --no-secret goes alone, without --secret-file, --promote-secret or --retire-secret (see 'raftctl set --help')" \
+	set raftblk0 --secret-file /dev/null --no-secret
 expect 1 "raftctl: set raftblk0: cannot read the secret file $tmp/nokey: No such file or directory" \
 	set raftblk0 --secret-file "$tmp/nokey"
 printf 'fifteen bytes!!\n' >"$tmp/short.key"

@@ -18,10 +18,16 @@
 #     TCP connections are killed (ss -K), so every step is followed by
 #     new handshakes between nodes at different steps (a promoted node
 #     with one that is not: each end must accept the other's secret);
-#  4. no write failed, the leader and term did not change (no election),
-#     no node counted an authentication failure during the rotation, all
-#     show the new fingerprint and no second secret, and the followers
-#     applied what the leader committed.
+#  4. while node1 still writes, authentication is switched off and on
+#     again the same way, as rotations to and from "no secret": every
+#     node, one after the other, set --no-secret, then --promote-secret,
+#     then --retire-secret (status: "secret none", no node can be told
+#     apart from one that never had a secret); then --secret-file,
+#     --promote-secret, --retire-secret (the old fingerprint back); ss -K
+#     after each step as in 3;
+#  5. no write failed, the leader and term did not change (no election),
+#     no node counted an authentication failure during 3 and 4, and the
+#     followers applied what the leader committed.
 #
 # Timers: heartbeat 200 ms, election timeout 4 s, so that the reconnects
 # after ss -K (100 ms backoff, a handshake) never look like a dead leader
@@ -178,17 +184,6 @@ rotate_step promote --promote-secret
 rotate_step retire --retire-secret
 check "after the rotation: connected to both peers" \
 	wait_for 60 all_connected
-if [ "$NODE" = 1 ]; then
-	sleep 2
-	: >/tmp/stop
-	wait "$writer"
-	read -r writes fails </tmp/writer
-	diag "writer: $writes writes of 16 KiB during the rotation, $fails failed"
-	check "writes went on during the rotation ($writes)" \
-		test "$writes" -gt 0
-	check "no write failed during the rotation" test "$fails" = 0
-	put final-commit "$(rb_commit)"
-fi
 put "fp-new-$NODE" "$(fp)"
 check "barrier: rotated" barrier rotated
 check "every node shows the same new fingerprint, no second secret" sh -c \
@@ -196,7 +191,45 @@ check "every node shows the same new fingerprint, no second secret" sh -c \
 	 [ \"\$f\" != \"\$(cat $SHARED/kv/fp-old-1)\" ] &&
 	 [ \"\$f\" = \"\$(cat $SHARED/kv/fp-new-2)\" ] &&
 	 [ \"\$f\" = \"\$(cat $SHARED/kv/fp-new-3)\" ] && [ -z '$(next_fp)' ]"
-check "no authentication failure during the rotation" \
+
+# ---- 4. authentication switched off, then on, while node1 writes ----
+status_secret() { raftctl status "$RB_DEV" | grep -m1 '^  secret'; }
+status_is() { # expected "  secret ..." line
+	[ "$(status_secret)" = "$1" ]
+}
+rotate_step off-next --no-secret
+check "status: new secret current, no secret also accepted" status_is \
+	"  secret $(get fp-new-1), also accepted none (unauthenticated peers), $base_failed authentication failures"
+check "status --json: next_none" sh -c \
+	"raftctl status $RB_DEV --json | grep -q '\"next_none\": true'"
+rotate_step off-promote --promote-secret
+check "status: no secret current, the new one also accepted" status_is \
+	"  secret none, also accepted $(get fp-new-1) (not required yet), $base_failed authentication failures"
+rotate_step off-retire --retire-secret
+check "status: authentication off (secret none)" status_is \
+	"  secret none (peers are not authenticated)"
+expect_fail 1 "raftctl: set $RB_DEV: authentication is already off: no secret to switch off (Required key not available)" \
+	raftctl set "$RB_DEV" --no-secret
+rotate_step on-next --secret-file "$AU/old"
+rotate_step on-promote --promote-secret
+check "status: old secret current again, no secret also accepted" status_is \
+	"  secret $(get fp-old-1), also accepted none (unauthenticated peers), $base_failed authentication failures"
+rotate_step on-retire --retire-secret
+check "status: authentication on, the old fingerprint, no second secret" \
+	status_is "  secret $(get fp-old-1), $base_failed authentication failures"
+if [ "$NODE" = 1 ]; then
+	sleep 2
+	: >/tmp/stop
+	wait "$writer"
+	read -r writes fails </tmp/writer
+	diag "writer: $writes writes of 16 KiB during the rotation and authentication off and on, $fails failed"
+	check "writes went on during the rotation ($writes)" \
+		test "$writes" -gt 0
+	check "no write failed during the rotation and authentication off and on" \
+		test "$fails" = 0
+	put final-commit "$(rb_commit)"
+fi
+check "no authentication failure during the rotation and off and on" \
 	test "$(auth_failed)" = "$base_failed"
 check "no election: same term, leader still node1" sh -c \
 	"[ '$(rb_term)' = '$(get term-before-$NODE)' ] && [ '$(rb_leader)' = 1 ]"

@@ -424,6 +424,40 @@ static bool send_one(struct node *from, struct node *to,
 	return ok;
 }
 
+/*
+ * A HEARTBEAT from a to b once both see each other up, after a change
+ * that closes connections (a secret retired): a message sent on a
+ * connection that is being closed is lost, so it is sent again (a new
+ * one, up to five times, 3 s each) until one arrives.
+ */
+static bool send_settled(struct node *a, struct node *b, u64 context)
+{
+	struct rx_item *it;
+	int i;
+
+	for (i = 0; i < 5; i++) {
+		struct raft_msg *m;
+
+		if (!wait_up(a, b->id, true) || !wait_up(b, a->id, true))
+			return false;
+		node_drain(b);	/* what an earlier attempt left there */
+		m = simple_msg(RAFT_MSG_HEARTBEAT, a->id, b->id, context);
+		if (!m || rb_transport_send(a->t, m))
+			continue;
+		if (wait_event_timeout(b->wq, node_count(b) >= 1,
+				       msecs_to_jiffies(3000)) > 0) {
+			bool ok;
+
+			it = node_pop(b);
+			ok = it && it->m.context == context;
+			rx_free(it);
+			if (ok)
+				return true;
+		}
+	}
+	return false;
+}
+
 static struct raft_payload *data_payload(u32 len, u64 sector, u8 seed)
 {
 	struct raft_payload *p = raftblk_payload_alloc(len);
@@ -1986,9 +2020,7 @@ static void test_auth(void)
 	/* Connections proven with the old secret were closed: they come
 	 * back with the new one.
 	 */
-	ok = ok && wait_up(&x[0], 5, true) && wait_up(&x[1], 4, true);
-	m = simple_msg(RAFT_MSG_HEARTBEAT, 4, 5, 32);
-	ok = ok && send_one(&x[0], &x[1], m);
+	ok = ok && send_settled(&x[0], &x[1], 32);
 	rb_transport_secret_info(x[0].t, &si);
 	tap(ok && si.set[0] && !si.set[1],
 	    "rotation: both promoted and the old secret retired: connected with the new one");
@@ -2007,6 +2039,105 @@ static void test_auth(void)
 	raw_auth_close(&ra);
 	tap(ok && !node_is_up(&x[0], 6),
 	    "the retired secret no longer gets in (REFUSE, closed)");
+out:
+	if (x) {
+		if (x[1].t)
+			node_stop(&x[1]);
+		if (x[0].t)
+			node_stop(&x[0]);
+	}
+	kfree(x);
+}
+
+/*
+ * Authentication switched off and on between running nodes, as
+ * rotations to and from "no secret": connected at every step, no
+ * failure counted; retiring the secret closes the authenticated
+ * connections, retiring "no secret" the unauthenticated ones.
+ */
+static void test_auth_off_on(void)
+{
+	struct node *x = kcalloc(2, sizeof(*x), GFP_KERNEL);
+	struct rb_transport_secret_info si;
+	struct rb_transport_stats st;
+	struct raw_auth ra = {};
+	struct raft_msg *m;
+	u16 refused;
+	u64 lost;
+	bool ok;
+
+	make_secret(&secret_a, 'a');
+	ok = x && !node_start_secret(&x[0], 4, cluster, &secret_a) &&
+	     !node_start_secret(&x[1], 5, cluster, &secret_a) &&
+	     !rb_transport_set_peer(x[0].t, 5, &x[1].addr) &&
+	     wait_up(&x[0], 5, true) && wait_up(&x[1], 4, true);
+	tap(ok, "off/on: two nodes with a secret, connected");
+	if (!ok)
+		goto out;
+
+	/* Off: no secret installed on both, promoted on 4 only. */
+	ok = !rb_transport_set_secret(x[0].t, RB_SECRET_NEXT_NONE, NULL, 0) &&
+	     !rb_transport_set_secret(x[1].t, RB_SECRET_NEXT_NONE, NULL, 0);
+	rb_transport_secret_info(x[0].t, &si);
+	tap(ok && si.set[0] && !si.set[1] && si.next_none,
+	    "off: no secret installed as the next one (secret info: next_none)");
+	ok = !rb_transport_set_secret(x[0].t, RB_SECRET_PROMOTE, NULL, 0);
+	/*
+	 * New handshakes both ways: 5 restarts at its step (4 dials it
+	 * only once it is there, both dial).
+	 */
+	node_stop(&x[1]);
+	ok = ok && wait_up(&x[0], 5, false);
+	rb_transport_remove_peer(x[0].t, 5);
+	ok = ok && !node_start_secret(&x[1], 5, cluster, &secret_a) &&
+	     !rb_transport_set_secret(x[1].t, RB_SECRET_NEXT_NONE, NULL, 0) &&
+	     !rb_transport_set_peer(x[1].t, 4, &x[0].addr) &&
+	     !rb_transport_set_peer(x[0].t, 5, &x[1].addr) &&
+	     wait_up(&x[0], 5, true) && wait_up(&x[1], 4, true);
+	m = simple_msg(RAFT_MSG_HEARTBEAT, 4, 5, 41);
+	ok = ok && send_one(&x[0], &x[1], m);
+	tap(ok, "off: one node promoted no secret, the other not yet: connected");
+	if (!ok || !x[1].t)
+		goto out;
+	ok = !rb_transport_set_secret(x[0].t, RB_SECRET_RETIRE, NULL, 0) &&
+	     !rb_transport_set_secret(x[1].t, RB_SECRET_PROMOTE, NULL, 0) &&
+	     !rb_transport_set_secret(x[1].t, RB_SECRET_RETIRE, NULL, 0) &&
+	     send_settled(&x[0], &x[1], 42) && send_settled(&x[1], &x[0], 42);
+	rb_transport_secret_info(x[1].t, &si);
+	tap(ok && !si.set[0] && !si.set[1] && !si.next_none,
+	    "off: both retired the secret: connected without it, messages both ways");
+	ok = !raw_auth_dial(&x[0], 6, RB_WIRE_CLASS_CONTROL, &secret_a, &ra,
+			    &refused) && refused == RB_WIRE_REFUSE_AUTH;
+	raw_auth_close(&ra);
+	tap(ok && !node_is_up(&x[0], 6),
+	    "off: a peer that authenticates is refused (REFUSE 6)");
+	tap(rb_transport_set_secret(x[0].t, RB_SECRET_NEXT_NONE, NULL, 0) ==
+	    -ENOKEY, "off: no secret to switch off again: -ENOKEY");
+
+	/* On: the secret installed and promoted on both, then retired. */
+	ok = !rb_transport_set_secret(x[0].t, RB_SECRET_NEXT, secret_a.key,
+				      secret_a.len) &&
+	     !rb_transport_set_secret(x[1].t, RB_SECRET_NEXT, secret_a.key,
+				      secret_a.len) &&
+	     !rb_transport_set_secret(x[0].t, RB_SECRET_PROMOTE, NULL, 0) &&
+	     !rb_transport_set_secret(x[1].t, RB_SECRET_PROMOTE, NULL, 0);
+	m = simple_msg(RAFT_MSG_HEARTBEAT, 4, 5, 43);
+	ok = ok && node_is_up(&x[0], 5) && send_one(&x[0], &x[1], m);
+	rb_transport_secret_info(x[0].t, &si);
+	tap(ok && si.set[0] && !si.set[1] && si.next_none,
+	    "on: the secret promoted on both, no secret still accepted: the unauthenticated connection stays");
+	rb_transport_get_stats(x[0].t, &st);
+	lost = st.conns_lost;
+	ok = !rb_transport_set_secret(x[0].t, RB_SECRET_RETIRE, NULL, 0) &&
+	     WAIT_STAT(&x[0], conns_lost, > lost) &&
+	     !rb_transport_set_secret(x[1].t, RB_SECRET_RETIRE, NULL, 0) &&
+	     send_settled(&x[0], &x[1], 44) && send_settled(&x[1], &x[0], 44);
+	tap(ok, "on: retiring no secret closed the unauthenticated connection; back authenticated");
+	rb_transport_get_stats(x[0].t, &st);
+	ok = st.auth_failed == 1;
+	rb_transport_get_stats(x[1].t, &st);
+	tap(ok && !st.auth_failed,
+	    "off and on: no authentication failure between the two nodes (4 counted only the raw peer)");
 out:
 	if (x) {
 		if (x[1].t)
@@ -2116,6 +2247,7 @@ static void run_tests(void)
 	test_ipv6();
 	test_auth_vectors();
 	test_auth();
+	test_auth_off_on();
 	test_auth_blank();
 
 	/* A node only A's peer knows: it dials, A answers over that. */
