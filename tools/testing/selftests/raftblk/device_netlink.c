@@ -81,7 +81,8 @@ TEST_F(nl, create_get_destroy)
 	EXPECT_EQ(RAFTBLK_ROLE_STANDALONE, d.role);
 	EXPECT_EQ(0, d.open_count);
 	EXPECT_EQ(512, d.block_size);
-	EXPECT_EQ(8, d.nattrs);
+	/* 8, and one io-stats nest per kind of request */
+	EXPECT_EQ(8 + RAFTBLK_IO_OP_DISCARD + 1, d.nattrs);
 
 	ASSERT_EQ(0, rb_destroy(&self->s, "raftblk50", &ack));
 	EXPECT_NE(0, access("/dev/raftblk50", F_OK));
