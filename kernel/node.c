@@ -538,6 +538,8 @@ static void raftblk_node_after_batch(struct raftblk_node *n,
 	WRITE_ONCE(n->leader, st->leader);
 	if (b->conf_changed || b->rd.snap_to_install)
 		raftblk_node_sync_peers(n, &st->conf);
+	if (st->role == RAFT_LEADER)
+		rb_resync_leader_status(n->rs, st);
 	if (n->disk_state != RAFTBLK_DISK_STATE_FAILED)
 		raftblk_node_compact(n, st);
 	raftblk_node_publish(n, st);

@@ -29,7 +29,9 @@
  * chunks to the transport in order.
  */
 #define RS_READ_AHEAD		4
-#define RS_SILENT_TIMEOUTS	10	/* election timeouts without a frame */
+#define RS_SILENT_TIMEOUTS	10	/* election timeouts without a frame,
+					 * or without the install's ack
+					 */
 /*
  * Pacing at a set rate: a token bucket per copy, refilled at the rate,
  * holding at most RS_BURST bytes; a chunk goes while the bucket is not
@@ -64,6 +66,14 @@ struct rs_copy {
 	bool ok;		/* finished well */
 	bool marked;		/* receiver: resyncing mark written */
 	bool read_end;		/* sender: every chunk's read started */
+	/*
+	 * Sender: DONE queued at sent_at; the copy ends when the follower
+	 * acknowledges S (its install is durable), seen in the core's
+	 * progress (rb_resync_leader_status()), or fails after
+	 * RS_SILENT_TIMEOUTS election timeouts without it.
+	 */
+	bool wait_ack;
+	unsigned long sent_at;	/* jiffies */
 	/*
 	 * Sender, finished well: the leader still keeps its log from S
 	 * until the follower's match reaches hold_to (its last index when
@@ -297,8 +307,15 @@ void rb_resync_leader_msgs(struct rb_resync *rs, struct raft *r,
 		c = rs_sender(rs, m->to, true);
 		if (!c)		/* cannot be: one per member */
 			continue;
+		/*
+		 * The core sends a follower another snapshot only once it
+		 * left the snapshot state of the last one: a copy waiting
+		 * for its ack got it (the core sent the new one at once,
+		 * the log having been compacted past S meanwhile).
+		 */
 		if (c->used && c->active && c->peer == m->to)
-			rs_finish(rs, c, false, "a new snapshot replaces it");
+			rs_finish(rs, c, c->wait_ack,
+				  "a new snapshot replaces it");
 		spin_lock(&rs->lock);
 		memset(c, 0, sizeof(*c));
 		c->used = true;
@@ -381,6 +398,32 @@ raft_index rb_resync_release(struct rb_resync *rs, raft_index index)
 			from = c->snap.index;
 	}
 	return from;
+}
+
+void rb_resync_leader_status(struct rb_resync *rs,
+			     const struct raft_status *st)
+{
+	const struct raft_progress_info *pi;
+	u32 i, j;
+
+	for (i = 0; i < RAFT_MAX_NODES; i++) {
+		struct rs_copy *c = &rs->send[i];
+
+		if (!c->used || !c->active || !c->wait_ack)
+			continue;
+		for (j = 0, pi = NULL; j < st->n_progress && !pi; j++)
+			if (st->progress[j].id == c->peer)
+				pi = &st->progress[j];
+		if (!pi)
+			rs_finish(rs, c, false, "the node is no member any more");
+		else if (pi->state == RAFT_PROGRESS_SNAPSHOT &&
+			 pi->pending_snap == c->snap.index)
+			continue;	/* still installing */
+		else if (pi->match >= c->snap.index)
+			rs_finish(rs, c, true, NULL);	/* acknowledged */
+		else
+			rs_finish(rs, c, false, "the leader gave the copy up");
+	}
 }
 
 void rb_resync_stop_senders(struct rb_resync *rs)
@@ -584,7 +627,7 @@ static void rs_send(struct rb_resync *rs, struct raft *r, struct rs_copy *c,
 	int ret;
 
 	rs_read_ahead(rs, c);
-	while (c->active && queued < limit) {
+	while (c->active && !c->wait_ack && queued < limit) {
 		struct rs_read *rd;
 		u32 len;
 
@@ -602,8 +645,9 @@ static void rs_send(struct rb_resync *rs, struct raft *r, struct rs_copy *c,
 				raft_report_snapshot(r, c->peer, false);
 				break;
 			}
-			rs_finish(rs, c, true, NULL);
-			raft_report_snapshot(r, c->peer, true);
+			/* ends when the follower has it */
+			c->wait_ack = true;
+			c->sent_at = jiffies;
 			break;
 		}
 		rd = c->rd[c->seq % RS_READ_AHEAD];
@@ -832,12 +876,22 @@ out:
 
 void rb_resync_tick(struct rb_resync *rs, struct raft *r, u32 election_ms)
 {
+	unsigned long silent = msecs_to_jiffies(RS_SILENT_TIMEOUTS *
+						election_ms);
 	struct rs_copy *c = &rs->recv;
+	u32 i;
 
-	if (c->active &&
-	    time_after(jiffies, c->last + msecs_to_jiffies(RS_SILENT_TIMEOUTS *
-							   election_ms)))
+	if (c->active && time_after(jiffies, c->last + silent))
 		rs_abort_recv(rs, r, "no copy frame for several election timeouts");
+	for (i = 0; i < RAFT_MAX_NODES; i++) {
+		c = &rs->send[i];
+		if (!c->used || !c->active || !c->wait_ack ||
+		    !time_after(jiffies, c->sent_at + silent))
+			continue;
+		/* the DONE or the ack got lost: the core starts again */
+		rs_finish(rs, c, false, "the node did not acknowledge the install");
+		raft_report_snapshot(r, c->peer, false);
+	}
 }
 
 int rb_resync_on_open(struct rb_resync *rs, struct raft *r)

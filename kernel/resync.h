@@ -9,7 +9,11 @@
  * written after A (the extent map) to that follower as copy frames on
  * the bulk connection (wire.h, RB_WIRE_MSGF_COPY), paced by the peer's
  * send queue and the resync rate, while the node keeps applying; after
- * the last chunk and the DONE frame it reports the snapshot to its core.
+ * the last chunk and the DONE frame it waits for the follower's
+ * acknowledgement of S (the core moves its progress on by itself): the
+ * copy is done when the follower has it, not when its last frame is
+ * queued (reporting it to the core then made the core start another copy
+ * to a follower that had asked for a resync).
  *
  * Follower: when its core hands out the snapshot to install, a receiver
  * waits for the copy; it marks the superblock "resyncing" with base A
@@ -88,6 +92,14 @@ raft_index rb_resync_keep_from(struct rb_resync *rs,
  * 0 if none.
  */
 raft_index rb_resync_release(struct rb_resync *rs, raft_index index);
+/*
+ * Leader, after each ready batch: a copy whose DONE is queued ends well
+ * once the core's progress of its follower left the snapshot state with
+ * match >= S (the follower acknowledged the install), badly if it left
+ * it otherwise or the follower is no member any more.
+ */
+void rb_resync_leader_status(struct rb_resync *rs,
+			     const struct raft_status *st);
 /* This node is no longer the leader: every copy stops. */
 void rb_resync_stop_senders(struct rb_resync *rs);
 
@@ -103,7 +115,12 @@ bool rb_resync_intercept(struct rb_resync *rs, struct raft *r,
 /* Follower: the ready hands out a snapshot at S > 0 with base. */
 void rb_resync_expect(struct rb_resync *rs, const struct raft_snapshot_meta *s,
 		      raft_index base, raft_id leader);
-/* Follower: once per tick; gives up a copy that went silent. */
+/*
+ * Once per tick. Follower: gives up a copy that went silent. Leader: a
+ * copy whose follower did not acknowledge the install within
+ * RS_SILENT_TIMEOUTS election timeouts of its DONE fails (reported to
+ * the core: it starts again).
+ */
 void rb_resync_tick(struct rb_resync *rs, struct raft *r, u32 election_ms);
 /* At start: the store has the resyncing mark: reset the core's log. */
 int rb_resync_on_open(struct rb_resync *rs, struct raft *r);

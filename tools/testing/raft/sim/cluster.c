@@ -941,6 +941,36 @@ static void send_chunk(struct sim_cluster *c, struct sim_node *n, raft_id to,
 	c->net->send(c, m);
 }
 
+/*
+ * A copy whose last chunk is sent ends when the leader's core moved the
+ * follower out of the snapshot state (its ack of the install, or a
+ * report), or fails after ten election timeouts without it (the kernel's
+ * rb_resync_leader_status() and rb_resync_tick()).
+ */
+static void copy_wait_ack(struct sim_cluster *c, struct sim_node *n,
+			  raft_id to, struct sim_copy *cp)
+{
+	struct raft_status st;
+	u32 i;
+
+	raft_get_status(n->r, &st);
+	for (i = 0; i < st.n_progress; i++) {
+		const struct raft_progress_info *pi = &st.progress[i];
+
+		if (pi->id != to)
+			continue;
+		if (pi->state != RAFT_PROGRESS_SNAPSHOT ||
+		    pi->pending_snap != cp->snap_index)
+			break;
+		if (++cp->wait_ticks <= 10 * c->cfg.election_ticks)
+			return;
+		cp->active = false;
+		raft_report_snapshot(n->r, to, false);
+		return;
+	}
+	cp->active = false;	/* acknowledged, or no member any more */
+}
+
 void sim_resync_tick(struct sim_cluster *c, raft_id id)
 {
 	struct sim_node *n = &c->nodes[id];
@@ -971,6 +1001,10 @@ void sim_resync_tick(struct sim_cluster *c, raft_id id)
 			cp->active = false;	/* the copy dies with the role */
 			continue;
 		}
+		if (cp->wait_ack) {
+			copy_wait_ack(c, n, to, cp);
+			continue;
+		}
 		/* a few extents per tick, paced */
 		for (u32 sent = 0; sent < 2 && cp->active; sent++) {
 			u32 e = cp->next_ext;
@@ -984,8 +1018,7 @@ void sim_resync_tick(struct sim_cluster *c, raft_id id)
 				continue;
 			}
 			send_chunk(c, n, to, cp, SIM_EXTENTS);
-			cp->active = false;
-			raft_report_snapshot(n->r, to, true);
+			cp->wait_ack = true;	/* done when the follower has it */
 		}
 	}
 }

@@ -98,6 +98,11 @@ struct sim_chunk {
 /* A copy the leader is sending to one peer. */
 struct sim_copy {
 	bool active;
+	/* every chunk sent: waits for the follower's ack of the install,
+	 * as the kernel does (resync.c), for at most wait_ticks ticks
+	 */
+	bool wait_ack;
+	u32 wait_ticks;
 	raft_index snap_index;
 	raft_term snap_term;
 	raft_index base;

@@ -190,6 +190,21 @@ rb_sb_u64() {
 		od -A n -t u8 -j "$1" -N 8 | tr -d ' '
 }
 
+# rb_sb_field SLOT OFFSET TYPE : a field of superblock slot 0 or 1 of
+# RB_DISK (od TYPE: u4, u8)
+rb_sb_field() {
+	dd if="$RB_DISK" bs=4096 skip="$1" count=1 iflag=direct 2>/dev/null |
+		od -A n -t "$3" -j "$2" -N "${3#u}" | tr -d ' '
+}
+
+# rb_sb_cur OFFSET TYPE : a field of the current superblock (the slot
+# with the higher seq), e.g. rb_sb_cur 136 u8: the compaction point
+rb_sb_cur() {
+	local slot=0
+	[ "$(rb_sb_field 1 16 u8)" -gt "$(rb_sb_field 0 16 u8)" ] && slot=1
+	rb_sb_field $slot "$1" "$2"
+}
+
 # rb_data_sha : sha256 of the data area of RB_DISK (read with O_DIRECT:
 # raftblk writes the disk behind the page cache of RB_DISK)
 rb_data_sha() {

@@ -39,7 +39,9 @@
 #     destroyed (its copy given up), its module unloaded and its dm device
 #     removed (nothing holds the disk).
 # Each case ends with the data areas of every member hashed identical at
-# one applied index, every acknowledged file intact and fsck -n clean.
+# one applied index, every acknowledged file intact and fsck -n clean;
+# cases c and b also with as many copies reported done by the leader as
+# node3 installed, and no copy to node3 running after its install.
 # The harness checks every console for kernel WARNINGs.
 #
 # Environment: RS_RATE, RS_CUT_SECS, RS_WAIT (seconds for a step of a
@@ -69,30 +71,17 @@ dm_create() {
 	dmsetup create $DM --table "0 $(cat /sys/block/vdb/size) linear /dev/vdb 0"
 }
 
-# sb_field SLOT OFFSET TYPE : a field of superblock slot 0 or 1
-sb_field() {
-	dd if="$RB_DISK" bs=4096 skip="$1" count=1 iflag=direct 2>/dev/null |
-		od -A n -t "$3" -j "$2" -N "${3#u}" | tr -d ' '
-}
-
-# sb_cur OFFSET TYPE : a field of the current superblock (higher seq)
-sb_cur() {
-	local slot=0
-	[ "$(sb_field 1 16 u8)" -gt "$(sb_field 0 16 u8)" ] && slot=1
-	sb_field $slot "$1" "$2"
-}
-
 # sb_resyncing : the current superblock has the RESYNCING flag (bit 0
 # of flags at 152)
 sb_resyncing() {
 	local f
-	f=$(sb_cur 152 u4)
-	echo "superblock flags $f, resync_base $(sb_cur 1440 u8)"
+	f=$(rb_sb_cur 152 u4)
+	echo "superblock flags $f, resync_base $(rb_sb_cur 1440 u8)"
 	[ $((f & 1)) = 1 ]
 }
 
 # sb_snap_index : the compaction point of the current superblock
-sb_snap_index() { sb_cur 136 u8; }
+sb_snap_index() { rb_sb_cur 136 u8; }
 
 # rs_recv_base : the base of the copy this node receives (or received)
 rs_recv_base() { rs_line | awk '$1 == "from" { print $8; exit }'; }
@@ -126,6 +115,11 @@ gives_up_at_new_leader() {
 		sleep "$LIB_WAIT_STEP"
 	done
 }
+# rs_installs LEADER : copies from LEADER this node installed (this boot)
+rs_installs() { dmesg | grep -c "resync from node $1 done"; }
+# rs_dones : copies to node3 this leader saw done (acknowledged: this boot)
+rs_dones() { dmesg | grep -c "resync of node 3 done"; }
+rs_dones_reach() { [ $(($(rs_dones) - DONE0)) -ge "$1" ]; }
 rs_recv_from() {
 	rs_line | awk -v l="$1" '$1 == "from" && $2 == l { f = 1 }
 		END { exit !f }'
@@ -257,6 +251,7 @@ node3_away() {
 	local c=$1 l=$2
 	get "go-$c" >/dev/null
 	STOP0=$(dmesg | grep -c "resync from node $l at index .* stopped after")
+	INST0=$(rs_installs "$l")
 	check "$c: host cuts node3's network" host_request link-off 3
 	put "off-$c" 1
 	get "filled-$c" >/dev/null
@@ -273,6 +268,7 @@ node3_installed() {
 		wait_for "$RS_WAIT" rs_recv_done "$2" ||
 		diag "$(rs_line)" "$(dmesg | grep resync | tail -n 5)"
 	diag "$(dmesg | grep -E 'resync' | tail -n 6)"
+	put "inst-$1" $(($(rs_installs "$2") - ${INST0:-0}))
 	put "installed-$1" 1
 }
 
@@ -281,13 +277,24 @@ leader_installed() {
 	get "interrupted-$1" >/dev/null
 	check "$1: resync rate back to the default" rs_rate 0
 	get "installed-$1" >/dev/null
+	i=$(get "inst-$1")
+	# A copy is done when node3 has it, not when its last frame is
+	# queued; and none starts after it (the leader once reported copies
+	# done that node3 never installed, and started another right after
+	# each install).
+	wait_for 60 rs_dones_reach "$i"
+	sleep 3
 	diag "$(rs_line)" "$(dmesg | grep 'resync' | tail -n 6)"
+	check "$1: the copies this leader reports done are the $i node3 installed ($(($(rs_dones) - DONE0)))" \
+		test $(($(rs_dones) - DONE0)) = "$i"
+	check "$1: no copy to node3 runs after its install" rs_send_stopped 3
 	writer_stop
 }
 
 # The leader's part: node3 away, the log filled past node3's index.
 leader_away() {
 	local c=$1 m
+	DONE0=$(rs_dones)
 	check "$c: resync rate $RS_RATE" rs_rate "$RS_RATE"
 	put "go-$c" 1
 	get "off-$c" >/dev/null
@@ -306,7 +313,7 @@ node3_boot2() {
 	check "b: node3's superblock still has the resyncing mark" sb_resyncing
 	bb=$(get b-base)
 	check "b: the mark keeps the base of the interrupted copy ($bb)" \
-		test "$(sb_cur 1440 u8)" = "$bb"
+		test "$(rb_sb_cur 1440 u8)" = "$bb"
 	check "b: raftctl create on the same disk (recovery)" rb_create ||
 		finish
 	check "b: the kernel log says the data area is incomplete" \
