@@ -155,8 +155,13 @@ static void raftblk_node_compact(struct raftblk_node *n, struct raft_status *st)
 				to = min_t(raft_index, to,
 					   st->progress[i].match);
 	keep = st->role == RAFT_LEADER ? rb_resync_keep_from(n->rs, st) : 0;
-	if (keep <= n->compacted)
-		keep = 0;	/* a hold the log already went past */
+	/*
+	 * A hold the log already went past (at S itself it holds: the
+	 * entries after S are still there, and a copy is usually at the
+	 * compaction point).
+	 */
+	if (keep < n->compacted)
+		keep = 0;
 	if (keep)
 		to = min(to, keep);
 	if (mem) {

@@ -12,11 +12,17 @@
 #     written every second);
 #  2. node3 is powered off; node1 rewrites those 8 MiB eight times
 #     (64 MiB: four log rings, so the leader compacts past node3's log);
-#  3. node3 boots again on its disk and rejoins: it replays its log up
-#     to its stored commit index, and the leader copies a delta from that
-#     base: every copy to node3 after the power-off is a delta from at
-#     least c (no full copy), and the bytes copied in all of them are at
-#     most twice the changed extents (8 MiB) plus 2 MiB;
+#  3. node1 sets its log memory budget to 4 MiB and the resync rate to
+#     1 MiB/s; node3 boots again on its disk and rejoins: it replays
+#     its log up to its stored commit index, and the leader copies a
+#     delta from that base. While the copy runs node1 writes 3 MiB
+#     elsewhere (more than the budget, less than twice it): its
+#     compaction point stays at the copy's index S all along (the leader
+#     keeps its log from S for the follower to replay, issue 11 fix 3;
+#     without that it compacts past S and node3 needs a second copy).
+#     Exactly one copy to node3 after the power-off, a delta from at
+#     least c (no full copy), and the bytes copied are at most twice the
+#     changed extents (8 MiB) plus 2 MiB;
 #  4. all three data areas identical at one applied index.
 #
 # Before issue 11's delta fixes this failed at step 3: the leader sent a
@@ -93,13 +99,49 @@ case $NODE in
 		test $i = 8
 	check "the leader compacted its log past node3's (compaction point $(rb_sb_u64 136))" \
 		test "$(rb_sb_u64 136)" -gt "$c"
+	check "log memory budget 4 MiB" raftctl set "$RB_DEV" --log-memory 4M
+	check "resync rate 1 MiB/s" raftctl set "$RB_DEV" --resync-rate 1M
 	check "host boots node3 again" host_request boot 3
+	# sysfs, not status --json: the writes must start well within the
+	# copy's 8 s on a loaded host
+	rs3() { # the S of the running copy to node3, some chunks in
+		awk '$1 == "to" && $2 == 3 && $4 == "running" && $10 > 0 {
+			print $6; f = 1 } END { exit !f }' \
+			"/sys/block/$RB_DEV/raftblk/resync"
+	}
+	check "a copy to node3 runs, some chunks in" wait_for 300 rs3 ||
+		rb_status_diag
+	s=$(rs3)
+	cp=$(rb_sb_cur 136 u8)
+	check "3 MiB written during the copy, more than the budget" \
+		dd if=/dev/urandom of="/dev/$RB_DEV" bs=1M seek=40 count=3 \
+		oflag=direct
+	# Only what the leader does while the copy runs counts: once node3
+	# installed it and caught up, the leader may compact past S.
+	cp="$cp $(rb_sb_cur 136 u8)"
+	if rs3 >/dev/null; then
+		sleep 1		# the compaction the last write may trigger
+		x=$(rb_sb_cur 136 u8)
+		rs3 >/dev/null && cp="$cp $x"
+		past() { for x in $cp; do [ "$x" -le "$s" ] || return 1; done; }
+		check "the compaction point stayed at or below the copy's S $s during it ($cp)" \
+			past
+	else
+		# a host too loaded to write 3 MiB within the 8 s copy
+		tap_skip "the compaction point stayed at or below the copy's S $s during it ($cp)" \
+			"the copy ended before the writes did"
+	fi
+	check "resync rate back to the default" \
+		raftctl set "$RB_DEV" --resync-rate 0
 	done3() { dmesg | grep -q 'resync of node 3 done: delta'; }
 	check "node1 sends node3 a delta" wait_for 300 done3
 	lines=$(dmesg | tail -n +$((n0 + 1)) | grep 'resync of node 3')
 	diag "$lines"
 	nofull() { ! echo "$lines" | grep -q 'full from'; }
 	check "no full copy to node3 after its power-off" nofull
+	sleep 5		# a second copy, if any, starts soon after the install
+	n=$(dmesg | tail -n +$((n0 + 1)) | grep -c 'resync of node 3: ')
+	check "exactly one copy to node3 after its power-off ($n)" test "$n" = 1
 	a=$(echo "$lines" | sed -n 's/.*resync of node 3: delta from index \([0-9]*\),.*/\1/p' |
 		sort -n | head -n 1)
 	check "every copy is a delta from at least what node3 applied ($a >= $c)" \
