@@ -3,7 +3,7 @@
 #
 # A resync interrupted half way never leaves a node that looks whole
 # (issue 11 item 4; make check suite vm-resync-interrupt: run --nodes 3
-# --disk-size 256M --timeout 900 resync_interrupt).
+# --disk-size 256M --timeout 1500 resync_interrupt).
 #
 # Three voters; node1 leads and holds an ext4 file system. node3 is the
 # node that resyncs, four times: each case cuts its network while the
