@@ -349,6 +349,11 @@ static void raftblk_node_send(struct raftblk_node *n,
 			b->snap_to[b->n_snap] = rd->msgs[i].to;
 			b->snap_ok[b->n_snap++] = true;
 		}
+	if (rb_resync_leader_acked(n->rs, rd->msgs, rd->n_msgs)) {
+		/* each copy's end is seen before the next one starts */
+		raft_get_status(n->raft, &n->st_buf);
+		raftblk_node_publish(n, &n->st_buf);
+	}
 	rb_resync_leader_msgs(n->rs, n->raft, rd->msgs, rd->n_msgs);
 }
 

@@ -291,6 +291,32 @@ static struct rs_copy *rs_sender(struct rb_resync *rs, raft_id peer,
 	return alloc ? free : NULL;
 }
 
+/* A SNAPSHOT of the core, that starts a copy? */
+static bool rs_starts_copy(const struct raft_msg *m)
+{
+	return m->type == RAFT_MSG_SNAPSHOT && m->snap.index &&
+	       !(m->flags & RB_WIRE_MSGF_COPY);
+}
+
+bool rb_resync_leader_acked(struct rb_resync *rs, const struct raft_msg *msgs,
+			    u32 n)
+{
+	struct rs_copy *c;
+	bool any = false;
+	u32 i;
+
+	for (i = 0; i < n; i++) {
+		if (!rs_starts_copy(&msgs[i]))
+			continue;
+		c = rs_sender(rs, msgs[i].to, false);
+		if (c && c->active && c->wait_ack) {
+			rs_finish(rs, c, true, NULL);
+			any = true;
+		}
+	}
+	return any;
+}
+
 void rb_resync_leader_msgs(struct rb_resync *rs, struct raft *r,
 			   const struct raft_msg *msgs, u32 n)
 {
@@ -301,8 +327,7 @@ void rb_resync_leader_msgs(struct rb_resync *rs, struct raft *r,
 	for (i = 0; i < n; i++) {
 		const struct raft_msg *m = &msgs[i];
 
-		if (m->type != RAFT_MSG_SNAPSHOT || !m->snap.index ||
-		    (m->flags & RB_WIRE_MSGF_COPY))
+		if (!rs_starts_copy(m))
 			continue;
 		c = rs_sender(rs, m->to, true);
 		if (!c)		/* cannot be: one per member */
@@ -311,7 +336,8 @@ void rb_resync_leader_msgs(struct rb_resync *rs, struct raft *r,
 		 * The core sends a follower another snapshot only once it
 		 * left the snapshot state of the last one: a copy waiting
 		 * for its ack got it (the core sent the new one at once,
-		 * the log having been compacted past S meanwhile).
+		 * the log having been compacted past S meanwhile), ended by
+		 * rb_resync_leader_acked().
 		 */
 		if (c->used && c->active && c->peer == m->to)
 			rs_finish(rs, c, c->wait_ack,

@@ -67,6 +67,15 @@ void rb_resync_set_transport(struct rb_resync *rs, struct rb_transport *tp);
 void rb_resync_set_rate(struct rb_resync *rs, u64 rate);
 u64 rb_resync_rate(struct rb_resync *rs);
 
+/*
+ * Leader, before rb_resync_leader_msgs(): the copies waiting for their
+ * follower's ack that the batch sends a new snapshot (the core does so
+ * only after the ack) end well. True if any did: the caller publishes its
+ * status then, so that the end of a copy is seen (status, events) before
+ * the next copy to the same follower takes its place.
+ */
+bool rb_resync_leader_acked(struct rb_resync *rs, const struct raft_msg *msgs,
+			    u32 n);
 /* Leader: the messages of a ready batch (starts a sender per SNAPSHOT). */
 void rb_resync_leader_msgs(struct rb_resync *rs, struct raft *r,
 			   const struct raft_msg *msgs, u32 n);
