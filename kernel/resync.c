@@ -75,6 +75,13 @@ struct rs_copy {
 	bool wait_ack;
 	unsigned long sent_at;	/* jiffies */
 	/*
+	 * Sender: since when (jiffies, 0 = not) the transport refuses the
+	 * next frame (its queue full, or the bulk connection down, which a
+	 * copy's frames wait for): the copy fails after RS_SILENT_TIMEOUTS
+	 * election timeouts of it.
+	 */
+	unsigned long stuck_at;
+	/*
 	 * Sender, finished well: the leader still keeps its log from S
 	 * until the follower's match reaches hold_to (its last index when
 	 * first asked after the copy), so it can replay from S.
@@ -130,7 +137,10 @@ struct rb_resync {
 	struct rs_copy recv;
 	/* Scratch for the transport's peer list (node thread only). */
 	struct rb_transport_peer_info *pi;
-	/* Scratch for a frame being sent (node thread only; not on its stack). */
+	/*
+	 * Scratch for a frame being sent: a copy's, or an ABORT (node thread
+	 * only; not on its stack).
+	 */
 	struct raft_msg msg;
 };
 
@@ -641,6 +651,23 @@ static void rs_read_ahead(struct rb_resync *rs, struct rs_copy *c)
 	}
 }
 
+/*
+ * A frame of c the transport refused for now (its queue is full, or the
+ * bulk connection is down: a copy's frames never take the control one),
+ * to be sent again at the next pump: true. Any other result ends the
+ * wait.
+ */
+static bool rs_later(struct rs_copy *c, int ret)
+{
+	if (ret != -ENOBUFS && ret != -EAGAIN) {
+		c->stuck_at = 0;
+		return false;
+	}
+	if (!c->stuck_at)
+		c->stuck_at = jiffies ?: 1;
+	return true;
+}
+
 /* Queue the chunks of c that were read, in order, while the pacing allows. */
 static void rs_send(struct rb_resync *rs, struct raft *r, struct rs_copy *c,
 		    bool busy)
@@ -664,7 +691,7 @@ static void rs_send(struct rb_resync *rs, struct raft *r, struct rs_copy *c,
 				break;
 			rs_frame(rs, c, RB_WIRE_COPY_DONE, m);
 			ret = rb_transport_send(rs->tp, m);
-			if (ret == -ENOBUFS)
+			if (rs_later(c, ret))
 				break;
 			if (ret) {
 				rs_finish(rs, c, false, "cannot send to the peer");
@@ -694,7 +721,7 @@ static void rs_send(struct rb_resync *rs, struct raft *r, struct rs_copy *c,
 		m->n_entries = 1;
 		m->entries = &e;
 		ret = rb_transport_send(rs->tp, m);
-		if (ret == -ENOBUFS)
+		if (rs_later(c, ret))
 			break;
 		if (ret) {
 			rs_finish(rs, c, false, "cannot send to the peer");
@@ -853,6 +880,46 @@ static int rs_done(struct rb_resync *rs, struct raft *r, struct rs_copy *c,
 	return 0;
 }
 
+/*
+ * The receiver: tell the sender of copy frame m that this node dropped
+ * (or never had) its copy, so that it stops sending to nobody and its
+ * core starts again at once (the frames of a copy already given up are
+ * answered too: at most the few queued when the sender hears it).
+ */
+static void rs_nak(struct rb_resync *rs, const struct raft_msg *m)
+{
+	struct raft_msg *a = &rs->msg;
+
+	if (!rs->tp)
+		return;
+	memset(a, 0, sizeof(*a));
+	a->type = RAFT_MSG_SNAPSHOT;
+	a->flags = RB_WIRE_MSGF_COPY;
+	a->from = rs->self;
+	a->to = m->from;
+	a->term = m->term;
+	a->commit = m->commit;
+	a->hint_term = RB_WIRE_COPY_ABORT;
+	a->hint_index = m->hint_index;
+	a->index = m->index;
+	a->snap.index = m->snap.index;
+	a->snap.term = m->snap.term;
+	rb_transport_send(rs->tp, a);	/* lost: the timeouts still hold */
+}
+
+/* The sender: the follower dropped the copy that m names. */
+static void rs_nakked(struct rb_resync *rs, struct raft *r,
+		      const struct raft_msg *m)
+{
+	struct rs_copy *c = rs_sender(rs, m->from, false);
+
+	if (!c || !c->active || c->id != m->hint_index ||
+	    c->snap.index != m->snap.index)
+		return;		/* of an earlier copy */
+	rs_finish(rs, c, false, "the node dropped the copy");
+	raft_report_snapshot(r, c->peer, false);
+}
+
 bool rb_resync_intercept(struct rb_resync *rs, struct raft *r,
 			 struct raft_msg *m, raft_index *installed)
 {
@@ -881,19 +948,26 @@ bool rb_resync_intercept(struct rb_resync *rs, struct raft *r,
 			rs_abort_recv(rs, r, "a new snapshot replaces it");
 		return false;
 	}
+	if (m->hint_term == RB_WIRE_COPY_ABORT) {
+		rs_nakked(rs, r, m);
+		goto out;
+	}
 	if (!c->active || m->from != c->peer ||
 	    m->snap.index != c->snap.index || m->snap.term != c->snap.term ||
-	    m->commit != c->base)
-		goto out;	/* of no copy in progress here: stale */
+	    m->commit != c->base) {
+		rs_nak(rs, m);	/* of no copy in progress here */
+		goto out;
+	}
 	if (!c->term)
 		c->term = m->term;	/* the sender's term, as it leads */
 	if (m->hint_term == RB_WIRE_COPY_CHUNK)
 		ret = rs_chunk(rs, c, m, &why);
 	else
 		ret = rs_done(rs, r, c, m, &why);
-	if (ret)
+	if (ret) {
 		rs_abort_recv(rs, r, why);
-	else if (!c->active)
+		rs_nak(rs, m);
+	} else if (!c->active)
 		*installed = c->snap.index;
 out:
 	raft_msg_free(m);
@@ -911,8 +985,15 @@ void rb_resync_tick(struct rb_resync *rs, struct raft *r, u32 election_ms)
 		rs_abort_recv(rs, r, "no copy frame for several election timeouts");
 	for (i = 0; i < RAFT_MAX_NODES; i++) {
 		c = &rs->send[i];
-		if (!c->used || !c->active || !c->wait_ack ||
-		    !time_after(jiffies, c->sent_at + silent))
+		if (!c->used || !c->active)
+			continue;
+		if (!c->wait_ack && c->stuck_at &&
+		    time_after(jiffies, c->stuck_at + silent)) {
+			rs_finish(rs, c, false, "the transport took no frame for several election timeouts");
+			raft_report_snapshot(r, c->peer, false);
+			continue;
+		}
+		if (!c->wait_ack || !time_after(jiffies, c->sent_at + silent))
 			continue;
 		/* the DONE or the ack got lost: the core starts again */
 		rs_finish(rs, c, false, "the node did not acknowledge the install");

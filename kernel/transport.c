@@ -1953,16 +1953,29 @@ static void conn_tx_work(struct work_struct *w)
  */
 static u8 msg_class(const struct raft_msg *m)
 {
+	if (m->type == RAFT_MSG_SNAPSHOT && (m->flags & RB_WIRE_MSGF_COPY) &&
+	    m->hint_term == RB_WIRE_COPY_ABORT)
+		return RB_WIRE_CLASS_CONTROL;	/* a follower's, no data */
 	if (m->type == RAFT_MSG_APPEND || m->type == RAFT_MSG_SNAPSHOT)
 		return RB_WIRE_CLASS_BULK;
 	return RB_WIRE_CLASS_CONTROL;
 }
 
-/* The connection to send a class on: its own, else the other one. */
-static struct rb_conn *peer_pick(struct rb_peer *p, u8 cls)
+/*
+ * The connection to send m (of class cls) on: its own, else the other
+ * one; but a SNAPSHOT (the message that starts a copy, and the copy's
+ * frames) only on the bulk connection: the frames of a copy must arrive
+ * in order, and those queued on the control connection while the bulk
+ * one was down were overtaken by the next ones once it was up (the
+ * follower dropped the copy: "chunk missing or out of order").
+ */
+static struct rb_conn *peer_pick(struct rb_peer *p, const struct raft_msg *m,
+				 u8 cls)
 {
 	if (p->conn[cls - 1])
 		return p->conn[cls - 1];
+	if (m->type == RAFT_MSG_SNAPSHOT && cls == RB_WIRE_CLASS_BULK)
+		return NULL;
 	return p->conn[RB_CLASSES - cls];
 }
 
@@ -2025,9 +2038,10 @@ static int do_send(struct rb_transport *t, const struct raft_msg *m)
 
 	mutex_lock(&t->lock);
 	p = peer_find(t, m->to);
-	c = p ? peer_pick(p, cls) : NULL;
+	c = p ? peer_pick(p, m, cls) : NULL;
 	if (!c) {
-		ret = -ENOTCONN;
+		/* up, but not on the bulk connection a SNAPSHOT needs */
+		ret = p && p->up ? -EAGAIN : -ENOTCONN;
 		goto drop;
 	}
 	if (c->q_frames + 1 > t->cfg.queue_frames ||

@@ -167,8 +167,10 @@ void rb_transport_remove_peer(struct rb_transport *t, u64 id);
  * Queue m (m->from must be this node) for m->to. Never waits for the
  * network: the frame is encoded now (the payloads are referenced, not
  * copied) and sent by the transport's workqueue. Returns 0 when queued,
- * -ENOTCONN (no connection to m->to), -ENOBUFS (queue full), -EINVAL
- * (not encodable), -ENOMEM; the message is then dropped and counted.
+ * -ENOTCONN (no connection to m->to), -ENOBUFS (queue full), -EAGAIN (a
+ * SNAPSHOT while the bulk connection to m->to is down: a copy's frames
+ * never take the control connection), -EINVAL (not encodable), -ENOMEM;
+ * the message is then dropped and counted.
  */
 int rb_transport_send(struct rb_transport *t, const struct raft_msg *m);
 

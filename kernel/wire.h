@@ -102,11 +102,13 @@ int rb_wire_auth_info(u8 label, const u8 cluster[RB_WIRE_UUID_LEN],
  * (resync), handled by the node, never given to the core (see
  * Documentation/wire-protocol.rst, "Copy frames"). hint_term says which:
  * CHUNK carries one NORMAL entry whose payload is data-area bytes at its
- * sector; DONE ends the copy.
+ * sector; DONE ends the copy; ABORT, from the receiver, says it dropped
+ * (or never had) the copy that hint_index names.
  */
 #define RB_WIRE_MSGF_COPY	0x80
 #define RB_WIRE_COPY_CHUNK	1
 #define RB_WIRE_COPY_DONE	2
+#define RB_WIRE_COPY_ABORT	3	/* follower -> leader: copy dropped */
 
 /* Connection classes (HELLO). */
 enum rb_wire_class {

@@ -1234,7 +1234,13 @@ static void test_copy_frames(void)
 	ok(copy_frame(RB_WIRE_COPY_CHUNK, 1, 0, RAFT_MSG_SNAPSHOT,
 		      RB_WIRE_MSGF_COPY, 0, &why) < 0 && no_leaks(),
 	   "copy chunk of a discard (no data) refused", why);
-	ok(copy_frame(3, 0, 0, RAFT_MSG_SNAPSHOT, RB_WIRE_MSGF_COPY, 0,
+	ret = copy_frame(RB_WIRE_COPY_ABORT, 0, 0, RAFT_MSG_SNAPSHOT,
+			 RB_WIRE_MSGF_COPY, 0, &why);
+	ok(ret > 0 && no_leaks(), "copy abort: round trip", why);
+	ok(copy_frame(RB_WIRE_COPY_ABORT, 1, 4096, RAFT_MSG_SNAPSHOT,
+		      RB_WIRE_MSGF_COPY, 0, &why) < 0 && no_leaks(),
+	   "copy abort with an entry refused", why);
+	ok(copy_frame(4, 0, 0, RAFT_MSG_SNAPSHOT, RB_WIRE_MSGF_COPY, 0,
 		      &why) < 0 && no_leaks(),
 	   "copy frame of an unknown kind refused", why);
 	ok(copy_frame(RB_WIRE_COPY_CHUNK, 1, 4096, RAFT_MSG_APPEND,
