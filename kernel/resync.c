@@ -135,6 +135,12 @@ struct rb_resync {
 	spinlock_t lock;
 	struct rs_copy send[RAFT_MAX_NODES];
 	struct rs_copy recv;
+	/*
+	 * Leader: followers whose SNAPSHOT could not go (no bulk
+	 * connection), reported failed to the core at the next pump.
+	 */
+	raft_id unsent[RAFT_MAX_NODES];
+	u32 n_unsent;
 	/* Scratch for the transport's peer list (node thread only). */
 	struct rb_transport_peer_info *pi;
 	/*
@@ -327,6 +333,21 @@ bool rb_resync_leader_acked(struct rb_resync *rs, const struct raft_msg *msgs,
 	return any;
 }
 
+/* Is the bulk connection to peer up (a SNAPSHOT goes only there)? */
+static bool rs_bulk_up(struct rb_resync *rs, raft_id peer)
+{
+	int n, i;
+
+	if (!rs->tp)
+		return false;
+	n = min(rb_transport_peers(rs->tp, rs->pi, RAFT_MAX_NODES),
+		RAFT_MAX_NODES);
+	for (i = 0; i < n; i++)
+		if (rs->pi[i].id == peer)
+			return rs->pi[i].state[1] == RB_CONN_UP;
+	return false;
+}
+
 void rb_resync_leader_msgs(struct rb_resync *rs, struct raft *r,
 			   const struct raft_msg *msgs, u32 n)
 {
@@ -352,6 +373,20 @@ void rb_resync_leader_msgs(struct rb_resync *rs, struct raft *r,
 		if (c->used && c->active && c->peer == m->to)
 			rs_finish(rs, c, c->wait_ack,
 				  "a new snapshot replaces it");
+		if (!rs_bulk_up(rs, m->to)) {
+			/*
+			 * The transport refused the SNAPSHOT (-EAGAIN): no
+			 * copy to a node that never heard of it; the core
+			 * tries again once told (at the next pump, after
+			 * this batch).
+			 */
+			if (rs->n_unsent < RAFT_MAX_NODES)
+				rs->unsent[rs->n_unsent++] = m->to;
+			pr_info_ratelimited("%s: resync of node %llu waits for the bulk connection\n",
+					    rs->name,
+					    (unsigned long long)m->to);
+			continue;
+		}
 		spin_lock(&rs->lock);
 		memset(c, 0, sizeof(*c));
 		c->used = true;
@@ -466,6 +501,7 @@ void rb_resync_stop_senders(struct rb_resync *rs)
 {
 	u32 i;
 
+	rs->n_unsent = 0;
 	for (i = 0; i < RAFT_MAX_NODES; i++)
 		if (rs->send[i].used && rs->send[i].active)
 			rs_finish(rs, &rs->send[i], false,
@@ -749,6 +785,10 @@ bool rb_resync_pump(struct rb_resync *rs, struct raft *r, bool writes_waiting)
 	bool any = false;
 	u32 i;
 
+	for (i = 0; i < rs->n_unsent; i++)
+		raft_report_snapshot(r, rs->unsent[i], false);
+	any = rs->n_unsent;
+	rs->n_unsent = 0;
 	for (i = 0; i < RAFT_MAX_NODES; i++) {
 		struct rs_copy *c = &rs->send[i];
 

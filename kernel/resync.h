@@ -76,7 +76,11 @@ u64 rb_resync_rate(struct rb_resync *rs);
  */
 bool rb_resync_leader_acked(struct rb_resync *rs, const struct raft_msg *msgs,
 			    u32 n);
-/* Leader: the messages of a ready batch (starts a sender per SNAPSHOT). */
+/*
+ * Leader: the messages of a ready batch (starts a sender per SNAPSHOT
+ * that went: one the transport refused, the bulk connection down, is
+ * reported failed to the core at the next rb_resync_pump()).
+ */
 void rb_resync_leader_msgs(struct rb_resync *rs, struct raft *r,
 			   const struct raft_msg *msgs, u32 n);
 /*
