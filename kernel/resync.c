@@ -67,10 +67,11 @@ struct rs_copy {
 	bool marked;		/* receiver: resyncing mark written */
 	bool read_end;		/* sender: every chunk's read started */
 	/*
-	 * Sender: DONE queued at sent_at; the copy ends when the follower
+	 * Sender: DONE queued; sent_at: when the frames to the follower
+	 * last were in the send queue. The copy ends when the follower
 	 * acknowledges S (its install is durable), seen in the core's
-	 * progress (rb_resync_leader_status()), or fails after
-	 * RS_SILENT_TIMEOUTS election timeouts without it.
+	 * progress (rb_resync_leader_status()), or fails RS_SILENT_TIMEOUTS
+	 * election timeouts after sent_at without it.
 	 */
 	bool wait_ack;
 	unsigned long sent_at;	/* jiffies */
@@ -1033,7 +1034,16 @@ void rb_resync_tick(struct rb_resync *rs, struct raft *r, u32 election_ms)
 			raft_report_snapshot(r, c->peer, false);
 			continue;
 		}
-		if (!c->wait_ack || !time_after(jiffies, c->sent_at + silent))
+		if (!c->wait_ack)
+			continue;
+		/*
+		 * The wait starts when the copy's last frames have left the
+		 * send queue: on a slow link they took longer than the wait
+		 * to drain, and a copy the node was installing failed.
+		 */
+		if (rs_queued(rs, c->peer))
+			c->sent_at = jiffies;
+		if (!time_after(jiffies, c->sent_at + silent))
 			continue;
 		/* the DONE or the ack got lost: the core starts again */
 		rs_finish(rs, c, false, "the node did not acknowledge the install");
