@@ -112,18 +112,28 @@ case $NODE in
 	check "a copy to node3 runs, some chunks in" wait_for 300 rs3 ||
 		rb_status_diag
 	s=$(rs3)
-	cp=$(rb_sb_cur 136 u8)
+	# Each compaction point is paired with the S of the copy running
+	# right after it (CP:S): a copy that node3 dropped (it came up while
+	# the leader's bulk connection to its first boot was still up, so
+	# the SNAPSHOT that started the copy went nowhere) is followed by
+	# another at a later S, whose hold is what counts then.
+	cp="$(rb_sb_cur 136 u8):$(rs3 || echo "$s")"
 	check "3 MiB written during the copy, more than the budget" \
 		dd if=/dev/urandom of="/dev/$RB_DEV" bs=1M seek=40 count=3 \
 		oflag=direct
 	# Only what the leader does while the copy runs counts: once node3
 	# installed it and caught up, the leader may compact past S.
-	cp="$cp $(rb_sb_cur 136 u8)"
+	x=$(rb_sb_cur 136 u8)
+	cp="$cp $x:$(rs3 || echo "$s")"
 	if rs3 >/dev/null; then
 		sleep 1		# the compaction the last write may trigger
 		x=$(rb_sb_cur 136 u8)
-		rs3 >/dev/null && cp="$cp $x"
-		past() { for x in $cp; do [ "$x" -le "$s" ] || return 1; done; }
+		y=$(rs3) && cp="$cp $x:$y"
+		past() {
+			for x in $cp; do
+				[ "${x%%:*}" -le "${x#*:}" ] || return 1
+			done
+		}
 		check "the compaction point stayed at or below the copy's S $s during it ($cp)" \
 			past
 	else
@@ -141,7 +151,12 @@ case $NODE in
 	check "no full copy to node3 after its power-off" nofull
 	sleep 5		# a second copy, if any, starts soon after the install
 	n=$(dmesg | tail -n +$((n0 + 1)) | grep -c 'resync of node 3: ')
-	check "exactly one copy to node3 after its power-off ($n)" test "$n" = 1
+	# less those node3 dropped because the SNAPSHOT that started them
+	# went on the bulk connection to its first boot (see above)
+	d=$(dmesg | tail -n +$((n0 + 1)) |
+		grep -c 'resync of node 3 .*: the node dropped the copy')
+	check "exactly one copy to node3 after its power-off ($n, $d dropped by node3)" \
+		test "$((n - d))" = 1
 	a=$(echo "$lines" | sed -n 's/.*resync of node 3: delta from index \([0-9]*\),.*/\1/p' |
 		sort -n | head -n 1)
 	check "every copy is a delta from at least what node3 applied ($a >= $c)" \
