@@ -705,6 +705,15 @@ void sim_check_step_pre(struct sim_cluster *c, struct sim_node *n,
 		 */
 		int pre = m->type == RAFT_MSG_PREVOTE;
 
+		/* A stale request (a duplicate or a late delivery of an
+		 * older term's ask) is never granted by a node that has
+		 * seen the newer one, but a grant decided earlier for its
+		 * term may still be waiting for the term and vote to be
+		 * durable: keep the record of the newest term, whose
+		 * grant is the one the check must judge.
+		 */
+		if (m->term < ru->vq_term[pre][f])
+			break;
 		if (ru->vq_term[pre][f] != m->term) {
 			ru->vq_term[pre][f] = m->term;
 			ru->vq_ok[pre][f] = false;
