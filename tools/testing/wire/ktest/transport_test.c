@@ -964,8 +964,10 @@ static const struct rb_wire_payload_ops test_payload_ops = {
 };
 
 /* Both connections with peer up (has_addr: the peer is configured). */
-static bool wait_both_up(struct node *a, u64 peer, bool has_addr)
+static noinline_for_stack bool wait_both_up(struct node *a, u64 peer,
+					    bool has_addr)
 {
+	/* ~1.4 KiB: not inlined into callers (KASAN's 2 KiB frame limit) */
 	struct rb_transport_peer_info pi[MAX_ID];
 	unsigned long end = jiffies + wait_ms();
 	bool ok = false;
@@ -1286,7 +1288,8 @@ static void test_rx_budget(void)
 	struct rb_wire_ids ids = { .local = 6, .peer = 7 };
 	struct raft_payload *pl = data_payload(plen, 0, 11);
 	struct raft_entry *ent = kcalloc(1, sizeof(*ent), GFP_KERNEL);
-	struct rb_transport_peer_info pi[MAX_ID];
+	/* static: ~1.4 KiB, too big for the stack with KASAN's redzones */
+	static struct rb_transport_peer_info pi[MAX_ID];
 	struct socket *bulk = NULL, *ctl = NULL;
 	struct rb_transport_config cfg;
 	struct rb_transport_stats st;
