@@ -13,7 +13,12 @@
 #                    with many more crash states (REPLAY_SEED=N to replay)
 #   make mutants    the simulator must catch every planted core mutant
 #   make bench      fio benchmarks against plain disk and DRBD
-#   make install    module (via kbuild), raftctl, man page, completion
+#   make install    module (via kbuild), raftctl, man pages, completion,
+#                   systemd unit, modules-load.d entry
+#                   (install-module, install-userspace: either part alone)
+#   make deb        Debian packages raftblk-dkms and raftctl in build/deb/
+#                   (dpkg-buildpackage on a copy of the tree; installs
+#                   debhelper and dh-dkms first, as root)
 #
 # Both demo and check install their Debian dependencies first (as root).
 
@@ -30,7 +35,8 @@ UNITDIR ?= $(PREFIX)/lib/systemd/system
 MODULESLOADDIR ?= $(PREFIX)/lib/modules-load.d
 
 .PHONY: all module raftctl deps check check-debug demo sim-long crash-long \
-	mutants bench nemesis install clean dkms-build
+	mutants bench nemesis install install-module install-userspace deb \
+	clean dkms-build
 
 all: module raftctl
 
@@ -72,9 +78,13 @@ mutants:
 bench: deps all
 	tools/testing/bench/run
 
-install: all
+install: install-module install-userspace
+
+install-module: module
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install \
 		$(if $(DESTDIR),INSTALL_MOD_PATH=$(DESTDIR))
+
+install-userspace: raftctl
 	$(MAKE) -C userspace/raftctl install PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)
 	sed 's|@SBINDIR@|$(PREFIX)/sbin|g' userspace/systemd/raftblk@.service.in \
 		>userspace/systemd/raftblk@.service
@@ -83,10 +93,15 @@ install: all
 	install -D -m 0644 userspace/systemd/raftblk.modules-load.conf \
 		$(DESTDIR)$(MODULESLOADDIR)/raftblk.conf
 
+# Debian packages (debian/, scripts/build-deb); DEB_OUT= another folder.
+deb:
+	@scripts/install-deps deb
+	scripts/build-deb $(or $(DEB_OUT),build/deb)
+
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	-$(MAKE) -C userspace/raftctl clean
 	-$(MAKE) -C tools/testing/raft clean
 	-$(MAKE) -C tools/testing/logwrites clean
 	-$(MAKE) -C tools/testing/vm/nemesis clean
-	rm -rf tools/testing/results userspace/systemd/raftblk@.service
+	rm -rf tools/testing/results userspace/systemd/raftblk@.service build/deb
