@@ -23,6 +23,9 @@
 #          /dev/vda is started the same way, and nothing else: the
 #          resource must be up by itself, leading, with the data of boot
 #          1, and take writes.
+# The shared libraries the package's raftctl needs (libnl, libblkid,
+# libdevmapper: its Depends) are in the image already, from the same
+# Debian packages, brought there for the tree's raftctl.
 # What this does not exercise (no systemd in the guest): see
 # lib-sysboot.sh, and the "Installing from packages" section of
 # Documentation/admin-guide.rst.
