@@ -480,8 +480,23 @@ static int check_msg(const struct raft_msg *m,
 	if (m->reject && !is_response(m->type))
 		return BAD("reject set on a message that is no response");
 	if (m->flags & ~(RAFT_MSGF_TRANSFER | RAFT_MSGF_RESYNC |
-			 RB_WIRE_MSGF_COPY))
+			 RB_WIRE_MSGF_COPY | RB_WIRE_MSGF_PROMOTE))
 		return BAD("unknown raft message flags");
+	if (m->flags & RB_WIRE_MSGF_PROMOTE) {
+		if (m->type != RAFT_MSG_TIMEOUT_NOW ||
+		    m->flags != RB_WIRE_MSGF_PROMOTE)
+			return BAD("promote flag on a message that is no timeout-now");
+		if (m->hint_term == RB_WIRE_PROMOTE_ASK) {
+			if (m->hint_index)
+				return BAD("promote ask with a reason");
+		} else if (m->hint_term == RB_WIRE_PROMOTE_REFUSED) {
+			if (!m->hint_index ||
+			    m->hint_index > RB_WIRE_PROMOTE_REASON_MAX)
+				return BAD("unknown promote refusal reason");
+		} else {
+			return BAD("unknown promote frame kind");
+		}
+	}
 	if (m->flags & RB_WIRE_MSGF_COPY) {
 		if (m->type != RAFT_MSG_SNAPSHOT || m->flags != RB_WIRE_MSGF_COPY)
 			return BAD("copy flag on a message that is no snapshot");

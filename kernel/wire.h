@@ -110,6 +110,24 @@ int rb_wire_auth_info(u8 label, const u8 cluster[RB_WIRE_UUID_LEN],
 #define RB_WIRE_COPY_DONE	2
 #define RB_WIRE_COPY_ABORT	3	/* follower -> leader: copy dropped */
 
+/*
+ * A TIMEOUT_NOW message with this flag is an auto-promote frame, handled
+ * by the node, never given to the core (Documentation/wire-protocol.rst,
+ * "Promote frames"). hint_term says which: ASK, from a follower whose
+ * device is being opened for writing, asks the leader to hand leadership
+ * over to it; REFUSED, from the leader, says why it will not (hint_index:
+ * enum rb_wire_promote_reason). context: the ask's cookie, echoed.
+ */
+#define RB_WIRE_MSGF_PROMOTE	0x40
+#define RB_WIRE_PROMOTE_ASK	1
+#define RB_WIRE_PROMOTE_REFUSED	2
+
+enum rb_wire_promote_reason {
+	RB_WIRE_PROMOTE_IN_USE = 1,	/* open for writing on the leader */
+	RB_WIRE_PROMOTE_BUSY = 2,	/* not the leader, or no transfer now */
+	RB_WIRE_PROMOTE_REASON_MAX = RB_WIRE_PROMOTE_BUSY,
+};
+
 /* Connection classes (HELLO). */
 enum rb_wire_class {
 	RB_WIRE_CLASS_CONTROL = 1,	/* votes, heartbeats, responses */

@@ -50,6 +50,27 @@ int main(int argc, char **argv)
 			free(b);
 		}
 	}
+	/* Promote frames (node-level TIMEOUT_NOW): an ask and a refusal. */
+	for (i = 0; i < 2; i++) {
+		struct raft_msg m = {
+			.type = RAFT_MSG_TIMEOUT_NOW,
+			.flags = RB_WIRE_MSGF_PROMOTE,
+			.from = test_tx_ids.local,
+			.to = test_tx_ids.peer,
+			.term = 3,
+			.hint_term = i ? RB_WIRE_PROMOTE_REFUSED :
+					 RB_WIRE_PROMOTE_ASK,
+			.hint_index = i ? RB_WIRE_PROMOTE_IN_USE : 0,
+			.context = 77,
+		};
+		u8 *b;
+		long len = test_encode_frame(&m, &lim, &b);
+
+		if (len < 0)
+			return 1;
+		save(argv[1], n++, b, len);
+		free(b);
+	}
 	save(argv[1], n++, ctl, rb_wire_encode_hello(&test_tx_ids,
 			RB_WIRE_HELLO, RB_WIRE_CLASS_BULK, ctl));
 	save(argv[1], n++, ctl, rb_wire_encode_hello(&test_tx_ids,

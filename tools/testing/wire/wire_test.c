@@ -1254,6 +1254,89 @@ static void test_copy_frames(void)
 	   "entries on a SNAPSHOT without the copy flag refused", why);
 }
 
+/*
+ * Promote frames (TIMEOUT_NOW + RB_WIRE_MSGF_PROMOTE): an ask and a
+ * refusal round trip with their fields; the codec refuses the flag on
+ * another type, with other flags, of an unknown kind or reason.
+ */
+static long promote_frame(u8 type, u8 flags, u64 kind, u64 reason,
+			  struct raft_msg *out, const char **why)
+{
+	struct raft_msg m = {};
+	struct rb_wire_hdr h;
+	struct rb_wire_ctl c;
+	long len, ret;
+	u8 *buf;
+
+	m.type = type;
+	m.flags = flags;
+	m.from = 1;
+	m.to = 2;
+	m.term = 5;
+	m.hint_term = kind;
+	m.hint_index = reason;
+	m.context = 0x1234567890abcdefULL;	/* the ask's cookie */
+	*why = "";
+	len = test_encode_frame(&m, &lim, &buf);
+	if (len < 0)
+		return len;
+	memset(out, 0, sizeof(*out));
+	ret = rb_wire_decode_frame(buf, len, &lim, &test_rx_ids,
+				   &test_payload_ops, NULL, &h, &c, &m, why);
+	free(buf);
+	if (ret > 0) {
+		*out = m;	/* the fields; it has no entries to keep */
+		rb_wire_msg_release(&m);
+	}
+	return ret;
+}
+
+static void test_promote_frames(void)
+{
+	struct raft_msg m;
+	const char *why;
+	long ret;
+
+	ret = promote_frame(RAFT_MSG_TIMEOUT_NOW, RB_WIRE_MSGF_PROMOTE,
+			    RB_WIRE_PROMOTE_ASK, 0, &m, &why);
+	ok(ret > 0 && m.type == RAFT_MSG_TIMEOUT_NOW &&
+	   m.flags == RB_WIRE_MSGF_PROMOTE &&
+	   m.hint_term == RB_WIRE_PROMOTE_ASK && !m.hint_index &&
+	   m.context == 0x1234567890abcdefULL && m.term == 5 && no_leaks(),
+	   "promote ask: round trip", why);
+	ret = promote_frame(RAFT_MSG_TIMEOUT_NOW, RB_WIRE_MSGF_PROMOTE,
+			    RB_WIRE_PROMOTE_REFUSED, RB_WIRE_PROMOTE_IN_USE,
+			    &m, &why);
+	ok(ret > 0 && m.hint_term == RB_WIRE_PROMOTE_REFUSED &&
+	   m.hint_index == RB_WIRE_PROMOTE_IN_USE && no_leaks(),
+	   "promote refusal (in use): round trip", why);
+	ret = promote_frame(RAFT_MSG_TIMEOUT_NOW, RB_WIRE_MSGF_PROMOTE,
+			    RB_WIRE_PROMOTE_REFUSED, RB_WIRE_PROMOTE_BUSY,
+			    &m, &why);
+	ok(ret > 0 && m.hint_index == RB_WIRE_PROMOTE_BUSY && no_leaks(),
+	   "promote refusal (busy): round trip", why);
+	ok(promote_frame(RAFT_MSG_HEARTBEAT, RB_WIRE_MSGF_PROMOTE,
+			 RB_WIRE_PROMOTE_ASK, 0, &m, &why) < 0 && no_leaks(),
+	   "promote flag on a HEARTBEAT refused", why);
+	ok(promote_frame(RAFT_MSG_TIMEOUT_NOW,
+			 RB_WIRE_MSGF_PROMOTE | RAFT_MSGF_TRANSFER,
+			 RB_WIRE_PROMOTE_ASK, 0, &m, &why) < 0 && no_leaks(),
+	   "promote frame with another flag refused", why);
+	ok(promote_frame(RAFT_MSG_TIMEOUT_NOW, RB_WIRE_MSGF_PROMOTE, 3, 0, &m,
+			 &why) < 0 && no_leaks(),
+	   "promote frame of an unknown kind refused", why);
+	ok(promote_frame(RAFT_MSG_TIMEOUT_NOW, RB_WIRE_MSGF_PROMOTE,
+			 RB_WIRE_PROMOTE_ASK, 1, &m, &why) < 0 && no_leaks(),
+	   "promote ask with a reason refused", why);
+	ok(promote_frame(RAFT_MSG_TIMEOUT_NOW, RB_WIRE_MSGF_PROMOTE,
+			 RB_WIRE_PROMOTE_REFUSED, 0, &m, &why) < 0 &&
+	   no_leaks(), "promote refusal without a reason refused", why);
+	ok(promote_frame(RAFT_MSG_TIMEOUT_NOW, RB_WIRE_MSGF_PROMOTE,
+			 RB_WIRE_PROMOTE_REFUSED,
+			 RB_WIRE_PROMOTE_REASON_MAX + 1, &m, &why) < 0 &&
+	   no_leaks(), "promote refusal of an unknown reason refused", why);
+}
+
 /* ---- peer authentication: AUTH frames, the HKDF info, HMAC/HKDF ---- */
 
 static bool hex_is(const u8 *got, const char *hex, size_t n)
@@ -1400,6 +1483,7 @@ int main(int argc, char **argv)
 	test_term_cap();
 	test_refusal_contents();
 	test_copy_frames();
+	test_promote_frames();
 	test_auth();
 	printf("1..%d\n", n_tests);
 	printf("# %d passed, %d failed\n", n_tests - n_failed, n_failed);
