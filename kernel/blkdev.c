@@ -51,13 +51,17 @@ static const struct blk_mq_ops raftblk_mq_ops = {
 static int raftblk_open(struct block_device *bdev, fmode_t mode)
 {
 	struct raftblk_dev *dev = bdev->bd_disk->private_data;
+	int ret;
 
 	/* Called under disk->open_mutex, like raftblk_blkdev_mark_dying(). */
 	if (dev->dying)
 		return -ENXIO;
-	if ((mode & FMODE_WRITE) && dev->io_ops->may_open_write &&
-	    !dev->io_ops->may_open_write(dev))
-		return -EROFS;
+	if ((mode & FMODE_WRITE) && dev->io_ops->open_write) {
+		/* A follower may wait here to become the leader. */
+		ret = dev->io_ops->open_write(dev);
+		if (ret)
+			return ret;
+	}
 	if (mode & FMODE_WRITE)
 		atomic_inc(&dev->write_openers);
 	return 0;

@@ -126,7 +126,13 @@ static struct netlink_range_validation raftblk_log_memory_range = {
 	.max = RAFTBLK_NODE_LOG_MEMORY_MAX,
 };
 
-static const struct nla_policy raftblk_set_policy[RAFTBLK_ATTR_SECRET_OP + 1] = {
+/* How long an open for writing on a follower waits to lead. */
+static struct netlink_range_validation raftblk_promote_ms_range = {
+	.min = RAFTBLK_NODE_PROMOTE_MS_MIN,
+	.max = RAFTBLK_NODE_PROMOTE_MS_MAX,
+};
+
+static const struct nla_policy raftblk_set_policy[RAFTBLK_ATTR_AUTO_PROMOTE_TIMEOUT_MS + 1] = {
 	[RAFTBLK_ATTR_NAME] = { .type = NLA_NUL_STRING,
 				.len = RAFTBLK_NAME_MAXLEN },
 	[RAFTBLK_ATTR_HEARTBEAT_MS] =
@@ -146,6 +152,9 @@ static const struct nla_policy raftblk_set_policy[RAFTBLK_ATTR_SECRET_OP + 1] = 
 	[RAFTBLK_ATTR_SECRET_OP] = NLA_POLICY_RANGE(NLA_U32,
 						    RAFTBLK_SECRET_OP_PROMOTE,
 						    RAFTBLK_SECRET_OP_NEXT_NONE),
+	[RAFTBLK_ATTR_AUTO_PROMOTE] = NLA_POLICY_MAX(NLA_U32, 1),
+	[RAFTBLK_ATTR_AUTO_PROMOTE_TIMEOUT_MS] =
+		NLA_POLICY_FULL_RANGE(NLA_U32, &raftblk_promote_ms_range),
 };
 
 /* Operations that take only a device name. */
@@ -531,6 +540,7 @@ static const int raftblk_set_attrs[] = {
 	RAFTBLK_ATTR_MAX_BATCH, RAFTBLK_ATTR_READ_MODE,
 	RAFTBLK_ATTR_RESYNC_RATE,
 	RAFTBLK_ATTR_LOG_MEMORY, RAFTBLK_ATTR_SECRET, RAFTBLK_ATTR_SECRET_OP,
+	RAFTBLK_ATTR_AUTO_PROMOTE, RAFTBLK_ATTR_AUTO_PROMOTE_TIMEOUT_MS,
 };
 
 static u32 raftblk_nl_u32_or_0(const struct nlattr *a)
@@ -564,6 +574,11 @@ static int raftblk_nl_device_set_op(struct raftblk_dev *dev,
 		o.secret_len = nla_len(attrs[RAFTBLK_ATTR_SECRET]);
 	}
 	o.secret_op = raftblk_nl_u32_or_0(attrs[RAFTBLK_ATTR_SECRET_OP]);
+	o.set_auto_promote = attrs[RAFTBLK_ATTR_AUTO_PROMOTE];
+	o.auto_promote = o.set_auto_promote &&
+			 nla_get_u32(attrs[RAFTBLK_ATTR_AUTO_PROMOTE]);
+	o.auto_promote_ms =
+		raftblk_nl_u32_or_0(attrs[RAFTBLK_ATTR_AUTO_PROMOTE_TIMEOUT_MS]);
 	return raftblk_device_set_options(dev, &o, err);
 }
 

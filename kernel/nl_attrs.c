@@ -134,7 +134,10 @@ int raftblk_nl_put_options(struct sk_buff *skb,
 	    nla_put_u64_64bit(skb, RAFTBLK_ATTR_RESYNC_RATE, st->resync_rate,
 			      RAFTBLK_ATTR_PAD) ||
 	    nla_put_u64_64bit(skb, RAFTBLK_ATTR_LOG_MEMORY, st->log_memory,
-			      RAFTBLK_ATTR_PAD))
+			      RAFTBLK_ATTR_PAD) ||
+	    nla_put_u32(skb, RAFTBLK_ATTR_AUTO_PROMOTE, st->auto_promote) ||
+	    nla_put_u32(skb, RAFTBLK_ATTR_AUTO_PROMOTE_TIMEOUT_MS,
+			st->auto_promote_ms))
 		return -EMSGSIZE;
 	return 0;
 }

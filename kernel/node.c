@@ -56,8 +56,14 @@ static void raftblk_node_step_msgs(struct raftblk_node *n, struct list_head *msg
 
 		list_del(&nm->list);
 		snap = nm->m.type == RAFT_MSG_SNAPSHOT;
-		/* Copy frames of a resync are the node's (resync.c). */
-		if (!rb_resync_intercept(n->rs, n->raft, &nm->m, &installed))
+		/*
+		 * Promote frames (node_promote.c) and the copy frames of a
+		 * resync (resync.c) are the node's.
+		 */
+		if (raftblk_node_promote_recv(n, &nm->m))
+			snap = false;
+		else if (!rb_resync_intercept(n->rs, n->raft, &nm->m,
+					      &installed))
 			/* raft_step consumes the message, valid or not. */
 			raft_step(n->raft, &nm->m);
 		else
@@ -546,6 +552,7 @@ static void raftblk_node_after_batch(struct raftblk_node *n,
 	raft_get_status(n->raft, st);
 	raftblk_node_role_changed(n, st->role);
 	WRITE_ONCE(n->leader, st->leader);
+	raftblk_node_promote_role(n, st->role, st->transferee);
 	if (b->conf_changed || b->rd.snap_to_install)
 		raftblk_node_sync_peers(n, &st->conf);
 	if (st->role == RAFT_LEADER)
@@ -773,6 +780,9 @@ static struct raftblk_node *raftblk_node_alloc(struct raftblk_dev *dev,
 	n->election_ms = p->election_ms ?: RAFTBLK_NODE_ELECTION_MS_DEFAULT;
 	n->max_batch = RAFTBLK_NODE_MAX_BATCH;
 	n->log_memory = p->log_memory ?: raftblk_node_log_memory_default();
+	n->auto_promote = true;
+	n->promote_ms = RAFTBLK_NODE_PROMOTE_MS_DEFAULT;
+	init_waitqueue_head(&n->promote_wq);
 	n->role = RAFT_FOLLOWER;
 	mutex_init(&n->lock);
 	spin_lock_init(&n->in_lock);
@@ -788,6 +798,8 @@ static struct raftblk_node *raftblk_node_alloc(struct raftblk_dev *dev,
 	n->pub.max_batch = n->max_batch;
 	n->pub.read_mode = RAFTBLK_READ_MODE_READINDEX;
 	n->pub.log_memory = n->log_memory;
+	n->pub.auto_promote = n->auto_promote;
+	n->pub.auto_promote_ms = n->promote_ms;
 	/* From here on, connection reports reach @publish. */
 	n->publish = publish;
 	init_waitqueue_head(&n->wait);

@@ -43,6 +43,13 @@ struct raftblk_node;
 #define RAFTBLK_NODE_LOG_MEMORY_DEFAULT		(64ULL << 20)
 #define RAFTBLK_NODE_LOG_MEMORY_MIN		(4ULL << 20)
 #define RAFTBLK_NODE_LOG_MEMORY_MAX		(1ULL << 40)
+/*
+ * Auto-promote (node_promote.c): on by default; an open for writing on a
+ * follower waits at most this long for this node to lead.
+ */
+#define RAFTBLK_NODE_PROMOTE_MS_DEFAULT		5000
+#define RAFTBLK_NODE_PROMOTE_MS_MIN		100
+#define RAFTBLK_NODE_PROMOTE_MS_MAX		600000
 
 struct raftblk_node_params {
 	u32 node_id;
@@ -104,6 +111,8 @@ struct raftblk_node_status {
 	u8 read_mode;			/* enum raftblk_read_mode */
 	u64 resync_rate;		/* bytes/s, 0: dynamic (resync.h) */
 	u64 log_memory;			/* budget of the in-memory log */
+	bool auto_promote;
+	u32 auto_promote_ms;		/* its timeout */
 	u8 disk_state;			/* enum raftblk_disk_state */
 	int disk_error;			/* last errno of the disk, 0 if none */
 	/*
@@ -202,6 +211,9 @@ struct raftblk_node_opts {
 	bool set_resync_rate;
 	u64 resync_rate;		/* bytes/s, 0: dynamic */
 	u64 log_memory;			/* RAFTBLK_NODE_LOG_MEMORY_MIN..MAX */
+	bool set_auto_promote;
+	bool auto_promote;
+	u32 auto_promote_ms;		/* RAFTBLK_NODE_PROMOTE_MS_MIN..MAX */
 	/*
 	 * Peer authentication: install secret (secret_len bytes) as the
 	 * next one, then secret_op (enum raftblk_secret_op) if not NONE.

@@ -93,6 +93,9 @@ int raftblk_node_transfer_leader(struct raftblk_node *n, u32 id,
 
 	mutex_lock(&n->lock);
 	ret = n->frozen ? RAFT_ENOTLEADER : raft_transfer_leader(n->raft, id);
+	/* No open for writing from now on (node_promote.c). */
+	if (!ret)
+		WRITE_ONCE(n->transferring, true);
 	mutex_unlock(&n->lock);
 	raftblk_node_kick(n);
 	return raftblk_node_admin_err(ret, "leader transfer refused",
@@ -184,6 +187,10 @@ int raftblk_node_set_options(struct raftblk_node *n,
 		n->lease_read = lease;
 		if (o->set_resync_rate)
 			rb_resync_set_rate(n->rs, o->resync_rate);
+		if (o->set_auto_promote)
+			WRITE_ONCE(n->auto_promote, o->auto_promote);
+		if (o->auto_promote_ms)
+			WRITE_ONCE(n->promote_ms, o->auto_promote_ms);
 		raftblk_node_publish_options(n);
 	}
 	mutex_unlock(&n->lock);

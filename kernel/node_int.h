@@ -12,6 +12,7 @@
  *   node_status.c  the published status snapshot
  *   node_disk.c    backing disk failures: retry, give up, hand over
  *   node_admin.c   operations from netlink
+ *   node_promote.c who may open the device for writing: auto-promote
  */
 #ifndef RAFTBLK_NODE_INT_H
 #define RAFTBLK_NODE_INT_H
@@ -136,6 +137,24 @@ struct raftblk_node {
 	u32 max_batch;			/* writes per proposal, under lock */
 	u64 max_batch_bytes;		/* data bytes per proposal */
 	bool lease_read;		/* read mode, under lock */
+
+	/*
+	 * Auto-promote (node_promote.c). auto_promote and promote_ms are
+	 * options (written under lock, read locklessly by openers);
+	 * transferring: this leader is handing leadership over (node
+	 * thread and admin, under lock; read locklessly). promote_cookie
+	 * names the ask of the opener waiting for this node to lead (at
+	 * most one: the disk's open_mutex serializes opens; 0: none) and
+	 * promote_err is the leader's refusal of it: both under in_lock.
+	 * promote_wq wakes that opener on a refusal and when the node
+	 * becomes leader.
+	 */
+	bool auto_promote;
+	u32 promote_ms;
+	bool transferring;
+	u64 promote_cookie;
+	int promote_err;
+	wait_queue_head_t promote_wq;
 
 	/* Proposal batch being built (node thread only). */
 	struct raft_entry batch_ents[RAFTBLK_NODE_MAX_BATCH];
@@ -295,6 +314,12 @@ void raftblk_node_snap_check(struct raftblk_node *n,
 			     const struct raft_ready *rd, u32 *first,
 			     bool *blocked);
 void raftblk_node_snap_stop(struct raftblk_node *n);
+
+/* node_promote.c */
+int raftblk_node_open_write(struct raftblk_node *n);
+bool raftblk_node_promote_recv(struct raftblk_node *n, struct raft_msg *m);
+void raftblk_node_promote_role(struct raftblk_node *n, u8 role,
+			       raft_id transferee);
 
 /* node_disk.c */
 bool raftblk_node_is_disk_error(int err);

@@ -315,9 +315,9 @@ void raftblk_node_complete_writes(struct raftblk_node *n,
 	}
 }
 
-static bool raftblk_node_may_open_write(struct raftblk_dev *dev)
+static int raftblk_node_open_write_op(struct raftblk_dev *dev)
 {
-	return READ_ONCE(dev->node->role) == RAFT_LEADER;
+	return raftblk_node_open_write(dev->node);
 }
 
 const struct raftblk_io_ops raftblk_replicated_ops = {
@@ -327,7 +327,7 @@ const struct raftblk_io_ops raftblk_replicated_ops = {
 	/* A discard/write-zeroes entry covers at most 1 GiB. */
 	.max_nodata_sectors = RAFTBLK_PL_MAX_LEN >> SECTOR_SHIFT,
 	.submit = raftblk_node_submit,
-	.may_open_write = raftblk_node_may_open_write,
+	.open_write = raftblk_node_open_write_op,
 	.net_exit = raftblk_node_net_exit,
 	.get_status = raftblk_node_get_status,
 };

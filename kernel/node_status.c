@@ -208,6 +208,8 @@ void raftblk_node_publish_options(struct raftblk_node *n)
 			   RAFTBLK_READ_MODE_READINDEX;
 	n->pub.resync_rate = rb_resync_rate(n->rs);
 	n->pub.log_memory = n->log_memory;
+	n->pub.auto_promote = n->auto_promote;
+	n->pub.auto_promote_ms = n->promote_ms;
 	spin_unlock(&n->pub_spin);
 	raftblk_node_call_publish(n);
 	mutex_unlock(&n->pub_lock);

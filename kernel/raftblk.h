@@ -54,10 +54,11 @@ struct raftblk_io_ops {
 	blk_status_t (*submit)(struct raftblk_dev *dev, struct request *rq);
 	/*
 	 * Optional: may the disk be opened for writing now? Called from
-	 * .open under disk->open_mutex; false fails the open with -EROFS
-	 * (a follower refuses writers). NULL: always.
+	 * .open under disk->open_mutex; may sleep (a follower asks to lead
+	 * and waits, bounded: node_promote.c). 0, or the errno the open
+	 * fails with (-EROFS: a follower refuses writers). NULL: always.
 	 */
-	bool (*may_open_write)(struct raftblk_dev *dev);
+	int (*open_write)(struct raftblk_dev *dev);
 	/*
 	 * Optional: the device's network namespace is going away. Close
 	 * every socket in it; afterwards the device belongs to init_net.

@@ -554,6 +554,11 @@ static int parse_node(struct nl_msg *reply, struct nlattr **tb,
 		d->read_mode = nla_get_u32(tb[RAFTBLK_ATTR_READ_MODE]);
 	if (tb[RAFTBLK_ATTR_LOG_MEMORY])
 		d->log_memory = nla_get_u64(tb[RAFTBLK_ATTR_LOG_MEMORY]);
+	if (tb[RAFTBLK_ATTR_AUTO_PROMOTE])
+		d->auto_promote = nla_get_u32(tb[RAFTBLK_ATTR_AUTO_PROMOTE]);
+	if (tb[RAFTBLK_ATTR_AUTO_PROMOTE_TIMEOUT_MS])
+		d->auto_promote_ms =
+			nla_get_u32(tb[RAFTBLK_ATTR_AUTO_PROMOTE_TIMEOUT_MS]);
 	if (tb[RAFTBLK_ATTR_DISK_STATE])
 		d->disk_state = nla_get_u32(tb[RAFTBLK_ATTR_DISK_STATE]);
 	if (tb[RAFTBLK_ATTR_WAITING])
@@ -637,6 +642,8 @@ static int on_device(struct nl_msg *reply, void *arg)
 		[RAFTBLK_ATTR_WAIT_INDEX] = { .type = NLA_U64 },
 		[RAFTBLK_ATTR_WAIT_MS] = { .type = NLA_U64 },
 		[RAFTBLK_ATTR_LOG_MEMORY] = { .type = NLA_U64 },
+		[RAFTBLK_ATTR_AUTO_PROMOTE] = { .type = NLA_U32 },
+		[RAFTBLK_ATTR_AUTO_PROMOTE_TIMEOUT_MS] = { .type = NLA_U32 },
 		[RAFTBLK_ATTR_DEVICE_ID] = { .type = NLA_U64 },
 		[RAFTBLK_ATTR_EVENT_SEQ] = { .type = NLA_U64 },
 		[RAFTBLK_ATTR_RESYNC_RATE] = { .type = NLA_U64 },
@@ -942,6 +949,9 @@ static void print_node(const struct dev_info *d)
 	       d->counters.log_bytes / 1048576.0,
 	       d->counters.log_bytes_peak / 1048576.0,
 	       d->log_memory / 1048576.0, d->counters.mem_compactions);
+	if (d->auto_promote_ms)
+		printf("  auto-promote %s, timeout %" PRIu32 " ms\n",
+		       d->auto_promote ? "yes" : "no", d->auto_promote_ms);
 	print_secret(d);
 	{
 		struct snap_view sv;
@@ -1070,6 +1080,12 @@ static void print_json(const struct dev_list *l)
 			       d->resync_rate);
 			printf(",\n      \"log_memory\": %" PRIu64,
 			       d->log_memory);
+			if (d->auto_promote_ms) {
+				printf(",\n      \"auto_promote\": %s",
+				       d->auto_promote ? "true" : "false");
+				printf(",\n      \"auto_promote_timeout_ms\": %"
+				       PRIu32, d->auto_promote_ms);
+			}
 			printf(",\n      \"disk_state\": ");
 			json_string(stdout, disk_state_name(d->disk_state));
 			printf(",\n      \"waiting\": {\n        \"state\": ");

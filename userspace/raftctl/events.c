@@ -155,6 +155,10 @@ static void print_options(const struct dev_info *d)
 	line_str("read_mode", read_mode_name(d->read_mode));
 	line_u64("resync_rate", d->resync_rate);
 	line_u64("log_memory", d->log_memory);
+	if (d->auto_promote_ms) {
+		line_str("auto_promote", d->auto_promote ? "yes" : "no");
+		line_u64("auto_promote_timeout_ms", d->auto_promote_ms);
+	}
 }
 
 /* The fields of a copy of the data area ("resync" lines). */
@@ -401,6 +405,12 @@ static void print_device_event(struct nlattr **tb)
 	if (tb[RAFTBLK_ATTR_LOG_MEMORY])
 		line_u64("log_memory",
 			 nla_get_u64(tb[RAFTBLK_ATTR_LOG_MEMORY]));
+	if (tb[RAFTBLK_ATTR_AUTO_PROMOTE])
+		line_str("auto_promote",
+			 nla_get_u32(tb[RAFTBLK_ATTR_AUTO_PROMOTE]) ? "yes" : "no");
+	if (tb[RAFTBLK_ATTR_AUTO_PROMOTE_TIMEOUT_MS])
+		line_u64("auto_promote_timeout_ms",
+			 nla_get_u32(tb[RAFTBLK_ATTR_AUTO_PROMOTE_TIMEOUT_MS]));
 	if (tb[RAFTBLK_ATTR_DISK_STATE])
 		line_str("disk_state",
 			 disk_state_name(nla_get_u32(tb[RAFTBLK_ATTR_DISK_STATE])));

@@ -165,7 +165,7 @@ static const struct verb verbs[] = {
 	{
 		.name = "set",
 		.run = cmd_set,
-		.args = "NAME [--heartbeat-ms N] [--election-timeout-ms N] [--max-batch N] [--read-mode MODE] [--resync-rate RATE] [--log-memory SIZE] [--secret-file FILE|--no-secret] [--promote-secret|--retire-secret]",
+		.args = "NAME [--heartbeat-ms N] [--election-timeout-ms N] [--max-batch N] [--read-mode MODE] [--resync-rate RATE] [--log-memory SIZE] [--auto-promote yes|no] [--auto-promote-timeout-ms N] [--secret-file FILE|--no-secret] [--promote-secret|--retire-secret]",
 		.summary = "change options of a running replicated device",
 		.help =
 "Change options of the replicated device NAME while it runs; the others\n"
@@ -194,6 +194,13 @@ static const struct verb verbs[] = {
 "                               smaller of 64M and 1/8 of the RAM); a\n"
 "                               member further behind is caught up by a\n"
 "                               resync\n"
+"      --auto-promote yes|no    opening the device for writing on this\n"
+"                               node while a follower asks the leader to\n"
+"                               hand over and waits for it (yes, the\n"
+"                               default), or fails with EROFS (no)\n"
+"      --auto-promote-timeout-ms N\n"
+"                               how long such an open waits, 100..600000\n"
+"                               (default 5000), then fails with EBUSY\n"
 "      --secret-file FILE       install the next shared secret (FILE, - :\n"
 "                               stdin), accepted from now on: rotation\n"
 "                               step 1, on every node\n"

@@ -219,6 +219,8 @@ struct dev_info {
 	uint32_t read_mode;	/* enum raftblk_read_mode */
 	uint64_t resync_rate;	/* bytes/s, 0: dynamic */
 	uint64_t log_memory;	/* budget of the in-memory log, bytes */
+	bool auto_promote;
+	uint32_t auto_promote_ms;	/* its timeout; 0: not reported */
 	uint32_t disk_state;	/* enum raftblk_disk_state */
 	uint32_t waiting;	/* enum raftblk_waiting */
 	uint64_t wait_index;
@@ -308,6 +310,10 @@ int cmd_status(const struct verb *v, int argc, char **argv);
 /* Memory budget of the in-memory log (bytes), as the kernel's policy. */
 #define LOG_MEMORY_MIN		(4ULL << 20)
 #define LOG_MEMORY_MAX		(1ULL << 40)
+#define PROMOTE_MS_MIN		100
+#define PROMOTE_MS_MAX		600000
+/* yes/on/1 -> 1, no/off/0 -> 0, else -1 (auto-promote). */
+int parse_yes_no(const char *str);
 
 /* set.c: options of a running device. */
 /* secret.c: a cluster's shared secret (16..128 bytes). */
@@ -336,6 +342,8 @@ struct dev_options {
 	bool set_resync_rate;
 	uint64_t resync_rate;		/* bytes/s, 0: dynamic */
 	uint64_t log_memory;		/* 0: unchanged */
+	int auto_promote;		/* -1: unchanged, 0 no, 1 yes */
+	uint32_t auto_promote_ms;	/* 0: unchanged */
 	/* set only: a next secret to install, then a secret op */
 	struct secret secret;
 	uint32_t secret_op;		/* enum raftblk_secret_op */

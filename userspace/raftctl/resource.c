@@ -12,6 +12,8 @@
  *   read-mode = readindex
  *   resync-rate = 40M            (bytes/s, K/M/G/T; 0: dynamic)
  *   log-memory = 64M             (optional: budget of the in-memory log)
+ *   auto-promote = yes           (optional: yes, the default, or no)
+ *   auto-promote-timeout-ms = 5000
  *   shared-secret = ...          (optional, or shared-secret-file = PATH:
  *                                 peers authenticate; 16..128 bytes)
  *
@@ -180,8 +182,18 @@ static int parse_resource_key(struct parser *p, const char *key,
 			       &o->log_memory))
 			return perr(p, "log-memory must be a size from 4M to 1T, not '%s'",
 				    val);
+	} else if (!strcmp(key, "auto-promote")) {
+		o->auto_promote = parse_yes_no(val);
+		if (o->auto_promote < 0)
+			return perr(p, "auto-promote must be yes or no, not '%s'",
+				    val);
+	} else if (!strcmp(key, "auto-promote-timeout-ms")) {
+		if (parse_u32(val, PROMOTE_MS_MIN, PROMOTE_MS_MAX,
+			      &o->auto_promote_ms))
+			return perr(p, "auto-promote-timeout-ms must be %u..%u, not '%s'",
+				    PROMOTE_MS_MIN, PROMOTE_MS_MAX, val);
 	} else {
-		return perr(p, "unknown key '%s' in [resource] (device, bootstrap-node, heartbeat-ms, election-timeout-ms, max-batch, read-mode, resync-rate, log-memory, shared-secret, shared-secret-file)",
+		return perr(p, "unknown key '%s' in [resource] (device, bootstrap-node, heartbeat-ms, election-timeout-ms, max-batch, read-mode, resync-rate, log-memory, auto-promote, auto-promote-timeout-ms, shared-secret, shared-secret-file)",
 			    key);
 	}
 	return 0;
@@ -325,6 +337,7 @@ int resource_load(const char *dir, const char *name, struct resource *r)
 
 	memset(r, 0, sizeof(*r));
 	r->opts.read_mode = -1;
+	r->opts.auto_promote = -1;
 	if (!*name || strlen(name) >= sizeof(r->name) ||
 	    strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") !=
 	    strlen(name) || name[0] == '.') {

@@ -24,6 +24,15 @@ int parse_read_mode(const char *str, int *mode)
 	return 0;
 }
 
+int parse_yes_no(const char *str)
+{
+	if (!strcmp(str, "yes") || !strcmp(str, "on") || !strcmp(str, "1"))
+		return 1;
+	if (!strcmp(str, "no") || !strcmp(str, "off") || !strcmp(str, "0"))
+		return 0;
+	return -1;
+}
+
 int parse_size(const char *str, uint64_t min, uint64_t max, uint64_t *out)
 {
 	static const char units[] = "KMGT";
@@ -87,6 +96,11 @@ int dev_set_options(const char *name, const struct dev_options *o)
 	     nla_put_u64(msg, RAFTBLK_ATTR_RESYNC_RATE, o->resync_rate)) ||
 	    (o->log_memory &&
 	     nla_put_u64(msg, RAFTBLK_ATTR_LOG_MEMORY, o->log_memory)) ||
+	    (o->auto_promote >= 0 &&
+	     nla_put_u32(msg, RAFTBLK_ATTR_AUTO_PROMOTE, o->auto_promote)) ||
+	    (o->auto_promote_ms &&
+	     nla_put_u32(msg, RAFTBLK_ATTR_AUTO_PROMOTE_TIMEOUT_MS,
+			 o->auto_promote_ms)) ||
 	    (o->secret.len &&
 	     nla_put(msg, RAFTBLK_ATTR_SECRET, o->secret.len, o->secret.key)) ||
 	    (o->secret_op &&
@@ -107,7 +121,7 @@ int cmd_set(const struct verb *v, int argc, char **argv)
 {
 	enum { OPT_HEARTBEAT = 256, OPT_ELECTION, OPT_BATCH, OPT_READ,
 	       OPT_RATE, OPT_LOG_MEMORY, OPT_SECRET, OPT_PROMOTE, OPT_RETIRE,
-	       OPT_NO_SECRET };
+	       OPT_NO_SECRET, OPT_AUTO_PROMOTE, OPT_PROMOTE_MS };
 	static const struct option opts[] = {
 		{ "heartbeat-ms", required_argument, NULL, OPT_HEARTBEAT },
 		{ "election-timeout-ms", required_argument, NULL, OPT_ELECTION },
@@ -115,6 +129,9 @@ int cmd_set(const struct verb *v, int argc, char **argv)
 		{ "read-mode", required_argument, NULL, OPT_READ },
 		{ "resync-rate", required_argument, NULL, OPT_RATE },
 		{ "log-memory", required_argument, NULL, OPT_LOG_MEMORY },
+		{ "auto-promote", required_argument, NULL, OPT_AUTO_PROMOTE },
+		{ "auto-promote-timeout-ms", required_argument, NULL,
+		  OPT_PROMOTE_MS },
 		{ "secret-file", required_argument, NULL, OPT_SECRET },
 		{ "promote-secret", no_argument, NULL, OPT_PROMOTE },
 		{ "retire-secret", no_argument, NULL, OPT_RETIRE },
@@ -122,7 +139,7 @@ int cmd_set(const struct verb *v, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct dev_options o = { .read_mode = -1 };
+	struct dev_options o = { .read_mode = -1, .auto_promote = -1 };
 	const char *name, *secret_file = NULL;
 	bool no_secret = false;
 	char ctx[128];
@@ -168,6 +185,19 @@ int cmd_set(const struct verb *v, int argc, char **argv)
 				return usage_error(v, "--log-memory must be a size from 4M to 1T (K, M, G, T: binary units), not '%s'",
 						   optarg);
 			break;
+		case OPT_AUTO_PROMOTE:
+			o.auto_promote = parse_yes_no(optarg);
+			if (o.auto_promote < 0)
+				return usage_error(v, "--auto-promote must be yes or no, not '%s'",
+						   optarg);
+			break;
+		case OPT_PROMOTE_MS:
+			ret = option_u32(v, "--auto-promote-timeout-ms", optarg,
+					 PROMOTE_MS_MIN, PROMOTE_MS_MAX,
+					 &o.auto_promote_ms);
+			if (ret)
+				return ret;
+			break;
 		case OPT_SECRET:
 			secret_file = optarg;
 			break;
@@ -197,6 +227,7 @@ int cmd_set(const struct verb *v, int argc, char **argv)
 	name = argv[optind];
 	if (!o.heartbeat_ms && !o.election_ms && !o.max_batch &&
 	    o.read_mode < 0 && !o.set_resync_rate && !o.log_memory &&
+	    o.auto_promote < 0 && !o.auto_promote_ms &&
 	    !secret_file && !o.secret_op && !no_secret)
 		return usage_error(v, "nothing to set: give at least one option");
 	if (o.heartbeat_ms && o.election_ms &&

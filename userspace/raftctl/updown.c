@@ -189,7 +189,7 @@ static bool has_options(const struct dev_options *o)
 {
 	return o->heartbeat_ms || o->election_ms || o->max_batch ||
 	       o->read_mode >= 0 || o->set_resync_rate ||
-	       o->log_memory;
+	       o->log_memory || o->auto_promote >= 0 || o->auto_promote_ms;
 }
 
 static void print_plan(const struct resource *r,

@@ -375,6 +375,14 @@ enum raftblk_attr {
 	 * peers are accepted too (authentication being switched on or off)
 	 */
 	RAFTBLK_ATTR_SECRET_NEXT_NONE,	/* flag */
+	/*
+	 * DEVICE_SET, DEVICE_GET (replicated): opening the device for
+	 * writing on a follower asks the leader to hand leadership over
+	 * and waits for it (1, the default), or fails with EROFS (0)
+	 */
+	RAFTBLK_ATTR_AUTO_PROMOTE,	/* u32: 0 or 1 */
+	/* ... at most this long (then EBUSY) */
+	RAFTBLK_ATTR_AUTO_PROMOTE_TIMEOUT_MS, /* u32: 100..600000 */
 
 	__RAFTBLK_ATTR_MAX,
 };

@@ -7,8 +7,9 @@
  * `raftctl create` runs inside its node's namespace, so the transport's
  * sockets live there. Tests:
  *
- *  - followers_refuse_io: followers refuse reads (EIO) and opening for
- *    write (EROFS);
+ *  - followers_refuse_io: followers refuse reads (EIO) and, while the
+ *    leader has its device open for writing, opening for write (EROFS:
+ *    auto-promote cannot take the leadership);
  *  - leader_cut_off: write on the leader, cut it off (its veth in the hub
  *    set down), a new leader within ELECTION_BOUND seconds, the old
  *    leader refuses I/O and a write issued on it after the cut never
@@ -483,9 +484,16 @@ FIXTURE_TEARDOWN(cluster)
 TEST_F_TIMEOUT(cluster, followers_refuse_io, 300)
 {
 	char p[32];
-	int i;
+	int i, fd;
 
 	ASSERT_EQ(0, dio(devpath(&self->n[0], p, sizeof(p)), true, 0, BLK, 1));
+	/*
+	 * The leader holds its device open for writing: a follower's open
+	 * cannot take the leadership (auto-promote, on by default) and
+	 * fails with EROFS, as it does without auto-promote.
+	 */
+	fd = open(p, O_WRONLY);
+	ASSERT_GE(fd, 0);
 	for (i = 1; i < NODES; i++) {
 		EXPECT_GE(wait_until(30, node_is(&self->n[i], "follower")), 0);
 		devpath(&self->n[i], p, sizeof(p));
@@ -493,7 +501,10 @@ TEST_F_TIMEOUT(cluster, followers_refuse_io, 300)
 			TH_LOG("node %d: a read on a follower", i + 1);
 		EXPECT_EQ(-EROFS, open_for_write(p))
 			TH_LOG("node %d: opening a follower for write", i + 1);
+		EXPECT_TRUE(node_is(&self->n[i], "follower"));
 	}
+	close(fd);
+	EXPECT_TRUE(node_is(&self->n[0], "leader"));
 }
 
 TEST_F_TIMEOUT(cluster, leader_cut_off, 600)

@@ -696,6 +696,60 @@ TEST_F_TIMEOUT(ev, set_resync_rate, 300)
 	EXPECT_EQ(0, wipe(disk1()));
 }
 
+/*
+ * Auto-promote options: on, 5000 ms by default; set and reported by
+ * DEVICE_GET; out of range refused naming the attribute, nothing changed.
+ * (What they do: vm autopromote.)
+ */
+TEST_F_TIMEOUT(ev, set_auto_promote, 300)
+{
+	struct rb_ack ack;
+	struct rb_dev d;
+	int off;
+
+	ASSERT_EQ(0, create_node(&self->s, &ack)) TH_LOG("%s", ack.msg);
+	ASSERT_EQ(0, rb_get(&self->s, "raftblk60", &d, &ack));
+	EXPECT_TRUE(d.has_auto_promote);
+	EXPECT_EQ(1, d.auto_promote);
+	EXPECT_EQ(5000, d.auto_promote_ms);
+
+	EXPECT_EQ(0, set_u32(&self->s, "raftblk60", RAFTBLK_ATTR_AUTO_PROMOTE,
+			     0, &ack, &off)) TH_LOG("%s", ack.msg);
+	EXPECT_EQ(0, set_u32(&self->s, "raftblk60",
+			     RAFTBLK_ATTR_AUTO_PROMOTE_TIMEOUT_MS, 100, &ack,
+			     &off)) TH_LOG("%s", ack.msg);
+	ASSERT_EQ(0, rb_get(&self->s, "raftblk60", &d, &ack));
+	EXPECT_EQ(0, d.auto_promote);
+	EXPECT_EQ(100, d.auto_promote_ms);
+	/* Setting the timeout alone keeps auto-promote as it is. */
+	EXPECT_EQ(0, set_u32(&self->s, "raftblk60",
+			     RAFTBLK_ATTR_AUTO_PROMOTE_TIMEOUT_MS, 600000,
+			     &ack, &off));
+	ASSERT_EQ(0, rb_get(&self->s, "raftblk60", &d, &ack));
+	EXPECT_EQ(0, d.auto_promote);
+	EXPECT_EQ(600000, d.auto_promote_ms);
+	EXPECT_EQ(0, set_u32(&self->s, "raftblk60", RAFTBLK_ATTR_AUTO_PROMOTE,
+			     1, &ack, &off));
+
+	EXPECT_EQ(-ERANGE, set_u32(&self->s, "raftblk60",
+				   RAFTBLK_ATTR_AUTO_PROMOTE, 2, &ack, &off));
+	EXPECT_EQ(off, ack.offs);
+	EXPECT_EQ(-ERANGE, set_u32(&self->s, "raftblk60",
+				   RAFTBLK_ATTR_AUTO_PROMOTE_TIMEOUT_MS, 99,
+				   &ack, &off));
+	EXPECT_EQ(off, ack.offs);
+	EXPECT_EQ(-ERANGE, set_u32(&self->s, "raftblk60",
+				   RAFTBLK_ATTR_AUTO_PROMOTE_TIMEOUT_MS, 600001,
+				   &ack, &off));
+	EXPECT_EQ(off, ack.offs);
+	ASSERT_EQ(0, rb_get(&self->s, "raftblk60", &d, &ack));
+	EXPECT_EQ(1, d.auto_promote);
+	EXPECT_EQ(600000, d.auto_promote_ms);
+
+	EXPECT_EQ(0, rb_destroy(&self->s, "raftblk60", &ack));
+	EXPECT_EQ(0, wipe(disk1()));
+}
+
 TEST_F_TIMEOUT(ev, unprivileged_set_is_refused, 120)
 {
 	struct rb_ack ack;

@@ -57,6 +57,8 @@ struct rb_dev {
 	uint32_t max_batch, read_mode;
 	bool has_resync_rate;
 	uint64_t resync_rate;
+	bool has_auto_promote;
+	uint32_t auto_promote, auto_promote_ms;
 	/* Position in the device's event stream: */
 	uint64_t device_id, event_seq;
 };
@@ -332,6 +334,13 @@ static inline void parse_dev(struct nlmsghdr *h, struct rb_dev *d)
 		case RAFTBLK_ATTR_RESYNC_RATE:
 			d->has_resync_rate = true;
 			memcpy(&d->resync_rate, attr_data(a), 8);
+			break;
+		case RAFTBLK_ATTR_AUTO_PROMOTE:
+			d->has_auto_promote = true;
+			d->auto_promote = *(uint32_t *)attr_data(a);
+			break;
+		case RAFTBLK_ATTR_AUTO_PROMOTE_TIMEOUT_MS:
+			d->auto_promote_ms = *(uint32_t *)attr_data(a);
 			break;
 		case RAFTBLK_ATTR_DEVICE_ID:
 			memcpy(&d->device_id, attr_data(a), 8);

@@ -498,7 +498,7 @@ expect_fail 1 "raftctl: set $DEV: permission denied, CAP_NET_ADMIN required (Ope
 check "set back to readindex" raftctl set $DEV --read-mode readindex
 
 check "events --now: the device" sh -c "raftctl events --now >/tmp/ev.now &&
-	grep -Eq '^exists device $DEV role:leader term:[1-9][0-9]* leader:1 disk:/dev/vdb node-id:1 listen:$LISTEN heartbeat-ms:200 election-timeout-ms:1500 max-batch:8 read-mode:readindex resync-rate:[0-9]+ log-memory:[1-9][0-9]* disk-state:ok waiting:none\$' /tmp/ev.now"
+	grep -Eq '^exists device $DEV role:leader term:[1-9][0-9]* leader:1 disk:/dev/vdb node-id:1 listen:$LISTEN heartbeat-ms:200 election-timeout-ms:1500 max-batch:8 read-mode:readindex resync-rate:[0-9]+ log-memory:[1-9][0-9]* auto-promote:yes auto-promote-timeout-ms:5000 disk-state:ok waiting:none\$' /tmp/ev.now"
 check "events --now: ends with 'exists -'" sh -c \
 	"test \"\$(tail -n 1 /tmp/ev.now)\" = 'exists -'"
 sed 's/^/# /' /tmp/ev.now

@@ -200,6 +200,10 @@ rerr0=$(rerr)
 check "follower refuses reads (EIO)" rb_refuses_read
 check "metrics: the refused read is counted as a failed request" \
 	test "$(rerr)" -gt "${rerr0:-99999999}"
+# Auto-promote (on by default) would make this node the leader: off
+# here, where followers must refuse writers (vm autopromote tests it on).
+check "raftctl set --auto-promote no on node$NODE" \
+	raftctl set "$RB_DEV" --auto-promote no
 check "follower refuses opening for write (EROFS)" rb_refuses_write_open
 check "top --batch shows this follower's peers, the leader connected" sh -c \
 	"raftctl top --batch --count 1 $RB_DEV >/tmp/top.out &&

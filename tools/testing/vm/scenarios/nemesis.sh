@@ -90,9 +90,12 @@ else
 	fi
 fi
 mode=$(cat "$NM/read-mode" 2>/dev/null || echo readindex)
-check "timeouts ${NEM_HEARTBEAT_MS}/${NEM_ELECTION_MS} ms, read mode $mode" \
+# Auto-promote off: the workers of every node open the device for
+# writing; each open on a follower would ask to lead.
+check "timeouts ${NEM_HEARTBEAT_MS}/${NEM_ELECTION_MS} ms, read mode $mode, auto-promote no" \
 	raftctl set "$RB_DEV" --heartbeat-ms "$NEM_HEARTBEAT_MS" \
-	--election-timeout-ms "$NEM_ELECTION_MS" --read-mode "$mode"
+	--election-timeout-ms "$NEM_ELECTION_MS" --read-mode "$mode" \
+	--auto-promote no
 
 # ---- 2. workload, events, agent ----
 raftctl events --json >"$NM/events-n$NODE-b$BOOT.json" 2>&1 &
