@@ -17,7 +17,9 @@
 #     is refused while mounted (and remounted read-only: the device is
 #     still open for writing), goes through with --force (node1 leads);
 #  5. auto-promote off (raftctl set) on node3: its open fails with EROFS,
-#     it stays a follower; on again: it leads.
+#     it stays a follower; on again: it leads;
+#  6. node3 (the leader) frozen (SIGSTOP): node1's open with a 100 ms
+#     timeout fails with EBUSY (no answer, long before an election).
 #
 # Environment: RB_ELECTION_WAIT (lib-cluster.sh), RB_JOIN_WAIT (seconds
 # for a new node to become a voter, default 180).
@@ -170,6 +172,31 @@ fi
 check "barrier: done writing" barrier written || finish
 check "node$NODE: follows or leads node3" \
 	wait_for "$RB_ELECTION_WAIT" leader_is 3
+check "barrier: all follow node3" barrier follow-n3 || finish
+
+# ---- 6. a leader that does not answer: the open times out (EBUSY) ----
+# node3 (the leader) frozen whole; node1 opens at once, long before an
+# election (1 s at least), with a 100 ms timeout: no answer, EBUSY.
+busy_open() {
+	local e
+	e=$(sh -c "exec 3>>/dev/$RB_DEV" 2>&1) && return 1
+	case $e in *"Device or resource busy"*) return 0 ;; esac
+	echo "$e"
+	return 1
+}
+if [ "$NODE" = 1 ]; then
+	check "raftctl set --auto-promote-timeout-ms 100" \
+		raftctl set "$RB_DEV" --auto-promote-timeout-ms 100
+	check "host freezes node3 (the leader)" host_request sigstop 3
+	check "node1: opening for writing fails (EBUSY): the leader does not answer in 100 ms" \
+		busy_open
+	check "host lets node3 run again" host_request sigcont 3
+	check "kernel log: node 1 does not lead after 100 ms" \
+		dmesg_has "auto-promote: node 1 does not lead after 100 ms"
+fi
+check "barrier: timed out" barrier timed-out || finish
+check "node$NODE: a leader again" wait_for "$RB_ELECTION_WAIT" sh -c \
+	"raftctl status $RB_DEV --json | grep -q '\"leader_id\": [1-3]'"
 rb_status_diag
 
 check "barrier: done" barrier done
