@@ -518,6 +518,37 @@ int raftblk_device_snapshot(struct raftblk_dev *dev, u8 op, const char *name,
 				     index, term, err);
 }
 
+int raftblk_device_verify_start(struct raftblk_dev *dev, u64 *index,
+				u64 *term, struct raftblk_err *err)
+{
+	return raftblk_device_need_node(dev, err) ?:
+		raftblk_node_verify_start(dev->node, index, term, err);
+}
+
+int raftblk_device_verify_report(struct raftblk_dev *dev,
+				 struct rb_verify_report *r,
+				 struct raftblk_err *err)
+{
+	int ret = raftblk_device_need_node(dev, err);
+
+	if (!ret)
+		raftblk_node_verify_report(dev->node, r);
+	return ret;
+}
+
+int raftblk_device_resync_extents(struct raftblk_dev *dev, u32 id,
+				  const u32 *ext, u32 n_ext, u32 *count,
+				  struct raftblk_err *err)
+{
+	int ret = raftblk_device_need_node(dev, err);
+
+	if (ret)
+		return ret;
+	err->attr = RAFTBLK_ATTR_NODE_ID;
+	return raftblk_node_resync_extents(dev->node, id, ext, n_ext, count,
+					   err);
+}
+
 /* DEVICE_SET; a successful change is announced to the events group. */
 int raftblk_device_set_options(struct raftblk_dev *dev,
 			       const struct raftblk_node_opts *o,

@@ -120,6 +120,17 @@ static const struct nla_policy raftblk_leader_transfer_policy[RAFTBLK_ATTR_FORCE
 	[RAFTBLK_ATTR_FORCE] = { .type = NLA_FLAG },
 };
 
+/* RESYNC_EXTENTS: the follower, and its extents or the verify's. */
+static const struct nla_policy raftblk_resync_extents_policy[RAFTBLK_ATTR_VERIFY_ALL_DIFFERING + 1] = {
+	[RAFTBLK_ATTR_NAME] = { .type = NLA_NUL_STRING,
+				.len = RAFTBLK_NAME_MAXLEN },
+	[RAFTBLK_ATTR_NODE_ID] = NLA_POLICY_MIN(NLA_U32, 1),
+	[RAFTBLK_ATTR_VERIFY_EXTENTS] = {
+		.type = NLA_BINARY,
+		.len = RAFTBLK_VERIFY_EXTENTS_MAX * sizeof(u32) },
+	[RAFTBLK_ATTR_VERIFY_ALL_DIFFERING] = { .type = NLA_FLAG },
+};
+
 /* Memory budget of the in-memory log. */
 static struct netlink_range_validation raftblk_log_memory_range = {
 	.min = RAFTBLK_NODE_LOG_MEMORY_MIN,
@@ -518,6 +529,137 @@ static int raftblk_nl_snapshot(struct sk_buff *skb, struct genl_info *info)
 	return raftblk_nl_device_op(info, raftblk_nl_snapshot_op);
 }
 
+/* VERIFY_START: the entry's index and term back (a VERIFY nest). */
+static int raftblk_nl_verify_start_op(struct raftblk_dev *dev,
+				      struct genl_info *info,
+				      struct raftblk_err *err)
+{
+	struct sk_buff *msg;
+	u64 index = 0, term = 0;
+	struct nlattr *nest;
+	void *hdr;
+	int ret;
+
+	ret = raftblk_device_verify_start(dev, &index, &term, err);
+	if (ret)
+		return ret;
+	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!msg)
+		return 0;	/* the entry is in: only the answer is lost */
+	hdr = genlmsg_put_reply(msg, info, &raftblk_genl_family, 0,
+				info->genlhdr->cmd);
+	if (!hdr || nla_put_string(msg, RAFTBLK_ATTR_NAME, dev->name))
+		goto cancel;
+	nest = nla_nest_start(msg, RAFTBLK_ATTR_VERIFY);
+	if (!nest ||
+	    nla_put_u64_64bit(msg, RAFTBLK_VERIFY_ATTR_INDEX, index,
+			      RAFTBLK_VERIFY_ATTR_PAD) ||
+	    nla_put_u64_64bit(msg, RAFTBLK_VERIFY_ATTR_TERM, term,
+			      RAFTBLK_VERIFY_ATTR_PAD))
+		goto cancel;
+	nla_nest_end(msg, nest);
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+cancel:
+	nlmsg_free(msg);
+	return 0;
+}
+
+/* VERIFY_GET: the last verify this node took part in. */
+static int raftblk_nl_verify_get_op(struct raftblk_dev *dev,
+				    struct genl_info *info,
+				    struct raftblk_err *err)
+{
+	struct rb_verify_report *r = kmalloc(sizeof(*r), GFP_KERNEL);
+	struct sk_buff *msg = NULL;
+	void *hdr;
+	int ret;
+
+	if (!r)
+		return -ENOMEM;
+	ret = raftblk_device_verify_report(dev, r, err);
+	if (ret)
+		goto out;
+	ret = -ENOMEM;
+	msg = genlmsg_new(NLMSG_DEFAULT_SIZE + sizeof(r->nodes), GFP_KERNEL);
+	if (!msg)
+		goto out;
+	hdr = genlmsg_put_reply(msg, info, &raftblk_genl_family, 0,
+				info->genlhdr->cmd);
+	ret = -EMSGSIZE;
+	if (!hdr || nla_put_string(msg, RAFTBLK_ATTR_NAME, dev->name) ||
+	    raftblk_nl_put_verify(msg, r, true))
+		goto out;
+	genlmsg_end(msg, hdr);
+	ret = genlmsg_reply(msg, info);
+	msg = NULL;
+out:
+	nlmsg_free(msg);
+	kfree(r);
+	return ret;
+}
+
+/* RESYNC_EXTENTS: how many extents go back in VERIFY (DIFFERING). */
+static int raftblk_nl_resync_extents_op(struct raftblk_dev *dev,
+					struct genl_info *info,
+					struct raftblk_err *err)
+{
+	struct nlattr *ext = info->attrs[RAFTBLK_ATTR_VERIFY_EXTENTS];
+	bool all = nla_get_flag(info->attrs[RAFTBLK_ATTR_VERIFY_ALL_DIFFERING]);
+	struct sk_buff *msg;
+	struct nlattr *nest;
+	u32 count = 0;
+	void *hdr;
+	int ret;
+
+	if (GENL_REQ_ATTR_CHECK(info, RAFTBLK_ATTR_NODE_ID))
+		return -EINVAL;
+	if (!!ext == all || (ext && (!nla_len(ext) ||
+				     nla_len(ext) % sizeof(u32)))) {
+		err->attr = RAFTBLK_ATTR_VERIFY_EXTENTS;
+		err->msg = "give either extents (u32 each) or all-differing";
+		return -EINVAL;
+	}
+	ret = raftblk_device_resync_extents(dev,
+			nla_get_u32(info->attrs[RAFTBLK_ATTR_NODE_ID]),
+			ext ? nla_data(ext) : NULL,
+			ext ? nla_len(ext) / sizeof(u32) : 0, &count, err);
+	if (ret)
+		return ret;
+	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!msg)
+		return 0;	/* asked for: only the answer is lost */
+	hdr = genlmsg_put_reply(msg, info, &raftblk_genl_family, 0,
+				info->genlhdr->cmd);
+	if (!hdr || nla_put_string(msg, RAFTBLK_ATTR_NAME, dev->name))
+		goto cancel;
+	nest = nla_nest_start(msg, RAFTBLK_ATTR_VERIFY);
+	if (!nest || nla_put_u32(msg, RAFTBLK_VERIFY_ATTR_DIFFERING, count))
+		goto cancel;
+	nla_nest_end(msg, nest);
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+cancel:
+	nlmsg_free(msg);
+	return 0;
+}
+
+static int raftblk_nl_verify_start(struct sk_buff *skb, struct genl_info *info)
+{
+	return raftblk_nl_device_op(info, raftblk_nl_verify_start_op);
+}
+
+static int raftblk_nl_verify_get(struct sk_buff *skb, struct genl_info *info)
+{
+	return raftblk_nl_device_op(info, raftblk_nl_verify_get_op);
+}
+
+static int raftblk_nl_resync_extents(struct sk_buff *skb,
+				     struct genl_info *info)
+{
+	return raftblk_nl_device_op(info, raftblk_nl_resync_extents_op);
+}
+
 static int raftblk_nl_peer_add(struct sk_buff *skb, struct genl_info *info)
 {
 	return raftblk_nl_device_op(info, raftblk_nl_peer_add_op);
@@ -805,6 +947,26 @@ static const struct genl_ops raftblk_genl_ops[] = {
 		.doit = raftblk_nl_snapshot,
 		.policy = raftblk_snapshot_delete_policy,
 		.maxattr = ARRAY_SIZE(raftblk_snapshot_delete_policy) - 1,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = RAFTBLK_CMD_VERIFY_START,
+		.doit = raftblk_nl_verify_start,
+		.policy = raftblk_name_policy,
+		.maxattr = ARRAY_SIZE(raftblk_name_policy) - 1,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = RAFTBLK_CMD_VERIFY_GET,
+		.doit = raftblk_nl_verify_get,
+		.policy = raftblk_name_policy,
+		.maxattr = ARRAY_SIZE(raftblk_name_policy) - 1,
+	},
+	{
+		.cmd = RAFTBLK_CMD_RESYNC_EXTENTS,
+		.doit = raftblk_nl_resync_extents,
+		.policy = raftblk_resync_extents_policy,
+		.maxattr = ARRAY_SIZE(raftblk_resync_extents_policy) - 1,
 		.flags = GENL_ADMIN_PERM,
 	},
 };

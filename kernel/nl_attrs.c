@@ -235,6 +235,36 @@ int raftblk_nl_put_snapshot(struct sk_buff *skb,
 	return 0;
 }
 
+/* DEVICE_GET: the gist of the last verify (no NODE nests). */
+static int raftblk_nl_put_verify_summary(struct sk_buff *skb,
+					 const struct rb_verify_summary *v)
+{
+	struct nlattr *nest;
+
+	if (!v->index)
+		return 0;
+	nest = nla_nest_start(skb, RAFTBLK_ATTR_VERIFY);
+	if (!nest)
+		return -EMSGSIZE;
+	if (nla_put_u64_64bit(skb, RAFTBLK_VERIFY_ATTR_INDEX, v->index,
+			      RAFTBLK_VERIFY_ATTR_PAD) ||
+	    nla_put_u64_64bit(skb, RAFTBLK_VERIFY_ATTR_TERM, v->term,
+			      RAFTBLK_VERIFY_ATTR_PAD) ||
+	    nla_put_u32(skb, RAFTBLK_VERIFY_ATTR_STATE, v->state) ||
+	    (v->collector &&
+	     nla_put_flag(skb, RAFTBLK_VERIFY_ATTR_COLLECTOR)) ||
+	    nla_put_u32(skb, RAFTBLK_VERIFY_ATTR_EXTENTS, v->extents) ||
+	    nla_put_u32(skb, RAFTBLK_VERIFY_ATTR_HASHED, v->hashed) ||
+	    nla_put_u64_64bit(skb, RAFTBLK_VERIFY_ATTR_ELAPSED_MS,
+			      v->elapsed_ms, RAFTBLK_VERIFY_ATTR_PAD) ||
+	    nla_put_u32(skb, RAFTBLK_VERIFY_ATTR_DIFFERING, v->differing)) {
+		nla_nest_cancel(skb, nest);
+		return -EMSGSIZE;
+	}
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
 /* Replication state, node id, listen address, options, counters, peers. */
 static int raftblk_nl_put_node(struct sk_buff *skb,
 			       const struct raftblk_node_status *st)
@@ -280,7 +310,7 @@ static int raftblk_nl_put_node(struct sk_buff *skb,
 	for (i = 0; i < st->n_resync; i++)
 		if (raftblk_nl_put_resync(skb, &st->resync[i]))
 			return -EMSGSIZE;
-	return 0;
+	return raftblk_nl_put_verify_summary(skb, &st->verify);
 }
 
 /*
@@ -391,4 +421,62 @@ int raftblk_nl_put_device_create(struct sk_buff *skb, const char *disk_path,
 	     raftblk_nl_put_options(skb, st)))
 		return -EMSGSIZE;
 	return 0;
+}
+
+static int raftblk_nl_put_verify_node(struct sk_buff *skb,
+				      const struct rb_verify_node_report *d)
+{
+	struct nlattr *nest = nla_nest_start(skb, RAFTBLK_VERIFY_ATTR_NODE);
+
+	if (!nest)
+		return -EMSGSIZE;
+	if (nla_put_u32(skb, RAFTBLK_VERIFY_NODE_ATTR_ID, d->id) ||
+	    nla_put_u32(skb, RAFTBLK_VERIFY_NODE_ATTR_STATE, d->state) ||
+	    nla_put_u32(skb, RAFTBLK_VERIFY_NODE_ATTR_DIFFERING, d->n_differ) ||
+	    (d->n_list &&
+	     nla_put(skb, RAFTBLK_VERIFY_NODE_ATTR_EXTENTS,
+		     d->n_list * sizeof(u32), d->list))) {
+		nla_nest_cancel(skb, nest);
+		return -EMSGSIZE;
+	}
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+int raftblk_nl_put_verify(struct sk_buff *skb,
+			  const struct rb_verify_report *r, bool nodes)
+{
+	struct nlattr *nest;
+	u32 i, differing = 0;
+
+	if (!r->index)
+		return 0;
+	for (i = 0; i < r->n_nodes; i++)
+		differing += r->nodes[i].n_differ;
+	nest = nla_nest_start(skb, RAFTBLK_ATTR_VERIFY);
+	if (!nest)
+		return -EMSGSIZE;
+	if (nla_put_u64_64bit(skb, RAFTBLK_VERIFY_ATTR_INDEX, r->index,
+			      RAFTBLK_VERIFY_ATTR_PAD) ||
+	    nla_put_u64_64bit(skb, RAFTBLK_VERIFY_ATTR_TERM, r->term,
+			      RAFTBLK_VERIFY_ATTR_PAD) ||
+	    nla_put_u32(skb, RAFTBLK_VERIFY_ATTR_STATE, r->state) ||
+	    (r->collector &&
+	     nla_put_flag(skb, RAFTBLK_VERIFY_ATTR_COLLECTOR)) ||
+	    nla_put_u64_64bit(skb, RAFTBLK_VERIFY_ATTR_EXTENT_BYTES,
+			      r->extent_bytes, RAFTBLK_VERIFY_ATTR_PAD) ||
+	    nla_put_u32(skb, RAFTBLK_VERIFY_ATTR_EXTENTS, r->n_extents) ||
+	    nla_put_u32(skb, RAFTBLK_VERIFY_ATTR_HASHED, r->hashed) ||
+	    nla_put_u64_64bit(skb, RAFTBLK_VERIFY_ATTR_ELAPSED_MS,
+			      r->elapsed_ms, RAFTBLK_VERIFY_ATTR_PAD) ||
+	    nla_put_u32(skb, RAFTBLK_VERIFY_ATTR_DIFFERING, differing))
+		goto cancel;
+	for (i = 0; nodes && i < r->n_nodes; i++)
+		if (raftblk_nl_put_verify_node(skb, &r->nodes[i]))
+			goto cancel;
+	nla_nest_end(skb, nest);
+	return 0;
+cancel:
+	nla_nest_cancel(skb, nest);
+	return -EMSGSIZE;
 }

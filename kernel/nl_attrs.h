@@ -15,6 +15,7 @@ struct raftblk_dev_info;
 struct raftblk_node_peer;
 struct raftblk_node_status;
 struct rb_resync_info;
+struct rb_verify_report;
 struct sockaddr_storage;
 
 /* Fields of a PEER nest besides the id (@what of the peer builders). */
@@ -54,6 +55,9 @@ int raftblk_nl_put_snapshot(struct sk_buff *skb,
 			    const struct raftblk_node_status *st);
 int raftblk_nl_put_resync(struct sk_buff *skb,
 			  const struct rb_resync_info *r);
+/* VERIFY_GET (@nodes: with a NODE nest per node), DEVICE_GET: a VERIFY. */
+int raftblk_nl_put_verify(struct sk_buff *skb,
+			  const struct rb_verify_report *r, bool nodes);
 /*
  * PEER_*: the peer with the fields of @what, preceded by the leader's
  * commit index @commit when the match index is part of it.

@@ -57,10 +57,13 @@ static void raftblk_node_step_msgs(struct raftblk_node *n, struct list_head *msg
 		list_del(&nm->list);
 		snap = nm->m.type == RAFT_MSG_SNAPSHOT;
 		/*
-		 * Promote frames (node_promote.c) and the copy frames of a
-		 * resync (resync.c) are the node's.
+		 * Promote frames (node_promote.c), verify and repair frames
+		 * (verify.c, node_verify.c) and the copy frames of a resync
+		 * (resync.c) are the node's.
 		 */
-		if (raftblk_node_promote_recv(n, &nm->m))
+		if (raftblk_node_promote_recv(n, &nm->m) ||
+		    rb_verify_intercept(n->vf, &nm->m) ||
+		    raftblk_node_resync_requested(n, &nm->m))
 			snap = false;
 		else if (!rb_resync_intercept(n->rs, n->raft, &nm->m,
 					      &installed))
@@ -684,6 +687,7 @@ static int raftblk_node_thread(void *arg)
 		if (time_after_eq(jiffies, n->next_tick)) {
 			raft_tick(n->raft);
 			rb_resync_tick(n->rs, n->raft, n->election_ms);
+			rb_verify_tick(n->vf);
 			raftblk_node_save_commit(n);
 			raftblk_node_promote_learners(n);
 			n->next_tick += tick;
@@ -947,6 +951,12 @@ static int raftblk_node_start_resync(struct raftblk_node *n,
 		return ret;
 	}
 	rb_resync_set_transport(n->rs, n->tp);
+	ret = rb_verify_create(n->store, n->id, n->dev->name, &n->vf);
+	if (ret) {
+		err->msg = "out of memory";
+		return ret;
+	}
+	rb_verify_set_transport(n->vf, n->tp);
 	return 0;
 }
 
@@ -1037,6 +1047,7 @@ int raftblk_node_start(struct raftblk_dev *dev,
 	return 0;
 
 err_destroy_raft:
+	rb_verify_destroy(n->vf);
 	rb_resync_destroy(n->rs);
 	raft_destroy(n->raft);
 err_destroy_transport:
@@ -1069,6 +1080,7 @@ void raftblk_node_stop(struct raftblk_node *n)
 	mutex_lock(&n->tp_lock);
 	tp = n->tp;
 	n->tp = NULL;
+	rb_verify_set_transport(n->vf, NULL);
 	mutex_unlock(&n->tp_lock);
 	mutex_unlock(&n->lock);
 	rb_transport_destroy(tp);
@@ -1097,6 +1109,7 @@ void raftblk_node_stop(struct raftblk_node *n)
 		raftblk_node_fail_list(&rd->rqs, BLK_STS_IOERR);
 		kfree(rd);
 	}
+	rb_verify_destroy(n->vf);
 	rb_resync_destroy(n->rs);
 	raft_destroy(n->raft);
 	mutex_unlock(&n->lock);

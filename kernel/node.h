@@ -18,6 +18,7 @@
 
 #include "auth.h"
 #include "resync.h"
+#include "verify.h"
 
 struct raftblk_dev;
 struct raftblk_err;
@@ -150,6 +151,8 @@ struct raftblk_node_status {
 	char snap_pool[RAFTBLK_PATH_MAXLEN + 1];	/* "" for none */
 	struct raftblk_node_snap snap;	/* count 0: none applied yet */
 	u64 copy_index;			/* the last copy installed, 0: none */
+	/* Read live by raftblk_node_read_status() only. */
+	struct rb_verify_summary verify;	/* the last verify */
 };
 
 /* How long the node of @st has waited for what it waits for, in ms. */
@@ -200,6 +203,21 @@ int raftblk_node_transfer_leader(struct raftblk_node *n, u32 id,
 int raftblk_node_snapshot(struct raftblk_node *n, u8 op, const char *name,
 			  u64 cow_size, const char *cow_dev, u64 *index,
 			  u64 *term, struct raftblk_err *err);
+
+/*
+ * Online verify (verify.h): append a verify entry on the leader (*index,
+ * *term: its place; -EBUSY with *index of the one running); the last
+ * verify's report; a repair of @n_ext extents @ext (NULL: those the last
+ * verify found differing) of follower @id from the leader (*count: how
+ * many; 0 and nothing done when none).
+ */
+int raftblk_node_verify_start(struct raftblk_node *n, u64 *index, u64 *term,
+			      struct raftblk_err *err);
+void raftblk_node_verify_report(struct raftblk_node *n,
+				struct rb_verify_report *r);
+int raftblk_node_resync_extents(struct raftblk_node *n, u32 id,
+				const u32 *ext, u32 n_ext, u32 *count,
+				struct raftblk_err *err);
 
 /* Options that can change while the node runs; 0: keep the current. */
 struct raftblk_node_opts {

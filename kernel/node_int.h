@@ -30,6 +30,7 @@
 #include "log_store.h"
 #include "transport.h"
 #include "resync.h"
+#include "verify.h"
 
 static_assert(RAFTBLK_NODE_MAX_PEERS >= RAFT_MAX_NODES);
 
@@ -165,6 +166,8 @@ struct raftblk_node {
 	struct raftblk_node_batch batch;
 	/* Copies of the data area sent and received (under lock). */
 	struct rb_resync *rs;
+	/* Online verify: hashes made, sent and compared (under lock). */
+	struct rb_verify *vf;
 
 	/* Counters (node thread writes, readers tolerate tearing). */
 	u64 proposals;
@@ -314,6 +317,8 @@ void raftblk_node_snap_check(struct raftblk_node *n,
 			     const struct raft_ready *rd, u32 *first,
 			     bool *blocked);
 void raftblk_node_snap_stop(struct raftblk_node *n);
+bool raftblk_node_resync_requested(struct raftblk_node *n,
+				   struct raft_msg *m);
 
 /* node_promote.c */
 int raftblk_node_open_write(struct raftblk_node *n);

@@ -212,6 +212,7 @@ void raftblk_node_net_exit(struct raftblk_dev *dev)
 	tp = n->tp;
 	n->tp = NULL;
 	rb_resync_set_transport(n->rs, NULL);
+	rb_verify_set_transport(n->vf, NULL);
 	mutex_unlock(&n->tp_lock);
 	mutex_unlock(&n->lock);
 	if (tp)

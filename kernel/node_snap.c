@@ -8,7 +8,9 @@
  * (rb_store_apply_begin(), stop_at_zero), so every write before it is
  * applied and none after it; snap_work then flushes the data area and
  * runs the helper (snapshot.c), which takes the dm snapshot of the data
- * area as it is: the same log index on every node. The node thread goes
+ * area as it is: the same log index on every node. A verify entry
+ * (verify.h) goes the same way, its work hashing the data area instead
+ * of running the helper. The node thread goes
  * on ticking and exchanging messages meanwhile (as during a zeroing), and
  * applies the entries after it once the helper returned, whatever its
  * result: a node that cannot take the snapshot (no COW pool, pool full,
@@ -31,6 +33,12 @@ static bool raftblk_node_snap_decode(const struct raft_entry *e,
 	size_t len;
 
 	memset(c, 0, sizeof(*c));
+	if (e->type == RAFT_ENTRY_BARRIER && m->op == RAFTBLK_VERIFY_OP) {
+		c->op = m->op;		/* verify.h: no argument */
+		c->index = e->index;
+		c->term = e->term;
+		return true;
+	}
 	if (e->type != RAFT_ENTRY_BARRIER ||
 	    (m->op != RAFTBLK_SNAP_OP_CREATE && m->op != RAFTBLK_SNAP_OP_DELETE))
 		return false;
@@ -81,6 +89,13 @@ static void raftblk_node_snap_work(struct work_struct *work)
 
 	if (!c->op) {
 		result = RAFTBLK_SNAPSHOT_RESULT_NONE;	/* not ours: a no-op */
+	} else if (c->op == RAFTBLK_VERIFY_OP) {
+		/*
+		 * Everything before the entry is applied and nothing after:
+		 * the data area is read as it is at the entry's index.
+		 */
+		rb_verify_hash(n->vf);
+		result = RAFTBLK_SNAPSHOT_RESULT_NONE;
 	} else if (!n->snap_data) {
 		result = c->op == RAFTBLK_SNAP_OP_CREATE ?
 			RAFTBLK_SNAPSHOT_RESULT_NO_COW :
@@ -114,6 +129,11 @@ void raftblk_node_snap_start(struct raftblk_node *n,
 		n->snap_cmd.index = e->index;
 		n->snap_cmd.term = e->term;
 	}
+	if (n->snap_cmd.op == RAFTBLK_VERIFY_OP) {
+		/* the members now expected to answer (not: it hashes nothing) */
+		raft_get_status(n->raft, &n->st_buf);
+		rb_verify_begin(n->vf, e->index, e->term, &n->st_buf.conf);
+	}
 	n->snap_busy = true;
 	n->snap_finished = false;
 	n->snap_ever = true;
@@ -146,6 +166,11 @@ void raftblk_node_snap_check(struct raftblk_node *n,
 	*first = 1;
 	if (!c->op)
 		return;
+	if (c->op == RAFTBLK_VERIFY_OP) {
+		raft_get_status(n->raft, &n->st_buf);
+		rb_verify_hashed(n->vf, n->st_buf.leader, n->st_buf.term);
+		return;
+	}
 	strscpy(l->name, c->name, sizeof(l->name));
 	l->delete = c->op == RAFTBLK_SNAP_OP_DELETE;
 	l->index = c->index;

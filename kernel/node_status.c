@@ -286,6 +286,9 @@ void raftblk_node_read_status(struct raftblk_node *n,
 		rb_transport_secret_info(n->tp, &si);
 	}
 	mutex_unlock(&n->tp_lock);
+	memset(&out->verify, 0, sizeof(out->verify));
+	if (n->vf)
+		rb_verify_summary(n->vf, &out->verify);
 	out->auth_failed = ts.auth_failed;
 	memcpy(out->secret_set, si.set, sizeof(si.set));
 	memcpy(out->secret_fp, si.fp, sizeof(si.fp));

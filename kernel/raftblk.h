@@ -232,6 +232,15 @@ int raftblk_device_set_options(struct raftblk_dev *dev,
 int raftblk_device_snapshot(struct raftblk_dev *dev, u8 op, const char *name,
 			    u64 cow_size, const char *cow_dev, u64 *index,
 			    u64 *term, struct raftblk_err *err);
+struct rb_verify_report;
+int raftblk_device_verify_start(struct raftblk_dev *dev, u64 *index,
+				u64 *term, struct raftblk_err *err);
+int raftblk_device_verify_report(struct raftblk_dev *dev,
+				 struct rb_verify_report *r,
+				 struct raftblk_err *err);
+int raftblk_device_resync_extents(struct raftblk_dev *dev, u32 id,
+				  const u32 *ext, u32 n_ext, u32 *count,
+				  struct raftblk_err *err);
 const char *raftblk_role_name(enum raftblk_role role);
 const char *raftblk_waiting_name(enum raftblk_waiting waiting);
 int __init raftblk_devices_init(void);
@@ -258,6 +267,8 @@ int raftblk_backing_share(struct raftblk_dev *dev);
  */
 #define RAFTBLK_SNAP_OP_CREATE		1
 #define RAFTBLK_SNAP_OP_DELETE		2
+/* A verify (verify.h): every node hashes its data area; no data. */
+#define RAFTBLK_VERIFY_OP		3
 #define RAFTBLK_SNAP_NAME_OFF		0
 #define RAFTBLK_SNAP_TIME_OFF		48
 /* The helper's exit codes with a meaning (others: it failed). */

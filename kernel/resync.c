@@ -6,6 +6,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/bio.h>
+#include <linux/bitmap.h>
 #include <linux/jiffies.h>
 #include <linux/random.h>
 #include <linux/slab.h>
@@ -89,6 +90,11 @@ struct rs_copy {
 	 */
 	bool hold;
 	raft_index hold_to;
+	/*
+	 * Sender: extents to copy besides those written after A (a repair,
+	 * rb_resync_want()), NULL if none; rs->want[] owns the bitmap.
+	 */
+	const unsigned long *want;
 	raft_id peer;
 	u64 id;			/* the sender's random copy id */
 	struct raft_snapshot_meta snap;	/* S, its term (and conf: receiver) */
@@ -142,6 +148,15 @@ struct rb_resync {
 	 */
 	raft_id unsent[RAFT_MAX_NODES];
 	u32 n_unsent;
+	/*
+	 * Leader: extents a repair asked to copy to a follower (bitmaps of
+	 * the extent map's extents), until a copy to it that includes them
+	 * ends well (node thread only).
+	 */
+	struct {
+		raft_id peer;
+		unsigned long *map;
+	} want[RAFT_MAX_NODES];
 	/* Scratch for the transport's peer list (node thread only). */
 	struct rb_transport_peer_info *pi;
 	/*
@@ -191,8 +206,10 @@ void rb_resync_destroy(struct rb_resync *rs)
 
 	if (!rs)
 		return;
-	for (i = 0; i < RAFT_MAX_NODES; i++)
+	for (i = 0; i < RAFT_MAX_NODES; i++) {
 		rs_drop_reads(rs, &rs->send[i]);
+		bitmap_free(rs->want[i].map);
+	}
 	/* Waits for the reads in flight: each frees itself (orphan). */
 	destroy_workqueue(rs->wq);
 	kfree(rs->pi);
@@ -262,6 +279,110 @@ static bool rs_paced(struct rs_copy *c, u64 rate)
 /* ------------------------------------------------------------------ */
 /* Leader                                                             */
 
+/* The repair's extents for peer, NULL if none. */
+static unsigned long *rs_want_map(struct rb_resync *rs, raft_id peer)
+{
+	u32 i;
+
+	for (i = 0; i < RAFT_MAX_NODES; i++)
+		if (rs->want[i].map && rs->want[i].peer == peer)
+			return rs->want[i].map;
+	return NULL;
+}
+
+/* A copy with a repair's extents ended: they are done if it went well. */
+static void rs_want_done(struct rb_resync *rs, struct rs_copy *c, bool ok)
+{
+	u32 i;
+
+	for (i = 0; i < RAFT_MAX_NODES && ok; i++)
+		if (rs->want[i].map == c->want) {
+			bitmap_free(rs->want[i].map);
+			rs->want[i].map = NULL;
+		}
+	c->want = NULL;
+}
+
+int rb_resync_want(struct rb_resync *rs, raft_id peer, unsigned long *map,
+		   u32 n)
+{
+	unsigned long *cur = rs_want_map(rs, peer);
+	u32 i;
+
+	if (n != rb_emap_count(rb_store_emap(rs->store))) {
+		bitmap_free(map);
+		return -EINVAL;
+	}
+	if (cur) {
+		/* a copy may be using it: add to it in place */
+		bitmap_or(cur, cur, map, n);
+		bitmap_free(map);
+		return 0;
+	}
+	for (i = 0; i < RAFT_MAX_NODES; i++)
+		if (!rs->want[i].map) {
+			rs->want[i].peer = peer;
+			rs->want[i].map = map;
+			return 0;
+		}
+	bitmap_free(map);
+	return -ENOSPC;
+}
+
+int rb_resync_request(struct rb_resync *rs, raft_id peer, raft_term term,
+		      raft_index index, u8 kind)
+{
+	struct raft_msg *m = &rs->msg;
+
+	if (!rs->tp)
+		return -ENOTCONN;
+	memset(m, 0, sizeof(*m));
+	m->type = RAFT_MSG_SNAPSHOT;
+	m->flags = RB_WIRE_MSGF_COPY;
+	m->from = rs->self;
+	m->to = peer;
+	m->term = term;
+	m->hint_term = kind;
+	m->snap.index = index;
+	m->snap.term = term;
+	return rb_transport_send(rs->tp, m);
+}
+
+u8 rb_resync_is_request(const struct raft_msg *m)
+{
+	if (m->type != RAFT_MSG_SNAPSHOT || !(m->flags & RB_WIRE_MSGF_COPY) ||
+	    (m->hint_term != RB_WIRE_COPY_REQUEST &&
+	     m->hint_term != RB_WIRE_COPY_READY))
+		return 0;
+	return m->hint_term;
+}
+
+bool rb_resync_wants(struct rb_resync *rs, raft_id peer)
+{
+	return rs_want_map(rs, peer);
+}
+
+bool rb_resync_receiving(struct rb_resync *rs)
+{
+	return rs->recv.active;
+}
+
+/* Bytes of the data area c copies: written after A, or asked for. */
+static u64 rs_total(struct rb_resync *rs, struct rs_copy *c)
+{
+	struct rb_emap *map = rb_store_emap(rs->store);
+	u64 total = rb_emap_bytes_above(map, c->base);
+	u64 xb = rb_emap_extent_bytes(map);
+	u32 n = rb_emap_count(map), e;
+
+	if (!c->want)
+		return total;
+	for_each_set_bit(e, c->want, n)
+		if (rb_emap_get(map, e) <= c->base)
+			total += min(xb, rs->data_size - (u64)e * xb);
+	return total;
+}
+
 static void rs_finish(struct rb_resync *rs, struct rs_copy *c, bool ok,
 		      const char *why)
 {
@@ -274,6 +395,8 @@ static void rs_finish(struct rb_resync *rs, struct rs_copy *c, bool ok,
 	spin_unlock(&rs->lock);
 	if (c != &rs->recv)
 		rs_drop_reads(rs, c);
+	if (c != &rs->recv && c->want)
+		rs_want_done(rs, c, ok);
 	c->hold = ok && c != &rs->recv;
 	c->hold_to = 0;
 	if (ok)
@@ -352,7 +475,6 @@ static bool rs_bulk_up(struct rb_resync *rs, raft_id peer)
 void rb_resync_leader_msgs(struct rb_resync *rs, struct raft *r,
 			   const struct raft_msg *msgs, u32 n)
 {
-	struct rb_emap *map = rb_store_emap(rs->store);
 	struct rs_copy *c;
 	u32 i;
 
@@ -398,12 +520,14 @@ void rb_resync_leader_msgs(struct rb_resync *rs, struct raft *r,
 		c->snap.term = m->snap.term;
 		c->base = m->commit;
 		c->term = m->term;
-		c->total = rb_emap_bytes_above(map, c->base);
+		c->want = rs_want_map(rs, c->peer);
+		c->total = rs_total(rs, c);
 		rs_start(c);
 		spin_unlock(&rs->lock);
-		pr_info("%s: resync of node %llu: %s from index %llu, snapshot at %llu: %llu of %llu MiB to copy\n",
+		pr_info("%s: resync of node %llu: %s from index %llu%s, snapshot at %llu: %llu of %llu MiB to copy\n",
 			rs->name, (unsigned long long)c->peer,
 			c->base ? "delta" : "full", (unsigned long long)c->base,
+			c->want ? " and the extents asked for" : "",
 			(unsigned long long)c->snap.index,
 			(unsigned long long)(c->total >> 20),
 			(unsigned long long)(rs->data_size >> 20));
@@ -643,6 +767,10 @@ static int rs_next(struct rb_resync *rs, struct rs_copy *c, u64 *off,
 	if (!(c->pos & (xb - 1))) {
 		/* an extent boundary: skip extents not written after A */
 		e = rb_emap_next_above(map, div64_u64(c->pos, xb), c->base);
+		if (c->want)	/* or one a repair asked for */
+			e = min_t(u32, e, find_next_bit(c->want,
+							rb_emap_count(map),
+							div64_u64(c->pos, xb)));
 		if (e >= rb_emap_count(map)) {
 			c->pos = rs->data_size;
 			return 1;

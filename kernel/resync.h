@@ -113,6 +113,29 @@ raft_index rb_resync_release(struct rb_resync *rs, raft_index index);
  */
 void rb_resync_leader_status(struct rb_resync *rs,
 			     const struct raft_status *st);
+/*
+ * Leader, a repair (resync-extents): the next copy to peer also copies
+ * the extents set in map (n bits, the extent map's count; the bitmap is
+ * taken over, added to one not done yet), until a copy with them ends
+ * well. -EINVAL for a map of another size, -ENOSPC.
+ */
+int rb_resync_want(struct rb_resync *rs, raft_id peer, unsigned long *map,
+		   u32 n);
+/*
+ * A repair's frames (kind RB_WIRE_COPY_REQUEST: leader to follower peer,
+ * "reset your log and ask for a copy"; RB_WIRE_COPY_READY: the answer)
+ * at term; index: the sender's applied index, any non-zero value. The
+ * transport's result.
+ */
+int rb_resync_request(struct rb_resync *rs, raft_id peer, raft_term term,
+		      raft_index index, u8 kind);
+/* The kind of m if it is a REQUEST or READY copy frame, else 0. */
+u8 rb_resync_is_request(const struct raft_msg *m);
+/* Leader: a repair of peer's extents is pending. */
+bool rb_resync_wants(struct rb_resync *rs, raft_id peer);
+/* Follower: is a copy being received? */
+bool rb_resync_receiving(struct rb_resync *rs);
+
 /* This node is no longer the leader: every copy stops. */
 void rb_resync_stop_senders(struct rb_resync *rs);
 

@@ -500,11 +500,11 @@ static int check_msg(const struct raft_msg *m,
 	if (m->flags & RB_WIRE_MSGF_COPY) {
 		if (m->type != RAFT_MSG_SNAPSHOT || m->flags != RB_WIRE_MSGF_COPY)
 			return BAD("copy flag on a message that is no snapshot");
-		if (m->hint_term != RB_WIRE_COPY_CHUNK &&
-		    m->hint_term != RB_WIRE_COPY_DONE &&
-		    m->hint_term != RB_WIRE_COPY_ABORT)
+		if (m->hint_term < RB_WIRE_COPY_CHUNK ||
+		    m->hint_term > RB_WIRE_COPY_READY)
 			return BAD("unknown copy frame kind");
-		if (m->n_entries != (m->hint_term == RB_WIRE_COPY_CHUNK))
+		if (m->n_entries != (m->hint_term == RB_WIRE_COPY_CHUNK ||
+				     m->hint_term == RB_WIRE_COPY_VERIFY))
 			return BAD("copy chunk without exactly one entry");
 		if (m->snap.conf.n || !m->snap.index || !m->snap.term)
 			return BAD("copy frame with a membership or no snapshot");

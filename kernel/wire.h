@@ -109,6 +109,18 @@ int rb_wire_auth_info(u8 label, const u8 cluster[RB_WIRE_UUID_LEN],
 #define RB_WIRE_COPY_CHUNK	1
 #define RB_WIRE_COPY_DONE	2
 #define RB_WIRE_COPY_ABORT	3	/* follower -> leader: copy dropped */
+/*
+ * VERIFY (node -> leader) carries one NORMAL entry whose payload is the
+ * node's crc32c of each extent of its data area at the verify entry
+ * snap.index/snap.term (context: extents, hint_index: extent bytes;
+ * verify.h). REQUEST (leader -> follower) asks it to reset its log and
+ * ask for a delta copy from its applied index (resync-extents); READY
+ * (follower -> leader) answers it once the log is reset: the leader then
+ * appends an entry, which the follower rejects asking for the copy.
+ */
+#define RB_WIRE_COPY_VERIFY	4
+#define RB_WIRE_COPY_REQUEST	5
+#define RB_WIRE_COPY_READY	6
 
 /*
  * A TIMEOUT_NOW message with this flag is an auto-promote frame, handled

@@ -595,6 +595,9 @@ static int parse_node(struct nl_msg *reply, struct nlattr **tb,
 		return -1;
 	if (tb[RAFTBLK_ATTR_COPY_INDEX])
 		d->copy_index = nla_get_u64(tb[RAFTBLK_ATTR_COPY_INDEX]);
+	if (tb[RAFTBLK_ATTR_VERIFY] &&
+	    verify_sum_parse(tb[RAFTBLK_ATTR_VERIFY], &d->verify))
+		return -1;
 	/* PEER, RESYNC repeat: walk the attributes, not the parsed table. */
 	nla_for_each_attr(a, genlmsg_attrdata(nlmsg_data(nlh), 0),
 			  genlmsg_attrlen(nlmsg_data(nlh), 0), rem) {
@@ -653,6 +656,7 @@ static int on_device(struct nl_msg *reply, void *arg)
 		[RAFTBLK_ATTR_SNAPSHOT_POOL] = { .type = NLA_STRING },
 		[RAFTBLK_ATTR_SNAPSHOT_LAST] = { .type = NLA_NESTED },
 		[RAFTBLK_ATTR_COPY_INDEX] = { .type = NLA_U64 },
+		[RAFTBLK_ATTR_VERIFY] = { .type = NLA_NESTED },
 		[RAFTBLK_ATTR_IO_STATS] = { .type = NLA_NESTED },
 		[RAFTBLK_ATTR_IO_PHASE] = { .type = NLA_NESTED },
 	};
@@ -961,6 +965,12 @@ static void print_node(const struct dev_info *d)
 		snap_view_summary(d, &sv, line, sizeof(line));
 		printf("  snapshots %s\n", line);
 	}
+	if (d->verify.valid) {
+		char line[256];
+
+		verify_sum_line(&d->verify, line, sizeof(line));
+		printf("  verify %s\n", line);
+	}
 	print_peers_table(d, "  ");
 	print_resync_table(d, "  ");
 }
@@ -1112,6 +1122,7 @@ static void print_json(const struct dev_list *l)
 				printf(",\n        \"next_none\": true");
 			printf("\n      }");
 			print_snapshots_json(d);
+			verify_sum_json(&d->verify);
 			printf(",\n      \"counters\": ");
 			print_counters_json(&d->counters);
 			printf(",\n      \"peers\": ");

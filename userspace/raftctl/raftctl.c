@@ -294,6 +294,49 @@ static const struct verb verbs[] = {
 "  -h, --help            show this help\n",
 	},
 	{
+		.name = "verify",
+		.run = cmd_verify,
+		.args = "NAME [--json] [--timeout SECS] [--show]",
+		.summary = "compare the replicas' data areas at one log index",
+		.help =
+"On the leader, append a verify entry to the log: every node hashes each\n"
+"extent of its data area (crc32c) when it applies the entry, so all of\n"
+"them hash the same point of the log, and sends the hashes to the leader,\n"
+"which compares them with its own. Waits until every node answered\n"
+"(progress on stderr), then prints, per node, how many extents differ from\n"
+"the leader's and which. Writes go on during the verify, but each node\n"
+"applies the entries after it only once its hashes are made.\n"
+"\n"
+"Exit status: 0 the replicas are the same, 3 some extents differ or a\n"
+"node did not answer, 1 error.\n"
+"\n"
+"Options:\n"
+"  -j, --json        the result as one JSON object\n"
+"      --show        do not start one: show the last verify of this node\n"
+"                    (waiting while it runs)\n"
+"      --timeout SECS  wait at most SECS (default 600)\n"
+"  -h, --help        show this help\n",
+	},
+	{
+		.name = "resync-extents",
+		.run = cmd_resync_extents,
+		.args = "NAME NODE (EXTENT... | --all-differing) [--timeout SECS] [--no-wait]",
+		.summary = "repair extents of a follower from the leader",
+		.help =
+"On the leader, have follower NODE caught up by a copy from the leader\n"
+"(a delta resync) of the given extents (numbers as 'raftctl verify'\n"
+"prints them) or of those the last verify found differing on it\n"
+"(--all-differing), and of what was written since its applied index.\n"
+"The follower stops applying until the copy is in. Waits until the copy\n"
+"is done.\n"
+"\n"
+"Options:\n"
+"      --all-differing  the extents the last verify found differing\n"
+"      --no-wait        do not wait for the copy\n"
+"      --timeout SECS   wait at most SECS (default 300)\n"
+"  -h, --help           show this help\n",
+	},
+	{
 		.name = "snapshot",
 		.run = cmd_snapshot,
 		.args = "create|list|delete NAME [SNAPSHOT] ...",

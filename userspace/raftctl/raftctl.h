@@ -19,6 +19,7 @@
 #define EXIT_OK		0
 #define EXIT_ERROR	1	/* the kernel refused, or a system error */
 #define EXIT_USAGE	2	/* bad command line */
+#define EXIT_DIFFER	3	/* verify: replicas differ, or went unverified */
 
 /* A verb: "raftctl NAME ARGS...". */
 struct verb {
@@ -188,6 +189,20 @@ void snap_view_load(const struct dev_info *d, struct snap_view *v);
 /* One line on D's snapshots here, for status: "N taken, ..." */
 void snap_view_summary(const struct dev_info *d, const struct snap_view *v,
 		       char *buf, size_t len);
+/* The gist of the last verify of a node (RAFTBLK_ATTR_VERIFY). */
+struct verify_sum {
+	bool valid;
+	bool collector;
+	uint64_t index, term, elapsed_ms;
+	uint32_t state, extents, hashed, differing;
+};
+/* verify.c: one VERIFY nest of DEVICE_GET into V; -1 if malformed. */
+int verify_sum_parse(struct nlattr *nest, struct verify_sum *v);
+/* For status: "at index 12: done, 2 extents differ ..." */
+void verify_sum_line(const struct verify_sum *v, char *buf, size_t len);
+/* For status --json: ",\n      \"verify\": {...}" (nothing if none). */
+void verify_sum_json(const struct verify_sum *v);
+
 /* Requests of one kind a device completed (RAFTBLK_ATTR_IO_STATS). */
 #define IO_OPS	(RAFTBLK_IO_OP_DISCARD + 1)
 #define IO_PHASES	(RAFTBLK_IO_PHASE_APPLY_WAIT + 1)
@@ -238,6 +253,7 @@ struct dev_info {
 	char snap_pool[RAFTBLK_PATH_MAXLEN + 1];
 	struct snap_last snap;
 	uint64_t copy_index;	/* the last copy installed here, 0: none */
+	struct verify_sum verify;	/* the last verify here */
 	/* Requests completed, by enum raftblk_io_op; time by phase. */
 	struct io_info io[IO_OPS];
 	struct io_info phase[IO_PHASES];
@@ -389,6 +405,10 @@ void metrics_print(FILE *f, const struct dev_list *l);
 int cmd_metrics(const struct verb *v, int argc, char **argv);
 /* top.c: the live view. */
 int cmd_top(const struct verb *v, int argc, char **argv);
+
+/* verify.c: online verify and repair. */
+int cmd_verify(const struct verb *v, int argc, char **argv);
+int cmd_resync_extents(const struct verb *v, int argc, char **argv);
 
 /* peer.c: cluster membership verbs. */
 int cmd_peer(const struct verb *v, int argc, char **argv);

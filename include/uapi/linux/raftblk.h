@@ -67,6 +67,22 @@ enum raftblk_cmd {
 	RAFTBLK_CMD_SNAPSHOT_CREATE,
 	/* NAME, SNAPSHOT_NAME -> appends a snapshot delete entry. Admin. */
 	RAFTBLK_CMD_SNAPSHOT_DELETE,
+	/*
+	 * NAME -> appends a verify entry to the log (leader only); the reply
+	 * carries VERIFY (INDEX, TERM). Every node hashes its data area when
+	 * it applies the entry and sends the hashes to the leader, which
+	 * compares them with its own. Admin.
+	 */
+	RAFTBLK_CMD_VERIFY_START,
+	/* NAME -> VERIFY: the last verify this node took part in. */
+	RAFTBLK_CMD_VERIFY_GET,
+	/*
+	 * NAME, NODE_ID and VERIFY_EXTENTS or VERIFY_ALL_DIFFERING (leader
+	 * only) -> that follower is caught up by a copy from the leader of
+	 * the data written since its applied index and of these extents
+	 * (a delta resync). Admin.
+	 */
+	RAFTBLK_CMD_RESYNC_EXTENTS,
 
 	__RAFTBLK_CMD_MAX,
 };
@@ -383,6 +399,13 @@ enum raftblk_attr {
 	RAFTBLK_ATTR_AUTO_PROMOTE,	/* u32: 0 or 1 */
 	/* ... at most this long (then EBUSY) */
 	RAFTBLK_ATTR_AUTO_PROMOTE_TIMEOUT_MS, /* u32: 100..600000 */
+	/* VERIFY_START reply, VERIFY_GET, DEVICE_GET (no node list there) */
+	RAFTBLK_ATTR_VERIFY,		/* nest: RAFTBLK_VERIFY_ATTR_* */
+	/* RESYNC_EXTENTS: extent numbers, u32 each, host order */
+	RAFTBLK_ATTR_VERIFY_EXTENTS,	/* binary */
+	RAFTBLK_ATTR_VERIFY_ALL_DIFFERING,	/* flag: those the last verify
+						 * found differing on the node
+						 */
 
 	__RAFTBLK_ATTR_MAX,
 };
@@ -407,6 +430,73 @@ enum raftblk_snapshot_attr {
 	__RAFTBLK_SNAPSHOT_ATTR_MAX,
 };
 #define RAFTBLK_SNAPSHOT_ATTR_MAX (__RAFTBLK_SNAPSHOT_ATTR_MAX - 1)
+
+/* A verify (RAFTBLK_ATTR_VERIFY). */
+enum raftblk_verify_state {
+	RAFTBLK_VERIFY_STATE_NONE,	/* none since the node started */
+	RAFTBLK_VERIFY_STATE_RUNNING,	/* hashing, or waiting for hashes */
+	RAFTBLK_VERIFY_STATE_DONE,
+	RAFTBLK_VERIFY_STATE_FAILED,	/* this node could not hash or send */
+};
+
+#define RAFTBLK_VERIFY_STATE_NAMES {				\
+	[RAFTBLK_VERIFY_STATE_NONE] = "none",			\
+	[RAFTBLK_VERIFY_STATE_RUNNING] = "running",		\
+	[RAFTBLK_VERIFY_STATE_DONE] = "done",			\
+	[RAFTBLK_VERIFY_STATE_FAILED] = "failed",		\
+}
+
+/* One node of a verify (RAFTBLK_VERIFY_NODE_ATTR_STATE). */
+enum raftblk_verify_node_state {
+	RAFTBLK_VERIFY_NODE_WAITING,	/* its hashes have not come yet */
+	RAFTBLK_VERIFY_NODE_SAME,	/* every extent as the leader's */
+	RAFTBLK_VERIFY_NODE_DIFFERS,	/* some extents differ */
+	RAFTBLK_VERIFY_NODE_NO_ANSWER,	/* no hashes in time */
+	RAFTBLK_VERIFY_NODE_REFERENCE,	/* the leader: the others' reference */
+};
+
+#define RAFTBLK_VERIFY_NODE_NAMES {				\
+	[RAFTBLK_VERIFY_NODE_WAITING] = "waiting",		\
+	[RAFTBLK_VERIFY_NODE_SAME] = "same",			\
+	[RAFTBLK_VERIFY_NODE_DIFFERS] = "differs",		\
+	[RAFTBLK_VERIFY_NODE_NO_ANSWER] = "no-answer",		\
+	[RAFTBLK_VERIFY_NODE_REFERENCE] = "reference",		\
+}
+
+enum raftblk_verify_attr {
+	RAFTBLK_VERIFY_ATTR_UNSPEC,
+	RAFTBLK_VERIFY_ATTR_PAD,
+	RAFTBLK_VERIFY_ATTR_INDEX,	/* u64: the verify entry */
+	RAFTBLK_VERIFY_ATTR_TERM,	/* u64 */
+	RAFTBLK_VERIFY_ATTR_STATE,	/* u32: enum raftblk_verify_state */
+	RAFTBLK_VERIFY_ATTR_COLLECTOR,	/* flag: this node compared */
+	RAFTBLK_VERIFY_ATTR_EXTENT_BYTES,	/* u64 */
+	RAFTBLK_VERIFY_ATTR_EXTENTS,	/* u32: extents of the data area */
+	RAFTBLK_VERIFY_ATTR_HASHED,	/* u32: of them, hashed here so far */
+	RAFTBLK_VERIFY_ATTR_ELAPSED_MS,	/* u64: since this node applied it */
+	/* nest: RAFTBLK_VERIFY_NODE_ATTR_*, repeated (VERIFY_GET only) */
+	RAFTBLK_VERIFY_ATTR_NODE,
+	RAFTBLK_VERIFY_ATTR_DIFFERING,	/* u32: extents differing, all nodes */
+
+	__RAFTBLK_VERIFY_ATTR_MAX,
+};
+#define RAFTBLK_VERIFY_ATTR_MAX (__RAFTBLK_VERIFY_ATTR_MAX - 1)
+
+enum raftblk_verify_node_attr {
+	RAFTBLK_VERIFY_NODE_ATTR_UNSPEC,
+	RAFTBLK_VERIFY_NODE_ATTR_ID,	/* u32 */
+	RAFTBLK_VERIFY_NODE_ATTR_STATE,	/* u32: enum raftblk_verify_node_state */
+	RAFTBLK_VERIFY_NODE_ATTR_DIFFERING,	/* u32: extents that differ */
+	RAFTBLK_VERIFY_NODE_ATTR_EXTENTS,	/* binary: u32 extent numbers,
+						 * host order, the first 256
+						 */
+
+	__RAFTBLK_VERIFY_NODE_ATTR_MAX,
+};
+#define RAFTBLK_VERIFY_NODE_ATTR_MAX (__RAFTBLK_VERIFY_NODE_ATTR_MAX - 1)
+
+/* Most extents RESYNC_EXTENTS takes in RAFTBLK_ATTR_VERIFY_EXTENTS. */
+#define RAFTBLK_VERIFY_EXTENTS_MAX	4096
 
 /* A network address (RAFTBLK_ATTR_LISTEN, RAFTBLK_PEER_ATTR_ADDR). */
 enum raftblk_addr_attr {
