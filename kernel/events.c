@@ -381,6 +381,20 @@ void raftblk_events_node_changed(struct raftblk_dev *dev,
 			raftblk_events_send(dev, skb, hdr,
 					    raftblk_nl_put_snapshot(skb, st));
 	}
+	if (st->verify.index != ev->verify_index ||
+	    st->verify.state != ev->verify_state) {
+		struct sk_buff *skb;
+		void *hdr;
+
+		ev->verify_index = st->verify.index;
+		ev->verify_state = st->verify.state;
+		skb = raftblk_events_new(dev, RAFTBLK_EVENT_DEVICE_CHANGE,
+					 &hdr);
+		if (skb)
+			raftblk_events_send(dev, skb, hdr,
+					    raftblk_nl_put_verify_summary(skb,
+							&st->verify));
+	}
 	raftblk_events_sync_peers(dev, st);
 	if (st->role == RAFTBLK_ROLE_LEADER)
 		raftblk_events_progress(dev, st);

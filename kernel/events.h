@@ -83,6 +83,8 @@ struct raftblk_events {
 	u8 waiting;		/* enum raftblk_waiting */
 	u64 wait_index;
 	u64 snap_count;		/* snapshot entries applied (node_snap.c) */
+	u64 verify_index;	/* the last verify (verify.h) and its state */
+	u8 verify_state;
 	u32 n_peers;		/* members (PEER_CREATE sent) */
 	struct raftblk_events_peer peers[RAFTBLK_NODE_MAX_PEERS];
 	u32 n_resync;

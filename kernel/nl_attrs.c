@@ -235,8 +235,7 @@ int raftblk_nl_put_snapshot(struct sk_buff *skb,
 	return 0;
 }
 
-/* DEVICE_GET: the gist of the last verify (no NODE nests). */
-static int raftblk_nl_put_verify_summary(struct sk_buff *skb,
+int raftblk_nl_put_verify_summary(struct sk_buff *skb,
 					 const struct rb_verify_summary *v)
 {
 	struct nlattr *nest;

@@ -55,7 +55,11 @@ int raftblk_nl_put_snapshot(struct sk_buff *skb,
 			    const struct raftblk_node_status *st);
 int raftblk_nl_put_resync(struct sk_buff *skb,
 			  const struct rb_resync_info *r);
-/* VERIFY_GET (@nodes: with a NODE nest per node), DEVICE_GET: a VERIFY. */
+/* DEVICE_GET, DEVICE_CHANGE: the gist of the last verify (no NODE nests). */
+struct rb_verify_summary;
+int raftblk_nl_put_verify_summary(struct sk_buff *skb,
+				  const struct rb_verify_summary *v);
+/* VERIFY_GET (@nodes: with a NODE nest per node): a VERIFY. */
 int raftblk_nl_put_verify(struct sk_buff *skb,
 			  const struct rb_verify_report *r, bool nodes);
 /*

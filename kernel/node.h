@@ -151,8 +151,8 @@ struct raftblk_node_status {
 	char snap_pool[RAFTBLK_PATH_MAXLEN + 1];	/* "" for none */
 	struct raftblk_node_snap snap;	/* count 0: none applied yet */
 	u64 copy_index;			/* the last copy installed, 0: none */
-	/* Read live by raftblk_node_read_status() only. */
-	struct rb_verify_summary verify;	/* the last verify */
+	/* The last verify (read live by raftblk_node_read_status()). */
+	struct rb_verify_summary verify;
 };
 
 /* How long the node of @st has waited for what it waits for, in ms. */

@@ -147,10 +147,14 @@ void raftblk_node_publish(struct raftblk_node *n,
 			  const struct raft_status *st)
 {
 	struct raftblk_node_status *pub = &n->pub;
+	struct rb_verify_summary vs = {};
 	u32 i, j;
 
+	if (n->vf)	/* its own lock: not under pub_spin */
+		rb_verify_summary(n->vf, &vs);
 	mutex_lock(&n->pub_lock);
 	spin_lock(&n->pub_spin);
+	pub->verify = vs;
 	pub->role = raftblk_node_role_uapi(st->role,
 		raftblk_node_conf_has(&st->conf, n->id, RAFT_LEARNER));
 	pub->term = st->term;

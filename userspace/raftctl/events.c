@@ -439,6 +439,17 @@ static void print_snap_event(const struct snap_last *l)
 	line_str("result", snap_result_name(l->result));
 }
 
+/* A verify started, ended, or failed here. */
+static void print_verify_event(const struct verify_sum *v)
+{
+	line_u64("index", v->index);
+	line_u64("term", v->term);
+	line_str("state", verify_state_name(v->state));
+	line_str("collector", v->collector ? "yes" : "no");
+	if (v->collector && v->state == RAFTBLK_VERIFY_STATE_DONE)
+		line_u64("differing", v->differing);
+}
+
 static bool ev_inv_known(struct ev_state *st, const char *dev,
 			 const struct snap_row *r)
 {
@@ -527,6 +538,7 @@ static int on_event(struct nl_msg *msg, void *arg)
 		[RAFTBLK_ATTR_RESYNC_RATE] = { .type = NLA_U64 },
 		[RAFTBLK_ATTR_RESYNC] = { .type = NLA_NESTED },
 		[RAFTBLK_ATTR_SNAPSHOT_LAST] = { .type = NLA_NESTED },
+		[RAFTBLK_ATTR_VERIFY] = { .type = NLA_NESTED },
 	};
 	struct genlmsghdr *g = nlmsg_data(nlmsg_hdr(msg));
 	struct nlattr *tb[RAFTBLK_ATTR_MAX + 1];
@@ -534,6 +546,7 @@ static int on_event(struct nl_msg *msg, void *arg)
 	const char *name, *kind, *object;
 	struct resync_info r;
 	struct snap_last sl;
+	struct verify_sum vs;
 	uint64_t id, seq;
 	uint32_t event;
 
@@ -573,6 +586,12 @@ static int on_event(struct nl_msg *msg, void *arg)
 			}
 			object = "snapshot";
 			kind = snap_event_kind(&sl);
+		} else if (tb[RAFTBLK_ATTR_VERIFY]) {
+			if (verify_sum_parse(tb[RAFTBLK_ATTR_VERIFY], &vs)) {
+				st->parse_errors++;
+				return NL_OK;
+			}
+			object = "verify";
 		}
 		break;
 	case RAFTBLK_EVENT_DEVICE_DESTROY:
@@ -597,6 +616,8 @@ static int on_event(struct nl_msg *msg, void *arg)
 		print_resync(&r);
 	else if (!strcmp(object, "snapshot"))
 		print_snap_event(&sl);
+	else if (!strcmp(object, "verify"))
+		print_verify_event(&vs);
 	else
 		print_device_event(tb);
 	line_end();

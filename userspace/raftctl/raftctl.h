@@ -196,6 +196,7 @@ struct verify_sum {
 	uint64_t index, term, elapsed_ms;
 	uint32_t state, extents, hashed, differing;
 };
+const char *verify_state_name(uint32_t state);
 /* verify.c: one VERIFY nest of DEVICE_GET into V; -1 if malformed. */
 int verify_sum_parse(struct nlattr *nest, struct verify_sum *v);
 /* For status: "at index 12: done, 2 extents differ ..." */

@@ -44,7 +44,7 @@ struct verify_info {
 	struct verify_node nodes[16];
 };
 
-static const char *verify_state_name(uint32_t s)
+const char *verify_state_name(uint32_t s)
 {
 	static const char *const names[] = RAFTBLK_VERIFY_STATE_NAMES;
 

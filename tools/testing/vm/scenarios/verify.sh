@@ -15,7 +15,8 @@
 #     plus the offset, O_DIRECT);
 #  4. node1 writes on (so the verify entry comes after more writes), then
 #     `raftctl verify` exits 3 and reports exactly extents 5 and 9 on node
-#     3 and none on node 2 (JSON and the table); status shows the verify;
+#     3 and none on node 2 (JSON and the table); status shows the verify,
+#     and `raftctl events` its start and end;
 #  5. bad input: a second verify while one runs is refused ("already
 #     running"; tried a few times, as a verify of 128 MiB may be over
 #     before the second starts), resync-extents of an unknown node, of
@@ -99,6 +100,8 @@ case $NODE in
 		wait_for 120 test -e "$SHARED/kv/corrupted"
 
 	# ---- 4. the corruption found ----
+	raftctl events >/tmp/ev 2>&1 &
+	evpid=$!
 	check "1 MiB written at 30 MiB after the corruption" \
 		dd if=/dev/urandom of="/dev/$RB_DEV" bs=1M seek=30 count=1 \
 		oflag=direct
@@ -120,6 +123,14 @@ case $NODE in
 	diag "$st"
 	check "status shows the verify" \
 		has "$st" '^  verify at index [0-9]+: done, 2 extents differ'
+	evdone() {
+		grep -Eq '^change verify raftblk0 index:[0-9]+ term:[0-9]+ state:done collector:yes differing:2$' /tmp/ev
+	}
+	check "events: the verify done, 2 extents differing" wait_for 30 evdone
+	check "events: the verify running before" \
+		grep -Eq '^change verify raftblk0 index:[0-9]+ term:[0-9]+ state:running' /tmp/ev
+	diag "$(grep verify /tmp/ev)"
+	kill $evpid
 	check "status --json: the verify" \
 		has "$(raftctl status "$RB_DEV" --json)" '"verify": \{"index": [0-9]+, .*"differing": 2,'
 
