@@ -6,7 +6,8 @@
 #
 #  1. node1 bootstraps, adds nodes 2 and 3; writes 8 MiB of random data
 #     at 0 and 2 MiB at 20 MiB;
-#  2. a verify of the clean cluster: `raftctl verify --json` exits 0, no
+#  2. a verify of the clean cluster while 4 KiB writes go on back to back
+#     over 16 extents: `raftctl verify --json` exits 0, no
 #     extent differs, node1 is the reference and nodes 2 and 3 are the
 #     same; its human form says "no differences"; a follower's verify
 #     is refused ("not the leader"), its --show says it sent its hashes;
@@ -67,6 +68,21 @@ vnode() { # ID : that node's object of $VJ
 	echo "$VJ" | grep -o "{\"id\":$1,[^}]*}"
 }
 
+# writer : 4 KiB O_DIRECT writes of a counter, back to back, spread over
+# the first 16 MiB, until /tmp/stopw exists: a node that hashed an extent
+# after a write that came after the verify entry (or before one that came
+# before it) differs from the others
+writer() {
+	i=0
+	while [ ! -e /tmp/stopw ]; do
+		printf '%08d\n' $i | dd of="/dev/$RB_DEV" bs=4096 \
+			seek=$((i * 257 % 4096)) count=1 conv=sync,notrunc \
+			oflag=direct 2>/dev/null || break
+		i=$((i + 1))
+	done
+	echo "$i" >/tmp/stopw.count
+}
+
 check "insmod raftblk.ko" load_raftblk || finish
 check "raftctl create $RB_DEV as node $NODE" \
 	rb_create $([ "$NODE" = 1 ] && echo --bootstrap) || finish
@@ -83,8 +99,15 @@ case $NODE in
 	check "2 MiB written at 20 MiB" dd if=/dev/urandom \
 		of="/dev/$RB_DEV" bs=1M seek=20 count=2 oflag=direct
 
-	# ---- 2. a clean cluster ----
+	# ---- 2. a clean cluster, written during the verify ----
+	rm -f /tmp/stopw
+	writer &
+	sleep 1
 	vrun
+	touch /tmp/stopw
+	wait
+	check "the writer wrote during the verify ($(cat /tmp/stopw.count) writes)" \
+		test "$(cat /tmp/stopw.count)" -gt 0
 	check "verify of the clean cluster exits 0" test "$VRC" = 0
 	check "no extent differs" sh -c "echo '$VJ' | grep -q '\"differing\":0,\"nodes\"'"
 	check "node1 is the reference" sh -c "echo '$(vnode 1)' | grep -q '\"state\":\"reference\"'"
