@@ -1240,9 +1240,27 @@ static void test_copy_frames(void)
 	ok(copy_frame(RB_WIRE_COPY_ABORT, 1, 4096, RAFT_MSG_SNAPSHOT,
 		      RB_WIRE_MSGF_COPY, 0, &why) < 0 && no_leaks(),
 	   "copy abort with an entry refused", why);
-	ok(copy_frame(4, 0, 0, RAFT_MSG_SNAPSHOT, RB_WIRE_MSGF_COPY, 0,
-		      &why) < 0 && no_leaks(),
+	ret = copy_frame(RB_WIRE_COPY_VERIFY, 1, 512, RAFT_MSG_SNAPSHOT,
+			 RB_WIRE_MSGF_COPY, 0, &why);
+	ok(ret > 0 && no_leaks(), "verify hashes: round trip", why);
+	ok(copy_frame(RB_WIRE_COPY_VERIFY, 0, 0, RAFT_MSG_SNAPSHOT,
+		      RB_WIRE_MSGF_COPY, 0, &why) < 0 && no_leaks(),
+	   "verify hashes without an entry refused", why);
+	ret = copy_frame(RB_WIRE_COPY_REQUEST, 0, 0, RAFT_MSG_SNAPSHOT,
+			 RB_WIRE_MSGF_COPY, 0, &why);
+	ok(ret > 0 && no_leaks(), "repair request: round trip", why);
+	ret = copy_frame(RB_WIRE_COPY_READY, 0, 0, RAFT_MSG_SNAPSHOT,
+			 RB_WIRE_MSGF_COPY, 0, &why);
+	ok(ret > 0 && no_leaks(), "repair ready: round trip", why);
+	ok(copy_frame(RB_WIRE_COPY_REQUEST, 1, 4096, RAFT_MSG_SNAPSHOT,
+		      RB_WIRE_MSGF_COPY, 0, &why) < 0 && no_leaks(),
+	   "repair request with an entry refused", why);
+	ok(copy_frame(RB_WIRE_COPY_READY + 1, 0, 0, RAFT_MSG_SNAPSHOT,
+		      RB_WIRE_MSGF_COPY, 0, &why) < 0 && no_leaks(),
 	   "copy frame of an unknown kind refused", why);
+	ok(copy_frame(0, 0, 0, RAFT_MSG_SNAPSHOT, RB_WIRE_MSGF_COPY, 0,
+		      &why) < 0 && no_leaks(),
+	   "copy frame of kind 0 refused", why);
 	ok(copy_frame(RB_WIRE_COPY_CHUNK, 1, 4096, RAFT_MSG_APPEND,
 		      RB_WIRE_MSGF_COPY, 0, &why) < 0 && no_leaks(),
 	   "copy flag on an APPEND refused", why);
