@@ -196,6 +196,7 @@ void raftblk_node_promote_role(struct raftblk_node *n, u8 role,
 {
 	WRITE_ONCE(n->transferring,
 		   role == RAFT_LEADER && transferee != RAFT_NONE);
-	if (role == RAFT_LEADER)
+	/* After every batch: the wait queue's lock only for an opener. */
+	if (role == RAFT_LEADER && wq_has_sleeper(&n->promote_wq))
 		wake_up_all(&n->promote_wq);
 }
