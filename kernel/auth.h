@@ -2,7 +2,8 @@
 /*
  * auth.h - peer authentication for the transport: HMAC-SHA256 and HKDF
  * (RFC 5869) on the kernel crypto API ("hmac(sha256)" shash), the values
- * a connection's handshake derives, and the MAC of every frame after it.
+ * a connection's handshake derives, and the MAC of every frame after it
+ * (Poly1305, RFC 8439, by the generic code of the kernel's library).
  * The construction is specified in Documentation/wire-protocol.rst,
  * "Peer authentication"; wire.h has the frame layouts and the HKDF info.
  *
@@ -17,6 +18,7 @@
 
 struct crypto_shash;
 struct shash_desc;
+struct poly1305_desc_ctx;
 struct raft_payload;
 
 /* A shared secret: 16 to 128 bytes of anything (a key file's bytes). */
@@ -67,24 +69,34 @@ int rb_auth_value(const u8 *prk, u8 label, const u8 *cluster, u64 dialer,
 
 /*
  * One direction of an authenticated connection: the MAC of each frame
- * is HMAC-SHA256(key, seq || header || meta || data), seq a 64-bit LE
- * count of the frames of that direction from 0.
+ * is Poly1305(otk, header || meta || data) (RB_WIRE_FRAME_MAC_LEN
+ * bytes) under a one-time key otk = HMAC-SHA256(key,
+ * "raftblk-frame-otk-v1" || seq), seq a 64-bit LE count of the frames
+ * of that direction from 0. Frames are MACed and checked in order,
+ * one at a time: begin, updates, end.
  */
 struct rb_frame_mac {
-	struct crypto_shash *tfm;
+	struct crypto_shash *tfm;	/* hmac(sha256) keyed with key */
 	struct shash_desc *desc;
-	u64 seq;
+	struct poly1305_desc_ctx *poly;	/* the frame being MACed */
+	u64 seq;			/* of the next frame */
 };
 
 int rb_frame_mac_init(struct rb_frame_mac *fm, const u8 *key);
 void rb_frame_mac_free(struct rb_frame_mac *fm);
+/* The one-time key (RB_WIRE_MAC_LEN bytes) of frame seq (for tests). */
+int rb_frame_mac_otk(struct rb_frame_mac *fm, u64 seq, u8 *otk);
 int rb_frame_mac_begin(struct rb_frame_mac *fm);
+/* Updates and the end cannot fail once begin succeeded: they return 0. */
 int rb_frame_mac_update(struct rb_frame_mac *fm, const void *buf,
 			size_t len);
 /* The data bytes of payload p (raftblk_payload_data_len()). */
 int rb_frame_mac_update_payload(struct rb_frame_mac *fm,
 				const struct raft_payload *p);
-/* Final MAC into out; the next frame has the next sequence number. */
+/*
+ * The MAC (RB_WIRE_FRAME_MAC_LEN bytes) into out; the next frame has the
+ * next sequence number.
+ */
 int rb_frame_mac_end(struct rb_frame_mac *fm, u8 *out);
 
 #endif /* RAFTBLK_AUTH_H */

@@ -86,7 +86,7 @@ struct rb_tx {
 	u32 n_pl;		/* payloads whose data follows, in order */
 	size_t bytes;		/* len + data bytes (queue accounting) */
 	bool has_mac;		/* mac follows the data (authenticated) */
-	u8 mac[RB_WIRE_MAC_LEN];
+	u8 mac[RB_WIRE_FRAME_MAC_LEN];
 	struct raft_payload *pl[];
 };
 
@@ -213,7 +213,7 @@ struct rb_conn {
 	struct rb_wire_payload_desc *rx_descs;
 	u32 rx_cur;			/* entry whose data is being read */
 	u32 rx_off;			/* its data bytes read */
-	u8 rx_mac_buf[RB_WIRE_MAC_LEN];	/* RX_MAC: the trailer read */
+	u8 rx_mac_buf[RB_WIRE_FRAME_MAC_LEN]; /* RX_MAC: the trailer read */
 
 	/*
 	 * Authenticated handshake (rx_work only): hs_auth when it is one,
@@ -1029,6 +1029,13 @@ static int auth_fail(struct rb_conn *c, const char *why)
 	return -EACCES;
 }
 
+/*
+ * A peer that authenticates frames with the 32-byte HMAC-SHA256 trailer
+ * of earlier raftblk (RB_WIRE_FEAT_AUTH without RB_WIRE_FEAT_MAC_P1305).
+ */
+static const char old_mac[] =
+	"the peer's frame MAC is HMAC-SHA256 (raftblk before the Poly1305 frame MAC): upgrade it";
+
 static int auth_refuse(struct rb_conn *c, const char *why)
 {
 	auth_fail(c, why);
@@ -1129,6 +1136,10 @@ static int on_hello(struct rb_conn *c, const struct rb_wire_ctl *ctl)
 	 */
 	if (feat && !t_has_secret(c->t, false))
 		return auth_refuse(c, "the peer authenticates, this node has no secret");
+	if (feat && !(ctl->features & RB_WIRE_FEAT_MAC_P1305)) {
+		auth_fail(c, old_mac);
+		return refuse(c, h, RB_WIRE_REFUSE_VERSION);
+	}
 	if (!feat && (c->hs_adopt || !t_accepts_plain(c->t)))
 		return auth_refuse(c, "the peer does not authenticate");
 	c->cls = ctl->conn_class;
@@ -1192,7 +1203,8 @@ static int on_auth_acceptor(struct rb_conn *c, const struct rb_wire_ctl *ctl)
 			return ret;
 		conn_ids(c, &ids);
 		alen = rb_wire_encode_hello_feat(&ids, RB_WIRE_HELLO_ACK,
-						 c->cls, RB_WIRE_FEAT_AUTH, ack);
+						 c->cls, RB_WIRE_FEAT_AUTH_P1305,
+						 ack);
 		len = rb_wire_encode_auth(&ids, RB_WIRE_AUTH_RESPONSE,
 					  c->hs_nonce_a, mac, buf);
 		memzero_explicit(mac, sizeof(mac));
@@ -1308,6 +1320,8 @@ static int on_hello_reply(struct rb_conn *c, const struct rb_wire_ctl *ctl)
 	if (feat != c->hs_auth)
 		return auth_fail(c, feat ? "the peer authenticates, this node has no secret" :
 				 "the peer does not authenticate");
+	if (feat && !(ctl->features & RB_WIRE_FEAT_MAC_P1305))
+		return auth_fail(c, old_mac);
 	if (c->hs_auth) {
 		c->hs_step = 1;		/* its RESPONSE follows */
 		return 0;
@@ -1586,13 +1600,13 @@ static int on_meta(struct rb_conn *c)
  */
 static int rx_check_mac(struct rb_conn *c)
 {
-	u8 mac[RB_WIRE_MAC_LEN];
+	u8 mac[RB_WIRE_FRAME_MAC_LEN];
 	int ret;
 
 	ret = rb_frame_mac_end(&c->rx_mac, mac);
 	if (ret)
 		return ret;
-	ret = crypto_memneq(mac, c->rx_mac_buf, RB_WIRE_MAC_LEN);
+	ret = crypto_memneq(mac, c->rx_mac_buf, RB_WIRE_FRAME_MAC_LEN);
 	memzero_explicit(mac, sizeof(mac));
 	if (ret)
 		return auth_fail(c, "frame MAC mismatch");
@@ -1657,11 +1671,11 @@ static int conn_receive(struct rb_conn *c)
 			break;
 		case RX_MAC:
 			ret = recv_some(c, c->rx_mac_buf + c->rx_have,
-					RB_WIRE_MAC_LEN - c->rx_have);
+					RB_WIRE_FRAME_MAC_LEN - c->rx_have);
 			if (ret <= 0)
 				return ret;
 			c->rx_have += ret;
-			if (c->rx_have < RB_WIRE_MAC_LEN)
+			if (c->rx_have < RB_WIRE_FRAME_MAC_LEN)
 				break;
 			ret = rx_check_mac(c);
 			if (ret)
@@ -1709,7 +1723,7 @@ static int conn_connected(struct rb_conn *c)
 	/* With a current secret, HELLO is followed by our CHALLENGE. */
 	c->hs_auth = t_has_secret(c->t, true);
 	len = rb_wire_encode_hello_feat(&ids, RB_WIRE_HELLO, c->cls,
-					c->hs_auth ? RB_WIRE_FEAT_AUTH : 0,
+					c->hs_auth ? RB_WIRE_FEAT_AUTH_P1305 : 0,
 					buf);
 	if (len < 0)
 		return -EINVAL;

@@ -60,9 +60,15 @@ enum rb_wire_type {
  * HELLO/HELLO_ACK feature bits. AUTH: the sender has a shared secret and
  * the connection authenticates (AUTH frames follow, then every frame
  * carries a MAC trailer; Documentation/wire-protocol.rst, "Peer
- * authentication").
+ * authentication"). MAC_P1305: that trailer is the 16-byte Poly1305 one
+ * (RB_WIRE_FRAME_MAC_LEN); AUTH alone was the 32-byte HMAC-SHA256
+ * trailer of earlier raftblk, refused now (RB_WIRE_REFUSE_VERSION). An
+ * authenticating node sends both bits (RB_WIRE_FEAT_AUTH_P1305) and
+ * requires both of its peer.
  */
 #define RB_WIRE_FEAT_AUTH	(1ULL << 0)
+#define RB_WIRE_FEAT_MAC_P1305	(1ULL << 1)
+#define RB_WIRE_FEAT_AUTH_P1305	(RB_WIRE_FEAT_AUTH | RB_WIRE_FEAT_MAC_P1305)
 
 /* AUTH frames: steps of the challenge-response, in order. */
 enum rb_wire_auth_step {
@@ -72,7 +78,10 @@ enum rb_wire_auth_step {
 };
 
 #define RB_WIRE_NONCE_LEN	32
-#define RB_WIRE_MAC_LEN		32	/* HMAC-SHA256: proofs, frame MACs */
+#define RB_WIRE_MAC_LEN		32	/* HMAC-SHA256: proofs, keys */
+#define RB_WIRE_FRAME_MAC_LEN	16	/* Poly1305: the frame MAC trailer */
+/* "raftblk-frame-otk-v1": the label of the one-time keys of frames */
+#define RB_WIRE_OTK_LABEL_LEN	20
 
 /*
  * Labels of the values derived from a connection's handshake (the info

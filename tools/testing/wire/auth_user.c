@@ -85,15 +85,42 @@ int au_value(const u8 prk[RB_WIRE_MAC_LEN], u8 label, const u8 *cluster,
 	return au_hkdf_expand(prk, info, len, out, RB_WIRE_MAC_LEN);
 }
 
-int au_frame_mac(const u8 key[RB_WIRE_MAC_LEN], u64 seq, const u8 *frame,
-		 size_t len, u8 out[RB_WIRE_MAC_LEN])
+int au_poly1305(const u8 key[RB_WIRE_MAC_LEN], const u8 *msg, size_t len,
+	       u8 out[RB_WIRE_FRAME_MAC_LEN])
 {
+	size_t outlen = 0;
+
+	if (!EVP_Q_mac(NULL, "POLY1305", NULL, NULL, NULL, key,
+		       RB_WIRE_MAC_LEN, msg, len, out, RB_WIRE_FRAME_MAC_LEN,
+		       &outlen) ||
+	    outlen != RB_WIRE_FRAME_MAC_LEN)
+		return -1;
+	return 0;
+}
+
+int au_frame_otk(const u8 key[RB_WIRE_MAC_LEN], u64 seq,
+		 u8 otk[RB_WIRE_MAC_LEN])
+{
+	static const char label[RB_WIRE_OTK_LABEL_LEN] = "raftblk-frame-otk-v1";
 	u8 s[8];
-	const void *p[2] = { s, frame };
-	size_t l[2] = { sizeof(s), len };
+	const void *p[2] = { label, s };
+	size_t l[2] = { sizeof(label), sizeof(s) };
 	int i;
 
 	for (i = 0; i < 8; i++)
 		s[i] = (u8)(seq >> (8 * i));
-	return au_hmac(key, RB_WIRE_MAC_LEN, p, l, 2, out);
+	return au_hmac(key, RB_WIRE_MAC_LEN, p, l, 2, otk);
+}
+
+int au_frame_mac(const u8 key[RB_WIRE_MAC_LEN], u64 seq, const u8 *frame,
+		 size_t len, u8 out[RB_WIRE_FRAME_MAC_LEN])
+{
+	u8 otk[RB_WIRE_MAC_LEN];
+	int ret;
+
+	ret = au_frame_otk(key, seq, otk);
+	if (!ret)
+		ret = au_poly1305(otk, frame, len, out);
+	memset(otk, 0, sizeof(otk));
+	return ret;
 }

@@ -25,8 +25,14 @@ int au_prk(const u8 *secret, size_t secret_len, const u8 *nonce_d,
 int au_value(const u8 prk[RB_WIRE_MAC_LEN], u8 label, const u8 *cluster,
 	     u64 dialer, u64 acceptor, u8 conn_class,
 	     u8 out[RB_WIRE_MAC_LEN]);
-/* The MAC of a frame: HMAC(key, seq LE64 || frame). */
+/* Poly1305 (RFC 8439) of msg under the one-time key key. 0 or -1. */
+int au_poly1305(const u8 key[RB_WIRE_MAC_LEN], const u8 *msg, size_t len,
+		u8 out[RB_WIRE_FRAME_MAC_LEN]);
+/* One-time key of frame seq: HMAC(key, "raftblk-frame-otk-v1" || seq LE64). */
+int au_frame_otk(const u8 key[RB_WIRE_MAC_LEN], u64 seq,
+		 u8 otk[RB_WIRE_MAC_LEN]);
+/* The MAC of a frame: Poly1305(au_frame_otk(key, seq), frame). */
 int au_frame_mac(const u8 key[RB_WIRE_MAC_LEN], u64 seq, const u8 *frame,
-		 size_t len, u8 out[RB_WIRE_MAC_LEN]);
+		 size_t len, u8 out[RB_WIRE_FRAME_MAC_LEN]);
 
 #endif /* AUTH_USER_H */

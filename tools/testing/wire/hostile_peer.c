@@ -365,10 +365,11 @@ static u8 *encode(u64 local, const struct raft_msg *m, size_t *len)
 
 /*
  * An APPEND at term with n entries (each a write of data_len bytes, or
- * no payload when 0) after a made-up prev index far beyond any log.
+ * no payload when 0) after a made-up prev index far beyond any log;
+ * flip >= 0: that bit of the data bytes flipped (before the crcs).
  */
-static u8 *append_frame(u64 local, u64 term, u32 n, u32 data_len,
-			size_t *len)
+static u8 *append_frame_flip(u64 local, u64 term, u32 n, u32 data_len,
+			     long flip, size_t *len)
 {
 	struct raft_msg m = {
 		.type = RAFT_MSG_APPEND, .from = local, .to = node_id,
@@ -383,6 +384,8 @@ static u8 *append_frame(u64 local, u64 term, u32 n, u32 data_len,
 		die("out of memory");
 	for (i = 0; i < data_len; i++)
 		data[i] = (u8)test_rand(&rng);
+	if (flip >= 0 && flip < 8L * data_len)
+		data[flip / 8] ^= (u8)(1 << (flip % 8));
 	m.n_entries = n;
 	for (i = 0; i < n; i++) {
 		struct raft_entry *e = &m.entries[i];
@@ -405,6 +408,12 @@ static u8 *append_frame(u64 local, u64 term, u32 n, u32 data_len,
 	free(m.entries);
 	free(data);
 	return frame;
+}
+
+static u8 *append_frame(u64 local, u64 term, u32 n, u32 data_len,
+			size_t *len)
+{
+	return append_frame_flip(local, term, n, data_len, -1, len);
 }
 
 /* ---- refuse ---- */
@@ -834,7 +843,7 @@ static int auth_start(struct session *s, u64 local, u8 cls, const u8 *key,
 	ids_of(&ids, local);
 	s->fd = connect_node();
 	len = rb_wire_encode_hello_feat(&ids, RB_WIRE_HELLO, cls,
-					RB_WIRE_FEAT_AUTH, buf);
+					RB_WIRE_FEAT_AUTH_P1305, buf);
 	if (len < 0 || write_all(s->fd, buf, len))
 		die("cannot send HELLO");
 	len = rb_wire_encode_auth(&ids, RB_WIRE_AUTH_CHALLENGE, s->nd, NULL,
@@ -844,7 +853,8 @@ static int auth_start(struct session *s, u64 local, u8 cls, const u8 *key,
 	type = read_frame(s->fd, &ids, WAIT_MS, &h, &c, &m);
 	if (type == RB_WIRE_REFUSE)
 		return c.reason;
-	if (type != RB_WIRE_HELLO_ACK || !(c.features & RB_WIRE_FEAT_AUTH))
+	if (type != RB_WIRE_HELLO_ACK ||
+	    (c.features & RB_WIRE_FEAT_AUTH_P1305) != RB_WIRE_FEAT_AUTH_P1305)
 		return -1;
 	type = read_frame(s->fd, &ids, WAIT_MS, &h, &c, &m);
 	if (type != RB_WIRE_AUTH || c.auth_step != RB_WIRE_AUTH_RESPONSE)
@@ -877,8 +887,10 @@ static void auth_send_proof(struct session *s, const u8 *proof)
 		die("cannot send PROOF");
 }
 
-/* The node answers REFUSE 6 (naming nothing of itself) and closes. */
-static bool refused_auth(struct session *s)
+/*
+ * The node answers REFUSE reason (naming nothing of itself) and closes.
+ */
+static bool refused_with(struct session *s, u16 reason)
 {
 	static const u8 zero[RB_WIRE_UUID_LEN];
 	struct rb_wire_ids ids;
@@ -891,19 +903,25 @@ static bool refused_auth(struct session *s)
 	type = read_frame(s->fd, &ids, WAIT_MS, &h, &c, &m);
 	if (type == RB_WIRE_RAFT_MSG)
 		rb_wire_msg_release(&m);
-	return type == RB_WIRE_REFUSE && c.reason == RB_WIRE_REFUSE_AUTH &&
+	return type == RB_WIRE_REFUSE && c.reason == reason &&
 	       !memcmp(h.cluster, zero, sizeof(zero)) &&
 	       closed_by_node(s->fd, WAIT_MS);
+}
+
+/* REFUSE 6: authentication failed. */
+static bool refused_auth(struct session *s)
+{
+	return refused_with(s, RB_WIRE_REFUSE_AUTH);
 }
 
 /* A frame and its MAC trailer (key, seq) sent on s. */
 static void send_sealed(struct session *s, const u8 *frame, size_t len,
 			const u8 *key, u64 seq)
 {
-	u8 mac[RB_WIRE_MAC_LEN];
+	u8 mac[RB_WIRE_FRAME_MAC_LEN];
 
 	if (au_frame_mac(key, seq, frame, len, mac))
-		die("HMAC failed");
+		die("frame MAC failed");
 	if (write_all(s->fd, frame, len) || write_all(s->fd, mac, sizeof(mac)))
 		fprintf(stderr, "hostile_peer: the node closed early\n");
 }
@@ -921,7 +939,8 @@ static void verdict(bool good, const char *what)
 static int do_auth(int argc, char **argv)
 {
 	u8 wrong[32];
-	u8 zero_mac[RB_WIRE_MAC_LEN] = { 0 }, saved_proof[RB_WIRE_MAC_LEN];
+	u8 zero_mac[RB_WIRE_FRAME_MAC_LEN] = { 0 };
+	u8 saved_proof[RB_WIRE_MAC_LEN];
 	struct raft_msg hb = {
 		.type = RAFT_MSG_HEARTBEAT, .from = HOSTILE_ID, .to = node_id,
 		.term = 1,	/* stale: the node ignores it */
@@ -1049,7 +1068,62 @@ static int do_auth(int argc, char **argv)
 			"APPEND_RESP as node 2 on node 99's connection: closed");
 		close(s.fd);
 	}
-	printf("auth: attacks=9 auth_failures_expected=%d not_as_expected=%d\n",
+	/*
+	 * 10. an APPEND with 4 KiB of data whose payload differs by one bit
+	 * from the frame MACed (its crcs match the altered bytes): only
+	 * the MAC tells.
+	 */
+	{
+		u8 mac[RB_WIRE_FRAME_MAC_LEN];
+		size_t alen;
+		u8 *good = append_frame(HOSTILE_ID, 1, 1, 4096, &len);
+		u8 *bad = append_frame_flip(HOSTILE_ID, 1, 1, 4096, 12345,
+					    &alen);
+
+		ret = auth_start(&s, HOSTILE_ID, RB_WIRE_CLASS_BULK, secret,
+				 secret_len, false);
+		auth_send_proof(&s, s.proof_d);
+		if (alen != len || !memcmp(good, bad, len) ||
+		    au_frame_mac(s.kd, s.seq++, good, len, mac))
+			die("cannot make the flipped APPEND");
+		if (write_all(s.fd, bad, alen) ||
+		    write_all(s.fd, mac, sizeof(mac)))
+			fprintf(stderr, "hostile_peer: the node closed early\n");
+		verdict(!ret && closed_by_node(s.fd, WAIT_MS),
+			"APPEND with one payload bit flipped after its MAC: closed");
+		close(s.fd);
+		expected++;
+		free(good);
+		free(bad);
+	}
+	/*
+	 * 11. a peer of the HMAC-SHA256 frame MAC (AUTH without MAC_P1305,
+	 * earlier raftblk): refused as a version mismatch, nothing derived.
+	 */
+	{
+		struct rb_wire_ids ids;
+		u8 buf[RB_WIRE_CTL_MAX];
+		int l;
+
+		ids_of(&ids, HOSTILE_ID);
+		s.fd = connect_node();
+		s.local = HOSTILE_ID;
+		random_bytes(s.nd, sizeof(s.nd));
+		l = rb_wire_encode_hello_feat(&ids, RB_WIRE_HELLO,
+					      RB_WIRE_CLASS_CONTROL,
+					      RB_WIRE_FEAT_AUTH, buf);
+		if (l < 0 || write_all(s.fd, buf, l))
+			die("cannot send HELLO");
+		l = rb_wire_encode_auth(&ids, RB_WIRE_AUTH_CHALLENGE, s.nd,
+					NULL, buf);
+		if (l < 0 || write_all(s.fd, buf, l))
+			fprintf(stderr, "hostile_peer: the node closed early\n");
+		verdict(refused_with(&s, RB_WIRE_REFUSE_VERSION),
+			"a peer of the old HMAC frame MAC refused (version mismatch)");
+		close(s.fd);
+		expected++;
+	}
+	printf("auth: attacks=11 auth_failures_expected=%d not_as_expected=%d\n",
 	       expected, bad_count);
 	return bad_count ? 1 : 0;
 }
