@@ -25,7 +25,8 @@ static void save(const char *dir, int n, const u8 *b, long len)
 int main(int argc, char **argv)
 {
 	struct rb_wire_limits lim;
-	u8 ctl[RB_WIRE_CTL_MAX];
+	u8 ctl[RB_WIRE_CTL_MAX], nonce[RB_WIRE_NONCE_LEN];
+	u8 proof[RB_WIRE_MAC_LEN];
 	u64 rng = 12345;
 	int n = 0, i;
 	u8 type;
@@ -81,5 +82,17 @@ int main(int argc, char **argv)
 			RB_WIRE_PING, 1, ctl));
 	save(argv[1], n++, ctl, rb_wire_encode_ping(&test_tx_ids,
 			RB_WIRE_PONG, 2, ctl));
+	/* An authenticated handshake (Poly1305 frame MACs) and its steps. */
+	save(argv[1], n++, ctl, rb_wire_encode_hello_feat(&test_tx_ids,
+			RB_WIRE_HELLO, RB_WIRE_CLASS_BULK,
+			RB_WIRE_FEAT_AUTH_P1305, ctl));
+	memset(nonce, 0x4e, sizeof(nonce));
+	memset(proof, 0x50, sizeof(proof));
+	save(argv[1], n++, ctl, rb_wire_encode_auth(&test_tx_ids,
+			RB_WIRE_AUTH_CHALLENGE, nonce, NULL, ctl));
+	save(argv[1], n++, ctl, rb_wire_encode_auth(&test_tx_ids,
+			RB_WIRE_AUTH_RESPONSE, nonce, proof, ctl));
+	save(argv[1], n++, ctl, rb_wire_encode_auth(&test_tx_ids,
+			RB_WIRE_AUTH_PROOF, NULL, proof, ctl));
 	return 0;
 }
