@@ -272,6 +272,7 @@ static int raftblk_node_zero_start(struct raftblk_node *n,
 
 	n->zero.done = raftblk_node_zero_done;
 	n->zero_ever = true;
+	rb_verify_gate(n->vf, e, 1);	/* a verify hashing: these first */
 	ret = rb_store_zero_start(n->store, e, &n->zero);
 	if (!ret)
 		n->zero_busy = true;
@@ -410,11 +411,15 @@ static void raftblk_node_apply_logged(struct raftblk_node *n,
 		       rd->committed[n_early - 1].index >= rd->entries[0].index)
 			n_early--;
 	b->n_early = max(n_early, b->first);
-	if (!b->blocked)
+	if (!b->blocked) {
+		/* a verify hashing: the extents these write first */
+		rb_verify_gate(n->vf, rd->committed + b->first,
+			       b->n_early - b->first);
 		b->apply_err = rb_store_apply_begin(n->store,
 						    rd->committed + b->first,
 						    b->n_early - b->first,
 						    &b->ap);
+	}
 }
 
 /* 4. The entries and hard state durable in the log store. */
@@ -482,6 +487,8 @@ static void raftblk_node_apply_rest(struct raftblk_node *n,
 	if (!b->apply_err && !b->blocked && !b->log_err &&
 	    done == b->n_early && b->n_early < rd->n_committed) {
 		b->ap = (struct rb_apply){ .stop_at_zero = true };
+		rb_verify_gate(n->vf, rd->committed + b->n_early,
+			       rd->n_committed - b->n_early);
 		b->apply_err = rb_store_apply_begin(n->store,
 						    rd->committed + b->n_early,
 						    rd->n_committed - b->n_early,
@@ -687,6 +694,11 @@ static int raftblk_node_thread(void *arg)
 		if (time_after_eq(jiffies, n->next_tick)) {
 			raft_tick(n->raft);
 			rb_resync_tick(n->rs, n->raft, n->election_ms);
+			if (rb_verify_hash_done(n->vf)) {
+				raft_get_status(n->raft, &n->st_buf);
+				rb_verify_hashed(n->vf, n->st_buf.leader,
+						 n->st_buf.term);
+			}
 			rb_verify_tick(n->vf);
 			raftblk_node_save_commit(n);
 			raftblk_node_promote_learners(n);

@@ -9,8 +9,9 @@
  * applied and none after it; snap_work then flushes the data area and
  * runs the helper (snapshot.c), which takes the dm snapshot of the data
  * area as it is: the same log index on every node. A verify entry
- * (verify.h) goes the same way, its work hashing the data area instead
- * of running the helper. The node thread goes
+ * (verify.h) stops applying the same way, only until its hashing is
+ * started (the writes after it wait for their extents to be hashed,
+ * rb_verify_gate()). The node thread goes
  * on ticking and exchanging messages meanwhile (as during a zeroing), and
  * applies the entries after it once the helper returned, whatever its
  * result: a node that cannot take the snapshot (no COW pool, pool full,
@@ -90,11 +91,7 @@ static void raftblk_node_snap_work(struct work_struct *work)
 	if (!c->op) {
 		result = RAFTBLK_SNAPSHOT_RESULT_NONE;	/* not ours: a no-op */
 	} else if (c->op == RAFTBLK_VERIFY_OP) {
-		/*
-		 * Everything before the entry is applied and nothing after:
-		 * the data area is read as it is at the entry's index.
-		 */
-		rb_verify_hash(n->vf);
+		/* hashing runs on (node_snap_start()): nothing to wait for */
 		result = RAFTBLK_SNAPSHOT_RESULT_NONE;
 	} else if (!n->snap_data) {
 		result = c->op == RAFTBLK_SNAP_OP_CREATE ?
@@ -132,7 +129,13 @@ void raftblk_node_snap_start(struct raftblk_node *n,
 	if (n->snap_cmd.op == RAFTBLK_VERIFY_OP) {
 		/* the members now expected to answer (not: it hashes nothing) */
 		raft_get_status(n->raft, &n->st_buf);
-		rb_verify_begin(n->vf, e->index, e->term, &n->st_buf.conf);
+		/*
+		 * Everything before the entry is applied: the hashing starts
+		 * from there; writes after it wait for their extents only.
+		 */
+		if (!rb_verify_begin(n->vf, e->index, e->term,
+				     &n->st_buf.conf))
+			rb_verify_hash(n->vf);
 	}
 	n->snap_busy = true;
 	n->snap_finished = false;
@@ -166,11 +169,8 @@ void raftblk_node_snap_check(struct raftblk_node *n,
 	*first = 1;
 	if (!c->op)
 		return;
-	if (c->op == RAFTBLK_VERIFY_OP) {
-		raft_get_status(n->raft, &n->st_buf);
-		rb_verify_hashed(n->vf, n->st_buf.leader, n->st_buf.term);
-		return;
-	}
+	if (c->op == RAFTBLK_VERIFY_OP)
+		return;		/* hashing goes on: rb_verify_hash_done() */
 	strscpy(l->name, c->name, sizeof(l->name));
 	l->delete = c->op == RAFTBLK_SNAP_OP_DELETE;
 	l->index = c->index;

@@ -52,22 +52,40 @@ struct rb_verify {
 	const char *name;
 	/*
 	 * lock protects the fields below against the readers of reports
-	 * (held briefly, never while sleeping). The node thread changes
-	 * them under it; the work item writes only own[] and hashed.
+	 * (held briefly, never while sleeping), down to own. The node
+	 * thread changes them under it.
 	 */
 	spinlock_t lock;
 	raft_index index;	/* of the verify, 0: none */
 	raft_term term;
 	u8 state;		/* enum raftblk_verify_state */
 	bool collector;		/* we compared (we were the leader) */
-	bool hashed_ok;		/* own[] is complete */
+	bool hashed_ok;		/* own[] is complete (node thread) */
 	bool sent;		/* own hashes reached the transport */
 	raft_id send_to;	/* the leader they go to */
 	raft_term send_term;
 	u32 n_extents;
 	u64 extent_bytes;
-	u32 hashed;		/* extents hashed (the work item, READ_ONCE) */
 	u32 *own;
+	/*
+	 * Hashing: the work item hashes the extents in order; a write after
+	 * the verify entry to an extent not hashed yet first hashes it on
+	 * the node thread (rb_verify_gate()), or waits for the work item's
+	 * hash of it. claimed: taken by one of the two (test_and_set_bit);
+	 * done: hashed (set_bit, then a wake-up of wq). gating and work_busy
+	 * belong to the node thread; finished is released by the work item.
+	 */
+	struct work_struct work;
+	wait_queue_head_t wq;
+	unsigned long *claimed, *done;
+	atomic_t n_done;
+	int hash_err;		/* first error reading the data area */
+	bool gating;
+	bool work_busy;
+	bool finished;
+	bool stop;		/* the node stops: the work item gives up */
+	struct raft_payload *gate_buf;	/* the node thread's reads */
+	u32 ahead;		/* extents the gate hashed before a write */
 	unsigned long begun, done_at;	/* jiffies */
 	u32 n_nodes;
 	struct rb_verify_node nodes[RAFT_MAX_NODES];
@@ -78,6 +96,9 @@ struct rb_verify {
 	struct raft_msg msg;
 	struct rb_verify_old scratch;
 };
+
+static void vf_work(struct work_struct *work);
+static void vf_work_stop(struct rb_verify *v);
 
 int rb_verify_create(struct rb_store *store, raft_id self, const char *name,
 		     struct rb_verify **out)
@@ -90,6 +111,8 @@ int rb_verify_create(struct rb_store *store, raft_id self, const char *name,
 	v->self = self;
 	v->name = name;
 	spin_lock_init(&v->lock);
+	init_waitqueue_head(&v->wq);
+	INIT_WORK(&v->work, vf_work);
 	*out = v;
 	return 0;
 }
@@ -122,6 +145,11 @@ void rb_verify_destroy(struct rb_verify *v)
 
 	if (!v)
 		return;
+	vf_work_stop(v);
+	bitmap_free(v->claimed);
+	bitmap_free(v->done);
+	if (v->gate_buf)
+		raftblk_payload_put(v->gate_buf);
 	old = kmalloc(sizeof(*old), GFP_KERNEL);
 	vf_clear(v, old ?: &v->scratch);
 	vf_free_old(old ?: &v->scratch);
@@ -234,10 +262,26 @@ int rb_verify_begin(struct rb_verify *v, raft_index index, raft_term term,
 	struct rb_emap *map = rb_store_emap(v->store);
 	u32 n = rb_emap_count(map), i;
 	/* the node thread: no reclaim by writes to this very device */
-	unsigned int noio = memalloc_noio_save();
-	u32 *own = kvcalloc(n, sizeof(u32), GFP_KERNEL);
+	unsigned int noio;
+	u32 *own;
 
+	vf_work_stop(v);	/* a verify before it still hashing */
+	noio = memalloc_noio_save();
+	own = kvcalloc(n, sizeof(u32), GFP_KERNEL);
+	bitmap_free(v->claimed);
+	bitmap_free(v->done);
+	v->claimed = bitmap_zalloc(n, GFP_KERNEL);
+	v->done = bitmap_zalloc(n, GFP_KERNEL);
+	if (!v->gate_buf)
+		v->gate_buf = raftblk_payload_alloc(RAFTBLK_PL_MAX_DATA);
 	memalloc_noio_restore(noio);
+	if (!v->claimed || !v->done || !v->gate_buf) {
+		kvfree(own);
+		own = NULL;
+	}
+	atomic_set(&v->n_done, 0);
+	v->hash_err = 0;
+	v->ahead = 0;
 	spin_lock(&v->lock);
 	v->scratch.n_nodes = 0;
 	v->scratch.own = NULL;
@@ -261,7 +305,6 @@ int rb_verify_begin(struct rb_verify *v, raft_index index, raft_term term,
 	v->send_to = 0;
 	v->n_extents = n;
 	v->extent_bytes = rb_emap_extent_bytes(map);
-	v->hashed = 0;
 	v->own = own;
 	v->begun = jiffies;
 	v->done_at = 0;
@@ -310,31 +353,102 @@ static int vf_hash_extent(struct rb_verify *v, struct raft_payload *p,
 	return 0;
 }
 
-void rb_verify_hash(struct rb_verify *v)
+/* Hash extent e into own[e] with buffer p; done, and the waiters woken. */
+static void vf_hash_one(struct rb_verify *v, struct raft_payload *p, u32 e)
 {
 	u64 size = (u64)rb_store_data_sectors(v->store) << SECTOR_SHIFT;
-	struct raft_payload *p = raftblk_payload_alloc(RAFTBLK_PL_MAX_DATA);
-	u64 off;
-	u32 e;
-	int ret = -ENOMEM;
+	u64 off = (u64)e * v->extent_bytes;
+	int ret;
 
-	if (!p || !v->own)
-		goto out;
-	for (e = 0, ret = 0; e < v->n_extents && !ret; e++) {
-		off = (u64)e * v->extent_bytes;
-		ret = vf_hash_extent(v, p, off,
-				     min(v->extent_bytes, size - off),
-				     &v->own[e]);
-		WRITE_ONCE(v->hashed, e + 1);
-	}
-out:
+	ret = vf_hash_extent(v, p, off, min(v->extent_bytes, size - off),
+			     &v->own[e]);
+	if (ret)
+		cmpxchg(&v->hash_err, 0, ret);
+	set_bit(e, v->done);
+	atomic_inc(&v->n_done);
+	wake_up_all(&v->wq);
+}
+
+/* The work item: every extent not claimed by a write, in order. */
+static void vf_work(struct work_struct *work)
+{
+	struct rb_verify *v = container_of(work, struct rb_verify, work);
+	struct raft_payload *p = raftblk_payload_alloc(RAFTBLK_PL_MAX_DATA);
+	u32 e;
+
+	if (!p)
+		cmpxchg(&v->hash_err, 0, -ENOMEM);
+	for (e = 0; p && e < v->n_extents && !READ_ONCE(v->stop); e++)
+		if (!test_and_set_bit(e, v->claimed))
+			vf_hash_one(v, p, e);
 	if (p)
 		raftblk_payload_put(p);
-	if (ret)
-		pr_err("%s: verify at index %llu: cannot read the data area: %d\n",
-		       v->name, (unsigned long long)v->index, ret);
-	/* the node thread reads it once the work said it finished */
-	v->hashed_ok = !ret;
+	/* those a write claimed are hashed by the node thread, at once */
+	wait_event(v->wq, atomic_read(&v->n_done) == v->n_extents ||
+		   READ_ONCE(v->stop) || !p);
+	/* Pairs with smp_load_acquire() in rb_verify_tick(). */
+	smp_store_release(&v->finished, true);
+}
+
+/* The node stops, or a new verify replaces this one: no work item left. */
+static void vf_work_stop(struct rb_verify *v)
+{
+	if (!v->work_busy)
+		return;
+	WRITE_ONCE(v->stop, true);
+	wake_up_all(&v->wq);
+	flush_work(&v->work);
+	v->work_busy = false;
+	v->gating = false;
+	WRITE_ONCE(v->stop, false);
+}
+
+void rb_verify_hash(struct rb_verify *v)
+{
+	if (!v->own || !v->claimed || !v->done || !v->gate_buf)
+		return;		/* begin failed: the verify failed here */
+	v->finished = false;
+	v->gating = true;
+	v->work_busy = true;
+	queue_work(system_unbound_wq, &v->work);
+}
+
+/* A write of [off, off + len) of the data area comes: its extents first. */
+static void vf_gate_range(struct rb_verify *v, u64 off, u64 len)
+{
+	u32 e, last;
+
+	if (!len || !v->extent_bytes)
+		return;
+	e = div64_u64(off, v->extent_bytes);
+	last = div64_u64(off + len - 1, v->extent_bytes);
+	for (; e <= last && e < v->n_extents; e++) {
+		if (test_bit(e, v->done))
+			continue;
+		if (!test_and_set_bit(e, v->claimed)) {
+			vf_hash_one(v, v->gate_buf, e);
+			v->ahead++;
+		} else {
+			/* the work item is reading it: a moment */
+			wait_event(v->wq, test_bit(e, v->done));
+		}
+	}
+}
+
+void rb_verify_gate(struct rb_verify *v, const struct raft_entry *e, u32 n)
+{
+	const struct raft_payload *p;
+	u32 i;
+
+	if (!v->gating)
+		return;
+	for (i = 0; i < n; i++) {
+		p = e[i].payload;
+		if (e[i].type != RAFT_ENTRY_NORMAL || !p ||
+		    e[i].index <= v->index)
+			continue;
+		vf_gate_range(v, (u64)p->sector << SECTOR_SHIFT, p->len);
+	}
 }
 
 /* Our hashes as a frame's payload: n_extents crc32c, LE, 512-padded. */
@@ -505,6 +619,25 @@ out:
 	return true;
 }
 
+bool rb_verify_hash_done(struct rb_verify *v)
+{
+	/* Pairs with smp_store_release() in vf_work(). */
+	if (!v->work_busy || !smp_load_acquire(&v->finished))
+		return false;
+	flush_work(&v->work);	/* it is past its last access to v */
+	v->work_busy = false;
+	v->gating = false;
+	v->hashed_ok = !v->hash_err;
+	if (v->hash_err)
+		pr_err("%s: verify at index %llu: cannot read the data area: %d\n",
+		       v->name, (unsigned long long)v->index, v->hash_err);
+	else
+		pr_info("%s: verify at index %llu: %u extents hashed, %u of them before a write to them\n",
+			v->name, (unsigned long long)v->index, v->n_extents,
+			v->ahead);
+	return true;
+}
+
 void rb_verify_tick(struct rb_verify *v)
 {
 	u32 i;
@@ -541,7 +674,7 @@ void rb_verify_report(struct rb_verify *v, struct rb_verify_report *r)
 	r->collector = v->collector;
 	r->extent_bytes = v->extent_bytes;
 	r->n_extents = v->n_extents;
-	r->hashed = READ_ONCE(v->hashed);
+	r->hashed = atomic_read(&v->n_done);
 	if (v->index)
 		r->elapsed_ms = jiffies_to_msecs((v->state ==
 			RAFTBLK_VERIFY_STATE_RUNNING ? jiffies : v->done_at) -
@@ -576,7 +709,7 @@ void rb_verify_summary(struct rb_verify *v, struct rb_verify_summary *s)
 	s->state = v->state;
 	s->collector = v->collector;
 	s->extents = v->n_extents;
-	s->hashed = READ_ONCE(v->hashed);
+	s->hashed = atomic_read(&v->n_done);
 	for (i = 0; i < v->n_nodes; i++)
 		s->differing += v->nodes[i].n_differ;
 	if (v->index)

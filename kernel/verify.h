@@ -6,20 +6,23 @@
  *
  * A verify is a BARRIER entry of the log (marker op RAFTBLK_VERIFY_OP),
  * carried out like a snapshot entry (node_snap.c): the data area stops
- * applying at it, a work item hashes every extent of the data area (the
- * extent map's extents, crc32c each) with no lock of the node held, and
- * the entries after it are applied once the hashes are made. The node
- * thread then sends the hashes to the leader it knows (a VERIFY copy
- * frame, wire.h), or keeps them as the reference if it is the leader.
+ * applying at it, so everything before it is applied; a work item then
+ * hashes every extent of the data area (the extent map's extents, crc32c
+ * each) with no lock of the node held, while the entries after it are
+ * applied: a write to an extent not hashed yet has it hashed first
+ * (rb_verify_gate()), so every extent is hashed as it was at the entry.
+ * The node thread then sends the hashes to the leader it knows (a VERIFY
+ * copy frame, wire.h), or keeps them as the reference if it is the
+ * leader.
  * The node that receives the hashes of a peer compares them, extent by
  * extent, with its own (the leader's: the copy a repair comes from).
  *
- * Everything runs on the node thread under the node's mutex, except
- * rb_verify_hash() (the work item: it only writes the hash array and
- * the progress counter, which the node thread does not touch until the
- * work is over) and rb_verify_report() / rb_verify_differing(), which
- * take the verify's own spinlock, as the node thread does when it
- * changes what they read.
+ * Everything runs on the node thread under the node's mutex, except the
+ * hashing work item (it writes the hashes of the extents it claims, and
+ * the progress counter; the node thread reads the hashes once it is
+ * over) and rb_verify_report() / rb_verify_differing(), which take the
+ * verify's own spinlock, as the node thread does when it changes what
+ * they read.
  */
 #ifndef RAFTBLK_VERIFY_H
 #define RAFTBLK_VERIFY_H
@@ -90,11 +93,26 @@ void rb_verify_proposed(struct rb_verify *v, raft_index index);
  */
 int rb_verify_begin(struct rb_verify *v, raft_index index, raft_term term,
 		    const struct raft_conf *conf);
-/* The work item: hash every extent of the data area. */
+/*
+ * After rb_verify_begin() (node thread): start hashing. A work item
+ * hashes the extents in order; until it is over, rb_verify_gate() must
+ * see every write of the data area after the verify entry before it is
+ * submitted.
+ */
 void rb_verify_hash(struct rb_verify *v);
 /*
- * The hashes are made (node thread): to the leader (leader, at term),
- * or kept as the reference when this node is it.
+ * Node thread, before the data-area writes of entries e[0..n): those
+ * after the verify entry wait until the extents they write are hashed,
+ * hashing them here if the work item has not come to them (a read of an
+ * extent, about a millisecond a MiB).
+ */
+void rb_verify_gate(struct rb_verify *v, const struct raft_entry *e, u32 n);
+/* Node thread, each tick: true once when the hashing is over. */
+bool rb_verify_hash_done(struct rb_verify *v);
+/*
+ * The hashes are made (node thread, after rb_verify_hash_done()): to the
+ * leader (leader, at term), or kept as the reference when this node is
+ * it.
  */
 void rb_verify_hashed(struct rb_verify *v, raft_id leader, raft_term term);
 

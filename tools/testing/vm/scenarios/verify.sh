@@ -7,7 +7,9 @@
 #  1. node1 bootstraps, adds nodes 2 and 3; writes 8 MiB of random data
 #     at 0 and 2 MiB at 20 MiB;
 #  2. a verify of the clean cluster while 4 KiB writes go on back to back
-#     over 16 extents: `raftctl verify --json` exits 0, no
+#     over extents 90 to 105: the leader applies them while it hashes (its
+#     kernel log counts extents hashed before a write to them, > 0);
+#     `raftctl verify --json` exits 0, no
 #     extent differs, node1 is the reference and nodes 2 and 3 are the
 #     same; its human form says "no differences"; a follower's verify
 #     is refused ("not the leader"), its --show says it sent its hashes;
@@ -69,14 +71,15 @@ vnode() { # ID : that node's object of $VJ
 }
 
 # writer : 4 KiB O_DIRECT writes of a counter, back to back, spread over
-# the first 16 MiB, until /tmp/stopw exists: a node that hashed an extent
+# extents 90 to 105 (hashed last), until /tmp/stopw exists: a node that
+# hashed an extent
 # after a write that came after the verify entry (or before one that came
 # before it) differs from the others
 writer() {
 	i=0
 	while [ ! -e /tmp/stopw ]; do
 		printf '%08d\n' $i | dd of="/dev/$RB_DEV" bs=4096 \
-			seek=$((i * 257 % 4096)) count=1 conv=sync,notrunc \
+			seek=$((23040 + i * 257 % 4096)) count=1 conv=sync,notrunc \
 			oflag=direct 2>/dev/null || break
 		i=$((i + 1))
 	done
@@ -109,6 +112,12 @@ case $NODE in
 	check "the writer wrote during the verify ($(cat /tmp/stopw.count) writes)" \
 		test "$(cat /tmp/stopw.count)" -gt 0
 	check "verify of the clean cluster exits 0" test "$VRC" = 0
+	ahead() { # the writer's writes went on while the leader hashed
+		dmesg | grep -Eq 'verify at index [0-9]+: [0-9]+ extents hashed, [1-9][0-9]* of them before a write'
+	}
+	check "writes went on during the hashing (extents hashed before a write)" \
+		ahead
+	diag "$(dmesg | grep 'extents hashed')"
 	check "no extent differs" sh -c "echo '$VJ' | grep -q '\"differing\":0,\"nodes\"'"
 	check "node1 is the reference" sh -c "echo '$(vnode 1)' | grep -q '\"state\":\"reference\"'"
 	check "extents of 1 MiB" sh -c "echo '$VJ' | grep -q '\"extent_bytes\":1048576,'"
