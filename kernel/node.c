@@ -348,10 +348,20 @@ static void raftblk_node_send(struct raftblk_node *n,
 			      struct raftblk_node_batch *b)
 {
 	const struct raft_ready *rd = &b->rd;
-	u32 i;
+	u32 i, from;
 
-	if (n->tp && rd->n_msgs)
-		rb_transport_send_batch(n->tp, rd->msgs, rd->n_msgs);
+	/*
+	 * All but the SNAPSHOTs that start copies: rb_resync_leader_msgs()
+	 * sends those, and starts a copy only if its SNAPSHOT went.
+	 */
+	for (i = 0, from = 0; n->tp && i <= rd->n_msgs; i++) {
+		if (i < rd->n_msgs && !rb_resync_starts_copy(&rd->msgs[i]))
+			continue;
+		if (i > from)
+			rb_transport_send_batch(n->tp, rd->msgs + from,
+						i - from);
+		from = i + 1;
+	}
 	/* the empty snapshot is all in its message; others copy the data */
 	for (i = 0; i < rd->n_msgs && b->n_snap < RAFT_MAX_NODES; i++)
 		if (rd->msgs[i].type == RAFT_MSG_SNAPSHOT &&

@@ -432,7 +432,7 @@ static struct rs_copy *rs_sender(struct rb_resync *rs, raft_id peer,
 }
 
 /* A SNAPSHOT of the core, that starts a copy? */
-static bool rs_starts_copy(const struct raft_msg *m)
+bool rb_resync_starts_copy(const struct raft_msg *m)
 {
 	return m->type == RAFT_MSG_SNAPSHOT && m->snap.index &&
 	       !(m->flags & RB_WIRE_MSGF_COPY);
@@ -446,7 +446,7 @@ bool rb_resync_leader_acked(struct rb_resync *rs, const struct raft_msg *msgs,
 	u32 i;
 
 	for (i = 0; i < n; i++) {
-		if (!rs_starts_copy(&msgs[i]))
+		if (!rb_resync_starts_copy(&msgs[i]))
 			continue;
 		c = rs_sender(rs, msgs[i].to, false);
 		if (c && c->active && c->wait_ack) {
@@ -457,31 +457,17 @@ bool rb_resync_leader_acked(struct rb_resync *rs, const struct raft_msg *msgs,
 	return any;
 }
 
-/* Is the bulk connection to peer up (a SNAPSHOT goes only there)? */
-static bool rs_bulk_up(struct rb_resync *rs, raft_id peer)
-{
-	int n, i;
-
-	if (!rs->tp)
-		return false;
-	n = min(rb_transport_peers(rs->tp, rs->pi, RAFT_MAX_NODES),
-		RAFT_MAX_NODES);
-	for (i = 0; i < n; i++)
-		if (rs->pi[i].id == peer)
-			return rs->pi[i].state[1] == RB_CONN_UP;
-	return false;
-}
-
 void rb_resync_leader_msgs(struct rb_resync *rs, struct raft *r,
 			   const struct raft_msg *msgs, u32 n)
 {
 	struct rs_copy *c;
+	int ret;
 	u32 i;
 
 	for (i = 0; i < n; i++) {
 		const struct raft_msg *m = &msgs[i];
 
-		if (!rs_starts_copy(m))
+		if (!rb_resync_starts_copy(m))
 			continue;
 		c = rs_sender(rs, m->to, true);
 		if (!c)		/* cannot be: one per member */
@@ -496,18 +482,20 @@ void rb_resync_leader_msgs(struct rb_resync *rs, struct raft *r,
 		if (c->used && c->active && c->peer == m->to)
 			rs_finish(rs, c, c->wait_ack,
 				  "a new snapshot replaces it");
-		if (!rs_bulk_up(rs, m->to)) {
+		ret = rs->tp ? rb_transport_send(rs->tp, m) : -ENOTCONN;
+		if (ret) {
 			/*
-			 * The transport refused the SNAPSHOT (-EAGAIN): no
-			 * copy to a node that never heard of it; the core
-			 * tries again once told (at the next pump, after
-			 * this batch).
+			 * The SNAPSHOT did not go (-EAGAIN: the bulk
+			 * connection is down, or not yet known to be the
+			 * follower's current one): no copy to a node that
+			 * never heard of it; the core tries again once told
+			 * (at the next pump, after this batch).
 			 */
 			if (rs->n_unsent < RAFT_MAX_NODES)
 				rs->unsent[rs->n_unsent++] = m->to;
-			pr_info_ratelimited("%s: resync of node %llu waits for the bulk connection\n",
+			pr_info_ratelimited("%s: resync of node %llu waits for the bulk connection (%d)\n",
 					    rs->name,
-					    (unsigned long long)m->to);
+					    (unsigned long long)m->to, ret);
 			continue;
 		}
 		spin_lock(&rs->lock);

@@ -77,9 +77,17 @@ u64 rb_resync_rate(struct rb_resync *rs);
 bool rb_resync_leader_acked(struct rb_resync *rs, const struct raft_msg *msgs,
 			    u32 n);
 /*
- * Leader: the messages of a ready batch (starts a sender per SNAPSHOT
- * that went: one the transport refused, the bulk connection down, is
- * reported failed to the core at the next rb_resync_pump()).
+ * A SNAPSHOT that starts a copy (index S > 0, not a copy frame). The
+ * caller sends every message of a ready batch but these:
+ * rb_resync_leader_msgs() sends them.
+ */
+bool rb_resync_starts_copy(const struct raft_msg *m);
+/*
+ * Leader: the messages of a ready batch: sends each SNAPSHOT that starts
+ * a copy and starts a sender if it went; one the transport refused (the
+ * bulk connection down or not known to be the follower's current one,
+ * transport.h) is reported failed to the core at the next
+ * rb_resync_pump().
  */
 void rb_resync_leader_msgs(struct rb_resync *rs, struct raft *r,
 			   const struct raft_msg *msgs, u32 n);

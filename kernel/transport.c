@@ -52,6 +52,7 @@
 #define RB_TX_BUDGET		(4U << 20)	/* bytes per tx_work run */
 #define RB_SMALL_META		256	/* meta parts kept in the conn */
 #define RB_TICK_MS		500
+#define RB_PROBE_MS		100	/* snap_conn_heard(): probes apart */
 /*
  * Receive budget (rb_transport_rx_cost()): a message's fixed cost, and
  * the most one entry may hold besides its data bytes (its slots in the
@@ -164,6 +165,14 @@ struct rb_peer {
 	bool silent;		/* up, nothing received for cfg.silent_ms */
 	bool reported_silent;	/* last state given to ops->peer_silent */
 	unsigned long last_rx;	/* jiffies, newest frame of a closed conn */
+	/*
+	 * jiffies: when the peer may last have started anew (its current
+	 * control connection came up, or it dialed a class this node
+	 * already had a connection of): a connection it did not send on
+	 * since may belong to its previous life (rebooted, the kernel
+	 * forgot it) and must not start a copy (see snap_conn_heard()).
+	 */
+	unsigned long renewed;
 	size_t rx_used;		/* receive budget held by its messages */
 	struct delayed_work connect_work;
 };
@@ -183,6 +192,7 @@ struct rb_conn {
 	bool connect_started;		/* dialed: rx_work called connect */
 	unsigned long deadline;		/* jiffies, handshake */
 	unsigned long last_rx, last_tx;	/* jiffies, READ/WRITE_ONCE */
+	unsigned long probed;		/* jiffies, last probe (t->lock) */
 
 	void (*orig_data_ready)(struct sock *sk);
 	void (*orig_state_change)(struct sock *sk);
@@ -298,6 +308,7 @@ static struct rb_peer *peer_new(struct rb_transport *t, u64 id)
 		return NULL;
 	p->t = t;
 	p->id = id;
+	p->renewed = jiffies;
 	INIT_DELAYED_WORK(&p->connect_work, peer_connect_work);
 	list_add_tail(&p->node, &t->peers);
 	return p;
@@ -594,6 +605,7 @@ static int conn_up(struct rb_conn *c, u64 peer_id)
 	int idx = c->cls - 1;
 	struct rb_conn *old, *keep;
 	struct rb_peer *p;
+	int i;
 
 	mutex_lock(&t->lock);
 	if (c->state == CS_CLOSING || t->stopping) {
@@ -630,6 +642,13 @@ static int conn_up(struct rb_conn *c, u64 peer_id)
 	old = p->conn[idx];
 	keep = old ? conn_keep(t, old, c) : c;
 	p->conn[idx] = keep;
+	/*
+	 * A new control connection, or the peer dialing a class we have a
+	 * connection of: it may have restarted, and our connections may
+	 * be its previous life's (see snap_conn_heard()).
+	 */
+	if (keep != c || c->cls == RB_WIRE_CLASS_CONTROL)
+		p->renewed = jiffies;
 	if (old && old != keep) {
 		old->replaced = true;
 		conn_fail_locked(old, 0, "replaced by a duplicate");
@@ -639,11 +658,13 @@ static int conn_up(struct rb_conn *c, u64 peer_id)
 		conn_fail_locked(c, 0, "duplicate connection");
 		/*
 		 * The peer dialed although we have a connection: ours may be
-		 * stale (the peer restarted). Probe it at the next tick; a
-		 * stale one gets a reset and goes.
+		 * stale (the peer restarted), of either class. Probe them at
+		 * the next tick; a stale one gets a reset and goes.
 		 */
-		WRITE_ONCE(keep->last_tx, jiffies -
-			   msecs_to_jiffies(t->cfg.keepalive_ms) - 1);
+		for (i = 0; i < RB_CLASSES; i++)
+			if (p->conn[i])
+				WRITE_ONCE(p->conn[i]->last_tx, jiffies -
+					   msecs_to_jiffies(t->cfg.keepalive_ms) - 1);
 	}
 	peer_update(t, p);
 	mutex_unlock(&t->lock);
@@ -1993,6 +2014,50 @@ static struct rb_conn *peer_pick(struct rb_peer *p, const struct raft_msg *m,
 	return p->conn[RB_CLASSES - cls];
 }
 
+/* A SNAPSHOT that starts a copy (resync.h); not a copy's own frames. */
+static bool msg_starts_copy(const struct raft_msg *m)
+{
+	return m->type == RAFT_MSG_SNAPSHOT && m->snap.index &&
+	       !(m->flags & RB_WIRE_MSGF_COPY);
+}
+
+/*
+ * May c, p's bulk connection, carry the SNAPSHOT that starts a copy? Only
+ * if the peer sent something on it since it may last have started anew
+ * (p->renewed): a peer that rebooted while we held its previous life's
+ * connections dials us again (or answers on a new control connection)
+ * before its core asks for a copy, but our bulk connection to its
+ * previous life stays up until a frame sent on it draws a reset. A
+ * SNAPSHOT sent there goes nowhere; the copy's next chunks go on the
+ * new connection, and the node drops the copy it never heard of (a
+ * second copy on every follower reboot). Otherwise c is probed (a PING:
+ * the peer's answer proves it, a stale one draws the reset that closes
+ * it), at most every RB_PROBE_MS. Under t->lock.
+ */
+static bool snap_conn_heard(struct rb_transport *t, struct rb_peer *p,
+			    struct rb_conn *c)
+{
+	struct rb_wire_ids ids = t->ids;	/* t->lock held */
+	unsigned long now = jiffies;
+	struct rb_tx *tx;
+
+	lockdep_assert_held(&t->lock);
+	if (!time_before(READ_ONCE(c->last_rx), p->renewed))
+		return true;
+	if (c->probed && time_before(now, c->probed +
+				     msecs_to_jiffies(RB_PROBE_MS)))
+		return false;
+	tx = tx_alloc(RB_WIRE_HDR_LEN + RB_WIRE_PING_LEN, 0);
+	if (!tx)
+		return false;
+	ids.peer = p->id;
+	rb_wire_encode_ping(&ids, RB_WIRE_PING, get_jiffies_64(), tx->buf);
+	c->probed = now ? now : 1;
+	txq_add_locked(c, tx);
+	queue_work(t->wq, &c->tx_work);
+	return false;
+}
+
 static bool peer_reachable(struct rb_transport *t, u64 id)
 {
 	struct rb_peer *p;
@@ -2056,6 +2121,10 @@ static int do_send(struct rb_transport *t, const struct raft_msg *m)
 	if (!c) {
 		/* up, but not on the bulk connection a SNAPSHOT needs */
 		ret = p && p->up ? -EAGAIN : -ENOTCONN;
+		goto drop;
+	}
+	if (msg_starts_copy(m) && !snap_conn_heard(t, p, c)) {
+		ret = -EAGAIN;	/* maybe the peer's previous life's */
 		goto drop;
 	}
 	if (c->q_frames + 1 > t->cfg.queue_frames ||

@@ -169,8 +169,12 @@ void rb_transport_remove_peer(struct rb_transport *t, u64 id);
  * copied) and sent by the transport's workqueue. Returns 0 when queued,
  * -ENOTCONN (no connection to m->to), -ENOBUFS (queue full), -EAGAIN (a
  * SNAPSHOT while the bulk connection to m->to is down: a copy's frames
- * never take the control connection), -EINVAL (not encodable), -ENOMEM;
- * the message is then dropped and counted.
+ * never take the control connection; or the SNAPSHOT that starts a copy,
+ * S > 0 without RB_WIRE_MSGF_COPY, while m->to has sent nothing on that
+ * bulk connection since its current control connection came up or it
+ * last dialed a class we had a connection of: the connection may be to
+ * its previous boot; it is probed with a PING, try again), -EINVAL (not
+ * encodable), -ENOMEM; the message is then dropped and counted.
  */
 int rb_transport_send(struct rb_transport *t, const struct raft_msg *m);
 

@@ -1171,6 +1171,142 @@ static struct raft_msg *copy_msg(u8 kind, struct raft_entry *ent,
 }
 
 /*
+ * Peek at the next frame on a raw socket: a PING (or PONG) is consumed
+ * (its cookie in *cookie, returns its type); else nothing is consumed
+ * and 0 is returned (-1: nothing readable).
+ */
+static int raw_skip_ping(struct socket *s, const struct rb_wire_ids *ids,
+			 u64 *cookie)
+{
+	u8 buf[RB_WIRE_HDR_LEN + RB_WIRE_PING_LEN];
+	struct kvec kv = { .iov_base = buf, .iov_len = RB_WIRE_HDR_LEN };
+	struct msghdr msg = {};
+	struct rb_wire_limits lim;
+	struct rb_wire_hdr h;
+	struct rb_wire_ctl c;
+	const char *why;
+
+	rb_wire_limits_default(&lim);
+	if (kernel_recvmsg(s, &msg, &kv, 1, RB_WIRE_HDR_LEN,
+			   MSG_PEEK | MSG_WAITALL) != RB_WIRE_HDR_LEN ||
+	    rb_wire_decode_header(buf, &lim, ids, &h, &why))
+		return -1;
+	if (h.type != RB_WIRE_PING && h.type != RB_WIRE_PONG)
+		return 0;
+	if (raw_recv(s, buf, sizeof(buf)) != sizeof(buf) ||
+	    rb_wire_decode_ctl(&h, buf + RB_WIRE_HDR_LEN, &c, &why))
+		return -1;
+	*cookie = c.cookie;
+	return h.type;
+}
+
+/* The SNAPSHOT that starts a copy at 900, from 5 to 6, context ctx. */
+static int send_copy_start(struct node *e, u64 ctx)
+{
+	struct raft_msg *m = simple_msg(RAFT_MSG_SNAPSHOT, 5, 6, ctx);
+
+	m->snap.index = 900;
+	m->snap.term = 40;
+	return rb_transport_send(e->t, m);
+}
+
+/*
+ * A peer that restarted while this node still held the bulk connection
+ * to its previous life (the kernel there forgot it; here it stays up
+ * until a frame sent on it draws a reset): the SNAPSHOT that starts a
+ * copy takes the bulk connection only if the peer sent something on it
+ * since its current control connection came up (or since it dialed a
+ * class this node had a connection of). Until then it is refused
+ * (-EAGAIN) and the bulk connection is probed with a PING; its PONG
+ * proves it. Without that the SNAPSHOT went on the stale connection,
+ * the copy's chunks on the new one, and the restarted node dropped the
+ * copy it never heard of: a second copy on every follower reboot
+ * (vm-resync-delta).
+ */
+static void test_copy_start_renewed(void)
+{
+	struct node *e = kzalloc(sizeof(*e), GFP_KERNEL);
+	struct rb_wire_ids ids = { .local = 6, .peer = 5 };
+	struct socket *ctl = NULL, *ctl2 = NULL, *bulk = NULL;
+	struct rb_transport_config cfg;
+	int r1 = -9, r2 = -9, r3 = -9, ping = -9;
+	s64 c1 = -9, c3 = -9;
+	unsigned long end;
+	u8 buf[RB_WIRE_CTL_MAX];
+	u64 cookie = 0;
+	bool ok = e;
+	int n;
+
+	memcpy(ids.cluster, cluster, sizeof(cluster));
+	if (ok) {
+		rb_transport_config_default(&cfg);
+		cfg.keepalive_ms = 60000;	/* no PING but the probe */
+		cfg.dead_ms = 120000;
+		ok = !node_create(e, 5, cluster, &cfg, false);
+	}
+	if (ok) {
+		ctl = raw_peer(e, 6, RB_WIRE_CLASS_CONTROL);
+		ok = ctl && wait_up(e, 6, true);
+	}
+	if (ok) {
+		bulk = raw_peer(e, 6, RB_WIRE_CLASS_BULK);
+		ok = bulk && wait_both_up(e, 6, false);
+	}
+	if (ok) {
+		/* the bulk connection came up after the control one */
+		r1 = send_copy_start(e, 21);
+		c1 = raw_read_frame(bulk, &ids);
+	}
+	tap(ok && r1 == 0 && c1 == 21,
+	    "the SNAPSHOT that starts a copy takes a bulk connection that came up after the control one");
+	if (ok) {
+		/*
+		 * The peer's next life dials the control class again: the
+		 * newer connection of the same dialer is kept, the old one
+		 * closed (then the new one is up).
+		 */
+		ctl2 = raw_peer(e, 6, RB_WIRE_CLASS_CONTROL);
+		ok = ctl2 && raw_recv(ctl, buf, 1) <= 0;
+	}
+	if (ok) {
+		r2 = send_copy_start(e, 22);
+		ping = raw_skip_ping(bulk, &ids, &cookie);
+	}
+	tap(ok && r2 == -EAGAIN && ping == RB_WIRE_PING,
+	    "a new control connection: the SNAPSHOT that starts a copy is refused on the bulk connection not heard since (-EAGAIN), which is probed (PING)");
+	if (r2 != -EAGAIN || ping != RB_WIRE_PING)
+		pr_info("# renewed: send %d, bulk frame %d (want -EAGAIN, PING)\n",
+			r2, ping);
+	if (ok) {
+		n = rb_wire_encode_ping(&ids, RB_WIRE_PONG, cookie, buf);
+		ok = n > 0 && raw_send(bulk, buf, n) == n;
+	}
+	end = jiffies + wait_ms();
+	while (ok && r3 && !time_after(jiffies, end)) {
+		r3 = send_copy_start(e, 23);
+		if (r3)
+			msleep(20);
+	}
+	if (ok && !r3) {
+		/* probes sent meanwhile come first */
+		while (raw_skip_ping(bulk, &ids, &cookie) > 0)
+			;
+		c3 = raw_read_frame(bulk, &ids);
+	}
+	tap(ok && r3 == 0 && c3 == 23,
+	    "its PONG heard: the SNAPSHOT that starts a copy takes the bulk connection");
+	if (ctl)
+		sock_release(ctl);
+	if (ctl2)
+		sock_release(ctl2);
+	if (bulk)
+		sock_release(bulk);
+	if (e && e->t)
+		node_stop(e);
+	kfree(e);
+}
+
+/*
  * A copy's frames never take the control connection: queued there while
  * the bulk one was not up yet, they were overtaken by the next ones on
  * the bulk connection once it was, and the follower dropped the copy
@@ -2425,6 +2561,7 @@ static void run_tests(void)
 	test_backpressure();
 	test_message_classes();
 	test_copy_bulk_only();
+	test_copy_start_renewed();
 	test_pieces_and_flips(a);
 	test_many_entries(a);
 	test_rx_budget();
