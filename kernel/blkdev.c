@@ -44,8 +44,25 @@ void raftblk_complete_request(struct request *rq, blk_status_t status)
 	blk_mq_end_request(rq, status);
 }
 
+/*
+ * A flush request of ours may complete inside the backing disk's flush
+ * completion, under its hctx's fq->mq_flush_lock (our clone's end_io runs
+ * there and ends our request): our flush queue's lock gets a class of its
+ * own, or lockdep takes the nesting for recursive locking. Stacking
+ * raftblk on raftblk is refused, so one class does.
+ */
+static struct lock_class_key raftblk_hctx_fq_lock_key;
+
+static int raftblk_init_hctx(struct blk_mq_hw_ctx *hctx, void *data,
+			     unsigned int hctx_idx)
+{
+	blk_mq_hctx_set_fq_lock_class(hctx, &raftblk_hctx_fq_lock_key);
+	return 0;
+}
+
 static const struct blk_mq_ops raftblk_mq_ops = {
 	.queue_rq = raftblk_queue_rq,
+	.init_hctx = raftblk_init_hctx,
 };
 
 static int raftblk_open(struct block_device *bdev, fmode_t mode)

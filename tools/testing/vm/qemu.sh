@@ -62,7 +62,7 @@ vm_start() { # node
 	# tick during the boot-time timer check, which then panics.
 	local cmdline="console=ttyS0,115200 quiet panic=-1 oops=panic no_timer_check"
 	cmdline="$cmdline rbvm.node=$i rbvm.nodes=$nodes rbvm.boot=$boot"
-	cmdline="$cmdline rbvm.scenario=$scenario ${VM_APPEND:-}"
+	cmdline="$cmdline rbvm.scenario=$scenario ${kernel_args:-} ${VM_APPEND:-}"
 	local cpu=max
 	[ "$accel" = kvm ] && cpu=host
 	# Interactive (scenario shell): node1's console is this terminal,
