@@ -36,6 +36,13 @@
 #     and 3 only): active there with cow_device /dev/loop7 and the
 #     device's size, the same sha256; missing on node2 (no such device),
 #     with why; deleted everywhere, the loop devices free again;
+#  5c. node1 runs a writer (4 KiB blocks, each acknowledged one noted),
+#     issues `peer remove 2` and `snapshot create m1` together: nodes 1
+#     and 3 have m1 at the same index and term with the same sha256;
+#     node2 (removed) lists m1 at that index if it applied the entry,
+#     else neither lists it nor has a device; no write failed and every
+#     acknowledged one reads back on node1; m1 is deleted again. Steps
+#     6 and 7 then run with two voters, nodes 1 and 3;
 #  6. node3's snapshot helper is a wrapper that sleeps once it took p1:
 #     node1 takes p1, node3 is power-cut while its kernel still waits at
 #     p1 (the pool records p1), boots again: it applies p1 again (a
@@ -357,6 +364,99 @@ if [ "$NODE" != 2 ]; then
 	check "/dev/loop7 is free again on node$NODE" losetup -d /dev/loop7
 fi
 check "barrier: x1 deleted" barrier x1deleted || finish
+
+# 5c. m1, requested while node2 is being removed and a writer runs on
+# node1: nodes 1 and 3 (the members) take it at the same index and term
+# with the same bytes; node2 lists it (as missing: its pool is full) at
+# that index if it applied the entry before it was cut off, else neither
+# lists it nor has a device; every write node1 acknowledged reads back
+if [ "$NODE" = 1 ]; then
+	# 4 KiB blocks from 64 MiB on, each holding its sequence number;
+	# an acknowledged one is appended to /tmp/acked
+	WB=16384
+	rm -f /tmp/stopw /tmp/werr
+	: >/tmp/acked
+	(
+		i=0
+		while [ ! -e /tmp/stopw ] && [ $i -lt 300 ]; do
+			printf 'w%07d' $i | dd of="/dev/$RB_DEV" bs=4096 \
+				seek=$((WB + i)) conv=sync oflag=direct \
+				2>/dev/null || { echo "write $i failed" >/tmp/werr; break; }
+			echo $i >>/tmp/acked
+			i=$((i + 1))
+		done
+	) &
+	wpid=$!
+	check "the writer runs (5 writes acknowledged)" \
+		wait_for 120 sh -c "test \$(wc -l </tmp/acked) -ge 5"
+	raftctl peer remove "$RB_DEV" 2 >/tmp/rm.out 2>&1 &
+	rmpid=$!
+	out=$(raftctl snapshot create "$RB_DEV" m1 --size 8M 2>&1)
+	wait $rmpid
+	rmrc=$?
+	check "peer remove 2 (in parallel with m1): rc $rmrc $(cat /tmp/rm.out)" \
+		test "$rmrc" = 0
+	check "snapshot create m1 while node2 is removed: $out" \
+		sh -c "echo '$out' | grep -q '^snapshot m1 taken at index'"
+	mi=$(echo "$out" | awk '{print $6}')
+	n=$(wc -l </tmp/acked)
+	check "writes go on after m1 ($n acknowledged so far)" \
+		wait_for 120 sh -c "test \$(wc -l </tmp/acked) -ge $((n + 5)) -o -s /tmp/werr"
+	touch /tmp/stopw
+	wait $wpid
+	check "no write of the writer failed" test ! -s /tmp/werr ||
+		diag "$(cat /tmp/werr)"
+	check "node1 no longer lists node 2" \
+		wait_for "$RB_ELECTION_WAIT" sh -c \
+		"[ -z \"\$(raftctl peer list $RB_DEV | awk '\$1 == 2')\" ]"
+	bad=
+	for i in $(cat /tmp/acked); do
+		got=$(dd if="/dev/$RB_DEV" bs=4096 skip=$((WB + i)) count=1 \
+			iflag=direct 2>/dev/null | head -c 8)
+		[ "$got" = "$(printf 'w%07d' "$i")" ] || bad="$bad $i"
+	done
+	check "all $(wc -l </tmp/acked) acknowledged writes read back on node1${bad:+ (lost:$bad)}" \
+		test -z "$bad"
+	check "m1 is active on node1" snap_state_is m1 active
+	put sha-m1-node1 "$(snap_sha m1)"
+	put m1term "$(snap_json m1 term)"
+	put m1 "$mi"
+fi
+mi=$(get m1)
+mt=$(get m1term)
+if [ "$NODE" = 3 ]; then
+	check "node3 applied m1's entry (index $mi)" \
+		wait_for 120 rb_applied_at_least "$mi"
+	diag "$(raftctl snapshot list "$RB_DEV")"
+	check "m1 is active on node3" snap_state_is m1 active
+	check "m1 on node3 at node1's index $mi and term $mt" \
+		test "$(snap_json m1 index)" = "$mi" -a "$(snap_json m1 term)" = "$mt"
+	h1=$(get sha-m1-node1)
+	check "m1 hashes the same on node3 as on node1 ($h1)" \
+		test -n "$h1" -a "$(snap_sha m1)" = "$h1"
+fi
+if [ "$NODE" = 2 ]; then
+	a=$(rb_applied)
+	diag "node2 removed, applied $a, m1 at $mi" \
+		"$(raftctl snapshot list "$RB_DEV")"
+	check "no m1 device on node2" test ! -e "$(snapdev m1)"
+	if [ -n "$(snap_json m1 index)" ]; then
+		check "node2 lists m1 at node1's index $mi and term $mt, missing" \
+			test "$(snap_json m1 index)" = "$mi" -a \
+			"$(snap_json m1 term)" = "$mt" -a \
+			"$(snap_json m1 state)" = missing
+	else
+		check "node2 does not list m1: it did not apply its entry (applied $a < $mi)" \
+			test "${a:-0}" -lt "$mi"
+	fi
+fi
+check "barrier: m1 checked" barrier m1 || finish
+# m1's COW area back to node1's pool (p1 below needs the room)
+if [ "$NODE" = 1 ]; then
+	out=$(raftctl snapshot delete "$RB_DEV" m1 2>&1)
+	check "snapshot delete m1: $out" \
+		sh -c "echo '$out' | grep -q '^snapshot m1 deleted at index'"
+fi
 
 # 6. node3 power-cut while its helper takes p1: the helper recorded p1 in
 # the pool, the kernel had not yet heard back (it still waits at p1)
