@@ -938,6 +938,7 @@ static int raftblk_node_create_core(struct raftblk_node *n,
 	}
 	raftblk_node_options(n, &opts);
 	ret = raft_create(&opts, restore, &n->raft);
+	n->replay_upto = restore->snap.index + restore->n_entries;
 	rb_store_restore_free(restore);
 	if (ret) {
 		err->msg = "cannot start the Raft node";

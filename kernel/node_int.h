@@ -215,6 +215,11 @@ struct raftblk_node {
 	bool snap_ever;			/* one was queued (stop waits) */
 	/* The last one applied (node thread, copied into pub). */
 	struct raftblk_node_snap snap_last;
+	/*
+	 * The last log index when the device started: snapshot entries up
+	 * to it are replays (node thread; raftblk_snap_cmd.replay).
+	 */
+	raft_index replay_upto;
 	/* The last copy installed (node thread; rb_store_copy_index()). */
 	raft_index copy_index;
 	/* The COW pool, and the data area's dm device (fixed once open). */

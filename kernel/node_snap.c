@@ -75,6 +75,8 @@ static u8 raftblk_node_snap_result(const struct raftblk_snap_cmd *c, int ret)
 		return RAFTBLK_SNAPSHOT_RESULT_EXISTS;
 	case RAFTBLK_SNAP_EXIT_NOT_FOUND:
 		return RAFTBLK_SNAPSHOT_RESULT_NOT_FOUND;
+	case RAFTBLK_SNAP_EXIT_REPLAYED:
+		return RAFTBLK_SNAPSHOT_RESULT_REPLAYED;
 	default:
 		return RAFTBLK_SNAPSHOT_RESULT_FAILED;
 	}
@@ -126,6 +128,7 @@ void raftblk_node_snap_start(struct raftblk_node *n,
 		n->snap_cmd.index = e->index;
 		n->snap_cmd.term = e->term;
 	}
+	n->snap_cmd.replay = e->index <= n->replay_upto;
 	if (n->snap_cmd.op == RAFTBLK_VERIFY_OP) {
 		/* the members now expected to answer (not: it hashes nothing) */
 		raft_get_status(n->raft, &n->st_buf);

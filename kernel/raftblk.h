@@ -276,6 +276,7 @@ int raftblk_backing_share(struct raftblk_dev *dev);
 #define RAFTBLK_SNAP_EXIT_NOT_FOUND	2
 #define RAFTBLK_SNAP_EXIT_EXISTS	17
 #define RAFTBLK_SNAP_EXIT_NO_SPACE	28
+#define RAFTBLK_SNAP_EXIT_REPLAYED	29
 
 struct raftblk_snap_cmd {
 	u8 op;				/* RAFTBLK_SNAP_OP_* */
@@ -283,6 +284,12 @@ struct raftblk_snap_cmd {
 	u64 index, term;
 	u64 time;			/* seconds since the epoch */
 	u64 cow_size;			/* bytes, 0: the helper's default */
+	/*
+	 * The entry was in the log when the device started: it may have
+	 * been applied before (with writes after it since), so the helper
+	 * only reports a record it made then and takes nothing new.
+	 */
+	bool replay;
 	char cow_dev[RAFTBLK_SNAPSHOT_NAME_MAXLEN + 1];	/* "": the pool */
 };
 

@@ -40,7 +40,7 @@ module_param_string(snapshot_helper, raftblk_snapshot_helper,
 MODULE_PARM_DESC(snapshot_helper,
 		 "program run for device-mapper operations (raftctl)");
 
-#define RAFTBLK_SNAP_ENV_MAX	13
+#define RAFTBLK_SNAP_ENV_MAX	14
 
 /* Environment strings of one helper run. */
 struct raftblk_snap_env {
@@ -113,6 +113,8 @@ static int raftblk_snap_helper(struct raftblk_dev *dev, const char *pool,
 			     (unsigned long long)cmd->term);
 		snap_env_add(&env, "RAFTBLK_TIME=%llu",
 			     (unsigned long long)cmd->time);
+		if (cmd->replay)
+			snap_env_add(&env, "RAFTBLK_REPLAY=1");
 		snap_env_add(&env, "RAFTBLK_COW_SIZE=%llu",
 			     (unsigned long long)cmd->cow_size);
 		if (cmd->cow_dev[0])

@@ -194,6 +194,7 @@ struct helper_env {
 	const char *dev, *disk, *pool, *snap;
 	const char *cow_dev;		/* NULL: an area of the pool */
 	uint64_t data_off, data_size, index, term, time, cow_size;
+	bool replay;			/* RAFTBLK_REPLAY=1: record only */
 };
 
 static int env_u64(const char *key, uint64_t *v, bool need)
@@ -229,6 +230,8 @@ static int helper_env(struct helper_env *e, bool snap)
 	    env_u64("RAFTBLK_TIME", &e->time, false) ||
 	    env_u64("RAFTBLK_COW_SIZE", &e->cow_size, false))
 		return -1;
+	e->replay = getenv("RAFTBLK_REPLAY") &&
+		    !strcmp(getenv("RAFTBLK_REPLAY"), "1");
 	e->cow_dev = getenv("RAFTBLK_COW_DEVICE");
 	if (e->cow_dev && (e->cow_dev[0] != '/' ||
 			   strlen(e->snap) + strlen(e->cow_dev) >
@@ -484,6 +487,19 @@ static int helper_snap_create(const struct helper_env *e)
 		say("%s: snapshot %s exists (index %" PRIu64 "): entry %" PRIu64
 		    " not taken", e->dev, e->snap, old->index, e->index);
 		return RAFTBLK_HELPER_EXISTS;
+	}
+	if (e->replay) {
+		/*
+		 * An entry replayed from the log after a restart with no
+		 * record of it here: this node may have applied it (and
+		 * writes after it) before, without a pool or without room.
+		 * A snapshot now would not be the entry's point in time.
+		 */
+		close(fd);
+		say("%s: snapshot %s (index %" PRIu64 ") replayed after a restart"
+		    " with no record of it here: the data area may be past it,"
+		    " not taken here", e->dev, e->snap, e->index);
+		return RAFTBLK_HELPER_REPLAYED;
 	}
 	snprintf(s.name, sizeof(s.name), "%s", e->snap);
 	s.index = e->index;

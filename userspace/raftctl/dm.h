@@ -14,6 +14,7 @@
 #define RAFTBLK_HELPER_NOT_FOUND	2
 #define RAFTBLK_HELPER_EXISTS		17
 #define RAFTBLK_HELPER_NO_SPACE		28
+#define RAFTBLK_HELPER_REPLAYED		29
 
 /* Names of the devices: DEV-data[-real], DEV-snap-SNAP[-cow]. */
 void dm_name_data(char *buf, size_t len, const char *dev, bool real);

@@ -211,6 +211,11 @@ enum raftblk_snapshot_result {
 	RAFTBLK_SNAPSHOT_RESULT_EXISTS,		/* the name was taken here */
 	RAFTBLK_SNAPSHOT_RESULT_NOT_FOUND,	/* delete: none of that name */
 	RAFTBLK_SNAPSHOT_RESULT_FAILED,		/* the helper failed (kernel log) */
+	RAFTBLK_SNAPSHOT_RESULT_REPLAYED,	/* replayed after a restart and
+						 * not recorded before it: the
+						 * data area may hold later
+						 * writes, so not taken here
+						 */
 };
 
 #define RAFTBLK_SNAPSHOT_RESULT_NAMES {				\
@@ -222,6 +227,7 @@ enum raftblk_snapshot_result {
 	[RAFTBLK_SNAPSHOT_RESULT_EXISTS] = "exists",		\
 	[RAFTBLK_SNAPSHOT_RESULT_NOT_FOUND] = "not-found",	\
 	[RAFTBLK_SNAPSHOT_RESULT_FAILED] = "failed",		\
+	[RAFTBLK_SNAPSHOT_RESULT_REPLAYED] = "replayed",	\
 }
 
 /* What an event reports (RAFTBLK_ATTR_EVENT). */
