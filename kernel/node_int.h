@@ -316,6 +316,9 @@ int raftblk_node_snap_attach(struct raftblk_node *n,
 			     const struct raftblk_node_params *p,
 			     struct raftblk_err *err);
 void raftblk_node_snap_detach(struct raftblk_node *n);
+int raftblk_node_propose_result(int ret, const struct raft_entry *e,
+				u64 *index, u64 *term, const char *refused,
+				struct raftblk_err *err);
 void raftblk_node_snap_start(struct raftblk_node *n,
 			     const struct raft_entry *e);
 void raftblk_node_snap_check(struct raftblk_node *n,

@@ -82,6 +82,38 @@ static u8 raftblk_node_snap_result(const struct raftblk_snap_cmd *c, int ret)
 	}
 }
 
+/*
+ * What the core's answer to the proposal of a BARRIER entry @e (snapshot
+ * or verify) means for the administrator: 0 with its index and term, or
+ * the error and err->msg (@refused: the message for any other refusal).
+ */
+int raftblk_node_propose_result(int ret, const struct raft_entry *e,
+				u64 *index, u64 *term, const char *refused,
+				struct raftblk_err *err)
+{
+	switch (ret) {
+	case 0:
+		*index = e->index;
+		*term = e->term;
+		return 0;
+	case RAFT_ENOTLEADER:
+		err->msg = "this node is not the leader";
+		return ret;
+	case RAFT_EBUSY:
+		err->msg = "a leader transfer is in progress";
+		return ret;
+	case RAFT_ETOOBIG:
+		err->msg = "too many writes wait for their commit: try again";
+		return -EAGAIN;
+	case RAFT_ENOMEM:
+		err->msg = "out of memory";
+		return ret;
+	default:
+		err->msg = refused;
+		return -EINVAL;
+	}
+}
+
 static void raftblk_node_snap_work(struct work_struct *work)
 {
 	struct raftblk_node *n = container_of(work, struct raftblk_node,
@@ -255,25 +287,6 @@ int raftblk_node_snapshot(struct raftblk_node *n, u8 op, const char *name,
 	ret = n->frozen ? RAFT_ENOTLEADER : raft_propose(n->raft, 1, &e);
 	mutex_unlock(&n->lock);
 	raftblk_node_kick(n);
-	switch (ret) {
-	case 0:
-		*index = e.index;
-		*term = e.term;
-		return 0;
-	case RAFT_ENOTLEADER:
-		err->msg = "this node is not the leader";
-		return ret;
-	case RAFT_EBUSY:
-		err->msg = "a leader transfer is in progress";
-		return ret;
-	case RAFT_ETOOBIG:
-		err->msg = "too many writes wait for their commit: try again";
-		return -EAGAIN;
-	case RAFT_ENOMEM:
-		err->msg = "out of memory";
-		return ret;
-	default:
-		err->msg = "snapshot entry refused";
-		return -EINVAL;
-	}
+	return raftblk_node_propose_result(ret, &e, index, term,
+					   "snapshot entry refused", err);
 }

@@ -47,27 +47,8 @@ int raftblk_node_verify_start(struct raftblk_node *n, u64 *index, u64 *term,
 	}
 	mutex_unlock(&n->lock);
 	raftblk_node_kick(n);
-	switch (ret) {
-	case 0:
-		*index = e.index;
-		*term = e.term;
-		return 0;
-	case RAFT_ENOTLEADER:
-		err->msg = "this node is not the leader";
-		return ret;
-	case RAFT_EBUSY:
-		err->msg = "a leader transfer is in progress";
-		return ret;
-	case RAFT_ETOOBIG:
-		err->msg = "too many writes wait for their commit: try again";
-		return -EAGAIN;
-	case RAFT_ENOMEM:
-		err->msg = "out of memory";
-		return ret;
-	default:
-		err->msg = "verify entry refused";
-		return -EINVAL;
-	}
+	return raftblk_node_propose_result(ret, &e, index, term,
+					   "verify entry refused", err);
 }
 
 void raftblk_node_verify_report(struct raftblk_node *n,
