@@ -1103,6 +1103,8 @@ void raftblk_node_stop(struct raftblk_node *n)
 	mutex_lock(&n->tp_lock);
 	tp = n->tp;
 	n->tp = NULL;
+	/* The messages stepped below may answer a copy: never on tp. */
+	rb_resync_set_transport(n->rs, NULL);
 	rb_verify_set_transport(n->vf, NULL);
 	mutex_unlock(&n->tp_lock);
 	mutex_unlock(&n->lock);

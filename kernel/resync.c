@@ -626,6 +626,8 @@ static u32 rs_queued(struct rb_resync *rs, raft_id peer)
 {
 	int n, i;
 
+	if (!rs->tp)		/* after net_exit: nothing is queued */
+		return 0;
 	n = min(rb_transport_peers(rs->tp, rs->pi, RAFT_MAX_NODES),
 		RAFT_MAX_NODES);
 	for (i = 0; i < n; i++)
