@@ -488,14 +488,24 @@ static int raftblk_nl_snapshot_op(struct raftblk_dev *dev,
 				  struct genl_info *info,
 				  struct raftblk_err *err)
 {
-	struct nlattr *cow = info->attrs[RAFTBLK_ATTR_SNAPSHOT_COW_SIZE];
-	struct nlattr *cow_dev = info->attrs[RAFTBLK_ATTR_SNAPSHOT_COW_DEVICE];
 	bool create = info->genlhdr->cmd == RAFTBLK_CMD_SNAPSHOT_CREATE;
+	struct nlattr *cow = NULL, *cow_dev = NULL;
 	struct sk_buff *msg;
 	u64 index, term;
 	void *hdr;
 	int ret;
 
+	/*
+	 * Only CREATE's policy has the COW attributes. genetlink sizes
+	 * info->attrs by the op's maxattr, so DELETE's array ends at
+	 * RAFTBLK_ATTR_SNAPSHOT_NAME: reading them there read past it
+	 * (KASAN slab-out-of-bounds on the debug kernel), and whatever lay
+	 * there became a COW size for the delete.
+	 */
+	if (create) {
+		cow = info->attrs[RAFTBLK_ATTR_SNAPSHOT_COW_SIZE];
+		cow_dev = info->attrs[RAFTBLK_ATTR_SNAPSHOT_COW_DEVICE];
+	}
 	if (GENL_REQ_ATTR_CHECK(info, RAFTBLK_ATTR_SNAPSHOT_NAME))
 		return -EINVAL;
 	ret = raftblk_device_snapshot(dev, create ? RAFTBLK_SNAP_OP_CREATE :
