@@ -19,8 +19,8 @@
  * Needs raftblk.ko loaded, raftctl, iproute2's ip at /sbin/ip (busybox's
  * lacks netns), losetup, dd and sha256sum (the VM "selftests" scenario).
  * Environment: RAFTBLK_ST_ELECTION_BOUND (seconds a new leader may take,
- * default 30: the default election timeout is 1-2 s, TCG is slow and
- * jittery), RAFTCTL (default /sbin/raftctl).
+ * default 30 times RAFTBLK_ST_TIMEOUT_FACTOR: the default election timeout
+ * is 1-2 s, TCG is slow and jittery), RAFTCTL (default /sbin/raftctl).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "st_timeout.h"
 
 #define NODES		3
 #define PORT		7789
@@ -60,7 +61,7 @@ static int election_bound(void)
 	const char *b = getenv("RAFTBLK_ST_ELECTION_BOUND");
 	int v = b ? atoi(b) : 0;
 
-	return v > 0 ? v : 30;
+	return v > 0 ? v : st_scaled(30);
 }
 
 static double now(void)
@@ -216,6 +217,20 @@ static long long node_applied(const struct node *n)
 static long long node_commit(const struct node *n)
 {
 	return node_num(n, "commit_index", "commit");
+}
+
+/* The node's whole status, as "#" lines: what a failed wait saw. */
+static void node_log_status(const struct node *n)
+{
+	char out[OUT_MAX], *line, *save = NULL;
+
+	if (node_status(n, out, sizeof(out))) {
+		fprintf(stderr, "# node %d: no status: %s\n", n->id, out);
+		return;
+	}
+	for (line = strtok_r(out, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save))
+		fprintf(stderr, "# node %d: %s\n", n->id, line);
 }
 
 /* Poll cond until true or secs pass; returns the seconds it took or -1. */
@@ -466,7 +481,7 @@ FIXTURE_SETUP(cluster)
 			   raftctl(), self->n[0].dev, i, i, PORT))
 			why = "peer add failed";
 	if (!why) {
-		t = wait_until(180, voters(self->n));
+		t = wait_until(st_scaled(180), voters(self->n));
 		if (t < 0)
 			why = "nodes 2 and 3 did not become voters";
 	}
@@ -495,7 +510,8 @@ TEST_F_TIMEOUT(cluster, followers_refuse_io, 300)
 	fd = open(p, O_WRONLY);
 	ASSERT_GE(fd, 0);
 	for (i = 1; i < NODES; i++) {
-		EXPECT_GE(wait_until(30, node_is(&self->n[i], "follower")), 0);
+		EXPECT_GE(wait_until(st_scaled(30),
+				     node_is(&self->n[i], "follower")), 0);
 		devpath(&self->n[i], p, sizeof(p));
 		EXPECT_EQ(-EIO, dio(p, false, 0, BLK, 0))
 			TH_LOG("node %d: a read on a follower", i + 1);
@@ -552,9 +568,13 @@ TEST_F_TIMEOUT(cluster, leader_cut_off, 600)
 	commit = node_commit(&n[nl]);
 	ASSERT_GT(commit, 0);
 	for (i = 0; i < NODES; i++) {
-		EXPECT_GE(wait_until(120, node_applied(&n[i]) == commit), 0)
+		EXPECT_GE(wait_until(st_scaled(120),
+				     node_applied(&n[i]) == commit), 0) {
 			TH_LOG("node %d applied %lld, leader's commit %lld",
 			       i + 1, node_applied(&n[i]), commit);
+			node_log_status(&n[i]);
+			node_log_status(&n[nl]);
+		}
 	}
 	EXPECT_GE(wait_until(bound, node_is(&n[0], "follower")), 0);
 
@@ -586,4 +606,4 @@ TEST_F_TIMEOUT(cluster, leader_cut_off, 600)
 	EXPECT_EQ(-EILSEQ, dio(p, false, 1024 * 1024, BLK, 99));
 }
 
-TEST_HARNESS_MAIN
+RAFTBLK_HARNESS_MAIN

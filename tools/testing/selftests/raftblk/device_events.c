@@ -35,6 +35,7 @@
 #include <linux/raftblk.h>
 
 #include "kselftest_harness.h"
+#include "st_timeout.h"
 #include "nl_client.h"
 
 #define LOOPBACK	0x7f000001
@@ -283,7 +284,7 @@ static int election_wait(void)
 {
 	const char *e = getenv("RAFTBLK_TEST_ELECTION_WAIT");
 
-	return e ? atoi(e) : 60;
+	return e ? atoi(e) : st_scaled(60);
 }
 
 static bool ev_leader(const struct rb_event *ev)
@@ -943,4 +944,4 @@ TEST_F_TIMEOUT(ev, dump_position_and_stream_agree_under_churn, 300)
 	EXPECT_EQ(-ENODEV, rb_get(&self->s, "raftblk63", &devs[0], &ack));
 }
 
-TEST_HARNESS_MAIN
+RAFTBLK_HARNESS_MAIN

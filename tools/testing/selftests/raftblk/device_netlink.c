@@ -32,6 +32,7 @@
 #include <linux/raftblk.h>
 
 #include "kselftest_harness.h"
+#include "st_timeout.h"
 #include "nl_client.h"
 
 /* ---- tests ---- */
@@ -845,7 +846,7 @@ static int election_wait(void)
 {
 	const char *e = getenv("RAFTBLK_TEST_ELECTION_WAIT");
 
-	return e ? atoi(e) : 60;
+	return e ? atoi(e) : st_scaled(60);
 }
 
 TEST_F_TIMEOUT(nl, replicated_device, 300)
@@ -1057,4 +1058,4 @@ TEST_F_TIMEOUT(nl, snapshot_commands_are_validated, 300)
 	EXPECT_EQ(0, wipe(disk1()));
 }
 
-TEST_HARNESS_MAIN
+RAFTBLK_HARNESS_MAIN

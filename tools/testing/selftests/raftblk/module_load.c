@@ -22,6 +22,7 @@
 #include <linux/raftblk.h>
 
 #include "kselftest_harness.h"
+#include "st_timeout.h"
 
 #define NL_BUF_SIZE 16384
 
@@ -210,4 +211,4 @@ TEST(module_in_sysfs)
 		TH_LOG("/sys/module/raftblk missing: %s", strerror(errno));
 }
 
-TEST_HARNESS_MAIN
+RAFTBLK_HARNESS_MAIN

@@ -7,12 +7,17 @@
 # program becomes one "ok N - PROGRAM: name" line here (the host renumbers
 # them), everything else is kept as a "# " comment so nothing is counted
 # twice. A program that exits non-zero without reporting a failed case,
-# or runs past SELFTEST_TIMEOUT seconds, adds one failed line.
+# or runs past SELFTEST_TIMEOUT seconds, adds one failed line. Every time
+# bound scales with the host's VM_TIMEOUT_FACTOR (TIMEOUT_FACTOR here):
+# SELFTEST_TIMEOUT through run_timeout, the programs' own bounds and the
+# harness's per-test alarms through RAFTBLK_ST_TIMEOUT_FACTOR
+# (tools/testing/selftests/raftblk/st_timeout.h).
 #
 # Arguments: optional program names to run (default: all).
 . /lib.sh
 
 SELFTEST_TIMEOUT=${SELFTEST_TIMEOUT:-300}
+export RAFTBLK_ST_TIMEOUT_FACTOR="$TIMEOUT_FACTOR"
 
 check "insmod raftblk.ko" load_raftblk || finish
 
