@@ -11,6 +11,7 @@
  *   raft_step()        a message received from a peer
  *   raft_propose()     new entries (leader only)
  *   raft_read_index()  request a linearizable read point
+ *   raft_read_lease()  the read point now, when a lease allows it
  *   raft_change_conf() add a learner, promote it, remove a node
  *   raft_transfer_leader()
  *
@@ -498,6 +499,15 @@ int raft_step(struct raft *r, struct raft_msg *msg);
  */
 int raft_propose(struct raft *r, u32 n, struct raft_entry *entries);
 int raft_read_index(struct raft *r, u64 context);
+/*
+ * A lease read answered at once, outside the ready cycle: true and
+ * *index the read index (as a read state of raft_read_index() would
+ * carry) when this leader holds a lease and committed an entry of its
+ * term, false (nothing registered, nothing changed) otherwise: then use
+ * raft_read_index(). Judged at the time of the last raft_set_now(), as
+ * raft_read_index() is.
+ */
+bool raft_read_lease(struct raft *r, raft_index *index);
 int raft_change_conf(struct raft *r, const struct raft_conf_change *cc);
 int raft_transfer_leader(struct raft *r, raft_id to);
 /* Campaign now (tests, and an administrator's forced election).

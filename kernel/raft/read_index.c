@@ -163,6 +163,25 @@ bool raft_lease_valid(struct raft *r)
 	return ok >= nv / 2 + 1;
 }
 
+/*
+ * A leader may answer a read at its commit index now, without a round:
+ * it committed an entry of its term (so its commit index covers every
+ * entry any earlier leader committed) and it holds a lease.
+ */
+static bool lease_answers(struct raft *r)
+{
+	return r->role == RAFT_LEADER && r->commit >= r->term_start &&
+		raft_lease_valid(r);
+}
+
+bool raft_read_lease(struct raft *r, raft_index *index)
+{
+	if (!r || !index || !lease_answers(r))
+		return false;
+	*index = r->commit;
+	return true;
+}
+
 int raft_read_index(struct raft *r, u64 context)
 {
 	struct raft_read_req *q;
@@ -171,7 +190,7 @@ int raft_read_index(struct raft *r, u64 context)
 		return RAFT_EINVAL;
 	if (r->role != RAFT_LEADER)
 		return RAFT_ENOTLEADER;
-	if (r->commit >= r->term_start && raft_lease_valid(r)) {
+	if (lease_answers(r)) {
 		emit(r, context, r->commit);
 		return 0;
 	}

@@ -11,6 +11,8 @@ static void lease(struct raft_options *o)
 	o->lease_restart_wait = true;
 }
 
+static bool read_at_once(struct fx *f, raft_id id, u64 ctx);
+
 /* Transfer to an up-to-date follower. */
 static void test_transfer(void)
 {
@@ -203,6 +205,7 @@ static void test_no_lease_after_timeout_now(void)
 	fx_ready_all(&f);
 	/* TIMEOUT_NOW is on its way; 1 is still leader, lease fresh */
 	CHECK_EQ(fx_count_queued(&f, RAFT_MSG_TIMEOUT_NOW), 1);
+	CHECK(!read_at_once(&f, 1, 8));
 	CHECK_EQ(raft_read_index(fx_raft(&f, 1), 9), RAFT_OK);
 	fx_ready(&f, 1);
 	CHECK_EQ(fx_node(&f, 1)->n_reads, 0);
@@ -284,14 +287,123 @@ static void test_lease_survives_voter_restart_any_mode(void)
 	lease_survives_voter_restart(restart_wait);
 }
 
-/* Read at once? (a lease read leaves a read state in the next ready) */
+/*
+ * Read at once? (a lease read leaves a read state in the next ready).
+ * raft_read_lease(), the answer outside the ready cycle, agrees.
+ */
 static bool read_at_once(struct fx *f, raft_id id, u64 ctx)
 {
 	u32 n = fx_node(f, id)->n_reads;
+	raft_index idx = 0;
+	bool now = raft_read_lease(fx_raft(f, id), &idx);
 
+	if (now)
+		CHECK_EQ(idx, unit_status(f, id).commit);
 	CHECK_EQ(raft_read_index(fx_raft(f, id), ctx), RAFT_OK);
 	fx_ready(f, id);
+	CHECK_EQ(fx_node(f, id)->n_reads > n, now);
 	return fx_node(f, id)->n_reads > n;
+}
+
+/* Deliver everything but node id's APPENDs until the network is quiet. */
+static void stabilize_no_append(struct fx *f, raft_id id)
+{
+	u32 i;
+
+	for (i = 0; i < 50; i++) {
+		fx_ready_all(f);
+		fx_drop(f, id, 0, RAFT_MSG_APPEND);
+		if (!fx_deliver(f))
+			break;
+	}
+}
+
+/*
+ * raft_read_lease() answers at the commit index only on a leader that
+ * holds a lease and committed an entry of its own term; when it says
+ * no, nothing was registered (no read state, no heartbeat round).
+ */
+static void test_read_lease_at_once(void)
+{
+	struct fx f;
+	raft_index idx = 0;
+	struct raft *r;
+	u32 i;
+
+	fx_init(&f, 3, 3, lease);
+	fx_elect(&f, 1);
+	r = fx_raft(&f, 1);
+	CHECK(!raft_read_lease(NULL, &idx));
+	CHECK(!raft_read_lease(r, NULL));
+	CHECK(!raft_read_lease(fx_raft(&f, 2), &idx));	/* a follower */
+	fx_tick(&f, 1, 1);
+	fx_stabilize(&f);
+	CHECK_EQ(fx_propose(&f, 1, "a"), RAFT_OK);
+	fx_stabilize(&f);
+	fx_reset_counts(&f);
+	fx_node(&f, 1)->n_reads = 0;
+	CHECK(raft_read_lease(r, &idx));
+	CHECK_EQ(idx, unit_status(&f, 1).commit);
+	CHECK(fx_has_applied(&f, 1, "a"));
+	fx_ready(&f, 1);
+	CHECK_EQ(fx_node(&f, 1)->n_reads, 0);
+	CHECK_EQ(f.sent[RAFT_MSG_HEARTBEAT], 0);
+
+	/* ReadIndex mode: never at once */
+	CHECK_EQ(raft_set_timing(r, 1, 10, false), RAFT_OK);
+	CHECK(!raft_read_lease(r, &idx));
+	CHECK_EQ(raft_set_timing(r, 1, 10, true), RAFT_OK);
+	CHECK(!raft_read_lease(r, &idx));	/* the switch dropped it */
+	fx_tick(&f, 1, 1);
+	fx_stabilize(&f);
+	CHECK(raft_read_lease(r, &idx));
+
+	/*
+	 * 2 takes over (a transfer), its APPENDs dropped: it holds a
+	 * lease (a heartbeat round answered) but no entry of its term
+	 * committed; its commit index may be behind what 1 committed.
+	 */
+	CHECK_EQ(raft_transfer_leader(r, 2), RAFT_OK);
+	stabilize_no_append(&f, 2);
+	CHECK(unit_status(&f, 2).role == RAFT_LEADER);
+	fx_tick(&f, 2, 1);
+	stabilize_no_append(&f, 2);
+	CHECK(!raft_read_lease(fx_raft(&f, 2), &idx));
+	fx_node(&f, 2)->n_reads = 0;
+	CHECK_EQ(raft_read_index(fx_raft(&f, 2), 7), RAFT_OK);
+	fx_ready(&f, 2);
+	CHECK_EQ(fx_node(&f, 2)->n_reads, 0);
+	/* its no-op commits (sent again on the next round): at once now */
+	fx_tick(&f, 2, 1);
+	fx_stabilize(&f);
+	CHECK_EQ(fx_node(&f, 2)->n_reads, 1);
+	CHECK(raft_read_lease(fx_raft(&f, 2), &idx));
+	CHECK_EQ(idx, unit_status(&f, 2).commit);
+	/* the old leader, a follower now, answers none */
+	CHECK(!raft_read_lease(r, &idx));
+
+	/*
+	 * 2 is cut off and its clock stands still (more drift than the
+	 * margin covers) while 1 and 3 elect a leader; once 2 hears of the
+	 * new term it is a follower and answers nothing, whatever its
+	 * leases say.
+	 */
+	fx_isolate(&f, 2, true);
+	for (i = 0; i < 60 && unit_status(&f, 1).role != RAFT_LEADER &&
+	     unit_status(&f, 3).role != RAFT_LEADER; i++) {
+		fx_tick(&f, 1, 1);
+		fx_tick(&f, 3, 1);
+		fx_stabilize(&f);
+	}
+	CHECK(unit_status(&f, 1).role == RAFT_LEADER ||
+	      unit_status(&f, 3).role == RAFT_LEADER);
+	CHECK(unit_status(&f, 2).role == RAFT_LEADER);	/* it has not heard */
+	fx_isolate(&f, 2, false);
+	fx_tick(&f, unit_status(&f, 1).role == RAFT_LEADER ? 1 : 3, 1);
+	fx_stabilize(&f);
+	CHECK(unit_status(&f, 2).role == RAFT_FOLLOWER);
+	CHECK(!raft_read_lease(fx_raft(&f, 2), &idx));
+	fx_fini(&f);
 }
 
 static void lease_long(struct raft_options *o)
@@ -456,6 +568,8 @@ const struct unit_test transfer_read_tests[] = {
 	{ "read: stall of the leader drops its leases", test_lease_stall },
 	{ "read: no lease reads after TIMEOUT_NOW",
 	  test_no_lease_after_timeout_now },
+	{ "read: a lease read answered outside the ready cycle",
+	  test_read_lease_at_once },
 	{ "transfer: to an up-to-date follower", test_transfer },
 	{ "transfer: to a lagging node", test_transfer_to_lagging },
 	{ "transfer: aborted after an election timeout",
