@@ -763,10 +763,13 @@ static void raftblk_node_options(struct raftblk_node *n, struct raft_options *o)
 	o->pre_vote = true;
 	o->check_quorum = true;
 	/*
-	 * The read mode can be switched to lease on any node at any time:
-	 * every voter protects a leader's lease across its own restart.
-	 * Ticks are tick_ms apart at least (jiffies, rounded up).
+	 * Lease reads by default (check_quorum and pre-vote on above; the
+	 * core refuses lease timing that is unsafe). The read mode can be
+	 * switched on any node at any time: every voter protects a leader's
+	 * lease across its own restart. Ticks are tick_ms apart at least
+	 * (jiffies, rounded up).
 	 */
+	o->lease_read = n->lease_read;
 	o->lease_restart_wait = true;
 	o->tick_ns = (u64)n->tick_ms * NSEC_PER_MSEC;
 	o->rand_seed = get_random_u64();
@@ -805,6 +808,7 @@ static struct raftblk_node *raftblk_node_alloc(struct raftblk_dev *dev,
 	n->heartbeat_ms = p->heartbeat_ms ?: RAFTBLK_NODE_HEARTBEAT_MS_DEFAULT;
 	n->election_ms = p->election_ms ?: RAFTBLK_NODE_ELECTION_MS_DEFAULT;
 	n->max_batch = RAFTBLK_NODE_MAX_BATCH;
+	n->lease_read = true;	/* design.rst, "Read modes" */
 	n->log_memory = p->log_memory ?: raftblk_node_log_memory_default();
 	n->auto_promote = true;
 	n->promote_ms = RAFTBLK_NODE_PROMOTE_MS_DEFAULT;
@@ -822,7 +826,7 @@ static struct raftblk_node *raftblk_node_alloc(struct raftblk_dev *dev,
 	n->pub.heartbeat_ms = n->heartbeat_ms;
 	n->pub.election_ms = n->election_ms;
 	n->pub.max_batch = n->max_batch;
-	n->pub.read_mode = RAFTBLK_READ_MODE_READINDEX;
+	n->pub.read_mode = RAFTBLK_READ_MODE_LEASE;
 	n->pub.log_memory = n->log_memory;
 	n->pub.auto_promote = n->auto_promote;
 	n->pub.auto_promote_ms = n->promote_ms;

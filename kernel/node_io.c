@@ -7,7 +7,8 @@
  * node thread. On the thread, queued writes are proposed to the core in
  * batches and complete once their entry is applied (or fail when their
  * entry lost); queued reads wait behind a read barrier (the core's read
- * index or lease) and go to the data area once it is applied.
+ * index, or a lease read answered at once) and go to the data area once
+ * it is applied.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -186,22 +187,55 @@ void raftblk_node_propose(struct raftblk_node *n, struct list_head *writes)
 	}
 }
 
+/* Submit @rqs, their read barrier passed at @barrier_ns, to the data area. */
+static void raftblk_node_issue_reads(struct raftblk_node *n,
+				     struct list_head *rqs, u64 barrier_ns)
+{
+	struct raftblk_rq *pdu, *ptmp;
+
+	list_for_each_entry_safe(pdu, ptmp, rqs, node_list) {
+		struct request *rq = rb_pdu_rq(pdu);
+		blk_status_t st;
+
+		list_del_init(&pdu->node_list);
+		pdu->t.barrier_ns = barrier_ns;
+		st = rb_store_read_rq(n->store, n->dev, rq);
+		if (st != BLK_STS_OK)
+			raftblk_complete_request(rq, st);
+	}
+}
+
 void raftblk_node_start_reads(struct raftblk_node *n, struct list_head *reads)
 {
 	struct raftblk_node_read *rd;
+	raft_index index = 0;
+	bool lease;
 
 	if (list_empty(reads))
 		return;
+	/*
+	 * A lease read: the core gives the read index now (judged at the
+	 * time raft_set_now() was given, after these reads were taken), no
+	 * read state to wait for in a ready batch. Once applied up to it,
+	 * the reads go to the data area at once, with no allocation.
+	 */
+	lease = raft_read_lease(n->raft, &index);
+	if (lease && index <= n->applied) {
+		raftblk_node_issue_reads(n, reads, ktime_get_ns());
+		return;
+	}
 	rd = kmalloc(sizeof(*rd), GFP_NOIO);
 	if (!rd) {
 		raftblk_node_fail_list(reads, BLK_STS_RESOURCE);
 		return;
 	}
 	rd->ctx = ++n->next_read_ctx;
-	rd->have_index = false;
+	rd->have_index = lease;
+	rd->index = index;
+	rd->barrier_ns = ktime_get_ns();
 	INIT_LIST_HEAD(&rd->rqs);
 	list_splice_init(reads, &rd->rqs);
-	if (raft_read_index(n->raft, rd->ctx)) {
+	if (!lease && raft_read_index(n->raft, rd->ctx)) {
 		raftblk_node_fail_list(&rd->rqs, BLK_STS_IOERR);
 		kfree(rd);
 		return;
@@ -213,22 +247,12 @@ void raftblk_node_start_reads(struct raftblk_node *n, struct list_head *reads)
 void raftblk_node_serve_reads(struct raftblk_node *n)
 {
 	struct raftblk_node_read *rd, *tmp;
-	struct raftblk_rq *pdu, *ptmp;
 
 	list_for_each_entry_safe(rd, tmp, &n->reads_waiting, list) {
 		if (!rd->have_index || rd->index > n->applied)
 			continue;
 		list_del(&rd->list);
-		list_for_each_entry_safe(pdu, ptmp, &rd->rqs, node_list) {
-			struct request *rq = rb_pdu_rq(pdu);
-			blk_status_t st;
-
-			list_del_init(&pdu->node_list);
-			pdu->t.barrier_ns = rd->barrier_ns;
-			st = rb_store_read_rq(n->store, n->dev, rq);
-			if (st != BLK_STS_OK)
-				raftblk_complete_request(rq, st);
-		}
+		raftblk_node_issue_reads(n, &rd->rqs, rd->barrier_ns);
 		kfree(rd);
 	}
 }

@@ -467,7 +467,7 @@ TEST_F_TIMEOUT(ev, replicated_device_stream, 300)
 	EXPECT_EQ(8, e.max_batch);
 	EXPECT_EQ(100, e.heartbeat_ms);
 	EXPECT_EQ(1000, e.election_ms);
-	EXPECT_EQ(RAFTBLK_READ_MODE_READINDEX, e.read_mode);
+	EXPECT_EQ(RAFTBLK_READ_MODE_LEASE, e.read_mode);	/* the default */
 
 	/* The dump's position: nothing the stream has not already said. */
 	ASSERT_EQ(0, rb_get(&self->s, "raftblk60", &d, &ack));
@@ -501,12 +501,12 @@ TEST_F_TIMEOUT(ev, set_changes_every_option, 300)
 	EXPECT_EQ(0, set_u32(&self->s, "raftblk60", RAFTBLK_ATTR_MAX_BATCH, 1,
 			     &ack, &off)) TH_LOG("%s", ack.msg);
 	EXPECT_EQ(0, set_u32(&self->s, "raftblk60", RAFTBLK_ATTR_READ_MODE,
-			     RAFTBLK_READ_MODE_LEASE, &ack, &off));
+			     RAFTBLK_READ_MODE_READINDEX, &ack, &off));
 	ASSERT_EQ(0, rb_get(&self->s, "raftblk60", &d, &ack));
 	EXPECT_EQ(200, d.heartbeat_ms);
 	EXPECT_EQ(3000, d.election_ms);
 	EXPECT_EQ(1, d.max_batch);
-	EXPECT_EQ(RAFTBLK_READ_MODE_LEASE, d.read_mode);
+	EXPECT_EQ(RAFTBLK_READ_MODE_READINDEX, d.read_mode);
 
 	/* Several at once. */
 	msg_init(&m, &self->s, RAFTBLK_CMD_DEVICE_SET, 0);
@@ -514,13 +514,13 @@ TEST_F_TIMEOUT(ev, set_changes_every_option, 300)
 	msg_put_u32(&m, RAFTBLK_ATTR_HEARTBEAT_MS, 100);
 	msg_put_u32(&m, RAFTBLK_ATTR_ELECTION_TIMEOUT_MS, 1000);
 	msg_put_u32(&m, RAFTBLK_ATTR_MAX_BATCH, 64);
-	msg_put_u32(&m, RAFTBLK_ATTR_READ_MODE, RAFTBLK_READ_MODE_READINDEX);
+	msg_put_u32(&m, RAFTBLK_ATTR_READ_MODE, RAFTBLK_READ_MODE_LEASE);
 	EXPECT_EQ(0, rb_transact(&self->s, &m, &ack, NULL, NULL));
 	ASSERT_EQ(0, rb_get(&self->s, "raftblk60", &d, &ack));
 	EXPECT_EQ(100, d.heartbeat_ms);
 	EXPECT_EQ(1000, d.election_ms);
 	EXPECT_EQ(64, d.max_batch);
-	EXPECT_EQ(RAFTBLK_READ_MODE_READINDEX, d.read_mode);
+	EXPECT_EQ(RAFTBLK_READ_MODE_LEASE, d.read_mode);
 
 	/* Out of range: ERANGE naming the attribute. */
 	EXPECT_EQ(-ERANGE, set_u32(&self->s, "raftblk60",

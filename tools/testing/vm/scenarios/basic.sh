@@ -385,6 +385,8 @@ check "status --json: no peers" grep -q '"peers": \[\]' /tmp/repl.json
 check "status --json: heartbeat_ms 100" json_has /tmp/repl.json heartbeat_ms 100
 check "status --json: election_timeout_ms 1000" \
 	json_has /tmp/repl.json election_timeout_ms 1000
+check "status --json: read_mode lease (the default)" \
+	json_has /tmp/repl.json read_mode '"lease"'
 check "status shows node, role and term" sh -c \
 	"raftctl status $DEV | grep -q '^$DEV: node 1, leader, term [1-9]'"
 check "the device is smaller than the disk (log area)" test \
@@ -487,15 +489,15 @@ check "the files are intact after the restart" sh -c \
 	 sha256sum -c /tmp/sums; rc=\$?; cd /; umount $MNT; exit \$rc"
 
 # ---- options online, the event stream, resource files ----
-check "set --max-batch 8 --read-mode lease" \
-	raftctl set $DEV --max-batch 8 --read-mode lease
+check "set --max-batch 8 --read-mode readindex" \
+	raftctl set $DEV --max-batch 8 --read-mode readindex
 check "status --json after set" repl_json
 check "status --json: max_batch 8" json_has /tmp/repl.json max_batch 8
-check "status --json: read_mode lease" json_has /tmp/repl.json read_mode '"lease"'
+check "status --json: read_mode readindex" json_has /tmp/repl.json read_mode '"readindex"'
 check "status --json: the timers kept" json_has /tmp/repl.json heartbeat_ms 200
 check "status shows the options" sh -c \
-	"raftctl status $DEV | grep -q 'election timeout 1500 ms, max batch 8, read mode lease'"
-check "reads in lease mode" sh -c \
+	"raftctl status $DEV | grep -q 'election timeout 1500 ms, max batch 8, read mode readindex'"
+check "reads in readindex mode" sh -c \
 	"dd if=/dev/$DEV bs=64k count=16 iflag=direct of=/dev/null"
 expect_fail 1 "raftctl: set $DEV: election timeout must be at least 3 heartbeats (Invalid argument)" \
 	raftctl set $DEV --election-timeout-ms 500
@@ -503,10 +505,12 @@ expect_fail 1 "raftctl: set raftblk9: device does not exist (No such device)" \
 	raftctl set raftblk9 --max-batch 3
 expect_fail 1 "raftctl: set $DEV: permission denied, CAP_NET_ADMIN required (Operation not permitted)" \
 	as_nobody raftctl set $DEV --max-batch 3
-check "set back to readindex" raftctl set $DEV --read-mode readindex
+check "set back to lease" raftctl set $DEV --read-mode lease
+check "reads in lease mode" sh -c \
+	"dd if=/dev/$DEV bs=64k count=16 iflag=direct of=/dev/null"
 
 check "events --now: the device" sh -c "raftctl events --now >/tmp/ev.now &&
-	grep -Eq '^exists device $DEV role:leader term:[1-9][0-9]* leader:1 disk:/dev/vdb node-id:1 listen:$LISTEN heartbeat-ms:200 election-timeout-ms:1500 max-batch:8 read-mode:readindex resync-rate:[0-9]+ log-memory:[1-9][0-9]* auto-promote:yes auto-promote-timeout-ms:5000 disk-state:ok waiting:none\$' /tmp/ev.now"
+	grep -Eq '^exists device $DEV role:leader term:[1-9][0-9]* leader:1 disk:/dev/vdb node-id:1 listen:$LISTEN heartbeat-ms:200 election-timeout-ms:1500 max-batch:8 read-mode:lease resync-rate:[0-9]+ log-memory:[1-9][0-9]* auto-promote:yes auto-promote-timeout-ms:5000 disk-state:ok waiting:none\$' /tmp/ev.now"
 check "events --now: ends with 'exists -'" sh -c \
 	"test \"\$(tail -n 1 /tmp/ev.now)\" = 'exists -'"
 sed 's/^/# /' /tmp/ev.now
