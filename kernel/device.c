@@ -536,6 +536,24 @@ int raftblk_device_verify_report(struct raftblk_dev *dev,
 	return ret;
 }
 
+int raftblk_device_snaprep_set(struct raftblk_dev *dev, const u8 *b, u32 len,
+			       struct raftblk_err *err)
+{
+	return raftblk_device_need_node(dev, err) ?:
+		raftblk_node_snaprep_set(dev->node, b, len, err);
+}
+
+int raftblk_device_snaprep_read(struct raftblk_dev *dev,
+				struct raftblk_snaprep_view *v,
+				struct raftblk_err *err)
+{
+	int ret = raftblk_device_need_node(dev, err);
+
+	if (!ret)
+		raftblk_node_snaprep_read(dev->node, v);
+	return ret;
+}
+
 int raftblk_device_resync_extents(struct raftblk_dev *dev, u32 id,
 				  const u32 *ext, u32 n_ext, u32 *count,
 				  struct raftblk_err *err)

@@ -12,6 +12,7 @@
 #include <linux/capability.h>
 #include <linux/in.h>
 #include <linux/in6.h>
+#include <linux/mm.h>
 #include <linux/slab.h>
 #include <net/genetlink.h>
 #include <net/ipv6.h>
@@ -70,6 +71,14 @@ static const struct nla_policy raftblk_create_policy[RAFTBLK_ATTR_SNAPSHOT_POOL 
 				  .len = RAFTBLK_SECRET_MAXLEN },
 	[RAFTBLK_ATTR_SNAPSHOT_POOL] = { .type = NLA_NUL_STRING,
 					 .len = RAFTBLK_PATH_MAXLEN },
+};
+
+/* SNAPSHOT_REPORT: its layout is checked by the node (wire.c). */
+static const struct nla_policy raftblk_snaprep_policy[RAFTBLK_ATTR_SNAPSHOT_REPORT + 1] = {
+	[RAFTBLK_ATTR_NAME] = { .type = NLA_NUL_STRING,
+				.len = RAFTBLK_NAME_MAXLEN },
+	[RAFTBLK_ATTR_SNAPSHOT_REPORT] = { .type = NLA_BINARY,
+					   .len = RAFTBLK_SNAPREP_MAX_LEN },
 };
 
 /* SNAPSHOT_CREATE (the COW size too) and SNAPSHOT_DELETE. */
@@ -654,6 +663,84 @@ cancel:
 	return 0;
 }
 
+/* SNAPSHOT_REPORT: this node's snapshots, as raftctl read them. */
+static int raftblk_nl_snaprep_set_op(struct raftblk_dev *dev,
+				     struct genl_info *info,
+				     struct raftblk_err *err)
+{
+	struct nlattr *a = info->attrs[RAFTBLK_ATTR_SNAPSHOT_REPORT];
+
+	if (GENL_REQ_ATTR_CHECK(info, RAFTBLK_ATTR_SNAPSHOT_REPORT))
+		return -EINVAL;
+	return raftblk_device_snaprep_set(dev, nla_data(a), nla_len(a), err);
+}
+
+static int raftblk_nl_put_snapnode(struct sk_buff *msg,
+				   const struct raftblk_snaprep_node *d)
+{
+	struct nlattr *nest = nla_nest_start(msg, RAFTBLK_ATTR_SNAPSHOT_NODE);
+
+	if (!nest ||
+	    nla_put_u32(msg, RAFTBLK_SNAPNODE_ATTR_ID, d->id) ||
+	    (d->self && nla_put_flag(msg, RAFTBLK_SNAPNODE_ATTR_SELF)) ||
+	    nla_put_u64_64bit(msg, RAFTBLK_SNAPNODE_ATTR_AGE_MS, d->age_ms,
+			      RAFTBLK_SNAPNODE_ATTR_PAD) ||
+	    nla_put_u64_64bit(msg, RAFTBLK_SNAPNODE_ATTR_HEARD_MS,
+			      d->heard_ms, RAFTBLK_SNAPNODE_ATTR_PAD) ||
+	    nla_put(msg, RAFTBLK_SNAPNODE_ATTR_REPORT, d->len, d->report))
+		return -EMSGSIZE;
+	nla_nest_end(msg, nest);
+	return 0;
+}
+
+/* SNAPSHOT_NODES: the reports this node holds, its own first. */
+static int raftblk_nl_snaprep_get_op(struct raftblk_dev *dev,
+				     struct genl_info *info,
+				     struct raftblk_err *err)
+{
+	struct raftblk_snaprep_view *v = kvmalloc(sizeof(*v), GFP_KERNEL);
+	struct sk_buff *msg = NULL;
+	void *hdr;
+	u32 i;
+	int ret;
+
+	if (!v)
+		return -ENOMEM;
+	ret = raftblk_device_snaprep_read(dev, v, err);
+	if (ret)
+		goto out;
+	ret = -ENOMEM;
+	msg = genlmsg_new(NLMSG_DEFAULT_SIZE + v->n *
+			  (RAFTBLK_SNAPREP_MAX_LEN + 64), GFP_KERNEL);
+	if (!msg)
+		goto out;
+	hdr = genlmsg_put_reply(msg, info, &raftblk_genl_family, 0,
+				info->genlhdr->cmd);
+	ret = -EMSGSIZE;
+	if (!hdr || nla_put_string(msg, RAFTBLK_ATTR_NAME, dev->name))
+		goto out;
+	for (i = 0; i < v->n; i++)
+		if (raftblk_nl_put_snapnode(msg, &v->nodes[i]))
+			goto out;
+	genlmsg_end(msg, hdr);
+	ret = genlmsg_reply(msg, info);
+	msg = NULL;
+out:
+	nlmsg_free(msg);
+	kvfree(v);
+	return ret;
+}
+
+static int raftblk_nl_snaprep_set(struct sk_buff *skb, struct genl_info *info)
+{
+	return raftblk_nl_device_op(info, raftblk_nl_snaprep_set_op);
+}
+
+static int raftblk_nl_snaprep_get(struct sk_buff *skb, struct genl_info *info)
+{
+	return raftblk_nl_device_op(info, raftblk_nl_snaprep_get_op);
+}
+
 static int raftblk_nl_verify_start(struct sk_buff *skb, struct genl_info *info)
 {
 	return raftblk_nl_device_op(info, raftblk_nl_verify_start_op);
@@ -978,6 +1065,19 @@ static const struct genl_ops raftblk_genl_ops[] = {
 		.policy = raftblk_resync_extents_policy,
 		.maxattr = ARRAY_SIZE(raftblk_resync_extents_policy) - 1,
 		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = RAFTBLK_CMD_SNAPSHOT_REPORT,
+		.doit = raftblk_nl_snaprep_set,
+		.policy = raftblk_snaprep_policy,
+		.maxattr = ARRAY_SIZE(raftblk_snaprep_policy) - 1,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = RAFTBLK_CMD_SNAPSHOT_NODES,
+		.doit = raftblk_nl_snaprep_get,
+		.policy = raftblk_name_policy,
+		.maxattr = ARRAY_SIZE(raftblk_name_policy) - 1,
 	},
 };
 

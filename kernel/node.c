@@ -57,11 +57,13 @@ static void raftblk_node_step_msgs(struct raftblk_node *n, struct list_head *msg
 		list_del(&nm->list);
 		snap = nm->m.type == RAFT_MSG_SNAPSHOT;
 		/*
-		 * Promote frames (node_promote.c), verify and repair frames
+		 * Promote frames (node_promote.c), snapshot reports
+		 * (node_snaprep.c), verify and repair frames
 		 * (verify.c, node_verify.c) and the copy frames of a resync
 		 * (resync.c) are the node's.
 		 */
 		if (raftblk_node_promote_recv(n, &nm->m) ||
+		    raftblk_node_snaprep_recv(n, &nm->m) ||
 		    rb_verify_intercept(n->vf, &nm->m) ||
 		    raftblk_node_resync_requested(n, &nm->m))
 			snap = false;
@@ -712,6 +714,7 @@ static int raftblk_node_thread(void *arg)
 			rb_verify_tick(n->vf);
 			raftblk_node_save_commit(n);
 			raftblk_node_promote_learners(n);
+			raftblk_node_snaprep_tick(n);
 			n->next_tick += tick;
 			/* after a long stall, do not tick in a burst */
 			if (time_after(jiffies, n->next_tick))
@@ -818,6 +821,7 @@ static struct raftblk_node *raftblk_node_alloc(struct raftblk_dev *dev,
 	spin_lock_init(&n->in_lock);
 	mutex_init(&n->pub_lock);
 	spin_lock_init(&n->pub_spin);
+	raftblk_node_snaprep_init(n);
 	INIT_DELAYED_WORK(&n->wait_work, raftblk_node_wait_work);
 	mutex_init(&n->tp_lock);
 	n->pub.id = n->id;
@@ -1085,6 +1089,7 @@ err_close_store:
 	raftblk_node_snap_detach(n);
 err_free:
 	kfree(restore);
+	raftblk_node_snaprep_free(n);
 	kfree(n);
 	return ret;
 }
@@ -1144,5 +1149,6 @@ void raftblk_node_stop(struct raftblk_node *n)
 	mutex_unlock(&n->lock);
 	rb_store_close(n->store);
 	raftblk_node_snap_detach(n);
+	raftblk_node_snaprep_free(n);
 	kfree(n);
 }

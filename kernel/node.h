@@ -219,6 +219,30 @@ int raftblk_node_resync_extents(struct raftblk_node *n, u32 id,
 				const u32 *ext, u32 n_ext, u32 *count,
 				struct raftblk_err *err);
 
+/*
+ * Snapshot reports (node_snaprep.c): this node's, as raftctl gives it
+ * (@b, @len: the RAFTBLK_SNAPREP_* layout; checked here), and the ones
+ * this node holds: its own first, then those its followers sent.
+ */
+struct raftblk_snaprep_node {
+	u32 id;
+	bool self;
+	u64 age_ms;			/* of its rows, now */
+	u64 heard_ms;			/* since it came (not self) */
+	u32 len;
+	u8 report[RAFTBLK_SNAPREP_MAX_LEN];
+};
+
+struct raftblk_snaprep_view {
+	u32 n;
+	struct raftblk_snaprep_node nodes[RAFTBLK_NODE_MAX_PEERS + 1];
+};
+
+int raftblk_node_snaprep_set(struct raftblk_node *n, const u8 *b, u32 len,
+			     struct raftblk_err *err);
+void raftblk_node_snaprep_read(struct raftblk_node *n,
+			       struct raftblk_snaprep_view *v);
+
 /* Options that can change while the node runs; 0: keep the current. */
 struct raftblk_node_opts {
 	u32 heartbeat_ms;

@@ -13,6 +13,7 @@
  *   node_disk.c    backing disk failures: retry, give up, hand over
  *   node_admin.c   operations from netlink
  *   node_promote.c who may open the device for writing: auto-promote
+ *   node_snaprep.c what each node holds of each snapshot: reports
  */
 #ifndef RAFTBLK_NODE_INT_H
 #define RAFTBLK_NODE_INT_H
@@ -77,6 +78,31 @@ struct raftblk_node_batch {
 	int apply_err;		/* of the data area */
 	bool blocked;		/* applying cannot go on now */
 	bool conf_changed;
+};
+
+/* A node's snapshot report as it came to this node (node_snaprep.c). */
+struct raftblk_node_srep_peer {
+	u32 id;				/* 0: a free slot */
+	u8 *buf;			/* the report, len bytes */
+	u32 len;
+	unsigned long heard;		/* jiffies: when it came */
+};
+
+struct raftblk_node_srep {
+	/*
+	 * lock protects own, own_len, own_at, seq and peers (taken by
+	 * netlink and the node thread, never across a sleep).
+	 */
+	spinlock_t lock;
+	u8 *own;			/* raftctl's report, NULL: none yet */
+	u32 own_len;
+	unsigned long own_at;		/* jiffies: when it came */
+	u64 seq;			/* bumped on every change of ours */
+	struct raftblk_node_srep_peer peers[RAFT_MAX_NODES];
+	/* Our report sent to the leader (node thread only). */
+	u64 sent_seq;
+	u32 sent_to;
+	unsigned long sent_at;		/* jiffies */
 };
 
 struct raftblk_node {
@@ -222,6 +248,8 @@ struct raftblk_node {
 	raft_index replay_upto;
 	/* The last copy installed (node thread; rb_store_copy_index()). */
 	raft_index copy_index;
+	/* Snapshot reports (node_snaprep.c). */
+	struct raftblk_node_srep srep;
 	/* The COW pool, and the data area's dm device (fixed once open). */
 	char snap_pool[RAFTBLK_PATH_MAXLEN + 1];
 	struct block_device *snap_data;
@@ -327,6 +355,13 @@ void raftblk_node_snap_check(struct raftblk_node *n,
 void raftblk_node_snap_stop(struct raftblk_node *n);
 bool raftblk_node_resync_requested(struct raftblk_node *n,
 				   struct raft_msg *m);
+
+/* node_snaprep.c */
+void raftblk_node_snaprep_init(struct raftblk_node *n);
+void raftblk_node_snaprep_free(struct raftblk_node *n);
+void raftblk_node_snaprep_changed(struct raftblk_node *n);
+void raftblk_node_snaprep_tick(struct raftblk_node *n);
+bool raftblk_node_snaprep_recv(struct raftblk_node *n, struct raft_msg *m);
 
 /* node_promote.c */
 int raftblk_node_open_write(struct raftblk_node *n);

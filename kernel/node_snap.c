@@ -213,6 +213,7 @@ void raftblk_node_snap_check(struct raftblk_node *n,
 	l->time = c->time;
 	l->result = n->snap_result;
 	l->count++;
+	raftblk_node_snaprep_changed(n);	/* the leader learns it soon */
 	pr_info("%s: snapshot %s %s at index %llu term %llu: %s\n",
 		n->dev->name, l->delete ? "delete" : "create", l->name,
 		(unsigned long long)l->index, (unsigned long long)l->term,

@@ -241,6 +241,12 @@ int raftblk_device_verify_report(struct raftblk_dev *dev,
 int raftblk_device_resync_extents(struct raftblk_dev *dev, u32 id,
 				  const u32 *ext, u32 n_ext, u32 *count,
 				  struct raftblk_err *err);
+struct raftblk_snaprep_view;
+int raftblk_device_snaprep_set(struct raftblk_dev *dev, const u8 *b, u32 len,
+			       struct raftblk_err *err);
+int raftblk_device_snaprep_read(struct raftblk_dev *dev,
+				struct raftblk_snaprep_view *v,
+				struct raftblk_err *err);
 const char *raftblk_role_name(enum raftblk_role role);
 const char *raftblk_waiting_name(enum raftblk_waiting waiting);
 int __init raftblk_devices_init(void);

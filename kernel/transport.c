@@ -187,6 +187,7 @@ struct rb_conn {
 	bool was_up;
 	bool replaced;			/* closed for a duplicate */
 	u64 peer_id;			/* 0 until known (accepted) */
+	u64 peer_feat;			/* its HELLO(_ACK)'s feature bits */
 	u64 seq;			/* creation order (tie-break) */
 	struct sockaddr_storage addr;	/* dialed: where to */
 	bool connect_started;		/* dialed: rx_work called connect */
@@ -1143,6 +1144,7 @@ static int on_hello(struct rb_conn *c, const struct rb_wire_ctl *ctl)
 	int len, ret;
 
 	c->hs_peer = h->sender;		/* for the log lines */
+	c->peer_feat = ctl->features;
 	reason = rb_wire_hello_refusal(ctl);
 	if (!reason && READ_ONCE(c->t->stopping))
 		reason = RB_WIRE_REFUSE_SHUTDOWN;
@@ -1173,7 +1175,8 @@ static int on_hello(struct rb_conn *c, const struct rb_wire_ctl *ctl)
 	}
 	conn_ids(c, &ids);
 	ids.peer = h->sender;
-	len = rb_wire_encode_hello(&ids, RB_WIRE_HELLO_ACK, c->cls, buf);
+	len = rb_wire_encode_hello_feat(&ids, RB_WIRE_HELLO_ACK, c->cls,
+					RB_WIRE_FEAT_SNAPREP, buf);
 	if (len < 0)
 		return -EINVAL;
 	ret = send_direct(c, buf, len);
@@ -1224,8 +1227,9 @@ static int on_auth_acceptor(struct rb_conn *c, const struct rb_wire_ctl *ctl)
 			return ret;
 		conn_ids(c, &ids);
 		alen = rb_wire_encode_hello_feat(&ids, RB_WIRE_HELLO_ACK,
-						 c->cls, RB_WIRE_FEAT_AUTH_P1305,
-						 ack);
+						 c->cls,
+						 RB_WIRE_FEAT_AUTH_P1305 |
+						 RB_WIRE_FEAT_SNAPREP, ack);
 		len = rb_wire_encode_auth(&ids, RB_WIRE_AUTH_RESPONSE,
 					  c->hs_nonce_a, mac, buf);
 		memzero_explicit(mac, sizeof(mac));
@@ -1338,6 +1342,7 @@ static int on_hello_reply(struct rb_conn *c, const struct rb_wire_ctl *ctl)
 	if (ctl->conn_class != c->cls || rb_wire_hello_refusal(ctl))
 		return bad_frame(c, RB_WIRE_EBADFRAME,
 				 "HELLO_ACK does not match the HELLO");
+	c->peer_feat = ctl->features;
 	if (feat != c->hs_auth)
 		return auth_fail(c, feat ? "the peer authenticates, this node has no secret" :
 				 "the peer does not authenticate");
@@ -1744,8 +1749,8 @@ static int conn_connected(struct rb_conn *c)
 	/* With a current secret, HELLO is followed by our CHALLENGE. */
 	c->hs_auth = t_has_secret(c->t, true);
 	len = rb_wire_encode_hello_feat(&ids, RB_WIRE_HELLO, c->cls,
-					c->hs_auth ? RB_WIRE_FEAT_AUTH_P1305 : 0,
-					buf);
+					(c->hs_auth ? RB_WIRE_FEAT_AUTH_P1305 :
+					 0) | RB_WIRE_FEAT_SNAPREP, buf);
 	if (len < 0)
 		return -EINVAL;
 	if (c->hs_auth) {
@@ -1989,8 +1994,9 @@ static void conn_tx_work(struct work_struct *w)
 static u8 msg_class(const struct raft_msg *m)
 {
 	if (m->type == RAFT_MSG_SNAPSHOT && (m->flags & RB_WIRE_MSGF_COPY) &&
-	    m->hint_term == RB_WIRE_COPY_ABORT)
-		return RB_WIRE_CLASS_CONTROL;	/* a follower's, no data */
+	    (m->hint_term == RB_WIRE_COPY_ABORT ||
+	     m->hint_term == RB_WIRE_COPY_SNAPREPORT))
+		return RB_WIRE_CLASS_CONTROL;	/* a follower's, small */
 	if (m->type == RAFT_MSG_APPEND || m->type == RAFT_MSG_SNAPSHOT)
 		return RB_WIRE_CLASS_BULK;
 	return RB_WIRE_CLASS_CONTROL;
@@ -2412,6 +2418,21 @@ int rb_transport_peers(struct rb_transport *t,
 	}
 	mutex_unlock(&t->lock);
 	return n;
+}
+
+u64 rb_transport_peer_features(struct rb_transport *t, u64 id)
+{
+	struct rb_peer *p;
+	u64 feat = 0;
+	int i;
+
+	mutex_lock(&t->lock);
+	p = peer_find(t, id);
+	for (i = 0; p && i < RB_CLASSES && !feat; i++)
+		if (p->conn[i])
+			feat = p->conn[i]->peer_feat;
+	mutex_unlock(&t->lock);
+	return feat;
 }
 
 void rb_transport_get_stats(struct rb_transport *t,

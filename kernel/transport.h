@@ -278,6 +278,12 @@ struct rb_transport_peer_info {
 int rb_transport_peers(struct rb_transport *t,
 		       struct rb_transport_peer_info *info, int max);
 
+/*
+ * The feature bits (RB_WIRE_FEAT_*) peer id announced in the handshake of
+ * a connection that is up now; 0 when none is.
+ */
+u64 rb_transport_peer_features(struct rb_transport *t, u64 id);
+
 /* ------------------------------------------------------------------ */
 /* Node addresses                                                     */
 

@@ -501,10 +501,11 @@ static int check_msg(const struct raft_msg *m,
 		if (m->type != RAFT_MSG_SNAPSHOT || m->flags != RB_WIRE_MSGF_COPY)
 			return BAD("copy flag on a message that is no snapshot");
 		if (m->hint_term < RB_WIRE_COPY_CHUNK ||
-		    m->hint_term > RB_WIRE_COPY_READY)
+		    m->hint_term > RB_WIRE_COPY_KIND_MAX)
 			return BAD("unknown copy frame kind");
 		if (m->n_entries != (m->hint_term == RB_WIRE_COPY_CHUNK ||
-				     m->hint_term == RB_WIRE_COPY_VERIFY))
+				     m->hint_term == RB_WIRE_COPY_VERIFY ||
+				     m->hint_term == RB_WIRE_COPY_SNAPREPORT))
 			return BAD("copy chunk without exactly one entry");
 		if (m->snap.conf.n || !m->snap.index || !m->snap.term)
 			return BAD("copy frame with a membership or no snapshot");
@@ -1019,4 +1020,77 @@ long rb_wire_decode_frame(const void *buf, size_t len,
 		return ret;
 	}
 	return (long)total;
+}
+
+/* ------------------------------------------------------------------ */
+/* Snapshot reports                                                   */
+
+/* Snapshot name rules (kernel/device.c, raftctl): [A-Za-z0-9][A-Za-z0-9_.+-]* */
+static bool snaprep_name_char(u8 c, bool first)
+{
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9'))
+		return true;
+	return !first && (c == '_' || c == '.' || c == '+' || c == '-');
+}
+
+static int snaprep_check_row(const u8 *r, const char **why)
+{
+	u32 i, len = 0;
+
+	while (len < RB_WIRE_SNAPREP_NAME_LEN && r[len])
+		len++;
+	if (!len || len == RB_WIRE_SNAPREP_NAME_LEN)
+		return BAD("snapshot report: name empty or not NUL-terminated");
+	for (i = 0; i < len; i++)
+		if (!snaprep_name_char(r[i], !i))
+			return BAD("snapshot report: bad character in a name");
+	for (i = len; i < RB_WIRE_SNAPREP_NAME_LEN; i++)
+		if (r[i])
+			return BAD("snapshot report: name not NUL-padded");
+	if (!rb_get_le64(r + 48))
+		return BAD("snapshot report: snapshot at index 0");
+	if (rb_get_le64(r + 56) > RAFT_TERM_MAX)
+		return BAD("snapshot report: term above the cap");
+	if (!r[88] || r[88] > RB_WIRE_SNAPREP_STATE_MAX)
+		return BAD("snapshot report: unknown snapshot state");
+	for (i = 89; i < RB_WIRE_SNAPREP_ROW_LEN; i++)
+		if (r[i])
+			return BAD("snapshot report: reserved bytes not 0");
+	return 0;
+}
+
+int rb_wire_snaprep_check(const u8 *b, u32 len, bool pad_ok,
+			  const char **why)
+{
+	u32 n, i, j, need;
+	int ret;
+
+	if (len < RB_WIRE_SNAPREP_HDR_LEN)
+		return BAD("snapshot report shorter than its header");
+	n = rb_get_le32(b);
+	if (n > RB_WIRE_SNAPREP_MAX_ROWS)
+		return BAD("snapshot report with too many rows");
+	if (rb_get_le32(b + 4) & ~(u32)RB_WIRE_SNAPREP_FLAGS_ALL)
+		return BAD("snapshot report: unknown flags");
+	need = RB_WIRE_SNAPREP_HDR_LEN + n * RB_WIRE_SNAPREP_ROW_LEN;
+	if (len < need || (len > need && !pad_ok))
+		return BAD("snapshot report length does not match its rows");
+	for (i = need; i < len; i++)
+		if (b[i])
+			return BAD("snapshot report: padding not 0");
+	for (i = 0; i < n; i++) {
+		const u8 *r = b + RB_WIRE_SNAPREP_HDR_LEN +
+			      i * RB_WIRE_SNAPREP_ROW_LEN;
+
+		ret = snaprep_check_row(r, why);
+		if (ret)
+			return ret;
+		for (j = 0; j < i; j++)
+			if (!memcmp(r, b + RB_WIRE_SNAPREP_HDR_LEN +
+				    j * RB_WIRE_SNAPREP_ROW_LEN,
+				    RB_WIRE_SNAPREP_NAME_LEN))
+				return BAD("snapshot report: a name twice");
+	}
+	return 0;
 }

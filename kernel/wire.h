@@ -69,6 +69,12 @@ enum rb_wire_type {
 #define RB_WIRE_FEAT_AUTH	(1ULL << 0)
 #define RB_WIRE_FEAT_MAC_P1305	(1ULL << 1)
 #define RB_WIRE_FEAT_AUTH_P1305	(RB_WIRE_FEAT_AUTH | RB_WIRE_FEAT_MAC_P1305)
+/*
+ * SNAPREP: the sender takes SNAPREPORT copy frames (a node sends its
+ * snapshot report only to a leader that announced it; an earlier node
+ * would drop the connection on the unknown frame kind).
+ */
+#define RB_WIRE_FEAT_SNAPREP	(1ULL << 2)
 
 /* AUTH frames: steps of the challenge-response, in order. */
 enum rb_wire_auth_step {
@@ -130,6 +136,38 @@ int rb_wire_auth_info(u8 label, const u8 cluster[RB_WIRE_UUID_LEN],
 #define RB_WIRE_COPY_VERIFY	4
 #define RB_WIRE_COPY_REQUEST	5
 #define RB_WIRE_COPY_READY	6
+/*
+ * SNAPREPORT (follower -> leader, only to a leader whose HELLO had
+ * RB_WIRE_FEAT_SNAPREP): one NORMAL entry whose payload is the node's
+ * snapshot report (layout below, zero-padded to a multiple of 512);
+ * context: the report's length in bytes; snap.index: the report's
+ * sequence number (from 1), snap.term: the message term.
+ */
+#define RB_WIRE_COPY_SNAPREPORT	7
+#define RB_WIRE_COPY_KIND_MAX	7
+
+/*
+ * The snapshot report (the same layout as the netlink attribute
+ * RAFTBLK_ATTR_SNAPSHOT_REPORT, include/uapi/linux/raftblk.h, where it is
+ * documented; Documentation/wire-protocol.rst "Snapshot reports").
+ */
+#define RB_WIRE_SNAPREP_HDR_LEN		32
+#define RB_WIRE_SNAPREP_ROW_LEN		96
+#define RB_WIRE_SNAPREP_MAX_ROWS	64
+#define RB_WIRE_SNAPREP_MAX_LEN		(RB_WIRE_SNAPREP_HDR_LEN + \
+					 RB_WIRE_SNAPREP_MAX_ROWS * \
+					 RB_WIRE_SNAPREP_ROW_LEN)
+#define RB_WIRE_SNAPREP_NAME_LEN	48
+#define RB_WIRE_SNAPREP_FLAGS_ALL	0x7
+#define RB_WIRE_SNAPREP_STATE_MAX	5
+
+/*
+ * Check a snapshot report of len bytes (padding after its rows allowed
+ * only if pad_ok, and then only zeros): 0, or RB_WIRE_EBADFRAME with
+ * *why saying what is wrong.
+ */
+int rb_wire_snaprep_check(const u8 *b, u32 len, bool pad_ok,
+			  const char **why);
 
 /*
  * A TIMEOUT_NOW message with this flag is an auto-promote frame, handled

@@ -83,6 +83,18 @@ enum raftblk_cmd {
 	 * (a delta resync). Admin.
 	 */
 	RAFTBLK_CMD_RESYNC_EXTENTS,
+	/*
+	 * NAME, SNAPSHOT_REPORT -> this node's snapshots as its COW pool and
+	 * device-mapper have them (raftctl sends it: the helper after each
+	 * snapshot entry, list, status, create). The node keeps it and sends
+	 * it on to its leader. Admin.
+	 */
+	RAFTBLK_CMD_SNAPSHOT_REPORT,
+	/*
+	 * NAME -> SNAPSHOT_NODE, repeated: the reports this node holds: its
+	 * own and, on the leader, those its followers sent it.
+	 */
+	RAFTBLK_CMD_SNAPSHOT_NODES,
 
 	__RAFTBLK_CMD_MAX,
 };
@@ -412,6 +424,10 @@ enum raftblk_attr {
 	RAFTBLK_ATTR_VERIFY_ALL_DIFFERING,	/* flag: those the last verify
 						 * found differing on the node
 						 */
+	/* SNAPSHOT_REPORT: the report (layout: RAFTBLK_SNAPREP_*) */
+	RAFTBLK_ATTR_SNAPSHOT_REPORT,	/* binary */
+	/* SNAPSHOT_NODES reply: nest of RAFTBLK_SNAPNODE_ATTR_*, repeated */
+	RAFTBLK_ATTR_SNAPSHOT_NODE,
 
 	__RAFTBLK_ATTR_MAX,
 };
@@ -436,6 +452,72 @@ enum raftblk_snapshot_attr {
 	__RAFTBLK_SNAPSHOT_ATTR_MAX,
 };
 #define RAFTBLK_SNAPSHOT_ATTR_MAX (__RAFTBLK_SNAPSHOT_ATTR_MAX - 1)
+
+/*
+ * A snapshot report (RAFTBLK_ATTR_SNAPSHOT_REPORT, and the payload of the
+ * wire protocol's SNAPREPORT frame): what one node holds of each snapshot.
+ * Little-endian; a header, then n rows, nothing after them:
+ *
+ *   header  0  4  n, rows that follow, at most RAFTBLK_SNAPREP_MAX_ROWS
+ *           4  4  flags: RAFTBLK_SNAPREP_F_*
+ *           8  8  applied index of the node (set by the kernel)
+ *          16  8  copy index: it joined by a copy of this index, or 0
+ *                 (set by the kernel)
+ *          24  8  age in ms of the rows when sent (set by the kernel)
+ *   row     0 48  name, NUL-terminated, NUL-padded (snapshot name rules)
+ *          48  8  index of the snapshot entry (not 0)
+ *          56  8  term
+ *          64  8  time, seconds since the epoch (the leader's clock)
+ *          72  8  COW bytes
+ *          80  8  COW bytes used (0 if unknown)
+ *          88  1  state: enum raftblk_snaprep_state
+ *          89  7  reserved, 0
+ *
+ * raftctl fills n, flags and the rows; the kernel checks every field,
+ * and sets applied, copy index and age itself.
+ */
+#define RAFTBLK_SNAPREP_HDR_LEN		32
+#define RAFTBLK_SNAPREP_ROW_LEN		96
+#define RAFTBLK_SNAPREP_MAX_ROWS	64
+/* the header and the most rows: 32 + 64 * 96 */
+#define RAFTBLK_SNAPREP_MAX_LEN		6176
+#define RAFTBLK_SNAPREP_F_POOL		0x1	/* a COW pool is configured
+						 * (set by the kernel)
+						 */
+#define RAFTBLK_SNAPREP_F_POOL_ERROR	0x2	/* its table could not be read */
+#define RAFTBLK_SNAPREP_F_KNOWN		0x4	/* raftctl reported the rows
+						 * since the node started
+						 * (set by the kernel; without
+						 * it n is 0: not known)
+						 */
+#define RAFTBLK_SNAPREP_F_ALL		0x7
+
+enum raftblk_snaprep_state {
+	RAFTBLK_SNAPREP_UNSPEC,
+	RAFTBLK_SNAPREP_ACTIVE,		/* taken, its device is up */
+	RAFTBLK_SNAPREP_INVALID,	/* its COW area overflowed */
+	RAFTBLK_SNAPREP_INACTIVE,	/* taken, its device is not up */
+	RAFTBLK_SNAPREP_NO_SPACE,	/* missing: no room in the pool */
+	RAFTBLK_SNAPREP_NO_DEVICE,	/* missing: its COW device is not
+					 * usable here
+					 */
+	__RAFTBLK_SNAPREP_STATE_MAX,
+};
+#define RAFTBLK_SNAPREP_STATE_MAX (__RAFTBLK_SNAPREP_STATE_MAX - 1)
+
+/* One node's report (RAFTBLK_ATTR_SNAPSHOT_NODE). */
+enum raftblk_snapnode_attr {
+	RAFTBLK_SNAPNODE_ATTR_UNSPEC,
+	RAFTBLK_SNAPNODE_ATTR_PAD,
+	RAFTBLK_SNAPNODE_ATTR_ID,	/* u32: the node */
+	RAFTBLK_SNAPNODE_ATTR_SELF,	/* flag: this node's own report */
+	RAFTBLK_SNAPNODE_ATTR_AGE_MS,	/* u64: how old its rows are now */
+	RAFTBLK_SNAPNODE_ATTR_HEARD_MS,	/* u64: since it came (0: own) */
+	RAFTBLK_SNAPNODE_ATTR_REPORT,	/* binary: RAFTBLK_SNAPREP_* layout */
+
+	__RAFTBLK_SNAPNODE_ATTR_MAX,
+};
+#define RAFTBLK_SNAPNODE_ATTR_MAX (__RAFTBLK_SNAPNODE_ATTR_MAX - 1)
 
 /* A verify (RAFTBLK_ATTR_VERIFY). */
 enum raftblk_verify_state {

@@ -59,6 +59,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		lim.max_payload_len = 1 << 20;
 	}
 
+	/* Mode 8: a snapshot report (node_snaprep.c, netlink) instead. */
+	if (mode & 8) {
+		why = NULL;
+		if (!rb_wire_snaprep_check(b, len, mode & 16, &why)) {
+			u32 n = rb_get_le32(b);
+
+			check(n <= RB_WIRE_SNAPREP_MAX_ROWS &&
+			      len >= RB_WIRE_SNAPREP_HDR_LEN +
+			      n * RB_WIRE_SNAPREP_ROW_LEN &&
+			      ((mode & 16) || len == RB_WIRE_SNAPREP_HDR_LEN +
+			       n * RB_WIRE_SNAPREP_ROW_LEN),
+			      "snapshot report taken with a wrong length");
+		} else {
+			check(why != NULL, "snapshot report refused without why");
+		}
+		free(b);
+		return 0;
+	}
 	ret = rb_wire_decode_frame(b, len, &lim, &ids, &test_payload_ops,
 				   NULL, &h, &c, &m, &why);
 	if (ret > 0 && h.type == RB_WIRE_RAFT_MSG) {

@@ -7,11 +7,11 @@
  */
 #include "wire_testlib.h"
 
-static void save(const char *dir, int n, const u8 *b, long len)
+static void save_mode(const char *dir, int n, u8 mode, const u8 *b,
+		      long len)
 {
 	char path[512];
 	FILE *f;
-	u8 mode = 0;
 
 	snprintf(path, sizeof(path), "%s/seed-%03d", dir, n);
 	f = fopen(path, "wb");
@@ -20,6 +20,11 @@ static void save(const char *dir, int n, const u8 *b, long len)
 		perror(path);
 		exit(1);
 	}
+}
+
+static void save(const char *dir, int n, const u8 *b, long len)
+{
+	save_mode(dir, n, 0, b, len);
 }
 
 int main(int argc, char **argv)
@@ -94,5 +99,55 @@ int main(int argc, char **argv)
 			RB_WIRE_AUTH_RESPONSE, nonce, proof, ctl));
 	save(argv[1], n++, ctl, rb_wire_encode_auth(&test_tx_ids,
 			RB_WIRE_AUTH_PROOF, NULL, proof, ctl));
+	/*
+	 * A snapshot report of two rows: alone (mode 8: the report checker)
+	 * and as the payload of a SNAPREPORT copy frame.
+	 */
+	{
+		static u8 rep[512];
+		struct raft_entry e = {};
+		struct raft_msg m = {
+			.type = RAFT_MSG_SNAPSHOT,
+			.flags = RB_WIRE_MSGF_COPY,
+			.from = test_tx_ids.local,
+			.to = test_tx_ids.peer,
+			.term = 3,
+			.hint_term = RB_WIRE_COPY_SNAPREPORT,
+			.context = RB_WIRE_SNAPREP_HDR_LEN +
+				   2 * RB_WIRE_SNAPREP_ROW_LEN,
+			.snap = { .index = 1, .term = 3 },
+		};
+		u8 *b;
+		long len;
+
+		rb_put_le32(rep, 2);
+		rb_put_le32(rep + 4, 0x5);
+		rb_put_le64(rep + 8, 120);
+		for (i = 0; i < 2; i++) {
+			u8 *r = rep + RB_WIRE_SNAPREP_HDR_LEN +
+				i * RB_WIRE_SNAPREP_ROW_LEN;
+
+			memcpy(r, i ? "nightly" : "b1", i ? 7 : 2);
+			rb_put_le64(r + 48, 100 + i);
+			rb_put_le64(r + 56, 3);
+			rb_put_le64(r + 72, 1 << 22);
+			r[88] = 1 + 3 * i;
+		}
+		save_mode(argv[1], n++, 8, rep, m.context);
+		save_mode(argv[1], n++, 8 | 16, rep, sizeof(rep));
+		e.index = 1;
+		e.term = 3;
+		e.type = RAFT_ENTRY_NORMAL;
+		e.payload = raft_payload_alloc(0, sizeof(rep), 0, sizeof(rep),
+					       rep);
+		m.entries = &e;
+		m.n_entries = 1;
+		len = test_encode_frame(&m, &lim, &b);
+		raft_payload_put(e.payload);
+		if (len < 0)
+			return 1;
+		save(argv[1], n++, b, len);
+		free(b);
+	}
 	return 0;
 }

@@ -1165,6 +1165,85 @@ static void test_hello_refusal(void)
 }
 
 
+/* A snapshot report of n rows into b (valid), its length. */
+static u32 snaprep_make(u8 *b, u32 n)
+{
+	u32 i, len = RB_WIRE_SNAPREP_HDR_LEN + n * RB_WIRE_SNAPREP_ROW_LEN;
+
+	memset(b, 0, RB_WIRE_SNAPREP_MAX_LEN + 512);
+	rb_put_le32(b, n);
+	rb_put_le32(b + 4, 0x1);
+	rb_put_le64(b + 8, 77);
+	for (i = 0; i < n; i++) {
+		u8 *r = b + RB_WIRE_SNAPREP_HDR_LEN +
+			i * RB_WIRE_SNAPREP_ROW_LEN;
+
+		snprintf((char *)r, RB_WIRE_SNAPREP_NAME_LEN, "snap-%u.x", i);
+		rb_put_le64(r + 48, 10 + i);
+		rb_put_le64(r + 56, 2);
+		rb_put_le64(r + 72, 1 << 20);
+		r[88] = 1 + i % RB_WIRE_SNAPREP_STATE_MAX;
+	}
+	return len;
+}
+
+/* Snapshot reports (rb_wire_snaprep_check()): what a node takes. */
+static void test_snaprep(void)
+{
+	static u8 b[RB_WIRE_SNAPREP_MAX_LEN + 512];
+	u8 *r0 = b + RB_WIRE_SNAPREP_HDR_LEN;
+	const char *why = NULL;
+	u32 len;
+
+	len = snaprep_make(b, 3);
+	ok(!rb_wire_snaprep_check(b, len, false, &why),
+	   "snapshot report of 3 rows taken", why);
+	len = snaprep_make(b, 0);
+	ok(!rb_wire_snaprep_check(b, len, false, &why),
+	   "snapshot report of no rows taken", why);
+	len = snaprep_make(b, RB_WIRE_SNAPREP_MAX_ROWS);
+	ok(!rb_wire_snaprep_check(b, len, false, &why),
+	   "snapshot report of the most rows taken", why);
+	ok(!rb_wire_snaprep_check(b, 512 * 13, true, &why) && len <= 512 * 13,
+	   "snapshot report with zero padding taken where allowed", why);
+	ok(rb_wire_snaprep_check(b, len + 8, false, &why) ==
+	   RB_WIRE_EBADFRAME, "snapshot report with bytes after its rows refused", why);
+	len = snaprep_make(b, 2);
+	b[len + 3] = 1;
+	ok(rb_wire_snaprep_check(b, len + 512, true, &why) ==
+	   RB_WIRE_EBADFRAME, "snapshot report with padding not 0 refused", why);
+#define SNAPREP_BAD(what, edit) do {					\
+		len = snaprep_make(b, 2);				\
+		edit;							\
+		ok(rb_wire_snaprep_check(b, len, false, &why) ==	\
+		   RB_WIRE_EBADFRAME, "snapshot report " what " refused", \
+		   why);						\
+	} while (0)
+	SNAPREP_BAD("shorter than its header", len = 31);
+	SNAPREP_BAD("missing a row", len -= RB_WIRE_SNAPREP_ROW_LEN);
+	SNAPREP_BAD("with too many rows",
+		    rb_put_le32(b, RB_WIRE_SNAPREP_MAX_ROWS + 1));
+	SNAPREP_BAD("with a row count past its length", rb_put_le32(b, 3));
+	SNAPREP_BAD("with unknown flags", rb_put_le32(b + 4, 0x8));
+	SNAPREP_BAD("with an empty name", r0[0] = 0);
+	SNAPREP_BAD("with a name not NUL-terminated",
+		    memset(r0, 'a', RB_WIRE_SNAPREP_NAME_LEN));
+	SNAPREP_BAD("with a name starting with '-'", r0[0] = '-');
+	SNAPREP_BAD("with a '/' in a name", r0[2] = '/');
+	SNAPREP_BAD("with bytes after a name's NUL", r0[40] = 'x');
+	SNAPREP_BAD("with a snapshot at index 0", rb_put_le64(r0 + 48, 0));
+	SNAPREP_BAD("with a term above the cap",
+		    rb_put_le64(r0 + 56, RAFT_TERM_MAX + 1));
+	SNAPREP_BAD("with state 0", r0[88] = 0);
+	SNAPREP_BAD("with an unknown state",
+		    r0[88] = RB_WIRE_SNAPREP_STATE_MAX + 1);
+	SNAPREP_BAD("with reserved bytes not 0", r0[95] = 1);
+	SNAPREP_BAD("with a name twice",
+		    memcpy(r0 + RB_WIRE_SNAPREP_ROW_LEN, r0,
+			   RB_WIRE_SNAPREP_NAME_LEN));
+#undef SNAPREP_BAD
+}
+
 /* Copy frames of a resync (SNAPSHOT + RB_WIRE_MSGF_COPY): a chunk and a
  * DONE round trip; the codec refuses a copy frame of another shape.
  */
@@ -1255,7 +1334,16 @@ static void test_copy_frames(void)
 	ok(copy_frame(RB_WIRE_COPY_REQUEST, 1, 4096, RAFT_MSG_SNAPSHOT,
 		      RB_WIRE_MSGF_COPY, 0, &why) < 0 && no_leaks(),
 	   "repair request with an entry refused", why);
-	ok(copy_frame(RB_WIRE_COPY_READY + 1, 0, 0, RAFT_MSG_SNAPSHOT,
+	ret = copy_frame(RB_WIRE_COPY_SNAPREPORT, 1, 512, RAFT_MSG_SNAPSHOT,
+			 RB_WIRE_MSGF_COPY, 0, &why);
+	ok(ret > 0 && no_leaks(), "snapshot report: round trip", why);
+	ok(copy_frame(RB_WIRE_COPY_SNAPREPORT, 0, 0, RAFT_MSG_SNAPSHOT,
+		      RB_WIRE_MSGF_COPY, 0, &why) < 0 && no_leaks(),
+	   "snapshot report without an entry refused", why);
+	ok(copy_frame(RB_WIRE_COPY_SNAPREPORT, 1, 0, RAFT_MSG_SNAPSHOT,
+		      RB_WIRE_MSGF_COPY, 0, &why) < 0 && no_leaks(),
+	   "snapshot report without data refused", why);
+	ok(copy_frame(RB_WIRE_COPY_KIND_MAX + 1, 0, 0, RAFT_MSG_SNAPSHOT,
 		      RB_WIRE_MSGF_COPY, 0, &why) < 0 && no_leaks(),
 	   "copy frame of an unknown kind refused", why);
 	ok(copy_frame(0, 0, 0, RAFT_MSG_SNAPSHOT, RB_WIRE_MSGF_COPY, 0,
@@ -1550,6 +1638,7 @@ int main(int argc, char **argv)
 	test_term_cap();
 	test_refusal_contents();
 	test_copy_frames();
+	test_snaprep();
 	test_promote_frames();
 	test_auth();
 	printf("1..%d\n", n_tests);
