@@ -404,6 +404,9 @@ int cmd_create(const struct verb *v, int argc, char **argv)
 	if (rb_nl_request(nl, msg, NULL, NULL, &err))
 		ret = rb_error_print(ctx, &err);
 	rb_nl_close(nl);
+	/* its snapshots, for the leader's list (the kernel had none yet) */
+	if (ret == EXIT_OK && pool)
+		snap_report_refresh(name);
 	return ret;
 }
 
@@ -962,6 +965,8 @@ static void print_node(const struct dev_info *d)
 		char line[256];
 
 		snap_view_load(d, &sv);
+		if (d->has_node)
+			snap_report_push(d, &sv);
 		snap_view_summary(d, &sv, line, sizeof(line));
 		printf("  snapshots %s\n", line);
 	}
@@ -1033,6 +1038,8 @@ static void print_snapshots_json(const struct dev_info *d)
 	struct snap_view sv;
 
 	snap_view_load(d, &sv);
+	if (d->has_node)
+		snap_report_push(d, &sv);
 	printf(",\n      \"snapshots\": {\n        \"pool\": ");
 	if (d->snap_pool[0])
 		json_string(stdout, d->snap_pool);

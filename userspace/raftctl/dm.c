@@ -623,6 +623,9 @@ int cmd_helper(const struct verb *v, int argc, char **argv)
 		ret = helper_snap_delete(&e);
 	else
 		return usage_error(v, "unknown ACTION '%s'", action);
+	/* the node's snapshot report, for its leader's list */
+	if (snap)
+		snap_report_refresh(e.dev);
 	dm_lib_release();
 	return ret;
 }

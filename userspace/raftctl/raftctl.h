@@ -182,10 +182,18 @@ struct snap_view {
 		char cow_dev[RAFTBLK_SNAPSHOT_NAME_MAXLEN + 1];	/* or "" */
 		const char *state;	/* active, invalid, inactive, missing */
 		const char *why;	/* for all but active: why, for people */
+		uint8_t rep;		/* enum raftblk_snaprep_state */
 	} v[32];
 };
 /* D's snapshots here into V (nothing without a pool). */
 void snap_view_load(const struct dev_info *d, struct snap_view *v);
+/*
+ * V handed to the kernel as D's snapshot report (it sends it on to the
+ * leader); quietly, as a side effect of reading the pool: 0 or -1.
+ */
+int snap_report_push(const struct dev_info *d, const struct snap_view *v);
+/* snap_view_load() and snap_report_push() of device NAME (the helper). */
+void snap_report_refresh(const char *name);
 /* One line on D's snapshots here, for status: "N taken, ..." */
 void snap_view_summary(const struct dev_info *d, const struct snap_view *v,
 		       char *buf, size_t len);

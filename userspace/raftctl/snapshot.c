@@ -29,6 +29,7 @@
 #include "raftctl.h"
 #include "pool.h"
 #include "dm.h"
+#include "snapnodes.h"
 
 #define SNAP_WAIT_S_DEFAULT	60
 
@@ -258,6 +259,9 @@ void snap_view_load(const struct dev_info *d, struct snap_view *v)
 		if (t.v[i].state == POOL_SNAP_NO_SPACE ||
 		    t.v[i].state == POOL_SNAP_NO_DEVICE) {
 			r->state = "missing";
+			r->rep = t.v[i].state == POOL_SNAP_NO_SPACE ?
+				 RAFTBLK_SNAPREP_NO_SPACE :
+				 RAFTBLK_SNAPREP_NO_DEVICE;
 			r->why = t.v[i].state == POOL_SNAP_NO_SPACE ?
 				 "not taken here: no room in the COW pool" :
 				 "not taken here: its COW device is missing, too small or in use (see the kernel log)";
@@ -268,13 +272,16 @@ void snap_view_load(const struct dev_info *d, struct snap_view *v)
 		r->cow_used = st.used;
 		if (!st.active) {
 			r->state = "inactive";
+			r->rep = RAFTBLK_SNAPREP_INACTIVE;
 			r->why = "taken, but its device could not be set up (see the kernel log)";
 		} else if (st.invalid) {
 			r->state = "invalid";
+			r->rep = RAFTBLK_SNAPREP_INVALID;
 			r->why = "its COW space overflowed (or failed): the snapshot is lost";
 			v->invalid++;
 		} else {
 			r->state = "active";
+			r->rep = RAFTBLK_SNAPREP_ACTIVE;
 			r->why = NULL;
 		}
 		v->taken++;
@@ -310,7 +317,8 @@ static void print_copy_note(const struct dev_info *d)
 }
 
 static void snap_list_json(const struct dev_info *d,
-			   const struct snap_view *v)
+			   const struct snap_view *v,
+			   const struct snap_cluster *c)
 {
 	printf("{\n  \"device\": ");
 	json_string(stdout, d->name);
@@ -374,11 +382,14 @@ static void snap_list_json(const struct dev_info *d,
 		else
 			printf(", \"device\": null}");
 	}
-	printf("%s]\n}\n", v->n ? "\n  " : "");
+	printf("%s]", v->n ? "\n  " : "");
+	snap_cluster_json(d, c);
+	printf("\n}\n");
 }
 
 static int snap_list(const char *name, bool json)
 {
+	struct snap_cluster *c;
 	struct snap_view v;
 	struct dev_list l;
 	struct dev_info *d;
@@ -395,8 +406,19 @@ static int snap_list(const char *name, bool json)
 	}
 	d = &l.v[0];
 	snap_view_load(d, &v);
+	/* this node's own report is as fresh as what is listed */
+	snap_report_push(d, &v);
+	c = malloc(sizeof(*c));
+	if (!c) {
+		free(l.v);
+		return oom();
+	}
+	if (snap_cluster_load(d, c))
+		fprintf(stderr, "%s: snapshot list %s: the kernel gave no snapshot reports (an older module?)\n",
+			prog, name);
 	if (json) {
-		snap_list_json(d, &v);
+		snap_list_json(d, &v, c);
+		free(c);
 		free(l.v);
 		return EXIT_OK;
 	}
@@ -455,6 +477,8 @@ static int snap_list(const char *name, bool json)
 	} else if (d->snap_pool[0] && !v.pool_err) {
 		printf("%s node %u: no snapshots\n", name, d->node_id);
 	}
+	snap_cluster_print(d, c);
+	free(c);
 	free(l.v);
 	return EXIT_OK;
 }

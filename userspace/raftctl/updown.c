@@ -155,6 +155,9 @@ static int create_node(const struct resource *r,
 	}
 	ret = rb_nl_request(nl, msg, NULL, NULL, err);
 	rb_nl_close(nl);
+	/* its snapshots, for the leader's list (the kernel had none yet) */
+	if (!ret && self->snap_pool[0])
+		snap_report_refresh(r->device);
 	return ret;
 }
 
