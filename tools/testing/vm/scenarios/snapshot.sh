@@ -53,6 +53,11 @@ snap_json() {
 		tr ',' '\n' | sed -n "s/^ *\"$2\": \"*\([^\"]*\)\"*$/\1/p"
 }
 snap_state_is() { [ "$(snap_json "$1" state)" = "$2" ]; }
+snap_states_are() { # STATE SNAP... : each SNAP in STATE here
+	local st=$1
+	shift
+	for s in "$@"; do snap_state_is "$s" "$st" || return 1; done
+}
 
 writer() { # files into $MNT/bg until $1 exists; $1.times: when each ended
 	i=0
@@ -241,7 +246,7 @@ check "node$NODE applied the writes after small (index $cf)" \
 check "small is invalid on node$NODE (COW full)" wait_for 30 \
 	snap_state_is small invalid
 check "s1 and s2 are still active on node$NODE" \
-	sh -c "$(command -v raftctl) snapshot list $RB_DEV | grep -E '^s[12] .* active ' | wc -l | grep -qx 2"
+	snap_states_are active s1 s2
 check "barrier: COW full seen" barrier cowfull || finish
 
 # persistence: the stack taken down and set up again from the pool

@@ -6,6 +6,13 @@
 # a COW pool (/dev/vda), node2 a pool of 2 MiB (a table and 1 MiB of COW,
 # a dm-linear of /dev/vda), node3 none at first.
 #
+# 0a. node3 is added (peer add) while node1 takes j0 (1 MiB of COW: it
+#     fits node2's pool) over 4 MiB of random data, then writes over it:
+#     j0 hashes the same on nodes 1 and 2 (not as the origin); node3
+#     (no pool) has no j0 device and says why (no-cow, or joined by a
+#     copy past it); node1, the leader, lists j0 on each node (`snapshot
+#     list --json`, "cluster": reports the followers send it): active on
+#     1 and 2, missing on 3 with node3's own reason; j0 is deleted;
 #  0. node1 discards the whole device (blkdiscard): with a pool that is
 #     zero pages through snapshot-origin, now written by a work item;
 #     zeros read back, node1 still leads in the same term (the stall of
@@ -19,7 +26,8 @@
 #  2. node3 destroys its device (down); node1 takes b1 and tiny (1 MiB of
 #     COW), then writes 32 MiB over the same 4 MiB (twice the log ring):
 #     tiny overflows (invalid on node1, an event says so), b1 and a1 stay
-#     active;
+#     active; node1 lists b1 as pending on node3 (down, its last report
+#     is of an index before b1), missing on node2;
 #  3. node3 comes back over its disk, now with a pool: it is behind the
 #     leader's compaction point and catches up by a copy: status and
 #     `snapshot list` say it joined by a copy of index N >= b1's index
@@ -28,7 +36,10 @@
 #     is on node3 with node1's sha256 if its entry came after the copy,
 #     else neither listed nor a device there (the copy covers it);
 #  4. node1 takes c1: node3 takes it too, with the sha256 of node1's;
-#     node2 lists it as missing (its pool is full);
+#     node2 lists it as missing (its pool is full); node1 lists c1 on
+#     each node (active, missing, active), and b1 and a1 missing on node3
+#     now: it joined by a copy past them ("cannot take a snapshot of a
+#     point it never held");
 #  5. a1 is deleted: gone on node1, and on node2 (where it was only a
 #     record of a missing snapshot); node1's event stream has a create for
 #     a1, a change with state invalid for tiny, a destroy for a1;
@@ -68,6 +79,25 @@ snap_json() {
 		tr ',' '\n' | sed -n "s/^ *\"$2\": \"*\([^\"]*\)\"*$/\1/p"
 }
 snap_state_is() { [ "$(snap_json "$1" state)" = "$2" ]; }
+snap_states_are() { # STATE SNAP... : each SNAP in STATE here
+	local st=$1
+	shift
+	for s in "$@"; do snap_state_is "$s" "$st" || return 1; done
+}
+# snap_sha8 SNAP : sha256 of the first 8 MiB of SNAP's device
+snap_sha8() { dd if="$(snapdev "$1")" bs=1M count=8 iflag=direct 2>/dev/null |
+	sha256sum | cut -d' ' -f1; }
+# cluster_cell SNAP NODE KEY : the leader's view of NODE's SNAP (KEY state
+# or why) in `snapshot list --json` ("cluster"; one "{" per node there)
+cluster_cell() {
+	raftctl snapshot list "$RB_DEV" --json 2>/dev/null |
+		grep "^    {\"snapshot\": \"$1\", " | tr '{' '\n' |
+		sed -n "s/^\"node_id\": $2, .*\"$3\": \"\([^\"]*\)\".*/\1/p"
+}
+cell_is() { [ "$(cluster_cell "$1" "$2" state)" = "$3" ]; }
+cells_are() { # SNAP STATE-OF-NODE1 STATE-OF-NODE2 STATE-OF-NODE3
+	cell_is "$1" 1 "$2" && cell_is "$1" 2 "$3" && cell_is "$1" 3 "$4"
+}
 # the "snapshots" line of `raftctl status`
 status_snaps() { raftctl status "$RB_DEV" | sed -n 's/^  snapshots //p'; }
 copy_index() {
@@ -124,8 +154,45 @@ check "barrier: all three nodes created" barrier created || finish
 if [ "$NODE" = 1 ]; then
 	check "node1 leads" wait_for "$RB_ELECTION_WAIT" rb_is leader || finish
 	check "peer add 2" rb_peer_add 2
-	check "peer add 3" rb_peer_add 3
-	check "nodes 2 and 3 are voters" rb_wait_joined 180
+	check "node2 is a voter" wait_for 180 test -e "$SHARED/kv/voter-2"
+	# 0a. j0, requested while node3 is being added: the bytes before it
+	# are random, the ones written after it must not show in it
+	check "4 MiB of random data written on node1" \
+		dd if=/dev/urandom of="/dev/$RB_DEV" bs=1M count=4 oflag=direct
+	rb_peer_add 3 >/tmp/add3.out 2>&1 &
+	addpid=$!
+	out=$(raftctl snapshot create "$RB_DEV" j0 --size 1M 2>&1)
+	wait $addpid
+	addrc=$?
+	check "peer add 3 (j0 requested meanwhile): rc $addrc $(cat /tmp/add3.out)" \
+		test "$addrc" = 0
+	check "snapshot create j0 while node3 is added: $out" \
+		sh -c "echo '$out' | grep -q '^snapshot j0 taken at index'"
+	j0i=$(echo "$out" | awk '{print $6}')
+	put j0 "$j0i"
+	check "256 KiB written over the start of the origin after j0" \
+		dd if=/dev/urandom of="/dev/$RB_DEV" bs=256k count=1 oflag=direct
+	h1=$(snap_sha8 j0)
+	check "nodes 2 and 3 are voters" rb_wait_joined 300
+	h2=$(get sha-j0-node2)
+	check "j0 hashes the same on node2 as on node1 ($h1)" \
+		test -n "$h1" -a "$h1" = "$h2"
+	check "the origin is not j0 (the write after it)" test "$h1" != \
+		"$(dd if=/dev/$RB_DEV bs=1M count=8 iflag=direct 2>/dev/null | sha256sum | cut -d' ' -f1)"
+	c3=$(get copy-node3)
+	if [ "${c3:-0}" -ge "$j0i" ]; then
+		why3="joined by a copy of index $c3: cannot take a snapshot of a point it never held"
+	else
+		why3="no COW pool configured there"
+	fi
+	check "node1 (leader) lists j0: active on 1 and 2, missing on 3" \
+		wait_for 60 cells_are j0 active active missing
+	diag "$(raftctl snapshot list "$RB_DEV")"
+	check "node1 says why j0 is missing on node3, as node3 has it ($why3)" \
+		test "$(cluster_cell j0 3 why)" = "$why3"
+	out=$(raftctl snapshot delete "$RB_DEV" j0 2>&1)
+	check "snapshot delete j0: $out" \
+		sh -c "echo '$out' | grep -q '^snapshot j0 deleted at index'"
 	# a whole-device discard goes through snapshot-origin as zero pages,
 	# built and submitted by a work item, never by the node thread
 	t0=$(rb_term)
@@ -145,7 +212,28 @@ if [ "$NODE" = 1 ]; then
 		sh -c "echo '$out' | grep -q '^snapshot a1 taken at index'"
 	put a1 "$(echo "$out" | awk '{print $6}')"
 else
-	check "node$NODE is a voter" rb_wait_joined 180
+	check "node$NODE is a voter" rb_wait_joined 300
+	j0i=$(get j0)
+	check "node$NODE applied j0's entry (index $j0i)" \
+		wait_for 120 rb_applied_at_least "$j0i"
+	if [ "$NODE" = 2 ]; then
+		check "j0 is active on node2" snap_state_is j0 active
+		put sha-j0-node2 "$(snap_sha8 j0)"
+	else
+		# no pool here: j0 was applied without a snapshot, or not at
+		# all if node3 joined by a copy of a later index
+		c3=$(copy_index)
+		diag "$(raftctl snapshot list "$RB_DEV")"
+		check "no j0 device on node3" test ! -e "$(snapdev j0)"
+		if [ "${c3:-0}" -ge "$j0i" ]; then
+			check "node3 says it joined by a copy of index $c3" sh -c \
+				"raftctl snapshot list $RB_DEV | grep -q 'joined by a copy of index $c3'"
+		else
+			check "node3 applied j0 without a snapshot (no-cow)" sh -c \
+				"raftctl snapshot list $RB_DEV | grep -q 'last snapshot entry: create j0 at index $j0i term [0-9]*: no-cow$'"
+		fi
+		put copy-node3 "${c3:-0}"
+	fi
 fi
 
 # 1. what each node made of a1
@@ -203,8 +291,11 @@ if [ "$NODE" = 1 ]; then
 	check "32 MiB written over the first 4 MiB" test $i = 8
 	check "tiny is invalid on node1 (COW full)" wait_for 30 \
 		snap_state_is tiny invalid
+	check "node1 (leader) lists b1 pending on node3 (down), missing on node2" \
+		wait_for 60 cells_are b1 active missing pending
+	check "node1 lists tiny invalid on node1" cell_is tiny 1 invalid
 	check "a1 and b1 are still active on node1" \
-		sh -c "$(command -v raftctl) snapshot list $RB_DEV | grep -E '^[ab]1 .* active ' | wc -l | grep -qx 2"
+		snap_states_are active a1 b1
 	put written "$(rb_commit)"
 fi
 check "barrier: written" barrier written || finish
@@ -284,6 +375,18 @@ if [ "$NODE" = 3 ]; then
 	h1=$(get sha-c1-node1)
 	check "c1 hashes the same on node3 as on node1 ($h1)" \
 		test -n "$h1" -a "$h1" = "$(get sha-c1-node3)"
+fi
+if [ "$NODE" = 1 ]; then
+	# node3 was down for b1 and came back by a copy past it
+	diag "$(raftctl snapshot list "$RB_DEV")"
+	check "node1 (leader) lists c1: active on 1 and 3, missing on 2" \
+		wait_for 60 cells_are c1 active missing active
+	check "node1 lists b1 missing on node3 now (joined by a copy)" \
+		cells_are b1 active missing missing
+	check "node1 says why: node3 joined by a copy of a later index" sh -c \
+		"raftctl snapshot list $RB_DEV | grep -q '^$RB_DEV b1 node 3: missing: joined by a copy of index [0-9]*: cannot take a snapshot of a point it never held$'"
+	check "node1 lists a1 missing on nodes 2 and 3" \
+		cells_are a1 active missing missing
 fi
 check "barrier: c1 checked" barrier c1 || finish
 
