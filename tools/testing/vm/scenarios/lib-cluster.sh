@@ -206,14 +206,18 @@ rb_sb_cur() {
 }
 
 # rb_data_sha : sha256 of the data area of RB_DISK (read with O_DIRECT:
-# raftblk writes the disk behind the page cache of RB_DISK)
+# raftblk writes the disk behind the page cache of RB_DISK); with
+# RB_DATA_HASH=md5sum its md5: enough to tell two replicas apart, and
+# three times faster under TCG (busybox: 9 s against 26 s for 239 MiB on
+# a busy host)
 rb_data_sha() {
 	local off size
 	off=$(rb_sb_u64 88)
 	size=$(rb_sb_u64 96)
 	[ -n "$off" ] && [ -n "$size" ] && [ "$size" -gt 0 ] || return 1
 	dd if="$RB_DISK" bs=1M iflag=direct,skip_bytes,count_bytes \
-		skip="$off" count="$size" 2>/dev/null | sha256sum | cut -d' ' -f1
+		skip="$off" count="$size" 2>/dev/null |
+		"${RB_DATA_HASH:-sha256sum}" | cut -d' ' -f1
 }
 
 # rb_block_size : logical block size of the device
