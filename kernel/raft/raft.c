@@ -295,6 +295,9 @@ int raft_create(const struct raft_options *opts,
 	r->applied = r->log.snap_index;
 	r->apply_next = r->log.snap_index + 1;
 	r->role = RAFT_FOLLOWER;
+	/* The host starts a node as a follower of no one. */
+	r->soft_handed_role = r->role;
+	r->soft_handed_leader = r->lead;
 	/* A voter that acknowledged a leader just before a crash must not
 	 * help elect another one before that leader's lease ran out: refuse
 	 * votes for an election timeout after start. The lease is the

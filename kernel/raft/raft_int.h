@@ -220,6 +220,13 @@ struct raft {
 	u64 hs_durable_seq;
 	struct raft_hard_state hs_handed;
 	bool hs_handed_valid;
+	/*
+	 * Role and leader when the last batch was handed out: a change of
+	 * either (a leader stepping down on a tick, with nothing to send
+	 * or persist) is a batch of its own, so the host learns it at once.
+	 */
+	u8 soft_handed_role;
+	raft_id soft_handed_leader;
 
 	struct raft_vec out;		/* struct raft_msg, ready to send */
 	struct raft_vec held;		/* struct raft_held */

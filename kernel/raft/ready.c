@@ -23,6 +23,12 @@ static bool hs_differs(const struct raft *r)
 		hs.commit != r->hs_handed.commit;
 }
 
+static bool soft_differs(const struct raft *r)
+{
+	return r->role != r->soft_handed_role ||
+		r->lead != r->soft_handed_leader;
+}
+
 /* Last committed index that may be handed out to apply now. */
 static raft_index apply_limit(const struct raft *r)
 {
@@ -42,7 +48,8 @@ bool raft_has_ready(const struct raft *r)
 
 	if (!r)
 		return false;
-	if (r->out.n || r->read_states.n || r->snap_pending)
+	if (r->out.n || r->read_states.n || r->snap_pending ||
+	    soft_differs(r))
 		return true;
 	lim = apply_limit(r);
 	if (r->persist_backoff) {
@@ -154,6 +161,8 @@ int raft_ready(struct raft *r, struct raft_ready *out)
 		r->hs_handed_valid = true;
 	}
 	r->rd_hs_seq = r->hs_seq;
+	r->soft_handed_role = r->role;
+	r->soft_handed_leader = r->lead;
 	rd->entries = ents;
 	rd->n_entries = n_ents;
 	r->log.unstable = last + 1;

@@ -1448,7 +1448,8 @@ int sim_read_need(struct sim_cluster *c, raft_id id, u32 block,
 	 * Every other read asks for a lease read answered at once (the
 	 * node driver's fast path), the rest through the ready cycle.
 	 */
-	if ((rd->ctx & 1) && raft_read_lease(n->r, &rd->at)) {
+	if (!c->reads_via_ready && (rd->ctx & 1) &&
+	    raft_read_lease(n->r, &rd->at)) {
 		if (!rd->at)
 			rd->at = 1;
 		sim_trace(c, TR_READ, id, 0, 0, 0, rd->ctx, rd->block,

@@ -400,6 +400,10 @@ struct sim_cluster {
 	FILE *log;			/* verbose event log, or NULL */
 	bool torn_writes;		/* a crash may leave part of a write */
 	bool resync_model;		/* snapshots are data-area copies */
+	/* every read through the ready cycle (scripts: read-index), never
+	 * raft_read_lease()'s answer at once
+	 */
+	bool reads_via_ready;
 	u64 n_resyncs, n_resync_chunks;
 	u64 digest;			/* hash of every traced event */
 	FILE *out;			/* script output (ready dumps), or NULL */

@@ -265,6 +265,34 @@ static void test_check_quorum_partition(void)
 	fx_fini(&f);
 }
 
+/*
+ * A leader that steps down on a tick (CheckQuorum) has nothing to send or
+ * persist, yet the host must learn it at once: its role is a batch of its
+ * own. Before that batch the host kept publishing "leader" for up to an
+ * election timeout and took writes and reads as the leader.
+ */
+static void test_step_down_is_ready(void)
+{
+	const raft_id minority[] = { 1 };
+	struct fx f;
+	u32 i;
+
+	fx_init(&f, 3, 3, NULL);
+	fx_elect(&f, 1);
+	fx_partition(&f, minority, 1);
+	for (i = 0; i < 2 * 10 + 1 &&
+	     unit_status(&f, 1).role == RAFT_LEADER; i++) {
+		fx_tick(&f, 1, 1);
+		if (unit_status(&f, 1).role == RAFT_LEADER)
+			fx_stabilize(&f);
+	}
+	CHECK_EQ(unit_status(&f, 1).role, RAFT_FOLLOWER);
+	CHECK(raft_has_ready(fx_raft(&f, 1)));
+	fx_stabilize(&f);
+	CHECK(!raft_has_ready(fx_raft(&f, 1)));
+	fx_fini(&f);
+}
+
 /* CheckQuorum lease: voters that hear a live leader ignore vote requests
  * (even without PreVote) so a rejoining node cannot disrupt.
  */
@@ -318,6 +346,8 @@ const struct unit_test election_tests[] = {
 	{ "prevote: off, isolated node disrupts", test_no_prevote_disrupts },
 	{ "check-quorum: partitioned leader steps down",
 	  test_check_quorum_partition },
+	{ "a leader stepping down on a tick hands out a batch",
+	  test_step_down_is_ready },
 	{ "check-quorum: voters ignore votes under a live leader",
 	  test_check_quorum_ignores_votes },
 	{ NULL, NULL },
