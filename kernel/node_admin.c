@@ -12,13 +12,16 @@
 
 /*
  * The errno and message netlink reports for an administrative call into
- * the core. The core's errors are negative errnos already (raft/raft.h)
- * and go back as they are; a code the operation does not name (a leader
- * that removed itself: RAFT_ESHUTDOWN) is a refusal, -EINVAL. invalid:
- * the message for RAFT_EINVAL; refused: the one for a refusal.
+ * the core (a membership change, a leader transfer, a BARRIER entry's
+ * proposal). The core's errors are negative errnos already (raft/raft.h)
+ * and go back as they are, but for a full proposal queue (-EAGAIN: try
+ * again); a code the operation does not name (a leader that removed
+ * itself: RAFT_ESHUTDOWN) is a refusal, -EINVAL. busy: the message for
+ * RAFT_EBUSY; invalid: the one for RAFT_EINVAL; refused: the one for a
+ * refusal.
  */
-static int raftblk_node_admin_err(int ret, const char *invalid,
-				  const char *refused, struct raftblk_err *err)
+int raftblk_node_admin_err(int ret, const char *busy, const char *invalid,
+			   const char *refused, struct raftblk_err *err)
 {
 	switch (ret) {
 	case 0:
@@ -27,8 +30,11 @@ static int raftblk_node_admin_err(int ret, const char *invalid,
 		err->msg = "this node is not the leader";
 		return ret;
 	case RAFT_EBUSY:
-		err->msg = "a membership change or leader transfer is in progress";
+		err->msg = busy;
 		return ret;
+	case RAFT_ETOOBIG:
+		err->msg = "too many writes wait for their commit: try again";
+		return -EAGAIN;
 	case RAFT_ENOMEM:
 		err->msg = "out of memory";
 		return ret;
@@ -41,6 +47,10 @@ static int raftblk_node_admin_err(int ret, const char *invalid,
 	}
 }
 
+/* The message for RAFT_EBUSY from a membership change or a transfer. */
+static const char raftblk_node_conf_busy[] =
+	"a membership change or leader transfer is in progress";
+
 static int raftblk_node_conf_change(struct raftblk_node *n, struct raft_conf_change *cc,
 			       struct raftblk_err *err)
 {
@@ -50,7 +60,8 @@ static int raftblk_node_conf_change(struct raftblk_node *n, struct raft_conf_cha
 	ret = n->frozen ? RAFT_ENOTLEADER : raft_change_conf(n->raft, cc);
 	mutex_unlock(&n->lock);
 	raftblk_node_kick(n);
-	return raftblk_node_admin_err(ret, "invalid membership change",
+	return raftblk_node_admin_err(ret, raftblk_node_conf_busy,
+				      "invalid membership change",
 				      "membership change refused", err);
 }
 
@@ -98,7 +109,8 @@ int raftblk_node_transfer_leader(struct raftblk_node *n, u32 id,
 		WRITE_ONCE(n->transferring, true);
 	mutex_unlock(&n->lock);
 	raftblk_node_kick(n);
-	return raftblk_node_admin_err(ret, "leader transfer refused",
+	return raftblk_node_admin_err(ret, raftblk_node_conf_busy,
+				      "leader transfer refused",
 				      "leader transfer refused", err);
 }
 

@@ -339,6 +339,10 @@ void raftblk_node_publish_conn(struct raftblk_node *n, u32 id,
 void raftblk_node_get_status(struct raftblk_dev *dev,
 			     struct raftblk_node_status *st);
 
+/* node_admin.c */
+int raftblk_node_admin_err(int ret, const char *busy, const char *invalid,
+			   const char *refused, struct raftblk_err *err);
+
 /* node_snap.c */
 int raftblk_node_snap_attach(struct raftblk_node *n,
 			     const struct raftblk_node_params *p,

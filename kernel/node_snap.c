@@ -91,27 +91,13 @@ int raftblk_node_propose_result(int ret, const struct raft_entry *e,
 				u64 *index, u64 *term, const char *refused,
 				struct raftblk_err *err)
 {
-	switch (ret) {
-	case 0:
-		*index = e->index;
-		*term = e->term;
-		return 0;
-	case RAFT_ENOTLEADER:
-		err->msg = "this node is not the leader";
-		return ret;
-	case RAFT_EBUSY:
-		err->msg = "a leader transfer is in progress";
-		return ret;
-	case RAFT_ETOOBIG:
-		err->msg = "too many writes wait for their commit: try again";
-		return -EAGAIN;
-	case RAFT_ENOMEM:
-		err->msg = "out of memory";
-		return ret;
-	default:
-		err->msg = refused;
-		return -EINVAL;
-	}
+	if (ret)
+		return raftblk_node_admin_err(ret,
+				"a leader transfer is in progress",
+				refused, refused, err);
+	*index = e->index;
+	*term = e->term;
+	return 0;
 }
 
 static void raftblk_node_snap_work(struct work_struct *work)
