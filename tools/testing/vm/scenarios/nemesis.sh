@@ -178,8 +178,17 @@ agent_cmd heal-net
 agent_cmd disk-heal
 kill -TERM $wl_pids 2>/dev/null
 # An operation in flight is finished first; one hung for 120 s is killed
-# (and stays "unknown" in the history).
-(sleep 120; kill -KILL $wl_pids 2>/dev/null) &
+# (and stays "unknown" in the history). The watchdog kills its own sleep
+# when it is told to stop, and holds none of the scenario's output: a
+# sleep left behind kept init's tee of the console waiting for it, and
+# every VM up, for the rest of its 120 s.
+(
+	sleep 120 &
+	s=$!
+	trap 'kill $s; exit 0' TERM
+	wait $s
+	kill -KILL $wl_pids
+) >/dev/null 2>&1 &
 watchdog=$!
 rc=0
 for p in $wl_pids; do
