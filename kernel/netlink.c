@@ -67,6 +67,8 @@ static const struct nla_policy raftblk_create_policy[RAFTBLK_ATTR_SNAPSHOT_POOL 
 		NLA_POLICY_FULL_RANGE(NLA_U32, &raftblk_heartbeat_range),
 	[RAFTBLK_ATTR_ELECTION_TIMEOUT_MS] =
 		NLA_POLICY_FULL_RANGE(NLA_U32, &raftblk_election_range),
+	[RAFTBLK_ATTR_READ_MODE] =
+		NLA_POLICY_MAX(NLA_U32, RAFTBLK_READ_MODE_LEASE),
 	[RAFTBLK_ATTR_SECRET] = { .type = NLA_BINARY,
 				  .len = RAFTBLK_SECRET_MAXLEN },
 	[RAFTBLK_ATTR_SNAPSHOT_POOL] = { .type = NLA_NUL_STRING,
@@ -251,7 +253,7 @@ static int raftblk_nl_get_addr(struct nlattr *nest, struct sockaddr_storage *ss,
 static const int raftblk_repl_only_attrs[] = {
 	RAFTBLK_ATTR_LISTEN, RAFTBLK_ATTR_BOOTSTRAP, RAFTBLK_ATTR_HEARTBEAT_MS,
 	RAFTBLK_ATTR_ELECTION_TIMEOUT_MS, RAFTBLK_ATTR_SECRET,
-	RAFTBLK_ATTR_SNAPSHOT_POOL,
+	RAFTBLK_ATTR_SNAPSHOT_POOL, RAFTBLK_ATTR_READ_MODE,
 };
 
 /* A SECRET attribute's length, or -EINVAL (with the message) if wrong. */
@@ -306,6 +308,10 @@ static int raftblk_nl_node_params(struct genl_info *info,
 	p->bootstrap = nla_get_flag(attrs[RAFTBLK_ATTR_BOOTSTRAP]);
 	p->heartbeat_ms = hb ? nla_get_u32(hb) : 0;
 	p->election_ms = el ? nla_get_u32(el) : 0;
+	/* Range checked by the policy. */
+	p->set_read_mode = attrs[RAFTBLK_ATTR_READ_MODE];
+	if (p->set_read_mode)
+		p->read_mode = nla_get_u32(attrs[RAFTBLK_ATTR_READ_MODE]);
 	if (attrs[RAFTBLK_ATTR_SNAPSHOT_POOL])
 		nla_strscpy(p->snap_pool, attrs[RAFTBLK_ATTR_SNAPSHOT_POOL],
 			    sizeof(p->snap_pool));

@@ -811,7 +811,9 @@ static struct raftblk_node *raftblk_node_alloc(struct raftblk_dev *dev,
 	n->heartbeat_ms = p->heartbeat_ms ?: RAFTBLK_NODE_HEARTBEAT_MS_DEFAULT;
 	n->election_ms = p->election_ms ?: RAFTBLK_NODE_ELECTION_MS_DEFAULT;
 	n->max_batch = RAFTBLK_NODE_MAX_BATCH;
-	n->lease_read = true;	/* design.rst, "Read modes" */
+	/* design.rst, "Read modes": lease unless asked at create */
+	n->lease_read = !p->set_read_mode ||
+			p->read_mode == RAFTBLK_READ_MODE_LEASE;
 	n->log_memory = p->log_memory ?: raftblk_node_log_memory_default();
 	n->auto_promote = true;
 	n->promote_ms = RAFTBLK_NODE_PROMOTE_MS_DEFAULT;
@@ -830,7 +832,8 @@ static struct raftblk_node *raftblk_node_alloc(struct raftblk_dev *dev,
 	n->pub.heartbeat_ms = n->heartbeat_ms;
 	n->pub.election_ms = n->election_ms;
 	n->pub.max_batch = n->max_batch;
-	n->pub.read_mode = RAFTBLK_READ_MODE_LEASE;
+	n->pub.read_mode = n->lease_read ? RAFTBLK_READ_MODE_LEASE :
+			   RAFTBLK_READ_MODE_READINDEX;
 	n->pub.log_memory = n->log_memory;
 	n->pub.auto_promote = n->auto_promote;
 	n->pub.auto_promote_ms = n->promote_ms;

@@ -59,6 +59,8 @@ struct raftblk_node_params {
 	u32 heartbeat_ms;		/* 0: default */
 	u32 election_ms;		/* 0: default */
 	u64 log_memory;			/* 0: default */
+	bool set_read_mode;		/* false: the default, lease */
+	u8 read_mode;			/* enum raftblk_read_mode */
 	/* The cluster's shared secret (auth.h), NULL: none. */
 	const struct rb_auth_secret *secret;
 	/* This node's COW pool device (snapshots), "" for none. */

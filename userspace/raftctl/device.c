@@ -266,7 +266,8 @@ static int one_name(const struct verb *v, int argc, char **argv,
 
 int cmd_create(const struct verb *v, int argc, char **argv)
 {
-	enum { OPT_HEARTBEAT = 256, OPT_ELECTION, OPT_FORCE, OPT_SECRET, OPT_POOL };
+	enum { OPT_HEARTBEAT = 256, OPT_ELECTION, OPT_FORCE, OPT_SECRET, OPT_POOL,
+	       OPT_READ_MODE };
 	static const struct option opts[] = {
 		{ "disk", required_argument, NULL, 'd' },
 		{ "node-id", required_argument, NULL, 'n' },
@@ -277,6 +278,7 @@ int cmd_create(const struct verb *v, int argc, char **argv)
 		{ "force", no_argument, NULL, OPT_FORCE },
 		{ "secret-file", required_argument, NULL, OPT_SECRET },
 		{ "snapshot-pool", required_argument, NULL, OPT_POOL },
+		{ "read-mode", required_argument, NULL, OPT_READ_MODE },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -286,6 +288,7 @@ int cmd_create(const struct verb *v, int argc, char **argv)
 	const char *pool = NULL;
 	uint32_t node_id = 0, heartbeat = 0, election = 0;
 	bool bootstrap = false, force = false;
+	int read_mode = -1;
 	struct rb_addr listen;
 	struct rb_error err;
 	struct nl_msg *msg;
@@ -341,6 +344,11 @@ int cmd_create(const struct verb *v, int argc, char **argv)
 						   RAFTBLK_PATH_MAXLEN);
 			pool = optarg;
 			break;
+		case OPT_READ_MODE:
+			if (parse_read_mode(optarg, &read_mode))
+				return usage_error(v, "--read-mode must be readindex or lease, not '%s'",
+						   optarg);
+			break;
 		case 'h':
 			verb_help(v, stdout);
 			return EXIT_OK;
@@ -354,8 +362,8 @@ int cmd_create(const struct verb *v, int argc, char **argv)
 	if (!disk)
 		return usage_error(v, "--disk PATH is required");
 	if (!node_id && (listen_str || bootstrap || heartbeat || election ||
-			 pool))
-		return usage_error(v, "--listen, --bootstrap, --snapshot-pool and the timers need --node-id");
+			 pool || read_mode >= 0))
+		return usage_error(v, "--listen, --bootstrap, --snapshot-pool, --read-mode and the timers need --node-id");
 	if (node_id && !listen_str)
 		return usage_error(v, "--node-id needs --listen ADDR:PORT");
 	if (heartbeat && election && election < 3 * heartbeat)
@@ -392,6 +400,8 @@ int cmd_create(const struct verb *v, int argc, char **argv)
 	     nla_put_u32(msg, RAFTBLK_ATTR_HEARTBEAT_MS, heartbeat)) ||
 	    (election &&
 	     nla_put_u32(msg, RAFTBLK_ATTR_ELECTION_TIMEOUT_MS, election)) ||
+	    (read_mode >= 0 &&
+	     nla_put_u32(msg, RAFTBLK_ATTR_READ_MODE, read_mode)) ||
 	    (secret.len &&
 	     nla_put(msg, RAFTBLK_ATTR_SECRET, secret.len, secret.key))) {
 		secret_clear(&secret);

@@ -54,6 +54,8 @@ static const struct verb verbs[] = {
 "      --secret-file FILE       the cluster's shared secret, 16..128 bytes\n"
 "                               from FILE (- : stdin): peers must prove it\n"
 "                               and every message is authenticated\n"
+"      --read-mode MODE         readindex or lease (the default): how the\n"
+"                               leader serves reads ('raftctl set --help')\n"
 "      --snapshot-pool DEV      copy-on-write space for snapshots: the data\n"
 "                               area then goes through device-mapper\n"
 "                               (see 'raftctl snapshot --help')\n"

@@ -144,6 +144,9 @@ static int create_node(const struct resource *r,
 	    (r->opts.election_ms &&
 	     nla_put_u32(msg, RAFTBLK_ATTR_ELECTION_TIMEOUT_MS,
 			 r->opts.election_ms)) ||
+	    /* from its first read on, not after the options' DEVICE_SET */
+	    (r->opts.read_mode >= 0 &&
+	     nla_put_u32(msg, RAFTBLK_ATTR_READ_MODE, r->opts.read_mode)) ||
 	    (r->secret.len &&
 	     nla_put(msg, RAFTBLK_ATTR_SECRET, r->secret.len,
 		     r->secret.key))) {

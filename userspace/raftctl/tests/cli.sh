@@ -113,12 +113,17 @@ expect 2 "raftctl: top: unexpected argument 'raftblk1' (see 'raftctl top --help'
 # Replication options of create.
 expect 2 "raftctl: create: --node-id needs --listen ADDR:PORT (see 'raftctl create --help')" \
 	create raftblk0 --disk /dev/vdb --node-id 1
-expect 2 "raftctl: create: --listen, --bootstrap, --snapshot-pool and the timers need --node-id (see 'raftctl create --help')" \
+expect 2 "raftctl: create: --listen, --bootstrap, --snapshot-pool, --read-mode and the timers need --node-id (see 'raftctl create --help')" \
 	create raftblk0 --disk /dev/vdb --listen 10.0.0.1:7789
-expect 2 "raftctl: create: --listen, --bootstrap, --snapshot-pool and the timers need --node-id (see 'raftctl create --help')" \
+expect 2 "raftctl: create: --listen, --bootstrap, --snapshot-pool, --read-mode and the timers need --node-id (see 'raftctl create --help')" \
 	create raftblk0 --disk /dev/vdb --bootstrap
-expect 2 "raftctl: create: --listen, --bootstrap, --snapshot-pool and the timers need --node-id (see 'raftctl create --help')" \
+expect 2 "raftctl: create: --listen, --bootstrap, --snapshot-pool, --read-mode and the timers need --node-id (see 'raftctl create --help')" \
 	create raftblk0 --disk /dev/vdb --heartbeat-ms 100
+expect 2 "raftctl: create: --listen, --bootstrap, --snapshot-pool, --read-mode and the timers need --node-id (see 'raftctl create --help')" \
+	create raftblk0 --disk /dev/vdb --read-mode readindex
+expect 2 "raftctl: create: --read-mode must be readindex or lease, not 'fast' (see 'raftctl create --help')" \
+	create raftblk0 --disk /dev/vdb --node-id 1 --listen 10.0.0.1:7789 \
+	--read-mode fast
 for bad in 0 -1 x 1x 4294967296; do
 	expect 2 "raftctl: create: --node-id must be a number 1..4294967295, not '$bad' (see 'raftctl create --help')" \
 		create raftblk0 --disk /dev/vdb --node-id "$bad" --listen 10.0.0.1:7789
@@ -728,7 +733,7 @@ expect 2 "raftctl: snapshot: --json is for list $S" \
 	snapshot create raftblk0 s --json
 expect 2 "raftctl: snapshot: --timeout is for create and delete $S" \
 	snapshot list raftblk0 --timeout 5
-expect 2 "raftctl: create: --listen, --bootstrap, --snapshot-pool and the timers need --node-id (see 'raftctl create --help')" \
+expect 2 "raftctl: create: --listen, --bootstrap, --snapshot-pool, --read-mode and the timers need --node-id (see 'raftctl create --help')" \
 	create raftblk0 --disk /dev/vdb --snapshot-pool /dev/vdc
 expect 2 "raftctl: create: --snapshot-pool must be an absolute path of at most 255 bytes (see 'raftctl create --help')" \
 	create raftblk0 --disk /dev/vdb --node-id 1 --listen 10.0.0.1:7789 \

@@ -479,8 +479,11 @@ check "$DEV is gone" no_device $DEV
 # Restart from the disk: the same node id, no --bootstrap.
 check "create again without --bootstrap (a restart)" \
 	raftctl create $DEV --disk /dev/vdb --node-id 1 --listen "$LISTEN" \
-	--heartbeat-ms 200 --election-timeout-ms 1500 || finish
+	--heartbeat-ms 200 --election-timeout-ms 1500 \
+	--read-mode readindex || finish
 check "the restarted node is leader again" wait_for "$RB_WAIT" repl_is_leader
+check "status --json: read_mode readindex from create on" \
+	json_has /tmp/repl.json read_mode '"readindex"'
 check "status --json: heartbeat_ms 200" json_has /tmp/repl.json heartbeat_ms 200
 check "status --json: election_timeout_ms 1500" \
 	json_has /tmp/repl.json election_timeout_ms 1500
@@ -712,7 +715,7 @@ for bad in 10.0.0.1 10.0.0.1:0 10.0.0.1:70000 10.0.0.256:7789 fd00::1:7789 \
 done
 expect_fail 2 "raftctl: create: --node-id needs --listen ADDR:PORT (see 'raftctl create --help')" \
 	raftctl create $DEV --disk /dev/vdb --node-id 1
-expect_fail 2 "raftctl: create: --listen, --bootstrap, --snapshot-pool and the timers need --node-id (see 'raftctl create --help')" \
+expect_fail 2 "raftctl: create: --listen, --bootstrap, --snapshot-pool, --read-mode and the timers need --node-id (see 'raftctl create --help')" \
 	raftctl create $DEV --disk /dev/vdb --bootstrap
 check "nothing was created by the bad commands" no_device $DEV
 
