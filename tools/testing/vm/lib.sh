@@ -98,6 +98,94 @@ run_timeout() {
 	timeout "$t" "$@"
 }
 
+# stall_dump WHAT : what the kernel is waiting on, when WHAT did not end
+# in time: the blocked tasks (sysrq w, to the console: writes to
+# /proc/sysrq-trigger are not subject to the kernel.sysrq mask) and, as
+# diagnostics, the kernel stack of every task in D state and of every dd,
+# raftblk and kcopyd task, the device-mapper status and the
+# hung-task settings (a task blocked in I/O waits in slices of half the
+# hung-task timeout and never trips it: this is the only trace it leaves)
+stall_dump() {
+	local p c st
+	diag "stall: $1" \
+		"hung_task_timeout_secs $(cat /proc/sys/kernel/hung_task_timeout_secs 2>/dev/null), printk $(cat /proc/sys/kernel/printk)"
+	echo w >/proc/sysrq-trigger
+	# one awk for all tasks: a fork per task is slow under TCG
+	awk '/^Name:/ { n = $2 } /^State:/ && ($2 == "D" || n == "dd" ||
+		n ~ /^(raftblk|kcopyd)/) { f = FILENAME; sub(/\/status$/, "", f)
+		print f, n, $2 }' /proc/[0-9]*/status 2>/dev/null |
+	while read -r p c st; do
+		diag "${p#/proc/} $c state $st wchan $(cat "$p/wchan" 2>/dev/null)" \
+			"$(sed 's/^/  /' "$p/stack" 2>/dev/null)"
+	done
+	# a suspended device holds its bios (attr s), not counted in flight
+	diag "$(dmsetup info -c -o name,attr,open 2>&1)" "$(dmsetup status 2>&1)"
+	# requests a disk has not completed (a lost interrupt would leave
+	# some here, with nothing above waiting on a lock)
+	for p in /sys/block/vd* /sys/block/dm-* /sys/block/raftblk*; do
+		[ -e "$p/inflight" ] &&
+			diag "${p##*/} in flight (reads writes): $(cat "$p/inflight")"
+	done
+	mount -t debugfs none /sys/kernel/debug 2>/dev/null
+	for p in /sys/kernel/debug/block/vd*/hctx*; do
+		[ -e "$p/busy" ] && diag "$p busy: $(cat "$p/busy")" \
+			"$p dispatch: $(cat "$p/dispatch")"
+	done
+	# and the device's side of the virtqueues (QEMU's monitor)
+	diag "host: $(host_request virtio-status "$NODE" 2>&1)"
+}
+
+# stall_poke PID : after a stall, one 4 KiB O_DIRECT read of each virtio
+# disk; if PID ends within 10 s after them, its I/O had completed in the
+# device but the guest had not noticed (a lost interrupt: the next
+# completion's interrupt finds both), else it is still waiting
+stall_poke() {
+	local d i=0
+	for d in /dev/vd?; do
+		timeout 10 dd if="$d" of=/dev/null bs=4k count=1 iflag=direct \
+			2>/dev/null
+	done
+	while kill -0 "$1" 2>/dev/null && [ "$i" -lt 50 ]; do
+		sleep 0.2
+		i=$((i + 1))
+	done
+	if kill -0 "$1" 2>/dev/null; then
+		diag "stall: still waiting after a read of each virtio disk"
+	else
+		diag "stall: it ended once each virtio disk was read again: a completion the guest had missed (lost interrupt)"
+	fi
+	diag "$(for d in /sys/block/vd*; do echo "${d##*/} in flight: $(cat "$d/inflight")"; done)"
+}
+
+# bounded SECS WHAT CMD... : CMD in the background, its output printed
+# once it ended; when it has not ended after SECS, stall_dump WHAT, it is
+# killed (a task stuck in D state stays) and bounded returns 124. For
+# reads that must end: a stall fails the test with what blocked it
+# instead of hanging the scenario.
+bounded() {
+	local t=$(($1 * TIMEOUT_FACTOR)) what=$2 pid i=0 rc
+	shift 2
+	# no fd of the scenario's output: a task stuck in I/O keeps its fds,
+	# and /init waits for the output pipe's end
+	"$@" </dev/null >/tmp/bounded.out 2>/tmp/bounded.err &
+	pid=$!
+	while kill -0 "$pid" 2>/dev/null; do
+		if [ "$i" -ge "$((t * 5))" ]; then
+			stall_dump "$what: not done after $t s" >&2
+			stall_poke "$pid" >&2
+			kill "$pid" 2>/dev/null
+			return 124
+		fi
+		sleep 0.2
+		i=$((i + 1))
+	done
+	wait "$pid"
+	rc=$?
+	cat /tmp/bounded.err >&2
+	cat /tmp/bounded.out
+	return $rc
+}
+
 # finish : the scenario's exit: 0 only when no test failed.
 finish() {
 	echo "# node$NODE: $_tap_n tests, $_tap_failed failed"
@@ -163,6 +251,8 @@ get() { # key -> value (waits up to BARRIER_TIMEOUT for it)
 #   sigstop   SIGSTOP to the VM's QEMU process: frozen whole, its clock
 #             runs on (a machine that hung and came back)
 #   sigcont   SIGCONT: let it run again
+#   virtio-status  the device side of the VM's virtqueues (QEMU's "info
+#             virtio-queue-status") into nodeN.monitor.log (stall_dump)
 # Prints the host's answer; returns 0 when it starts with "ok".
 host_request() {
 	local req=$SHARED/host/$1-node$2 ans

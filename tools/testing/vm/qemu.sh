@@ -177,6 +177,21 @@ vm_serve_requests() {
 				else
 					ans="error: monitor of node$n unavailable"
 				fi ;;
+			virtio-status)
+				# After a stall in the guest: the device side
+				# of each virtqueue 0 (requests the device
+				# holds, used index, last one signalled) into
+				# nodeN.monitor.log, next to the guest's view.
+				local d ok=1
+				vm_monitor "$n" "info virtio" || ok=""
+				for d in 0 1 2 3; do
+					vm_monitor "$n" "info virtio-queue-status /machine/peripheral-anon/device[$d]/virtio-backend 0" || ok=""
+				done
+				if [ -n "$ok" ]; then
+					ans="ok node$n virtio queues in node$n.monitor.log"
+				else
+					ans="error: monitor of node$n unavailable"
+				fi ;;
 			sigstop|sigcont)
 				# The whole QEMU process frozen (not the
 				# monitor's "stop"): the guest's clock runs on,
