@@ -17,7 +17,15 @@
 #  2. on every node, once it applied s2: /dev/mapper/raftblk0-snap-s1 and
 #     -s2 exist, are read-only, `snapshot list --json` gives each the
 #     index and term of its entry; the sha256 of each snapshot device is
-#     the same on all three nodes;
+#     the same on all three nodes. Every snapshot read is O_DIRECT and
+#     bounded (RB_SNAP_READ_MAX, 300 s): a read that has not ended by then
+#     fails with a dump of what it waits for (lib.sh's bounded,
+#     stall_dump) and the scenario stops after the hashes instead of
+#     hanging (a task waiting for its I/O never trips the hung-task
+#     detector). A follower may still apply file B's writes (copy-on-write
+#     into s1 and s2) while it reads: a backup from a follower.
+#     RB_PLANT_READ_STALL=N: node N suspends s2 before it reads it (a
+#     planted stall, to see the dump);
 #  3. on every node: fsck.ext4 -n of s2 is clean, s2 mounts read-only,
 #     file A is intact in it, file B is not (it came after); the origin
 #     has B;
@@ -34,8 +42,19 @@
 . /lib.sh
 . /scenarios/lib-cluster.sh
 
+for a in "$@"; do
+	case $a in
+	RB_SNAP_PAUSE_MAX=[0-9]* | RB_SNAP_READ_MAX=[0-9]* | \
+	RB_PLANT_READ_STALL=[0-9]) export "$a" ;;
+	*) tap_fail "snapshot: unknown argument '$a'"; finish ;;
+	esac
+done
 POOL=${RB_POOL:-/dev/vda}
 MNT=/mnt
+# A snapshot read that takes longer fails with a dump of what blocks it
+# (bounded, stall_dump): reading the 111 MiB takes 15 s under TCG, up to
+# about a minute on a host loaded 30 deep.
+READ_MAX=${RB_SNAP_READ_MAX:-300}
 
 if [ "$NODES" -ne 3 ]; then
 	tap_fail "snapshot needs exactly 3 nodes (--nodes 3)"
@@ -43,8 +62,13 @@ if [ "$NODES" -ne 3 ]; then
 fi
 
 snapdev() { echo "/dev/mapper/$RB_DEV-snap-$1"; }
-snap_sha() { dd if="$(snapdev "$1")" bs=1M iflag=direct 2>/dev/null |
-	sha256sum | cut -d' ' -f1; }
+# snap_sha SNAP [COUNT] : sha256 of SNAP's device (its first COUNT MiB),
+# read with O_DIRECT; empty, with a stall dump, if it takes over READ_MAX s
+snap_sha() {
+	bounded "$READ_MAX" "node$NODE: O_DIRECT read of $(snapdev "$1")" \
+		sh -c "dd if=$(snapdev "$1") bs=1M ${2:+count=$2} iflag=direct \
+		2>/dev/null | sha256sum | cut -d' ' -f1"
+}
 # snap_json SNAP KEY : a field of SNAP's object in the "snapshots" array
 # of `snapshot list --json` (one object per line, indented 4)
 snap_json() {
@@ -121,8 +145,9 @@ fi
 ri=$(get raw)
 check "node$NODE applied raw's entry (index $ri)" \
 	wait_for 120 rb_applied_at_least "$ri"
-put "sha-raw-node$NODE" "$(dd if="$(snapdev raw)" bs=4096 count=1024 \
-	iflag=direct 2>/dev/null | sha256sum | cut -d' ' -f1)"
+h=$(snap_sha raw 4)
+check "node$NODE read raw's first 4 MiB within $READ_MAX s" test -n "$h"
+put "sha-raw-node$NODE" "${h:-stalled}"
 check "barrier: raw hashed" barrier rawhashed || finish
 h1=$(get sha-raw-node1)
 check "raw's first 4 MiB hash the same on every node ($h1)" \
@@ -191,9 +216,25 @@ got2="$(snap_json s2 index) $(snap_json s2 term)"
 check "list on node$NODE: s2 at index/term $got2 (the leader's $s2)" \
 	test "$got2" = "$s2"
 diag "$(raftctl snapshot list "$RB_DEV")" "$(dmesg | grep raftblk-helper)"
-put "sha-s1-node$NODE" "$(snap_sha s1)"
-put "sha-s2-node$NODE" "$(snap_sha s2)"
-check "barrier: snapshots hashed" barrier hashed || finish
+# Reading a snapshot while this node applies writes to the origin (file
+# B's, copy-on-write into s1 and s2: a backup from a follower) must end.
+stalled=""
+for s in s1 s2; do
+	h=""
+	if [ -z "$stalled" ]; then
+		[ "${RB_PLANT_READ_STALL:-0}" = "$NODE" ] && [ $s = s2 ] &&
+			dmsetup suspend "$(snapdev s2)"	# planted: reads wait
+		t0=$(date +%s)
+		h=$(snap_sha $s)
+		check "node$NODE read $s with O_DIRECT within $READ_MAX s ($(($(date +%s) - t0)) s)" \
+			test -n "$h" || stalled=$s
+	fi
+	put "sha-$s-node$NODE" "${h:-stalled}"
+done
+[ -n "$stalled" ] && put "stalled-node$NODE" "$stalled"
+# the others wait for a node's two bounded reads and its stall dump
+check "barrier: snapshots hashed" env BARRIER_TIMEOUT=$((2 * READ_MAX + 240)) \
+	sh -c '. /lib.sh; barrier hashed' || finish
 for s in s1 s2; do
 	h1=$(get "sha-$s-node1")
 	h2=$(get "sha-$s-node2")
@@ -201,6 +242,11 @@ for s in s1 s2; do
 	check "$s hashes the same on every node ($h1)" \
 		test -n "$h1" -a "$h1" = "$h2" -a "$h1" = "$h3"
 done
+# what comes next reads the snapshots again: it would hang the same way
+if ls "$SHARED"/kv/stalled-node* >/dev/null 2>&1; then
+	diag "a snapshot read stalled ($(cat "$SHARED"/kv/stalled-node* | tr '\n' ' ')): stopping here"
+	finish
+fi
 
 check "fsck.ext4 -n of s2 is clean on node$NODE" fsck.ext4 -n "$(snapdev s2)"
 mkdir -p /snap
