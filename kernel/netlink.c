@@ -693,7 +693,11 @@ static int raftblk_nl_put_snapnode(struct sk_buff *msg,
 			      RAFTBLK_SNAPNODE_ATTR_PAD) ||
 	    nla_put_u64_64bit(msg, RAFTBLK_SNAPNODE_ATTR_HEARD_MS,
 			      d->heard_ms, RAFTBLK_SNAPNODE_ATTR_PAD) ||
-	    nla_put(msg, RAFTBLK_SNAPNODE_ATTR_REPORT, d->len, d->report))
+	    nla_put(msg, RAFTBLK_SNAPNODE_ATTR_REPORT, d->len, d->report) ||
+	    (d->via && (nla_put_u32(msg, RAFTBLK_SNAPNODE_ATTR_VIA, d->via) ||
+			nla_put_u64_64bit(msg, RAFTBLK_SNAPNODE_ATTR_RELAY_MS,
+					  d->relay_ms,
+					  RAFTBLK_SNAPNODE_ATTR_PAD))))
 		return -EMSGSIZE;
 	nla_nest_end(msg, nest);
 	return 0;

@@ -224,13 +224,16 @@ int raftblk_node_resync_extents(struct raftblk_node *n, u32 id,
 /*
  * Snapshot reports (node_snaprep.c): this node's, as raftctl gives it
  * (@b, @len: the RAFTBLK_SNAPREP_* layout; checked here), and the ones
- * this node holds: its own first, then those its followers sent.
+ * this node holds: its own first, then, on the leader, those its
+ * followers sent, on a follower those its leader relayed.
  */
 struct raftblk_snaprep_node {
 	u32 id;
 	bool self;
+	u32 via;			/* relayed by this leader, 0: not */
 	u64 age_ms;			/* of its rows, now */
-	u64 heard_ms;			/* since it came (not self) */
+	u64 heard_ms;			/* since its node sent it (not self) */
+	u64 relay_ms;			/* since the relay came (via) */
 	u32 len;
 	u8 report[RAFTBLK_SNAPREP_MAX_LEN];
 };

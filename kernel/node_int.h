@@ -80,29 +80,45 @@ struct raftblk_node_batch {
 	bool conf_changed;
 };
 
-/* A node's snapshot report as it came to this node (node_snaprep.c). */
+/*
+ * A node's snapshot report as it came to this node (node_snaprep.c): from
+ * that node (on the leader), or relayed by the leader (on a follower).
+ */
 struct raftblk_node_srep_peer {
 	u32 id;				/* 0: a free slot */
 	u8 *buf;			/* the report, len bytes */
 	u32 len;
 	unsigned long heard;		/* jiffies: when it came */
+	u32 via;			/* relayed by this leader */
+	u64 lead_heard_ms;		/* its age at the leader then */
+};
+
+/* What the leader last relayed to one follower (node thread only). */
+struct raftblk_node_srep_sent {
+	u32 id;				/* 0: a free slot */
+	u64 gen;			/* of what it held then */
+	unsigned long at;		/* jiffies */
 };
 
 struct raftblk_node_srep {
 	/*
-	 * lock protects own, own_len, own_at, seq and peers (taken by
-	 * netlink and the node thread, never across a sleep).
+	 * lock protects own, own_len, own_at, seq, held, relay and peers
+	 * (taken by netlink and the node thread, never across a sleep).
 	 */
 	spinlock_t lock;
 	u8 *own;			/* raftctl's report, NULL: none yet */
 	u32 own_len;
 	unsigned long own_at;		/* jiffies: when it came */
 	u64 seq;			/* bumped on every change of ours */
+	u64 held;			/* bumped on every report taken */
+	struct raftblk_node_srep_peer relay[RAFT_MAX_NODES];
 	struct raftblk_node_srep_peer peers[RAFT_MAX_NODES];
 	/* Our report sent to the leader (node thread only). */
 	u64 sent_seq;
 	u32 sent_to;
 	unsigned long sent_at;		/* jiffies */
+	/* On the leader: what it relayed to each follower (node thread). */
+	struct raftblk_node_srep_sent rsent[RAFT_MAX_NODES];
 };
 
 struct raftblk_node {
@@ -366,6 +382,7 @@ void raftblk_node_snaprep_free(struct raftblk_node *n);
 void raftblk_node_snaprep_changed(struct raftblk_node *n);
 void raftblk_node_snaprep_tick(struct raftblk_node *n);
 bool raftblk_node_snaprep_recv(struct raftblk_node *n, struct raft_msg *m);
+void raftblk_node_snaprep_prune(struct raftblk_node *n);
 
 /* node_promote.c */
 int raftblk_node_open_write(struct raftblk_node *n);

@@ -160,6 +160,7 @@ void raftblk_node_sync_peers(struct raftblk_node *n, const struct raft_conf *c)
 	}
 	memcpy(n->tp_peers, now, sizeof(now[0]) * keep);
 	n->n_tp_peers = keep;
+	raftblk_node_snaprep_prune(n);
 }
 
 bool raftblk_node_conf_has(const struct raft_conf *c, u32 id, u8 role)

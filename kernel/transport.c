@@ -1176,7 +1176,7 @@ static int on_hello(struct rb_conn *c, const struct rb_wire_ctl *ctl)
 	conn_ids(c, &ids);
 	ids.peer = h->sender;
 	len = rb_wire_encode_hello_feat(&ids, RB_WIRE_HELLO_ACK, c->cls,
-					RB_WIRE_FEAT_SNAPREP, buf);
+					RB_WIRE_FEAT_OURS, buf);
 	if (len < 0)
 		return -EINVAL;
 	ret = send_direct(c, buf, len);
@@ -1229,7 +1229,7 @@ static int on_auth_acceptor(struct rb_conn *c, const struct rb_wire_ctl *ctl)
 		alen = rb_wire_encode_hello_feat(&ids, RB_WIRE_HELLO_ACK,
 						 c->cls,
 						 RB_WIRE_FEAT_AUTH_P1305 |
-						 RB_WIRE_FEAT_SNAPREP, ack);
+						 RB_WIRE_FEAT_OURS, ack);
 		len = rb_wire_encode_auth(&ids, RB_WIRE_AUTH_RESPONSE,
 					  c->hs_nonce_a, mac, buf);
 		memzero_explicit(mac, sizeof(mac));
@@ -1750,7 +1750,7 @@ static int conn_connected(struct rb_conn *c)
 	c->hs_auth = t_has_secret(c->t, true);
 	len = rb_wire_encode_hello_feat(&ids, RB_WIRE_HELLO, c->cls,
 					(c->hs_auth ? RB_WIRE_FEAT_AUTH_P1305 :
-					 0) | RB_WIRE_FEAT_SNAPREP, buf);
+					 0) | RB_WIRE_FEAT_OURS, buf);
 	if (len < 0)
 		return -EINVAL;
 	if (c->hs_auth) {
@@ -1995,8 +1995,9 @@ static u8 msg_class(const struct raft_msg *m)
 {
 	if (m->type == RAFT_MSG_SNAPSHOT && (m->flags & RB_WIRE_MSGF_COPY) &&
 	    (m->hint_term == RB_WIRE_COPY_ABORT ||
-	     m->hint_term == RB_WIRE_COPY_SNAPREPORT))
-		return RB_WIRE_CLASS_CONTROL;	/* a follower's, small */
+	     m->hint_term == RB_WIRE_COPY_SNAPREPORT ||
+	     m->hint_term == RB_WIRE_COPY_SNAPRELAY))
+		return RB_WIRE_CLASS_CONTROL;	/* small: reports, an abort */
 	if (m->type == RAFT_MSG_APPEND || m->type == RAFT_MSG_SNAPSHOT)
 		return RB_WIRE_CLASS_BULK;
 	return RB_WIRE_CLASS_CONTROL;

@@ -30,6 +30,7 @@
 
 #define SECTOR_BYTES	512U
 #define U64_MAX_VAL	(~(u64)0)
+#define U32_MAX_VAL	((u32)~0U)
 
 /* ------------------------------------------------------------------ */
 /* Byte access (wider fields: rb_{put,get}_le* in portable.h)        */
@@ -505,10 +506,18 @@ static int check_msg(const struct raft_msg *m,
 			return BAD("unknown copy frame kind");
 		if (m->n_entries != (m->hint_term == RB_WIRE_COPY_CHUNK ||
 				     m->hint_term == RB_WIRE_COPY_VERIFY ||
-				     m->hint_term == RB_WIRE_COPY_SNAPREPORT))
+				     m->hint_term == RB_WIRE_COPY_SNAPREPORT ||
+				     m->hint_term == RB_WIRE_COPY_SNAPRELAY))
 			return BAD("copy chunk without exactly one entry");
 		if (m->snap.conf.n || !m->snap.index || !m->snap.term)
 			return BAD("copy frame with a membership or no snapshot");
+		if (m->hint_term == RB_WIRE_COPY_SNAPRELAY &&
+		    (!m->hint_index || m->hint_index > U32_MAX_VAL ||
+		     m->hint_index == m->to))
+			return BAD("snapshot relay of no node or of its receiver");
+		if (m->hint_term == RB_WIRE_COPY_SNAPRELAY &&
+		    m->commit > RB_WIRE_SNAPREP_AGE_MAX)
+			return BAD("snapshot relay with its age out of range");
 	}
 	if ((m->flags & RAFT_MSGF_RESYNC) &&
 	    (m->type != RAFT_MSG_APPEND_RESP || !m->reject))

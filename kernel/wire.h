@@ -75,6 +75,13 @@ enum rb_wire_type {
  * would drop the connection on the unknown frame kind).
  */
 #define RB_WIRE_FEAT_SNAPREP	(1ULL << 2)
+/*
+ * SNAPRELAY: the sender takes SNAPRELAY copy frames (a leader relays the
+ * snapshot reports it holds only to a follower that announced it).
+ */
+#define RB_WIRE_FEAT_SNAPRELAY	(1ULL << 3)
+/* The optional features this version announces in every handshake. */
+#define RB_WIRE_FEAT_OURS	(RB_WIRE_FEAT_SNAPREP | RB_WIRE_FEAT_SNAPRELAY)
 
 /* AUTH frames: steps of the challenge-response, in order. */
 enum rb_wire_auth_step {
@@ -144,7 +151,19 @@ int rb_wire_auth_info(u8 label, const u8 cluster[RB_WIRE_UUID_LEN],
  * sequence number (from 1), snap.term: the message term.
  */
 #define RB_WIRE_COPY_SNAPREPORT	7
-#define RB_WIRE_COPY_KIND_MAX	7
+/*
+ * SNAPRELAY (leader -> follower, only to a follower whose handshake had
+ * RB_WIRE_FEAT_SNAPRELAY): one report the leader holds, so that the
+ * follower can list every node's state too. One NORMAL entry whose
+ * payload is the report (as in SNAPREPORT; its age field: how old its
+ * rows were when the leader sent it); context: the report's length;
+ * hint_index: the node it is of (1..U32_MAX, not the receiver);
+ * commit: milliseconds since the leader heard from that node (0: the
+ * leader's own); snap.index: the leader's relay round (from 1),
+ * snap.term: the message term.
+ */
+#define RB_WIRE_COPY_SNAPRELAY	8
+#define RB_WIRE_COPY_KIND_MAX	8
 
 /*
  * The snapshot report (the same layout as the netlink attribute
@@ -160,6 +179,8 @@ int rb_wire_auth_info(u8 label, const u8 cluster[RB_WIRE_UUID_LEN],
 #define RB_WIRE_SNAPREP_NAME_LEN	48
 #define RB_WIRE_SNAPREP_FLAGS_ALL	0x7
 #define RB_WIRE_SNAPREP_STATE_MAX	5
+/* The most milliseconds a relayed age may say (about 8900 years). */
+#define RB_WIRE_SNAPREP_AGE_MAX		(1ULL << 48)
 
 /*
  * Check a snapshot report of len bytes (padding after its rows allowed

@@ -514,6 +514,12 @@ enum raftblk_snapnode_attr {
 	RAFTBLK_SNAPNODE_ATTR_AGE_MS,	/* u64: how old its rows are now */
 	RAFTBLK_SNAPNODE_ATTR_HEARD_MS,	/* u64: since it came (0: own) */
 	RAFTBLK_SNAPNODE_ATTR_REPORT,	/* binary: RAFTBLK_SNAPREP_* layout */
+	/*
+	 * On a follower, a report its leader relayed (not its own): VIA is
+	 * that leader, RELAY_MS how long ago the relay came.
+	 */
+	RAFTBLK_SNAPNODE_ATTR_VIA,	/* u32 */
+	RAFTBLK_SNAPNODE_ATTR_RELAY_MS,	/* u64 */
 
 	__RAFTBLK_SNAPNODE_ATTR_MAX,
 };

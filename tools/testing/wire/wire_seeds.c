@@ -148,6 +148,18 @@ int main(int argc, char **argv)
 			return 1;
 		save(argv[1], n++, b, len);
 		free(b);
+		/* the same report relayed by the leader (SNAPRELAY) */
+		m.hint_term = RB_WIRE_COPY_SNAPRELAY;
+		m.hint_index = 3;	/* the node it is of */
+		m.commit = 2500;	/* its age at the leader */
+		e.payload = raft_payload_alloc(0, sizeof(rep), 0, sizeof(rep),
+					       rep);
+		len = test_encode_frame(&m, &lim, &b);
+		raft_payload_put(e.payload);
+		if (len < 0)
+			return 1;
+		save(argv[1], n++, b, len);
+		free(b);
 	}
 	return 0;
 }

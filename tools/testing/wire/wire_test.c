@@ -1247,6 +1247,9 @@ static void test_snaprep(void)
 /* Copy frames of a resync (SNAPSHOT + RB_WIRE_MSGF_COPY): a chunk and a
  * DONE round trip; the codec refuses a copy frame of another shape.
  */
+/* hint_index and commit of the next copy_frame() (a relay's node, age) */
+static u64 cf_hint = 99, cf_commit = 40;
+
 static long copy_frame(u8 kind, u32 n_ent, u32 data, u8 type, u8 flags,
 		       u32 conf_n, const char **why)
 {
@@ -1262,9 +1265,9 @@ static long copy_frame(u8 kind, u32 n_ent, u32 data, u8 type, u8 flags,
 	m.to = 2;
 	m.term = 3;
 	m.index = 7;		/* chunk sequence number */
-	m.commit = 40;		/* base */
+	m.commit = cf_commit;	/* base */
 	m.hint_term = kind;
-	m.hint_index = 99;	/* copy id */
+	m.hint_index = cf_hint;	/* copy id */
 	m.snap.index = 500;
 	m.snap.term = 3;
 	m.snap.conf.n = conf_n;
@@ -1343,6 +1346,35 @@ static void test_copy_frames(void)
 	ok(copy_frame(RB_WIRE_COPY_SNAPREPORT, 1, 0, RAFT_MSG_SNAPSHOT,
 		      RB_WIRE_MSGF_COPY, 0, &why) < 0 && no_leaks(),
 	   "snapshot report without data refused", why);
+	ret = copy_frame(RB_WIRE_COPY_SNAPRELAY, 1, 512, RAFT_MSG_SNAPSHOT,
+			 RB_WIRE_MSGF_COPY, 0, &why);
+	ok(ret > 0 && no_leaks(), "snapshot relay: round trip", why);
+	ok(copy_frame(RB_WIRE_COPY_SNAPRELAY, 0, 0, RAFT_MSG_SNAPSHOT,
+		      RB_WIRE_MSGF_COPY, 0, &why) < 0 && no_leaks(),
+	   "snapshot relay without an entry refused", why);
+	cf_hint = 0;
+	ok(copy_frame(RB_WIRE_COPY_SNAPRELAY, 1, 512, RAFT_MSG_SNAPSHOT,
+		      RB_WIRE_MSGF_COPY, 0, &why) < 0 && no_leaks(),
+	   "snapshot relay of node 0 refused", why);
+	cf_hint = 2;		/* the receiver */
+	ok(copy_frame(RB_WIRE_COPY_SNAPRELAY, 1, 512, RAFT_MSG_SNAPSHOT,
+		      RB_WIRE_MSGF_COPY, 0, &why) < 0 && no_leaks(),
+	   "snapshot relay of its receiver refused", why);
+	cf_hint = 1ULL << 32;
+	ok(copy_frame(RB_WIRE_COPY_SNAPRELAY, 1, 512, RAFT_MSG_SNAPSHOT,
+		      RB_WIRE_MSGF_COPY, 0, &why) < 0 && no_leaks(),
+	   "snapshot relay of a node id past 32 bits refused", why);
+	cf_hint = 3;
+	cf_commit = RB_WIRE_SNAPREP_AGE_MAX + 1;
+	ok(copy_frame(RB_WIRE_COPY_SNAPRELAY, 1, 512, RAFT_MSG_SNAPSHOT,
+		      RB_WIRE_MSGF_COPY, 0, &why) < 0 && no_leaks(),
+	   "snapshot relay with an age out of range refused", why);
+	cf_commit = RB_WIRE_SNAPREP_AGE_MAX;
+	ok(copy_frame(RB_WIRE_COPY_SNAPRELAY, 1, 512, RAFT_MSG_SNAPSHOT,
+		      RB_WIRE_MSGF_COPY, 0, &why) > 0 && no_leaks(),
+	   "snapshot relay with the largest age taken", why);
+	cf_hint = 99;
+	cf_commit = 40;
 	ok(copy_frame(RB_WIRE_COPY_KIND_MAX + 1, 0, 0, RAFT_MSG_SNAPSHOT,
 		      RB_WIRE_MSGF_COPY, 0, &why) < 0 && no_leaks(),
 	   "copy frame of an unknown kind refused", why);
