@@ -464,7 +464,8 @@ static bool ev_inv_known(struct ev_state *st, const char *dev,
 /*
  * Snapshots invalidated since the last look (device-mapper reports it,
  * not raftblk: its COW space overflowed). PRINT false: only note them
- * (the initial state). EXIT_OK, or an exit code.
+ * (the initial state). A device with one newly invalid has its snapshot
+ * report pushed to the kernel. EXIT_OK, or an exit code.
  */
 static int check_invalid(struct ev_state *st, bool print)
 {
@@ -477,16 +478,26 @@ static int check_invalid(struct ev_state *st, bool print)
 	for (size_t i = 0; i < l.n; i++) {
 		const struct dev_info *d = &l.v[i];
 		struct snap_view v;
+		bool pushed;
 
 		if (!d->snap_pool[0] || (st->only && strcmp(st->only, d->name)))
 			continue;
 		snap_view_load(d, &v);
+		pushed = false;
 		for (uint32_t j = 0; j < v.n; j++) {
 			struct ev_invalid *n;
 
 			if (strcmp(v.v[j].state, "invalid") ||
 			    ev_inv_known(st, d->name, &v.v[j]))
 				continue;
+			/*
+			 * The kernel's report of this node now, not at the
+			 * pool's next reading: its leader, and through it
+			 * every node, lists the snapshot invalid at once.
+			 */
+			if (!pushed && d->has_node)
+				snap_report_push(d, &v);
+			pushed = true;
 			n = realloc(st->inv, (st->n_inv + 1) * sizeof(*n));
 			if (!n) {
 				free(l.v);

@@ -6,8 +6,10 @@
  * state of each, which raftctl reads on that node (snap_view_load()).
  * raftctl hands what it read to the kernel as the node's snapshot report
  * (SNAPSHOT_REPORT; layout in <linux/raftblk.h>), and a follower's kernel
- * sends its report on to the leader. SNAPSHOT_NODES gives the reports a
- * node holds: on the leader, every node's. snap_cluster_print() makes the
+ * sends its report on to the leader, which relays every report it holds
+ * to its followers. SNAPSHOT_NODES gives the reports a node holds: on the
+ * leader, every node's; on a follower its own and those its leader
+ * relayed. snap_cluster_print() makes the
  * table of them: for each snapshot any node reported, what each member
  * holds of it (active, invalid, inactive, missing, pending, unknown) and
  * how old that information is.
@@ -116,6 +118,8 @@ static int snap_node_parse(struct nlattr *nest, struct snap_node *n)
 		[RAFTBLK_SNAPNODE_ATTR_SELF] = { .type = NLA_FLAG },
 		[RAFTBLK_SNAPNODE_ATTR_AGE_MS] = { .type = NLA_U64 },
 		[RAFTBLK_SNAPNODE_ATTR_HEARD_MS] = { .type = NLA_U64 },
+		[RAFTBLK_SNAPNODE_ATTR_VIA] = { .type = NLA_U32 },
+		[RAFTBLK_SNAPNODE_ATTR_RELAY_MS] = { .type = NLA_U64 },
 	};
 	struct nlattr *tb[RAFTBLK_SNAPNODE_ATTR_MAX + 1];
 	const uint8_t *b;
@@ -131,6 +135,10 @@ static int snap_node_parse(struct nlattr *nest, struct snap_node *n)
 		n->age_ms = nla_get_u64(tb[RAFTBLK_SNAPNODE_ATTR_AGE_MS]);
 	if (tb[RAFTBLK_SNAPNODE_ATTR_HEARD_MS])
 		n->heard_ms = nla_get_u64(tb[RAFTBLK_SNAPNODE_ATTR_HEARD_MS]);
+	if (tb[RAFTBLK_SNAPNODE_ATTR_VIA])
+		n->via = nla_get_u32(tb[RAFTBLK_SNAPNODE_ATTR_VIA]);
+	if (tb[RAFTBLK_SNAPNODE_ATTR_RELAY_MS])
+		n->relay_ms = nla_get_u64(tb[RAFTBLK_SNAPNODE_ATTR_RELAY_MS]);
 	b = nla_data(tb[RAFTBLK_SNAPNODE_ATTR_REPORT]);
 	len = nla_len(tb[RAFTBLK_SNAPNODE_ATTR_REPORT]);
 	if (len < RAFTBLK_SNAPREP_HDR_LEN)
@@ -276,7 +284,7 @@ void snap_cell_of(const struct snap_node *nd, uint32_t id,
 	if (!nd) {
 		c->state = "unknown";
 		snprintf(c->why, sizeof(c->why),
-			 "no report from node %u (down since this node leads, or of an earlier version)",
+			 "no report from node %u (down since the leader leads, or of an earlier version)",
 			 id);
 		return;
 	}
@@ -346,7 +354,40 @@ void snap_cell_of(const struct snap_node *nd, uint32_t id,
 	}
 }
 
-int snap_cluster_load(const struct dev_info *d, struct snap_cluster *c)
+/*
+ * On a follower: whether R holds a recent relay from its leader (the
+ * leader's own report in it); else why not, into C's note.
+ */
+static bool relay_fresh(const struct dev_info *d, const struct snap_nodes *r,
+			struct snap_cluster *c)
+{
+	const struct snap_node *ld = NULL;
+
+	for (uint32_t i = 0; i < r->n; i++)
+		if (r->v[i].id == d->leader_id && r->v[i].via == d->leader_id)
+			ld = &r->v[i];
+	if (!d->leader_id) {
+		snprintf(c->note, sizeof(c->note), "no leader known");
+		return false;
+	}
+	if (!ld) {
+		snprintf(c->note, sizeof(c->note),
+			 "the leader (node %u) relayed nothing since this node follows it (unreachable, or of an earlier version)",
+			 d->leader_id);
+		return false;
+	}
+	if (ld->relay_ms > SNAP_RELAY_STALE_MS) {
+		snprintf(c->note, sizeof(c->note),
+			 "nothing from the leader (node %u) for %" PRIu64 "s: unreachable",
+			 d->leader_id, ld->relay_ms / 1000);
+		return false;
+	}
+	c->relay_ms = ld->relay_ms;
+	return true;
+}
+
+void snap_cluster_build(const struct dev_info *d, const struct snap_nodes *r,
+			struct snap_cluster *c)
 {
 	uint32_t ids[SNAP_NODES_MAX];
 	const struct snap_node_row *u[SNAP_CLUSTER_MAX];
@@ -354,10 +395,15 @@ int snap_cluster_load(const struct dev_info *d, struct snap_cluster *c)
 	memset(c, 0, sizeof(*c));
 	c->leader = d->role == RAFTBLK_ROLE_LEADER;
 	c->leader_id = d->leader_id;
-	if (!c->leader)
-		return 0;
-	if (snap_nodes_get(d->name, &c->reports))
-		return -1;
+	c->reports = *r;
+	if (c->leader)
+		c->source = SNAP_SRC_LEADER;
+	else if (relay_fresh(d, r, c))
+		c->source = SNAP_SRC_RELAYED;
+	else
+		c->source = SNAP_SRC_LOCAL;
+	if (c->source == SNAP_SRC_LOCAL)
+		return;
 	c->n_nodes = members(d, ids);
 	memcpy(c->nodes, ids, sizeof(ids[0]) * c->n_nodes);
 	c->n = snap_union(&c->reports, ids, c->n_nodes, u, SNAP_CLUSTER_MAX);
@@ -367,6 +413,18 @@ int snap_cluster_load(const struct dev_info *d, struct snap_cluster *c)
 			snap_cell_of(node_report(&c->reports, ids[k]), ids[k],
 				     u[i], &c->v[i].cells[k]);
 	}
+}
+
+int snap_cluster_load(const struct dev_info *d, struct snap_cluster *c)
+{
+	static struct snap_nodes r;	/* large: not on the stack */
+
+	if (snap_nodes_get(d->name, &r)) {
+		memset(&r, 0, sizeof(r));
+		snap_cluster_build(d, &r, c);
+		return -1;
+	}
+	snap_cluster_build(d, &r, c);
 	return 0;
 }
 
@@ -379,6 +437,16 @@ static void fmt_age(char *buf, size_t len, const struct snap_cell *c)
 			 c->stale ? " (stale)" : "");
 }
 
+/* The line above the table: which node's view, and how fresh. */
+static void cluster_title(const struct dev_info *d, const struct snap_cluster *c)
+{
+	if (c->source == SNAP_SRC_LEADER)
+		printf("%s node %u (leader): ", d->name, d->node_id);
+	else
+		printf("%s node %u (follower; as the leader, node %u, relayed it %" PRIu64 "s ago): ",
+		       d->name, d->node_id, c->leader_id, c->relay_ms / 1000);
+}
+
 void snap_cluster_print(const struct dev_info *d, const struct snap_cluster *c)
 {
 	static const char *const hdr[] = {
@@ -387,18 +455,17 @@ void snap_cluster_print(const struct dev_info *d, const struct snap_cluster *c)
 	};
 	struct table *tab;
 
-	if (!c->leader) {
-		printf("%s node %u: state on each node: the leader keeps it (node %u): run 'raftctl snapshot list %s' there; above is this node's own view\n",
-		       d->name, d->node_id, c->leader_id, d->name);
+	if (c->source == SNAP_SRC_LOCAL) {
+		printf("%s node %u: state on each node not known here: %s; above is this node's own view only (local)\n",
+		       d->name, d->node_id, c->note);
 		return;
 	}
+	cluster_title(d, c);
 	if (!c->n) {
-		printf("%s node %u (leader): no snapshot on any node\n",
-		       d->name, d->node_id);
+		printf("no snapshot on any node\n");
 		return;
 	}
-	printf("%s node %u (leader): state on each node:\n", d->name,
-	       d->node_id);
+	printf("state on each node:\n");
 	tab = table_new(7, hdr);
 	for (uint32_t i = 0; i < c->n; i++) {
 		const struct snap_node_row *s = &c->v[i].snap;
@@ -437,13 +504,27 @@ void snap_cluster_print(const struct dev_info *d, const struct snap_cluster *c)
 				       c->v[i].cells[k].why);
 }
 
+static const char *const source_names[] = {
+	[SNAP_SRC_LEADER] = "leader",
+	[SNAP_SRC_RELAYED] = "relayed",
+	[SNAP_SRC_LOCAL] = "local",
+};
+
 void snap_cluster_json(const struct dev_info *d, const struct snap_cluster *c)
 {
+	printf(",\n  \"cluster_source\": \"%s\"", source_names[c->source]);
+	printf(",\n  \"leader_id\": %u", c->leader_id);
+	if (c->source == SNAP_SRC_RELAYED)
+		printf(",\n  \"relay_age_ms\": %" PRIu64, c->relay_ms);
+	/* the nodes whose reports this node holds, its own first */
+	printf(",\n  \"reports_from\": [");
+	for (uint32_t i = 0; i < c->reports.n; i++)
+		printf("%s%u", i ? ", " : "", c->reports.v[i].id);
+	printf("]");
 	printf(",\n  \"cluster\": ");
-	if (!c->leader) {
+	if (c->source == SNAP_SRC_LOCAL) {
 		printf("null,\n  \"cluster_note\": ");
-		json_string(stdout, "kept by the leader: run list there");
-		printf(",\n  \"leader_id\": %u", c->leader_id);
+		json_string(stdout, c->note);
 		return;
 	}
 	printf("[");

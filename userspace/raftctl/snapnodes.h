@@ -23,7 +23,8 @@ struct snap_node_row {
 struct snap_node {
 	uint32_t id;
 	bool self;
-	uint64_t age_ms, heard_ms;
+	uint32_t via;			/* relayed by this leader, 0: not */
+	uint64_t age_ms, heard_ms, relay_ms;
 	uint32_t flags;			/* RAFTBLK_SNAPREP_F_* */
 	uint64_t applied, copy_index;
 	uint32_t n;
@@ -55,9 +56,26 @@ struct snap_cell {
 void snap_cell_of(const struct snap_node *nd, uint32_t id,
 		  const struct snap_node_row *s, struct snap_cell *c);
 
+/*
+ * A follower takes its leader's relay as the cluster's view while the
+ * leader's own report in it came this recently (the leader relays every
+ * 10 s); past that the leader is unreachable and its view is local only.
+ */
+#define SNAP_RELAY_STALE_MS	30000
+
+/* Where the per-node table comes from. */
+enum snap_source {
+	SNAP_SRC_LEADER,	/* this node leads: it has every report */
+	SNAP_SRC_RELAYED,	/* a follower: as its leader relayed them */
+	SNAP_SRC_LOCAL,		/* a follower without a recent relay */
+};
+
 /* Every snapshot any member reported, and each member's cell. */
 struct snap_cluster {
 	bool leader;		/* this node leads: it has every report */
+	enum snap_source source;
+	uint64_t relay_ms;	/* RELAYED: how old the leader's relay is */
+	char note[200];		/* LOCAL: why, for the list */
 	uint32_t leader_id;
 	uint32_t n_nodes;
 	uint32_t nodes[SNAP_NODES_MAX];
@@ -69,8 +87,15 @@ struct snap_cluster {
 	} v[SNAP_CLUSTER_MAX];
 };
 
-/* C from D's node (only on the leader; else just who leads): 0 or -1. */
+/*
+ * C from D's node: on the leader from the reports it holds, on a follower
+ * from those its leader relayed (source LOCAL when none came lately, with
+ * c->note saying why): 0 or -1.
+ */
 int snap_cluster_load(const struct dev_info *d, struct snap_cluster *c);
+/* The same from the reports R (snap_nodes_get()), which C keeps. */
+void snap_cluster_build(const struct dev_info *d, const struct snap_nodes *r,
+			struct snap_cluster *c);
 void snap_cluster_print(const struct dev_info *d, const struct snap_cluster *c);
 /* ",\n  \"cluster\": ..." for snapshot list --json. */
 void snap_cluster_json(const struct dev_info *d, const struct snap_cluster *c);
