@@ -26,8 +26,11 @@
 #  2. node3 destroys its device (down); node1 takes b1 and tiny (1 MiB of
 #     COW), then writes 32 MiB over the same 4 MiB (twice the log ring):
 #     tiny overflows (invalid on node1, an event says so), b1 and a1 stay
-#     active; node1 lists b1 as pending on node3 (down, its last report
-#     is of an index before b1), missing on node2;
+#     active; node2, a follower, lists tiny invalid on node1 before node1
+#     lists anything (node1's events pushed its report; the leader relays
+#     every report to its followers), and its list says it shows the
+#     leader's relay; node1 and node2 list b1 as pending on node3 (down,
+#     its last report is of an index before b1), missing on node2;
 #  3. node3 comes back over its disk, now with a pool: it is behind the
 #     leader's compaction point and catches up by a copy: status and
 #     `snapshot list` say it joined by a copy of index N >= b1's index
@@ -36,10 +39,10 @@
 #     is on node3 with node1's sha256 if its entry came after the copy,
 #     else neither listed nor a device there (the copy covers it);
 #  4. node1 takes c1: node3 takes it too, with the sha256 of node1's;
-#     node2 lists it as missing (its pool is full); node1 lists c1 on
-#     each node (active, missing, active), and b1 and a1 missing on node3
-#     now: it joined by a copy past them ("cannot take a snapshot of a
-#     point it never held");
+#     node2 lists it as missing (its pool is full); node1, and node2 as
+#     relayed, list c1 on each node (active, missing, active); node1
+#     lists b1 and a1 missing on node3 now: it joined by a copy past
+#     them ("cannot take a snapshot of a point it never held");
 #  5. a1 is deleted: gone on node1, and on node2 (where it was only a
 #     record of a missing snapshot); node1's event stream has a create for
 #     a1, a change with state invalid for tiny, a destroy for a1;
@@ -52,7 +55,8 @@
 #     and 3 have m1 at the same index and term with the same sha256;
 #     node2 (removed) lists m1 at that index if it applied the entry,
 #     else neither lists it nor has a device; no write failed and every
-#     acknowledged one reads back on node1; m1 is deleted again. Steps
+#     acknowledged one reads back on node1; node1 holds no report of
+#     node2 any more, nor node3 a relayed one; m1 is deleted again. Steps
 #     6 and 7 then run with two voters, nodes 1 and 3;
 #  6. node3's snapshot helper is a wrapper that sleeps once it took p1:
 #     node1 takes p1, node3 is power-cut while its kernel still waits at
@@ -289,6 +293,12 @@ if [ "$NODE" = 1 ]; then
 		i=$((i + 1))
 	done
 	check "32 MiB written over the first 4 MiB" test $i = 8
+	# seen by node1's `raftctl events`, which pushes node1's report:
+	# node2 lists it through the leader's relay before node1 lists
+	check "event: tiny invalid on node1" wait_for 30 grep -q \
+		'"event": "change", "object": "snapshot", .*"name": "tiny", .*"state": "invalid"' /tmp/ev
+	put tinyev 1
+	get tinyseen >/dev/null
 	check "tiny is invalid on node1 (COW full)" wait_for 30 \
 		snap_state_is tiny invalid
 	check "node1 (leader) lists b1 pending on node3 (down), missing on node2" \
@@ -297,6 +307,17 @@ if [ "$NODE" = 1 ]; then
 	check "a1 and b1 are still active on node1" \
 		snap_states_are active a1 b1
 	put written "$(rb_commit)"
+fi
+if [ "$NODE" = 2 ]; then
+	get tinyev >/dev/null
+	check "node2 (follower) lists tiny invalid on node1, as the leader relayed it, before node1 listed it" \
+		wait_for 20 cell_is tiny 1 invalid
+	put tinyseen 1
+	diag "$(raftctl snapshot list "$RB_DEV")"
+	check "node2's list: the table as the leader relayed it" sh -c \
+		"raftctl snapshot list $RB_DEV | grep -q '^$RB_DEV node 2 (follower; as the leader, node 1, relayed it [0-9]*s ago): state on each node:$'"
+	check "node2 (follower) lists b1 as node1 does: active, missing, pending" \
+		cells_are b1 active missing pending
 fi
 check "barrier: written" barrier written || finish
 
@@ -369,6 +390,10 @@ case $NODE in
 	;;
 2)
 	check "c1 is missing on node2 (pool full)" snap_state_is c1 missing
+	check "node2 (follower) lists c1 on each node: active, missing, active" \
+		wait_for 60 cells_are c1 active missing active
+	check "node2's cluster view is the leader's relay" sh -c \
+		"raftctl snapshot list $RB_DEV --json | grep -q '^  \"cluster_source\": \"relayed\",$'"
 	;;
 esac
 if [ "$NODE" = 3 ]; then
@@ -512,6 +537,8 @@ if [ "$NODE" = 1 ]; then
 	check "node1 no longer lists node 2" \
 		wait_for "$RB_ELECTION_WAIT" sh -c \
 		"[ -z \"\$(raftctl peer list $RB_DEV | awk '\$1 == 2')\" ]"
+	check "node1 holds no report of node 2 any more (reports from 1, 3)" \
+		wait_for 30 sh -c "raftctl snapshot list $RB_DEV --json | grep -q '^  \"reports_from\": \[1, 3\],$'"
 	bad=
 	for i in $(cat /tmp/acked); do
 		got=$(dd if="/dev/$RB_DEV" bs=4096 skip=$((WB + i)) count=1 \
@@ -537,6 +564,8 @@ if [ "$NODE" = 3 ]; then
 	h1=$(get sha-m1-node1)
 	check "m1 hashes the same on node3 as on node1 ($h1)" \
 		test -n "$h1" -a "$(snap_sha m1)" = "$h1"
+	check "node3 holds no relayed report of node 2 (removed): from 3, 1" \
+		wait_for 30 sh -c "raftctl snapshot list $RB_DEV --json | grep -q '^  \"reports_from\": \[3, 1\],$'"
 fi
 if [ "$NODE" = 2 ]; then
 	a=$(rb_applied)
