@@ -232,6 +232,12 @@ int rb_store_set_uuid(struct rb_store *s, const u8 uuid[RAFTBLK_UUID_LEN]);
  * and the ring size.
  */
 void rb_store_usage(struct rb_store *s, u64 *used, u64 *size);
+/*
+ * The ring's head: the absolute byte position after its last record,
+ * which grows by what is appended (a follower's truncation moves it
+ * back): how fast the ring fills.
+ */
+u64 rb_store_head(struct rb_store *s);
 
 void rb_store_uuid(struct rb_store *s, u8 uuid[RAFTBLK_UUID_LEN]);
 /*

@@ -165,6 +165,7 @@ int raftblk_nl_put_resync(struct sk_buff *skb,
 		{ RAFTBLK_RESYNC_ATTR_TOTAL, r->total },
 		{ RAFTBLK_RESYNC_ATTR_RATE, r->rate },
 		{ RAFTBLK_RESYNC_ATTR_ETA, r->eta_s },
+		{ RAFTBLK_RESYNC_ATTR_PACE, r->pace },
 	};
 	struct nlattr *nest = nla_nest_start(skb, RAFTBLK_ATTR_RESYNC);
 	u32 state = r->active ? RAFTBLK_RESYNC_STATE_RUNNING :

@@ -207,6 +207,23 @@ static void raftblk_node_compact(struct raftblk_node *n, struct raft_status *st)
 }
 
 /*
+ * How much the log may still grow before raftblk_node_compact() or
+ * raftblk_node_make_room() would compact past a copy's S: to 7/8 of the
+ * ring, and of twice the memory budget (the log bytes of the last
+ * status). The resync paces copies by it.
+ */
+static u64 raftblk_node_log_room(struct raftblk_node *n)
+{
+	u64 used, size, ring, mem;
+	u64 lim = 2 * READ_ONCE(n->log_memory) / 8 * 7;
+
+	rb_store_usage(n->store, &used, &size);
+	ring = size / 8 * 7 > used ? size / 8 * 7 - used : 0;
+	mem = lim > n->st_buf.log_bytes ? lim - n->st_buf.log_bytes : 0;
+	return min(ring, mem);
+}
+
+/*
  * The log ring is full: compact up to what this node has applied, even if
  * a lagging member still needs those entries (it will need a resync), or
  * a copy in progress (its follower installs it, then gets a delta from
@@ -705,7 +722,8 @@ static int raftblk_node_thread(void *arg)
 		raft_set_now(n->raft, ktime_get_boottime_ns());
 		if (time_after_eq(jiffies, n->next_tick)) {
 			raft_tick(n->raft);
-			rb_resync_tick(n->rs, n->raft, n->election_ms);
+			rb_resync_tick(n->rs, n->raft, n->election_ms,
+				       n->tick_ms);
 			if (rb_verify_hash_done(n->vf)) {
 				raft_get_status(n->raft, &n->st_buf);
 				rb_verify_hashed(n->vf, n->st_buf.leader,
@@ -739,7 +757,8 @@ static int raftblk_node_thread(void *arg)
 			;
 		/* copies to followers: chunks as the pacing allows */
 		if (n->role == RAFT_LEADER &&
-		    rb_resync_pump(n->rs, n->raft, !list_empty(&n->proposed)))
+		    rb_resync_pump(n->rs, n->raft, !list_empty(&n->proposed),
+				   raftblk_node_log_room(n)))
 			while (!kthread_should_stop() &&
 			       raftblk_node_handle_ready(n))
 				;

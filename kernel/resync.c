@@ -8,6 +8,7 @@
 #include <linux/bio.h>
 #include <linux/bitmap.h>
 #include <linux/jiffies.h>
+#include <linux/math64.h>
 #include <linux/random.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
@@ -33,6 +34,8 @@
 #define RS_SILENT_TIMEOUTS	10	/* election timeouts without a frame,
 					 * or without the install's ack
 					 */
+/* The most ticks one gap between two ticks counts for (a stall: less). */
+#define RS_TICK_GAP_MAX		4
 /*
  * Pacing at a set rate: a token bucket per copy, refilled at the rate,
  * holding at most RS_BURST bytes; a chunk goes while the bucket is not
@@ -40,6 +43,24 @@
  * sends at most rate * T + RS_BURST + RS_CHUNK bytes.
  */
 #define RS_BURST		RS_CHUNK
+/*
+ * The dynamic default (rate 0) while application writes wait, as DRBD's
+ * c-min-rate: a copy is paced at RS_BUSY_RATE, leaving the leader's time
+ * to the application, but never below twice the rate that ends it before
+ * the log has grown by the room the node gives (rb_resync_pump()) at the
+ * pace the log ring fills now (over windows of RS_RING_WINDOW_MS): the
+ * log keeps every entry from the copy's S until its follower caught up,
+ * and a full ring or memory budget is compacted past S (the follower then
+ * needs another copy). With less than a chunk of room the copy goes
+ * unpaced. Writes count as waiting for RS_BUSY_HOLD_MS after they were
+ * last seen waiting: an application writing one request at a time has
+ * none waiting between a completion and its next write, and a copy let
+ * go in each such gap is not paced at all.
+ */
+#define RS_BUSY_RATE		(8ULL << 20)
+#define RS_BUSY_HOLD_MS		500
+#define RS_RING_WINDOW_MS	500
+#define RS_UNPACED		(1ULL << 32)	/* a budget that big: none */
 /* The rate status reports is measured over the last 1 to 2 windows. */
 #define RS_RATE_WINDOW_MS	1000
 
@@ -68,21 +89,30 @@ struct rs_copy {
 	bool marked;		/* receiver: resyncing mark written */
 	bool read_end;		/* sender: every chunk's read started */
 	/*
-	 * Sender: DONE queued; sent_at: when the frames to the follower
-	 * last were in the send queue. The copy ends when the follower
-	 * acknowledges S (its install is durable), seen in the core's
-	 * progress (rb_resync_leader_status()), or fails RS_SILENT_TIMEOUTS
-	 * election timeouts after sent_at without it.
+	 * Sender: DONE queued. The copy ends when the follower acknowledges
+	 * S (its install is durable), seen in the core's progress
+	 * (rb_resync_leader_status()), or fails RS_SILENT_TIMEOUTS election
+	 * timeouts (quiet_ms, rb_resync_tick()) after its frames last were in
+	 * the send queue without it.
 	 */
 	bool wait_ack;
-	unsigned long sent_at;	/* jiffies */
 	/*
-	 * Sender: since when (jiffies, 0 = not) the transport refuses the
-	 * next frame (its queue full, or the bulk connection down, which a
-	 * copy's frames wait for): the copy fails after RS_SILENT_TIMEOUTS
-	 * election timeouts of it.
+	 * Sender: the transport refuses the next frame (its queue full, or
+	 * the bulk connection down, which a copy's frames wait for): the
+	 * copy fails after RS_SILENT_TIMEOUTS election timeouts of it
+	 * (stuck_ms).
 	 */
-	unsigned long stuck_at;
+	bool stuck;
+	u32 stuck_ms;
+	/*
+	 * Milliseconds since the last copy frame (receiver), or since the
+	 * DONE's frames left the send queue (sender, wait_ack), counted by
+	 * rb_resync_tick(): a gap between two ticks counts at most
+	 * RS_TICK_GAP_MAX ticks, so a node thread that stalled does not take
+	 * its stall for the peer's silence, and steps the frames that came
+	 * meanwhile before it judges again.
+	 */
+	u32 quiet_ms;
 	/*
 	 * Sender, finished well: the leader still keeps its log from S
 	 * until the follower's match reaches hold_to (its last index when
@@ -108,10 +138,15 @@ struct rs_copy {
 	/* sender: chunks seq..rseq-1, being read or read, k at rd[k % AHEAD] */
 	struct rs_read *rd[RS_READ_AHEAD];
 	u64 done, total;	/* bytes */
-	unsigned long start, last, end;	/* jiffies */
+	unsigned long start, end;	/* jiffies */
 	/* sender: token bucket of the set rate (bytes, may be negative) */
 	s64 tokens;
 	unsigned long refill_at;	/* jiffies */
+	/*
+	 * sender: the rate it is paced at now (bytes/s: the set rate, or the
+	 * dynamic default's while writes wait; 0: no byte budget), for status
+	 */
+	u64 pace;
 	/* two marks (jiffies, done) at least a window apart: the rate */
 	unsigned long mark_at[2];
 	u64 mark_done[2];
@@ -157,6 +192,21 @@ struct rb_resync {
 		raft_id peer;
 		unsigned long *map;
 	} want[RAFT_MAX_NODES];
+	/*
+	 * Leader: how fast the log ring fills (rs_ring_sample(), node
+	 * thread only): its head at ring_at (jiffies, 0: no sample), and
+	 * the rate in bytes/s (up at once, down by half per window).
+	 */
+	u64 ring_head;
+	unsigned long ring_at;
+	u64 ring_rate;
+	/*
+	 * Leader: application writes count as waiting until then (jiffies,
+	 * RS_BUSY_HOLD_MS after they were last seen waiting; node thread)
+	 */
+	unsigned long busy_until;
+	/* jiffies of the last rb_resync_tick() (0: none; node thread) */
+	unsigned long tick_at;
 	/* Scratch for the transport's peer list (node thread only). */
 	struct rb_transport_peer_info *pi;
 	/*
@@ -240,7 +290,6 @@ static u64 rs_ms(unsigned long from, unsigned long to)
 static void rs_start(struct rs_copy *c)
 {
 	c->start = jiffies;
-	c->last = c->start;
 	c->refill_at = c->start;
 	c->tokens = RS_BURST;
 	c->mark_at[0] = c->start;
@@ -265,9 +314,12 @@ static bool rs_paced(struct rs_copy *c, u64 rate)
 	unsigned long now = jiffies;
 	u64 ms = jiffies_to_msecs(now - c->refill_at);
 
-	if (!rate)
-		return true;
 	c->refill_at = now;
+	if (!rate) {
+		/* no debt carried into a rate set later */
+		c->tokens = RS_BURST;
+		return true;
+	}
 	if (ms >= 10000)	/* long idle (or no rate before): full */
 		c->tokens = RS_BURST;
 	else
@@ -815,17 +867,56 @@ static void rs_read_ahead(struct rb_resync *rs, struct rs_copy *c)
 static bool rs_later(struct rs_copy *c, int ret)
 {
 	if (ret != -ENOBUFS && ret != -EAGAIN) {
-		c->stuck_at = 0;
+		c->stuck = false;
+		c->stuck_ms = 0;
 		return false;
 	}
-	if (!c->stuck_at)
-		c->stuck_at = jiffies ?: 1;
+	c->stuck = true;
 	return true;
+}
+
+/* Sample the log ring's head (node thread, while a copy runs). */
+static void rs_ring_sample(struct rb_resync *rs)
+{
+	unsigned long now = jiffies;
+	u64 head = rb_store_head(rs->store), ms, rate;
+
+	if (!rs->ring_at || head < rs->ring_head) {
+		rs->ring_at = now ?: 1;
+		rs->ring_head = head;
+		return;
+	}
+	ms = jiffies_to_msecs(now - rs->ring_at);
+	if (ms < RS_RING_WINDOW_MS)
+		return;
+	rate = div64_u64((head - rs->ring_head) * 1000, ms);
+	rs->ring_rate = max(rate, rs->ring_rate / 2);
+	rs->ring_at = now ?: 1;
+	rs->ring_head = head;
+}
+
+/*
+ * The byte budget of c at the dynamic default while writes wait, room
+ * the bytes the log may still grow by (rb_resync_pump()).
+ */
+static u64 rs_busy_rate(struct rb_resync *rs, const struct rs_copy *c,
+			u64 room)
+{
+	u64 left, need;
+
+	if (room < RS_CHUNK)
+		return 0;	/* no byte budget */
+	left = c->total > c->done ? c->total - c->done : 0;
+	/* twice the bytes/s that end the copy as the room runs out */
+	need = mul_u64_u64_div_u64(left, 2 * rs->ring_rate, room);
+	if (need >= RS_UNPACED)
+		return 0;
+	return max(need, RS_BUSY_RATE);
 }
 
 /* Queue the chunks of c that were read, in order, while the pacing allows. */
 static void rs_send(struct rb_resync *rs, struct raft *r, struct rs_copy *c,
-		    bool busy)
+		    bool busy, u64 room)
 {
 	u32 queued = rs_queued(rs, c->peer);
 	u32 limit = busy ? RS_INFLIGHT_BUSY : RS_INFLIGHT;
@@ -834,6 +925,13 @@ static void rs_send(struct rb_resync *rs, struct raft *r, struct rs_copy *c,
 	struct raft_entry e;
 	int ret;
 
+	if (!rate && busy)
+		rate = rs_busy_rate(rs, c, room);
+	if (c->pace != rate) {
+		spin_lock(&rs->lock);
+		c->pace = rate;
+		spin_unlock(&rs->lock);
+	}
 	rs_read_ahead(rs, c);
 	while (c->active && !c->wait_ack && queued < limit) {
 		struct rs_read *rd;
@@ -855,7 +953,7 @@ static void rs_send(struct rb_resync *rs, struct raft *r, struct rs_copy *c,
 			}
 			/* ends when the follower has it */
 			c->wait_ack = true;
-			c->sent_at = jiffies;
+			c->quiet_ms = 0;
 			break;
 		}
 		rd = c->rd[c->seq % RS_READ_AHEAD];
@@ -889,7 +987,6 @@ static void rs_send(struct rb_resync *rs, struct raft *r, struct rs_copy *c,
 		c->seq++;
 		c->done += len;
 		c->tokens -= len;
-		c->last = jiffies;
 		rs_mark(c);
 		if (c->done > c->total)	/* extents written meanwhile */
 			c->total = c->done;
@@ -899,7 +996,8 @@ static void rs_send(struct rb_resync *rs, struct raft *r, struct rs_copy *c,
 	}
 }
 
-bool rb_resync_pump(struct rb_resync *rs, struct raft *r, bool writes_waiting)
+bool rb_resync_pump(struct rb_resync *rs, struct raft *r, bool writes_waiting,
+		    u64 room)
 {
 	bool any = false;
 	u32 i;
@@ -908,6 +1006,21 @@ bool rb_resync_pump(struct rb_resync *rs, struct raft *r, bool writes_waiting)
 		raft_report_snapshot(r, rs->unsent[i], false);
 	any = rs->n_unsent;
 	rs->n_unsent = 0;
+	for (i = 0; i < RAFT_MAX_NODES; i++)
+		if (rs->send[i].used && rs->send[i].active)
+			break;
+	if (i == RAFT_MAX_NODES) {
+		rs->ring_at = 0;	/* no copy: start afresh */
+		rs->busy_until = 0;
+		return any;
+	}
+	rs_ring_sample(rs);
+	if (writes_waiting)
+		rs->busy_until = jiffies + msecs_to_jiffies(RS_BUSY_HOLD_MS);
+	else if (rs->busy_until && time_before(jiffies, rs->busy_until))
+		writes_waiting = true;
+	else
+		rs->busy_until = 0;
 	for (i = 0; i < RAFT_MAX_NODES; i++) {
 		struct rs_copy *c = &rs->send[i];
 
@@ -918,7 +1031,7 @@ bool rb_resync_pump(struct rb_resync *rs, struct raft *r, bool writes_waiting)
 			raft_report_snapshot(r, c->peer, false);
 			continue;
 		}
-		rs_send(rs, r, c, writes_waiting);
+		rs_send(rs, r, c, writes_waiting, room);
 		any |= c->active;
 	}
 	return any;
@@ -1009,7 +1122,7 @@ static int rs_chunk(struct rb_resync *rs, struct rs_copy *c,
 	c->seq++;
 	c->done += p->len;
 	c->total = max(m->context, c->done);
-	c->last = jiffies;
+	c->quiet_ms = 0;
 	rs_mark(c);
 	spin_unlock(&rs->lock);
 	return 0;
@@ -1133,24 +1246,35 @@ out:
 	return true;
 }
 
-void rb_resync_tick(struct rb_resync *rs, struct raft *r, u32 election_ms)
+void rb_resync_tick(struct rb_resync *rs, struct raft *r, u32 election_ms,
+		    u32 tick_ms)
 {
-	unsigned long silent = msecs_to_jiffies(RS_SILENT_TIMEOUTS *
-						election_ms);
+	u32 silent = RS_SILENT_TIMEOUTS * election_ms, gap = tick_ms;
 	struct rs_copy *c = &rs->recv;
+	unsigned long now = jiffies;
 	u32 i;
 
-	if (c->active && time_after(jiffies, c->last + silent))
-		rs_abort_recv(rs, r, "no copy frame for several election timeouts");
+	/* A late tick counts as late; a stall, as a few ticks at most. */
+	if (rs->tick_at)
+		gap = min(jiffies_to_msecs(now - rs->tick_at),
+			  RS_TICK_GAP_MAX * tick_ms);
+	rs->tick_at = now ?: 1;
+	if (c->active) {
+		c->quiet_ms += gap;
+		if (c->quiet_ms > silent)
+			rs_abort_recv(rs, r, "no copy frame for several election timeouts");
+	}
 	for (i = 0; i < RAFT_MAX_NODES; i++) {
 		c = &rs->send[i];
 		if (!c->used || !c->active)
 			continue;
-		if (!c->wait_ack && c->stuck_at &&
-		    time_after(jiffies, c->stuck_at + silent)) {
-			rs_finish(rs, c, false, "the transport took no frame for several election timeouts");
-			raft_report_snapshot(r, c->peer, false);
-			continue;
+		if (!c->wait_ack && c->stuck) {
+			c->stuck_ms += gap;
+			if (c->stuck_ms > silent) {
+				rs_finish(rs, c, false, "the transport took no frame for several election timeouts");
+				raft_report_snapshot(r, c->peer, false);
+				continue;
+			}
 		}
 		if (!c->wait_ack)
 			continue;
@@ -1159,9 +1283,12 @@ void rb_resync_tick(struct rb_resync *rs, struct raft *r, u32 election_ms)
 		 * send queue: on a slow link they took longer than the wait
 		 * to drain, and a copy the node was installing failed.
 		 */
-		if (rs_queued(rs, c->peer))
-			c->sent_at = jiffies;
-		if (!time_after(jiffies, c->sent_at + silent))
+		if (rs_queued(rs, c->peer)) {
+			c->quiet_ms = 0;
+			continue;
+		}
+		c->quiet_ms += gap;
+		if (c->quiet_ms <= silent)
 			continue;
 		/* the DONE or the ack got lost: the core starts again */
 		rs_finish(rs, c, false, "the node did not acknowledge the install");
@@ -1211,6 +1338,7 @@ static void rs_info(const struct rs_copy *c, bool sending,
 		o->rate = div64_u64(c->done * 1000, ms);
 	if (c->active && o->rate)
 		o->eta_s = div64_u64(o->total - o->done, o->rate);
+	o->pace = c->active ? c->pace : 0;
 }
 
 u32 rb_resync_get(struct rb_resync *rs, struct rb_resync_info *out, u32 max)

@@ -59,10 +59,11 @@ void rb_resync_set_transport(struct rb_resync *rs, struct rb_transport *tp);
 /*
  * The resync rate, bytes per second per copy sent, set online (DEVICE_SET)
  * and applied at once to the copies in progress: a token bucket (at most
- * a chunk of burst). 0 = the dynamic default: no byte budget, the copy
- * goes as fast as the peer's send queue drains, with at most 8 chunks
- * (8 MiB) queued to the peer, 2 while application writes wait for their
- * commit, so they get most of the link and the disks.
+ * a chunk of burst). 0 = the dynamic default: the copy goes as fast as
+ * the peer's send queue drains, with at most 8 chunks (8 MiB) queued to
+ * the peer; while application writes wait for their commit (or did in
+ * the last half second), at most 2 queued and a byte budget
+ * (rb_resync_pump()), so they get most of the link and the disks.
  */
 void rb_resync_set_rate(struct rb_resync *rs, u64 rate);
 u64 rb_resync_rate(struct rb_resync *rs);
@@ -93,10 +94,17 @@ void rb_resync_leader_msgs(struct rb_resync *rs, struct raft *r,
 			   const struct raft_msg *msgs, u32 n);
 /*
  * Leader: send what the pacing allows; writes_waiting says application
- * writes are queued (the dynamic default then keeps fewer chunks in
- * flight). Returns true while some copy is in progress.
+ * writes are queued: the dynamic default then (and for half a second
+ * after they were last seen waiting) keeps fewer chunks in flight, and
+ * paces each copy at 8 MiB/s, or at twice the rate that ends it before
+ * the log grows by room bytes at the pace the log ring fills, if that is
+ * more (no pace with room under a chunk). room: how much the log may
+ * still grow before the node would compact past a copy's S (the ring or
+ * the memory budget at 7/8 of its limit). Returns true while some copy
+ * is in progress.
  */
-bool rb_resync_pump(struct rb_resync *rs, struct raft *r, bool writes_waiting);
+bool rb_resync_pump(struct rb_resync *rs, struct raft *r, bool writes_waiting,
+		    u64 room);
 /*
  * Leader: the lowest snapshot index S of the copies in progress, and of
  * those finished whose follower has not yet caught up with the log from
@@ -160,12 +168,17 @@ bool rb_resync_intercept(struct rb_resync *rs, struct raft *r,
 void rb_resync_expect(struct rb_resync *rs, const struct raft_snapshot_meta *s,
 		      raft_index base, raft_id leader);
 /*
- * Once per tick. Follower: gives up a copy that went silent. Leader: a
- * copy whose follower did not acknowledge the install within
- * RS_SILENT_TIMEOUTS election timeouts of its DONE fails (reported to
- * the core: it starts again).
+ * Once per tick (tick_ms apart at least). Follower: gives up a copy that
+ * went silent. Leader: a copy whose follower did not acknowledge the
+ * install within RS_SILENT_TIMEOUTS election timeouts of its DONE fails
+ * (reported to the core: it starts again), and so does one the transport
+ * took no frame of for as long. These waits add up the time between
+ * ticks, a gap counting for at most a few ticks: a node thread that
+ * stalled does not count the stall as the peer's silence, and steps the
+ * frames that came meanwhile before it judges again.
  */
-void rb_resync_tick(struct rb_resync *rs, struct raft *r, u32 election_ms);
+void rb_resync_tick(struct rb_resync *rs, struct raft *r, u32 election_ms,
+		    u32 tick_ms);
 /* At start: the store has the resyncing mark: reset the core's log. */
 int rb_resync_on_open(struct rb_resync *rs, struct raft *r);
 
@@ -184,6 +197,11 @@ struct rb_resync_info {
 				 * while active, else over the whole copy
 				 */
 	u64 eta_s;		/* seconds left at that rate */
+	u64 pace;		/* sender, running: the rate it is paced at
+				 * now (bytes/s: the set rate, or the dynamic
+				 * default's while application writes wait),
+				 * 0 if none
+				 */
 };
 
 /* Fill up to max infos; returns how many. */

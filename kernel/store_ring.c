@@ -936,6 +936,16 @@ void rb_store_usage(struct rb_store *s, u64 *used, u64 *size)
 	mutex_unlock(&s->lock);
 }
 
+u64 rb_store_head(struct rb_store *s)
+{
+	u64 head;
+
+	mutex_lock(&s->lock);
+	head = s->head;
+	mutex_unlock(&s->lock);
+	return head;
+}
+
 void rb_store_last(struct rb_store *s, raft_index *index, raft_term *term)
 {
 	mutex_lock(&s->lock);

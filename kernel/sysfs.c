@@ -105,14 +105,14 @@ static int raftblk_sysfs_resync(char *buf,
 		const struct rb_resync_info *r = &st->resync[i];
 
 		len += sysfs_emit_at(buf, len,
-				     "%s %llu %s %s index %llu base %llu done %llu total %llu rate %llu eta %llu\n",
+				     "%s %llu %s %s index %llu base %llu done %llu total %llu rate %llu eta %llu pace %llu\n",
 				     r->sending ? "to" : "from",
 				     (unsigned long long)r->peer,
 				     r->full ? "full" : "delta",
 				     r->active ? "running" :
 				     r->ok ? "finished" : "failed",
 				     r->index, r->base, r->done, r->total,
-				     r->rate, r->eta_s);
+				     r->rate, r->eta_s, r->pace);
 	}
 	return len;
 }

@@ -124,6 +124,7 @@ int resync_parse(struct nlattr *nest, struct resync_info *r)
 		[RAFTBLK_RESYNC_ATTR_TOTAL] = { .type = NLA_U64 },
 		[RAFTBLK_RESYNC_ATTR_RATE] = { .type = NLA_U64 },
 		[RAFTBLK_RESYNC_ATTR_ETA] = { .type = NLA_U64 },
+		[RAFTBLK_RESYNC_ATTR_PACE] = { .type = NLA_U64 },
 	};
 	struct nlattr *tb[RAFTBLK_RESYNC_ATTR_MAX + 1];
 
@@ -149,6 +150,8 @@ int resync_parse(struct nlattr *nest, struct resync_info *r)
 		r->rate = nla_get_u64(tb[RAFTBLK_RESYNC_ATTR_RATE]);
 	if (tb[RAFTBLK_RESYNC_ATTR_ETA])
 		r->eta_s = nla_get_u64(tb[RAFTBLK_RESYNC_ATTR_ETA]);
+	if (tb[RAFTBLK_RESYNC_ATTR_PACE])
+		r->pace = nla_get_u64(tb[RAFTBLK_RESYNC_ATTR_PACE]);
 	return 0;
 }
 
@@ -830,19 +833,19 @@ static void print_resync_table(const struct dev_info *d, const char *indent)
 {
 	static const char *const hdr[] = {
 		"RESYNC", "PEER", "KIND", "STATE", "DONE", "TOTAL", "RATE",
-		"ETA",
+		"ETA", "PACED AT",
 	};
 	struct table *t;
 	size_t i;
 
 	if (!d->n_resync)
 		return;
-	t = table_new(8, hdr);
+	t = table_new(9, hdr);
 	for (i = 0; i < d->n_resync; i++) {
 		const struct resync_info *r = &d->resync[i];
 		char peer[16], done[48], total[32], rsz[24], rate[32];
-		char eta[24];
-		const char *row[8];
+		char eta[24], psz[24], pace[32];
+		const char *row[9];
 
 		snprintf(peer, sizeof(peer), "%" PRIu32, r->peer);
 		format_size(total, sizeof(total), r->total);
@@ -856,6 +859,12 @@ static void print_resync_table(const struct dev_info *d, const char *indent)
 			snprintf(eta, sizeof(eta), "%" PRIu64 "s", r->eta_s);
 		else
 			snprintf(eta, sizeof(eta), "-");
+		if (r->pace) {
+			format_size(psz, sizeof(psz), r->pace);
+			snprintf(pace, sizeof(pace), "%s/s", psz);
+		} else {
+			snprintf(pace, sizeof(pace), "-");
+		}
 		row[0] = r->dir == RAFTBLK_RESYNC_DIR_SEND ? "to" : "from";
 		row[1] = peer;
 		row[2] = resync_kind_name(r->kind);
@@ -864,6 +873,7 @@ static void print_resync_table(const struct dev_info *d, const char *indent)
 		row[5] = total;
 		row[6] = rate;
 		row[7] = eta;
+		row[8] = pace;
 		table_add_row(t, row);
 	}
 	table_print_indented(t, stdout, indent);
@@ -898,6 +908,7 @@ static void print_resync_json(const struct dev_info *d, int indent)
 			printf("%" PRIu64, r->eta_s);
 		else
 			printf("null");
+		printf(",\n%*s\"pace\": %" PRIu64, indent + 4, "", r->pace);
 		printf("\n%*s}", indent + 2, "");
 	}
 	if (d->n_resync)

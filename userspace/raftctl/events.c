@@ -174,6 +174,7 @@ static void print_resync(const struct resync_info *r)
 	line_u64("total", r->total);
 	line_u64("rate", r->rate);
 	line_u64("eta", r->eta_s);
+	line_u64("pace", r->pace);
 }
 
 /* What the node waits for: the index only where it means something. */

@@ -149,6 +149,7 @@ struct resync_info {
 	uint64_t index, base, done, total;
 	uint64_t rate;		/* bytes/s */
 	uint64_t eta_s;
+	uint64_t pace;		/* bytes/s the sender paces it at, 0: none */
 };
 
 struct dev_counters {

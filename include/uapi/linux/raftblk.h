@@ -663,6 +663,12 @@ enum raftblk_resync_attr {
 					 * average (ended)
 					 */
 	RAFTBLK_RESYNC_ATTR_ETA,	/* u64: seconds left at that rate */
+	RAFTBLK_RESYNC_ATTR_PACE,	/* u64: bytes/s the leader paces the
+					 * running copy at now (the set
+					 * resync rate, or the dynamic
+					 * default's while application writes
+					 * wait), 0: no byte budget
+					 */
 
 	__RAFTBLK_RESYNC_ATTR_MAX,
 };

@@ -17,7 +17,18 @@
 #     the log's payload in memory (log_bytes_peak) stays within the
 #     budget plus one batch, and the budget forced compactions;
 #  4. VM 3 boots again on its disk; node1 catches it up by a resync of
-#     the extents written (full or delta, whatever its base);
+#     the extents written (full or delta, whatever its base). An
+#     application on node1 writes 4 KiB blocks (O_DIRECT, one at a time)
+#     from before the boot until RB_MEM_PACE_SAMPLES (6) samples a second
+#     apart were taken during the copy: its writes keep completing (its
+#     count grew over the samples, the copy running at the first and the
+#     last), the copy is paced while they wait (the dynamic default:
+#     `status --json` shows pace >= 8 MiB/s in every sample: the ring
+#     has room here), and the copy sent no more between the first and
+#     the last sample than its pace allows (the module's byte count
+#     against the guest's clock, a chunk of burst and one of debt, and a
+#     second of slack: a slow VM only loosens it). Counts of progress,
+#     never a speed;
 #  5. node 2 restarts its device (destroy, create on the same disk): it
 #     loads no more than the budget (before, a follower kept its log
 #     until the ring was half full: all 240 MiB);
@@ -37,6 +48,7 @@ RB_MEM_MARGIN_MIB=${RB_MEM_MARGIN_MIB:-80}
 # host (TCG) for a second must not cause one.
 RB_MEM_TIMERS="--heartbeat-ms 200 --election-timeout-ms 4000"
 RB_MEM_WAIT=${RB_MEM_WAIT:-420}
+RB_MEM_PACE_SAMPLES=${RB_MEM_PACE_SAMPLES:-6}
 HASH_MIB=$((RB_MEM_WRITE_MIB + 32))
 # node 2 waits for the final commit through the writes and the resync
 BARRIER_TIMEOUT=900
@@ -73,6 +85,63 @@ publish_hash() {
 	h=$(data_sha_head)
 	check "node$NODE data area hashed (applied $a)" test -n "$h"
 	put "hash-node$NODE" "$h"
+}
+
+# app_writer : 4 KiB O_DIRECT writes, one at a time, 16 per dd, into the
+# hashed part of the device, until /tmp/app-stop exists; /tmp/app-count
+# holds the number of dd runs that completed
+app_writer() {
+	local k=0
+	rm -f /tmp/app-stop
+	echo 0 >/tmp/app-count
+	while [ ! -e /tmp/app-stop ]; do
+		dd if=/dev/urandom of="/dev/$RB_DEV" bs=4k count=16 \
+			seek=$(((k % 4096) * 16)) oflag=direct 2>/dev/null ||
+			break
+		k=$((k + 1))
+		echo "$k" >/tmp/app-count
+	done
+}
+
+# uptime in centiseconds (the guest's clock, which the module paces by)
+uptime_cs() { awk '{ split($1, a, "."); print a[1] * 100 + a[2] }' /proc/uptime; }
+
+# pace_samples : RB_MEM_PACE_SAMPLES samples a second apart of node1's
+# copy to node 3 and of the application's count, while both run
+pace_samples() {
+	local l i=0 t0 t1 d0 d1 c0 c1 p maxp=0 unpaced="" state
+	l=$(rb_resync 3)
+	t0=$(uptime_cs)
+	d0=$(rb_field "$l" done_bytes)
+	c0=$(cat /tmp/app-count)
+	state=$(rb_field "$l" state)
+	diag "copy to node 3 at the start: $l (app count $c0)"
+	check "the copy to node 3 runs at the first sample ($state)" \
+		test "$state" = running || return 1
+	d1=$d0 c1=$c0
+	while [ "$i" -lt "$RB_MEM_PACE_SAMPLES" ]; do
+		sleep 1
+		l=$(rb_resync 3)
+		c1=$(cat /tmp/app-count)
+		t1=$(uptime_cs)
+		state=$(rb_field "$l" state)
+		[ "$state" = running ] || break
+		d1=$(rb_field "$l" done_bytes)
+		p=$(rb_field "$l" pace)
+		diag "copy to node 3: done $d1 pace $p rate $(rb_field "$l" rate) (app count $c1)"
+		[ "${p:-0}" -ge $((8 << 20)) ] || unpaced="$unpaced ${p:-none}"
+		[ "${p:-0}" -gt "$maxp" ] && maxp=$p
+		i=$((i + 1))
+	done
+	check "the copy to node 3 still runs at the last sample ($i of $RB_MEM_PACE_SAMPLES, $state)" \
+		test "$i" = "$RB_MEM_PACE_SAMPLES"
+	check "application writes kept completing during the copy ($((16 * (c1 - c0))) writes of 4 KiB)" \
+		test "$c1" -gt "$c0"
+	check "status --json: the copy paced at >= 8 MiB/s while writes wait (not:${unpaced:- none})" \
+		test -z "$unpaced"
+	allowed=$((maxp * (t1 - t0 + 100) / 100 + (2 << 20)))
+	check "copied $((d1 - d0)) bytes in $((t1 - t0)) cs at pace <= $maxp: <= $allowed" \
+		test $((d1 - d0)) -le "$allowed"
 }
 
 teardown() {
@@ -153,8 +222,20 @@ case $NODE in
 	mc=$(rb_counter mem_compactions)
 	check "the budget forced compactions ($mc)" test "${mc:-0}" -gt 0
 	rb_status_diag
+	app_writer &
+	apid=$!
 	check "host boots VM 3 again" host_request boot 3
 	get node3-back >/dev/null
+	send_mid() {
+		awk '$1 == "to" && $2 == 3 && $4 == "running" && $10 > 0 &&
+			$10 < $12 { f = 1 } END { exit !f }' \
+			"/sys/block/$RB_DEV/raftblk/resync"
+	}
+	check "a copy to node 3 runs, with the application writing" \
+		wait_for "$RB_MEM_WAIT" send_mid || rb_status_diag
+	pace_samples
+	touch /tmp/app-stop
+	wait "$apid"
 	done3() { dmesg | grep -q 'resync of node 3 done'; }
 	check "node1 caught node 3 up by a resync" \
 		wait_for "$RB_MEM_WAIT" done3 || rb_status_diag
