@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * auth.c - HMAC-SHA256, HKDF and the frame MACs of authenticated
- * connections (auth.h), on the kernel crypto API and the Poly1305
- * library (libpoly1305).
+ * connections (auth.h), on the kernel crypto API and Poly1305
+ * (poly1305.h).
  */
 #include <crypto/hash.h>
-#include <crypto/poly1305.h>
 #include <crypto/sha2.h>
 #include <linux/highmem.h>
 #include <linux/kernel.h>
@@ -14,6 +13,7 @@
 
 #include "auth.h"
 #include "payload.h"
+#include "poly1305.h"
 
 static struct crypto_shash *hmac_alloc(const u8 *key, u32 key_len)
 {
@@ -185,9 +185,10 @@ int rb_frame_mac_otk(struct rb_frame_mac *fm, u64 seq, u8 *otk)
 }
 
 /*
- * Poly1305 by the generic library code, never the arch one: no FPU
- * section in the send and receive paths, and the SIMD code is emulated
- * (slower than the generic one) under QEMU TCG, where the tests run.
+ * Poly1305 by rb_poly1305 (poly1305.h), never the arch code of the
+ * library: no FPU section in the send and receive paths, and fewer
+ * instructions than the library's generic code (under QEMU TCG, where
+ * the tests run, every instruction counts).
  */
 int rb_frame_mac_begin(struct rb_frame_mac *fm)
 {
@@ -196,7 +197,7 @@ int rb_frame_mac_begin(struct rb_frame_mac *fm)
 
 	ret = rb_frame_mac_otk(fm, fm->seq, otk);
 	if (!ret)
-		poly1305_init_generic(fm->poly, otk);
+		rb_poly1305_init(fm->poly, otk);
 	memzero_explicit(otk, sizeof(otk));
 	return ret;
 }
@@ -204,13 +205,7 @@ int rb_frame_mac_begin(struct rb_frame_mac *fm)
 int rb_frame_mac_update(struct rb_frame_mac *fm, const void *buf,
 			size_t len)
 {
-	while (len) {
-		unsigned int n = min_t(size_t, len, UINT_MAX & ~15U);
-
-		poly1305_update_generic(fm->poly, buf, n);
-		buf += n;
-		len -= n;
-	}
+	rb_poly1305_update(fm->poly, buf, len);
 	return 0;
 }
 
@@ -223,7 +218,7 @@ int rb_frame_mac_update_payload(struct rb_frame_mac *fm,
 		u32 n = min_t(u32, left, p->bvec[i].bv_len);
 		void *va = kmap_local_page(p->pages[i]);
 
-		poly1305_update_generic(fm->poly, va, n);
+		rb_poly1305_update(fm->poly, va, n);
 		kunmap_local(va);
 		left -= n;
 	}
@@ -232,7 +227,7 @@ int rb_frame_mac_update_payload(struct rb_frame_mac *fm,
 
 int rb_frame_mac_end(struct rb_frame_mac *fm, u8 *out)
 {
-	poly1305_final_generic(fm->poly, out);
+	rb_poly1305_final(fm->poly, out);
 	fm->seq++;
 	return 0;
 }

@@ -3,7 +3,7 @@
  * auth.h - peer authentication for the transport: HMAC-SHA256 and HKDF
  * (RFC 5869) on the kernel crypto API ("hmac(sha256)" shash), the values
  * a connection's handshake derives, and the MAC of every frame after it
- * (Poly1305, RFC 8439, by the generic code of the kernel's library).
+ * (Poly1305, RFC 8439, by poly1305.h).
  * The construction is specified in Documentation/wire-protocol.rst,
  * "Peer authentication"; wire.h has the frame layouts and the HKDF info.
  *
@@ -18,7 +18,7 @@
 
 struct crypto_shash;
 struct shash_desc;
-struct poly1305_desc_ctx;
+struct rb_poly1305;
 struct raft_payload;
 
 /* A shared secret: 16 to 128 bytes of anything (a key file's bytes). */
@@ -78,7 +78,7 @@ int rb_auth_value(const u8 *prk, u8 label, const u8 *cluster, u64 dialer,
 struct rb_frame_mac {
 	struct crypto_shash *tfm;	/* hmac(sha256) keyed with key */
 	struct shash_desc *desc;
-	struct poly1305_desc_ctx *poly;	/* the frame being MACed */
+	struct rb_poly1305 *poly;	/* the frame being MACed */
 	u64 seq;			/* of the next frame */
 };
 
