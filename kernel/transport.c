@@ -166,13 +166,15 @@ struct rb_peer {
 	bool reported_silent;	/* last state given to ops->peer_silent */
 	unsigned long last_rx;	/* jiffies, newest frame of a closed conn */
 	/*
-	 * jiffies: when the peer may last have started anew (its current
-	 * control connection came up, or it dialed a class this node
-	 * already had a connection of): a connection it did not send on
-	 * since may belong to its previous life (rebooted, the kernel
+	 * ktime_get_ns(): when the peer may last have started anew (its
+	 * current control connection came up, or it dialed a class this
+	 * node already had a connection of): a connection it did not send
+	 * on since may belong to its previous life (rebooted, the kernel
 	 * forgot it) and must not start a copy (see snap_conn_heard()).
+	 * Not jiffies: a bulk connection last heard in the jiffy of the
+	 * renewal (a guest whose timer ticks late) counted as heard since.
 	 */
-	unsigned long renewed;
+	u64 renewed_ns;
 	size_t rx_used;		/* receive budget held by its messages */
 	struct delayed_work connect_work;
 };
@@ -193,6 +195,11 @@ struct rb_conn {
 	bool connect_started;		/* dialed: rx_work called connect */
 	unsigned long deadline;		/* jiffies, handshake */
 	unsigned long last_rx, last_tx;	/* jiffies, READ/WRITE_ONCE */
+	/*
+	 * ktime_get_ns() of its newest bytes (READ/WRITE_ONCE): against
+	 * the peer's renewed_ns, which a jiffy is too coarse to order.
+	 */
+	u64 last_rx_ns;
 	unsigned long probed;		/* jiffies, last probe (t->lock) */
 
 	void (*orig_data_ready)(struct sock *sk);
@@ -309,7 +316,7 @@ static struct rb_peer *peer_new(struct rb_transport *t, u64 id)
 		return NULL;
 	p->t = t;
 	p->id = id;
-	p->renewed = jiffies;
+	p->renewed_ns = ktime_get_ns();
 	INIT_DELAYED_WORK(&p->connect_work, peer_connect_work);
 	list_add_tail(&p->node, &t->peers);
 	return p;
@@ -547,6 +554,7 @@ static struct rb_conn *conn_new(struct rb_transport *t, struct socket *sock,
 	c->state = dialed ? CS_CONNECTING : CS_HANDSHAKE;
 	c->deadline = jiffies + msecs_to_jiffies(t->cfg.handshake_ms);
 	c->last_rx = jiffies;
+	c->last_rx_ns = ktime_get_ns();
 	c->last_tx = jiffies;
 	c->rx_meta = c->rx_small;
 	INIT_LIST_HEAD(&c->txq);
@@ -649,7 +657,7 @@ static int conn_up(struct rb_conn *c, u64 peer_id)
 	 * be its previous life's (see snap_conn_heard()).
 	 */
 	if (keep != c || c->cls == RB_WIRE_CLASS_CONTROL)
-		p->renewed = jiffies;
+		p->renewed_ns = ktime_get_ns();
 	if (old && old != keep) {
 		old->replaced = true;
 		conn_fail_locked(old, 0, "replaced by a duplicate");
@@ -894,6 +902,7 @@ static int recv_some(struct rb_conn *c, void *buf, size_t len)
 	if (ret > 0) {
 		atomic64_add(ret, &c->t->st.bytes_received);
 		WRITE_ONCE(c->last_rx, jiffies);
+		WRITE_ONCE(c->last_rx_ns, ktime_get_ns());
 	}
 	return ret;
 }
@@ -916,6 +925,7 @@ static int recv_payload(struct rb_conn *c, struct raft_payload *p,
 	if (ret > 0) {
 		atomic64_add(ret, &c->t->st.bytes_received);
 		WRITE_ONCE(c->last_rx, jiffies);
+		WRITE_ONCE(c->last_rx_ns, ktime_get_ns());
 	}
 	return ret;
 }
@@ -2031,7 +2041,7 @@ static bool msg_starts_copy(const struct raft_msg *m)
 /*
  * May c, p's bulk connection, carry the SNAPSHOT that starts a copy? Only
  * if the peer sent something on it since it may last have started anew
- * (p->renewed): a peer that rebooted while we held its previous life's
+ * (p->renewed_ns): a peer that rebooted while we held its previous life's
  * connections dials us again (or answers on a new control connection)
  * before its core asks for a copy, but our bulk connection to its
  * previous life stays up until a frame sent on it draws a reset. A
@@ -2049,7 +2059,7 @@ static bool snap_conn_heard(struct rb_transport *t, struct rb_peer *p,
 	struct rb_tx *tx;
 
 	lockdep_assert_held(&t->lock);
-	if (!time_before(READ_ONCE(c->last_rx), p->renewed))
+	if (READ_ONCE(c->last_rx_ns) > p->renewed_ns)
 		return true;
 	if (c->probed && time_before(now, c->probed +
 				     msecs_to_jiffies(RB_PROBE_MS)))
