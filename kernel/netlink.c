@@ -498,6 +498,36 @@ static int raftblk_nl_leader_transfer_op(struct raftblk_dev *dev,
 			nla_get_flag(info->attrs[RAFTBLK_ATTR_FORCE]), err);
 }
 
+/*
+ * A reply to @info with room for @size bytes of attributes, the device's
+ * name already in it: the message (its header in *hdr), or NULL when out
+ * of memory or room.
+ */
+static struct sk_buff *raftblk_nl_reply_new(struct genl_info *info,
+					    const struct raftblk_dev *dev,
+					    size_t size, void **hdr)
+{
+	struct sk_buff *msg = genlmsg_new(size, GFP_KERNEL);
+
+	if (!msg)
+		return NULL;
+	*hdr = genlmsg_put_reply(msg, info, &raftblk_genl_family, 0,
+				 info->genlhdr->cmd);
+	if (!*hdr || nla_put_string(msg, RAFTBLK_ATTR_NAME, dev->name)) {
+		nlmsg_free(msg);
+		return NULL;
+	}
+	return msg;
+}
+
+/* Send a reply made by raftblk_nl_reply_new(); it is consumed. */
+static int raftblk_nl_reply_send(struct sk_buff *msg, void *hdr,
+				 struct genl_info *info)
+{
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+}
+
 /* SNAPSHOT_CREATE, SNAPSHOT_DELETE: the entry's index and term back. */
 static int raftblk_nl_snapshot_op(struct raftblk_dev *dev,
 				  struct genl_info *info,
@@ -531,22 +561,17 @@ static int raftblk_nl_snapshot_op(struct raftblk_dev *dev,
 				      &index, &term, err);
 	if (ret)
 		return ret;
-	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	msg = raftblk_nl_reply_new(info, dev, NLMSG_DEFAULT_SIZE, &hdr);
 	if (!msg)
 		return 0;	/* the entry is in: only the answer is lost */
-	hdr = genlmsg_put_reply(msg, info, &raftblk_genl_family, 0,
-				info->genlhdr->cmd);
-	if (!hdr ||
-	    nla_put_string(msg, RAFTBLK_ATTR_NAME, dev->name) ||
-	    nla_put_u64_64bit(msg, RAFTBLK_ATTR_SNAPSHOT_INDEX, index,
+	if (nla_put_u64_64bit(msg, RAFTBLK_ATTR_SNAPSHOT_INDEX, index,
 			      RAFTBLK_ATTR_PAD) ||
 	    nla_put_u64_64bit(msg, RAFTBLK_ATTR_SNAPSHOT_TERM, term,
 			      RAFTBLK_ATTR_PAD)) {
 		nlmsg_free(msg);
 		return 0;
 	}
-	genlmsg_end(msg, hdr);
-	return genlmsg_reply(msg, info);
+	return raftblk_nl_reply_send(msg, hdr, info);
 }
 
 static int raftblk_nl_snapshot(struct sk_buff *skb, struct genl_info *info)
@@ -568,13 +593,9 @@ static int raftblk_nl_verify_start_op(struct raftblk_dev *dev,
 	ret = raftblk_device_verify_start(dev, &index, &term, err);
 	if (ret)
 		return ret;
-	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	msg = raftblk_nl_reply_new(info, dev, NLMSG_DEFAULT_SIZE, &hdr);
 	if (!msg)
 		return 0;	/* the entry is in: only the answer is lost */
-	hdr = genlmsg_put_reply(msg, info, &raftblk_genl_family, 0,
-				info->genlhdr->cmd);
-	if (!hdr || nla_put_string(msg, RAFTBLK_ATTR_NAME, dev->name))
-		goto cancel;
 	nest = nla_nest_start(msg, RAFTBLK_ATTR_VERIFY);
 	if (!nest ||
 	    nla_put_u64_64bit(msg, RAFTBLK_VERIFY_ATTR_INDEX, index,
@@ -583,8 +604,7 @@ static int raftblk_nl_verify_start_op(struct raftblk_dev *dev,
 			      RAFTBLK_VERIFY_ATTR_PAD))
 		goto cancel;
 	nla_nest_end(msg, nest);
-	genlmsg_end(msg, hdr);
-	return genlmsg_reply(msg, info);
+	return raftblk_nl_reply_send(msg, hdr, info);
 cancel:
 	nlmsg_free(msg);
 	return 0;
@@ -606,17 +626,14 @@ static int raftblk_nl_verify_get_op(struct raftblk_dev *dev,
 	if (ret)
 		goto out;
 	ret = -ENOMEM;
-	msg = genlmsg_new(NLMSG_DEFAULT_SIZE + sizeof(r->nodes), GFP_KERNEL);
+	msg = raftblk_nl_reply_new(info, dev,
+				   NLMSG_DEFAULT_SIZE + sizeof(r->nodes), &hdr);
 	if (!msg)
 		goto out;
-	hdr = genlmsg_put_reply(msg, info, &raftblk_genl_family, 0,
-				info->genlhdr->cmd);
 	ret = -EMSGSIZE;
-	if (!hdr || nla_put_string(msg, RAFTBLK_ATTR_NAME, dev->name) ||
-	    raftblk_nl_put_verify(msg, r, true))
+	if (raftblk_nl_put_verify(msg, r, true))
 		goto out;
-	genlmsg_end(msg, hdr);
-	ret = genlmsg_reply(msg, info);
+	ret = raftblk_nl_reply_send(msg, hdr, info);
 	msg = NULL;
 out:
 	nlmsg_free(msg);
@@ -651,19 +668,14 @@ static int raftblk_nl_resync_extents_op(struct raftblk_dev *dev,
 			ext ? nla_len(ext) / sizeof(u32) : 0, &count, err);
 	if (ret)
 		return ret;
-	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	msg = raftblk_nl_reply_new(info, dev, NLMSG_DEFAULT_SIZE, &hdr);
 	if (!msg)
 		return 0;	/* asked for: only the answer is lost */
-	hdr = genlmsg_put_reply(msg, info, &raftblk_genl_family, 0,
-				info->genlhdr->cmd);
-	if (!hdr || nla_put_string(msg, RAFTBLK_ATTR_NAME, dev->name))
-		goto cancel;
 	nest = nla_nest_start(msg, RAFTBLK_ATTR_VERIFY);
 	if (!nest || nla_put_u32(msg, RAFTBLK_VERIFY_ATTR_DIFFERING, count))
 		goto cancel;
 	nla_nest_end(msg, nest);
-	genlmsg_end(msg, hdr);
-	return genlmsg_reply(msg, info);
+	return raftblk_nl_reply_send(msg, hdr, info);
 cancel:
 	nlmsg_free(msg);
 	return 0;
@@ -720,20 +732,15 @@ static int raftblk_nl_snaprep_get_op(struct raftblk_dev *dev,
 	if (ret)
 		goto out;
 	ret = -ENOMEM;
-	msg = genlmsg_new(NLMSG_DEFAULT_SIZE + v->n *
-			  (RAFTBLK_SNAPREP_MAX_LEN + 64), GFP_KERNEL);
+	msg = raftblk_nl_reply_new(info, dev, NLMSG_DEFAULT_SIZE + v->n *
+				   (RAFTBLK_SNAPREP_MAX_LEN + 64), &hdr);
 	if (!msg)
 		goto out;
-	hdr = genlmsg_put_reply(msg, info, &raftblk_genl_family, 0,
-				info->genlhdr->cmd);
 	ret = -EMSGSIZE;
-	if (!hdr || nla_put_string(msg, RAFTBLK_ATTR_NAME, dev->name))
-		goto out;
 	for (i = 0; i < v->n; i++)
 		if (raftblk_nl_put_snapnode(msg, &v->nodes[i]))
 			goto out;
-	genlmsg_end(msg, hdr);
-	ret = genlmsg_reply(msg, info);
+	ret = raftblk_nl_reply_send(msg, hdr, info);
 	msg = NULL;
 out:
 	nlmsg_free(msg);
