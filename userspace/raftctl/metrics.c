@@ -405,6 +405,10 @@ static void print_peer_families(FILE *f, const struct dev_list *l)
 #undef EACH_PEER
 }
 
+/*
+ * The copies of the data area (status's RESYNC table, JSON "resyncs"):
+ * one sample per copy and field, labelled by peer, direction and kind.
+ */
 static void print_resync_families(FILE *f, const struct dev_list *l)
 {
 	static const struct {
@@ -418,33 +422,57 @@ static void print_resync_families(FILE *f, const struct dev_list *l)
 		  "Recent rate of the copy (average once ended)." },
 		{ "raftblk_resync_eta_seconds",
 		  "Estimated time left (0: ended or unknown)." },
+		{ "raftblk_resync_pace_bytes_per_second",
+		  "Rate the leader paces the running copy at now: the set resync rate, or the dynamic default's while application writes wait (0: no byte budget, or not sending)." },
+		{ "raftblk_resync_index",
+		  "Log index of the snapshot the copy installs." },
+		{ "raftblk_resync_base_index",
+		  "The follower's base a delta copy starts from (0: full)." },
 	};
+	static const uint32_t states[] = {
+		RAFTBLK_RESYNC_STATE_RUNNING, RAFTBLK_RESYNC_STATE_FINISHED,
+		RAFTBLK_RESYNC_STATE_FAILED,
+	};
+	const struct resync_info *r;
+	const struct dev_info *d;
 	struct family fam;
 	char peer[16];
-	size_t k, i, j;
+	size_t k, i, j, s;
+
+#define EACH_RESYNC(d, r) \
+	for (i = 0; i < l->n; i++) \
+		for (j = 0; j < (d = &l->v[i])->n_resync; j++) \
+			if (r = &d->resync[j], \
+			    snprintf(peer, sizeof(peer), "%" PRIu32, r->peer))
+#define RESYNC_LABELS(r) "peer", peer, \
+	"direction", resync_dir_name(r->dir), "kind", resync_kind_name(r->kind)
 
 	for (k = 0; k < sizeof(fams) / sizeof(fams[0]); k++) {
 		family_start(&fam, f, fams[k].name, "gauge", fams[k].help);
-		for (i = 0; i < l->n; i++) {
-			const struct dev_info *d = &l->v[i];
+		EACH_RESYNC(d, r) {
+			double v[] = {
+				r->state == RAFTBLK_RESYNC_STATE_RUNNING,
+				U(r->done), U(r->total), U(r->rate),
+				U(r->eta_s), U(r->pace), U(r->index),
+				U(r->base),
+			};
 
-			for (j = 0; j < d->n_resync; j++) {
-				const struct resync_info *r = &d->resync[j];
-				double v[] = {
-					r->state == RAFTBLK_RESYNC_STATE_RUNNING,
-					U(r->done), U(r->total), U(r->rate),
-					U(r->eta_s),
-				};
+			_Static_assert(sizeof(v) / sizeof(v[0]) ==
+				       sizeof(fams) / sizeof(fams[0]),
+				       "one value per family");
 
-				snprintf(peer, sizeof(peer), "%" PRIu32,
-					 r->peer);
-				sample(&fam, "", d, v[k], "peer", peer,
-				       "direction", resync_dir_name(r->dir),
-				       "kind", resync_kind_name(r->kind),
-				       NULL);
-			}
+			sample(&fam, "", d, v[k], RESYNC_LABELS(r), NULL);
 		}
 	}
+	family_start(&fam, f, "raftblk_resync_state", "gauge",
+		     "State of the copy: 1 for the current one.");
+	EACH_RESYNC(d, r)
+		for (s = 0; s < sizeof(states) / sizeof(states[0]); s++)
+			sample(&fam, "", d, r->state == states[s],
+			       RESYNC_LABELS(r), "state",
+			       resync_state_name(states[s]), NULL);
+#undef RESYNC_LABELS
+#undef EACH_RESYNC
 }
 
 void metrics_print(FILE *f, const struct dev_list *l)

@@ -144,7 +144,8 @@ check(value("raftblk_device_info", device="raftblk1",
 # State sets: exactly one 1 per device / peer.
 for fam, key in (("raftblk_role", ("device",)),
                  ("raftblk_disk_state", ("device",)),
-                 ("raftblk_peer_state", ("device", "peer"))):
+                 ("raftblk_peer_state", ("device", "peer")),
+                 ("raftblk_resync_state", ("device", "peer", "direction"))):
     groups = {}
     for s in samples(fam):
         groups.setdefault(tuple(s.labels[k] for k in key), []).append(s.value)
@@ -179,6 +180,20 @@ expect = [
      100 << 20),
     ("raftblk_resync_eta_seconds", dict(device="raftblk1", peer="3"), 8),
     ("raftblk_resync_running", dict(device="raftblk1", peer="3"), 1),
+    ("raftblk_resync_pace_bytes_per_second", dict(device="raftblk1", peer="3"),
+     24 << 20),
+    ("raftblk_resync_index", dict(device="raftblk1", peer="3"), 900),
+    ("raftblk_resync_base_index", dict(device="raftblk1", peer="3"), 0),
+    ("raftblk_resync_state", dict(device="raftblk1", peer="3",
+                                  state="running"), 1),
+    ("raftblk_resync_running", dict(device="raftblk1", peer="2"), 0),
+    ("raftblk_resync_state", dict(device="raftblk1", peer="2", kind="delta",
+                                  state="failed"), 1),
+    ("raftblk_resync_state", dict(device="raftblk1", peer="2",
+                                  state="finished"), 0),
+    ("raftblk_resync_base_index", dict(device="raftblk1", peer="2"), 650),
+    ("raftblk_resync_pace_bytes_per_second", dict(device="raftblk1", peer="2"),
+     0),
     ("raftblk_secret_set", dict(device="raftblk1"), 1),
 ]
 for name, labels, want in expect:

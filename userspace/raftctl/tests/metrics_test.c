@@ -99,13 +99,21 @@ int main(void)
 	     RAFTBLK_PEER_STATE_CONNECTED, 990, 120);
 	peer(d, 3, "10.0.0.3", RAFTBLK_PEER_ROLE_LEARNER,
 	     RAFTBLK_PEER_STATE_UNREACHABLE, 0, 6500);
-	d->n_resync = 1;
+	d->n_resync = 2;
 	d->resync[0] = (struct resync_info){
 		.peer = 3, .dir = RAFTBLK_RESYNC_DIR_SEND,
 		.kind = RAFTBLK_RESYNC_KIND_FULL,
 		.state = RAFTBLK_RESYNC_STATE_RUNNING, .index = 900,
 		.done = 100 << 20, .total = 512 << 20, .rate = 50 << 20,
-		.eta_s = 8,
+		.eta_s = 8, .pace = 24 << 20,
+	};
+	/* the last one of peer 2, ended */
+	d->resync[1] = (struct resync_info){
+		.peer = 2, .dir = RAFTBLK_RESYNC_DIR_SEND,
+		.kind = RAFTBLK_RESYNC_KIND_DELTA,
+		.state = RAFTBLK_RESYNC_STATE_FAILED, .index = 700,
+		.base = 650, .done = 3 << 20, .total = 4 << 20,
+		.rate = 1 << 20,
 	};
 	metrics_print(stdout, &l);
 	return 0;
