@@ -154,7 +154,7 @@ static struct netlink_range_validation raftblk_promote_ms_range = {
 	.max = RAFTBLK_NODE_PROMOTE_MS_MAX,
 };
 
-static const struct nla_policy raftblk_set_policy[RAFTBLK_ATTR_AUTO_PROMOTE_TIMEOUT_MS + 1] = {
+static const struct nla_policy raftblk_set_policy[RAFTBLK_ATTR_SET_DEFAULTS + 1] = {
 	[RAFTBLK_ATTR_NAME] = { .type = NLA_NUL_STRING,
 				.len = RAFTBLK_NAME_MAXLEN },
 	[RAFTBLK_ATTR_HEARTBEAT_MS] =
@@ -177,6 +177,7 @@ static const struct nla_policy raftblk_set_policy[RAFTBLK_ATTR_AUTO_PROMOTE_TIME
 	[RAFTBLK_ATTR_AUTO_PROMOTE] = NLA_POLICY_MAX(NLA_U32, 1),
 	[RAFTBLK_ATTR_AUTO_PROMOTE_TIMEOUT_MS] =
 		NLA_POLICY_FULL_RANGE(NLA_U32, &raftblk_promote_ms_range),
+	[RAFTBLK_ATTR_SET_DEFAULTS] = { .type = NLA_FLAG },
 };
 
 /* Operations that take only a device name. */
@@ -797,6 +798,7 @@ static const int raftblk_set_attrs[] = {
 	RAFTBLK_ATTR_RESYNC_RATE,
 	RAFTBLK_ATTR_LOG_MEMORY, RAFTBLK_ATTR_SECRET, RAFTBLK_ATTR_SECRET_OP,
 	RAFTBLK_ATTR_AUTO_PROMOTE, RAFTBLK_ATTR_AUTO_PROMOTE_TIMEOUT_MS,
+	RAFTBLK_ATTR_SET_DEFAULTS,
 };
 
 static u32 raftblk_nl_u32_or_0(const struct nlattr *a)
@@ -813,7 +815,11 @@ static int raftblk_nl_device_set_op(struct raftblk_dev *dev,
 	struct nlattr *rate = attrs[RAFTBLK_ATTR_RESYNC_RATE];
 	struct raftblk_node_opts o = {};
 
-	/* Absent: 0, which keeps the option (none of them takes 0). */
+	/*
+	 * Absent: 0, which keeps the option (none of them takes 0), or
+	 * with SET_DEFAULTS puts its default back.
+	 */
+	o.defaults = nla_get_flag(attrs[RAFTBLK_ATTR_SET_DEFAULTS]);
 	o.heartbeat_ms = raftblk_nl_u32_or_0(attrs[RAFTBLK_ATTR_HEARTBEAT_MS]);
 	o.election_ms =
 		raftblk_nl_u32_or_0(attrs[RAFTBLK_ATTR_ELECTION_TIMEOUT_MS]);

@@ -807,7 +807,7 @@ static void raftblk_node_options(struct raftblk_node *n, struct raft_options *o)
 }
 
 /* The smaller of RAFTBLK_NODE_LOG_MEMORY_DEFAULT and 1/8 of the RAM. */
-static u64 raftblk_node_log_memory_default(void)
+u64 raftblk_node_log_memory_default(void)
 {
 	u64 ram = (u64)totalram_pages() << PAGE_SHIFT;
 
@@ -830,11 +830,11 @@ static struct raftblk_node *raftblk_node_alloc(struct raftblk_dev *dev,
 	n->heartbeat_ms = p->heartbeat_ms ?: RAFTBLK_NODE_HEARTBEAT_MS_DEFAULT;
 	n->election_ms = p->election_ms ?: RAFTBLK_NODE_ELECTION_MS_DEFAULT;
 	n->max_batch = RAFTBLK_NODE_MAX_BATCH;
-	/* design.rst, "Read modes": lease unless asked at create */
-	n->lease_read = !p->set_read_mode ||
-			p->read_mode == RAFTBLK_READ_MODE_LEASE;
+	n->lease_read = (p->set_read_mode ? p->read_mode :
+			 RAFTBLK_NODE_READ_MODE_DEFAULT) ==
+			RAFTBLK_READ_MODE_LEASE;
 	n->log_memory = p->log_memory ?: raftblk_node_log_memory_default();
-	n->auto_promote = true;
+	n->auto_promote = RAFTBLK_NODE_AUTO_PROMOTE_DEFAULT;
 	n->promote_ms = RAFTBLK_NODE_PROMOTE_MS_DEFAULT;
 	init_waitqueue_head(&n->promote_wq);
 	n->role = RAFT_FOLLOWER;

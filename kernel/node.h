@@ -36,6 +36,10 @@ struct raftblk_node;
 #define RAFTBLK_NODE_COMMIT_SYNC_MS		1000
 /* Most writes proposed in one batch (the default and the upper bound). */
 #define RAFTBLK_NODE_MAX_BATCH			64
+/* design.rst, "Read modes": lease unless asked otherwise */
+#define RAFTBLK_NODE_READ_MODE_DEFAULT		RAFTBLK_READ_MODE_LEASE
+/* The resync rate: the dynamic default (resync.h) */
+#define RAFTBLK_NODE_RESYNC_RATE_DEFAULT	0
 /*
  * Memory budget of the in-memory log (payload bytes kept beyond what the
  * node still has to apply): by default the smaller of 64 MiB and 1/8 of
@@ -48,6 +52,7 @@ struct raftblk_node;
  * Auto-promote (node_promote.c): on by default; an open for writing on a
  * follower waits at most this long for this node to lead.
  */
+#define RAFTBLK_NODE_AUTO_PROMOTE_DEFAULT	true
 #define RAFTBLK_NODE_PROMOTE_MS_DEFAULT		5000
 #define RAFTBLK_NODE_PROMOTE_MS_MIN		100
 #define RAFTBLK_NODE_PROMOTE_MS_MAX		600000
@@ -250,6 +255,8 @@ void raftblk_node_snaprep_read(struct raftblk_node *n,
 
 /* Options that can change while the node runs; 0: keep the current. */
 struct raftblk_node_opts {
+	/* what is not given below goes back to its default, not kept */
+	bool defaults;
 	u32 heartbeat_ms;
 	u32 election_ms;		/* at least 3 heartbeats */
 	u32 max_batch;			/* 1..RAFTBLK_NODE_MAX_BATCH */

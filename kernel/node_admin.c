@@ -114,7 +114,6 @@ int raftblk_node_transfer_leader(struct raftblk_node *n, u32 id,
 				      "leader transfer refused", err);
 }
 
-/* Options changed online (DEVICE_SET): @o over the current ones. */
 /* Install the next secret, then promote or retire (node.h). */
 static int raftblk_node_set_secret(struct raftblk_node *n,
 				   const struct raftblk_node_opts *o,
@@ -156,12 +155,17 @@ out:
 	return ret;
 }
 
+/*
+ * Options changed online (DEVICE_SET): @o over the current ones, or over
+ * the defaults (@o->defaults).
+ */
 int raftblk_node_set_options(struct raftblk_node *n,
 			     const struct raftblk_node_opts *o,
 			     struct raftblk_err *err)
 {
+	bool el_given = o->election_ms, lease;
+	struct raftblk_node_opts d;
 	u32 hb_ms, el_ms, hb, el;
-	bool lease;
 	int ret;
 
 	if (o->secret || o->secret_op) {
@@ -170,13 +174,37 @@ int raftblk_node_set_options(struct raftblk_node *n,
 			return ret;
 	}
 
+	/* What @o does not give: the current option, or its default. */
+	if (o->defaults) {
+		d = *o;
+		d.heartbeat_ms = o->heartbeat_ms ?:
+				 RAFTBLK_NODE_HEARTBEAT_MS_DEFAULT;
+		d.election_ms = o->election_ms ?:
+				RAFTBLK_NODE_ELECTION_MS_DEFAULT;
+		d.max_batch = o->max_batch ?: RAFTBLK_NODE_MAX_BATCH;
+		if (!o->set_read_mode)
+			d.read_mode = RAFTBLK_NODE_READ_MODE_DEFAULT;
+		d.set_read_mode = true;
+		if (!o->set_resync_rate)
+			d.resync_rate = RAFTBLK_NODE_RESYNC_RATE_DEFAULT;
+		d.set_resync_rate = true;
+		d.log_memory = o->log_memory ?:
+			       raftblk_node_log_memory_default();
+		if (!o->set_auto_promote)
+			d.auto_promote = RAFTBLK_NODE_AUTO_PROMOTE_DEFAULT;
+		d.set_auto_promote = true;
+		d.auto_promote_ms = o->auto_promote_ms ?:
+				    RAFTBLK_NODE_PROMOTE_MS_DEFAULT;
+		o = &d;
+	}
+
 	mutex_lock(&n->lock);
 	hb_ms = o->heartbeat_ms ?: n->heartbeat_ms;
 	el_ms = o->election_ms ?: n->election_ms;
 	lease = o->set_read_mode ? o->read_mode == RAFTBLK_READ_MODE_LEASE :
 		n->lease_read;
 	if (el_ms < 3 * hb_ms) {
-		if (o->election_ms) {
+		if (el_given) {
 			err->attr = RAFTBLK_ATTR_ELECTION_TIMEOUT_MS;
 			err->msg = "election timeout must be at least 3 heartbeats";
 		} else {

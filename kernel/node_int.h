@@ -320,6 +320,9 @@ static inline struct request *rb_pdu_rq(struct raftblk_rq *pdu)
 	return blk_mq_rq_from_pdu(pdu);
 }
 
+/* node.c: the default budget of the in-memory log (node.h) */
+u64 raftblk_node_log_memory_default(void);
+
 /* node_io.c */
 void raftblk_node_fail_list(struct list_head *head, blk_status_t status);
 void raftblk_node_kick(struct raftblk_node *n);

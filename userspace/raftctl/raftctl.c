@@ -167,13 +167,14 @@ static const struct verb verbs[] = {
 	{
 		.name = "set",
 		.run = cmd_set,
-		.args = "NAME [--heartbeat-ms N] [--election-timeout-ms N] [--max-batch N] [--read-mode MODE] [--resync-rate RATE] [--log-memory SIZE] [--auto-promote yes|no] [--auto-promote-timeout-ms N] [--secret-file FILE|--no-secret] [--promote-secret|--retire-secret]",
+		.args = "NAME [--heartbeat-ms N] [--election-timeout-ms N] [--max-batch N] [--read-mode MODE] [--resync-rate RATE] [--log-memory SIZE] [--auto-promote yes|no] [--auto-promote-timeout-ms N] [--secret-file FILE|--no-secret] [--promote-secret|--retire-secret] [--defaults]",
 		.summary = "change options of a running replicated device",
 		.help =
 "Change options of the replicated device NAME while it runs; the others\n"
-"keep their values. They apply to this node only and last until the\n"
-"device is destroyed (put them in the resource file to keep them).\n"
-"'status' shows them; 'events' announces the change.\n"
+"keep their values (with --defaults: go back to their defaults). They\n"
+"apply to this node only and last until the device is destroyed (put\n"
+"them in the resource file to keep them). 'status' shows them; 'events'\n"
+"announces the change.\n"
 "\n"
 "Options:\n"
 "      --heartbeat-ms N         leader heartbeat interval, 50..60000\n"
@@ -216,6 +217,9 @@ static const struct verb verbs[] = {
 "                               unauthenticated peers are accepted too;\n"
 "                               then --promote-secret, --retire-secret\n"
 "                               switch authentication off\n"
+"      --defaults               every option not given here goes back to\n"
+"                               its default (the secret excepted): what\n"
+"                               'up' does with the options of the file\n"
 "  -h, --help                   show this help\n",
 	},
 	{

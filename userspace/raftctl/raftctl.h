@@ -361,6 +361,8 @@ int secret_from_string(const char *val, struct secret *s);
 void secret_clear(struct secret *s);
 
 struct dev_options {
+	/* what is unchanged below goes back to its default instead */
+	bool defaults;
 	uint32_t heartbeat_ms;		/* 0: unchanged */
 	uint32_t election_ms;		/* 0: unchanged */
 	uint32_t max_batch;		/* 0: unchanged */

@@ -83,6 +83,7 @@ int dev_set_options(const char *name, const struct dev_options *o)
 		return EXIT_ERROR;
 	msg = rb_nl_msg(nl, RAFTBLK_CMD_DEVICE_SET, 0);
 	if (!msg || nla_put_string(msg, RAFTBLK_ATTR_NAME, name) ||
+	    (o->defaults && nla_put_flag(msg, RAFTBLK_ATTR_SET_DEFAULTS)) ||
 	    (o->heartbeat_ms &&
 	     nla_put_u32(msg, RAFTBLK_ATTR_HEARTBEAT_MS, o->heartbeat_ms)) ||
 	    (o->election_ms &&
@@ -121,7 +122,7 @@ int cmd_set(const struct verb *v, int argc, char **argv)
 {
 	enum { OPT_HEARTBEAT = 256, OPT_ELECTION, OPT_BATCH, OPT_READ,
 	       OPT_RATE, OPT_LOG_MEMORY, OPT_SECRET, OPT_PROMOTE, OPT_RETIRE,
-	       OPT_NO_SECRET, OPT_AUTO_PROMOTE, OPT_PROMOTE_MS };
+	       OPT_NO_SECRET, OPT_AUTO_PROMOTE, OPT_PROMOTE_MS, OPT_DEFAULTS };
 	static const struct option opts[] = {
 		{ "heartbeat-ms", required_argument, NULL, OPT_HEARTBEAT },
 		{ "election-timeout-ms", required_argument, NULL, OPT_ELECTION },
@@ -136,6 +137,7 @@ int cmd_set(const struct verb *v, int argc, char **argv)
 		{ "promote-secret", no_argument, NULL, OPT_PROMOTE },
 		{ "retire-secret", no_argument, NULL, OPT_RETIRE },
 		{ "no-secret", no_argument, NULL, OPT_NO_SECRET },
+		{ "defaults", no_argument, NULL, OPT_DEFAULTS },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -204,6 +206,9 @@ int cmd_set(const struct verb *v, int argc, char **argv)
 		case OPT_NO_SECRET:
 			no_secret = true;
 			break;
+		case OPT_DEFAULTS:
+			o.defaults = true;
+			break;
 		case OPT_PROMOTE:
 		case OPT_RETIRE:
 			if (o.secret_op)
@@ -225,7 +230,7 @@ int cmd_set(const struct verb *v, int argc, char **argv)
 		return usage_error(v, "unexpected argument '%s'",
 				   argv[optind + 1]);
 	name = argv[optind];
-	if (!o.heartbeat_ms && !o.election_ms && !o.max_batch &&
+	if (!o.defaults && !o.heartbeat_ms && !o.election_ms && !o.max_batch &&
 	    o.read_mode < 0 && !o.set_resync_rate && !o.log_memory &&
 	    o.auto_promote < 0 && !o.auto_promote_ms &&
 	    !secret_file && !o.secret_op && !no_secret)

@@ -5,7 +5,9 @@
  * up: create the device for this node (listening on its address, over its
  * disk); on a blank disk of the bootstrap node, start the cluster, never on
  * a disk that holds a raftblk log (the kernel refuses, EEXIST, and the node
- * restarts from its log instead). Then apply the options of the file and,
+ * restarts from its log instead). Then apply the options of the file (on
+ * a device that was up, every option the file does not give goes back to
+ * its default) and,
  * if this node is (or becomes, within --timeout) the leader, add every
  * node of the file that is not a member yet. down: destroy the device.
  * Both do nothing, successfully, when there is nothing to do.
@@ -212,7 +214,9 @@ static void print_plan(const struct resource *r,
 	       r->bootstrap_node == self->id ?
 	       ", bootstrap if the disk is blank" : "");
 	if (has_options(&r->opts))
-		printf("  set the options of the file\n");
+		printf("  set the options of the file; if it was up, the others back to their defaults\n");
+	else
+		printf("  if it was up: set every option back to its default (the file gives none)\n");
 	for (i = 0; i < r->n_nodes; i++) {
 		if (&r->nodes[i] == self)
 			continue;
@@ -351,7 +355,13 @@ static int up_one(const struct updown_args *a, const char *name)
 		       bootstrap ? ", new cluster (bootstrap)" :
 		       ", from the log on the disk or waiting to be added");
 	}
-	if (has_options(&r->opts)) {
+	/*
+	 * Exactly the options of the file: on a device that was up, those
+	 * the file does not give (any more) go back to their defaults, as
+	 * drbdadm adjust does. A new device has them already.
+	 */
+	r->opts.defaults = true;
+	if (found || has_options(&r->opts)) {
 		ret = dev_set_options(r->device, &r->opts);
 		if (ret)
 			goto out;

@@ -428,6 +428,12 @@ enum raftblk_attr {
 	RAFTBLK_ATTR_SNAPSHOT_REPORT,	/* binary */
 	/* SNAPSHOT_NODES reply: nest of RAFTBLK_SNAPNODE_ATTR_*, repeated */
 	RAFTBLK_ATTR_SNAPSHOT_NODE,
+	/*
+	 * DEVICE_SET: every option the message does not give goes back to
+	 * its default (the secrets excepted); what raftctl up sends, so the
+	 * device ends up with exactly the options of the resource file.
+	 */
+	RAFTBLK_ATTR_SET_DEFAULTS,	/* flag */
 
 	__RAFTBLK_ATTR_MAX,
 };

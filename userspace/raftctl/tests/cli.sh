@@ -219,6 +219,8 @@ fi
 expect 2 "raftctl: set: missing device name (see 'raftctl set --help')" set
 expect 2 "raftctl: set: nothing to set: give at least one option (see 'raftctl set --help')" \
 	set raftblk0
+# --defaults alone is something to set: it gets as far as the kernel.
+expect 1 "raftctl: raftblk module not loaded" set raftblk0 --defaults
 expect 2 "raftctl: set: --heartbeat-ms must be 50..60000, not '49' (see 'raftctl set --help')" \
 	set raftblk0 --heartbeat-ms 49
 # Shared secrets: from a file or stdin, 16..128 bytes, checked before
@@ -434,6 +436,22 @@ if [ $? = 0 ] && grep -q "this is node 2 (beta.example.com)" "$tmp/out" &&
 	ok "up --dry-run: node 2 does not bootstrap"
 else
 	not_ok "up --dry-run: node 2 does not bootstrap" "$(cat "$tmp/out")"
+fi
+# A file without options: up still puts every option of a device that
+# was up back to its default (drbdadm adjust).
+conf noopts <<EOF
+[resource]
+device = raftblk0
+bootstrap-node = 1
+
+$good_nodes
+EOF
+"$rc_bin" up noopts --config-dir "$tmp" --node-id 1 --dry-run >"$tmp/out" 2>&1
+if [ $? = 0 ] && ! grep -q "set the options of the file" "$tmp/out" &&
+	grep -qx "  if it was up: set every option back to its default (the file gives none)" "$tmp/out"; then
+	ok "up --dry-run of a file without options: every option back to its default"
+else
+	not_ok "up --dry-run of a file without options: every option back to its default" "$(cat "$tmp/out")"
 fi
 # A '#' inside a value is part of it; after a blank it starts a comment.
 sed 's|^disk = /dev/disk/by-id/virtio-data|disk = /dev/disk/by-label/a#b	# the data disk|' \

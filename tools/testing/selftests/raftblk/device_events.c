@@ -7,6 +7,7 @@
  * position in that stream; another network namespace sees none of it.
  * DEVICE_SET: every option, ranges (ERANGE), the heartbeat/election rule,
  * the resync rate (0 or 1 MiB/s..1 TiB/s, reported back and announced),
+ * SET_DEFAULTS (the options not given back to their defaults),
  * unknown device, standalone device, unprivileged caller.
  *
  * Needs raftblk.ko loaded and two free disks (RAFTBLK_TEST_DISK,
@@ -692,6 +693,81 @@ TEST_F_TIMEOUT(ev, set_resync_rate, 300)
 			     8 << 20, &ack, &off));
 	ASSERT_EQ(0, rb_get(&self->s, "raftblk60", &d, &ack));
 	EXPECT_EQ(40 * mib, d.resync_rate);
+
+	EXPECT_EQ(0, rb_destroy(&self->s, "raftblk60", &ack));
+	EXPECT_EQ(0, wipe(disk1()));
+}
+
+/* SET_DEFAULTS: every option the message does not give goes back. */
+TEST_F_TIMEOUT(ev, set_defaults, 300)
+{
+	struct rb_ack ack;
+	struct rb_dev d;
+	struct rb_msg m;
+	int off;
+
+	ASSERT_EQ(0, create_node(&self->s, &ack)) TH_LOG("%s", ack.msg);
+	msg_init(&m, &self->s, RAFTBLK_CMD_DEVICE_SET, 0);
+	msg_put_str(&m, RAFTBLK_ATTR_NAME, "raftblk60");
+	msg_put_u32(&m, RAFTBLK_ATTR_HEARTBEAT_MS, 200);
+	msg_put_u32(&m, RAFTBLK_ATTR_ELECTION_TIMEOUT_MS, 3000);
+	msg_put_u32(&m, RAFTBLK_ATTR_MAX_BATCH, 3);
+	msg_put_u32(&m, RAFTBLK_ATTR_READ_MODE, RAFTBLK_READ_MODE_READINDEX);
+	msg_put_u64(&m, RAFTBLK_ATTR_RESYNC_RATE, 20 << 20);
+	msg_put_u32(&m, RAFTBLK_ATTR_AUTO_PROMOTE, 0);
+	msg_put_u32(&m, RAFTBLK_ATTR_AUTO_PROMOTE_TIMEOUT_MS, 7000);
+	ASSERT_EQ(0, rb_transact(&self->s, &m, &ack, NULL, NULL))
+		TH_LOG("%s", ack.msg);
+	ASSERT_EQ(0, rb_get(&self->s, "raftblk60", &d, &ack));
+	EXPECT_EQ(3, d.max_batch);
+	EXPECT_EQ(20 << 20, d.resync_rate);
+	EXPECT_EQ(0, d.auto_promote);
+
+	/* With one option given: that one, the defaults for the others. */
+	msg_init(&m, &self->s, RAFTBLK_CMD_DEVICE_SET, 0);
+	msg_put_str(&m, RAFTBLK_ATTR_NAME, "raftblk60");
+	msg_put(&m, RAFTBLK_ATTR_SET_DEFAULTS, NULL, 0);
+	msg_put_u32(&m, RAFTBLK_ATTR_MAX_BATCH, 5);
+	EXPECT_EQ(0, rb_transact(&self->s, &m, &ack, NULL, NULL))
+		TH_LOG("%s", ack.msg);
+	ASSERT_EQ(0, rb_get(&self->s, "raftblk60", &d, &ack));
+	EXPECT_EQ(100, d.heartbeat_ms);
+	EXPECT_EQ(1000, d.election_ms);
+	EXPECT_EQ(5, d.max_batch);
+	EXPECT_EQ(RAFTBLK_READ_MODE_LEASE, d.read_mode);
+	EXPECT_EQ(0, d.resync_rate);
+	EXPECT_TRUE(d.has_auto_promote);
+	EXPECT_EQ(1, d.auto_promote);
+	EXPECT_EQ(5000, d.auto_promote_ms);
+
+	/* Alone it is something to set: every option to its default. */
+	msg_init(&m, &self->s, RAFTBLK_CMD_DEVICE_SET, 0);
+	msg_put_str(&m, RAFTBLK_ATTR_NAME, "raftblk60");
+	msg_put(&m, RAFTBLK_ATTR_SET_DEFAULTS, NULL, 0);
+	EXPECT_EQ(0, rb_transact(&self->s, &m, &ack, NULL, NULL))
+		TH_LOG("%s", ack.msg);
+	ASSERT_EQ(0, rb_get(&self->s, "raftblk60", &d, &ack));
+	EXPECT_EQ(64, d.max_batch);
+
+	/* The heartbeat/election rule against the defaults, naming the
+	 * option given; nothing changed.
+	 */
+	msg_init(&m, &self->s, RAFTBLK_CMD_DEVICE_SET, 0);
+	msg_put_str(&m, RAFTBLK_ATTR_NAME, "raftblk60");
+	msg_put(&m, RAFTBLK_ATTR_SET_DEFAULTS, NULL, 0);
+	off = msg_put_u32(&m, RAFTBLK_ATTR_HEARTBEAT_MS, 400);
+	EXPECT_EQ(-EINVAL, rb_transact(&self->s, &m, &ack, NULL, NULL));
+	EXPECT_EQ(off, ack.offs);
+	EXPECT_STREQ("heartbeat must be at most a third of the election timeout",
+		     ack.msg);
+	/* A flag with a payload is not one. */
+	msg_init(&m, &self->s, RAFTBLK_CMD_DEVICE_SET, 0);
+	msg_put_str(&m, RAFTBLK_ATTR_NAME, "raftblk60");
+	msg_put_u32(&m, RAFTBLK_ATTR_SET_DEFAULTS, 1);
+	EXPECT_GT(0, rb_transact(&self->s, &m, &ack, NULL, NULL));
+	ASSERT_EQ(0, rb_get(&self->s, "raftblk60", &d, &ack));
+	EXPECT_EQ(100, d.heartbeat_ms);
+	EXPECT_EQ(64, d.max_batch);
 
 	EXPECT_EQ(0, rb_destroy(&self->s, "raftblk60", &ack));
 	EXPECT_EQ(0, wipe(disk1()));
