@@ -28,6 +28,7 @@
 #include "dm.h"
 
 #define CHUNK_SECTORS	8	/* 4 KiB copy-on-write chunks */
+#define RESUME_TRIES	5	/* resumes of the origin before giving up */
 
 static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -393,7 +394,69 @@ static int zero_cow_header(int fd, uint64_t off)
 	return ret;
 }
 
-/* Suspend the origin, activate S, resume: S is the origin as it is. */
+/*
+ * For the tests: RAFTCTL_FAIL_RESUME=N (set by a wrapper given as the
+ * module parameter snapshot_helper) fails the first N resumes of the
+ * origin in this helper run as a refused ioctl would, the origin still
+ * suspended. Unset, nothing fails.
+ */
+static bool dm_test_fail_resume(void)
+{
+	static long left = -1;
+	const char *v;
+
+	if (left < 0) {
+		v = getenv("RAFTCTL_FAIL_RESUME");
+		left = v ? strtol(v, NULL, 10) : 0;
+		if (left < 0)
+			left = 0;
+	}
+	if (!left)
+		return false;
+	left--;
+	return true;
+}
+
+/* Remove S's devices (the snapshot, then its COW linear if it has one). */
+static void remove_snap(const struct helper_env *e, const struct pool_snap *s)
+{
+	char name[256];
+
+	dm_name_snap(name, sizeof(name), e->dev, s->name, false);
+	dm_remove(name);
+	if (s->state != POOL_SNAP_COW_DEVICE) {
+		dm_name_snap(name, sizeof(name), e->dev, s->name, true);
+		dm_remove(name);
+	}
+}
+
+/*
+ * Resume ORIGIN, again if refused: a suspended origin holds every bio of
+ * raftblk's data area, so one failed ioctl must not leave it so. The
+ * tries after the first go without udev synchronization (a cookie that
+ * cannot be had is a refusal before the ioctl).
+ */
+static int resume_origin(const struct helper_env *e, const char *origin)
+{
+	for (int i = 1; i <= RESUME_TRIES; i++) {
+		if (!dm_test_fail_resume() &&
+		    !dm_simple(DM_DEVICE_RESUME, origin, i == 1))
+			return 0;
+		say("%s: cannot resume %s (attempt %d of %d)", e->dev, origin,
+		    i, RESUME_TRIES);
+		if (i < RESUME_TRIES)
+			usleep(100000U * i);
+	}
+	return -EIO;
+}
+
+/*
+ * Suspend the origin, activate S, resume: S is the origin as it is. 0
+ * only if S is active and the origin runs again. An origin that cannot
+ * be resumed is never a snapshot taken: S is removed again (the table
+ * will not record it), the resume tried once more, and the failure
+ * reported; an origin still suspended after that is said in the log.
+ */
 static int take_snap(const struct helper_env *e, const struct pool_snap *s)
 {
 	char origin[256], real_devno[32], real[256];
@@ -402,17 +465,27 @@ static int take_snap(const struct helper_env *e, const struct pool_snap *s)
 	dm_name_data(real, sizeof(real), e->dev, true);
 	dm_name_data(origin, sizeof(origin), e->dev, false);
 	if (!dm_exists(real, real_devno, sizeof(real_devno))) {
-		say("%s: snapshot %s: data stack missing", e->dev, e->snap);
+		say("%s: snapshot %s: data stack missing", e->dev, s->name);
 		return -ENODEV;
 	}
 	/* No write of the origin between the two: it is suspended. */
 	ret = dm_simple(DM_DEVICE_SUSPEND, origin, false);
-	if (!ret) {
-		ret = activate_snap(e, real_devno, s);
-		if (dm_simple(DM_DEVICE_RESUME, origin, true))
-			say("%s: cannot resume %s", e->dev, origin);
+	if (ret) {
+		say("%s: snapshot %s: cannot suspend %s", e->dev, s->name,
+		    origin);
+		return ret;
 	}
-	return ret;
+	ret = activate_snap(e, real_devno, s);
+	if (!resume_origin(e, origin))
+		return ret;
+	if (!ret)
+		remove_snap(e, s);
+	if (resume_origin(e, origin))
+		say("%s: %s LEFT SUSPENDED: raftblk's I/O waits until it is resumed (dmsetup resume %s)",
+		    e->dev, origin, origin);
+	say("%s: snapshot %s not taken: the origin could not be resumed after it",
+	    e->dev, s->name);
+	return -EIO;
 }
 
 /*
@@ -468,7 +541,6 @@ static int snap_create_on_device(const struct helper_env *e, int pool_fd,
 
 static int helper_snap_create(const struct helper_env *e)
 {
-	char origin[256], real_devno[32], real[256];
 	struct pool_snap *old, s = {};
 	struct pool t;
 	int fd, ret;
@@ -523,23 +595,13 @@ static int helper_snap_create(const struct helper_env *e)
 		close(fd);
 		return RAFTBLK_HELPER_NO_SPACE;
 	}
-	dm_name_data(real, sizeof(real), e->dev, true);
-	dm_name_data(origin, sizeof(origin), e->dev, false);
-	if (!dm_exists(real, real_devno, sizeof(real_devno)) ||
-	    zero_cow_header(fd, s.cow_off)) {
+	if (zero_cow_header(fd, s.cow_off)) {
 		close(fd);
-		say("%s: snapshot %s: data stack missing or pool write failed",
-		    e->dev, e->snap);
+		say("%s: snapshot %s: cannot write its COW area's header in %s",
+		    e->dev, e->snap, e->pool);
 		return RAFTBLK_HELPER_FAILED;
 	}
-	/* No write of the origin between the two: it is suspended. */
-	ret = dm_simple(DM_DEVICE_SUSPEND, origin, false);
-	if (!ret) {
-		ret = activate_snap(e, real_devno, &s);
-		if (dm_simple(DM_DEVICE_RESUME, origin, true))
-			say("%s: cannot resume %s", e->dev, origin);
-	}
-	if (ret) {
+	if (take_snap(e, &s)) {
 		close(fd);
 		return RAFTBLK_HELPER_FAILED;
 	}
