@@ -135,6 +135,21 @@ vm_monitor() { # node command
 	timeout 5 sh -c 'printf "%s\n" "$1" >"$2"' sh "$2" "$results/node$1.mon.in"
 }
 
+# The guest-physical addresses of each virtqueue's avail ring, its
+# used_event word and its used ring, as the last "info
+# virtio-queue-status" of node N wrote them to its monitor log.
+vm_ring_words() { # node
+	local num av us
+	tr -d '\r' <"$results/node$1.monitor.log" 2>/dev/null |
+		sed 's/\x1b\[[0-9]*[A-Za-z]//g' |
+		awk '/^ *num: / { num = $2 } /^ *avail: *0x/ { av = $2 }
+		/^ *used: *0x/ { print num, av, $2 }' | tail -n 4 |
+		while read -r num av us; do
+			printf '0x%x\n0x%x\n0x%x\n' "$((av))" \
+				"$((av + 4 + 2 * num))" "$((us))"
+		done
+}
+
 # Execute request files /shared/host/ACTION-nodeN, answer in ...done.
 vm_serve_requests() {
 	local f name act n ans
@@ -186,6 +201,16 @@ vm_serve_requests() {
 				vm_monitor "$n" "info virtio" || ok=""
 				for d in 0 1 2 3; do
 					vm_monitor "$n" "info virtio-queue-status /machine/peripheral-anon/device[$d]/virtio-backend 0" || ok=""
+				done
+				# and the rings in guest memory: avail flags and
+				# idx, the driver's used_event (the used index it
+				# had consumed when it last asked for an
+				# interrupt: behind used idx with nothing in
+				# flight = a completion it never processed),
+				# used flags and idx
+				sleep 1
+				vm_ring_words "$n" | while read -r a; do
+					vm_monitor "$n" "xp /2hx $a"
 				done
 				if [ -n "$ok" ]; then
 					ans="ok node$n virtio queues in node$n.monitor.log"
