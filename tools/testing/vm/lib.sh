@@ -20,6 +20,29 @@ TIMEOUT_FACTOR=${TIMEOUT_FACTOR:-1}
 BARRIER_TIMEOUT=${BARRIER_TIMEOUT:-300}
 HOST_REQUEST_TIMEOUT=${HOST_REQUEST_TIMEOUT:-60}
 
+# raftctl create TIMERS: on a slow guest (TIMEOUT_FACTOR > 1, the debug
+# kernel: KASAN, lockdep and kmemleak under TCG) a multi-node cluster
+# created without explicit timers gets the default ones (heartbeat 100 ms,
+# election timeout 1000 ms) times TIMEOUT_FACTOR. With the defaults a debug
+# guest on a loaded host misses heartbeats and its leader loses the term in
+# the middle of a scenario's writes (vm-cluster, 2026-12-03: "stalled:
+# leases dropped" every second, the leader deposed while writing its files,
+# a 39 s failover). A scenario that passes --heartbeat-ms or
+# --election-timeout-ms keeps its own.
+if [ "$TIMEOUT_FACTOR" -gt 1 ] && [ "${NODES:-1}" -gt 1 ]; then
+	raftctl() {
+		if [ "${1:-}" = create ]; then
+			case " $* " in
+			*" --heartbeat-ms "*|*" --election-timeout-ms "*) ;;
+			*) set -- "$@" \
+				--heartbeat-ms $((100 * TIMEOUT_FACTOR)) \
+				--election-timeout-ms $((1000 * TIMEOUT_FACTOR)) ;;
+			esac
+		fi
+		command raftctl "$@"
+	}
+fi
+
 # diag TEXT... : print TAP diagnostics, one argument per line, "# " before
 # every line
 diag() {
