@@ -12,12 +12,11 @@
 #ifndef RAFTBLK_AUTH_H
 #define RAFTBLK_AUTH_H
 
+#include <crypto/sha2.h>
 #include <linux/types.h>
 
 #include "wire.h"
 
-struct crypto_shash;
-struct shash_desc;
 struct rb_poly1305;
 struct raft_payload;
 
@@ -76,8 +75,8 @@ int rb_auth_value(const u8 *prk, u8 label, const u8 *cluster, u64 dialer,
  * one at a time: begin, updates, end.
  */
 struct rb_frame_mac {
-	struct crypto_shash *tfm;	/* hmac(sha256) keyed with key */
-	struct shash_desc *desc;
+	/* SHA-256 states after the key's inner and outer pad blocks */
+	struct sha256_state ipad, opad;
 	struct rb_poly1305 *poly;	/* the frame being MACed */
 	u64 seq;			/* of the next frame */
 };
