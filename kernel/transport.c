@@ -887,6 +887,13 @@ static void accept_work(struct work_struct *w)
 /* ------------------------------------------------------------------ */
 /* Receiving                                                          */
 
+static void rx_account(struct rb_conn *c, int bytes)
+{
+	atomic64_add(bytes, &c->t->st.bytes_received);
+	WRITE_ONCE(c->last_rx, jiffies);
+	WRITE_ONCE(c->last_rx_ns, ktime_get_ns());
+}
+
 /* > 0 bytes read, 0 nothing to read now, < 0 error (EOF: -ECONNRESET). */
 static int recv_some(struct rb_conn *c, void *buf, size_t len)
 {
@@ -899,11 +906,8 @@ static int recv_some(struct rb_conn *c, void *buf, size_t len)
 		return 0;
 	if (ret == 0)
 		return -ECONNRESET;
-	if (ret > 0) {
-		atomic64_add(ret, &c->t->st.bytes_received);
-		WRITE_ONCE(c->last_rx, jiffies);
-		WRITE_ONCE(c->last_rx_ns, ktime_get_ns());
-	}
+	if (ret > 0)
+		rx_account(c, ret);
 	return ret;
 }
 
@@ -922,11 +926,8 @@ static int recv_payload(struct rb_conn *c, struct raft_payload *p,
 		return 0;
 	if (ret == 0)
 		return -ECONNRESET;
-	if (ret > 0) {
-		atomic64_add(ret, &c->t->st.bytes_received);
-		WRITE_ONCE(c->last_rx, jiffies);
-		WRITE_ONCE(c->last_rx_ns, ktime_get_ns());
-	}
+	if (ret > 0)
+		rx_account(c, ret);
 	return ret;
 }
 
@@ -1649,21 +1650,59 @@ static int rx_check_mac(struct rb_conn *c)
 	return 0;
 }
 
+/*
+ * Read the rest of the MAC trailer (into rx_mac_buf, counted in rx_have)
+ * and, in the same call, the next frame's header as far as it is there
+ * (*ahead bytes into rx_hdr): one socket call per frame, as without
+ * authentication. *drained: the read was short, so nothing more is
+ * queued on the socket now (data that comes later wakes rx_work).
+ * Returns what recv_some() returns.
+ */
+static int recv_mac(struct rb_conn *c, size_t *ahead, bool *drained)
+{
+	struct msghdr msg = { .msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL };
+	size_t want = RB_WIRE_FRAME_MAC_LEN - c->rx_have;
+	struct kvec kv[2] = {
+		{ .iov_base = c->rx_mac_buf + c->rx_have, .iov_len = want },
+		{ .iov_base = c->rx_hdr, .iov_len = RB_WIRE_HDR_LEN },
+	};
+	int ret;
+
+	ret = kernel_recvmsg(c->sock, &msg, kv, 2, want + RB_WIRE_HDR_LEN,
+			     msg.msg_flags);
+	if (ret == -EAGAIN)
+		return 0;
+	if (ret == 0)
+		return -ECONNRESET;
+	if (ret < 0)
+		return ret;
+	rx_account(c, ret);
+	*drained = ret < want + RB_WIRE_HDR_LEN;
+	*ahead = ret > want ? ret - want : 0;
+	c->rx_have += ret - *ahead;
+	return ret;
+}
+
 /* Read and handle frames: 0 wait for data, 1 budget used, < 0 error. */
 static int conn_receive(struct rb_conn *c)
 {
 	int frames = 0, ret;
+	size_t ahead;
+	bool drained;
 
 	while (frames < RB_RX_BUDGET) {
 		if (READ_ONCE(c->state) == CS_CLOSING)
 			return 0;
 		switch (c->rx_phase) {
 		case RX_HDR:
-			ret = recv_some(c, c->rx_hdr + c->rx_have,
-					RB_WIRE_HDR_LEN - c->rx_have);
-			if (ret <= 0)
-				return ret;
-			c->rx_have += ret;
+			/* (part of it may have come with the last trailer) */
+			if (c->rx_have < RB_WIRE_HDR_LEN) {
+				ret = recv_some(c, c->rx_hdr + c->rx_have,
+						RB_WIRE_HDR_LEN - c->rx_have);
+				if (ret <= 0)
+					return ret;
+				c->rx_have += ret;
+			}
 			if (c->rx_have == RB_WIRE_HDR_LEN) {
 				ret = on_header(c);
 				if (ret)
@@ -1706,11 +1745,9 @@ static int conn_receive(struct rb_conn *c)
 			frames++;
 			break;
 		case RX_MAC:
-			ret = recv_some(c, c->rx_mac_buf + c->rx_have,
-					RB_WIRE_FRAME_MAC_LEN - c->rx_have);
+			ret = recv_mac(c, &ahead, &drained);
 			if (ret <= 0)
 				return ret;
-			c->rx_have += ret;
 			if (c->rx_have < RB_WIRE_FRAME_MAC_LEN)
 				break;
 			ret = rx_check_mac(c);
@@ -1725,6 +1762,10 @@ static int conn_receive(struct rb_conn *c)
 					return ret;
 			}
 			frames++;
+			/* the next header's first bytes, read with the MAC */
+			c->rx_have = ahead;
+			if (drained)
+				return 0;
 			break;
 		}
 	}
@@ -1857,25 +1898,62 @@ static int queue_ctl_frame(struct rb_conn *c, u8 type, u64 cookie)
 	return 0;
 }
 
+/*
+ * The parts of a frame: 0 the header and meta part, then each payload's
+ * data, then the MAC trailer. A frame without data sends its trailer
+ * with part 0, in the same call (one socket call per frame, as without
+ * authentication: a control frame's or an APPEND_RESP's trailer would
+ * otherwise cost a call of its own).
+ */
+static bool tx_mac_inline(const struct rb_tx *tx)
+{
+	return tx->has_mac && !tx->n_pl;
+}
+
+static u32 tx_last_part(const struct rb_tx *tx)
+{
+	return tx->n_pl + (tx->has_mac && tx->n_pl);
+}
+
+static size_t tx_part_len(const struct rb_tx *tx, u32 part)
+{
+	if (!part)
+		return tx->len + (tx_mac_inline(tx) ? sizeof(tx->mac) : 0);
+	if (part > tx->n_pl)
+		return sizeof(tx->mac);
+	return raftblk_payload_data_len(tx->pl[part - 1]);
+}
+
 /* Send part of the current frame: bytes sent, 0 if the socket is full. */
 static int tx_some(struct rb_conn *c, bool last_frame)
 {
 	struct rb_tx *tx = c->tx_cur;
 	int flags = MSG_DONTWAIT | MSG_NOSIGNAL;
-	bool last_part = c->tx_part == tx->n_pl + tx->has_mac;
+	bool last_part = c->tx_part == tx_last_part(tx);
 	int ret;
 
 	if (c->tx_part == 0 || c->tx_part > tx->n_pl) {
-		/* The header and meta part, or the MAC trailer. */
-		u8 *base = c->tx_part ? tx->mac : tx->buf;
-		size_t blen = c->tx_part ? sizeof(tx->mac) : tx->len;
+		/* The header and meta part (and a trailer), or the trailer. */
 		struct msghdr msg = { .msg_flags = flags };
-		struct kvec kv = { .iov_base = base + c->tx_off,
-				   .iov_len = blen - c->tx_off };
+		struct kvec kv[2];
+		size_t off = c->tx_off;
+		int n = 0;
 
+		if (!c->tx_part && off < tx->len) {
+			kv[n].iov_base = tx->buf + off;
+			kv[n++].iov_len = tx->len - off;
+			off = 0;
+		} else if (!c->tx_part) {
+			off -= tx->len;
+		}
+		if (c->tx_part || tx_mac_inline(tx)) {
+			kv[n].iov_base = tx->mac + off;
+			kv[n++].iov_len = sizeof(tx->mac) - off;
+		}
 		if (!last_part || !last_frame)
 			msg.msg_flags |= MSG_MORE;
-		ret = kernel_sendmsg(c->sock, &msg, &kv, 1, kv.iov_len);
+		ret = kernel_sendmsg(c->sock, &msg, kv, n,
+				     tx_part_len(tx, c->tx_part) - c->tx_off);
 	} else {
 		/*
 		 * Zero copy: TCP takes a reference on the page and sends
@@ -1906,15 +1984,6 @@ static int tx_some(struct rb_conn *c, bool last_frame)
 	if (ret == -EAGAIN)
 		return 0;
 	return ret;
-}
-
-static size_t tx_part_len(const struct rb_tx *tx, u32 part)
-{
-	if (!part)
-		return tx->len;
-	if (part > tx->n_pl)
-		return sizeof(tx->mac);
-	return raftblk_payload_data_len(tx->pl[part - 1]);
 }
 
 /*
@@ -1968,8 +2037,7 @@ static int conn_send(struct rb_conn *c)
 		while (c->tx_cur && c->tx_off == tx_part_len(c->tx_cur,
 							     c->tx_part)) {
 			c->tx_off = 0;
-			if (c->tx_part++ ==
-			    c->tx_cur->n_pl + c->tx_cur->has_mac) {
+			if (c->tx_part++ == tx_last_part(c->tx_cur)) {
 				tx_free(c->tx_cur);
 				c->tx_cur = NULL;
 				atomic64_inc(&c->t->st.frames_sent);
