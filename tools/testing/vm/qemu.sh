@@ -65,6 +65,17 @@ vm_start() { # node
 	cmdline="$cmdline rbvm.scenario=$scenario ${kernel_args:-} ${VM_APPEND:-}"
 	local cpu=max
 	[ "$accel" = kvm ] && cpu=host
+	# request-merging=off: QEMU 7.2 (Debian 12) fails with EINVAL a
+	# request that, merged by virtio-blk from the guest's requests up to
+	# IOV_MAX (1024) vectors, is not aligned to the host's O_DIRECT
+	# alignment (4 KiB with cache=none): padding it needs two vectors
+	# more (qemu_iovec_init_extended() refuses; fixed in QEMU 8.1 by
+	# "block: Collapse padded I/O vecs exceeding IOV_MAX"). The guest
+	# sees EIO for well-formed writes (FINDINGS F6). Unmerged, a request
+	# has at most the guest's 254 segments.
+	# VM_QEMU_ARGS: extra QEMU arguments, split at blanks (e.g. -trace).
+	local -a extra=()
+	read -r -a extra <<<"${VM_QEMU_ARGS:-}"
 	# Interactive (scenario shell): node1's console is this terminal,
 	# still logged to the console file.
 	local serial="file,id=con,path=$con,append=on"
@@ -84,6 +95,8 @@ vm_start() { # node
 		-chardev "pipe,id=mon,path=$mon" -mon chardev=mon,mode=readline \
 		-drive "file=$results/node$i.scratch.img,if=virtio,format=raw,cache=unsafe" \
 		-drive "file=$results/node$i.disk.img,if=virtio,format=raw,cache=${VM_DISK_CACHE:-none},aio=threads" \
+		-global virtio-blk-pci.request-merging=off \
+		"${extra[@]}" \
 		-netdev "tap,id=n0,ifname=tap$i,script=no,downscript=no" \
 		-device "virtio-net-pci,netdev=n0,mac=$(vm_mac "$i"),romfile=" \
 		-virtfs "local,path=$results/shared,mount_tag=shared,security_model=none,id=shared" \
