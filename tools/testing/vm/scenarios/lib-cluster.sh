@@ -17,6 +17,15 @@ RB_DISK=${RB_DISK:-/dev/vdb}
 RB_PORT=${RB_PORT:-7789}
 # Generous bound for an election (default timeout 1-2 s) under TCG.
 RB_ELECTION_WAIT=${RB_ELECTION_WAIT:-60}
+# Timers for a scenario that loads its VMs for minutes (copies of the
+# data area, ring-sized writes, a slow disk): a 4 s election timeout with
+# 200 ms heartbeats, what auth, memory and resync_interrupt use. The
+# kernel's default (1 s: failover on a real network) risks spurious
+# elections under TCG on a loaded host, where a VM or its node thread
+# stalls for a second. Give them to rb_create (and to every create of
+# the run: a lease assumes one election timeout on every node); a step
+# that needs a shorter timeout says why.
+RB_ROBUST_TIMERS="--heartbeat-ms 200 --election-timeout-ms 4000"
 
 rb_listen() { # node id -> ip:port
 	echo "$(addr_of "$1"):$RB_PORT"

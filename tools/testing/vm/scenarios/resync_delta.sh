@@ -91,7 +91,8 @@ teardown() {
 
 check "insmod raftblk.ko" load_raftblk || finish
 if [ "$BOOT" -gt 1 ]; then
-	check "raftctl create $RB_DEV as node 3 again" rb_create || finish
+	check "raftctl create $RB_DEV as node 3 again" \
+		rb_create $RB_ROBUST_TIMERS || finish
 	paused() {
 		test -e "$SHARED/host/pause-node1.done" &&
 			test -e "$SHARED/host/pause-node2.done"
@@ -106,7 +107,8 @@ if [ "$BOOT" -gt 1 ]; then
 	teardown
 fi
 check "raftctl create $RB_DEV as node $NODE" \
-	rb_create $([ "$NODE" = 1 ] && echo --bootstrap) || finish
+	rb_create $RB_ROBUST_TIMERS $([ "$NODE" = 1 ] && echo --bootstrap) ||
+	finish
 check "barrier: all three nodes created" barrier created || finish
 
 case $NODE in

@@ -116,7 +116,8 @@ if [ "$NODE" = 3 ] && [ "$BOOT" -gt 1 ]; then
 	# shellcheck disable=SC2046
 	check "raftctl create $RB_DEV as the new node 4 $(rb_secret_args)" \
 		raftctl create "$RB_DEV" --disk "$RB_DISK" --node-id 4 \
-		--listen "$(rb_listen 3)" $(rb_secret_args) || finish
+		--listen "$(rb_listen 3)" $RB_ROBUST_TIMERS $(rb_secret_args) ||
+		finish
 	rb_secret_check
 fi
 if [ "$NODE" = 3 ] && [ "$BOOT" = 2 ]; then
@@ -178,7 +179,8 @@ fi
 check "insmod raftblk.ko" load_raftblk || finish
 [ "${RB_SECRET:-0}" = 1 ] && rb_secret_init
 check "raftctl create $RB_DEV as node $NODE $(rb_secret_args)" \
-	rb_create $([ "$NODE" = 1 ] && echo --bootstrap) || finish
+	rb_create $RB_ROBUST_TIMERS $([ "$NODE" = 1 ] && echo --bootstrap) ||
+	finish
 rb_secret_check
 check "barrier: all three nodes created" barrier created || finish
 

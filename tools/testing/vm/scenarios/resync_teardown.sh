@@ -58,7 +58,8 @@ if [ "$NODE" != 3 ]; then
 fi
 
 if [ "$NODE" = 1 ]; then
-	check "raftctl create as node 1 (bootstrap)" rb_create --bootstrap ||
+	check "raftctl create as node 1 (bootstrap)" \
+		rb_create $RB_ROBUST_TIMERS --bootstrap ||
 		finish
 	check "node1 leads" wait_for "$RB_ELECTION_WAIT" rb_is leader || finish
 	get node2-created >/dev/null
@@ -84,7 +85,7 @@ if [ "$NODE" = 1 ]; then
 	diag "$(dmesg | grep 'resync of node 3')"
 	put stepped-down 1
 elif [ "$NODE" = 2 ]; then
-	check "raftctl create as node 2" rb_create || finish
+	check "raftctl create as node 2" rb_create $RB_ROBUST_TIMERS || finish
 	put node2-created 1
 	check "node2 was added and promoted to voter" \
 		wait_for "$BARRIER_TIMEOUT" rb_self_voter && put voter-2 1
@@ -96,12 +97,14 @@ elif [ "$NODE" = 2 ]; then
 		raftctl destroy "$RB_DEV"
 	check "3: rmmod raftblk at once" rmmod raftblk
 	check "3: insmod raftblk.ko again" load_raftblk || finish
-	check "3: raftctl create as node 2 over the same disk" rb_create ||
+	check "3: raftctl create as node 2 over the same disk" \
+		rb_create $RB_ROBUST_TIMERS ||
 		finish
 	put node2-back 1
 else
 	get filled >/dev/null
-	check "raftctl create as node 3 (blank disk)" rb_create || finish
+	check "raftctl create as node 3 (blank disk)" \
+		rb_create $RB_ROBUST_TIMERS || finish
 	put node3-created 1
 	# the last copy's line: "from LEADER full finished ..."
 	installed() {
