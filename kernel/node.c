@@ -19,8 +19,10 @@
  * (before the local write, so followers write in parallel with the
  * leader), make its hard state and entries durable in the log store,
  * apply committed entries to the data area, and advance. Writes complete
- * once their entry is applied on this (leader) node; reads are submitted
- * to the data area once a read state covers them and it is applied.
+ * once their entry is committed (durable in a majority of logs), as soon
+ * as the batch that hands it out committed begins, before the data area
+ * write; reads are submitted to the data area once a read state covers
+ * them and it is applied up to the read's barrier.
  *
  * After each ready batch the thread publishes the node's status (struct
  * raftblk_node_status, node_status.c). A discard or write-zeroes entry
@@ -118,6 +120,7 @@ static void raftblk_node_role_changed(struct raftblk_node *n, u8 role)
 
 		/* Their outcome is unknown to us now: report an error. */
 		raftblk_node_fail_list(&n->proposed, BLK_STS_IOERR);
+		n->unapplied_bytes = 0;
 		list_for_each_entry_safe(rd, tmp, &n->reads_waiting, list) {
 			list_del(&rd->list);
 			raftblk_node_fail_list(&rd->rqs, BLK_STS_IOERR);
@@ -539,8 +542,8 @@ static void raftblk_node_apply_rest(struct raftblk_node *n,
 }
 
 /*
- * 6. Report to the core what is durable and applied, and complete the
- * requests that waited for it.
+ * 6. Report to the core what is durable and applied (the writes
+ * completed when the batch began: raftblk_node_complete_writes()).
  */
 static void raftblk_node_advance(struct raftblk_node *n,
 				 struct raftblk_node_batch *b)
@@ -555,8 +558,8 @@ static void raftblk_node_advance(struct raftblk_node *n,
 		n->applied;
 	n->commits += b->done;
 	WRITE_ONCE(n->applied, b->adv.applied);
+	raftblk_node_applied(n, rd, b->done);
 	raftblk_node_read_states(n, rd);
-	raftblk_node_complete_writes(n, rd);
 	raft_advance(n->raft, &b->adv);
 	for (i = 0; i < b->n_snap; i++)
 		raft_report_snapshot(n->raft, b->snap_to[i], b->snap_ok[i]);
@@ -623,6 +626,8 @@ static bool raftblk_node_handle_ready(struct raftblk_node *n)
 		return false;	/* out of memory: retry on the next tick */
 	raftblk_node_stamp_committed(n, &b->rd);
 	raftblk_node_send(n, b);
+	/* Committed: complete, the apply below is off the writes' path. */
+	raftblk_node_complete_writes(n, &b->rd);
 	raftblk_node_install(n, b);
 	raftblk_node_apply_logged(n, b);
 	raftblk_node_persist(n, b);
@@ -803,6 +808,7 @@ static void raftblk_node_options(struct raftblk_node *n, struct raft_options *o)
 	rb_store_usage(n->store, &used, &size);
 	o->max_uncommitted_bytes = min(size / 4, n->log_memory);
 	n->max_batch_bytes = max_t(u64, size / 8, RAFTBLK_PL_MAX_DATA);
+	n->max_unapplied_bytes = size / 4;
 	o->max_inflight_bytes = min(size / 4, n->log_memory);
 }
 

@@ -136,8 +136,17 @@ struct raftblk_node {
 	 */
 	struct mutex lock;
 	struct raft *raft;
-	/* Writes proposed, in index order, waiting to be applied. */
+	/* Writes proposed, in index order, waiting to be committed. */
 	struct list_head proposed;
+	/*
+	 * Data bytes of the entries this leader proposed in unapplied_term
+	 * and has not applied yet (completed or not), and the most it lets
+	 * wait before it proposes more (1/4 of the log ring, and at most
+	 * log_memory). Node thread.
+	 */
+	u64 unapplied_bytes;
+	u64 max_unapplied_bytes;
+	raft_term unapplied_term;
 	/* Read barriers waiting for their read state / apply. */
 	struct list_head reads_waiting;
 	u64 next_read_ctx;
@@ -336,6 +345,8 @@ void raftblk_node_stamp_committed(struct raftblk_node *n,
 void raftblk_node_stamp_durable(struct raftblk_node *n, raft_index index);
 void raftblk_node_complete_writes(struct raftblk_node *n,
 				    const struct raft_ready *rd);
+void raftblk_node_applied(struct raftblk_node *n, const struct raft_ready *rd,
+			  u32 done);
 
 /* node_peers.c */
 extern const struct rb_transport_ops raftblk_node_tp_ops;

@@ -5,10 +5,13 @@
  * The io_ops of a replicated device (raftblk_replicated_ops): queue_rq
  * hands requests to raftblk_node_submit(), which queues them for the
  * node thread. On the thread, queued writes are proposed to the core in
- * batches and complete once their entry is applied (or fail when their
- * entry lost); queued reads wait behind a read barrier (the core's read
- * index, or a lease read answered at once) and go to the data area once
- * it is applied.
+ * batches and complete once their entry is committed (durable in a
+ * majority of logs, the leader's own included), before it is applied to
+ * the data area (or fail when their entry lost); queued reads wait behind
+ * a read barrier (the core's read index, or a lease read answered at
+ * once: at least the commit index when the read started, so past every
+ * write completed before it) and go to the data area once it is applied
+ * up to the barrier.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -61,7 +64,11 @@ static blk_status_t raftblk_node_submit(struct raftblk_dev *dev,
 		/*
 		 * Every write completed so far is durable on a majority
 		 * (completion waits for commit, and commit counts only
-		 * durable copies): a flush has nothing left to do.
+		 * durable copies: the leader's once its own log write is
+		 * done): a flush has nothing left to do. The data area
+		 * may not hold them yet; a restart replays them from the
+		 * log, which keeps every entry until its data area write
+		 * was flushed (rb_store_compact()).
 		 */
 		raftblk_complete_request(rq, BLK_STS_OK);
 		return BLK_STS_OK;
@@ -120,6 +127,16 @@ void raftblk_node_propose(struct raftblk_node *n, struct list_head *writes)
 	int ret;
 
 	while (!list_empty(writes)) {
+		/*
+		 * Writes complete before they are applied: bound what waits
+		 * for the data area (a zeroing or snapshot in the background,
+		 * a failing data area), as the core bounds what waits for
+		 * commit, or the in-memory log and the ring fill with it.
+		 * The thread comes back on the next input or tick.
+		 */
+		if (n->unapplied_bytes >
+		    min(n->max_unapplied_bytes, READ_ONCE(n->log_memory)))
+			return;
 		cnt = 0;
 		bytes = 0;
 		list_for_each_entry_safe(pdu, tmp, writes, node_list) {
@@ -182,8 +199,14 @@ void raftblk_node_propose(struct raftblk_node *n, struct list_head *writes)
 			batch[i]->t.proposed_ns = now;
 			list_add_tail(&batch[i]->node_list, &n->proposed);
 		}
-		if (!ret)
+		if (!ret) {
 			n->proposals += cnt;
+			if (ents[0].term != n->unapplied_term) {
+				n->unapplied_term = ents[0].term;
+				n->unapplied_bytes = 0;
+			}
+			n->unapplied_bytes += bytes;
+		}
 	}
 }
 
@@ -310,32 +333,57 @@ void raftblk_node_stamp_durable(struct raftblk_node *n, raft_index index)
 			   offsetof(struct raftblk_io_stamps, durable_ns));
 }
 
-/* Complete proposed writes up to applied; fail those that lost. */
+/*
+ * Complete the proposed writes whose entry @rd hands out committed: with
+ * their own term they are durable in a majority of logs (the leader's
+ * commit counts its own log only once written, raft_maybe_commit()), so
+ * they complete now, before the entry is applied; with another term they
+ * lost. Called before the batch applies anything: a read that starts
+ * after the completion gets a barrier at or after the entry's index (the
+ * commit index, raft_read_index()) and waits for its apply
+ * (raftblk_node_serve_reads()).
+ */
 void raftblk_node_complete_writes(struct raftblk_node *n,
 				    const struct raft_ready *rd)
 {
 	struct raftblk_rq *pdu, *tmp;
-	u32 i;
+	u32 i = 0;
 
-	/* An entry committed at our index but of another term: ours lost. */
-	for (i = 0; i < rd->n_committed; i++) {
+	list_for_each_entry_safe(pdu, tmp, &n->proposed, node_list) {
+		blk_status_t st = BLK_STS_IOERR;
+
+		/* Both lists are in index order. */
+		while (i < rd->n_committed && rd->committed[i].index < pdu->index)
+			i++;
+		if (i == rd->n_committed)
+			break;		/* not committed yet, nor any after it */
+		/*
+		 * An index before the first one handed out (never: an entry
+		 * proposed comes after every one handed out before) is of
+		 * unknown outcome: an error, as at a step-down.
+		 */
+		if (rd->committed[i].index == pdu->index &&
+		    rd->committed[i].term == pdu->term)
+			st = BLK_STS_OK;
+		list_del_init(&pdu->node_list);
+		raftblk_complete_request(rb_pdu_rq(pdu), st);
+	}
+}
+
+/* The entries of @rd up to @done were applied: what no longer waits. */
+void raftblk_node_applied(struct raftblk_node *n, const struct raft_ready *rd,
+			  u32 done)
+{
+	u32 i, len;
+
+	for (i = 0; i < done; i++) {
 		const struct raft_entry *e = &rd->committed[i];
 
-		list_for_each_entry_safe(pdu, tmp, &n->proposed, node_list) {
-			if (pdu->index > e->index)
-				break;
-			if (pdu->index == e->index && pdu->term != e->term) {
-				list_del_init(&pdu->node_list);
-				raftblk_complete_request(rb_pdu_rq(pdu),
-							 BLK_STS_IOERR);
-			}
-		}
-	}
-	list_for_each_entry_safe(pdu, tmp, &n->proposed, node_list) {
-		if (pdu->index > n->applied)
-			break;
-		list_del_init(&pdu->node_list);
-		raftblk_complete_request(rb_pdu_rq(pdu), BLK_STS_OK);
+		if (e->type != RAFT_ENTRY_NORMAL || !e->payload ||
+		    e->term != n->unapplied_term)
+			continue;
+		len = raftblk_payload_data_len(e->payload);
+		n->unapplied_bytes -= min_t(u64, len, n->unapplied_bytes);
 	}
 }
 

@@ -287,7 +287,8 @@ enum raftblk_io_op {
  * queued for the node thread, WRITE_QUEUE until the thread proposed it,
  * WRITE_LOG until it was durable in this node's log, WRITE_COMMIT from
  * proposed to committed (durable on a majority), WRITE_APPLY from
- * committed to applied and completed; READ_BARRIER from blk-mq to its
+ * committed to completed (a write completes once committed, before it is
+ * applied: the data-area write is in APPLY_WAIT); READ_BARRIER from blk-mq to its
  * read index confirmed (lease or quorum round), READ_DATA from then to
  * completed. Per batch, on every node: LOG_APPEND one append to the log
  * store, APPLY_WAIT the wait for a batch's data-area writes after it.

@@ -933,6 +933,86 @@ stalled_disk() {
 }
 stalled_disk
 
+# A write completes once committed, before its data area write (issue 15
+# item 2), and a read that follows it at once waits for that write: never
+# stale. A one-node cluster over a dm device whose data area writes are
+# delayed 8 s (dm-delay, reads not): a discard is zeroed in the background,
+# so the entries after it wait for the data area while the node thread
+# goes on; a write of block B after it completes (committed) while the
+# node's applied index is still below its commit index, and a read of B
+# through the device at once returns the new data. In both read modes.
+early_ack() {
+	sz=$(cat /sys/block/vda/size)
+	check "dm device rbapply over /dev/vda" \
+		dmsetup create rbapply --table "0 $sz linear /dev/vda 0" || return
+	dm=/dev/dm-$(dmsetup info -c --noheadings -o minor rbapply)
+	dd if=/dev/zero of="$dm" bs=1M count=1 oflag=direct 2>/dev/null
+	if ! check "replicated raftblk1 over it" \
+		raftctl create raftblk1 --disk "$dm" --node-id 5 \
+		--listen 127.0.0.1:7795 --bootstrap; then
+		dmsetup remove rbapply
+		return
+	fi
+	check "raftblk1 elects itself" wait_for "$RB_WAIT" sh -c \
+		"raftctl status raftblk1 | grep -q '^raftblk1: node 5, leader'"
+	# The data area's first sector (the superblock's data_off, bytes).
+	ds=$(($(dd if="$dm" bs=4096 count=1 iflag=direct 2>/dev/null |
+		od -A n -t u8 -j 88 -N 8 | tr -d ' ') / 512))
+	check "data area found at sector $ds" test "$ds" -gt 0
+	delayed="0 $ds linear /dev/vda 0
+$ds $((sz - ds)) delay /dev/vda $ds 0 /dev/vda $ds 8000"
+	rbapply_table() { # TABLE (lines): swap rbapply's table
+		dmsetup suspend rbapply &&
+			echo "$1" | dmsetup load rbapply &&
+			dmsetup resume rbapply
+	}
+	blk=16384	# B: 4 KiB at 64 MiB, past the discarded 32 MiB
+	ea_index() { # KEY: commit_index or applied_index of raftblk1
+		raftctl status raftblk1 --json |
+			sed -n "s/^ *\"$1\": \([0-9]*\),*\$/\1/p"
+	}
+	behind() { # raftblk1 has not applied all it committed
+		test "$(ea_index applied_index)" -lt "$(ea_index commit_index)"
+	}
+	caught_up() { ! behind; }
+	zeroed_32m() { # the first 32 MiB of raftblk1 are zeroes
+		test "$(dd if=/dev/raftblk1 bs=1M count=32 iflag=direct \
+			2>/dev/null | tr -d '\000' | wc -c)" = 0
+	}
+	through_dev() { # FILE: what B reads through raftblk1
+		dd if=/dev/raftblk1 bs=4k skip=$blk count=1 iflag=direct \
+			2>/dev/null | cmp -s - "$1"
+	}
+	for mode in readindex lease; do
+		check "$mode: set --read-mode $mode" \
+			raftctl set raftblk1 --read-mode $mode
+		dd if=/dev/urandom of=/tmp/ea.old bs=4k count=1 2>/dev/null
+		dd if=/dev/urandom of=/tmp/ea.new bs=4k count=1 2>/dev/null
+		check "$mode: write B" dd if=/tmp/ea.old of=/dev/raftblk1 \
+			bs=4k seek=$blk oflag=direct
+		check "$mode: B reads back" through_dev /tmp/ea.old
+		check "$mode: everything committed is applied" \
+			wait_for 60 caught_up
+		check "$mode: the data area's writes delayed 8 s (dm-delay)" \
+			rbapply_table "$delayed"
+		check "$mode: discard of 32 MiB (zeroed in the background)" \
+			run_timeout 120 blkdiscard -o 0 -l 33554432 /dev/raftblk1
+		check "$mode: write B again" run_timeout 120 dd if=/tmp/ea.new \
+			of=/dev/raftblk1 bs=4k seek=$blk oflag=direct
+		check "$mode: it completed before it was applied" behind
+		check "$mode: a read of B at once returns the new data" \
+			through_dev /tmp/ea.new
+		check "$mode: the data area's writes no longer delayed" \
+			rbapply_table "0 $sz linear /dev/vda 0"
+		check "$mode: everything committed is applied again" \
+			wait_for 60 caught_up
+		check "$mode: the discarded 32 MiB read as zeroes" zeroed_32m
+	done
+	check "destroy raftblk1" raftctl destroy raftblk1
+	check "remove the dm device" dmsetup remove rbapply
+}
+early_ack
+
 # Only CAP_NET_ADMIN may change the membership.
 check "create $DEV for the permission checks" \
 	raftctl create $DEV --disk /dev/vdb --node-id 1 --listen "$LISTEN"

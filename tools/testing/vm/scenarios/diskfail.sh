@@ -12,12 +12,17 @@
 #     longer than an election timeout), a 1 GiB blkdiscard and a 2 GiB
 #     one succeed and no election happens meanwhile (term and leader
 #     unchanged on every node): the zeroing runs in the background while
-#     the leader's heartbeats go on;
-#  3. the leader's data area fails (dm error): a write on it fails with
-#     EIO within a bound, status answers and says "disk failed" (human
-#     and JSON), the events stream reports it, the kernel log has exactly
-#     one line about it, another node becomes leader (handover), and the
-#     failed node is destroyed;
+#     the leader's heartbeats go on; a write of block B after them
+#     completes once committed, while the zeroing still holds up the
+#     data area (issue 15 item 2), and a read of B at once returns it;
+#  3. the leader's data area fails (dm error): writes on it complete
+#     (committed: in a majority of logs) until the failed applies make
+#     the node give its disk up, then fail with EIO within a bound;
+#     status answers and says "disk failed" (human and JSON), the events
+#     stream reports it, the kernel log has exactly one line about it,
+#     another node becomes leader (handover), and the failed node is
+#     destroyed; on the new leader, B and every write acknowledged by
+#     the failed one read back;
 #  4. the new leader's log area fails: a write fails with EIO, the node
 #     gives its disk up too, and is destroyed.
 # The harness checks every console for kernel WARNINGs.
@@ -71,6 +76,41 @@ write_fails_eio() {
 	return 1
 }
 
+# writes_until_eio : O_DIRECT writes of 64 KiB blocks 0, 1, ... of the
+# 64 MiB at 2304 MiB until one fails with EIO (within 120 s); each one
+# that completed is kept in $DF/acked.N
+writes_until_eio() {
+	local i=0 e end=$(($(date +%s) + 120))
+	while [ "$(date +%s)" -lt $end ] && [ $i -lt 1024 ]; do
+		dd if=/dev/urandom of=/tmp/blk bs=64k count=1 2>/dev/null
+		if e=$(run_timeout 120 dd if=/tmp/blk of="/dev/$RB_DEV" bs=64k \
+			seek=$((36864 + i)) count=1 oflag=direct 2>&1); then
+			cp /tmp/blk "$DF/acked.$i"
+			i=$((i + 1))
+			continue
+		fi
+		echo "# $i writes completed before one failed"
+		case $e in *"I/O error"*|*"Input/output error"*) return 0 ;; esac
+		echo "$e"
+		return 1
+	done
+	return 1
+}
+
+# acked_read_back : every block writes_until_eio kept reads back here
+acked_read_back() {
+	local f i n=0
+	for f in "$DF"/acked.*; do
+		[ -e "$f" ] || continue
+		i=${f##*.}
+		dd if="/dev/$RB_DEV" bs=64k skip=$((36864 + i)) count=1 \
+			iflag=direct 2>/dev/null | cmp -s - "$f" ||
+			{ echo "# block $i differs"; return 1; }
+		n=$((n + 1))
+	done
+	echo "# $n acknowledged blocks read back"
+}
+
 # write_refused : a write fails with EIO, or opening for write with EROFS
 write_refused() {
 	write_fails_eio || rb_refuses_write_open
@@ -117,6 +157,17 @@ if [ "$NODE" = 1 ]; then
 		run_timeout 600 blkdiscard -o 0 -l 1073741824 /dev/$RB_DEV
 	check "blkdiscard of 2 GiB" \
 		run_timeout 600 blkdiscard -o 0 -l 2147483648 /dev/$RB_DEV
+	# The zeroings hold up the data area (5 s per write): a write
+	# after them completes once committed, a read at once waits for it.
+	dd if=/dev/urandom of="$DF/B" bs=4k count=1 2>/dev/null
+	check "write B (4 KiB at 2560 MiB) while the zeroing runs" \
+		run_timeout 120 dd if="$DF/B" of=/dev/$RB_DEV bs=4k seek=655360 \
+		oflag=direct
+	check "it completed before it was applied (applied < commit)" \
+		test "$(rb_applied)" -lt "$(rb_commit)"
+	check "a read of B at once returns it" sh -c \
+		"dd if=/dev/$RB_DEV bs=4k skip=655360 count=1 iflag=direct \
+			2>/dev/null | cmp -s - $DF/B"
 	check "the end of the discarded range reads back as zeroes" sh -c \
 		"test \$(dd if=/dev/$RB_DEV bs=1M count=4 skip=2044 iflag=direct \
 			2>/dev/null | tr -d '\\000' | wc -c) = 0"
@@ -144,7 +195,8 @@ if [ "$NODE" = 1 ]; then
 	check "events: the initial state is out" \
 		wait_for 30 grep -q initial-state-done /tmp/ev.json
 	check "node1's data area fails (dm error)" dm_table data-error
-	check "a write on the leader fails with EIO (within 120 s)" write_fails_eio
+	check "writes on the leader complete until it gives the disk up, then fail with EIO (within 120 s)" \
+		writes_until_eio
 	check "status answers and says the disk failed" \
 		wait_for 60 rb_disk_is failed
 	check "status (human) says 'disk failed'" sh -c \
@@ -174,6 +226,13 @@ new_leader() {
 }
 check "a new leader among nodes 2 and 3" wait_for "$RB_ELECTION_WAIT" new_leader
 check "its term moved on" test "$(rb_term)" -gt "$term0"
+if [ -e "$SHARED/kv/newleader-$NODE" ]; then
+	check "B reads back on the new leader" sh -c \
+		"dd if=/dev/$RB_DEV bs=4k skip=655360 count=1 iflag=direct \
+			2>/dev/null | cmp -s - $DF/B"
+	check "every write the failed leader acknowledged reads back" \
+		acked_read_back
+fi
 barrier phase4 || finish
 
 # ---- 4. the new leader's log fails ----
