@@ -340,8 +340,8 @@ void raftblk_node_stamp_durable(struct raftblk_node *n, raft_index index)
  * they complete now, before the entry is applied; with another term they
  * lost. Called before the batch applies anything: a read that starts
  * after the completion gets a barrier at or after the entry's index (the
- * commit index, raft_read_index()) and waits for its apply
- * (raftblk_node_serve_reads()).
+ * commit index, raft_read_lease() or raft_read_index()) and waits for
+ * its apply (raftblk_node_start_reads(), raftblk_node_serve_reads()).
  */
 void raftblk_node_complete_writes(struct raftblk_node *n,
 				    const struct raft_ready *rd)
