@@ -303,16 +303,27 @@ static int activate_snap(const struct helper_env *e, const char *real_devno,
 	return ret;
 }
 
+/* Remove S's devices (the snapshot, then its COW linear if it has one). */
+static int remove_snap(const struct helper_env *e, const struct pool_snap *s)
+{
+	char name[256];
+	int ret;
+
+	dm_name_snap(name, sizeof(name), e->dev, s->name, false);
+	ret = dm_remove(name);
+	if (s->state != POOL_SNAP_COW_DEVICE) {
+		dm_name_snap(name, sizeof(name), e->dev, s->name, true);
+		ret = dm_remove(name) ?: ret;
+	}
+	return ret;
+}
+
 static void remove_all(const struct helper_env *e, const struct pool *t)
 {
 	char name[256];
 
-	for (uint32_t i = 0; t && i < t->n; i++) {
-		dm_name_snap(name, sizeof(name), e->dev, t->v[i].name, false);
-		dm_remove(name);
-		dm_name_snap(name, sizeof(name), e->dev, t->v[i].name, true);
-		dm_remove(name);
-	}
+	for (uint32_t i = 0; t && i < t->n; i++)
+		remove_snap(e, &t->v[i]);
 	dm_name_data(name, sizeof(name), e->dev, false);
 	dm_remove(name);
 	dm_name_data(name, sizeof(name), e->dev, true);
@@ -415,19 +426,6 @@ static bool dm_test_fail_resume(void)
 		return false;
 	left--;
 	return true;
-}
-
-/* Remove S's devices (the snapshot, then its COW linear if it has one). */
-static void remove_snap(const struct helper_env *e, const struct pool_snap *s)
-{
-	char name[256];
-
-	dm_name_snap(name, sizeof(name), e->dev, s->name, false);
-	dm_remove(name);
-	if (s->state != POOL_SNAP_COW_DEVICE) {
-		dm_name_snap(name, sizeof(name), e->dev, s->name, true);
-		dm_remove(name);
-	}
 }
 
 /*
@@ -621,8 +619,7 @@ static int helper_snap_create(const struct helper_env *e)
 
 static int helper_snap_delete(const struct helper_env *e)
 {
-	char name[256];
-	struct pool_snap *s;
+	struct pool_snap *s, gone;
 	struct pool t;
 	bool taken;
 	int fd, ret;
@@ -637,6 +634,7 @@ static int helper_snap_delete(const struct helper_env *e)
 	/* Out of the table first: a crash now leaves it inactive after
 	 * the restart, never a snapshot nobody deletes any more.
 	 */
+	gone = *s;
 	taken = s->state == POOL_SNAP_TAKEN ||
 		s->state == POOL_SNAP_COW_DEVICE;
 	pool_remove(&t, s);
@@ -649,10 +647,7 @@ static int helper_snap_delete(const struct helper_env *e)
 		    e->snap);
 		return 0;
 	}
-	dm_name_snap(name, sizeof(name), e->dev, e->snap, false);
-	ret = dm_remove(name);
-	dm_name_snap(name, sizeof(name), e->dev, e->snap, true);
-	ret = dm_remove(name) ?: ret;
+	ret = remove_snap(e, &gone);
 	say("%s: snapshot %s deleted", e->dev, e->snap);
 	return ret ? RAFTBLK_HELPER_FAILED : 0;
 }
