@@ -49,39 +49,15 @@ for a in "$@"; do
 	*) tap_fail "snapshot: unknown argument '$a'"; finish ;;
 	esac
 done
+# after the arguments: READ_MAX (RB_SNAP_READ_MAX), snap_sha, snap_json
+. /scenarios/lib-snapshot.sh
 POOL=${RB_POOL:-/dev/vda}
 MNT=/mnt
-# A snapshot read that takes longer fails with a dump of what blocks it
-# (bounded, stall_dump): reading the 111 MiB takes 15 s under TCG, up to
-# about a minute on a host loaded 30 deep.
-READ_MAX=${RB_SNAP_READ_MAX:-300}
 
 if [ "$NODES" -ne 3 ]; then
 	tap_fail "snapshot needs exactly 3 nodes (--nodes 3)"
 	finish
 fi
-
-snapdev() { echo "/dev/mapper/$RB_DEV-snap-$1"; }
-# snap_sha SNAP [COUNT] : sha256 of SNAP's device (its first COUNT MiB),
-# read with O_DIRECT; empty, with a stall dump, if it takes over READ_MAX s
-snap_sha() {
-	bounded "$READ_MAX" "node$NODE: O_DIRECT read of $(snapdev "$1")" \
-		sh -c "dd if=$(snapdev "$1") bs=1M ${2:+count=$2} iflag=direct \
-		2>/dev/null | sha256sum | cut -d' ' -f1"
-}
-# snap_json SNAP KEY : a field of SNAP's object in the "snapshots" array
-# of `snapshot list --json` (one object per line, indented 4)
-snap_json() {
-	raftctl snapshot list "$RB_DEV" --json |
-		sed -n "s/^    {\"name\": \"$1\", \(.*\)}.*/\1/p" |
-		tr ',' '\n' | sed -n "s/^ *\"$2\": \"*\([^\"]*\)\"*$/\1/p"
-}
-snap_state_is() { [ "$(snap_json "$1" state)" = "$2" ]; }
-snap_states_are() { # STATE SNAP... : each SNAP in STATE here
-	local st=$1
-	shift
-	for s in "$@"; do snap_state_is "$s" "$st" || return 1; done
-}
 
 writer() { # files into $MNT/bg until $1 exists; $1.times: when each ended
 	i=0

@@ -65,6 +65,7 @@
 #  7. destroy leaves no device-mapper device of raftblk0.
 . /lib.sh
 . /scenarios/lib-cluster.sh
+. /scenarios/lib-snapshot.sh
 
 MNT=/mnt
 
@@ -73,33 +74,8 @@ if [ "$NODES" -ne 3 ]; then
 	finish
 fi
 
-snapdev() { echo "/dev/mapper/$RB_DEV-snap-$1"; }
-# Every snapshot read is bounded (FINDINGS F5: a read that never ended):
-# over READ_MAX s it gives no hash and dumps what it waits for (lib.sh's
-# bounded, stall_dump), so the check fails instead of the suite hanging.
-READ_MAX=${RB_SNAP_READ_MAX:-300}
-# snap_read_sha SNAP [COUNT] : sha256 of SNAP's device (its first COUNT
-# MiB), read with O_DIRECT
-snap_read_sha() {
-	bounded "$READ_MAX" "node$NODE: O_DIRECT read of $(snapdev "$1")" \
-		sh -c "dd if=$(snapdev "$1") bs=1M ${2:+count=$2} iflag=direct \
-		2>/dev/null | sha256sum | cut -d' ' -f1"
-}
-snap_sha() { snap_read_sha "$1"; }
-# snap_json SNAP KEY : a field of SNAP's object in `snapshot list --json`
-snap_json() {
-	raftctl snapshot list "$RB_DEV" --json |
-		sed -n "s/^    {\"name\": \"$1\", \(.*\)}.*/\1/p" |
-		tr ',' '\n' | sed -n "s/^ *\"$2\": \"*\([^\"]*\)\"*$/\1/p"
-}
-snap_state_is() { [ "$(snap_json "$1" state)" = "$2" ]; }
-snap_states_are() { # STATE SNAP... : each SNAP in STATE here
-	local st=$1
-	shift
-	for s in "$@"; do snap_state_is "$s" "$st" || return 1; done
-}
 # snap_sha8 SNAP : sha256 of the first 8 MiB of SNAP's device
-snap_sha8() { snap_read_sha "$1" 8; }
+snap_sha8() { snap_sha "$1" 8; }
 # cluster_cell SNAP NODE KEY : the leader's view of NODE's SNAP (KEY state
 # or why) in `snapshot list --json` ("cluster"; one "{" per node there)
 cluster_cell() {

@@ -22,14 +22,8 @@
 # node waiting on it.
 . /lib.sh
 . /scenarios/lib-cluster.sh
+. /scenarios/lib-snapshot.sh
 
-snapdev() { echo "/dev/mapper/$RB_DEV-snap-$1"; }
-snap_json() {
-	raftctl snapshot list "$RB_DEV" --json |
-		sed -n "s/^    {\"name\": \"$1\", \(.*\)}.*/\1/p" |
-		tr ',' '\n' | sed -n "s/^ *\"$2\": \"*\([^\"]*\)\"*$/\1/p"
-}
-snap_state_is() { [ "$(snap_json "$1" state)" = "$2" ]; }
 # the origin is not suspended (a suspended one holds every bio of the node)
 origin_runs() {
 	dmsetup info "$RB_DEV-data" | grep -q '^State: *ACTIVE$'
