@@ -280,6 +280,8 @@ int raftblk_backing_share(struct raftblk_dev *dev);
 /* The helper's exit codes with a meaning (others: it failed). */
 #define RAFTBLK_SNAP_EXIT_FAILED	1
 #define RAFTBLK_SNAP_EXIT_NOT_FOUND	2
+/* snapshot-recover: a device of the node is still suspended */
+#define RAFTBLK_SNAP_EXIT_SUSPENDED	16
 #define RAFTBLK_SNAP_EXIT_EXISTS	17
 #define RAFTBLK_SNAP_EXIT_NO_SPACE	28
 #define RAFTBLK_SNAP_EXIT_REPLAYED	29

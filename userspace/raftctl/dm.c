@@ -13,11 +13,18 @@
  *   raftblkN-data            snapshot-origin of -real     (raftblk's I/O)
  *   raftblkN-snap-NAME-cow   linear POOL at the snapshot's COW area
  *   raftblkN-snap-NAME       snapshot of -real, persistent, 4 KiB chunks
+ *
+ * Actions: attach, detach, snapshot-create, snapshot-delete, and
+ * snapshot-recover, which the kernel runs after a snapshot-create or
+ * -delete that was killed (a signal, or its timeout): it resumes what
+ * is suspended and puts the entry's snapshot devices in line with the
+ * pool's table (helper_snap_recover()).
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -429,6 +436,30 @@ static bool dm_test_fail_resume(void)
 }
 
 /*
+ * For the tests: RAFTCTL_TEST_SUSPENDED (set by a wrapper helper) makes
+ * a snapshot-create die with the origin suspended: "kill" sends itself
+ * SIGKILL once the snapshot is activated, before the resume (a helper
+ * killed there); "hang" waits forever right after the suspend (killed
+ * by the kernel's timeout). Unset, nothing happens.
+ */
+static void dm_test_suspended(const char *when)
+{
+	const char *v = getenv("RAFTCTL_TEST_SUSPENDED");
+
+	if (!v)
+		return;
+	if (!strcmp(v, "kill") && !strcmp(when, "activated")) {
+		say("test: killed with the origin suspended");
+		raise(SIGKILL);
+	}
+	if (!strcmp(v, "hang") && !strcmp(when, "suspended")) {
+		say("test: hanging with the origin suspended");
+		for (;;)
+			pause();
+	}
+}
+
+/*
  * Resume ORIGIN, again if refused: a suspended origin holds every bio of
  * raftblk's data area, so one failed ioctl must not leave it so. The
  * tries after the first go without udev synchronization (a cookie that
@@ -473,7 +504,9 @@ static int take_snap(const struct helper_env *e, const struct pool_snap *s)
 		    origin);
 		return ret;
 	}
+	dm_test_suspended("suspended");
 	ret = activate_snap(e, real_devno, s);
+	dm_test_suspended("activated");
 	if (!resume_origin(e, origin))
 		return ret;
 	if (!ret)
@@ -652,6 +685,123 @@ static int helper_snap_delete(const struct helper_env *e)
 	return ret ? RAFTBLK_HELPER_FAILED : 0;
 }
 
+/*
+ * Resume every device of E->dev (named "DEV-...") that is suspended with
+ * a live table; one with only an inactive table (a create cut short) is
+ * left as it is. The number still suspended, or -1 if the devices
+ * cannot be listed.
+ */
+static int resume_all(const struct helper_env *e)
+{
+	struct dm_task *dmt = dm_task_create(DM_DEVICE_LIST);
+	size_t plen = strlen(e->dev);
+	struct dm_names *names;
+	unsigned int next = 0;
+	int left = 0;
+
+	if (!dmt)
+		return -1;
+	if (!dm_task_run(dmt) || !(names = dm_task_get_names(dmt))) {
+		dm_task_destroy(dmt);
+		return -1;
+	}
+	for (; names->dev; names = (struct dm_names *)((char *)names + next)) {
+		struct dm_task *it;
+		struct dm_info info;
+		bool stuck = false;
+
+		next = names->next;
+		if (!strncmp(names->name, e->dev, plen) &&
+		    names->name[plen] == '-' &&
+		    (it = dm_task_create(DM_DEVICE_INFO))) {
+			if (dm_task_set_name(it, names->name) &&
+			    dm_task_run(it) && dm_task_get_info(it, &info) &&
+			    info.exists && info.suspended && info.live_table) {
+				stuck = true;
+				for (int i = 1; stuck && i <= RESUME_TRIES; i++) {
+					stuck = dm_simple(DM_DEVICE_RESUME,
+							  names->name, false);
+					if (stuck && i < RESUME_TRIES)
+						usleep(100000U * i);
+				}
+				say("%s: recover: %s was suspended: %s", e->dev,
+				    names->name, stuck ? "CANNOT RESUME IT" :
+				    "resumed");
+			}
+			dm_task_destroy(it);
+		}
+		left += stuck;
+		if (!next)
+			break;
+	}
+	dm_task_destroy(dmt);
+	return left;
+}
+
+/*
+ * After a snapshot-create or -delete (RAFTBLK_INTERRUPTED) that did not
+ * end: first every suspended device of the node resumed (a create killed
+ * between its suspend and resume holds all of the node's I/O), then the
+ * entry's snapshot devices made to agree with the pool's table, as it
+ * would be after a restart: devices of a name the table does not record
+ * are removed (a create killed before its record, a delete after it), a
+ * snapshot it records is left alone. Safe to run any number of times.
+ * 0: the interrupted action had done its work (create: the entry's
+ * snapshot recorded and active; delete: the name gone); 1: it had not;
+ * 16: a device is still suspended.
+ */
+static int helper_snap_recover(const struct helper_env *e)
+{
+	const char *what = getenv("RAFTBLK_INTERRUPTED");
+	bool create = what && !strcmp(what, "snapshot-create");
+	char name[256], cow[256];
+	struct pool_snap *s, gone = {};
+	struct dm_snap_state st;
+	struct pool t;
+	uint64_t size;
+	bool blank, done;
+	int fd, left, ret;
+
+	left = resume_all(e);
+	if (left < 0)
+		say("%s: recover: cannot list the device-mapper devices", e->dev);
+	fd = pool_open(e->pool, false, &size);
+	if (fd < 0 || pool_read(fd, size, &t, &blank)) {
+		say("%s: recover: COW pool %s unreadable: snapshot %s left as it is",
+		    e->dev, e->pool, e->snap);
+		if (fd >= 0)
+			close(fd);
+		return left ? RAFTBLK_HELPER_SUSPENDED : RAFTBLK_HELPER_FAILED;
+	}
+	close(fd);
+	s = pool_find(&t, e->snap);
+	if (!s) {
+		/* not recorded: whatever devices carry its name go */
+		snprintf(gone.name, sizeof(gone.name), "%s", e->snap);
+		gone.state = POOL_SNAP_TAKEN;
+		dm_name_snap(name, sizeof(name), e->dev, e->snap, false);
+		dm_name_snap(cow, sizeof(cow), e->dev, e->snap, true);
+		if ((dm_exists(name, NULL, 0) || dm_exists(cow, NULL, 0)) &&
+		    (ret = remove_snap(e, &gone)) >= 0)
+			say("%s: recover: snapshot %s is not in the pool's table: %s",
+			    e->dev, e->snap, ret ? "CANNOT REMOVE its devices" :
+			    "its devices removed");
+		done = !create;
+	} else {
+		done = create && s->index == e->index && s->term == e->term &&
+		       (s->state == POOL_SNAP_TAKEN ||
+			s->state == POOL_SNAP_COW_DEVICE) &&
+		       !dm_snap_status(e->dev, e->snap, &st) && st.active;
+	}
+	say("%s: recover after %s of %s (index %" PRIu64 "): %s%s", e->dev,
+	    what ? what : "?", e->snap, e->index,
+	    done ? "it was done" : "not done here",
+	    left > 0 ? ", a device LEFT SUSPENDED" : ", nothing left suspended");
+	if (left > 0)
+		return RAFTBLK_HELPER_SUSPENDED;
+	return done ? 0 : RAFTBLK_HELPER_FAILED;
+}
+
 int cmd_helper(const struct verb *v, int argc, char **argv)
 {
 	struct helper_env e;
@@ -678,6 +828,8 @@ int cmd_helper(const struct verb *v, int argc, char **argv)
 		ret = helper_snap_create(&e);
 	else if (!strcmp(action, "snapshot-delete"))
 		ret = helper_snap_delete(&e);
+	else if (!strcmp(action, "snapshot-recover"))
+		ret = helper_snap_recover(&e);
 	else
 		return usage_error(v, "unknown ACTION '%s'", action);
 	/* the node's snapshot report, for its leader's list */

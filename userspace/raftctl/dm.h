@@ -12,6 +12,7 @@
 /* The helper's exit codes the kernel knows (kernel/raftblk.h). */
 #define RAFTBLK_HELPER_FAILED		1
 #define RAFTBLK_HELPER_NOT_FOUND	2
+#define RAFTBLK_HELPER_SUSPENDED	16
 #define RAFTBLK_HELPER_EXISTS		17
 #define RAFTBLK_HELPER_NO_SPACE		28
 #define RAFTBLK_HELPER_REPLAYED		29

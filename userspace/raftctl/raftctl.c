@@ -384,7 +384,7 @@ static const struct verb verbs[] = {
 	{
 		.name = "helper",
 		.run = cmd_helper,
-		.args = "attach|detach|snapshot-create|snapshot-delete",
+		.args = "attach|detach|snapshot-create|snapshot-delete|snapshot-recover",
 		.summary = "device-mapper work, run by the kernel (not by hand)",
 		.help =
 "Run by the raftblk module (module parameter snapshot_helper) with its\n"

@@ -761,6 +761,8 @@ expect 1 "raftctl: helper snapshot-create: missing or bad RAFTBLK_* environment"
 	helper snapshot-create
 expect 1 "raftctl: helper attach: missing or bad RAFTBLK_* environment" \
 	helper attach
+expect 1 "raftctl: helper snapshot-recover: missing or bad RAFTBLK_* environment" \
+	helper snapshot-recover
 
 echo "1..$n"
 [ "$failed" = 0 ]
