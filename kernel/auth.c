@@ -4,10 +4,13 @@
  * connections (auth.h), on the kernel crypto API and Poly1305
  * (poly1305.h).
  */
+#include <crypto/algapi.h>
 #include <crypto/hash.h>
 #include <crypto/sha2.h>
 #include <linux/highmem.h>
 #include <linux/kernel.h>
+#include <linux/once.h>
+#include <linux/random.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <asm/unaligned.h>
@@ -145,27 +148,33 @@ static const char otk_label[RB_WIRE_OTK_LABEL_LEN] = "raftblk-frame-otk-v1";
  * function as hmac(sha256): the transport test module checks it against
  * rb_hmac_sha256() and the userspace vector.
  */
-int rb_frame_mac_init(struct rb_frame_mac *fm, const u8 *key)
+static void hmac_pads(const u8 *key, struct sha256_state *ipad,
+		      struct sha256_state *opad)
 {
 	u8 pad[SHA256_BLOCK_SIZE];
 	int i;
 
-	memset(fm, 0, sizeof(*fm));
-	fm->poly = kzalloc(sizeof(*fm->poly), GFP_KERNEL);
-	if (!fm->poly)
-		return -ENOMEM;
 	/* the key (32 bytes) is shorter than a block: zero-padded */
 	memset(pad, 0, sizeof(pad));
 	memcpy(pad, key, RB_WIRE_MAC_LEN);
 	for (i = 0; i < sizeof(pad); i++)
 		pad[i] ^= 0x36;
-	sha256_init(&fm->ipad);
-	sha256_update(&fm->ipad, pad, sizeof(pad));
+	sha256_init(ipad);
+	sha256_update(ipad, pad, sizeof(pad));
 	for (i = 0; i < sizeof(pad); i++)
 		pad[i] ^= 0x36 ^ 0x5c;
-	sha256_init(&fm->opad);
-	sha256_update(&fm->opad, pad, sizeof(pad));
+	sha256_init(opad);
+	sha256_update(opad, pad, sizeof(pad));
 	memzero_explicit(pad, sizeof(pad));
+}
+
+int rb_frame_mac_init(struct rb_frame_mac *fm, const u8 *key)
+{
+	memset(fm, 0, sizeof(*fm));
+	fm->poly = kzalloc(sizeof(*fm->poly), GFP_KERNEL);
+	if (!fm->poly)
+		return -ENOMEM;
+	hmac_pads(key, &fm->ipad, &fm->opad);
 	return 0;
 }
 
@@ -198,17 +207,29 @@ static void sha256_last_block(const struct sha256_state *from, u8 *block,
 	memzero_explicit(&st, sizeof(st));
 }
 
-int rb_frame_mac_otk(struct rb_frame_mac *fm, u64 seq, u8 *otk)
+/* HMAC-SHA256 from the pad states of a message of one or two parts. */
+static void hmac_short(const struct sha256_state *ipad,
+		       const struct sha256_state *opad, const void *a,
+		       u32 alen, const void *b, u32 blen, u8 *out)
 {
 	u8 block[SHA256_BLOCK_SIZE];
 
-	BUILD_BUG_ON(sizeof(otk_label) + 8 > SHA256_BLOCK_SIZE - 9);
-	memcpy(block, otk_label, sizeof(otk_label));
-	put_unaligned_le64(seq, block + sizeof(otk_label));
-	sha256_last_block(&fm->ipad, block, sizeof(otk_label) + 8, block);
+	memcpy(block, a, alen);
+	memcpy(block + alen, b, blen);
+	sha256_last_block(ipad, block, alen + blen, block);
 	/* the inner digest is now block[0..31] */
-	sha256_last_block(&fm->opad, block, SHA256_DIGEST_SIZE, otk);
+	sha256_last_block(opad, block, SHA256_DIGEST_SIZE, out);
 	memzero_explicit(block, sizeof(block));
+}
+
+int rb_frame_mac_otk(struct rb_frame_mac *fm, u64 seq, u8 *otk)
+{
+	u8 le[8];
+
+	BUILD_BUG_ON(sizeof(otk_label) + 8 > SHA256_BLOCK_SIZE - 9);
+	put_unaligned_le64(seq, le);
+	hmac_short(&fm->ipad, &fm->opad, otk_label, sizeof(otk_label), le,
+		   sizeof(le), otk);
 	return 0;
 }
 
@@ -257,5 +278,108 @@ int rb_frame_mac_end(struct rb_frame_mac *fm, u8 *out)
 {
 	rb_poly1305_final(fm->poly, out);
 	fm->seq++;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Entry tags                                                         */
+
+static const char entry_salt[RB_WIRE_ENTRY_SALT_LEN] = "raftblk-entry-v1";
+static const char entry_label[RB_WIRE_OTK_LABEL_LEN] = "raftblk-entry-otk-v1";
+
+int rb_auth_entry_key(const struct rb_auth_secret *s, const u8 *cluster,
+		      u8 *key)
+{
+	u8 prk[RB_WIRE_MAC_LEN];
+	int ret;
+
+	ret = rb_hkdf_extract(entry_salt, sizeof(entry_salt), s->key, s->len,
+			      prk);
+	if (!ret)
+		ret = rb_auth_value(prk, RB_WIRE_LABEL_ENTRY, cluster, 0, 0, 0,
+				    key);
+	memzero_explicit(prk, sizeof(prk));
+	return ret;
+}
+
+void rb_entry_mac_init(struct rb_entry_mac *em, const u8 *key)
+{
+	hmac_pads(key, &em->ipad, &em->opad);
+}
+
+void rb_entry_mac_free(struct rb_entry_mac *em)
+{
+	memzero_explicit(em, sizeof(*em));
+}
+
+void rb_entry_tag_compute(const struct rb_entry_mac *em,
+			  const struct raft_payload *p, u8 *tag)
+{
+	struct rb_poly1305 poly;
+	u8 otk[RB_WIRE_MAC_LEN];
+	u32 left = raftblk_payload_data_len(p), i;
+
+	BUILD_BUG_ON(sizeof(entry_label) + RB_WIRE_ENTRY_NONCE_LEN >
+		     SHA256_BLOCK_SIZE - 9);
+	hmac_short(&em->ipad, &em->opad, entry_label, sizeof(entry_label),
+		   tag, RB_WIRE_ENTRY_NONCE_LEN, otk);
+	rb_poly1305_init(&poly, otk);
+	memzero_explicit(otk, sizeof(otk));
+	for (i = 0; left; i++) {
+		u32 n = min_t(u32, left, p->bvec[i].bv_len);
+		void *va = kmap_local_page(p->pages[i]);
+
+		rb_poly1305_update(&poly, va, n);
+		kunmap_local(va);
+		left -= n;
+	}
+	rb_poly1305_final(&poly, tag + RB_WIRE_ENTRY_NONCE_LEN);
+	memzero_explicit(&poly, sizeof(poly));
+}
+
+/* Keep tag in p for gen unless one is kept (or being kept) already. */
+static void entry_tag_keep(struct raft_payload *p, u32 gen, const u8 *tag)
+{
+	if (atomic_cmpxchg(&p->tag_state, 0, 1) != 0)
+		return;
+	p->tag_gen = gen;
+	memcpy(p->tag, tag, RB_WIRE_ENTRY_TAG_LEN);
+	/* gen and tag before the state: pairs with atomic_read_acquire() */
+	atomic_set_release(&p->tag_state, 2);
+}
+
+static u64 nonce_epoch;
+static atomic64_t nonce_count = ATOMIC64_INIT(0);
+
+void rb_entry_tag_get(const struct rb_entry_mac *em, u32 gen,
+		      struct raft_payload *p, u8 *tag)
+{
+	BUILD_BUG_ON(sizeof(p->tag) != RB_WIRE_ENTRY_TAG_LEN);
+	if (atomic_read_acquire(&p->tag_state) == 2 && p->tag_gen == gen) {
+		memcpy(tag, p->tag, RB_WIRE_ENTRY_TAG_LEN);
+		return;
+	}
+	get_random_once(&nonce_epoch, sizeof(nonce_epoch));
+	put_unaligned_le64(nonce_epoch, tag);
+	put_unaligned_le64(atomic64_inc_return(&nonce_count), tag + 8);
+	rb_entry_tag_compute(em, p, tag);
+	entry_tag_keep(p, gen, tag);
+}
+
+int rb_entry_tag_check(const struct rb_entry_mac *em, u32 gen,
+		       struct raft_payload *p, const u8 *tag)
+{
+	u8 mine[RB_WIRE_ENTRY_TAG_LEN];
+	int bad;
+
+	memcpy(mine, tag, RB_WIRE_ENTRY_NONCE_LEN);
+	rb_entry_tag_compute(em, p, mine);
+	bad = crypto_memneq(mine + RB_WIRE_ENTRY_NONCE_LEN,
+			    tag + RB_WIRE_ENTRY_NONCE_LEN,
+			    RB_WIRE_FRAME_MAC_LEN);
+	memzero_explicit(mine, sizeof(mine));
+	if (bad)
+		return -EBADMSG;
+	entry_tag_keep(p, gen, tag);
 	return 0;
 }

@@ -68,7 +68,7 @@ int rb_auth_value(const u8 *prk, u8 label, const u8 *cluster, u64 dialer,
 
 /*
  * One direction of an authenticated connection: the MAC of each frame
- * is Poly1305(otk, header || meta || data) (RB_WIRE_FRAME_MAC_LEN
+ * is Poly1305(otk, header || meta || entry tags) (RB_WIRE_FRAME_MAC_LEN
  * bytes) under a one-time key otk = HMAC-SHA256(key,
  * "raftblk-frame-otk-v1" || seq), seq a 64-bit LE count of the frames
  * of that direction from 0. Frames are MACed and checked in order,
@@ -89,7 +89,10 @@ int rb_frame_mac_begin(struct rb_frame_mac *fm);
 /* Updates and the end cannot fail once begin succeeded: they return 0. */
 int rb_frame_mac_update(struct rb_frame_mac *fm, const void *buf,
 			size_t len);
-/* The data bytes of payload p (raftblk_payload_data_len()). */
+/*
+ * The data bytes of payload p (raftblk_payload_data_len()): the frame
+ * MAC before entry tags, kept for the test module's comparison.
+ */
 int rb_frame_mac_update_payload(struct rb_frame_mac *fm,
 				const struct raft_payload *p);
 /*
@@ -97,5 +100,47 @@ int rb_frame_mac_update_payload(struct rb_frame_mac *fm,
  * next sequence number.
  */
 int rb_frame_mac_end(struct rb_frame_mac *fm, u8 *out);
+
+/*
+ * The cluster's entry key of secret s (32 bytes): HKDF-Expand(
+ * HKDF-Extract("raftblk-entry-v1", secret), rb_wire_auth_info(
+ * RB_WIRE_LABEL_ENTRY, cluster, 0, 0, 0), 32). The same on every member
+ * holding s: the tag of an entry's data is computed once by the node
+ * that sends it first and checked by every receiver.
+ */
+int rb_auth_entry_key(const struct rb_auth_secret *s, const u8 *cluster,
+		      u8 *key);
+
+/*
+ * Entry tags under an entry key (a connection keeps the one of the
+ * secret it was proven with): tag = nonce (RB_WIRE_ENTRY_NONCE_LEN) ||
+ * Poly1305(HMAC-SHA256(key, "raftblk-entry-otk-v1" || nonce), data),
+ * RB_WIRE_ENTRY_TAG_LEN bytes. A nonce is never used for two
+ * different data: a fresh one is a random 64-bit value drawn once per
+ * module load and a 64-bit count.
+ */
+struct rb_entry_mac {
+	struct sha256_state ipad, opad;
+};
+
+void rb_entry_mac_init(struct rb_entry_mac *em, const u8 *key);
+void rb_entry_mac_free(struct rb_entry_mac *em);
+/* The tag of p's data with nonce tag[0..15] into tag[16..31]. */
+void rb_entry_tag_compute(const struct rb_entry_mac *em,
+			  const struct raft_payload *p, u8 *tag);
+/*
+ * The tag of p's data to send on a connection proven with the secret
+ * of generation gen: the one kept in p if it is of gen, else a fresh
+ * nonce and its tag (kept in p if none is kept yet).
+ */
+void rb_entry_tag_get(const struct rb_entry_mac *em, u32 gen,
+		      struct raft_payload *p, u8 *tag);
+/*
+ * Check a received tag of p's data (constant time): 0, or -EBADMSG. A
+ * tag that matches is kept in p (gen), so that the node sends it on
+ * without computing it again.
+ */
+int rb_entry_tag_check(const struct rb_entry_mac *em, u32 gen,
+		       struct raft_payload *p, const u8 *tag);
 
 #endif /* RAFTBLK_AUTH_H */

@@ -74,6 +74,17 @@ struct raft_payload {
 	u32 data_crc;
 	bool data_crc_known;	/* data_crc is set (smp_store_release) */
 	/*
+	 * Authenticated transport: the entry tag of the data (nonce, then
+	 * Poly1305 tag, auth.h rb_entry_tag_get()) under the entry key of
+	 * the secret whose local generation is tag_gen, computed once and
+	 * kept so that the leader MACs the data once for all its
+	 * followers. tag_state: 0 none, 1 being set by one thread (others
+	 * compute their own), 2 set (tag_gen and tag stay constant).
+	 */
+	atomic_t tag_state;
+	u32 tag_gen;
+	u8 tag[32];
+	/*
 	 * One bvec per page, covering exactly len bytes, built at allocation
 	 * and never changed: ready for iov_iter_bvec() (sockets) and bios.
 	 * Points into the same allocation, after pages[].

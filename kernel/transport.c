@@ -63,6 +63,8 @@
 #define RB_RX_MSG_COST		(sizeof(struct raft_msg) + 256)
 #define RB_RX_ENTRY_COST	(PAGE_SIZE + 256)
 #define RB_RX_CONTROL_RESERVE	(1U << 20)
+/* Entry tags read without an allocation (more: kvmalloc'ed). */
+#define RB_RX_SMALL_TAGS	8
 
 enum conn_state {
 	CS_CONNECTING,		/* dialed, TCP handshake in progress */
@@ -77,6 +79,7 @@ enum rx_phase {
 	RX_META,
 	RX_DATA,
 	RX_MAC,			/* authenticated: the frame's MAC trailer */
+	RX_TAGS,		/* authenticated: entry tags and trailer */
 };
 
 /* A frame waiting to be sent. */
@@ -86,8 +89,14 @@ struct rb_tx {
 	size_t len;
 	u32 n_pl;		/* payloads whose data follows, in order */
 	size_t bytes;		/* len + data bytes (queue accounting) */
-	bool has_mac;		/* mac follows the data (authenticated) */
+	/*
+	 * Authenticated: the entry tags (one per payload,
+	 * RB_WIRE_ENTRY_TAG_LEN bytes each, in the same allocation after
+	 * pl[]) and mac follow buf, before the data.
+	 */
+	bool has_mac;
 	u8 mac[RB_WIRE_FRAME_MAC_LEN];
+	u8 *tags;
 	struct raft_payload *pl[];
 };
 
@@ -232,6 +241,16 @@ struct rb_conn {
 	u32 rx_cur;			/* entry whose data is being read */
 	u32 rx_off;			/* its data bytes read */
 	u8 rx_mac_buf[RB_WIRE_FRAME_MAC_LEN]; /* RX_MAC: the trailer read */
+	/*
+	 * RX_TAGS: the entry tags of the frame being read (rx_ntags, one
+	 * per entry with data), then its trailer; rx_tags_small or
+	 * kvmalloc'ed.
+	 */
+	u32 rx_ntags;
+	u32 rx_tagi;			/* RX_DATA: next tag to check */
+	u8 *rx_tags;
+	u8 rx_tags_small[RB_RX_SMALL_TAGS * RB_WIRE_ENTRY_TAG_LEN +
+			 RB_WIRE_FRAME_MAC_LEN];
 
 	/*
 	 * Authenticated handshake (rx_work only): hs_auth when it is one,
@@ -248,6 +267,7 @@ struct rb_conn {
 	u8 hs_nonce_d[RB_WIRE_NONCE_LEN];
 	u8 hs_nonce_a[RB_WIRE_NONCE_LEN];
 	u8 hs_prk[RB_WIRE_MAC_LEN];
+	u8 hs_ekey[RB_WIRE_MAC_LEN];	/* the entry key of that secret */
 	/*
 	 * auth: every frame after the handshake carries a MAC (set by
 	 * rx_work before the connection is up, then constant); auth_gen
@@ -258,6 +278,8 @@ struct rb_conn {
 	u32 auth_gen;
 	struct rb_frame_mac tx_mac;
 	struct rb_frame_mac rx_mac;
+	/* entry tags: the entry key of the secret auth_gen (constant) */
+	struct rb_entry_mac entry_mac;
 };
 
 static void conn_fail_locked(struct rb_conn *c, int err, const char *why);
@@ -388,10 +410,13 @@ static void tx_free(struct rb_tx *tx)
 
 static struct rb_tx *tx_alloc(size_t len, u32 n_pl)
 {
-	struct rb_tx *tx = kzalloc(struct_size(tx, pl, n_pl), GFP_NOIO);
+	size_t sz = struct_size_t(struct rb_tx, pl, n_pl);
+	struct rb_tx *tx = kzalloc(sz + (size_t)n_pl * RB_WIRE_ENTRY_TAG_LEN,
+				   GFP_NOIO);
 
 	if (!tx)
 		return NULL;
+	tx->tags = (u8 *)tx + sz;
 	/* Under memalloc_noio_save(): GFP_KERNEL means NOIO here. */
 	tx->buf = kvmalloc(len, GFP_KERNEL);
 	if (!tx->buf) {
@@ -557,6 +582,7 @@ static struct rb_conn *conn_new(struct rb_transport *t, struct socket *sock,
 	c->last_rx_ns = ktime_get_ns();
 	c->last_tx = jiffies;
 	c->rx_meta = c->rx_small;
+	c->rx_tags = c->rx_tags_small;
 	INIT_LIST_HEAD(&c->txq);
 	INIT_WORK(&c->rx_work, conn_rx_work);
 	INIT_WORK(&c->tx_work, conn_tx_work);
@@ -702,6 +728,10 @@ static void rx_reset(struct rb_conn *c)
 	if (c->rx_meta != c->rx_small)
 		kvfree(c->rx_meta);
 	c->rx_meta = c->rx_small;
+	if (c->rx_tags != c->rx_tags_small)
+		kvfree(c->rx_tags);
+	c->rx_tags = c->rx_tags_small;
+	c->rx_ntags = 0;
 	c->rx_phase = RX_HDR;
 	c->rx_have = 0;
 	c->rx_cur = 0;
@@ -757,7 +787,8 @@ static void conn_close_work(struct work_struct *w)
 	sock_release(c->sock);
 	rb_frame_mac_free(&c->tx_mac);
 	rb_frame_mac_free(&c->rx_mac);
-	kfree_sensitive(c);	/* hs_prk, nonces */
+	rb_entry_mac_free(&c->entry_mac);
+	kfree_sensitive(c);	/* hs_prk, hs_ekey, nonces */
 }
 
 /* Dial peer p for class cls. */
@@ -1063,11 +1094,12 @@ static int auth_fail(struct rb_conn *c, const char *why)
 }
 
 /*
- * A peer that authenticates frames with the 32-byte HMAC-SHA256 trailer
- * of earlier raftblk (RB_WIRE_FEAT_AUTH without RB_WIRE_FEAT_MAC_P1305).
+ * A peer of an earlier frame MAC: the 32-byte HMAC-SHA256 trailer
+ * (RB_WIRE_FEAT_AUTH without RB_WIRE_FEAT_MAC_P1305) or the Poly1305
+ * trailer over the data (without RB_WIRE_FEAT_MAC_ENTRY).
  */
 static const char old_mac[] =
-	"the peer's frame MAC is HMAC-SHA256 (raftblk before the Poly1305 frame MAC): upgrade it";
+	"the peer's frame MAC is an earlier one (HMAC-SHA256, or Poly1305 without entry tags): upgrade it";
 
 static int auth_refuse(struct rb_conn *c, const char *why)
 {
@@ -1127,9 +1159,11 @@ static int auth_keys(struct rb_conn *c, u64 dialer, u64 acceptor)
 		ret = rb_frame_mac_init(&c->tx_mac, c->dialed ? kd : ka);
 	if (!ret)
 		ret = rb_frame_mac_init(&c->rx_mac, c->dialed ? ka : kd);
+	rb_entry_mac_init(&c->entry_mac, c->hs_ekey);
 	memzero_explicit(kd, sizeof(kd));
 	memzero_explicit(ka, sizeof(ka));
 	memzero_explicit(c->hs_prk, sizeof(c->hs_prk));
+	memzero_explicit(c->hs_ekey, sizeof(c->hs_ekey));
 	if (!ret)
 		c->auth = true;
 	return ret;
@@ -1170,7 +1204,8 @@ static int on_hello(struct rb_conn *c, const struct rb_wire_ctl *ctl)
 	 */
 	if (feat && !t_has_secret(c->t, false))
 		return auth_refuse(c, "the peer authenticates, this node has no secret");
-	if (feat && !(ctl->features & RB_WIRE_FEAT_MAC_P1305)) {
+	if (feat && (ctl->features & RB_WIRE_FEAT_AUTH_P1305) !=
+	    RB_WIRE_FEAT_AUTH_P1305) {
 		auth_fail(c, old_mac);
 		return refuse(c, h, RB_WIRE_REFUSE_VERSION);
 	}
@@ -1225,6 +1260,9 @@ static int on_auth_acceptor(struct rb_conn *c, const struct rb_wire_ctl *ctl)
 		if (!ret)
 			ret = rb_auth_prk(sec, c->hs_nonce_d, c->hs_nonce_a,
 					  c->hs_prk);
+		if (!ret)
+			ret = rb_auth_entry_key(sec, c->hs_cluster,
+						c->hs_ekey);
 		WRITE_ONCE(c->auth_gen, sec->gen);
 		kfree_sensitive(sec);
 		if (!ret)
@@ -1307,8 +1345,11 @@ static int on_auth_dialer(struct rb_conn *c, const struct rb_wire_ctl *ctl)
 		if (!ret && !crypto_memneq(mac, ctl->proof, RB_WIRE_MAC_LEN))
 			found = i;
 	}
-	if (found >= 0)
+	if (found >= 0) {
 		WRITE_ONCE(c->auth_gen, sec[found].gen);
+		ret = rb_auth_entry_key(&sec[found], c->hs_cluster,
+					c->hs_ekey);
+	}
 	kfree_sensitive(sec);
 	if (ret)
 		return ret;
@@ -1357,7 +1398,8 @@ static int on_hello_reply(struct rb_conn *c, const struct rb_wire_ctl *ctl)
 	if (feat != c->hs_auth)
 		return auth_fail(c, feat ? "the peer authenticates, this node has no secret" :
 				 "the peer does not authenticate");
-	if (feat && !(ctl->features & RB_WIRE_FEAT_MAC_P1305))
+	if (feat && (ctl->features & RB_WIRE_FEAT_AUTH_P1305) !=
+	    RB_WIRE_FEAT_AUTH_P1305)
 		return auth_fail(c, old_mac);
 	if (c->hs_auth) {
 		c->hs_step = 1;		/* its RESPONSE follows */
@@ -1456,10 +1498,19 @@ static int rx_data(struct rb_conn *c)
 			if (ret)
 				return bad_frame(c, ret, why);
 			if (c->auth) {
-				ret = rb_frame_mac_update_payload(&c->rx_mac,
-								  e->payload);
+				/* the tags were read and MACed before */
+				if (c->rx_tagi >= c->rx_ntags)
+					return bad_frame(c, RB_WIRE_EBADFRAME,
+							 "more data than entry tags");
+				ret = rb_entry_tag_check(&c->entry_mac,
+							 c->auth_gen,
+							 e->payload,
+							 c->rx_tags +
+							 c->rx_tagi *
+							 RB_WIRE_ENTRY_TAG_LEN);
 				if (ret)
-					return ret;
+					return auth_fail(c, "entry MAC mismatch");
+				c->rx_tagi++;
 			}
 		}
 		c->rx_cur++;
@@ -1592,6 +1643,9 @@ size_t rb_transport_rx_cost(const struct rb_wire_limits *lim, u32 meta_len,
 	       ents * RB_RX_ENTRY_COST;
 }
 
+static int rx_alloc_tags(struct rb_conn *c);
+static int rx_check_mac(struct rb_conn *c);
+
 /* A complete meta part. */
 static int on_meta(struct rb_conn *c)
 {
@@ -1627,6 +1681,62 @@ static int on_meta(struct rb_conn *c)
 	c->rx_phase = RX_DATA;
 	c->rx_cur = 0;
 	c->rx_off = 0;
+	if (c->auth)
+		return rx_alloc_tags(c);
+	return 0;
+}
+
+/*
+ * Authenticated: a message with data has its entry tags and the MAC
+ * trailer after the meta part (RX_TAGS), before the data; one without
+ * has the trailer after the meta part (RX_MAC, after RX_DATA's
+ * data-less payloads).
+ */
+static int rx_alloc_tags(struct rb_conn *c)
+{
+	size_t len;
+	u32 i, n = 0;
+
+	for (i = 0; i < c->rx_msg.n_entries; i++)
+		if (c->rx_descs[i].present && c->rx_descs[i].data_len)
+			n++;
+	c->rx_ntags = n;
+	c->rx_tagi = 0;
+	if (!n)
+		return 0;
+	len = (size_t)n * RB_WIRE_ENTRY_TAG_LEN + RB_WIRE_FRAME_MAC_LEN;
+	if (len > sizeof(c->rx_tags_small)) {
+		/* NOIO scope: GFP_KERNEL does not recurse into I/O. */
+		c->rx_tags = kvmalloc(len, GFP_KERNEL);
+		if (!c->rx_tags) {
+			c->rx_tags = c->rx_tags_small;
+			return -ENOMEM;
+		}
+	}
+	c->rx_phase = RX_TAGS;
+	c->rx_have = 0;
+	return 0;
+}
+
+/*
+ * The entry tags and the trailer read: the frame MAC covers the header,
+ * meta part and tags; each entry's data is then checked against its tag
+ * as it arrives (rx_data()).
+ */
+static int rx_check_tags(struct rb_conn *c)
+{
+	size_t len = (size_t)c->rx_ntags * RB_WIRE_ENTRY_TAG_LEN;
+	int ret;
+
+	ret = rb_frame_mac_update(&c->rx_mac, c->rx_tags, len);
+	if (ret)
+		return ret;
+	memcpy(c->rx_mac_buf, c->rx_tags + len, RB_WIRE_FRAME_MAC_LEN);
+	ret = rx_check_mac(c);
+	if (ret)
+		return ret;
+	c->rx_phase = RX_DATA;
+	c->rx_have = 0;
 	return 0;
 }
 
@@ -1732,11 +1842,30 @@ static int conn_receive(struct rb_conn *c)
 					frames++;
 			}
 			break;
+		case RX_TAGS:
+			if (c->rx_have < c->rx_ntags * RB_WIRE_ENTRY_TAG_LEN +
+			    RB_WIRE_FRAME_MAC_LEN) {
+				ret = recv_some(c, c->rx_tags + c->rx_have,
+						c->rx_ntags *
+						RB_WIRE_ENTRY_TAG_LEN +
+						RB_WIRE_FRAME_MAC_LEN -
+						c->rx_have);
+				if (ret <= 0)
+					return ret;
+				c->rx_have += ret;
+			}
+			if (c->rx_have == c->rx_ntags * RB_WIRE_ENTRY_TAG_LEN +
+			    RB_WIRE_FRAME_MAC_LEN) {
+				ret = rx_check_tags(c);
+				if (ret)
+					return ret;
+			}
+			break;
 		case RX_DATA:
 			ret = rx_data(c);
 			if (ret <= 0)
 				return ret;
-			if (c->auth) {
+			if (c->auth && !c->rx_ntags) {
 				c->rx_phase = RX_MAC;
 				c->rx_have = 0;
 				break;
@@ -1899,28 +2028,21 @@ static int queue_ctl_frame(struct rb_conn *c, u8 type, u64 cookie)
 }
 
 /*
- * The parts of a frame: 0 the header and meta part, then each payload's
- * data, then the MAC trailer. A frame without data sends its trailer
- * with part 0, in the same call (one socket call per frame, as without
- * authentication: a control frame's or an APPEND_RESP's trailer would
- * otherwise cost a call of its own).
+ * The parts of a frame: 0 the header and meta part, authenticated
+ * followed by the entry tags and the MAC trailer (all in one socket
+ * call: the trailer costs no call of its own, with data or without),
+ * then each payload's data.
  */
-static bool tx_mac_inline(const struct rb_tx *tx)
+static size_t tx_tags_len(const struct rb_tx *tx)
 {
-	return tx->has_mac && !tx->n_pl;
-}
-
-static u32 tx_last_part(const struct rb_tx *tx)
-{
-	return tx->n_pl + (tx->has_mac && tx->n_pl);
+	return tx->has_mac ? (size_t)tx->n_pl * RB_WIRE_ENTRY_TAG_LEN : 0;
 }
 
 static size_t tx_part_len(const struct rb_tx *tx, u32 part)
 {
 	if (!part)
-		return tx->len + (tx_mac_inline(tx) ? sizeof(tx->mac) : 0);
-	if (part > tx->n_pl)
-		return sizeof(tx->mac);
+		return tx->len + tx_tags_len(tx) +
+		       (tx->has_mac ? sizeof(tx->mac) : 0);
 	return raftblk_payload_data_len(tx->pl[part - 1]);
 }
 
@@ -1929,31 +2051,35 @@ static int tx_some(struct rb_conn *c, bool last_frame)
 {
 	struct rb_tx *tx = c->tx_cur;
 	int flags = MSG_DONTWAIT | MSG_NOSIGNAL;
-	bool last_part = c->tx_part == tx_last_part(tx);
+	bool last_part = c->tx_part == tx->n_pl;
 	int ret;
 
-	if (c->tx_part == 0 || c->tx_part > tx->n_pl) {
-		/* The header and meta part (and a trailer), or the trailer. */
+	if (c->tx_part == 0) {
+		/* The header and meta part (and tags and trailer). */
 		struct msghdr msg = { .msg_flags = flags };
-		struct kvec kv[2];
+		const struct kvec seg[3] = {
+			{ .iov_base = tx->buf, .iov_len = tx->len },
+			{ .iov_base = tx->tags, .iov_len = tx_tags_len(tx) },
+			{ .iov_base = tx->mac,
+			  .iov_len = tx->has_mac ? sizeof(tx->mac) : 0 },
+		};
+		struct kvec kv[3];
 		size_t off = c->tx_off;
-		int n = 0;
+		int i, n = 0;
 
-		if (!c->tx_part && off < tx->len) {
-			kv[n].iov_base = tx->buf + off;
-			kv[n++].iov_len = tx->len - off;
+		for (i = 0; i < 3; i++) {
+			if (off >= seg[i].iov_len) {
+				off -= seg[i].iov_len;
+				continue;
+			}
+			kv[n].iov_base = seg[i].iov_base + off;
+			kv[n++].iov_len = seg[i].iov_len - off;
 			off = 0;
-		} else if (!c->tx_part) {
-			off -= tx->len;
-		}
-		if (c->tx_part || tx_mac_inline(tx)) {
-			kv[n].iov_base = tx->mac + off;
-			kv[n++].iov_len = sizeof(tx->mac) - off;
 		}
 		if (!last_part || !last_frame)
 			msg.msg_flags |= MSG_MORE;
 		ret = kernel_sendmsg(c->sock, &msg, kv, n,
-				     tx_part_len(tx, c->tx_part) - c->tx_off);
+				     tx_part_len(tx, 0) - c->tx_off);
 	} else {
 		/*
 		 * Zero copy: TCP takes a reference on the page and sends
@@ -1996,11 +2122,17 @@ static int tx_seal(struct rb_conn *c, struct rb_tx *tx)
 	u32 i;
 	int ret;
 
+	/* each payload's tag: kept in it, so computed once, not per peer */
+	for (i = 0; i < tx->n_pl; i++)
+		rb_entry_tag_get(&c->entry_mac, c->auth_gen, tx->pl[i],
+				 tx->tags + i * RB_WIRE_ENTRY_TAG_LEN);
 	ret = rb_frame_mac_begin(&c->tx_mac);
 	if (!ret)
 		ret = rb_frame_mac_update(&c->tx_mac, tx->buf, tx->len);
-	for (i = 0; !ret && i < tx->n_pl; i++)
-		ret = rb_frame_mac_update_payload(&c->tx_mac, tx->pl[i]);
+	if (!ret)
+		ret = rb_frame_mac_update(&c->tx_mac, tx->tags,
+					  (size_t)tx->n_pl *
+					  RB_WIRE_ENTRY_TAG_LEN);
 	if (!ret)
 		ret = rb_frame_mac_end(&c->tx_mac, tx->mac);
 	tx->has_mac = !ret;
@@ -2037,7 +2169,7 @@ static int conn_send(struct rb_conn *c)
 		while (c->tx_cur && c->tx_off == tx_part_len(c->tx_cur,
 							     c->tx_part)) {
 			c->tx_off = 0;
-			if (c->tx_part++ == tx_last_part(c->tx_cur)) {
+			if (c->tx_part++ == c->tx_cur->n_pl) {
 				tx_free(c->tx_cur);
 				c->tx_cur = NULL;
 				atomic64_inc(&c->t->st.frames_sent);

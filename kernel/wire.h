@@ -62,13 +62,18 @@ enum rb_wire_type {
  * carries a MAC trailer; Documentation/wire-protocol.rst, "Peer
  * authentication"). MAC_P1305: that trailer is the 16-byte Poly1305 one
  * (RB_WIRE_FRAME_MAC_LEN); AUTH alone was the 32-byte HMAC-SHA256
- * trailer of earlier raftblk, refused now (RB_WIRE_REFUSE_VERSION). An
- * authenticating node sends both bits (RB_WIRE_FEAT_AUTH_P1305) and
- * requires both of its peer.
+ * trailer of earlier raftblk, refused now (RB_WIRE_REFUSE_VERSION).
+ * MAC_ENTRY: every entry's data carries its own Poly1305 tag (an entry
+ * tag block and the trailer follow the meta part, before the data; the
+ * frame MAC covers the tags, not the data); earlier raftblk MACed the
+ * data in the frame MAC, refused now too. An authenticating node sends
+ * all three bits (RB_WIRE_FEAT_AUTH_P1305) and requires all of its peer.
  */
 #define RB_WIRE_FEAT_AUTH	(1ULL << 0)
 #define RB_WIRE_FEAT_MAC_P1305	(1ULL << 1)
-#define RB_WIRE_FEAT_AUTH_P1305	(RB_WIRE_FEAT_AUTH | RB_WIRE_FEAT_MAC_P1305)
+#define RB_WIRE_FEAT_MAC_ENTRY	(1ULL << 4)
+#define RB_WIRE_FEAT_AUTH_P1305	(RB_WIRE_FEAT_AUTH | RB_WIRE_FEAT_MAC_P1305 | \
+				 RB_WIRE_FEAT_MAC_ENTRY)
 /*
  * SNAPREP: the sender takes SNAPREPORT copy frames (a node sends its
  * snapshot report only to a leader that announced it; an earlier node
@@ -95,6 +100,16 @@ enum rb_wire_auth_step {
 #define RB_WIRE_FRAME_MAC_LEN	16	/* Poly1305: the frame MAC trailer */
 /* "raftblk-frame-otk-v1": the label of the one-time keys of frames */
 #define RB_WIRE_OTK_LABEL_LEN	20
+/*
+ * An entry tag (authenticated connections, per entry with data, in entry
+ * order after the meta part): its nonce, then the Poly1305 tag of its
+ * data under the one-time key HMAC-SHA256(entry key,
+ * "raftblk-entry-otk-v1" || nonce).
+ */
+#define RB_WIRE_ENTRY_NONCE_LEN	16
+#define RB_WIRE_ENTRY_TAG_LEN	(RB_WIRE_ENTRY_NONCE_LEN + RB_WIRE_FRAME_MAC_LEN)
+/* HKDF-Extract salt of the entry key: "raftblk-entry-v1" */
+#define RB_WIRE_ENTRY_SALT_LEN	16
 
 /*
  * Labels of the values derived from a connection's handshake (the info
@@ -105,6 +120,12 @@ enum rb_wire_auth_label {
 	RB_WIRE_LABEL_ACCEPTOR_PROOF = 2,
 	RB_WIRE_LABEL_DIALER_FRAMES = 3,	/* key of the dialer's frames */
 	RB_WIRE_LABEL_ACCEPTOR_FRAMES = 4,
+	/*
+	 * The cluster's entry key (dialer, acceptor and class 0): from the
+	 * secret alone, not a handshake, so that every member tags an
+	 * entry's data the same way (rb_auth_entry_key()).
+	 */
+	RB_WIRE_LABEL_ENTRY = 5,
 };
 
 #define RB_WIRE_AUTH_INFO_LEN	49

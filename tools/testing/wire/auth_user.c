@@ -124,3 +124,35 @@ int au_frame_mac(const u8 key[RB_WIRE_MAC_LEN], u64 seq, const u8 *frame,
 	memset(otk, 0, sizeof(otk));
 	return ret;
 }
+
+int au_entry_key(const u8 *secret, size_t secret_len,
+		 const u8 cluster[RB_WIRE_UUID_LEN], u8 key[RB_WIRE_MAC_LEN])
+{
+	static const char salt[RB_WIRE_ENTRY_SALT_LEN] = "raftblk-entry-v1";
+	u8 prk[RB_WIRE_MAC_LEN];
+	int ret;
+
+	ret = au_hkdf_extract((const u8 *)salt, sizeof(salt), secret,
+			      secret_len, prk);
+	if (!ret)
+		ret = au_value(prk, RB_WIRE_LABEL_ENTRY, cluster, 0, 0, 0, key);
+	memset(prk, 0, sizeof(prk));
+	return ret;
+}
+
+int au_entry_tag(const u8 key[RB_WIRE_MAC_LEN],
+		 const u8 nonce[RB_WIRE_ENTRY_NONCE_LEN], const u8 *data,
+		 size_t len, u8 out[RB_WIRE_FRAME_MAC_LEN])
+{
+	static const char label[RB_WIRE_OTK_LABEL_LEN] = "raftblk-entry-otk-v1";
+	const void *p[2] = { label, nonce };
+	size_t l[2] = { sizeof(label), RB_WIRE_ENTRY_NONCE_LEN };
+	u8 otk[RB_WIRE_MAC_LEN];
+	int ret;
+
+	ret = au_hmac(key, RB_WIRE_MAC_LEN, p, l, 2, otk);
+	if (!ret)
+		ret = au_poly1305(otk, data, len, out);
+	memset(otk, 0, sizeof(otk));
+	return ret;
+}

@@ -34,5 +34,15 @@ int au_frame_otk(const u8 key[RB_WIRE_MAC_LEN], u64 seq,
 /* The MAC of a frame: Poly1305(au_frame_otk(key, seq), frame). */
 int au_frame_mac(const u8 key[RB_WIRE_MAC_LEN], u64 seq, const u8 *frame,
 		 size_t len, u8 out[RB_WIRE_FRAME_MAC_LEN]);
+/*
+ * The cluster's entry key: HKDF-Expand(HKDF-Extract("raftblk-entry-v1",
+ * secret), info(RB_WIRE_LABEL_ENTRY, cluster, 0, 0, 0), 32).
+ */
+int au_entry_key(const u8 *secret, size_t secret_len,
+		 const u8 cluster[RB_WIRE_UUID_LEN], u8 key[RB_WIRE_MAC_LEN]);
+/* An entry's tag: Poly1305(HMAC(key, "raftblk-entry-otk-v1" || nonce), data). */
+int au_entry_tag(const u8 key[RB_WIRE_MAC_LEN],
+		 const u8 nonce[RB_WIRE_ENTRY_NONCE_LEN], const u8 *data,
+		 size_t len, u8 out[RB_WIRE_FRAME_MAC_LEN]);
 
 #endif /* AUTH_USER_H */

@@ -1069,30 +1069,57 @@ static int do_auth(int argc, char **argv)
 		close(s.fd);
 	}
 	/*
-	 * 10. an APPEND with 4 KiB of data whose payload differs by one bit
-	 * from the frame MACed (its crcs match the altered bytes): only
-	 * the MAC tells.
+	 * 10. APPENDs of 4 KiB of data, each its header and meta part, its
+	 * entry tag (nonce, Poly1305 of the data under the cluster's entry
+	 * key), the frame MAC over those, then the data: first as it should
+	 * be (accepted: the baseline), then data differing by one bit under
+	 * a valid header and meta part (its crcs matching the altered
+	 * bytes), the good data's tag and a valid frame MAC: only the entry
+	 * tag tells.
 	 */
 	{
-		u8 mac[RB_WIRE_FRAME_MAC_LEN];
-		size_t alen;
+		u8 mac[RB_WIRE_FRAME_MAC_LEN], ekey[RB_WIRE_MAC_LEN];
+		u8 tag[RB_WIRE_ENTRY_TAG_LEN], *sealed;
+		size_t alen, hlen;
 		u8 *good = append_frame(HOSTILE_ID, 1, 1, 4096, &len);
 		u8 *bad = append_frame_flip(HOSTILE_ID, 1, 1, 4096, 12345,
 					    &alen);
+		u64 k;
 
+		hlen = len - 4096;
+		sealed = malloc(hlen + sizeof(tag));
+		random_bytes(tag, RB_WIRE_ENTRY_NONCE_LEN);
+		if (!sealed || alen != len || !memcmp(good + hlen, bad + hlen,
+						       4096) ||
+		    au_entry_key(secret, secret_len, cluster, ekey) ||
+		    au_entry_tag(ekey, tag, good + hlen, 4096,
+				 tag + RB_WIRE_ENTRY_NONCE_LEN))
+			die("cannot make the flipped APPEND");
 		ret = auth_start(&s, HOSTILE_ID, RB_WIRE_CLASS_BULK, secret,
 				 secret_len, false);
 		auth_send_proof(&s, s.proof_d);
-		if (alen != len || !memcmp(good, bad, len) ||
-		    au_frame_mac(s.kd, s.seq++, good, len, mac))
-			die("cannot make the flipped APPEND");
-		if (write_all(s.fd, bad, alen) ||
-		    write_all(s.fd, mac, sizeof(mac)))
-			fprintf(stderr, "hostile_peer: the node closed early\n");
+		for (k = 0; k < 2; k++) {
+			const u8 *data = (k ? bad : good) + hlen;
+
+			/* the header and meta part of the data sent (crcs) */
+			memcpy(sealed, k ? bad : good, hlen);
+			memcpy(sealed + hlen, tag, sizeof(tag));
+			if (au_frame_mac(s.kd, s.seq++, sealed,
+					 hlen + sizeof(tag), mac))
+				die("frame MAC failed");
+			if (write_all(s.fd, sealed, hlen + sizeof(tag)) ||
+			    write_all(s.fd, mac, sizeof(mac)) ||
+			    write_all(s.fd, data, 4096))
+				fprintf(stderr, "hostile_peer: the node closed early\n");
+			if (!k)
+				verdict(!ret && !closed_by_node(s.fd, 1500),
+					"APPEND with its entry tag and frame MAC accepted");
+		}
 		verdict(!ret && closed_by_node(s.fd, WAIT_MS),
-			"APPEND with one payload bit flipped after its MAC: closed");
+			"APPEND with one payload bit flipped under a valid header, tag and frame MAC: closed");
 		close(s.fd);
 		expected++;
+		free(sealed);
 		free(good);
 		free(bad);
 	}

@@ -1686,8 +1686,8 @@ static void test_auth(void)
 	ret = rb_wire_decode_frame(buf, len, &lim, &test_rx_ids,
 				   &test_payload_ops, NULL, &h, &c, &m, &why);
 	ok(ret == len && c.features == RB_WIRE_FEAT_AUTH_P1305 &&
-	   buf[RB_WIRE_HDR_LEN + 8] == 3,
-	   "HELLO carries the AUTH and MAC_P1305 feature bits (bits 0 and 1)",
+	   buf[RB_WIRE_HDR_LEN + 8] == 0x13,
+	   "HELLO carries the AUTH, MAC_P1305 and MAC_ENTRY feature bits (bits 0, 1 and 4)",
 	   NULL);
 	len = rb_wire_auth_info(RB_WIRE_LABEL_ACCEPTOR_PROOF,
 				test_tx_ids.cluster, 0x0102030405060708ULL, 9,
