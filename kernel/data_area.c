@@ -86,6 +86,11 @@ int rb_store_apply_begin(struct rb_store *s, const struct raft_entry *e,
 		}
 		for (j = seg; j < i && !barrier; j++)
 			barrier = writes_overlap(&e[j], &e[i]);
+		if (barrier && a->no_wait) {
+			/* the caller applies it once the chain completed */
+			a->n = i;
+			break;
+		}
 		if (barrier) {
 			ret = apply_wait(&a->chain);
 			if (ret)
@@ -143,6 +148,20 @@ int rb_store_apply_end(struct rb_apply *a, u32 *done)
 		a->done = a->n;
 	*done = a->done;
 	return ret;
+}
+
+bool rb_store_apply_submit(struct rb_apply *a, bio_end_io_t *end_io,
+			   void *private)
+{
+	struct bio *bio = a->chain;
+
+	if (!bio)
+		return false;
+	a->chain = NULL;
+	bio->bi_end_io = end_io;
+	bio->bi_private = private;
+	submit_bio(bio);
+	return true;
 }
 
 int rb_store_apply_many(struct rb_store *s, const struct raft_entry *e,

@@ -4,7 +4,8 @@
  * (hard state, membership at the compaction point), the log ring and the
  * data area. Format: ondisk.h and Documentation/on-disk-format.rst.
  *
- * All calls do synchronous block I/O (submit_bio_wait) and may sleep:
+ * All calls do synchronous block I/O (submit_bio_wait) and may sleep
+ * (rb_store_apply_submit() and rb_store_zero_start() only start it):
  * call them in process context, e.g. from the node's worker thread. Calls
  * on one store are serialised by its mutex. Every I/O error is returned
  * as a negative errno; a call that fails leaves the in-memory state as it
@@ -146,11 +147,32 @@ struct rb_apply {
 	 * it, a barrier is a no-op.
 	 */
 	bool stop_at_zero;
+	/*
+	 * Set by the caller before begin(), with stop_at_zero: stop before
+	 * a write that overlaps an earlier one of the chain instead of
+	 * waiting for it, so begin() never waits for the disk; end()
+	 * reports *done below n, and the caller applies that entry once
+	 * the chain completed.
+	 */
+	bool no_wait;
 };
 
 int rb_store_apply_begin(struct rb_store *s, const struct raft_entry *e,
 			 u32 n, struct rb_apply *a);
 int rb_store_apply_end(struct rb_apply *a, u32 *done);
+/*
+ * Instead of rb_store_apply_end() after a begin() that returned 0:
+ * submit the chain and return at once. @end_io(bio) is called once every
+ * write of the chain completed (in any context, interrupts included:
+ * keep it short), with bio->bi_private = @private and bio->bi_status the
+ * first error of the chain; it must bio_put(bio). The a->n entries are
+ * applied once it reports success. false (nothing submitted, end_io
+ * never called) when the chain holds no write: call
+ * rb_store_apply_end() then. The entries' payloads must stay until
+ * end_io (the caller holds references) and the disk open.
+ */
+bool rb_store_apply_submit(struct rb_apply *a, bio_end_io_t *end_io,
+			   void *private);
 
 /*
  * Zero the range of a discard or write-zeroes entry in the background: a

@@ -18,11 +18,13 @@
  * queued reads, then carry out every ready batch: send its messages
  * (before the local write, so followers write in parallel with the
  * leader), make its hard state and entries durable in the log store,
- * apply committed entries to the data area, and advance. Writes complete
- * once their entry is committed (durable in a majority of logs), as soon
- * as the batch that hands it out committed begins, before the data area
- * write; reads are submitted to the data area once a read state covers
- * them and it is applied up to the read's barrier.
+ * submit the data-area writes of committed entries (without waiting for
+ * them: their completion wakes the thread, and a later batch reports them
+ * applied), and advance. Writes complete once their entry is committed
+ * (durable in a majority of logs), as soon as the batch that hands it out
+ * committed begins, before the data area write; reads are submitted to
+ * the data area once a read state covers them and it is applied up to
+ * the read's barrier.
  *
  * After each ready batch the thread publishes the node's status (struct
  * raftblk_node_status, node_status.c). A discard or write-zeroes entry
@@ -46,6 +48,7 @@
 #include "node_int.h"
 
 static bool raftblk_node_handle_ready(struct raftblk_node *n);
+static void raftblk_node_apply_drain(struct raftblk_node *n);
 
 static void raftblk_node_step_msgs(struct raftblk_node *n, struct list_head *msgs)
 {
@@ -58,6 +61,9 @@ static void raftblk_node_step_msgs(struct raftblk_node *n, struct list_head *msg
 
 		list_del(&nm->list);
 		snap = nm->m.type == RAFT_MSG_SNAPSHOT;
+		/* A copy's data goes after the data writes in flight. */
+		if (snap)
+			raftblk_node_apply_drain(n);
 		/*
 		 * Promote frames (node_promote.c), snapshot reports
 		 * (node_snaprep.c), verify and repair frames
@@ -365,6 +371,150 @@ static int raftblk_node_apply_end(struct raftblk_node *n, struct rb_apply *a,
 	return ret;
 }
 
+/* The completion of a chain of data writes (any context, interrupts too). */
+static void raftblk_node_apply_endio(struct bio *bio)
+{
+	struct raftblk_node *n = bio->bi_private;
+	int err = blk_status_to_errno(bio->bi_status);
+
+	bio_put(bio);
+	/*
+	 * n may be freed once finished is seen and an RCU grace period
+	 * passed (raftblk_node_stop()): the wake-up is inside the section.
+	 */
+	rcu_read_lock();
+	n->aio.err = err;
+	n->aio.end_ns = ktime_get_ns();
+	/* Pairs with smp_load_acquire() by the node thread and the stop. */
+	smp_store_release(&n->aio.finished, true);
+	WRITE_ONCE(n->zero_kick, true);
+	wake_up(&n->wait);
+	rcu_read_unlock();
+}
+
+/* Drop the payload references of the last chain (node thread). */
+static void raftblk_node_apply_put(struct raftblk_node *n)
+{
+	u32 i;
+
+	for (i = 0; i < n->aio.n_pl; i++)
+		raftblk_payload_put(n->aio.pl[i]);
+	n->aio.n_pl = 0;
+}
+
+/*
+ * Submit the chain begun with @a for entries @e (a->n of them) and go on:
+ * false when it holds no write (nothing submitted).
+ */
+static bool raftblk_node_apply_submit(struct raftblk_node *n,
+				      const struct raft_entry *e,
+				      struct rb_apply *a)
+{
+	struct raftblk_node_apply *c = &n->aio;
+	u32 i;
+
+	if (!a->chain || !a->n)
+		return false;
+	/* The pages stay until the writes are done, whatever the log does. */
+	for (i = 0; i < a->n; i++)
+		if (e[i].payload)
+			c->pl[c->n_pl++] = raftblk_payload_get(e[i].payload);
+	c->index = e[0].index;
+	c->term = e[0].term;
+	c->last = e[a->n - 1].index;
+	c->last_term = e[a->n - 1].term;
+	c->n = a->n;
+	c->err = 0;
+	c->finished = false;
+	c->busy = true;
+	c->ever = true;
+	c->start_ns = ktime_get_ns();
+	return rb_store_apply_submit(a, raftblk_node_apply_endio, n);
+}
+
+/*
+ * Where the batch's committed entries stand against the chain of data
+ * writes in flight (of committed[0] on: the core hands entries out again
+ * from the first one not reported applied). *blocked (and b->inflight)
+ * while it is out; b->first = its entries once it completed; the disk's
+ * error if it failed (the core hands them out again, retried as any
+ * failed apply).
+ */
+static int raftblk_node_apply_check(struct raftblk_node *n,
+				    struct raftblk_node_batch *b)
+{
+	struct raftblk_node_apply *c = &n->aio;
+	const struct raft_ready *rd = &b->rd;
+
+	if (!c->busy)
+		return 0;
+	/* Pairs with smp_store_release() in raftblk_node_apply_endio(). */
+	if (!smp_load_acquire(&c->finished)) {
+		b->blocked = true;
+		b->inflight = true;
+		return 0;
+	}
+	c->busy = false;
+	raftblk_node_apply_put(n);
+	raftblk_io_stats_phase(&n->dev->io_stats, RAFTBLK_IO_PHASE_APPLY_WAIT,
+			       c->end_ns - c->start_ns);
+	/* Not the entries handed out (a copy came): again when they come. */
+	if (rd->n_committed < c->n || rd->committed[0].index != c->index ||
+	    rd->committed[0].term != c->term ||
+	    rd->committed[c->n - 1].index != c->last ||
+	    rd->committed[c->n - 1].term != c->last_term)
+		return 0;
+	if (c->err)
+		return c->err;
+	b->first = c->n;
+	return 0;
+}
+
+/*
+ * Wait for the data writes in flight (a copy of the leader's data area
+ * is about to be written over it); the chain is taken as usual in the
+ * next batch.
+ */
+static void raftblk_node_apply_drain(struct raftblk_node *n)
+{
+	if (n->aio.busy)
+		/* Pairs with smp_store_release() in the completion. */
+		wait_event(n->wait, smp_load_acquire(&n->aio.finished));
+}
+
+/*
+ * Apply @cnt committed entries from @e, all in the log: their data
+ * writes go out as one chain the thread does not wait for (taken by
+ * raftblk_node_apply_check() in a later batch). Without a data write, the
+ * entries are applied at once and the zeroing or snapshot they stop at is
+ * started. *done counts the entries applied now (none of a chain's).
+ */
+static int raftblk_node_apply_start(struct raftblk_node *n,
+				    struct raftblk_node_batch *b,
+				    const struct raft_entry *e, u32 cnt,
+				    u32 *done)
+{
+	struct rb_apply *a = &b->ap;
+	int ret;
+
+	*done = 0;
+	cnt = min_t(u32, cnt, RAFTBLK_NODE_APPLY_MAX);
+	*a = (struct rb_apply){ .stop_at_zero = true, .no_wait = true };
+	/* a verify hashing: the extents these write first */
+	rb_verify_gate(n->vf, e, cnt);
+	ret = rb_store_apply_begin(n->store, e, cnt, a);
+	if (ret) {
+		rb_store_apply_end(a, done);
+		return ret;
+	}
+	if (raftblk_node_apply_submit(n, e, a)) {
+		b->blocked = true;
+		b->inflight = true;
+		return 0;
+	}
+	return raftblk_node_apply_end(n, a, e, cnt, done, &b->blocked);
+}
+
 /* 1. Messages first: followers write while we write. */
 static void raftblk_node_send(struct raftblk_node *n,
 			      struct raftblk_node_batch *b)
@@ -411,6 +561,7 @@ static void raftblk_node_install(struct raftblk_node *n,
 
 	if (!rd->snap_to_install)
 		return;
+	raftblk_node_apply_drain(n);
 	if (rd->snap.index == 0)
 		b->adv.snap_installed =
 			!rb_store_install_snapshot(n->store, &rd->snap);
@@ -420,18 +571,23 @@ static void raftblk_node_install(struct raftblk_node *n,
 
 /*
  * 3. Start applying the committed entries already in the log (not those
- * of this batch): their data writes are in flight during the log write.
- * Not while a zeroing runs, nor before the next retry of a failing data
- * area, nor once the disk was given up.
+ * of this batch): their data writes are in flight during the log write,
+ * and after it: the thread does not wait for them. Not while a chain of
+ * them, a zeroing or a snapshot runs, nor before the next retry of a
+ * failing data area, nor once the disk was given up.
  */
 static void raftblk_node_apply_logged(struct raftblk_node *n,
 				      struct raftblk_node_batch *b)
 {
 	const struct raft_ready *rd = &b->rd;
 	u32 n_early;
+	int err;
 
 	b->apply_err = raftblk_node_zero_check(n, rd, &b->first, &b->blocked);
 	raftblk_node_snap_check(n, rd, &b->first, &b->blocked);
+	err = raftblk_node_apply_check(n, b);
+	if (!b->apply_err)
+		b->apply_err = err;
 	if (b->apply_err ||
 	    (n->failures[RB_AREA_DATA] &&
 	     time_before(jiffies, n->apply_retry_at)) ||
@@ -443,14 +599,15 @@ static void raftblk_node_apply_logged(struct raftblk_node *n,
 		       rd->committed[n_early - 1].index >= rd->entries[0].index)
 			n_early--;
 	b->n_early = max(n_early, b->first);
-	if (!b->blocked) {
-		/* a verify hashing: the extents these write first */
-		rb_verify_gate(n->vf, rd->committed + b->first,
-			       b->n_early - b->first);
-		b->apply_err = rb_store_apply_begin(n->store,
-						    rd->committed + b->first,
-						    b->n_early - b->first,
-						    &b->ap);
+	b->done = b->first;
+	if (!b->blocked && b->n_early > b->first) {
+		u32 done;
+
+		b->apply_err = raftblk_node_apply_start(n, b,
+							rd->committed + b->first,
+							b->n_early - b->first,
+							&done);
+		b->done += done;
 	}
 }
 
@@ -498,47 +655,23 @@ static void raftblk_node_persist(struct raftblk_node *n,
 }
 
 /*
- * 5. Finish applying the entries started in step 3, then apply the rest
- * of the committed entries, now in the log.
+ * 5. The rest of the committed entries, now in the log, when those
+ * before them are applied: their data writes too go out without a wait.
  */
 static void raftblk_node_apply_rest(struct raftblk_node *n,
 				    struct raftblk_node_batch *b)
 {
 	const struct raft_ready *rd = &b->rd;
-	u64 t0 = ktime_get_ns();
-	u32 done = 0, more = 0;
+	u32 more = 0;
 
-	if (!b->blocked && b->apply_err)
-		rb_store_apply_end(&b->ap, &done);
-	else if (!b->blocked)
-		b->apply_err = raftblk_node_apply_end(n, &b->ap,
-						      rd->committed + b->first,
-						      b->n_early - b->first,
-						      &done, &b->blocked);
-	done += b->first;
 	if (!b->apply_err && !b->blocked && !b->log_err &&
-	    done == b->n_early && b->n_early < rd->n_committed) {
-		b->ap = (struct rb_apply){ .stop_at_zero = true };
-		rb_verify_gate(n->vf, rd->committed + b->n_early,
-			       rd->n_committed - b->n_early);
-		b->apply_err = rb_store_apply_begin(n->store,
-						    rd->committed + b->n_early,
-						    rd->n_committed - b->n_early,
-						    &b->ap);
-		if (!b->apply_err)
-			b->apply_err = raftblk_node_apply_end(n, &b->ap,
+	    b->done == b->n_early && b->n_early < rd->n_committed) {
+		b->apply_err = raftblk_node_apply_start(n, b,
 						rd->committed + b->n_early,
 						rd->n_committed - b->n_early,
-						&more, &b->blocked);
-		else
-			rb_store_apply_end(&b->ap, &more);
-		done += more;
+						&more);
+		b->done += more;
 	}
-	b->done = done;
-	if (done > b->first)
-		raftblk_io_stats_phase(&n->dev->io_stats,
-				       RAFTBLK_IO_PHASE_APPLY_WAIT,
-				       ktime_get_ns() - t0);
 }
 
 /*
@@ -637,7 +770,20 @@ static bool raftblk_node_handle_ready(struct raftblk_node *n)
 	if (n->frozen)
 		return false;
 	raftblk_node_after_batch(n, b);
-	return !b->blocked && !n->frozen;
+	if (n->frozen)
+		return false;
+	/*
+	 * Data writes in flight block only the apply: carry out what else
+	 * the core has (acknowledgements released by this batch's log
+	 * write, more entries) at once. A batch that only hands the same
+	 * entries out again ends the round; the writes' completion wakes
+	 * the thread.
+	 */
+	if (b->blocked && b->inflight)
+		return b->rd.n_entries || b->rd.n_msgs || b->rd.hs_changed ||
+		       b->rd.n_read_states || b->rd.snap_to_install ||
+		       b->done;
+	return !b->blocked;
 }
 
 static void raftblk_node_take(struct raftblk_node *n, struct list_head *msgs,
@@ -695,8 +841,14 @@ static int raftblk_node_thread(void *arg)
 	 */
 	mutex_lock(&n->lock);
 	raft_set_now(n->raft, ktime_get_boottime_ns());
-	while (!kthread_should_stop() && raftblk_node_handle_ready(n))
-		;
+	while (!kthread_should_stop()) {
+		if (raftblk_node_handle_ready(n))
+			continue;
+		/* the replay's data writes: wait for them here */
+		if (!n->aio.busy || n->frozen)
+			break;
+		raftblk_node_apply_drain(n);
+	}
 	mutex_unlock(&n->lock);
 	while (!kthread_should_stop()) {
 		long left = (long)(n->next_tick - jiffies);
@@ -830,6 +982,12 @@ static struct raftblk_node *raftblk_node_alloc(struct raftblk_dev *dev,
 
 	if (!n)
 		return NULL;
+	n->aio.pl = kvcalloc(RAFTBLK_NODE_APPLY_MAX, sizeof(*n->aio.pl),
+			     GFP_KERNEL);
+	if (!n->aio.pl) {
+		kfree(n);
+		return NULL;
+	}
 	n->dev = dev;
 	n->id = p->node_id;
 	n->tick_ms = RAFTBLK_NODE_TICK_MS_DEFAULT;
@@ -1068,6 +1226,8 @@ int raftblk_node_start(struct raftblk_dev *dev,
 	n = raftblk_node_alloc(dev, p, publish);
 	restore = kzalloc(sizeof(*restore), GFP_KERNEL);
 	if (!n || !restore) {
+		if (n)
+			kvfree(n->aio.pl);
 		kfree(n);
 		kfree(restore);
 		err->msg = "out of memory";
@@ -1118,6 +1278,7 @@ err_close_store:
 err_free:
 	kfree(restore);
 	raftblk_node_snaprep_free(n);
+	kvfree(n->aio.pl);
 	kfree(n);
 	return ret;
 }
@@ -1175,8 +1336,20 @@ void raftblk_node_stop(struct raftblk_node *n)
 	rb_resync_destroy(n->rs);
 	raft_destroy(n->raft);
 	mutex_unlock(&n->lock);
+	/*
+	 * The same for data writes in flight (raftblk_node_apply_endio()),
+	 * the messages just stepped included; they hold their own payload
+	 * references.
+	 */
+	if (n->aio.ever) {
+		/* Pairs with smp_store_release() in the completion. */
+		wait_event(n->wait, smp_load_acquire(&n->aio.finished));
+		synchronize_rcu();
+		raftblk_node_apply_put(n);
+	}
 	rb_store_close(n->store);
 	raftblk_node_snap_detach(n);
 	raftblk_node_snaprep_free(n);
+	kvfree(n->aio.pl);
 	kfree(n);
 }

@@ -77,7 +77,35 @@ struct raftblk_node_batch {
 	int log_err;		/* of the log append / hard state write */
 	int apply_err;		/* of the data area */
 	bool blocked;		/* applying cannot go on now */
+	bool inflight;		/* ... because a chain of data writes is in
+				 * flight (raftblk_node_apply_check())
+				 */
 	bool conf_changed;
+};
+
+/* Entries one chain of data-area writes covers at most. */
+#define RAFTBLK_NODE_APPLY_MAX	4096
+
+/*
+ * A chain of data-area writes in flight (node.c): the node thread submits
+ * it and goes on; its completion (bio end_io, any context) sets err and
+ * finished (store-release) and wakes the thread, which takes it in a
+ * later batch, where the core hands the entries out again. Everything
+ * but err/finished/end_ns belongs to the node thread; those three are the
+ * completion's between the submit and the release of finished.
+ */
+struct raftblk_node_apply {
+	raft_index index, last;		/* the entries it applies ... */
+	raft_term term, last_term;
+	u32 n;				/* ... n of them */
+	/* References to their payloads, held while the writes are out. */
+	struct raft_payload **pl;
+	u32 n_pl;
+	u64 start_ns, end_ns;
+	int err;
+	bool busy;			/* submitted, not taken yet */
+	bool finished;
+	bool ever;			/* one was submitted (stop waits) */
 };
 
 /*
@@ -250,8 +278,11 @@ struct raftblk_node {
 	bool zero_retried;
 	bool zero_ever;			/* one was started (stop waits) */
 	bool zero_kick;			/* set by a completion (zeroing,
-					 * snapshot, resync read): wake up
+					 * snapshot, resync read, data
+					 * writes): wake up
 					 */
+	/* The data writes of applied entries in flight (node.c). */
+	struct raftblk_node_apply aio;
 	/*
 	 * A snapshot entry carried out in the background (node_snap.c):
 	 * snap_cmd and snap_busy belong to the node thread, and to

@@ -291,7 +291,8 @@ enum raftblk_io_op {
  * applied: the data-area write is in APPLY_WAIT); READ_BARRIER from blk-mq to its
  * read index confirmed (lease or quorum round), READ_DATA from then to
  * completed. Per batch, on every node: LOG_APPEND one append to the log
- * store, APPLY_WAIT the wait for a batch's data-area writes after it.
+ * store, APPLY_WAIT one chain of data-area writes, submitted to completed
+ * (the node thread goes on meanwhile).
  */
 enum raftblk_io_phase {
 	RAFTBLK_IO_PHASE_WRITE_COPY,
