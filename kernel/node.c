@@ -195,6 +195,7 @@ static void raftblk_node_compact(struct raftblk_node *n, struct raft_status *st)
 	}
 	if (to <= st->first_index)
 		return;
+	rb_resync_compacting(n->rs, n->raft, to);
 	if (raft_compact(n->raft, to))
 		return;
 	if (!rb_store_compact(n->store, to)) {
@@ -216,23 +217,6 @@ static void raftblk_node_compact(struct raftblk_node *n, struct raft_status *st)
 }
 
 /*
- * How much the log may still grow before raftblk_node_compact() or
- * raftblk_node_make_room() would compact past a copy's S: to 7/8 of the
- * ring, and of twice the memory budget (the log bytes of the last
- * status). The resync paces copies by it.
- */
-static u64 raftblk_node_log_room(struct raftblk_node *n)
-{
-	u64 used, size, ring, mem;
-	u64 lim = 2 * READ_ONCE(n->log_memory) / 8 * 7;
-
-	rb_store_usage(n->store, &used, &size);
-	ring = size / 8 * 7 > used ? size / 8 * 7 - used : 0;
-	mem = lim > n->st_buf.log_bytes ? lim - n->st_buf.log_bytes : 0;
-	return min(ring, mem);
-}
-
-/*
  * The log ring is full: compact up to what this node has applied, even if
  * a lagging member still needs those entries (it will need a resync), or
  * a copy in progress (its follower installs it, then gets a delta from
@@ -244,6 +228,7 @@ static bool raftblk_node_make_room(struct raftblk_node *n)
 
 	if (to <= n->compacted)
 		return false;
+	rb_resync_compacting(n->rs, n->raft, to);
 	if (raft_compact(n->raft, to) || rb_store_compact(n->store, to))
 		return false;
 	n->compacted = to;
@@ -914,8 +899,7 @@ static int raftblk_node_thread(void *arg)
 			;
 		/* copies to followers: chunks as the pacing allows */
 		if (n->role == RAFT_LEADER &&
-		    rb_resync_pump(n->rs, n->raft, !list_empty(&n->proposed),
-				   raftblk_node_log_room(n)))
+		    rb_resync_pump(n->rs, n->raft, !list_empty(&n->proposed)))
 			while (!kthread_should_stop() &&
 			       raftblk_node_handle_ready(n))
 				;

@@ -10,6 +10,7 @@
 #include <linux/jiffies.h>
 #include <linux/math64.h>
 #include <linux/random.h>
+#include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
@@ -22,6 +23,13 @@
 #include "wire.h"
 
 #define RS_CHUNK		(1U << 20)	/* bytes per copy frame */
+/*
+ * The unit of a leader's record of the blocks written after a copy's S
+ * that the log no longer holds (struct rs_track): a delta copy after a
+ * copy that the log ring or the memory budget overtook sends those
+ * blocks, not whole extents of the extent map.
+ */
+#define RS_BLOCK		4096U
 #define RS_INFLIGHT		8	/* chunks queued per peer, idle */
 #define RS_INFLIGHT_BUSY	2	/* ... while application writes wait */
 /*
@@ -30,7 +38,19 @@
  * resync's workqueue, never on the node thread, which only hands read
  * chunks to the transport in order.
  */
-#define RS_READ_AHEAD		4
+#define RS_READ_AHEAD		32
+/*
+ * ... and at most this many bytes: 4 chunks of a copy by extents; many
+ * more of a delta of blocks, whose chunks are mostly one block long
+ * (then many frames wait in the peer's queue too: RS_BLOCK_FRAMES).
+ */
+#define RS_READ_AHEAD_BYTES	(4 * RS_CHUNK)
+#define RS_BLOCK_FRAMES		16
+/*
+ * Receiver: chunk writes to the data area in flight (each waits for the
+ * oldest once that many are; the install waits for all).
+ */
+#define RS_RECV_INFLIGHT	32
 #define RS_SILENT_TIMEOUTS	10	/* election timeouts without a frame,
 					 * or without the install's ack
 					 */
@@ -46,13 +66,15 @@
 /*
  * The dynamic default (rate 0) while application writes wait, as DRBD's
  * c-min-rate: a copy is paced at RS_BUSY_RATE, leaving the leader's time
- * to the application, but never below twice the rate that ends it before
- * the log has grown by the room the node gives (rb_resync_pump()) at the
- * pace the log ring fills now (over windows of RS_RING_WINDOW_MS): the
- * log keeps every entry from the copy's S until its follower caught up,
- * and a full ring or memory budget is compacted past S (the follower then
- * needs another copy). With less than a chunk of room the copy goes
- * unpaced. Writes count as waiting for RS_BUSY_HOLD_MS after they were
+ * to the application, or at twice the pace the log ring fills now (over
+ * windows of RS_RING_WINDOW_MS), if that is more, so the copy outruns
+ * the writer. The copy no longer has to end before the log is compacted
+ * past its S: its follower then gets the blocks written meanwhile
+ * (rb_resync_compacting()), fewer each round as long as the copy outruns
+ * the writer. (It used to race the ring: twice the rate that ended it
+ * before the log grew by the room left, which on a small ring under a
+ * random writer meant no pace at all, and the application kept 0.41 of
+ * its IOPS.) Writes count as waiting for RS_BUSY_HOLD_MS after they were
  * last seen waiting: an application writing one request at a time has
  * none waiting between a completion and its next write, and a copy let
  * go in each such gap is not paced at all.
@@ -60,7 +82,6 @@
 #define RS_BUSY_RATE		(8ULL << 20)
 #define RS_BUSY_HOLD_MS		500
 #define RS_RING_WINDOW_MS	500
-#define RS_UNPACED		(1ULL << 32)	/* a budget that big: none */
 /* The rate status reports is measured over the last 1 to 2 windows. */
 #define RS_RATE_WINDOW_MS	1000
 
@@ -125,6 +146,13 @@ struct rs_copy {
 	 * rb_resync_want()), NULL if none; rs->want[] owns the bitmap.
 	 */
 	const unsigned long *want;
+	/*
+	 * Sender: the blocks (RS_BLOCK) to copy instead of the extents
+	 * written after A, when a record of the blocks written after A
+	 * covers everything up to S (struct rs_track), NULL if none; owned
+	 * by the copy.
+	 */
+	unsigned long *blocks;
 	raft_id peer;
 	u64 id;			/* the sender's random copy id */
 	struct raft_snapshot_meta snap;	/* S, its term (and conf: receiver) */
@@ -137,6 +165,7 @@ struct rs_copy {
 	u64 pos;		/* sender: next byte offset to read */
 	/* sender: chunks seq..rseq-1, being read or read, k at rd[k % AHEAD] */
 	struct rs_read *rd[RS_READ_AHEAD];
+	u64 ra_bytes;		/* sender: bytes of those chunks */
 	u64 done, total;	/* bytes */
 	unsigned long start, end;	/* jiffies */
 	/* sender: token bucket of the set rate (bytes, may be negative) */
@@ -193,6 +222,19 @@ struct rb_resync {
 		unsigned long *map;
 	} want[RAFT_MAX_NODES];
 	/*
+	 * Leader: per follower whose copy the log's compaction overtook (it
+	 * went past the copy's S before the follower caught up), the blocks
+	 * written at indexes in (from, to] that the log no longer holds
+	 * (rb_resync_compacting()): the follower's next copy, a delta with
+	 * base from (its S), sends those blocks and is right for any S' <=
+	 * to. Node thread only.
+	 */
+	struct rs_track {
+		raft_id peer;
+		raft_index from, to;
+		unsigned long *bits;	/* NULL: slot unused */
+	} track[RAFT_MAX_NODES];
+	/*
 	 * Leader: how fast the log ring fills (rs_ring_sample(), node
 	 * thread only): its head at ring_at (jiffies, 0: no sample), and
 	 * the rate in bytes/s (up at once, down by half per window).
@@ -207,6 +249,18 @@ struct rb_resync {
 	unsigned long busy_until;
 	/* jiffies of the last rb_resync_tick() (0: none; node thread) */
 	unsigned long tick_at;
+	/*
+	 * Receiver: the chunk writes in flight, oldest at pend_head (node
+	 * thread only): rs_chunk() submits each and waits for the oldest
+	 * when RS_RECV_INFLIGHT are; the install, an abort, the next copy
+	 * and the teardown wait for all (rs_recv_wait()). A copy's chunks
+	 * never overlap, so their order on the disk does not matter.
+	 */
+	struct rs_pending {
+		struct rb_apply a;
+		struct raft_payload *p;	/* a reference the writes hold */
+	} pend[RS_RECV_INFLIGHT];
+	u32 pend_head, pend_n;
 	/* Scratch for the transport's peer list (node thread only). */
 	struct rb_transport_peer_info *pi;
 	/*
@@ -249,6 +303,8 @@ int rb_resync_create(struct rb_store *store, struct block_device *bdev,
 }
 
 static void rs_drop_reads(struct rb_resync *rs, struct rs_copy *c);
+static void rs_track_drop_all(struct rb_resync *rs);
+static int rs_recv_wait(struct rb_resync *rs);
 
 void rb_resync_destroy(struct rb_resync *rs)
 {
@@ -258,8 +314,11 @@ void rb_resync_destroy(struct rb_resync *rs)
 		return;
 	for (i = 0; i < RAFT_MAX_NODES; i++) {
 		rs_drop_reads(rs, &rs->send[i]);
+		kvfree(rs->send[i].blocks);
 		bitmap_free(rs->want[i].map);
 	}
+	rs_track_drop_all(rs);
+	rs_recv_wait(rs);
 	/* Waits for the reads in flight: each frees itself (orphan). */
 	destroy_workqueue(rs->wq);
 	kfree(rs->pi);
@@ -355,6 +414,156 @@ static void rs_want_done(struct rb_resync *rs, struct rs_copy *c, bool ok)
 	c->want = NULL;
 }
 
+/* ---- the blocks a compaction took from a copy's follower ---- */
+
+static u64 rs_nblocks(const struct rb_resync *rs)
+{
+	return DIV_ROUND_UP_ULL(rs->data_size, RS_BLOCK);
+}
+
+/* A zeroed bitmap of the data area's blocks, or NULL. */
+static unsigned long *rs_blocks_alloc(struct rb_resync *rs)
+{
+	unsigned long *b;
+	unsigned int noio;
+
+	if (rs_nblocks(rs) > UINT_MAX)	/* bitmap_set() takes an int */
+		return NULL;
+	/* the node thread is on the device's write path: no I/O to reclaim */
+	noio = memalloc_noio_save();
+	b = kvcalloc(BITS_TO_LONGS(rs_nblocks(rs)), sizeof(long),
+		     GFP_KERNEL | __GFP_NOWARN);
+	memalloc_noio_restore(noio);
+	return b;
+}
+
+static struct rs_track *rs_track_find(struct rb_resync *rs, raft_id peer)
+{
+	u32 i;
+
+	for (i = 0; i < RAFT_MAX_NODES; i++)
+		if (rs->track[i].bits && rs->track[i].peer == peer)
+			return &rs->track[i];
+	return NULL;
+}
+
+static void rs_track_drop(struct rs_track *t)
+{
+	kvfree(t->bits);
+	t->bits = NULL;
+}
+
+static void rs_track_drop_all(struct rb_resync *rs)
+{
+	u32 i;
+
+	for (i = 0; i < RAFT_MAX_NODES; i++)
+		rs_track_drop(&rs->track[i]);
+}
+
+/* Set the blocks e writes (data, discard or zeroing) in bits. */
+static void rs_blocks_mark(struct rb_resync *rs, unsigned long *bits,
+			   const struct raft_entry *e)
+{
+	const struct raft_payload *p = e->payload;
+	u64 off, end, first, last;
+
+	if (e->type != RAFT_ENTRY_NORMAL || !p || !p->len)
+		return;
+	off = (u64)p->sector << SECTOR_SHIFT;
+	if (off >= rs->data_size)	/* the apply refuses it */
+		return;
+	end = min_t(u64, off + p->len, rs->data_size);
+	first = div_u64(off, RS_BLOCK);
+	last = div_u64(end - 1, RS_BLOCK);
+	bitmap_set(bits, first, last - first + 1);
+}
+
+/*
+ * Leader: record, for each copy whose S the compaction to index passes,
+ * the blocks the entries it drops write; the record of a follower goes
+ * on at every compaction until its next copy starts (the follower's base
+ * stays S). The log must still hold every entry after S when the record
+ * starts, and every entry up to index at each call; otherwise the record
+ * is dropped and the next copy sends the extents written after its base.
+ */
+void rb_resync_compacting(struct rb_resync *rs, struct raft *r,
+			  raft_index index)
+{
+	struct rs_track *t;
+	raft_index i;
+	u32 k, j;
+
+	for (k = 0; k < RAFT_MAX_NODES; k++) {
+		struct rs_copy *c = &rs->send[k];
+
+		if (!c->used || (!c->active && !c->hold) ||
+		    c->snap.index >= index)
+			continue;
+		t = rs_track_find(rs, c->peer);
+		if (t && t->from == c->snap.index)
+			continue;
+		if (t)
+			rs_track_drop(t);
+		if (!raft_entry_at(r, c->snap.index + 1))
+			continue;	/* already gone: nothing to build on */
+		for (j = 0; j < RAFT_MAX_NODES && rs->track[j].bits; j++)
+			;
+		if (j == RAFT_MAX_NODES)
+			continue;
+		t = &rs->track[j];
+		t->bits = rs_blocks_alloc(rs);
+		if (!t->bits) {
+			pr_warn_ratelimited("%s: no memory to record the blocks a compaction takes from node %llu's copy: its next copy sends whole extents\n",
+					    rs->name,
+					    (unsigned long long)c->peer);
+			continue;
+		}
+		t->peer = c->peer;
+		t->from = c->snap.index;
+		t->to = c->snap.index;
+	}
+	for (k = 0; k < RAFT_MAX_NODES; k++) {
+		t = &rs->track[k];
+		for (i = t->to + 1; t->bits && i <= index; i++) {
+			const struct raft_entry *e = raft_entry_at(r, i);
+
+			if (!e)		/* a gap: the record would be wrong */
+				rs_track_drop(t);
+			else
+				rs_blocks_mark(rs, t->bits, e);
+		}
+		if (t->bits && t->to < index)
+			t->to = index;
+	}
+}
+
+/*
+ * The record of the blocks to copy to peer for a copy with base A and
+ * snapshot index S, taken over by the copy, or NULL (the copy sends the
+ * extents written after A). A record from F <= A up to T >= S holds
+ * every block written in (A, S] that the log no longer has (a superset:
+ * a block written after its copy was read is sent again, which is
+ * right); what the log still has after S the follower replays. A record
+ * that does not fit is dropped.
+ */
+static unsigned long *rs_track_take(struct rb_resync *rs, raft_id peer,
+				    raft_index base, raft_index snap)
+{
+	struct rs_track *t = rs_track_find(rs, peer);
+	unsigned long *bits;
+
+	if (!t)
+		return NULL;
+	if (rs_want_map(rs, peer) || t->from > base || t->to < snap) {
+		rs_track_drop(t);
+		return NULL;
+	}
+	bits = t->bits;
+	t->bits = NULL;
+	return bits;
+}
+
 int rb_resync_want(struct rb_resync *rs, raft_id peer, unsigned long *map,
 		   u32 n)
 {
@@ -423,10 +632,17 @@ bool rb_resync_receiving(struct rb_resync *rs)
 static u64 rs_total(struct rb_resync *rs, struct rs_copy *c)
 {
 	struct rb_emap *map = rb_store_emap(rs->store);
-	u64 total = rb_emap_bytes_above(map, c->base);
-	u64 xb = rb_emap_extent_bytes(map);
+	u64 total, xb = rb_emap_extent_bytes(map), nb = rs_nblocks(rs);
 	u32 n = rb_emap_count(map), e;
 
+	if (c->blocks) {
+		total = (u64)bitmap_weight(c->blocks, nb) * RS_BLOCK;
+		/* the last block may be short */
+		if (test_bit(nb - 1, c->blocks))
+			total -= nb * RS_BLOCK - rs->data_size;
+		return total;
+	}
+	total = rb_emap_bytes_above(map, c->base);
 	if (!c->want)
 		return total;
 	for_each_set_bit(e, c->want, n)
@@ -449,6 +665,8 @@ static void rs_finish(struct rb_resync *rs, struct rs_copy *c, bool ok,
 		rs_drop_reads(rs, c);
 	if (c != &rs->recv && c->want)
 		rs_want_done(rs, c, ok);
+	kvfree(c->blocks);
+	c->blocks = NULL;
 	c->hold = ok && c != &rs->recv;
 	c->hold_to = 0;
 	if (ok)
@@ -512,6 +730,7 @@ bool rb_resync_leader_acked(struct rb_resync *rs, const struct raft_msg *msgs,
 void rb_resync_leader_msgs(struct rb_resync *rs, struct raft *r,
 			   const struct raft_msg *msgs, u32 n)
 {
+	unsigned long *blocks;
 	struct rs_copy *c;
 	int ret;
 	u32 i;
@@ -550,8 +769,11 @@ void rb_resync_leader_msgs(struct rb_resync *rs, struct raft *r,
 					    (unsigned long long)m->to, ret);
 			continue;
 		}
+		blocks = rs_track_take(rs, m->to, m->commit, m->snap.index);
+		kvfree(c->blocks);	/* none: a copy frees its own */
 		spin_lock(&rs->lock);
 		memset(c, 0, sizeof(*c));
+		c->blocks = blocks;
 		c->used = true;
 		c->active = true;
 		c->peer = m->to;
@@ -567,7 +789,8 @@ void rb_resync_leader_msgs(struct rb_resync *rs, struct raft *r,
 		pr_info("%s: resync of node %llu: %s from index %llu%s, snapshot at %llu: %llu of %llu MiB to copy\n",
 			rs->name, (unsigned long long)c->peer,
 			c->base ? "delta" : "full", (unsigned long long)c->base,
-			c->want ? " and the extents asked for" : "",
+			c->want ? " and the extents asked for" :
+			c->blocks ? " (the blocks the log no longer has)" : "",
 			(unsigned long long)c->snap.index,
 			(unsigned long long)(c->total >> 20),
 			(unsigned long long)(rs->data_size >> 20));
@@ -594,6 +817,10 @@ raft_index rb_resync_keep_from(struct rb_resync *rs,
 	raft_index from = 0, match;
 	u32 i;
 
+	for (i = 0; i < RAFT_MAX_NODES; i++)
+		if (rs->track[i].bits &&
+		    !rs_match(st, rs->track[i].peer, &match))
+			rs_track_drop(&rs->track[i]);	/* no member now */
 	for (i = 0; i < RAFT_MAX_NODES; i++) {
 		struct rs_copy *c = &rs->send[i];
 
@@ -671,6 +898,7 @@ void rb_resync_stop_senders(struct rb_resync *rs)
 		if (rs->send[i].used && rs->send[i].active)
 			rs_finish(rs, &rs->send[i], false,
 				  "this node is no longer the leader");
+	rs_track_drop_all(rs);
 }
 
 /* Frames waiting in the send queues to peer. */
@@ -776,6 +1004,7 @@ static void rs_drop_reads(struct rb_resync *rs, struct rs_copy *c)
 			rs_read_free(rd);
 	}
 	c->rseq = c->seq;
+	c->ra_bytes = 0;
 }
 
 static void rs_frame(struct rb_resync *rs, const struct rs_copy *c, u8 kind,
@@ -806,6 +1035,22 @@ static int rs_next(struct rb_resync *rs, struct rs_copy *c, u64 *off,
 
 	if (c->pos >= rs->data_size)
 		return 1;
+	if (c->blocks) {
+		/* a run of blocks from the record, at most a chunk */
+		u64 nb = rs_nblocks(rs), b, z;
+
+		b = find_next_bit(c->blocks, nb, div_u64(c->pos, RS_BLOCK));
+		if (b >= nb) {
+			c->pos = rs->data_size;
+			return 1;
+		}
+		z = find_next_zero_bit(c->blocks,
+				       min_t(u64, nb, b + RS_CHUNK / RS_BLOCK),
+				       b);
+		*off = b * RS_BLOCK;
+		*len = min_t(u64, z * RS_BLOCK, rs->data_size) - *off;
+		return 0;
+	}
 	if (!(c->pos & (xb - 1))) {
 		/* an extent boundary: skip extents not written after A */
 		e = rb_emap_next_above(map, div64_u64(c->pos, xb), c->base);
@@ -839,7 +1084,8 @@ static void rs_read_ahead(struct rb_resync *rs, struct rs_copy *c)
 	u32 len;
 
 	while (c->active && !c->read_end &&
-	       c->rseq - c->seq < RS_READ_AHEAD) {
+	       c->rseq - c->seq < RS_READ_AHEAD &&
+	       c->ra_bytes < RS_READ_AHEAD_BYTES) {
 		if (rs_next(rs, c, &off, &len)) {
 			c->read_end = true;
 			break;
@@ -853,6 +1099,7 @@ static void rs_read_ahead(struct rb_resync *rs, struct rs_copy *c)
 		rd->len = len;
 		c->rd[c->rseq % RS_READ_AHEAD] = rd;
 		c->rseq++;
+		c->ra_bytes += len;
 		c->pos = off + len;
 		queue_work(rs->wq, &rd->work);
 	}
@@ -895,38 +1142,26 @@ static void rs_ring_sample(struct rb_resync *rs)
 	rs->ring_head = head;
 }
 
-/*
- * The byte budget of c at the dynamic default while writes wait, room
- * the bytes the log may still grow by (rb_resync_pump()).
- */
-static u64 rs_busy_rate(struct rb_resync *rs, const struct rs_copy *c,
-			u64 room)
+/* The byte budget of a copy at the dynamic default while writes wait. */
+static u64 rs_busy_rate(struct rb_resync *rs)
 {
-	u64 left, need;
-
-	if (room < RS_CHUNK)
-		return 0;	/* no byte budget */
-	left = c->total > c->done ? c->total - c->done : 0;
-	/* twice the bytes/s that end the copy as the room runs out */
-	need = mul_u64_u64_div_u64(left, 2 * rs->ring_rate, room);
-	if (need >= RS_UNPACED)
-		return 0;
-	return max(need, RS_BUSY_RATE);
+	return max(2 * rs->ring_rate, RS_BUSY_RATE);
 }
 
 /* Queue the chunks of c that were read, in order, while the pacing allows. */
 static void rs_send(struct rb_resync *rs, struct raft *r, struct rs_copy *c,
-		    bool busy, u64 room)
+		    bool busy)
 {
 	u32 queued = rs_queued(rs, c->peer);
-	u32 limit = busy ? RS_INFLIGHT_BUSY : RS_INFLIGHT;
+	u32 limit = (busy ? RS_INFLIGHT_BUSY : RS_INFLIGHT) *
+		    (c->blocks ? RS_BLOCK_FRAMES : 1);
 	u64 rate = READ_ONCE(rs->rate);
 	struct raft_msg *m = &rs->msg;
 	struct raft_entry e;
 	int ret;
 
 	if (!rate && busy)
-		rate = rs_busy_rate(rs, c, room);
+		rate = rs_busy_rate(rs);
 	if (c->pace != rate) {
 		spin_lock(&rs->lock);
 		c->pace = rate;
@@ -982,6 +1217,7 @@ static void rs_send(struct rb_resync *rs, struct raft *r, struct rs_copy *c,
 			break;
 		}
 		c->rd[c->seq % RS_READ_AHEAD] = NULL;
+		c->ra_bytes -= len;
 		rs_read_free(rd);
 		spin_lock(&rs->lock);
 		c->seq++;
@@ -996,8 +1232,7 @@ static void rs_send(struct rb_resync *rs, struct raft *r, struct rs_copy *c,
 	}
 }
 
-bool rb_resync_pump(struct rb_resync *rs, struct raft *r, bool writes_waiting,
-		    u64 room)
+bool rb_resync_pump(struct rb_resync *rs, struct raft *r, bool writes_waiting)
 {
 	bool any = false;
 	u32 i;
@@ -1031,7 +1266,7 @@ bool rb_resync_pump(struct rb_resync *rs, struct raft *r, bool writes_waiting,
 			raft_report_snapshot(r, c->peer, false);
 			continue;
 		}
-		rs_send(rs, r, c, writes_waiting, room);
+		rs_send(rs, r, c, writes_waiting);
 		any |= c->active;
 	}
 	return any;
@@ -1040,6 +1275,34 @@ bool rb_resync_pump(struct rb_resync *rs, struct raft *r, bool writes_waiting,
 /* ------------------------------------------------------------------ */
 /* Follower                                                           */
 
+/* Receiver: wait for the oldest chunk write in flight (one is). */
+static int rs_recv_wait_one(struct rb_resync *rs)
+{
+	struct rs_pending *pd = &rs->pend[rs->pend_head];
+	u32 done;
+	int ret;
+
+	ret = rb_store_apply_end(&pd->a, &done);
+	raft_payload_put(pd->p);
+	pd->p = NULL;
+	rs->pend_head = (rs->pend_head + 1) % RS_RECV_INFLIGHT;
+	rs->pend_n--;
+	return ret;
+}
+
+/* Receiver: wait for every chunk write in flight; the first error. */
+static int rs_recv_wait(struct rb_resync *rs)
+{
+	int ret = 0, err;
+
+	while (rs->pend_n) {
+		err = rs_recv_wait_one(rs);
+		if (!ret)
+			ret = err;
+	}
+	return ret;
+}
+
 static void rs_abort_recv(struct rb_resync *rs, struct raft *r,
 			  const char *why)
 {
@@ -1047,6 +1310,8 @@ static void rs_abort_recv(struct rb_resync *rs, struct raft *r,
 
 	if (!rs->recv.active)
 		return;
+	/* its writes end before the log is reset (errors: given up anyway) */
+	rs_recv_wait(rs);
 	rs_finish(rs, &rs->recv, false, why);
 	ret = raft_reset_log(r, rs->recv.base);
 	if (ret)
@@ -1059,6 +1324,7 @@ void rb_resync_expect(struct rb_resync *rs, const struct raft_snapshot_meta *s,
 {
 	struct rs_copy *c = &rs->recv;
 
+	rs_recv_wait(rs);	/* none: a copy that ends waits for its own */
 	spin_lock(&rs->lock);
 	memset(c, 0, sizeof(*c));
 	c->used = true;
@@ -1078,6 +1344,7 @@ static int rs_chunk(struct rb_resync *rs, struct rs_copy *c,
 		    struct raft_msg *m, const char **why)
 {
 	struct raft_payload *p = m->entries[0].payload;
+	struct rs_pending *pd;
 	struct raft_entry e;
 	u64 off;
 	int ret;
@@ -1108,16 +1375,31 @@ static int rs_chunk(struct rb_resync *rs, struct rs_copy *c,
 		}
 		c->marked = true;
 	}
+	if (rs->pend_n == RS_RECV_INFLIGHT) {
+		ret = rs_recv_wait_one(rs);
+		if (ret) {
+			*why = "cannot write the data area";
+			return ret;
+		}
+	}
 	memset(&e, 0, sizeof(e));
 	e.index = c->snap.index;	/* notes the extent map at S */
 	e.term = c->snap.term;
 	e.type = RAFT_ENTRY_NORMAL;
 	e.payload = p;
-	ret = rb_store_apply(rs->store, &e);
+	pd = &rs->pend[(rs->pend_head + rs->pend_n) % RS_RECV_INFLIGHT];
+	memset(&pd->a, 0, sizeof(pd->a));
+	ret = rb_store_apply_begin(rs->store, &e, 1, &pd->a);
 	if (ret) {
+		u32 done;
+
+		rb_store_apply_end(&pd->a, &done);	/* what it submitted */
 		*why = "cannot write the data area";
 		return ret;
 	}
+	raft_payload_get(p);
+	pd->p = p;
+	rs->pend_n++;
 	spin_lock(&rs->lock);
 	c->seq++;
 	c->done += p->len;
@@ -1139,6 +1421,11 @@ static int rs_done(struct rb_resync *rs, struct raft *r, struct rs_copy *c,
 	    m->context != c->done) {
 		*why = "the copy ends with chunks missing";
 		return -EPROTO;
+	}
+	ret = rs_recv_wait(rs);
+	if (ret) {
+		*why = "cannot write the data area";
+		return ret;
 	}
 	/* Flushes the chunks, writes the map, then the superblock at S. */
 	ret = rb_store_install_snapshot(rs->store, &c->snap);

@@ -96,15 +96,10 @@ void rb_resync_leader_msgs(struct rb_resync *rs, struct raft *r,
  * Leader: send what the pacing allows; writes_waiting says application
  * writes are queued: the dynamic default then (and for half a second
  * after they were last seen waiting) keeps fewer chunks in flight, and
- * paces each copy at 8 MiB/s, or at twice the rate that ends it before
- * the log grows by room bytes at the pace the log ring fills, if that is
- * more (no pace with room under a chunk). room: how much the log may
- * still grow before the node would compact past a copy's S (the ring or
- * the memory budget at 7/8 of its limit). Returns true while some copy
- * is in progress.
+ * paces each copy at 8 MiB/s, or at twice the pace the log ring fills,
+ * if that is more. Returns true while some copy is in progress.
  */
-bool rb_resync_pump(struct rb_resync *rs, struct raft *r, bool writes_waiting,
-		    u64 room);
+bool rb_resync_pump(struct rb_resync *rs, struct raft *r, bool writes_waiting);
 /*
  * Leader: the lowest snapshot index S of the copies in progress, and of
  * those finished whose follower has not yet caught up with the log from
@@ -121,6 +116,16 @@ raft_index rb_resync_keep_from(struct rb_resync *rs,
  * 0 if none.
  */
 raft_index rb_resync_release(struct rb_resync *rs, raft_index index);
+/*
+ * Leader, before compacting the core's log up to index: for every copy
+ * whose S that passes (in progress, or installed and replaying), and
+ * afterwards for its follower until its next copy, record the blocks the
+ * dropped entries write, so that next copy (a delta from S) sends those
+ * blocks rather than every extent written since S. A record that cannot
+ * be kept (no memory) only costs that precision.
+ */
+void rb_resync_compacting(struct rb_resync *rs, struct raft *r,
+			  raft_index index);
 /*
  * Leader, after each ready batch: a copy whose DONE is queued ends well
  * once the core's progress of its follower left the snapshot state with

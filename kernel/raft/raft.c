@@ -883,6 +883,15 @@ raft_index raft_compact_index(const struct raft *r, u64 keep, u64 *freed)
 	return i;
 }
 
+const struct raft_entry *raft_entry_at(const struct raft *r, raft_index idx)
+{
+	const struct raft_log *l = &r->log;
+
+	if (idx <= l->snap_index || idx > log_last(l))
+		return NULL;
+	return raft_log_get(l, idx);
+}
+
 void raft_report_snapshot(struct raft *r, raft_id to, bool ok)
 {
 	struct raft_progress *pr;

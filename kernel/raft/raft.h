@@ -529,6 +529,12 @@ int raft_compact(struct raft *r, raft_index index);
  */
 raft_index raft_compact_index(const struct raft *r, u64 keep, u64 *freed);
 /*
+ * The entry at idx, held in the log (after the compaction point, at most
+ * the last index), or NULL. Valid until the next call that changes the
+ * log (step, propose, compact, ready/advance); read only.
+ */
+const struct raft_entry *raft_entry_at(const struct raft *r, raft_index idx);
+/*
  * A follower's snapshot transfer finished (ok) or failed. Ok may come
  * before the follower acknowledged the snapshot (its install may still
  * run): the follower then gets no other snapshot unless it asks again.

@@ -137,6 +137,14 @@ bench_fio_all() {
 #   BENCH_RESYNC_JOB   the application's fio job during the copy
 #                      (default randwrite-qd32)
 BENCH_RESYNC_JOB=${BENCH_RESYNC_JOB:-randwrite-qd32}
+#   BENCH_RESYNC_WARM  seconds fio runs before the window the IOPS without
+#                      a copy are measured over, and that window's length
+#                      (default 3)
+BENCH_RESYNC_WARM=${BENCH_RESYNC_WARM:-3}
+
+bench_writes() { # DEV : writes DEV completed (its block layer counter)
+	awk '{ print $5 }' "/sys/block/$1/stat"
+}
 
 bench_now_ms() { # milliseconds since boot (10 ms steps)
 	awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime

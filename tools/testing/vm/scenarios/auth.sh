@@ -87,9 +87,8 @@ fi
 get keys >/dev/null
 expect_fail 2 "raftctl: create $RB_DEV: the secret in stdin must be 16 to 128 bytes, not 5" \
 	sh -c "echo short | raftctl create $RB_DEV --disk $RB_DISK --node-id $NODE --listen $(rb_listen "$NODE") --secret-file -"
-TIMERS="--heartbeat-ms 200 --election-timeout-ms 4000"
 check "raftctl create $RB_DEV as node $NODE with a secret" \
-	rb_create $TIMERS --secret-file "$AU/old" \
+	rb_create $RB_ROBUST_TIMERS --secret-file "$AU/old" \
 	$([ "$NODE" = 1 ] && echo --bootstrap) || finish
 check "barrier: all three nodes created" barrier created || finish
 
@@ -120,7 +119,7 @@ check "barrier: before the wrong secret" barrier wrong-start
 if [ "$NODE" = 3 ]; then
 	check "node3 destroyed" raftctl destroy "$RB_DEV"
 	check "node3 restarts with the wrong secret" \
-		rb_create $TIMERS --secret-file "$AU/wrong"
+		rb_create $RB_ROBUST_TIMERS --secret-file "$AU/wrong"
 	sleep 5
 	check "node3 is not connected to node1" not_connected 1
 	check "node3 is not connected to node2" not_connected 2
@@ -130,7 +129,7 @@ if [ "$NODE" = 3 ]; then
 	get wrong-checked >/dev/null
 	check "node3 destroyed again" raftctl destroy "$RB_DEV"
 	check "node3 restarts with the right secret" \
-		rb_create $TIMERS --secret-file "$AU/old"
+		rb_create $RB_ROBUST_TIMERS --secret-file "$AU/old"
 else
 	get wrong-done >/dev/null
 	check "node$NODE refuses node3 with the wrong secret (counted)" \

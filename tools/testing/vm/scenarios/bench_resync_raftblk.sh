@@ -57,6 +57,22 @@ rs_sent() { # PEER : copies this leader started to PEER (kernel log)
 	dmesg | grep -c "resync of node $1: "
 }
 voter_key() { test -e "$SHARED/kv/voter-$1"; }
+# rs_log_result PHASE SKIP : the copies this node installed, from its
+# kernel log ("resync from node 1 done: full from index 0 at S, B bytes
+# in M ms"), but the first SKIP: their bytes and milliseconds added up as
+# PHASE_bytes and PHASE_ms, their number as PHASE_copies
+rs_log_result() {
+	local s
+	s=$(dmesg | grep 'resync from node 1 done: ' | tail -n +$(($2 + 1)) |
+		sed -n 's/.*, \([0-9]*\) bytes in \([0-9]*\) ms.*/\1 \2/p' |
+		awk '{ b += $1; ms += $2; n++ } END { if (n) print b, ms, n }')
+	check "the kernel log has the $1 copies' bytes and time ($s)" \
+		test -n "$s"
+	set -- "$1" $s
+	bench_result "$1_bytes" "$2"
+	bench_result "$1_ms" "$3"
+	bench_result "$1_copies" "$4"
+}
 
 check "insmod raftblk.ko" load_raftblk || finish
 
@@ -102,39 +118,49 @@ if [ "$NODE" = 1 ]; then
 	check "peer remove 3" wait_for 60 raftctl peer remove "$RB_DEV" 3
 	put node3-removed 1
 	get node4-created >/dev/null
-	check "peer add 4 (VM 3, blank disk)" \
-		raftctl peer add "$RB_DEV" 4 "$(rb_listen 3)"
-	going() { [ "$(rs_state to 4)" = running ] && [ "$(rs_done to 4)" -gt 0 ]; }
-	check "the copy to node 4 is running" wait_for 300 going
-	# The copy's progress over fio's run: from when fio started to when
-	# it ended, or to when the copy ended (then fio is stopped).
-	stopped=0
+	# fio first, then the copy: the copy starts under the application's
+	# writes, and its pacing decides how long it lasts. fio runs until
+	# stopped (a runtime longer than any copy); the application's IOPS
+	# come from the device's own counter of completed writes, over a
+	# window before peer add and over the copy (peer add to the leader's
+	# copy finished), so fio's start and stop do not blur them.
 	bench_cpu_start
-	# (not under check: that would wait for the background fio)
-	if bench_fio_start resync-during "$BENCH_RESYNC_JOB" "/dev/$RB_DEV"; then
-		tap_ok "fio $BENCH_RESYNC_JOB started during the copy"
-		d0=$(rs_done to 4)
-		t0=$(bench_now_ms)
-		while bench_fio_running resync-during; do
-			if [ "$(rs_state to 4)" != running ]; then
-				bench_fio_stop resync-during
-				stopped=1
-				break
-			fi
+	rt=$BENCH_RUNTIME
+	BENCH_RUNTIME=$BARRIER_TIMEOUT
+	bench_fio_start resync-during "$BENCH_RESYNC_JOB" "/dev/$RB_DEV"
+	fio_ok=$?
+	BENCH_RUNTIME=$rt
+	if [ "$fio_ok" = 0 ]; then
+		tap_ok "fio $BENCH_RESYNC_JOB started before the copy"
+		sleep "$BENCH_RESYNC_WARM"
+		w0=$(bench_writes "$RB_DEV") t0=$(bench_now_ms)
+		sleep "$BENCH_RESYNC_WARM"
+		w1=$(bench_writes "$RB_DEV") t1=$(bench_now_ms)
+		check "peer add 4 (VM 3, blank disk) while fio writes" \
+			raftctl peer add "$RB_DEV" 4 "$(rb_listen 3)"
+		# the resync ends when node 4 is a voter: its copies (a copy
+		# the log's compaction overtook is followed by a delta of the
+		# blocks written meanwhile) and its replay of the log; or when
+		# fio ended (then the figures are partial: said in the result)
+		while bench_fio_running resync-during && ! voter_key 4; do
 			sleep 0.2
 		done
-		t1=$(bench_now_ms)
-		d1=$(rs_done to 4)
+		w2=$(bench_writes "$RB_DEV") t2=$(bench_now_ms)
 		st=$(rs_state to 4)
+		bench_fio_running resync-during && fio_end=0 || fio_end=1
+		bench_fio_stop resync-during
 		bench_fio_wait resync-during
 		bench_cpu_stop "fio during the copy"
 		diag "$(rs_line to 4)"
-		bench_result load_bytes $((d1 - d0))
-		bench_result load_ms $((t1 - t0))
+		bench_result pre_iops $(((w1 - w0) * 1000 / (t1 - t0 + 1)))
+		bench_result during_iops $(((w2 - w1) * 1000 / (t2 - t1 + 1)))
+		bench_result load_window_ms $((t2 - t1))
 		bench_result load_copy_state_after_fio "$st"
-		bench_result load_fio_stopped "$stopped"
+		bench_result load_fio_ended_first "$fio_end"
 	else
-		tap_fail "fio $BENCH_RESYNC_JOB started during the copy"
+		tap_fail "fio $BENCH_RESYNC_JOB started before the copy"
+		check "peer add 4 (VM 3, blank disk)" \
+			raftctl peer add "$RB_DEV" 4 "$(rb_listen 3)"
 	fi
 	check "a copy to node 4 finished" \
 		wait_for "$BARRIER_TIMEOUT" rs_finished to 4
@@ -156,18 +182,12 @@ else
 	check "node3 receives a full copy, and one finishes" \
 		wait_for "$BARRIER_TIMEOUT" rs_finished from 1
 	diag "$(rs_line from 1)" "$(dmesg | grep 'resync from node 1')"
-	# "resync from node 1 done: full from index 0 at S, B bytes in M ms"
-	l=$(dmesg | grep 'resync from node 1 done: full' | tail -n 1)
-	b=$(echo "$l" | sed -n 's/.*, \([0-9]*\) bytes in \([0-9]*\) ms.*/\1/p')
-	ms=$(echo "$l" | sed -n 's/.*, \([0-9]*\) bytes in \([0-9]*\) ms.*/\2/p')
-	check "node3's kernel log has the copy's bytes ($b) and time ($ms ms)" \
-		test -n "$b" -a -n "$ms"
-	bench_result idle_bytes "$b"
-	bench_result idle_ms "$ms"
+	rs_log_result idle 0
 	check "node3 caught up and is a voter" \
 		wait_for "$BARRIER_TIMEOUT" rb_self_voter && put voter-3 1
 
 	get replace-go >/dev/null
+	idle_copies=$(dmesg | grep -c 'resync from node 1 done: ')
 	check "raftctl destroy (node 3)" raftctl destroy "$RB_DEV"
 	put node3-destroyed 1
 	get node3-removed >/dev/null
@@ -185,6 +205,8 @@ else
 	diag "$(rs_line from 1)"
 	check "node4 caught up and is a voter" \
 		wait_for "$BARRIER_TIMEOUT" rb_self_voter && put voter-4 1
+	diag "$(dmesg | grep 'resync from node 1')"
+	rs_log_result load "$idle_copies"
 fi
 # The peers wait through the whole run: poll rarely, so the waiting
 # shell takes no CPU from the replication being measured.

@@ -45,8 +45,7 @@
 RB_MEM_WRITE_MIB=${RB_MEM_WRITE_MIB:-224}
 RB_MEM_MARGIN_MIB=${RB_MEM_MARGIN_MIB:-80}
 # A leader change is what the scenario looks for: a VM starved by a busy
-# host (TCG) for a second must not cause one.
-RB_MEM_TIMERS="--heartbeat-ms 200 --election-timeout-ms 4000"
+# host (TCG) for a second must not cause one (RB_ROBUST_TIMERS).
 RB_MEM_WAIT=${RB_MEM_WAIT:-420}
 RB_MEM_PACE_SAMPLES=${RB_MEM_PACE_SAMPLES:-6}
 HASH_MIB=$((RB_MEM_WRITE_MIB + 32))
@@ -155,7 +154,7 @@ teardown() {
 if [ "$NODE" = 3 ] && [ "$BOOT" -gt 1 ]; then
 	check "insmod raftblk.ko" load_raftblk || finish
 	check "raftctl create $RB_DEV as node 3 again (same disk)" \
-		rb_create $RB_MEM_TIMERS || finish
+		rb_create $RB_ROBUST_TIMERS || finish
 	diag "$(dmesg | grep 'vdb: node 3:')"
 	put node3-back 1
 	publish_hash
@@ -164,7 +163,7 @@ fi
 
 check "insmod raftblk.ko" load_raftblk || finish
 check "raftctl create $RB_DEV as node $NODE" \
-	rb_create $RB_MEM_TIMERS $([ "$NODE" = 1 ] && echo --bootstrap) ||
+	rb_create $RB_ROBUST_TIMERS $([ "$NODE" = 1 ] && echo --bootstrap) ||
 	finish
 check "barrier: all three nodes created" barrier created || finish
 
@@ -265,7 +264,7 @@ case $NODE in
 		raftctl set "$RB_DEV" --log-memory "$(get budget)"
 	get node3-synced >/dev/null
 	check "node2 restarts its device: destroy" raftctl destroy "$RB_DEV"
-	check "create again on the same disk" rb_create $RB_MEM_TIMERS
+	check "create again on the same disk" rb_create $RB_ROBUST_TIMERS
 	diag "$(dmesg | grep 'vdb: node 2:' | tail -n 1)"
 	budget=$(rb_get log_memory)
 	lb=$(rb_counter log_bytes)
