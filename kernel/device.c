@@ -567,15 +567,20 @@ int raftblk_device_resync_extents(struct raftblk_dev *dev, u32 id,
 					   err);
 }
 
-/* DEVICE_SET; a successful change is announced to the events group. */
+/*
+ * DEVICE_SET; a change is announced to the events group (a set that
+ * leaves every option as it was, as `raftctl up` on a running device
+ * with an unchanged file, announces nothing).
+ */
 int raftblk_device_set_options(struct raftblk_dev *dev,
 			       const struct raftblk_node_opts *o,
 			       struct raftblk_err *err)
 {
+	bool changed = false;
 	int ret = raftblk_device_need_node(dev, err) ?:
-		raftblk_node_set_options(dev->node, o, err);
+		raftblk_node_set_options(dev->node, o, err, &changed);
 
-	if (!ret)
+	if (!ret && changed)
 		raftblk_events_options_changed(dev);
 	return ret;
 }

@@ -279,11 +279,12 @@ struct raftblk_node_opts {
 
 /*
  * Apply @o over the current options (under the node's lock, so two
- * changes never lose one another) and publish them.
+ * changes never lose one another) and publish them. *@changed: some
+ * option (or the secret) is not what it was.
  */
 int raftblk_node_set_options(struct raftblk_node *n,
 			     const struct raftblk_node_opts *o,
-			     struct raftblk_err *err);
+			     struct raftblk_err *err, bool *changed);
 
 /*
  * The node's last published snapshot, with live connection states and

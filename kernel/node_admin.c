@@ -161,17 +161,20 @@ out:
  */
 int raftblk_node_set_options(struct raftblk_node *n,
 			     const struct raftblk_node_opts *o,
-			     struct raftblk_err *err)
+			     struct raftblk_err *err, bool *changed)
 {
 	bool el_given = o->election_ms, lease;
 	struct raftblk_node_opts d;
 	u32 hb_ms, el_ms, hb, el;
+	u64 rate;
 	int ret;
 
+	*changed = false;
 	if (o->secret || o->secret_op) {
 		ret = raftblk_node_set_secret(n, o, err);
 		if (ret)
 			return ret;
+		*changed = true;
 	}
 
 	/* What @o does not give: the current option, or its default. */
@@ -216,6 +219,17 @@ int raftblk_node_set_options(struct raftblk_node *n,
 	}
 	hb = max(1U, hb_ms / n->tick_ms);
 	el = max(hb * 3, el_ms / n->tick_ms);
+	rate = rb_resync_rate(n->rs);
+	if (hb_ms != n->heartbeat_ms || el_ms != n->election_ms ||
+	    lease != n->lease_read ||
+	    (o->max_batch && o->max_batch != n->max_batch) ||
+	    (o->log_memory && o->log_memory != READ_ONCE(n->log_memory)) ||
+	    (o->set_resync_rate && o->resync_rate != rate) ||
+	    (o->set_auto_promote &&
+	     o->auto_promote != READ_ONCE(n->auto_promote)) ||
+	    (o->auto_promote_ms &&
+	     o->auto_promote_ms != READ_ONCE(n->promote_ms)))
+		*changed = true;
 	ret = raft_set_timing(n->raft, hb, el, lease);
 	if (!ret) {
 		n->heartbeat_ms = hb_ms;

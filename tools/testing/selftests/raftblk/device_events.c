@@ -469,6 +469,18 @@ TEST_F_TIMEOUT(ev, replicated_device_stream, 300)
 	EXPECT_EQ(100, e.heartbeat_ms);
 	EXPECT_EQ(1000, e.election_ms);
 	EXPECT_EQ(RAFTBLK_READ_MODE_LEASE, e.read_mode);	/* the default */
+	/*
+	 * A set that changes nothing (raftctl up with the same file)
+	 * announces nothing: the next options event is the next change's.
+	 */
+	ASSERT_EQ(0, set_u32(&self->s, "raftblk60", RAFTBLK_ATTR_MAX_BATCH, 8,
+			     &ack, &off)) TH_LOG("set: %s", ack.msg);
+	ASSERT_EQ(0, set_u32(&self->s, "raftblk60", RAFTBLK_ATTR_MAX_BATCH, 16,
+			     &ack, &off)) TH_LOG("set: %s", ack.msg);
+	ASSERT_EQ(0, event_wait(self->fd, "raftblk60",
+				RAFTBLK_EVENT_DEVICE_CHANGE, ev_options, &e,
+				&seq, 10));
+	EXPECT_EQ(16, e.max_batch);
 
 	/* The dump's position: nothing the stream has not already said. */
 	ASSERT_EQ(0, rb_get(&self->s, "raftblk60", &d, &ack));
