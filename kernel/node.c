@@ -61,8 +61,17 @@ static void raftblk_node_step_msgs(struct raftblk_node *n, struct list_head *msg
 
 		list_del(&nm->list);
 		snap = nm->m.type == RAFT_MSG_SNAPSHOT;
-		/* A copy's data goes after the data writes in flight. */
-		if (snap)
+		/*
+		 * A copy's data goes after the data writes and the zeroing
+		 * in flight: a SNAPSHOT starts a copy, a REQUEST resets the
+		 * log to the applied index to ask for one. The other copy
+		 * frames do not wait (chunks come after their SNAPSHOT; the
+		 * leader's ABORT, READY, reports and verify frames would
+		 * make it wait for its own data writes).
+		 */
+		if (snap && (!(nm->m.flags & RB_WIRE_MSGF_COPY) ||
+			     rb_resync_is_request(&nm->m) ==
+			     RB_WIRE_COPY_REQUEST))
 			raftblk_node_apply_drain(n);
 		/*
 		 * Promote frames (node_promote.c), snapshot reports
@@ -465,6 +474,13 @@ static void raftblk_node_apply_drain(struct raftblk_node *n)
 	if (n->aio.busy)
 		/* Pairs with smp_store_release() in the completion. */
 		wait_event(n->wait, smp_load_acquire(&n->aio.finished));
+	/*
+	 * A zeroing too: finishing after a copy's chunks, it would zero
+	 * blocks written after its entry (zero_check consumes it later).
+	 */
+	if (n->zero_busy)
+		/* Pairs with smp_store_release() in the zeroing's completion. */
+		wait_event(n->wait, smp_load_acquire(&n->zero.finished));
 }
 
 /*

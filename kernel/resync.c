@@ -10,9 +10,11 @@
 #include <linux/jiffies.h>
 #include <linux/math64.h>
 #include <linux/random.h>
+#include <linux/rcupdate.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
+#include <linux/wait.h>
 #include <linux/workqueue.h>
 
 #include "resync.h"
@@ -30,6 +32,8 @@
  * blocks, not whole extents of the extent map.
  */
 #define RS_BLOCK		4096U
+/* The largest such record: a data area of 1 TiB (beyond: extents). */
+#define RS_TRACK_MAX		(32U << 20)
 #define RS_INFLIGHT		8	/* chunks queued per peer, idle */
 #define RS_INFLIGHT_BUSY	2	/* ... while application writes wait */
 /*
@@ -257,10 +261,14 @@ struct rb_resync {
 	 * never overlap, so their order on the disk does not matter.
 	 */
 	struct rs_pending {
-		struct rb_apply a;
+		struct rb_resync *rs;
 		struct raft_payload *p;	/* a reference the writes hold */
+		blk_status_t status;	/* set by rs_recv_end_io() ... */
+		bool done;		/* ... before this (release) */
 	} pend[RS_RECV_INFLIGHT];
 	u32 pend_head, pend_n;
+	/* woken by rs_recv_end_io(); its caller is inside an RCU section */
+	wait_queue_head_t recv_wq;
 	/* Scratch for the transport's peer list (node thread only). */
 	struct rb_transport_peer_info *pi;
 	/*
@@ -298,6 +306,7 @@ int rb_resync_create(struct rb_store *store, struct block_device *bdev,
 	rs->name = name;
 	rs->data_size = (u64)rb_store_data_sectors(store) << SECTOR_SHIFT;
 	spin_lock_init(&rs->lock);
+	init_waitqueue_head(&rs->recv_wq);
 	*out = rs;
 	return 0;
 }
@@ -319,6 +328,7 @@ void rb_resync_destroy(struct rb_resync *rs)
 	}
 	rs_track_drop_all(rs);
 	rs_recv_wait(rs);
+	synchronize_rcu();	/* rs_recv_end_io() calls are done with rs */
 	/* Waits for the reads in flight: each frees itself (orphan). */
 	destroy_workqueue(rs->wq);
 	kfree(rs->pi);
@@ -427,7 +437,9 @@ static unsigned long *rs_blocks_alloc(struct rb_resync *rs)
 	unsigned long *b;
 	unsigned int noio;
 
-	if (rs_nblocks(rs) > UINT_MAX)	/* bitmap_set() takes an int */
+	/* bitmap_set() takes an int; and at most RS_TRACK_MAX bytes */
+	if (rs_nblocks(rs) > UINT_MAX ||
+	    BITS_TO_LONGS(rs_nblocks(rs)) * sizeof(long) > RS_TRACK_MAX)
 		return NULL;
 	/* the node thread is on the device's write path: no I/O to reclaim */
 	noio = memalloc_noio_save();
@@ -555,7 +567,10 @@ static unsigned long *rs_track_take(struct rb_resync *rs, raft_id peer,
 
 	if (!t)
 		return NULL;
-	if (rs_want_map(rs, peer) || t->from > base || t->to < snap) {
+	if (rs_want_map(rs, peer) || t->from > base || t->to < snap ||
+	    (u64)bitmap_weight(t->bits, rs_nblocks(rs)) * RS_BLOCK >=
+	    rb_emap_bytes_above(rb_store_emap(rs->store), base)) {
+		/* or the extents are no more bytes: both are right */
 		rs_track_drop(t);
 		return NULL;
 	}
@@ -629,24 +644,25 @@ bool rb_resync_receiving(struct rb_resync *rs)
 }
 
 /* Bytes of the data area c copies: written after A, or asked for. */
-static u64 rs_total(struct rb_resync *rs, struct rs_copy *c)
+static u64 rs_total(struct rb_resync *rs, const unsigned long *blocks,
+		    const unsigned long *want, raft_index base)
 {
 	struct rb_emap *map = rb_store_emap(rs->store);
 	u64 total, xb = rb_emap_extent_bytes(map), nb = rs_nblocks(rs);
 	u32 n = rb_emap_count(map), e;
 
-	if (c->blocks) {
-		total = (u64)bitmap_weight(c->blocks, nb) * RS_BLOCK;
+	if (blocks) {
+		total = (u64)bitmap_weight(blocks, nb) * RS_BLOCK;
 		/* the last block may be short */
-		if (test_bit(nb - 1, c->blocks))
+		if (test_bit(nb - 1, blocks))
 			total -= nb * RS_BLOCK - rs->data_size;
 		return total;
 	}
-	total = rb_emap_bytes_above(map, c->base);
-	if (!c->want)
+	total = rb_emap_bytes_above(map, base);
+	if (!want)
 		return total;
-	for_each_set_bit(e, c->want, n)
-		if (rb_emap_get(map, e) <= c->base)
+	for_each_set_bit(e, want, n)
+		if (rb_emap_get(map, e) <= base)
 			total += min(xb, rs->data_size - (u64)e * xb);
 	return total;
 }
@@ -730,8 +746,9 @@ bool rb_resync_leader_acked(struct rb_resync *rs, const struct raft_msg *msgs,
 void rb_resync_leader_msgs(struct rb_resync *rs, struct raft *r,
 			   const struct raft_msg *msgs, u32 n)
 {
-	unsigned long *blocks;
+	unsigned long *blocks, *want;
 	struct rs_copy *c;
+	u64 total;
 	int ret;
 	u32 i;
 
@@ -770,6 +787,9 @@ void rb_resync_leader_msgs(struct rb_resync *rs, struct raft *r,
 			continue;
 		}
 		blocks = rs_track_take(rs, m->to, m->commit, m->snap.index);
+		want = rs_want_map(rs, m->to);
+		/* a bitmap's weight: not under the spinlock */
+		total = rs_total(rs, blocks, want, m->commit);
 		kvfree(c->blocks);	/* none: a copy frees its own */
 		spin_lock(&rs->lock);
 		memset(c, 0, sizeof(*c));
@@ -782,8 +802,8 @@ void rb_resync_leader_msgs(struct rb_resync *rs, struct raft *r,
 		c->snap.term = m->snap.term;
 		c->base = m->commit;
 		c->term = m->term;
-		c->want = rs_want_map(rs, c->peer);
-		c->total = rs_total(rs, c);
+		c->want = want;
+		c->total = total;
 		rs_start(c);
 		spin_unlock(&rs->lock);
 		pr_info("%s: resync of node %llu: %s from index %llu%s, snapshot at %llu: %llu of %llu MiB to copy\n",
@@ -817,10 +837,17 @@ raft_index rb_resync_keep_from(struct rb_resync *rs,
 	raft_index from = 0, match;
 	u32 i;
 
+	/*
+	 * A record is dropped once its follower is no member, or has the
+	 * entries it covers from the log (it replayed past them before the
+	 * compaction, or caught up since): its next copy, if any, is a
+	 * delta from a later base, which a record from S would overshoot.
+	 */
 	for (i = 0; i < RAFT_MAX_NODES; i++)
 		if (rs->track[i].bits &&
-		    !rs_match(st, rs->track[i].peer, &match))
-			rs_track_drop(&rs->track[i]);	/* no member now */
+		    (!rs_match(st, rs->track[i].peer, &match) ||
+		     match >= rs->track[i].to))
+			rs_track_drop(&rs->track[i]);
 	for (i = 0; i < RAFT_MAX_NODES; i++) {
 		struct rs_copy *c = &rs->send[i];
 
@@ -894,10 +921,12 @@ void rb_resync_stop_senders(struct rb_resync *rs)
 	u32 i;
 
 	rs->n_unsent = 0;
-	for (i = 0; i < RAFT_MAX_NODES; i++)
+	for (i = 0; i < RAFT_MAX_NODES; i++) {
 		if (rs->send[i].used && rs->send[i].active)
 			rs_finish(rs, &rs->send[i], false,
 				  "this node is no longer the leader");
+		rs->send[i].hold = false;	/* a follower keeps no log */
+	}
 	rs_track_drop_all(rs);
 }
 
@@ -1153,13 +1182,19 @@ static void rs_send(struct rb_resync *rs, struct raft *r, struct rs_copy *c,
 		    bool busy)
 {
 	u32 queued = rs_queued(rs, c->peer);
-	u32 limit = (busy ? RS_INFLIGHT_BUSY : RS_INFLIGHT) *
-		    (c->blocks ? RS_BLOCK_FRAMES : 1);
+	u32 limit = busy ? RS_INFLIGHT_BUSY : RS_INFLIGHT;
 	u64 rate = READ_ONCE(rs->rate);
 	struct raft_msg *m = &rs->msg;
 	struct raft_entry e;
 	int ret;
 
+	if (c->blocks) {
+		/* as many bytes queued as chunks would be, frames of blocks */
+		u64 avg = c->seq ? div64_u64(c->done, c->seq) : RS_CHUNK;
+
+		limit *= min_t(u64, RS_BLOCK_FRAMES,
+			       div64_u64(RS_CHUNK, max_t(u64, avg, RS_BLOCK)));
+	}
 	if (!rate && busy)
 		rate = rs_busy_rate(rs);
 	if (c->pace != rate) {
@@ -1275,14 +1310,33 @@ bool rb_resync_pump(struct rb_resync *rs, struct raft *r, bool writes_waiting)
 /* ------------------------------------------------------------------ */
 /* Follower                                                           */
 
+/*
+ * A chunk's writes completed (any context). rs outlives the call: its
+ * teardown waits for every chunk, then for an RCU grace period.
+ */
+static void rs_recv_end_io(struct bio *bio)
+{
+	struct rs_pending *pd = bio->bi_private;
+	struct rb_resync *rs = pd->rs;
+
+	pd->status = bio->bi_status;
+	bio_put(bio);
+	rcu_read_lock();
+	/* Pairs with rs_recv_wait_one()'s acquire: status is seen set. */
+	smp_store_release(&pd->done, true);
+	wake_up(&rs->recv_wq);
+	rcu_read_unlock();
+}
+
 /* Receiver: wait for the oldest chunk write in flight (one is). */
 static int rs_recv_wait_one(struct rb_resync *rs)
 {
 	struct rs_pending *pd = &rs->pend[rs->pend_head];
-	u32 done;
 	int ret;
 
-	ret = rb_store_apply_end(&pd->a, &done);
+	/* Pairs with rs_recv_end_io()'s release. */
+	wait_event(rs->recv_wq, smp_load_acquire(&pd->done));
+	ret = blk_status_to_errno(pd->status);
 	raft_payload_put(pd->p);
 	pd->p = NULL;
 	rs->pend_head = (rs->pend_head + 1) % RS_RECV_INFLIGHT;
@@ -1346,6 +1400,8 @@ static int rs_chunk(struct rb_resync *rs, struct rs_copy *c,
 	struct raft_payload *p = m->entries[0].payload;
 	struct rs_pending *pd;
 	struct raft_entry e;
+	struct rb_apply a;
+	u32 done;
 	u64 off;
 	int ret;
 
@@ -1388,18 +1444,27 @@ static int rs_chunk(struct rb_resync *rs, struct rs_copy *c,
 	e.type = RAFT_ENTRY_NORMAL;
 	e.payload = p;
 	pd = &rs->pend[(rs->pend_head + rs->pend_n) % RS_RECV_INFLIGHT];
-	memset(&pd->a, 0, sizeof(pd->a));
-	ret = rb_store_apply_begin(rs->store, &e, 1, &pd->a);
+	memset(&a, 0, sizeof(a));
+	ret = rb_store_apply_begin(rs->store, &e, 1, &a);
+	if (!ret) {
+		pd->rs = rs;
+		pd->p = p;
+		pd->done = false;
+		raft_payload_get(p);	/* the writes' pages */
+		if (rb_store_apply_submit(&a, rs_recv_end_io, pd)) {
+			rs->pend_n++;
+		} else {		/* no write (cannot be for data) */
+			raft_payload_put(p);
+			pd->p = NULL;
+			ret = rb_store_apply_end(&a, &done);
+		}
+	} else {
+		rb_store_apply_end(&a, &done);	/* waits for what it started */
+	}
 	if (ret) {
-		u32 done;
-
-		rb_store_apply_end(&pd->a, &done);	/* what it submitted */
 		*why = "cannot write the data area";
 		return ret;
 	}
-	raft_payload_get(p);
-	pd->p = p;
-	rs->pend_n++;
 	spin_lock(&rs->lock);
 	c->seq++;
 	c->done += p->len;
