@@ -773,6 +773,13 @@ static int helper_snap_recover(const struct helper_env *e)
 			close(fd);
 		return left ? RAFTBLK_HELPER_SUSPENDED : RAFTBLK_HELPER_FAILED;
 	}
+	/*
+	 * The killed action may have written the table without its flush:
+	 * what is answered "done" must survive a power cut.
+	 */
+	if (fdatasync(fd))
+		say("%s: recover: cannot flush COW pool %s: %s", e->dev,
+		    e->pool, strerror(errno));
 	close(fd);
 	s = pool_find(&t, e->snap);
 	if (!s) {
