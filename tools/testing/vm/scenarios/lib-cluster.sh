@@ -265,3 +265,17 @@ rb_elapsed() {
 	awk -v a="$1" -v b="$2" 'BEGIN { d = b - a; if (d < 0) d += 86400
 		printf "%.2f\n", d }'
 }
+
+# rb_publish_hash : wait until this node applied the index the test put
+# as final-commit, hash its data area at a stable applied index, and put
+# "APPLIED SHA" as hash-nodeN (the scenario compares them)
+rb_publish_hash() {
+	fc=$(get final-commit)
+	check "node$NODE applied index reaches the final commit $fc" \
+		wait_for 240 rb_applied_is "$fc" || rb_status_diag
+	a=$(rb_applied)
+	h=$(rb_data_sha)
+	check "node$NODE data area hashed at a stable applied index ($a)" \
+		sh -c "[ -n '$h' ] && [ '$a' = '$(rb_applied)' ]"
+	put "hash-node$NODE" "$a $h"
+}

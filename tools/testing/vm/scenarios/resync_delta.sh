@@ -71,17 +71,6 @@ host_request_all() { # ACTION NODE...
 	done
 }
 
-publish_hash() {
-	fc=$(get final-commit)
-	check "node$NODE applied index reaches the final commit $fc" \
-		wait_for 240 rb_applied_is "$fc" || rb_status_diag
-	a=$(rb_applied)
-	h=$(rb_data_sha)
-	check "node$NODE data area hashed at a stable applied index ($a)" \
-		sh -c "[ -n '$h' ] && [ '$a' = '$(rb_applied)' ]"
-	put "hash-node$NODE" "$a $h"
-}
-
 teardown() {
 	check "barrier: replicas compared" barrier "compared"
 	check "raftctl destroy $RB_DEV" raftctl destroy "$RB_DEV"
@@ -103,7 +92,7 @@ if [ "$BOOT" -gt 1 ]; then
 	delta() { dmesg | grep -q 'resync from node 1 done: delta'; }
 	check "node3 installs a delta copy" wait_for 300 delta
 	diag "$(dmesg | grep -E 'resync|resyncing')"
-	publish_hash
+	rb_publish_hash
 	teardown
 fi
 check "raftctl create $RB_DEV as node $NODE" \
@@ -218,7 +207,7 @@ case $NODE in
 		test "$b" -gt 0 -a "$b" -le $((18 << 20))
 	check "a last write" region
 	put final-commit "$(rb_commit)"
-	publish_hash
+	rb_publish_hash
 	h1=$(get hash-node1)
 	h2=$(get hash-node2)
 	h3=$(get hash-node3)
@@ -229,7 +218,7 @@ case $NODE in
 	;;
 2)
 	check "node2 is a voter" rb_wait_joined 180 || rb_status_diag
-	publish_hash
+	rb_publish_hash
 	teardown
 	;;
 3)

@@ -35,17 +35,6 @@ fi
 
 FILL_MIB=96
 
-publish_hash() {
-	fc=$(get final-commit)
-	check "node$NODE applied index reaches the final commit $fc" \
-		wait_for 240 rb_applied_is "$fc" || rb_status_diag
-	a=$(rb_applied)
-	h=$(rb_data_sha)
-	check "node$NODE data area hashed at a stable applied index ($a)" \
-		sh -c "[ -n '$h' ] && [ '$a' = '$(rb_applied)' ]"
-	put "hash-node$NODE" "$a $h"
-}
-
 check "insmod raftblk.ko" load_raftblk || finish
 check "raftctl create $RB_DEV as node $NODE" \
 	rb_create $RB_ROBUST_TIMERS $([ "$NODE" = 1 ] && echo --bootstrap) ||
@@ -110,7 +99,7 @@ case $NODE in
 	check "bytes of the delta copies ($b) > 0 and <= bytes written since peer add ($wb) + 1 MiB" \
 		test "$b" -gt 0 -a "$b" -le $((wb + (1 << 20)))
 	put final-commit "$(rb_commit)"
-	publish_hash
+	rb_publish_hash
 	h1=$(get hash-node1)
 	h2=$(get hash-node2)
 	h3=$(get hash-node3)
@@ -120,12 +109,12 @@ case $NODE in
 	;;
 2)
 	check "node2 is a voter" rb_wait_joined 180 || rb_status_diag
-	publish_hash
+	rb_publish_hash
 	;;
 3)
 	check "node3 is a voter" rb_wait_joined 600 || rb_status_diag
 	diag "$(dmesg | grep -E 'resync|resyncing')"
-	publish_hash
+	rb_publish_hash
 	;;
 esac
 check "barrier: replicas compared" barrier compared

@@ -40,17 +40,6 @@ if [ "$NODES" -ne 3 ]; then
 	finish
 fi
 
-publish_hash() {
-	fc=$(get final-commit)
-	check "node$NODE applied index reaches the final commit $fc" \
-		wait_for 240 rb_applied_is "$fc" || rb_status_diag
-	a=$(rb_applied)
-	h=$(rb_data_sha)
-	check "node$NODE data area hashed at a stable applied index ($a)" \
-		sh -c "[ -n '$h' ] && [ '$a' = '$(rb_applied)' ]"
-	put "hash-node$NODE" "$a $h"
-}
-
 teardown() {
 	check "barrier: replicas compared" barrier "compared"
 	check "raftctl destroy $RB_DEV" raftctl destroy "$RB_DEV"
@@ -214,7 +203,7 @@ case $NODE in
 	check "a last write" dd if=/dev/urandom of="/dev/$RB_DEV" bs=1M \
 		seek=40 count=1 oflag=direct
 	put final-commit "$(rb_commit)"
-	publish_hash
+	rb_publish_hash
 	h1=$(get hash-node1)
 	h2=$(get hash-node2)
 	h3=$(get hash-node3)
@@ -252,7 +241,7 @@ case $NODE in
 			bad $((9 * 1048576 + 700 * 1024))
 		put corrupted 1
 	fi
-	publish_hash
+	rb_publish_hash
 	teardown
 	;;
 esac
