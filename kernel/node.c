@@ -848,6 +848,17 @@ static int raftblk_node_thread(void *arg)
 		/* the replay's data writes: wait for them here */
 		if (!n->aio.busy || n->frozen)
 			break;
+		/*
+		 * Nothing left to wait for, yet no batch could be had (out
+		 * of memory): retry a tick later rather than spin.
+		 */
+		if (smp_load_acquire(&n->aio.finished) &&
+		    (!n->zero_busy || raftblk_node_zero_finished(n))) {
+			mutex_unlock(&n->lock);
+			schedule_timeout_interruptible(tick);
+			mutex_lock(&n->lock);
+			continue;
+		}
 		raftblk_node_apply_drain(n);
 	}
 	mutex_unlock(&n->lock);
