@@ -1044,8 +1044,15 @@ static void node_advance(struct sim_cluster *c, struct sim_node *n,
 	bool ok;
 
 	memset(&adv, 0, sizeof(adv));
-	adv.persisted_index = sim_log_last(&n->dlog);
-	adv.persisted_term = sim_log_term(&n->dlog, adv.persisted_index, &ok);
+	if (!n->kernel_persist) {
+		adv.persisted_index = sim_log_last(&n->dlog);
+		adv.persisted_term = sim_log_term(&n->dlog,
+						  adv.persisted_index, &ok);
+	} else if (wrote && !failed && n->rd.n_entries) {
+		/* kernel/node.c: the last entry of the batch written */
+		adv.persisted_index = n->rd.entries[n->rd.n_entries - 1].index;
+		adv.persisted_term = n->rd.entries[n->rd.n_entries - 1].term;
+	}
 	adv.hs_persisted = wrote && !failed && n->rd.hs_changed;
 	adv.snap_installed = wrote && !failed && n->rd.snap_to_install &&
 		!c->resync_model && !n->snap_stall;
@@ -1205,6 +1212,7 @@ static void node_take_ready(struct sim_cluster *c, struct sim_node *n,
 			    bool sync)
 {
 	struct raft_ready *rd = &n->rd;
+	u32 n_apply;
 	bool disk;
 
 	if (c->net->on_ready)
@@ -1230,7 +1238,15 @@ static void node_take_ready(struct sim_cluster *c, struct sim_node *n,
 		raft_get_status(n->r, &st);
 		n->apply_term = st.term;
 	}
-	for (u32 i = 0; i < rd->n_committed && !c->failed; i++)
+	n_apply = rd->n_committed;
+	if (n_apply && n->apply_lag_ppm &&
+	    sim_rng_ppm(&c->rng, n->apply_lag_ppm)) {
+		/* a chain of data writes in flight: a prefix (maybe none) */
+		n_apply = (u32)sim_rng_below(&c->rng, n_apply);
+		n->apply_deferred = true;
+		n->n_apply_lags++;
+	}
+	for (u32 i = 0; i < n_apply && !c->failed; i++)
 		node_apply(c, n, &rd->committed[i]);
 	for (u32 i = 0; i < rd->n_read_states; i++) {
 		const struct raft_read_state *rs = &rd->read_states[i];
@@ -1275,7 +1291,13 @@ int sim_node_process(struct sim_cluster *c, raft_id id, bool sync)
 		}
 		n->rd_active = true;
 		taken++;
+		n->apply_deferred = false;
 		node_take_ready(c, n, sync);
+		if (n->apply_deferred) {
+			/* the rest when the writes complete: its next event */
+			n->apply_deferred = false;
+			break;
+		}
 		if (taken > 10000) {
 			sim_fail(c, "Ready", "node %llu keeps producing ready batches",
 				 (unsigned long long)id);

@@ -127,11 +127,12 @@ int main(int argc, char **argv)
 		if (!have_seed)
 			usage();
 		sched_run(seed, n, c, &o, &r, stdout);
-		printf("seed %llu: %u nodes, %s: %s (%.3f simulated s, %llu events, %llu writes acknowledged, %llu reads, %llu leaders, %llu resyncs, %llu extents copied)\n",
+		printf("seed %llu: %u nodes, %s: %s (%.3f simulated s, %llu events, %llu writes acknowledged, %llu reads, %llu leaders, %llu resyncs, %llu extents copied, %llu batches applied in part)\n",
 		       ULL(seed), n, sched_class_names[c],
 		       r.failed ? "FAILED" : "ok", r.sim_us / 1e6,
 		       ULL(r.events), ULL(r.acked), ULL(r.reads),
-		       ULL(r.leaders), ULL(r.resyncs), ULL(r.chunks));
+		       ULL(r.leaders), ULL(r.resyncs), ULL(r.chunks),
+		       ULL(r.apply_lags));
 		return r.failed ? 1 : 0;
 	}
 

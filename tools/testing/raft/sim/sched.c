@@ -46,6 +46,7 @@ const char *const sched_class_names[SC_N] = {
 	[SC_SNAPSHOT] = "snapshots",
 	[SC_CHURN] = "churn",
 	[SC_MIXED] = "mixed",
+	[SC_STALE_HEAL] = "stale-heal",
 };
 
 enum ev_kind {
@@ -1173,6 +1174,270 @@ static void heal(struct sched *s)
 }
 
 /* ------------------------------------------------------------------ */
+/* stale-heal: a cut-off leader's stale suffix, then a heal under loss */
+
+/*
+ * The kselftest cluster_netns leader_cut_off on the debug kernel (issue
+ * 12): the leader is cut off right after it appended entries nobody else
+ * has; the others elect a new leader, which commits its NOOP and two
+ * writes; the network heals while messages are lost, duplicated and
+ * reordered (from a little before the heal to a little after); then no
+ * fault and no new write: every node must reach the leader's commit
+ * index, last index and applied index within a bound. Nothing after the
+ * heal moves replication but the core's own retransmission (heartbeat
+ * answers, probes): a follower left behind for good is a failure here,
+ * where the random classes' liveness phase (which writes on) hides it.
+ */
+struct sh_wait {
+	raft_id not;		/* a leader other than this one */
+	raft_term above;	/* ... in a term above this */
+	raft_id l;		/* the leader found / waited on */
+	raft_term term;		/* ... its term */
+	raft_index idx;		/* commit index to reach */
+};
+
+static bool sh_leader(struct sched *s, void *arg)
+{
+	struct sh_wait *w = arg;
+	raft_id l = sim_leader(&s->c);
+
+	if (!l || l == w->not || s->c.nodes[l].obs_term <= w->above)
+		return false;
+	w->l = l;
+	w->term = s->c.nodes[l].obs_term;
+	return true;
+}
+
+/* w->l committed w->idx, or another leader took over (w->l = 0). */
+static bool sh_committed(struct sched *s, void *arg)
+{
+	struct sh_wait *w = arg;
+	raft_id l = sim_leader(&s->c);
+	struct raft_status st;
+
+	if (l && s->c.nodes[l].obs_term > w->term) {
+		w->l = 0;
+		return true;
+	}
+	raft_get_status(s->c.nodes[w->l].r, &st);
+	return st.role == RAFT_LEADER && st.commit >= w->idx;
+}
+
+/*
+ * Every member at the leader's last index, commit index and applied
+ * index (the core's and the state machine's), the leader's log all
+ * committed. With why, says what is not.
+ */
+static bool sh_converged_why(struct sched *s, char *why, size_t len)
+{
+	struct sim_cluster *c = &s->c;
+	raft_id l = sim_leader(c);
+	struct raft_status ls, st;
+	size_t k = 0;
+	bool ok = true;
+
+	if (why)
+		why[0] = 0;
+	if (!l) {
+		if (why)
+			snprintf(why, len, "no leader");
+		return false;
+	}
+	raft_get_status(c->nodes[l].r, &ls);
+	if (ls.commit != ls.last_index)
+		ok = false;
+	for (raft_id id = 1; id <= c->max_id; id++) {
+		struct sim_node *n = &c->nodes[id];
+		const struct raft_progress_info *p = NULL;
+		bool good;
+
+		if (!n->exists || n->stopped)
+			continue;
+		if (!n->up) {
+			ok = false;
+			continue;
+		}
+		raft_get_status(n->r, &st);
+		good = st.commit == ls.commit && st.last_index == ls.last_index &&
+			st.applied == ls.commit && n->sm.applied == ls.commit;
+		ok &= good;
+		if (!why || k >= len)
+			continue;
+		for (u32 i = 0; i < ls.n_progress; i++)
+			if (ls.progress[i].id == id)
+				p = &ls.progress[i];
+		k += snprintf(why + k, len - k,
+			      "; node %llu%s %s term %llu commit %llu applied %llu/%llu last %llu/%llu persisted %llu",
+			      ULL(id), good ? "" : " BEHIND",
+			      raft_role_name(st.role), ULL(st.term),
+			      ULL(st.commit), ULL(st.applied),
+			      ULL(n->sm.applied), ULL(st.last_index),
+			      ULL(st.last_term), ULL(st.persisted_index));
+		if (p && id != l && k < len)
+			k += snprintf(why + k, len - k,
+				      " (leader's view: state %u match %llu next %llu%s)",
+				      p->state, ULL(p->match), ULL(p->next),
+				      p->recent_active ? " active" : "");
+	}
+	return ok;
+}
+
+static bool sh_converged(struct sched *s, void *arg)
+{
+	(void)arg;
+	return sh_converged_why(s, NULL, 0);
+}
+
+static bool sh_wait(struct sched *s, u64 bound,
+		    bool (*stop)(struct sched *s, void *arg), void *arg,
+		    const char *what)
+{
+	if (run_until(s, s->c.now + bound, 0, stop, arg))
+		return true;
+	if (!s->c.failed)
+		sim_fail(&s->c, "Liveness", "stale-heal: %s within %llu ms",
+			 what, ULL(bound / MS));
+	return false;
+}
+
+/* Cut modes: 0 both ways, 1 nobody reaches the leader, 2 it reaches nobody. */
+static u32 sh_pick_cut(struct sched *s, struct sim_config *cfg)
+{
+	u32 r = (u32)sim_rng_below(s->g, 10), mode = r < 6 ? 0 : r < 8 ? 1 : 2;
+
+	/* the kernel's settings most of the time */
+	if (sim_rng_below(s->g, 3)) {
+		cfg->pre_vote = true;
+		cfg->check_quorum = true;
+	}
+	/* it still reaches the others: only CheckQuorum deposes it */
+	if (mode == 1)
+		cfg->check_quorum = true;
+	return mode;
+}
+
+static void sh_cut(struct sched *s, raft_id l, u32 mode)
+{
+	memset(s->cut, 0, sizeof(s->cut));
+	for (raft_id j = 1; j <= s->c.max_id; j++) {
+		if (j == l)
+			continue;
+		if (mode != 2)
+			s->cut[j][l] = true;
+		if (mode != 1)
+			s->cut[l][j] = true;
+	}
+	s->net_hold_until = ~0ULL;
+	sim_trace(&s->c, TR_PARTITION, 0, 0, 0, mode == 0 ? 1 : 2,
+		  1ULL << l, 0, 0, 0, 0);
+}
+
+/* Propose cnt writes through l, in one or several proposals. */
+static void sh_propose(struct sched *s, raft_id l, u32 cnt)
+{
+	while (cnt) {
+		u32 k = sim_rng_below(s->g, 2) ? cnt :
+			(u32)sim_rng_range(s->g, 1, cnt);
+
+		if (sim_propose(&s->c, l, k,
+				(u32)sim_rng_below(s->g, SIM_BLOCKS)))
+			break;
+		touch(s, l);
+		cnt -= k;
+	}
+}
+
+static void stale_heal(struct sched *s, u32 mode)
+{
+	struct sim_cluster *c = &s->c;
+	u64 el = election_us(s), hb = (u64)c->cfg.heartbeat_ticks * s->tick_us;
+	u64 bound = 50 * el, before, after;
+	struct sh_wait w = { 0 };
+	struct raft_status st;
+	raft_id old;
+	raft_term old_term;
+	u32 drop, dup;
+	char why[900];
+
+	s->client_off = true;
+	/* a leader, a few writes everywhere */
+	if (!sh_wait(s, bound, sh_leader, &w, "no first leader"))
+		return;
+	sh_propose(s, w.l, (u32)sim_rng_range(s->g, 1, 3));
+	if (!sh_wait(s, bound, sh_converged, NULL,
+		     "the first writes did not reach every node"))
+		return;
+	old = sim_leader(c);
+	old_term = c->nodes[old].obs_term;
+	/* cut it off with entries only it has (written or not yet) */
+	if (sim_rng_below(s->g, 2)) {
+		sh_propose(s, old, (u32)sim_rng_range(s->g, 1, 4));
+		sh_cut(s, old, mode);
+	} else {
+		sh_cut(s, old, mode);
+		sh_propose(s, old, (u32)sim_rng_range(s->g, 1, 4));
+	}
+	/* the others elect a new leader, which commits two writes */
+	w.not = old;
+	w.above = old_term;
+	if (!sh_wait(s, bound, sh_leader, &w, "no new leader after the cut"))
+		return;
+	/* (again through the next leader if leadership moves meanwhile) */
+	for (u32 tries = 0;; tries++) {
+		if (tries == 10) {
+			sim_fail(c, "Liveness", "stale-heal: leadership moved 10 times before two writes committed");
+			return;
+		}
+		raft_get_status(c->nodes[w.l].r, &st);
+		w.idx = st.last_index + 2;
+		if (sim_rng_below(s->g, 2)) {
+			sh_propose(s, w.l, 2);
+		} else {
+			sh_propose(s, w.l, 1);
+			run_until(s, c->now + sim_rng_below(s->g, 2 * hb + 1),
+				  0, NULL, NULL);
+			if (sim_leader(c) == w.l)
+				sh_propose(s, w.l, 1);
+		}
+		if (!sh_wait(s, bound, sh_committed, &w,
+			     "the new leader did not commit two writes"))
+			return;
+		if (w.l)
+			break;
+		w.above = w.term;
+		if (!sh_wait(s, bound, sh_leader, &w, "no leader after a change"))
+			return;
+	}
+	/* the old leader may or may not have noticed yet */
+	run_until(s, c->now + sim_rng_below(s->g, 3 * el + 1), 0, NULL, NULL);
+	/* lossy around the heal */
+	s->drop_ppm = drop = (u32)sim_rng_range(s->g, 0, 300000);
+	s->dup_ppm = dup = (u32)sim_rng_range(s->g, 0, 100000);
+	if (sim_rng_below(s->g, 2))
+		s->dmax = s->dmin + sim_rng_range(s->g, 0, 20 * MS);
+	before = sim_rng_below(s->g, 2 * hb + 1);
+	after = sim_rng_below(s->g, 3 * el + 1);
+	run_until(s, c->now + before, 0, NULL, NULL);
+	if (c->failed)
+		return;
+	s->net_hold_until = 0;
+	net_heal(s);
+	run_until(s, c->now + after, 0, NULL, NULL);
+	if (c->failed)
+		return;
+	s->drop_ppm = 0;
+	s->dup_ppm = 0;
+	/* no fault, no write: everyone catches up on its own */
+	if (run_until(s, c->now + bound, 0, sh_converged, NULL) || c->failed)
+		return;
+	sh_converged_why(s, why, sizeof(why));
+	sim_fail(c, "Liveness",
+		 "stale-heal: nodes did not converge within %llu ms of the heal without new writes (old leader %llu, loss %u ppm, dup %u ppm for %llu ms around it, cut mode %u)%s",
+		 ULL((after + bound) / MS), ULL(old), drop, dup,
+		 ULL((before + after) / MS), mode, why);
+}
+
+/* ------------------------------------------------------------------ */
 
 /* The schedule running now, for a crash report (core assertion, sanitizer
  * report, signal): the seed must never be lost.
@@ -1257,6 +1522,7 @@ void sched_run(u64 seed, u32 nodes, u32 cls, const struct sched_opts *o,
 	struct sim_rng g0 = { .s = seed * 0x2545f4914f6cdd1dULL + 1 };
 	struct live lv;
 	u64 chaos_end, bound;
+	u32 sh_mode = 0;
 
 	long live0 = raft_payload_live();
 
@@ -1268,6 +1534,8 @@ void sched_run(u64 seed, u32 nodes, u32 cls, const struct sched_opts *o,
 	s->n_voters = nodes;
 	s->o = o;
 	configure(s, &cfg);
+	if (cls == SC_STALE_HEAL)
+		sh_mode = sh_pick_cut(s, &cfg);
 	c = &s->c;
 	sim_cluster_init(c, seed, &cfg, &sched_net, s);
 	c->ck.rule_checks = o->rule_checks;
@@ -1313,8 +1581,32 @@ void sched_run(u64 seed, u32 nodes, u32 cls, const struct sched_opts *o,
 		sim_fail(c, "setup", "bootstrap failed");
 		goto out;
 	}
+	if (cls == SC_STALE_HEAL && sim_rng_below(s->g, 3))
+		s->async_log = false;
+	/*
+	 * kernel/node.c's way (in stale-heal most of the time, elsewhere
+	 * now and then): a synchronous log write reporting its own
+	 * entries, applies in part
+	 */
+	if (cls == SC_STALE_HEAL || !sim_rng_below(s->g, 4)) {
+		for (raft_id id = 1; id <= nodes; id++) {
+			struct sim_node *n = &c->nodes[id];
+
+			n->kernel_persist = !s->async_log &&
+				sim_rng_below(s->g, 4) != 0;
+			if (sim_rng_below(s->g, 2))
+				n->apply_lag_ppm = (u32)sim_rng_range(s->g,
+							100000, 600000);
+		}
+	}
 	for (raft_id id = 1; id <= nodes; id++)
 		node_up(s, id);
+	if (cls == SC_STALE_HEAL) {
+		stale_heal(s, sh_mode);
+		if (!c->failed)
+			sim_check_final(c);
+		goto out;
+	}
 	at(s, rexp(s, s->chaos_mean), EV_CHAOS, 0, 0);
 	at(s, rexp(s, s->client_mean), EV_CLIENT, 0, 0);
 
@@ -1353,6 +1645,8 @@ out:
 	res->acked = c->n_acked;
 	res->resyncs = c->n_resyncs;
 	res->chunks = c->n_resync_chunks;
+	for (raft_id id = 1; id <= c->max_id; id++)
+		res->apply_lags += c->nodes[id].n_apply_lags;
 	res->reads = c->ck.n_reads_ok;
 	for (u64 t = 0; t < c->ck.n_terms; t++)
 		res->leaders += c->ck.terms[t].leader != 0;

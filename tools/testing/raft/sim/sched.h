@@ -18,6 +18,10 @@ enum sched_class {
 	SC_CHURN,		/* leaders crash or get cut off right after
 				 * election, entries trickle: Figure 8 land */
 	SC_MIXED,		/* all of the above */
+	SC_STALE_HEAL,		/* a leader cut off with entries it alone
+				 * has; a new leader commits; heal under
+				 * loss; every node converges, no new write
+				 */
 	SC_N,
 };
 
@@ -40,6 +44,7 @@ struct sched_result {
 	u64 digest;		/* fingerprint of the whole event history */
 	u64 resyncs;		/* data-area copies started */
 	u64 chunks;		/* extents received */
+	u64 apply_lags;		/* batches applied in part (kernel style) */
 };
 
 /* Nodes and class of a seed (when not forced). */

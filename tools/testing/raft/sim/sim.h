@@ -205,6 +205,19 @@ struct sim_node {
 	u32 wq_n, wq_cap;
 	bool wq_fail_pending;		/* a queued write failed, not reported */
 	u32 persist_failures;
+	/*
+	 * kernel/node.c's reporting (set by the driver): durability only
+	 * for the entries of the batch just written (persisted_index 0
+	 * otherwise, never a later re-report of what the disk holds), and
+	 * committed entries applied only in part now and then (a chain of
+	 * data writes in flight: applied is reported below the batch's
+	 * last committed entry, the core hands the rest out again and the
+	 * node goes on at its next event).
+	 */
+	bool kernel_persist;
+	u32 apply_lag_ppm;		/* chance a batch applies a prefix */
+	bool apply_deferred;		/* this batch left entries unapplied */
+	u64 n_apply_lags;
 
 	/* Memory. */
 	struct sim_log shadow;		/* the log as emitted by the core */

@@ -377,6 +377,61 @@ static void test_lost_appends_recovered(void)
 	fx_fini(&f);
 }
 
+/*
+ * Issue 12 (cluster_netns leader_cut_off): the cut-off old leader
+ * truncated its stale entry after the heal and took the new leader's
+ * NOOP; the APPEND with the next write is lost while the window has room
+ * (no slot to free) and no write follows. Heartbeat answers alone must
+ * bring it to the leader's commit, last and applied index: the empty
+ * APPEND from next is rejected and the leader probes back from match.
+ */
+static void test_truncated_follower_lost_append(void)
+{
+	const raft_id maj[] = { 2, 3 };
+	struct fx f;
+	u32 i;
+
+	fx_init(&f, 3, 3, plain);
+	fx_elect(&f, 1);
+	CHECK_EQ(fx_propose(&f, 1, "a"), RAFT_OK);
+	fx_stabilize(&f);
+	fx_partition(&f, maj, 2);
+	CHECK_EQ(fx_propose(&f, 1, "stale"), RAFT_OK);
+	fx_stabilize(&f);
+	fx_elect(&f, 2);
+	CHECK_EQ(fx_leader(&f), 2);
+	fx_heal(&f);
+	fx_tick(&f, 2, 1);
+	fx_stabilize(&f);
+	/* node 1 truncated "stale" and holds the new leader's NOOP */
+	CHECK(!fx_has_applied(&f, 1, "stale"));
+	CHECK_EQ(unit_status(&f, 1).last_index, unit_status(&f, 2).last_index);
+	CHECK_EQ(unit_status(&f, 2).progress[0].state, RAFT_PROGRESS_PIPELINE);
+	/* a write whose APPENDs to node 1 are lost (the one carrying it
+	 * and the one telling its commit), then no write
+	 */
+	CHECK_EQ(fx_propose(&f, 2, "y"), RAFT_OK);
+	for (i = 0; i < 6; i++) {
+		fx_ready_all(&f);
+		fx_drop(&f, 2, 1, RAFT_MSG_APPEND);
+		fx_deliver(&f);
+	}
+	fx_stabilize(&f);
+	CHECK(fx_has_applied(&f, 2, "y"));
+	CHECK(fx_has_applied(&f, 3, "y"));
+	CHECK(!fx_has_applied(&f, 1, "y"));
+	for (i = 0; i < 10 && !fx_has_applied(&f, 1, "y"); i++) {
+		fx_tick(&f, 2, 1);
+		fx_stabilize(&f);
+	}
+	CHECK(fx_has_applied(&f, 1, "y"));
+	CHECK_EQ(unit_status(&f, 1).commit, unit_status(&f, 2).commit);
+	CHECK_EQ(unit_status(&f, 1).applied, unit_status(&f, 2).commit);
+	CHECK_EQ(unit_status(&f, 1).last_index, unit_status(&f, 2).last_index);
+	CHECK(fx_applied_agree(&f));
+	fx_fini(&f);
+}
+
 /* The transport reports a peer unreachable: pipeline falls back to
  * probe.
  */
@@ -402,6 +457,8 @@ const struct unit_test replication_tests[] = {
 	{ "flow: lost appends with a full window recovered",
 	  test_lost_appends_recovered },
 	{ "flow: unreachable peer probed again", test_report_unreachable },
+	{ "flow: truncated follower, lost APPEND, heartbeats alone",
+	  test_truncated_follower_lost_append },
 	{ "replication: propose, replicate, commit, apply",
 	  test_replicate_and_commit },
 	{ "replication: conflicting entries truncated",
