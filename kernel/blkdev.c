@@ -140,8 +140,14 @@ static void raftblk_blkdev_set_limits(struct raftblk_dev *dev,
 	blk_queue_max_write_zeroes_sectors(q, min(bdev_write_zeroes_sectors(b),
 						  nodata));
 
-	/* Flush and FUA as the backing disk: clones pass them on. */
-	blk_queue_write_cache(q, bdev_write_cache(b), bdev_fua(b));
+	/*
+	 * Flush and FUA as the backing disk: clones pass them on. FUA too
+	 * when every write completes durable anyway (io_ops): the block
+	 * layer would otherwise follow each FUA write with a flush
+	 * request, two more trips through kblockd for nothing.
+	 */
+	blk_queue_write_cache(q, bdev_write_cache(b),
+			      bdev_fua(b) || dev->io_ops->durable_writes);
 
 	if (bdev_nonrot(b))
 		blk_queue_flag_set(QUEUE_FLAG_NONROT, q);

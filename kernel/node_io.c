@@ -398,6 +398,8 @@ const struct raftblk_io_ops raftblk_replicated_ops = {
 	.max_sectors = RAFTBLK_PL_MAX_DATA >> SECTOR_SHIFT,
 	/* A discard/write-zeroes entry covers at most 1 GiB. */
 	.max_nodata_sectors = RAFTBLK_PL_MAX_LEN >> SECTOR_SHIFT,
+	/* Completed once committed: durable in a majority of logs. */
+	.durable_writes = true,
 	.submit = raftblk_node_submit,
 	.open_write = raftblk_node_open_write_op,
 	.net_exit = raftblk_node_net_exit,

@@ -46,6 +46,13 @@ struct raftblk_io_ops {
 	 */
 	unsigned int max_nodata_sectors;
 	/*
+	 * Every write completes durable (a replicated one once committed:
+	 * in a majority of logs): REQ_FUA asks for nothing more, so the
+	 * queue advertises it whatever the backing disk has, and a FUA
+	 * write is not cut into a write and a flush by the block layer.
+	 */
+	bool durable_writes;
+	/*
 	 * Take a started request. Return BLK_STS_OK once the request is
 	 * owned (it is then completed exactly once, later or already, with
 	 * raftblk_complete_request()), or an error status to have queue_rq

@@ -158,6 +158,13 @@ case $NODE in
 	check "events: nothing on stderr" test ! -s /tmp/ev.join.err
 	sed 's/^/# /' /tmp/ev.join | head -n 30
 	rb_status_diag
+	# A replicated write completes durable (committed): the queue says
+	# FUA whatever the disk has, and a FUA write needs no flush after it.
+	check "queue/fua is 1 on the replicated device" \
+		test "$(cat /sys/block/$RB_DEV/queue/fua)" = 1
+	check "queue/write_cache is the backing disk's" test \
+		"$(cat /sys/block/$RB_DEV/queue/write_cache)" = \
+		"$(cat /sys/block/vdb/queue/write_cache)"
 	check "mkfs.ext4 on the leader" mkfs.ext4 -q -F \
 		-E nodiscard,lazy_itable_init=1 "/dev/$RB_DEV" || finish
 	check "mount" mount "/dev/$RB_DEV" /mnt || finish
