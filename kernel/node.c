@@ -106,13 +106,20 @@ static void raftblk_node_step_msgs(struct raftblk_node *n, struct list_head *msg
 	}
 }
 
-/* Messages to a node that takes no part any more: dropped. */
-static void raftblk_node_drop_msgs(struct list_head *msgs)
+/*
+ * Messages to a node that takes no part any more: dropped, their share
+ * of the transport's receive budget given back (or the transport stops
+ * reading from that peer once the budget is spent).
+ */
+static void raftblk_node_drop_msgs(struct raftblk_node *n,
+				   struct list_head *msgs)
 {
 	struct raftblk_node_msg *nm, *tmp;
 
 	list_for_each_entry_safe(nm, tmp, msgs, list) {
 		list_del(&nm->list);
+		if (n->tp)
+			rb_transport_rx_done(n->tp, nm->m.from, nm->charge);
 		raft_msg_free(&nm->m);
 		kfree(nm);
 	}
@@ -872,7 +879,7 @@ static int raftblk_node_thread(void *arg)
 		if (n->frozen) {
 			/* the disk was given up: drop and refuse everything */
 			raftblk_node_take(n, &msgs, &writes, &reads);
-			raftblk_node_drop_msgs(&msgs);
+			raftblk_node_drop_msgs(n, &msgs);
 			raftblk_node_fail_list(&writes, BLK_STS_IOERR);
 			raftblk_node_fail_list(&reads, BLK_STS_IOERR);
 			n->next_tick = jiffies + tick;
@@ -1332,7 +1339,7 @@ void raftblk_node_stop(struct raftblk_node *n)
 	raftblk_node_take(n, &msgs, &writes, &reads);
 	mutex_lock(&n->lock);
 	if (n->frozen)
-		raftblk_node_drop_msgs(&msgs);
+		raftblk_node_drop_msgs(n, &msgs);
 	else
 		raftblk_node_step_msgs(n, &msgs);
 	raftblk_node_fail_list(&writes, BLK_STS_IOERR);
