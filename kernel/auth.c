@@ -312,27 +312,42 @@ void rb_entry_mac_free(struct rb_entry_mac *em)
 	memzero_explicit(em, sizeof(*em));
 }
 
-void rb_entry_tag_compute(const struct rb_entry_mac *em,
-			  const struct raft_payload *p, u8 *tag)
+void rb_entry_tag_begin(const struct rb_entry_mac *em, const u8 *tag,
+			struct rb_poly1305 *st)
 {
-	struct rb_poly1305 poly;
 	u8 otk[RB_WIRE_MAC_LEN];
-	u32 left = raftblk_payload_data_len(p), i;
 
 	BUILD_BUG_ON(sizeof(entry_label) + RB_WIRE_ENTRY_NONCE_LEN >
 		     SHA256_BLOCK_SIZE - 9);
 	hmac_short(&em->ipad, &em->opad, entry_label, sizeof(entry_label),
 		   tag, RB_WIRE_ENTRY_NONCE_LEN, otk);
-	rb_poly1305_init(&poly, otk);
+	rb_poly1305_init(st, otk);
 	memzero_explicit(otk, sizeof(otk));
-	for (i = 0; left; i++) {
-		u32 n = min_t(u32, left, p->bvec[i].bv_len);
-		void *va = kmap_local_page(p->pages[i]);
+}
 
-		rb_poly1305_update(&poly, va, n);
+void rb_entry_tag_update(struct rb_poly1305 *st,
+			 const struct raft_payload *p, u32 off, u32 len)
+{
+	/* pages are full but the last: page i holds [i, i + 1) pages */
+	while (len) {
+		u32 i = off >> PAGE_SHIFT, po = offset_in_page(off);
+		u32 n = min_t(u32, len, p->bvec[i].bv_len - po);
+		u8 *va = kmap_local_page(p->pages[i]);
+
+		rb_poly1305_update(st, va + po, n);
 		kunmap_local(va);
-		left -= n;
+		off += n;
+		len -= n;
 	}
+}
+
+void rb_entry_tag_compute(const struct rb_entry_mac *em,
+			  const struct raft_payload *p, u8 *tag)
+{
+	struct rb_poly1305 poly;
+
+	rb_entry_tag_begin(em, tag, &poly);
+	rb_entry_tag_update(&poly, p, 0, raftblk_payload_data_len(p));
 	rb_poly1305_final(&poly, tag + RB_WIRE_ENTRY_NONCE_LEN);
 	memzero_explicit(&poly, sizeof(poly));
 }
@@ -364,6 +379,25 @@ void rb_entry_tag_get(const struct rb_entry_mac *em, u32 gen,
 	put_unaligned_le64(atomic64_inc_return(&nonce_count), tag + 8);
 	rb_entry_tag_compute(em, p, tag);
 	entry_tag_keep(p, gen, tag);
+}
+
+int rb_entry_tag_end(struct rb_poly1305 *st, u32 gen,
+		     struct raft_payload *p, const u8 *tag)
+{
+	u8 mine[RB_POLY1305_TAG_LEN];
+	int bad;
+
+	BUILD_BUG_ON(RB_WIRE_ENTRY_NONCE_LEN + RB_POLY1305_TAG_LEN !=
+		     RB_WIRE_ENTRY_TAG_LEN);
+	rb_poly1305_final(st, mine);
+	memzero_explicit(st, sizeof(*st));
+	bad = crypto_memneq(mine, tag + RB_WIRE_ENTRY_NONCE_LEN,
+			    RB_POLY1305_TAG_LEN);
+	memzero_explicit(mine, sizeof(mine));
+	if (bad)
+		return -EBADMSG;
+	entry_tag_keep(p, gen, tag);
+	return 0;
 }
 
 int rb_entry_tag_check(const struct rb_entry_mac *em, u32 gen,

@@ -142,5 +142,19 @@ void rb_entry_tag_get(const struct rb_entry_mac *em, u32 gen,
  */
 int rb_entry_tag_check(const struct rb_entry_mac *em, u32 gen,
 		       struct raft_payload *p, const u8 *tag);
+/*
+ * The same check with the data MACed as it arrives (the receive path:
+ * each pass over a chunk just copied from the socket, not one pass over
+ * the whole payload once it is complete): begin with the tag's nonce,
+ * update with each range [off, off + len) of p's data in order, then
+ * end, which compares (constant time) with tag, keeps it in p as
+ * rb_entry_tag_check() does, and wipes the state: 0 or -EBADMSG.
+ */
+void rb_entry_tag_begin(const struct rb_entry_mac *em, const u8 *tag,
+			struct rb_poly1305 *st);
+void rb_entry_tag_update(struct rb_poly1305 *st,
+			 const struct raft_payload *p, u32 off, u32 len);
+int rb_entry_tag_end(struct rb_poly1305 *st, u32 gen,
+		     struct raft_payload *p, const u8 *tag);
 
 #endif /* RAFTBLK_AUTH_H */

@@ -41,6 +41,7 @@
 #include <linux/kthread.h>
 #include <linux/mm.h>
 #include <linux/random.h>
+#include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
@@ -1318,12 +1319,14 @@ void raftblk_node_stop(struct raftblk_node *n)
 	mutex_lock(&n->lock);
 	mutex_lock(&n->tp_lock);
 	tp = n->tp;
-	n->tp = NULL;
+	WRITE_ONCE(n->tp, NULL);
 	/* The messages stepped below may answer a copy: never on tp. */
 	rb_resync_set_transport(n->rs, NULL);
 	rb_verify_set_transport(n->vf, NULL);
 	mutex_unlock(&n->tp_lock);
 	mutex_unlock(&n->lock);
+	if (tp)
+		synchronize_rcu();	/* node_tag_payload() is out of tp */
 	rb_transport_destroy(tp);
 	/*
 	 * A zeroing in flight uses the disk and n: wait for it, and for its

@@ -337,7 +337,9 @@ struct raftblk_node {
 	struct delayed_work wait_work;
 	/*
 	 * tp_lock keeps tp alive for status readers (who never take lock);
-	 * net_exit clears tp under both lock and tp_lock.
+	 * net_exit clears tp under both lock and tp_lock, then waits for
+	 * an RCU grace period before destroying it: the block submitter
+	 * reads tp under rcu_read_lock() only (node_tag_payload()).
 	 */
 	struct mutex tp_lock;
 

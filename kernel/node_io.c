@@ -16,6 +16,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/blk-mq.h>
+#include <linux/rcupdate.h>
 #include <linux/slab.h>
 
 #include "node_int.h"
@@ -42,6 +43,31 @@ void raftblk_node_fail_list(struct list_head *head, blk_status_t status)
 void raftblk_node_kick(struct raftblk_node *n)
 {
 	wake_up(&n->wait);
+}
+
+/*
+ * Authenticated transport: the entry tag of a write's data, computed
+ * here like its crc rather than by the transport's send work, which
+ * would make a pass over the data before sending any of it (to the
+ * first follower; the second reuses the tag kept in the payload). The
+ * key is copied out in an RCU read-side section, which keeps tp alive
+ * (it is cleared, then a grace period passes before it is destroyed:
+ * raftblk_node_stop(), raftblk_node_net_exit()); not under tp_lock,
+ * whose holders allocate with GFP_KERNEL (reclaim may write to this
+ * device). The pass runs outside it.
+ */
+static void node_tag_payload(struct raftblk_node *n, struct raft_payload *p)
+{
+	struct rb_transport *tp;
+	struct rb_tag_key k;
+	bool have;
+
+	rcu_read_lock();
+	tp = READ_ONCE(n->tp);
+	have = tp && rb_transport_tag_key(tp, &k);
+	rcu_read_unlock();
+	if (have)
+		rb_tag_key_use(&k, p);
 }
 
 static blk_status_t raftblk_node_submit(struct raftblk_dev *dev,
@@ -89,9 +115,10 @@ static blk_status_t raftblk_node_submit(struct raftblk_dev *dev,
 	pdu->payload = NULL;
 	if (to == &n->in_writes) {
 		/*
-		 * Copy the data and compute its crc here, in the submitter's
-		 * context (the queue is BLK_MQ_F_BLOCKING): this CPU work
-		 * then overlaps the node thread's waits for the disk.
+		 * Copy the data and compute its crc (and, authenticated,
+		 * its entry tag) here, in the submitter's context (the
+		 * queue is BLK_MQ_F_BLOCKING): this CPU work then overlaps
+		 * the node thread's waits for the disk.
 		 */
 		struct raft_payload *p = raftblk_payload_from_rq(rq);
 
@@ -99,6 +126,8 @@ static blk_status_t raftblk_node_submit(struct raftblk_dev *dev,
 			return PTR_ERR(p) == -ENOMEM ? BLK_STS_RESOURCE :
 				BLK_STS_IOERR;
 		raftblk_payload_crc(p);
+		if (raftblk_payload_has_data(p))
+			node_tag_payload(n, p);
 		pdu->payload = p;
 	}
 	pdu->t.in_ns = ktime_get_ns();

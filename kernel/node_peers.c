@@ -10,6 +10,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/rcupdate.h>
 #include <linux/slab.h>
 
 #include "node_int.h"
@@ -211,11 +212,13 @@ void raftblk_node_net_exit(struct raftblk_dev *dev)
 	mutex_lock(&n->lock);
 	mutex_lock(&n->tp_lock);
 	tp = n->tp;
-	n->tp = NULL;
+	WRITE_ONCE(n->tp, NULL);
 	rb_resync_set_transport(n->rs, NULL);
 	rb_verify_set_transport(n->vf, NULL);
 	mutex_unlock(&n->tp_lock);
 	mutex_unlock(&n->lock);
-	if (tp)
+	if (tp) {
+		synchronize_rcu();	/* node_tag_payload() is out of tp */
 		rb_transport_destroy(tp);
+	}
 }

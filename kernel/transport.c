@@ -42,6 +42,7 @@
 
 #include "auth.h"
 #include "payload.h"
+#include "poly1305.h"
 #include "transport.h"
 #include "wire.h"
 
@@ -149,6 +150,17 @@ struct rb_transport {
 	 */
 	struct rb_auth_secret sec[2];
 	u32 sec_gen;
+	/*
+	 * tag_lock protects tag_gen and tag_em: the entry key of a secret
+	 * connections were proven with (the current one's once a
+	 * connection proven with it is up; tag_gen 0: none), which
+	 * rb_transport_tag_key() copies out for the block submitter.
+	 * Set and cleared under lock (tag_lock nests inside it); never
+	 * held across anything that sleeps.
+	 */
+	spinlock_t tag_lock;
+	u32 tag_gen;
+	struct rb_entry_mac tag_em;
 
 	struct {
 		atomic64_t bytes_sent, bytes_received, frames_sent,
@@ -248,6 +260,8 @@ struct rb_conn {
 	 */
 	u32 rx_ntags;
 	u32 rx_tagi;			/* RX_DATA: next tag to check */
+	/* RX_DATA: the entry tag of rx_tagi, MACed as its data arrives */
+	struct rb_poly1305 rx_poly;
 	u8 *rx_tags;
 	u8 rx_tags_small[RB_RX_SMALL_TAGS * RB_WIRE_ENTRY_TAG_LEN +
 			 RB_WIRE_FRAME_MAC_LEN];
@@ -633,6 +647,73 @@ static struct rb_conn *conn_keep(struct rb_transport *t, struct rb_conn *a,
 	return a->seq > b->seq ? a : b;
 }
 
+/*
+ * The entry key for rb_transport_tag_payload(): that of an authenticated
+ * connection now up, if none is published or if it is the current
+ * secret's and the published one is not (rotation). A payload tagged
+ * under one secret is tagged again by a connection proven with another
+ * (rb_entry_tag_get() compares the generation), so any choice is
+ * correct; this one makes the submitter's tag (rb_transport_tag_key())
+ * the one the connections use.
+ */
+static void tag_key_publish_locked(struct rb_transport *t,
+				   const struct rb_conn *c)
+{
+	u32 gen = READ_ONCE(c->auth_gen);
+
+	lockdep_assert_held(&t->lock);
+	spin_lock(&t->tag_lock);
+	if (gen && (!t->tag_gen ||
+		    (gen == t->sec[0].gen && t->tag_gen != gen))) {
+		t->tag_em = c->entry_mac;
+		WRITE_ONCE(t->tag_gen, gen);
+	}
+	spin_unlock(&t->tag_lock);
+}
+
+/* Forget the published entry key once its secret is no longer held. */
+static void tag_key_forget_locked(struct rb_transport *t)
+{
+	int i;
+
+	lockdep_assert_held(&t->lock);
+	spin_lock(&t->tag_lock);
+	for (i = 0; i < 2; i++)
+		if (t->tag_gen && t->sec[i].len &&
+		    t->sec[i].gen == t->tag_gen)
+			break;
+	if (i == 2) {
+		WRITE_ONCE(t->tag_gen, 0);
+		memzero_explicit(&t->tag_em, sizeof(t->tag_em));
+	}
+	spin_unlock(&t->tag_lock);
+}
+
+bool rb_transport_tag_key(struct rb_transport *t, struct rb_tag_key *k)
+{
+	/* Without authentication: one load, nothing else. */
+	if (!READ_ONCE(t->tag_gen))
+		return false;
+	spin_lock(&t->tag_lock);
+	k->gen = t->tag_gen;
+	k->em = t->tag_em;
+	spin_unlock(&t->tag_lock);
+	if (k->gen)
+		return true;
+	memzero_explicit(k, sizeof(*k));
+	return false;
+}
+
+void rb_tag_key_use(struct rb_tag_key *k, struct raft_payload *p)
+{
+	u8 tag[RB_WIRE_ENTRY_TAG_LEN];
+
+	if (raftblk_payload_has_data(p))
+		rb_entry_tag_get(&k->em, k->gen, p, tag);
+	memzero_explicit(k, sizeof(*k));
+	memzero_explicit(tag, sizeof(tag));
+}
+
 /* Handshake done: c is established with peer_id for class c->cls. */
 static int conn_up(struct rb_conn *c, u64 peer_id)
 {
@@ -670,6 +751,8 @@ static int conn_up(struct rb_conn *c, u64 peer_id)
 	c->peer_id = peer_id;
 	c->state = CS_UP;
 	c->was_up = true;
+	if (c->auth)
+		tag_key_publish_locked(t, c);
 	if (p->dialing[idx] == c)
 		p->dialing[idx] = NULL;
 	p->failures = 0;
@@ -1483,11 +1566,28 @@ static int rx_data(struct rb_conn *c)
 			e->payload->sector = d->sector;
 			e->payload->flags = d->flags;
 			c->rx_off = 0;
+			if (c->auth && d->data_len) {
+				/* the tags were read and MACed before */
+				if (c->rx_tagi >= c->rx_ntags)
+					return bad_frame(c, RB_WIRE_EBADFRAME,
+							 "more data than entry tags");
+				rb_entry_tag_begin(&c->entry_mac,
+						   c->rx_tags + c->rx_tagi *
+						   RB_WIRE_ENTRY_TAG_LEN,
+						   &c->rx_poly);
+			}
 		}
 		while (c->rx_off < d->data_len) {
 			ret = recv_payload(c, e->payload, d->data_len);
 			if (ret <= 0)
 				return ret;
+			/*
+			 * MACed now, just copied: at the end only the
+			 * last chunk is left, not a pass over it all.
+			 */
+			if (c->auth)
+				rb_entry_tag_update(&c->rx_poly, e->payload,
+						    c->rx_off, ret);
 			c->rx_off += ret;
 		}
 		if (d->data_len) {
@@ -1498,16 +1598,12 @@ static int rx_data(struct rb_conn *c)
 			if (ret)
 				return bad_frame(c, ret, why);
 			if (c->auth) {
-				/* the tags were read and MACed before */
-				if (c->rx_tagi >= c->rx_ntags)
-					return bad_frame(c, RB_WIRE_EBADFRAME,
-							 "more data than entry tags");
-				ret = rb_entry_tag_check(&c->entry_mac,
-							 c->auth_gen,
-							 e->payload,
-							 c->rx_tags +
-							 c->rx_tagi *
-							 RB_WIRE_ENTRY_TAG_LEN);
+				ret = rb_entry_tag_end(&c->rx_poly,
+						       c->auth_gen,
+						       e->payload,
+						       c->rx_tags +
+						       c->rx_tagi *
+						       RB_WIRE_ENTRY_TAG_LEN);
 				if (ret)
 					return auth_fail(c, "entry MAC mismatch");
 				c->rx_tagi++;
@@ -2797,6 +2893,7 @@ int rb_transport_create(struct net *net, const struct sockaddr_storage *listen,
 	t->ctx = ctx;
 	mutex_init(&t->lock);
 	mutex_init(&t->adopt_lock);
+	spin_lock_init(&t->tag_lock);
 	INIT_LIST_HEAD(&t->peers);
 	INIT_LIST_HEAD(&t->conns);
 	INIT_WORK(&t->accept_work, accept_work);
@@ -2940,6 +3037,7 @@ int rb_transport_set_secret(struct rb_transport *t, enum rb_secret_op op,
 	default:
 		ret = -EINVAL;
 	}
+	tag_key_forget_locked(t);
 	mutex_unlock(&t->lock);
 	return ret;
 }

@@ -252,6 +252,25 @@ struct rb_transport_secret_info {
 void rb_transport_secret_info(struct rb_transport *t,
 			      struct rb_transport_secret_info *si);
 
+/*
+ * Entry tags computed by the block submitter (authenticated transport):
+ * rb_transport_tag_key() copies out the entry key of the secret the
+ * connections are proven with (false: no authentication, nothing
+ * copied); rb_tag_key_use() then computes the entry tag of p, a payload
+ * not yet proposed, next to its crc, keeps it in p and wipes the copy.
+ * So the send work of the first connection to send p finds the tag
+ * (auth.h rb_entry_tag_get()) instead of making a pass over the data
+ * before it sends. A tag under a secret a connection was not proven
+ * with is not used by it (computed again). Neither sleeps.
+ */
+struct rb_tag_key {
+	u32 gen;
+	struct rb_entry_mac em;
+};
+
+bool rb_transport_tag_key(struct rb_transport *t, struct rb_tag_key *k);
+void rb_tag_key_use(struct rb_tag_key *k, struct raft_payload *p);
+
 enum rb_conn_state {
 	RB_CONN_NONE = 0,	/* no connection of that class */
 	RB_CONN_CONNECTING,	/* TCP connect or handshake in progress */

@@ -2561,6 +2561,58 @@ static void test_auth_burst(struct node *a, struct node *b)
 }
 
 /*
+ * The block submitter's entry tag (node_io.c): the transport gives out
+ * the entry key of its authenticated connections, the tag computed with
+ * it is kept in the payload, and the APPEND that carries it (the send
+ * work reusing it, no pass of its own) is accepted by the receiver.
+ */
+static void test_auth_submitter_tag(struct node *a, struct node *b)
+{
+	static struct raft_entry e;
+	struct raft_payload *pl = data_payload(RAFTBLK_PL_MAX_DATA, 64, 5);
+	struct rb_transport_stats sb0, sb1;
+	struct raft_msg *m;
+	struct rx_item *it;
+	struct rb_tag_key k;
+	u8 kept[RB_WIRE_ENTRY_TAG_LEN];
+	bool ok = pl != NULL;
+
+	node_drain(b);
+	ok = ok && rb_transport_tag_key(a->t, &k) && k.gen;
+	tap(ok, "submitter tag: an authenticated transport gives out its entry key");
+	if (ok)
+		rb_tag_key_use(&k, pl);
+	ok = ok && atomic_read(&pl->tag_state) == 2 &&
+	     !memchr_inv(&k, 0, sizeof(k));
+	tap(ok, "submitter tag: computed and kept in the payload, the key's copy wiped");
+	if (ok)
+		memcpy(kept, pl->tag, sizeof(kept));
+	rb_transport_get_stats(b->t, &sb0);
+	m = simple_msg(RAFT_MSG_APPEND, a->id, b->id, 77);
+	memset(&e, 0, sizeof(e));
+	e.type = RAFT_ENTRY_NORMAL;
+	e.term = 42;
+	e.index = m->index + 1;
+	e.payload = pl;
+	m->n_entries = 1;
+	m->entries = &e;
+	ok = ok && !rb_transport_send(a->t, m) && wait_msgs(b, 1);
+	it = ok ? node_pop(b) : NULL;
+	ok = ok && it && it->m.type == RAFT_MSG_APPEND &&
+	     it->m.n_entries == 1 &&
+	     same_payload(pl, it->m.entries[0].payload) &&
+	     !memcmp(it->m.entries[0].payload->tag, kept, sizeof(kept));
+	rx_free(it);
+	rb_transport_get_stats(b->t, &sb1);
+	ok = ok && sb1.auth_failed == sb0.auth_failed &&
+	     sb1.bad_frames == sb0.bad_frames;
+	tap(ok, "submitter tag: a 1 MiB APPEND carrying it is accepted, the receiver keeps that tag");
+	node_drain(b);
+	if (pl)
+		raftblk_payload_put(pl);
+}
+
+/*
  * An APPEND of one 4 KiB entry from the raw dialer, as an authenticated
  * node sends it: header and meta part (encoded from pl_meta, so its crcs
  * match pl_meta's bytes), the entry tag (nonce, and the Poly1305 of
@@ -2703,6 +2755,7 @@ static void test_auth(void)
 	tap(ok, "same secret: authenticated connection up, messages both ways");
 	test_append(&x[0], &x[1]);
 	test_auth_burst(&x[0], &x[1]);
+	test_auth_submitter_tag(&x[0], &x[1]);
 	rb_transport_get_stats(x[0].t, &st);
 	tap(!st.auth_failed && !st.bad_frames,
 	    "no authentication failure between them");
@@ -2734,6 +2787,12 @@ static void test_auth(void)
 	     !node_is_up(&x[0], 6);
 	tap(ok, "wrong secret: the acceptor refuses the dialer's proof (REFUSE without its cluster id), counted");
 	ok = !node_start(&x[2], 6, cluster);
+	{
+		struct rb_tag_key k;
+
+		tap(ok && !rb_transport_tag_key(x[2].t, &k),
+		    "submitter tag: a transport without a secret gives out no entry key");
+	}
 	rb_transport_get_stats(x[0].t, &st);
 	ok = ok && !rb_transport_set_peer(x[2].t, 4, &x[0].addr) &&
 	     WAIT_STAT(&x[0], auth_failed, >= st.auth_failed + 1) &&
