@@ -282,7 +282,10 @@ host_request() {
 	local req=$SHARED/host/$1-node$2 ans
 	mkdir -p "$SHARED/host"
 	rm -f "$req.done"
-	touch "$req" || return 1
+	# Made whole under a name the host skips, then renamed: the host may
+	# serve and remove the request at once, and a touch still working on
+	# it then fails with ENOENT though the request was carried out.
+	: >"$req.tmp" && mv "$req.tmp" "$req" || return 1
 	wait_for "$HOST_REQUEST_TIMEOUT" test -e "$req.done" || {
 		echo "host_request $1 node$2: no answer from the host" >&2
 		return 1
