@@ -403,17 +403,9 @@ int rb_entry_tag_end(struct rb_poly1305 *st, u32 gen,
 int rb_entry_tag_check(const struct rb_entry_mac *em, u32 gen,
 		       struct raft_payload *p, const u8 *tag)
 {
-	u8 mine[RB_WIRE_ENTRY_TAG_LEN];
-	int bad;
+	struct rb_poly1305 poly;
 
-	memcpy(mine, tag, RB_WIRE_ENTRY_NONCE_LEN);
-	rb_entry_tag_compute(em, p, mine);
-	bad = crypto_memneq(mine + RB_WIRE_ENTRY_NONCE_LEN,
-			    tag + RB_WIRE_ENTRY_NONCE_LEN,
-			    RB_WIRE_FRAME_MAC_LEN);
-	memzero_explicit(mine, sizeof(mine));
-	if (bad)
-		return -EBADMSG;
-	entry_tag_keep(p, gen, tag);
-	return 0;
+	rb_entry_tag_begin(em, tag, &poly);
+	rb_entry_tag_update(&poly, p, 0, raftblk_payload_data_len(p));
+	return rb_entry_tag_end(&poly, gen, p, tag);
 }

@@ -162,6 +162,18 @@ u32 raftblk_payload_crc(struct raft_payload *p)
 	return ~crc;
 }
 
+/*
+ * Take crc as the data's crc without a pass over it, for a receiver whose
+ * data and crc are both authenticated (transport.c): set before the
+ * payload is shared.
+ */
+void raftblk_payload_set_crc(struct raft_payload *p, u32 crc)
+{
+	WRITE_ONCE(p->data_crc, crc);
+	/* data_crc before the flag: pairs with raftblk_payload_crc() */
+	smp_store_release(&p->data_crc_known, true);
+}
+
 int raftblk_payload_copy_in(struct raft_payload *p, u32 off,
 			    const void *buf, u32 len)
 {

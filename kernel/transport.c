@@ -1590,24 +1590,29 @@ static int rx_data(struct rb_conn *c)
 						    c->rx_off, ret);
 			c->rx_off += ret;
 		}
-		if (d->data_len) {
+		if (d->data_len && c->auth) {
+			/*
+			 * The tag proves these are the bytes the leader
+			 * tagged, and the frame MAC that the crc in the
+			 * meta part is the one it computed from them: keep
+			 * that crc (for the log record) without a pass of
+			 * our own over the data.
+			 */
+			ret = rb_entry_tag_end(&c->rx_poly, c->auth_gen,
+					       e->payload,
+					       c->rx_tags + c->rx_tagi *
+					       RB_WIRE_ENTRY_TAG_LEN);
+			if (ret)
+				return auth_fail(c, "entry MAC mismatch");
+			c->rx_tagi++;
+			raftblk_payload_set_crc(e->payload, d->crc);
+		} else if (d->data_len) {
 			/* a crc state: the inverse of the final crc */
 			ret = rb_wire_check_data(d,
 						 ~raftblk_payload_crc(e->payload),
 						 &why);
 			if (ret)
 				return bad_frame(c, ret, why);
-			if (c->auth) {
-				ret = rb_entry_tag_end(&c->rx_poly,
-						       c->auth_gen,
-						       e->payload,
-						       c->rx_tags +
-						       c->rx_tagi *
-						       RB_WIRE_ENTRY_TAG_LEN);
-				if (ret)
-					return auth_fail(c, "entry MAC mismatch");
-				c->rx_tagi++;
-			}
 		}
 		c->rx_cur++;
 		c->rx_off = 0;
