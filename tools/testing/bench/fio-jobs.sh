@@ -57,13 +57,17 @@ bench_fio() {
 		return 1
 	}
 	command -v bench_job_hook >/dev/null && bench_job_hook before "$job"
-	# This VM's CPU time around the job (report: CPU ms per MiB written)
+	# This VM's CPU time around the job (report: CPU ms per MiB
+	# written), and every VM's QEMU's on the host (host CPU ms per MiB:
+	# not inflated when the host is short of CPU, as the guest's is)
+	host_request cpu "$NODE" >"$RESULTS/hostcpu-$job" 2>&1
 	grep '^cpu ' /proc/stat >"$RESULTS/cpu-$job"
 	# shellcheck disable=SC2086
 	run_timeout $((BENCH_RUNTIME * 3 + 90)) fio $args \
 		>"$RESULTS/fio-$job.stdout" 2>&1
 	rc=$?
 	grep '^cpu ' /proc/stat >>"$RESULTS/cpu-$job"
+	host_request cpu "$NODE" >>"$RESULTS/hostcpu-$job" 2>&1
 	command -v bench_job_hook >/dev/null && bench_job_hook after "$job"
 	echo "$rc" >"$RESULTS/fio-$job.rc"
 	if [ "$rc" -eq 0 ]; then

@@ -275,6 +275,8 @@ get() { # key -> value (waits up to BARRIER_TIMEOUT for it)
 #   sigstop   SIGSTOP to the VM's QEMU process: frozen whole, its clock
 #             runs on (a machine that hung and came back)
 #   sigcont   SIGCONT: let it run again
+#   cpu       the CPU time each running VM's QEMU used so far, in ms
+#             ("ok cpu_ms node1=MS node2=MS ..."; NODE is any running one)
 #   virtio-status  the device side of the VM's virtqueues (QEMU's "info
 #             virtio-queue-status") into nodeN.monitor.log (stall_dump)
 # Prints the host's answer; returns 0 when it starts with "ok".

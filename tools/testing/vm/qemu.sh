@@ -171,6 +171,20 @@ vm_ring_words() { # node
 		done
 }
 
+# " nodeN=MS" for each running VM: its QEMU's CPU time (utime + stime).
+vm_cpu_ms() {
+	local i f hz
+	hz=$(getconf CLK_TCK)
+	for i in $(seq 1 "$nodes"); do
+		vm_running "$i" || continue
+		# fields 14 and 15 after the ")" that ends the command name
+		f=$(sed 's/.*) //' "/proc/${VM_PID[$i]}/stat" 2>/dev/null) ||
+			continue
+		set -- $f
+		printf ' node%s=%s' "$i" $(((${12} + ${13}) * 1000 / hz))
+	done
+}
+
 # Execute request files /shared/host/ACTION-nodeN, answer in ...done.
 vm_serve_requests() {
 	local f name act n ans
@@ -250,6 +264,13 @@ vm_serve_requests() {
 				else
 					ans="error: node$n is not running"
 				fi ;;
+			cpu)
+				# CPU time each running VM's QEMU process
+				# used so far (user + system, all its
+				# threads), in ms: what the VMs cost the host,
+				# which the guests' own clocks cannot tell on
+				# a host short of CPU (bench_fio).
+				ans="ok cpu_ms$(vm_cpu_ms)" ;;
 			*) ans="error: unknown action '$act'" ;;
 			esac
 		fi
