@@ -167,7 +167,10 @@ static int raftblk_snap_exec(char *path, char **argv, char **envp,
 	if (!info)
 		return -ENOMEM;
 	INIT_DELAYED_WORK_ONSTACK(&x.timeout, raftblk_snap_exec_timeout);
-	schedule_delayed_work(&x.timeout, (unsigned long)timed * HZ);
+	/* capped: timed * HZ overflows an unsigned long on 32-bit */
+	schedule_delayed_work(&x.timeout,
+			      min_t(unsigned long, timed,
+				    MAX_JIFFY_OFFSET / HZ) * HZ);
 	ret = call_usermodehelper_exec(info, UMH_WAIT_PROC | UMH_KILLABLE);
 	cancel_delayed_work_sync(&x.timeout);
 	destroy_delayed_work_on_stack(&x.timeout);
