@@ -14,11 +14,82 @@
 #   BENCH_RUNTIME  seconds per job (default 20)
 #   BENCH_SIZE     region of the device the jobs touch (default 512M)
 #   BENCH_JOBS     jobs to run (default: all, in the order below)
+#   BENCH_PROFILE  nodes whose CPU is profiled during each job, e.g. "1 2"
+#                  (bench/run --profile; needs the VM image's perf layer)
+#   BENCH_PROFILE_PERIOD_US  sampling period of perf's cpu-clock (default
+#                  1000: 1 kHz)
 
 [ -f /shared/bench/params ] && . /shared/bench/params
 BENCH_RUNTIME=${BENCH_RUNTIME:-20}
 BENCH_SIZE=${BENCH_SIZE:-512M}
 BENCH_JOBS=${BENCH_JOBS:-randwrite-qd1 randwrite-qd32 seqwrite-1m randread-qd32}
+BENCH_PROFILE=${BENCH_PROFILE:-}
+BENCH_PROFILE_PERIOD_US=${BENCH_PROFILE_PERIOD_US:-1000}
+
+# ---- CPU profiles (tools/testing/bench/profile reads them) ----
+# Software cpu-clock sampling of the whole VM (TCG has no PMU), with
+# kernel call chains; symbols from this guest's /proc/kallsyms (modules,
+# raftblk's static functions too) and the binaries in the image.
+# $RESULTS/perf-JOB.script is `perf script` of the job's samples,
+# perf-JOB.stat the uptime and /proc/stat cpu line at its start and end,
+# perf-JOB.modules /proc/modules, perf-JOB.log perf's own messages.
+
+bench_profiled() { # true when this node is profiled
+	case " $BENCH_PROFILE " in *" $NODE "*) ;; *) return 1 ;; esac
+	command -v perf >/dev/null 2>&1
+}
+
+bench_profile_start() { # JOB
+	rm -f /tmp/perf-"$1".data
+	perf record -a -g -N -e cpu-clock \
+		-c $((BENCH_PROFILE_PERIOD_US * 1000)) \
+		-o /tmp/perf-"$1".data >"$RESULTS/perf-$1.log" 2>&1 </dev/null &
+	echo $! >/tmp/perf-"$1".pid
+	# perf is recording once its output file has a header
+	LIB_WAIT_STEP=0.1 wait_for 10 test -s /tmp/perf-"$1".data
+	bench_profile_stat >"$RESULTS/perf-$1.stat"
+}
+
+# uptime and /proc/stat's cpu line, at the start and the end of a profile:
+# the busy time the samples share out (a cpu-clock sample due while the
+# host had descheduled the vCPU is lost, not late)
+bench_profile_stat() {
+	echo "uptime $(cut -d' ' -f1 /proc/uptime)"
+	grep '^cpu ' /proc/stat
+}
+
+bench_profile_end() { # JOB : stop recording
+	local pid
+	pid=$(cat /tmp/perf-"$1".pid 2>/dev/null) || return 1
+	bench_profile_stat >>"$RESULTS/perf-$1.stat"
+	kill -INT "$pid" 2>/dev/null
+	LIB_WAIT_STEP=0.2 wait_for 60 sh -c "! kill -0 $pid"
+}
+
+bench_profile_save() { # JOB : the samples, symbolised, to $RESULTS
+	# perf names a module's functions from /proc/kallsyms but puts them
+	# in [kernel.kallsyms]; the modules' address ranges tell them apart
+	cp /proc/modules "$RESULTS/perf-$1.modules"
+	perf script -i /tmp/perf-"$1".data -F comm,tid,period,ip,sym,dso \
+		>"$RESULTS/perf-$1.script" 2>>"$RESULTS/perf-$1.log"
+	rm -f /tmp/perf-"$1".data /tmp/perf-"$1".pid
+}
+
+# bench_profile_follow : on a node that does no I/O, profile each job of
+# BENCH_JOBS between the I/O node's "prof-JOB-start" and "prof-JOB-stop"
+# (put by bench_fio when profiling is on)
+bench_profile_follow() {
+	local job
+	[ -n "$BENCH_PROFILE" ] || return 0
+	for job in $BENCH_JOBS; do
+		LIB_WAIT_STEP=0.2 get "prof-$job-start" >/dev/null || return 1
+		bench_profiled && bench_profile_start "$job"
+		LIB_WAIT_STEP=1 get "prof-$job-stop" >/dev/null
+		bench_profiled && bench_profile_end "$job" &&
+			bench_profile_save "$job"
+	done
+	return 0
+}
 
 # bench_job_args JOB : fio options of one job (besides the common ones)
 bench_job_args() {
@@ -57,6 +128,10 @@ bench_fio() {
 		return 1
 	}
 	command -v bench_job_hook >/dev/null && bench_job_hook before "$job"
+	if [ -n "$BENCH_PROFILE" ]; then
+		put "prof-$job-start" 1
+		bench_profiled && bench_profile_start "$job"
+	fi
 	# This VM's CPU time around the job (report: CPU ms per MiB
 	# written), and every VM's QEMU's on the host (host CPU ms per MiB:
 	# not inflated when the host is short of CPU, as the guest's is)
@@ -68,6 +143,11 @@ bench_fio() {
 	rc=$?
 	grep '^cpu ' /proc/stat >>"$RESULTS/cpu-$job"
 	host_request cpu "$NODE" >>"$RESULTS/hostcpu-$job" 2>&1
+	if [ -n "$BENCH_PROFILE" ]; then
+		bench_profiled && bench_profile_end "$job"
+		put "prof-$job-stop" 1
+		bench_profiled && bench_profile_save "$job"
+	fi
 	command -v bench_job_hook >/dev/null && bench_job_hook after "$job"
 	echo "$rc" >"$RESULTS/fio-$job.rc"
 	if [ "$rc" -eq 0 ]; then

@@ -68,6 +68,9 @@ if [ "$NODE" = 1 ]; then
 		grep -q 'cs:Connected.*ds:UpToDate/UpToDate' /proc/drbd
 	diag "$(cat /proc/drbd)"
 	check "node1 secondary" drbdadm secondary r0
+else
+	# bench/run --profile: the secondary's CPU profile of each job
+	bench_profile_follow
 fi
 # The peers wait through the whole run: poll rarely, so the waiting
 # shell takes no CPU from the replication being measured.

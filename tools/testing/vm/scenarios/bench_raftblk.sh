@@ -43,6 +43,8 @@ if [ "$NODE" = 1 ]; then
 else
 	check "node$NODE was added and promoted to voter" rb_wait_joined 180
 	raftctl metrics "$RB_DEV" >"$RESULTS/metrics-run-before.prom" 2>&1
+	# bench/run --profile: this follower's CPU profile of each job
+	bench_profile_follow
 fi
 # The peers wait through the whole run: poll rarely, so the waiting
 # shell takes no CPU from the replication being measured.
