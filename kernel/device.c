@@ -17,6 +17,7 @@
 #include <linux/wait_bit.h>
 #include "raftblk.h"
 #include "node.h"
+#include "payload.h"
 
 #define RAFTBLK_NAME_PREFIX	"raftblk"
 
@@ -295,6 +296,12 @@ static void raftblk_device_free(struct raftblk_dev *dev)
 	mutex_unlock(&raftblk_devices_lock);
 	raftblk_events_release(dev);
 	kfree(dev);
+	/*
+	 * Its node's log held most of what the payload page pool got
+	 * back: give those pages to the allocator (the pool refills from
+	 * the next device's writes).
+	 */
+	raftblk_payload_pool_drain();
 }
 
 /* Under raftblk_devices_lock: the device disappears from lookups. */

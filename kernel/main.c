@@ -7,18 +7,25 @@
 #include <linux/module.h>
 #include <net/genetlink.h>
 #include "raftblk.h"
+#include "payload.h"
 
 static int __init raftblk_init(void)
 {
 	int ret;
 
-	ret = raftblk_devices_init();
+	ret = raftblk_payload_pool_init();
 	if (ret)
 		return ret;
+	ret = raftblk_devices_init();
+	if (ret) {
+		raftblk_payload_pool_exit();
+		return ret;
+	}
 	ret = raftblk_netlink_init();
 	if (ret) {
 		pr_err("cannot register the generic netlink family: %d\n", ret);
 		raftblk_devices_exit();
+		raftblk_payload_pool_exit();
 		return ret;
 	}
 	pr_info("loaded\n");
@@ -31,6 +38,8 @@ static void __exit raftblk_exit(void)
 	raftblk_netlink_exit();
 	raftblk_devices_destroy_all();
 	raftblk_devices_exit();
+	/* every payload was put with its device */
+	raftblk_payload_pool_exit();
 	pr_info("unloaded\n");
 }
 

@@ -12,6 +12,7 @@
 #include "raftblk.h"
 #include "node.h"
 #include "nl_attrs.h"
+#include "payload.h"
 
 int raftblk_nl_put_addr(struct sk_buff *skb, int type,
 			const struct sockaddr_storage *ss)
@@ -85,13 +86,47 @@ int raftblk_nl_put_peer_event(struct sk_buff *skb,
 	return raftblk_nl_put_peer(skb, p, what);
 }
 
+struct raftblk_nl_u64 {
+	int type;
+	u64 val;
+};
+
+static int raftblk_nl_put_u64s(struct sk_buff *skb,
+			       const struct raftblk_nl_u64 *c, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (nla_put_u64_64bit(skb, c[i].type, c[i].val,
+				      RAFTBLK_COUNTER_ATTR_PAD))
+			return -EMSGSIZE;
+	return 0;
+}
+
+/* The payload page pool's counters: module-wide, in every device's. */
+static int raftblk_nl_put_pool_counters(struct sk_buff *skb)
+{
+	struct raftblk_payload_pool_stats ps;
+
+	raftblk_payload_pool_stats(&ps);
+	{
+		const struct raftblk_nl_u64 c[] = {
+			{ RAFTBLK_COUNTER_ATTR_POOL_PAGES, ps.pages },
+			{ RAFTBLK_COUNTER_ATTR_POOL_REUSED, ps.reused },
+			{ RAFTBLK_COUNTER_ATTR_POOL_FRESH, ps.fresh },
+			{ RAFTBLK_COUNTER_ATTR_POOL_BUSY, ps.busy },
+			{ RAFTBLK_COUNTER_ATTR_POOL_FULL, ps.full },
+			{ RAFTBLK_COUNTER_ATTR_POOL_SHRUNK, ps.shrunk },
+		};
+
+		return raftblk_nl_put_u64s(skb, c, ARRAY_SIZE(c));
+	}
+}
+
 static int raftblk_nl_put_counters(struct sk_buff *skb,
 				   const struct raftblk_node_status *st)
 {
-	const struct {
-		int type;
-		u64 val;
-	} c[] = {
+	const struct raftblk_nl_u64 c[] = {
 		{ RAFTBLK_COUNTER_ATTR_PROPOSALS, st->proposals },
 		{ RAFTBLK_COUNTER_ATTR_COMMITS, st->commits },
 		{ RAFTBLK_COUNTER_ATTR_ELECTIONS, st->elections },
@@ -108,16 +143,13 @@ static int raftblk_nl_put_counters(struct sk_buff *skb,
 		{ RAFTBLK_COUNTER_ATTR_AUTH_FAILED, st->auth_failed },
 	};
 	struct nlattr *nest = nla_nest_start(skb, RAFTBLK_ATTR_COUNTERS);
-	size_t i;
 
 	if (!nest)
 		return -EMSGSIZE;
-	for (i = 0; i < ARRAY_SIZE(c); i++) {
-		if (nla_put_u64_64bit(skb, c[i].type, c[i].val,
-				      RAFTBLK_COUNTER_ATTR_PAD)) {
-			nla_nest_cancel(skb, nest);
-			return -EMSGSIZE;
-		}
+	if (raftblk_nl_put_u64s(skb, c, ARRAY_SIZE(c)) ||
+	    raftblk_nl_put_pool_counters(skb)) {
+		nla_nest_cancel(skb, nest);
+		return -EMSGSIZE;
 	}
 	nla_nest_end(skb, nest);
 	return 0;

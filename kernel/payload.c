@@ -7,8 +7,11 @@
 #include <linux/gfp.h>
 #include <linux/highmem.h>
 #include <linux/mm.h>
+#include <linux/moduleparam.h>
 #include <linux/overflow.h>
+#include <linux/shrinker.h>
 #include <linux/slab.h>
+#include <linux/spinlock.h>
 
 #include "payload.h"
 #include "portable.h"
@@ -16,6 +19,203 @@
 
 /* Largest block of pages taken from the allocator at once (64 KiB). */
 #define PAYLOAD_MAX_ORDER	4
+
+/*
+ * The payload page pool (Documentation/design.rst, "Payload page pool").
+ *
+ * A freed payload's pages go back to a module-wide pool instead of the
+ * page allocator, and the next payload takes its pages from there: in
+ * the steady state of a stream of writes no page is allocated, and none
+ * is zeroed again by the allocator (init_on_alloc), which under TCG cost
+ * as much as the copy itself. Pages of the pool hold stale data of old
+ * writes: every user of raftblk_payload_alloc() overwrites [0, len) (the
+ * creator fills the payload before publishing it), and the bytes past
+ * len in the last page are zeroed at allocation.
+ *
+ * A page goes back to the pool only when raftblk holds its only
+ * reference (page_ref_count() == 1): TCP's zero-copy send
+ * (kernel_sendpage()) keeps a reference until the data is acknowledged,
+ * and such a page is put, not pooled (counted in busy). Nobody can take
+ * a new reference to a page only we hold: it is not in any page cache
+ * or mapping (a pfn walker's speculative get_page_unless_zero() only
+ * looks, and drops it).
+ *
+ * Bounded by payload_pool_mib (pages beyond it go to the allocator), a
+ * shrinker gives the pages back under memory pressure, and the pool is
+ * emptied when a device is removed and when the module is unloaded.
+ */
+static int payload_pool_mib = -1;
+module_param(payload_pool_mib, int, 0644);
+MODULE_PARM_DESC(payload_pool_mib,
+		 "MiB of freed payload pages kept for reuse (-1: half the default log memory budget, min(32, RAM/16); 0: no pool)");
+
+static struct {
+	/*
+	 * Protects pages and count. Taken with interrupts off: payloads
+	 * are put from softirq (TCP) and possibly bio completion context.
+	 * Nothing else is taken under it, and no page is freed under it.
+	 */
+	spinlock_t lock;
+	struct list_head pages;		/* free pages, linked by page->lru */
+	unsigned long count;		/* pages on the list */
+	atomic_long_t reused;		/* pages handed out from the pool */
+	atomic_long_t fresh;		/* pages from the page allocator */
+	atomic_long_t busy;		/* not pooled: another reference */
+	atomic_long_t full;		/* not pooled: the pool was full */
+	atomic_long_t shrunk;		/* given back to the allocator */
+} pool = {
+	.lock = __SPIN_LOCK_UNLOCKED(pool.lock),
+	.pages = LIST_HEAD_INIT(pool.pages),
+};
+
+/* The pool's cap in pages (payload_pool_mib, read each time). */
+static unsigned long pool_cap(void)
+{
+	int mib = READ_ONCE(payload_pool_mib);
+
+	if (mib < 0)
+		return min_t(unsigned long, 32UL << (20 - PAGE_SHIFT),
+			     totalram_pages() / 16);
+	return (unsigned long)mib << (20 - PAGE_SHIFT);
+}
+
+/* Take up to nr pages from the pool into pages[]: how many it had. */
+static u32 pool_take(struct page **pages, u32 nr)
+{
+	unsigned long flags;
+	u32 n = 0;
+
+	/* Racy peek, as DRBD's: an empty pool costs no lock. */
+	if (!READ_ONCE(pool.count))
+		return 0;
+	spin_lock_irqsave(&pool.lock, flags);
+	while (n < nr && !list_empty(&pool.pages)) {
+		struct page *page = list_first_entry(&pool.pages,
+						     struct page, lru);
+
+		list_del(&page->lru);
+		pages[n++] = page;
+	}
+	pool.count -= n;
+	spin_unlock_irqrestore(&pool.lock, flags);
+	atomic_long_add(n, &pool.reused);
+	return n;
+}
+
+/*
+ * Give nr pages (NULL entries skipped) back: to the pool those only we
+ * hold while it has room, the others put.
+ */
+static void pool_give(struct page **pages, u32 nr)
+{
+	unsigned long cap = pool_cap(), flags;
+	u32 i, busy = 0, full = 0;
+
+	spin_lock_irqsave(&pool.lock, flags);
+	for (i = 0; i < nr; i++) {
+		struct page *page = pages[i];
+
+		if (!page)
+			continue;
+		if (page_ref_count(page) != 1) {
+			busy++;
+			continue;
+		}
+		if (pool.count >= cap) {
+			full++;
+			continue;
+		}
+		list_add(&page->lru, &pool.pages);
+		pool.count++;
+		pages[i] = NULL;
+	}
+	spin_unlock_irqrestore(&pool.lock, flags);
+	/* outside the lock: put_page() may free to the allocator */
+	for (i = 0; i < nr; i++)
+		if (pages[i])
+			put_page(pages[i]);
+	if (busy)
+		atomic_long_add(busy, &pool.busy);
+	if (full)
+		atomic_long_add(full, &pool.full);
+}
+
+/* Give up to nr pages of the pool back to the allocator: how many. */
+static unsigned long pool_release(unsigned long nr)
+{
+	unsigned long flags, n = 0;
+	LIST_HEAD(out);
+	struct page *page, *tmp;
+
+	spin_lock_irqsave(&pool.lock, flags);
+	while (n < nr && !list_empty(&pool.pages)) {
+		list_move(pool.pages.next, &out);
+		n++;
+	}
+	pool.count -= n;
+	spin_unlock_irqrestore(&pool.lock, flags);
+	list_for_each_entry_safe(page, tmp, &out, lru) {
+		list_del(&page->lru);
+		put_page(page);
+	}
+	atomic_long_add(n, &pool.shrunk);
+	return n;
+}
+
+static unsigned long pool_shrink_count(struct shrinker *sh,
+				       struct shrink_control *sc)
+{
+	unsigned long n = READ_ONCE(pool.count);
+
+	return n ? n : SHRINK_EMPTY;
+}
+
+static unsigned long pool_shrink_scan(struct shrinker *sh,
+				      struct shrink_control *sc)
+{
+	unsigned long n = pool_release(sc->nr_to_scan);
+
+	return n ? n : SHRINK_STOP;
+}
+
+static struct shrinker pool_shrinker = {
+	.count_objects = pool_shrink_count,
+	.scan_objects = pool_shrink_scan,
+	.seeks = DEFAULT_SEEKS,
+};
+static bool pool_shrinker_on;
+
+int raftblk_payload_pool_init(void)
+{
+	int ret = register_shrinker(&pool_shrinker, "raftblk-payload-pool");
+
+	pool_shrinker_on = !ret;
+	return ret;
+}
+
+void raftblk_payload_pool_exit(void)
+{
+	if (pool_shrinker_on)
+		unregister_shrinker(&pool_shrinker);
+	pool_shrinker_on = false;
+	raftblk_payload_pool_drain();
+}
+
+void raftblk_payload_pool_drain(void)
+{
+	pool_release(ULONG_MAX);
+}
+
+void raftblk_payload_pool_stats(struct raftblk_payload_pool_stats *st)
+{
+	st->pages = READ_ONCE(pool.count);
+	st->cap = pool_cap();
+	st->reused = atomic_long_read(&pool.reused);
+	st->fresh = atomic_long_read(&pool.fresh);
+	st->busy = atomic_long_read(&pool.busy);
+	st->full = atomic_long_read(&pool.full);
+	st->shrunk = atomic_long_read(&pool.shrunk);
+}
 
 static struct raft_payload *payload_alloc_struct(u32 nr_pages)
 {
@@ -35,11 +235,7 @@ static struct raft_payload *payload_alloc_struct(u32 nr_pages)
 
 static void payload_free(struct raft_payload *p)
 {
-	u32 i;
-
-	for (i = 0; i < p->nr_pages; i++)
-		if (p->pages[i])
-			__free_page(p->pages[i]);
+	pool_give(p->pages, p->nr_pages);
 	kfree(p);
 }
 
@@ -56,7 +252,9 @@ struct raft_payload *raftblk_payload_alloc(u32 len)
 		return NULL;
 	p->len = len;
 	p->nr_pages = nr;
-	for (i = 0; i < nr;) {
+	/* from the pool first, the rest from the allocator as before */
+	i = pool_take(p->pages, nr);
+	while (i < nr) {
 		/*
 		 * Pages come in blocks of up to 2^PAYLOAD_MAX_ORDER, split
 		 * into single pages (each freed on its own): one call to the
@@ -80,6 +278,7 @@ struct raft_payload *raftblk_payload_alloc(u32 len)
 		}
 		if (order)
 			split_page(page, order);
+		atomic_long_add(1UL << order, &pool.fresh);
 		for (j = 0; j < (1U << order); j++)
 			p->pages[i++] = page + j;
 	}
@@ -90,6 +289,14 @@ struct raft_payload *raftblk_payload_alloc(u32 len)
 		bvec_set_page(&p->bvec[i], p->pages[i], n, 0);
 		left -= n;
 	}
+	/*
+	 * The bytes past len in the last page are never sent, written or
+	 * checksummed; they are zero all the same (a pooled page holds an
+	 * old write's data), as a page fresh from the allocator is.
+	 */
+	if (offset_in_page(len))
+		memzero_page(p->pages[nr - 1], offset_in_page(len),
+			     PAGE_SIZE - offset_in_page(len));
 	return p;
 }
 

@@ -95,8 +95,11 @@ struct raft_payload {
 
 /*
  * Allocate a data payload of len bytes (1..RAFTBLK_PL_MAX_DATA, a multiple
- * of 512) with uninitialised pages; sector and flags are set by the
- * caller. Returns NULL on failure (bad len or no memory).
+ * of 512) with uninitialised data: its pages may come from the payload
+ * page pool and hold an old payload's bytes, so the caller must fill all
+ * of [0, len) before publishing it (the bytes past len in the last page
+ * are zero). sector and flags are set by the caller. Returns NULL on
+ * failure (bad len or no memory).
  */
 struct raft_payload *raftblk_payload_alloc(u32 len);
 
@@ -164,6 +167,29 @@ int raftblk_payload_copy_to_rq(const struct raft_payload *p, u32 off,
  */
 int raftblk_payload_iter(struct raft_payload *p, unsigned int direction,
 			 u32 off, u32 len, struct iov_iter *iter);
+
+/*
+ * The payload page pool (payload.c): freed payloads' pages kept for the
+ * next ones. raftblk_payload_pool_init() registers its shrinker (module
+ * load); raftblk_payload_pool_exit() unregisters it and empties the pool
+ * (module unload, after the last payload was put);
+ * raftblk_payload_pool_drain() empties it (device removal). The pool
+ * works without init (static), only not shrinkable then.
+ */
+struct raftblk_payload_pool_stats {
+	u64 pages;	/* in the pool now */
+	u64 cap;	/* the most it keeps (payload_pool_mib) */
+	u64 reused;	/* pages payloads took from the pool */
+	u64 fresh;	/* pages payloads took from the page allocator */
+	u64 busy;	/* freed pages not pooled: referenced elsewhere */
+	u64 full;	/* freed pages not pooled: the pool was full */
+	u64 shrunk;	/* pooled pages given back (shrinker, drain) */
+};
+
+int raftblk_payload_pool_init(void);
+void raftblk_payload_pool_exit(void);
+void raftblk_payload_pool_drain(void);
+void raftblk_payload_pool_stats(struct raftblk_payload_pool_stats *st);
 
 /* Reference counting (also exported to the core as raft_payload_*). */
 static inline struct raft_payload *raftblk_payload_get(struct raft_payload *p)

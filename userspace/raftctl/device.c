@@ -526,6 +526,18 @@ static int parse_counters(struct nlattr *nest, struct dev_counters *c)
 		  offsetof(struct dev_counters, mem_compactions) },
 		{ RAFTBLK_COUNTER_ATTR_AUTH_FAILED,
 		  offsetof(struct dev_counters, auth_failed) },
+		{ RAFTBLK_COUNTER_ATTR_POOL_PAGES,
+		  offsetof(struct dev_counters, pool_pages) },
+		{ RAFTBLK_COUNTER_ATTR_POOL_REUSED,
+		  offsetof(struct dev_counters, pool_reused) },
+		{ RAFTBLK_COUNTER_ATTR_POOL_FRESH,
+		  offsetof(struct dev_counters, pool_fresh) },
+		{ RAFTBLK_COUNTER_ATTR_POOL_BUSY,
+		  offsetof(struct dev_counters, pool_busy) },
+		{ RAFTBLK_COUNTER_ATTR_POOL_FULL,
+		  offsetof(struct dev_counters, pool_full) },
+		{ RAFTBLK_COUNTER_ATTR_POOL_SHRUNK,
+		  offsetof(struct dev_counters, pool_shrunk) },
 	};
 	size_t i;
 
@@ -1050,6 +1062,12 @@ static void print_counters_json(const struct dev_counters *c)
 	printf(",\n        \"mem_compactions\": %" PRIu64,
 	       c->mem_compactions);
 	printf(",\n        \"auth_failed\": %" PRIu64, c->auth_failed);
+	printf(",\n        \"pool_pages\": %" PRIu64, c->pool_pages);
+	printf(",\n        \"pool_reused\": %" PRIu64, c->pool_reused);
+	printf(",\n        \"pool_fresh\": %" PRIu64, c->pool_fresh);
+	printf(",\n        \"pool_busy\": %" PRIu64, c->pool_busy);
+	printf(",\n        \"pool_full\": %" PRIu64, c->pool_full);
+	printf(",\n        \"pool_shrunk\": %" PRIu64, c->pool_shrunk);
 	printf("\n      }");
 }
 

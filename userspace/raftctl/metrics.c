@@ -257,6 +257,18 @@ static const struct {
 	  "Compactions the memory budget forced."),
 	C(auth_failed, "raftblk_auth_failures_total", "counter",
 	  "Peers or frames that failed to authenticate."),
+	C(pool_pages, "raftblk_payload_pool_pages", "gauge",
+	  "Pages in the module's payload page pool now (module-wide)."),
+	C(pool_reused, "raftblk_payload_pool_reused_pages_total", "counter",
+	  "Payload pages taken from the pool (module-wide)."),
+	C(pool_fresh, "raftblk_payload_pool_fresh_pages_total", "counter",
+	  "Payload pages taken from the page allocator (module-wide)."),
+	C(pool_busy, "raftblk_payload_pool_busy_pages_total", "counter",
+	  "Freed payload pages not pooled: referenced elsewhere (module-wide)."),
+	C(pool_full, "raftblk_payload_pool_full_pages_total", "counter",
+	  "Freed payload pages not pooled: the pool was full (module-wide)."),
+	C(pool_shrunk, "raftblk_payload_pool_shrunk_pages_total", "counter",
+	  "Pooled pages given back to the allocator (module-wide)."),
 #undef C
 };
 

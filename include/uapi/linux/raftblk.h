@@ -646,6 +646,19 @@ enum raftblk_counter_attr {
 	RAFTBLK_COUNTER_ATTR_AUTH_FAILED,	/* peers or frames that failed
 						 * to authenticate
 						 */
+	/*
+	 * The payload page pool, module-wide (the same in every device's
+	 * counters): pages in it now, pages payloads took from it and from
+	 * the page allocator, freed pages not pooled because another
+	 * reference was held or the pool was full, pooled pages given
+	 * back (shrinker, device removal).
+	 */
+	RAFTBLK_COUNTER_ATTR_POOL_PAGES,
+	RAFTBLK_COUNTER_ATTR_POOL_REUSED,
+	RAFTBLK_COUNTER_ATTR_POOL_FRESH,
+	RAFTBLK_COUNTER_ATTR_POOL_BUSY,
+	RAFTBLK_COUNTER_ATTR_POOL_FULL,
+	RAFTBLK_COUNTER_ATTR_POOL_SHRUNK,
 
 	__RAFTBLK_COUNTER_ATTR_MAX,
 };

@@ -446,6 +446,126 @@ out:
 	kfree(b);
 }
 
+/* Fill every byte of the payload's pages, past len too, with c. */
+static void fill_pages(struct raft_payload *p, int c)
+{
+	u32 i;
+
+	for (i = 0; i < p->nr_pages; i++)
+		memset_page(p->pages[i], 0, c, PAGE_SIZE);
+}
+
+/* Whether p's pages are the n pages of pg[], in any order. */
+static bool same_pages(const struct raft_payload *p, struct page **pg, u32 n)
+{
+	u32 i, j, found = 0;
+
+	for (i = 0; i < n; i++)
+		for (j = 0; j < p->nr_pages; j++)
+			if (p->pages[j] == pg[i]) {
+				found++;
+				break;
+			}
+	return p->nr_pages == n && found == n;
+}
+
+/*
+ * The payload page pool (payload.c): freed pages come back to the next
+ * payload, only pages no one else holds are pooled, the bytes past len
+ * are zero in a reused page, and the pool keeps no more than its cap.
+ */
+static void test_payload_pool(void)
+{
+	const u32 len = 3 * PAGE_SIZE + 1024, tail = 512;
+	struct raftblk_payload_pool_stats s0, s1, s2;
+	struct raft_payload *p, *q, **many = NULL;
+	struct page *pg[4], *held;
+	u32 i, n, nz = 0;
+	bool ok;
+
+	raftblk_payload_pool_drain();
+	raftblk_payload_pool_stats(&s0);
+	p = raftblk_payload_alloc(len);
+	if (!p) {
+		rbst_tap(false, "pool: allocation");
+		return;
+	}
+	memcpy(pg, p->pages, sizeof(pg));
+	fill_pages(p, 0xa5);
+	raftblk_payload_put(p);
+	raftblk_payload_pool_stats(&s1);
+	q = raftblk_payload_alloc(len);
+	raftblk_payload_pool_stats(&s2);
+	rbst_tap(!s0.pages && s1.pages == 4 && q && same_pages(q, pg, 4) &&
+	    s2.reused == s1.reused + 4 && s2.fresh == s1.fresh && !s2.pages,
+	    "pool: a freed payload's 4 pages are the next one's (reused %llu -> %llu, fresh %llu -> %llu)",
+	    s1.reused, s2.reused, s1.fresh, s2.fresh);
+	/* q's last page held 0xa5 up to its end: the tail is zero again */
+	if (q) {
+		u8 *va = kmap_local_page(q->pages[3]);
+
+		for (i = offset_in_page(len); i < PAGE_SIZE; i++)
+			nz += va[i] != 0;
+		kunmap_local(va);
+		fill_pages(q, 0x5a);
+		raftblk_payload_put(q);
+	}
+	p = raftblk_payload_alloc(PAGE_SIZE + tail);
+	if (p) {
+		u8 *va = kmap_local_page(p->pages[1]);
+
+		for (i = tail; i < PAGE_SIZE; i++)
+			nz += va[i] != 0;
+		kunmap_local(va);
+	}
+	raftblk_payload_pool_stats(&s1);
+	rbst_tap(q && p && !nz && s1.reused >= s2.reused + 2,
+	    "pool: the bytes past len in a reused last page are zero (%u not)",
+	    nz);
+	if (p)
+		raftblk_payload_put(p);
+
+	/* another reference (TCP's zero-copy send): put, never pooled */
+	raftblk_payload_pool_drain();
+	p = raftblk_payload_alloc(PAGE_SIZE);
+	held = p ? p->pages[0] : NULL;
+	if (held)
+		get_page(held);
+	raftblk_payload_pool_stats(&s0);
+	if (p)
+		raftblk_payload_put(p);
+	raftblk_payload_pool_stats(&s1);
+	ok = held && !s1.pages && s1.busy == s0.busy + 1 &&
+		page_ref_count(held) == 1;
+	rbst_tap(ok, "pool: a page referenced elsewhere is not pooled (pool %llu, busy +%llu, refs %d)",
+	    s1.pages, s1.busy - s0.busy, held ? page_ref_count(held) : -1);
+	if (held && page_ref_count(held) == 1)
+		put_page(held);	/* else leaked: the test failed */
+
+	/* the cap: one more MiB than it freed, the pool keeps the cap */
+	raftblk_payload_pool_drain();
+	raftblk_payload_pool_stats(&s0);
+	n = s0.cap / (RAFTBLK_PL_MAX_DATA / PAGE_SIZE) + 1;
+	many = kvcalloc(n, sizeof(*many), GFP_KERNEL);
+	for (i = 0; many && i < n; i++) {
+		many[i] = raftblk_payload_alloc(RAFTBLK_PL_MAX_DATA);
+		if (!many[i])
+			break;
+	}
+	ok = many && i == n;
+	for (i = 0; many && i < n && many[i]; i++)
+		raftblk_payload_put(many[i]);
+	kvfree(many);
+	raftblk_payload_pool_stats(&s1);
+	raftblk_payload_pool_drain();
+	raftblk_payload_pool_stats(&s2);
+	rbst_tap(ok && s0.cap && s1.pages == s0.cap &&
+	    s1.full - s0.full == (u64)n * (RAFTBLK_PL_MAX_DATA / PAGE_SIZE) -
+	    s0.cap && !s2.pages && s2.shrunk - s1.shrunk == s0.cap,
+	    "pool: keeps its cap (%llu pages) of %u MiB freed, the rest put; drained",
+	    s0.cap, n);
+}
+
 /* Close and open again: what a power cut leaves (close writes nothing). */
 static int reopen(struct rb_store **s, struct raft_restore *r)
 {
@@ -1024,15 +1144,21 @@ static int __init store_test_init(void)
 {
 	int ret;
 
+	ret = raftblk_payload_pool_init();
+	if (ret)
+		return ret;
 	bdev = blkdev_get_by_path(disk, MODE, &n_tests);
 	if (IS_ERR(bdev)) {
 		pr_err("cannot open %s: %ld\n", disk, PTR_ERR(bdev));
+		raftblk_payload_pool_exit();
 		return PTR_ERR(bdev);
 	}
 	if (!strcmp(mode, "write")) {
 		ret = rbst_crash_write_start(bdev, lw_mark, appends);
-		if (ret)
+		if (ret) {
 			blkdev_put(bdev, MODE);
+			raftblk_payload_pool_exit();
+		}
 		return ret;
 	}
 	if (!strcmp(mode, "verify")) {
@@ -1044,6 +1170,7 @@ static int __init store_test_init(void)
 	blk = (void *)__get_free_pages(GFP_KERNEL, 1);
 	if (blk) {
 		test_payloads();
+		test_payload_pool();
 		run();
 		test_superblock_write_failure();
 		free_pages((unsigned long)blk, 1);
@@ -1061,6 +1188,7 @@ static void __exit store_test_exit(void)
 		rbst_crash_write_stop();
 		blkdev_put(bdev, MODE);
 	}
+	raftblk_payload_pool_exit();
 }
 
 module_init(store_test_init);

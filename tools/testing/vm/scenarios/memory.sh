@@ -15,7 +15,9 @@
 #     term, MemAvailable never falls more than the budget plus
 #     RB_MEM_MARGIN_MIB (80) below where it was before node3 went away,
 #     the log's payload in memory (log_bytes_peak) stays within the
-#     budget plus one batch, and the budget forced compactions;
+#     budget plus one batch, and the budget forced compactions; the
+#     payload page pool handed out more reused pages than fresh ones,
+#     and drop_caches (its shrinker) empties it;
 #  4. VM 3 boots again on its disk; node1 catches it up by a resync of
 #     the extents written (full or delta, whatever its base). An
 #     application on node1 writes 4 KiB blocks (O_DIRECT, one at a time)
@@ -220,6 +222,18 @@ case $NODE in
 		test "${peak:-x}" -le $((${budget:-0} + (8 << 20)))
 	mc=$(rb_counter mem_compactions)
 	check "the budget forced compactions ($mc)" test "${mc:-0}" -gt 0
+	# The payload page pool: the pages compaction freed came back to
+	# new entries (reused), and memory pressure takes the pool back
+	# (drop_caches runs every shrinker; nothing writes now).
+	pr=$(rb_counter pool_reused) pf=$(rb_counter pool_fresh)
+	pp=$(rb_counter pool_pages) ps=$(rb_counter pool_shrunk)
+	diag "payload pool: reused $pr fresh $pf pages $pp busy $(rb_counter pool_busy) full $(rb_counter pool_full) shrunk $ps"
+	check "status --json: payload pages reused ($pr) more than fresh ($pf)" \
+		test "${pr:-0}" -gt "${pf:-x}"
+	echo 2 >/proc/sys/vm/drop_caches
+	pp2=$(rb_counter pool_pages) ps2=$(rb_counter pool_shrunk)
+	check "the shrinker empties the pool ($pp -> $pp2 pages, shrunk $ps -> $ps2)" \
+		test "${pp2:-x}" = 0 -a "${ps2:-0}" -ge $((${ps:-0} + ${pp:-0}))
 	rb_status_diag
 	app_writer &
 	apid=$!

@@ -3198,7 +3198,22 @@ out:
 
 static int __init rbtt_init(void)
 {
+	struct raftblk_payload_pool_stats ps;
+	int ret = raftblk_payload_pool_init();
+
+	if (ret)
+		return ret;
 	run_tests();
+	/*
+	 * Every payload sent (zero copy: TCP held its pages) and received
+	 * went through the payload page pool: received entries took pages
+	 * that earlier ones gave back, and the pool kept to its cap.
+	 */
+	raftblk_payload_pool_stats(&ps);
+	pr_info("# payload pool: reused %llu fresh %llu busy %llu full %llu pages %llu cap %llu\n",
+		ps.reused, ps.fresh, ps.busy, ps.full, ps.pages, ps.cap);
+	tap(ps.reused > 0 && ps.pages <= ps.cap,
+	    "payload pages reused across sends and receives, the pool within its cap");
 	pr_info("1..%d\n", n_tests);
 	pr_info("done: %d passed, %d failed\n", n_tests - n_failed, n_failed);
 	return 0;
@@ -3206,6 +3221,7 @@ static int __init rbtt_init(void)
 
 static void __exit rbtt_exit(void)
 {
+	raftblk_payload_pool_exit();
 }
 
 module_init(rbtt_init);
