@@ -92,6 +92,8 @@ static void raftblk_node_step_msgs(struct raftblk_node *n, struct list_head *msg
 		else
 			snap = false;
 		if (installed) {
+			/* Pairs with smp_rmb() in raftblk_node_read_direct(). */
+			smp_wmb();
 			WRITE_ONCE(n->applied, installed);
 			n->compacted = installed;
 			n->copy_index = installed;
@@ -699,6 +701,11 @@ static void raftblk_node_advance(struct raftblk_node *n,
 	b->adv.applied = b->done ? rd->committed[b->done - 1].index :
 		n->applied;
 	n->commits += b->done;
+	/*
+	 * The data writes up to it are complete (apply_check's acquire):
+	 * pairs with smp_rmb() in raftblk_node_read_direct().
+	 */
+	smp_wmb();
 	WRITE_ONCE(n->applied, b->adv.applied);
 	raftblk_node_applied(n, rd, b->done);
 	raftblk_node_read_states(n, rd);
@@ -766,6 +773,8 @@ static bool raftblk_node_handle_ready(struct raftblk_node *n)
 	b->ap.stop_at_zero = true;
 	if (raft_ready(n->raft, &b->rd))
 		return false;	/* out of memory: retry on the next tick */
+	/* Before the messages go and the writes complete (node_io.c). */
+	raftblk_node_lease_publish(n);
 	raftblk_node_stamp_committed(n, &b->rd);
 	raftblk_node_send(n, b);
 	/* Committed: complete, the apply below is off the writes' path. */
@@ -916,6 +925,8 @@ static int raftblk_node_thread(void *arg)
 				n->next_tick = jiffies + tick;
 		}
 		raftblk_node_step_msgs(n, &msgs);
+		/* a step-down or a renewal (a ready batch follows a step-down) */
+		raftblk_node_lease_publish(n);
 		if (!list_empty(&writes)) {
 			if (n->role == RAFT_LEADER &&
 			    n->disk_state != RAFTBLK_DISK_STATE_FAILED)
@@ -943,6 +954,7 @@ static int raftblk_node_thread(void *arg)
 		    (n->role != RAFT_LEADER ||
 		     time_after(jiffies, n->handover_until)))
 			raftblk_node_freeze(n);
+		raftblk_node_lease_publish(n);
 		mutex_unlock(&n->lock);
 		cond_resched();
 	}
@@ -1022,6 +1034,9 @@ static struct raftblk_node *raftblk_node_alloc(struct raftblk_dev *dev,
 	init_waitqueue_head(&n->promote_wq);
 	n->role = RAFT_FOLLOWER;
 	mutex_init(&n->lock);
+	seqcount_mutex_init(&n->lease_seq, &n->lock);
+	atomic64_set(&n->reads_direct, 0);
+	atomic64_set(&n->reads_thread, 0);
 	spin_lock_init(&n->in_lock);
 	mutex_init(&n->pub_lock);
 	spin_lock_init(&n->pub_spin);
@@ -1312,6 +1327,10 @@ void raftblk_node_stop(struct raftblk_node *n)
 	spin_lock(&n->in_lock);
 	n->stopping = true;
 	spin_unlock(&n->in_lock);
+	/* the thread publishes none from now on (stopping) */
+	mutex_lock(&n->lock);
+	raftblk_node_lease_withdraw(n);
+	mutex_unlock(&n->lock);
 	kthread_stop(n->thread);
 	cancel_delayed_work_sync(&n->wait_work);
 	raftblk_node_snap_stop(n);

@@ -150,6 +150,11 @@ struct raftblk_node_status {
 	u64 log_bytes;			/* payload bytes in the in-memory log */
 	u64 log_bytes_peak;		/* the most it held */
 	u64 mem_compactions;		/* compactions the budget forced */
+	/* Read by raftblk_node_read_status() only: reads the leader served
+	 * in queue_rq under its published lease, and by its node thread.
+	 */
+	u64 reads_direct;
+	u64 reads_thread;
 	/* Read from the transport by raftblk_node_read_status() only. */
 	u64 auth_failed;		/* peers/frames that failed to authenticate */
 	bool secret_set[2];		/* current, second (next or previous) */

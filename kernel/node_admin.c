@@ -57,6 +57,8 @@ static int raftblk_node_conf_change(struct raftblk_node *n, struct raft_conf_cha
 	int ret;
 
 	mutex_lock(&n->lock);
+	/* the thread publishes it again, for the new configuration */
+	raftblk_node_lease_withdraw(n);
 	ret = n->frozen ? RAFT_ENOTLEADER : raft_change_conf(n->raft, cc);
 	mutex_unlock(&n->lock);
 	raftblk_node_kick(n);
@@ -103,6 +105,8 @@ int raftblk_node_transfer_leader(struct raftblk_node *n, u32 id,
 	int ret;
 
 	mutex_lock(&n->lock);
+	/* the core answers none for the rest of the term once it is sent */
+	raftblk_node_lease_withdraw(n);
 	ret = n->frozen ? RAFT_ENOTLEADER : raft_transfer_leader(n->raft, id);
 	/* No open for writing from now on (node_promote.c). */
 	if (!ret)
@@ -230,7 +234,10 @@ int raftblk_node_set_options(struct raftblk_node *n,
 	    (o->auto_promote_ms &&
 	     o->auto_promote_ms != READ_ONCE(n->promote_ms)))
 		*changed = true;
+	/* A new read mode or timeout: what the core answers from now on. */
+	raftblk_node_lease_withdraw(n);
 	ret = raft_set_timing(n->raft, hb, el, lease);
+	raftblk_node_lease_publish(n);
 	if (!ret) {
 		n->heartbeat_ms = hb_ms;
 		n->election_ms = el_ms;

@@ -101,6 +101,7 @@ void raftblk_node_freeze(struct raftblk_node *n)
 
 	n->frozen = true;
 	n->handing_over = false;
+	raftblk_node_lease_withdraw(n);
 	raftblk_node_fail_all(n);
 	WRITE_ONCE(n->role, RAFT_FOLLOWER);
 	WRITE_ONCE(n->leader, 0);
@@ -116,6 +117,7 @@ static void raftblk_node_detach(struct raftblk_node *n, int area, int err)
 	raft_id to = 0;
 
 	raftblk_node_set_disk_state(n, RAFTBLK_DISK_STATE_FAILED, err);
+	raftblk_node_lease_withdraw(n);
 	if (n->role == RAFT_LEADER)
 		to = raftblk_node_best_voter(n);
 	if (to && raft_transfer_leader(n->raft, to))

@@ -21,6 +21,7 @@
 #include <linux/blk-mq.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/seqlock.h>
 #include <linux/spinlock.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
@@ -178,7 +179,25 @@ struct raftblk_node {
 	/* Read barriers waiting for their read state / apply. */
 	struct list_head reads_waiting;
 	u64 next_read_ctx;
+	/*
+	 * Applied to the data area: written by the node thread (and the
+	 * start) after smp_wmb(), read locklessly with smp_rmb() after by
+	 * queue_rq's lease reads.
+	 */
 	raft_index applied;
+	/*
+	 * The lease the core last answered with (raft_read_lease_end()),
+	 * for reads served in queue_rq without the node thread
+	 * (node_io.c): end 0 when withdrawn. lease_seq is a seqcount whose
+	 * writers hold lock (the node thread, admin calls, the stop);
+	 * readers (queue_rq) never take lock, they retry while a write is
+	 * in progress.
+	 */
+	seqcount_mutex_t lease_seq;
+	struct raft_lease_info lease;
+	/* Reads served in queue_rq, and by the node thread (any context). */
+	atomic64_t reads_direct;
+	atomic64_t reads_thread;
 	raft_index compacted;		/* log compacted up to here */
 	unsigned long commit_sync_at;	/* next rb_store_save_commit() */
 	/*
@@ -380,6 +399,9 @@ void raftblk_node_complete_writes(struct raftblk_node *n,
 				    const struct raft_ready *rd);
 void raftblk_node_applied(struct raftblk_node *n, const struct raft_ready *rd,
 			  u32 done);
+/* The lease for queue_rq: published from the core, or withdrawn. */
+void raftblk_node_lease_publish(struct raftblk_node *n);
+void raftblk_node_lease_withdraw(struct raftblk_node *n);
 
 /* node_peers.c */
 extern const struct rb_transport_ops raftblk_node_tp_ops;

@@ -11,7 +11,10 @@
  * a read barrier (the core's read index, or a lease read answered at
  * once: at least the commit index when the read started, so past every
  * write completed before it) and go to the data area once it is applied
- * up to the barrier.
+ * up to the barrier. While the leader holds a lease the node thread
+ * published, and the data area is applied up to its floor, reads go to
+ * the data area from queue_rq at once, without the node thread
+ * (raftblk_node_read_direct()).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -70,6 +73,87 @@ static void node_tag_payload(struct raftblk_node *n, struct raft_payload *p)
 		rb_tag_key_use(&k, p);
 }
 
+/*
+ * Publish what the core answers now for reads served in queue_rq, or
+ * withdraw it (under lock). Called after every raft_ready(), before the
+ * batch's messages are sent and its writes complete (so the floor covers
+ * every write completed from then on, and a TIMEOUT_NOW or a new
+ * configuration made since the last call is never on the wire while the
+ * lease that predates it is published), and at the end of each turn of
+ * the thread (renewals, step-downs). Withdrawn whatever the core says
+ * once the node stops, freezes, hands its leadership over or gave its
+ * disk up.
+ */
+void raftblk_node_lease_publish(struct raftblk_node *n)
+{
+	struct raft_lease_info li;
+
+	lockdep_assert_held(&n->lock);
+	if (n->frozen || n->handing_over || READ_ONCE(n->stopping) ||
+	    n->disk_state == RAFTBLK_DISK_STATE_FAILED ||
+	    !raft_read_lease_end(n->raft, &li))
+		memset(&li, 0, sizeof(li));
+	if (!li.end && !n->lease.end)
+		return;
+	write_seqcount_begin(&n->lease_seq);
+	n->lease = li;
+	write_seqcount_end(&n->lease_seq);
+}
+
+/*
+ * Withdraw the lease from queue_rq (under lock): before a call into the
+ * core that may let another node lead or change what the lease means (a
+ * transfer, a membership change, new timers or read mode), and when the
+ * node freezes or stops. Reads that passed the check before it began
+ * are served: the lease held when they started and nothing was sent
+ * since.
+ */
+void raftblk_node_lease_withdraw(struct raftblk_node *n)
+{
+	lockdep_assert_held(&n->lock);
+	if (!n->lease.end)
+		return;
+	write_seqcount_begin(&n->lease_seq);
+	memset(&n->lease, 0, sizeof(n->lease));
+	write_seqcount_end(&n->lease_seq);
+}
+
+/*
+ * May @rq (a read, on the leader) go to the data area now, without the
+ * node thread? Only while the lease the thread published holds at a time
+ * after the read started (the clock is read after the lease), the thread
+ * published it less than a stall ago (the core drops its leases after a
+ * longer gap, raft_set_now()), and the data area is applied up to its
+ * floor: the floor was published before any write it covers completed,
+ * so every write completed before this read started is applied (a write
+ * not applied yet has not completed: it is concurrent with this read,
+ * as with the thread's lease reads). The lease is withdrawn on a
+ * step-down, a transfer, a membership change, a change of the read
+ * mode or timers, a frozen disk and the stop; ReadIndex mode never
+ * publishes one.
+ */
+static bool raftblk_node_read_direct(struct raftblk_node *n)
+{
+	struct raft_lease_info li;
+	unsigned int seq;
+	raft_index applied;
+	u64 now;
+
+	do {
+		seq = read_seqcount_begin(&n->lease_seq);
+		li = n->lease;
+	} while (read_seqcount_retry(&n->lease_seq, seq));
+	if (!li.end)
+		return false;
+	now = ktime_get_boottime_ns();
+	if (now >= li.end || now < li.at || now - li.at > li.stall)
+		return false;
+	applied = READ_ONCE(n->applied);
+	/* Pairs with smp_wmb() before applied is written (node.c). */
+	smp_rmb();
+	return applied >= li.floor;
+}
+
 static blk_status_t raftblk_node_submit(struct raftblk_dev *dev,
 				   struct request *rq)
 {
@@ -113,6 +197,17 @@ static blk_status_t raftblk_node_submit(struct raftblk_dev *dev,
 	}
 	INIT_LIST_HEAD(&pdu->node_list);
 	pdu->payload = NULL;
+	if (to == &n->in_reads && raftblk_node_read_direct(n)) {
+		blk_status_t st;
+
+		pdu->t.in_ns = ktime_get_ns();
+		pdu->t.barrier_ns = pdu->t.in_ns;
+		atomic64_inc(&n->reads_direct);
+		st = rb_store_read_rq(n->store, n->dev, rq);
+		if (st != BLK_STS_OK)
+			raftblk_complete_request(rq, st);
+		return BLK_STS_OK;
+	}
 	if (to == &n->in_writes) {
 		/*
 		 * Copy the data and compute its crc (and, authenticated,
@@ -251,6 +346,7 @@ static void raftblk_node_issue_reads(struct raftblk_node *n,
 
 		list_del_init(&pdu->node_list);
 		pdu->t.barrier_ns = barrier_ns;
+		atomic64_inc(&n->reads_thread);
 		st = rb_store_read_rq(n->store, n->dev, rq);
 		if (st != BLK_STS_OK)
 			raftblk_complete_request(rq, st);

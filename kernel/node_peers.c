@@ -191,6 +191,8 @@ void raftblk_node_promote_learners(struct raftblk_node *n)
 			continue;
 		cc.op = RAFT_CONF_PROMOTE;
 		cc.id = pi->id;
+		/* a new quorum: published again after the next ready */
+		raftblk_node_lease_withdraw(n);
 		if (!raft_change_conf(n->raft, &cc))
 			pr_info_ratelimited("%s: node %llu caught up: promoting it to voter\n",
 					    n->dev->name,

@@ -140,8 +140,12 @@ static void raftblk_node_promote_ask(struct raftblk_node *n,
 		reason = RB_WIRE_PROMOTE_BUSY;
 	else if (atomic_read(&n->dev->write_openers))
 		reason = RB_WIRE_PROMOTE_IN_USE;
-	else if (raft_transfer_leader(n->raft, ask->from))
-		reason = RB_WIRE_PROMOTE_BUSY;
+	if (!reason) {
+		/* no lease read in queue_rq once TIMEOUT_NOW may go */
+		raftblk_node_lease_withdraw(n);
+		if (raft_transfer_leader(n->raft, ask->from))
+			reason = RB_WIRE_PROMOTE_BUSY;
+	}
 	if (!reason) {
 		WRITE_ONCE(n->transferring, true);
 		pr_info_ratelimited("%s: auto-promote: handing leadership over to node %llu, where the device is being opened for writing\n",

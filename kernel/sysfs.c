@@ -19,6 +19,9 @@
  *                  Documentation/admin-guide.rst "Resync"
  *   resync_rate    bytes per second the leader sends each copy at most,
  *                  0 for the dynamic default (raftctl set --resync-rate)
+ *   reads_direct   reads this node served as leader in queue_rq, under
+ *                  the lease its node thread published
+ *   reads_thread   reads its node thread served (after a read barrier)
  *
  * The attributes are removed by del_gendisk() before the device is freed,
  * and kernfs waits for readers, so a reader always sees a live device.
@@ -117,6 +120,18 @@ static int raftblk_sysfs_resync(char *buf,
 	return len;
 }
 
+static int raftblk_sysfs_reads_direct(char *buf,
+				      const struct raftblk_node_status *st)
+{
+	return sysfs_emit(buf, "%llu\n", st->reads_direct);
+}
+
+static int raftblk_sysfs_reads_thread(char *buf,
+				      const struct raftblk_node_status *st)
+{
+	return sysfs_emit(buf, "%llu\n", st->reads_thread);
+}
+
 static int raftblk_sysfs_resync_rate(char *buf,
 				     const struct raftblk_node_status *st)
 {
@@ -186,6 +201,20 @@ static ssize_t resync_rate_show(struct device *d,
 }
 static DEVICE_ATTR_RO(resync_rate);
 
+static ssize_t reads_direct_show(struct device *d,
+				 struct device_attribute *attr, char *buf)
+{
+	return raftblk_sysfs_show(d, buf, raftblk_sysfs_reads_direct);
+}
+static DEVICE_ATTR_RO(reads_direct);
+
+static ssize_t reads_thread_show(struct device *d,
+				 struct device_attribute *attr, char *buf)
+{
+	return raftblk_sysfs_show(d, buf, raftblk_sysfs_reads_thread);
+}
+static DEVICE_ATTR_RO(reads_thread);
+
 static struct attribute *raftblk_attrs[] = {
 	&dev_attr_role.attr,
 	&dev_attr_term.attr,
@@ -196,6 +225,8 @@ static struct attribute *raftblk_attrs[] = {
 	&dev_attr_wait_index.attr,
 	&dev_attr_resync.attr,
 	&dev_attr_resync_rate.attr,
+	&dev_attr_reads_direct.attr,
+	&dev_attr_reads_thread.attr,
 	NULL,
 };
 

@@ -508,6 +508,40 @@ int raft_read_index(struct raft *r, u64 context);
  * raft_read_index() is.
  */
 bool raft_read_lease(struct raft *r, raft_index *index);
+
+/*
+ * The lease as a caller may publish it, to answer reads in another
+ * thread without calling into the core (the node driver's queue_rq):
+ * until the time end (on the clock of raft_set_now()), no other node can
+ * be elected leader without a TIMEOUT_NOW from this one or a new
+ * configuration, so a read that starts before end may be answered at
+ * the read index floor. at: the time the core judged it at (the last
+ * raft_set_now()); stall: the gap between two raft_set_now() calls that
+ * drops every lease (the margin): a caller that has not published for
+ * that long must not use what it published.
+ */
+struct raft_lease_info {
+	u64 end;		/* ns, the clock of raft_set_now() */
+	raft_index floor;	/* the commit index */
+	raft_term term;
+	u64 at;			/* ns, the last raft_set_now() */
+	u64 stall;		/* ns */
+};
+
+/*
+ * True with *out filled when raft_read_lease() would answer now: this
+ * node leads, committed an entry of its term and holds a lease (never in
+ * ReadIndex mode, nor after it sent TIMEOUT_NOW in this term). False,
+ * *out zeroed, otherwise. The caller publishes the answer and withdraws
+ * it before anything that could let another node lead: a TIMEOUT_NOW or
+ * a new configuration reaches no other node before the next raft_ready()
+ * after the call that made it, so asking again after every raft_ready()
+ * (before sending its messages) and before raft_change_conf(),
+ * raft_transfer_leader() and raft_set_timing() covers them. The floor
+ * only grows while the lease holds, and covers every entry raft_ready()
+ * hands out committed up to the call.
+ */
+bool raft_read_lease_end(struct raft *r, struct raft_lease_info *out);
 int raft_change_conf(struct raft *r, const struct raft_conf_change *cc);
 int raft_transfer_leader(struct raft *r, raft_id to);
 /* Campaign now (tests, and an administrator's forced election).

@@ -182,6 +182,60 @@ bool raft_read_lease(struct raft *r, raft_index *index)
 	return true;
 }
 
+/*
+ * When the lease ends: the time from which fewer than a quorum of voter
+ * leases (this leader's own vote never ends) would be running, the
+ * quorum-th largest of their ends. Same rule as raft_lease_valid().
+ */
+static u64 lease_end(const struct raft *r)
+{
+	u64 ends[RAFT_MAX_NODES], len, t;
+	u32 i, j, n = 0, nv = raft_conf_n_voters(&r->conf);
+
+	len = (u64)r->opts.election_ticks * r->opts.tick_ns -
+		raft_lease_margin(r);
+	for (i = 0; i < RAFT_MAX_NODES; i++) {
+		const struct raft_progress *pr = &r->prs[i];
+
+		if (!pr->used || !pr->voter)
+			continue;
+		if (pr->id == r->id)
+			t = ~0ULL;
+		else if (pr->lease_valid)
+			t = pr->lease_sent + len;
+		else
+			t = 0;
+		/* insertion sort, largest first */
+		for (j = n; j > 0 && ends[j - 1] < t; j--)
+			ends[j] = ends[j - 1];
+		ends[j] = t;
+		n++;
+	}
+	if (!nv || n < nv / 2 + 1)
+		return 0;
+	return ends[nv / 2];
+}
+
+bool raft_read_lease_end(struct raft *r, struct raft_lease_info *out)
+{
+	u64 end;
+
+	if (!r || !out)
+		return false;
+	memset(out, 0, sizeof(*out));
+	if (!lease_answers(r))
+		return false;
+	end = lease_end(r);
+	if (end <= r->now)
+		return false;
+	out->end = end;
+	out->floor = r->commit;
+	out->term = r->term;
+	out->at = r->now;
+	out->stall = raft_lease_margin(r);
+	return true;
+}
+
 int raft_read_index(struct raft *r, u64 context)
 {
 	struct raft_read_req *q;

@@ -66,7 +66,7 @@ static u64 pair_seed(u64 base, u64 k, u32 si, u32 cl)
 }
 
 struct totals {
-	u64 schedules, sim_us, events, acked, reads, leaders, resyncs;
+	u64 schedules, sim_us, events, acked, reads, direct, leaders, resyncs;
 };
 
 int main(int argc, char **argv)
@@ -127,10 +127,11 @@ int main(int argc, char **argv)
 		if (!have_seed)
 			usage();
 		sched_run(seed, n, c, &o, &r, stdout);
-		printf("seed %llu: %u nodes, %s: %s (%.3f simulated s, %llu events, %llu writes acknowledged, %llu reads, %llu leaders, %llu resyncs, %llu extents copied, %llu batches applied in part)\n",
+		printf("seed %llu: %u nodes, %s: %s (%.3f simulated s, %llu events, %llu writes acknowledged, %llu reads (%llu direct), %llu leaders, %llu resyncs, %llu extents copied, %llu batches applied in part)\n",
 		       ULL(seed), n, sched_class_names[c],
 		       r.failed ? "FAILED" : "ok", r.sim_us / 1e6,
 		       ULL(r.events), ULL(r.acked), ULL(r.reads),
+		       ULL(r.reads_direct),
 		       ULL(r.leaders), ULL(r.resyncs), ULL(r.chunks),
 		       ULL(r.apply_lags));
 		return r.failed ? 1 : 0;
@@ -183,6 +184,7 @@ int main(int argc, char **argv)
 				pts[p].sim_us += r.sim_us;
 				pts[p].acked += r.acked;
 				pts[p].reads += r.reads;
+				pts[p].direct += r.reads_direct;
 				pts[p].leaders += r.leaders;
 				tot.schedules++;
 				tot.sim_us += r.sim_us;
@@ -214,11 +216,12 @@ int main(int argc, char **argv)
 				       ++tap_n, sizes[si], sched_class_names[cl],
 				       ULL(bads[p]), whys[p]);
 			else
-				printf("ok %d - %u nodes %s: %llu schedules, %.1f simulated s, %llu writes acked, %llu reads, %llu leaders\n",
+				printf("ok %d - %u nodes %s: %llu schedules, %.1f simulated s, %llu writes acked, %llu reads (%llu direct), %llu leaders\n",
 				       ++tap_n, sizes[si], sched_class_names[cl],
 				       ULL(pts[p].schedules),
 				       pts[p].sim_us / 1e6, ULL(pts[p].acked),
-				       ULL(pts[p].reads), ULL(pts[p].leaders));
+				       ULL(pts[p].reads), ULL(pts[p].direct),
+				       ULL(pts[p].leaders));
 		}
 		schedules = 0;	/* done: skip the pair-by-pair loop */
 	}
@@ -247,6 +250,7 @@ int main(int argc, char **argv)
 				pt.events += r.events;
 				pt.acked += r.acked;
 				pt.reads += r.reads;
+				pt.direct += r.reads_direct;
 				pt.leaders += r.leaders;
 				pt.resyncs += r.resyncs;
 				if (r.failed) {
@@ -277,12 +281,13 @@ int main(int argc, char **argv)
 				       ++tap_n, sizes[si],
 				       sched_class_names[cl], ULL(bad), why);
 			} else if (tap && !seconds) {
-				printf("ok %d - %u nodes %s: %llu schedules, %.1f simulated s, %llu writes acked, %llu reads, %llu leaders, %llu resyncs\n",
+				printf("ok %d - %u nodes %s: %llu schedules, %.1f simulated s, %llu writes acked, %llu reads (%llu direct), %llu leaders, %llu resyncs\n",
 				       ++tap_n, sizes[si],
 				       sched_class_names[cl],
 				       ULL(pt.schedules), pt.sim_us / 1e6,
 				       ULL(pt.acked), ULL(pt.reads),
-				       ULL(pt.leaders), ULL(pt.resyncs));
+				       ULL(pt.direct), ULL(pt.leaders),
+				       ULL(pt.resyncs));
 			}
 			fflush(stdout);
 			if (seconds && wall() - t0 >= seconds)

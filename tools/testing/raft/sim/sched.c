@@ -692,6 +692,7 @@ static void chaos_membership(struct sched *s)
 		if (!t || t == l)
 			return;
 		err = raft_transfer_leader(c->nodes[l].r, t);
+		sim_lease_publish(c, l);
 		if (!err)
 			sim_check_transfer_started(&c->nodes[l]);
 		sim_trace(c, TR_TRANSFER, (u8)l, (u8)t, 0, (u8)err, 0, 0, 0,
@@ -1648,6 +1649,7 @@ out:
 	for (raft_id id = 1; id <= c->max_id; id++)
 		res->apply_lags += c->nodes[id].n_apply_lags;
 	res->reads = c->ck.n_reads_ok;
+	res->reads_direct = c->n_reads_direct;
 	for (u64 t = 0; t < c->ck.n_terms; t++)
 		res->leaders += c->ck.terms[t].leader != 0;
 	if (c->failed && trace_out) {

@@ -40,6 +40,7 @@ struct sched_result {
 	u64 events;
 	u64 acked;
 	u64 reads;
+	u64 reads_direct;	/* of them, served from the published lease */
 	u64 leaders;		/* terms that had a leader */
 	u64 digest;		/* fingerprint of the whole event history */
 	u64 resyncs;		/* data-area copies started */

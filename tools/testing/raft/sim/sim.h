@@ -229,6 +229,13 @@ struct sim_node {
 	u32 n_snaps;
 	struct sim_read reads[SIM_MAX_READS];
 	u32 n_reads;
+	/*
+	 * The lease as the node driver publishes it for reads served
+	 * without the core (raft_read_lease_end(), kernel/node_io.c):
+	 * asked again after every call into the core (sim_lease_publish()),
+	 * zero when withdrawn.
+	 */
+	struct raft_lease_info lease;
 
 	/* Resync, follower side: a copy being received (memory) */
 	bool rs_active;
@@ -428,6 +435,7 @@ struct sim_cluster {
 	struct sim_prop *props;		/* by write id */
 	u64 props_cap;
 	u64 n_proposed, n_acked, n_reads;
+	u64 n_reads_direct;		/* served from the published lease */
 	u64 n_events;
 };
 
@@ -467,6 +475,8 @@ void sim_node_tick(struct sim_cluster *c, raft_id id);
  * tick is counted.
  */
 void sim_node_stall(struct sim_cluster *c, raft_id id, u64 ns);
+/* Publish the node's lease for direct reads (after each core call). */
+void sim_lease_publish(struct sim_cluster *c, raft_id id);
 /* Tell the core the node's clock now (every driver event does). */
 void sim_node_set_now(struct sim_cluster *c, raft_id id);
 /* Client operations; return the raft error (0 = accepted). */

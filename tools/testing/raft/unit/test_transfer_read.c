@@ -406,6 +406,90 @@ static void test_read_lease_at_once(void)
 	fx_fini(&f);
 }
 
+/*
+ * raft_read_lease_end(), what the node driver publishes for reads served
+ * in queue_rq: true exactly when raft_read_lease() answers, at the same
+ * index (the floor); its end is the instant the core's own lease runs
+ * out (checked on both sides of it); a TIMEOUT_NOW withdraws it as soon
+ * as raft_transfer_leader() returns (before the message is even handed
+ * out), and so does the ReadIndex mode and a step-down.
+ */
+static void test_read_lease_end(void)
+{
+	struct raft_lease_info li, li2;
+	raft_index idx = 0;
+	struct raft *r;
+	struct fx f;
+	u64 t;
+
+	fx_init(&f, 3, 3, lease);
+	fx_elect(&f, 1);
+	r = fx_raft(&f, 1);
+	CHECK(!raft_read_lease_end(NULL, &li));
+	CHECK(!raft_read_lease_end(r, NULL));
+	li.end = 1;
+	CHECK(!raft_read_lease_end(fx_raft(&f, 2), &li));	/* a follower */
+	CHECK_EQ(li.end, 0);
+	fx_tick(&f, 1, 1);
+	fx_stabilize(&f);
+	CHECK_EQ(fx_propose(&f, 1, "a"), RAFT_OK);
+	fx_stabilize(&f);
+	CHECK(raft_read_lease(r, &idx));
+	CHECK(raft_read_lease_end(r, &li));
+	CHECK_EQ(li.floor, idx);
+	CHECK_EQ(li.floor, unit_status(&f, 1).commit);
+	CHECK_EQ(li.term, unit_status(&f, 1).term);
+	CHECK_EQ(li.at, fx_node(&f, 1)->clock_ns);
+	CHECK(li.end > li.at);
+	CHECK(li.stall > 0);
+
+	/* up to just before end the core answers, from end on it does not */
+	for (t = li.at; t + li.stall / 2 < li.end - 1; t += li.stall / 2) {
+		raft_set_now(r, t);
+		CHECK(raft_read_lease_end(r, &li2));
+		CHECK_EQ(li2.end, li.end);
+	}
+	raft_set_now(r, li.end - 1);
+	CHECK(raft_read_lease(r, &idx));
+	CHECK(raft_read_lease_end(r, &li2));
+	raft_set_now(r, li.end);
+	CHECK(!raft_read_lease(r, &idx));
+	CHECK(!raft_read_lease_end(r, &li2));
+	CHECK_EQ(li2.end, 0);
+	fx_node(&f, 1)->clock_ns = li.end;
+
+	/* renewed by the next round; the floor follows the commit index */
+	fx_tick(&f, 1, 1);
+	fx_stabilize(&f);
+	CHECK_EQ(fx_propose(&f, 1, "b"), RAFT_OK);
+	fx_stabilize(&f);
+	CHECK(raft_read_lease_end(r, &li2));
+	CHECK(li2.end > li.end);
+	CHECK(li2.floor > li.floor);
+	CHECK_EQ(li2.floor, unit_status(&f, 1).commit);
+
+	/* ReadIndex mode: never */
+	CHECK_EQ(raft_set_timing(r, 1, 10, false), RAFT_OK);
+	CHECK(!raft_read_lease_end(r, &li2));
+	CHECK_EQ(raft_set_timing(r, 1, 10, true), RAFT_OK);
+	fx_tick(&f, 1, 1);
+	fx_stabilize(&f);
+	CHECK(raft_read_lease_end(r, &li2));
+
+	/* a transfer to an up-to-date node: withdrawn before it is sent */
+	CHECK_EQ(raft_transfer_leader(r, 2), RAFT_OK);
+	CHECK(unit_status(&f, 1).role == RAFT_LEADER);
+	CHECK(!raft_read_lease_end(r, &li2));
+	fx_stabilize(&f);
+	CHECK(unit_status(&f, 2).role == RAFT_LEADER);
+	CHECK(!raft_read_lease_end(r, &li2));		/* a follower now */
+	fx_tick(&f, 2, 1);
+	fx_stabilize(&f);
+	CHECK(raft_read_lease_end(fx_raft(&f, 2), &li2));
+	CHECK_EQ(li2.floor, unit_status(&f, 2).commit);
+	fx_fini(&f);
+}
+
 static void lease_long(struct raft_options *o)
 {
 	o->lease_read = true;
@@ -570,6 +654,8 @@ const struct unit_test transfer_read_tests[] = {
 	  test_no_lease_after_timeout_now },
 	{ "read: a lease read answered outside the ready cycle",
 	  test_read_lease_at_once },
+	{ "read: the lease published for reads outside the core",
+	  test_read_lease_end },
 	{ "transfer: to an up-to-date follower", test_transfer },
 	{ "transfer: to a lagging node", test_transfer_to_lagging },
 	{ "transfer: aborted after an election timeout",

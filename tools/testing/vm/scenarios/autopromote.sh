@@ -20,6 +20,11 @@
 #     it stays a follower; on again: it leads;
 #  6. node3 (the leader) frozen (SIGSTOP): node1's open with a 100 ms
 #     timeout fails with EBUSY (no answer, long before an election).
+#  7. the leader serves reads in queue_rq under its lease (sysfs
+#     reads_direct); after it sent TIMEOUT_NOW to a frozen node (a transfer
+#     that cannot complete: it stays the leader of its term) none, every
+#     read through its node thread (reads_thread); a follower once the
+#     target took over.
 #
 # Environment: RB_ELECTION_WAIT (lib-cluster.sh), RB_JOIN_WAIT (seconds
 # for a new node to become a voter, default 180).
@@ -195,6 +200,68 @@ if [ "$NODE" = 1 ]; then
 		dmesg_has "auto-promote: node 1 does not lead after 100 ms"
 fi
 check "barrier: timed out" barrier timed-out || finish
+check "node$NODE: a leader again" wait_for "$RB_ELECTION_WAIT" sh -c \
+	"raftctl status $RB_DEV --json | grep -q '\"leader_id\": [1-3]'"
+rb_status_diag
+
+# ---- 7. lease reads in queue_rq, none once a transfer was started ----
+# The leader serves reads in queue_rq under the lease its node thread
+# published (sysfs reads_direct). It starts a transfer to a node the host
+# froze: TIMEOUT_NOW is sent, the target does not campaign, and the
+# leader stays the leader of its term, where a lease proves nothing any
+# more (the target's votes would bypass the others' leases): every read
+# from then on goes through its node thread (a ReadIndex round with the
+# third node: reads_thread), none in queue_rq. Once the target runs
+# again it takes over, and the old leader refuses reads as a follower.
+rb_reads() { cat "/sys/block/$RB_DEV/raftblk/reads_$1"; }
+read_blocks() { # COUNT: each 4 KiB block read on its own (O_DIRECT)
+	local i=0
+	while [ "$i" -lt "$1" ]; do
+		dd if="/dev/$RB_DEV" of=/dev/null bs=4096 skip="$i" count=1 \
+			iflag=direct 2>/dev/null || return 1
+		i=$((i + 1))
+	done
+}
+# reads_KIND grew by at least MIN (and at most MAX, if given) since BASE
+reads_grew() { # KIND BASE MIN [MAX]
+	local d=$(($(rb_reads "$1") - $2))
+	echo "reads_$1 +$d"
+	[ "$d" -ge "$3" ] && { [ -z "${4:-}" ] || [ "$d" -le "$4" ]; }
+}
+if rb_is leader; then
+	put lease-leader "$NODE"
+fi
+check "barrier: the leader named" barrier lease-named || finish
+L=$(get lease-leader)
+T=1
+[ "$L" = 1 ] && T=2
+if [ "$NODE" = "$L" ]; then
+	d0=$(rb_reads direct)
+	check "node$NODE (the leader): 20 reads" read_blocks 20
+	check "node$NODE: some served in queue_rq (reads_direct grows)" \
+		reads_grew direct "$d0" 1
+	check "host freezes node$T" host_request sigstop "$T"
+	check "node$NODE: transfer-leader to the frozen node$T (TIMEOUT_NOW sent)" \
+		raftctl transfer-leader "$RB_DEV" "$T"
+	check "node$NODE still leads (node$T cannot campaign)" rb_is leader
+	d0=$(rb_reads direct)
+	t0=$(rb_reads thread)
+	check "node$NODE: 20 reads after the transfer started, served" \
+		read_blocks 20
+	check "node$NODE: none of them in queue_rq (reads_direct unchanged)" \
+		reads_grew direct "$d0" 0 0
+	check "node$NODE: all of them by the node thread (reads_thread +20)" \
+		reads_grew thread "$t0" 20
+	check "node$NODE still leads" rb_is leader
+	check "host lets node$T run again" host_request sigcont "$T"
+	check "node$NODE: node$T takes over, node$NODE follows" \
+		wait_for "$RB_ELECTION_WAIT" rb_is follower
+	d0=$(rb_reads direct)
+	check "node$NODE (a follower): a read is refused" sh -c \
+		"! dd if=/dev/$RB_DEV of=/dev/null bs=4096 count=1 iflag=direct"
+	check "node$NODE: reads_direct unchanged" reads_grew direct "$d0" 0 0
+fi
+check "barrier: lease reads checked" barrier lease-checked || finish
 check "node$NODE: a leader again" wait_for "$RB_ELECTION_WAIT" sh -c \
 	"raftctl status $RB_DEV --json | grep -q '\"leader_id\": [1-3]'"
 rb_status_diag
