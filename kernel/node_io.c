@@ -139,6 +139,13 @@ static bool raftblk_node_read_direct(struct raftblk_node *n)
 	raft_index applied;
 	u64 now;
 
+	/*
+	 * applied is a u64 written by the thread without a lock: on a
+	 * 32-bit kernel a load can tear (the new high word with the old
+	 * low one passes the floor): reads go through the thread there.
+	 */
+	if (!IS_ENABLED(CONFIG_64BIT))
+		return false;
 	do {
 		seq = read_seqcount_begin(&n->lease_seq);
 		li = n->lease;

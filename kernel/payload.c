@@ -73,10 +73,19 @@ static unsigned long pool_cap(void)
 {
 	int mib = READ_ONCE(payload_pool_mib);
 
+	/*
+	 * With init_on_free the allocator wipes freed pages: a pool would
+	 * keep old writes' data in memory, which that option asks not to.
+	 */
+	if (want_init_on_free())
+		return 0;
 	if (mib < 0)
 		return min_t(unsigned long, 32UL << (20 - PAGE_SHIFT),
 			     totalram_pages() / 16);
-	return (unsigned long)mib << (20 - PAGE_SHIFT);
+	/* at most the RAM: no overflow of the shift on 32-bit */
+	return min_t(unsigned long, mib,
+		     totalram_pages() >> (20 - PAGE_SHIFT)) <<
+		(20 - PAGE_SHIFT);
 }
 
 /* Take up to nr pages from the pool into pages[]: how many it had. */
@@ -117,7 +126,8 @@ static void pool_give(struct page **pages, u32 nr)
 
 		if (!page)
 			continue;
-		if (page_ref_count(page) != 1) {
+		/* a poisoned page goes back to the allocator to be kept out */
+		if (page_ref_count(page) != 1 || PageHWPoison(page)) {
 			busy++;
 			continue;
 		}
@@ -148,6 +158,11 @@ static unsigned long pool_release(unsigned long nr)
 	struct page *page, *tmp;
 
 	spin_lock_irqsave(&pool.lock, flags);
+	if (nr >= pool.count) {
+		/* all of it (a drain): no page-by-page walk, irqs off */
+		list_splice_init(&pool.pages, &out);
+		n = pool.count;
+	}
 	while (n < nr && !list_empty(&pool.pages)) {
 		list_move(pool.pages.next, &out);
 		n++;
@@ -367,18 +382,6 @@ u32 raftblk_payload_crc(struct raft_payload *p)
 	/* data_crc before the flag: pairs with smp_load_acquire() above. */
 	smp_store_release(&p->data_crc_known, true);
 	return ~crc;
-}
-
-/*
- * Take crc as the data's crc without a pass over it, for a receiver whose
- * data and crc are both authenticated (transport.c): set before the
- * payload is shared.
- */
-void raftblk_payload_set_crc(struct raft_payload *p, u32 crc)
-{
-	WRITE_ONCE(p->data_crc, crc);
-	/* data_crc before the flag: pairs with raftblk_payload_crc() */
-	smp_store_release(&p->data_crc_known, true);
 }
 
 int raftblk_payload_copy_in(struct raft_payload *p, u32 off,

@@ -139,7 +139,6 @@ static inline bool raftblk_payload_has_data(const struct raft_payload *p)
  * value twice, harmlessly.
  */
 u32 raftblk_payload_crc(struct raft_payload *p);
-void raftblk_payload_set_crc(struct raft_payload *p, u32 crc);
 
 /*
  * Copy len bytes between a linear buffer and the payload's data at byte

@@ -1591,13 +1591,6 @@ static int rx_data(struct rb_conn *c)
 			c->rx_off += ret;
 		}
 		if (d->data_len && c->auth) {
-			/*
-			 * The tag proves these are the bytes the leader
-			 * tagged, and the frame MAC that the crc in the
-			 * meta part is the one it computed from them: keep
-			 * that crc (for the log record) without a pass of
-			 * our own over the data.
-			 */
 			ret = rb_entry_tag_end(&c->rx_poly, c->auth_gen,
 					       e->payload,
 					       c->rx_tags + c->rx_tagi *
@@ -1605,9 +1598,15 @@ static int rx_data(struct rb_conn *c)
 			if (ret)
 				return auth_fail(c, "entry MAC mismatch");
 			c->rx_tagi++;
-			raftblk_payload_set_crc(e->payload, d->crc);
-		} else if (d->data_len) {
-			/* a crc state: the inverse of the final crc */
+		}
+		if (d->data_len) {
+			/*
+			 * The crc too, authenticated or not: it goes into
+			 * our log record, whose check at restart would
+			 * drop the entry (and every one after it) if the
+			 * leader's crc did not match its data; refused
+			 * here, such an entry never commits.
+			 */
 			ret = rb_wire_check_data(d,
 						 ~raftblk_payload_crc(e->payload),
 						 &why);
