@@ -588,6 +588,7 @@ static void node_send(struct sim_cluster *c, struct sim_node *n,
 		cp->snap_index = rm->snap.index;
 		cp->snap_term = rm->snap.term;
 		cp->base = rm->commit;
+		cp->id = m->id;
 		c->n_resyncs++;
 	} else if (rm->type == RAFT_MSG_SNAPSHOT) {
 		const struct sim_snap *s = node_find_snap(n, rm->snap.index);
@@ -881,8 +882,18 @@ static void node_recv_chunk(struct sim_cluster *c, struct sim_node *n,
 	if (ch->seq == 0) {
 		n->rs_from = m->m.from;
 		n->rs_from_inc = m->from_inc;
-	} else if (m->m.from != n->rs_from || m->from_inc != n->rs_from_inc) {
-		return;		/* another leader's copy */
+		n->rs_copy_id = ch->copy_id;
+	} else if (m->m.from != n->rs_from || m->from_inc != n->rs_from_inc ||
+		   ch->copy_id != n->rs_copy_id) {
+		/*
+		 * another leader's copy, or another copy of the same
+		 * snapshot by this one (a copy restarted after a lost
+		 * chunk): the kernel's first chunk names its copy
+		 * (resync.c rs_chunk(), hint_index) and a chunk of another
+		 * is refused; without it a restarted delta's end marker
+		 * completed the first copy's chunks, an extent missing
+		 */
+		return;
 	}
 	n->rs_seq++;
 	n->rs_idle = 0;
@@ -951,6 +962,7 @@ static void send_chunk(struct sim_cluster *c, struct sim_node *n, raft_id to,
 	ch->snap_index = cp->snap_index;
 	ch->snap_term = cp->snap_term;
 	ch->seq = cp->seq++;
+	ch->copy_id = cp->id;
 	ch->ext = ext;
 	if (ext < SIM_EXTENTS) {
 		for (u32 k = 0; k < SIM_EXT_BLOCKS; k++) {

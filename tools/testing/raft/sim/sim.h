@@ -86,6 +86,7 @@ struct sim_chunk {
 	raft_index snap_index;		/* the copy it belongs to */
 	raft_term snap_term;
 	u32 seq;			/* chunks of a copy arrive in order */
+	u64 copy_id;			/* which copy (the kernel's hint_index) */
 	u32 ext;			/* extent, SIM_EXTENTS = end marker */
 	u64 wid[SIM_EXT_BLOCKS];
 	raft_index widx[SIM_EXT_BLOCKS];
@@ -108,6 +109,7 @@ struct sim_copy {
 	raft_index base;
 	u32 next_ext;
 	u32 seq;
+	u64 id;				/* names its chunks (unique) */
 	raft_index copy_end;
 };
 
@@ -242,6 +244,7 @@ struct sim_node {
 	struct raft_snapshot_meta rs_meta;
 	raft_index rs_base;
 	u32 rs_seq;			/* next chunk expected */
+	u64 rs_copy_id;			/* the copy its first chunk named */
 	u32 rs_idle;			/* ticks without a chunk */
 	bool rs_done;			/* end marker in: install pending */
 	raft_id rs_from;		/* the leader whose copy it takes */
