@@ -105,6 +105,13 @@ u64 raft_lease_margin(const struct raft *r)
 	return timeout / 8 + r->opts.tick_ns;
 }
 
+/* How long a heartbeat answer lets a lease run (see raft_set_now()). */
+static u64 lease_len(const struct raft *r)
+{
+	return (u64)r->opts.election_ticks * r->opts.tick_ns -
+		raft_lease_margin(r);
+}
+
 /* Forget every lease (they are renewed by a round sent from now on). */
 void raft_lease_drop(struct raft *r)
 {
@@ -148,9 +155,7 @@ bool raft_lease_valid(struct raft *r)
 	if (!r->opts.lease_read || !r->opts.check_quorum || r->lease_off ||
 	    !r->lease_epoch || !r->opts.tick_ns)
 		return false;
-	/* see raft_set_now() in raft.h */
-	len = (u64)r->opts.election_ticks * r->opts.tick_ns -
-		raft_lease_margin(r);
+	len = lease_len(r);
 	for (i = 0; i < RAFT_MAX_NODES; i++) {
 		const struct raft_progress *pr = &r->prs[i];
 
@@ -192,8 +197,7 @@ static u64 lease_end(const struct raft *r)
 	u64 ends[RAFT_MAX_NODES], len, t;
 	u32 i, j, n = 0, nv = raft_conf_n_voters(&r->conf);
 
-	len = (u64)r->opts.election_ticks * r->opts.tick_ns -
-		raft_lease_margin(r);
+	len = lease_len(r);
 	for (i = 0; i < RAFT_MAX_NODES; i++) {
 		const struct raft_progress *pr = &r->prs[i];
 
