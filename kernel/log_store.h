@@ -98,6 +98,9 @@ int rb_store_save_hard_state(struct rb_store *s,
  */
 int rb_store_save_commit(struct rb_store *s);
 
+/* Would rb_store_save_commit() write (the commit index moved)? */
+bool rb_store_commit_unsaved(struct rb_store *s);
+
 /*
  * Append n entries (consecutive indices). When e[0].index is not the next
  * index, the stored log after e[0].index - 1 is truncated first (durably)

@@ -266,7 +266,9 @@ static bool raftblk_node_make_room(struct raftblk_node *n)
 /*
  * Every second or so, the commit index to the superblock (when it moved):
  * a node that restarts replays its log up to it, and reports that as its
- * resync base (see raftblk_node_thread()).
+ * resync base (see raftblk_node_thread()). The write is synchronous: it
+ * is shown as a hard-state wait while it lasts, so a node stalled in it
+ * says what it waits for.
  */
 static void raftblk_node_save_commit(struct raftblk_node *n)
 {
@@ -277,7 +279,11 @@ static void raftblk_node_save_commit(struct raftblk_node *n)
 		return;
 	n->commit_sync_at = jiffies +
 			    msecs_to_jiffies(RAFTBLK_NODE_COMMIT_SYNC_MS);
+	if (!rb_store_commit_unsaved(n->store))
+		return;
+	raftblk_node_io_wait(n, RAFTBLK_WAITING_HARD_STATE, 0);
 	ret = rb_store_save_commit(n->store);
+	raftblk_node_io_wait_end(n);
 	if (raftblk_node_is_disk_error(ret))
 		raftblk_node_disk_error(n, RB_AREA_LOG, ret);
 }

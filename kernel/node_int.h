@@ -416,6 +416,7 @@ void raftblk_node_publish(struct raftblk_node *n,
 			  const struct raft_status *st);
 void raftblk_node_publish_options(struct raftblk_node *n);
 void raftblk_node_io_wait(struct raftblk_node *n, u8 waiting, u64 index);
+void raftblk_node_io_wait_end(struct raftblk_node *n);
 void raftblk_node_wait_work(struct work_struct *work);
 void raftblk_node_publish_silent(struct raftblk_node *n, u32 id,
 				 bool silent, u32 heard_ms);

@@ -20,8 +20,9 @@
  *     node, whose open succeeds once it leads.
  *
  * Without auto-promote, with no leader known, or on a node whose disk
- * failed, the open fails at once with EROFS. A leader handing over
- * refuses opens for writing (EBUSY): its writer would lose the device.
+ * failed (a leader's included, while it hands over), the open fails at
+ * once with EROFS. A leader handing over otherwise refuses opens for
+ * writing (EBUSY): its writer would lose the device.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -77,12 +78,19 @@ int raftblk_node_open_write(struct raftblk_node *n)
 	long left;
 	int err = -EBUSY;
 
+	/*
+	 * First: a leader that gave its disk up hands its leadership over
+	 * (transferring) and takes no write: EROFS as on any node whose
+	 * disk failed, not the EBUSY of a transfer that may still leave
+	 * it the leader (vm-disk saw EBUSY here).
+	 */
+	if (READ_ONCE(n->frozen) ||
+	    READ_ONCE(n->disk_state) == RAFTBLK_DISK_STATE_FAILED)
+		return -EROFS;
 	if (READ_ONCE(n->role) == RAFT_LEADER)
 		return READ_ONCE(n->transferring) ? -EBUSY : 0;
 	leader = READ_ONCE(n->leader);
-	if (!READ_ONCE(n->auto_promote) || READ_ONCE(n->frozen) ||
-	    READ_ONCE(n->disk_state) == RAFTBLK_DISK_STATE_FAILED ||
-	    !leader || leader == n->id)
+	if (!READ_ONCE(n->auto_promote) || !leader || leader == n->id)
 		return -EROFS;
 
 	cookie = get_random_u64() | 1;

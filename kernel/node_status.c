@@ -127,6 +127,29 @@ void raftblk_node_io_wait(struct raftblk_node *n, u8 waiting, u64 index)
 				 msecs_to_jiffies(RAFTBLK_NODE_WAIT_REPORT_MS));
 }
 
+/*
+ * The write shown by raftblk_node_io_wait() returned outside a ready batch
+ * (no publish follows, e.g. the commit-index save): show nothing again,
+ * and tell the device (the events see the end of a wait they were told
+ * of; a wait they never saw makes no change for them).
+ */
+void raftblk_node_io_wait_end(struct raftblk_node *n)
+{
+	bool ended = false;
+
+	mutex_lock(&n->pub_lock);
+	spin_lock(&n->pub_spin);
+	if (n->io_wait) {
+		raftblk_node_pub_wait(&n->pub, RAFTBLK_WAITING_NONE, 0);
+		n->io_wait = false;
+		ended = true;
+	}
+	spin_unlock(&n->pub_spin);
+	if (ended)
+		raftblk_node_call_publish(n);
+	mutex_unlock(&n->pub_lock);
+}
+
 /* The write shown by raftblk_node_io_wait() lasts: publish it. */
 void raftblk_node_wait_work(struct work_struct *work)
 {

@@ -260,6 +260,23 @@ int rb_store_save_hard_state(struct rb_store *s,
 	return ret;
 }
 
+/* Under s->lock: the commit index moved past the stored one. */
+static bool store_commit_unsaved(struct rb_store *s)
+{
+	lockdep_assert_held(&s->lock);
+	return min(s->commit, last_index(s)) > s->sb.hs.commit;
+}
+
+bool rb_store_commit_unsaved(struct rb_store *s)
+{
+	bool ret;
+
+	mutex_lock(&s->lock);
+	ret = store_commit_unsaved(s);
+	mutex_unlock(&s->lock);
+	return ret;
+}
+
 int rb_store_save_commit(struct rb_store *s)
 {
 	int ret = 0;
@@ -274,7 +291,7 @@ int rb_store_save_commit(struct rb_store *s)
 	 * (a slow data area stalled the node thread every second: vm-disk).
 	 * FUA still makes it durable before the other slot is rewritten.
 	 */
-	if (min(s->commit, last_index(s)) > s->sb.hs.commit) {
+	if (store_commit_unsaved(s)) {
 		rb_store_next_sb(s);
 		ret = store_write_sb(s, false);
 	}

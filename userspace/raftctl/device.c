@@ -191,7 +191,7 @@ void format_waiting(char *buf, size_t len, uint32_t waiting, uint64_t index)
 		snprintf(buf, len, "log write up to %" PRIu64, index);
 		break;
 	case RAFTBLK_WAITING_HARD_STATE:
-		snprintf(buf, len, "term and vote write");
+		snprintf(buf, len, "hard state write");
 		break;
 	case RAFTBLK_WAITING_RESYNC:
 		snprintf(buf, len, "resync from base %" PRIu64, index);

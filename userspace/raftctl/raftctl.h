@@ -294,7 +294,7 @@ const char *disk_state_name(uint32_t state);
 const char *waiting_name(uint32_t waiting);
 /*
  * What a node waits for, for people: "snapshot install at 1234", "log
- * write up to 1234", "term and vote write", "resync from base 1234".
+ * write up to 1234", "hard state write", "resync from base 1234".
  */
 void format_waiting(char *buf, size_t len, uint32_t waiting,
 		    uint64_t index);

@@ -163,7 +163,7 @@ enum raftblk_waiting {
 					 * leader): no appends, no applies
 					 */
 	RAFTBLK_WAITING_LOG,		/* its log write up to the index */
-	RAFTBLK_WAITING_HARD_STATE,	/* its term and vote write */
+	RAFTBLK_WAITING_HARD_STATE,	/* its term/vote or commit index write */
 	RAFTBLK_WAITING_RESYNC,		/* its log was reset: a copy from the
 					 * leader, a delta from the index (its
 					 * base)
