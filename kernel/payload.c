@@ -45,9 +45,6 @@
  * emptied when a device is removed and when the module is unloaded.
  */
 static int payload_pool_mib = -1;
-module_param(payload_pool_mib, int, 0644);
-MODULE_PARM_DESC(payload_pool_mib,
-		 "MiB of freed payload pages kept for reuse (-1: half the default log memory budget, min(32, RAM/16); 0: no pool)");
 
 static struct {
 	/*
@@ -176,6 +173,33 @@ static unsigned long pool_release(unsigned long nr)
 	atomic_long_add(n, &pool.shrunk);
 	return n;
 }
+
+/*
+ * payload_pool_mib set at runtime: a lower cap takes effect at once (the
+ * pages beyond it go back to the allocator), not only as pages cycle.
+ */
+static int pool_mib_set(const char *val, const struct kernel_param *kp)
+{
+	unsigned long cap, count;
+	int ret;
+
+	ret = param_set_int(val, kp);
+	if (ret)
+		return ret;
+	cap = pool_cap();
+	count = READ_ONCE(pool.count);
+	if (count > cap)
+		pool_release(count - cap);
+	return 0;
+}
+
+static const struct kernel_param_ops pool_mib_ops = {
+	.set = pool_mib_set,
+	.get = param_get_int,
+};
+module_param_cb(payload_pool_mib, &pool_mib_ops, &payload_pool_mib, 0644);
+MODULE_PARM_DESC(payload_pool_mib,
+		 "MiB of freed payload pages kept for reuse (-1: half the default log memory budget, min(32, RAM/16); 0: no pool); lowering it trims the pool at once");
 
 static unsigned long pool_shrink_count(struct shrinker *sh,
 				       struct shrink_control *sc)

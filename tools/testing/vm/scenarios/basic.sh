@@ -919,13 +919,13 @@ stalled_disk() {
 	}
 	check "status and sysfs: waiting for nothing again" \
 		wait_for 120 waits_for_nothing
-	ev_none_after_log() {
-		awk '/"waiting": "log"/ { l = 1 }
+	ev_none_after() { # WAIT: an event "waiting none" after one "waiting WAIT"
+		awk -v w="\"waiting\": \"$1\"" 'index($0, w) { l = 1 }
 		     l && /^\{"event": "change", .*"device": "raftblk1", .*"waiting": "none"\}$/ { ok = 1 }
 		     END { exit !ok }' /tmp/ev.wait
 	}
 	check "events: waiting none after waiting log" \
-		wait_for 120 ev_none_after_log
+		wait_for 120 ev_none_after log
 	# The commit-index save is a synchronous superblock write as well
 	# and says so while it waits: "hard state write". Two writes a
 	# moment apart: the save of the first one's commit starts a second
@@ -965,13 +965,8 @@ stalled_disk() {
 	check "resume raftblk1's disk (after the save)" dmsetup resume rbslow
 	check "status and sysfs: waiting for nothing after the save" \
 		wait_for 120 waits_for_nothing
-	ev_none_after_hs() {
-		awk '/"waiting": "hard-state"/ { h = 1 }
-		     h && /^\{"event": "change", .*"device": "raftblk1", .*"waiting": "none"\}$/ { ok = 1 }
-		     END { exit !ok }' /tmp/ev.wait
-	}
 	check "events: waiting none after waiting hard-state" \
-		wait_for 120 ev_none_after_hs
+		wait_for 120 ev_none_after hard-state
 	kill "$evw" 2>/dev/null
 	wait "$evw" 2>/dev/null
 	check "events raftblk1: nothing on stderr" test ! -s /tmp/ev.wait.err
