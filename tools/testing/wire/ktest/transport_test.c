@@ -2960,7 +2960,7 @@ static void test_auth_off_on(void)
 	struct rb_transport_stats st;
 	struct raw_auth ra = {};
 	struct raft_msg *m;
-	u64 lost, refused5;
+	u64 lost, refused5, dials5;
 	u16 refused;
 	bool ok;
 
@@ -3004,6 +3004,7 @@ static void test_auth_off_on(void)
 	 */
 	rb_transport_get_stats(x[1].t, &st);
 	refused5 = st.refused_by_peer;
+	dials5 = st.connects;
 	ok = !rb_transport_set_secret(x[0].t, RB_SECRET_RETIRE, NULL, 0) &&
 	     !rb_transport_set_secret(x[1].t, RB_SECRET_PROMOTE, NULL, 0) &&
 	     !rb_transport_set_secret(x[1].t, RB_SECRET_RETIRE, NULL, 0) &&
@@ -3038,12 +3039,20 @@ static void test_auth_off_on(void)
 	     !rb_transport_set_secret(x[1].t, RB_SECRET_RETIRE, NULL, 0) &&
 	     send_settled(&x[0], &x[1], 44) && send_settled(&x[1], &x[0], 44);
 	tap(ok, "on: retiring no secret closed the unauthenticated connection; back authenticated");
+	/*
+	 * 4 counts each refused dial when it refuses it, 5 when it reads
+	 * the REFUSE: one closed before 5 read it is counted by 4 only
+	 * (seen once in eight runs). So 4's count, beyond the raw peer's
+	 * 1, lies between the REFUSEs 5 read and the dials 5 made.
+	 */
 	rb_transport_get_stats(x[1].t, &st);
 	ok = !st.auth_failed;
 	refused5 = st.refused_by_peer - refused5;
+	dials5 = st.connects - dials5;
 	rb_transport_get_stats(x[0].t, &st);
-	tap(ok && st.auth_failed == 1 + refused5,
-	    "off and on: no authentication failure between the two nodes (4 counted only the raw peer and the dials 5 saw refused while it still had the secret)");
+	tap(ok && st.auth_failed >= 1 + refused5 &&
+	    st.auth_failed <= 1 + dials5,
+	    "off and on: no authentication failure between the two nodes (4 counted only the raw peer and the dials 5 made while it still had the secret)");
 	if (refused5)
 		pr_info("# %llu dial(s) of 5 refused between the retires\n",
 			refused5);
