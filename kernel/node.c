@@ -779,12 +779,17 @@ static bool raftblk_node_handle_ready(struct raftblk_node *n)
 	b->ap.stop_at_zero = true;
 	if (raft_ready(n->raft, &b->rd))
 		return false;	/* out of memory: retry on the next tick */
-	/* Before the messages go and the writes complete (node_io.c). */
+	/* Before the writes complete and the messages go (node_io.c). */
 	raftblk_node_lease_publish(n);
 	raftblk_node_stamp_committed(n, &b->rd);
-	raftblk_node_send(n, b);
-	/* Committed: complete, the apply below is off the writes' path. */
+	/*
+	 * Committed: complete, the apply below is off the writes' path;
+	 * and before the messages: the transport sends on an idle
+	 * connection from this thread (rb_transport_send()), which a
+	 * completion need not wait for.
+	 */
 	raftblk_node_complete_writes(n, &b->rd);
+	raftblk_node_send(n, b);
 	raftblk_node_install(n, b);
 	raftblk_node_apply_logged(n, b);
 	raftblk_node_persist(n, b);

@@ -10,12 +10,18 @@
  *                 only queue work: rx_work connects/handshakes/reads
  *                 frames with a resumable state machine, tx_work drains
  *                 the send queue, close_work tears the connection down.
+ *                 A sender that finds the queue empty and nobody sending
+ *                 sends its frame itself (conn_send_direct()).
  *
- * Contexts: everything but the socket callbacks runs in process context
- * on t->wq, with memalloc_noio_save() around it: the transport carries
- * block device writes, so reclaim must never recurse into block I/O.
+ * Contexts: everything but the socket callbacks and the direct sends
+ * runs in process context on t->wq; all of it with memalloc_noio_save()
+ * around it: the transport carries block device writes, so reclaim must
+ * never recurse into block I/O.
  *
  * Locks:
+ *   c->tx_mutex (mutex)      a connection's transmit side (see struct
+ *                            rb_conn): t->lock nests inside it; under
+ *                            t->lock it is only ever trylocked.
  *   t->lock (mutex)          see struct rb_transport
  *   sk->sk_callback_lock     sk_user_data and the socket callbacks: a
  *                            callback reads sk_user_data under it, and
@@ -51,6 +57,13 @@
 #define RB_MAX_PEERS		(4 * RAFT_MAX_NODES)	/* known nodes */
 #define RB_RX_BUDGET		64	/* frames per rx_work run */
 #define RB_TX_BUDGET		(4U << 20)	/* bytes per tx_work run */
+/*
+ * Frames their sender may send itself (conn_send_direct()) at most: the
+ * hand-off saved matters for small frames; a larger one goes to tx_work,
+ * so that the sender's own work (the node thread's log write) overlaps
+ * its sending.
+ */
+#define RB_DIRECT_MAX		(64U << 10)
 #define RB_SMALL_META		256	/* meta parts kept in the conn */
 #define RB_TICK_MS		500
 #define RB_PROBE_MS		100	/* snap_conn_heard(): probes apart */
@@ -167,7 +180,7 @@ struct rb_transport {
 			   frames_received, msgs_dropped, bad_frames,
 			   refused_peers, refused_by_peer, connects,
 			   reconnects, accepted, conns_up, conns_lost,
-			   rx_paused, auth_failed;
+			   rx_paused, auth_failed, frames_direct;
 	} st;
 };
 
@@ -231,10 +244,21 @@ struct rb_conn {
 	struct work_struct tx_work;
 	struct work_struct close_work;
 
-	/* Send queue (t->lock) and the frame in progress (tx_work only). */
+	/* Send queue (t->lock). */
 	struct list_head txq;
 	u32 q_frames;
 	size_t q_bytes;
+	/*
+	 * tx_mutex protects the transmit side: the frame in progress
+	 * (tx_cur, tx_part, tx_off), tx_mac's sequence and the socket's
+	 * send calls after the handshake. Held by tx_work while it sends,
+	 * or by a sender sending its own frame (conn_send_direct()), which
+	 * takes it with a trylock under t->lock while c is up and the
+	 * queue empty; close_work takes it once before freeing c. Held
+	 * across socket calls that do not wait (MSG_DONTWAIT), never
+	 * across a wait for the network.
+	 */
+	struct mutex tx_mutex;
 	struct rb_tx *tx_cur;
 	u32 tx_part;			/* 0: buf, i > 0: pl[i - 1] */
 	size_t tx_off;			/* bytes of that part sent */
@@ -286,7 +310,7 @@ struct rb_conn {
 	 * auth: every frame after the handshake carries a MAC (set by
 	 * rx_work before the connection is up, then constant); auth_gen
 	 * the secret it was proven with (READ/WRITE_ONCE: rotation reads
-	 * it under t->lock). tx_mac is tx_work's, rx_mac rx_work's.
+	 * it under t->lock). tx_mac is under tx_mutex, rx_mac rx_work's.
 	 */
 	bool auth;
 	u32 auth_gen;
@@ -598,6 +622,7 @@ static struct rb_conn *conn_new(struct rb_transport *t, struct socket *sock,
 	c->rx_meta = c->rx_small;
 	c->rx_tags = c->rx_tags_small;
 	INIT_LIST_HEAD(&c->txq);
+	mutex_init(&c->tx_mutex);
 	INIT_WORK(&c->rx_work, conn_rx_work);
 	INIT_WORK(&c->tx_work, conn_tx_work);
 	INIT_WORK(&c->close_work, conn_close_work);
@@ -859,6 +884,13 @@ static void conn_close_work(struct work_struct *w)
 	mutex_unlock(&t->lock);
 
 	kernel_sock_shutdown(c->sock, SHUT_RDWR);
+	/*
+	 * A direct sender took tx_mutex while c was up (before this work
+	 * was queued) and queues tx_work before it lets go: wait for it.
+	 * No sender takes it again: c is closing.
+	 */
+	mutex_lock(&c->tx_mutex);
+	mutex_unlock(&c->tx_mutex);
 	/* rx_work may queue tx_work (conn_up): rx_work first. */
 	cancel_work_sync(&c->rx_work);
 	cancel_work_sync(&c->tx_work);
@@ -871,6 +903,7 @@ static void conn_close_work(struct work_struct *w)
 	rb_frame_mac_free(&c->tx_mac);
 	rb_frame_mac_free(&c->rx_mac);
 	rb_entry_mac_free(&c->entry_mac);
+	mutex_destroy(&c->tx_mutex);
 	kfree_sensitive(c);	/* hs_prk, hs_ekey, nonces */
 }
 
@@ -2239,26 +2272,37 @@ static int tx_seal(struct rb_conn *c, struct rb_tx *tx)
 	return ret;
 }
 
-/* Send queued frames: 0 done or socket full, 1 budget used, < 0 error. */
-static int conn_send(struct rb_conn *c)
+/* tx becomes the frame in progress, sealed with the next sequence. */
+static int tx_start(struct rb_conn *c, struct rb_tx *tx)
+{
+	lockdep_assert_held(&c->tx_mutex);
+	c->tx_cur = tx;
+	c->tx_part = 0;
+	c->tx_off = 0;
+	return c->auth ? tx_seal(c, tx) : 0;
+}
+
+/*
+ * Send the frame in progress, then (not one) queued frames: 0 done or
+ * socket full, 1 budget used, < 0 error. Under tx_mutex.
+ */
+static int conn_send(struct rb_conn *c, bool one)
 {
 	size_t budget = RB_TX_BUDGET;
 	int ret;
 
+	lockdep_assert_held(&c->tx_mutex);
 	while (budget) {
 		if (READ_ONCE(c->state) != CS_UP)
 			return 0;
 		if (!c->tx_cur) {
-			c->tx_cur = txq_pop(c);
-			if (!c->tx_cur)
+			struct rb_tx *tx = one ? NULL : txq_pop(c);
+
+			if (!tx)
 				return 0;
-			c->tx_part = 0;
-			c->tx_off = 0;
-			if (c->auth) {
-				ret = tx_seal(c, c->tx_cur);
-				if (ret)
-					return ret;
-			}
+			ret = tx_start(c, tx);
+			if (ret)
+				return ret;
 		}
 		ret = tx_some(c, list_empty_careful(&c->txq));
 		if (ret <= 0)
@@ -2286,12 +2330,61 @@ static void conn_tx_work(struct work_struct *w)
 	unsigned int noio = memalloc_noio_save();
 	int ret;
 
-	ret = conn_send(c);
+	mutex_lock(&c->tx_mutex);
+	ret = conn_send(c, false);
+	mutex_unlock(&c->tx_mutex);
 	if (ret < 0)
 		conn_fail(c, ret, "send failed");
 	else if (ret > 0)
 		queue_work(c->t->wq, &c->tx_work);
 	memalloc_noio_restore(noio);
+}
+
+/*
+ * May a sender send its frame on c itself, now (a frame of at most
+ * RB_DIRECT_MAX bytes)? Only if c is up, nothing
+ * is queued and nobody sends on c (tx_mutex free, no frame in progress):
+ * then every frame queued before is in the socket, and frames queued
+ * after it (once t->lock is let go) wait behind it: tx_work sends the
+ * frame in progress first. On true, tx_mutex is held: call
+ * conn_send_direct(). Under t->lock (trylock: t->lock nests inside
+ * tx_mutex).
+ */
+static bool conn_take_direct(struct rb_conn *c)
+{
+	lockdep_assert_held(&c->t->lock);
+	if (c->state != CS_UP || !list_empty(&c->txq) ||
+	    !mutex_trylock(&c->tx_mutex))
+		return false;
+	if (c->tx_cur) {
+		mutex_unlock(&c->tx_mutex);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Send tx on c, which conn_take_direct() gave this caller, from the
+ * caller's context without waiting: what the socket does not take now
+ * (full) is left to tx_work, as are the frames queued meanwhile. Saves the hand-off to tx_work (a wake-up and
+ * a context switch per frame and peer) when the connection is idle.
+ * Called with tx_mutex held (and maybe the caller's own locks, e.g. the
+ * node's), t->lock not held; releases tx_mutex.
+ */
+static void conn_send_direct(struct rb_conn *c, struct rb_tx *tx)
+{
+	int ret;
+
+	atomic64_inc(&c->t->st.frames_direct);
+	ret = tx_start(c, tx);
+	if (!ret)
+		ret = conn_send(c, true);
+	if (ret < 0)
+		conn_fail(c, ret, "send failed");	/* tx freed by close */
+	else if (c->tx_cur || !list_empty_careful(&c->txq))
+		/* before letting go of tx_mutex: see conn_close_work() */
+		queue_work(c->t->wq, &c->tx_work);
+	mutex_unlock(&c->tx_mutex);
 }
 
 /*
@@ -2464,6 +2557,11 @@ static int do_send(struct rb_transport *t, const struct raft_msg *m)
 			atomic64_inc(&t->st.msgs_dropped);
 			tx_free(old);
 		}
+	}
+	if (tx->bytes <= RB_DIRECT_MAX && conn_take_direct(c)) {
+		mutex_unlock(&t->lock);
+		conn_send_direct(c, tx);
+		return 0;
 	}
 	txq_add_locked(c, tx);
 	queue_work(t->wq, &c->tx_work);
@@ -2764,6 +2862,7 @@ void rb_transport_get_stats(struct rb_transport *t,
 	st->conns_lost = atomic64_read(&t->st.conns_lost);
 	st->rx_paused = atomic64_read(&t->st.rx_paused);
 	st->auth_failed = atomic64_read(&t->st.auth_failed);
+	st->frames_direct = atomic64_read(&t->st.frames_direct);
 	mutex_lock(&t->lock);
 	st->rx_bytes = t->rx_used;
 	st->rx_bytes_peak = t->rx_peak;

@@ -166,7 +166,10 @@ void rb_transport_remove_peer(struct rb_transport *t, u64 id);
 /*
  * Queue m (m->from must be this node) for m->to. Never waits for the
  * network: the frame is encoded now (the payloads are referenced, not
- * copied) and sent by the transport's workqueue. Returns 0 when queued,
+ * copied) and sent by the transport's workqueue; or, a small frame when
+ * nothing is queued on its connection and nothing being sent, by the
+ * caller now as far as the socket takes it without waiting (the rest by
+ * the workqueue), in the same order. Returns 0 when queued,
  * -ENOTCONN (no connection to m->to), -ENOBUFS (queue full), -EAGAIN (a
  * SNAPSHOT while the bulk connection to m->to is down: a copy's frames
  * never take the control connection; or the SNAPSHOT that starts a copy,
@@ -206,6 +209,9 @@ struct rb_transport_stats {
 	u64 rx_paused;		/* times a connection stopped reading */
 	u64 auth_failed;	/* handshakes or frames that failed to
 				 * authenticate (connection closed)
+				 */
+	u64 frames_direct;	/* frames the sender sent itself (queue
+				 * empty, nobody sending), not tx work
 				 */
 };
 
