@@ -2366,8 +2366,9 @@ static bool conn_take_direct(struct rb_conn *c)
 /*
  * Send tx on c, which conn_take_direct() gave this caller, from the
  * caller's context without waiting: what the socket does not take now
- * (full) is left to tx_work, as are the frames queued meanwhile. Saves the hand-off to tx_work (a wake-up and
- * a context switch per frame and peer) when the connection is idle.
+ * (full) is left to tx_work, as are the frames queued meanwhile. Saves
+ * the hand-off to tx_work (a wake-up and a context switch per frame and
+ * peer) when the connection is idle.
  * Called with tx_mutex held (and maybe the caller's own locks, e.g. the
  * node's), t->lock not held; releases tx_mutex.
  */

@@ -418,6 +418,19 @@ static struct raft_msg *simple_msg(u8 type, u64 from, u64 to, u64 context)
 	return m;
 }
 
+/* m carries one normal entry e (term 42, the index after m's) of pl. */
+static void one_entry(struct raft_msg *m, struct raft_entry *e,
+		      struct raft_payload *pl)
+{
+	memset(e, 0, sizeof(*e));
+	e->type = RAFT_ENTRY_NORMAL;
+	e->term = 42;
+	e->index = m->index + 1;
+	e->payload = pl;
+	m->n_entries = 1;
+	m->entries = e;
+}
+
 static bool same_fields(const struct raft_msg *a, const struct raft_msg *b)
 {
 	return a->type == b->type && a->reject == b->reject &&
@@ -604,13 +617,7 @@ static void measure_bulk(struct node *a, struct node *b)
 	t0 = ktime_get();
 	for (i = 0; ok && i < count; i++) {
 		m = simple_msg(RAFT_MSG_APPEND, a->id, b->id, i);
-		memset(&e, 0, sizeof(e));
-		e.type = RAFT_ENTRY_NORMAL;
-		e.term = 42;
-		e.index = m->index + 1;
-		e.payload = pl;
-		m->n_entries = 1;
-		m->entries = &e;
+		one_entry(m, &e, pl);
 		ok = !rb_transport_send(a->t, m);
 	}
 	ok = ok && wait_msgs(b, count);
@@ -767,13 +774,7 @@ static noinline_for_stack void test_direct(struct node *a, struct node *b)
 	msleep(200);
 	rb_transport_get_stats(a->t, &s0);
 	m = simple_msg(RAFT_MSG_APPEND, a->id, b->id, 32);
-	memset(&e, 0, sizeof(e));
-	e.type = RAFT_ENTRY_NORMAL;
-	e.term = 42;
-	e.index = m->index + 1;
-	e.payload = pl;
-	m->n_entries = 1;
-	m->entries = &e;
+	one_entry(m, &e, pl);
 	ok = pl && !rb_transport_send(a->t, m) && wait_msgs(b, 1);
 	it = ok ? node_pop(b) : NULL;
 	ok = it && it->m.context == 32 && it->m.n_entries == 1 &&
@@ -2709,13 +2710,7 @@ static noinline_for_stack void test_auth_burst(struct node *a, struct node *b)
 		if (i % 6 == 5) {
 			m = simple_msg(RAFT_MSG_APPEND, a->id, b->id,
 				       200 + i / 6);
-			memset(&e, 0, sizeof(e));
-			e.type = RAFT_ENTRY_NORMAL;
-			e.term = 42;
-			e.index = m->index + 1;
-			e.payload = pl;
-			m->n_entries = 1;
-			m->entries = &e;
+			one_entry(m, &e, pl);
 		} else {
 			m = simple_msg(RAFT_MSG_HEARTBEAT, a->id, b->id,
 				       i - i / 6);
@@ -2783,13 +2778,7 @@ static noinline_for_stack void test_auth_submitter_tag(struct node *a, struct no
 		memcpy(kept, pl->tag, sizeof(kept));
 	rb_transport_get_stats(b->t, &sb0);
 	m = simple_msg(RAFT_MSG_APPEND, a->id, b->id, 77);
-	memset(&e, 0, sizeof(e));
-	e.type = RAFT_ENTRY_NORMAL;
-	e.term = 42;
-	e.index = m->index + 1;
-	e.payload = pl;
-	m->n_entries = 1;
-	m->entries = &e;
+	one_entry(m, &e, pl);
 	ok = ok && !rb_transport_send(a->t, m) && wait_msgs(b, 1);
 	it = ok ? node_pop(b) : NULL;
 	ok = ok && it && it->m.type == RAFT_MSG_APPEND &&
@@ -2831,13 +2820,7 @@ static noinline_for_stack bool raw_send_append(struct raw_auth *ra, u64 to,
 	bool ok;
 
 	rb_wire_limits_default(&lim);
-	memset(&e, 0, sizeof(e));
-	e.type = RAFT_ENTRY_NORMAL;
-	e.term = 42;
-	e.index = m->index + 1;
-	e.payload = pl_meta;
-	m->n_entries = 1;
-	m->entries = &e;
+	one_entry(m, &e, pl_meta);
 	size = rb_wire_msg_size(m);
 	buf = kvmalloc(size, GFP_KERNEL);
 	data = kvmalloc(4096, GFP_KERNEL);
