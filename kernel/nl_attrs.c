@@ -141,6 +141,7 @@ static int raftblk_nl_put_counters(struct sk_buff *skb,
 		{ RAFTBLK_COUNTER_ATTR_LOG_BYTES_PEAK, st->log_bytes_peak },
 		{ RAFTBLK_COUNTER_ATTR_MEM_COMPACTIONS, st->mem_compactions },
 		{ RAFTBLK_COUNTER_ATTR_AUTH_FAILED, st->auth_failed },
+		{ RAFTBLK_COUNTER_ATTR_FRAMES_DIRECT, st->frames_direct },
 	};
 	struct nlattr *nest = nla_nest_start(skb, RAFTBLK_ATTR_COUNTERS);
 

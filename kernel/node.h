@@ -157,6 +157,7 @@ struct raftblk_node_status {
 	u64 reads_thread;
 	/* Read from the transport by raftblk_node_read_status() only. */
 	u64 auth_failed;		/* peers/frames that failed to authenticate */
+	u64 frames_direct;		/* frames a sender sent itself */
 	bool secret_set[2];		/* current, second (next or previous) */
 	u8 secret_fp[2][RB_AUTH_FP_LEN];	/* their fingerprints */
 	bool secret_next_none;		/* the second is "no secret" */

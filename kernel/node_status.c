@@ -327,6 +327,7 @@ void raftblk_node_read_status(struct raftblk_node *n,
 	out->rx_bytes = ts.rx_bytes;
 	out->rx_bytes_peak = ts.rx_bytes_peak;
 	out->rx_paused = ts.rx_paused;
+	out->frames_direct = ts.frames_direct;
 	out->reads_direct = atomic64_read(&n->reads_direct);
 	out->reads_thread = atomic64_read(&n->reads_thread);
 	/* The transport's view also tells a peer being dialled. */

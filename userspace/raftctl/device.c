@@ -526,6 +526,8 @@ static int parse_counters(struct nlattr *nest, struct dev_counters *c)
 		  offsetof(struct dev_counters, mem_compactions) },
 		{ RAFTBLK_COUNTER_ATTR_AUTH_FAILED,
 		  offsetof(struct dev_counters, auth_failed) },
+		{ RAFTBLK_COUNTER_ATTR_FRAMES_DIRECT,
+		  offsetof(struct dev_counters, frames_direct) },
 		{ RAFTBLK_COUNTER_ATTR_POOL_PAGES,
 		  offsetof(struct dev_counters, pool_pages) },
 		{ RAFTBLK_COUNTER_ATTR_POOL_REUSED,
@@ -1062,6 +1064,7 @@ static void print_counters_json(const struct dev_counters *c)
 	printf(",\n        \"mem_compactions\": %" PRIu64,
 	       c->mem_compactions);
 	printf(",\n        \"auth_failed\": %" PRIu64, c->auth_failed);
+	printf(",\n        \"frames_direct\": %" PRIu64, c->frames_direct);
 	printf(",\n        \"pool_pages\": %" PRIu64, c->pool_pages);
 	printf(",\n        \"pool_reused\": %" PRIu64, c->pool_reused);
 	printf(",\n        \"pool_fresh\": %" PRIu64, c->pool_fresh);

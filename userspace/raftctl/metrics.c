@@ -257,6 +257,8 @@ static const struct {
 	  "Compactions the memory budget forced."),
 	C(auth_failed, "raftblk_auth_failures_total", "counter",
 	  "Peers or frames that failed to authenticate."),
+	C(frames_direct, "raftblk_network_direct_frames_total", "counter",
+	  "Frames a sender wrote itself, the connection idle (no tx work)."),
 	C(pool_pages, "raftblk_payload_pool_pages", "gauge",
 	  "Pages in the module's payload page pool now (module-wide)."),
 	C(pool_reused, "raftblk_payload_pool_reused_pages_total", "counter",

@@ -158,6 +158,7 @@ struct dev_counters {
 	uint64_t rx_bytes, rx_bytes_peak, rx_paused;
 	uint64_t log_bytes, log_bytes_peak, mem_compactions;
 	uint64_t auth_failed;
+	uint64_t frames_direct;	/* frames a sender wrote itself */
 	/* the payload page pool, module-wide */
 	uint64_t pool_pages, pool_reused, pool_fresh, pool_busy, pool_full;
 	uint64_t pool_shrunk;

@@ -659,6 +659,10 @@ enum raftblk_counter_attr {
 	RAFTBLK_COUNTER_ATTR_POOL_BUSY,
 	RAFTBLK_COUNTER_ATTR_POOL_FULL,
 	RAFTBLK_COUNTER_ATTR_POOL_SHRUNK,
+	RAFTBLK_COUNTER_ATTR_FRAMES_DIRECT,	/* frames a sender wrote itself
+						 * (connection idle), not the
+						 * transport's tx work
+						 */
 
 	__RAFTBLK_COUNTER_ATTR_MAX,
 };

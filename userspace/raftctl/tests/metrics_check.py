@@ -167,6 +167,7 @@ expect = [
     ("raftblk_applied_index", dict(device="raftblk1"), 998),
     ("raftblk_network_sent_bytes_total", dict(device="raftblk1"),
      123456789012),
+    ("raftblk_network_direct_frames_total", dict(device="raftblk1"), 4242),
     ("raftblk_peer_lag_entries", dict(device="raftblk1", peer="2"), 10),
     ("raftblk_peer_lag_entries", dict(device="raftblk1", peer="3"), 1000),
     ("raftblk_peer_last_heard_seconds", dict(device="raftblk1", peer="3"),

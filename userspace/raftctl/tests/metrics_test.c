@@ -87,6 +87,7 @@ int main(void)
 	d->log_memory = 64ULL << 20;
 	d->counters.proposals = 1000;
 	d->counters.bytes_sent = 123456789012ULL;
+	d->counters.frames_direct = 4242;
 	d->counters.log_bytes = 4096;
 	d->secret_set = true;
 	io(d, RAFTBLK_IO_OP_READ, 3, 0, 3 * 4096);

@@ -27,7 +27,9 @@
 #     after each step as in 3;
 #  5. no write failed, the leader and term did not change (no election),
 #     no node counted an authentication failure during 3 and 4, and the
-#     followers applied what the leader committed.
+#     followers applied what the leader committed; the leader's
+#     status --json has the transport's frames_direct (frames a sender
+#     wrote itself, its connection idle), and it grew with the writes.
 #
 # Timers: heartbeat 200 ms, election timeout 4 s, so that the reconnects
 # after ss -K (100 ms backoff, a handshake) never look like a dead leader
@@ -61,6 +63,9 @@ reconnects() {
 	rb_json | awk -F'[:,]' '/"reconnects"/ { gsub(/ /, "", $2); print $2; exit }'
 }
 reconnected_since() { [ "$(reconnects)" -gt "$1" ]; }
+frames_direct() {
+	rb_json | awk -F'[:,]' '/"frames_direct"/ { gsub(/ /, "", $2); print $2; exit }'
+}
 # Kill this node's raftblk TCP connections (sock_diag destroy): the
 # transport sees them fail and dials again, with a new handshake.
 drop_conns() {
@@ -146,6 +151,9 @@ check "barrier: node3 is back" barrier back || finish
 base_failed=$(auth_failed)
 put "term-before-$NODE" "$(rb_term)"
 if [ "$NODE" = 1 ]; then
+	fd0=$(frames_direct)
+	check "status --json: the leader's frames_direct ($fd0)" \
+		sh -c "echo '$fd0' | grep -qE '^[0-9]+\$'"
 	rm -f /tmp/stop /tmp/writer
 	(
 		i=0 fails=0
@@ -226,6 +234,9 @@ if [ "$NODE" = 1 ]; then
 		test "$writes" -gt 0
 	check "no write failed during the rotation and authentication off and on" \
 		test "$fails" = 0
+	fd1=$(frames_direct)
+	check "frames_direct grew on the leader with the writes (${fd0:-none} -> ${fd1:-none})" \
+		test "${fd1:-0}" -gt "${fd0:-0}"
 	put final-commit "$(rb_commit)"
 fi
 check "no authentication failure during the rotation and off and on" \
