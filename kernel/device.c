@@ -281,6 +281,8 @@ free:
  */
 static void raftblk_device_free(struct raftblk_dev *dev)
 {
+	bool last;
+
 	wait_var_event(&dev->users, !READ_ONCE(dev->users));
 	/* No request can arrive once the disk is gone: stop the node. */
 	raftblk_blkdev_remove(dev);
@@ -293,15 +295,22 @@ static void raftblk_device_free(struct raftblk_dev *dev)
 	pr_info("%s: destroyed\n", dev->name);
 	mutex_lock(&raftblk_devices_lock);
 	list_del(&dev->list);
+	last = list_empty(&raftblk_devices);
 	mutex_unlock(&raftblk_devices_lock);
 	raftblk_events_release(dev);
 	kfree(dev);
 	/*
 	 * Its node's log held most of what the payload page pool got
-	 * back: give those pages to the allocator (the pool refills from
-	 * the next device's writes).
+	 * back. The pool is the module's, shared by every device: while
+	 * another one exists, its next writes take those pages (draining
+	 * would make it allocate, and zero, them again), and the pool
+	 * stays within payload_pool_mib with the shrinker giving it back
+	 * under pressure. Only the last device's removal gives the pages
+	 * to the allocator: nothing will take them until the next create.
+	 * A device created meanwhile only starts from an emptier pool.
 	 */
-	raftblk_payload_pool_drain();
+	if (last)
+		raftblk_payload_pool_drain();
 }
 
 /* Under raftblk_devices_lock: the device disappears from lookups. */

@@ -42,7 +42,9 @@
  *
  * Bounded by payload_pool_mib (pages beyond it go to the allocator), a
  * shrinker gives the pages back under memory pressure, and the pool is
- * emptied when a device is removed and when the module is unloaded.
+ * emptied when the last device is removed (not while another device
+ * still takes pages from it: raftblk_device_free()) and when the module
+ * is unloaded.
  */
 static int payload_pool_mib = -1;
 

@@ -172,8 +172,8 @@ int raftblk_payload_iter(struct raft_payload *p, unsigned int direction,
  * next ones. raftblk_payload_pool_init() registers its shrinker (module
  * load); raftblk_payload_pool_exit() unregisters it and empties the pool
  * (module unload, after the last payload was put);
- * raftblk_payload_pool_drain() empties it (device removal). The pool
- * works without init (static), only not shrinkable then.
+ * raftblk_payload_pool_drain() empties it (removal of the last device).
+ * The pool works without init (static), only not shrinkable then.
  */
 struct raftblk_payload_pool_stats {
 	u64 pages;	/* in the pool now */

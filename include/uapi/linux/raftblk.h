@@ -651,7 +651,7 @@ enum raftblk_counter_attr {
 	 * counters): pages in it now, pages payloads took from it and from
 	 * the page allocator, freed pages not pooled because another
 	 * reference was held or the pool was full, pooled pages given
-	 * back (shrinker, device removal).
+	 * back (shrinker, removal of the last device).
 	 */
 	RAFTBLK_COUNTER_ATTR_POOL_PAGES,
 	RAFTBLK_COUNTER_ATTR_POOL_REUSED,

@@ -1060,6 +1060,60 @@ $ds $((sz - ds)) delay /dev/vda $ds 0 /dev/vda $ds 8000"
 }
 early_ack
 
+# The payload page pool is the module's, shared by the devices
+# (design.rst, "Payload page pool"): removing one of two devices leaves
+# its pages in the pool for the other one, whose writes take them
+# (before, every removal drained it); removing the last device empties
+# it. Two one-node clusters; raftblk1 writes 8 MiB, whose pages its
+# compactions and, at its removal, its log give to the pool.
+pool_ctr() { # DEVICE KEY: a counter of its status --json
+	raftctl status "$1" --json | sed -n "s/^ *\"$2\": \([0-9]*\).*/\1/p" |
+		head -n 1
+}
+pool_test() {
+	local pp ps pp1 ps1 pr1 pp2 ps2 pr2 ps3
+	check "pool: create $DEV again (a restart)" \
+		raftctl create $DEV --disk /dev/vdb --node-id 1 \
+		--listen "$LISTEN" || return 1
+	check "pool: wipe /dev/vda" \
+		dd if=/dev/zero of=/dev/vda bs=1M count=1 oflag=direct
+	check "pool: replicated raftblk1 over /dev/vda" \
+		raftctl create raftblk1 --disk /dev/vda --node-id 6 \
+		--listen 127.0.0.1:7796 --bootstrap || return 1
+	check "pool: both lead" wait_for "$RB_WAIT" sh -c \
+		"raftctl status $DEV --json | grep -q '\"role\": \"leader\"' &&
+		 raftctl status raftblk1 --json | grep -q '\"role\": \"leader\"'" ||
+		return 1
+	check "pool: 8 MiB written to raftblk1" run_timeout 120 \
+		dd if=/dev/urandom of=/dev/raftblk1 bs=1M count=8 oflag=direct
+	pp=$(pool_ctr $DEV pool_pages) ps=$(pool_ctr $DEV pool_shrunk)
+	check "pool: destroy raftblk1 ($DEV stays)" raftctl destroy raftblk1
+	pp1=$(pool_ctr $DEV pool_pages) ps1=$(pool_ctr $DEV pool_shrunk)
+	pr1=$(pool_ctr $DEV pool_reused)
+	diag "pool: pages $pp -> $pp1, shrunk $ps -> $ps1, reused $pr1"
+	check "pool: the removal left the pool to $DEV (pages $pp -> $pp1, not fewer, 1024 or more; shrunk $ps -> $ps1 unchanged)" \
+		test "${pp1:-0}" -ge "${pp:-x}" -a "${pp1:-0}" -ge 1024 \
+		-a "${ps1:-x}" = "${ps:-y}"
+	check "pool: $DEV writes 4 MiB" run_timeout 120 \
+		dd if=/dev/urandom of=/dev/$DEV bs=1M count=4 seek=64 \
+		oflag=direct
+	pp2=$(pool_ctr $DEV pool_pages) ps2=$(pool_ctr $DEV pool_shrunk)
+	pr2=$(pool_ctr $DEV pool_reused)
+	check "pool: $DEV's writes took the pool's pages (reused $pr1 -> $pr2 >= +1024, pages $pp1 -> $pp2, shrunk $ps2)" \
+		test "${pr2:-0}" -ge $((${pr1:-0} + 1024)) -a "${ps2:-x}" = "${ps:-y}"
+	check "pool: destroy $DEV, the last device" raftctl destroy $DEV
+	check "pool: create $DEV again to read the pool" \
+		raftctl create $DEV --disk /dev/vdb --node-id 1 \
+		--listen "$LISTEN" || return 1
+	ps3=$(pool_ctr $DEV pool_shrunk)
+	check "pool: the last removal emptied the pool (shrunk $ps2 -> $ps3, >= +$pp2)" \
+		test "${ps3:-0}" -ge $((${ps2:-0} + ${pp2:-1}))
+	check "pool: destroy $DEV" raftctl destroy $DEV
+}
+pool_test
+raftctl destroy raftblk1 2>/dev/null
+raftctl destroy $DEV 2>/dev/null
+
 # Only CAP_NET_ADMIN may change the membership.
 check "create $DEV for the permission checks" \
 	raftctl create $DEV --disk /dev/vdb --node-id 1 --listen "$LISTEN"
