@@ -183,7 +183,8 @@ int raftblk_layout_default(u64 dev_size, u64 log_size, u64 *log_off,
 #define SB_CONF		160	/* CONF_SIZE */
 #define SB_RESYNC_BASE	(SB_CONF + CONF_SIZE)	/* 8 */
 #define SB_COPY_INDEX	(SB_RESYNC_BASE + 8)	/* 8 */
-#define SB_RSVD		(SB_COPY_INDEX + 8)	/* zero up to SB_CRC */
+#define SB_REC_BLOCK	(SB_COPY_INDEX + 8)	/* 4, version 2 only */
+#define SB_RSVD		(SB_REC_BLOCK + 4)	/* zero up to SB_CRC */
 #define SB_CRC		(RAFTBLK_SB_SIZE - 4)
 
 static int sb_check(const struct raftblk_sb *sb, u64 dev_size, int code,
@@ -219,6 +220,10 @@ static int sb_check(const struct raftblk_sb *sb, u64 dev_size, int code,
 	/* Room for positions up to two laps past the start. */
 	if (sb->log_start > ~0ULL - 2 * sb->log_size)
 		return od_fail(why, code, "superblock: log start position overflows");
+	if (!raftblk_rec_block_ok(sb->rec_block))
+		return od_fail(why, code, "superblock: bad record block size");
+	if (sb->log_start & (sb->rec_block - 1))
+		return od_fail(why, code, "superblock: log start not on a record block");
 	if (raftblk_conf_check(&sb->snap.conf, why))
 		return -code;
 	return 0;
@@ -235,7 +240,12 @@ int raftblk_sb_encode(const struct raftblk_sb *sb, void *buf,
 		return err;
 	memset(p, 0, RAFTBLK_SB_SIZE);
 	memcpy(p + SB_MAGIC, RAFTBLK_SB_MAGIC, 8);
-	rb_put_le32(p + SB_VERSION, RAFTBLK_OD_FORMAT_VERSION);
+	if (sb->rec_block == RAFTBLK_REC_BLOCK_MAX) {
+		rb_put_le32(p + SB_VERSION, RAFTBLK_OD_FORMAT_VERSION);
+	} else {
+		rb_put_le32(p + SB_VERSION, RAFTBLK_OD_VERSION_REC_BLOCK);
+		rb_put_le32(p + SB_REC_BLOCK, sb->rec_block);
+	}
 	rb_put_le32(p + SB_LEN, RAFTBLK_SB_SIZE);
 	rb_put_le64(p + SB_SEQ, sb->seq);
 	memcpy(p + SB_UUID, sb->uuid, RAFTBLK_UUID_LEN);
@@ -266,6 +276,7 @@ int raftblk_sb_decode(const void *buf, u32 len, u64 dev_size,
 		      struct raftblk_sb *sb, const char **why)
 {
 	const u8 *p = buf;
+	u32 version;
 	int err;
 
 	memset(sb, 0, sizeof(*sb));
@@ -275,8 +286,19 @@ int raftblk_sb_decode(const void *buf, u32 len, u64 dev_size,
 		return od_fail(why, EBADMSG, "superblock: bad magic");
 	if (rb_get_le32(p + SB_CRC) != raftblk_crc32c(p, SB_CRC))
 		return od_fail(why, EBADMSG, "superblock: bad checksum");
-	if (rb_get_le32(p + SB_VERSION) != RAFTBLK_OD_FORMAT_VERSION)
+	version = rb_get_le32(p + SB_VERSION);
+	if (version == RAFTBLK_OD_FORMAT_VERSION) {
+		if (rb_get_le32(p + SB_REC_BLOCK))
+			return od_fail(why, EBADMSG, "superblock: reserved bytes not zero");
+		sb->rec_block = RAFTBLK_REC_BLOCK_MAX;
+	} else if (version == RAFTBLK_OD_VERSION_REC_BLOCK) {
+		sb->rec_block = rb_get_le32(p + SB_REC_BLOCK);
+		/* version 1 says 4 KiB; the encoder never writes this */
+		if (sb->rec_block == RAFTBLK_REC_BLOCK_MAX)
+			return od_fail(why, EBADMSG, "superblock: version 2 with 4 KiB record blocks");
+	} else {
 		return od_fail(why, EBADMSG, "superblock: unknown format version");
+	}
 	if (rb_get_le32(p + SB_LEN) != RAFTBLK_SB_SIZE)
 		return od_fail(why, EBADMSG, "superblock: bad length");
 	if (rb_get_le32(p + SB_FLAGS) & ~RAFTBLK_SB_F_ALL)
@@ -378,7 +400,11 @@ int raftblk_sb_pick(const void *area, u32 len, u64 dev_size,
 #define REC_PL_LEN	152	/* 4 */
 #define REC_PL_FLAGS	156	/* 4 */
 #define REC_RSVD2	160	/* zero up to REC_CRC */
-#define REC_CRC		(RAFTBLK_REC_HDR_SIZE - 4)
+/* The header crc is in the last 4 bytes of the record block. */
+static u32 rec_crc_off(const struct raftblk_rec_ctx *ctx)
+{
+	return ctx->rec_block - 4;
+}
 
 static int rec_check(const struct raftblk_rec *r,
 		     const struct raftblk_rec_ctx *ctx, int code,
@@ -388,7 +414,7 @@ static int rec_check(const struct raftblk_rec *r,
 
 	if (r->data_len > RAFTBLK_REC_MAX_DATA || (r->data_len & 511))
 		return od_fail(why, code, "record: bad data length");
-	if (r->rec_len != raftblk_rec_len(r->data_len))
+	if (r->rec_len != raftblk_rec_len(ctx->rec_block, r->data_len))
 		return od_fail(why, code, "record: length does not match data length");
 	if (r->rec_len > ctx->log_size)
 		return od_fail(why, code, "record: longer than the log area");
@@ -460,13 +486,15 @@ int raftblk_rec_encode(const struct raftblk_rec *r,
 	u8 *p = buf;
 	int err;
 
+	if (!raftblk_rec_block_ok(ctx->rec_block))
+		return od_fail(why, EINVAL, "record: bad record block size");
 	if (t.data_len > RAFTBLK_REC_MAX_DATA)
 		return od_fail(why, EINVAL, "record: bad data length");
-	t.rec_len = raftblk_rec_len(t.data_len);
+	t.rec_len = raftblk_rec_len(ctx->rec_block, t.data_len);
 	err = rec_check(&t, ctx, EINVAL, why);
 	if (err)
 		return err;
-	memset(p, 0, RAFTBLK_REC_HDR_SIZE);
+	memset(p, 0, ctx->rec_block);
 	memcpy(p + REC_MAGIC, RAFTBLK_REC_MAGIC, 8);
 	rb_put_le32(p + REC_LEN, t.rec_len);
 	rb_put_le32(p + REC_DATA_LEN, t.data_len);
@@ -484,7 +512,7 @@ int raftblk_rec_encode(const struct raftblk_rec *r,
 	rb_put_le64(p + REC_SECTOR, t.sector);
 	rb_put_le32(p + REC_PL_LEN, t.len);
 	rb_put_le32(p + REC_PL_FLAGS, t.flags);
-	rb_put_le32(p + REC_CRC, raftblk_crc32c(p, REC_CRC));
+	rb_put_le32(p + rec_crc_off(ctx), raftblk_crc32c(p, rec_crc_off(ctx)));
 	return 0;
 }
 
@@ -493,16 +521,20 @@ int raftblk_rec_decode(const void *buf, u32 len,
 		       struct raftblk_rec *r, const char **why)
 {
 	const u8 *p = buf;
+	u32 crc_off;
 
 	memset(r, 0, sizeof(*r));
-	if (len < RAFTBLK_REC_HDR_SIZE)
+	if (!raftblk_rec_block_ok(ctx->rec_block))
+		return od_fail(why, EINVAL, "record: bad record block size");
+	crc_off = rec_crc_off(ctx);
+	if (len < ctx->rec_block)
 		return od_fail(why, EBADMSG, "record: short buffer");
 	if (memcmp(p + REC_MAGIC, RAFTBLK_REC_MAGIC, 8))
 		return od_fail(why, EBADMSG, "record: bad magic");
-	if (rb_get_le32(p + REC_CRC) != raftblk_crc32c(p, REC_CRC))
+	if (rb_get_le32(p + crc_off) != raftblk_crc32c(p, crc_off))
 		return od_fail(why, EBADMSG, "record: bad checksum");
 	if (p[REC_RSVD1] || p[REC_RSVD1 + 1] ||
-	    !rb_all_zero(p + REC_RSVD2, REC_CRC - REC_RSVD2))
+	    !rb_all_zero(p + REC_RSVD2, crc_off - REC_RSVD2))
 		return od_fail(why, EBADMSG, "record: reserved bytes not zero");
 	r->rec_len = rb_get_le32(p + REC_LEN);
 	r->data_len = rb_get_le32(p + REC_DATA_LEN);
@@ -589,6 +621,7 @@ static int scan_read(const struct raftblk_sb *sb,
 		.log_size = sb->log_size,
 		.data_size = sb->data_size,
 		.nonce = sb->log_nonce,
+		.rec_block = sb->rec_block,
 	};
 	int err;
 
@@ -597,7 +630,7 @@ static int scan_read(const struct raftblk_sb *sb,
 		*io_err = true;
 		return err;
 	}
-	err = raftblk_rec_decode(buf, RAFTBLK_REC_HDR_SIZE, &rctx, r, why);
+	err = raftblk_rec_decode(buf, sb->rec_block, &rctx, r, why);
 	if (err)
 		return err;
 	return scan_match(sb, r, pos, want_index, prev_term, min_epoch, why);

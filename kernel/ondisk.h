@@ -43,6 +43,13 @@
 
 #define RAFTBLK_OD_BLOCK	4096U	/* alignment of everything */
 #define RAFTBLK_OD_FORMAT_VERSION 1U
+/*
+ * Superblock version 2: the log's record block (rec_block) is below
+ * 4 KiB. A version 1 superblock has no such field and means 4 KiB; the
+ * encoder writes version 2 only when it must, so a disk with 4 KiB
+ * record blocks stays readable by a module that knows only version 1.
+ */
+#define RAFTBLK_OD_VERSION_REC_BLOCK 2U
 
 /* ------------------------------------------------------------------ */
 /* Superblock                                                         */
@@ -78,6 +85,10 @@ struct raftblk_sb {
 					 * of this index (0: none ever):
 					 * snapshot entries up to it were
 					 * never applied here
+					 */
+	u32 rec_block;			/* the log's record block, bytes:
+					 * header size and data alignment
+					 * (see raftblk_rec_len())
 					 */
 };
 
@@ -134,7 +145,23 @@ int raftblk_layout_default(u64 dev_size, u64 log_size, u64 *log_off,
 /* Log records                                                        */
 
 #define RAFTBLK_REC_MAGIC	"RAFTREC\x01"
-#define RAFTBLK_REC_HDR_SIZE	4096U
+
+/*
+ * The record block: a record is a header of one record block followed by
+ * the data, padded to a multiple of the record block. Chosen at format
+ * (the backing disk's physical block size, at least 512 bytes): a record
+ * never shares an atomic write unit of the disk with the one before it,
+ * so tearing a record's write cannot damage an acknowledged one.
+ */
+#define RAFTBLK_REC_BLOCK_MIN	512U
+#define RAFTBLK_REC_BLOCK_MAX	4096U	/* also: version 1's */
+
+/* Is b a valid record block (a power of two in [MIN, MAX])? */
+static inline bool raftblk_rec_block_ok(u32 b)
+{
+	return b >= RAFTBLK_REC_BLOCK_MIN && b <= RAFTBLK_REC_BLOCK_MAX &&
+		!(b & (b - 1));
+}
 
 /* Record type besides enum raft_entry_type: the wrap marker. It stands
  * where the record of its index would have gone had it fit before the end
@@ -174,11 +201,10 @@ struct raftblk_rec {
 	u32 flags;
 };
 
-/* Record length for data_len bytes of data. */
-static inline u32 raftblk_rec_len(u32 data_len)
+/* Record length for data_len bytes of data, with record block blk. */
+static inline u32 raftblk_rec_len(u32 blk, u32 data_len)
 {
-	return RAFTBLK_REC_HDR_SIZE +
-		((data_len + RAFTBLK_OD_BLOCK - 1) & ~(RAFTBLK_OD_BLOCK - 1));
+	return blk + ((data_len + blk - 1) & ~(blk - 1));
 }
 
 /* What a record is checked against. */
@@ -186,9 +212,10 @@ struct raftblk_rec_ctx {
 	u64 log_size;
 	u64 data_size;
 	u64 nonce;
+	u32 rec_block;		/* header size, data alignment */
 };
 
-/* Encode the header block (RAFTBLK_REC_HDR_SIZE bytes). rec_len is
+/* Encode the header block (ctx->rec_block bytes). rec_len is
  * computed from data_len; data_crc must be set by the caller
  * (raftblk_crc32c() of the data). Returns 0 or -EINVAL.
  */
@@ -196,7 +223,7 @@ int raftblk_rec_encode(const struct raftblk_rec *r,
 		       const struct raftblk_rec_ctx *ctx, void *buf,
 		       const char **why);
 
-/* Decode and validate a header block of len bytes. -EBADMSG for anything
+/* Decode and validate a header block of len (>= ctx->rec_block) bytes. -EBADMSG for anything
  * that is not a valid record of this log (bad magic, crc, field, nonce).
  */
 int raftblk_rec_decode(const void *buf, u32 len,
@@ -245,10 +272,11 @@ static inline u64 raftblk_ring_lap(u64 log_size, u64 pos)
  * == log_epoch past epoch_index). A matching wrap marker sends the scan
  * to offset 0 of the next lap, where the record it announces must be.
  *
- * ops->read_hdr reads the header block at ring offset off into buf.
+ * ops->read_hdr reads the header block (sb->rec_block bytes) at ring
+ * offset off into buf.
  * ops->load is called for each record whose header is the next one, with
  * the record's absolute position pos (its data is at ring offset
- * raftblk_ring_off(log_size, pos) + RAFTBLK_REC_HDR_SIZE): it reads and
+ * raftblk_ring_off(log_size, pos) + sb->rec_block): it reads and
  * checks the data (crc) and keeps the entry; it returns 0 to accept it,
  * -EBADMSG when the data does not match (the record is torn: end of
  * log), or another negative code to abort the scan (I/O error).
@@ -267,7 +295,7 @@ struct raftblk_scan_result {
 	const char *stop_why;	/* why that position ended the log */
 };
 
-/* buf: RAFTBLK_REC_HDR_SIZE bytes of scratch. Returns 0 or the error a
+/* buf: RAFTBLK_REC_BLOCK_MAX bytes of scratch. Returns 0 or the error a
  * callback returned.
  */
 int raftblk_ring_scan(const struct raftblk_sb *sb,

@@ -25,7 +25,7 @@
 
 static_assert(RAFTBLK_PL_ALL == RAFTBLK_REC_F_ALL);
 static_assert(RAFTBLK_PL_MAX_DATA / PAGE_SIZE <= BIO_MAX_VECS);
-static_assert(RAFTBLK_REC_HDR_SIZE == PAGE_SIZE);
+static_assert(RAFTBLK_REC_BLOCK_MAX <= PAGE_SIZE);	/* a header in one page */
 
 /* Where a stored entry's record is. */
 struct rb_store_ent {
@@ -91,6 +91,10 @@ struct raftblk_sb *rb_store_next_sb(struct rb_store *s);
 int rb_store_write_sb(struct rb_store *s);
 struct rb_store *rb_store_alloc(struct block_device *bdev);
 int rb_store_alloc_ents(struct rb_store *s);
+/* Room for want entries in the index (growing it); -ENOMEM, or -ENOSPC
+ * beyond what the ring can hold.
+ */
+int rb_store_ents_reserve(struct rb_store *s, u64 want);
 void rb_store_free_entries(struct raft_entry *e, u32 n);
 
 #endif /* RAFTBLK_STORE_INT_H */

@@ -198,30 +198,30 @@ static void ra_copy(const struct scan_ra *ra, u64 off, void *dst,
 static int scan_read_hdr(void *ctx, u64 off, void *buf)
 {
 	struct rb_store *s = ctx;
+	u32 blk = s->sb.rec_block;
 	int ret;
 
 	if (s->ra) {
-		if (!ra_has(s->ra, off, RAFTBLK_REC_HDR_SIZE)) {
+		if (!ra_has(s->ra, off, blk)) {
 			ret = ra_fill(s, off);
 			if (ret)
 				return ret;
 		}
-		ra_copy(s->ra, off, buf, NULL, RAFTBLK_REC_HDR_SIZE);
+		ra_copy(s->ra, off, buf, NULL, blk);
 		return 0;
 	}
-	ret = rb_store_io(s, s->sb.log_off + off, RAFTBLK_REC_HDR_SIZE,
-		       REQ_OP_READ);
+	ret = rb_store_io(s, s->sb.log_off + off, blk, REQ_OP_READ);
 	if (ret)
 		return ret;
 	if (buf != s->buf)
-		memcpy(buf, s->buf, RAFTBLK_REC_HDR_SIZE);
+		memcpy(buf, s->buf, blk);
 	return 0;
 }
 
 /* Read the data of the record at absolute position pos into p. */
 static int read_payload(struct rb_store *s, struct raft_payload *p, u64 pos)
 {
-	u64 roff = raftblk_ring_off(s->sb.log_size, pos) + RAFTBLK_REC_HDR_SIZE;
+	u64 roff = raftblk_ring_off(s->sb.log_size, pos) + s->sb.rec_block;
 	u64 off = s->sb.log_off + roff;
 	struct bio *bio;
 	u32 i;
@@ -254,8 +254,11 @@ static int scan_load(void *ctx, const struct raftblk_rec *r, u64 pos)
 	struct raft_entry *e;
 	int ret;
 
-	if (s->n == s->cap)		/* cannot happen: the scan bounds it */
+	ret = rb_store_ents_reserve(s, s->n + 1UL);
+	if (ret == -ENOSPC)	/* cannot happen: the scan bounds it */
 		return -EUCLEAN;
+	if (ret)
+		return ret;
 	if (r->type == RAFT_ENTRY_NORMAL && r->len && !r->data_len) {
 		p = raftblk_payload_alloc_nodata(r->sector, r->len, r->flags);
 		if (!p)
@@ -354,6 +357,13 @@ int rb_store_open(struct block_device *bdev, raft_id id,
 		       bdev, (unsigned long long)s->sb.node_id,
 		       (unsigned long long)id);
 		err->msg = "the disk belongs to another node id";
+		ret = -EINVAL;
+		goto err_close_store;
+	}
+	if (s->sb.rec_block < bdev_logical_block_size(bdev)) {
+		pr_err("%pg: log record block %u below the disk's logical block size %u\n",
+		       bdev, s->sb.rec_block, bdev_logical_block_size(bdev));
+		err->msg = "log record block below the disk's logical block size";
 		ret = -EINVAL;
 		goto err_close_store;
 	}
@@ -493,6 +503,7 @@ static struct page *encode_hdr(const struct rb_store *s,
 		.log_size = s->sb.log_size,
 		.data_size = s->sb.data_size,
 		.nonce = s->sb.log_nonce,
+		.rec_block = s->sb.rec_block,
 	};
 	const char *why = NULL;
 	struct page *page;
@@ -512,6 +523,12 @@ static struct page *encode_hdr(const struct rb_store *s,
 		return ERR_PTR(-EINVAL);
 	}
 	return page;
+}
+
+/* Length of the record of an entry with dlen data bytes. */
+static u32 record_len(const struct rb_store *s, u32 dlen)
+{
+	return raftblk_rec_len(s->sb.rec_block, dlen);
 }
 
 /*
@@ -538,7 +555,7 @@ static int append_plan(struct rb_store *s, const struct raft_entry *e, u32 n,
 		if (dlen > RAFTBLK_REC_MAX_DATA)
 			return -EINVAL;
 		ret = raftblk_ring_reserve(s->sb.log_size, s->sb.log_start,
-					   head, raftblk_rec_len(dlen), &head);
+					   head, record_len(s, dlen), &head);
 		if (ret)
 			return -ENOSPC;
 		prev_term = e[i].term;
@@ -619,7 +636,7 @@ static int append_hdr(struct rb_store *s, struct append_io *io,
 	if (IS_ERR(pg))
 		return PTR_ERR(pg);
 	io->hdrs[io->nh++] = pg;
-	return wchain_add(&io->c, pg, RAFTBLK_REC_HDR_SIZE, 0);
+	return wchain_add(&io->c, pg, s->sb.rec_block, 0);
 }
 
 /* Make what the chain holds durable, then go on at ring position pos. */
@@ -673,9 +690,9 @@ static int append_record(struct rb_store *s, struct append_io *io,
 	for (k = 0; !ret && dlen && k < e->payload->nr_pages; k++)
 		ret = wchain_add(&io->c, e->payload->bvec[k].bv_page,
 				 e->payload->bvec[k].bv_len, 0);
-	if (!ret && rec_len - RAFTBLK_REC_HDR_SIZE > dlen)
+	if (!ret && rec_len - s->sb.rec_block > dlen)
 		ret = wchain_add(&io->c, ZERO_PAGE(0), rec_len -
-				 RAFTBLK_REC_HDR_SIZE - dlen, 0);
+				 s->sb.rec_block - dlen, 0);
 	return ret;
 }
 
@@ -689,7 +706,7 @@ static int append_write(struct rb_store *s, struct append_io *io,
 
 	wchain_start(&io->c, s->bdev, ring_addr(s, head));
 	for (i = 0; i < n && !ret; i++) {
-		u32 rec_len = raftblk_rec_len(entry_data_len(&e[i]));
+		u32 rec_len = record_len(s, entry_data_len(&e[i]));
 		u64 pos = raftblk_ring_place(s->sb.log_size, head, rec_len);
 
 		if (pos != head)
@@ -725,7 +742,7 @@ static void append_index(struct rb_store *s, const struct raft_entry *e,
 
 	s->n = keep;
 	for (i = 0; i < n; i++) {
-		u32 rec_len = raftblk_rec_len(entry_data_len(&e[i]));
+		u32 rec_len = record_len(s, entry_data_len(&e[i]));
 		u64 pos = raftblk_ring_place(s->sb.log_size, head, rec_len);
 
 		*ent(s, s->n++) = (struct rb_store_ent){
@@ -754,6 +771,9 @@ int rb_store_append(struct rb_store *s, const struct raft_entry *e, u32 n)
 	head = append_head(s, keep);
 	prev_term = keep ? ent(s, keep - 1)->term : s->sb.snap.term;
 	ret = append_plan(s, e, n, head, prev_term, &end);
+	if (ret)
+		goto out;
+	ret = rb_store_ents_reserve(s, (u64)keep + n);
 	if (ret)
 		goto out;
 	io.hdrs = kcalloc(2 * n, sizeof(*io.hdrs), GFP_NOIO);
@@ -793,6 +813,7 @@ static int conf_at(struct rb_store *s, u32 k, struct raft_conf *conf)
 		.log_size = s->sb.log_size,
 		.data_size = s->sb.data_size,
 		.nonce = s->sb.log_nonce,
+		.rec_block = s->sb.rec_block,
 	};
 	struct raftblk_rec r;
 	const char *why = NULL;
@@ -809,7 +830,7 @@ static int conf_at(struct rb_store *s, u32 k, struct raft_conf *conf)
 							en->pos), s->buf);
 		if (ret)
 			return ret;
-		ret = raftblk_rec_decode(s->buf, RAFTBLK_REC_HDR_SIZE, &ctx,
+		ret = raftblk_rec_decode(s->buf, s->sb.rec_block, &ctx,
 					 &r, &why);
 		if (ret || r.index != s->sb.snap.index + 1 + i ||
 		    r.type != RAFT_ENTRY_CONF) {

@@ -16,10 +16,63 @@
 #include <linux/blkdev.h>
 #include <linux/gfp.h>
 #include <linux/mm.h>
+#include <linux/moduleparam.h>
 #include <linux/random.h>
+#include <linux/sched/mm.h>
 #include <linux/slab.h>
 
 #include "store_int.h"
+
+/*
+ * The record block of the logs formatted from now on (see ondisk.h): 0
+ * picks the disk's physical block size (at least 512 bytes); 512, 1024,
+ * 2048 or 4096 force it, never below the disk's logical block size. 4096
+ * formats disks an older module can still open (superblock version 1).
+ */
+static unsigned int log_record_block;
+
+static int rec_block_set(const char *val, const struct kernel_param *kp)
+{
+	unsigned int v;
+	int ret;
+
+	ret = kstrtouint(val, 0, &v);
+	if (ret)
+		return ret;
+	if (v && !raftblk_rec_block_ok(v))
+		return -EINVAL;
+	WRITE_ONCE(log_record_block, v);
+	return 0;
+}
+
+static const struct kernel_param_ops rec_block_ops = {
+	.set = rec_block_set,
+	.get = param_get_uint,
+};
+module_param_cb(log_record_block, &rec_block_ops, &log_record_block, 0644);
+MODULE_PARM_DESC(log_record_block,
+		 "record block of logs formatted from now on, bytes: 0 (default) the disk's physical block size, at least 512; or 512, 1024, 2048, 4096 (4096: readable by modules before version 2 of the format)");
+
+/*
+ * The record block for a new log on bdev: a record's header and data
+ * alignment. Never below the logical block size (the I/O unit), and by
+ * default the physical block size, so that a record never shares an
+ * atomic write unit with the one before it. -EINVAL when the disk's
+ * blocks are larger than the format allows.
+ */
+static int format_rec_block(struct block_device *bdev, u32 *out)
+{
+	u32 lbs = bdev_logical_block_size(bdev);
+	u32 blk = READ_ONCE(log_record_block);
+
+	if (lbs > RAFTBLK_REC_BLOCK_MAX)
+		return -EINVAL;
+	if (!blk)
+		blk = clamp_t(u32, bdev_physical_block_size(bdev),
+			      RAFTBLK_REC_BLOCK_MIN, RAFTBLK_REC_BLOCK_MAX);
+	*out = max(blk, lbs);
+	return 0;
+}
 
 /* One synchronous I/O of len bytes of s->buf at byte offset off. */
 int rb_store_io(struct rb_store *s, u64 off, u32 len, blk_opf_t opf)
@@ -111,12 +164,46 @@ struct rb_store *rb_store_alloc(struct block_device *bdev)
 	return s;
 }
 
-/* The entry index: at most one record per block of the ring is live. */
+/*
+ * The entry index: room for one record per 4 KiB of the ring at first
+ * (a log of 4 KiB writes); rb_store_ents_reserve() grows it for smaller
+ * records.
+ */
 int rb_store_alloc_ents(struct rb_store *s)
 {
 	s->cap = s->sb.log_size / RAFTBLK_OD_BLOCK;
 	s->ents = kvcalloc(s->cap, sizeof(*s->ents), GFP_KERNEL);
 	return s->ents ? 0 : -ENOMEM;
+}
+
+int rb_store_ents_reserve(struct rb_store *s, u64 want)
+{
+	/* Every record takes a record block at least: the ring bounds n. */
+	u64 most = s->sb.log_size / s->sb.rec_block;
+	struct rb_store_ent *ne;
+	unsigned int noio;
+	u32 cap, i;
+
+	if (want <= s->cap)
+		return 0;
+	if (want > most)
+		return -ENOSPC;
+	cap = min_t(u64, max_t(u64, want, 2ULL * s->cap), most);
+	/* GFP_KERNEL for kvmalloc's vmalloc fallback, without I/O: the
+	 * node thread appends while writes wait on it.
+	 */
+	noio = memalloc_noio_save();
+	ne = kvmalloc_array(cap, sizeof(*ne), GFP_KERNEL);
+	memalloc_noio_restore(noio);
+	if (!ne)
+		return -ENOMEM;
+	for (i = 0; i < s->n; i++)
+		ne[i] = *ent(s, i);
+	kvfree(s->ents);
+	s->ents = ne;
+	s->first = 0;
+	s->cap = cap;
+	return 0;
 }
 
 void rb_store_free_entries(struct raft_entry *e, u32 n)
@@ -159,6 +246,14 @@ int rb_store_format(struct block_device *bdev,
 		return -ENOMEM;
 	}
 	nsb = &s->nsb;
+	ret = format_rec_block(bdev, &nsb->rec_block);
+	if (ret) {
+		pr_err("%pg: cannot format: logical block size %u above %u\n",
+		       bdev, bdev_logical_block_size(bdev),
+		       RAFTBLK_REC_BLOCK_MAX);
+		err->msg = "disk's logical block size above 4 KiB";
+		goto err_close_store;
+	}
 	ret = raftblk_layout_default(s->dev_size, 0, &nsb->log_off,
 				     &nsb->log_size, &nsb->data_off,
 				     &nsb->data_size, &why);
@@ -212,10 +307,10 @@ int rb_store_format(struct block_device *bdev,
 	s->data_off = s->sb.data_off;
 	s->data_size = s->sb.data_size;
 	rb_store_set_data_bdev(s, NULL);
-	pr_info("%pg: formatted for node %llu: log %llu MiB at %llu MiB, data %llu MiB at %llu MiB\n",
+	pr_info("%pg: formatted for node %llu: log %llu MiB at %llu MiB (record block %u), data %llu MiB at %llu MiB\n",
 		bdev, (unsigned long long)id,
 		(unsigned long long)(s->sb.log_size >> 20),
-		(unsigned long long)(s->sb.log_off >> 20),
+		(unsigned long long)(s->sb.log_off >> 20), s->sb.rec_block,
 		(unsigned long long)(s->sb.data_size >> 20),
 		(unsigned long long)(s->sb.data_off >> 20));
 	*out = s;

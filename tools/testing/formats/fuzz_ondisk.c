@@ -66,35 +66,38 @@ static void fuzz_sb(const u8 *data, size_t size, bool fix)
 	}
 }
 
-static const struct raftblk_rec_ctx CTX = {
+/* The record block of this input (4096 or 512: chosen by its bytes). */
+static struct raftblk_rec_ctx CTX = {
 	.log_size = 1 << 20,
 	.data_size = 1ULL << 30,
 	.nonce = 0x0807060504030201ULL,
+	.rec_block = 4096,
 };
+#define BLK (CTX.rec_block)
 
 static void fuzz_rec(const u8 *data, size_t size, bool fix)
 {
-	static u8 hdr[RAFTBLK_REC_HDR_SIZE], again[RAFTBLK_REC_HDR_SIZE];
+	static u8 hdr[RAFTBLK_REC_BLOCK_MAX], again[RAFTBLK_REC_BLOCK_MAX];
 	struct raftblk_rec r;
 	const char *why = NULL;
 	int err;
 
+	CTX.rec_block = size && (data[size - 1] & 1) ? 512 : 4096;
 	memset(hdr, 0, sizeof(hdr));
-	memcpy(hdr, data, size < sizeof(hdr) ? size : sizeof(hdr));
+	memcpy(hdr, data, size < BLK ? size : BLK);
 	if (fix) {
 		memcpy(hdr, RAFTBLK_REC_MAGIC, 8);
 		rb_put_le32(hdr + 16, (u32)CTX.nonce);
 		rb_put_le32(hdr + 20, (u32)(CTX.nonce >> 32));
-		rb_put_le32(hdr + RAFTBLK_REC_HDR_SIZE - 4,
-		      raftblk_crc32c(hdr, RAFTBLK_REC_HDR_SIZE - 4));
+		rb_put_le32(hdr + BLK - 4, raftblk_crc32c(hdr, BLK - 4));
 	}
-	err = raftblk_rec_decode(hdr, sizeof(hdr), &CTX, &r, &why);
+	err = raftblk_rec_decode(hdr, BLK, &CTX, &r, &why);
 	CHECK(err == 0 || (err < 0 && why));
 	if (!err) {
-		CHECK(r.rec_len == raftblk_rec_len(r.data_len));
+		CHECK(r.rec_len == raftblk_rec_len(BLK, r.data_len));
 		CHECK(r.rec_len <= CTX.log_size);
 		CHECK(raftblk_rec_encode(&r, &CTX, again, &why) == 0);
-		CHECK(!memcmp(again, hdr, sizeof(hdr)));
+		CHECK(!memcmp(again, hdr, BLK));
 	}
 }
 
@@ -104,10 +107,11 @@ static void fuzz_rec(const u8 *data, size_t size, bool fix)
 
 static u8 ring[RING];
 
-static const struct raftblk_rec_ctx RCTX = {
+static struct raftblk_rec_ctx RCTX = {
 	.log_size = RING,
 	.data_size = 1ULL << 30,
 	.nonce = 0x0807060504030201ULL,
+	.rec_block = 4096,
 };
 
 struct scan_ctx {
@@ -119,16 +123,16 @@ struct scan_ctx {
 static int rd_hdr(void *ctx, u64 off, void *buf)
 {
 	(void)ctx;
-	CHECK(off % RAFTBLK_OD_BLOCK == 0);
-	CHECK(off + RAFTBLK_REC_HDR_SIZE <= RING);
-	memcpy(buf, ring + off, RAFTBLK_REC_HDR_SIZE);
+	CHECK(off % RCTX.rec_block == 0);
+	CHECK(off + RCTX.rec_block <= RING);
+	memcpy(buf, ring + off, RCTX.rec_block);
 	return 0;
 }
 
 static int ld(void *ctx, const struct raftblk_rec *r, u64 pos)
 {
 	struct scan_ctx *s = ctx;
-	u64 off = raftblk_ring_off(RING, pos) + RAFTBLK_REC_HDR_SIZE;
+	u64 off = raftblk_ring_off(RING, pos) + RCTX.rec_block;
 
 	CHECK(pos >= s->sb->log_start);
 	CHECK(pos + r->rec_len - s->sb->log_start <= RING);
@@ -151,7 +155,8 @@ static void fuzz_ring(const u8 *data, size_t size)
 	struct raftblk_sb sb;
 	struct raftblk_scan_result res;
 	struct scan_ctx sc;
-	u8 buf[RAFTBLK_REC_HDR_SIZE];
+	u8 buf[RAFTBLK_REC_BLOCK_MAX];
+	u32 rb;
 	raft_term prev_term;
 	raft_index index;
 	u64 head;
@@ -168,15 +173,19 @@ static void fuzz_ring(const u8 *data, size_t size)
 	sb.data_off = 2 << 20;
 	sb.data_size = CTX.data_size;
 	sb.log_nonce = CTX.nonce;
+	rb = data[7] & 1 ? 512 : 4096;
+	RCTX.rec_block = rb;
+	sb.rec_block = rb;
 	sb.log_epoch = data[0] & 3;
 	sb.epoch_index = data[1];
 	sb.snap.index = data[2] & 7;
 	sb.snap.term = sb.snap.index ? 1 + (data[3] & 1) : 0;
 	sb.hs.term = 5;
 	sb.hs.commit = sb.snap.index;
-	/* start anywhere in lap 0..3, block aligned */
-	sb.log_start = ((u64)(data[4] & 3) << 20) |
-		((u64)(data[5] | (data[6] & 0xf) << 8) << 12);
+	/* start anywhere in lap 0..3, record block aligned */
+	sb.log_start = (((u64)(data[4] & 3) << 20) |
+		((u64)(data[5] | (data[6] & 0xf) << 8) << 12)) +
+		(rb < 4096 ? (data[7] >> 1 & 7) * rb : 0);
 	data += 8;
 	size -= 8;
 
@@ -215,7 +224,7 @@ static void fuzz_ring(const u8 *data, size_t size)
 		}
 		pos = raftblk_ring_place(RING, head + (d[7] & 0x10 ?
 						       (d[7] & 0xf) * 4096 : 0),
-					 raftblk_rec_len(r.data_len));
+					 raftblk_rec_len(rb, r.data_len));
 		r.lap = raftblk_ring_lap(RING, pos) - ((d[4] & 3) == 3);
 		if (raftblk_ring_lap(RING, pos) == 0)
 			r.lap = 0;
@@ -229,10 +238,9 @@ static void fuzz_ring(const u8 *data, size_t size)
 			raftblk_rec_encode(&w, &RCTX, ring +
 					   raftblk_ring_off(RING, head), NULL);
 		}
-		if (raftblk_ring_off(RING, pos) + raftblk_rec_len(r.data_len) <=
+		if (raftblk_ring_off(RING, pos) + raftblk_rec_len(rb, r.data_len) <=
 		    RING) {
-			u8 *dd = ring + raftblk_ring_off(RING, pos) +
-				RAFTBLK_REC_HDR_SIZE;
+			u8 *dd = ring + raftblk_ring_off(RING, pos) + rb;
 
 			for (u32 i = 0; i < r.data_len; i++)
 				dd[i] = (u8)(i * 31 + d[6]);
@@ -242,9 +250,9 @@ static void fuzz_ring(const u8 *data, size_t size)
 					NULL)) {
 			if (d[4] & 0x80)	/* corrupt one byte */
 				ring[raftblk_ring_off(RING, pos) +
-				     (d[6] * 97) % raftblk_rec_len(r.data_len)]
+				     (d[6] * 97) % raftblk_rec_len(rb, r.data_len)]
 					^= 1 + (d[4] & 0x7f);
-			head = pos + raftblk_rec_len(r.data_len);
+			head = pos + raftblk_rec_len(rb, r.data_len);
 			index = r.index + 1;
 			prev_term = r.term;
 		}
@@ -262,7 +270,7 @@ static void fuzz_ring(const u8 *data, size_t size)
 	CHECK(res.head >= sb.log_start);
 	CHECK(res.head - sb.log_start <= sb.log_size);
 	CHECK(res.stop_why != NULL);
-	CHECK(res.n_records <= RING / RAFTBLK_REC_HDR_SIZE);
+	CHECK(res.n_records <= RING / rb);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

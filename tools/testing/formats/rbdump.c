@@ -54,8 +54,8 @@ static void print_sb(const struct raftblk_sb *sb)
 	printf("  term %" PRIu64 ", vote %" PRIu64 ", commit %" PRIu64 "\n",
 	       sb->hs.term, sb->hs.vote, sb->hs.commit);
 	printf("  log area %" PRIu64 " +%" PRIu64 ", data area %" PRIu64
-	       " +%" PRIu64 " (bytes)\n", sb->log_off, sb->log_size,
-	       sb->data_off, sb->data_size);
+	       " +%" PRIu64 " (bytes), record block %u\n", sb->log_off,
+	       sb->log_size, sb->data_off, sb->data_size, sb->rec_block);
 	printf("  nonce %016" PRIx64 ", epoch %" PRIu64 " after index %"
 	       PRIu64 ", log start %" PRIu64 " (lap %" PRIu64 " offset %"
 	       PRIu64 ")\n", sb->log_nonce, sb->log_epoch, sb->epoch_index,
@@ -95,14 +95,14 @@ static int d_read_hdr(void *ctx, u64 off, void *buf)
 {
 	struct dump *d = ctx;
 
-	return rd(d->fd, d->sb->log_off + off, buf, RAFTBLK_REC_HDR_SIZE);
+	return rd(d->fd, d->sb->log_off + off, buf, d->sb->rec_block);
 }
 
 static int d_load(void *ctx, const struct raftblk_rec *r, u64 pos)
 {
 	struct dump *d = ctx;
 	u64 off = d->sb->log_off + raftblk_ring_off(d->sb->log_size, pos) +
-		RAFTBLK_REC_HDR_SIZE;
+		d->sb->rec_block;
 	int err;
 
 	if (r->data_len) {
@@ -132,7 +132,7 @@ static int d_load(void *ctx, const struct raftblk_rec *r, u64 pos)
 
 int main(int argc, char **argv)
 {
-	static u8 area[RAFTBLK_SB_AREA], hdr[RAFTBLK_REC_HDR_SIZE];
+	static u8 area[RAFTBLK_SB_AREA], hdr[RAFTBLK_REC_BLOCK_MAX];
 	static u8 data[RAFTBLK_REC_MAX_DATA];
 	const struct raftblk_scan_ops ops = { d_read_hdr, d_load };
 	struct raftblk_scan_result res;

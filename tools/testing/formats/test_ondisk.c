@@ -84,9 +84,9 @@ static void rnd_fill(void *buf, size_t len)
 /* Recompute the trailing crc32c of a 4 KiB block (superblock or record
  * header), so a field can be made invalid without tripping the checksum.
  */
-static void refresh_crc(u8 *blk)
+static void refresh_crc(u8 *p)
 {
-	rb_put_le32(blk + 4092, raftblk_crc32c(blk, 4092));
+	rb_put_le32(p + 4092, raftblk_crc32c(p, 4092));
 }
 
 /* ------------------------------------------------------------------ */
@@ -112,6 +112,7 @@ static void sample_sb(struct raftblk_sb *sb)
 	sb->log_epoch = 4;
 	sb->epoch_index = 900;
 	sb->log_start = (3ULL << 24) + 8192;
+	sb->rec_block = 4096;
 	sb->snap.index = 950;
 	sb->snap.term = 8;
 	sb->snap.conf.n = 3;
@@ -267,6 +268,64 @@ static void test_sb_copy_index(void)
 	   "superblock: encoder refuses a copy index beyond commit (%s)", why);
 }
 
+/*
+ * The record block: 4 KiB is version 1 (no field, a disk an older module
+ * reads); smaller ones are version 2 with the field at 1456.
+ */
+static void test_sb_rec_block(void)
+{
+	static const u32 bad[] = { 0, 256, 768, 8192 };
+	struct raftblk_sb sb, out;
+	u8 buf[RAFTBLK_SB_SIZE];
+	const char *why = NULL;
+
+	sample_sb(&sb);
+	ok(!raftblk_sb_encode(&sb, buf, &why) && rb_get_le32(buf + 8) == 1 &&
+	   rb_get_le32(buf + 1456) == 0 &&
+	   !raftblk_sb_decode(buf, sizeof(buf), DEV_SIZE, &out, &why) &&
+	   out.rec_block == 4096,
+	   "superblock: 4 KiB record blocks are version 1, no field");
+	for (u32 b = 512; b < 4096; b *= 2) {
+		sb.rec_block = b;
+		ok(!raftblk_sb_encode(&sb, buf, &why) &&
+		   rb_get_le32(buf + 8) == 2 && rb_get_le32(buf + 1456) == b &&
+		   !raftblk_sb_decode(buf, sizeof(buf), DEV_SIZE, &out, &why) &&
+		   out.rec_block == b,
+		   "superblock: %u-byte record blocks are version 2, field at 1456",
+		   b);
+	}
+	for (u32 i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		sb.rec_block = bad[i];
+		OK_AFTER(raftblk_sb_encode(&sb, buf, &why) == -EINVAL,
+		   "superblock: encoder refuses a %u-byte record block (%s)",
+		   bad[i], why);
+	}
+	/* Version 2 with each bad value, and with 4096 (never written). */
+	sb.rec_block = 512;
+	raftblk_sb_encode(&sb, buf, NULL);
+	for (u32 i = 0; i <= sizeof(bad) / sizeof(bad[0]); i++) {
+		u32 v = i < sizeof(bad) / sizeof(bad[0]) ? bad[i] : 4096;
+
+		rb_put_le32(buf + 1456, v);
+		refresh_crc(buf);
+		OK_AFTER(raftblk_sb_decode(buf, sizeof(buf), DEV_SIZE, &out,
+					   &why) == -EBADMSG,
+		   "superblock: version 2 with a %u-byte record block refused (%s)",
+		   v, why);
+	}
+	/* Positions are multiples of the record block. */
+	sample_sb(&sb);
+	sb.rec_block = 1024;
+	sb.log_start += 512;
+	OK_AFTER(raftblk_sb_encode(&sb, buf, &why) == -EINVAL,
+	   "superblock: log start off a record block refused (%s)", why);
+	sb.rec_block = 512;
+	why = NULL;
+	ok(!raftblk_sb_encode(&sb, buf, &why),
+	   "superblock: log start on a 512-byte record block accepted (%s)",
+	   why ? why : "-");
+}
+
 /* Extent map: geometry, round trip, corruption, foreign geometry. */
 static void test_emap(void)
 {
@@ -347,7 +406,8 @@ static void test_emap(void)
 static void test_sb_fields(void)
 {
 	static const struct sb_mut muts[] = {
-		{ "version 2", 8, 4, 2, -EBADMSG },
+		{ "version 3", 8, 4, 3, -EBADMSG },
+		{ "record block in version 1", 1456, 4, 512, -EBADMSG },
 		{ "length 4095", 12, 4, 4095, -EBADMSG },
 		{ "sequence 0", 16, 8, 0, -EBADMSG },
 		{ "node id 0", 40, 8, 0, -EBADMSG },
@@ -524,11 +584,31 @@ static void test_layout(void)
 /* ------------------------------------------------------------------ */
 /* Records                                                            */
 
-static const struct raftblk_rec_ctx CTX = {
+/*
+ * The record block the record, ring and model tests run with (main()
+ * runs them once per record block); CTX follows it.
+ */
+static u32 blk = 4096;
+
+static struct raftblk_rec_ctx CTX = {
 	.log_size = 16 << 20,
 	.data_size = 1ULL << 30,
 	.nonce = 0xfeedfacecafebeefULL,
+	.rec_block = 4096,
 };
+
+static void set_rec_block(u32 b)
+{
+	blk = b;
+	CTX.rec_block = b;
+	diag("record block %u", b);
+}
+
+/* The header crc of a record block in buf. */
+static void rec_refresh_crc(u8 *p)
+{
+	rb_put_le32(p + blk - 4, raftblk_crc32c(p, blk - 4));
+}
 
 static void sample_rec(struct raftblk_rec *r, u8 type)
 {
@@ -577,7 +657,7 @@ static void test_rec_roundtrip(void)
 {
 	static const u8 types[] = { RAFT_ENTRY_NORMAL, RAFT_ENTRY_NOOP,
 				    RAFT_ENTRY_CONF, RAFT_ENTRY_BARRIER };
-	u8 buf[RAFTBLK_REC_HDR_SIZE];
+	u8 buf[RAFTBLK_REC_BLOCK_MAX];
 	struct raftblk_rec r, out;
 	const char *why = NULL;
 
@@ -586,10 +666,9 @@ static void test_rec_roundtrip(void)
 
 		sample_rec(&r, types[t]);
 		err = raftblk_rec_encode(&r, &CTX, buf, &why);
-		r.rec_len = raftblk_rec_len(r.data_len);
+		r.rec_len = raftblk_rec_len(blk, r.data_len);
 		if (!err)
-			err = raftblk_rec_decode(buf, sizeof(buf), &CTX, &out,
-						 &why);
+			err = raftblk_rec_decode(buf, blk, &CTX, &out, &why);
 		ok(!err && rec_equal(&r, &out), "record type %u round trip (%s)",
 		   types[t], err ? why : "-");
 	}
@@ -602,14 +681,14 @@ static void test_rec_roundtrip(void)
 	r.data_len = 0;
 	r.data_crc = 0;
 	ok(!raftblk_rec_encode(&r, &CTX, buf, &why) &&
-	   !raftblk_rec_decode(buf, sizeof(buf), &CTX, &out, &why) &&
-	   out.len == 1U << 30 && out.rec_len == 4096,
+	   !raftblk_rec_decode(buf, blk, &CTX, &out, &why) &&
+	   out.len == 1U << 30 && out.rec_len == blk,
 	   "record: discard of the whole data area round trips");
 
 	/* Documented offsets. */
 	sample_rec(&r, RAFT_ENTRY_NORMAL);
 	raftblk_rec_encode(&r, &CTX, buf, NULL);
-	ok(!memcmp(buf, "RAFTREC\x01", 8) && rb_get_le32(buf + 8) == 4096 + 8192 &&
+	ok(!memcmp(buf, "RAFTREC\x01", 8) && rb_get_le32(buf + 8) == blk + 8192 &&
 	   rb_get_le32(buf + 12) == 8192 && rb_get_le64(buf + 16) == CTX.nonce &&
 	   rb_get_le64(buf + 24) == 3 && rb_get_le64(buf + 32) == 5 &&
 	   rb_get_le64(buf + 40) == 1234 && rb_get_le64(buf + 48) == 7 &&
@@ -617,7 +696,7 @@ static void test_rec_roundtrip(void)
 	   buf[65] == 0 && rb_get_le32(buf + 68) == 0x12345678 &&
 	   rb_get_le64(buf + 144) == 2048 && rb_get_le32(buf + 152) == 8192 &&
 	   rb_get_le32(buf + 156) == RAFTBLK_REC_F_FUA &&
-	   rb_get_le32(buf + 4092) == raftblk_crc32c(buf, 4092),
+	   rb_get_le32(buf + blk - 4) == raftblk_crc32c(buf, blk - 4),
 	   "record fields at their documented offsets");
 	sample_rec(&r, RAFT_ENTRY_CONF);
 	raftblk_rec_encode(&r, &CTX, buf, NULL);
@@ -636,19 +715,19 @@ static void test_rec_roundtrip(void)
 
 	sample_rec(&r, RAFT_ENTRY_NORMAL);
 	raftblk_rec_encode(&r, &CTX, buf, NULL);
-	for (u32 bit = 0; bit < RAFTBLK_REC_HDR_SIZE * 8; bit++) {
+	for (u32 bit = 0; bit < blk * 8; bit++) {
 		buf[bit / 8] ^= 1 << (bit % 8);
-		if (!raftblk_rec_decode(buf, sizeof(buf), &CTX, &out, &why))
+		if (!raftblk_rec_decode(buf, blk, &CTX, &out, &why))
 			missed++;
 		buf[bit / 8] ^= 1 << (bit % 8);
 	}
 	ok(missed == 0, "record: all %u single-bit flips in the header detected",
-	   RAFTBLK_REC_HDR_SIZE * 8);
+	   blk * 8);
 
 	/* Torn header: any 512-byte sector prefix/suffix of a new header
 	 * over an old one is refused.
 	 */
-	u8 old[RAFTBLK_REC_HDR_SIZE], torn[RAFTBLK_REC_HDR_SIZE];
+	u8 old[RAFTBLK_REC_BLOCK_MAX], torn[RAFTBLK_REC_BLOCK_MAX];
 	bool all = true;
 
 	sample_rec(&r, RAFT_ENTRY_NOOP);
@@ -656,26 +735,40 @@ static void test_rec_roundtrip(void)
 	sample_rec(&r, RAFT_ENTRY_NORMAL);
 	r.index = 2000;
 	raftblk_rec_encode(&r, &CTX, buf, NULL);
-	for (u32 cut = 512; cut < RAFTBLK_REC_HDR_SIZE; cut += 512) {
-		memcpy(torn, old, sizeof(torn));
+	for (u32 cut = 512; cut < blk; cut += 512) {
+		memcpy(torn, old, blk);
 		memcpy(torn, buf, cut);
-		if (!raftblk_rec_decode(torn, sizeof(torn), &CTX, &out, &why))
+		if (!raftblk_rec_decode(torn, blk, &CTX, &out, &why))
 			all = false;
-		memcpy(torn, buf, sizeof(torn));
+		memcpy(torn, buf, blk);
 		memcpy(torn, old, cut);
-		if (!raftblk_rec_decode(torn, sizeof(torn), &CTX, &out, &why))
+		if (!raftblk_rec_decode(torn, blk, &CTX, &out, &why))
 			all = false;
 	}
 	ok(all, "record: torn header (old/new sectors mixed) refused");
 
-	OK_AFTER(raftblk_rec_decode(buf, sizeof(buf) - 1, &CTX, &out, &why) ==
+	OK_AFTER(raftblk_rec_decode(buf, blk - 1, &CTX, &out, &why) ==
 	   -EBADMSG, "record: short buffer refused");
 	struct raftblk_rec_ctx other = CTX;
 
 	other.nonce++;
-	OK_AFTER(raftblk_rec_decode(buf, sizeof(buf), &other, &out, &why) ==
+	OK_AFTER(raftblk_rec_decode(buf, blk, &other, &out, &why) ==
 	   -EBADMSG, "record: another log's record refused (%s)",
 	   why);
+	/* Read with the other record block: refused, whichever way. */
+	other = CTX;
+	other.rec_block = blk == 4096 ? 512 : 4096;
+	sample_rec(&r, RAFT_ENTRY_NORMAL);
+	raftblk_rec_encode(&r, &CTX, buf, NULL);
+	OK_AFTER(raftblk_rec_decode(buf, RAFTBLK_REC_BLOCK_MAX, &other, &out,
+				    &why) == -EBADMSG,
+	   "record: a %u-byte record block's header read as %u refused (%s)",
+	   blk, other.rec_block, why);
+	other.rec_block = 768;
+	OK_AFTER(raftblk_rec_decode(buf, RAFTBLK_REC_BLOCK_MAX, &other, &out,
+				    &why) == -EINVAL &&
+		 raftblk_rec_encode(&r, &other, buf, &why) == -EINVAL,
+	   "record: a record block that is no power of two refused (%s)", why);
 }
 
 struct rec_mut {
@@ -689,7 +782,7 @@ struct rec_mut {
 static void test_rec_fields(void)
 {
 	static const struct rec_mut muts[] = {
-		{ "record length +4096", RAFT_ENTRY_NORMAL, 8, 4, 16384 },
+		{ "record length + 4 KiB", RAFT_ENTRY_NORMAL, 8, 4, 0 },
 		{ "record length 0", RAFT_ENTRY_NOOP, 8, 4, 0 },
 		{ "data length odd", RAFT_ENTRY_NORMAL, 12, 4, 8191 },
 		{ "data length over 1 MiB", RAFT_ENTRY_NORMAL, 12, 4, 2 << 20 },
@@ -711,7 +804,7 @@ static void test_rec_fields(void)
 		{ "payload length in a barrier", RAFT_ENTRY_BARRIER, 152, 4, 512 },
 		{ "conf address in a normal entry", RAFT_ENTRY_NORMAL, 90, 1, 'x' },
 		{ "reserved byte 66", RAFT_ENTRY_NOOP, 66, 1, 1 },
-		{ "reserved tail", RAFT_ENTRY_NOOP, 3000, 1, 1 },
+		{ "reserved tail", RAFT_ENTRY_NOOP, 0, 1, 1 },	/* blk - 5 */
 		{ "data crc without data", RAFT_ENTRY_NOOP, 68, 4, 1 },
 		{ "sector in a noop", RAFT_ENTRY_NOOP, 144, 8, 1 },
 		{ "payload length unaligned", RAFT_ENTRY_NORMAL, 152, 4, 8000 },
@@ -726,28 +819,35 @@ static void test_rec_fields(void)
 		{ "payload sector huge", RAFT_ENTRY_NORMAL, 144, 8, ~0ULL },
 		{ "nonce", RAFT_ENTRY_NOOP, 16, 8, 1 },
 	};
-	u8 buf[RAFTBLK_REC_HDR_SIZE];
+	u8 buf[RAFTBLK_REC_BLOCK_MAX];
 	struct raftblk_rec r, out;
 	const char *why;
 
 	for (size_t i = 0; i < sizeof(muts) / sizeof(muts[0]); i++) {
 		const struct rec_mut *m = &muts[i];
+		u32 off = m->off;
+		u64 value = m->value;
 		int err;
 
+		/* the two mutations that depend on the record block */
+		if (!strcmp(m->name, "reserved tail"))
+			off = blk - 5;
+		if (!strcmp(m->name, "record length + 4 KiB"))
+			value = raftblk_rec_len(blk, 8192) + 4096;
 		sample_rec(&r, m->type);
 		if (raftblk_rec_encode(&r, &CTX, buf, &why)) {
 			ok(false, "record: base for %s encodes (%s)", m->name, why);
 			continue;
 		}
 		if (m->width == 1)
-			buf[m->off] = m->value;
+			buf[off] = value;
 		else if (m->width == 4)
-			rb_put_le32(buf + m->off, m->value);
+			rb_put_le32(buf + off, value);
 		else
-			rb_put_le64(buf + m->off, m->value);
-		refresh_crc(buf);
+			rb_put_le64(buf + off, value);
+		rec_refresh_crc(buf);
 		why = NULL;
-		err = raftblk_rec_decode(buf, sizeof(buf), &CTX, &out, &why);
+		err = raftblk_rec_decode(buf, blk, &CTX, &out, &why);
 		ok(err == -EBADMSG && why, "record: %s refused (%s)",
 		   m->name, why ? why : "no reason");
 	}
@@ -872,6 +972,7 @@ static void mlog_format(struct mlog *m, u64 nonce, u64 start)
 	m->sb.data_size = MDATA_SIZE;
 	m->sb.log_nonce = nonce;
 	m->sb.log_start = start;
+	m->sb.rec_block = blk;
 	m->head = start;
 	mlog_write_sb(m);
 	mlog_write_sb(m);
@@ -908,7 +1009,7 @@ static int mlog_append(struct mlog *m, raft_term term, u8 type, u32 data_len,
 	int err;
 
 	memset(&r, 0, sizeof(r));
-	r.rec_len = raftblk_rec_len(data_len);
+	r.rec_len = raftblk_rec_len(blk, data_len);
 	err = raftblk_ring_reserve(MLOG_SIZE, m->sb.log_start, m->head,
 				   r.rec_len, &end);
 	if (err)
@@ -929,7 +1030,7 @@ static int mlog_append(struct mlog *m, raft_term term, u8 type, u32 data_len,
 		w.prev_term = mlog_term(m, m->last);
 		w.type = RAFTBLK_REC_WRAP;
 		if (raftblk_rec_encode(&w, &(struct raftblk_rec_ctx){
-			MLOG_SIZE, MDATA_SIZE, m->sb.log_nonce }, m->ring +
+			MLOG_SIZE, MDATA_SIZE, m->sb.log_nonce, blk }, m->ring +
 			raftblk_ring_off(MLOG_SIZE, m->head), &why)) {
 			diag("encode wrap: %s", why);
 			abort();
@@ -956,13 +1057,13 @@ static int mlog_append(struct mlog *m, raft_term term, u8 type, u32 data_len,
 		r.data_crc = raftblk_crc32c(data, data_len);
 	}
 	err = raftblk_rec_encode(&r, &(struct raftblk_rec_ctx){
-		MLOG_SIZE, MDATA_SIZE, m->sb.log_nonce }, m->ring +
+		MLOG_SIZE, MDATA_SIZE, m->sb.log_nonce, blk }, m->ring +
 		raftblk_ring_off(MLOG_SIZE, pos), &why);
 	if (err) {
 		diag("encode: %s", why);
 		abort();
 	}
-	memcpy(m->ring + raftblk_ring_off(MLOG_SIZE, pos) + RAFTBLK_REC_HDR_SIZE,
+	memcpy(m->ring + raftblk_ring_off(MLOG_SIZE, pos) + blk,
 	       data, r.data_len);
 	m->ents[m->n++] = (struct ment){ term, type, r.data_len, seed, pos, end };
 	m->last++;
@@ -1000,16 +1101,16 @@ static int mread_hdr(void *ctx, u64 off, void *buf)
 {
 	struct scanned *s = ctx;
 
-	if (off + RAFTBLK_REC_HDR_SIZE > MLOG_SIZE)
+	if (off + blk > MLOG_SIZE)
 		return -EIO;
-	memcpy(buf, s->m->ring + off, RAFTBLK_REC_HDR_SIZE);
+	memcpy(buf, s->m->ring + off, blk);
 	return 0;
 }
 
 static int mload(void *ctx, const struct raftblk_rec *r, u64 pos)
 {
 	struct scanned *s = ctx;
-	u64 off = raftblk_ring_off(MLOG_SIZE, pos) + RAFTBLK_REC_HDR_SIZE;
+	u64 off = raftblk_ring_off(MLOG_SIZE, pos) + blk;
 
 	if (off + r->data_len > MLOG_SIZE || s->n == MAX_ENTS)
 		return -EIO;
@@ -1031,7 +1132,7 @@ static struct scanned scan_buf;
 static int mlog_recover(const struct mlog *m, struct raftblk_sb *sb,
 			struct raftblk_scan_result *res)
 {
-	u8 hdr[RAFTBLK_REC_HDR_SIZE];
+	u8 hdr[RAFTBLK_REC_BLOCK_MAX];
 	const char *why;
 	u32 slot;
 	int err;
@@ -1136,7 +1237,7 @@ static void test_ring_basic(void)
 	/* Data corruption in the last record: that record is the torn tail. */
 	memcpy(&ml2, &ml, sizeof(ml));
 	mlog_append(&ml2, 9, RAFT_ENTRY_NORMAL, 8192, 7);
-	ml2.ring[raftblk_ring_off(MLOG_SIZE, ml2.ents[ml2.n - 1].pos) + 4096 + 5000] ^= 1;
+	ml2.ring[raftblk_ring_off(MLOG_SIZE, ml2.ents[ml2.n - 1].pos) + blk + 5000] ^= 1;
 	ml2.n--;
 	ml2.last--;
 	ml2.head = ml2.ents[ml2.n - 1].end;
@@ -1156,7 +1257,7 @@ static void test_ring_basic(void)
 	memcpy(&ml2, &ml, sizeof(ml));
 	mlog_append(&ml2, 9, RAFT_ENTRY_NORMAL, 4096, 77);
 	{
-		u8 *d = ml2.ring + raftblk_ring_off(MLOG_SIZE, ml2.ents[ml2.n - 1].pos) + 4096;
+		u8 *d = ml2.ring + raftblk_ring_off(MLOG_SIZE, ml2.ents[ml2.n - 1].pos) + blk;
 		u32 missed = 0;
 
 		for (u32 bit = 0; bit < 4096 * 8; bit += 61) {
@@ -1204,8 +1305,8 @@ static void test_ring_laps(void)
 	memcpy(&ml2, &ml, sizeof(ml));
 	{
 		struct raftblk_rec r;
-		u64 pos = raftblk_ring_place(MLOG_SIZE, ml2.head, 4096);
-		struct raftblk_rec_ctx c = { MLOG_SIZE, MDATA_SIZE, ml2.sb.log_nonce };
+		u64 pos = raftblk_ring_place(MLOG_SIZE, ml2.head, blk);
+		struct raftblk_rec_ctx c = { MLOG_SIZE, MDATA_SIZE, ml2.sb.log_nonce, blk };
 		struct raftblk_sb sb;
 		struct raftblk_scan_result res;
 
@@ -1289,11 +1390,11 @@ static void test_crash_model(u32 rounds)
 		 * node driver does on -ENOSPC).
 		 */
 		if (raftblk_ring_reserve(MLOG_SIZE, ml.sb.log_start, ml.head,
-					 8 * raftblk_rec_len(64 * 512), &end) &&
+					 8 * raftblk_rec_len(blk, 64 * 512), &end) &&
 		    ml.n) {
 			mlog_compact(&ml, ml.sb.snap.index + 1 + rnd_below(ml.n));
 			if (raftblk_ring_reserve(MLOG_SIZE, ml.sb.log_start,
-						 ml.head, 8 * raftblk_rec_len(64 * 512),
+						 ml.head, 8 * raftblk_rec_len(blk, 64 * 512),
 						 &end))
 				mlog_compact(&ml, ml.last);
 			mlog_write_sb(&ml);
@@ -1420,7 +1521,7 @@ static int write_image(const char *path)
 	mlog_append(&ml, 2, RAFT_ENTRY_NORMAL, 512, 21);
 	/* tear the data of the last record (index 7) */
 	d = ml.ring + raftblk_ring_off(MLOG_SIZE, ml.ents[ml.n - 1].pos) +
-		RAFTBLK_REC_HDR_SIZE;
+		blk;
 	d[10] ^= 0x80;
 	f = fopen(path, "w");
 	if (!f)
@@ -1439,8 +1540,11 @@ int main(int argc, char **argv)
 {
 	u32 rounds = 1500;
 
-	if (argc == 3 && !strcmp(argv[1], "--image"))
+	if (argc >= 3 && !strcmp(argv[1], "--image")) {
+		if (argc > 3)	/* the record block */
+			blk = strtoul(argv[3], NULL, 0);
 		return write_image(argv[2]) ? 2 : 0;
+	}
 
 	if (argc > 1)
 		rng_state = strtoull(argv[1], NULL, 0) | 1;
@@ -1452,15 +1556,21 @@ int main(int argc, char **argv)
 	test_sb_fields();
 	test_sb_resyncing();
 	test_sb_copy_index();
+	test_sb_rec_block();
 	test_emap();
 	test_sb_pick();
 	test_layout();
-	test_rec_roundtrip();
-	test_rec_fields();
 	test_ring_math();
-	test_ring_basic();
-	test_ring_laps();
-	test_crash_model(rounds);
+	/* Version 1's 4 KiB record blocks, then 512-byte ones. */
+	for (u32 b = RAFTBLK_REC_BLOCK_MAX; b >= RAFTBLK_REC_BLOCK_MIN;
+	     b /= 8) {
+		set_rec_block(b);
+		test_rec_roundtrip();
+		test_rec_fields();
+		test_ring_basic();
+		test_ring_laps();
+		test_crash_model(rounds);
+	}
 
 	printf("1..%d\n", n_test);
 	return n_fail ? 1 : 0;

@@ -18,11 +18,14 @@ t() { # name, then a shell condition
 	fi
 }
 img=$b/model.img
-"$b/test_ondisk" --image "$img" || { echo "not ok 1 - rbdump: image written"; exit 1; }
+for blk in 4096 512; do
+"$b/test_ondisk" --image "$img" $blk || { echo "not ok 1 - rbdump: image written"; exit 1; }
 out=$("$b/rbdump" "$img")
 rc=$?
 printf '%s\n' "$out" | sed 's/^/# /'
-t "exit code 0 on a valid disk" '[ $rc = 0 ]'
+t "record block $blk: exit code 0 on a valid disk" '[ $rc = 0 ]'
+t "record block shown" \
+	'printf "%s\n" "$out" | grep -q "record block $blk\$"'
 t "both slots valid, slot 0 current" \
 	'printf "%s\n" "$out" | grep -q "^current superblock: slot 0"'
 t "epoch of the truncation shown" \
@@ -36,6 +39,7 @@ t "truncated suffix not listed" \
 t "log ends at the torn record" \
 	'printf "%s\n" "$out" | grep -q "entries 1..6," &&
 	 printf "%s\n" "$out" | grep -q "data checksum mismatch (torn)"'
+done
 head -c 65536 /dev/zero >"$b/zero.img"
 "$b/rbdump" -q "$b/zero.img" >/dev/null
 rc=$?

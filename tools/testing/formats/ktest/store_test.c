@@ -266,7 +266,7 @@ static int find_record(const struct raftblk_sb *sb, raft_index index,
 {
 	const struct raftblk_rec_ctx ctx = {
 		.log_size = sb->log_size, .data_size = sb->data_size,
-		.nonce = sb->log_nonce,
+		.nonce = sb->log_nonce, .rec_block = sb->rec_block,
 	};
 	struct raftblk_rec r;
 	u64 o, best = 0;
@@ -275,11 +275,10 @@ static int find_record(const struct raftblk_sb *sb, raft_index index,
 	/* The live record of an index is the one written last: the highest
 	 * epoch among the records of that index.
 	 */
-	for (o = 0; o < sb->log_size; o += RAFTBLK_OD_BLOCK) {
-		if (raw_io(sb->log_off + o, blk, RAFTBLK_REC_HDR_SIZE,
-			   REQ_OP_READ))
+	for (o = 0; o < sb->log_size; o += sb->rec_block) {
+		if (raw_io(sb->log_off + o, blk, sb->rec_block, REQ_OP_READ))
 			return -EIO;
-		if (!raftblk_rec_decode(blk, RAFTBLK_REC_HDR_SIZE, &ctx, &r,
+		if (!raftblk_rec_decode(blk, sb->rec_block, &ctx, &r,
 					NULL) && r.index == index &&
 		    r.type != RAFTBLK_REC_WRAP && (ret || r.epoch > best)) {
 			best = r.epoch;
@@ -329,14 +328,15 @@ static void test_append_across_ring_end(struct rb_store **sp)
 		ret = find_record(&sb, m_last, &off);
 	if (!rbst_tap(!ret, "ring end: compacted and found the last record (%d)", ret))
 		goto out;
-	end = (off - sb.log_off + raftblk_rec_len(model[m_last].len)) %
+	end = (off - sb.log_off +
+	       raftblk_rec_len(sb.rec_block, model[m_last].len)) %
 		sb.log_size;
 	left = sb.log_size - end;
 	/* 1 MiB records until what is left fits one record. */
-	while (!ret && left > RAFTBLK_PL_MAX_DATA + RAFTBLK_REC_HDR_SIZE) {
+	while (!ret && left > RAFTBLK_PL_MAX_DATA + sb.rec_block) {
 		ret = do_append(*sp, m_last + 1, 1, 4, RAFTBLK_PL_MAX_DATA,
 				RAFT_ENTRY_NORMAL);
-		left -= raftblk_rec_len(RAFTBLK_PL_MAX_DATA);
+		left -= raftblk_rec_len(sb.rec_block, RAFTBLK_PL_MAX_DATA);
 	}
 	if (!ret)
 		ret = raw_io(sb.data_off, blk, 2 * RAFTBLK_OD_BLOCK, REQ_OP_READ);
@@ -347,7 +347,7 @@ static void test_append_across_ring_end(struct rb_store **sp)
 
 	for (i = 0; i < 2; i++) {
 		/* the first exactly fills the ring, the second wraps */
-		u32 len = i ? 2 * RAFTBLK_OD_BLOCK : left - RAFTBLK_REC_HDR_SIZE;
+		u32 len = i ? 2 * RAFTBLK_OD_BLOCK : left - sb.rec_block;
 		raft_index idx = m_last + 1 + i;
 
 		e[i].index = idx;
@@ -753,11 +753,11 @@ static void run(void)
 	if (!ret)
 		ret = find_record(&sb, 11, &off);
 	if (!ret)
-		ret = raw_io(off + RAFTBLK_REC_HDR_SIZE + 8192, blk, 4096,
+		ret = raw_io(off + sb.rec_block + 8192, blk, 4096,
 			     REQ_OP_READ);
 	if (!ret) {
 		((u8 *)blk)[100] ^= 0x01;
-		ret = raw_io(off + RAFTBLK_REC_HDR_SIZE + 8192, blk, 4096,
+		ret = raw_io(off + sb.rec_block + 8192, blk, 4096,
 			     REQ_OP_WRITE);
 	}
 	rbst_tap(!ret, "corrupt one bit of the last record's data (%d)", ret);
@@ -1140,6 +1140,113 @@ out:
 	rb_store_close(s);
 }
 
+/*
+ * Records smaller than 4 KiB: with a 512-byte record block a no-op is
+ * 512 bytes, so more records than one per 4 KiB of the ring are live
+ * and the store's index grows past its first size (log_size / 4 KiB),
+ * in append and again in the recovery scan. With 4 KiB record blocks
+ * the ring is full at exactly that many records.
+ */
+static void test_small_records(void)
+{
+	static struct raftblk_sb sb;
+	static struct raft_restore r;
+	static struct raft_conf conf;
+	u8 uuid[RAFTBLK_UUID_LEN] = "store-test-small";
+	u8 addr[RAFT_ADDR_LEN] = "10.0.0.1:7789";
+	struct raftblk_err err = {};
+	struct rb_store *s = NULL;
+	struct raft_entry *e;
+	u32 per_4k, want, done = 0, i, slot;
+	const u32 batch = 256;
+	int ret;
+
+	e = kcalloc(batch, sizeof(*e), GFP_KERNEL);
+	if (!rbst_tap(e, "small records: scratch"))
+		return;
+	raft_bootstrap_conf(&conf, 1, addr);
+	ret = rb_store_format(bdev, uuid, 1, &conf, &s, &err);
+	if (!ret)
+		ret = current_sb(&sb, &slot);
+	if (!rbst_tap(!ret, "small records: format (%d, %s)", ret,
+		      err.msg ? err.msg : "-"))
+		goto out;
+	per_4k = sb.log_size / RAFTBLK_OD_BLOCK;
+	/* one lap's worth of no-ops: everything the ring holds */
+	want = sb.log_size / sb.rec_block;
+	while (!ret && done < want) {
+		u32 n = min(batch, want - done);
+
+		for (i = 0; i < n; i++)
+			e[i] = (struct raft_entry){ .index = done + 1 + i,
+				.term = 1, .type = RAFT_ENTRY_NOOP };
+		ret = rb_store_append(s, e, n);
+		if (!ret)
+			done += n;
+	}
+	rbst_tap(!ret && done == want,
+		 "small records: %u no-ops of %u bytes fill the ring (%u records per 4 KiB before: %u) (%d)",
+		 done, sb.rec_block, sb.rec_block < RAFTBLK_OD_BLOCK ?
+		 RAFTBLK_OD_BLOCK / sb.rec_block : 1, per_4k, ret);
+	e[0] = (struct raft_entry){ .index = done + 1, .term = 1,
+				    .type = RAFT_ENTRY_NOOP };
+	ret = rb_store_append(s, e, 1);
+	rbst_tap(ret == -ENOSPC, "small records: one more is refused, the ring is full (%d)",
+		 ret);
+	rb_store_close(s);
+	s = NULL;
+	ret = rb_store_open(bdev, 1, &s, &err);
+	if (!rbst_tap(!ret, "small records: reopen (%d, %s)", ret,
+		      err.msg ? err.msg : "-"))
+		goto out;
+	rb_store_restore(s, &r);
+	rbst_tap(r.n_entries == done && r.n_entries &&
+		 r.entries[r.n_entries - 1].index == done,
+		 "small records: the scan recovers all %u (%u)", done,
+		 r.n_entries);
+	rb_store_restore_free(&r);
+	/* compact half, the ring takes that many again */
+	ret = rb_store_compact(s, done / 2);
+	for (i = 0; !ret && i < min(batch, done / 2); i++)
+		e[i] = (struct raft_entry){ .index = done + 1 + i, .term = 1,
+			.type = RAFT_ENTRY_NOOP };
+	if (!ret)
+		ret = rb_store_append(s, e, min(batch, done / 2));
+	rbst_tap(!ret, "small records: after compacting half, appends go on (%d)",
+		 ret);
+	done += min(batch, done / 2);
+	/*
+	 * What a 4 KiB write costs in the log: one record block of header
+	 * and the data (8 KiB with 4 KiB record blocks, 4.5 KiB with 512).
+	 */
+	{
+		u64 before;
+		struct raft_entry w[8] = {};
+
+		before = rb_store_head(s);
+		for (i = 0; i < 8; i++) {
+			w[i].index = done + 1 + i;
+			w[i].term = 1;
+			w[i].type = RAFT_ENTRY_NORMAL;
+			w[i].payload = data_payload(w[i].index, i * 8, 4096);
+			if (!w[i].payload)
+				ret = -ENOMEM;
+		}
+		if (!ret)
+			ret = rb_store_append(s, w, 8);
+		for (i = 0; i < 8; i++)
+			raftblk_payload_put(w[i].payload);
+		rbst_tap(!ret && rb_store_head(s) - before ==
+			 8 * (sb.rec_block + 4096ULL),
+			 "small records: 8 writes of 4 KiB take %llu bytes of log, %u each (%d)",
+			 (unsigned long long)(rb_store_head(s) - before),
+			 sb.rec_block + 4096, ret);
+	}
+out:
+	kfree(e);
+	rb_store_close(s);
+}
+
 static int __init store_test_init(void)
 {
 	int ret;
@@ -1173,6 +1280,7 @@ static int __init store_test_init(void)
 		test_payload_pool();
 		run();
 		test_superblock_write_failure();
+		test_small_records();
 		free_pages((unsigned long)blk, 1);
 	} else {
 		rbst_tap(false, "scratch memory");

@@ -150,12 +150,15 @@ check "raftctl destroy" raftctl destroy "$RB_DEV"
 u64() { od -A n -t u8 -j "$2" -N 8 "$1" | tr -d ' '; }
 u32() { od -A n -t u4 -j "$2" -N 4 "$1" | tr -d ' '; }
 u8() { od -A n -t u1 -j "$2" -N 1 "$1" | tr -d ' '; }
-log_walk() { # sets head_off (disk offset of the head), last_hdr, last_idx
+log_walk() { # sets head_off (disk offset of the head), last_hdr, last_idx, rblk
 	local sb=0 pos want lap rec_len typ idx n=0 off
 	head_off=""
 	dd if="$RB_DISK" of=/tmp/sb bs=4096 count=2 iflag=direct 2>/dev/null ||
 		return 1
 	[ "$(u64 /tmp/sb 4112)" -gt "$(u64 /tmp/sb 16)" ] && sb=4096
+	# the record block: superblock version 2 says it at 1456, 1 is 4 KiB
+	rblk=4096
+	[ "$(u32 /tmp/sb $((sb + 8)))" = 2 ] && rblk=$(u32 /tmp/sb $((sb + 1456)))
 	log_off=$(u64 /tmp/sb $((sb + 72)))
 	log_size=$(u64 /tmp/sb $((sb + 80)))
 	pos=$(u64 /tmp/sb $((sb + 128)))
@@ -165,8 +168,8 @@ log_walk() { # sets head_off (disk offset of the head), last_hdr, last_idx
 	while [ $n -lt 100000 ]; do
 		n=$((n + 1))
 		off=$((log_off + pos % log_size))
-		dd if="$RB_DISK" of=/tmp/hdr bs=4096 skip=$((off / 4096)) count=1 \
-			iflag=direct 2>/dev/null || return 1
+		dd if="$RB_DISK" of=/tmp/hdr bs=512 skip=$((off / 512)) \
+			count=$((rblk / 512)) iflag=direct 2>/dev/null || return 1
 		[ "$(head -c 8 /tmp/hdr)" = "$(printf 'RAFTREC\001')" ] || break
 		lap=$(u64 /tmp/hdr 32)
 		[ "$lap" = $((pos / log_size)) ] || break
@@ -189,7 +192,7 @@ log_walk() { # sets head_off (disk offset of the head), last_hdr, last_idx
 log_walk >/tmp/walk.out 2>&1	# not under check: it sets variables
 if check "walk the log ring to its head" \
 	sh -c "[ -n '${head_off:-}' ] || { cat /tmp/walk.out; exit 1; }"; then
-	diag "log: last index $last_idx (record at disk offset ${last_hdr:-none: compacted}), head at $head_off"
+	diag "log: record block $rblk, last index $last_idx (record at disk offset ${last_hdr:-none: compacted}), head at $head_off"
 	if [ -n "$last_hdr" ]; then
 		# bump the low byte of the index (offset 40)
 		b=$(u8 /tmp/last_hdr 40)
@@ -201,12 +204,12 @@ if check "walk the log ring to its head" \
 	else
 		{
 			printf 'RAFTREC\001'
-			dd if=/dev/zero bs=4088 count=1 2>/dev/null
+			dd if=/dev/zero bs=$((rblk - 8)) count=1 2>/dev/null
 		} >/tmp/torn_hdr
 	fi
 	check "torn header written at the head of the log" sh -c \
-		"[ \$(wc -c </tmp/torn_hdr) = 4096 ] &&
-		 dd if=/tmp/torn_hdr of=$RB_DISK bs=4096 seek=$((head_off / 4096)) \
+		"[ \$(wc -c </tmp/torn_hdr) = $rblk ] &&
+		 dd if=/tmp/torn_hdr of=$RB_DISK bs=$rblk seek=$((head_off / rblk)) \
 			count=1 oflag=direct conv=notrunc 2>/dev/null"
 	dmesg -c >/dev/null
 	check "raftctl create after the torn header (recovery)" rb_create
