@@ -495,9 +495,9 @@ static void entry_to_rec(const struct rb_store *s, const struct raft_entry *e,
 	}
 }
 
-/* Encode a header block into a new page. */
-static struct page *encode_hdr(const struct rb_store *s,
-			       const struct raftblk_rec *r)
+/* Encode a header block into page at offset off. */
+static int encode_hdr(const struct rb_store *s, const struct raftblk_rec *r,
+		      struct page *page, u32 off)
 {
 	const struct raftblk_rec_ctx ctx = {
 		.log_size = s->sb.log_size,
@@ -506,23 +506,18 @@ static struct page *encode_hdr(const struct rb_store *s,
 		.rec_block = s->sb.rec_block,
 	};
 	const char *why = NULL;
-	struct page *page;
 	void *a;
 	int ret;
 
-	page = alloc_page(GFP_NOIO);
-	if (!page)
-		return ERR_PTR(-ENOMEM);
 	a = kmap_local_page(page);
-	ret = raftblk_rec_encode(r, &ctx, a, &why);
+	ret = raftblk_rec_encode(r, &ctx, (u8 *)a + off, &why);
 	kunmap_local(a);
 	if (ret) {
 		pr_err_ratelimited("%pg: cannot store entry %llu: %s\n",
 				   s->bdev, (unsigned long long)r->index, why);
-		__free_page(page);
-		return ERR_PTR(-EINVAL);
+		return -EINVAL;
 	}
-	return page;
+	return 0;
 }
 
 /* Length of the record of an entry with dlen data bytes. */
@@ -620,23 +615,40 @@ static int append_new_epoch(struct rb_store *s, raft_index after, u32 keep,
 	return 0;
 }
 
-/* An append being written: its chain of writes and its header pages. */
+/*
+ * An append being written: its chain of writes and its header pages,
+ * each holding PAGE_SIZE / rec_block headers (at most one per record and
+ * one per wrap marker: 2 * n pages).
+ */
 struct append_io {
 	struct wchain c;
-	struct page **hdrs;	/* one per record, plus a wrap marker each */
+	struct page **hdrs;
 	u32 nh;
+	u32 used;		/* bytes of hdrs[nh - 1] holding headers */
 };
 
-/* Encode header @r and add it to the chain. */
+/* Encode header @r into the current header page and add it to the chain. */
 static int append_hdr(struct rb_store *s, struct append_io *io,
 		      const struct raftblk_rec *r)
 {
-	struct page *pg = encode_hdr(s, r);
+	u32 blk = s->sb.rec_block;
+	struct page *pg;
+	int ret;
 
-	if (IS_ERR(pg))
-		return PTR_ERR(pg);
-	io->hdrs[io->nh++] = pg;
-	return wchain_add(&io->c, pg, s->sb.rec_block, 0);
+	if (!io->nh || io->used + blk > PAGE_SIZE) {
+		pg = alloc_page(GFP_NOIO);
+		if (!pg)
+			return -ENOMEM;
+		io->hdrs[io->nh++] = pg;
+		io->used = 0;
+	}
+	pg = io->hdrs[io->nh - 1];
+	ret = encode_hdr(s, r, pg, io->used);
+	if (ret)
+		return ret;
+	ret = wchain_add(&io->c, pg, blk, io->used);
+	io->used += blk;
+	return ret;
 }
 
 /* Make what the chain holds durable, then go on at ring position pos. */
