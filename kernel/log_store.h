@@ -263,6 +263,11 @@ void rb_store_usage(struct rb_store *s, u64 *used, u64 *size);
  * back): how fast the ring fills.
  */
 u64 rb_store_head(struct rb_store *s);
+/*
+ * The log's record block, bytes (ondisk.h): a record is a header of one
+ * record block and its data padded to whole record blocks.
+ */
+u32 rb_store_rec_block(struct rb_store *s);
 
 void rb_store_uuid(struct rb_store *s, u8 uuid[RAFTBLK_UUID_LEN]);
 /*

@@ -142,6 +142,9 @@ static int raftblk_nl_put_counters(struct sk_buff *skb,
 		{ RAFTBLK_COUNTER_ATTR_MEM_COMPACTIONS, st->mem_compactions },
 		{ RAFTBLK_COUNTER_ATTR_AUTH_FAILED, st->auth_failed },
 		{ RAFTBLK_COUNTER_ATTR_FRAMES_DIRECT, st->frames_direct },
+		{ RAFTBLK_COUNTER_ATTR_LOG_AREA_USED, st->log_area_used },
+		{ RAFTBLK_COUNTER_ATTR_LOG_AREA_SIZE, st->log_area_size },
+		{ RAFTBLK_COUNTER_ATTR_LOG_AREA_WRITTEN, st->log_area_written },
 	};
 	struct nlattr *nest = nla_nest_start(skb, RAFTBLK_ATTR_COUNTERS);
 
@@ -319,6 +322,8 @@ static int raftblk_nl_put_node(struct sk_buff *skb,
 	    nla_put_u64_64bit(skb, RAFTBLK_ATTR_WAIT_MS,
 			      raftblk_node_wait_ms(st), RAFTBLK_ATTR_PAD) ||
 	    raftblk_nl_put_counters(skb, st) ||
+	    nla_put_u32(skb, RAFTBLK_ATTR_LOG_RECORD_BLOCK,
+			st->log_rec_block) ||
 	    (st->snap_pool[0] &&
 	     nla_put_string(skb, RAFTBLK_ATTR_SNAPSHOT_POOL, st->snap_pool)) ||
 	    raftblk_nl_put_snapshot(skb, st) ||

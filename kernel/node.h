@@ -150,6 +150,11 @@ struct raftblk_node_status {
 	u64 log_bytes;			/* payload bytes in the in-memory log */
 	u64 log_bytes_peak;		/* the most it held */
 	u64 mem_compactions;		/* compactions the budget forced */
+	/* The log area on the disk, as the node thread last published it. */
+	u64 log_area_used;		/* bytes of the ring in use */
+	u64 log_area_size;		/* the ring's size */
+	u64 log_area_written;		/* its head: bytes written since format */
+	u32 log_rec_block;		/* the log's record block, bytes */
 	/* Read by raftblk_node_read_status() only: reads the leader served
 	 * in queue_rq under its published lease, and by its node thread.
 	 */

@@ -171,10 +171,19 @@ void raftblk_node_publish(struct raftblk_node *n,
 {
 	struct raftblk_node_status *pub = &n->pub;
 	struct rb_verify_summary vs = {};
-	u32 i, j;
+	u64 used, size, head;
+	u32 i, j, blk;
 
 	if (n->vf)	/* its own lock: not under pub_spin */
 		rb_verify_summary(n->vf, &vs);
+	/*
+	 * The log area, read here by the node (the store's lock is held
+	 * across its disk writes: status readers never take it) and not
+	 * under pub_lock or pub_spin.
+	 */
+	rb_store_usage(n->store, &used, &size);
+	head = rb_store_head(n->store);
+	blk = rb_store_rec_block(n->store);
 	mutex_lock(&n->pub_lock);
 	spin_lock(&n->pub_spin);
 	pub->verify = vs;
@@ -187,6 +196,10 @@ void raftblk_node_publish(struct raftblk_node *n,
 	pub->log_bytes = st->log_bytes;
 	pub->log_bytes_peak = max(n->log_bytes_peak, st->log_bytes);
 	pub->mem_compactions = n->mem_compactions;
+	pub->log_area_used = used;
+	pub->log_area_size = size;
+	pub->log_area_written = head;
+	pub->log_rec_block = blk;
 	pub->snap = n->snap_last;
 	pub->copy_index = n->copy_index;
 	pub->proposals = n->proposals;

@@ -528,6 +528,12 @@ static int parse_counters(struct nlattr *nest, struct dev_counters *c)
 		  offsetof(struct dev_counters, auth_failed) },
 		{ RAFTBLK_COUNTER_ATTR_FRAMES_DIRECT,
 		  offsetof(struct dev_counters, frames_direct) },
+		{ RAFTBLK_COUNTER_ATTR_LOG_AREA_USED,
+		  offsetof(struct dev_counters, log_area_used) },
+		{ RAFTBLK_COUNTER_ATTR_LOG_AREA_SIZE,
+		  offsetof(struct dev_counters, log_area_size) },
+		{ RAFTBLK_COUNTER_ATTR_LOG_AREA_WRITTEN,
+		  offsetof(struct dev_counters, log_area_written) },
 		{ RAFTBLK_COUNTER_ATTR_POOL_PAGES,
 		  offsetof(struct dev_counters, pool_pages) },
 		{ RAFTBLK_COUNTER_ATTR_POOL_REUSED,
@@ -584,6 +590,9 @@ static int parse_node(struct nl_msg *reply, struct nlattr **tb,
 		d->read_mode = nla_get_u32(tb[RAFTBLK_ATTR_READ_MODE]);
 	if (tb[RAFTBLK_ATTR_LOG_MEMORY])
 		d->log_memory = nla_get_u64(tb[RAFTBLK_ATTR_LOG_MEMORY]);
+	if (tb[RAFTBLK_ATTR_LOG_RECORD_BLOCK])
+		d->log_record_block =
+			nla_get_u32(tb[RAFTBLK_ATTR_LOG_RECORD_BLOCK]);
 	if (tb[RAFTBLK_ATTR_AUTO_PROMOTE])
 		d->auto_promote = nla_get_u32(tb[RAFTBLK_ATTR_AUTO_PROMOTE]);
 	if (tb[RAFTBLK_ATTR_AUTO_PROMOTE_TIMEOUT_MS])
@@ -689,6 +698,7 @@ static int on_device(struct nl_msg *reply, void *arg)
 		[RAFTBLK_ATTR_VERIFY] = { .type = NLA_NESTED },
 		[RAFTBLK_ATTR_IO_STATS] = { .type = NLA_NESTED },
 		[RAFTBLK_ATTR_IO_PHASE] = { .type = NLA_NESTED },
+		[RAFTBLK_ATTR_LOG_RECORD_BLOCK] = { .type = NLA_U32 },
 	};
 	struct nlattr *tb[RAFTBLK_ATTR_MAX + 1];
 	struct nlmsghdr *nlh = nlmsg_hdr(reply);
@@ -991,6 +1001,13 @@ static void print_node(const struct dev_info *d)
 	       d->counters.log_bytes / 1048576.0,
 	       d->counters.log_bytes_peak / 1048576.0,
 	       d->log_memory / 1048576.0, d->counters.mem_compactions);
+	if (d->log_record_block)
+		printf("  log area %.1f MiB used of %.1f MiB, record block %"
+		       PRIu32 " B, %.1f MiB written\n",
+		       d->counters.log_area_used / 1048576.0,
+		       d->counters.log_area_size / 1048576.0,
+		       d->log_record_block,
+		       d->counters.log_area_written / 1048576.0);
 	if (d->auto_promote_ms)
 		printf("  auto-promote %s, timeout %" PRIu32 " ms\n",
 		       d->auto_promote ? "yes" : "no", d->auto_promote_ms);
@@ -1065,6 +1082,10 @@ static void print_counters_json(const struct dev_counters *c)
 	       c->mem_compactions);
 	printf(",\n        \"auth_failed\": %" PRIu64, c->auth_failed);
 	printf(",\n        \"frames_direct\": %" PRIu64, c->frames_direct);
+	printf(",\n        \"log_area_used\": %" PRIu64, c->log_area_used);
+	printf(",\n        \"log_area_size\": %" PRIu64, c->log_area_size);
+	printf(",\n        \"log_area_written\": %" PRIu64,
+	       c->log_area_written);
 	printf(",\n        \"pool_pages\": %" PRIu64, c->pool_pages);
 	printf(",\n        \"pool_reused\": %" PRIu64, c->pool_reused);
 	printf(",\n        \"pool_fresh\": %" PRIu64, c->pool_fresh);
@@ -1139,6 +1160,8 @@ static void print_json(const struct dev_list *l)
 			       d->resync_rate);
 			printf(",\n      \"log_memory\": %" PRIu64,
 			       d->log_memory);
+			printf(",\n      \"log_record_block\": %" PRIu32,
+			       d->log_record_block);
 			if (d->auto_promote_ms) {
 				printf(",\n      \"auto_promote\": %s",
 				       d->auto_promote ? "true" : "false");

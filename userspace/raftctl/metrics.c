@@ -206,6 +206,11 @@ static void print_device_families(FILE *f, const struct dev_list *l)
 			     "gauge", "Memory budget of the in-memory log.");
 		EACH_NODE(d)
 			sample(&fam, "", d, U(d->log_memory), NULL);
+		family_start(&fam, f, "raftblk_log_record_block_bytes",
+			     "gauge",
+			     "Record block of the log on the disk (a record's header, its data's unit).");
+		EACH_NODE(d)
+			sample(&fam, "", d, U(d->log_record_block), NULL);
 		family_start(&fam, f, "raftblk_resync_rate_limit_bytes_per_second",
 			     "gauge", "Resync rate set (0: dynamic).");
 		EACH_NODE(d)
@@ -259,6 +264,12 @@ static const struct {
 	  "Peers or frames that failed to authenticate."),
 	C(frames_direct, "raftblk_network_direct_frames_total", "counter",
 	  "Frames a sender wrote itself, the connection idle (no tx work)."),
+	C(log_area_used, "raftblk_log_area_used_bytes", "gauge",
+	  "Bytes of the log area on the disk in use (full: writes wait for compaction)."),
+	C(log_area_size, "raftblk_log_area_size_bytes", "gauge",
+	  "Size of the log area on the disk."),
+	C(log_area_written, "raftblk_log_area_written_bytes_total", "counter",
+	  "Bytes of log records written to the log area since the disk was formatted."),
 	C(pool_pages, "raftblk_payload_pool_pages", "gauge",
 	  "Pages in the module's payload page pool now (module-wide)."),
 	C(pool_reused, "raftblk_payload_pool_reused_pages_total", "counter",

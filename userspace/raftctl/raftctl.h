@@ -159,6 +159,8 @@ struct dev_counters {
 	uint64_t log_bytes, log_bytes_peak, mem_compactions;
 	uint64_t auth_failed;
 	uint64_t frames_direct;	/* frames a sender wrote itself */
+	/* the log area on the disk: bytes in use, its size, written */
+	uint64_t log_area_used, log_area_size, log_area_written;
 	/* the payload page pool, module-wide */
 	uint64_t pool_pages, pool_reused, pool_fresh, pool_busy, pool_full;
 	uint64_t pool_shrunk;
@@ -248,6 +250,7 @@ struct dev_info {
 	uint32_t read_mode;	/* enum raftblk_read_mode */
 	uint64_t resync_rate;	/* bytes/s, 0: dynamic */
 	uint64_t log_memory;	/* budget of the in-memory log, bytes */
+	uint32_t log_record_block;	/* bytes; 0: not reported */
 	bool auto_promote;
 	uint32_t auto_promote_ms;	/* its timeout; 0: not reported */
 	uint32_t disk_state;	/* enum raftblk_disk_state */

@@ -436,6 +436,13 @@ enum raftblk_attr {
 	 * device ends up with exactly the options of the resource file.
 	 */
 	RAFTBLK_ATTR_SET_DEFAULTS,	/* flag */
+	/*
+	 * DEVICE_GET (replicated): the log's record block, bytes (512 to
+	 * 4096): every log record is a header of one record block and its
+	 * data padded to whole record blocks (set when the disk was
+	 * formatted: its physical block size by default)
+	 */
+	RAFTBLK_ATTR_LOG_RECORD_BLOCK,	/* u32 */
 
 	__RAFTBLK_ATTR_MAX,
 };
@@ -663,6 +670,18 @@ enum raftblk_counter_attr {
 						 * (connection idle), not the
 						 * transport's tx work
 						 */
+	/*
+	 * The log area (the ring of log records on the backing disk):
+	 * bytes of it in use now (records not yet compacted, the unused
+	 * end of a lap included), its size, and bytes of records written
+	 * to it since the disk was formatted (the ring's head position:
+	 * grows with every record, headers and padding included; a
+	 * follower's truncation moves it back). A full area makes writes
+	 * wait for a compaction.
+	 */
+	RAFTBLK_COUNTER_ATTR_LOG_AREA_USED,
+	RAFTBLK_COUNTER_ATTR_LOG_AREA_SIZE,
+	RAFTBLK_COUNTER_ATTR_LOG_AREA_WRITTEN,
 
 	__RAFTBLK_COUNTER_ATTR_MAX,
 };

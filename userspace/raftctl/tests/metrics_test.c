@@ -88,6 +88,10 @@ int main(void)
 	d->counters.proposals = 1000;
 	d->counters.bytes_sent = 123456789012ULL;
 	d->counters.frames_direct = 4242;
+	d->counters.log_area_used = 3ULL << 20;
+	d->counters.log_area_size = 64ULL << 20;
+	d->counters.log_area_written = 5ULL << 30;
+	d->log_record_block = 512;
 	d->counters.log_bytes = 4096;
 	d->secret_set = true;
 	io(d, RAFTBLK_IO_OP_READ, 3, 0, 3 * 4096);

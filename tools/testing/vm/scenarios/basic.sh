@@ -369,6 +369,9 @@ check "insmod for replication" insmod "$RAFTBLK_KO" || finish
 check "wipe /dev/vdb's first MiB (a blank disk)" \
 	dd if=/dev/zero of=/dev/vdb bs=1M count=1 oflag=direct
 repl_json() { raftctl status $DEV --json >/tmp/repl.json; }
+repl_index() { # KEY: a number of the device's status --json
+	repl_json && sed -n "s/^ *\"$1\": \([0-9]*\),*\$/\1/p" /tmp/repl.json
+}
 repl_is_leader() {
 	repl_json && json_has /tmp/repl.json role '"leader"'
 }
@@ -389,6 +392,44 @@ check "status --json: read_mode lease (the default)" \
 	json_has /tmp/repl.json read_mode '"lease"'
 check "status shows node, role and term" sh -c \
 	"raftctl status $DEV | grep -q '^$DEV: node 1, leader, term [1-9]'"
+# The log area of the device just created: 256 writes of 4 KiB are 256
+# records of a header of one record block (512 bytes on these disks,
+# their physical block) and 4 KiB of data; besides them only a few small
+# entries (a no-op per election, barriers).
+la_blk=$(repl_index log_record_block)
+la_w0=$(repl_index log_area_written)
+la_used=$(repl_index log_area_used)
+la_size=$(repl_index log_area_size)
+check "status --json: log_record_block is the disk's physical block, 512" \
+	sh -c "test '$la_blk' = 512 &&
+	       test '$la_blk' = \$(cat /sys/block/vdb/queue/physical_block_size)"
+check "status --json: log_area_written $la_w0, used $la_used of size $la_size" \
+	sh -c "test '$la_w0' -ge 0 && test '$la_used' -ge 0 &&
+	       test '$la_size' -gt 0 && test '$la_used' -le '$la_size'"
+check "256 separate O_DIRECT writes of 4 KiB" dd if=/dev/urandom \
+	of=/dev/$DEV bs=4096 count=256 oflag=direct
+la_min=$((${la_w0:-0} + 256 * (4096 + ${la_blk:-0})))
+la_grown() { test "$(repl_index log_area_written)" -ge "$la_min"; }
+check "log_area_written grew by 256 records (4 KiB + a record block each)" \
+	wait_for 10 la_grown
+la_w1=$(repl_index log_area_written)
+la_used=$(repl_index log_area_used)
+la_size=$(repl_index log_area_size)
+check "... and by less than 64 KiB more ($la_w0 -> $la_w1)" \
+	test $((${la_w1:-0} - ${la_w0:-0})) -lt $((la_min - ${la_w0:-0} + 65536))
+check "256 writes of 4 KiB cost at most 4.6 KiB of log each" \
+	test $(((${la_w1:-0} - ${la_w0:-0}) * 10)) -le $((256 * 46 * 1024))
+check "log_area_used <= log_area_size ($la_used of $la_size)" \
+	test "${la_used:-1}" -le "${la_size:-0}"
+check "status shows the log area" sh -c "raftctl status $DEV |
+	grep -Eq '^  log area [0-9]+\.[0-9] MiB used of [0-9]+\.[0-9] MiB, record block 512 B, [0-9]+\.[0-9] MiB written\$'"
+check "metrics: the log area as status --json has it" sh -c \
+	"raftctl metrics $DEV >/tmp/la.prom &&
+	 grep -qx 'raftblk_log_record_block_bytes{device=\"$DEV\"} 512' /tmp/la.prom &&
+	 grep -qx 'raftblk_log_area_size_bytes{device=\"$DEV\"} $la_size' /tmp/la.prom &&
+	 grep -q '^raftblk_log_area_used_bytes{device=\"$DEV\"} [0-9]' /tmp/la.prom &&
+	 awk '\$1 == \"raftblk_log_area_written_bytes_total{device=\\\"$DEV\\\"}\" &&
+	      \$2 >= ${la_w1:-0} { ok = 1 } END { exit !ok }' /tmp/la.prom"
 check "the device is smaller than the disk (log area)" test \
 	"$(cat /sys/block/$DEV/size)" -lt "$(cat /sys/block/vdb/size)"
 check "sysfs role is leader" \
@@ -466,9 +507,6 @@ check "fsck.ext4 -n is clean" fsck.ext4 -n -f /dev/$DEV
 check "the files read back from the disk after a remount" sh -c \
 	"mount -t ext4 /dev/$DEV $MNT && echo 3 >/proc/sys/vm/drop_caches &&
 	 cd $MNT && sha256sum -c /tmp/sums; rc=\$?; cd /; umount $MNT; exit \$rc"
-repl_index() { # KEY: a number of the device's status --json
-	repl_json && sed -n "s/^ *\"$1\": \([0-9]*\),*\$/\1/p" /tmp/repl.json
-}
 check "commit index advanced with the writes" \
 	test "$(repl_index commit_index)" -gt 10
 check "applied index is the commit index (one node)" \
