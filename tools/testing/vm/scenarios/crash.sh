@@ -49,7 +49,19 @@ fi
 
 if [ "$BOOT" = 1 ]; then
 	check "insmod raftblk.ko" load_raftblk || finish
+	# The log's record block (on-disk-format.rst, "Record block"): by
+	# default the disk's physical block (512 on virtio); the parameter
+	# takes 0 or a power of two from 512 to 4096 and nothing else.
+	p=/sys/module/raftblk/parameters/log_record_block
+	check "log_record_block is 0 (the disk's physical block) by default" \
+		[ "$(cat $p)" = 0 ]
+	check "log_record_block refuses 768, 256 and 8192 and keeps its value" \
+		sh -c "! echo 768 >$p 2>/dev/null && ! echo 256 >$p 2>/dev/null &&
+		       ! echo 8192 >$p 2>/dev/null && [ \$(cat $p) = 0 ]"
+	dmesg -c >/dev/null
 	check "raftctl create --bootstrap" rb_create --bootstrap || finish
+	check "format chose 512-byte record blocks (virtio's physical block)" \
+		sh -c "dmesg | grep -q 'formatted for node $NODE: .*(record block 512)'"
 	check "node$NODE leads its one-node cluster" \
 		wait_for "$RB_ELECTION_WAIT" rb_is leader || finish
 	echo 0 >"$CR/last"
