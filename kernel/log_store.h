@@ -263,11 +263,17 @@ void rb_store_usage(struct rb_store *s, u64 *used, u64 *size);
  * back): how fast the ring fills.
  */
 u64 rb_store_head(struct rb_store *s);
-/*
- * The log's record block, bytes (ondisk.h): a record is a header of one
- * record block and its data padded to whole record blocks.
- */
-u32 rb_store_rec_block(struct rb_store *s);
+/* The log area as one reading (what status shows). */
+struct rb_store_ring_info {
+	u64 used, size;		/* as rb_store_usage() */
+	u64 head;		/* as rb_store_head() */
+	u32 rec_block;		/* the log's record block, bytes (ondisk.h): a
+				 * record is a header of one record block and
+				 * its data padded to whole record blocks
+				 */
+};
+
+void rb_store_ring_info(struct rb_store *s, struct rb_store_ring_info *ri);
 
 void rb_store_uuid(struct rb_store *s, u8 uuid[RAFTBLK_UUID_LEN]);
 /*

@@ -171,8 +171,8 @@ void raftblk_node_publish(struct raftblk_node *n,
 {
 	struct raftblk_node_status *pub = &n->pub;
 	struct rb_verify_summary vs = {};
-	u64 used, size, head;
-	u32 i, j, blk;
+	struct rb_store_ring_info ring;
+	u32 i, j;
 
 	if (n->vf)	/* its own lock: not under pub_spin */
 		rb_verify_summary(n->vf, &vs);
@@ -181,9 +181,7 @@ void raftblk_node_publish(struct raftblk_node *n,
 	 * across its disk writes: status readers never take it) and not
 	 * under pub_lock or pub_spin.
 	 */
-	rb_store_usage(n->store, &used, &size);
-	head = rb_store_head(n->store);
-	blk = rb_store_rec_block(n->store);
+	rb_store_ring_info(n->store, &ring);
 	mutex_lock(&n->pub_lock);
 	spin_lock(&n->pub_spin);
 	pub->verify = vs;
@@ -196,10 +194,10 @@ void raftblk_node_publish(struct raftblk_node *n,
 	pub->log_bytes = st->log_bytes;
 	pub->log_bytes_peak = max(n->log_bytes_peak, st->log_bytes);
 	pub->mem_compactions = n->mem_compactions;
-	pub->log_area_used = used;
-	pub->log_area_size = size;
-	pub->log_area_written = head;
-	pub->log_rec_block = blk;
+	pub->log_area_used = ring.used;
+	pub->log_area_size = ring.size;
+	pub->log_area_written = ring.head;
+	pub->log_rec_block = ring.rec_block;
 	pub->snap = n->snap_last;
 	pub->copy_index = n->copy_index;
 	pub->proposals = n->proposals;

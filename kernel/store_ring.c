@@ -969,6 +969,16 @@ void rb_store_usage(struct rb_store *s, u64 *used, u64 *size)
 	mutex_unlock(&s->lock);
 }
 
+void rb_store_ring_info(struct rb_store *s, struct rb_store_ring_info *ri)
+{
+	mutex_lock(&s->lock);
+	ri->used = s->head - s->sb.log_start;
+	ri->size = s->sb.log_size;
+	ri->head = s->head;
+	ri->rec_block = s->sb.rec_block;
+	mutex_unlock(&s->lock);
+}
+
 u64 rb_store_head(struct rb_store *s)
 {
 	u64 head;

@@ -441,13 +441,3 @@ void rb_store_uuid(struct rb_store *s, u8 uuid[RAFTBLK_UUID_LEN])
 	memcpy(uuid, s->sb.uuid, RAFTBLK_UUID_LEN);
 	mutex_unlock(&s->lock);
 }
-
-u32 rb_store_rec_block(struct rb_store *s)
-{
-	u32 blk;
-
-	mutex_lock(&s->lock);
-	blk = s->sb.rec_block;
-	mutex_unlock(&s->lock);
-	return blk;
-}
