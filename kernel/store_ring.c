@@ -961,14 +961,6 @@ raft_index rb_store_copy_index(struct rb_store *s)
 	return ret;
 }
 
-void rb_store_usage(struct rb_store *s, u64 *used, u64 *size)
-{
-	mutex_lock(&s->lock);
-	*used = s->head - s->sb.log_start;
-	*size = s->sb.log_size;
-	mutex_unlock(&s->lock);
-}
-
 void rb_store_ring_info(struct rb_store *s, struct rb_store_ring_info *ri)
 {
 	mutex_lock(&s->lock);
@@ -977,6 +969,15 @@ void rb_store_ring_info(struct rb_store *s, struct rb_store_ring_info *ri)
 	ri->head = s->head;
 	ri->rec_block = s->sb.rec_block;
 	mutex_unlock(&s->lock);
+}
+
+void rb_store_usage(struct rb_store *s, u64 *used, u64 *size)
+{
+	struct rb_store_ring_info ri;
+
+	rb_store_ring_info(s, &ri);
+	*used = ri.used;
+	*size = ri.size;
 }
 
 u64 rb_store_head(struct rb_store *s)
