@@ -158,14 +158,21 @@ case $NODE in
 
 	# ---- 5. bad input ----
 	busy=0
+	# Two at once: whichever starts second is refused (either one).
 	for i in 1 2 3 4 5; do
-		raftctl verify "$RB_DEV" >/dev/null 2>&1 &
+		raftctl verify "$RB_DEV" >/tmp/vbg 2>&1 &
 		bg=$!
 		e=$(raftctl verify "$RB_DEV" 2>&1)
 		rc=$?
 		wait $bg
+		bgrc=$?
 		if [ $rc = 1 ] && echo "$e" | grep -q "already running"; then
 			busy=1
+		elif [ $bgrc = 1 ] && grep -q "already running" /tmp/vbg; then
+			busy=1
+			e=$(cat /tmp/vbg)
+		fi
+		if [ $busy = 1 ]; then
 			diag "$e"
 			break
 		fi
